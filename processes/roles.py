@@ -1,0 +1,57 @@
+"""Roles of chapter 12 case handling, and how diagram lanes map to them.
+
+A lane in a diagram names who does the tasks in it. kap12 resolves a lane's name to one or more
+roles here; a lane whose name is not in LANE_ROLES is refused at deploy, so a typo in a diagram
+can never leave a task that nobody sees.
+"""
+
+# Role codes (identifiers) with their Norwegian labels.
+ROLES: dict[str, str] = {
+    "ansatt": "Ansatt",
+    "avdelingsleder": "Avdelingsleder",
+    "rektor": "Rektor / ass. rektor",
+    "skoleeier": "Skoleeier (sentral skoleledelse i fylket)",
+    "prosesseier": "Prosesseier",
+    "revisor": "Revisor / internkontroll",
+    "administrator": "Administrator",
+}
+
+# Roles granted for a school (a grant names the school) versus for the whole county.
+SCHOOL_ROLES = frozenset({"ansatt", "avdelingsleder", "rektor"})
+COUNTY_ROLES = frozenset({"skoleeier", "prosesseier", "revisor", "administrator"})
+
+# The school's leadership: who receives reports in procedure A and who is bypassed in C.
+LEADERSHIP_ROLES = frozenset({"avdelingsleder", "rektor"})
+
+# The lane that the shared follow-up (investigate, plan, evaluate) uses: its tasks go to the
+# role that is responsible for the case in the procedure that called it. The calling procedure
+# sets the workflow variable named here before the call activity.
+RESPONSIBLE_LANE = "Saksansvarlig"
+RESPONSIBLE_ROLE_VARIABLE = "saksansvarlig_rolle"
+
+LANE_ROLES: dict[str, tuple[str, ...]] = {
+    "Ansatt": ("ansatt",),
+    "Skoleledelse": ("avdelingsleder", "rektor"),
+    "Avdelingsleder": ("avdelingsleder",),
+    "Rektor": ("rektor",),
+    "Skoleeier": ("skoleeier",),
+    RESPONSIBLE_LANE: (),  # resolved per case from RESPONSIBLE_ROLE_VARIABLE
+}
+
+# Who the alleged offender is decides the procedure (DOMAIN.md: A, B, C).
+OFFENDER_PROCEDURE: dict[str, str] = {"elev": "A", "ansatt": "B", "ledelse": "C"}
+PROCEDURE_LABELS: dict[str, str] = {
+    "A": "Prosedyre A – elev krenker elev (§ 12-4)",
+    "B": "Prosedyre B – ansatt krenker elev (§ 12-5)",
+    "C": "Prosedyre C – noen i skolens ledelse krenker elev (§ 12-5)",
+}
+
+
+def lane_roles(lane: str | None, data: dict | None = None) -> tuple[str, ...]:
+    """The roles that may do a task in ``lane``; ``data`` is the task's workflow data."""
+    if lane is None:
+        return ()
+    if lane == RESPONSIBLE_LANE:
+        role = (data or {}).get(RESPONSIBLE_ROLE_VARIABLE)
+        return (role,) if role in ROLES else ()
+    return LANE_ROLES.get(lane, ())
