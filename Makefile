@@ -1,0 +1,90 @@
+# kap12 -- everyday commands.
+#
+#   make run        install into .venv, set up the instance, print the demo
+#                   log-ins and serve the web UI
+#   make test       install, make sure Chromium and PostgreSQL are on the
+#                   machine (apt-get, when root), run the test suite
+#   make bench      run the benchmarks in benchmarks/
+#   make clean      remove instance/ and test-output/ (keeps .venv)
+#   make distclean  clean, and remove .venv and build leftovers too
+#
+# Works from a fresh clone, as root or as a normal user.
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Extra arguments for pytest, e.g. make test PYTEST_ARGS='-x -k postgres'
+PYTEST_ARGS ?=
+
+export KAP12_TEST_OUTPUT ?= test-output
+export DEBIAN_FRONTEND := noninteractive
+
+.PHONY: help install run test system-deps bench clean distclean
+
+help:
+	@echo "make run        install, init, print demo log-ins, serve"
+	@echo "make test       install, system packages for tests, pytest"
+	@echo "make bench      run benchmarks/*.py"
+	@echo "make clean      remove instance/ and test-output/"
+	@echo "make distclean  clean, and remove .venv"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# One stamp: reinstall only when pyproject.toml changes.
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -e '.[dev]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/kap12 init
+	$(BIN)/kap12 demo
+	$(BIN)/kap12 serve
+
+# Debian's chromium and postgresql, for the browser and database tests.
+# apt-get runs only when something is missing, and only as root.
+system-deps:
+	@need=""; \
+	if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then :; \
+	elif [ ! -x /usr/bin/chromium ]; then need="$$need chromium"; fi; \
+	if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then \
+	  need="$$need postgresql"; fi; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ]; then \
+	  echo "Installing system packages:$$need"; \
+	  apt-get update && apt-get install -y $$need; \
+	else \
+	  echo "NOTE: the browser and database tests need Debian packages:$$need"; \
+	  echo "NOTE: install them as root with: apt-get install$$need"; \
+	  echo "NOTE: continuing; the tests that need them will be skipped."; \
+	fi
+
+test: $(STAMP) system-deps
+	@mkdir -p "$(KAP12_TEST_OUTPUT)"
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	@set -e; \
+	files="benchmarks/engine.py"; \
+	for f in benchmarks/*.py; do \
+	  case "$$f" in benchmarks/engine.py|benchmarks/_*|'benchmarks/*.py') ;; \
+	    *) files="$$files $$f";; esac; \
+	done; \
+	for f in $$files; do \
+	  echo "== $$f"; \
+	  $(BIN)/python "$$f"; \
+	done
+
+clean:
+	rm -rf instance test-output .pytest_cache
+	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV) build dist *.egg-info

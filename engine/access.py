@@ -1,0 +1,133 @@
+"""The one access policy (DESIGN.md rule 6).
+
+Every list, count, page, export and API call asks this module. Visibility is a SQL condition
+on ``Case`` so that excluded people (the accused in B and C) are filtered in the query itself,
+never in a template: a case they are accused in does not exist for them, not even in a count."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, false, or_, select
+
+from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES
+
+from .models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
+
+FULL, STATUS = "full", "status"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """A logged-in person and what they hold: (role, school_id, county_id) per grant."""
+
+    id: int
+    name: str
+    grants: tuple[tuple[str, int | None, int | None], ...]
+
+    @classmethod
+    def of(cls, user: User) -> "Viewer":
+        return cls(user.id, user.display_name, tuple((g.role, g.school_id, g.county_id) for g in user.grants))
+
+    def has(self, role: str) -> bool:
+        return any(g[0] == role for g in self.grants)
+
+    def schools(self, roles) -> set[int]:
+        return {s for r, s, _ in self.grants if r in roles and s is not None}
+
+    def counties(self, roles) -> set[int]:
+        return {c for r, _, c in self.grants if r in roles and c is not None}
+
+    @property
+    def is_auditor(self) -> bool:
+        return self.has("revisor")
+
+
+def _role_scope(viewer: Viewer, role_column):
+    """A task role that this viewer holds for the case's school or county."""
+    parts = []
+    for role, school, county in viewer.grants:
+        if school is not None:
+            parts.append(and_(role_column == role, Case.school_id == school))
+        if county is not None:
+            parts.append(and_(role_column == role, Case.county_id == county))
+    return or_(*parts) if parts else false()
+
+
+def not_accused(viewer: Viewer):
+    return ~exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
+                           CaseParty.relation == "accused")
+
+
+def full_access_clause(viewer: Viewer):
+    """Cases this viewer may read in full (everything but the accused filter)."""
+    own_task = exists().where(OpenTask.case_id == Case.id, OpenTask.assignee_id == viewer.id)
+    role_task = (select(OpenTask.id).join(OpenTaskRole, OpenTaskRole.task_id == OpenTask.id)
+                 .where(OpenTask.case_id == Case.id, OpenTask.assignee_id.is_(None),
+                        _role_scope(viewer, OpenTaskRole.role)).exists())
+    did_task = exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.actor_id == viewer.id,
+                              HistoryEvent.kind == "task_completed")
+    granted = exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
+                             CaseParty.relation == "granted")
+    clauses = [own_task, role_task, did_task, granted]
+    leader_schools = viewer.schools(LEADERSHIP_ROLES)
+    if leader_schools:
+        # In C the school's leadership is bypassed: only leaders the school owner grants see it.
+        clauses.append(and_(Case.school_id.in_(leader_schools), Case.procedure.in_(("A", "B"))))
+    owner_counties = viewer.counties({"skoleeier"})
+    if owner_counties:
+        clauses.append(and_(Case.county_id.in_(owner_counties),
+                            or_(Case.procedure.in_(("B", "C")), Case.escalated.is_(True))))
+    audit_counties = viewer.counties({"revisor"})
+    if audit_counties:
+        clauses.append(Case.county_id.in_(audit_counties))
+    return or_(*clauses)
+
+
+def status_access_clause(viewer: Viewer):
+    return exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
+                          CaseParty.relation == "reporter")
+
+
+def visible_cases(viewer: Viewer):
+    """``select(Case)`` limited to what the viewer may see at all (full or status)."""
+    return select(Case).where(not_accused(viewer), or_(full_access_clause(viewer), status_access_clause(viewer)))
+
+
+def access_level(session, viewer: Viewer, case_id: int) -> str | None:
+    """FULL, STATUS (the reporter: where the case stands, not the investigation) or None."""
+    base = select(Case.id).where(Case.id == case_id, not_accused(viewer))
+    if session.scalar(base.where(full_access_clause(viewer))) is not None:
+        return FULL
+    if session.scalar(base.where(status_access_clause(viewer))) is not None:
+        return STATUS
+    return None
+
+
+def workable_tasks(viewer: Viewer):
+    """``select(OpenTask)`` that this viewer may do now: assigned to them, or open to one of
+    their roles at the case's school or county; never on a case they are accused in."""
+    by_role = (exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role)))
+    return (select(OpenTask).join(Case, Case.id == OpenTask.case_id)
+            .where(not_accused(viewer), Case.status == "open",
+                   or_(OpenTask.assignee_id == viewer.id, and_(OpenTask.assignee_id.is_(None), by_role))))
+
+
+def may_work_on(session, viewer: Viewer, task_id: str) -> bool:
+    """May the viewer claim/complete this task (ignoring who has claimed it)?"""
+    by_role = exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
+    query = (select(OpenTask.id).join(Case, Case.id == OpenTask.case_id)
+             .where(OpenTask.id == task_id, not_accused(viewer), or_(OpenTask.assignee_id == viewer.id, by_role)))
+    return session.scalar(query) is not None
+
+
+def is_read_only(viewer: Viewer) -> bool:
+    """Auditors read everything in their county and change nothing."""
+    return viewer.is_auditor and not any(r not in ("revisor",) for r, _, _ in viewer.grants)
+
+
+def may_deploy(viewer: Viewer) -> bool:
+    return viewer.has("prosesseier") or viewer.has("administrator")
+
+
+__all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
+           "is_read_only", "may_deploy", "COUNTY_ROLES"]

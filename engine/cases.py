@@ -1,0 +1,203 @@
+"""What people and timers do to a case: report, claim, release, complete, reclassify, fire
+timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+
+from processes import forms
+from processes.roles import LEADERSHIP_ROLES, OFFENDER_PROCEDURE
+
+from . import access, history
+from .definitions import CASE_PROCESS, latest_version
+from .errors import Conflict, Denied, InvalidInput, NotFound
+from .models import Case, CaseParty, HistoryEvent, OpenTask, School, User
+from .projection import Snapshot
+from .unit_of_work import Actor, CaseStep
+
+REPORT_FORM = "meldingsskjema"
+RECLASSIFY_MESSAGE = "omklassifisering"
+REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
+
+
+def _validated(form_key: str, data: dict) -> dict:
+    try:
+        form = forms.get_form(form_key)
+    except KeyError as err:
+        raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
+    try:
+        return forms.validate(form, data)
+    except forms.FormValidationError as err:
+        raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
+
+
+def _accused(session, username: str | None) -> User | None:
+    if not username:
+        return None
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise InvalidInput("Den anklagede finnes ikke som bruker.",
+                           {"anklaget_bruker": [f"Fant ingen bruker med brukernavnet «{username}»."]})
+    return user
+
+
+def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
+    """Register a report (meldingsskjema) and start the case on the procedure the routing
+    diagram chooses. Anyone employed at the school may report, at once."""
+    clean = _validated(REPORT_FORM, report)
+    if access.is_read_only(viewer):
+        raise Denied("Revisorer kan ikke registrere meldinger.")
+    with kap12.db.writing() as session:
+        school = session.get(School, school_id)
+        if school is None:
+            raise NotFound("Skolen finnes ikke.")
+        employed = school_id in viewer.schools({"ansatt", "avdelingsleder", "rektor"})
+        if not employed and school.county_id not in viewer.counties({"skoleeier", "administrator"}):
+            raise Denied("Du kan bare melde saker ved skoler der du arbeider.")
+        accused = _accused(session, clean.get("anklaget_bruker"))
+        if accused is not None and accused.id == viewer.id:
+            raise InvalidInput("Du kan ikke melde en sak der du selv er anklaget.",
+                               {"anklaget_bruker": ["Velg en annen person."]})
+        version = latest_version(session, CASE_PROCESS)
+        spec, subs = kap12.specs.get(version)
+        workflow = BpmnWorkflow(spec, subs, script_engine=kap12.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(clean)
+        now = kap12.clock.now()
+        case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
+                    procedure=OFFENDER_PROCEDURE.get(clean["krenker_type"], "A"), status="open", stage="Meldt",
+                    state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
+        session.add(case)
+        session.flush()
+        case.number = f"{now.year}-{case.id:05d}"
+        session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
+        if accused is not None:
+            session.add(CaseParty(case_id=case.id, user_id=accused.id, relation="accused"))
+        case.definition = version
+        step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
+        step.record("reported", report=clean, school=school.name, definition=f"{version.process_id} v{version.version}")
+        kap12.writer.finish(step)
+    return case
+
+
+def _task_row(session, task_id: str) -> OpenTask:
+    row = session.get(OpenTask, task_id)
+    if row is None:
+        done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
+                               .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+        if done is not None:
+            raise Conflict(f"Oppgaven er allerede utført av {done.actor} "
+                           f"({done.at:%d.%m.%Y kl. %H:%M} UTC). Ingenting ble endret.")
+        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+    return row
+
+
+def _case_of_task(kap12, task_id: str) -> int:
+    with kap12.db.reading() as session:
+        return _task_row(session, task_id).case_id
+
+
+def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
+    if access.is_read_only(viewer):
+        raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+    row = _task_row(step.session, task_id)
+    if not access.may_work_on(step.session, viewer, task_id):
+        if access.access_level(step.session, viewer, step.case.id) == access.FULL:
+            raise Denied("Denne oppgaven er ikke din eller din rolles.")
+        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+    if row.assignee_id not in (None, viewer.id):
+        who = step.session.get(User, row.assignee_id)
+        raise Conflict(f"Oppgaven er tatt av {who.display_name if who else 'en annen'}.")
+    return row
+
+
+def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
+    def act(step: CaseStep):
+        row = _check_may_work(step, viewer, task_id)
+        if row.assignee_id != viewer.id:
+            row.assignee_id = viewer.id
+            step.record("task_claimed", task_id=task_id, element=row.element_id, title=row.title)
+    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+
+
+def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
+    def act(step: CaseStep):
+        row = _check_may_work(step, viewer, task_id)
+        if row.assignee_id == viewer.id:
+            row.assignee_id = None
+            step.record("task_released", task_id=task_id, element=row.element_id, title=row.title)
+    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+
+
+def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
+    """Validate ``data`` with the task's form and complete the task; errors change nothing."""
+    def act(step: CaseStep):
+        row = _check_may_work(step, viewer, task_id)
+        clean = _validated(row.form_key, data)
+        task = step.workflow.get_task_from_id(UUID(task_id))
+        if task is None or task.state != TaskState.READY:
+            raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
+        task.set_data(**clean)
+        task.run()
+        late = int((step.now - row.due_at).total_seconds()) if row.due_at else None
+        step.record("task_completed", task_id=task_id, element=row.element_id, title=row.title,
+                    form=row.form_key, data=clean, lane=row.lane,
+                    due_at=row.due_at.isoformat() if row.due_at else None,
+                    late_by_seconds=late if late and late > 0 else 0)
+    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+
+
+def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason: str,
+               accused_username: str | None = None) -> Case:
+    """The report turned out to be about someone else (A → B, …): the routing diagram catches
+    the message and starts the right procedure; the change is recorded with its reason."""
+    if offender not in OFFENDER_PROCEDURE:
+        raise InvalidInput("Ugyldig klassifisering.", {"krenker_type": ["Velg elev, ansatt eller ledelse."]})
+    if not (reason or "").strip():
+        raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor saken klassifiseres om."]})
+
+    def act(step: CaseStep):
+        session = step.session
+        if access.is_read_only(viewer) or access.access_level(session, viewer, step.case.id) != access.FULL:
+            raise NotFound("Saken finnes ikke.")
+        leads = step.case.school_id in viewer.schools(LEADERSHIP_ROLES)
+        owns = step.case.county_id in viewer.counties({"skoleeier"})
+        if not (leads or owns):
+            raise Denied("Bare skoleledelsen eller skoleeier kan klassifisere en sak om.")
+        accused = _accused(session, accused_username)
+        if accused is not None:
+            exists = session.scalars(select(CaseParty).where(
+                CaseParty.case_id == step.case.id, CaseParty.user_id == accused.id,
+                CaseParty.relation == "accused")).first()
+            if exists is None:
+                session.add(CaseParty(case_id=step.case.id, user_id=accused.id, relation="accused"))
+        before = step.case.procedure
+        payload = {"payload": {"krenker_type": offender, "begrunnelse": reason.strip()}, "result_var": "omklassifisering"}
+        try:
+            step.workflow.send_event(BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload))
+        except WorkflowException as err:
+            raise Conflict("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).") from err
+        step.record("reclassified", from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
+                    krenker_type=offender, reason=reason.strip(),
+                    accused_user_id=accused.id if accused else None)
+    return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
+
+
+def fire_due_timers(kap12, case_id: int) -> Case:
+    """Advance one case past every timer that is due now (the writer refreshes waiting tasks)."""
+    return kap12.writer.step(case_id, Actor.system(), lambda step: None)
+
+
+def record_read(kap12, viewer: access.Viewer, case_id: int, what: str) -> None:
+    """Every read of a case is itself an event in its history."""
+    with kap12.db.writing() as session:
+        if not kap12.db.is_sqlite:  # the case row is the lock on its history chain
+            session.execute(select(Case.id).where(Case.id == case_id).with_for_update())
+        history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
+                       actor_id=viewer.id, actor=viewer.name, data={"view": what}, case_id=case_id)

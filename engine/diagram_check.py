@@ -1,0 +1,203 @@
+"""kap12's own reading of a BPMN file, before and beside SpiffWorkflow's parser: safe XML
+parsing, the elements kap12 can run, lanes that map to roles, forms that exist, timer and
+condition expressions that evaluate, and diagram interchange for every element.
+
+Every problem is one plain Norwegian sentence naming the element, for a process owner."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from lxml import etree
+
+from processes import forms as form_catalog
+from processes.deadlines import expression_helpers
+from processes.roles import LANE_ROLES
+
+BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
+BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
+CAMUNDA_NS = "http://camunda.org/schema/1.0/bpmn"
+NS = {"bpmn": BPMN_NS, "bpmndi": BPMNDI_NS, "camunda": CAMUNDA_NS}
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+
+# Elements kap12 runs. Anything else directly inside a process is refused by name, so an
+# element that SpiffWorkflow would silently skip never makes a case stop without a trace.
+RUNNABLE = {
+    "startEvent", "endEvent", "userTask", "scriptTask", "task", "manualTask",
+    "exclusiveGateway", "parallelGateway", "inclusiveGateway", "eventBasedGateway",
+    "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent", "callActivity",
+    "subProcess",
+}
+NOT_FLOW = {
+    "sequenceFlow", "laneSet", "dataObject", "dataObjectReference", "dataStoreReference",
+    "textAnnotation", "association", "documentation", "extensionElements", "property",
+    "ioSpecification",
+}
+TIMER_KINDS = {"frist", "paminnelse", "eskalering"}
+
+ELEMENT_WORDS = {
+    "userTask": "Brukeroppgaven", "scriptTask": "Skriptoppgaven", "boundaryEvent": "Hendelsen",
+    "intermediateCatchEvent": "Hendelsen", "sequenceFlow": "Flyten", "lane": "Svømmebanen",
+    "exclusiveGateway": "Porten", "inclusiveGateway": "Porten", "callActivity": "Kallaktiviteten",
+}
+
+
+def _local(tag) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def describe(el) -> str:
+    word = ELEMENT_WORDS.get(_local(el.tag), "Elementet")
+    name = (el.get("name") or "").strip()
+    return f"{word} «{name}» ({el.get('id')})" if name else f"{word} {el.get('id')}"
+
+
+@dataclass
+class FileReading:
+    """What kap12 read from one file: its tree, its executable processes and their metadata."""
+
+    filename: str
+    text: str
+    tree: etree._Element | None = None
+    processes: dict[str, dict] = field(default_factory=dict)  # process id -> meta
+    problems: list[str] = field(default_factory=list)
+
+
+def safe_parse(data: bytes) -> etree._Element:
+    # No entities, no DTDs, no network: an uploaded diagram is untrusted input.
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                             huge_tree=False, remove_comments=False)
+    return etree.fromstring(data, parser)
+
+
+def read_file(filename: str, data: bytes) -> FileReading:
+    if len(data) > MAX_FILE_BYTES:
+        return FileReading(filename, "", problems=[
+            f"Filen {filename} er for stor ({len(data) // 1024} KB); grensen er {MAX_FILE_BYTES // 1024} KB."])
+    try:
+        tree = safe_parse(data)
+    except etree.XMLSyntaxError as err:
+        return FileReading(filename, "", problems=[f"Filen {filename} er ikke gyldig XML: {err.msg}."])
+    except ValueError as err:  # e.g. an encoding lxml cannot read
+        return FileReading(filename, "", problems=[f"Filen {filename} kan ikke leses som XML: {err}."])
+    reading = FileReading(filename, etree.tostring(tree, encoding="unicode"), tree)
+    if tree.tag != f"{{{BPMN_NS}}}definitions":
+        reading.problems.append(
+            f"Filen {filename} er ikke et BPMN 2.0-diagram (rotelementet er «{_local(tree.tag) or tree.tag}», "
+            "ikke «definitions» i BPMN-navnerommet).")
+        return reading
+    executable = [p for p in tree.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
+    if not executable:
+        reading.problems.append(
+            f"Filen {filename} har ingen kjørbar prosess: minst én prosess må ha isExecutable=\"true\".")
+    for process in executable:
+        reading.processes[process.get("id")] = _check_process(process, tree, reading.problems)
+    return reading
+
+
+def _check_process(process, tree, problems: list[str]) -> dict:
+    pid = process.get("id")
+    meta: dict = {"name": process.get("name") or pid, "elements": {}}
+    drawn = {s.get("bpmnElement") for s in tree.iter(f"{{{BPMNDI_NS}}}BPMNShape")}
+    drawn |= {e.get("bpmnElement") for e in tree.iter(f"{{{BPMNDI_NS}}}BPMNEdge")}
+
+    containers = [process] + process.findall(".//bpmn:subProcess", NS)
+    for container in containers:
+        for el in container:
+            tag = _local(el.tag)
+            if not tag or tag in NOT_FLOW or tag in RUNNABLE:
+                continue
+            problems.append(f"{describe(el)} i prosessen «{pid}» er av typen «{tag}», som kap12 ikke kan kjøre.")
+
+    for lane in process.iter(f"{{{BPMN_NS}}}lane"):
+        name = (lane.get("name") or "").strip()
+        if name not in LANE_ROLES:
+            problems.append(
+                f"Svømmebanen «{name or lane.get('id')}» i prosessen «{pid}» svarer ikke til noen rolle; "
+                f"bruk en av: {', '.join(sorted(LANE_ROLES))}.")
+
+    sample = _sample_context()
+    for el in process.iter():
+        tag = _local(el.tag)
+        if tag in RUNNABLE or tag == "sequenceFlow":
+            if el.get("id") not in drawn:
+                problems.append(f"{describe(el)} i prosessen «{pid}» mangler tegning (diagram interchange).")
+        if tag == "userTask":
+            key = el.get(f"{{{CAMUNDA_NS}}}formKey")
+            if not key:
+                problems.append(f"{describe(el)} har ikke noe skjema (camunda:formKey).")
+            elif not form_catalog.form_exists(key):
+                problems.append(f"{describe(el)} viser til skjemaet «{key}», som ikke finnes.")
+            meta["elements"][el.get("id")] = {"type": tag, "name": el.get("name") or "", "form": key}
+        elif tag in ("boundaryEvent", "intermediateCatchEvent", "startEvent"):
+            timer = el.find("bpmn:timerEventDefinition", NS)
+            if timer is not None:
+                meta["elements"][el.get("id")] = _check_timer(el, timer, sample, problems)
+        elif tag == "sequenceFlow":
+            cond = el.find("bpmn:conditionExpression", NS)
+            if cond is not None and (cond.text or "").strip():
+                _check_code(el, cond.text, "eval", "Betingelsen", problems)
+        elif tag == "scriptTask":
+            script = el.find("bpmn:script", NS)
+            if script is None or not (script.text or "").strip():
+                problems.append(f"{describe(el)} har ikke noe skript.")
+            else:
+                _check_code(el, script.text, "exec", "Skriptet", problems)
+    return meta
+
+
+def _properties(el) -> dict[str, str]:
+    return {p.get("name"): p.get("value") or ""
+            for p in el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
+
+
+def _check_timer(el, timer, sample: dict, problems: list[str]) -> dict:
+    props = _properties(el)
+    kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
+    for unknown in sorted(kinds - TIMER_KINDS):
+        problems.append(f"{describe(el)} har ukjent kap12.type «{unknown}»; bruk frist, paminnelse eller eskalering.")
+    expressions = [c for c in timer if _local(c.tag) in ("timeDate", "timeDuration", "timeCycle")]
+    if not expressions or not (expressions[0].text or "").strip():
+        problems.append(f"{describe(el)} er en tidshendelse uten tidsuttrykk.")
+    else:
+        _check_timer_expression(el, _local(expressions[0].tag), expressions[0].text.strip(), sample, problems)
+    return {"type": _local(el.tag), "name": el.get("name") or "", "timer": True,
+            "kinds": sorted(kinds & TIMER_KINDS), "recipient": props.get("kap12.mottaker") or None,
+            "interrupting": el.get("cancelActivity", "true") != "false"}
+
+
+def _check_timer_expression(el, kind: str, expr: str, sample: dict, problems: list[str]) -> None:
+    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
+
+    try:
+        value = eval(compile(expr, "<tidsuttrykk>", "eval"), dict(sample))  # noqa: S307 - diagram code
+        if not isinstance(value, str):
+            raise ValueError(f"gir {type(value).__name__}, ikke en tekst")
+        if kind == "timeDate":
+            T.parse_time_or_duration(value)
+        elif kind == "timeDuration":
+            T.parse_iso_duration(value)
+        else:
+            T.parse_iso_recurring_interval(value)
+    except Exception as err:  # any failure is the diagram's problem, reported to its author
+        problems.append(f"Tidsuttrykket «{expr}» på {describe(el)} kan ikke beregnes: {err}.")
+
+
+def _check_code(el, code: str, mode: str, word: str, problems: list[str]) -> None:
+    try:
+        compile(code.strip() if mode == "eval" else code, "<diagram>", mode)
+    except SyntaxError as err:
+        problems.append(f"{word} på {describe(el)} er ikke gyldig Python: {err.msg}.")
+
+
+def _sample_context() -> dict:
+    """Helpers plus example values for every form field, so that a timer expression reading a
+    form value (``dato_kl(evalueringsdato)``) can be evaluated at deploy time."""
+    now = datetime.now(timezone.utc)
+    context: dict = {}
+    for form in form_catalog.load_forms().values():
+        for name, value in form_catalog.example_data(form, now.date()).items():
+            context.setdefault(name, value)
+    context.update(expression_helpers(lambda: now))
+    return context

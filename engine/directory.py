@@ -1,0 +1,94 @@
+"""Counties, schools, departments, people and their roles."""
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+
+from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
+
+from .errors import InvalidInput, NotFound
+from .models import County, Department, RoleGrant, School, User
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def check_password(user: User, password: str) -> bool:
+    if not user.password_hash or not user.active:
+        return False
+    try:
+        return _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def get_or_create_county(session, name: str) -> County:
+    county = session.scalars(select(County).where(County.name == name)).first()
+    if county is None:
+        county = County(name=name)
+        session.add(county)
+        session.flush()
+    return county
+
+
+def get_or_create_school(session, county: County, name: str) -> School:
+    school = session.scalars(select(School).where(School.county_id == county.id, School.name == name)).first()
+    if school is None:
+        school = School(county_id=county.id, name=name)
+        session.add(school)
+        session.flush()
+    return school
+
+
+def get_or_create_department(session, school: School, name: str) -> Department:
+    dep = session.scalars(select(Department).where(Department.school_id == school.id, Department.name == name)).first()
+    if dep is None:
+        dep = Department(school_id=school.id, name=name)
+        session.add(dep)
+        session.flush()
+    return dep
+
+
+def create_user(session, username: str, display_name: str, *, password: str | None, email: str | None,
+                now) -> User:
+    if session.scalars(select(User).where(User.username == username)).first() is not None:
+        raise InvalidInput(f"Brukernavnet «{username}» er i bruk.", {"username": ["Brukernavnet er i bruk."]})
+    user = User(username=username, display_name=display_name, email=email,
+                password_hash=hash_password(password) if password else None, active=True, created_at=now)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def grant(session, user: User, role: str, *, school: School | None = None, county: County | None = None,
+          department: Department | None = None) -> RoleGrant:
+    if role not in ROLES:
+        raise InvalidInput(f"Ukjent rolle «{role}».")
+    if role in SCHOOL_ROLES and school is None:
+        raise InvalidInput(f"Rollen «{role}» gjelder en skole; oppgi skolen.")
+    if role in COUNTY_ROLES and county is None:
+        raise InvalidInput(f"Rollen «{role}» gjelder et fylke; oppgi fylket.")
+    row = RoleGrant(user_id=user.id, role=role, school_id=school.id if school else None,
+                    county_id=county.id if county else None, department_id=department.id if department else None)
+    session.add(row)
+    session.flush()
+    session.refresh(user)
+    return row
+
+
+def user_by_username(session, username: str) -> User:
+    user = session.scalars(select(User).where(User.username == username)).first()
+    if user is None:
+        raise NotFound(f"Brukeren «{username}» finnes ikke.")
+    return user
+
+
+def school_by_name(session, name: str) -> School:
+    school = session.scalars(select(School).where(School.name == name)).first()
+    if school is None:
+        raise NotFound(f"Skolen «{name}» finnes ikke.")
+    return school

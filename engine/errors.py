@@ -1,0 +1,33 @@
+"""The errors the engine raises. Each carries a plain sentence meant for the user who caused it."""
+
+
+class Kap12Error(Exception):
+    """Base class: ``str(error)`` is a sentence a user can read."""
+
+
+class NotFound(Kap12Error):
+    """The thing does not exist, or the user may not know that it exists (the same to them)."""
+
+
+class Denied(Kap12Error):
+    """The user may see the case but may not do this to it."""
+
+
+class Conflict(Kap12Error):
+    """Someone else changed the case first; nothing was written."""
+
+
+class InvalidInput(Kap12Error):
+    """Submitted data failed validation; ``errors`` maps field names to messages."""
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+class DeployRefused(Kap12Error):
+    """A diagram could not be deployed; ``problems`` holds one plain sentence per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("; ".join(problems))
+        self.problems = problems

@@ -1,0 +1,229 @@
+"""The SQLAlchemy models: the directory (counties, schools, people, roles), immutable definition
+versions, cases with their stored workflow state, the derived task and timer rows, and the
+append-only history."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+from datetime import timezone
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime stored")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
+
+
+class County(Base):
+    __tablename__ = "counties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class School(Base):
+    __tablename__ = "schools"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    county: Mapped[County] = relationship()
+    __table_args__ = (UniqueConstraint("county_id", "name"),)
+
+
+class Department(Base):
+    __tablename__ = "departments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    __table_args__ = (UniqueConstraint("school_id", "name"),)
+
+
+class User(Base):
+    __tablename__ = "users"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str | None] = mapped_column(String(320))
+    # Null for people who log in only through an external identity (Feide / OpenID Connect).
+    password_hash: Mapped[str | None] = mapped_column(String(300))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+    grants: Mapped[list["RoleGrant"]] = relationship(back_populates="user", lazy="selectin")
+
+
+class ExternalIdentity(Base):
+    """A log-in from an identity provider (issuer + subject) bound to a user, so that OpenID
+    Connect (Feide) can be added without touching the user rows."""
+
+    __tablename__ = "external_identities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(500))
+    __table_args__ = (UniqueConstraint("issuer", "subject"),)
+
+
+class RoleGrant(Base):
+    """A role held by a user, for one school (school roles) or for a county (county roles)."""
+
+    __tablename__ = "role_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str] = mapped_column(String(40))
+    school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"))
+    county_id: Mapped[int | None] = mapped_column(ForeignKey("counties.id"))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    user: Mapped[User] = relationship(back_populates="grants")
+    __table_args__ = (Index("ix_role_grants_role_scope", "role", "school_id", "county_id"),)
+
+
+class DefinitionVersion(Base):
+    """An immutable deployed version of one executable process, with the frozen versions of every
+    process it calls, keyed by the hash of that content."""
+
+    __tablename__ = "definition_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    # {process_id: {"file": name, "sha256": …, "xml": text}} for the process and all it calls.
+    sources: Mapped[dict]
+    # SpiffWorkflow's serialized specs: {"spec": …, "subprocess_specs": {…}}.
+    spec: Mapped[dict]
+    # kap12's reading of the diagram: element properties (timer kinds, forms) per process.
+    meta: Mapped[dict]
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    deployed_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        UniqueConstraint("process_id", "version"),
+        UniqueConstraint("process_id", "content_hash"),
+    )
+
+
+class Case(Base):
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
+    definition_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    procedure: Mapped[str] = mapped_column(String(1))
+    status: Mapped[str] = mapped_column(String(20), default="open", index=True)
+    stage: Mapped[str] = mapped_column(String(300), default="")
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The workflow's serialized state, without the spec (DESIGN.md rule 2).
+    state: Mapped[str] = mapped_column(Text)
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+    next_deadline: Mapped[datetime | None]
+    lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    school: Mapped[School] = relationship(lazy="joined")
+    definition: Mapped[DefinitionVersion] = relationship()
+    __mapper_args__ = {"version_id_col": lock_version}
+
+
+class CaseParty(Base):
+    """A person's relation to a case: reporter, accused (excluded everywhere), or granted access."""
+
+    __tablename__ = "case_parties"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    relation: Mapped[str] = mapped_column(String(20))
+    __table_args__ = (UniqueConstraint("case_id", "user_id", "relation"),)
+
+
+class OpenTask(Base):
+    """Projection: a user task that is ready to be done (DESIGN.md rule 3)."""
+
+    __tablename__ = "open_tasks"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    form_key: Mapped[str] = mapped_column(String(100))
+    lane: Mapped[str | None] = mapped_column(String(100))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_at: Mapped[datetime]
+    due_at: Mapped[datetime | None] = mapped_column(index=True)
+    roles: Mapped[list["OpenTaskRole"]] = relationship(
+        cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+
+
+class OpenTaskRole(Base):
+    __tablename__ = "open_task_roles"
+    task_id: Mapped[str] = mapped_column(ForeignKey("open_tasks.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[str] = mapped_column(String(40), primary_key=True)
+    __table_args__ = (Index("ix_open_task_roles_role", "role"),)
+
+
+class PendingTimer(Base):
+    """Projection: a timer event waiting in a case, with the time it falls due (rule 4)."""
+
+    __tablename__ = "pending_timers"
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), default="")
+    kind: Mapped[str] = mapped_column(String(60), default="")
+    due_at: Mapped[datetime] = mapped_column(index=True)
+    # A sweeper that takes the row leases it until claimed_until; a crashed sweeper's lease lapses.
+    claimed_until: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class HistoryEvent(Base):
+    """Append-only, hash-chained record of everything that happened to a case (rule 5).
+
+    ``chain`` is ``case:<id>`` for a case, ``system`` for deploys and other acts on no case."""
+
+    __tablename__ = "history_events"
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    chain: Mapped[str] = mapped_column(String(40))
+    seq: Mapped[int] = mapped_column(Integer)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(60))
+    definition_id: Mapped[int | None] = mapped_column(ForeignKey("definition_versions.id"))
+    data: Mapped[dict]
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+    __table_args__ = (UniqueConstraint("chain", "seq"),)

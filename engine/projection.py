@@ -1,0 +1,91 @@
+"""Derived rows (DESIGN.md rule 3): the open user tasks and the waiting timers of a case, read
+from its workflow after every step so that task lists and timer sweeps never deserialize
+workflows. ``snapshot`` is a pure function of the workflow, so the rows can always be rebuilt."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from processes.roles import lane_roles
+
+
+@dataclass(frozen=True)
+class TaskView:
+    id: str
+    element_id: str
+    process_id: str
+    title: str
+    form_key: str
+    lane: str | None
+    roles: tuple[str, ...]
+    due_at: datetime | None
+
+
+@dataclass(frozen=True)
+class TimerView:
+    id: str
+    element_id: str
+    process_id: str
+    name: str
+    kinds: tuple[str, ...]
+    recipient: str | None
+    due_at: datetime
+    attached_to: str | None  # the task id of the activity a boundary timer sits on
+
+
+@dataclass
+class Snapshot:
+    tasks: list[TaskView] = field(default_factory=list)
+    timers: list[TimerView] = field(default_factory=list)
+    completed: bool = False
+
+
+def element_meta(meta: dict, task) -> dict:
+    return meta.get(task.workflow.spec.name, {}).get("elements", {}).get(task.task_spec.bpmn_id, {})
+
+
+def timer_due(task) -> datetime | None:
+    value = task._get_internal_data("event_value")
+    if not isinstance(value, str):
+        return None
+    return TimerEventDefinition.get_datetime(value)
+
+
+def is_timer(task) -> bool:
+    return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
+
+
+def snapshot(workflow, meta: dict) -> Snapshot:
+    snap = Snapshot(completed=workflow.completed)
+    for task in workflow.get_tasks(state=TaskState.WAITING):
+        if not is_timer(task):
+            continue
+        due = timer_due(task)
+        if due is None:
+            continue
+        info = element_meta(meta, task)
+        attached = None
+        if task.parent is not None and task.parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            main = [c for c in task.parent.children if not is_timer(c) and c.task_spec.manual]
+            attached = str(main[0].id) if main else None
+        snap.timers.append(TimerView(
+            id=str(task.id), element_id=task.task_spec.bpmn_id, process_id=task.workflow.spec.name,
+            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kinds=tuple(info.get("kinds", ())),
+            recipient=info.get("recipient"), due_at=due, attached_to=attached))
+    deadlines = {t.attached_to: t.due_at for t in sorted(snap.timers, key=lambda t: t.due_at, reverse=True)
+                 if "frist" in t.kinds and t.attached_to}
+    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
+        spec = task.task_spec
+        form = getattr(getattr(spec, "form", None), "key", None) or ""
+        snap.tasks.append(TaskView(
+            id=str(task.id), element_id=spec.bpmn_id, process_id=task.workflow.spec.name,
+            title=spec.bpmn_name or spec.bpmn_id, form_key=form, lane=spec.lane,
+            roles=lane_roles(spec.lane, task.data), due_at=deadlines.get(str(task.id))))
+    return snap
+
+
+def utcnow_from(clock) -> datetime:
+    return clock.now().astimezone(timezone.utc)

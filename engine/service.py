@@ -1,0 +1,139 @@
+"""``Kap12``: the engine as the web UI, the CLI and the tests use it. It wires the database,
+the clock, the spec cache and the write path together; the acts themselves live in
+``cases``, ``definitions`` and ``timers``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from . import access, cases, definitions, history, spiff, timers
+from .clock import SYSTEM_CLOCK, Clock, use_clock
+from .config import Settings
+from .db import Database
+from .errors import Denied, NotFound
+from .models import Case, HistoryEvent, OpenTask, PendingTimer, User
+from .unit_of_work import CaseWriter
+
+
+@dataclass(frozen=True)
+class CaseSummary:
+    id: int
+    number: str
+    school: str
+    procedure: str
+    status: str
+    stage: str
+    created_at: datetime
+    next_deadline: datetime | None
+    open_tasks: int
+
+
+class Kap12:
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None):
+        self.settings = settings or Settings.from_env()
+        self.clock = clock or SYSTEM_CLOCK
+        use_clock(self.clock)
+        self.db = Database(self.settings.database_url)
+        self.specs = definitions.SpecCache()
+        self.script_engine = spiff.script_engine(self.clock)
+        self.writer = CaseWriter(self.db, self.clock, self.specs, self.script_engine)
+
+    # -- set-up ---------------------------------------------------------------------------
+    def init(self) -> list[definitions.DeployResult]:
+        """Create or upgrade the schema and deploy the bundled diagrams (idempotent)."""
+        self.db.upgrade()
+        return self.deploy(definitions.bundled_files(self.settings.bpmn_dir), actor=None,
+                           comment="Diagrammene som følger med kap12")
+
+    def deploy(self, files: list[tuple[str, bytes]], actor: access.Viewer | None, comment: str):
+        if actor is not None and not access.may_deploy(actor):
+            raise Denied("Bare prosesseiere og administratorer kan publisere diagrammer.")
+        now = self.clock.now()
+        with self.db.writing() as session:
+            results = definitions.deploy(session, files, actor_id=actor.id if actor else None,
+                                         comment=comment, now=now)
+            for r in results:
+                if r.created:
+                    history.append(session, history.SYSTEM_CHAIN, kind="deployed", at=now,
+                                   actor_id=actor.id if actor else None, actor=actor.name if actor else "kap12",
+                                   data={"process_id": r.process_id, "version": r.version,
+                                         "content_hash": r.content_hash, "comment": comment})
+        return results
+
+    # -- who is asking ----------------------------------------------------------------------
+    def viewer(self, username: str) -> access.Viewer:
+        with self.db.reading() as session:
+            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            if user is None:
+                raise NotFound(f"Brukeren «{username}» finnes ikke.")
+            return access.Viewer.of(user)
+
+    # -- acts (each one transaction through the write path) --------------------------------
+    def report(self, viewer, school_id: int, report: dict) -> Case:
+        return cases.start_case(self, viewer, school_id, report)
+
+    def claim(self, viewer, task_id: str) -> Case:
+        return cases.claim(self, viewer, task_id)
+
+    def release(self, viewer, task_id: str) -> Case:
+        return cases.release(self, viewer, task_id)
+
+    def complete(self, viewer, task_id: str, data: dict) -> Case:
+        return cases.complete(self, viewer, task_id, data)
+
+    def reclassify(self, viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
+        return cases.reclassify(self, viewer, case_id, offender, reason, accused)
+
+    def sweep_timers(self) -> timers.SweepResult:
+        return timers.sweep(self)
+
+    # -- reads (each asks the access policy) -------------------------------------------------
+    def tasks_for(self, viewer) -> list[OpenTask]:
+        with self.db.reading() as session:
+            query = access.workable_tasks(viewer).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)
+            return list(session.scalars(query))
+
+    def cases_for(self, viewer, status: str | None = None) -> list[CaseSummary]:
+        with self.db.reading() as session:
+            visible = access.visible_cases(viewer).subquery()
+            counts = (select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery())
+            query = (select(Case, func.coalesce(counts.c.n, 0)).join(visible, visible.c.id == Case.id)
+                     .outerjoin(counts, counts.c.case_id == Case.id).order_by(Case.created_at.desc()))
+            if status:
+                query = query.where(Case.status == status)
+            return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
+                                c.next_deadline, n) for c, n in session.execute(query)]
+
+    def case(self, viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
+        """The case with the viewer's access level; the read itself is recorded."""
+        with self.db.reading() as session:
+            level = access.access_level(session, viewer, case_id)
+            if level is None:
+                raise NotFound("Saken finnes ikke.")
+            case = session.get(Case, case_id)
+        cases.record_read(self, viewer, case_id, view)
+        return case, level
+
+    def case_tasks(self, case_id: int) -> list[OpenTask]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at)))
+
+    def case_timers(self, case_id: int) -> list[PendingTimer]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)
+                                        .order_by(PendingTimer.due_at)))
+
+    def case_history(self, case_id: int) -> list[HistoryEvent]:
+        with self.db.reading() as session:
+            return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+                                        .order_by(HistoryEvent.seq)))
+
+    def verify(self, case_ids: list[int] | None = None) -> list[history.ChainReport]:
+        with self.db.reading() as session:
+            chains = ([history.case_chain(i) for i in case_ids] if case_ids else history.all_chains(session))
+            return [history.verify_chain(session, c) for c in chains]
+
+    def close(self) -> None:
+        self.db.dispose()

@@ -1,0 +1,88 @@
+"""The SpiffWorkflow pieces kap12 uses, configured once: the Camunda-flavoured parser, a
+serializer that stores workflow state without the spec, and a script engine whose environment
+holds the deadline helpers bound to the engine's clock."""
+from __future__ import annotations
+
+import json
+from copy import deepcopy
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+
+from processes.deadlines import expression_helpers
+
+from .clock import Clock
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Restores a workflow around spec objects handed in, instead of rebuilding the spec from
+    JSON on every load: the spec lives once per definition version (DESIGN.md rule 2)."""
+
+    def from_dict(self, dct):
+        spec, subs = dct.get("spec"), dct.get("subprocess_specs", {})
+        if isinstance(spec, dict):
+            return super().from_dict(dct)
+        dct = dict(dct)
+        dct.pop("spec")
+        dct.pop("subprocess_specs", None)
+        workflow = self.target_class(spec, subs, deserializing=True)
+        from uuid import UUID
+
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _make_serializer() -> BpmnWorkflowSerializer:
+    config = deepcopy(CAMUNDA_CONFIG)
+    config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+SERIALIZER = _make_serializer()
+
+
+def new_parser() -> CamundaParser:
+    return CamundaParser()
+
+
+def script_engine(clock: Clock) -> PythonScriptEngine:
+    return PythonScriptEngine(environment=TaskDataEnvironment(expression_helpers(clock.now)))
+
+
+def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+    return {
+        "spec": SERIALIZER.to_dict(spec),
+        "subprocess_specs": {name: SERIALIZER.to_dict(s) for name, s in subprocess_specs.items()},
+    }
+
+
+def spec_from_dict(dct: dict):
+    spec = SERIALIZER.from_dict(dct["spec"])
+    subs = {name: SERIALIZER.from_dict(s) for name, s in dct["subprocess_specs"].items()}
+    return spec, subs
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    dct = SERIALIZER.to_dict(workflow)
+    dct.pop("spec", None)
+    dct.pop("subprocess_specs", None)
+    dct["serializer_version"] = SERIALIZER_VERSION
+    return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
+
+
+def load_state(state: str, spec, subprocess_specs: dict, engine: PythonScriptEngine) -> BpmnWorkflow:
+    dct = json.loads(state)
+    dct.pop("serializer_version", None)
+    dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs
+    workflow = SERIALIZER.from_dict(dct)
+    workflow.script_engine = engine
+    return workflow

@@ -1,0 +1,116 @@
+"""The timer sweeper (DESIGN.md rule 4).
+
+Due timers are rows with a due time. A sweep claims a batch of due rows by setting a lease
+(``claimed_until``) in a short transaction — with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+any number of sweepers take disjoint rows; on SQLite the single writer lock does the same —
+and then advances each case through the one write path. A sweeper that dies mid-sweep leaves
+leases that lapse, so its timers are fired by the next sweep, exactly once: firing happens in
+the case's own transaction, which also deletes the row."""
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+
+from . import cases, history
+from .errors import Kap12Error
+from .models import PendingTimer
+
+log = logging.getLogger("kap12.timers")
+
+LEASE = timedelta(minutes=2)
+MAX_ATTEMPTS = 5  # after this many failures a timer is an incident, shown until resolved
+
+
+@dataclass
+class SweepResult:
+    claimed: int = 0
+    cases_advanced: int = 0
+    failures: list[tuple[int, str]] = field(default_factory=list)
+
+
+def _claim(kap12, batch: int) -> list[tuple[str, int]]:
+    now = kap12.clock.now()
+    with kap12.db.writing() as session:
+        query = (select(PendingTimer.id, PendingTimer.case_id)
+                 .where(PendingTimer.due_at <= now, PendingTimer.attempts < MAX_ATTEMPTS,
+                        or_(PendingTimer.claimed_until.is_(None), PendingTimer.claimed_until < now))
+                 .order_by(PendingTimer.due_at).limit(batch))
+        if not kap12.db.is_sqlite:
+            query = query.with_for_update(skip_locked=True)
+        rows = session.execute(query).all()
+        if rows:
+            session.execute(update(PendingTimer).where(PendingTimer.id.in_([r.id for r in rows]))
+                            .values(claimed_until=now + LEASE))
+    return [(r.id, r.case_id) for r in rows]
+
+
+def _failed(kap12, timer_ids: list[str], case_id: int, error: str) -> None:
+    now = kap12.clock.now()
+    with kap12.db.writing() as session:
+        for row in session.scalars(select(PendingTimer).where(PendingTimer.id.in_(timer_ids))):
+            row.attempts += 1
+            row.last_error = error[:2000]
+            # Back off: 1, 2, 4, 8 … minutes before the next try.
+            row.claimed_until = now + timedelta(minutes=2 ** (row.attempts - 1))
+            if row.attempts >= MAX_ATTEMPTS:
+                history.append(session, history.case_chain(case_id), kind="incident", at=now,
+                               actor="kap12 (tidsur)", case_id=case_id,
+                               data={"timer": row.name, "element": row.element_id, "error": error[:2000],
+                                     "attempts": row.attempts})
+
+
+def sweep(kap12, batch: int = 200) -> SweepResult:
+    """Fire what is due now, oldest first, case by case; one failing case blocks no other."""
+    result = SweepResult()
+    while True:
+        claimed = _claim(kap12, batch)
+        if not claimed:
+            return result
+        result.claimed += len(claimed)
+        by_case: dict[int, list[str]] = {}
+        for timer_id, case_id in claimed:
+            by_case.setdefault(case_id, []).append(timer_id)
+        for case_id, timer_ids in by_case.items():
+            try:
+                cases.fire_due_timers(kap12, case_id)
+                result.cases_advanced += 1
+            except Exception as err:  # noqa: BLE001 - a broken timer must not stop the others
+                message = str(err) if isinstance(err, Kap12Error) else f"{type(err).__name__}: {err}"
+                log.warning("timer on case %s failed: %s", case_id, message)
+                result.failures.append((case_id, message))
+                _failed(kap12, timer_ids, case_id, message)
+        if len(claimed) < batch:
+            return result
+
+
+class Sweeper(threading.Thread):
+    """Sweeps every ``interval`` seconds until stopped (inside ``kap12 serve``, or ``kap12 timers``)."""
+
+    def __init__(self, kap12, interval: float = 15.0):
+        super().__init__(name="kap12-sweeper", daemon=True)
+        self.kap12, self.interval = kap12, interval
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop_event.is_set():
+            try:
+                result = sweep(self.kap12)
+                if result.claimed:
+                    log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
+            except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
+                log.exception("timer sweep failed")
+            self._stop_event.wait(self.interval)
+
+    def stop(self) -> None:
+        self._stop_event.set()
+
+
+def run_forever(kap12, interval: float = 15.0) -> None:
+    while True:
+        sweep(kap12)
+        time.sleep(interval)

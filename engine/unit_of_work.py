@@ -1,0 +1,194 @@
+"""The one path that writes a case (DESIGN.md rule 1).
+
+``CaseStep`` loads a case with its definition version under a write lock, lets the caller act
+on the workflow, runs the engine until it waits, and then writes — in the same transaction —
+the new workflow state, the derived task and timer rows, the case summary and the history
+events. Either all of it is committed or none of it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from . import history, spiff
+from .errors import Conflict, NotFound
+from .models import Case, OpenTask, OpenTaskRole, PendingTimer
+from .projection import Snapshot, snapshot
+
+
+@dataclass(frozen=True)
+class Actor:
+    id: int | None
+    name: str
+
+    @classmethod
+    def system(cls, name: str = "kap12 (tidsur)") -> "Actor":
+        return cls(None, name)
+
+
+@dataclass
+class CaseStep:
+    session: object
+    case: Case
+    workflow: object
+    actor: Actor
+    now: datetime
+    meta: dict
+    before: Snapshot
+    events: list[tuple[str, dict]] = field(default_factory=list)
+
+    def record(self, kind: str, **data) -> None:
+        self.events.append((kind, data))
+
+
+class CaseWriter:
+    """Opens ``CaseStep``s and commits them. One per engine; holds no per-case state."""
+
+    def __init__(self, db, clock, specs, script_engine):
+        self.db, self.clock, self.specs, self.script_engine = db, clock, specs, script_engine
+
+    def load_workflow(self, case: Case):
+        spec, subs = self.specs.get(case.definition)
+        return spiff.load_state(case.state, spec, subs, self.script_engine)
+
+    def step(self, case_id: int, actor: Actor, act) -> Case:
+        """Run ``act(step)`` on the case and commit everything it caused, or nothing."""
+        try:
+            with self.db.writing() as session:
+                query = select(Case).where(Case.id == case_id)
+                if not self.db.is_sqlite:
+                    query = query.with_for_update()  # serialize writers of this case
+                case = session.scalars(query).first()
+                if case is None:
+                    raise NotFound("Saken finnes ikke.")
+                workflow = self.load_workflow(case)
+                step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
+                                snapshot(workflow, case.definition.meta))
+                act(step)
+                self.finish(step)
+            return case
+        except StaleDataError as err:
+            raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err
+
+    def finish(self, step: CaseStep) -> None:
+        """Run the engine until it waits, then write state, projections and history."""
+        wf, case, session = step.workflow, step.case, step.session
+        wf.refresh_waiting_tasks()
+        wf.do_engine_steps()
+        after = snapshot(wf, step.meta)
+        self._record_changes(step, after)
+        case.state = spiff.dump_state(wf)
+        case.updated_at = step.now
+        self._summarize(case, wf, after, step.now)
+        self._write_projection(session, case, after)
+        for kind, data in step.events:
+            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=step.actor.id,
+                           actor=step.actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
+        session.flush()
+
+    # -- what changed between the snapshot before and after the act ----------------------
+    def _record_changes(self, step: CaseStep, after: Snapshot) -> None:
+        before_timers = {t.id: t for t in step.before.timers}
+        after_timer_ids = {t.id for t in after.timers}
+        for timer_id, timer in before_timers.items():
+            if timer_id in after_timer_ids:
+                continue
+            task = step.workflow.get_task_from_id(_uuid(timer_id))
+            fired = task is not None and task.has_state(_FIRED) and timer.due_at <= step.now
+            if not fired:
+                continue
+            data = {"timer": timer.name, "element": timer.element_id, "kinds": list(timer.kinds),
+                    "due_at": timer.due_at.isoformat(), "fired_at": step.now.isoformat(),
+                    "late_by_seconds": int((step.now - timer.due_at).total_seconds())}
+            step.record("timer_fired", **data)
+            if "frist" in timer.kinds:
+                step.record("deadline_missed", timer=timer.name, element=timer.element_id,
+                            due_at=timer.due_at.isoformat(), task_id=timer.attached_to)
+            if "paminnelse" in timer.kinds:
+                step.record("reminder", timer=timer.name, element=timer.element_id, task_id=timer.attached_to)
+            if "eskalering" in timer.kinds:
+                step.case.escalated = True
+                step.record("escalated", timer=timer.name, element=timer.element_id,
+                            recipient_role=timer.recipient, task_id=timer.attached_to)
+        before_tasks = {t.id: t for t in step.before.tasks}
+        after_tasks = {t.id: t for t in after.tasks}
+        completed = {kind_data.get("task_id") for kind, kind_data in step.events if kind == "task_completed"}
+        for task_id, task in before_tasks.items():
+            if task_id not in after_tasks and task_id not in completed:
+                step.record("task_cancelled", task_id=task_id, element=task.element_id, title=task.title)
+        for task_id, task in after_tasks.items():
+            if task_id not in before_tasks:
+                step.record("task_opened", task_id=task_id, element=task.element_id, title=task.title,
+                            form=task.form_key, lane=task.lane, roles=list(task.roles),
+                            due_at=task.due_at.isoformat() if task.due_at else None)
+        if after.completed and not step.before.completed:
+            step.record("case_closed")
+
+    @staticmethod
+    def _summarize(case: Case, wf, after: Snapshot, now: datetime) -> None:
+        procedure = _current_procedure(wf)
+        if procedure:
+            case.procedure = procedure
+        deadlines = [t.due_at for t in after.tasks if t.due_at] + [t.due_at for t in after.timers if "frist" in t.kinds]
+        case.next_deadline = min(deadlines) if deadlines else None
+        if after.completed:
+            case.status, case.stage, case.closed_at = "closed", "Avsluttet", now
+        elif after.tasks:
+            case.stage = "; ".join(sorted({t.title for t in after.tasks}))[:300]
+        elif after.timers:
+            case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]
+
+    @staticmethod
+    def _write_projection(session, case: Case, after: Snapshot) -> None:
+        existing = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
+        keep = {t.id for t in after.tasks}
+        for task_id, row in existing.items():
+            if task_id not in keep:
+                session.delete(row)
+        for view in after.tasks:
+            row = existing.get(view.id)
+            if row is None:
+                row = OpenTask(id=view.id, case_id=case.id, opened_at=case.updated_at, assignee_id=None)
+                session.add(row)
+            row.element_id, row.title, row.form_key, row.lane, row.due_at = (
+                view.element_id, view.title, view.form_key, view.lane, view.due_at)
+            row.roles = [OpenTaskRole(task_id=view.id, role=r) for r in view.roles]
+        session.flush()
+        timers = {row.id: row for row in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
+        keep = {t.id for t in after.timers}
+        gone = [tid for tid in timers if tid not in keep]
+        if gone:
+            session.execute(delete(PendingTimer).where(PendingTimer.id.in_(gone)))
+        for view in after.timers:
+            row = timers.get(view.id)
+            if row is None:
+                session.add(PendingTimer(id=view.id, case_id=case.id, element_id=view.element_id, name=view.name,
+                                         kind=",".join(view.kinds), due_at=view.due_at, attempts=0))
+            elif row.due_at != view.due_at:
+                row.due_at = view.due_at
+
+
+def _current_procedure(wf) -> str | None:
+    """The procedure the case follows now, as the routing diagram decided it (variable
+    ``prosedyre``), read from the newest task that carries it."""
+    from SpiffWorkflow.util.task import TaskState
+
+    live = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
+            if "prosedyre" in t.data]
+    if live:
+        return max(live, key=lambda t: t.last_state_change).data["prosedyre"]
+    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if "prosedyre" in t.data]
+    return max(done, key=lambda t: t.last_state_change).data["prosedyre"] if done else None
+
+
+def _uuid(value: str):
+    from uuid import UUID
+
+    return UUID(value)
+
+
+from SpiffWorkflow.util.task import TaskState as _TS  # noqa: E402
+
+_FIRED = _TS.READY | _TS.COMPLETED | _TS.STARTED

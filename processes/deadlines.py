@@ -1,0 +1,271 @@
+"""Working-day arithmetic for deadlines in BPMN timer expressions.
+
+A working day is Monday to Friday, except Norwegian public holidays and any extra closed dates
+a school configures (its school holidays). Working hours are 08:00-16:00 in Europe/Oslo.
+
+Every function takes the current time explicitly: the engine owns the clock, so tests and
+replays of history get the same deadlines as the original run.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+OSLO = ZoneInfo("Europe/Oslo")
+DAY_START = time(8, 0)
+DAY_END = time(16, 0)
+
+_WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@lru_cache(maxsize=64)
+def _public_holidays(year: int) -> frozenset[date]:
+    # Older releases of `holidays` counted every Sunday as a Norwegian holiday; ask for the
+    # real public holidays only, so the list can also be shown to users.
+    return frozenset(holidays.country_holidays("NO", years=year, include_sundays=False))
+
+
+def public_holidays(year: int) -> frozenset[date]:
+    """Norwegian public holidays (helligdager) of a year, without ordinary Sundays."""
+    return _public_holidays(year)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """Extra closed dates (school holidays) on top of weekends and public holidays."""
+
+    closed: frozenset[date] = frozenset()
+
+    @classmethod
+    def from_periods(cls, periods: Iterable[tuple[date, date]]) -> Calendar:
+        """Build from inclusive (first, last) date periods, e.g. a school year's holidays."""
+        days: set[date] = set()
+        for first, last in periods:
+            if last < first:
+                raise ValueError(f"Perioden {first}–{last} slutter før den begynner.")
+            days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
+        return cls(frozenset(days))
+
+    def is_working_day(self, day: date) -> bool:
+        if day.weekday() >= 5 or day in self.closed:
+            return False
+        return day not in _public_holidays(day.year)
+
+
+_OPEN = Calendar()
+
+
+def _cal(calendar: Calendar | None) -> Calendar:
+    return calendar if calendar is not None else _OPEN
+
+
+def _local(now: datetime) -> datetime:
+    if now.tzinfo is None or now.utcoffset() is None:
+        raise ValueError("Tidspunktet mangler tidssone (naive datetime).")
+    return now.astimezone(OSLO)
+
+
+def _at(day: date, t: time) -> datetime:
+    # Round-trip through UTC so a wall time that does not exist on a DST day is normalised.
+    return datetime.combine(day, t, tzinfo=OSLO).astimezone(timezone.utc).astimezone(OSLO)
+
+
+def is_working_day(day: date, calendar: Calendar | None = None) -> bool:
+    """True if `day` is a weekday that is neither a public holiday nor a closed date."""
+    return _cal(calendar).is_working_day(day)
+
+
+def next_working_day(day: date, calendar: Calendar | None = None) -> date:
+    """The first working day strictly after `day`."""
+    cal = _cal(calendar)
+    day += timedelta(days=1)
+    while not cal.is_working_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def previous_working_day(day: date, calendar: Calendar | None = None) -> date:
+    """The last working day strictly before `day`."""
+    cal = _cal(calendar)
+    day -= timedelta(days=1)
+    while not cal.is_working_day(day):
+        day -= timedelta(days=1)
+    return day
+
+
+def working_days_between(a: date, b: date, calendar: Calendar | None = None) -> int:
+    """Working days after `a` up to and including `b`; negative when `b` is before `a`.
+
+    With `a` a deadline and `b` today, this is how many working days the deadline is overdue.
+    Datetimes are taken as their date in Oslo.
+    """
+    a, b = _as_local_date(a), _as_local_date(b)
+    if b < a:
+        return -working_days_between(b, a, calendar)
+    cal = _cal(calendar)
+    return sum(cal.is_working_day(a + timedelta(days=i)) for i in range(1, (b - a).days + 1))
+
+
+def _as_local_date(value: date) -> date:
+    return _local(value).date() if isinstance(value, datetime) else value
+
+
+def at_local_time(day: date, hhmm: str = "08:00") -> datetime:
+    """`day` at the wall time `hhmm` in Oslo."""
+    match = _HHMM.match(hhmm) if isinstance(hhmm, str) else None
+    if match is None:
+        raise ValueError(f"Ugyldig klokkeslett {hhmm!r}, bruk TT:MM.")
+    return _at(day, time(int(match[1]), int(match[2])))
+
+
+def _start_of_work(local: datetime, cal: Calendar) -> datetime:
+    """The first working moment at or after `local`."""
+    if cal.is_working_day(local.date()) and local.time() < DAY_END:
+        return max(local, _at(local.date(), DAY_START))
+    return _at(next_working_day(local.date(), cal), DAY_START)
+
+
+def add_working_hours(now: datetime, n: float, calendar: Calendar | None = None) -> datetime:
+    """`n` working hours after `now`, counting only 08:00-16:00 on working days."""
+    if n < 0:
+        raise ValueError("Antall arbeidstimer kan ikke være negativt.")
+    cal = _cal(calendar)
+    cursor = _start_of_work(_local(now), cal)
+    remaining = timedelta(hours=n)
+    while True:
+        available = _at(cursor.date(), DAY_END) - cursor
+        if remaining <= available:
+            return cursor + remaining
+        remaining -= available
+        cursor = _at(next_working_day(cursor.date(), cal), DAY_START)
+
+
+def end_of_working_day(now: datetime, calendar: Calendar | None = None) -> datetime:
+    """16:00 today if today is a working day not yet over, else 16:00 the next working day."""
+    cal = _cal(calendar)
+    local = _local(now)
+    if cal.is_working_day(local.date()) and local.time() < DAY_END:
+        return _at(local.date(), DAY_END)
+    return _at(next_working_day(local.date(), cal), DAY_END)
+
+
+def add_working_days(now: datetime, n: int, calendar: Calendar | None = None) -> datetime:
+    """16:00 on the n-th working day after today's date; n=0 is the end of this working day."""
+    if n < 0:
+        raise ValueError("Antall arbeidsdager kan ikke være negativt.")
+    if n == 0:
+        return end_of_working_day(now, calendar)
+    day = _local(now).date()
+    for _ in range(n):
+        day = next_working_day(day, calendar)
+    return _at(day, DAY_END)
+
+
+def working_days_before(day: date, n: int, calendar: Calendar | None = None) -> datetime:
+    """08:00 on the n-th working day before `day` (n >= 1)."""
+    if n < 1:
+        raise ValueError("Antall arbeidsdager før en dato må være minst 1.")
+    for _ in range(n):
+        day = previous_working_day(day, calendar)
+    return _at(day, DAY_START)
+
+
+def format_local(dt: datetime) -> str:
+    """Norwegian display text, e.g. 'fredag 27.11.2026 kl. 16:00'."""
+    local = _local(dt)
+    return f"{_WEEKDAYS[local.weekday()]} {local:%d.%m.%Y} kl. {local:%H:%M}"
+
+
+def humanize_delta(seconds: float) -> str:
+    """Short Norwegian duration: '45 min', '2 t 15 min', '1 dag', '3 dager 4 t'.
+
+    The sign is ignored; the caller says whether it is over or under the deadline.
+    """
+    total_minutes = int(abs(seconds)) // 60
+    if total_minutes == 0:
+        return "under 1 min"
+    days, rest = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        text = f"{days} dag" if days == 1 else f"{days} dager"
+        return f"{text} {hours} t" if hours else text
+    if hours:
+        return f"{hours} t {minutes} min" if minutes else f"{hours} t"
+    return f"{minutes} min"
+
+
+def _parse_date(value: object, func: str) -> date:
+    if isinstance(value, datetime):
+        return _local(value).date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"{func}: dato må være en dato på formen ÅÅÅÅ-MM-DD, fikk {value!r}.")
+
+
+def _count(value: object, func: str, minimum: int, *, integer: bool) -> float:
+    kinds = (int,) if integer else (int, float)
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, kinds)
+        or not math.isfinite(value)
+        or value < minimum
+    ):
+        what = "et heltall" if integer else "et tall"
+        raise ValueError(f"{func}: n må være {what} på minst {minimum}, fikk {value!r}.")
+    return value
+
+
+def expression_helpers(
+    now_fn: Callable[[], datetime], calendar: Calendar | None = None
+) -> dict[str, Callable[..., str]]:
+    """Deadline functions for BPMN expressions, returning ISO-8601 strings with UTC offset.
+
+    SpiffWorkflow parses timer values with `datetime.fromisoformat`, so the offset keeps the
+    moment unambiguous. Each call reads `now_fn()` then, so the engine's clock is the one used.
+    """
+
+    def arbeidstimer(n: float) -> str:
+        hours = _count(n, "arbeidstimer", 0, integer=False)
+        return add_working_hours(now_fn(), hours, calendar).isoformat()
+
+    def slutt_arbeidsdag() -> str:
+        return end_of_working_day(now_fn(), calendar).isoformat()
+
+    def arbeidsdager(n: int) -> str:
+        days = int(_count(n, "arbeidsdager", 0, integer=True))
+        return add_working_days(now_fn(), days, calendar).isoformat()
+
+    def dato_kl(dato: str | date, kl: str = "08:00") -> str:
+        day = _parse_date(dato, "dato_kl")
+        try:
+            return at_local_time(day, kl).isoformat()
+        except ValueError as error:
+            raise ValueError(f"dato_kl: {error}") from None
+
+    def arbeidsdager_for(dato: str | date, n: int) -> str:
+        day = _parse_date(dato, "arbeidsdager_for")
+        count = int(_count(n, "arbeidsdager_for", 1, integer=True))
+        return working_days_before(day, count, calendar).isoformat()
+
+    return {
+        "arbeidstimer": arbeidstimer,
+        "slutt_arbeidsdag": slutt_arbeidsdag,
+        "arbeidsdager": arbeidsdager,
+        "dato_kl": dato_kl,
+        "arbeidsdager_for": arbeidsdager_for,
+    }

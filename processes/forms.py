@@ -1,0 +1,545 @@
+"""Form declarations for user tasks, and the marshmallow schemas that validate them.
+
+A declaration is data (a JSON file in processes/forms/, later also a database row edited by a
+process owner), so a new user task needs no Python. `parse_form` checks the declaration itself;
+`schema_for` turns it into a schema that checks what a user submits.
+
+Security: submitted form data are values only. They are stored in the workflow as plain JSON
+data and never reach an expression evaluator as code.
+"""
+
+from __future__ import annotations
+
+import json
+import keyword
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Protocol
+
+from marshmallow import RAISE, Schema, ValidationError, fields
+from marshmallow import validate as ma_validate
+
+from processes.deadlines import OSLO
+
+FORMS_FOLDER = Path(__file__).with_name("forms")
+
+TYPES = frozenset(
+    {"text", "textarea", "date", "datetime", "choice", "multichoice", "boolean", "integer", "group"}
+)
+DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000}
+
+_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+_KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+_INTEGER = re.compile(r"^[+-]?\d{1,15}$")
+_FIELD_KEYS = frozenset(
+    {"name", "label", "type", "required", "help", "choices", "fields", "min_items", "max_length"}
+)
+_FORM_KEYS = frozenset({"key", "title", "intro", "fields"})
+
+REQUIRED = "Feltet må fylles ut."
+UNKNOWN = "Ukjent felt."
+
+
+# --- Declarations -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    type: str
+    required: bool = False
+    help: str = ""
+    choices: tuple[Choice, ...] = ()
+    fields: tuple[Field, ...] = ()
+    min_items: int = 0
+    max_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Form:
+    key: str
+    title: str
+    fields: tuple[Field, ...]
+    intro: str = ""
+
+
+class FormDeclarationError(ValueError):
+    """A declaration is malformed; `problems` holds one sentence per problem."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__(" ".join(problems))
+        self.problems = problems
+
+
+class FormValidationError(ValueError):
+    """Submitted data do not fit the form; `errors` maps field names to messages."""
+
+    def __init__(self, errors: dict[str, Any]):
+        super().__init__("Skjemaet inneholder feil.")
+        self.errors = errors
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and value.strip() != ""
+
+
+def _is_count(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
+
+
+def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> Field | None:
+    if not isinstance(dct, Mapping):
+        problems.append(f"{where} må være et objekt.")
+        return None
+    name = dct.get("name")
+    if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
+        problems.append(
+            f"{where} har ugyldig navn {name!r}: bruk små bokstaver a-z, sifre og _, "
+            "start med en bokstav, og ikke et reservert ord i Python."
+        )
+        name = str(name)
+    else:
+        where = f"{where} ({name})" if nested else f"Feltet «{name}»"
+    for extra in sorted(set(dct) - _FIELD_KEYS):
+        problems.append(f"{where} har ukjent egenskap «{extra}».")
+    label, type_ = dct.get("label"), dct.get("type")
+    if not _is_text(label):
+        problems.append(f"{where} mangler ledetekst (label).")
+    if type_ not in TYPES:
+        problems.append(f"{where} har ukjent type {type_!r}.")
+    if nested and type_ == "group":
+        problems.append(f"{where} er en gruppe inne i en gruppe, det støttes ikke.")
+    required = dct.get("required", False)
+    if not isinstance(required, bool):
+        problems.append(f"{where}: required må være true eller false.")
+    help_ = dct.get("help", "")
+    if not isinstance(help_, str):
+        problems.append(f"{where}: help må være tekst.")
+
+    choices: list[Choice] = []
+    raw_choices = dct.get("choices")
+    if type_ in ("choice", "multichoice"):
+        if not isinstance(raw_choices, list) or not raw_choices:
+            problems.append(f"{where} er et valgfelt uten alternativer (choices).")
+        else:
+            for i, c in enumerate(raw_choices, 1):
+                if not (isinstance(c, Mapping) and _is_text(c.get("value"))
+                        and _is_text(c.get("label"))):
+                    problems.append(f"{where}: alternativ nr. {i} må ha value og label.")
+                elif c["value"] in {x.value for x in choices}:
+                    problems.append(f"{where}: alternativet «{c['value']}» står to ganger.")
+                else:
+                    choices.append(Choice(c["value"], c["label"]))
+    elif raw_choices is not None:
+        problems.append(f"{where}: bare valgfelt kan ha alternativer (choices).")
+
+    sub: tuple[Field, ...] = ()
+    if type_ == "group" and not nested:
+        raw_sub = dct.get("fields")
+        if not isinstance(raw_sub, list) or not raw_sub:
+            problems.append(f"{where} er en gruppe uten felt (fields).")
+        else:
+            sub = _parse_fields(raw_sub, problems, group=name)
+    elif dct.get("fields") is not None and type_ != "group":
+        problems.append(f"{where}: bare grupper kan ha felt (fields).")
+
+    min_items = dct.get("min_items", 0)
+    if type_ == "group":
+        if not _is_count(min_items):
+            problems.append(f"{where}: min_items må være et heltall som ikke er negativt.")
+    elif "min_items" in dct:
+        problems.append(f"{where}: bare grupper kan ha min_items.")
+
+    max_length = dct.get("max_length")
+    if type_ in DEFAULT_MAX_LENGTH:
+        if max_length is not None and not (_is_count(max_length) and max_length > 0):
+            problems.append(f"{where}: max_length må være et positivt heltall.")
+    elif max_length is not None:
+        problems.append(f"{where}: bare tekstfelt kan ha max_length.")
+
+    return Field(
+        name=name,
+        label=label if isinstance(label, str) else "",
+        type=type_ if isinstance(type_, str) else "",
+        required=required is True,
+        help=help_ if isinstance(help_, str) else "",
+        choices=tuple(choices),
+        fields=sub,
+        min_items=min_items if _is_count(min_items) else 0,
+        max_length=max_length if isinstance(max_length, int) else None,
+    )
+
+
+def _parse_fields(raw: list, problems: list[str], group: str | None = None) -> tuple[Field, ...]:
+    parsed: list[Field] = []
+    seen: set[str] = set()
+    for i, raw_field in enumerate(raw, 1):
+        where = f"Feltet «{group}», felt nr. {i}" if group else f"Felt nr. {i}"
+        f = _parse_field(raw_field, where, problems, nested=group is not None)
+        if f is None:
+            continue
+        if f.name in seen:
+            inside = f" i gruppen «{group}»" if group else ""
+            problems.append(f"Feltnavnet «{f.name}» står to ganger{inside}.")
+        seen.add(f.name)
+        parsed.append(f)
+    return tuple(parsed)
+
+
+def parse_form(dct: Mapping[str, Any]) -> Form:
+    """Check a declaration and build a Form, or raise FormDeclarationError listing every problem."""
+    if not isinstance(dct, Mapping):
+        raise FormDeclarationError(["Skjemaet må være et JSON-objekt."])
+    problems: list[str] = []
+    key, title, intro = dct.get("key"), dct.get("title"), dct.get("intro", "")
+    if not isinstance(key, str) or not _KEY.match(key):
+        problems.append(
+            f"Skjemaet har ugyldig nøkkel {key!r}: bruk små bokstaver a-z, sifre, _ og -."
+        )
+    if not _is_text(title):
+        problems.append("Skjemaet mangler tittel (title).")
+    if not isinstance(intro, str):
+        problems.append("Innledningen (intro) må være tekst.")
+    for extra in sorted(set(dct) - _FORM_KEYS):
+        problems.append(f"Skjemaet har ukjent egenskap «{extra}».")
+    raw_fields = dct.get("fields")
+    parsed: tuple[Field, ...] = ()
+    if not isinstance(raw_fields, list) or not raw_fields:
+        problems.append("Skjemaet har ingen felt (fields).")
+    else:
+        parsed = _parse_fields(raw_fields, problems)
+    if problems:
+        raise FormDeclarationError(problems)
+    return Form(key=key, title=title, fields=parsed, intro=intro)
+
+
+# --- Loading ------------------------------------------------------------------------------
+
+_loaded: dict[Path, tuple[tuple, dict[str, Form]]] = {}
+
+
+def load_forms(folder: Path | str | None = None) -> dict[str, Form]:
+    """All declarations in `folder` by key; re-read when a file is added, removed or changed."""
+    folder = Path(folder) if folder is not None else FORMS_FOLDER
+    paths = sorted(folder.glob("*.json"))
+    signature = tuple((p.name, (st := p.stat()).st_mtime_ns, st.st_size) for p in paths)
+    cached = _loaded.get(folder)
+    if cached is not None and cached[0] == signature:
+        return cached[1]
+    forms: dict[str, Form] = {}
+    problems: list[str] = []
+    for path in paths:
+        try:
+            form = parse_form(json.loads(path.read_text(encoding="utf-8")))
+        except json.JSONDecodeError as error:
+            problems.append(f"{path.name}: ugyldig JSON ({error}).")
+            continue
+        except FormDeclarationError as error:
+            problems.extend(f"{path.name}: {p}" for p in error.problems)
+            continue
+        # The file name is how a diagram finds the form, so it must agree with the key.
+        if form.key != path.stem:
+            problems.append(f"{path.name}: nøkkelen «{form.key}» er ikke lik filnavnet.")
+        forms[form.key] = form
+    if problems:
+        raise FormDeclarationError(problems)
+    _loaded[folder] = (signature, forms)
+    return forms
+
+
+def get_form(key: str, folder: Path | str | None = None) -> Form:
+    """The declared form `key`; KeyError if there is none."""
+    try:
+        return load_forms(folder)[key]
+    except KeyError:
+        raise KeyError(f"Ukjent skjema: {key!r}.") from None
+
+
+def form_exists(key: str, folder: Path | str | None = None) -> bool:
+    return key in load_forms(folder)
+
+
+# --- Schemas ------------------------------------------------------------------------------
+
+
+class _Blankable:
+    """Treat None and blank strings as 'not filled in': an error if required, else a default.
+
+    HTML forms post empty strings for untouched inputs, so blank must mean missing for every type.
+    """
+
+    blank_value: Any = None
+
+    def deserialize(
+        self, value: Any, attr: str | None = None, data: Any = None, **kwargs: Any
+    ) -> Any:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if self.required:  # type: ignore[attr-defined]
+                raise self.make_error("required")  # type: ignore[attr-defined]
+            return self.blank_value() if callable(self.blank_value) else self.blank_value
+        return super().deserialize(value, attr, data, **kwargs)  # type: ignore[misc]
+
+
+def _field_kwargs(f: Field, missing: Any = None) -> dict[str, Any]:
+    kwargs: dict[str, Any] = {"required": f.required, "error_messages": {"required": REQUIRED}}
+    if not f.required:
+        kwargs["load_default"] = missing
+    return kwargs
+
+
+class _Text(_Blankable, fields.String):
+    default_error_messages = {"invalid": "Ugyldig tekst."}
+
+    def __init__(self, *, multiline: bool, **kwargs: Any):
+        super().__init__(**kwargs)
+        self.multiline = multiline
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        # Browsers post CRLF; store one newline convention so lengths and diffs agree.
+        return text.replace("\r\n", "\n") if self.multiline else text
+
+
+class _Date(_Blankable, fields.Date):
+    default_error_messages = {"invalid": "Ugyldig dato."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, date) and not isinstance(value, datetime):
+            return value.isoformat()
+        # Python accepts '20261127' too; keep the one form that HTML date inputs post.
+        if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value.strip(), attr, data, **kwargs).isoformat()
+
+
+class _DateTime(_Blankable, fields.DateTime):
+    default_error_messages = {"invalid": "Ugyldig dato og klokkeslett."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, datetime):
+            moment = value
+        elif isinstance(value, str) and _ISO_DATETIME.match(value.strip()):
+            # The pattern insists on a time: a bare date must not silently become midnight.
+            moment = super()._deserialize(value.strip(), attr, data, **kwargs)
+        else:
+            raise self.make_error("invalid")
+        # A datetime-local input posts no offset; it means the school's local time.
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=OSLO)
+        return moment.astimezone(OSLO).isoformat()
+
+
+class _Choice(_Blankable, fields.String):
+    default_error_messages = {"invalid": "Velg et av alternativene."}
+
+
+class _MultiChoice(_Blankable, fields.Field):
+    blank_value = list
+    default_error_messages = {"invalid": "Velg blant alternativene."}
+
+    def __init__(self, *, values: tuple[str, ...], **kwargs: Any):
+        super().__init__(**kwargs)
+        self.values = values
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> list[str]:
+        if not isinstance(value, list | tuple) or not all(isinstance(v, str) for v in value):
+            raise self.make_error("invalid")
+        chosen = list(dict.fromkeys(v for v in value if v.strip()))  # drop blanks and repeats
+        if any(v not in self.values for v in chosen):
+            raise self.make_error("invalid")
+        if self.required and not chosen:
+            raise self.make_error("required")
+        return chosen
+
+
+class _Boolean(_Blankable, fields.Boolean):
+    """Like a required HTML checkbox, a required boolean is a confirmation that must be given."""
+
+    blank_value = False
+    default_error_messages = {"invalid": "Ugyldig ja/nei-verdi."}
+    truthy = {True, 1, "1", "true", "True", "on", "ja", "Ja", "yes"}
+    falsy = {False, 0, "0", "false", "False", "off", "nei", "Nei", "no"}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if self.required and not result:
+            raise self.make_error("required")
+        return result
+
+
+class _Integer(_Blankable, fields.Integer):
+    default_error_messages = {"invalid": "Skriv et heltall."}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        # marshmallow would turn 1.5 into 1 and True into 1; only whole numbers are accepted.
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+        if isinstance(value, str) and _INTEGER.match(value.strip()):
+            return int(value.strip())
+        raise self.make_error("invalid")
+
+
+class _Group(_Blankable, fields.List):
+    blank_value = list
+    default_error_messages = {"invalid": "Ugyldig liste med rader."}
+
+
+class _FormSchema(Schema):
+    error_messages = {"unknown": UNKNOWN, "type": "Ugyldige skjemadata."}
+
+    class Meta:
+        unknown = RAISE
+
+
+class _RowSchema(_FormSchema):
+    error_messages = {"unknown": UNKNOWN, "type": "Ugyldig rad."}
+
+
+def _rows_message(n: int) -> str:
+    return f"Legg til minst {n} rad." if n == 1 else f"Legg til minst {n} rader."
+
+
+def _ma_field(f: Field) -> fields.Field:
+    kwargs = _field_kwargs(f)
+    if f.type in ("text", "textarea"):
+        max_length = f.max_length or DEFAULT_MAX_LENGTH[f.type]
+        too_long = "Teksten kan ikke være lengre enn {max} tegn."
+        length = ma_validate.Length(max=max_length, error=too_long)
+        return _Text(multiline=f.type == "textarea", validate=length, **kwargs)
+    if f.type == "date":
+        return _Date(**kwargs)
+    if f.type == "datetime":
+        return _DateTime(**kwargs)
+    if f.type == "choice":
+        values = [c.value for c in f.choices]
+        one_of = ma_validate.OneOf(values, error="Velg et av alternativene.")
+        return _Choice(validate=one_of, **kwargs)
+    if f.type == "multichoice":
+        return _MultiChoice(values=tuple(c.value for c in f.choices), **_field_kwargs(f, list))
+    if f.type == "boolean":
+        kwargs = _field_kwargs(f, False)
+        kwargs["error_messages"] = {"required": "Feltet må krysses av."}
+        return _Boolean(**kwargs)
+    if f.type == "integer":
+        return _Integer(**kwargs)
+    if f.type == "group":
+        row_fields = {s.name: _ma_field(s) for s in f.fields}
+        row_schema = _RowSchema.from_dict(row_fields, name=f"Rad_{f.name}")
+        # A required group needs a row; min_items makes a group required even if not marked so.
+        minimum = max(f.min_items, 1 if f.required else 0)
+        kwargs = _field_kwargs(f, list)
+        if minimum:
+            kwargs = {"required": True, "error_messages": {"required": _rows_message(minimum)}}
+        length = ma_validate.Length(min=minimum, error=_rows_message(minimum))
+        return _Group(fields.Nested(row_schema), validate=length, **kwargs)
+    raise FormDeclarationError([f"Feltet «{f.name}» har ukjent type {f.type!r}."])
+
+
+@lru_cache(maxsize=256)
+def schema_for(form: Form) -> Schema:
+    """The marshmallow schema for a form (cached; a Form is immutable)."""
+    form_fields = {f.name: _ma_field(f) for f in form.fields}
+    return _FormSchema.from_dict(form_fields, name=f"Skjema_{form.key}")()
+
+
+def validate(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
+    """Clean, JSON-serializable data, or FormValidationError with messages per field."""
+    if not isinstance(data, Mapping):
+        raise FormValidationError({"_schema": ["Ugyldige skjemadata."]})
+    try:
+        return schema_for(form).load(data)
+    except ValidationError as error:
+        messages = error.messages
+        if not isinstance(messages, dict):
+            messages = {"_schema": messages}
+        raise FormValidationError(messages) from None
+
+
+# --- HTML posts ---------------------------------------------------------------------------
+
+
+class MultiDictLike(Protocol):
+    def keys(self) -> Any: ...
+    def getlist(self, key: str) -> list[str]: ...
+
+
+def _html_value(f: Field, post: MultiDictLike, key: str) -> Any:
+    values = post.getlist(key)
+    if f.type == "multichoice":
+        return list(values)
+    if f.type == "boolean":
+        # An unchecked checkbox is not posted at all; a hidden fallback may precede the box.
+        return values[-1] if values else False
+    return values[0] if values else None
+
+
+def _filled(value: Any) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else bool(value)
+
+
+def _html_rows(f: Field, post: MultiDictLike) -> list[dict[str, Any]]:
+    # Rows are ordered by their number, which need not be contiguous (rows can be removed).
+    pattern = re.compile(rf"^{re.escape(f.name)}-(\d{{1,4}})-")
+    indices = sorted({int(m[1]) for k in post.keys() if (m := pattern.match(k))})
+    rows = []
+    for i in indices:
+        row = {s.name: _html_value(s, post, f"{f.name}-{i}-{s.name}") for s in f.fields}
+        # A blank template row left untouched is not a row the user meant to add.
+        if any(_filled(v) for v in row.values()):
+            rows.append({k: v for k, v in row.items() if v is not None})
+    return rows
+
+
+def from_html_form(form: Form, post: MultiDictLike) -> dict[str, Any]:
+    """Turn a flat HTML post into the nested data the schema expects.
+
+    Group rows come as `tiltak-0-hva`, `tiltak-1-hva`, ...; keys that are not declared fields
+    (a CSRF token, the submit button) are left out.
+    """
+    data: dict[str, Any] = {}
+    for f in form.fields:
+        if f.type == "group":
+            data[f.name] = _html_rows(f, post)
+        else:
+            value = _html_value(f, post, f.name)
+            if value is not None:
+                data[f.name] = value
+    return data
+
+
+# --- Example data -------------------------------------------------------------------------
+
+_EXAMPLE_TEXT = "Eksempeltekst."
+
+
+def example_data(form: Form, today: date | None = None, **overrides: Any) -> dict[str, Any]:
+    """Valid data for ``form``: the first choice, today's date, one row per group. For the demo
+    school, tests and deploy-time checks of expressions that read form values."""
+    today = today or date.today()
+
+    def value(f: Field) -> Any:
+        if f.type == "group":
+            return [{sub.name: value(sub) for sub in f.fields} for _ in range(max(f.min_items, 1))]
+        return {
+            "text": _EXAMPLE_TEXT, "textarea": _EXAMPLE_TEXT, "date": today.isoformat(),
+            "datetime": f"{today.isoformat()}T09:00:00+01:00", "boolean": f.required, "integer": 1,
+            "choice": f.choices[0].value if f.choices else None,
+            "multichoice": [f.choices[0].value] if f.choices else [],
+        }[f.type]
+
+    data = {f.name: value(f) for f in form.fields}
+    data.update(overrides)
+    return data

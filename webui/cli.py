@@ -1,0 +1,272 @@
+"""The ``kap12`` command. Like the web pages it only translates: from the terminal to engine
+calls and back. Every command has --help; bad input ends with one line on stderr and a
+non-zero exit code, never a traceback; --json prints data for scripts."""
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+
+from engine.errors import Kap12Error
+
+EXIT_INPUT, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+
+
+def _engine():
+    from engine.service import Kap12
+
+    return Kap12()
+
+
+def _fail(message: str, code: int = EXIT_INPUT):
+    click.echo(f"kap12: {message}", err=True)
+    sys.exit(code)
+
+
+def _when(dt: datetime | None) -> str:
+    if dt is None:
+        return "–"
+    from processes.deadlines import format_local
+
+    return format_local(dt)
+
+
+def _emit(data, as_json: bool, text: str) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str) if as_json else text)
+
+
+class _Group(click.Group):
+    """Turns the engine's plain-sentence errors into one line and an exit code."""
+
+    def invoke(self, ctx):
+        from engine.errors import Conflict, DeployRefused, NotFound
+
+        try:
+            return super().invoke(ctx)
+        except DeployRefused as err:
+            for problem in err.problems:
+                click.echo(f"kap12: {problem}", err=True)
+            sys.exit(EXIT_INPUT)
+        except NotFound as err:
+            _fail(str(err), EXIT_NOT_FOUND)
+        except Conflict as err:
+            _fail(str(err), EXIT_CONFLICT)
+        except Kap12Error as err:
+            errors = getattr(err, "errors", None)
+            detail = f" {json.dumps(errors, ensure_ascii=False)}" if errors else ""
+            _fail(f"{err}{detail}")
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except Exception as err:  # noqa: BLE001 - a bug still ends in one line; -v shows the log
+            logging.getLogger("kap12").debug("unexpected error", exc_info=True)
+            _fail(f"uventet feil: {type(err).__name__}: {err}", 1)
+
+
+@click.group(cls=_Group, help="kap12 – kapittel 12-saker i skolen som BPMN-prosesser.")
+@click.option("-v", "--verbose", is_flag=True, help="Vis logg.")
+def main(verbose: bool) -> None:
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+
+
+@main.command(help="Opprett eller oppgrader databasen og publiser diagrammene som følger med.")
+@click.option("--json", "as_json", is_flag=True)
+def init(as_json: bool) -> None:
+    kap12 = _engine()
+    results = kap12.init()
+    rows = [{"process_id": r.process_id, "version": r.version, "new": r.created} for r in results]
+    text = f"Database klar: {kap12.settings.database_url}\n" + "\n".join(
+        f"  {r.process_id} v{r.version}{' (ny)' if r.created else ''}" for r in results)
+    _emit(rows, as_json, text)
+
+
+@main.command(help="Publiser BPMN-filer som nye versjoner (samme innhold to ganger gir ingen ny versjon).")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--comment", default="Publisert fra kommandolinjen", help="Hvorfor endringen gjøres.")
+@click.option("--json", "as_json", is_flag=True)
+def deploy(files, comment: str, as_json: bool) -> None:
+    loaded = []
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            _fail(f"Fant ikke filen {name}.")
+        loaded.append((path.name, path.read_bytes()))
+    kap12 = _engine()
+    kap12.db.upgrade()
+    results = kap12.deploy(loaded, actor=None, comment=comment)
+    rows = [{"process_id": r.process_id, "version": r.version, "content_hash": r.content_hash, "new": r.created}
+            for r in results]
+    _emit(rows, as_json, "\n".join(
+        f"{r.process_id} v{r.version} {'publisert' if r.created else 'uendret (finnes fra før)'}" for r in results))
+
+
+@main.command(help="Last inn et demofylke med to skoler, brukere for hver rolle og noen saker.")
+@click.option("--json", "as_json", is_flag=True)
+def demo(as_json: bool) -> None:
+    from engine.demo import load_demo
+
+    kap12 = _engine()
+    kap12.init()
+    logins = load_demo(kap12)
+    text = "Demobrukere (brukernavn / passord – rolle):\n" + "\n".join(
+        f"  {u['username']:<16} {u['password']:<12} {u['role']}" for u in logins)
+    _emit(logins, as_json, text)
+
+
+def _viewer_or_all(kap12, user: str | None):
+    return kap12.viewer(user) if user else None
+
+
+@main.command(help="List saker (alle, eller de en bruker kan se med --user).")
+@click.option("--user", help="Vis det denne brukeren kan se.")
+@click.option("--status", type=click.Choice(["open", "closed"]))
+@click.option("--json", "as_json", is_flag=True)
+def cases(user: str | None, status: str | None, as_json: bool) -> None:
+    from engine.reports import all_cases
+
+    kap12 = _engine()
+    viewer = _viewer_or_all(kap12, user)
+    rows = kap12.cases_for(viewer, status) if viewer else all_cases(kap12, status)
+    data = [{"id": c.id, "number": c.number, "school": c.school, "procedure": c.procedure, "status": c.status,
+             "stage": c.stage, "next_deadline": c.next_deadline, "open_tasks": c.open_tasks} for c in rows]
+    text = "\n".join(f"{c.number:<12} {c.procedure} {c.status:<7} {c.stage[:50]:<50} frist: {_when(c.next_deadline)}"
+                     for c in rows) or "Ingen saker."
+    _emit(data, as_json, text)
+
+
+@main.command(help="Vis én sak: prosedyre, fase, åpne oppgaver og neste frist.")
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+def case(case_id: int, as_json: bool) -> None:
+    from engine.reports import case_overview
+
+    overview = case_overview(_engine(), case_id)
+    lines = [f"Sak {overview['number']} – prosedyre {overview['procedure']} – {overview['status']}",
+             f"Skole: {overview['school']}", f"Fase: {overview['stage']}",
+             f"Neste frist: {_when(overview['next_deadline'])}", "Åpne oppgaver:"]
+    lines += [f"  {t['id']}  {t['title']} ({t['lane']}) frist {_when(t['due_at'])}" for t in overview["tasks"]] or ["  ingen"]
+    lines += ["Ventende tidsfrister:"]
+    lines += [f"  {t['name']} ({t['kind'] or 'tid'}) {_when(t['due_at'])}" for t in overview["timers"]] or ["  ingen"]
+    _emit(overview, as_json, "\n".join(lines))
+
+
+@main.command(help="List oppgavene en bruker kan gjøre nå.")
+@click.option("--user", required=True)
+@click.option("--json", "as_json", is_flag=True)
+def tasks(user: str, as_json: bool) -> None:
+    kap12 = _engine()
+    rows = kap12.tasks_for(kap12.viewer(user))
+    data = [{"id": t.id, "case_id": t.case_id, "title": t.title, "form": t.form_key, "lane": t.lane,
+             "assignee_id": t.assignee_id, "due_at": t.due_at} for t in rows]
+    _emit(data, as_json, "\n".join(f"{t.id}  sak {t.case_id}  {t.title}  frist {_when(t.due_at)}" for t in rows)
+          or "Ingen oppgaver.")
+
+
+@main.command(help="Ta en oppgave (den blir din).")
+@click.argument("task_id")
+@click.option("--user", required=True)
+def claim(task_id: str, user: str) -> None:
+    kap12 = _engine()
+    case = kap12.claim(kap12.viewer(user), task_id)
+    click.echo(f"Oppgaven er din (sak {case.number}).")
+
+
+@main.command(help="Fullfør en oppgave med skjemadata som JSON.")
+@click.argument("task_id")
+@click.option("--user", required=True)
+@click.option("--data", "data_json", required=True, help="Skjemadata som JSON, eller @fil.json.")
+@click.option("--json", "as_json", is_flag=True)
+def complete(task_id: str, user: str, data_json: str, as_json: bool) -> None:
+    if data_json.startswith("@"):
+        path = Path(data_json[1:])
+        if not path.is_file():
+            _fail(f"Fant ikke filen {path}.")
+        data_json = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(data_json)
+    except json.JSONDecodeError as err:
+        _fail(f"--data er ikke gyldig JSON: {err.msg} (tegn {err.pos}).")
+    if not isinstance(data, dict):
+        _fail("--data må være et JSON-objekt.")
+    kap12 = _engine()
+    case = kap12.complete(kap12.viewer(user), task_id, data)
+    _emit({"case_id": case.id, "number": case.number, "stage": case.stage, "status": case.status}, as_json,
+          f"Utført. Sak {case.number}: {case.stage}")
+
+
+@main.command(help="Klassifiser en sak om (A, B eller C) med begrunnelse.")
+@click.argument("case_id", type=int)
+@click.option("--user", required=True)
+@click.option("--krenker", "offender", required=True, type=click.Choice(["elev", "ansatt", "ledelse"]))
+@click.option("--begrunnelse", "reason", required=True)
+@click.option("--anklaget", "accused", help="Brukernavnet til den anklagede (B og C).")
+def reclassify(case_id: int, user: str, offender: str, reason: str, accused: str | None) -> None:
+    kap12 = _engine()
+    case = kap12.reclassify(kap12.viewer(user), case_id, offender, reason, accused)
+    click.echo(f"Sak {case.number} følger nå prosedyre {case.procedure}.")
+
+
+@main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
+@click.option("--once", is_flag=True, help="Én runde, så avslutt.")
+@click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")
+@click.option("--json", "as_json", is_flag=True)
+def timers(once: bool, interval: float, as_json: bool) -> None:
+    from engine.timers import run_forever
+
+    kap12 = _engine()
+    if once:
+        result = kap12.sweep_timers()
+        _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures},
+              as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "
+                       f"{len(result.failures)} feil.")
+        return
+    click.echo(f"Sjekker tidsfrister hvert {interval:g}. sekund (Ctrl+C stopper).")
+    try:
+        run_forever(kap12, interval)
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command(help="Kontroller at historikken ikke er endret (hash-kjeden per sak).")
+@click.argument("case_ids", nargs=-1, type=int)
+@click.option("--json", "as_json", is_flag=True)
+def verify(case_ids, as_json: bool) -> None:
+    reports = _engine().verify(list(case_ids) or None)
+    data = [r.__dict__ for r in reports]
+    text = "\n".join(f"{r.chain}: {'OK' if r.ok else 'BRUTT ved hendelse ' + str(r.broken_at) + ': ' + r.reason}"
+                     f" ({r.events} hendelser)" for r in reports) or "Ingen historikk."
+    _emit(data, as_json, text)
+    if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+@main.command(help="Start nettsidene (med tidsurene) på http://HOST:PORT.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-sweeper", is_flag=True, help="Ikke kjør tidsurene i denne prosessen.")
+def serve(host: str, port: int, no_sweeper: bool) -> None:
+    from engine.timers import Sweeper
+    from webui.app import create_app
+
+    kap12 = _engine()
+    kap12.db.upgrade()
+    app = create_app(kap12)
+    sweeper = None
+    if not no_sweeper:
+        sweeper = Sweeper(kap12)
+        sweeper.start()
+    click.echo(f"kap12 kjører på http://{host}:{port}  (Ctrl+C stopper)")
+    try:
+        from werkzeug.serving import run_simple
+
+        run_simple(host, port, app, threaded=True, use_reloader=False)
+    finally:
+        if sweeper:
+            sweeper.stop()
+
+
+if __name__ == "__main__":
+    main()
