@@ -59,7 +59,7 @@ class CaseWriter:
             with self.db.writing() as session:
                 query = select(Case).where(Case.id == case_id)
                 if not self.db.is_sqlite:
-                    query = query.with_for_update()  # serialize writers of this case
+                    query = query.with_for_update(of=Case)  # serialize writers of this case
                 case = session.scalars(query).first()
                 if case is None:
                     raise NotFound("Saken finnes ikke.")
@@ -75,7 +75,7 @@ class CaseWriter:
     def finish(self, step: CaseStep) -> None:
         """Run the engine until it waits, then write state, projections and history."""
         wf, case, session = step.workflow, step.case, step.session
-        wf.refresh_waiting_tasks()
+        wf.refresh_timers()
         wf.do_engine_steps()
         after = snapshot(wf, step.meta)
         self._record_changes(step, after)

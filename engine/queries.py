@@ -1,0 +1,240 @@
+"""Read-only queries the web pages need beyond the ``Kap12`` facade.
+
+Every query that touches a case goes through ``access`` (``visible_cases``, ``access_level``,
+``workable_tasks``), so the accused and the unrelated never see a row, not even in a count.
+Nothing here writes, except that reading a case's content is recorded by ``Kap12.case``, which
+the pages call first."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from SpiffWorkflow.util.task import TaskState
+
+from processes.roles import LEADERSHIP_ROLES
+
+from . import access, history
+from .errors import Conflict, NotFound
+from .models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
+
+STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
+
+
+# -- people and schools ------------------------------------------------------------------------
+def user_for_login(kap12, username: str) -> User | None:
+    with kap12.db.reading() as session:
+        return session.scalars(select(User).where(User.username == username)).first()
+
+
+def report_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
+    """Schools the viewer may report for: where they work, or in a county they own."""
+    employed = viewer.schools(set(STAFF_ROLES))
+    counties = viewer.counties({"skoleeier", "administrator"})
+    with kap12.db.reading() as session:
+        query = select(School.id, School.name).order_by(School.name)
+        if counties:
+            query = query.where((School.id.in_(employed)) | (School.county_id.in_(counties)))
+        else:
+            query = query.where(School.id.in_(employed))
+        return [(r.id, r.name) for r in session.execute(query)]
+
+
+def school_staff(kap12, school_ids) -> list[tuple[str, str]]:
+    """(username, display name) of everyone working at these schools: the accused picker."""
+    with kap12.db.reading() as session:
+        query = (select(User.username, User.display_name).join(RoleGrant, RoleGrant.user_id == User.id)
+                 .where(RoleGrant.school_id.in_(list(school_ids)), RoleGrant.role.in_(STAFF_ROLES),
+                        User.active.is_(True))
+                 .group_by(User.username, User.display_name).order_by(User.display_name))
+        return [(r.username, r.display_name) for r in session.execute(query)]
+
+
+def display_names(kap12, user_ids) -> dict[int, str]:
+    ids = [i for i in set(user_ids) if i is not None]
+    if not ids:
+        return {}
+    with kap12.db.reading() as session:
+        return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
+
+
+# -- tasks -------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class TaskRow:
+    task: OpenTask
+    case_id: int
+    case_number: str
+    procedure: str
+    school_id: int
+    school: str
+    assignee: str | None
+
+
+def task_rows(kap12, viewer: access.Viewer) -> list[TaskRow]:
+    """The viewer's workable tasks with the case facts a task list shows, soonest deadline first."""
+    with kap12.db.reading() as session:
+        query = (access.workable_tasks(viewer)
+                 .add_columns(Case.number, Case.procedure, Case.school_id, School.name)
+                 .join(School, School.id == Case.school_id)
+                 .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at))
+        rows = session.execute(query).all()
+        names = dict(session.execute(select(User.id, User.display_name).where(
+            User.id.in_({r[0].assignee_id for r in rows if r[0].assignee_id}))).all()) if rows else {}
+        return [TaskRow(t, t.case_id, number, procedure, school_id, school, names.get(t.assignee_id))
+                for t, number, procedure, school_id, school in rows]
+
+
+@dataclass(frozen=True)
+class TaskLookup:
+    task: OpenTask
+    case_id: int
+    workable: bool  # False: the viewer may read the case but not do this task (e.g. an auditor)
+
+
+def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
+    """An open task the viewer may see. A task that was completed meanwhile raises Conflict (only
+    to someone who may see its case); anything else the viewer may not see is NotFound."""
+    with kap12.db.reading() as session:
+        row = session.scalars(access.workable_tasks(viewer).where(OpenTask.id == task_id)).first()
+        if row is not None:
+            return TaskLookup(row, row.case_id, True)
+        row = session.get(OpenTask, task_id)
+        if row is not None:
+            if access.access_level(session, viewer, row.case_id) == access.FULL:
+                return TaskLookup(row, row.case_id, False)
+            raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+        done = completed_task_event(session, task_id)
+        if done is not None and access.access_level(session, viewer, done.case_id) == access.FULL:
+            raise Conflict(f"Oppgaven «{done.data.get('title', '')}» er allerede utført av {done.actor}. "
+                           "Ingenting ble endret.")
+        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+
+
+def completed_task_event(session, task_id: str) -> HistoryEvent | None:
+    return session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
+                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+
+
+def case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int | None:
+    """The case of an open or completed task, if the viewer may see that case at all."""
+    with kap12.db.reading() as session:
+        row = session.get(OpenTask, task_id)
+        case_id = row.case_id if row is not None else getattr(completed_task_event(session, task_id), "case_id", None)
+        if case_id is None or access.access_level(session, viewer, case_id) is None:
+            return None
+        return case_id
+
+
+# -- cases -------------------------------------------------------------------------------------
+def case_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
+    """The schools of the cases the viewer can see (for the case list's filter)."""
+    with kap12.db.reading() as session:
+        visible = access.visible_cases(viewer).subquery()
+        query = (select(School.id, School.name).join(visible, visible.c.school_id == School.id)
+                 .group_by(School.id, School.name).order_by(School.name))
+        return [(r.id, r.name) for r in session.execute(query)]
+
+
+def may_reclassify(viewer: access.Viewer, case: Case) -> bool:
+    """Mirrors engine.cases.reclassify, so the form is offered only to those it will accept."""
+    if access.is_read_only(viewer):
+        return False
+    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in viewer.counties({"skoleeier"})
+
+
+def sees_read_log(viewer: access.Viewer, case: Case) -> bool:
+    """Who read a case is itself sensitive; leaders and auditors see the list, others a count."""
+    return (viewer.is_auditor or case.school_id in viewer.schools(LEADERSHIP_ROLES)
+            or case.county_id in viewer.counties({"skoleeier"}))
+
+
+@dataclass
+class DiagramProcess:
+    process_id: str
+    name: str
+    xml: str
+    completed: list[str] = field(default_factory=list)
+    active: list[str] = field(default_factory=list)
+
+
+ROUTING_PROCESS = "kap12_sak"
+
+
+def case_diagrams(kap12, viewer: access.Viewer, case_id: int) -> list[DiagramProcess]:
+    """The diagrams of the case's own version that the case has run through (the procedure and
+    the shared follow-up), with the elements done and the ones open now. FULL access only."""
+    with kap12.db.reading() as session:
+        if access.access_level(session, viewer, case_id) != access.FULL:
+            raise NotFound("Saken finnes ikke.")
+        case = session.get(Case, case_id)
+        version = session.get(DefinitionVersion, case.definition_id)
+        case.definition = version
+        workflow = kap12.writer.load_workflow(case)
+    done: dict[str, set[str]] = {}
+    active: dict[str, set[str]] = {}
+    for task in workflow.get_tasks():
+        bpmn_id = task.task_spec.bpmn_id
+        if not bpmn_id:
+            continue
+        process = task.workflow.spec.name
+        if task.has_state(TaskState.COMPLETED):
+            done.setdefault(process, set()).add(bpmn_id)
+        elif task.has_state(TaskState.READY | TaskState.STARTED | TaskState.WAITING):
+            # A waiting boundary event is a door left open, not work going on.
+            if not (task.has_state(TaskState.WAITING) and _is_boundary(task)):
+                active.setdefault(process, set()).add(bpmn_id)
+    result = []
+    for process_id, source in version.sources.items():
+        if process_id == ROUTING_PROCESS or process_id not in done and process_id not in active:
+            continue
+        xml = source.get("xml", "")
+        result.append(DiagramProcess(process_id, _process_name(version, process_id), xml,
+                                     sorted(done.get(process_id, ())), sorted(active.get(process_id, ()) - done.get(process_id, set()))))
+    # The procedure first, then the shared follow-up.
+    result.sort(key=lambda d: (d.process_id == "oppfolging", d.process_id))
+    return result
+
+
+def _is_boundary(task) -> bool:
+    return type(task.task_spec).__name__ == "BoundaryEvent"
+
+
+def _process_name(version: DefinitionVersion, process_id: str) -> str:
+    import re
+
+    xml = version.sources.get(process_id, {}).get("xml", "")
+    match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
+    return match[1] if match else process_id
+
+
+@dataclass(frozen=True)
+class Step:
+    """A completed step of a case: the form data someone submitted."""
+    at: datetime
+    actor: str
+    title: str
+    form_key: str
+    data: dict
+
+
+def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
+    """The report and every completed task's form data, oldest first. FULL access only: the
+    reporter sees where the case stands, not the investigation."""
+    with kap12.db.reading() as session:
+        if access.access_level(session, viewer, case_id) != access.FULL:
+            raise NotFound("Saken finnes ikke.")
+        events = session.scalars(select(HistoryEvent).where(
+            HistoryEvent.chain == history.case_chain(case_id),
+            HistoryEvent.kind.in_(("reported", "task_completed"))).order_by(HistoryEvent.seq))
+        steps = []
+        for ev in events:
+            if ev.kind == "reported":
+                steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {})))
+            else:
+                steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
+                                  ev.data.get("data", {})))
+        return steps
+
+
+def reported_at(events) -> datetime | None:
+    return next((ev.at for ev in events if ev.kind == "reported"), None)

@@ -1,0 +1,129 @@
+"""Session secret, CSRF tokens, log-in throttling and security headers.
+
+Kept small and ours rather than pulled from an extension: each piece is a few lines and the
+rules are easy to read in one place."""
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flask import abort, request, session
+
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+# Only our own files run: scripts from /static (the vendored bpmn-js and our small scripts),
+# no inline script. bpmn-js styles its SVG through style attributes, so inline styles are
+# allowed; the diagram's "powered by" logo is a data: image.
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+       "frame-ancestors 'none'")
+
+
+def secret_key(instance_dir: Path) -> str:
+    """KAP12_SECRET_KEY, or a random key kept in the instance folder so that sessions survive a
+    restart and every worker on the machine agrees on it."""
+    configured = os.environ.get("KAP12_SECRET_KEY")
+    if configured:
+        return configured
+    path = Path(instance_dir) / "secret_key"
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    # O_EXCL: if two workers start at once, one writes and the other reads what it wrote.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text(encoding="ascii").strip()
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(key)
+    return key
+
+
+# -- CSRF ------------------------------------------------------------------------------------
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def check_csrf() -> None:
+    """Refuse any state-changing request whose token does not match the session's."""
+    if request.method not in UNSAFE_METHODS:
+        return
+    sent = request.form.get(CSRF_FIELD) or request.headers.get(CSRF_HEADER) or ""
+    expected = session.get("csrf") or ""
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
+        abort(400, description="csrf")
+
+
+# -- log-in throttling -----------------------------------------------------------------------
+@dataclass
+class _Record:
+    failures: int = 0
+    last: float = 0.0
+
+
+@dataclass
+class LoginThrottle:
+    """Slows down guessing, per username and per IP address, in this process's memory.
+
+    After ``free`` failures each further attempt must wait twice as long as the one before
+    (1 s, 2 s, 4 s … up to ``max_wait``); a success for a username clears that username. The
+    memory is per process and is lost on restart: enough against a script hammering one
+    server, not a substitute for a shared store when several workers sit behind one address."""
+
+    free: int = 3
+    max_wait: float = 15 * 60
+    clock: callable = time.monotonic
+    _records: dict = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _keys(self, username: str, ip: str) -> list[str]:
+        return [f"u:{username.strip().lower()}", f"ip:{ip}"]
+
+    def wait_seconds(self, username: str, ip: str) -> int:
+        now = self.clock()
+        with self._lock:
+            waits = [self._wait(self._records.get(k), now) for k in self._keys(username, ip)]
+        return int(max(waits) + 0.999)
+
+    def _wait(self, record: _Record | None, now: float) -> float:
+        if record is None or record.failures < self.free:
+            return 0.0
+        delay = min(2 ** (record.failures - self.free), self.max_wait)
+        return max(0.0, record.last + delay - now)
+
+    def failed(self, username: str, ip: str) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in self._keys(username, ip):
+                rec = self._records.setdefault(key, _Record())
+                rec.failures += 1
+                rec.last = now
+            if len(self._records) > 100_000:  # keep memory bounded under a flood
+                self._records.clear()
+
+    def succeeded(self, username: str) -> None:
+        with self._lock:
+            self._records.pop(self._keys(username, "")[0], None)
+
+
+def apply_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if not request.path.startswith("/static/"):
+        # Pages carry confidential case data: keep them out of shared and back-button caches.
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
