@@ -83,6 +83,11 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
         for opid, meta in older.processes.items():
             sources.setdefault(opid, {"file": older.filename, "sha256": _sha(older.text), "xml": older.text})
             metas.setdefault(opid, meta)
+    for pid, meta in metas.items():
+        for called in meta.get("calls", []):
+            if called not in sources:
+                problems.append(f"Prosessen «{pid}» kaller prosessen «{called}», som verken er i filene "
+                                "eller publisert fra før.")
     if problems:
         raise DeployRefused(problems)
 

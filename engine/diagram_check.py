@@ -98,7 +98,9 @@ def read_file(filename: str, data: bytes) -> FileReading:
 
 def _check_process(process, tree, problems: list[str]) -> dict:
     pid = process.get("id")
-    meta: dict = {"name": process.get("name") or pid, "elements": {}}
+    meta: dict = {"name": process.get("name") or pid, "elements": {},
+                  "calls": sorted({c.get("calledElement") for c in process.iter(f"{{{BPMN_NS}}}callActivity")
+                                   if c.get("calledElement")})}
     drawn = {s.get("bpmnElement") for s in tree.iter(f"{{{BPMNDI_NS}}}BPMNShape")}
     drawn |= {e.get("bpmnElement") for e in tree.iter(f"{{{BPMNDI_NS}}}BPMNEdge")}
 
@@ -134,6 +136,8 @@ def _check_process(process, tree, problems: list[str]) -> dict:
             timer = el.find("bpmn:timerEventDefinition", NS)
             if timer is not None:
                 meta["elements"][el.get("id")] = _check_timer(el, timer, sample, problems)
+        elif tag == "callActivity" and not el.get("calledElement"):
+            problems.append(f"{describe(el)} sier ikke hvilken prosess den kaller (calledElement).")
         elif tag == "sequenceFlow":
             cond = el.find("bpmn:conditionExpression", NS)
             if cond is not None and (cond.text or "").strip():

@@ -40,12 +40,12 @@ def report_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
         return [(r.id, r.name) for r in session.execute(query)]
 
 
-def school_staff(kap12, school_ids) -> list[tuple[str, str]]:
+def school_staff(kap12, school_ids, exclude_user_id: int | None = None) -> list[tuple[str, str]]:
     """(username, display name) of everyone working at these schools: the accused picker."""
     with kap12.db.reading() as session:
         query = (select(User.username, User.display_name).join(RoleGrant, RoleGrant.user_id == User.id)
                  .where(RoleGrant.school_id.in_(list(school_ids)), RoleGrant.role.in_(STAFF_ROLES),
-                        User.active.is_(True))
+                        User.active.is_(True), User.id != (exclude_user_id or -1))
                  .group_by(User.username, User.display_name).order_by(User.display_name))
         return [(r.username, r.display_name) for r in session.execute(query)]
 
@@ -133,6 +133,11 @@ def case_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
         query = (select(School.id, School.name).join(visible, visible.c.school_id == School.id)
                  .group_by(School.id, School.name).order_by(School.name))
         return [(r.id, r.name) for r in session.execute(query)]
+
+
+def can_see(kap12, viewer: access.Viewer, case_id: int) -> bool:
+    with kap12.db.reading() as session:
+        return access.access_level(session, viewer, case_id) is not None
 
 
 def may_reclassify(viewer: access.Viewer, case: Case) -> bool:

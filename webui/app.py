@@ -1,22 +1,120 @@
 """The Flask app factory. Pages translate HTTP to engine calls and back; no business rules."""
 from __future__ import annotations
 
-from flask import Flask, render_template
+import logging
+from datetime import timedelta
+
+from flask import Flask, flash, g, redirect, render_template, request, url_for
+from werkzeug.exceptions import HTTPException
+
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
+
+from . import present, security
+
+log = logging.getLogger("kap12.web")
 
 
 def create_app(kap12=None, **config) -> Flask:
     from engine.service import Kap12
 
     app = Flask(__name__)
+    kap12 = kap12 or Kap12()
+    app.extensions["kap12"] = kap12
+    app.extensions["kap12.throttle"] = security.LoginThrottle()
+    app.config.update(
+        SECRET_KEY=security.secret_key(kap12.settings.instance_dir),
+        SESSION_COOKIE_NAME="kap12_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=kap12.settings.base_url.startswith("https://"),
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=10),  # one school day, then log in again
+        MAX_CONTENT_LENGTH=2 * 1024 * 1024,
+    )
     app.config.update(config)
-    app.extensions["kap12"] = kap12 or Kap12()
+
+    from . import auth, cases, reports, tasks
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(reports.bp)
+    app.register_blueprint(tasks.bp)
+    app.register_blueprint(cases.bp)
+    present.register(app)
+
+    @app.before_request
+    def _before():
+        auth.load_viewer()
+        security.check_csrf()
+
+    app.after_request(security.apply_headers)
+
+    @app.context_processor
+    def _globals():
+        from processes import forms
+
+        def form_or_none(key):
+            try:
+                return forms.get_form(key)
+            except KeyError:
+                return None
+
+        return {"viewer": g.get("viewer"), "csrf_token": security.csrf_token, "get_form": form_or_none,
+                "csrf_field": security.CSRF_FIELD}
 
     @app.get("/")
     def index():
-        return render_template("index.html")
+        return redirect(url_for("tasks.index"))
 
     @app.get("/healthz")
     def healthz():
         return {"status": "ok"}
 
+    _register_errors(app)
     return app
+
+
+def _register_errors(app: Flask) -> None:
+    def page(code: int, title: str, message: str):
+        return render_template("error.html", code=code, title=title, message=message), code
+
+    @app.errorhandler(NotFound)
+    def _not_found(err):
+        return page(404, "Fant ikke siden", str(err))
+
+    @app.errorhandler(Denied)
+    def _denied(err):
+        return page(403, "Ikke tillatt", str(err))
+
+    @app.errorhandler(Conflict)
+    def _conflict(err):
+        flash(str(err), "warning")
+        return redirect(url_for("tasks.index"))
+
+    @app.errorhandler(InvalidInput)
+    def _invalid(err):
+        # Pages with forms catch this themselves and show the errors by the fields.
+        return page(422, "Noe var ikke fylt ut riktig", str(err))
+
+    @app.errorhandler(HTTPException)
+    def _http(err):
+        if err.code == 400 and err.description == "csrf":
+            return page(400, "Skjemaet kunne ikke sendes",
+                        "Siden var for gammel, eller du var logget ut i mellomtiden. Ingenting ble lagret. "
+                        "Gå tilbake, last siden på nytt og send skjemaet igjen.")
+        if err.code == 404:
+            return page(404, "Fant ikke siden", "Siden finnes ikke, eller du har ikke tilgang til den.")
+        if err.code == 405:
+            return page(405, "Ikke mulig her", "Denne adressen kan ikke brukes slik.")
+        if err.code == 413:
+            return page(413, "For mye tekst", "Det du sendte var for stort. Ingenting ble lagret.")
+        return page(err.code or 500, err.name, err.description or "")
+
+    @app.errorhandler(Exception)
+    def _crash(err):
+        log.exception("unexpected error on %s %s", request.method, request.path)
+        if g.get("committed"):
+            message = ("Det du gjorde ble lagret, men siden etterpå kunne ikke vises. "
+                       "Gå til «Mine oppgaver» og sjekk saken der.")
+        else:
+            message = ("Ingenting ble lagret, så ingenting er tapt i saken. Gå tilbake med nettleserens "
+                       "tilbake-knapp – det du skrev står der trolig fortsatt – og prøv igjen om litt.")
+        return page(500, "Noe gikk galt hos oss", message)

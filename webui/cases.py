@@ -1,0 +1,94 @@
+"""Saker: the case list, the case page (summary, timeline, diagram, earlier steps) and
+reclassification."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+
+from engine import access, queries
+from engine.errors import Conflict, InvalidInput
+from processes.roles import OFFENDER_PROCEDURE
+
+from . import present
+from .auth import kap12, login_required
+
+bp = Blueprint("cases", __name__, url_prefix="/saker")
+
+OFFENDER_WORDS = {"elev": "En elev (prosedyre A)", "ansatt": "En ansatt ved skolen (prosedyre B)",
+                  "ledelse": "Noen i skolens ledelse (prosedyre C)"}
+
+
+@bp.get("")
+@login_required
+def index():
+    status = request.args.get("status", "open")
+    procedure = request.args.get("prosedyre", "")
+    school = request.args.get("skole", "")
+    search = request.args.get("q", "").strip()
+    rows = kap12().cases_for(g.viewer, status if status in ("open", "closed") else None)
+    shown = [c for c in rows if (not procedure or c.procedure == procedure)
+             and (not school or c.school == school) and (not search or search in c.number)]
+    schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
+    return render_template("cases.html", rows=shown, status=status, procedure=procedure, school=school,
+                           search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
+
+
+def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
+    case, level = kap12().case(g.viewer, case_id)
+    tasks = kap12().case_tasks(case_id)
+    if level != access.FULL:
+        # The reporter: where the case stands, not what the investigation found.
+        return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
+    events = kap12().case_history(case_id)
+    reads = [ev for ev in events if ev.kind == "case_read"]
+    timeline = [ev for ev in events if ev.kind != "case_read"]
+    reported = queries.reported_at(events)
+    names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
+    return render_template(
+        "case.html", case=case, tasks=tasks, timers=kap12().case_timers(case_id), timeline=timeline, reads=reads,
+        show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
+        reported=reported, statsforvalter_from=reported + present.STATSFORVALTER_WAIT if reported else None,
+        may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",
+        offender_words=OFFENDER_WORDS, reclass=reclass or {"values": {}, "errors": {}},
+        staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
+        names=names, now=kap12().clock.now(), deadline=present.deadline,
+        read_only=access.is_read_only(g.viewer)), code
+
+
+@bp.get("/<int:case_id>")
+@login_required
+def show(case_id: int):
+    return _render_case(case_id)
+
+
+@bp.get("/<int:case_id>/diagram.json")
+@login_required
+def diagram(case_id: int):
+    """The diagrams of the case's version with the ids to mark done (green) and open (blue)."""
+    processes = queries.case_diagrams(kap12(), g.viewer, case_id)
+    return jsonify({"processes": [{"id": p.process_id, "name": p.name, "xml": p.xml, "completed": p.completed,
+                                   "active": p.active} for p in processes]})
+
+
+@bp.post("/<int:case_id>/omklassifiser")
+@login_required
+def reclassify(case_id: int):
+    values = {k: request.form.get(k, "").strip() for k in ("krenker_type", "begrunnelse", "anklaget_bruker")}
+    if values["krenker_type"] not in OFFENDER_PROCEDURE:
+        return _render_case(case_id, {"values": values, "errors": {"krenker_type": ["Velg hvem som krenker."]}}, 422)
+    try:
+        case = kap12().reclassify(g.viewer, case_id, values["krenker_type"], values["begrunnelse"],
+                                  values["anklaget_bruker"] or None)
+    except InvalidInput as err:
+        return _render_case(case_id, {"values": values, "errors": err.errors or {"_": [str(err)]}}, 422)
+    except Conflict as err:
+        flash(str(err), "warning")
+        return redirect(url_for("cases.show", case_id=case_id))
+    g.committed = True
+    if not queries.can_see(kap12(), g.viewer, case_id):
+        # Procedure C bypasses the school's leadership: the one who moved it there loses access.
+        flash(f"Sak {case.number} følger nå {present.procedure_label(case.procedure)} og er sendt videre. "
+              "Du har ikke lenger tilgang til den.", "success")
+        return redirect(url_for("cases.index"))
+    flash(f"Saken følger nå {present.procedure_label(case.procedure)}. Endringen og begrunnelsen er lagret "
+          "i historikken.", "success")
+    return redirect(url_for("cases.show", case_id=case_id))

@@ -1,0 +1,115 @@
+"""Mine oppgaver: the task list, claiming and releasing, and the task page with its form."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+
+from engine import access, queries
+from engine.errors import Conflict, InvalidInput, NotFound
+from processes import forms
+
+from . import formview, present
+from .auth import kap12, login_required
+
+bp = Blueprint("tasks", __name__, url_prefix="/oppgaver")
+
+
+@bp.get("")
+@login_required
+def index():
+    rows = queries.task_rows(kap12(), g.viewer)
+    schools = sorted({(r.school_id, r.school) for r in rows}, key=lambda s: s[1])
+    procedures = sorted({r.procedure for r in rows})
+    school = request.args.get("skole", "")
+    procedure = request.args.get("prosedyre", "")
+    shown = [r for r in rows if (not school or str(r.school_id) == school)
+             and (not procedure or r.procedure == procedure)]
+    now = kap12().clock.now()
+    return render_template("tasks.html", rows=shown, total=len(rows), schools=schools, procedures=procedures,
+                           school=school, procedure=procedure, now=now, deadline=present.deadline,
+                           read_only=access.is_read_only(g.viewer))
+
+
+def _conflict(err: Conflict, task_id: str):
+    """A stale page: say so plainly on the task list, with a way to the case."""
+    case_id = queries.case_of_task(kap12(), g.viewer, task_id)
+    flash({"text": str(err), "link": url_for("cases.show", case_id=case_id) if case_id else None,
+           "link_text": "Se saken"}, "warning")
+    return redirect(url_for("tasks.index"))
+
+
+@bp.post("/<task_id>/ta")
+@login_required
+def claim(task_id: str):
+    try:
+        case = kap12().claim(g.viewer, task_id)
+    except Conflict as err:
+        return _conflict(err, task_id)
+    g.committed = True
+    flash(f"Oppgaven er din nå (sak {case.number}). Andre ser at du har den.", "info")
+    return redirect(_back(task_id))
+
+
+@bp.post("/<task_id>/legg-tilbake")
+@login_required
+def release(task_id: str):
+    try:
+        case = kap12().release(g.viewer, task_id)
+    except Conflict as err:
+        return _conflict(err, task_id)
+    g.committed = True
+    flash(f"Oppgaven er lagt tilbake (sak {case.number}). Alle med rollen kan ta den.", "info")
+    return redirect(_back(task_id))
+
+
+def _back(task_id: str) -> str:
+    return url_for("tasks.show", task_id=task_id) if request.form.get("from") == "task" else url_for("tasks.index")
+
+
+def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 200):
+    case, level = kap12().case(g.viewer, lookup.case_id, view="task")
+    steps = queries.case_steps(kap12(), g.viewer, case.id)
+    names = queries.display_names(kap12(), [lookup.task.assignee_id])
+    may_do = lookup.workable and not access.is_read_only(g.viewer)
+    return render_template("task.html", task=lookup.task, case=case, steps=steps, state=state, may_do=may_do,
+                           assignee=names.get(lookup.task.assignee_id), now=kap12().clock.now(),
+                           deadline=present.deadline), code
+
+
+@bp.get("/<task_id>")
+@login_required
+def show(task_id: str):
+    try:
+        lookup = queries.task_for(kap12(), g.viewer, task_id)
+    except Conflict as err:
+        return _conflict(err, task_id)
+    return _render(lookup, formview.FormState(forms.get_form(lookup.task.form_key)))
+
+
+@bp.post("/<task_id>")
+@login_required
+def submit(task_id: str):
+    try:
+        lookup = queries.task_for(kap12(), g.viewer, task_id)
+    except Conflict as err:
+        return _conflict(err, task_id)
+    form = forms.get_form(lookup.task.form_key)
+    state = formview.from_post(form, request.form)
+    if formview.wants_row(request.form):
+        return _render(lookup, state)
+    try:
+        case = kap12().complete(g.viewer, task_id, state.values)
+    except InvalidInput as err:
+        state.errors = err.errors or {"_schema": [str(err)]}
+        return _render(lookup, state, 422)
+    except Conflict as err:
+        return _conflict(err, task_id)
+    except NotFound:
+        # Gone between the lookup and the write: for this user the same as a stale page.
+        return _conflict(Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret."), task_id)
+    g.committed = True
+    following = [r for r in queries.task_rows(kap12(), g.viewer) if r.case_id == case.id]
+    flash({"text": f"«{lookup.task.title}» er utført for sak {case.number}. Saken står nå på: {case.stage}.",
+           "link": url_for("tasks.show", task_id=following[0].task.id) if following else
+           url_for("cases.show", case_id=case.id),
+           "link_text": f"Gå videre til «{following[0].task.title}»" if following else "Se saken"}, "success")
+    return redirect(url_for("tasks.index"))
