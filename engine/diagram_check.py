@@ -12,7 +12,7 @@ from lxml import etree
 
 from processes import forms as form_catalog
 from processes.deadlines import expression_helpers
-from processes.roles import LANE_ROLES
+from processes.roles import LANE_ROLES, valid_recipient
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
@@ -161,6 +161,12 @@ def _check_timer(el, timer, sample: dict, problems: list[str]) -> dict:
     kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
     for unknown in sorted(kinds - TIMER_KINDS):
         problems.append(f"{describe(el)} har ukjent kap12.type «{unknown}»; bruk frist, paminnelse eller eskalering.")
+    recipient = props.get("kap12.mottaker")
+    if recipient and not valid_recipient(recipient):
+        problems.append(f"{describe(el)} har ukjent mottaker «{recipient}»; bruk en rollekode eller "
+                        "variabelen eskaleringsrolle.")
+    if "eskalering" in kinds and not recipient:
+        problems.append(f"{describe(el)} er en eskalering uten mottaker (kap12.mottaker).")
     expressions = [c for c in timer if _local(c.tag) in ("timeDate", "timeDuration", "timeCycle")]
     if not expressions or not (expressions[0].text or "").strip():
         problems.append(f"{describe(el)} er en tidshendelse uten tidsuttrykk.")

@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from processes.roles import lane_roles
+from processes.roles import lane_roles, recipient_role
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def snapshot(workflow, meta: dict) -> Snapshot:
         snap.timers.append(TimerView(
             id=str(task.id), element_id=task.task_spec.bpmn_id, process_id=task.workflow.spec.name,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kinds=tuple(info.get("kinds", ())),
-            recipient=info.get("recipient"), due_at=due, attached_to=attached))
+            recipient=recipient_role(info.get("recipient"), task.data), due_at=due, attached_to=attached))
     deadlines = {t.attached_to: t.due_at for t in sorted(snap.timers, key=lambda t: t.due_at, reverse=True)
                  if "frist" in t.kinds and t.attached_to}
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):

@@ -38,7 +38,8 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 _FIELD_KEYS = frozenset(
-    {"name", "label", "type", "required", "help", "choices", "fields", "min_items", "max_length"}
+    {"name", "label", "type", "required", "required_when", "help", "choices", "fields", "min_items",
+     "max_length"}
 )
 _FORM_KEYS = frozenset({"key", "title", "intro", "fields"})
 
@@ -66,6 +67,9 @@ class Field:
     fields: tuple[Field, ...] = ()
     min_items: int = 0
     max_length: int | None = None
+    # Required only when another field of the form has one of these values, e.g. a new
+    # evaluation date only when the plan is to continue: ((field, (value, …)), …).
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -170,6 +174,20 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
     elif max_length is not None:
         problems.append(f"{where}: bare tekstfelt kan ha max_length.")
 
+    required_when: list[tuple[str, tuple[str, ...]]] = []
+    raw_when = dct.get("required_when")
+    if raw_when is not None:
+        if nested or not isinstance(raw_when, Mapping) or not raw_when:
+            problems.append(f"{where}: required_when må være et objekt {{felt: verdi eller [verdier]}} "
+                            "på et felt utenfor grupper.")
+        else:
+            for other, values in raw_when.items():
+                values = [values] if isinstance(values, str) else values
+                if not (isinstance(values, list) and values and all(_is_text(v) for v in values)):
+                    problems.append(f"{where}: required_when for «{other}» må være en verdi eller en liste.")
+                else:
+                    required_when.append((str(other), tuple(values)))
+
     return Field(
         name=name,
         label=label if isinstance(label, str) else "",
@@ -180,6 +198,7 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
         fields=sub,
         min_items=min_items if _is_count(min_items) else 0,
         max_length=max_length if isinstance(max_length, int) else None,
+        required_when=tuple(required_when),
     )
 
 
@@ -221,6 +240,11 @@ def parse_form(dct: Mapping[str, Any]) -> Form:
         problems.append("Skjemaet har ingen felt (fields).")
     else:
         parsed = _parse_fields(raw_fields, problems)
+    names = {f.name for f in parsed}
+    for f in parsed:
+        for other, _ in f.required_when:
+            if other not in names:
+                problems.append(f"Feltet «{f.name}»: required_when viser til «{other}», som ikke er i skjemaet.")
     if problems:
         raise FormDeclarationError(problems)
     return Form(key=key, title=title, fields=parsed, intro=intro)
@@ -460,12 +484,17 @@ def validate(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         raise FormValidationError({"_schema": ["Ugyldige skjemadata."]})
     try:
-        return schema_for(form).load(data)
+        clean = schema_for(form).load(data)
     except ValidationError as error:
         messages = error.messages
         if not isinstance(messages, dict):
             messages = {"_schema": messages}
         raise FormValidationError(messages) from None
+    missing = {f.name: [REQUIRED] for f in form.fields if f.required_when and clean.get(f.name) in (None, "", [])
+               and any(clean.get(other) in values for other, values in f.required_when)}
+    if missing:
+        raise FormValidationError(missing)
+    return clean
 
 
 # --- HTML posts ---------------------------------------------------------------------------

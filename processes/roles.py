@@ -29,6 +29,11 @@ LEADERSHIP_ROLES = frozenset({"avdelingsleder", "rektor"})
 RESPONSIBLE_LANE = "Saksansvarlig"
 RESPONSIBLE_ROLE_VARIABLE = "saksansvarlig_rolle"
 
+# Who is alerted when a deadline in the shared follow-up is missed also depends on the
+# procedure (in C the school's leadership is bypassed, so it must not be rektor). A timer's
+# ``kap12.mottaker`` is either a role code or the name of this variable.
+ESCALATION_ROLE_VARIABLE = "eskaleringsrolle"
+
 LANE_ROLES: dict[str, tuple[str, ...]] = {
     "Ansatt": ("ansatt",),
     "Skoleledelse": ("avdelingsleder", "rektor"),
@@ -55,3 +60,18 @@ def lane_roles(lane: str | None, data: dict | None = None) -> tuple[str, ...]:
         role = (data or {}).get(RESPONSIBLE_ROLE_VARIABLE)
         return (role,) if role in ROLES else ()
     return LANE_ROLES.get(lane, ())
+
+
+def recipient_role(mottaker: str | None, data: dict | None = None) -> str | None:
+    """The role a reminder or escalation goes to: ``mottaker`` is a role code, or the name of
+    a workflow variable holding one (see ESCALATION_ROLE_VARIABLE)."""
+    if not mottaker:
+        return None
+    if mottaker in ROLES:
+        return mottaker
+    role = (data or {}).get(mottaker)
+    return role if role in ROLES else None
+
+
+def valid_recipient(mottaker: str) -> bool:
+    return mottaker in ROLES or mottaker in (ESCALATION_ROLE_VARIABLE, RESPONSIBLE_ROLE_VARIABLE)

@@ -49,16 +49,11 @@ def create_app(kap12=None, **config) -> Flask:
 
     @app.context_processor
     def _globals():
-        from processes import forms
+        return {"viewer": g.get("viewer")}
 
-        def form_or_none(key):
-            try:
-                return forms.get_form(key)
-            except KeyError:
-                return None
-
-        return {"viewer": g.get("viewer"), "csrf_token": security.csrf_token, "get_form": form_or_none,
-                "csrf_field": security.CSRF_FIELD}
+    # Globals, unlike context variables, reach macros imported from other templates too.
+    app.jinja_env.globals.update(get_form=_form_or_none, csrf_token=security.csrf_token,
+                                 csrf_field=security.CSRF_FIELD)
 
     @app.get("/")
     def index():
@@ -70,6 +65,15 @@ def create_app(kap12=None, **config) -> Flask:
 
     _register_errors(app)
     return app
+
+
+def _form_or_none(key: str):
+    from processes import forms
+
+    try:
+        return forms.get_form(key)
+    except KeyError:
+        return None
 
 
 def _register_errors(app: Flask) -> None:

@@ -483,7 +483,7 @@ def prosedyre_a() -> Process:
     p.user("Task_varsle_skoleeier", "Varsle skoleeier", "Rektor", "varsle_skoleeier", row=0)
     p.xgw("Gw_alvorlig_ferdig", "Skoleeier varslet ved behov", "Skoleledelse")
     p.script("Script_saksansvarlig", "Sett saksansvarlig", "Skoleledelse",
-             "saksansvarlig_rolle = 'avdelingsleder'")
+             "saksansvarlig_rolle = 'avdelingsleder'\neskaleringsrolle = 'rektor'")
     p.call("Call_oppfolging", "Undersøke, sette inn tiltak og evaluere", "Skoleledelse",
            "oppfolging")
     p.end("End_a", "Prosedyre A fullført", "Skoleledelse")
@@ -515,7 +515,7 @@ def prosedyre_b() -> Process:
     p.user("Task_kontradiksjon", "Informere den anklagede og innhente tilsvar (kontradiksjon)",
            "Rektor", "kontradiksjon")
     p.script("Script_saksansvarlig", "Sett saksansvarlig", "Skoleeier",
-             "saksansvarlig_rolle = 'rektor'")
+             "saksansvarlig_rolle = 'rektor'\neskaleringsrolle = 'skoleeier'")
     p.call("Call_oppfolging", "Undersøke, sette inn tiltak og evaluere", "Skoleeier",
            "oppfolging")
     p.pgw("Gw_samlet", "Begge deler ferdig", "Skoleeier", label="below")
@@ -545,7 +545,7 @@ def prosedyre_c() -> Process:
     p.user("Task_kontradiksjon", "Informere den anklagede og innhente tilsvar (kontradiksjon)",
            "Skoleeier", "kontradiksjon", row=0)
     p.script("Script_saksansvarlig", "Sett saksansvarlig", "Skoleeier",
-             "saksansvarlig_rolle = 'skoleeier'", row=1)
+             "saksansvarlig_rolle = 'skoleeier'\neskaleringsrolle = 'skoleeier'", row=1)
     p.call("Call_oppfolging", "Undersøke, sette inn tiltak og evaluere", "Skoleeier",
            "oppfolging", row=1)
     p.pgw("Gw_samlet", "Begge deler ferdig", "Skoleeier")
@@ -569,7 +569,7 @@ def oppfolging() -> Process:
     p.boundary("Timer_paminnelse_undersokelse", "Påminnelse etter 4 arbeidsdager",
                "Task_undersokelse", timer="arbeidsdager(4)", props=props("paminnelse"), slot=0)
     p.boundary("Timer_frist_undersokelse", "Frist: 5 arbeidsdager", "Task_undersokelse",
-               timer="arbeidsdager(5)", props=props("frist,eskalering", "rektor"), slot=1)
+               timer="arbeidsdager(5)", props=props("frist,eskalering", "eskaleringsrolle"), slot=1)
     p.end("End_paminnelse_undersokelse", "Påminnelse sendt", L, row=3)
     p.end("End_frist_undersokelse", "Rektor varslet om oversittet frist", L, row=2)
     p.xgw("Gw_trygt", "Har eleven et trygt og godt skolemiljø?", L)

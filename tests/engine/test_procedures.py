@@ -154,3 +154,22 @@ def test_reclassification_from_a_to_b_is_recorded(kap12, demo):
     assert event.data["from_procedure"] == "A" and event.data["to_procedure"] == "B"
     assert kap12.cases_for(demo.users["ansatt2"]) == []  # the newly accused is excluded at once
     assert kap12.tasks_for(demo.users["avdelingsleder"]) == []
+
+
+def test_missed_investigation_in_c_escalates_to_the_school_owner_not_the_leadership(kap12, demo):
+    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+    do(kap12, demo, "skoleeier", case.id, "Motta melding")
+    kap12.clock.advance(timedelta(days=8))  # past 5 working days
+    kap12.sweep_timers()
+    escalations = [e.data for e in kap12.case_history(case.id) if e.kind == "escalated"]
+    assert [e["recipient_role"] for e in escalations] == ["skoleeier"]
+
+
+def test_missed_investigation_in_a_escalates_to_rektor(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    kap12.clock.advance(timedelta(days=8))
+    kap12.sweep_timers()
+    escalations = [e.data for e in kap12.case_history(case.id) if e.kind == "escalated"]
+    assert [e["recipient_role"] for e in escalations] == ["rektor"]
+    assert "Undersøke saken" in open_titles(kap12, case.id)  # the duty is still there, now overdue

@@ -518,3 +518,26 @@ def test_from_html_form_row_with_only_a_checked_box_is_kept():
     data = from_html_form(form, MultiDict([("beskrivelse", "x"), ("tiltak-0-gjort", "on")]))
     assert data["tiltak"] == [{"gjort": "on"}]
     assert errors(form, data) == {"tiltak": {0: {"hva": ["Feltet må fylles ut."]}}}
+
+
+def test_required_when_another_field_has_a_value():
+    from processes import forms
+
+    form = forms.parse_form({"key": "t", "title": "T", "fields": [
+        {"name": "resultat", "label": "Resultat", "type": "choice", "required": True,
+         "choices": [{"value": "trygt", "label": "Trygt"}, {"value": "fortsette", "label": "Fortsette"}]},
+        {"name": "ny_dato", "label": "Ny dato", "type": "date", "required_when": {"resultat": "fortsette"}}]})
+    assert forms.validate(form, {"resultat": "trygt"})["ny_dato"] is None
+    with pytest.raises(forms.FormValidationError) as err:
+        forms.validate(form, {"resultat": "fortsette"})
+    assert err.value.errors == {"ny_dato": ["Feltet må fylles ut."]}
+    assert forms.validate(form, {"resultat": "fortsette", "ny_dato": "2026-12-01"})["ny_dato"] == "2026-12-01"
+
+
+def test_required_when_must_name_a_field_of_the_form():
+    from processes import forms
+
+    with pytest.raises(forms.FormDeclarationError) as err:
+        forms.parse_form({"key": "t", "title": "T", "fields": [
+            {"name": "a", "label": "A", "type": "text", "required_when": {"finnes_ikke": "x"}}]})
+    assert "finnes_ikke" in err.value.problems[0]

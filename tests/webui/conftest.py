@@ -1,0 +1,65 @@
+"""A kap12 web app on a throwaway SQLite database, the demo people, a fixed clock, and a
+helper to log in through the real log-in form."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from engine import demo
+from engine.clock import Clock
+from engine.config import PROJECT_ROOT, Settings
+from engine.service import Kap12
+from webui.app import create_app
+from webui.security import LoginThrottle
+
+START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
+CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
+
+
+def make_kap12(tmp) -> tuple[Kap12, Clock]:
+    clock = Clock()
+    clock.set(START)
+    kap12 = Kap12(Settings(database_url=f"sqlite:///{tmp}/t.sqlite3", instance_dir=tmp,
+                           bpmn_dir=PROJECT_ROOT / "bpmn", base_url="http://127.0.0.1:5000"), clock=clock)
+    kap12.init()
+    return kap12, clock
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("webui")
+    kap12, clock = make_kap12(tmp)
+    directory = demo.ensure_directory(kap12)
+    app = create_app(kap12)
+    yield type("Env", (), {"kap12": kap12, "clock": clock, "app": app, "demo": directory,
+                           "nordli": directory.schools["Nordli videregående skole"]})
+    kap12.close()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle(request):
+    # Every test client comes from 127.0.0.1: one test's failed log-ins must not slow the next.
+    if "env" in request.fixturenames:
+        request.getfixturevalue("env").app.extensions["kap12.throttle"] = LoginThrottle()
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match[1]
+
+
+def login(app, username: str, password: str = demo.PASSWORD):
+    client = app.test_client()
+    page = client.get("/logg-inn")
+    response = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": username,
+                                              "password": password})
+    assert response.status_code == 302, response.text
+    return client
+
+
+def token(client, url: str = "/oppgaver") -> str:
+    return csrf_of(client.get(url).text)
