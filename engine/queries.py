@@ -194,7 +194,8 @@ def case_diagrams(kap12, viewer: access.Viewer, case_id: int) -> list[DiagramPro
             continue
         xml = source.get("xml", "")
         result.append(DiagramProcess(process_id, _process_name(version, process_id), xml,
-                                     sorted(done.get(process_id, ())), sorted(active.get(process_id, ()) - done.get(process_id, set()))))
+                                     sorted(done.get(process_id, set())),
+                                     sorted(active.get(process_id, set()) - done.get(process_id, set()))))
     # The procedure first, then the shared follow-up.
     result.sort(key=lambda d: (d.process_id == "oppfolging", d.process_id))
     return result

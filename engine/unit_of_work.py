@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import history, spiff
+from .compaction import compact
 from .errors import Conflict, NotFound
 from .models import Case, OpenTask, OpenTaskRole, PendingTimer
 from .projection import Snapshot, snapshot
@@ -79,6 +80,7 @@ class CaseWriter:
         wf.do_engine_steps()
         after = snapshot(wf, step.meta)
         self._record_changes(step, after)
+        compact(wf)  # after reading what changed: it only drops finished tasks
         case.state = spiff.dump_state(wf)
         case.updated_at = step.now
         self._summarize(case, wf, after, step.now)

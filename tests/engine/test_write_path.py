@@ -159,3 +159,39 @@ def test_timers_are_rebuilt_identically_from_the_workflow(kap12, demo):
         snap = snapshot(kap12.writer.load_workflow(row), row.definition.meta)
     assert sorted(t.id for t in snap.tasks) == sorted(t.id for t in kap12.case_tasks(case.id))
     assert sorted((t.id, t.due_at) for t in snap.timers) == sorted((t.id, t.due_at) for t in kap12.case_timers(case.id))
+
+
+def test_a_long_follow_up_keeps_its_working_state_small(kap12, demo):
+    """Forty evaluation rounds: the stored workflow stops growing, the case still runs to its
+    end, and the history keeps every step."""
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    today = kap12.clock.now().date().isoformat()
+    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato=today)
+    sizes = []
+    for _ in range(40):
+        do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+        kap12.sweep_timers()
+        do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
+           evalueringsdato=today)
+        sizes.append(len(status(kap12, case.id).state))
+    assert max(sizes[20:]) <= max(sizes[:20]) * 1.05, sizes  # a sawtooth, not a ramp
+    do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+    kap12.sweep_timers()
+    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    assert status(kap12, case.id).status == "closed"
+    assert kinds(kap12, case.id).count("task_completed") == 3 + 80 + 3
+
+
+def test_reclassified_twice_and_back(kap12, demo):
+    case = report(kap12, demo)
+    kap12.reclassify(demo.users["rektor"], case.id, "ansatt", "Det var en lærer.", "ansatt2")
+    kap12.reclassify(demo.users["rektor"], case.id, "elev", "Likevel en elev.")
+    assert status(kap12, case.id).procedure == "A"
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    assert status(kap12, case.id).status == "closed"
+    assert kinds(kap12, case.id).count("reclassified") == 2

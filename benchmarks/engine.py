@@ -1,0 +1,165 @@
+"""What one step of a case costs: bare SpiffWorkflow against kap12's write path, on SQLite.
+
+(a) bare SpiffWorkflow: deserialize the workflow (its JSON with the spec, as the library's
+    serializer writes it), complete the user task, run engine steps, serialize again;
+(b) kap12: the same step through engine/ — load under a write lock, validate the form, complete,
+    run, write state, task and timer rows and history events, commit;
+(c) (a) and (b) for a case with 100 earlier steps;
+(d) one timer sweep firing 10 due timers among 10,000 waiting, against one among 100 waiting.
+
+Run: .venv/bin/python benchmarks/engine.py [--quick]"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert, select  # noqa: E402
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
+from SpiffWorkflow.util.task import TaskState  # noqa: E402
+
+from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
+from engine import spiff  # noqa: E402
+from engine.clock import Clock  # noqa: E402
+from engine.demo import complete_next, report_data  # noqa: E402
+from engine.models import Case, PendingTimer  # noqa: E402
+from processes import forms  # noqa: E402
+
+NORDLI = "Nordli videregående skole"
+LEADER = "avdelingsleder"
+
+
+def case_at_carry_out(kap12, demo, rounds: int = 0) -> int:
+    """A procedure A case waiting at "Gjennomføre tiltak", after ``rounds`` extra evaluation
+    rounds (each: carry out, evaluation date, evaluate 'fortsette' = 2 tasks and a timer)."""
+    u = demo.users
+    case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
+    complete_next(kap12, u[LEADER], case.id)
+    complete_next(kap12, u[LEADER], case.id, trygt_skolemiljo="nei")
+    complete_next(kap12, u[LEADER], case.id, evalueringsdato=kap12.clock.now().date().isoformat())
+    for _ in range(rounds):
+        complete_next(kap12, u[LEADER], case.id)  # carry out; the evaluation date has come
+        kap12.sweep_timers()
+        complete_next(kap12, u[LEADER], case.id, evaluering_resultat="fortsette",
+                      evalueringsdato=kap12.clock.now().date().isoformat())
+    return case.id
+
+
+def carry_out_payload():
+    return forms.example_data(forms.get_form("gjennomforing"))
+
+
+def bare_step(kap12, case_id: int, repeats: int) -> list[float]:
+    """Bare SpiffWorkflow on the same state: what any host has to do at the least."""
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        state = json.loads(case.state)
+        spec_dct = case.definition.spec
+    state.pop("serializer_version", None)
+    state["spec"], state["subprocess_specs"] = spec_dct["spec"], spec_dct["subprocess_specs"]
+    full_json = json.dumps(state)
+    serializer = spiff.SERIALIZER
+    data = carry_out_payload()
+
+    def once():
+        workflow = serializer.from_dict(json.loads(full_json))
+        workflow.script_engine = kap12.script_engine
+        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        task.set_data(**data)
+        task.run()
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        json.dumps(serializer.to_dict(workflow))
+
+    once()
+    return [timed(once) for _ in range(repeats)]
+
+
+def kap12_steps(kap12, demo, case_ids: list[int]) -> list[float]:
+    viewer, data = demo.users[LEADER], carry_out_payload()
+    samples = []
+    for case_id in case_ids:
+        task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
+        samples.append(timed(lambda: kap12.complete(viewer, task.id, data)))
+    return samples
+
+
+def history_steps(kap12, case_id: int) -> int:
+    return sum(1 for e in kap12.case_history(case_id) if e.kind in ("task_completed", "timer_fired"))
+
+
+def sweep_with_waiting(waiting: int, due: int, trials: int) -> list[float]:
+    """Median time of one sweep that fires ``due`` timers with ``waiting`` more not yet due."""
+    folder, kap12, demo = fresh()
+    for _ in range(due):
+        kap12.report(demo.users["ansatt"], demo.schools[NORDLI], report_data())
+    base = kap12.clock.now()
+    # The waiting rows belong to a case of their own that is not due in this sweep (a real
+    # county has thousands of such cases; their rows are what the sweep must not scan).
+    kap12.clock.advance(timedelta(hours=1))
+    quiet = kap12.report(demo.users["ansatt"], demo.schools[NORDLI], report_data())
+    kap12.clock.set(base)
+    far = base + timedelta(days=365)
+    with kap12.db.writing() as session:
+        case_id = quiet.id
+        session.execute(insert(PendingTimer), [
+            {"id": f"bench-{i:08d}", "case_id": case_id, "element_id": "Benchmark", "name": "venter",
+             "kind": "", "due_at": far + timedelta(minutes=i), "attempts": 0} for i in range(waiting)])
+    kap12.close()
+    samples = []
+    for trial in range(trials):
+        copy = folder / f"trial{trial}"
+        copy.mkdir()
+        shutil.copy(folder / "bench.sqlite3", copy / "bench.sqlite3")
+        clock = Clock()
+        clock.set(base + timedelta(hours=2, minutes=1))  # the 2-hour reminders are due
+        engine = engine_at(copy, clock)
+        result = {}
+        samples.append(timed(lambda: result.update(r=engine.sweep_timers())))
+        assert result["r"].claimed == due, result
+        engine.close()
+    shutil.rmtree(folder, ignore_errors=True)
+    return samples
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (a smoke run)")
+    args = parser.parse_args()
+    n, long_cases, trials = (5, 2, 2) if args.quick else (30, 5, 5)
+
+    print("kap12 engine benchmark (SQLite, one process, median of repeated runs)")
+    folder, kap12, demo = fresh()
+    short = [case_at_carry_out(kap12, demo) for _ in range(n)]
+    bare_a = median_ms(bare_step(kap12, short[0], n))
+    ours_b = median_ms(kap12_steps(kap12, demo, short))
+    row("(a) bare SpiffWorkflow step, short case", f"{bare_a:8.2f} ms")
+    row("(b) kap12 step through engine/ with the database write", f"{ours_b:8.2f} ms")
+    row("    ratio (b)/(a)   [target < 3]", f"{ours_b / bare_a:8.2f}")
+
+    long = [case_at_carry_out(kap12, demo, rounds=50) for _ in range(long_cases)]
+    steps = history_steps(kap12, long[0])
+    bare_c = median_ms(bare_step(kap12, long[0], n))
+    ours_c = median_ms(kap12_steps(kap12, demo, long))
+    row(f"(c) bare SpiffWorkflow step, case with {steps} earlier steps", f"{bare_c:8.2f} ms")
+    row(f"(c) kap12 step, case with {steps} earlier steps", f"{ours_c:8.2f} ms")
+    row("    ratio long/short kap12   [target < 2]", f"{ours_c / ours_b:8.2f}")
+    row("    ratio (c) kap12 / bare", f"{ours_c / bare_c:8.2f}")
+    kap12.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+    small = median_ms(sweep_with_waiting(100, 10, trials))
+    big = median_ms(sweep_with_waiting(10_000, 10, trials))
+    row("(d) sweep firing 10 due timers, 100 waiting", f"{small:8.2f} ms")
+    row("(d) sweep firing 10 due timers, 10,000 waiting", f"{big:8.2f} ms")
+    row("    ratio 10,000/100   [target < 1.5]", f"{big / small:8.2f}")
+
+
+if __name__ == "__main__":
+    main()

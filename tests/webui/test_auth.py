@@ -1,0 +1,149 @@
+"""Log-in, log-out, throttling, CSRF, cookies and security headers."""
+from __future__ import annotations
+
+from .conftest import csrf_of, login
+
+
+def test_pages_need_login(env):
+    client = env.app.test_client()
+    for url in ("/oppgaver", "/saker", "/melding/ny", "/saker/1"):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert "/logg-inn" in response.location
+
+
+def test_login_page_and_success(env):
+    client = env.app.test_client()
+    page = client.get("/logg-inn")
+    assert page.status_code == 200 and "Brukernavn" in page.text
+    response = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": "ansatt",
+                                              "password": "demo1234", "next": "/saker"})
+    assert response.status_code == 302 and response.location.endswith("/saker")
+    assert "Kari Lærer" in client.get("/saker").text
+
+
+def test_session_cookie_flags(env):
+    client = env.app.test_client()
+    page = client.get("/logg-inn")
+    response = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": "ansatt",
+                                              "password": "demo1234"})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # base_url is http in tests
+
+
+def test_secure_cookie_when_https(tmp_path, monkeypatch):
+    from .conftest import make_kap12
+    from webui.app import create_app
+
+    monkeypatch.setenv("KAP12_SECRET_KEY", "fixed-for-test")
+    kap12, _ = make_kap12(tmp_path)
+    kap12.settings = type(kap12.settings)(kap12.settings.database_url, tmp_path, kap12.settings.bpmn_dir,
+                                          "https://kap12.example.no")
+    app = create_app(kap12)
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["SECRET_KEY"] == "fixed-for-test"
+    kap12.close()
+
+
+def test_secret_key_is_persisted_in_instance(env, monkeypatch):
+    from webui.app import create_app
+
+    monkeypatch.delenv("KAP12_SECRET_KEY", raising=False)
+    key_file = env.kap12.settings.instance_dir / "secret_key"
+    assert key_file.exists()
+    assert create_app(env.kap12).config["SECRET_KEY"] == key_file.read_text().strip()
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+
+
+def test_wrong_password_and_unknown_user_look_the_same(env):
+    client = env.app.test_client()
+    page = client.get("/logg-inn")
+    bad = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": "ansatt", "password": "feil"})
+    env.app.extensions["kap12.throttle"].succeeded("ansatt")
+    env.app.extensions["kap12.throttle"]._records.clear()
+    unknown = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": "finnesikke",
+                                             "password": "feil"})
+    assert bad.status_code == unknown.status_code == 401
+    assert "Feil brukernavn eller passord." in bad.text and "Feil brukernavn eller passord." in unknown.text
+
+
+def test_slow_down_after_repeated_failures(env):
+    client = env.app.test_client()
+    page = client.get("/logg-inn")
+    token = csrf_of(page.text)
+    for _ in range(3):
+        assert client.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "x"}).status_code == 401
+    # Even the right password is refused while the wait lasts.
+    response = client.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"})
+    assert response.status_code == 429
+    assert "For mange mislykkede forsøk" in response.text
+
+
+def test_throttle_doubles_and_clears():
+    from webui.security import LoginThrottle
+
+    now = [1000.0]
+    throttle = LoginThrottle(clock=lambda: now[0])
+    for _ in range(3):
+        throttle.failed("ola", "10.0.0.1")
+    assert throttle.wait_seconds("ola", "10.0.0.2") == 1  # per username, from any address
+    assert throttle.wait_seconds("kari", "10.0.0.1") == 1  # per address, for any username
+    throttle.failed("ola", "10.0.0.1")
+    assert throttle.wait_seconds("ola", "10.0.0.9") == 2
+    now[0] += 2
+    assert throttle.wait_seconds("ola", "10.0.0.9") == 0
+    for _ in range(30):
+        throttle.failed("ola", "10.0.0.1")
+    assert throttle.wait_seconds("ola", "10.0.0.9") == 15 * 60  # capped: a lock-out of 15 minutes
+    throttle.succeeded("ola")
+    assert throttle.wait_seconds("ola", "10.0.0.9") == 0
+
+
+def test_post_without_csrf_is_refused(env):
+    client = login(env.app, "ansatt")
+    response = client.post("/logg-ut")
+    assert response.status_code == 400
+    assert "Skjemaet kunne ikke sendes" in response.text
+    assert client.get("/oppgaver").status_code == 200  # still logged in
+    response = client.post("/melding/ny", data={"_csrf": "forged", "school_id": env.nordli})
+    assert response.status_code == 400
+
+
+def test_login_form_needs_csrf_too(env):
+    client = env.app.test_client()
+    response = client.post("/logg-inn", data={"username": "ansatt", "password": "demo1234"})
+    assert response.status_code == 400
+
+
+def test_logout(env):
+    client = login(env.app, "ansatt")
+    page = client.get("/oppgaver")
+    response = client.post("/logg-ut", data={"_csrf": csrf_of(page.text)})
+    assert response.status_code == 302
+    assert client.get("/oppgaver").status_code == 302
+
+
+def test_security_headers(env):
+    client = env.app.test_client()
+    response = client.get("/logg-inn")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "frame-ancestors 'none'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Cache-Control"] == "no-store"
+    assert "<script>" not in response.text
+
+
+def test_no_open_redirect_after_login(env):
+    client = env.app.test_client()
+    page = client.get("/logg-inn")
+    response = client.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": "ansatt",
+                                              "password": "demo1234", "next": "//evil.example/x"})
+    assert response.location.endswith("/oppgaver")
+
+
+def test_unknown_page_is_a_friendly_404(env):
+    client = login(env.app, "ansatt")
+    response = client.get("/finnes-ikke")
+    assert response.status_code == 404 and "Fant ikke siden" in response.text
