@@ -3,11 +3,12 @@ versions, cases with their stored workflow state, the derived task and timer row
 append-only history."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Date,
     Boolean,
     DateTime,
     ForeignKey,
@@ -227,3 +228,37 @@ class HistoryEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
     __table_args__ = (UniqueConstraint("chain", "seq"),)
+
+
+class Notification(Base):
+    """A notice to one person: shown in the app, and mailed when they have an address.
+
+    Written in the same transaction as the case step that caused it (an outbox), mailed
+    afterwards, so a mail server that is down never loses or blocks a step. Holds no personal
+    data about the pupil: e-mail is not a confidential channel."""
+
+    __tablename__ = "notifications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    link: Mapped[str] = mapped_column(String(500), default="")
+    created_at: Mapped[datetime]
+    read_at: Mapped[datetime | None]
+    mailed_at: Mapped[datetime | None] = mapped_column(index=True)
+    mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    mail_error: Mapped[str | None] = mapped_column(Text)
+
+
+class SchoolClosure(Base):
+    """Days a school is closed besides weekends and public holidays (school holidays set per
+    school year): deadlines counted in working days skip them."""
+
+    __tablename__ = "school_closures"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
+    first_day: Mapped[date] = mapped_column(Date)
+    last_day: Mapped[date] = mapped_column(Date)
+    name: Mapped[str] = mapped_column(String(200), default="")

@@ -13,7 +13,7 @@ from .clock import SYSTEM_CLOCK, Clock, use_clock
 from .config import Settings
 from .db import Database
 from .errors import Denied, NotFound
-from .models import Case, HistoryEvent, OpenTask, PendingTimer, User
+from .models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from .unit_of_work import CaseWriter
 
 
@@ -129,6 +129,31 @@ class Kap12:
         with self.db.reading() as session:
             return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
                                         .order_by(HistoryEvent.seq)))
+
+    def notices_for(self, viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+        with self.db.reading() as session:
+            query = select(Notification).where(Notification.user_id == viewer.id)
+            if unread_only:
+                query = query.where(Notification.read_at.is_(None))
+            return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+    def unread_count(self, viewer) -> int:
+        with self.db.reading() as session:
+            return session.scalar(select(func.count()).select_from(Notification).where(
+                Notification.user_id == viewer.id, Notification.read_at.is_(None))) or 0
+
+    def mark_notices_read(self, viewer, ids: list[int] | None = None) -> None:
+        with self.db.writing() as session:
+            query = select(Notification).where(Notification.user_id == viewer.id, Notification.read_at.is_(None))
+            if ids is not None:
+                query = query.where(Notification.id.in_(ids))
+            for notice in session.scalars(query):
+                notice.read_at = self.clock.now()
+
+    def deliver_mail(self) -> int:
+        from .mailer import deliver_pending
+
+        return deliver_pending(self)
 
     def verify(self, case_ids: list[int] | None = None) -> list[history.ChainReport]:
         with self.db.reading() as session:

@@ -17,6 +17,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 
 from . import cases, history
+from .mailer import deliver_pending
 from .errors import Kap12Error
 from .models import PendingTimer
 
@@ -100,6 +101,7 @@ class Sweeper(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 result = sweep(self.kap12)
+                deliver_pending(self.kap12)
                 if result.claimed:
                     log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
             except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
@@ -113,4 +115,5 @@ class Sweeper(threading.Thread):
 def run_forever(kap12, interval: float = 15.0) -> None:
     while True:
         sweep(kap12)
+        deliver_pending(kap12)
         time.sleep(interval)

@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import history, spiff
+from . import history, notify, spiff
 from .compaction import compact
 from .errors import Conflict, NotFound
 from .models import Case, OpenTask, OpenTaskRole, PendingTimer
@@ -85,6 +85,7 @@ class CaseWriter:
         case.updated_at = step.now
         self._summarize(case, wf, after, step.now)
         self._write_projection(session, case, after)
+        notify.plan(session, case, step.events, step.now)
         for kind, data in step.events:
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=step.actor.id,
                            actor=step.actor.name, data=data, case_id=case.id, definition_id=case.definition_id)

@@ -219,9 +219,11 @@ def timers(once: bool, interval: float, as_json: bool) -> None:
     kap12 = _engine()
     if once:
         result = kap12.sweep_timers()
-        _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures},
+        mailed = kap12.deliver_mail()
+        _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures,
+               "mailed": mailed},
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "
-                       f"{len(result.failures)} feil.")
+                       f"{len(result.failures)} feil; {mailed} e-post(er) sendt.")
         return
     click.echo(f"Sjekker tidsfrister hvert {interval:g}. sekund (Ctrl+C stopper).")
     try:

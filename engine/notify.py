@@ -1,0 +1,89 @@
+"""Who is told what, when a case step opens a task, fires a reminder or an escalation, or
+reclassifies a case. Notices are written in the step's own transaction (an outbox); the
+mailer sends them afterwards. An accused person is never a recipient: the recipients query
+excludes them like every other query about the case."""
+from __future__ import annotations
+
+from sqlalchemy import and_, exists, or_, select
+
+from processes.deadlines import format_local
+from processes.roles import COUNTY_ROLES
+
+from .models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
+
+CASE_LINK = "/saker/{case_id}"
+
+
+def role_holders(session, case: Case, roles) -> list[User]:
+    """Active people holding one of ``roles`` for the case's school (school roles) or county
+    (county roles), never one who is accused in the case."""
+    roles = [r for r in roles if r]
+    if not roles:
+        return []
+    school_roles = [r for r in roles if r not in COUNTY_ROLES]
+    county_roles = [r for r in roles if r in COUNTY_ROLES]
+    scope = or_(and_(RoleGrant.role.in_(school_roles), RoleGrant.school_id == case.school_id),
+                and_(RoleGrant.role.in_(county_roles), RoleGrant.county_id == case.county_id))
+    accused = exists().where(CaseParty.case_id == case.id, CaseParty.user_id == User.id,
+                             CaseParty.relation == "accused")
+    query = (select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+             .where(scope, User.active.is_(True), ~accused).distinct().order_by(User.id))
+    return list(session.scalars(query))
+
+
+def _task_recipients(session, case: Case, task_id: str | None) -> list[User]:
+    row = session.get(OpenTask, task_id) if task_id else None
+    if row is None:
+        return []
+    if row.assignee_id is not None:
+        return role_holders_or_assignee(session, case, row)
+    return role_holders(session, case, [r.role for r in row.roles])
+
+
+def role_holders_or_assignee(session, case: Case, row: OpenTask) -> list[User]:
+    user = session.get(User, row.assignee_id)
+    excluded = session.scalar(select(CaseParty.id).where(
+        CaseParty.case_id == case.id, CaseParty.user_id == row.assignee_id, CaseParty.relation == "accused"))
+    return [user] if user is not None and user.active and excluded is None else []
+
+
+def _due(value) -> str:
+    from datetime import datetime
+
+    return f" Frist: {format_local(datetime.fromisoformat(value))}." if value else ""
+
+
+def plan(session, case: Case, events: list[tuple[str, dict]], now) -> list[Notification]:
+    """Notices for what a step caused. Texts name the case number and the step, never the pupil."""
+    notices: list[Notification] = []
+
+    def tell(users, kind: str, subject: str, body: str):
+        for user in users:
+            notices.append(Notification(user_id=user.id, case_id=case.id, kind=kind, subject=subject, body=body,
+                                        link=CASE_LINK.format(case_id=case.id), created_at=now, mail_attempts=0))
+
+    for kind, data in events:
+        if kind == "task_opened":
+            tell(role_holders(session, case, data.get("roles", [])), "task",
+                 f"Ny oppgave i sak {case.number}: {data['title']}",
+                 f"Sak {case.number} har en ny oppgave til deg eller din rolle: «{data['title']}».{_due(data.get('due_at'))}")
+        elif kind == "reminder":
+            tell(_task_recipients(session, case, data.get("task_id")), "reminder",
+                 f"Påminnelse i sak {case.number}",
+                 f"Påminnelse: «{data['timer']}» i sak {case.number}. Oppgaven venter på deg eller din rolle.")
+        elif kind == "escalated":
+            tell(role_holders(session, case, [data.get("recipient_role")]), "escalation",
+                 f"Frist oversittet i sak {case.number}",
+                 f"En frist i sak {case.number} er oversittet («{data['timer']}»), og saken er eskalert til deg. "
+                 "Sørg for at saken blir fulgt opp straks.")
+        elif kind == "reclassified":
+            watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in ("B", "C") else [])
+            if data["to_procedure"] == "C":
+                watchers = ["skoleeier"]  # the school's leadership is bypassed in C
+            tell(role_holders(session, case, watchers), "reclassified",
+                 f"Sak {case.number} er klassifisert om",
+                 f"Sak {case.number} følger nå prosedyre {data['to_procedure']} "
+                 f"(før: {data['from_procedure']}).")
+    for notice in notices:
+        session.add(notice)
+    return notices

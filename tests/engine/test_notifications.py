@@ -1,0 +1,138 @@
+"""Notices and e-mail: who is told, what the mail says (no pupil data), a real SMTP server."""
+from __future__ import annotations
+
+import email
+from email import policy
+import socket
+from datetime import timedelta
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from engine.mailer import MailSettings, deliver_pending
+from flow import do, report
+
+
+class Inbox:
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    yield port, inbox
+    controller.stop()
+
+
+def _settings(kap12, port):
+    return MailSettings.from_env(kap12.settings.instance_dir, {"KAP12_SMTP_HOST": "127.0.0.1",
+                                                               "KAP12_SMTP_PORT": str(port),
+                                                               "KAP12_SMTP_FROM": "kap12@skole.test"})
+
+
+def _to(inbox):
+    return sorted(rcpt for rcpts, _ in inbox.messages for rcpt in rcpts)
+
+
+def test_new_task_is_mailed_to_the_role_without_pupil_data(kap12, demo, smtp):
+    port, inbox = smtp
+    report(kap12, demo, berorte_elever="Emma Hemmeligsen", hva_skjedde="Sensitivt innhold om helse")
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
+    # Procedure A: the school's leadership (avdelingsleder and rektor at Nordli) is told.
+    assert _to(inbox) == ["avdelingsleder@demo.kap12.no", "rektor@demo.kap12.no"]
+    for _, msg in inbox.messages:
+        text = msg.get_content() + msg["Subject"]
+        assert "Motta og registrere melding" in text and "2026-00001" in text
+        assert "Emma" not in text and "Hemmeligsen" not in text and "helse" not in text
+        assert "http://127.0.0.1:5000/saker/1" in text
+    # Sent once: a second delivery sends nothing.
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0
+    assert kap12.unread_count(demo.users["rektor"]) == 1
+
+
+def test_accused_is_never_notified(kap12, demo, smtp):
+    port, inbox = smtp
+    # The accused here is a leader who would otherwise be told about the new task.
+    case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="rektor")
+    deliver_pending(kap12, _settings(kap12, port))
+    assert "rektor@demo.kap12.no" not in _to(inbox)
+    assert kap12.notices_for(demo.users["rektor"]) == []
+    # Nobody else at the school holds rektor, so the task reaches no one at the school: the
+    # escalation at the end of the day goes to the school owner.
+    kap12.clock.advance(timedelta(hours=8))
+    kap12.sweep_timers()
+    deliver_pending(kap12, _settings(kap12, port))
+    assert "skoleeier@demo.kap12.no" in _to(inbox)
+    assert "rektor@demo.kap12.no" not in _to(inbox)
+    assert case.id
+
+
+def test_reminder_and_escalation_are_notified(kap12, demo, smtp):
+    port, inbox = smtp
+    report(kap12, demo)
+    deliver_pending(kap12, _settings(kap12, port))
+    inbox.messages.clear()
+    kap12.clock.advance(timedelta(hours=2, minutes=1))
+    kap12.sweep_timers()
+    deliver_pending(kap12, _settings(kap12, port))
+    assert [m["Subject"] for _, m in inbox.messages] == ["Påminnelse i sak 2026-00001"] * 2
+    inbox.messages.clear()
+    kap12.clock.advance(timedelta(hours=5))
+    kap12.sweep_timers()
+    deliver_pending(kap12, _settings(kap12, port))
+    subjects = sorted(m["Subject"] for _, m in inbox.messages)
+    assert "Frist oversittet i sak 2026-00001" in subjects
+    assert ("Ny oppgave i sak 2026-00001: Følg opp forsinket mottak") in subjects
+
+
+def test_claimed_task_reminds_only_the_assignee(kap12, demo, smtp):
+    port, inbox = smtp
+    report(kap12, demo)
+    task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
+    kap12.claim(demo.users["avdelingsleder"], task.id)
+    deliver_pending(kap12, _settings(kap12, port))
+    inbox.messages.clear()
+    kap12.clock.advance(timedelta(hours=2, minutes=1))
+    kap12.sweep_timers()
+    deliver_pending(kap12, _settings(kap12, port))
+    assert _to(inbox) == ["avdelingsleder@demo.kap12.no"]
+
+
+def test_smtp_down_loses_nothing(kap12, demo, smtp):
+    port, inbox = smtp
+    report(kap12, demo)
+    dead = MailSettings.from_env(kap12.settings.instance_dir, {"KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": "1"})
+    assert deliver_pending(kap12, dead) == 0
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
+
+
+def test_without_smtp_mails_go_to_a_folder(kap12, demo):
+    report(kap12, demo)
+    settings = MailSettings.from_env(kap12.settings.instance_dir, {})
+    assert deliver_pending(kap12, settings) == 2
+    files = sorted((kap12.settings.instance_dir / "mail").glob("*.eml"))
+    assert len(files) == 2 and b"Motta og registrere melding" in files[0].read_bytes()
+
+
+def test_reclassification_is_notified(kap12, demo, smtp):
+    port, inbox = smtp
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    deliver_pending(kap12, _settings(kap12, port))
+    inbox.messages.clear()
+    kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjaldt avdelingslederen.", "avdelingsleder")
+    deliver_pending(kap12, _settings(kap12, port))
+    subjects = {(tuple(r), m["Subject"]) for r, m in inbox.messages}
+    assert (("skoleeier@demo.kap12.no",), "Sak 2026-00001 er klassifisert om") in subjects
+    # C bypasses the school's leadership, and the accused leader hears nothing.
+    assert not any("avdelingsleder@" in r[0] or "rektor@" in r[0] for r, _ in subjects)
