@@ -15,6 +15,7 @@ from processes import forms
 from processes.roles import LEADERSHIP_ROLES, OFFENDER_PROCEDURE
 
 from . import access, history
+from .calendars import school_calendar
 from .definitions import CASE_PROCESS, latest_version
 from .errors import Conflict, Denied, InvalidInput, NotFound
 from .models import Case, CaseParty, HistoryEvent, OpenTask, School, User
@@ -82,7 +83,8 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
         case.definition = version
         step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
         step.record("reported", report=clean, school=school.name, definition=f"{version.process_id} v{version.version}")
-        kap12.writer.finish(step)
+        with school_calendar(session, school.id):
+            kap12.writer.finish(step)
     return case
 
 

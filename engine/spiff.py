@@ -55,7 +55,9 @@ def new_parser() -> CamundaParser:
 
 
 def script_engine(clock: Clock) -> PythonScriptEngine:
-    return PythonScriptEngine(environment=TaskDataEnvironment(expression_helpers(clock.now)))
+    from .calendars import current
+
+    return PythonScriptEngine(environment=TaskDataEnvironment(expression_helpers(clock.now, current)))
 
 
 def spec_to_dict(spec, subprocess_specs: dict) -> dict:

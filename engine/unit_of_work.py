@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
 from . import history, notify, spiff
+from .calendars import school_calendar
 from .compaction import compact
 from .errors import Conflict, NotFound
 from .models import Case, OpenTask, OpenTaskRole, PendingTimer
@@ -64,11 +65,12 @@ class CaseWriter:
                 case = session.scalars(query).first()
                 if case is None:
                     raise NotFound("Saken finnes ikke.")
-                workflow = self.load_workflow(case)
-                step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
-                                snapshot(workflow, case.definition.meta))
-                act(step)
-                self.finish(step)
+                with school_calendar(session, case.school_id):
+                    workflow = self.load_workflow(case)
+                    step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
+                                    snapshot(workflow, case.definition.meta))
+                    act(step)
+                    self.finish(step)
             return case
         except StaleDataError as err:
             raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err

@@ -231,24 +231,27 @@ def _count(value: object, func: str, minimum: int, *, integer: bool) -> float:
 
 
 def expression_helpers(
-    now_fn: Callable[[], datetime], calendar: Calendar | None = None
+    now_fn: Callable[[], datetime],
+    calendar: Calendar | Callable[[], Calendar | None] | None = None,
 ) -> dict[str, Callable[..., str]]:
     """Deadline functions for BPMN expressions, returning ISO-8601 strings with UTC offset.
 
     SpiffWorkflow parses timer values with `datetime.fromisoformat`, so the offset keeps the
-    moment unambiguous. Each call reads `now_fn()` then, so the engine's clock is the one used.
+    moment unambiguous. Each call reads `now_fn()` then, so the engine's clock is the one used;
+    `calendar` may likewise be a function, read at each call (the school of the case at hand).
     """
+    calendar_fn = calendar if callable(calendar) else (lambda: calendar)
 
     def arbeidstimer(n: float) -> str:
         hours = _count(n, "arbeidstimer", 0, integer=False)
-        return add_working_hours(now_fn(), hours, calendar).isoformat()
+        return add_working_hours(now_fn(), hours, calendar_fn()).isoformat()
 
     def slutt_arbeidsdag() -> str:
-        return end_of_working_day(now_fn(), calendar).isoformat()
+        return end_of_working_day(now_fn(), calendar_fn()).isoformat()
 
     def arbeidsdager(n: int) -> str:
         days = int(_count(n, "arbeidsdager", 0, integer=True))
-        return add_working_days(now_fn(), days, calendar).isoformat()
+        return add_working_days(now_fn(), days, calendar_fn()).isoformat()
 
     def dato_kl(dato: str | date, kl: str = "08:00") -> str:
         day = _parse_date(dato, "dato_kl")
@@ -260,7 +263,7 @@ def expression_helpers(
     def arbeidsdager_for(dato: str | date, n: int) -> str:
         day = _parse_date(dato, "arbeidsdager_for")
         count = int(_count(n, "arbeidsdager_for", 1, integer=True))
-        return working_days_before(day, count, calendar).isoformat()
+        return working_days_before(day, count, calendar_fn()).isoformat()
 
     return {
         "arbeidstimer": arbeidstimer,
