@@ -89,6 +89,16 @@ class Kap12:
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
 
+    def incidents(self, viewer) -> list[PendingTimer]:
+        if not (viewer.has("administrator") or viewer.has("prosesseier")):
+            raise Denied("Bare administratorer og prosesseiere ser feil i tidsfrister.")
+        return timers.incidents(self)
+
+    def resolve_incident(self, viewer, timer_id: str, note: str) -> None:
+        if not (viewer.has("administrator") or viewer.has("prosesseier")):
+            raise Denied("Bare administratorer og prosesseiere kan løse feil i tidsfrister.")
+        timers.resolve_incident(self, viewer, timer_id, note)
+
     # -- reads (each asks the access policy) -------------------------------------------------
     def tasks_for(self, viewer) -> list[OpenTask]:
         with self.db.reading() as session:

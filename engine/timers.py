@@ -117,3 +117,27 @@ def run_forever(kap12, interval: float = 15.0) -> None:
         sweep(kap12)
         deliver_pending(kap12)
         time.sleep(interval)
+
+
+def incidents(kap12) -> list[PendingTimer]:
+    """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
+    with kap12.db.reading() as session:
+        return list(session.scalars(select(PendingTimer).where(PendingTimer.attempts >= MAX_ATTEMPTS)
+                                    .order_by(PendingTimer.due_at)))
+
+
+def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
+    """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
+    from .errors import InvalidInput, NotFound
+
+    if not (note or "").strip():
+        raise InvalidInput("Skriv hva som er gjort.", {"note": ["Beskriv hva som ble rettet."]})
+    now = kap12.clock.now()
+    with kap12.db.writing() as session:
+        row = session.get(PendingTimer, timer_id)
+        if row is None or row.attempts < MAX_ATTEMPTS:
+            raise NotFound("Fant ingen slik hendelse (feil) å løse.")
+        row.attempts, row.claimed_until, error = 0, None, row.last_error
+        history.append(session, history.case_chain(row.case_id), kind="incident_resolved", at=now,
+                       actor_id=actor.id, actor=actor.name, case_id=row.case_id,
+                       data={"timer": row.name, "element": row.element_id, "error": error, "note": note.strip()})

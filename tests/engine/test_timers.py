@@ -1,0 +1,148 @@
+"""The timer service: exactly once across several sweepers and a killed one, catch-up after
+downtime, and failing timers that become incidents without blocking the others."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, insert, select
+
+from engine.models import HistoryEvent, PendingTimer
+from engine.timers import LEASE, MAX_ATTEMPTS
+from flow import kinds, open_titles, report
+
+HERE = Path(__file__).resolve().parent
+
+
+def _reports(kap12, demo, n: int) -> list[int]:
+    return [report(kap12, demo).id for _ in range(n)]
+
+
+def _fired(kap12) -> Counter:
+    """(case, element) → how many times that timer fired, from the history."""
+    with kap12.db.reading() as s:
+        rows = s.execute(select(HistoryEvent.case_id, HistoryEvent.data).where(HistoryEvent.kind == "timer_fired")).all()
+    return Counter((case_id, data["element"]) for case_id, data in rows)
+
+
+def _sweepers(url: str, now, count: int, batch: int = 20, slow: float = 0.0) -> list[subprocess.Popen]:
+    env = dict(os.environ, PYTHONPATH=str(HERE.parent.parent))
+    return [subprocess.Popen([sys.executable, str(HERE / "sweeper_process.py"), url, now.isoformat(), str(batch),
+                              str(slow)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+            for _ in range(count)]
+
+
+def test_catch_up_after_downtime_records_due_and_fired_time(kap12, demo):
+    case = report(kap12, demo)  # Monday 09:00: reminder due 11:00, deadline 16:00
+    kap12.clock.advance(timedelta(days=1))  # nothing ran overnight
+    kap12.sweep_timers()
+    fired = [e.data for e in kap12.case_history(case.id) if e.kind == "timer_fired"]
+    assert [f["kinds"] for f in fired] == [["paminnelse"], ["eskalering", "frist"]] or \
+        sorted(tuple(f["kinds"]) for f in fired) == [("eskalering", "frist"), ("paminnelse",)]
+    for f in fired:
+        assert f["fired_at"] > f["due_at"] and f["late_by_seconds"] > 0
+    assert "Følg opp forsinket mottak" in open_titles(kap12, case.id)
+
+
+def test_failing_timer_becomes_an_incident_and_blocks_no_other(kap12, demo, monkeypatch):
+    broken, healthy = _reports(kap12, demo, 2)
+    from engine import cases
+
+    original = cases.fire_due_timers
+
+    def buggy(k, case_id):
+        if case_id == broken:
+            raise RuntimeError("uttrykket feilet")
+        return original(k, case_id)
+
+    monkeypatch.setattr(cases, "fire_due_timers", buggy)
+    kap12.clock.advance(timedelta(hours=2, minutes=1))
+    first = kap12.sweep_timers()
+    assert first.failures == [(broken, "RuntimeError: uttrykket feilet")]
+    assert kinds(kap12, healthy).count("reminder") == 1
+    for attempt in range(2, MAX_ATTEMPTS + 1):  # back-off: each retry waits longer
+        kap12.clock.advance(timedelta(minutes=2 ** (attempt - 1), seconds=1))
+        assert kap12.sweep_timers().failures, attempt
+    admin = demo.users["admin"]
+    [incident] = kap12.incidents(admin)
+    assert incident.case_id == broken and "uttrykket feilet" in incident.last_error
+    assert "incident" in kinds(kap12, broken)
+    kap12.clock.advance(timedelta(hours=1))
+    assert kap12.sweep_timers().claimed == 0  # an incident waits for a person
+    monkeypatch.setattr(cases, "fire_due_timers", original)
+    kap12.resolve_incident(admin, incident.id, "Rettet feilen i diagrammet.")
+    kap12.sweep_timers()
+    assert kap12.incidents(admin) == []
+    assert kinds(kap12, broken).count("reminder") == 1 and "incident_resolved" in kinds(kap12, broken)
+    assert all(r.ok for r in kap12.verify([broken, healthy]))
+
+
+def test_incidents_are_for_administrators(kap12, demo):
+    from engine.errors import Denied
+
+    with pytest.raises(Denied):
+        kap12.incidents(demo.users["ansatt"])
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("sweepers", [2, 4])
+def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock, sweepers):
+    from conftest import make_kap12
+    from engine.demo import ensure_directory
+
+    url = request.getfixturevalue("pg_server").create_database(f"sweep{sweepers}")
+    kap12 = make_kap12(url, tmp_path, clock)
+    kap12.init()
+    demo = ensure_directory(kap12)
+    cases = _reports(kap12, demo, 250)  # each has a reminder and a deadline: 500 due timers …
+    # … and 500 more rows due at the same time on the same cases' clock, as a real backlog would.
+    due = clock.now() + timedelta(hours=2, minutes=1)
+    with kap12.db.writing() as s:
+        s.execute(insert(PendingTimer), [{"id": f"extra-{i}", "case_id": cases[i % len(cases)], "element_id": "X",
+                                          "name": "ekstra", "kind": "", "due_at": due - timedelta(hours=3),
+                                          "attempts": 0} for i in range(500)])
+    later = clock.now() + timedelta(hours=8)  # both timers of every case are due
+    procs = _sweepers(url, later, sweepers)
+    outputs = [p.communicate(timeout=600)[0] for p in procs]
+    assert all(p.returncode == 0 for p in procs), outputs
+    fired = _fired(kap12)
+    assert len(fired) == 500 and set(fired.values()) == {1}, outputs
+    # (How the work was shared depends on who started first; that each fired once does not.)
+    with kap12.db.reading() as s:
+        assert s.scalar(select(func.count()).select_from(PendingTimer).where(PendingTimer.due_at <= later)) == 0
+    assert all(r.ok for r in kap12.verify())
+    kap12.close()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(request, tmp_path, clock, backend):
+    from conftest import _url, make_kap12
+    from engine.demo import ensure_directory
+
+    url = _url(request, tmp_path, backend)
+    kap12 = make_kap12(url, tmp_path, clock)
+    kap12.init()
+    demo = ensure_directory(kap12)
+    _reports(kap12, demo, 60)
+    later = clock.now() + timedelta(hours=8)
+    [victim] = _sweepers(url, later, 1, batch=10, slow=0.05)
+    time.sleep(2.5)
+    victim.send_signal(signal.SIGKILL)
+    victim.wait(timeout=30)
+    partly = sum(_fired(kap12).values())
+    assert 0 < partly < 120, "the kill should land mid-sweep"
+    # The killed sweeper's leases lapse; the next sweeper takes over.
+    [heir] = _sweepers(url, later + LEASE + timedelta(seconds=1), 1)
+    out = heir.communicate(timeout=600)[0]
+    assert heir.returncode == 0, out
+    fired = _fired(kap12)
+    assert len(fired) == 120 and set(fired.values()) == {1}
+    assert all(r.ok for r in kap12.verify())
+    kap12.close()
