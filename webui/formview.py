@@ -48,16 +48,31 @@ class FormState:
         messages = row.get(name) or []
         return [str(m) for m in (messages if isinstance(messages, list) else [messages])]
 
+    def condition(self, f: forms.Field) -> str:
+        """A sentence for a field that is required only when another field has certain values."""
+        parts = []
+        for other, values in getattr(f, "required_when", ()):
+            target = next((x for x in self.form.fields if x.name == other), None)
+            if target is None:
+                continue
+            labels = {c.value: c.label for c in target.choices}
+            words = " eller ".join(f"«{labels.get(v, v)}»" for v in values)
+            parts.append(f"Må fylles ut når «{target.label}» er {words}.")
+        return " ".join(parts)
+
     def summary(self) -> list[tuple[str, str]]:
         """(anchor, sentence) for each field with an error, in form order: the list at the top."""
         items = []
+        for name, messages in self.errors.items():
+            if not any(f.name == name for f in self.form.fields) and name != "_schema":
+                items.append((f"f-{name}", " ".join(str(m) for m in messages)))  # e.g. the school
         for f in self.form.fields:
             if f.name not in self.errors:
                 continue
             if f.type == "group" and isinstance(self.errors[f.name], dict):
-                items.append((f"f-{f.name}", f"{f.label}: noen rader mangler noe."))
+                items.append((f"f-{f.name}", f"{f.label} – noen rader mangler noe."))
             else:
-                items.append((f"f-{f.name}", f"{f.label}: {' '.join(self.error(f.name))}"))
+                items.append((f"f-{f.name}", f"{f.label} – {' '.join(self.error(f.name))}"))
         for m in self.errors.get("_schema", []) if isinstance(self.errors.get("_schema"), list) else []:
             items.append(("", str(m)))
         return items

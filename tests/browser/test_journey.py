@@ -92,7 +92,7 @@ def submit(page, title):
 
 
 def test_a_case_from_report_to_closing(browser, server, shot):
-    page = browser.new_page(viewport=DESKTOP)
+    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
     errors = []
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.on("console", lambda m: errors.append(m.text)
@@ -201,7 +201,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
 
 
 def test_b_case_is_invisible_to_the_accused(browser, server, shot):
-    page = browser.new_page(viewport=DESKTOP)
+    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
     log_in(page, server, shot, "ansatt")
     page.click("text=+ Ny melding")
     page.fill("#f-berorte_elever", "Ali, Vg3")

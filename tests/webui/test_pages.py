@@ -263,3 +263,12 @@ def test_a_crash_gives_a_friendly_page(env, monkeypatch):
     response = client.get("/saker")
     assert response.status_code == 500
     assert "Ingenting ble lagret" in response.text and "database on fire" not in response.text
+
+
+def test_conditionally_required_field_says_when(env):
+    from processes import forms
+    from webui.formview import FormState
+
+    state = FormState(forms.get_form("evaluering"))
+    assert state.condition(next(f for f in state.form.fields if f.name == "evalueringsdato")).startswith(
+        "Må fylles ut når «")
