@@ -125,6 +125,19 @@ def is_read_only(viewer: Viewer) -> bool:
     return viewer.is_auditor and not any(r not in ("revisor",) for r, _, _ in viewer.grants)
 
 
+def may_reclassify(viewer: Viewer, case: Case) -> bool:
+    """The school's leadership or the school owner may reclassify a case they can see in full."""
+    if is_read_only(viewer):
+        return False
+    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in viewer.counties({"skoleeier"})
+
+
+def sees_read_log(viewer: Viewer, case: Case) -> bool:
+    """Who read a case is itself sensitive; leaders and auditors see the list, others a count."""
+    return (viewer.is_auditor or case.school_id in viewer.schools(LEADERSHIP_ROLES)
+            or case.county_id in viewer.counties({"skoleeier"}))
+
+
 def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
 

@@ -12,7 +12,8 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from processes import forms
-from processes.roles import LEADERSHIP_ROLES, OFFENDER_PROCEDURE
+from processes.deadlines import format_local
+from processes.roles import OFFENDER_PROCEDURE
 
 from . import access, history
 from .calendars import school_calendar
@@ -43,8 +44,8 @@ def _accused(session, username: str | None) -> User | None:
         return None
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
-        raise InvalidInput("Den anklagede finnes ikke som bruker.",
-                           {"anklaget_bruker": [f"Fant ingen bruker med brukernavnet «{username}»."]})
+        raise InvalidInput("Den anklagede må velges fra listen over ansatte.",
+                           {"anklaget_bruker": ["Velg personen fra listen over ansatte ved skolen."]})
     return user
 
 
@@ -88,31 +89,36 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     return case
 
 
-def _task_row(session, task_id: str) -> OpenTask:
+GONE = "Oppgaven finnes ikke, eller den er ikke lenger åpen."
+
+
+def _task_row(session, viewer: access.Viewer, task_id: str) -> OpenTask:
+    """The open task, or why not: a plain conflict for someone who may see the case (it was
+    done already, by whom and when), and "not found" for anyone else, the accused included."""
     row = session.get(OpenTask, task_id)
-    if row is None:
-        done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
-                               .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
-        if done is not None:
-            raise Conflict(f"Oppgaven er allerede utført av {done.actor} "
-                           f"({done.at:%d.%m.%Y kl. %H:%M} UTC). Ingenting ble endret.")
-        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
-    return row
+    if row is not None:
+        return row
+    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
+                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+    if done is not None and access.access_level(session, viewer, done.case_id) == access.FULL:
+        raise Conflict(f"Oppgaven er allerede utført av {done.actor} ({format_local(done.at)}). "
+                       "Ingenting ble endret.")
+    raise NotFound(GONE)
 
 
-def _case_of_task(kap12, task_id: str) -> int:
+def _case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int:
     with kap12.db.reading() as session:
-        return _task_row(session, task_id).case_id
+        return _task_row(session, viewer, task_id).case_id
 
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan lese saker, men ikke endre dem.")
-    row = _task_row(step.session, task_id)
+    row = _task_row(step.session, viewer, task_id)
     if not access.may_work_on(step.session, viewer, task_id):
         if access.access_level(step.session, viewer, step.case.id) == access.FULL:
             raise Denied("Denne oppgaven er ikke din eller din rolles.")
-        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+        raise NotFound(GONE)
     if row.assignee_id not in (None, viewer.id):
         who = step.session.get(User, row.assignee_id)
         raise Conflict(f"Oppgaven er tatt av {who.display_name if who else 'en annen'}.")
@@ -125,7 +131,7 @@ def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
         if row.assignee_id != viewer.id:
             row.assignee_id = viewer.id
             step.record("task_claimed", task_id=task_id, element=row.element_id, title=row.title)
-    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
@@ -134,7 +140,7 @@ def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
         if row.assignee_id == viewer.id:
             row.assignee_id = None
             step.record("task_released", task_id=task_id, element=row.element_id, title=row.title)
-    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
@@ -152,7 +158,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
                     form=row.form_key, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
                     late_by_seconds=late if late and late > 0 else 0)
-    return kap12.writer.step(_case_of_task(kap12, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason: str,
@@ -168,9 +174,7 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
         session = step.session
         if access.is_read_only(viewer) or access.access_level(session, viewer, step.case.id) != access.FULL:
             raise NotFound("Saken finnes ikke.")
-        leads = step.case.school_id in viewer.schools(LEADERSHIP_ROLES)
-        owns = step.case.county_id in viewer.counties({"skoleeier"})
-        if not (leads or owns):
+        if not access.may_reclassify(viewer, step.case):
             raise Denied("Bare skoleledelsen eller skoleeier kan klassifisere en sak om.")
         accused = _accused(session, accused_username)
         if accused is not None:

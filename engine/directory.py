@@ -8,7 +8,7 @@ from sqlalchemy import select
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
 
 from .errors import InvalidInput, NotFound
-from .models import County, Department, RoleGrant, School, User
+from .models import ApiToken, County, Department, RoleGrant, School, User
 
 _hasher = PasswordHasher()
 
@@ -92,3 +92,50 @@ def school_by_name(session, name: str) -> School:
     if school is None:
         raise NotFound(f"Skolen «{name}» finnes ikke.")
     return school
+
+
+TOKEN_PREFIX = "k12_"
+
+
+def _token_hash(token: str) -> str:
+    import hashlib
+
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str]:
+    """A new personal token; the plain token is returned once and never stored."""
+    import secrets
+
+    if not (name or "").strip():
+        raise InvalidInput("Gi nøkkelen et navn.", {"name": ["Skriv hva nøkkelen skal brukes til."]})
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=_token_hash(token), created_at=now)
+    session.add(row)
+    session.flush()
+    return row, token
+
+
+def user_for_token(session, token: str, now) -> User | None:
+    if not token or not token.startswith(TOKEN_PREFIX):
+        return None
+    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                 ApiToken.revoked_at.is_(None))).first()
+    if row is None:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    row.last_used_at = now
+    return user
+
+
+def revoke_api_token(session, user: User, token_id: int, now) -> None:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound("Nøkkelen finnes ikke.")
+    row.revoked_at = now
+
+
+def api_tokens(session, user: User) -> list[ApiToken]:
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))

@@ -140,17 +140,8 @@ def can_see(kap12, viewer: access.Viewer, case_id: int) -> bool:
         return access.access_level(session, viewer, case_id) is not None
 
 
-def may_reclassify(viewer: access.Viewer, case: Case) -> bool:
-    """Mirrors engine.cases.reclassify, so the form is offered only to those it will accept."""
-    if access.is_read_only(viewer):
-        return False
-    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in viewer.counties({"skoleeier"})
-
-
-def sees_read_log(viewer: access.Viewer, case: Case) -> bool:
-    """Who read a case is itself sensitive; leaders and auditors see the list, others a count."""
-    return (viewer.is_auditor or case.school_id in viewer.schools(LEADERSHIP_ROLES)
-            or case.county_id in viewer.counties({"skoleeier"}))
+may_reclassify = access.may_reclassify
+sees_read_log = access.sees_read_log
 
 
 @dataclass

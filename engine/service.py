@@ -105,7 +105,11 @@ class Kap12:
             query = access.workable_tasks(viewer).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)
             return list(session.scalars(query))
 
-    def cases_for(self, viewer, status: str | None = None) -> list[CaseSummary]:
+    def cases_for(self, viewer, status: str | None = None, *, procedure: str | None = None,
+                  school: str | None = None, search: str | None = None) -> list[CaseSummary]:
+        """The cases the viewer may see, newest first, filtered in the query itself."""
+        from .models import School
+
         with self.db.reading() as session:
             visible = access.visible_cases(viewer).subquery()
             counts = (select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery())
@@ -113,6 +117,12 @@ class Kap12:
                      .outerjoin(counts, counts.c.case_id == Case.id).order_by(Case.created_at.desc()))
             if status:
                 query = query.where(Case.status == status)
+            if procedure:
+                query = query.where(Case.procedure == procedure)
+            if school:
+                query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
+            if search:
+                query = query.where(Case.number.contains(search, autoescape=True))
             return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
                                 c.next_deadline, n) for c, n in session.execute(query)]
 

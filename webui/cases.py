@@ -24,9 +24,8 @@ def index():
     procedure = request.args.get("prosedyre", "")
     school = request.args.get("skole", "")
     search = request.args.get("q", "").strip()
-    rows = kap12().cases_for(g.viewer, status if status in ("open", "closed") else None)
-    shown = [c for c in rows if (not procedure or c.procedure == procedure)
-             and (not school or c.school == school) and (not search or search in c.number)]
+    shown = kap12().cases_for(g.viewer, status if status in ("open", "closed") else None,
+                              procedure=procedure or None, school=school or None, search=search or None)
     schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
     return render_template("cases.html", rows=shown, status=status, procedure=procedure, school=school,
                            search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
