@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -275,3 +276,24 @@ class ApiToken(Base):
     created_at: Mapped[datetime]
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+
+
+class CaseDocument(Base):
+    """A document the law treats as one (meldingsskjema, tiltaksplan, evaluation, …), produced
+    once from the recorded step and never changed: a revised plan is a new version."""
+
+    __tablename__ = "case_documents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(Integer)
+    source_seq: Mapped[int] = mapped_column(Integer)  # the history event it was made from
+    title: Mapped[str] = mapped_column(String(300))
+    media_type: Mapped[str] = mapped_column(String(100), default="application/pdf")
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    # Noark 5: the systemID used in archive extracts, fixed at creation so re-export is idempotent.
+    system_id: Mapped[str] = mapped_column(String(36), unique=True)
+    exported_at: Mapped[datetime | None]
+    __table_args__ = (UniqueConstraint("case_id", "kind", "version"), UniqueConstraint("case_id", "source_seq", "kind"))

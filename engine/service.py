@@ -14,7 +14,7 @@ from .config import Settings
 from .db import Database
 from .errors import Denied, NotFound
 from .models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
-from .unit_of_work import CaseWriter
+from .unit_of_work import Actor, CaseWriter
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,21 @@ class Kap12:
 
     def reclassify(self, viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)
+
+    def record_review(self, viewer, case_ids: list[int], comment: str = "") -> int:
+        """The weekly leadership forum went through these cases: one 'reviewed' event on each,
+        through the write path. Cases the viewer may not see are skipped, not revealed."""
+        if access.is_read_only(viewer):
+            raise Denied("Revisorer kan ikke registrere gjennomgang.")
+        done = 0
+        for case_id in case_ids:
+            with self.db.reading() as session:
+                if access.access_level(session, viewer, case_id) != access.FULL:
+                    continue
+            self.writer.step(case_id, Actor(viewer.id, viewer.name),
+                             lambda step: step.record("reviewed", forum="lederforum", comment=(comment or "").strip()))
+            done += 1
+        return done
 
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
