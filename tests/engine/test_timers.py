@@ -91,13 +91,15 @@ def test_incidents_are_for_administrators(kap12, demo):
         kap12.incidents(demo.users["ansatt"])
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("sweepers", [2, 4])
-def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock, sweepers):
-    from conftest import make_kap12
+def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock, sweepers, backend):
+    """PostgreSQL: sweepers claim disjoint rows (SKIP LOCKED). SQLite: one writer at a time
+    (BEGIN IMMEDIATE), so extra sweepers queue up; either way each timer fires once."""
+    from conftest import _url, make_kap12
     from engine.demo import ensure_directory
 
-    url = request.getfixturevalue("pg_server").create_database(f"sweep{sweepers}")
+    url = _url(request, tmp_path, backend)
     kap12 = make_kap12(url, tmp_path, clock)
     kap12.init()
     demo = ensure_directory(kap12)
