@@ -52,7 +52,7 @@ def _safe_next(target: str | None) -> str:
 def login():
     throttle = current_app.extensions["kap12.throttle"]
     next_url = request.values.get("next", "")
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD: never count as a log-in attempt
         if g.get("viewer") is not None:
             return redirect(_safe_next(next_url))
         return render_template("login.html", next=next_url, username="")

@@ -147,3 +147,11 @@ def test_unknown_page_is_a_friendly_404(env):
     client = login(env.app, "ansatt")
     response = client.get("/finnes-ikke")
     assert response.status_code == 404 and "Fant ikke siden" in response.text
+
+
+def test_head_request_is_not_a_failed_login(env):
+    client = env.app.test_client()
+    for _ in range(5):
+        assert client.head("/logg-inn").status_code == 200
+    page = client.get("/logg-inn")
+    assert page.status_code == 200 and "For mange" not in page.get_data(as_text=True)
