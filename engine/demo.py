@@ -3,6 +3,7 @@ different stages, made through the same engine calls the pages use."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import select
 
@@ -104,7 +105,10 @@ def _demo_cases(kap12, demo: DemoDirectory) -> None:
     case = kap12.report(u["ansatt2"], nordli, report_data(berorte_elever="Sara (demo), Vg1"))
     complete_next(kap12, u["avdelingsleder"], case.id)
     complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="nei")
-    complete_next(kap12, u["avdelingsleder"], case.id)
+    in_two_weeks = (kap12.clock.now() + timedelta(days=14)).date().isoformat()
+    complete_next(kap12, u["avdelingsleder"], case.id, evalueringsdato=in_two_weeks, tiltak=[
+        {"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen, hver dag", "ansvarlig": "Kontaktlærer"},
+        {"hva": "Samtale med klassen om klassechatten", "nar": "Neste uke", "ansvarlig": "Avdelingsleder"}])
     # 4. B: an employee is accused; rektor has it. Per Faglærer must never see it.
     kap12.report(u["ansatt"], nordli, report_data(
         berorte_elever="Ali (demo), Vg3", krenker_type="ansatt", krenker_navn="Per Faglærer",

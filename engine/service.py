@@ -190,6 +190,11 @@ class Kap12:
 
         return deliver_pending(self)
 
+    def case_deadlines(self, case_id: int):
+        from .deadline_report import deadlines
+
+        return deadlines(self.case_history(case_id), self.clock.now())
+
     def verify(self, case_ids: list[int] | None = None) -> list[history.ChainReport]:
         with self.db.reading() as session:
             chains = ([history.case_chain(i) for i in case_ids] if case_ids else history.all_chains(session))

@@ -50,6 +50,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
         offender_words=OFFENDER_WORDS, reclass=reclass or {"values": {}, "errors": {}},
         staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
         names=names, now=kap12().clock.now(), deadline=present.deadline,
+        deadline_rows=kap12().case_deadlines(case_id), deadline_outcome=present.deadline_outcome,
         read_only=access.is_read_only(g.viewer)), code
 
 

@@ -55,6 +55,18 @@ def deadline(due: datetime | None, now: datetime) -> dict | None:
     return {"overdue": False, "text": f"Om {humanize_delta(seconds)}"}
 
 
+def deadline_outcome(row) -> str:
+    """How a deadline went, in words: «Holdt (2 t før fristen)», «Oversittet med 1 dag» …"""
+    span = humanize_delta(row.seconds_late)
+    return {
+        "met": f"Holdt ({span} før fristen)" if row.seconds_late < -60 else "Holdt",
+        "missed": f"Oversittet med {span}",
+        "open": f"Åpen – {span} igjen",
+        "overdue": f"Oversittet – {span} over fristen",
+        "cancelled": "Bortfalt (saken endret retning)",
+    }[row.status]
+
+
 def role_words(roles) -> str:
     words = [ROLE_WORDS.get(r, ROLES.get(r, r)) for r in roles]
     if not words:

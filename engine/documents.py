@@ -1,0 +1,309 @@
+"""Case documents: the papers the law treats as documents (meldingsskjema, the investigation
+with the pupil's own voice, each version of the tiltaksplan and its letter to the pupil and
+parents, each evaluation, the closing summary), made from the recorded history events.
+
+A document is produced once, lazily, when a page or an export asks (``ensure_documents``), and
+stored as a ``CaseDocument`` with its SHA-256 and a fixed Noark systemID. It is never produced
+again: asking again returns the stored bytes. A revised plan is a new event, so a new version.
+
+The templates are data in ``processes/documents/`` (Jinja2 HTML + CSS); the PDF is made with
+WeasyPrint as PDF/A-2b with the DejaVu fonts embedded."""
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import mimetypes
+import uuid
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from processes import forms
+from processes.deadlines import OSLO, format_local
+from processes.roles import PROCEDURE_LABELS
+
+from . import access, history
+from .errors import NotFound
+from .models import Case, CaseDocument, HistoryEvent
+
+log = logging.getLogger("kap12.documents")
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "processes" / "documents"
+FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
+PDF_VARIANT = "pdf/a-2b"
+PDF = "application/pdf"
+
+
+@dataclass(frozen=True)
+class Kind:
+    code: str
+    title: str
+    form: str          # the form whose completed step makes it ("meldingsskjema": the report)
+    template: str
+    voice: tuple[str, ...] = ("elevens_stemme", "elevens_beskrivelse")
+
+
+# In the order they appear in a case. The letter is made from the same step as the plan.
+KINDS: tuple[Kind, ...] = (
+    Kind("meldingsskjema", "Meldingsskjema", "meldingsskjema", "meldingsskjema.html"),
+    Kind("undersokelse", "Undersøkelse med elevens stemme", "undersokelse", "undersokelse.html"),
+    Kind("tiltaksplan", "Tiltaksplan", "tiltaksplan", "tiltaksplan.html"),
+    Kind("tiltaksplan_brev", "Tiltaksplan – brev til eleven og foresatte", "tiltaksplan", "tiltaksplan_brev.html"),
+    Kind("evaluering", "Evaluering av tiltak", "evaluering", "evaluering.html"),
+    Kind("avslutning", "Avslutning av saken", "avslutning", "avslutning.html"),
+)
+KIND_BY_CODE = {k.code: k for k in KINDS}
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    """A stored document without its bytes (for lists)."""
+    id: int
+    case_id: int
+    kind: str
+    version: int
+    source_seq: int
+    title: str
+    media_type: str
+    sha256: str
+    size: int
+    created_at: datetime
+    system_id: str
+    exported_at: datetime | None
+
+    @property
+    def filename(self) -> str:
+        return f"{self.kind}-v{self.version}.pdf"
+
+
+# -- rendering ---------------------------------------------------------------------------------
+def _day(value) -> str:
+    if isinstance(value, datetime):
+        return value.astimezone(OSLO).strftime("%d.%m.%Y")
+    if isinstance(value, date):
+        return value.strftime("%d.%m.%Y")
+    if isinstance(value, str) and len(value) >= 10:
+        try:
+            return date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
+        except ValueError:
+            return value
+    return str(value) if value not in (None, "") else "–"
+
+
+_env: Environment | None = None
+
+
+def environment() -> Environment:
+    global _env
+    if _env is None:
+        _env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html"]),
+                           undefined=ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+        _env.filters.update(day=_day, when=lambda dt: format_local(dt) if dt else "–")
+    return _env
+
+
+def font_dir() -> str:
+    for folder in FONT_DIRS:
+        if (folder / "DejaVuSans.ttf").exists():
+            return folder.as_uri()
+    raise RuntimeError("DejaVu-skriftene mangler (Debian-pakken fonts-dejavu-core).")
+
+
+def render_pdf(html: str, base_url: str | None = None) -> bytes:
+    """HTML to PDF/A-2b with WeasyPrint (fonts embedded)."""
+    from weasyprint import HTML
+
+    return HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf(
+        pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+
+
+def logo_for(settings, school_id: int) -> str | None:
+    """The logo slot: ``<instance>/logos/<school id>.png|svg``, else ``<instance>/logo.png|svg``."""
+    folder = Path(settings.instance_dir)
+    for path in [folder / "logos" / f"{school_id}.{ext}" for ext in ("png", "svg")] + \
+                [folder / f"logo.{ext}" for ext in ("png", "svg")]:
+        if path.is_file():
+            kind = mimetypes.guess_type(path.name)[0] or "image/png"
+            return f"data:{kind};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
+    return None
+
+
+def value_text(field: forms.Field | None, value) -> str:
+    if value is None or value == "" or value == []:
+        return "–"
+    if field is None:
+        return str(value)
+    if field.type == "boolean":
+        return "Ja" if value else "Nei"
+    if field.type == "choice":
+        return next((c.label for c in field.choices if c.value == value), str(value))
+    if field.type == "multichoice":
+        labels = {c.value: c.label for c in field.choices}
+        return ", ".join(labels.get(v, v) for v in value)
+    if field.type in ("date", "datetime"):
+        return _day(value) + (f" kl. {value[11:16]}" if field.type == "datetime" and isinstance(value, str)
+                              and len(value) > 15 else "")
+    if field.type == "group":
+        rows = []
+        for row in value:
+            rows.append(" – ".join(value_text(f, row.get(f.name)) for f in field.fields))
+        return "\n".join(rows)
+    return str(value)
+
+
+def _fields(form_key: str, data: dict, voice: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[dict]:
+    form = forms.get_form(form_key)
+    out = []
+    for f in form.fields:
+        if f.name in skip or f.name == "anklaget_bruker":  # a user name says nothing on paper
+            continue
+        out.append({"label": f.label, "text": value_text(f, data.get(f.name)), "voice": f.name in voice})
+    return out
+
+
+def _choice_label(form_key: str, name: str, value) -> str:
+    form = forms.get_form(form_key)
+    field = next((f for f in form.fields if f.name == name), None)
+    return value_text(field, value)
+
+
+def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
+           pupils: str, logo: str | None) -> str:
+    data = _event_data(event)
+    context = dict(case=case, school=school, county=county, title=kind.title, version=version, data=data,
+                   actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
+                   procedure_label=PROCEDURE_LABELS.get(case.procedure, case.procedure), pupils=pupils,
+                   css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
+    if kind.code == "undersokelse":
+        context["conclusion"] = _choice_label("undersokelse", "trygt_skolemiljo", data.get("trygt_skolemiljo"))
+        context["fields"] = _fields("undersokelse", data, kind.voice, skip=("elevens_stemme", "samtale_elev_dato",
+                                                                            "trygt_skolemiljo"))
+    elif kind.code == "evaluering":
+        context["result"] = _choice_label("evaluering", "evaluering_resultat", data.get("evaluering_resultat"))
+        context["fields"] = _fields("evaluering", data, kind.voice, skip=("elevens_stemme", "evaluering_resultat",
+                                                                          "evalueringsdato"))
+    elif kind.code == "avslutning":
+        context["fields"] = _fields("avslutning", data, kind.voice, skip=("elevens_stemme",))
+    elif kind.code == "meldingsskjema":
+        context["fields"] = _fields("meldingsskjema", data, kind.voice)
+    return environment().get_template(kind.template).render(**context)
+
+
+def _event_data(event: HistoryEvent) -> dict:
+    d = event.data or {}
+    return d.get("report", {}) if event.kind == "reported" else d.get("data", {})
+
+
+def _kinds_of(event: HistoryEvent) -> list[Kind]:
+    form = "meldingsskjema" if event.kind == "reported" else (event.data or {}).get("form")
+    return [k for k in KINDS if k.form == form]
+
+
+def _info(doc: CaseDocument, size: int) -> DocumentInfo:
+    return DocumentInfo(doc.id, doc.case_id, doc.kind, doc.version, doc.source_seq, doc.title, doc.media_type,
+                        doc.sha256, size, doc.created_at, doc.system_id, doc.exported_at)
+
+
+def _stored(session, case_id: int) -> list[DocumentInfo]:
+    rows = session.execute(
+        select(CaseDocument, func.length(CaseDocument.content)).where(CaseDocument.case_id == case_id)
+        .order_by(CaseDocument.source_seq, CaseDocument.id)
+        .options(_defer_content())).all()
+    return [_info(doc, size or 0) for doc, size in rows]
+
+
+def _defer_content():
+    from sqlalchemy.orm import defer
+
+    return defer(CaseDocument.content)
+
+
+# -- the lazy, once-only production -----------------------------------------------------------
+def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
+    """Produce the documents the case's history calls for that are not stored yet, in their own
+    transaction, and return all of the case's documents (without their bytes), oldest first.
+    Rendering happens before the write transaction, so a slow PDF never holds the write lock."""
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("Saken finnes ikke.")
+        done = set(session.execute(select(CaseDocument.source_seq, CaseDocument.kind)
+                                   .where(CaseDocument.case_id == case_id)).all())
+        events = list(session.scalars(select(HistoryEvent).where(
+            HistoryEvent.chain == history.case_chain(case_id),
+            HistoryEvent.kind.in_(("reported", "task_completed"))).order_by(HistoryEvent.seq)))
+        school, county = case.school.name, case.school.county.name
+        versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
+                                        .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())
+    reported = next((ev for ev in events if ev.kind == "reported"), None)
+    pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
+    logo = logo_for(kap12.settings, case.school_id)
+    made: list[tuple[Kind, HistoryEvent, int, bytes]] = []
+    for event in events:
+        for kind in _kinds_of(event):
+            if (event.seq, kind.code) in done:
+                continue
+            version = versions.get(kind.code, 0) + 1
+            versions[kind.code] = version
+            html = render(kind, case=case, school=school, county=county, event=event, version=version,
+                          pupils=pupils, logo=logo)
+            made.append((kind, event, version, render_pdf(html)))
+    if made:
+        _store(kap12, case_id, made)
+    with kap12.db.reading() as session:
+        return _stored(session, case_id)
+
+
+def _store(kap12, case_id: int, made) -> None:
+    now = kap12.clock.now()
+    try:
+        with kap12.db.writing() as session:
+            done = set(session.execute(select(CaseDocument.source_seq, CaseDocument.kind)
+                                       .where(CaseDocument.case_id == case_id)).all())
+            for kind, event, version, pdf in made:
+                if (event.seq, kind.code) in done:
+                    continue  # another request made it meanwhile; that one stands
+                title = kind.title + (f" (versjon {version})" if kind.code.startswith("tiltaksplan") or
+                                      kind.code == "evaluering" else "")
+                session.add(CaseDocument(case_id=case_id, kind=kind.code, version=version, source_seq=event.seq,
+                                         title=title, media_type=PDF, content=pdf,
+                                         sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
+                                         system_id=str(uuid.uuid4()), exported_at=None))
+    except IntegrityError:
+        # Two requests raced to make the same document: the first one's row is the document.
+        log.info("case %s: documents made concurrently; keeping the first", case_id)
+
+
+# -- reads for the pages (access-checked) ------------------------------------------------------
+def documents_for(kap12, viewer: access.Viewer, case_id: int) -> list[DocumentInfo]:
+    """The case's documents for someone who may read the case in full."""
+    with kap12.db.reading() as session:
+        if access.access_level(session, viewer, case_id) != access.FULL:
+            raise NotFound("Saken finnes ikke.")
+    return ensure_documents(kap12, case_id)
+
+
+def document_content(kap12, viewer: access.Viewer, case_id: int, document_id: int) -> tuple[DocumentInfo, bytes]:
+    """One document's bytes; the download is recorded as a read of the case."""
+    _case, level = kap12.case(viewer, case_id, view="document")
+    if level != access.FULL:
+        raise NotFound("Dokumentet finnes ikke.")
+    with kap12.db.reading() as session:
+        doc = session.get(CaseDocument, document_id)
+        if doc is None or doc.case_id != case_id:
+            raise NotFound("Dokumentet finnes ikke.")
+        return _info(doc, len(doc.content)), doc.content
+
+
+def stored_content(kap12, document_id: int) -> bytes:
+    """Bytes of a stored document, for the archive extract (which checks access itself)."""
+    with kap12.db.reading() as session:
+        doc = session.get(CaseDocument, document_id)
+        if doc is None:
+            raise NotFound("Dokumentet finnes ikke.")
+        return doc.content

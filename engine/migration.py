@@ -1,0 +1,259 @@
+"""Moving running cases to a newer version of their process (DESIGN.md rule 2: a case stays on
+its version unless it is explicitly migrated, as a logged act).
+
+``plan`` says, before anything changes, whether a case can be moved safely and what would
+happen: a case is safe when nothing it has completed or started has changed or been removed in
+the new version. Open tasks whose element changed are reset (they open again on the new
+element, the same task), waiting timers whose element changed are recreated (their due time is
+computed again from now). Everything else keeps its state; a deadline that did not change keeps
+its due time.
+
+``migrate`` does it through the one write path (``CaseWriter.step``) using SpiffWorkflow's
+``diff_workflow`` for the alignment and, for the swap, the steps of its ``migrate_workflow``
+with the reset limited to changed tasks (``migrate_workflow`` resets every ready and waiting
+task, which would restart every running deadline)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
+from SpiffWorkflow.util.task import TaskState
+
+from . import access, spiff
+from .calendars import school_calendar
+from .definitions import CASE_PROCESS
+from .errors import Denied, InvalidInput, NotFound
+from .models import Case, DefinitionVersion, User
+from .projection import is_timer, timer_due
+from .unit_of_work import Actor, CaseStep
+
+OPEN = TaskState.READY | TaskState.WAITING
+DONE_OR_STARTED = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR | TaskState.CANCELLED
+
+
+@dataclass
+class MigrationPlan:
+    case_id: int
+    number: str
+    from_version: int
+    to_version: int
+    safe: bool
+    problems: list[str] = field(default_factory=list)    # why it is not safe, one sentence each
+    reset_tasks: list[str] = field(default_factory=list)  # open tasks that open again on the new element
+    recreated_timers: list[str] = field(default_factory=list)
+    unchanged: bool = False  # already on the target version
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A deployed version with who deployed it and the cases on it."""
+
+    id: int
+    process_id: str
+    name: str
+    version: int
+    content_hash: str
+    deployed_by: str
+    deployed_at: object
+    comment: str
+    open_cases: int
+    closed_cases: int
+
+
+def _label(task) -> str:
+    spec = task.task_spec
+    name = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
+    return f"«{name}» ({task.workflow.spec.name})"
+
+
+def _pairs(workflow, spec, subs):
+    """(workflow, new spec, WorkflowDiff) for the case workflow and each of its subprocesses;
+    a subprocess whose process is gone from the new version gets None."""
+    registry = spiff.SERIALIZER.registry
+    pairs = [(workflow, spec, WorkflowDiff(workflow, SpecDiff(registry, workflow.spec, spec)))]
+    for sp in workflow.subprocesses.values():
+        new = spec if sp.spec.name == spec.name else subs.get(sp.spec.name)
+        pairs.append((sp, new, WorkflowDiff(sp, SpecDiff(registry, sp.spec, new)) if new is not None else None))
+    return pairs
+
+
+def _assess(workflow, spec, subs, plan: MigrationPlan) -> list:
+    """Fill ``plan`` and return the pairs to migrate."""
+    pairs = _pairs(workflow, spec, subs)
+    for wf, new, diff in pairs:
+        if diff is None:
+            plan.problems.append(f"Prosessen «{wf.spec.name}», som saken har kjørt, finnes ikke i den nye versjonen.")
+            continue
+        removed = {id(t) for t in diff.removed}
+        changed = {id(t) for t in diff.changed}
+        for task in wf.get_tasks(skip_subprocesses=True):
+            if task.task_spec.name.startswith("Root"):
+                continue
+            if id(task) in removed and task.has_state(DONE_OR_STARTED | OPEN):
+                verb = "åpen" if task.has_state(OPEN) else "utført eller påbegynt"
+                plan.problems.append(f"{_label(task)} er {verb} i saken, men er fjernet i den nye versjonen.")
+            elif id(task) in changed and task.has_state(DONE_OR_STARTED):
+                plan.problems.append(f"{_label(task)} er utført eller påbegynt i saken, men er endret i den nye versjonen.")
+            elif id(task) in changed and task.has_state(OPEN):
+                if is_timer(task) and task.has_state(TaskState.WAITING):
+                    due = timer_due(task)
+                    plan.recreated_timers.append(_label(task) + (f" (var {due:%d.%m.%Y %H:%M} UTC)" if due else ""))
+                elif task.task_spec.manual:
+                    plan.reset_tasks.append(_label(task))
+    plan.safe = not plan.problems
+    return pairs
+
+
+def _swap(pairs, workflow, spec, subs) -> list[str]:
+    """Move the workflow onto the new specs; reset open tasks whose element changed."""
+    reset = []
+    for wf, new, diff in pairs:
+        changed = {id(t) for t in diff.changed}
+        to_reset = [t for t in wf.get_tasks(state=OPEN, skip_subprocesses=True) if id(t) in changed]
+        wf.spec = new
+        for task in wf.tasks.values():
+            aligned = diff.alignment.get(task)
+            if aligned is not None:
+                task.task_spec = aligned
+        for task in to_reset:
+            if task.id in wf.tasks:  # an earlier reset may have dropped it
+                reset.append(_label(task))
+                task.reset_branch(None)
+        if wf.last_task is not None and wf.last_task.id not in wf.tasks:
+            wf.last_task = None
+    workflow.subprocess_specs = dict(subs)
+    return reset
+
+
+def _target(session, process_id: str, version: int) -> DefinitionVersion:
+    row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
+                                                          DefinitionVersion.version == version)).first()
+    if row is None:
+        raise NotFound(f"Versjon {version} av prosessen «{process_id}» finnes ikke.")
+    return row
+
+
+def plan(kap12, case_id: int, to_version: int, process_id: str = CASE_PROCESS) -> MigrationPlan:
+    """What migrating the case to ``to_version`` would do; changes nothing."""
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("Saken finnes ikke.")
+        target = _target(session, process_id, to_version)
+        result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
+        if case.definition.process_id != process_id:
+            result.problems.append(f"Saken følger prosessen «{case.definition.process_id}», ikke «{process_id}».")
+            return result
+        if case.status != "open":
+            result.problems.append("Saken er avsluttet.")
+            return result
+        if case.definition_id == target.id:
+            result.unchanged, result.safe = True, True
+            return result
+        with school_calendar(session, case.school_id):
+            workflow = kap12.writer.load_workflow(case)
+            spec, subs = kap12.specs.get(target)
+            _assess(workflow, spec, subs, result)
+        return result
+
+
+def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason: str,
+            process_id: str = CASE_PROCESS) -> MigrationPlan:
+    """Move one case to ``to_version`` through the one write path, or refuse (nothing changes)."""
+    if not access.may_deploy(viewer):
+        raise Denied("Bare prosesseiere og administratorer kan flytte saker til en ny versjon.")
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidInput("Skriv hvorfor sakene flyttes til den nye versjonen.", {"reason": ["Feltet må fylles ut."]})
+    outcome: dict = {}
+
+    def act(step: CaseStep):
+        case, session = step.case, step.session
+        target = _target(session, process_id, to_version)
+        result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
+        outcome["plan"] = result
+        if case.definition.process_id != process_id or case.status != "open":
+            raise InvalidInput(f"Sak {case.number} kan ikke flyttes: den er avsluttet eller følger en annen prosess.")
+        if case.definition_id == target.id:
+            result.unchanged = result.safe = True
+            raise _Nothing()
+        spec, subs = kap12.specs.get(target)
+        pairs = _assess(step.workflow, spec, subs, result)
+        if not result.safe:
+            raise InvalidInput(f"Sak {case.number} kan ikke flyttes trygt: " + " ".join(result.problems))
+        from_version = case.definition.version
+        result.reset_tasks = _swap(pairs, step.workflow, spec, subs)
+        case.definition = target
+        case.definition_id = target.id
+        step.meta = target.meta
+        step.record("migrated", from_version=from_version, to_version=target.version,
+                    process_id=process_id, reason=reason, reset_tasks=result.reset_tasks,
+                    recreated_timers=result.recreated_timers)
+
+    try:
+        kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
+    except _Nothing:
+        pass
+    return outcome["plan"]
+
+
+class _Nothing(Exception):
+    """Raised inside the act to leave a case that is already on the target version untouched."""
+
+
+def open_cases_on_older_versions(kap12, process_id: str = CASE_PROCESS) -> list[Case]:
+    with kap12.db.reading() as session:
+        newest = session.scalar(select(func.max(DefinitionVersion.version))
+                                .where(DefinitionVersion.process_id == process_id))
+        if newest is None:
+            return []
+        query = (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
+                 .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
+                        Case.status == "open").order_by(Case.id))
+        return list(session.scalars(query))
+
+
+def versions_with_cases(kap12) -> dict[str, list[VersionRow]]:
+    """Every process with its versions, newest first, and the open and closed cases on each.
+
+    A case runs on a version of ``kap12_sak``; it counts on a version of a called process when
+    its version froze exactly that content of the process (and of what it calls)."""
+    with kap12.db.reading() as session:
+        versions = list(session.scalars(select(DefinitionVersion).order_by(
+            DefinitionVersion.process_id, DefinitionVersion.version.desc())))
+        users = {u.id: u.display_name for u in session.scalars(select(User))}
+        counts = session.execute(select(Case.definition_id, Case.status, func.count())
+                                 .group_by(Case.definition_id, Case.status)).all()
+    per_definition: dict[int, dict[str, int]] = {}
+    for definition_id, status, n in counts:
+        per_definition.setdefault(definition_id, {})[status] = n
+    by_id = {v.id: v for v in versions}
+    result: dict[str, list[VersionRow]] = {}
+    for v in versions:
+        own = {pid: src["sha256"] for pid, src in v.sources.items()}
+        open_n = closed_n = 0
+        for definition_id, n in per_definition.items():
+            used = by_id.get(definition_id)
+            if used is None:
+                continue
+            if all(used.sources.get(pid, {}).get("sha256") == sha for pid, sha in own.items()):
+                open_n += n.get("open", 0)
+                closed_n += n.get("closed", 0)
+        result.setdefault(v.process_id, []).append(VersionRow(
+            v.id, v.process_id, v.name, v.version, v.content_hash,
+            users.get(v.deployed_by_id, "kap12") if v.deployed_by_id else "kap12",
+            v.deployed_at, v.comment or "", open_n, closed_n))
+    return result
+
+
+def version(kap12, process_id: str, number: int) -> DefinitionVersion:
+    with kap12.db.reading() as session:
+        return _target(session, process_id, number)
+
+
+def previous(kap12, row: DefinitionVersion) -> DefinitionVersion | None:
+    with kap12.db.reading() as session:
+        return session.scalars(select(DefinitionVersion).where(
+            DefinitionVersion.process_id == row.process_id, DefinitionVersion.version < row.version)
+            .order_by(DefinitionVersion.version.desc()).limit(1)).first()

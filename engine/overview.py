@@ -1,0 +1,304 @@
+"""The weekly overview for the leadership forum (lederforum): every open case the viewer may
+read in full, by stage, with what changed since the forum last went through it, the cases closed
+this week, and the counts and figures for the school year.
+
+Everything is read through ``access.visible_cases`` narrowed to full access, so the accused is
+never in a row, a count or a chart, and a reporter's status access never brings a case in."""
+from __future__ import annotations
+
+import statistics
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from processes.deadlines import OSLO
+from processes.roles import LEADERSHIP_ROLES
+from processes.stages import STAGES, stage_of, stage_order
+
+from . import access, cases
+from .errors import Denied
+from .models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
+
+OVERVIEW_ROLES = frozenset(LEADERSHIP_ROLES | {"skoleeier"})
+WEEK = timedelta(days=7)
+# Events that are not news for the forum.
+QUIET_KINDS = frozenset({"case_read", "reviewed", "timer_fired", "task_claimed", "task_released"})
+MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
+
+
+@dataclass(frozen=True)
+class Change:
+    at: datetime
+    actor: str
+    kind: str
+    data: dict
+
+
+@dataclass(frozen=True)
+class MissedDeadline:
+    at: datetime
+    name: str
+    due_at: str
+
+
+@dataclass(frozen=True)
+class Row:
+    case_id: int
+    number: str
+    school: str
+    procedure: str
+    status: str
+    stage: str
+    tasks: tuple[str, ...]
+    roles: tuple[str, ...]
+    assignees: tuple[str, ...]
+    reported_at: datetime
+    age_days: int
+    next_deadline: datetime | None
+    closed_at: datetime | None
+    escalated: bool
+    missed: tuple[MissedDeadline, ...]
+    last_reviewed: datetime | None
+    changes_since: datetime
+    changes: tuple[Change, ...]
+    pupils: str | None = None  # only when asked for
+
+
+@dataclass(frozen=True)
+class MonthCount:
+    label: str
+    met: int
+    missed: int
+
+
+@dataclass(frozen=True)
+class MonthMedian:
+    label: str
+    median_days: float | None
+    plans: int
+
+
+@dataclass(frozen=True)
+class SchoolLine:
+    school: str
+    open: int
+    escalated: int
+    missed: int
+
+
+@dataclass
+class Overview:
+    now: datetime
+    school_year: tuple[date, date]
+    open_rows: list[Row]
+    closed_rows: list[Row]
+    by_stage: dict[str, dict[str, int]]
+    deadlines: list[MonthCount]
+    plan_months: list[MonthMedian]
+    median_plan_days: float | None
+    plans_counted: int
+    schools: list[str]
+    county_lines: list[SchoolLine] = field(default_factory=list)
+    school_filter: str = ""
+    procedure_filter: str = ""
+
+    def stage_groups(self) -> list[tuple[str, list[Row]]]:
+        groups: dict[str, list[Row]] = defaultdict(list)
+        for row in self.open_rows:
+            groups[row.stage].append(row)
+        return [(code, groups[code]) for code, _, _ in STAGES if groups.get(code)]
+
+    @property
+    def open_count(self) -> int:
+        return len(self.open_rows)
+
+    @property
+    def missed_open(self) -> int:
+        return sum(1 for r in self.open_rows if r.missed)
+
+
+def may_see_overview(viewer: access.Viewer) -> bool:
+    return any(role in OVERVIEW_ROLES for role, _, _ in viewer.grants)
+
+
+def is_county_wide(viewer: access.Viewer) -> bool:
+    return bool(viewer.counties({"skoleeier"}))
+
+
+def school_year(today: date) -> tuple[date, date]:
+    """1 August to 31 July, the school year that ``today`` is in."""
+    start_year = today.year if today.month >= 8 else today.year - 1
+    return date(start_year, 8, 1), date(start_year + 1, 7, 31)
+
+
+def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None):
+    """The one policy's visible cases, narrowed to full access and the chosen filters."""
+    query = access.visible_cases(viewer).where(access.full_access_clause(viewer))
+    if school:
+        query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
+    if procedure:
+        query = query.where(Case.procedure == procedure)
+    return query
+
+
+def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
+                    include_names: bool = False) -> Overview:
+    if not may_see_overview(viewer):
+        raise Denied("Ukeoversikten er for rektor, avdelingsleder og skoleeier.")
+    now = kap12.clock.now()
+    year_start, year_end = school_year(now.astimezone(OSLO).date())
+    year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)
+    with kap12.db.reading() as session:
+        visible = _full_cases(viewer, school, procedure)
+        open_cases = list(session.scalars(visible.where(Case.status == "open").order_by(Case.created_at)))
+        closed_cases = list(session.scalars(visible.where(Case.status == "closed", Case.closed_at >= now - WEEK)
+                                            .order_by(Case.closed_at.desc())))
+        listed = open_cases + closed_cases
+        ids = [c.id for c in listed]
+        tasks = defaultdict(list)
+        timers = defaultdict(list)
+        events = defaultdict(list)
+        if ids:
+            for t in session.scalars(select(OpenTask).where(OpenTask.case_id.in_(ids)).order_by(OpenTask.opened_at)):
+                tasks[t.case_id].append(t)
+            for t in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
+                timers[t.case_id].append(t)
+            for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
+                                                                 HistoryEvent.kind != "case_read")
+                                      .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
+                events[ev.case_id].append(ev)
+        assignee_ids = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
+        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignee_ids)))
+                     .all()) if assignee_ids else {}
+
+        rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
+        rows_open.sort(key=lambda r: (stage_order(r.stage), r.next_deadline is None,
+                                      r.next_deadline or now, r.reported_at))
+        rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
+
+        by_stage: dict[str, dict[str, int]] = {}
+        for r in rows_open:
+            by_stage.setdefault(r.stage, Counter())[r.procedure] += 1
+
+        year_ids = visible.with_only_columns(Case.id).subquery()
+        year_events = list(session.execute(
+            select(HistoryEvent.case_id, HistoryEvent.kind, HistoryEvent.at, HistoryEvent.data, Case.created_at)
+            .join(Case, Case.id == HistoryEvent.case_id)
+            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)),
+                   HistoryEvent.kind.in_(("deadline_missed", "task_completed")),
+                   HistoryEvent.at >= year_start_at)
+            .order_by(HistoryEvent.at)))
+        # The first plan of each case (a revised plan is not a first plan, however recent).
+        first_plans = list(session.execute(
+            select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
+            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == "task_completed",
+                   HistoryEvent.data["form"].as_string() == "tiltaksplan")
+            .group_by(HistoryEvent.case_id, Case.created_at)))
+        first_plans = [(at, created) for at, created in first_plans if at >= year_start_at]
+        deadlines, plan_months, median, counted = _year_figures(year_events, first_plans, year_start, now)
+
+        schools = _school_names(session, viewer)
+        county_lines = _county_lines(session, viewer, procedure) if is_county_wide(viewer) else []
+
+    if include_names and ids:
+        # Pupils' names leave the system in the export: a read of each case, like opening it.
+        for case_id in ids:
+            cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
+    return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
+                    counted, schools, county_lines, school or "", procedure or "")
+
+
+def _school_names(session, viewer) -> list[str]:
+    visible = access.visible_cases(viewer).where(access.full_access_clause(viewer)).subquery()
+    query = (select(School.name).join(visible, visible.c.school_id == School.id)
+             .group_by(School.name).order_by(School.name))
+    names = list(session.scalars(query))
+    counties = viewer.counties({"skoleeier"})
+    if counties:  # the school owner chooses among every school in the county
+        names = sorted(set(names) | set(session.scalars(select(School.name).where(School.county_id.in_(counties)))))
+    return names
+
+
+def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
+    """Every school in the school owner's county, with the open cases the owner may see."""
+    counties = viewer.counties({"skoleeier"})
+    visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
+    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    for school_id, escalated in session.execute(select(visible.c.school_id, visible.c.escalated)):
+        counts[school_id][0] += 1
+        counts[school_id][1] += 1 if escalated else 0
+    missed_per_school = Counter()
+    for school_id, _ in session.execute(
+            select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
+            .where(HistoryEvent.kind == "deadline_missed").group_by(visible.c.school_id, HistoryEvent.case_id)):
+        missed_per_school[school_id] += 1
+    lines = []
+    for school in session.scalars(select(School).where(School.county_id.in_(counties)).order_by(School.name)):
+        n, esc = counts[school.id]
+        lines.append(SchoolLine(school.name, n, esc, missed_per_school[school.id]))
+    return lines
+
+
+def _row(case: Case, tasks, timers, events, names, now: datetime, include_names: bool) -> Row:
+    stage = "avsluttet" if case.status == "closed" else stage_of(
+        [(t.element_id, t.title) for t in tasks], [(t.element_id, t.name) for t in timers])
+    roles = sorted({r.role for t in tasks for r in t.roles})
+    if not roles:
+        opened = [ev for ev in events if ev.kind == "task_opened"]
+        roles = sorted(opened[-1].data.get("roles") or []) if opened else []
+    reviewed = [ev.at for ev in events if ev.kind == "reviewed"]
+    last_reviewed = reviewed[-1] if reviewed else None
+    since = last_reviewed or (now - WEEK)
+    changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in events
+                    if ev.at > since and ev.kind not in QUIET_KINDS)
+    missed = tuple(MissedDeadline(ev.at, (ev.data or {}).get("timer", ""), (ev.data or {}).get("due_at", ""))
+                   for ev in events if ev.kind == "deadline_missed")
+    pupils = None
+    if include_names:
+        reported = next((ev for ev in events if ev.kind == "reported"), None)
+        pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
+    return Row(case.id, case.number, case.school.name, case.procedure, case.status, stage,
+               tuple(t.title for t in tasks), tuple(roles),
+               tuple(sorted({names[t.assignee_id] for t in tasks if t.assignee_id in names})),
+               case.created_at, max(0, (now - case.created_at).days), case.next_deadline, case.closed_at,
+               case.escalated, missed, last_reviewed, since, changes, pupils)
+
+
+def _months(year_start: date, now: datetime) -> list[tuple[int, int]]:
+    """(year, month) from August up to this month."""
+    today = now.astimezone(OSLO).date()
+    out, y, m = [], year_start.year, year_start.month
+    while (y, m) <= (today.year, today.month) and len(out) < 12:
+        out.append((y, m))
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return out
+
+
+def _label(ym: tuple[int, int]) -> str:
+    return f"{MONTHS[ym[1] - 1]} {str(ym[0])[2:]}"
+
+
+def _year_figures(year_events, first_plans, year_start: date, now: datetime):
+    months = _months(year_start, now)
+    met, missed = Counter(), Counter()
+    for _case_id, kind, at, data, _created_at in year_events:
+        ym = (at.astimezone(OSLO).year, at.astimezone(OSLO).month)
+        data = data or {}
+        if kind == "deadline_missed":
+            missed[ym] += 1
+        elif kind == "task_completed":
+            if data.get("due_at") and not (data.get("late_by_seconds") or 0):
+                met[ym] += 1
+    days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)
+    all_days = []
+    for at, created_at in first_plans:
+        d = max(0.0, (at - created_at).total_seconds() / 86400)
+        days_by_month[(at.astimezone(OSLO).year, at.astimezone(OSLO).month)].append(d)
+        all_days.append(d)
+    deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
+    plan_months = [MonthMedian(_label(ym), statistics.median(days_by_month[ym]) if days_by_month[ym] else None,
+                               len(days_by_month[ym])) for ym in months]
+    median = statistics.median(all_days) if all_days else None
+    return deadlines, plan_months, median, len(all_days)

@@ -1,0 +1,532 @@
+"""Verification by re-execution (DESIGN.md rule 5).
+
+A case is re-run from the inputs its history recorded, in order, on the definition version it
+ran on, with the engine's clock pinned to each recorded step's time: the report starts the
+workflow as ``cases.start_case`` does, a completed task is completed again with the recorded
+form data, a reclassification sends the same message, and every step — a claim and a timer
+sweep too — runs the engine until it waits, exactly as the write path does. What each step
+caused (tasks opened and cancelled, timers fired, deadlines missed, the case closed) is
+compared with what was recorded, and at the end the re-executed workflow is compared with the
+stored one: open user tasks, waiting timers, completion, the data of the open tasks, and the
+whole state in a normalised form (task ids are random, so they are replaced by each task's
+place in the tree).
+
+Along the way a ``Frame`` is kept after every step: what was done and open in the diagrams,
+which sequence flows were taken, and the case data as it stood. The auditors' replay page
+renders these; the engine computes them, the page only draws."""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import select
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.util.task import TaskState
+
+from . import history, spiff
+from .calendars import school_calendar
+from .clock import active_clock
+from .compaction import compact
+from .models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
+from .projection import Snapshot, snapshot
+from .unit_of_work import Actor, CaseStep
+
+# Kinds that start a step of the write path; a step may also start with a timer that fired.
+INPUTS = ("reported", "task_completed", "reclassified", "task_claimed", "task_released")
+# What the write path derives from the workflow in a step (``CaseWriter._record_changes``).
+DERIVED = ("timer_fired", "deadline_missed", "reminder", "escalated", "task_cancelled", "task_opened",
+           "case_closed")
+# Recorded besides the write path; they do not touch the workflow.
+PASSIVE = ("case_read", "incident", "incident_resolved")
+
+_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
+_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class Divergence:
+    """Where re-execution and the record disagree, in words, with both sides."""
+
+    seq: int | None  # the event at which it shows; None: in the stored state after the last event
+    what: str
+    recorded: Any = None
+    replayed: Any = None
+
+    def as_dict(self) -> dict:
+        return {"seq": self.seq, "what": self.what, "recorded": self.recorded, "replayed": self.replayed}
+
+
+@dataclass
+class Frame:
+    """The case after one step of re-execution."""
+
+    completed: dict[str, list[str]] = field(default_factory=dict)  # process id -> element ids done so far
+    active: dict[str, list[str]] = field(default_factory=dict)  # process id -> element ids open now
+    flows: dict[str, list[str]] = field(default_factory=dict)  # process id -> sequence flows taken so far
+    data: dict = field(default_factory=dict)
+    changed: list[str] = field(default_factory=list)  # keys of ``data`` new or different since the frame before
+    removed: list[str] = field(default_factory=list)
+    tasks: list[dict] = field(default_factory=list)
+    timers: list[dict] = field(default_factory=list)
+    completed_case: bool = False
+
+    def as_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class EventView:
+    seq: int
+    at: datetime
+    kind: str
+    actor: str
+    actor_id: int | None
+    data: dict
+    frame: int  # index into ReplayReport.frames: the case as it stood after this event
+    replayed: bool  # False: after a divergence, re-execution stopped before this event
+
+
+@dataclass
+class ReplayReport:
+    case_id: int
+    number: str
+    definition_id: int
+    definition: str
+    chain: history.ChainReport
+    divergences: list[Divergence] = field(default_factory=list)
+    steps: int = 0
+    events: list[EventView] = field(default_factory=list)
+    frames: list[Frame] = field(default_factory=list)
+    error: str = ""  # re-execution could not run at all (e.g. an unknown event kind)
+
+    @property
+    def verified(self) -> bool:
+        return not self.divergences and not self.error
+
+    @property
+    def ok(self) -> bool:
+        """Both checks: the hash chain holds and re-execution reproduces the stored case."""
+        return self.verified and self.chain.ok
+
+    def summary(self) -> str:
+        if self.verified:
+            return f"Verifisert: {self.steps} steg gjenskapt, samme tilstand som lagret."
+        if self.error:
+            return f"Kunne ikke gjenskapes: {self.error}"
+        first = self.divergences[0]
+        where = f"ved hendelse nr. {first.seq}" if first.seq is not None else "i den lagrede tilstanden"
+        return f"Avvik {where}: {first.what}"
+
+    def as_dict(self, *, frames: bool = False) -> dict:
+        out = {"case_id": self.case_id, "number": self.number, "definition_id": self.definition_id,
+               "definition": self.definition, "verified": self.verified, "steps": self.steps,
+               "summary": self.summary(), "error": self.error,
+               "divergences": [d.as_dict() for d in self.divergences],
+               "chain": {"ok": self.chain.ok, "events": self.chain.events, "final_hash": self.chain.last_hash,
+                         "broken_at": self.chain.broken_at, "reason": self.chain.reason}}
+        if frames:
+            out["frames"] = [f.as_dict() for f in self.frames]
+        return out
+
+
+class _Stop(Exception):
+    pass
+
+
+# -- the public entry point ---------------------------------------------------------------------
+def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
+    """Re-execute ``case_id`` from its history and compare with what is stored. No access check
+    and no read is recorded here: callers (the CLI, the audit pages) do that."""
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            from .errors import NotFound
+
+            raise NotFound("Saken finnes ikke.")
+        version = session.get(DefinitionVersion, case.definition_id)
+        case.definition = version
+        events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+                                      .order_by(HistoryEvent.seq)))
+        chain = history.verify_chain(session, history.case_chain(case_id))
+        stored_wf = kap12.writer.load_workflow(case)
+        stored_state = case.state
+        stored_tasks = sorted(r.element_id for r in session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)))
+        stored_timers = sorted((r.element_id, r.due_at) for r in
+                               session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)))
+        report = ReplayReport(case.id, case.number, version.id, f"{version.process_id} v{version.version}", chain)
+        run = _Replay(kap12, version, report, keep_frames=frames)
+        with school_calendar(session, case.school_id):
+            try:
+                run.run(events)
+            except _Stop:
+                pass
+        if run.workflow is not None and not report.divergences and not report.error:
+            _compare_stored(report, run.workflow, stored_wf, stored_state, version.meta, stored_tasks, stored_timers)
+        return report
+
+
+# -- re-execution --------------------------------------------------------------------------------
+class _Replay:
+    def __init__(self, kap12, version: DefinitionVersion, report: ReplayReport, keep_frames: bool):
+        self.kap12, self.version, self.report, self.keep_frames = kap12, version, report, keep_frames
+        self.workflow: BpmnWorkflow | None = None
+        self.case = SimpleNamespace(id=report.case_id, escalated=False)  # what the step may touch
+        self.ids: dict[str, str] = {}  # recorded task id -> re-executed task id
+        self.done: dict[str, set[str]] = {}
+        self.taken: dict[str, set[str]] = {}
+        self.flows = _sequence_flows(version)
+        report.frames.append(Frame())
+
+    # one step of the write path, re-run -------------------------------------------------------
+    def run(self, events: list[HistoryEvent]) -> None:
+        i = 0
+        while i < len(events):
+            ev = events[i]
+            if ev.kind in PASSIVE:
+                self._view(ev)
+                i += 1
+                continue
+            if ev.kind not in INPUTS and ev.kind != "timer_fired":
+                if ev.kind in DERIVED:
+                    self._diverge(ev.seq, f"«{ev.kind}» er lagret, men gjenkjøringen ga ikke denne hendelsen",
+                                  _comparable(ev.kind, ev.data), None, events[i:])
+                self.report.error = f"hendelsestypen «{ev.kind}» (nr. {ev.seq}) kan ikke gjenkjøres"
+                self._rest(events[i:])
+                return
+            if self.workflow is None and ev.kind != "reported":
+                self._diverge(ev.seq, "historikken begynner ikke med meldingen", ev.kind, "reported", events[i:])
+            i = self._step(events, i)
+
+    def _step(self, events: list[HistoryEvent], i: int) -> int:
+        ev = events[i]
+        pins = [self.kap12.clock]
+        if active_clock() is not self.kap12.clock:
+            pins.append(active_clock())
+        with _pinned(pins, ev.at):
+            if ev.kind == "reported":
+                spec, subs = self.kap12.specs.get(self.version)
+                self.workflow = BpmnWorkflow(spec, subs, script_engine=self.kap12.script_engine)
+                for task in self.workflow.get_tasks(state=TaskState.READY):
+                    task.data.update(ev.data.get("report") or {})
+                before = Snapshot()
+            else:
+                before = snapshot(self.workflow, self.version.meta)
+            step = CaseStep(None, self.case, self.workflow, Actor(ev.actor_id, ev.actor), ev.at, self.version.meta,
+                            before)
+            if ev.kind in INPUTS:
+                self._act(step, ev, events[i:])
+                start = i + 1
+            else:
+                start = i
+            acted = len(step.events)  # the input, as the act records it; the rest is derived
+            self._advance(step)
+        produced = [(kind, json.loads(history.canonical(data))) for kind, data in step.events[acted:]]
+        j = start
+        for kind, data in produced:
+            rec = events[j] if j < len(events) else None
+            if rec is None or rec.kind != kind or _comparable(kind, rec.data) != _comparable(kind, data):
+                recorded = (rec.kind, _comparable(rec.kind, rec.data)) if rec is not None else None
+                self._diverge(rec.seq if rec is not None else events[-1].seq,
+                              _describe(kind, data, rec), recorded, (kind, _comparable(kind, data)), events[j:],
+                              events[i:j])
+            if kind == "task_opened":
+                self.ids[rec.data["task_id"]] = data["task_id"]
+            j += 1
+        # Recorded consequences the re-execution did not produce (a new step may start with a timer).
+        if j < len(events) and events[j].kind in DERIVED and events[j].kind != "timer_fired":
+            rec = events[j]
+            self._diverge(rec.seq, f"hendelsen «{rec.kind}» er lagret, men gjenkjøringen ga den ikke",
+                          (rec.kind, _comparable(rec.kind, rec.data)), None, events[j:], events[i:j])
+        self.report.steps += 1
+        if self.keep_frames:
+            self._frame()
+        self._views(events[i:j])
+        return j
+
+    def _act(self, step: CaseStep, ev: HistoryEvent, rest) -> None:
+        wf = self.workflow
+        if ev.kind == "task_completed":
+            task = self._ready_task(ev)
+            if task is None:
+                self._diverge(ev.seq, f"oppgaven «{ev.data.get('title', ev.data.get('element'))}» er ikke åpen "
+                              "i gjenkjøringen", ev.data.get("element"), self._ready_elements(), rest)
+            task.set_data(**(ev.data.get("data") or {}))
+            task.run()
+            # The write path tells a completed task from a cancelled one by this record.
+            step.record("task_completed", task_id=str(task.id), element=ev.data.get("element"))
+        elif ev.kind == "reclassified":
+            from .cases import RECLASSIFY_MESSAGE
+
+            payload = {"payload": {"krenker_type": ev.data.get("krenker_type"), "begrunnelse": ev.data.get("reason")},
+                       "result_var": "omklassifisering"}
+            try:
+                wf.send_event(BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload))
+            except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
+                self._diverge(ev.seq, f"omklassifiseringen ble ikke tatt imot i gjenkjøringen ({err})",
+                              ev.data, None, rest)
+        # reported: done when the workflow was made; claimed/released: no act on the workflow.
+
+    def _advance(self, step: CaseStep) -> None:
+        """What ``CaseWriter.finish`` does to the workflow, without writing anything."""
+        wf = step.workflow
+        wf.refresh_timers()
+        wf.do_engine_steps()
+        after = snapshot(wf, step.meta)
+        self.kap12.writer._record_changes(step, after)
+        self._collect(wf)  # before compaction drops finished tasks
+        compact(wf)
+
+    def _ready_task(self, ev: HistoryEvent):
+        wf = self.workflow
+        mapped = self.ids.get(ev.data.get("task_id") or "")
+        if mapped:
+            task = wf.get_task_from_id(UUID(mapped))
+            if task is not None and task.state == TaskState.READY:
+                return task
+        # Not opened by a step we re-ran: by element id, the one opened first.
+        element = ev.data.get("element")
+        ready = [t for t in wf.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == element]
+        ready.sort(key=lambda t: t.last_state_change)
+        return ready[0] if ready else None
+
+    def _ready_elements(self) -> list[str]:
+        return sorted(t.task_spec.bpmn_id for t in self.workflow.get_tasks(state=TaskState.READY, manual=True))
+
+    # what the page shows ---------------------------------------------------------------------
+    def _collect(self, wf) -> None:
+        """Elements done and sequence flows taken, gathered at every step (compaction forgets them)."""
+        for task in wf.get_tasks(state=TaskState.COMPLETED | _LIVE):
+            bpmn_id = task.task_spec.bpmn_id
+            if not bpmn_id:
+                continue
+            process = task.workflow.spec.name
+            if task.has_state(TaskState.COMPLETED):
+                self.done.setdefault(process, set()).add(bpmn_id)
+            # A task that exists beyond FUTURE was reached from its parent: that flow was taken.
+            flow = self.flows.get(process, {}).get((_visible_parent(task), bpmn_id))
+            if flow:
+                self.taken.setdefault(process, set()).add(flow)
+
+    def _frame(self) -> None:
+        wf = self.workflow
+        active: dict[str, set[str]] = {}
+        for task in wf.get_tasks(state=_LIVE):
+            if task.task_spec.bpmn_id and not (task.has_state(TaskState.WAITING) and _is_boundary(task)):
+                active.setdefault(task.workflow.spec.name, set()).add(task.task_spec.bpmn_id)
+        snap = snapshot(wf, self.version.meta)
+        data = _case_data(wf)
+        prev = self.report.frames[-1].data
+        self.report.frames.append(Frame(
+            completed={p: sorted(ids) for p, ids in self.done.items()},
+            active={p: sorted(ids) for p, ids in active.items()},
+            flows={p: sorted(ids) for p, ids in self.taken.items()},
+            data=data, changed=sorted(k for k in data if k not in prev or prev[k] != data[k]),
+            removed=sorted(k for k in prev if k not in data),
+            tasks=[{"element": t.element_id, "process": t.process_id, "title": t.title, "lane": t.lane,
+                    "due_at": t.due_at.isoformat() if t.due_at else None} for t in snap.tasks],
+            timers=[{"element": t.element_id, "process": t.process_id, "name": t.name, "kinds": list(t.kinds),
+                     "due_at": t.due_at.isoformat()} for t in snap.timers],
+            completed_case=snap.completed))
+
+    def _view(self, ev: HistoryEvent, replayed: bool = True) -> None:
+        self.report.events.append(EventView(ev.seq, ev.at, ev.kind, ev.actor, ev.actor_id, ev.data,
+                                            len(self.report.frames) - 1, replayed))
+
+    def _views(self, evs) -> None:
+        seen = {e.seq for e in self.report.events}
+        for ev in evs:
+            if ev.seq not in seen:
+                self._view(ev)
+
+    def _rest(self, evs) -> None:
+        seen = {e.seq for e in self.report.events}
+        for ev in evs:
+            if ev.seq not in seen:
+                self._view(ev, replayed=False)
+
+    def _diverge(self, seq, what, recorded, replayed, rest, done=()) -> None:
+        self.report.divergences.append(Divergence(seq, what, recorded, replayed))
+        if self.keep_frames and self.workflow is not None:
+            self._frame()
+        self._views(done)
+        self._rest(rest)
+        raise _Stop
+
+
+class _pinned:
+    """Pin every clock the engine reads (its own, and the one SpiffWorkflow's timers read)."""
+
+    def __init__(self, clocks, when):
+        self.pins = [c.pinned(when) for c in clocks]
+
+    def __enter__(self):
+        for p in self.pins:
+            p.__enter__()
+
+    def __exit__(self, *exc):
+        for p in reversed(self.pins):
+            p.__exit__(*exc)
+
+
+# -- comparing ----------------------------------------------------------------------------------
+_IDS = ("task_id",)
+
+
+def _comparable(kind: str, data: dict) -> dict:
+    """An event's data without the random task ids (they differ between runs by design)."""
+    return {k: v for k, v in (data or {}).items() if k not in _IDS}
+
+
+def _describe(kind: str, data: dict, rec) -> str:
+    what = data.get("title") or data.get("timer") or data.get("element") or ""
+    if rec is None:
+        return f"gjenkjøringen ga «{kind}» ({what}), men historikken slutter"
+    if rec.kind != kind:
+        return f"lagret er «{rec.kind}», men gjenkjøringen ga «{kind}» ({what})"
+    diff = sorted(k for k in set(data) | set(rec.data) if k not in _IDS and data.get(k) != rec.data.get(k))
+    return f"«{kind}» ({what}) er ulik i feltene {', '.join(diff)}"
+
+
+def _compare_stored(report: ReplayReport, replayed, stored, stored_state: str, meta: dict, stored_tasks,
+                    stored_timers) -> None:
+    mine, theirs = snapshot(replayed, meta), snapshot(stored, meta)
+    checks = [
+        ("åpne oppgaver", sorted(t.element_id for t in theirs.tasks), sorted(t.element_id for t in mine.tasks)),
+        ("ventende tidspunkt", sorted((t.element_id, t.due_at.isoformat()) for t in theirs.timers),
+         sorted((t.element_id, t.due_at.isoformat()) for t in mine.timers)),
+        ("om saken er fullført", theirs.completed, mine.completed),
+        ("data i åpne oppgaver", _open_data(stored), _open_data(replayed)),
+        ("åpne oppgaver i oppgavelisten (projeksjonen)", stored_tasks, sorted(t.element_id for t in mine.tasks)),
+        ("tidspunkt i tidsur-tabellen (projeksjonen)", [(e, d.isoformat()) for e, d in stored_timers],
+         sorted((t.element_id, t.due_at.isoformat()) for t in mine.timers)),
+    ]
+    for label, recorded, found in checks:
+        if recorded != found:
+            report.divergences.append(Divergence(None, f"den lagrede saken avviker i {label}", recorded, found))
+    if report.divergences:
+        return
+    # The stored text itself, not a reload of it: a reload rebuilds finished tasks' data from
+    # their deltas and would hide a change made to one copy only.
+    a, b = normalise_state(stored_state), normalise_state(spiff.dump_state(replayed))
+    if a != b:
+        path, x, y = _first_difference(a, b)
+        report.divergences.append(Divergence(None, f"den lagrede arbeidsflyttilstanden avviker ved {path}", x, y))
+
+
+def _open_data(wf) -> list:
+    return sorted(([t.task_spec.bpmn_id, json.loads(history.canonical(t.data))]
+                   for t in wf.get_tasks(state=TaskState.READY, manual=True)), key=lambda x: history.canonical(x))
+
+
+def normalise_state(state: str) -> dict:
+    """The stored workflow state with every task id replaced by the task's place in its tree
+    ("<calling task's place>/0/1/…"), the wall-clock ``last_state_change`` dropped and the
+    deleted-keys sets of task deltas sorted: two runs of the same inputs give equal results."""
+    dct = json.loads(state)
+    names: dict[str, str] = {}
+
+    def name_tree(tasks: dict, root: str, prefix: str) -> None:
+        stack = [(root, prefix)]
+        while stack:
+            tid, path = stack.pop()
+            names[tid] = path
+            for n, child in enumerate(tasks.get(tid, {}).get("children", [])):
+                stack.append((child, f"{path}/{n}"))
+
+    name_tree(dct["tasks"], dct["root"], "w")
+    pending = dict(dct.get("subprocesses", {}))
+    while pending:
+        ready = [sid for sid in pending if sid in names]
+        if not ready:  # a subprocess whose calling task is gone: name it by its spec and root
+            sid = sorted(pending, key=lambda s: (pending[s].get("spec", ""), s))[0]
+            names[sid] = f"orphan:{len(names)}"
+            ready = [sid]
+        for sid in ready:
+            sub = pending.pop(sid)
+            name_tree(sub["tasks"], sub["root"], names[sid] + ">")
+
+    def clean(obj):
+        if isinstance(obj, dict):
+            out = {}
+            for k, v in obj.items():
+                if k == "last_state_change":
+                    continue
+                if k == "deletions" and isinstance(v, list):  # a set in SpiffWorkflow's delta
+                    v = sorted(v, key=str)
+                out[names.get(k, k)] = clean(v)
+            return out
+        if isinstance(obj, list):
+            return [clean(v) for v in obj]
+        if isinstance(obj, str) and _UUID.match(obj):
+            return names.get(obj, "?" + "uuid")
+        return obj
+
+    return clean(dct)
+
+
+def _first_difference(a, b, path: str = "tilstand"):
+    if type(a) is not type(b):
+        return path, a, b
+    if isinstance(a, dict):
+        for k in sorted(set(a) | set(b), key=str):
+            if k not in a or k not in b:
+                return f"{path}.{k}", a.get(k), b.get(k)
+            if a[k] != b[k]:
+                return _first_difference(a[k], b[k], f"{path}.{k}")
+    if isinstance(a, list):
+        if len(a) != len(b):
+            return path, a, b
+        for n, (x, y) in enumerate(zip(a, b)):
+            if x != y:
+                return _first_difference(x, y, f"{path}[{n}]")
+    return path, a, b
+
+
+# -- the diagrams' vocabulary ----------------------------------------------------------------------
+_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+
+
+def _sequence_flows(version: DefinitionVersion) -> dict[str, dict[tuple[str, str], str]]:
+    """process id -> {(source element, target element): sequence flow id}."""
+    from lxml import etree
+
+    out: dict[str, dict[tuple[str, str], str]] = {}
+    for process_id, source in (version.sources or {}).items():
+        root = etree.fromstring(source["xml"].encode("utf-8"))
+        for process in root.iter(f"{_BPMN}process"):
+            flows = out.setdefault(process.get("id"), {})
+            for flow in process.iter(f"{_BPMN}sequenceFlow"):
+                flows[(flow.get("sourceRef"), flow.get("targetRef"))] = flow.get("id")
+    return out
+
+
+def _visible_parent(task) -> str | None:
+    """The nearest ancestor that is an element of the diagram (SpiffWorkflow adds hidden ones)."""
+    parent = task.parent
+    while parent is not None and not parent.task_spec.bpmn_id:
+        parent = parent.parent
+    return parent.task_spec.bpmn_id if parent is not None else None
+
+
+def _is_boundary(task) -> bool:
+    return type(task.task_spec).__name__ == "BoundaryEvent"
+
+
+def _case_data(wf) -> dict:
+    """The case data as it stands: the data of the tasks that are open or waiting, newest last;
+    when nothing is open (closed), the data the last finished task of the case left."""
+    live = [t for t in wf.get_tasks(state=_LIVE) if t.task_spec.bpmn_id]
+    if not live:
+        done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)]
+        live = [max(done, key=lambda t: t.last_state_change)] if done else []
+    merged: dict = {}
+    for task in sorted(live, key=lambda t: t.last_state_change):
+        merged.update(task.data)
+    return json.loads(history.canonical(merged))

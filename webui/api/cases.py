@@ -1,0 +1,98 @@
+"""Cases: report one, list the ones you may see, read one, read its history."""
+from __future__ import annotations
+
+from flask import g, url_for
+
+from engine import access, queries
+from engine.errors import Denied, NotFound
+
+from .. import present
+from . import bp, body, schemas
+from .auth import kap12, viewer
+from .openapi import operation
+from .problems import invalid
+
+CASE_ID = "<int(max=2147483647):case_id>"
+
+
+@bp.get("/cases")
+@operation("Sakene du har tilgang til, nyeste først", tag="cases", response=schemas.CaseListSchema,
+           query=schemas.CaseListQuery)
+def list_cases():
+    args = body.query(schemas.CaseListQuery)
+    status = None if args["status"] == "all" else args["status"]
+    rows = kap12().cases_for(viewer(), status, procedure=args.get("procedure"), school=args.get("school"),
+                             search=args.get("q"))
+    page = rows[args["offset"]:args["offset"] + args["limit"]]
+    return schemas.CaseListSchema().dump({"items": page, "count": len(rows), "limit": args["limit"],
+                                          "offset": args["offset"]})
+
+
+@bp.post("/cases")
+@operation("Meld en sak (meldingsskjema)", tag="cases", ok=201, response=schemas.CaseStatusSchema,
+           body_schema=schemas.report_request, errors=(403,),
+           headers={"Location": {"description": "Sakens adresse.", "schema": {"type": "string"}}},
+           description="Feltene i meldingsskjemaet og skolen. Svaret er det melderen ser: hvor saken står.")
+def report():
+    data = body.json_object()
+    schemas.load(schemas.report_request()(), data)
+    school_id = data.pop("school_id")
+    try:
+        case = kap12().report(viewer(), school_id, data)
+    except NotFound as err:
+        raise invalid({"school_id": [str(err)]}) from None
+    g.committed = True
+    tasks = kap12().case_tasks(case.id)
+    response = schemas.CaseStatusSchema().dump(_status(case, tasks))
+    return response, 201, {"Location": url_for("api.show_case", case_id=case.id)}
+
+
+def _status(case, tasks) -> dict:
+    return {"access": access.STATUS, "id": case.id, "number": case.number, "school": case.school.name,
+            "status": case.status, "stage": case.stage, "handled": bool(tasks) or case.status == "closed"}
+
+
+def _task(task, names) -> dict:
+    return {"id": task.id, "title": task.title, "form_key": task.form_key, "lane": task.lane,
+            "roles": [r.role for r in task.roles], "assignee": names.get(task.assignee_id),
+            "opened_at": task.opened_at, "due_at": task.due_at}
+
+
+@bp.get(f"/cases/{CASE_ID}")
+@operation("Én sak: alt for den som har full tilgang, status for den som meldte", tag="cases",
+           response=(schemas.CaseFullSchema, schemas.CaseStatusSchema),
+           errors=(404,), description="Hver lesing lagres i sakens historikk.")
+def show_case(case_id: int):
+    case, level = kap12().case(viewer(), case_id, view="api")
+    tasks = kap12().case_tasks(case_id)
+    if level != access.FULL:
+        return schemas.CaseStatusSchema().dump(_status(case, tasks))
+    names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
+    steps = queries.case_steps(kap12(), viewer(), case_id)
+    return schemas.CaseFullSchema().dump({
+        "access": access.FULL, "id": case.id, "number": case.number, "school_id": case.school_id,
+        "school": case.school.name, "procedure": case.procedure, "status": case.status, "stage": case.stage,
+        "escalated": case.escalated, "created_at": case.created_at, "updated_at": case.updated_at,
+        "closed_at": case.closed_at, "next_deadline": case.next_deadline,
+        "tasks": [_task(t, names) for t in tasks],
+        "timers": [{"name": t.name, "kind": t.kind, "due_at": t.due_at} for t in kap12().case_timers(case_id)],
+        "steps": [{"at": s.at, "actor": s.actor, "title": s.title, "form_key": s.form_key, "data": s.data}
+                  for s in steps],
+    })
+
+
+@bp.get(f"/cases/{CASE_ID}/history")
+@operation("Sakens historikk, eldst først", tag="cases", response=schemas.HistorySchema, errors=(403, 404),
+           description="Bare med full tilgang. Hvem som har lest saken, ser ledelsen og revisor; andre ser antallet.")
+def case_history(case_id: int):
+    case, level = kap12().case(viewer(), case_id, view="api_history")
+    if level != access.FULL:
+        raise Denied("Du ser hvor saken står, men ikke historikken.")
+    events = kap12().case_history(case_id)
+    reads = [ev for ev in events if ev.kind == "case_read"]
+    shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != "case_read"]
+    return schemas.HistorySchema().dump({
+        "case_id": case.id, "number": case.number, "reads": len(reads),
+        "events": [{"seq": ev.seq, "at": ev.at, "actor": ev.actor, "kind": ev.kind, "text": present.event_text(ev),
+                    "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in shown],
+    })

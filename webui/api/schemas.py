@@ -1,0 +1,363 @@
+"""Marshmallow schemas for every request and response of the API. The views load requests and
+dump responses with them, and the OpenAPI document is generated from them, so the document says
+what the code does."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
+from werkzeug.datastructures import FileStorage
+
+from processes import forms
+
+MAX_ID = 2**31 - 1
+REPORT_FORM = "meldingsskjema"
+
+
+# -- fields ------------------------------------------------------------------------------------
+class Text(fields.String):
+    """A string that can be stored anywhere: no NUL characters, no lone surrogates."""
+
+    default_error_messages = {"invalid": "Ugyldig tekst.", "nul": "Teksten kan ikke inneholde NUL-tegn."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise self.make_error("nul")
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as err:
+            raise self.make_error("invalid") from err
+        return text
+
+
+class Id(fields.Integer):
+    """A whole number id: JSON numbers only (not true/false, not 1.5, not "1")."""
+
+    default_error_messages = {"invalid": "Skriv et heltall."}
+
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, validate=validate.Range(1, MAX_ID, error="Ugyldig id."), **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Upload(fields.Field):
+    """An uploaded file in a multipart request."""
+
+    default_error_messages = {"invalid": "Send en fil.",
+                              "name": "Filnavnet må slutte på .bpmn og bare ha bokstaver, sifre, mellomrom, . _ og -."}
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, FileStorage):
+            raise self.make_error("invalid")
+        name = value.filename or ""
+        if (not name.lower().endswith(".bpmn") or len(name) > 200
+                or not all(c.isalnum() or c in " ._-" for c in name)):
+            raise self.make_error("name")
+        return value
+
+
+class Query(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class Strict(Schema):
+    class Meta:
+        unknown = RAISE
+        ordered = True
+
+
+# -- requests ----------------------------------------------------------------------------------
+class CaseListQuery(Query):
+    status = fields.String(validate=validate.OneOf(["open", "closed", "all"]), load_default="all",
+                           metadata={"description": "Åpne, avsluttede eller alle saker (standard)."})
+    procedure = fields.String(validate=validate.OneOf(["A", "B", "C"]), metadata={"description": "Prosedyre."})
+    school = Text(validate=validate.Length(1, 200), metadata={"description": "Skolens navn."})
+    q = Text(validate=validate.Length(1, 100), metadata={"description": "Søk i saksnummeret."})
+    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
+    offset = fields.Integer(validate=validate.Range(0, MAX_ID), load_default=0)
+
+
+class EmptyQuery(Query):
+    """No query parameters."""
+
+
+class TaskFormData(Schema):
+    """The fields of the task's form (``GET /api/v1/tasks/{task_id}`` shows the form); the task's
+    form validates them, and unknown fields are refused."""
+
+    class Meta:
+        unknown = INCLUDE
+
+
+def _not_blank(text: str) -> None:
+    if not text.strip():
+        raise ValidationError("Feltet må fylles ut.")
+
+
+class DeployRequest(Strict):
+    comment = Text(required=True, validate=[validate.Length(1, 1000), _not_blank],
+                   metadata={"description": "Hva som er endret, og hvorfor."})
+    files = fields.List(Upload(), required=True, validate=validate.Length(1, 20),
+                        metadata={"description": "Én eller flere .bpmn-filer."})
+
+
+@lru_cache(maxsize=8)
+def _report_request(form: forms.Form) -> type[Schema]:
+    base = type(forms.schema_for(form))
+    school = Id(required=True, metadata={"description": "Skolen saken gjelder (se GET /api/v1/me)."})
+    return base.from_dict({"school_id": school}, name="ReportRequest")
+
+
+def report_request() -> type[Schema]:
+    """The meldingsskjema as it is declared now, plus the school."""
+    return _report_request(forms.get_form(REPORT_FORM))
+
+
+# -- responses ---------------------------------------------------------------------------------
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    class Meta:
+        ordered = True
+
+    type = fields.String(required=True)
+    title = fields.String(required=True)
+    status = fields.Integer(required=True)
+    detail = fields.String(required=True)
+    instance = fields.String()
+    errors = fields.Dict(keys=fields.String(), metadata={"description": "Meldinger per felt."})
+
+
+class GrantSchema(Schema):
+    role = fields.String(required=True)
+    school_id = fields.Integer(required=True, allow_none=True)
+    county_id = fields.Integer(required=True, allow_none=True)
+
+
+class SchoolSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
+class MeSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    auth = fields.String(required=True, validate=validate.OneOf(["token", "session"]))
+    csrf_token = fields.String(metadata={"description": "Bare med innloggingsøkt: send den i X-CSRF-Token."})
+    grants = fields.List(fields.Nested(GrantSchema), required=True)
+    read_only = fields.Boolean(required=True)
+    may_deploy = fields.Boolean(required=True)
+    report_schools = fields.List(fields.Nested(SchoolSchema), required=True,
+                                 metadata={"description": "Skolene du kan melde saker for."})
+
+
+class CaseSummarySchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    school = fields.String(required=True)
+    procedure = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(required=True)
+    created_at = fields.DateTime(required=True)
+    next_deadline = fields.DateTime(required=True, allow_none=True)
+    open_tasks = fields.Integer(required=True)
+
+
+class CaseListSchema(Schema):
+    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
+    count = fields.Integer(required=True, metadata={"description": "Alle treff, uansett limit og offset."})
+    limit = fields.Integer(required=True)
+    offset = fields.Integer(required=True)
+
+
+class CaseStatusSchema(Schema):
+    """What the reporter sees: where the case stands, not what the investigation found."""
+
+    access = fields.String(required=True, validate=validate.OneOf(["status"]))
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    school = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(required=True)
+    handled = fields.Boolean(required=True, metadata={"description": "Noen arbeider med saken."})
+
+
+class CaseTaskSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    form_key = fields.String(required=True)
+    lane = fields.String(required=True, allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    assignee = fields.String(required=True, allow_none=True)
+    opened_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+
+
+class TimerSchema(Schema):
+    name = fields.String(required=True)
+    kind = fields.String(required=True)
+    due_at = fields.DateTime(required=True)
+
+
+class StepSchema(Schema):
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    title = fields.String(required=True)
+    form_key = fields.String(required=True)
+    data = fields.Dict(keys=fields.String(), required=True)
+
+
+class CaseFullSchema(Schema):
+    access = fields.String(required=True, validate=validate.OneOf(["full"]))
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    school_id = fields.Integer(required=True)
+    school = fields.String(required=True)
+    procedure = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(required=True)
+    escalated = fields.Boolean(required=True)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
+    closed_at = fields.DateTime(required=True, allow_none=True)
+    next_deadline = fields.DateTime(required=True, allow_none=True)
+    tasks = fields.List(fields.Nested(CaseTaskSchema), required=True)
+    timers = fields.List(fields.Nested(TimerSchema), required=True)
+    steps = fields.List(fields.Nested(StepSchema), required=True,
+                        metadata={"description": "Meldingen og hvert utført skjema, eldst først."})
+
+
+class EventSchema(Schema):
+    seq = fields.Integer(required=True)
+    at = fields.DateTime(required=True)
+    actor = fields.String(required=True)
+    kind = fields.String(required=True)
+    text = fields.String(required=True)
+    data = fields.Dict(keys=fields.String(), required=True)
+    hash = fields.String(required=True)
+    prev_hash = fields.String(required=True)
+
+
+class HistorySchema(Schema):
+    case_id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    events = fields.List(fields.Nested(EventSchema), required=True,
+                         metadata={"description": "Lesinger (case_read) er med bare for ledelse og revisor."})
+    reads = fields.Integer(required=True, metadata={"description": "Hvor mange ganger saken er åpnet."})
+
+
+class TaskSchema(Schema):
+    id = fields.String(required=True)
+    case_id = fields.Integer(required=True)
+    case_number = fields.String(required=True)
+    procedure = fields.String(required=True)
+    school = fields.String(required=True)
+    title = fields.String(required=True)
+    form_key = fields.String(required=True)
+    lane = fields.String(required=True, allow_none=True)
+    roles = fields.List(fields.String(), required=True)
+    assignee = fields.String(required=True, allow_none=True)
+    mine = fields.Boolean(required=True, metadata={"description": "Du har tatt oppgaven."})
+    opened_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(required=True, allow_none=True)
+
+
+class TaskListSchema(Schema):
+    items = fields.List(fields.Nested(TaskSchema), required=True)
+    count = fields.Integer(required=True)
+
+
+class ChoiceSchema(Schema):
+    value = fields.String(required=True)
+    label = fields.String(required=True)
+
+
+class RequiredWhenSchema(Schema):
+    field = fields.String(required=True)
+    values = fields.List(fields.String(), required=True)
+
+
+class FormFieldSchema(Schema):
+    name = fields.String(required=True)
+    label = fields.String(required=True)
+    type = fields.String(required=True, validate=validate.OneOf(sorted(forms.TYPES)))
+    required = fields.Boolean(required=True)
+    help = fields.String(required=True)
+    choices = fields.List(fields.Nested(ChoiceSchema), required=True)
+    fields = fields.List(fields.Nested(lambda: FormFieldSchema()), required=True,
+                         metadata={"description": "Feltene i hver rad (type group)."})
+    min_items = fields.Integer(required=True)
+    max_length = fields.Integer(required=True, allow_none=True)
+    required_when = fields.List(fields.Nested(RequiredWhenSchema), required=True)
+
+
+class FormSchema(Schema):
+    key = fields.String(required=True)
+    title = fields.String(required=True)
+    intro = fields.String(required=True)
+    fields = fields.List(fields.Nested(FormFieldSchema), required=True)
+
+
+class TaskDetailSchema(TaskSchema):
+    workable = fields.Boolean(required=True, metadata={"description": "Du kan utføre oppgaven nå."})
+    form = fields.Nested(FormSchema, required=True)
+
+
+class CaseRefSchema(Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    status = fields.String(required=True)
+    stage = fields.String(required=True)
+
+
+class TaskActSchema(Schema):
+    task_id = fields.String(required=True)
+    case = fields.Nested(CaseRefSchema, required=True)
+    next_tasks = fields.List(fields.Nested(TaskSchema), required=True,
+                             metadata={"description": "Oppgaver i saken du kan gjøre nå."})
+
+
+class DefinitionSchema(Schema):
+    id = fields.Integer(required=True)
+    process_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    name = fields.String(required=True)
+    content_hash = fields.String(required=True)
+    deployed_at = fields.DateTime(required=True)
+    deployed_by = fields.String(required=True, allow_none=True)
+    comment = fields.String(required=True)
+    latest = fields.Boolean(required=True)
+
+
+class DefinitionListSchema(Schema):
+    items = fields.List(fields.Nested(DefinitionSchema), required=True)
+    count = fields.Integer(required=True)
+
+
+class DeployedSchema(Schema):
+    process_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    content_hash = fields.String(required=True)
+    created = fields.Boolean(required=True, metadata={"description": "false: akkurat dette var publisert før."})
+
+
+class DeployResultSchema(Schema):
+    results = fields.List(fields.Nested(DeployedSchema), required=True)
+
+
+def load(schema: Schema, data) -> dict:
+    """Load or raise the API's 400 problem with the field errors."""
+    from .problems import invalid
+
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        raise invalid(messages) from None
+

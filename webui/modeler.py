@@ -1,0 +1,303 @@
+"""Prosesser: for process owners. The deployed processes and their versions, a version's
+diagram with what changed since the one before, the BPMN modeler, validation before deploy,
+upload and download of .bpmn files, and moving open cases to a newer version."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from lxml import etree
+
+from engine import access, definitions, migration
+from engine.definition_diff import diff_versions
+from engine.diagram_check import BPMN_NS, TIMER_KINDS
+from engine.errors import Denied, DeployRefused, InvalidInput, NotFound
+from processes import forms as form_catalog
+from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
+
+from .auth import kap12, login_required
+
+bp = Blueprint("modeler", __name__, url_prefix="/prosesser")
+
+PROCESS_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,199}$")
+_IN_PARENS = re.compile(r"\(([A-Za-z_][A-Za-z0-9_.-]*)\)")
+_IN_QUOTES = re.compile(r"«([^»]+)»")
+
+EMPTY_DIAGRAM = """<?xml version="1.0" encoding="UTF-8"?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" id="Definitions_{pid}" targetNamespace="http://kap12.no/bpmn">
+  <bpmn:process id="{pid}" name="{pid}" isExecutable="true">
+    <bpmn:startEvent id="Start_{pid}" name="Start"/>
+  </bpmn:process>
+  <bpmndi:BPMNDiagram id="BPMNDiagram_{pid}">
+    <bpmndi:BPMNPlane id="BPMNPlane_{pid}" bpmnElement="{pid}">
+      <bpmndi:BPMNShape id="Start_{pid}_di" bpmnElement="Start_{pid}">
+        <dc:Bounds x="180" y="160" width="36" height="36"/>
+      </bpmndi:BPMNShape>
+    </bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>
+</bpmn:definitions>
+"""
+
+
+@bp.before_request
+def _owners_only():
+    viewer = g.get("viewer")
+    if viewer is not None and not access.may_deploy(viewer):
+        raise Denied("Bare prosesseiere og administratorer arbeider med prosessdiagrammene.")
+
+
+def _pid(process_id: str) -> str:
+    if not PROCESS_ID.match(process_id):
+        abort(404)
+    return process_id
+
+
+# -- problems with the element they name ---------------------------------------------------
+def _ids_and_names(xml: str) -> tuple[set[str], dict[str, str]]:
+    try:
+        tree = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+    except (etree.XMLSyntaxError, ValueError):
+        return set(), {}
+    ids, names, seen = set(), {}, set()
+    for el in tree.iter():
+        if not isinstance(el.tag, str) or not el.get("id") or not el.tag.startswith(f"{{{BPMN_NS}}}"):
+            continue
+        ids.add(el.get("id"))
+        name = (el.get("name") or "").strip()
+        if name:
+            if name in seen:
+                names.pop(name, None)  # a name used twice points at no one element
+            else:
+                names[name] = el.get("id")
+            seen.add(name)
+    return ids, names
+
+
+def locate(problem: str, ids: set[str], names: dict[str, str]) -> str | None:
+    """The element a problem sentence names: «Navn» (Id), a bare id, or a unique name."""
+    for found in _IN_PARENS.findall(problem):
+        if found in ids:
+            return found
+    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_.-]*", problem):
+        if word in ids and "_" in word:
+            return word
+    for quoted in _IN_QUOTES.findall(problem):
+        if quoted in ids:
+            return quoted
+        if quoted in names:
+            return names[quoted]
+    return None
+
+
+def _stored_sources() -> dict[str, dict]:
+    with kap12().db.reading() as session:
+        stored: dict[str, dict] = {}
+        for row in definitions.latest_versions(session).values():
+            stored.update(row.sources)
+    return stored
+
+
+def check(filename: str, data: bytes) -> list[dict]:
+    """kap12's full validation of one file: [{message, element}], empty when it may be deployed."""
+    try:
+        definitions.analyse([(filename, data)], _stored_sources())
+    except DeployRefused as err:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        ids, names = _ids_and_names(text)
+        return [{"message": p, "element": locate(p, ids, names)} for p in err.problems]
+    return []
+
+
+# -- the list of processes and their versions ----------------------------------------------
+@bp.get("")
+@login_required
+def index():
+    return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
+                           case_process=definitions.CASE_PROCESS, waiting=len(migration.open_cases_on_older_versions(kap12())))
+
+
+@bp.get("/<process_id>/versjon/<int:number>.bpmn")
+@login_required
+def download(process_id: str, number: int):
+    row = migration.version(kap12(), _pid(process_id), number)
+    return Response(row.sources[process_id]["xml"], mimetype="application/xml", headers={
+        "Content-Disposition": f'attachment; filename="{process_id}-v{number}.bpmn"'})
+
+
+@bp.get("/<process_id>/versjon/<int:number>")
+@login_required
+def version(process_id: str, number: int):
+    row = migration.version(kap12(), _pid(process_id), number)
+    before = migration.previous(kap12(), row)
+    diff = diff_versions(before, row)
+    return render_template("modeler_version.html", row=row, before=before, diff=diff,
+                           markers=diff.markers(process_id), case_process=definitions.CASE_PROCESS)
+
+
+# -- the modeler -------------------------------------------------------------------------
+@bp.get("/<process_id>/rediger")
+@login_required
+def edit(process_id: str):
+    _pid(process_id)
+    try:
+        latest = migration.version(kap12(), process_id, _newest(process_id))
+        src = url_for("modeler.download", process_id=process_id, number=latest.version)
+        filename = latest.sources[process_id]["file"]
+    except NotFound:
+        latest, src, filename = None, url_for("modeler.empty", process_id=process_id), f"{process_id}.bpmn"
+    return render_template(
+        "modeler_edit.html", process_id=process_id, latest=latest, src=src, filename=filename,
+        lanes=sorted(LANE_ROLES), forms=sorted(form_catalog.load_forms().values(), key=lambda f: f.title),
+        timer_kinds=[k for k in ("frist", "paminnelse", "eskalering") if k in TIMER_KINDS],
+        recipients=[(code, label) for code, label in ROLES.items()] + [
+            (ESCALATION_ROLE_VARIABLE, "Den som eskaleres til i prosedyren (eskaleringsrolle)"),
+            (RESPONSIBLE_ROLE_VARIABLE, "Saksansvarlig i prosedyren (saksansvarlig_rolle)")])
+
+
+def _newest(process_id: str) -> int:
+    rows = migration.versions_with_cases(kap12()).get(process_id)
+    if not rows:
+        raise NotFound(f"Prosessen «{process_id}» er ikke publisert.")
+    return rows[0].version
+
+
+@bp.get("/<process_id>/tom.bpmn")
+@login_required
+def empty(process_id: str):
+    return Response(EMPTY_DIAGRAM.format(pid=_pid(process_id)), mimetype="application/xml")
+
+
+@bp.get("/ny")
+@login_required
+def new():
+    process_id = request.args.get("id", "").strip()
+    if not PROCESS_ID.match(process_id):
+        flash("Prosess-id må begynne med en bokstav og bare ha bokstaver (a–z), tall og _ . -", "error")
+        return redirect(url_for("modeler.index"))
+    return redirect(url_for("modeler.edit", process_id=process_id))
+
+
+def _json_xml() -> tuple[str, bytes, str]:
+    body = request.get_json(silent=True) or {}
+    xml = body.get("xml")
+    if not isinstance(xml, str) or not xml.strip():
+        abort(400, description="Diagrammet mangler.")
+    filename = str(body.get("filename") or "diagram.bpmn")
+    filename = re.sub(r"[^A-Za-z0-9_.-]", "_", filename)[:100] or "diagram.bpmn"
+    return filename, xml.encode("utf-8"), str(body.get("comment") or "").strip()
+
+
+@bp.post("/valider")
+@login_required
+def validate():
+    filename, data, _ = _json_xml()
+    problems = check(filename, data)
+    return jsonify(ok=not problems, problems=problems)
+
+
+def _deploy(filename: str, data: bytes, comment: str):
+    """(results, problems): deploy through the engine, or the problems that refused it."""
+    if not comment:
+        return None, [{"message": "Skriv en kommentar om hva som er endret og hvorfor.", "element": None}]
+    try:
+        return kap12().deploy([(filename, data)], actor=g.viewer, comment=comment), []
+    except DeployRefused as err:
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            text = ""
+        ids, names = _ids_and_names(text)
+        return None, [{"message": p, "element": locate(p, ids, names)} for p in err.problems]
+
+
+def _outcome(results) -> tuple[str, str]:
+    """A sentence about what the deploy did, and the page to show next."""
+    created = [r for r in results if r.created]
+    main = created[0] if created else results[0]
+    if not created:
+        listed = ", ".join(f"«{r.process_id}» versjon {r.version}" for r in results)
+        return (f"Ingen ny versjon: nøyaktig dette innholdet er publisert før ({listed}).",
+                url_for("modeler.version", process_id=main.process_id, number=main.version))
+    listed = ", ".join(f"«{r.process_id}» versjon {r.version}" for r in created)
+    return f"Publisert: {listed}.", url_for("modeler.version", process_id=main.process_id, number=main.version)
+
+
+@bp.post("/publiser")
+@login_required
+def deploy():
+    filename, data, comment = _json_xml()
+    results, problems = _deploy(filename, data, comment)
+    if problems:
+        return jsonify(ok=False, problems=problems), 422
+    message, target = _outcome(results)
+    flash(message, "success" if any(r.created for r in results) else "info")
+    return jsonify(ok=True, message=message, redirect=target,
+                   results=[{"process_id": r.process_id, "version": r.version, "created": r.created} for r in results])
+
+
+@bp.post("/last-opp")
+@login_required
+def upload():
+    upload = request.files.get("fil")
+    comment = request.form.get("kommentar", "").strip()
+    if upload is None or not upload.filename:
+        flash("Velg en .bpmn-fil å laste opp.", "error")
+        return redirect(url_for("modeler.index"))
+    filename = re.sub(r"[^A-Za-z0-9_.-]", "_", upload.filename.rsplit("/", 1)[-1])[:100] or "diagram.bpmn"
+    results, problems = _deploy(filename, upload.read(), comment)
+    if problems:
+        return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
+                               case_process=definitions.CASE_PROCESS, upload_problems=problems,
+                               upload_name=filename, comment=comment,
+                               waiting=len(migration.open_cases_on_older_versions(kap12()))), 422
+    message, target = _outcome(results)
+    flash(message, "success" if any(r.created for r in results) else "info")
+    return redirect(target)
+
+
+# -- moving open cases to a newer version ---------------------------------------------------
+@bp.get("/flytt-saker")
+@login_required
+def migrate_page():
+    rows = migration.versions_with_cases(kap12()).get(definitions.CASE_PROCESS, [])
+    if not rows:
+        raise NotFound("Ingen versjon av saksprosessen er publisert.")
+    target = request.args.get("til", type=int) or rows[0].version
+    if target not in {r.version for r in rows}:
+        abort(404)
+    cases = [c for c in migration.open_cases_on_older_versions(kap12(), definitions.CASE_PROCESS)]
+    plans = [(c, migration.plan(kap12(), c.id, target)) for c in cases]
+    plans = [(c, p) for c, p in plans if not p.unchanged and p.from_version < target]
+    return render_template("modeler_migrate.html", plans=plans, target=target, versions=rows,
+                           process_id=definitions.CASE_PROCESS)
+
+
+@bp.post("/flytt-saker")
+@login_required
+def migrate():
+    target = request.form.get("til", type=int)
+    reason = request.form.get("begrunnelse", "").strip()
+    ids = [int(v) for v in request.form.getlist("sak") if v.isdigit()]
+    if not target:
+        abort(400)
+    if not ids:
+        flash("Velg minst én sak å flytte.", "error")
+        return redirect(url_for("modeler.migrate_page", til=target))
+    if not reason:
+        flash("Skriv hvorfor sakene flyttes til den nye versjonen.", "error")
+        return redirect(url_for("modeler.migrate_page", til=target))
+    moved, refused = [], []
+    for case_id in ids:
+        try:
+            done = migration.migrate(kap12(), g.viewer, case_id, target, reason)
+            moved.append(done.number)
+        except (InvalidInput, NotFound) as err:
+            refused.append(str(err))
+    if moved:
+        flash(f"Flyttet til versjon {target}: {', '.join(moved)}.", "success")
+    for sentence in refused:
+        flash(sentence, "warning")
+    return redirect(url_for("modeler.migrate_page", til=target))
