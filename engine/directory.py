@@ -26,31 +26,25 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def get_or_create_county(session, name: str) -> County:
-    county = session.scalars(select(County).where(County.name == name)).first()
-    if county is None:
-        county = County(name=name)
-        session.add(county)
+def _get_or_create(session, model, **keys):
+    row = session.scalars(select(model).filter_by(**keys)).first()
+    if row is None:
+        row = model(**keys)
+        session.add(row)
         session.flush()
-    return county
+    return row
+
+
+def get_or_create_county(session, name: str) -> County:
+    return _get_or_create(session, County, name=name)
 
 
 def get_or_create_school(session, county: County, name: str) -> School:
-    school = session.scalars(select(School).where(School.county_id == county.id, School.name == name)).first()
-    if school is None:
-        school = School(county_id=county.id, name=name)
-        session.add(school)
-        session.flush()
-    return school
+    return _get_or_create(session, School, county_id=county.id, name=name)
 
 
 def get_or_create_department(session, school: School, name: str) -> Department:
-    dep = session.scalars(select(Department).where(Department.school_id == school.id, Department.name == name)).first()
-    if dep is None:
-        dep = Department(school_id=school.id, name=name)
-        session.add(dep)
-        session.flush()
-    return dep
+    return _get_or_create(session, Department, school_id=school.id, name=name)
 
 
 def create_user(session, username: str, display_name: str, *, password: str | None, email: str | None,
