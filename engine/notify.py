@@ -53,12 +53,15 @@ def _due(value) -> str:
     return f" Frist: {format_local(datetime.fromisoformat(value))}." if value else ""
 
 
-def plan(session, case: Case, events: list[tuple[str, dict]], now) -> list[Notification]:
-    """Notices for what a step caused. Texts name the case number and the step, never the pupil."""
+def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int | None = None) -> list[Notification]:
+    """Notices for what a step caused. Texts name the case number and the step, never the pupil.
+    The person whose act opened a task is not told about it: the page they are on already says."""
     notices: list[Notification] = []
 
     def tell(users, kind: str, subject: str, body: str):
         for user in users:
+            if kind in ("task", "reclassified") and user.id == actor_id:
+                continue
             notices.append(Notification(user_id=user.id, case_id=case.id, kind=kind, subject=subject, body=body,
                                         link=CASE_LINK.format(case_id=case.id), created_at=now, mail_attempts=0))
 

@@ -87,7 +87,7 @@ class CaseWriter:
         case.updated_at = step.now
         self._summarize(case, wf, after, step.now)
         self._write_projection(session, case, after)
-        notify.plan(session, case, step.events, step.now)
+        notify.plan(session, case, step.events, step.now, step.actor.id)
         for kind, data in step.events:
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=step.actor.id,
                            actor=step.actor.name, data=data, case_id=case.id, definition_id=case.definition_id)

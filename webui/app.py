@@ -38,6 +38,11 @@ def create_app(kap12=None, **config) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(__import__('webui.overview', fromlist=['bp']).bp)
+    app.register_blueprint(__import__('webui.documents', fromlist=['bp']).bp)
+    app.register_blueprint(__import__("webui.notices", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webui.modeler", fromlist=["bp"]).bp)  # process owners: versions, modeler, migration
+    app.register_blueprint(__import__("webui.api", fromlist=["bp"]).bp)  # JSON API, with the profile page
     present.register(app)
 
     @app.before_request
@@ -49,7 +54,9 @@ def create_app(kap12=None, **config) -> Flask:
 
     @app.context_processor
     def _globals():
-        return {"viewer": g.get("viewer")}
+        viewer = g.get("viewer")
+        unread = app.extensions["kap12"].unread_count(viewer) if viewer is not None else 0
+        return {"viewer": viewer, "unread_notices": unread}
 
     # Globals, unlike context variables, reach macros imported from other templates too.
     app.jinja_env.globals.update(get_form=_form_or_none, csrf_token=security.csrf_token,

@@ -1,0 +1,32 @@
+"""Varsler: the in-app notices page and the unread count in the header."""
+from __future__ import annotations
+
+from engine.demo import report_data
+
+from .conftest import login, token
+
+
+def test_new_task_shows_as_an_unread_notice_and_can_be_marked_read(env):
+    school = env.demo.schools["Nordli videregående skole"]
+    case = env.kap12.report(env.demo.users["ansatt"], school, report_data(berorte_elever="Hemmelig Navn"))
+    client = login(env.app, "avdelingsleder")
+    page = client.get("/oppgaver").text
+    assert 'class="badge-count"' in page
+    notices = client.get("/varsler").text
+    assert f"Ny oppgave i sak {case.number}: Motta og registrere melding" in notices
+    assert "Hemmelig Navn" not in notices
+    client.post("/varsler/lest", data={"_csrf": token(client, "/varsler")})
+    assert 'class="badge-count"' not in client.get("/oppgaver").text
+
+
+def test_accused_gets_no_notice(env):
+    school = env.demo.schools["Nordli videregående skole"]
+    case = env.kap12.report(env.demo.users["ansatt"], school,
+                            report_data(krenker_type="ansatt", anklaget_bruker="rektor"))
+    client = login(env.app, "rektor")  # would receive a B report, were he not the accused
+    assert f"sak {case.number}" not in client.get("/varsler").text
+
+
+def test_marking_read_needs_csrf(env):
+    client = login(env.app, "rektor")
+    assert client.post("/varsler/lest").status_code in (400, 403)

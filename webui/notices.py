@@ -1,0 +1,21 @@
+"""Varsler: the in-app notices (new tasks, reminders, escalations, reclassifications)."""
+from __future__ import annotations
+
+from flask import Blueprint, g, redirect, render_template, url_for
+
+from .auth import kap12, login_required
+
+bp = Blueprint("notices", __name__, url_prefix="/varsler")
+
+
+@bp.get("")
+@login_required
+def index():
+    return render_template("notices.html", notices=kap12().notices_for(g.viewer, limit=100))
+
+
+@bp.post("/lest")
+@login_required
+def mark_read():
+    kap12().mark_notices_read(g.viewer)
+    return redirect(url_for("notices.index"))
