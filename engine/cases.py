@@ -52,9 +52,9 @@ def _accused(session, username: str | None) -> User | None:
 def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
     """Register a report (meldingsskjema) and start the case on the procedure the routing
     diagram chooses. Anyone employed at the school may report, at once."""
-    clean = _validated(REPORT_FORM, report)
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan ikke registrere meldinger.")
+    clean = _validated(REPORT_FORM, report)
     with kap12.db.writing() as session:
         school = session.get(School, school_id)
         if school is None:
@@ -75,6 +75,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
         case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=OFFENDER_PROCEDURE.get(clean["krenker_type"], "A"), status="open", stage="Meldt",
                     state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
+        case.school = school  # loaded, so the returned case is usable after the session ends
         session.add(case)
         session.flush()
         case.number = f"{now.year}-{case.id:05d}"

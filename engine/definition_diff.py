@@ -24,6 +24,15 @@ _SKIP = NOT_FLOW - {"sequenceFlow"} | {"laneSet", "lane", "flowNodeRef", "incomi
                                        "timeDuration", "timeCycle", "messageEventDefinition"}
 
 
+TYPE_WORDS = {
+    "userTask": "brukeroppgave", "scriptTask": "skriptoppgave", "manualTask": "manuell oppgave", "task": "oppgave",
+    "sequenceFlow": "flyt", "exclusiveGateway": "eksklusiv port", "parallelGateway": "parallell port",
+    "inclusiveGateway": "inklusiv port", "eventBasedGateway": "hendelsesport", "startEvent": "start",
+    "endEvent": "slutt", "boundaryEvent": "hendelse på kanten", "intermediateCatchEvent": "mellomliggende hendelse",
+    "intermediateThrowEvent": "mellomliggende hendelse", "callActivity": "kallaktivitet", "subProcess": "delprosess",
+}
+
+
 @dataclass(frozen=True)
 class ElementChange:
     process_id: str
@@ -34,7 +43,8 @@ class ElementChange:
     changes: tuple[tuple[str, str, str], ...] = ()  # (label, before, after)
 
     def sentence(self) -> str:
-        what = f"{self.type} «{self.name}» ({self.element_id})" if self.name else f"{self.type} {self.element_id}"
+        word = TYPE_WORDS.get(self.type, self.type)
+        what = f"{word} «{self.name}» ({self.element_id})" if self.name else f"{word} {self.element_id}"
         if self.kind == "added":
             return f"Lagt til: {what}."
         if self.kind == "removed":

@@ -50,7 +50,7 @@ def _local(tag) -> str:
 def describe(el) -> str:
     word = ELEMENT_WORDS.get(_local(el.tag), "Elementet")
     name = (el.get("name") or "").strip()
-    return f"{word} «{name}» ({el.get('id')})" if name else f"{word} {el.get('id')}"
+    return f"{word} «{name}» ({el.get('id')})" if name else f"{word} ({el.get('id')})"
 
 
 @dataclass

@@ -120,7 +120,9 @@ def user_for_token(session, token: str, now) -> User | None:
     user = session.get(User, row.user_id)
     if user is None or not user.active:
         return None
-    row.last_used_at = now
+    # Note the use at most once a minute, so that reading with a token is not a write each time.
+    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
+        row.last_used_at = now
     return user
 
 

@@ -170,6 +170,8 @@ def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason:
 
     def act(step: CaseStep):
         case, session = step.case, step.session
+        if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer))) is None:
+            raise NotFound("Saken finnes ikke.")  # an accused process owner never touches their case
         target = _target(session, process_id, to_version)
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
         outcome["plan"] = result
@@ -202,7 +204,8 @@ class _Nothing(Exception):
     """Raised inside the act to leave a case that is already on the target version untouched."""
 
 
-def open_cases_on_older_versions(kap12, process_id: str = CASE_PROCESS) -> list[Case]:
+def open_cases_on_older_versions(kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> list[Case]:
+    """Open cases a newer version could take over; never one the viewer is accused in."""
     with kap12.db.reading() as session:
         newest = session.scalar(select(func.max(DefinitionVersion.version))
                                 .where(DefinitionVersion.process_id == process_id))
@@ -210,7 +213,7 @@ def open_cases_on_older_versions(kap12, process_id: str = CASE_PROCESS) -> list[
             return []
         query = (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
                  .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
-                        Case.status == "open").order_by(Case.id))
+                        Case.status == "open", access.not_accused(viewer)).order_by(Case.id))
         return list(session.scalars(query))
 
 

@@ -24,7 +24,8 @@ from .models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 OVERVIEW_ROLES = frozenset(LEADERSHIP_ROLES | {"skoleeier"})
 WEEK = timedelta(days=7)
 # Events that are not news for the forum.
-QUIET_KINDS = frozenset({"case_read", "reviewed", "timer_fired", "task_claimed", "task_released"})
+QUIET_KINDS = frozenset({"case_read", "reviewed", "timer_fired", "task_claimed", "task_released", "task_opened",
+                         "task_cancelled", "reminder"})
 MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
 
 
@@ -174,7 +175,8 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
                      .all()) if assignee_ids else {}
 
         rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
-        rows_open.sort(key=lambda r: (stage_order(r.stage), r.next_deadline is None,
+        # Within a stage: missed deadlines first, then the nearest deadline, then the oldest.
+        rows_open.sort(key=lambda r: (stage_order(r.stage), not r.missed, r.next_deadline is None,
                                       r.next_deadline or now, r.reported_at))
         rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
 

@@ -226,7 +226,11 @@ class _Replay:
             else:
                 start = i
             acted = len(step.events)  # the input, as the act records it; the rest is derived
-            self._advance(step)
+            try:
+                self._advance(step)
+            except Exception as err:  # noqa: BLE001 - an input the engine cannot take is a finding
+                self._diverge(ev.seq, f"prosessmotoren avviste hendelsen ved gjenkjøring: {err}",
+                              _comparable(ev.kind, ev.data), None, events[i + 1:], [ev])
         produced = [(kind, json.loads(history.canonical(data))) for kind, data in step.events[acted:]]
         j = start
         for kind, data in produced:
@@ -258,7 +262,11 @@ class _Replay:
                 self._diverge(ev.seq, f"oppgaven «{ev.data.get('title', ev.data.get('element'))}» er ikke åpen "
                               "i gjenkjøringen", ev.data.get("element"), self._ready_elements(), rest)
             task.set_data(**(ev.data.get("data") or {}))
-            task.run()
+            try:
+                task.run()
+            except Exception as err:  # noqa: BLE001
+                self._diverge(ev.seq, f"prosessmotoren avviste hendelsen ved gjenkjøring: {err}",
+                              _comparable(ev.kind, ev.data), None, rest[1:], [ev])
             # The write path tells a completed task from a cancelled one by this record.
             step.record("task_completed", task_id=str(task.id), element=ev.data.get("element"))
         elif ev.kind == "reclassified":
@@ -530,3 +538,112 @@ def _case_data(wf) -> dict:
     for task in sorted(live, key=lambda t: t.last_state_change):
         merged.update(task.data)
     return json.loads(history.canonical(merged))
+
+
+# -- all cases of one version: where they passed, where deadlines were missed ----------------------
+@dataclass
+class HeatElement:
+    passed: int = 0  # cases that did this element (a user task completed, a timer fired)
+    times: int = 0  # how many times in all (loops count each round)
+    missed: int = 0  # deadlines missed at this element (on the task, and on the timer itself)
+    open_now: int = 0  # cases with this user task open now
+
+
+def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, int, dict[str, dict[str, HeatElement]]]:
+    """Counts per diagram element over the cases of ``definition_id`` that ``viewer`` may see,
+    read from their histories (no workflow is loaded). Returns (version, cases, {process: {element: counts}})."""
+    from . import access
+    from .errors import NotFound
+    from processes.roles import OFFENDER_PROCEDURE
+
+    with kap12.db.reading() as session:
+        version = session.get(DefinitionVersion, definition_id)
+        if version is None:
+            raise NotFound("Prosessversjonen finnes ikke.")
+        visible = access.visible_cases(viewer).where(Case.definition_id == definition_id).subquery()
+        full = [cid for cid in session.scalars(select(visible.c.id))
+                if access.access_level(session, viewer, cid) == access.FULL]
+        events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
+                                      .where(HistoryEvent.kind.in_(("reported", "reclassified", "task_opened",
+                                                                    "task_completed", "timer_fired", "deadline_missed")))
+                                      .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
+        open_rows = list(session.execute(select(OpenTask.case_id, OpenTask.element_id).where(OpenTask.case_id.in_(full))))
+    owners: dict[str, list[str]] = {}
+    for process_id, flows in _elements(version).items():
+        for element in flows:
+            owners.setdefault(element, []).append(process_id)
+    heat: dict[str, dict[str, HeatElement]] = {}
+    seen: set[tuple[int, str, str]] = set()
+    procedure: dict[int, str] = {}
+    task_element: dict[str, tuple[str, str]] = {}
+
+    def process_of(case_id: int, element: str) -> str | None:
+        candidates = owners.get(element, [])
+        if len(candidates) == 1:
+            return candidates[0]
+        wanted = f"prosedyre_{procedure.get(case_id, 'a').lower()}"
+        return wanted if wanted in candidates else (candidates[0] if candidates else None)
+
+    def bump(case_id, process, element, *, passed=False, missed=False):
+        if process is None:
+            return
+        cell = heat.setdefault(process, {}).setdefault(element, HeatElement())
+        if passed:
+            cell.times += 1
+            if (case_id, process, element) not in seen:
+                seen.add((case_id, process, element))
+                cell.passed += 1
+        if missed:
+            cell.missed += 1
+
+    for ev in events:
+        d = ev.data or {}
+        if ev.kind == "reported":
+            procedure[ev.case_id] = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
+        elif ev.kind == "reclassified":
+            procedure[ev.case_id] = d.get("to_procedure") or procedure.get(ev.case_id, "A")
+        elif ev.kind == "task_opened":
+            process = process_of(ev.case_id, d.get("element"))
+            task_element[d.get("task_id")] = (process, d.get("element"))
+        elif ev.kind == "task_completed":
+            process, element = task_element.get(d.get("task_id")) or (process_of(ev.case_id, d.get("element")), d.get("element"))
+            bump(ev.case_id, process, element, passed=True)
+        elif ev.kind == "timer_fired":
+            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), passed=True)
+        elif ev.kind == "deadline_missed":
+            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), missed=True)
+            if d.get("task_id") in task_element:
+                process, element = task_element[d["task_id"]]
+                bump(ev.case_id, process, element, missed=True)
+    for case_id, element in open_rows:
+        process = process_of(case_id, element)
+        if process is not None:
+            heat.setdefault(process, {}).setdefault(element, HeatElement()).open_now += 1
+    return version, len(full), heat
+
+
+def _elements(version: DefinitionVersion) -> dict[str, set[str]]:
+    """process id -> ids of its flow elements."""
+    from lxml import etree
+
+    out: dict[str, set[str]] = {}
+    for source in (version.sources or {}).values():
+        root = etree.fromstring(source["xml"].encode("utf-8"))
+        for process in root.iter(f"{_BPMN}process"):
+            ids = out.setdefault(process.get("id"), set())
+            for el in process.iter():
+                if isinstance(el.tag, str) and el.get("id") and el is not process:
+                    ids.add(el.get("id"))
+    return out
+
+
+def version_sources(version: DefinitionVersion) -> list[dict]:
+    """The diagrams of a version as the pages draw them: the procedures first, the routing last."""
+    out = []
+    for process_id, source in (version.sources or {}).items():
+        xml = source.get("xml", "")
+        match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
+        out.append({"id": process_id, "name": match[1] if match else process_id, "xml": xml})
+    order = {"kap12_sak": 9, "oppfolging": 5}
+    out.sort(key=lambda p: (order.get(p["id"], 0), p["id"]))
+    return out

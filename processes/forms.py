@@ -408,11 +408,12 @@ class _Integer(_Blankable, fields.Integer):
     default_error_messages = {"invalid": "Skriv et heltall."}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
-        # marshmallow would turn 1.5 into 1 and True into 1; only whole numbers are accepted.
-        if isinstance(value, int) and not isinstance(value, bool):
+        # marshmallow would turn 1.5 into 1 and True into 1; only whole numbers are accepted,
+        # and only as large as JSON consumers can hold exactly (2^53).
+        if isinstance(value, str) and _INTEGER.match(value.strip()) and len(value.strip()) < 20:
+            value = int(value.strip())
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**53:
             return value
-        if isinstance(value, str) and _INTEGER.match(value.strip()):
-            return int(value.strip())
         raise self.make_error("invalid")
 
 

@@ -38,6 +38,7 @@ def create_app(kap12=None, **config) -> Flask:
     app.register_blueprint(reports.bp)
     app.register_blueprint(tasks.bp)
     app.register_blueprint(cases.bp)
+    app.register_blueprint(__import__('webui.audit', fromlist=['bp']).bp)
     app.register_blueprint(__import__('webui.overview', fromlist=['bp']).bp)
     app.register_blueprint(__import__('webui.documents', fromlist=['bp']).bp)
     app.register_blueprint(__import__("webui.notices", fromlist=["bp"]).bp)

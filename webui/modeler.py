@@ -53,11 +53,13 @@ def _pid(process_id: str) -> str:
 
 
 # -- problems with the element they name ---------------------------------------------------
-def _ids_and_names(xml: str) -> tuple[set[str], dict[str, str]]:
+def _ids_and_names(xml: str) -> tuple[set[str], dict[str, str], set[str]]:
     try:
         tree = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
     except (etree.XMLSyntaxError, ValueError):
-        return set(), {}
+        return set(), {}, set()
+    containers = {el.get("id") for el in tree.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}definitions",
+                                                     f"{{{BPMN_NS}}}collaboration", f"{{{BPMN_NS}}}participant")}
     ids, names, seen = set(), {}, set()
     for el in tree.iter():
         if not isinstance(el.tag, str) or not el.get("id") or not el.tag.startswith(f"{{{BPMN_NS}}}"):
@@ -70,23 +72,19 @@ def _ids_and_names(xml: str) -> tuple[set[str], dict[str, str]]:
             else:
                 names[name] = el.get("id")
             seen.add(name)
-    return ids, names
+    return ids, names, containers
 
 
-def locate(problem: str, ids: set[str], names: dict[str, str]) -> str | None:
-    """The element a problem sentence names: «Navn» (Id), a bare id, or a unique name."""
-    for found in _IN_PARENS.findall(problem):
-        if found in ids:
-            return found
-    for word in re.findall(r"[A-Za-z_][A-Za-z0-9_.-]*", problem):
-        if word in ids and "_" in word:
-            return word
+def locate(problem: str, ids: set[str], names: dict[str, str], containers: set[str] = frozenset()) -> str | None:
+    """The element a problem sentence names: «Navn» (Id), «Navn» or a bare id. A process
+    (``containers``) is named only when the sentence names nothing inside it."""
+    candidates = list(_IN_PARENS.findall(problem))
     for quoted in _IN_QUOTES.findall(problem):
-        if quoted in ids:
-            return quoted
-        if quoted in names:
-            return names[quoted]
-    return None
+        candidates.append(quoted if quoted in ids else names.get(quoted, ""))
+    candidates += [w for w in re.findall(r"[A-Za-z_][A-Za-z0-9_.-]*", problem) if "_" in w]
+    found = [c for c in candidates if c in ids]
+    inner = [c for c in found if c not in containers]
+    return (inner or found or [None])[0]
 
 
 def _stored_sources() -> dict[str, dict]:
@@ -95,6 +93,11 @@ def _stored_sources() -> dict[str, dict]:
         for row in definitions.latest_versions(session).values():
             stored.update(row.sources)
     return stored
+
+
+def located(problems: list[str], xml: str) -> list[dict]:
+    ids, names, containers = _ids_and_names(xml)
+    return [{"message": p, "element": locate(p, ids, names, containers)} for p in problems]
 
 
 def check(filename: str, data: bytes) -> list[dict]:
@@ -106,8 +109,7 @@ def check(filename: str, data: bytes) -> list[dict]:
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = ""
-        ids, names = _ids_and_names(text)
-        return [{"message": p, "element": locate(p, ids, names)} for p in err.problems]
+        return located(err.problems, text)
     return []
 
 
@@ -116,7 +118,7 @@ def check(filename: str, data: bytes) -> list[dict]:
 @login_required
 def index():
     return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
-                           case_process=definitions.CASE_PROCESS, waiting=len(migration.open_cases_on_older_versions(kap12())))
+                           case_process=definitions.CASE_PROCESS, waiting=len(migration.open_cases_on_older_versions(kap12(), g.viewer)))
 
 
 @bp.get("/<process_id>/versjon/<int:number>.bpmn")
@@ -209,14 +211,15 @@ def _deploy(filename: str, data: bytes, comment: str):
             text = data.decode("utf-8")
         except UnicodeDecodeError:
             text = ""
-        ids, names = _ids_and_names(text)
-        return None, [{"message": p, "element": locate(p, ids, names)} for p in err.problems]
+        return None, located(err.problems, text)
 
 
 def _outcome(results) -> tuple[str, str]:
     """A sentence about what the deploy did, and the page to show next."""
     created = [r for r in results if r.created]
-    main = created[0] if created else results[0]
+    # The process that was edited, rather than kap12_sak, which gets a new version because it calls it.
+    ranked = sorted(created or results, key=lambda r: r.process_id == definitions.CASE_PROCESS)
+    main = ranked[0]
     if not created:
         listed = ", ".join(f"«{r.process_id}» versjon {r.version}" for r in results)
         return (f"Ingen ny versjon: nøyaktig dette innholdet er publisert før ({listed}).",
@@ -252,7 +255,7 @@ def upload():
         return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
                                case_process=definitions.CASE_PROCESS, upload_problems=problems,
                                upload_name=filename, comment=comment,
-                               waiting=len(migration.open_cases_on_older_versions(kap12()))), 422
+                               waiting=len(migration.open_cases_on_older_versions(kap12(), g.viewer))), 422
     message, target = _outcome(results)
     flash(message, "success" if any(r.created for r in results) else "info")
     return redirect(target)
@@ -268,7 +271,7 @@ def migrate_page():
     target = request.args.get("til", type=int) or rows[0].version
     if target not in {r.version for r in rows}:
         abort(404)
-    cases = [c for c in migration.open_cases_on_older_versions(kap12(), definitions.CASE_PROCESS)]
+    cases = [c for c in migration.open_cases_on_older_versions(kap12(), g.viewer, definitions.CASE_PROCESS)]
     plans = [(c, migration.plan(kap12(), c.id, target)) for c in cases]
     plans = [(c, p) for c, p in plans if not p.unchanged and p.from_version < target]
     return render_template("modeler_migrate.html", plans=plans, target=target, versions=rows,

@@ -116,6 +116,13 @@ def event_text(ev) -> str:
         return "Saken ble avsluttet."
     if kind == "case_read":
         return "Åpnet saken."
+    if kind == "migrated":
+        return (f"Saken ble flyttet fra versjon {d.get('from_version')} til {d.get('to_version')} av prosessen. "
+                f"Begrunnelse: {d.get('reason', '')}")
+    if kind == "incident_resolved":
+        return f"Feilen ved tidsfristen «{title}» er rettet: {d.get('note', '')}"
+    if kind == "reviewed":
+        return "Saken ble gjennomgått i lederforum." + (f" {d['comment']}" if d.get("comment") else "")
     if kind == "incident":
         return f"Teknisk feil ved tidsfristen «{title}»; driftsansvarlig må se på den."
     return kind

@@ -41,6 +41,9 @@ def _token_viewer(token: str) -> access.Viewer | None:
 @bp.before_request
 def authenticate():
     g.api_viewer, g.api_auth = None, None
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and getattr(view, "api_public", False):
+        return
     header = request.headers.get("Authorization")
     if header is not None:
         if not header[:len(BEARER)].lower() == BEARER:
@@ -54,9 +57,6 @@ def authenticate():
     elif g.get("viewer") is not None:  # loaded from the session cookie by the app
         g.api_viewer, g.api_auth = g.viewer, "session"
 
-    view = current_app.view_functions.get(request.endpoint)
-    if view is not None and getattr(view, "api_public", False):
-        return
     if g.api_viewer is None:
         if request.url_rule is None:  # an unknown address: 404/405 follow, not 401
             return

@@ -109,8 +109,9 @@ def _responses(op: Operation) -> dict:
 
 
 def document() -> dict:
+    marshmallow = MarshmallowPlugin()
     spec = APISpec(
-        title="kap12 API", version="1", openapi_version="3.1.0", plugins=[MarshmallowPlugin()],
+        title="kap12 API", version="1", openapi_version="3.1.0", plugins=[marshmallow],
         info={"description": (
             "Saker etter opplæringslova kapittel 12: melde, lese, ta og utføre oppgaver, publisere "
             "diagrammer. Samme tilgang som sidene: saker du ikke har tilgang til, finnes ikke (404). "
@@ -118,6 +119,7 @@ def document() -> dict:
         )},
         servers=[{"url": "/"}],
     )
+    marshmallow.map_to_openapi_type(schemas.Upload, "string", "binary")
     spec.components.security_scheme("token", {"type": "http", "scheme": "bearer",
                                               "description": "Personlig API-nøkkel (k12_…) fra profilsiden."})
     spec.components.security_scheme("session", {"type": "apiKey", "in": "cookie",

@@ -290,8 +290,8 @@ class FormFieldSchema(Schema):
     required = fields.Boolean(required=True)
     help = fields.String(required=True)
     choices = fields.List(fields.Nested(ChoiceSchema), required=True)
-    fields = fields.List(fields.Nested(lambda: FormFieldSchema()), required=True,
-                         metadata={"description": "Feltene i hver rad (type group)."})
+    row_fields = fields.List(fields.Nested(lambda: FormFieldSchema()), required=True, data_key="fields",
+                             metadata={"description": "Feltene i hver rad (type group)."})
     min_items = fields.Integer(required=True)
     max_length = fields.Integer(required=True, allow_none=True)
     required_when = fields.List(fields.Nested(RequiredWhenSchema), required=True)
@@ -301,7 +301,7 @@ class FormSchema(Schema):
     key = fields.String(required=True)
     title = fields.String(required=True)
     intro = fields.String(required=True)
-    fields = fields.List(fields.Nested(FormFieldSchema), required=True)
+    form_fields = fields.List(fields.Nested(FormFieldSchema), required=True, data_key="fields")
 
 
 class TaskDetailSchema(TaskSchema):

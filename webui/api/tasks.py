@@ -46,10 +46,10 @@ def _form(key: str) -> dict:
     form = forms.get_form(key)
 
     def field(f: forms.Field) -> dict:
-        return {**asdict(f), "choices": [asdict(c) for c in f.choices], "fields": [field(s) for s in f.fields],
+        return {**asdict(f), "choices": [asdict(c) for c in f.choices], "row_fields": [field(s) for s in f.fields],
                 "required_when": [{"field": name, "values": list(values)} for name, values in f.required_when]}
 
-    return {"key": form.key, "title": form.title, "intro": form.intro, "fields": [field(f) for f in form.fields]}
+    return {"key": form.key, "title": form.title, "intro": form.intro, "form_fields": [field(f) for f in form.fields]}
 
 
 @bp.get("/tasks/<task_id>")

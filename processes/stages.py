@@ -1,0 +1,79 @@
+"""Where a case stands, in the words the weekly leadership forum (lederforum) uses.
+
+The diagrams name their elements; this vocabulary sorts the open tasks and the waiting timers of
+a case into a few stage categories. A process owner who adds a user task adds its element id
+here; an element not listed falls back on words in its title, and then on "other".
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+# (code, label, help) in the order a case moves through them.
+STAGES: tuple[tuple[str, str, str], ...] = (
+    ("meldt", "Meldt – ikke mottatt", "Meldingen er sendt, men ikke registrert som mottatt av ledelsen."),
+    ("mottatt", "Mottatt", "Meldingen er mottatt; skoleeier varsles eller bekrefter varselet."),
+    ("undersokes", "Undersøkes", "Saken undersøkes: eleven høres, og den anklagede får uttale seg."),
+    ("tiltak", "Tiltaksplan løper", "Tiltaksplanen lages, gjennomføres eller revideres, og venter på evalueringsdatoen."),
+    ("evaluering", "Evaluering nå", "Evalueringsdatoen er nådd: tiltakene skal evalueres."),
+    ("avslutning", "Klar til å avslutte", "Eleven har det trygt og godt: saken skal oppsummeres og avsluttes."),
+    ("annet", "Annet", "Saken venter på noe som ikke er en av stegene over."),
+)
+STAGE_LABELS: dict[str, str] = {code: label for code, label, _ in STAGES}
+STAGE_HELP: dict[str, str] = {code: text for code, _, text in STAGES}
+_ORDER = {code: i for i, (code, _, _) in enumerate(STAGES)}
+
+# Element ids of user tasks and timer events in bpmn/*.bpmn.
+ELEMENT_STAGE: dict[str, str] = {
+    "Task_motta_melding": "meldt",
+    "Task_forsinket_mottak": "meldt",
+    "Task_varsle_skoleeier": "mottatt",
+    "Task_forsinket_varsel": "mottatt",
+    "Task_bekreft_varsel": "mottatt",
+    "Task_kontradiksjon": "undersokes",
+    "Task_undersokelse": "undersokes",
+    "Task_tiltaksplan": "tiltak",
+    "Task_gjennomforing": "tiltak",
+    "Task_revidere": "tiltak",
+    "Timer_evalueringsdato": "tiltak",
+    "Task_evaluering": "evaluering",
+    "Task_avslutning": "avslutning",
+}
+
+# Fallback: words in a task's title (lower case), checked in this order.
+TITLE_WORDS: tuple[tuple[str, str], ...] = (
+    ("avslutt", "avslutning"),
+    ("evaluer", "evaluering"),
+    ("tiltak", "tiltak"),
+    ("undersøk", "undersokes"),
+    ("kontradiksjon", "undersokes"),
+    ("varsel", "mottatt"),
+    ("motta", "meldt"),
+)
+
+# Reminder and deadline timers on a task say nothing about the stage by themselves.
+_BOUNDARY_PREFIXES = ("Timer_paminnelse", "Timer_frist")
+
+
+def stage_of_element(element_id: str, title: str = "") -> str | None:
+    if element_id in ELEMENT_STAGE:
+        return ELEMENT_STAGE[element_id]
+    if element_id.startswith(_BOUNDARY_PREFIXES):
+        return None
+    low = (title or "").lower()
+    return next((stage for word, stage in TITLE_WORDS if word in low), None)
+
+
+def stage_of(tasks: Iterable[tuple[str, str]], timers: Iterable[tuple[str, str]] = ()) -> str:
+    """The stage of an open case from its open tasks and waiting timers, each as
+    (element id, title or name). With several, the one furthest along is the work front: a
+    skoleeier's confirmation left open must not hide that the plan is running."""
+    found = [s for s in (stage_of_element(e, t) for e, t in tasks) if s]
+    if not found:
+        found = [s for s in (stage_of_element(e, t) for e, t in timers) if s]
+    if not found:
+        return "annet"
+    return max(found, key=lambda s: _ORDER[s] if s != "annet" else -1)
+
+
+def stage_order(code: str) -> int:
+    return _ORDER.get(code, len(_ORDER))

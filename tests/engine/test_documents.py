@@ -1,0 +1,123 @@
+"""Case documents: made once from the recorded steps, stored immutably, versioned per plan, and
+readable as PDF/A with the five parts of a tiltaksplan and the pupil's own voice."""
+from __future__ import annotations
+
+import hashlib
+import io
+from datetime import timedelta
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from engine import documents
+from engine.errors import NotFound
+from engine.models import CaseDocument
+from flow import do, plan_date, report
+
+
+def text_of(pdf: bytes) -> str:
+    # Lines wrap in table cells: compare with whitespace collapsed.
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def content(kap12, doc) -> bytes:
+    return documents.stored_content(kap12, doc.id)
+
+
+def plan(kap12, demo, case_id, title=None, **data):
+    measures = [{"hva": "Voksen til stede i friminuttene", "nar": "Hvert friminutt fra uke 49", "ansvarlig": "Kontaktlærer"},
+                {"hva": "Samtale med klassen om nettvett", "nar": "Tirsdag uke 49", "ansvarlig": "Rådgiver"}]
+    do(kap12, demo, "avdelingsleder", case_id, title, problem="Emma holdes utenfor i friminuttene.", tiltak=measures,
+       evalueringsdato=plan_date(kap12), elevens_stemme="Emma ønsker en voksen i nærheten.", **data)
+
+
+@pytest.fixture
+def case_with_revised_plan(kap12, demo, clock):
+    case = report(kap12, demo, berorte_elever="Emma Hansen, Vg1")
+    do(kap12, demo, "avdelingsleder", case.id)
+    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Jeg gruer meg til friminuttene.",
+       trygt_skolemiljo="nei")
+    plan(kap12, demo, case.id)
+    do(kap12, demo, "avdelingsleder", case.id)  # carried out
+    clock.set(clock.now() + timedelta(days=14))
+    kap12.sweep_timers()
+    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Litt bedre, men chatten fortsetter.",
+       evaluering_resultat="revidere")
+    plan(kap12, demo, case.id, "Revidere tiltaksplan", foresatte_informert=True)
+    do(kap12, demo, "avdelingsleder", case.id)
+    clock.set(clock.now() + timedelta(days=14))
+    kap12.sweep_timers()
+    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Nå er det bra.", evaluering_resultat="trygt")
+    do(kap12, demo, "avdelingsleder", case.id, oppsummering="Tiltakene virket.", elevens_stemme="Jeg har det bra nå.")
+    return case
+
+
+def test_every_document_the_law_asks_for_with_versions(kap12, case_with_revised_plan):
+    docs = documents.ensure_documents(kap12, case_with_revised_plan.id)
+    assert [(d.kind, d.version) for d in docs] == [
+        ("meldingsskjema", 1), ("undersokelse", 1), ("tiltaksplan", 1), ("tiltaksplan_brev", 1),
+        ("evaluering", 1), ("tiltaksplan", 2), ("tiltaksplan_brev", 2), ("evaluering", 2), ("avslutning", 1)]
+    for d in docs:
+        pdf = content(kap12, d)
+        assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == d.sha256
+        reader = PdfReader(io.BytesIO(pdf))
+        xmp = reader.trailer["/Root"]["/Metadata"].get_data()
+        assert b'pdfaid:part="2"' in xmp and b'pdfaid:conformance="B"' in xmp  # PDF/A-2b
+        fonts = {str(f.get_object()["/BaseFont"]) for page in reader.pages
+                 for f in page["/Resources"]["/Font"].values()}
+        assert fonts and all("Kap12-Sans" in f for f in fonts)  # the embedded DejaVu, nothing else
+        for f in (f.get_object() for page in reader.pages for f in page["/Resources"]["/Font"].values()):
+            descriptor = f["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            assert "/FontFile2" in descriptor
+
+
+def test_document_contents(kap12, case_with_revised_plan):
+    by = {(d.kind, d.version): text_of(content(kap12, d)) for d in documents.ensure_documents(kap12, case_with_revised_plan.id)}
+    number = case_with_revised_plan.number
+    melding = by[("meldingsskjema", 1)]
+    assert "Meldingsskjema" in melding and number in melding and "Emma Hansen, Vg1" in melding
+    assert "Nordli videregående skole" in melding and "Kari Lærer" in melding and "offl. § 13" in melding
+    assert "Jeg gruer meg til friminuttene." in by[("undersokelse", 1)]
+    assert "Nei – skolen lager en tiltaksplan" in by[("undersokelse", 1)]
+    plan1 = by[("tiltaksplan", 1)]
+    for part in ("Problemet tiltakene skal løse", "Emma holdes utenfor i friminuttene.", "Voksen til stede i friminuttene",
+                 "Hvert friminutt fra uke 49", "Kontaktlærer", "Når tiltakene skal evalueres", "14.12.2026",
+                 "Emma ønsker en voksen i nærheten.", "Anne Avdelingsleder"):
+        assert part in plan1, part
+    assert "versjon 2" in by[("tiltaksplan", 2)] and "28.12.2026" in by[("tiltaksplan", 2)]
+    letter = by[("tiltaksplan_brev", 1)]
+    assert "Til Emma Hansen, Vg1 og foresatte" in letter and "Statsforvalteren" in letter
+    assert "Samtale med klassen om nettvett" in letter
+    assert "Revidere tiltaksplanen" in by[("evaluering", 1)] and "Litt bedre" in by[("evaluering", 1)]
+    assert "Jeg har det bra nå." in by[("avslutning", 1)] and "Tiltakene virket." in by[("avslutning", 1)]
+
+
+def test_documents_are_made_once_and_never_change(kap12, demo, clock):
+    case = report(kap12, demo)
+    first = documents.ensure_documents(kap12, case.id)
+    assert [d.kind for d in first] == ["meldingsskjema"]
+    stored = content(kap12, first[0])
+    clock.set(clock.now() + timedelta(hours=3))
+    do(kap12, demo, "avdelingsleder", case.id)
+    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="nei")
+    again = documents.ensure_documents(kap12, case.id)
+    assert again[0] == first[0] and content(kap12, again[0]) == stored
+    assert [d.kind for d in again] == ["meldingsskjema", "undersokelse"]
+    assert documents.ensure_documents(kap12, case.id) == again
+    with kap12.db.reading() as session:
+        rows = list(session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)))
+    assert len(rows) == 2 and len({r.system_id for r in rows}) == 2
+
+
+def test_reading_documents_is_access_checked_and_recorded(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    docs = documents.documents_for(kap12, demo.users["rektor"], case.id)
+    info, pdf = documents.document_content(kap12, demo.users["rektor"], case.id, docs[0].id)
+    assert info.sha256 == hashlib.sha256(pdf).hexdigest()
+    assert [e.data for e in kap12.case_history(case.id) if e.kind == "case_read"][-1] == {"view": "document"}
+    for who in ("ansatt2", "rektor2", "ansatt"):  # the accused, another school, the reporter (status only)
+        with pytest.raises(NotFound):
+            documents.documents_for(kap12, demo.users[who], case.id)
+        with pytest.raises(NotFound):
+            documents.document_content(kap12, demo.users[who], case.id, docs[0].id)

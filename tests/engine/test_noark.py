@@ -1,0 +1,128 @@
+"""Noark 5 archive extract: valid against Arkivverket's schemas for an A, a B and a C case,
+skjermet, with stable systemIDs so that exporting again gives the same package."""
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date, timedelta
+from pathlib import Path
+
+import pytest
+from lxml import etree
+from sqlalchemy import select
+
+from engine import noark
+from engine.errors import InvalidInput, NotFound
+from engine.models import CaseDocument
+from flow import report, status
+from processes import forms
+
+SCHEMAS = Path("/work/shared/reference/noark5")
+pytestmark = pytest.mark.skipif(not (SCHEMAS / "arkivstruktur.xsd").exists(), reason="Noark 5 schemas not present")
+N = {"n": noark.NS}
+HANDLERS = ("rektor", "avdelingsleder", "skoleeier")
+ANSWERS = {"undersokelse": {"trygt_skolemiljo": "nei"}, "evaluering": {"evaluering_resultat": "trygt"}}
+
+
+def close(kap12, demo, clock, case_id) -> None:
+    """Work the case to its end as the people responsible would, firing timers on the way."""
+    for _ in range(40):
+        if status(kap12, case_id).status == "closed":
+            return
+        tasks = kap12.case_tasks(case_id)
+        if not tasks:
+            timers = kap12.case_timers(case_id)
+            assert timers, "the case waits for nothing"
+            clock.set(max(clock.now(), min(t.due_at for t in timers)) + timedelta(minutes=1))
+            kap12.sweep_timers()
+            continue
+        for user in HANDLERS:
+            mine = [t for t in kap12.tasks_for(demo.users[user]) if t.case_id == case_id]
+            if mine:
+                task = mine[0]
+                data = forms.example_data(forms.get_form(task.form_key), clock.now().date(),
+                                          **ANSWERS.get(task.form_key, {}))
+                if task.form_key == "tiltaksplan":
+                    data["evalueringsdato"] = (clock.now() + timedelta(days=7)).date().isoformat()
+                kap12.complete(demo.users[user], task.id, data)
+                break
+        else:
+            raise AssertionError(f"nobody can do {[t.title for t in tasks]}")
+    raise AssertionError("the case did not close")
+
+
+@pytest.fixture
+def closed_abc(kap12, demo, clock):
+    a = report(kap12, demo)
+    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    c = report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
+    for case in (a, b, c):
+        close(kap12, demo, clock, case.id)
+    return a, b, c
+
+
+def _struktur(package: bytes):
+    with zipfile.ZipFile(io.BytesIO(package)) as zf:
+        return etree.fromstring(zf.read("arkivstruktur.xml")), zf.namelist()
+
+
+def test_a_b_and_c_cases_validate_against_the_noark5_schemas(kap12, demo, closed_abc):
+    a, b, c = closed_abc
+    for case, who in ((a, "rektor"), (b, "rektor"), (c, "skoleeier")):
+        result = noark.ZipExtract(kap12, demo.users[who]).export([case.id])
+        assert noark.validate_extract(result.content, SCHEMAS) == [], case.procedure
+        root, names = _struktur(result.content)
+        mappe = root.find(".//n:mappe", N)
+        assert mappe.findtext("n:mappeID", namespaces=N) == f"{case.number[:4]}/{int(case.number[5:])}"
+        assert mappe.findtext("n:saksstatus", namespaces=N) == "Avsluttet"
+        klasse = root.find(".//n:klasse", N)
+        assert klasse.findtext("n:klasseID", namespaces=N) == f"kap12-{case.procedure}"
+        # Confidential everywhere, and no pupil's name in the metadata.
+        for node in [mappe] + root.findall(".//n:registrering", N) + root.findall(".//n:dokumentbeskrivelse", N):
+            s = node.find("n:skjerming", N)
+            assert s.findtext("n:tilgangsrestriksjon", namespaces=N) == "13"
+            assert s.findtext("n:skjermingshjemmel", namespaces=N) == "Offl. § 13, jf. fvl. § 13"
+        assert b"Emma" not in zipfile.ZipFile(io.BytesIO(result.content)).read("arkivstruktur.xml")
+        with kap12.db.reading() as session:
+            docs = list(session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)))
+        objects = root.findall(".//n:dokumentobjekt", N)
+        assert len(objects) == len(docs) == result.documents >= 5
+        assert {o.findtext("n:sjekksum", namespaces=N) for o in objects} == {d.sha256 for d in docs}
+        assert {d.findtext("n:systemID", namespaces=N) for d in root.findall(".//n:dokumentbeskrivelse", N)} == \
+            {d.system_id for d in docs}
+        assert all(d.exported_at is not None for d in docs)
+        assert sum(n.startswith("dokumenter/") for n in names) == len(docs)
+
+
+def test_re_export_is_idempotent_and_a_batch_by_period(kap12, demo, closed_abc, clock):
+    a, b, c = closed_abc
+    first = noark.ZipExtract(kap12, demo.users["rektor"]).export([a.id, b.id])
+    with kap12.db.reading() as session:
+        exported = {d.id: d.exported_at for d in session.scalars(select(CaseDocument).where(
+            CaseDocument.case_id.in_([a.id, b.id])))}
+    clock.set(clock.now() + timedelta(days=30))
+    again = noark.ZipExtract(kap12, demo.users["rektor"]).export([a.id, b.id])
+    assert again.content == first.content and again.sha256 == first.sha256
+    assert again.system_ids == first.system_ids
+    with kap12.db.reading() as session:
+        assert {d.id: d.exported_at for d in session.scalars(select(CaseDocument).where(
+            CaseDocument.case_id.in_([a.id, b.id])))} == exported  # the first export stands
+    assert noark.validate_extract(first.content, SCHEMAS) == []
+    # By period: rektor's own closed cases (C bypasses the school's leadership).
+    today = clock.now().date()
+    ids = noark.closed_in_period(kap12, demo.users["rektor"], date(2026, 8, 1), today)
+    assert set(ids) == {a.id, b.id}
+    owner = noark.closed_in_period(kap12, demo.users["skoleeier"], date(2026, 8, 1), today)
+    assert c.id in owner and a.id not in owner
+
+
+def test_only_closed_cases_and_only_those_who_may(kap12, demo, closed_abc):
+    a, b, c = closed_abc
+    open_case = report(kap12, demo)
+    with pytest.raises(InvalidInput):
+        noark.ZipExtract(kap12, demo.users["rektor"]).export([open_case.id])
+    with pytest.raises(NotFound):  # the accused employee
+        noark.ZipExtract(kap12, demo.users["ansatt2"]).export([b.id])
+    with pytest.raises(NotFound):  # the accused leader, bypassed in C
+        noark.ZipExtract(kap12, demo.users["rektor"]).export([c.id])
+    assert isinstance(noark.ZipExtract(kap12, demo.users["rektor"]), noark.ArchiveTarget)

@@ -1,0 +1,134 @@
+"""The weekly overview for lederforum: stages, what changed since the last review, missed
+deadlines, the school owner's county view, and the accused never counted."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine import overview
+from engine.errors import Denied
+from flow import do, plan_date, report
+from processes.stages import stage_of
+
+
+def _numbers(ov):
+    return {r.number for r in ov.open_rows} | {r.number for r in ov.closed_rows}
+
+
+def _counted(ov) -> int:
+    return sum(sum(c.values()) for c in ov.by_stage.values())
+
+
+def test_stage_vocabulary_takes_the_work_front():
+    assert stage_of([("Task_motta_melding", "Motta melding")]) == "meldt"
+    assert stage_of([("Task_bekreft_varsel", ""), ("Task_undersokelse", "")]) == "undersokes"
+    assert stage_of([], [("Timer_evalueringsdato", "Evalueringsdato")]) == "tiltak"
+    assert stage_of([("Task_ny_ting", "Evaluere noe nytt")]) == "evaluering"  # by title
+    assert stage_of([("Task_ukjent", "Noe helt annet")]) == "annet"
+
+
+def test_open_cases_by_stage_and_the_accused_leader_is_never_counted(kap12, demo):
+    fresh = report(kap12, demo)
+    planned = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", planned.id)
+    do(kap12, demo, "avdelingsleder", planned.id, trygt_skolemiljo="nei")
+    do(kap12, demo, "avdelingsleder", planned.id, evalueringsdato=plan_date(kap12))
+    # B: the department head is the accused employee.
+    accused = report(kap12, demo, krenker_type="ansatt", krenker_navn="Anne Avdelingsleder",
+                     anklaget_bruker="avdelingsleder")
+
+    rektor = overview.weekly_overview(kap12, demo.users["rektor"])
+    assert _numbers(rektor) == {fresh.number, planned.number, accused.number}
+    stages = {r.number: r.stage for r in rektor.open_rows}
+    assert stages == {fresh.number: "meldt", planned.number: "tiltak", accused.number: "meldt"}
+    assert rektor.by_stage["meldt"] == {"A": 1, "B": 1}
+    assert [code for code, _ in rektor.stage_groups()] == ["meldt", "tiltak"]
+
+    leader = overview.weekly_overview(kap12, demo.users["avdelingsleder"])
+    assert accused.number not in _numbers(leader)
+    assert _counted(leader) == 2 and leader.by_stage["meldt"] == {"A": 1}
+    # Not in any filter either.
+    assert overview.weekly_overview(kap12, demo.users["avdelingsleder"], procedure="B").open_rows == []
+
+    row = next(r for r in rektor.open_rows if r.number == planned.number)
+    assert row.roles == ("avdelingsleder",) and row.age_days == 0
+    assert row.pupils is None  # names only when asked for
+    assert any(c.kind == "task_completed" for c in row.changes)
+
+    with pytest.raises(Denied):
+        overview.weekly_overview(kap12, demo.users["ansatt"])
+
+
+def test_reporter_status_access_does_not_bring_a_case_in(kap12, demo):
+    # The department head reports a case at the school owner level (C): as reporter they may
+    # see its status, but the overview lists full access only.
+    case = report(kap12, demo, user="avdelingsleder", krenker_type="ledelse", krenker_navn="Rune Rektor",
+                  anklaget_bruker="rektor")
+    assert case.number not in _numbers(overview.weekly_overview(kap12, demo.users["avdelingsleder"]))
+    assert case.number not in _numbers(overview.weekly_overview(kap12, demo.users["rektor"]))
+    owner = overview.weekly_overview(kap12, demo.users["skoleeier"])
+    assert case.number in _numbers(owner)
+
+
+def test_school_owner_sees_every_school_in_the_county(kap12, demo):
+    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    report(kap12, demo)  # an A case that is not escalated: not the owner's
+    owner = overview.weekly_overview(kap12, demo.users["skoleeier"])
+    assert _numbers(owner) == {b.number}
+    lines = {l.school: l for l in owner.county_lines}
+    assert set(lines) == {"Nordli videregående skole", "Sørbakken videregående skole"}
+    assert lines["Nordli videregående skole"].open == 1 and lines["Sørbakken videregående skole"].open == 0
+    assert set(owner.schools) == set(lines)
+
+
+def test_review_marks_the_cases_and_resets_what_is_new(kap12, demo, clock):
+    case = report(kap12, demo)
+    before = overview.weekly_overview(kap12, demo.users["rektor"])
+    assert before.open_rows[0].last_reviewed is None and before.open_rows[0].changes
+    assert kap12.record_review(demo.users["rektor"], [case.id], "Gått gjennom, følges opp") == 1
+    events = [e for e in kap12.case_history(case.id) if e.kind == "reviewed"]
+    assert events[0].data == {"forum": "lederforum", "comment": "Gått gjennom, følges opp"}
+    clock.advance(timedelta(hours=1))
+    after = overview.weekly_overview(kap12, demo.users["rektor"]).open_rows[0]
+    assert after.last_reviewed == events[0].at and after.changes == ()
+    do(kap12, demo, "avdelingsleder", case.id)
+    later = overview.weekly_overview(kap12, demo.users["rektor"]).open_rows[0]
+    assert {c.kind for c in later.changes} >= {"task_completed"}
+    # A viewer who cannot see the case records nothing and learns nothing.
+    assert kap12.record_review(demo.users["rektor2"], [case.id], "") == 0
+
+
+def test_missed_deadlines_closed_this_week_and_the_year_figures(kap12, demo, clock):
+    late = report(kap12, demo)
+    clock.set(clock.now() + timedelta(days=2))
+    kap12.sweep_timers()
+    row = next(r for r in overview.weekly_overview(kap12, demo.users["rektor"]).open_rows if r.number == late.number)
+    assert row.missed and row.missed[0].name
+    quick = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", quick.id)
+    do(kap12, demo, "avdelingsleder", quick.id, trygt_skolemiljo="nei")
+    clock.set(clock.now() + timedelta(days=1))
+    do(kap12, demo, "avdelingsleder", quick.id, evalueringsdato=plan_date(kap12))
+    ov = overview.weekly_overview(kap12, demo.users["rektor"])
+    assert ov.median_plan_days == pytest.approx(1.0) and ov.plans_counted == 1
+    assert sum(m.missed for m in ov.deadlines) >= 1 and sum(m.met for m in ov.deadlines) >= 1
+    assert ov.deadlines[0].label == "aug 26" and ov.deadlines[-1].label == "des 26"
+
+    safe = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", safe.id)
+    do(kap12, demo, "avdelingsleder", safe.id, trygt_skolemiljo="ja")
+    do(kap12, demo, "avdelingsleder", safe.id)
+    ov = overview.weekly_overview(kap12, demo.users["rektor"])
+    assert [r.number for r in ov.closed_rows] == [safe.number]
+    assert safe.number not in {r.number for r in ov.open_rows}
+    clock.set(clock.now() + timedelta(days=8))
+    assert overview.weekly_overview(kap12, demo.users["rektor"]).closed_rows == []
+
+
+def test_names_only_on_request_and_the_export_is_a_recorded_read(kap12, demo):
+    case = report(kap12, demo, berorte_elever="Emma Hansen")
+    ov = overview.weekly_overview(kap12, demo.users["rektor"], include_names=True)
+    assert ov.open_rows[0].pupils == "Emma Hansen"
+    reads = [e for e in kap12.case_history(case.id) if e.kind == "case_read"]
+    assert reads and reads[-1].data == {"view": "oversikt-eksport"} and reads[-1].actor == "Rune Rektor"

@@ -1,0 +1,202 @@
+"""Verification by re-execution: cases driven end to end through procedures A, B and C (timers,
+escalations, evaluation loops, reclassification) are re-run from their history and must come
+out exactly as stored; a workflow state changed behind the application's back must not."""
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from engine.replay import normalise_state, verify_case
+from flow import do, kinds, open_titles, plan_date, report, status
+
+
+def _verified(kap12, case_id):
+    result = verify_case(kap12, case_id, frames=True)
+    assert result.verified, (result.summary(), result.divergences)
+    assert result.chain.ok and result.ok
+    assert result.steps >= 2
+    events = [e for e in kap12.case_history(case_id)]
+    assert [e.seq for e in result.events] == [e.seq for e in events]
+    assert all(e.replayed for e in result.events)
+    return result
+
+
+def _plan(kap12, demo, user, case_id, days=14):
+    do(kap12, demo, user, case_id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12, days))
+    do(kap12, demo, user, case_id, "Gjennomføre tiltak")
+    kap12.clock.advance(timedelta(days=days + 1))
+    kap12.sweep_timers()
+
+
+def test_a_with_late_receipt_evaluation_loops_and_closing(kap12, demo):
+    case = report(kap12, demo)
+    kap12.claim(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)
+    kap12.release(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)
+    kap12.clock.advance(timedelta(hours=2, minutes=1))
+    kap12.sweep_timers()  # reminder
+    kap12.clock.advance(timedelta(hours=6))
+    kap12.sweep_timers()  # deadline missed, escalated to rektor
+    assert {"reminder", "deadline_missed", "escalated"} <= set(kinds(kap12, case.id))
+    do(kap12, demo, "rektor", case.id, "Følg opp forsinket mottak")
+    do(kap12, demo, "rektor", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _plan(kap12, demo, "avdelingsleder", case.id)
+    for _ in range(5):  # long enough for the write path to compact the workflow
+        do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
+           evalueringsdato=plan_date(kap12, 10))
+        do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+        kap12.clock.advance(timedelta(days=11))
+        kap12.sweep_timers()
+    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
+    do(kap12, demo, "avdelingsleder", case.id, "Revidere tiltaksplan", evalueringsdato=plan_date(kap12, 7))
+    mid = _verified(kap12, case.id)  # an open case verifies too
+    assert [t["element"] for t in mid.frames[-1].tasks] == ["Task_gjennomforing"]
+    do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+    kap12.clock.advance(timedelta(days=8))
+    kap12.sweep_timers()
+    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    assert status(kap12, case.id).status == "closed"
+    stored = json.loads(status(kap12, case.id).state)
+    roots = [sub["tasks"][sub["root"]]["task_spec"] for sub in stored["subprocesses"].values()]
+    assert any(not r.startswith("Start") for r in roots), f"expected the long case to be compacted: {roots}"
+    result = _verified(kap12, case.id)
+    last = result.frames[-1]
+    assert last.completed_case and not last.active
+    assert "Task_evaluering" in last.completed["oppfolging"]
+    assert any(f.startswith("Flow_") for f in last.flows["oppfolging"])
+
+
+def test_a_serious_case_notifies_the_school_owner(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    _verified(kap12, case.id)
+
+
+def test_b_with_contradiction_and_action_plan(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    do(kap12, demo, "rektor", case.id, "Motta melding")
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    do(kap12, demo, "skoleeier", case.id, "Bekrefte mottatt varsel")
+    do(kap12, demo, "rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _plan(kap12, demo, "rektor", case.id)
+    do(kap12, demo, "rektor", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    do(kap12, demo, "rektor", case.id, "Avslutte og dokumentere saken")
+    assert status(kap12, case.id).status == "closed"
+    _verified(kap12, case.id)
+
+
+def test_c_with_missed_investigation_escalated_to_the_school_owner(kap12, demo):
+    case = report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
+    do(kap12, demo, "skoleeier", case.id, "Motta melding")
+    kap12.clock.advance(timedelta(days=8))
+    kap12.sweep_timers()
+    assert "escalated" in kinds(kap12, case.id)
+    _verified(kap12, case.id)
+    for title in [t for t in open_titles(kap12, case.id) if t != "Undersøke saken"]:
+        do(kap12, demo, "skoleeier", case.id, title)
+    do(kap12, demo, "skoleeier", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    while open_titles(kap12, case.id):
+        do(kap12, demo, "skoleeier", case.id, open_titles(kap12, case.id)[0])
+    assert status(kap12, case.id).status == "closed"
+    _verified(kap12, case.id)
+
+
+def test_reclassified_from_a_to_b_and_carried_on(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    kap12.reclassify(demo.users["rektor"], case.id, "ansatt", "Samtalen viste at det var en lærer.", "ansatt2")
+    do(kap12, demo, "rektor", case.id, "Motta melding")
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    result = _verified(kap12, case.id)
+    reclass = next(e for e in result.events if e.kind == "reclassified")
+    after = result.frames[reclass.frame]
+    assert "prosedyre_b" in after.active  # the diagram moves to B at that very event
+
+
+def test_frames_show_what_each_step_changed(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei",
+       elevens_stemme="Hun gruer seg til friminuttene.")
+    result = _verified(kap12, case.id)
+    first = result.frames[result.events[0].frame]
+    assert first.active == {"kap12_sak": ["Call_prosedyre_a"], "prosedyre_a": ["Task_motta_melding"]}
+    assert "krenker_type" in first.changed
+    investigated = next(e for e in result.events if e.kind == "task_completed" and e.data["element"] == "Task_undersokelse")
+    frame = result.frames[investigated.frame]
+    assert frame.data["elevens_stemme"] == "Hun gruer seg til friminuttene."
+    assert {"elevens_stemme", "trygt_skolemiljo"} <= set(frame.changed) and "krenker_type" not in frame.changed
+    assert "Task_undersokelse" in frame.completed["oppfolging"]
+    assert [t["element"] for t in frame.tasks] == ["Task_tiltaksplan"]
+    assert "Flow_Start_a_Task_motta_melding" in frame.flows["prosedyre_a"]
+
+
+def _tamper_state(kap12, case_id, change):
+    with kap12.db.writing() as session:
+        state = json.loads(session.execute(text("SELECT state FROM cases WHERE id = :id"), {"id": case_id}).scalar())
+        change(state)
+        session.execute(text("UPDATE cases SET state = :s WHERE id = :id"), {"s": json.dumps(state), "id": case_id})
+
+
+def test_state_altered_behind_the_applications_back_is_found(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _verified(kap12, case.id)
+
+    def soften(state):
+        for sub in state["subprocesses"].values():
+            for task in sub["tasks"].values():
+                if task["task_spec"] == "Task_undersokelse":
+                    assert task["delta"]["updates"]["trygt_skolemiljo"] == "nei"
+                    task["delta"]["updates"]["trygt_skolemiljo"] = "ja"
+                    return
+        raise AssertionError("no task with the investigation's answer")
+
+    _tamper_state(kap12, case.id, soften)
+    result = verify_case(kap12, case.id)
+    assert not result.verified and result.chain.ok  # the history is intact; the stored state is not
+    [problem] = result.divergences
+    assert problem.seq is None and "avviker" in problem.what
+    assert "trygt_skolemiljo" in json.dumps(problem.as_dict(), ensure_ascii=False)
+    assert "Avvik i den lagrede tilstanden" in result.summary()
+
+
+def test_a_finished_task_hidden_in_the_state_is_found(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+
+    def drop_data(state):
+        task = next(t for sub in state["subprocesses"].values() for t in sub["tasks"].values()
+                    if t["task_spec"] == "Task_motta_melding")
+        task["data"]["mottatt_vurdering"] = "Noe annet enn det som ble skrevet."
+
+    _tamper_state(kap12, case.id, drop_data)
+    result = verify_case(kap12, case.id)
+    assert not result.verified
+    assert "mottatt_vurdering" in json.dumps([d.as_dict() for d in result.divergences], ensure_ascii=False)
+
+
+def test_normalised_state_ignores_task_ids_only(kap12, demo):
+    a, b = report(kap12, demo), report(kap12, demo)
+    sa, sb = status(kap12, a.id).state, status(kap12, b.id).state
+    assert sa != sb  # different random task ids…
+    assert normalise_state(sa) == normalise_state(sb)  # …the same workflow
+    do(kap12, demo, "avdelingsleder", a.id, "Motta og registrere melding")
+    assert normalise_state(status(kap12, a.id).state) != normalise_state(sb)
+
+
+@pytest.mark.parametrize("n", [1])
+def test_unknown_case_is_not_found(kap12, demo, n):
+    from engine.errors import NotFound
+
+    with pytest.raises(NotFound):
+        verify_case(kap12, 999999)

@@ -1,0 +1,83 @@
+"""The kap12 command: every command has --help, data as --json, and bad input ends in one line
+on stderr and a non-zero exit code, never a traceback."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from webui.cli import main
+
+COMMANDS = ["init", "deploy", "demo", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
+            "verify", "serve"]
+
+
+@pytest.fixture
+def run(tmp_path, monkeypatch):
+    monkeypatch.setenv("KAP12_INSTANCE_DIR", str(tmp_path))
+    monkeypatch.delenv("KAP12_DATABASE_URL", raising=False)
+    runner = CliRunner()
+
+    def invoke(*args):
+        result = runner.invoke(main, list(args), catch_exceptions=False)
+        return result.exit_code, result.stdout, result.stderr
+
+    return invoke
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(run, command):
+    code, out, _ = run(command, "--help")
+    assert code == 0 and "Usage:" in out
+
+
+def test_demo_then_list_show_and_complete(run):
+    code, out, _ = run("demo", "--json")
+    assert code == 0 and {u["username"] for u in json.loads(out)} >= {"ansatt", "rektor", "skoleeier"}
+    code, out, _ = run("cases", "--json")
+    cases = json.loads(out)
+    assert code == 0 and len(cases) == 5 and {c["procedure"] for c in cases} == {"A", "B"}
+    code, out, _ = run("case", str(cases[-1]["id"]))
+    assert code == 0 and "Motta og registrere melding" in out
+    code, out, _ = run("tasks", "--user", "avdelingsleder", "--json")
+    task = json.loads(out)[0]
+    code, out, err = run("complete", task["id"], "--user", "avdelingsleder", "--data", "{}")
+    assert code == 2 and err.count("\n") == 1 and "Skjemaet har feil" in err and "Traceback" not in err
+    payload = json.dumps({"mottatt_vurdering": "Mottatt og vurdert."})
+    code, out, _ = run("complete", task["id"], "--user", "avdelingsleder", "--data", payload, "--json")
+    assert code == 0 and json.loads(out)["stage"]
+    code, _, err = run("complete", task["id"], "--user", "rektor", "--data", payload)
+    assert code == 3 and "allerede utført" in err
+    code, out, _ = run("verify", "--json")
+    assert code == 0 and all(r["ok"] for r in json.loads(out))
+    code, out, _ = run("timers", "--once", "--json")
+    assert code == 0 and json.loads(out)["failures"] == []
+
+
+def test_bad_input_is_one_line(run, tmp_path):
+    run("init")
+    broken = tmp_path / "broken.bpmn"
+    broken.write_text("<not-bpmn/>")
+    cases = [
+        (("case", "999"), 4, "finnes ikke"),
+        (("tasks", "--user", "ingen"), 4, "finnes ikke"),
+        (("complete", "x", "--user", "ansatt", "--data", "{nope"), 2, "ikke gyldig JSON"),
+        (("complete", "x", "--user", "ansatt", "--data", "[1]"), 2, "JSON-objekt"),
+        (("complete", "x", "--user", "ansatt", "--data", "@/finnes/ikke.json"), 2, "Fant ikke filen"),
+        (("deploy", str(broken)), 2, "ikke et BPMN 2.0-diagram"),
+        (("deploy", str(tmp_path / "mangler.bpmn")), 2, "Fant ikke filen"),
+    ]
+    for args, expected, words in cases:
+        code, out, err = run(*args)
+        assert code == expected, (args, code, out, err)
+        assert words in err and "Traceback" not in err and err.count("\n") == 1, (args, err)
+
+
+def test_deploy_same_files_twice_is_unchanged(run):
+    from engine.config import PROJECT_ROOT
+
+    run("init")
+    files = [str(p) for p in sorted((PROJECT_ROOT / "bpmn").glob("*.bpmn"))]
+    code, out, _ = run("deploy", *files, "--json")
+    assert code == 0 and not any(r["new"] for r in json.loads(out))

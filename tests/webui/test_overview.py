@@ -1,0 +1,69 @@
+"""The weekly overview page, its exports and the review button; the documents on the case page."""
+from __future__ import annotations
+
+import csv
+import io
+
+from engine.demo import report_data
+
+from .conftest import csrf_of, login
+
+
+def _report(env, **kw):
+    return env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data(**kw))
+
+
+def test_overview_lists_cases_and_hides_the_accused_leader(env):
+    a = _report(env, berorte_elever="Emma Hansen")
+    b = _report(env, krenker_type="ansatt", krenker_navn="Anne", anklaget_bruker="avdelingsleder")
+    rektor = login(env.app, "rektor")
+    page = rektor.get("/oversikt")
+    assert page.status_code == 200
+    assert a.number in page.text and b.number in page.text and "Meldt – ikke mottatt" in page.text
+    assert "Emma Hansen" not in page.text  # no pupil names on the page
+    assert "<svg" in page.text and "Ukeoversikt" in page.text
+    leader = login(env.app, "avdelingsleder").get("/oversikt")
+    assert a.number in leader.text and b.number not in leader.text
+    assert login(env.app, "ansatt").get("/oversikt").status_code == 404
+    assert "Ukeoversikt" not in login(env.app, "ansatt").get("/saker").text
+
+
+def test_mark_as_reviewed_needs_csrf_and_records_events(env):
+    case = _report(env)
+    client = login(env.app, "rektor")
+    assert client.post("/oversikt/gjennomgatt", data={"case_id": [str(case.id)]}).status_code == 400
+    token = csrf_of(client.get("/oversikt").text)
+    response = client.post("/oversikt/gjennomgatt", data={"_csrf": token, "case_id": [str(case.id)],
+                                                         "kommentar": "Følges opp neste uke"})
+    assert response.status_code == 302
+    reviewed = [e for e in env.kap12.case_history(case.id) if e.kind == "reviewed"]
+    assert reviewed and reviewed[-1].data["comment"] == "Følges opp neste uke"
+    assert "Siden gjennomgang" in client.get("/oversikt").text
+
+
+def test_csv_without_and_with_names_and_pdf(env):
+    case = _report(env, berorte_elever="Jonas Berg")
+    client = login(env.app, "rektor")
+    plain = client.get("/oversikt/eksport.csv")
+    assert plain.status_code == 200 and plain.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(plain.data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "Saksnummer" and "Elev(er)" not in rows[0]
+    assert any(r[0] == case.number for r in rows) and "Jonas Berg" not in plain.data.decode()
+    named = client.get("/oversikt/eksport.csv?navn=1").data.decode("utf-8-sig")
+    assert "Elev(er)" in named and "Jonas Berg" in named
+    pdf = client.get("/oversikt/eksport.pdf?prosedyre=A")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
+
+
+def test_case_page_lists_documents_and_downloads_are_recorded(env):
+    case = _report(env)
+    client = login(env.app, "rektor")
+    page = client.get(f"/saker/{case.id}")
+    assert page.status_code == 200 and "Dokumenter" in page.text and "Meldingsskjema" in page.text
+    import re
+
+    link = re.search(r'href="(/dokumenter/\d+/\d+\.pdf)"', page.text)[1]
+    pdf = client.get(link)
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-") and pdf.mimetype == "application/pdf"
+    assert any(e.kind == "case_read" and e.data == {"view": "document"} for e in env.kap12.case_history(case.id))
+    assert login(env.app, "rektor2").get(link).status_code == 404

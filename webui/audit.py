@@ -1,0 +1,214 @@
+"""Revisjon: the auditors' pages. A case is replayed event by event next to the diagram of the
+version it ran on (the engine re-executes it and hands over a frame per step; the page's
+script only draws), all cases of one process version are drawn on one diagram with counts,
+and a case can be exported whole (JSON or PDF) for Statsforvalteren or, with other people's
+names masked, for an access request. Auditors read everything in their county and change
+nothing; every page here that shows a case records the read."""
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from flask import Blueprint, Response, g, render_template, request, url_for
+from sqlalchemy import func, select
+
+from engine import access, export, replay
+from engine.errors import Denied, NotFound
+from engine.models import Case, DefinitionVersion, User
+from processes import forms
+
+from . import present
+from .auth import kap12, login_required
+
+bp = Blueprint("audit", __name__, url_prefix="/revisjon")
+
+
+def _auditor() -> None:
+    if not g.viewer.is_auditor:
+        raise Denied("Revisjonssidene er for revisorer.")
+
+
+# Case data is one namespace over all forms: a field that several forms ask with different
+# words gets one neutral label here, so a step is never shown under another step's question.
+SHARED_LABELS = {"elevens_stemme": "Elevens stemme (elevens egen opplevelse)",
+                 "evalueringsdato": "Evalueringsdato", "foresatte_informert": "Foresatte informert",
+                 "oppfolging": "Oppfølging"}
+
+
+def _labels() -> dict[str, str]:
+    labels: dict[str, str] = {}
+    for form in forms.load_forms().values():
+        for f in form.fields:
+            labels.setdefault(f.name, f.label)
+            for sub in getattr(f, "fields", None) or ():
+                labels.setdefault(f"{f.name}.{sub.name}", sub.label)
+    labels.update(SHARED_LABELS)
+    return labels
+
+
+def _text(ev) -> str:
+    return present.event_text(ev)
+
+
+@bp.get("")
+@login_required
+def index():
+    _auditor()
+    rows = kap12().cases_for(g.viewer)
+    with kap12().db.reading() as session:
+        visible = access.visible_cases(g.viewer).subquery()
+        versions = session.execute(
+            select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
+                   DefinitionVersion.deployed_at, func.count(visible.c.id))
+            .join(visible, visible.c.definition_id == DefinitionVersion.id)
+            .group_by(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
+                      DefinitionVersion.deployed_at)
+            .order_by(DefinitionVersion.process_id, DefinitionVersion.version)).all()
+    return render_template("audit_index.html", rows=rows, versions=versions)
+
+
+def _replay_payload(case: Case, report: replay.ReplayReport) -> dict:
+    divergent = {d.seq for d in report.divergences}
+    touched = set()
+    for frame in report.frames:
+        touched |= set(frame.completed) | set(frame.active)
+    with kap12().db.reading() as session:
+        version = session.get(DefinitionVersion, case.definition_id)
+        processes = [p for p in replay.version_sources(version) if p["id"] in touched]
+    return {
+        "case": {"id": case.id, "number": case.number, "status": case.status, "procedure": case.procedure},
+        "processes": processes,
+        "labels": _labels(),
+        "events": [{"seq": e.seq, "at": e.at.isoformat(), "when": present.short(e.at), "kind": e.kind,
+                    "actor": e.actor, "text": _text(e), "frame": e.frame, "replayed": e.replayed,
+                    "divergent": e.seq in divergent} for e in report.events],
+        "frames": [f.as_dict() for f in report.frames],
+        "verification": report.as_dict(),
+    }
+
+
+@bp.get("/saker/<int:case_id>")
+@login_required
+def case(case_id: int):
+    _auditor()
+    case, level = kap12().case(g.viewer, case_id, view="revisjon")
+    if level != access.FULL:
+        raise NotFound("Saken finnes ikke.")
+    report = replay.verify_case(kap12(), case_id, frames=True)
+    payload = _replay_payload(case, report)
+    reads = [e for e in report.events if e.kind == "case_read"]
+    with kap12().db.reading() as session:
+        staff = [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
+    # Embedded, not fetched: one request, one recorded read; the script only renders it.
+    data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    return render_template("audit_case.html", case=case, report=report, payload=data, reads=reads, staff=staff)
+
+
+@bp.get("/saker/<int:case_id>/gjenkjoring.json")
+@login_required
+def case_json(case_id: int):
+    _auditor()
+    case, level = kap12().case(g.viewer, case_id, view="revisjon (data)")
+    if level != access.FULL:
+        raise NotFound("Saken finnes ikke.")
+    return _replay_payload(case, replay.verify_case(kap12(), case_id, frames=True))
+
+
+@bp.get("/prosesser/<int:definition_id>")
+@login_required
+def heat(definition_id: int):
+    _auditor()
+    version, count, cells = replay.process_heat(kap12(), g.viewer, definition_id)
+    processes = [p for p in replay.version_sources(version) if p["id"] in cells or p["id"] != "kap12_sak"]
+    payload = {"processes": processes,
+               "counts": {p: {e: c.__dict__ for e, c in els.items()} for p, els in cells.items()}}
+    data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
+    names = {p["id"]: p["name"] for p in processes}
+    table = sorted(((names.get(p, p), e, c) for p, els in cells.items() for e, c in els.items()),
+                   key=lambda r: (r[0], -r[2].passed, r[1]))
+    labels = _element_names(processes)
+    return render_template("audit_heat.html", version=version, count=count, payload=data, table=table,
+                           labels=labels)
+
+
+def _element_names(processes) -> dict[str, str]:
+    import re
+
+    out = {}
+    for p in processes:
+        for m in re.finditer(r'<bpmn:\w+ id="([^"]+)" name="([^"]*)"', p["xml"]):
+            out.setdefault(m[1], m[2])
+    return out
+
+
+def _export_args():
+    mask = request.args.get("skjerm") in ("1", "on", "true", "ja")
+    requester = (request.args.get("innsyn_for") or "").strip() or None
+    return mask, requester
+
+
+def _filename(doc: dict, ext: str) -> str:
+    suffix = "-skjermet" if doc["skjermet"] else ""
+    return f"sak-{doc['sak']['saksnummer']}{suffix}.{ext}"
+
+
+@bp.get("/saker/<int:case_id>/eksport.json")
+@login_required
+def export_json(case_id: int):
+    mask, requester = _export_args()
+    doc = export.build_export(kap12(), g.viewer, case_id, mask=mask, requester=requester, describe=_text)
+    body = json.dumps(doc, ensure_ascii=False, indent=2)
+    return Response(body, mimetype="application/json",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(doc, "json")}"'})
+
+
+@bp.get("/saker/<int:case_id>/eksport.pdf")
+@login_required
+def export_pdf(case_id: int):
+    mask, requester = _export_args()
+    doc = export.build_export(kap12(), g.viewer, case_id, mask=mask, requester=requester, describe=_text)
+    html = render_template("audit_export_pdf.html", doc=doc, labels=_labels(), fmt=_fmt, value=_value)
+    from weasyprint import HTML  # heavy; only the PDF needs it
+
+    pdf = HTML(string=html, base_url=request.url_root).write_pdf()
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{_filename(doc, "pdf")}"'})
+
+
+def _fmt(iso: str | None) -> str:
+    return present.short(datetime.fromisoformat(iso)) if iso else "–"
+
+
+def _choices() -> dict[str, dict[str, str]]:
+    out: dict[str, dict[str, str]] = {}
+    for form in forms.load_forms().values():
+        for f in form.fields:
+            if getattr(f, "choices", None):
+                out.setdefault(f.name, {c.value: c.label for c in f.choices})
+    return out
+
+
+def _value(v, key: str | None = None) -> str:
+    if key and isinstance(v, str) and v in _choices().get(key, {}):
+        return _choices()[key][v]
+    if v is None or v == "" or v == []:
+        return "–"
+    if v is True:
+        return "Ja"
+    if v is False:
+        return "Nei"
+    if isinstance(v, list):
+        return "; ".join(_value(x) for x in v)
+    if isinstance(v, dict):
+        return ", ".join(f"{k}: {_value(x)}" for k, x in v.items())
+    if isinstance(v, str) and len(v) == 10 and v[4] == "-" and v[7] == "-":
+        return present.day(v)
+    return str(v)
+
+
+@bp.app_context_processor
+def _nav():
+    def audit_url():
+        viewer = g.get("viewer")
+        return url_for("audit.index") if viewer is not None and viewer.is_auditor else None
+    return {"audit_url": audit_url}

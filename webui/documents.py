@@ -1,0 +1,87 @@
+"""Dokumenter: the case documents on the case page, their downloads (each one recorded as a
+read of the case), and the Noark 5 archive extract of one closed case or of a period."""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+
+from engine import documents, noark
+from engine.errors import InvalidInput
+
+from .auth import kap12, login_required
+
+bp = Blueprint("documents", __name__, url_prefix="/dokumenter")
+
+
+@bp.app_template_global()
+def case_documents(case_id: int) -> list[documents.DocumentInfo]:
+    """For the case page's documents section: made on first view, then the stored ones."""
+    return documents.documents_for(kap12(), g.viewer, case_id)
+
+
+@bp.app_template_global()
+def may_archive_case(case) -> bool:
+    return case.status == "closed" and noark.may_archive(g.viewer, case)
+
+
+@bp.get("/<int:case_id>/<int:document_id>.pdf")
+@login_required
+def download(case_id: int, document_id: int):
+    info, content = documents.document_content(kap12(), g.viewer, case_id, document_id)
+    inline = request.args.get("vis") == "1"
+    return Response(content, mimetype=info.media_type, headers={
+        "Content-Disposition": f'{"inline" if inline else "attachment"}; filename="{_case_number(case_id)}-{info.filename}"',
+        "X-Content-SHA256": info.sha256})
+
+
+def _case_number(case_id: int) -> str:
+    from engine.models import Case
+
+    with kap12().db.reading() as session:
+        number = session.get(Case, case_id).number
+    return f"sak-{number}"
+
+
+@bp.post("/<int:case_id>/arkivuttrekk")
+@login_required
+def archive_case(case_id: int):
+    return _extract([case_id], url_for("cases.show", case_id=case_id))
+
+
+@bp.post("/arkivuttrekk")
+@login_required
+def archive_period():
+    back = url_for("overview.index")
+    try:
+        first = date.fromisoformat(request.form.get("fra", ""))
+        last = date.fromisoformat(request.form.get("til", ""))
+    except ValueError:
+        flash("Velg både fra- og til-dato for arkivuttrekket.", "warning")
+        return redirect(back)
+    ids = [i for i in noark.closed_in_period(kap12(), g.viewer, first, last)
+           if _may_archive_id(i)]
+    if not ids:
+        flash("Ingen avsluttede saker du kan arkivere i perioden.", "warning")
+        return redirect(back)
+    return _extract(ids, back)
+
+
+def _may_archive_id(case_id: int) -> bool:
+    from engine.models import Case
+
+    with kap12().db.reading() as session:
+        return noark.may_archive(g.viewer, session.get(Case, case_id))
+
+
+def _extract(ids: list[int], back: str):
+    try:
+        result = noark.ZipExtract(kap12(), g.viewer).export(ids)
+    except InvalidInput as err:
+        flash(str(err), "warning")
+        return redirect(back)
+    g.committed = True
+    if result.content is None:
+        abort(500)
+    return Response(result.content, mimetype="application/zip", headers={
+        "Content-Disposition": f'attachment; filename="{result.reference}"', "X-Content-SHA256": result.sha256})

@@ -1,0 +1,159 @@
+"""Ukeoversikt: the weekly overview for the leadership forum, its CSV and PDF exports, and
+"mark as reviewed in lederforum"."""
+from __future__ import annotations
+
+import csv
+import io
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+
+from engine import overview as ov
+from engine.documents import font_dir, render_pdf
+from processes.deadlines import OSLO
+from processes.roles import ROLES
+from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
+
+from . import present
+from .auth import kap12, login_required
+
+bp = Blueprint("overview", __name__, url_prefix="/oversikt")
+
+STAGE_LABELS_ALL = {**STAGE_LABELS, "avsluttet": "Avsluttet"}
+PROCEDURE_COLOURS = {"A": "#1f4e79", "B": "#c77700", "C": "#8e24aa"}
+
+
+def _filters() -> dict:
+    procedure = request.values.get("prosedyre", "")
+    return {"skole": request.values.get("skole", "").strip(),
+            "prosedyre": procedure if procedure in ("A", "B", "C") else ""}
+
+
+def _load(include_names: bool = False) -> ov.Overview:
+    if not ov.may_see_overview(g.viewer):
+        abort(404)
+    f = _filters()
+    return ov.weekly_overview(kap12(), g.viewer, school=f["skole"] or None, procedure=f["prosedyre"] or None,
+                              include_names=include_names)
+
+
+def _query(**extra) -> str:
+    params = {k: v for k, v in {**_filters(), **extra}.items() if v}
+    return ("?" + urlencode(params)) if params else ""
+
+
+def role_text(roles) -> str:
+    return ", ".join(ROLES.get(r, r).split(" (")[0] for r in roles) or "–"
+
+
+def change_text(change: ov.Change) -> str:
+    return present.event_text(change)
+
+
+@bp.app_template_global()
+def may_see_overview() -> bool:
+    viewer = g.get("viewer")
+    return viewer is not None and ov.may_see_overview(viewer)
+
+
+@bp.get("")
+@login_required
+def index():
+    data = _load()
+    return render_template("overview.html", o=data, f=_filters(), query=_query(), stage_labels=STAGE_LABELS_ALL,
+                           stage_help=STAGE_HELP, stages=STAGES, colours=PROCEDURE_COLOURS, role_text=role_text,
+                           change_text=change_text, deadline=present.deadline, county_wide=ov.is_county_wide(g.viewer),
+                           charts=charts(data))
+
+
+@bp.post("/gjennomgatt")
+@login_required
+def reviewed():
+    if not ov.may_see_overview(g.viewer):
+        abort(404)
+    ids = []
+    for raw in request.form.getlist("case_id"):
+        try:
+            ids.append(int(raw))
+        except ValueError:
+            continue
+    comment = request.form.get("kommentar", "").strip()[:2000]
+    if not ids:
+        flash("Ingen saker var valgt, så ingenting ble registrert.", "warning")
+        return redirect(url_for("overview.index") + _query())
+    done = kap12().record_review(g.viewer, ids, comment)
+    g.committed = True
+    flash(f"Gjennomgang i lederforum er registrert på {done} sak{'er' if done != 1 else ''}"
+          f"{' med kommentar' if comment else ''}. Neste uke viser oversikten det som skjer fra nå.", "success")
+    return redirect(url_for("overview.index") + _query())
+
+
+CSV_HEAD = ["Saksnummer", "Skole", "Prosedyre", "Status", "Står på", "Ansvarlig rolle", "Alder (dager)",
+            "Meldt", "Neste frist", "Oversittede frister", "Endringer siden gjennomgang", "Sist gjennomgått",
+            "Avsluttet", "Meldt videre til skoleeier"]
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value)
+    # A spreadsheet must never read a cell as a formula.
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@bp.get("/eksport.csv")
+@login_required
+def export_csv():
+    names = request.args.get("navn") == "1"
+    data = _load(include_names=names)
+    out = io.StringIO()
+    out.write("\ufeff")  # Excel reads UTF-8 with the mark
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(CSV_HEAD + (["Elev(er)"] if names else []))
+    for row in data.open_rows + data.closed_rows:
+        line = [row.number, row.school, row.procedure, present.STATUS_WORDS.get(row.status, row.status),
+                STAGE_LABELS_ALL.get(row.stage, row.stage), role_text(row.roles), row.age_days,
+                present.day(row.reported_at), present.short(row.next_deadline) if row.next_deadline else "",
+                len(row.missed), len(row.changes), present.day(row.last_reviewed) if row.last_reviewed else "",
+                present.day(row.closed_at) if row.closed_at else "", "Ja" if row.escalated else "Nei"]
+        if names:
+            line.append(row.pupils or "")
+        writer.writerow([_cell(v) for v in line])
+    stamp = data.now.astimezone(OSLO).strftime("%Y-%m-%d")
+    return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="ukeoversikt-{stamp}.csv"'})
+
+
+@bp.get("/eksport.pdf")
+@login_required
+def export_pdf():
+    data = _load()
+    html = render_template("overview_pdf.html", o=data, f=_filters(), stage_labels=STAGE_LABELS_ALL,
+                           role_text=role_text, change_text=change_text, colours=PROCEDURE_COLOURS,
+                           county_wide=ov.is_county_wide(g.viewer), charts=charts(data), font_dir=font_dir())
+    pdf = render_pdf(html)
+    stamp = data.now.astimezone(OSLO).strftime("%Y-%m-%d")
+    return Response(pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="ukeoversikt-{stamp}.pdf"'})
+
+
+# -- charts as plain SVG numbers (drawn by overview_charts.html) ---------------------------------
+def charts(o: ov.Overview) -> dict:
+    stage_rows = []
+    biggest = max([sum(c.values()) for c in o.by_stage.values()] + [1])
+    for code, label, _ in STAGES:
+        counts = o.by_stage.get(code, {})
+        total = sum(counts.values())
+        if not total and code == "annet":
+            continue
+        x, parts = 0.0, []
+        for p in ("A", "B", "C"):
+            n = counts.get(p, 0)
+            if n:
+                w = n / biggest
+                parts.append({"procedure": p, "n": n, "x": x, "w": w})
+                x += w
+        stage_rows.append({"code": code, "label": label, "total": total, "parts": parts})
+    top = max([m.met + m.missed for m in o.deadlines] + [1])
+    top_missed = max([max(m.met, m.missed) for m in o.deadlines] + [1])
+    plan_top = max([m.median_days or 0 for m in o.plan_months] + [1])
+    return {"stages": stage_rows, "deadlines": o.deadlines, "deadline_top": max(top_missed, 1), "deadline_sum": top,
+            "plans": o.plan_months, "plan_top": plan_top}
