@@ -24,7 +24,7 @@ PYTEST_ARGS ?=
 export KAP12_TEST_OUTPUT ?= test-output
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help install run test system-deps bench clean distclean
+.PHONY: help install run test runtime-deps system-deps bench clean distclean
 
 help:
 	@echo "make run        install, init, print demo log-ins, serve"
@@ -43,28 +43,39 @@ $(STAMP): pyproject.toml | $(BIN)/python
 
 install: $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) runtime-deps
 	$(BIN)/kap12 init
 	$(BIN)/kap12 demo
 	$(BIN)/kap12 serve
 
-# Debian's chromium and postgresql, for the browser and database tests.
-# apt-get runs only when something is missing, and only as root.
-system-deps:
-	@need=""; \
-	if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then :; \
-	elif [ ! -x /usr/bin/chromium ]; then need="$$need chromium"; fi; \
-	if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then \
-	  need="$$need postgresql"; fi; \
+# Installs the Debian packages named in $$need: as root with apt-get (only when something is
+# missing), otherwise a note saying what to install.
+APT_INSTALL = \
 	if [ -z "$$need" ]; then exit 0; fi; \
 	if [ "$$(id -u)" = 0 ]; then \
 	  echo "Installing system packages:$$need"; \
-	  apt-get update && apt-get install -y $$need; \
+	  apt-get update && apt-get install -y --no-install-recommends $$need; \
 	else \
-	  echo "NOTE: the browser and database tests need Debian packages:$$need"; \
+	  echo "NOTE: kap12 needs these Debian packages:$$need"; \
 	  echo "NOTE: install them as root with: apt-get install$$need"; \
-	  echo "NOTE: continuing; the tests that need them will be skipped."; \
 	fi
+
+# Pango (WeasyPrint's text layout) and DejaVu fonts: the PDF documents need them.
+runtime-deps:
+	@need=""; \
+	if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then need="$$need libpango-1.0-0 libpangoft2-1.0-0"; fi; \
+	if [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then need="$$need fonts-dejavu-core"; fi; \
+	$(APT_INSTALL)
+
+# Debian's chromium and postgresql, for the browser and database tests.
+system-deps: runtime-deps
+	@need=""; \
+	if [ -n "$$CHROMIUM" ] && [ -x "$$CHROMIUM" ]; then :; \
+	elif [ ! -x /usr/bin/chromium ]; then need="$$need chromium"; fi; \
+	if ! command -v pdftoppm >/dev/null; then need="$$need poppler-utils"; fi; \
+	if ! compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null; then \
+	  need="$$need postgresql"; fi; \
+	$(APT_INSTALL)
 
 test: $(STAMP) system-deps
 	@mkdir -p "$(KAP12_TEST_OUTPUT)"

@@ -75,16 +75,26 @@ def snapshot(workflow, meta: dict) -> Snapshot:
             id=str(task.id), element_id=task.task_spec.bpmn_id, process_id=task.workflow.spec.name,
             name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kinds=tuple(info.get("kinds", ())),
             recipient=recipient_role(info.get("recipient"), task.data), due_at=due, attached_to=attached))
-    deadlines = {t.attached_to: t.due_at for t in sorted(snap.timers, key=lambda t: t.due_at, reverse=True)
-                 if "frist" in t.kinds and t.attached_to}
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
         form = getattr(getattr(spec, "form", None), "key", None) or ""
         snap.tasks.append(TaskView(
             id=str(task.id), element_id=spec.bpmn_id, process_id=task.workflow.spec.name,
             title=spec.bpmn_name or spec.bpmn_id, form_key=form, lane=spec.lane,
-            roles=lane_roles(spec.lane, task.data), due_at=deadlines.get(str(task.id))))
+            roles=lane_roles(spec.lane, task.data), due_at=deadline_of(task, meta)))
     return snap
+
+
+def deadline_of(task, meta: dict) -> datetime | None:
+    """The due time of a user task: its boundary timer marked ``frist``, whether still waiting
+    or already fired — an overdue task keeps showing when it was due."""
+    parent = task.parent
+    if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+        return None
+    dues = [timer_due(sibling) for sibling in parent.children
+            if sibling is not task and is_timer(sibling) and "frist" in element_meta(meta, sibling).get("kinds", ())]
+    dues = [d for d in dues if d is not None]
+    return min(dues) if dues else None
 
 
 def utcnow_from(clock) -> datetime:

@@ -26,3 +26,14 @@ def test_overdue_open_deadline(kap12, demo):
     kap12.clock.advance(timedelta(hours=9))
     [row] = [r for r in kap12.case_deadlines(case.id) if r.title == "Motta og registrere melding"]
     assert row.status == "overdue" and row.seconds_late == 2 * 3600
+
+
+def test_an_overdue_task_keeps_its_due_time_after_the_deadline_fired(kap12, demo):
+    case = report(kap12, demo)
+    kap12.clock.advance(timedelta(hours=9))
+    kap12.sweep_timers()  # the deadline fired and escalated; the task is still open
+    [task] = [t for t in kap12.case_tasks(case.id) if t.title == "Motta og registrere melding"]
+    assert task.due_at is not None and task.due_at < kap12.clock.now()
+    from flow import status
+
+    assert status(kap12, case.id).next_deadline == task.due_at
