@@ -138,6 +138,12 @@ def sees_read_log(viewer: Viewer, case: Case) -> bool:
             or case.county_id in viewer.counties({"skoleeier"}))
 
 
+def may_export(viewer: Viewer, case: Case) -> bool:
+    """The whole case as a file (for Statsforvaltaren, a court, an access request): the school's
+    leadership, the school owner, and auditors — the same people who see who read it."""
+    return sees_read_log(viewer, case)
+
+
 def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
 

@@ -21,27 +21,45 @@ def current() -> Calendar | None:
     return _current.get()
 
 
-def calendar_for(session, school_id: int) -> Calendar:
-    rows = session.execute(select(SchoolClosure.first_day, SchoolClosure.last_day)
-                           .where(SchoolClosure.school_id == school_id)).all()
-    return Calendar.from_periods([(r.first_day, r.last_day) for r in rows])
+def closures(session, school_id: int) -> list[SchoolClosure]:
+    return list(session.scalars(select(SchoolClosure).where(SchoolClosure.school_id == school_id)))
+
+
+def calendar_as_of(rows: list[SchoolClosure], when=None) -> Calendar:
+    """The calendar from closures entered before ``when`` (all of them when None): a closure
+    entered later must not move a deadline that was set before it, not even on re-execution."""
+    return Calendar.from_periods([(r.first_day, r.last_day) for r in rows
+                                  if when is None or r.created_at is None or r.created_at <= when])
 
 
 @contextmanager
-def school_calendar(session, school_id: int):
-    token = _current.set(calendar_for(session, school_id))
+def using_calendar(calendar: Calendar):
+    token = _current.set(calendar)
     try:
         yield
     finally:
         _current.reset(token)
 
 
-def add_closure(session, school_id: int, first_day, last_day, name: str = "") -> SchoolClosure:
+def calendar_for(session, school_id: int) -> Calendar:
+    return calendar_as_of(closures(session, school_id))
+
+
+@contextmanager
+def school_calendar(session, school_id: int):
+    with using_calendar(calendar_for(session, school_id)):
+        yield
+
+
+def add_closure(session, school_id: int, first_day, last_day, name: str = "", now=None) -> SchoolClosure:
     if last_day < first_day:
         from .errors import InvalidInput
 
         raise InvalidInput("Perioden slutter før den begynner.", {"last_day": ["Velg en sluttdato etter startdatoen."]})
-    row = SchoolClosure(school_id=school_id, first_day=first_day, last_day=last_day, name=name)
+    from .clock import active_clock
+
+    row = SchoolClosure(school_id=school_id, first_day=first_day, last_day=last_day, name=name,
+                        created_at=now or active_clock().now())
     session.add(row)
     session.flush()
     return row

@@ -49,6 +49,21 @@ def _accused(session, username: str | None) -> User | None:
     return user
 
 
+def new_workflow(kap12, version, report: dict) -> BpmnWorkflow:
+    """A case's workflow as the report starts it (also used to re-execute its history)."""
+    spec, subs = kap12.specs.get(version)
+    workflow = BpmnWorkflow(spec, subs, script_engine=kap12.script_engine)
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(report)
+    return workflow
+
+
+def reclassification_message(offender: str, reason: str) -> BpmnEvent:
+    """The message the routing diagram catches when a case turns out to be about someone else."""
+    payload = {"payload": {"krenker_type": offender, "begrunnelse": reason}, "result_var": "omklassifisering"}
+    return BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload)
+
+
 def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
     """Register a report (meldingsskjema) and start the case on the procedure the routing
     diagram chooses. Anyone employed at the school may report, at once."""
@@ -67,10 +82,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
             raise InvalidInput("Du kan ikke melde en sak der du selv er anklaget.",
                                {"anklaget_bruker": ["Velg en annen person."]})
         version = latest_version(session, CASE_PROCESS)
-        spec, subs = kap12.specs.get(version)
-        workflow = BpmnWorkflow(spec, subs, script_engine=kap12.script_engine)
-        for task in workflow.get_tasks(state=TaskState.READY):
-            task.data.update(clean)
+        workflow = new_workflow(kap12, version, clean)
         now = kap12.clock.now()
         case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=OFFENDER_PROCEDURE.get(clean["krenker_type"], "A"), status="open", stage="Meldt",
@@ -154,8 +166,10 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
             raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
         task.set_data(**clean)
         task.run()
+        process_id = task.workflow.spec.name
         late = int((step.now - row.due_at).total_seconds()) if row.due_at else None
-        step.record("task_completed", task_id=task_id, element=row.element_id, title=row.title,
+        step.record("task_completed", task_id=task_id, element=row.element_id, process_id=process_id,
+                    title=row.title,
                     form=row.form_key, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
                     late_by_seconds=late if late and late > 0 else 0)
@@ -185,9 +199,8 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
             if exists is None:
                 session.add(CaseParty(case_id=step.case.id, user_id=accused.id, relation="accused"))
         before = step.case.procedure
-        payload = {"payload": {"krenker_type": offender, "begrunnelse": reason.strip()}, "result_var": "omklassifisering"}
         try:
-            step.workflow.send_event(BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload))
+            step.workflow.send_event(reclassification_message(offender, reason.strip()))
         except WorkflowException as err:
             raise Conflict("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).") from err
         step.record("reclassified", from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],

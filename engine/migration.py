@@ -126,6 +126,18 @@ def _swap(pairs, workflow, spec, subs) -> list[str]:
     return reset
 
 
+def move_workflow(kap12, workflow, target: DefinitionVersion, plan: MigrationPlan | None = None) -> MigrationPlan:
+    """Assess and, when safe, move ``workflow`` onto ``target``'s specs (the write path and the
+    re-execution of a recorded migration both do exactly this). Raises InvalidInput if unsafe."""
+    plan = plan or MigrationPlan(0, "", 0, target.version, False)
+    spec, subs = kap12.specs.get(target)
+    pairs = _assess(workflow, spec, subs, plan)
+    if not plan.safe:
+        raise InvalidInput("Saken kan ikke flyttes trygt: " + " ".join(plan.problems))
+    plan.reset_tasks = _swap(pairs, workflow, spec, subs)
+    return plan
+
+
 def _target(session, process_id: str, version: int) -> DefinitionVersion:
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
                                                           DefinitionVersion.version == version)).first()
@@ -180,12 +192,11 @@ def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason:
         if case.definition_id == target.id:
             result.unchanged = result.safe = True
             raise _Nothing()
-        spec, subs = kap12.specs.get(target)
-        pairs = _assess(step.workflow, spec, subs, result)
-        if not result.safe:
-            raise InvalidInput(f"Sak {case.number} kan ikke flyttes trygt: " + " ".join(result.problems))
         from_version = case.definition.version
-        result.reset_tasks = _swap(pairs, step.workflow, spec, subs)
+        try:
+            move_workflow(kap12, step.workflow, target, result)
+        except InvalidInput as err:
+            raise InvalidInput(f"Sak {case.number}: {err}") from err
         case.definition = target
         case.definition_id = target.id
         step.meta = target.meta

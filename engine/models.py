@@ -263,6 +263,8 @@ class SchoolClosure(Base):
     first_day: Mapped[date] = mapped_column(Date)
     last_day: Mapped[date] = mapped_column(Date)
     name: Mapped[str] = mapped_column(String(200), default="")
+    # When it was entered: re-execution counts a closure only in steps after this.
+    created_at: Mapped[datetime | None]
 
 
 class ApiToken(Base):

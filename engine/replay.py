@@ -25,22 +25,21 @@ from typing import Any
 from uuid import UUID
 
 from sqlalchemy import select
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
-from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
 from . import history, spiff
-from .calendars import school_calendar
+from .calendars import calendar_as_of, closures, using_calendar
+from .cases import new_workflow, reclassification_message
 from .clock import active_clock
-from .compaction import compact
 from .models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
 from .projection import Snapshot, snapshot
-from .unit_of_work import Actor, CaseStep
+from .unit_of_work import Actor, CaseStep, run_until_waiting
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
-INPUTS = ("reported", "task_completed", "reclassified", "task_claimed", "task_released")
-# What the write path derives from the workflow in a step (``CaseWriter._record_changes``).
+INPUTS = ("reported", "task_completed", "reclassified", "task_claimed", "task_released", "migrated",
+          "reviewed")
+# What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
 DERIVED = ("timer_fired", "deadline_missed", "reminder", "escalated", "task_cancelled", "task_opened",
            "case_closed")
 # Recorded besides the write path; they do not touch the workflow.
@@ -152,6 +151,7 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
             raise NotFound("Saken finnes ikke.")
         version = session.get(DefinitionVersion, case.definition_id)
         case.definition = version
+        school_closures = closures(session, case.school_id)
         events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
                                       .order_by(HistoryEvent.seq)))
         chain = history.verify_chain(session, history.case_chain(case_id))
@@ -161,12 +161,13 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
         stored_timers = sorted((r.element_id, r.due_at) for r in
                                session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)))
         report = ReplayReport(case.id, case.number, version.id, f"{version.process_id} v{version.version}", chain)
-        run = _Replay(kap12, version, report, keep_frames=frames)
-        with school_calendar(session, case.school_id):
-            try:
-                run.run(events)
-            except _Stop:
-                pass
+        # The case starts on the version its first event recorded; a migration moves it on.
+        first = session.get(DefinitionVersion, events[0].definition_id) if events and events[0].definition_id else version
+        run = _Replay(kap12, first, report, keep_frames=frames, closures=school_closures)
+        try:
+            run.run(events)
+        except _Stop:
+            pass
         if run.workflow is not None and not report.divergences and not report.error:
             _compare_stored(report, run.workflow, stored_wf, stored_state, version.meta, stored_tasks, stored_timers)
         return report
@@ -174,8 +175,9 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
 
 # -- re-execution --------------------------------------------------------------------------------
 class _Replay:
-    def __init__(self, kap12, version: DefinitionVersion, report: ReplayReport, keep_frames: bool):
+    def __init__(self, kap12, version: DefinitionVersion, report: ReplayReport, keep_frames: bool, closures=()):
         self.kap12, self.version, self.report, self.keep_frames = kap12, version, report, keep_frames
+        self.closures = list(closures)
         self.workflow: BpmnWorkflow | None = None
         self.case = SimpleNamespace(id=report.case_id, escalated=False)  # what the step may touch
         self.ids: dict[str, str] = {}  # recorded task id -> re-executed task id
@@ -209,12 +211,9 @@ class _Replay:
         pins = [self.kap12.clock]
         if active_clock() is not self.kap12.clock:
             pins.append(active_clock())
-        with _pinned(pins, ev.at):
+        with _pinned(pins, ev.at), using_calendar(calendar_as_of(self.closures, ev.at)):
             if ev.kind == "reported":
-                spec, subs = self.kap12.specs.get(self.version)
-                self.workflow = BpmnWorkflow(spec, subs, script_engine=self.kap12.script_engine)
-                for task in self.workflow.get_tasks(state=TaskState.READY):
-                    task.data.update(ev.data.get("report") or {})
+                self.workflow = new_workflow(self.kap12, self.version, ev.data.get("report") or {})
                 before = Snapshot()
             else:
                 before = snapshot(self.workflow, self.version.meta)
@@ -269,27 +268,29 @@ class _Replay:
                               _comparable(ev.kind, ev.data), None, rest[1:], [ev])
             # The write path tells a completed task from a cancelled one by this record.
             step.record("task_completed", task_id=str(task.id), element=ev.data.get("element"))
-        elif ev.kind == "reclassified":
-            from .cases import RECLASSIFY_MESSAGE
+        elif ev.kind == "migrated":
+            from .migration import move_workflow
 
-            payload = {"payload": {"krenker_type": ev.data.get("krenker_type"), "begrunnelse": ev.data.get("reason")},
-                       "result_var": "omklassifisering"}
+            with self.kap12.db.reading() as session:
+                target = session.get(DefinitionVersion, ev.definition_id)
             try:
-                wf.send_event(BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload))
+                move_workflow(self.kap12, wf, target)
+            except Exception as err:  # noqa: BLE001 - a migration that no longer applies is a finding
+                self._diverge(ev.seq, f"flyttingen til ny versjon lot seg ikke gjenta ({err})", ev.data, None, rest)
+            self.version, step.meta = target, target.meta
+            self.flows = _sequence_flows(target)
+        elif ev.kind == "reclassified":
+            try:
+                wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason")))
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
                 self._diverge(ev.seq, f"omklassifiseringen ble ikke tatt imot i gjenkjøringen ({err})",
                               ev.data, None, rest)
         # reported: done when the workflow was made; claimed/released: no act on the workflow.
 
     def _advance(self, step: CaseStep) -> None:
-        """What ``CaseWriter.finish`` does to the workflow, without writing anything."""
-        wf = step.workflow
-        wf.refresh_timers()
-        wf.do_engine_steps()
-        after = snapshot(wf, step.meta)
-        self.kap12.writer._record_changes(step, after)
-        self._collect(wf)  # before compaction drops finished tasks
-        compact(wf)
+        """What the write path does to the workflow, without writing anything; the elements done
+        are gathered before compaction drops finished tasks."""
+        run_until_waiting(step, before_compaction=self._collect)
 
     def _ready_task(self, ev: HistoryEvent):
         wf = self.workflow

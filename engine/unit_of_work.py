@@ -78,11 +78,7 @@ class CaseWriter:
     def finish(self, step: CaseStep) -> None:
         """Run the engine until it waits, then write state, projections and history."""
         wf, case, session = step.workflow, step.case, step.session
-        wf.refresh_timers()
-        wf.do_engine_steps()
-        after = snapshot(wf, step.meta)
-        self._record_changes(step, after)
-        compact(wf)  # after reading what changed: it only drops finished tasks
+        after = run_until_waiting(step)
         case.state = spiff.dump_state(wf)
         case.updated_at = step.now
         self._summarize(case, wf, after, step.now)
@@ -92,44 +88,6 @@ class CaseWriter:
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=step.actor.id,
                            actor=step.actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
         session.flush()
-
-    # -- what changed between the snapshot before and after the act ----------------------
-    def _record_changes(self, step: CaseStep, after: Snapshot) -> None:
-        before_timers = {t.id: t for t in step.before.timers}
-        after_timer_ids = {t.id for t in after.timers}
-        for timer_id, timer in before_timers.items():
-            if timer_id in after_timer_ids:
-                continue
-            task = step.workflow.get_task_from_id(_uuid(timer_id))
-            fired = task is not None and task.has_state(_FIRED) and timer.due_at <= step.now
-            if not fired:
-                continue
-            data = {"timer": timer.name, "element": timer.element_id, "kinds": list(timer.kinds),
-                    "due_at": timer.due_at.isoformat(), "fired_at": step.now.isoformat(),
-                    "late_by_seconds": int((step.now - timer.due_at).total_seconds())}
-            step.record("timer_fired", **data)
-            if "frist" in timer.kinds:
-                step.record("deadline_missed", timer=timer.name, element=timer.element_id,
-                            due_at=timer.due_at.isoformat(), task_id=timer.attached_to)
-            if "paminnelse" in timer.kinds:
-                step.record("reminder", timer=timer.name, element=timer.element_id, task_id=timer.attached_to)
-            if "eskalering" in timer.kinds:
-                step.case.escalated = True
-                step.record("escalated", timer=timer.name, element=timer.element_id,
-                            recipient_role=timer.recipient, task_id=timer.attached_to)
-        before_tasks = {t.id: t for t in step.before.tasks}
-        after_tasks = {t.id: t for t in after.tasks}
-        completed = {kind_data.get("task_id") for kind, kind_data in step.events if kind == "task_completed"}
-        for task_id, task in before_tasks.items():
-            if task_id not in after_tasks and task_id not in completed:
-                step.record("task_cancelled", task_id=task_id, element=task.element_id, title=task.title)
-        for task_id, task in after_tasks.items():
-            if task_id not in before_tasks:
-                step.record("task_opened", task_id=task_id, element=task.element_id, title=task.title,
-                            form=task.form_key, lane=task.lane, roles=list(task.roles),
-                            due_at=task.due_at.isoformat() if task.due_at else None)
-        if after.completed and not step.before.completed:
-            step.record("case_closed")
 
     @staticmethod
     def _summarize(case: Case, wf, after: Snapshot, now: datetime) -> None:
@@ -173,6 +131,65 @@ class CaseWriter:
                                          kind=",".join(view.kinds), due_at=view.due_at, attempts=0))
             elif row.due_at != view.due_at:
                 row.due_at = view.due_at
+
+
+def record_changes(step: CaseStep, after: Snapshot) -> None:
+    """The events a step caused, from the snapshots before and after it: timers fired (with
+    deadlines missed, reminders, escalations), tasks cancelled and opened, the case closed.
+    Element ids repeat across diagrams, so each event also names its process."""
+    before_timers = {t.id: t for t in step.before.timers}
+    after_timer_ids = {t.id for t in after.timers}
+    for timer_id, timer in before_timers.items():
+        if timer_id in after_timer_ids:
+            continue
+        task = step.workflow.get_task_from_id(_uuid(timer_id))
+        fired = task is not None and task.has_state(_FIRED) and timer.due_at <= step.now
+        if not fired:
+            continue
+        data = {"timer": timer.name, "element": timer.element_id, "process_id": timer.process_id,
+                "kinds": list(timer.kinds),
+                "due_at": timer.due_at.isoformat(), "fired_at": step.now.isoformat(),
+                "late_by_seconds": int((step.now - timer.due_at).total_seconds())}
+        step.record("timer_fired", **data)
+        if "frist" in timer.kinds:
+            step.record("deadline_missed", timer=timer.name, element=timer.element_id,
+                        process_id=timer.process_id, due_at=timer.due_at.isoformat(), task_id=timer.attached_to)
+        if "paminnelse" in timer.kinds:
+            step.record("reminder", timer=timer.name, element=timer.element_id, task_id=timer.attached_to)
+        if "eskalering" in timer.kinds:
+            step.case.escalated = True
+            step.record("escalated", timer=timer.name, element=timer.element_id,
+                        recipient_role=timer.recipient, task_id=timer.attached_to)
+    before_tasks = {t.id: t for t in step.before.tasks}
+    after_tasks = {t.id: t for t in after.tasks}
+    completed = {kind_data.get("task_id") for kind, kind_data in step.events if kind == "task_completed"}
+    for task_id, task in before_tasks.items():
+        if task_id not in after_tasks and task_id not in completed:
+            step.record("task_cancelled", task_id=task_id, element=task.element_id, process_id=task.process_id,
+                        title=task.title)
+    for task_id, task in after_tasks.items():
+        if task_id not in before_tasks:
+            step.record("task_opened", task_id=task_id, element=task.element_id, process_id=task.process_id,
+                        title=task.title,
+                        form=task.form_key, lane=task.lane, roles=list(task.roles),
+                        due_at=task.due_at.isoformat() if task.due_at else None)
+    if after.completed and not step.before.completed:
+        step.record("case_closed")
+
+
+def run_until_waiting(step: CaseStep, before_compaction=None) -> Snapshot:
+    """What every step does to the workflow, written or not (the write path and re-execution
+    both call this): refresh timers, run the engine until it waits, record what changed, and
+    drop finished tasks nothing can reach any more."""
+    wf = step.workflow
+    wf.refresh_timers()
+    wf.do_engine_steps()
+    after = snapshot(wf, step.meta)
+    record_changes(step, after)
+    if before_compaction is not None:
+        before_compaction(wf)
+    compact(wf)  # after reading what changed: it only drops finished tasks
+    return after
 
 
 def _current_procedure(wf) -> str | None:

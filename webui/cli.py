@@ -232,16 +232,45 @@ def timers(once: bool, interval: float, as_json: bool) -> None:
         pass
 
 
-@main.command(help="Kontroller at historikken ikke er endret (hash-kjeden per sak).")
+@main.command(help="Kontroller at historikken ikke er endret (hash-kjeden per sak), og med --reexecute "
+                   "at lagret tilstand følger av de registrerte handlingene.")
 @click.argument("case_ids", nargs=-1, type=int)
+@click.option("--reexecute", is_flag=True, help="Kjør sakene på nytt fra historikken og sammenlign.")
 @click.option("--json", "as_json", is_flag=True)
-def verify(case_ids, as_json: bool) -> None:
+def verify(case_ids, reexecute: bool, as_json: bool) -> None:
+    if reexecute:
+        _verify_by_reexecution(list(case_ids), as_json)
+        return
     reports = _engine().verify(list(case_ids) or None)
     data = [r.__dict__ for r in reports]
     text = "\n".join(f"{r.chain}: {'OK' if r.ok else 'BRUTT ved hendelse ' + str(r.broken_at) + ': ' + r.reason}"
                      f" ({r.events} hendelser)" for r in reports) or "Ingen historikk."
     _emit(data, as_json, text)
     if not all(r.ok for r in reports):
+        sys.exit(1)
+
+
+def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
+    from sqlalchemy import select
+
+    from engine.models import Case
+    from engine.replay import verify_case
+
+    kap12 = _engine()
+    if not case_ids:
+        with kap12.db.reading() as session:
+            case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+    results = [verify_case(kap12, case_id) for case_id in case_ids]
+    data = [{"case_id": r.case_id, "number": r.number, "ok": r.ok, "summary": r.summary(),
+             "final_hash": r.chain.last_hash,
+             "divergences": [{"seq": d.seq, "what": d.what, "recorded": d.recorded, "replayed": d.replayed}
+                             for d in r.divergences]} for r in results]
+    lines = []
+    for r in results:
+        lines.append(f"{r.number}: {r.summary()} (siste hash {r.chain.last_hash[:16]}…)")
+        lines += [f"  hendelse {d.seq}: {d.what}" for d in r.divergences]
+    _emit(data, as_json, "\n".join(lines) or "Ingen saker.")
+    if not all(r.ok for r in results):
         sys.exit(1)
 
 

@@ -200,3 +200,35 @@ def test_unknown_case_is_not_found(kap12, demo, n):
 
     with pytest.raises(NotFound):
         verify_case(kap12, 999999)
+
+
+def test_a_migrated_case_verifies_by_re_execution(kap12, demo):
+    """The re-execution follows the recorded versions: it starts on the one the case started
+    on, and a recorded migration moves it on exactly as the migration did."""
+    from engine import migration
+    from engine.replay import verify_case
+    from test_migration import deploy_a
+
+    case = report(kap12, demo)
+    to = deploy_a(kap12, demo, new_task=True)
+    migration.migrate(kap12, demo.users["prosesseier"], case.id, to, "Ny rutine fra fylket")
+    do(kap12, demo, "avdelingsleder", case.id)
+    result = verify_case(kap12, case.id)
+    assert result.ok, result.summary()
+
+
+def test_a_school_closure_entered_later_does_not_make_a_false_divergence(kap12, demo):
+    from datetime import date as _date
+
+    from engine.calendars import add_closure
+    from engine.replay import verify_case
+    from flow import NORDLI
+
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")  # investigation due in 5 days
+    kap12.clock.advance(timedelta(minutes=5))
+    with kap12.db.writing() as session:
+        add_closure(session, demo.schools[NORDLI], _date(2026, 12, 1), _date(2026, 12, 4), "Stengt",
+                    now=kap12.clock.now())
+    result = verify_case(kap12, case.id)
+    assert result.ok, result.summary()

@@ -81,3 +81,10 @@ def test_deploy_same_files_twice_is_unchanged(run):
     files = [str(p) for p in sorted((PROJECT_ROOT / "bpmn").glob("*.bpmn"))]
     code, out, _ = run("deploy", *files, "--json")
     assert code == 0 and not any(r["new"] for r in json.loads(out))
+
+
+def test_verify_by_re_execution(run):
+    run("demo")
+    code, out, _ = run("verify", "--reexecute", "--json")
+    results = json.loads(out)
+    assert code == 0 and len(results) == 5 and all(r["ok"] for r in results), out
