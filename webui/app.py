@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from datetime import timedelta
 
 from flask import Flask, flash, g, redirect, render_template, request, url_for
@@ -31,6 +32,13 @@ def create_app(kap12=None, **config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config)
+    hops = int(os.environ.get("KAP12_PROXY_HOPS", "0") or 0)
+    if hops > 0:
+        # Behind a reverse proxy the client's address and scheme come from X-Forwarded-*;
+        # trust exactly as many hops as there are proxies, or the log-in throttle sees one IP.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     from . import auth, cases, reports, tasks
 
