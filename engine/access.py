@@ -72,7 +72,9 @@ def full_access_clause(viewer: Viewer):
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if leader_schools:
         # In C the school's leadership is bypassed: only leaders the school owner grants see it.
-        clauses.append(and_(Case.school_id.in_(leader_schools), Case.procedure.in_(("A", "B"))))
+        # The yearly prevention cycle is the leadership's own.
+        clauses.append(and_(Case.school_id.in_(leader_schools),
+                            or_(Case.procedure.in_(("A", "B")), Case.kind == "arshjul")))
     owner_counties = viewer.counties({"skoleeier"})
     if owner_counties:
         clauses.append(and_(Case.county_id.in_(owner_counties),
@@ -88,9 +90,11 @@ def status_access_clause(viewer: Viewer):
                           CaseParty.relation == "reporter")
 
 
-def visible_cases(viewer: Viewer):
-    """``select(Case)`` limited to what the viewer may see at all (full or status)."""
-    return select(Case).where(not_accused(viewer), or_(full_access_clause(viewer), status_access_clause(viewer)))
+def visible_cases(viewer: Viewer, kind: str = "sak"):
+    """``select(Case)`` of one kind (chapter 12 cases unless told), limited to what the viewer
+    may see at all (full or status)."""
+    return select(Case).where(Case.kind == kind, not_accused(viewer),
+                              or_(full_access_clause(viewer), status_access_clause(viewer)))
 
 
 def access_level(session, viewer: Viewer, case_id: int) -> str | None:

@@ -142,6 +142,9 @@ class Case(Base):
     school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
     definition_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
+    # "sak": a chapter 12 case (procedure A, B or C); "arshjul": a school's yearly prevention
+    # cycle (§ 12-3), run through the same write path and history.
+    kind: Mapped[str] = mapped_column(String(20), default="sak", server_default="sak", index=True)
     procedure: Mapped[str] = mapped_column(String(1))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     stage: Mapped[str] = mapped_column(String(300), default="")

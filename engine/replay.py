@@ -37,7 +37,7 @@ from .projection import Snapshot, snapshot
 from .unit_of_work import Actor, CaseStep, run_until_waiting
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
-INPUTS = ("reported", "task_completed", "reclassified", "task_claimed", "task_released", "migrated",
+INPUTS = ("reported", "cycle_started", "task_completed", "reclassified", "task_claimed", "task_released", "migrated",
           "reviewed")
 # What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
 DERIVED = ("timer_fired", "deadline_missed", "reminder", "escalated", "task_cancelled", "task_opened",
@@ -202,7 +202,7 @@ class _Replay:
                 self.report.error = f"hendelsestypen «{ev.kind}» (nr. {ev.seq}) kan ikke gjenkjøres"
                 self._rest(events[i:])
                 return
-            if self.workflow is None and ev.kind != "reported":
+            if self.workflow is None and ev.kind not in ("reported", "cycle_started"):
                 self._diverge(ev.seq, "historikken begynner ikke med meldingen", ev.kind, "reported", events[i:])
             i = self._step(events, i)
 
@@ -214,6 +214,9 @@ class _Replay:
         with _pinned(pins, ev.at), using_calendar(calendar_as_of(self.closures, ev.at)):
             if ev.kind == "reported":
                 self.workflow = new_workflow(self.kap12, self.version, ev.data.get("report") or {})
+                before = Snapshot()
+            elif ev.kind == "cycle_started":
+                self.workflow = new_workflow(self.kap12, self.version, ev.data.get("start_data") or {})
                 before = Snapshot()
             else:
                 before = snapshot(self.workflow, self.version.meta)

@@ -101,6 +101,16 @@ class Kap12:
             done += 1
         return done
 
+    def start_prevention_cycle(self, viewer, school_id: int, school_year: int) -> Case:
+        from .prevention import start_cycle
+
+        return start_cycle(self, viewer, school_id, school_year)
+
+    def prevention_cycles(self, viewer) -> list[Case]:
+        from .prevention import cycles_for
+
+        return cycles_for(self, viewer)
+
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
 

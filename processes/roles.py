@@ -49,6 +49,7 @@ PROCEDURE_LABELS: dict[str, str] = {
     "A": "Prosedyre A – elev krenker elev (§ 12-4)",
     "B": "Prosedyre B – ansatt krenker elev (§ 12-5)",
     "C": "Prosedyre C – noen i skolens ledelse krenker elev (§ 12-5)",
+    "Å": "Årshjul – forebyggende arbeid (§ 12-3)",
 }
 
 

@@ -1,0 +1,59 @@
+"""The yearly prevention cycle (årshjul, opplæringslova § 12-3) of a school, as a process.
+
+It runs through the same write path and history as a chapter 12 case (a ``Case`` of kind
+"arshjul"), so the school can document its preventive work the way it documents its cases:
+who did what, when, and whether deadlines were kept."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from . import access
+from .calendars import school_calendar
+from .cases import new_workflow
+from .definitions import latest_version
+from .errors import Conflict, Denied, NotFound
+from .models import Case, School
+from .projection import Snapshot
+from .unit_of_work import Actor, CaseStep
+
+PREVENTION_PROCESS = "arshjul"
+
+
+def cycle_number(school_id: int, school_year: int) -> str:
+    return f"ÅR-{school_year}-{school_id:03d}"
+
+
+def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year: int) -> Case:
+    """Start the school's cycle for the school year beginning in August of ``school_year``.
+    The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
+    if viewer is not None and not (school_id in viewer.schools({"rektor"}) or viewer.has("administrator")):
+        raise Denied("Bare rektor eller en administrator kan starte skolens årshjul.")
+    now = kap12.clock.now()
+    actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
+    with kap12.db.writing() as session:
+        school = session.get(School, school_id)
+        if school is None:
+            raise NotFound("Skolen finnes ikke.")
+        number = cycle_number(school_id, school_year)
+        if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
+            raise Conflict(f"Årshjulet for {school.name} {school_year}/{school_year + 1} er allerede startet.")
+        version = latest_version(session, PREVENTION_PROCESS)
+        start_data = {"skole": school.name, "skolear": school_year}
+        workflow = new_workflow(kap12, version, start_data)
+        case = Case(number=number, kind="arshjul", school_id=school.id, county_id=school.county_id,
+                    definition_id=version.id, procedure="Å", status="open", stage="Startet", state="{}",
+                    reporter_id=None, created_at=now, updated_at=now, escalated=False)
+        case.school, case.definition = school, version
+        session.add(case)
+        session.flush()
+        step = CaseStep(session, case, workflow, actor, now, version.meta, Snapshot())
+        step.record("cycle_started", start_data=start_data, school=school.name, school_year=school_year,
+                    definition=f"{version.process_id} v{version.version}")
+        with school_calendar(session, school.id):
+            kap12.writer.finish(step)
+    return case
+
+
+def cycles_for(kap12, viewer: access.Viewer) -> list[Case]:
+    with kap12.db.reading() as session:
+        return list(session.scalars(access.visible_cases(viewer, kind="arshjul").order_by(Case.number.desc())))
