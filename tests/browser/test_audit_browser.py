@@ -2,16 +2,15 @@
 and the case data change at each step. Screenshots go to $KAP12_TEST_OUTPUT/browser/audit-NN.png."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import demo
 from engine.demo import complete_next, report_data
-from tests.support.chromium import chromium_available, launch, test_output_dir
+from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
+from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -38,23 +37,9 @@ def server(tmp_path_factory):
     kap12.sweep_timers()
     complete_next(kap12, lead, case.id, evaluering_resultat="trygt", elevens_stemme="Det er mye bedre nå.")
     complete_next(kap12, lead, case.id, elevens_stemme="Emma er fornøyd.")
-    app = create_app(kap12)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_port}", "kap12": kap12, "case_id": case.id})
-    httpd.shutdown()
+    with serving(create_app(kap12)) as url:
+        yield type("Server", (), {"url": url, "kap12": kap12, "case_id": case.id})
     kap12.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 def test_auditor_steps_through_a_closed_a_case(browser, server):

@@ -2,16 +2,15 @@
 accused employee never sees. Every page visited is saved as a screenshot to look at."""
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import demo
-from tests.support.chromium import chromium_available, launch, test_output_dir
+from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
+from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -26,23 +25,9 @@ PHONE = {"width": 390, "height": 844}
 def server(tmp_path_factory):
     kap12, clock = make_kap12(tmp_path_factory.mktemp("browser"))
     demo.ensure_directory(kap12)
-    app = create_app(kap12)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_port}", "kap12": kap12, "clock": clock})
-    httpd.shutdown()
+    with serving(create_app(kap12)) as url:
+        yield type("Server", (), {"url": url, "kap12": kap12, "clock": clock})
     kap12.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 class Shots:

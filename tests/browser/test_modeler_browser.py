@@ -6,16 +6,15 @@ the waiting old case to the new version and the move stands in its history. Scre
 $KAP12_TEST_OUTPUT/browser/modeler-NN-*.png."""
 from __future__ import annotations
 
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import demo
 from engine.models import Case
 from processes import forms
-from tests.support.chromium import chromium_available, launch, test_output_dir
+from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
+from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -30,24 +29,10 @@ NORDLI = "Nordli videregående skole"
 def server(tmp_path_factory):
     kap12, clock = make_kap12(tmp_path_factory.mktemp("modeler-browser"))
     directory = demo.ensure_directory(kap12)
-    app = create_app(kap12)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_port}", "kap12": kap12, "clock": clock,
+    with serving(create_app(kap12)) as url:
+        yield type("Server", (), {"url": url, "kap12": kap12, "clock": clock,
                               "demo": directory})
-    httpd.shutdown()
     kap12.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()
 
 
 class Shots:
@@ -196,7 +181,7 @@ def test_owner_changes_a_procedure_and_moves_a_waiting_case(browser, server):
     log_in(page, server, "avdelingsleder")
     page.goto(f"{server.url}/saker/{waiting.id}")
     timeline = page.inner_text("main")
-    assert "Flyttet" in timeline or "migrated" in timeline
+    assert "Saken ble flyttet fra versjon" in timeline  # the migration, in words, in the timeline
     shot(page, "historikk-etter-flytting")
     complete(server, waiting.id, "Motta og registrere melding")
     assert titles(server, waiting.id) == [NEW_TASK]

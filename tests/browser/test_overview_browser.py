@@ -2,16 +2,15 @@
 as reviewed, and the page is saved as a screenshot to look at."""
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from werkzeug.serving import make_server
 
 from engine import demo
 from engine.demo import complete_next, report_data
-from tests.support.chromium import chromium_available, launch, test_output_dir
+from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
+from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -40,45 +39,36 @@ def server(tmp_path_factory):
     complete_next(kap12, u["avdelingsleder"], closed.id)
     complete_next(kap12, u["avdelingsleder"], closed.id, trygt_skolemiljo="ja")
     complete_next(kap12, u["avdelingsleder"], closed.id)
-    app = create_app(kap12)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield type("Server", (), {"url": f"http://127.0.0.1:{httpd.server_port}", "kap12": kap12, "late": late})
-    httpd.shutdown()
+    with serving(create_app(kap12)) as url:
+        yield type("Server", (), {"url": url, "kap12": kap12, "late": late})
     kap12.close()
 
 
-def test_principal_reviews_the_week(server):
-    from playwright.sync_api import sync_playwright
-
+def test_principal_reviews_the_week(server, browser):
     out = test_output_dir("browser")
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
-        errors = []
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.goto(f"{server.url}/logg-inn")
-        page.fill("#username", "rektor")
-        page.fill("#password", demo.PASSWORD)
-        page.click("button:has-text('Logg inn')")
-        page.wait_for_url("**/oppgaver")
-        page.click("nav >> text=Ukeoversikt")
-        page.wait_for_url("**/oversikt")
-        text = page.inner_text("main")
-        for words in ("Meldt – ikke mottatt", "Undersøkes", "Tiltaksplan løper", "Avsluttet siste 7 dager",
-                      "åpne saker med oversittet frist", server.late.number):
-            assert words in text, words
-        assert page.locator("svg.chart").count() == 3
-        assert page.locator("#stage-meldt .missed").count() >= 1
-        page.screenshot(path=str(out / "overview-01.png"), full_page=True)
-        page.fill("#kommentar", "Gjennomgått i lederforum")
-        page.click("button:has-text('Marker som gjennomgått i lederforum')")
-        page.wait_for_selector(".flash-success")
-        assert "Gjennomgang i lederforum er registrert på 4 saker" in page.inner_text(".flash")
-        page.screenshot(path=str(out / "overview-02.png"), full_page=True)
-        page.set_viewport_size({"width": 390, "height": 844})
-        page.screenshot(path=str(out / "overview-03-mobil.png"), full_page=False)
-        assert not errors, errors
-        browser.close()
+    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{server.url}/logg-inn")
+    page.fill("#username", "rektor")
+    page.fill("#password", demo.PASSWORD)
+    page.click("button:has-text('Logg inn')")
+    page.wait_for_url("**/oppgaver")
+    page.click("nav >> text=Ukeoversikt")
+    page.wait_for_url("**/oversikt")
+    text = page.inner_text("main")
+    for words in ("Meldt – ikke mottatt", "Undersøkes", "Tiltaksplan løper", "Avsluttet siste 7 dager",
+                  "åpne saker med oversittet frist", server.late.number):
+        assert words in text, words
+    assert page.locator("svg.chart").count() == 3
+    assert page.locator("#stage-meldt .missed").count() >= 1
+    page.screenshot(path=str(out / "overview-01.png"), full_page=True)
+    page.fill("#kommentar", "Gjennomgått i lederforum")
+    page.click("button:has-text('Marker som gjennomgått i lederforum')")
+    page.wait_for_selector(".flash-success")
+    assert "Gjennomgang i lederforum er registrert på 4 saker" in page.inner_text(".flash")
+    page.screenshot(path=str(out / "overview-02.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(out / "overview-03-mobil.png"), full_page=False)
+    assert not errors, errors
