@@ -113,6 +113,9 @@ def _demo_cases(kap12, demo: DemoDirectory) -> None:
     kap12.report(u["ansatt"], nordli, report_data(
         berorte_elever="Ali (demo), Vg3", krenker_type="ansatt", krenker_navn="Per Faglærer",
         anklaget_bruker="ansatt2", hva_skjedde="Eleven forteller at læreren har latterliggjort ham foran klassen."))
+    # The school's yearly prevention cycle, for the school year under way.
+    now = kap12.clock.now()
+    kap12.start_prevention_cycle(None, nordli, now.year if now.month >= 8 else now.year - 1)
     # 5. A: closed after the investigation found the environment safe.
     case = kap12.report(u["ansatt"], nordli, report_data(berorte_elever="Maja (demo), Vg2"))
     complete_next(kap12, u["avdelingsleder"], case.id)

@@ -12,6 +12,7 @@ from lxml import etree
 
 from processes import forms as form_catalog
 from processes.deadlines import expression_helpers
+from processes.variables import START_VARIABLES
 from processes.roles import LANE_ROLES, valid_recipient
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
@@ -205,7 +206,7 @@ def _sample_context() -> dict:
     """Helpers plus example values for every form field, so that a timer expression reading a
     form value (``dato_kl(evalueringsdato)``) can be evaluated at deploy time."""
     now = datetime.now(timezone.utc)
-    context: dict = {}
+    context: dict = dict(START_VARIABLES)
     for form in form_catalog.load_forms().values():
         for name, value in form_catalog.example_data(form, now.date()).items():
             context.setdefault(name, value)

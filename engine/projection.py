@@ -39,7 +39,8 @@ class TimerView:
 @dataclass
 class Snapshot:
     tasks: list[TaskView] = field(default_factory=list)
-    timers: list[TimerView] = field(default_factory=list)
+    timers: list[TimerView] = field(default_factory=list)  # waiting
+    fired: dict[str, TimerView] = field(default_factory=dict)  # timers that have fired, by task id
     completed: bool = False
 
 
@@ -58,23 +59,33 @@ def is_timer(task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
+def _timer_view(task, meta: dict, due: datetime) -> TimerView:
+    info = element_meta(meta, task)
+    attached = None
+    if task.parent is not None and task.parent.task_spec.name.endswith(".BoundaryEventSplit"):
+        main = [c for c in task.parent.children if not is_timer(c) and c.task_spec.manual]
+        attached = str(main[0].id) if main else None
+    return TimerView(
+        id=str(task.id), element_id=task.task_spec.bpmn_id, process_id=task.workflow.spec.name,
+        name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kinds=tuple(info.get("kinds", ())),
+        recipient=recipient_role(info.get("recipient"), task.data), due_at=due, attached_to=attached)
+
+
 def snapshot(workflow, meta: dict) -> Snapshot:
     snap = Snapshot(completed=workflow.completed)
-    for task in workflow.get_tasks(state=TaskState.WAITING):
+    for task in workflow.get_tasks():
         if not is_timer(task):
             continue
         due = timer_due(task)
         if due is None:
             continue
-        info = element_meta(meta, task)
-        attached = None
-        if task.parent is not None and task.parent.task_spec.name.endswith(".BoundaryEventSplit"):
-            main = [c for c in task.parent.children if not is_timer(c) and c.task_spec.manual]
-            attached = str(main[0].id) if main else None
-        snap.timers.append(TimerView(
-            id=str(task.id), element_id=task.task_spec.bpmn_id, process_id=task.workflow.spec.name,
-            name=task.task_spec.bpmn_name or task.task_spec.bpmn_id, kinds=tuple(info.get("kinds", ())),
-            recipient=recipient_role(info.get("recipient"), task.data), due_at=due, attached_to=attached))
+        if task.state == TaskState.WAITING:
+            snap.timers.append(_timer_view(task, meta, due))
+        elif task.has_state(TaskState.READY | TaskState.STARTED | TaskState.COMPLETED):
+            # A timer that is past waiting and was not cancelled has fired. Kept so that a
+            # step can tell which timers fired in it, including one that was set and fired
+            # within the same step (a deadline already past when it was set).
+            snap.fired[str(task.id)] = _timer_view(task, meta, due)
     for task in workflow.get_tasks(state=TaskState.READY, manual=True):
         spec = task.task_spec
         form = getattr(getattr(spec, "form", None), "key", None) or ""

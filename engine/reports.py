@@ -17,7 +17,7 @@ def all_cases(kap12, status: str | None = None) -> list[CaseSummary]:
     with kap12.db.reading() as session:
         counts = select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery()
         query = (select(Case, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.case_id == Case.id)
-                 .order_by(Case.created_at.desc()))
+                 .where(Case.kind == "sak").order_by(Case.created_at.desc(), Case.id.desc()))
         if status:
             query = query.where(Case.status == status)
         return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,

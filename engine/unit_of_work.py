@@ -137,14 +137,8 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
     """The events a step caused, from the snapshots before and after it: timers fired (with
     deadlines missed, reminders, escalations), tasks cancelled and opened, the case closed.
     Element ids repeat across diagrams, so each event also names its process."""
-    before_timers = {t.id: t for t in step.before.timers}
-    after_timer_ids = {t.id for t in after.timers}
-    for timer_id, timer in before_timers.items():
-        if timer_id in after_timer_ids:
-            continue
-        task = step.workflow.get_task_from_id(_uuid(timer_id))
-        fired = task is not None and task.has_state(_FIRED) and timer.due_at <= step.now
-        if not fired:
+    for timer_id, timer in after.fired.items():
+        if timer_id in step.before.fired:
             continue
         data = {"timer": timer.name, "element": timer.element_id, "process_id": timer.process_id,
                 "kinds": list(timer.kinds),
@@ -204,13 +198,3 @@ def _current_procedure(wf) -> str | None:
     done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if "prosedyre" in t.data]
     return max(done, key=lambda t: t.last_state_change).data["prosedyre"] if done else None
 
-
-def _uuid(value: str):
-    from uuid import UUID
-
-    return UUID(value)
-
-
-from SpiffWorkflow.util.task import TaskState as _TS  # noqa: E402
-
-_FIRED = _TS.READY | _TS.COMPLETED | _TS.STARTED

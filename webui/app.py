@@ -6,6 +6,7 @@ import os
 from datetime import timedelta
 
 from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
@@ -32,6 +33,9 @@ def create_app(kap12=None, **config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config)
+    from . import i18n
+
+    i18n.init_app(app, kap12.settings.instance_dir)  # nb by default, en on request (Flask-Babel)
     hops = int(os.environ.get("KAP12_PROXY_HOPS", "0") or 0)
     if hops > 0:
         # Behind a reverse proxy the client's address and scheme come from X-Forwarded-*;
@@ -50,6 +54,7 @@ def create_app(kap12=None, **config) -> Flask:
     app.register_blueprint(__import__('webui.overview', fromlist=['bp']).bp)
     app.register_blueprint(__import__('webui.documents', fromlist=['bp']).bp)
     app.register_blueprint(__import__("webui.notices", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webui.prevention", fromlist=["bp"]).bp)  # årshjul (§ 12-3)
     app.register_blueprint(__import__("webui.modeler", fromlist=["bp"]).bp)  # process owners: versions, modeler, migration
     app.register_blueprint(__import__("webui.api", fromlist=["bp"]).bp)  # JSON API, with the profile page
     present.register(app)
@@ -98,11 +103,11 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(NotFound)
     def _not_found(err):
-        return page(404, "Fant ikke siden", str(err))
+        return page(404, _("Fant ikke siden"), str(err))
 
     @app.errorhandler(Denied)
     def _denied(err):
-        return page(403, "Ikke tillatt", str(err))
+        return page(403, _("Ikke tillatt"), str(err))
 
     @app.errorhandler(Conflict)
     def _conflict(err):
@@ -112,29 +117,29 @@ def _register_errors(app: Flask) -> None:
     @app.errorhandler(InvalidInput)
     def _invalid(err):
         # Pages with forms catch this themselves and show the errors by the fields.
-        return page(422, "Noe var ikke fylt ut riktig", str(err))
+        return page(422, _("Noe var ikke fylt ut riktig"), str(err))
 
     @app.errorhandler(HTTPException)
     def _http(err):
         if err.code == 400 and err.description == "csrf":
-            return page(400, "Skjemaet kunne ikke sendes",
-                        "Siden var for gammel, eller du var logget ut i mellomtiden. Ingenting ble lagret. "
-                        "Gå tilbake, last siden på nytt og send skjemaet igjen.")
+            return page(400, _("Skjemaet kunne ikke sendes"),
+                        _("Siden var for gammel, eller du var logget ut i mellomtiden. Ingenting ble lagret. "
+                          "Gå tilbake, last siden på nytt og send skjemaet igjen."))
         if err.code == 404:
-            return page(404, "Fant ikke siden", "Siden finnes ikke, eller du har ikke tilgang til den.")
+            return page(404, _("Fant ikke siden"), _("Siden finnes ikke, eller du har ikke tilgang til den."))
         if err.code == 405:
-            return page(405, "Ikke mulig her", "Denne adressen kan ikke brukes slik.")
+            return page(405, _("Ikke mulig her"), _("Denne adressen kan ikke brukes slik."))
         if err.code == 413:
-            return page(413, "For mye tekst", "Det du sendte var for stort. Ingenting ble lagret.")
+            return page(413, _("For mye tekst"), _("Det du sendte var for stort. Ingenting ble lagret."))
         return page(err.code or 500, err.name, err.description or "")
 
     @app.errorhandler(Exception)
     def _crash(err):
         log.exception("unexpected error on %s %s", request.method, request.path)
         if g.get("committed"):
-            message = ("Det du gjorde ble lagret, men siden etterpå kunne ikke vises. "
-                       "Gå til «Mine oppgaver» og sjekk saken der.")
+            message = _("Det du gjorde ble lagret, men siden etterpå kunne ikke vises. "
+                        "Gå til «Mine oppgaver» og sjekk saken der.")
         else:
-            message = ("Ingenting ble lagret, så ingenting er tapt i saken. Gå tilbake med nettleserens "
-                       "tilbake-knapp – det du skrev står der trolig fortsatt – og prøv igjen om litt.")
-        return page(500, "Noe gikk galt hos oss", message)
+            message = _("Ingenting ble lagret, så ingenting er tapt i saken. Gå tilbake med nettleserens "
+                        "tilbake-knapp – det du skrev står der trolig fortsatt – og prøv igjen om litt.")
+        return page(500, _("Noe gikk galt hos oss"), message)

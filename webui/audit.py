@@ -10,6 +10,7 @@ import json
 from datetime import datetime
 
 from flask import Blueprint, Response, g, render_template, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from engine import access, export, replay
@@ -19,13 +20,14 @@ from processes import forms
 
 from . import present
 from .auth import kap12, login_required
+from .i18n import in_bokmal
 
 bp = Blueprint("audit", __name__, url_prefix="/revisjon")
 
 
 def _auditor() -> None:
     if not g.viewer.is_auditor:
-        raise Denied("Revisjonssidene er for revisorer.")
+        raise Denied(_("Revisjonssidene er for revisorer."))
 
 
 # Case data is one namespace over all forms: a field that several forms ask with different
@@ -93,7 +95,7 @@ def case(case_id: int):
     _auditor()
     case, level = kap12().case(g.viewer, case_id, view="revisjon")
     if level != access.FULL:
-        raise NotFound("Saken finnes ikke.")
+        raise NotFound(_("Saken finnes ikke."))
     report = replay.verify_case(kap12(), case_id, frames=True)
     payload = _replay_payload(case, report)
     reads = [e for e in report.events if e.kind == "case_read"]
@@ -110,7 +112,7 @@ def case_json(case_id: int):
     _auditor()
     case, level = kap12().case(g.viewer, case_id, view="revisjon (data)")
     if level != access.FULL:
-        raise NotFound("Saken finnes ikke.")
+        raise NotFound(_("Saken finnes ikke."))
     return _replay_payload(case, replay.verify_case(kap12(), case_id, frames=True))
 
 
@@ -154,6 +156,7 @@ def _filename(doc: dict, ext: str) -> str:
 
 @bp.get("/saker/<int:case_id>/eksport.json")
 @login_required
+@in_bokmal
 def export_json(case_id: int):
     mask, requester = _export_args()
     doc = export.build_export(kap12(), g.viewer, case_id, mask=mask, requester=requester, describe=_text)
@@ -164,6 +167,7 @@ def export_json(case_id: int):
 
 @bp.get("/saker/<int:case_id>/eksport.pdf")
 @login_required
+@in_bokmal
 def export_pdf(case_id: int):
     mask, requester = _export_args()
     doc = export.build_export(kap12(), g.viewer, case_id, mask=mask, requester=requester, describe=_text)

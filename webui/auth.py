@@ -5,6 +5,7 @@ from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from engine import directory, queries
 from engine.errors import NotFound
@@ -62,8 +63,8 @@ def login():
     wait = throttle.wait_seconds(username, ip)
     if wait:
         minutes = (wait + 59) // 60
-        message = (f"For mange mislykkede forsøk. Vent {wait} sekunder og prøv igjen." if wait < 120
-                   else f"For mange mislykkede forsøk. Vent {minutes} minutter og prøv igjen.")
+        message = (_("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait) if wait < 120
+                   else _("For mange mislykkede forsøk. Vent %(n)s minutter og prøv igjen.", n=minutes))
         return render_template("login.html", next=next_url, username=username, error=message), 429
     user = queries.user_for_login(kap12(), username) if username else None
     if user is None:
@@ -74,7 +75,7 @@ def login():
     if not ok:
         throttle.failed(username, ip)
         return render_template("login.html", next=next_url, username=username,
-                               error="Feil brukernavn eller passord."), 401
+                               error=_("Feil brukernavn eller passord.")), 401
     throttle.succeeded(username)
     # A fresh session on log-in: nothing planted before it (a fixed session id) survives.
     session.clear()

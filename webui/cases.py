@@ -3,6 +3,8 @@ reclassification."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine import access, queries
 from engine.errors import Conflict, InvalidInput
@@ -13,8 +15,8 @@ from .auth import kap12, login_required
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 
-OFFENDER_WORDS = {"elev": "En elev (prosedyre A)", "ansatt": "En ansatt ved skolen (prosedyre B)",
-                  "ledelse": "Noen i skolens ledelse (prosedyre C)"}
+OFFENDER_WORDS = {"elev": _l("En elev (prosedyre A)"), "ansatt": _l("En ansatt ved skolen (prosedyre B)"),
+                  "ledelse": _l("Noen i skolens ledelse (prosedyre C)")}
 
 
 @bp.get("")
@@ -74,7 +76,7 @@ def diagram(case_id: int):
 def reclassify(case_id: int):
     values = {k: request.form.get(k, "").strip() for k in ("krenker_type", "begrunnelse", "anklaget_bruker")}
     if values["krenker_type"] not in OFFENDER_PROCEDURE:
-        return _render_case(case_id, {"values": values, "errors": {"krenker_type": ["Velg hvem som krenker."]}}, 422)
+        return _render_case(case_id, {"values": values, "errors": {"krenker_type": [_("Velg hvem som krenker.")]}}, 422)
     try:
         case = kap12().reclassify(g.viewer, case_id, values["krenker_type"], values["begrunnelse"],
                                   values["anklaget_bruker"] or None)
@@ -86,9 +88,9 @@ def reclassify(case_id: int):
     g.committed = True
     if not queries.can_see(kap12(), g.viewer, case_id):
         # Procedure C bypasses the school's leadership: the one who moved it there loses access.
-        flash(f"Sak {case.number} følger nå {present.procedure_label(case.procedure)} og er sendt videre. "
-              "Du har ikke lenger tilgang til den.", "success")
+        flash(_("Sak %(number)s følger nå %(procedure)s og er sendt videre. Du har ikke lenger tilgang til den.",
+                number=case.number, procedure=present.procedure_label(case.procedure)), "success")
         return redirect(url_for("cases.index"))
-    flash(f"Saken følger nå {present.procedure_label(case.procedure)}. Endringen og begrunnelsen er lagret "
-          "i historikken.", "success")
+    flash(_("Saken følger nå %(procedure)s. Endringen og begrunnelsen er lagret i historikken.",
+            procedure=present.procedure_label(case.procedure)), "success")
     return redirect(url_for("cases.show", case_id=case_id))

@@ -209,6 +209,21 @@ def reclassify(case_id: int, user: str, offender: str, reason: str, accused: str
     click.echo(f"Sak {case.number} følger nå prosedyre {case.procedure}.")
 
 
+@main.command(help="Start skolens årshjul (forebyggende arbeid, § 12-3) for et skoleår.")
+@click.option("--skole", "school", required=True, help="Skolens navn.")
+@click.option("--aar", "year", type=int, help="Året skoleåret begynner (standard: skoleåret som pågår).")
+def arshjul(school: str, year: int | None) -> None:
+    from engine.directory import school_by_name
+
+    kap12 = _engine()
+    with kap12.db.reading() as session:
+        school_id = school_by_name(session, school).id
+    now = kap12.clock.now()
+    year = year or (now.year if now.month >= 8 else now.year - 1)
+    case = kap12.start_prevention_cycle(None, school_id, year)
+    click.echo(f"Årshjulet {case.number} er startet for {school} {year}/{year + 1}.")
+
+
 @main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 
 from engine import documents, noark
 from engine.errors import InvalidInput
@@ -57,12 +58,12 @@ def archive_period():
         first = date.fromisoformat(request.form.get("fra", ""))
         last = date.fromisoformat(request.form.get("til", ""))
     except ValueError:
-        flash("Velg både fra- og til-dato for arkivuttrekket.", "warning")
+        flash(_("Velg både fra- og til-dato for arkivuttrekket."), "warning")
         return redirect(back)
     ids = [i for i in noark.closed_in_period(kap12(), g.viewer, first, last)
            if _may_archive_id(i)]
     if not ids:
-        flash("Ingen avsluttede saker du kan arkivere i perioden.", "warning")
+        flash(_("Ingen avsluttede saker du kan arkivere i perioden."), "warning")
         return redirect(back)
     return _extract(ids, back)
 

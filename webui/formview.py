@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import gettext as _
+
 from processes import forms
 
 ADD_ROW = "_add_row"
@@ -56,8 +58,8 @@ class FormState:
             if target is None:
                 continue
             labels = {c.value: c.label for c in target.choices}
-            words = " eller ".join(f"«{labels.get(v, v)}»" for v in values)
-            parts.append(f"Må fylles ut når «{target.label}» er {words}.")
+            words = _(" eller ").join(f"«{labels.get(v, v)}»" for v in values)
+            parts.append(_("Må fylles ut når «%(label)s» er %(values)s.", label=target.label, values=words))
         return " ".join(parts)
 
     def summary(self) -> list[tuple[str, str]]:
@@ -70,7 +72,7 @@ class FormState:
             if f.name not in self.errors:
                 continue
             if f.type == "group" and isinstance(self.errors[f.name], dict):
-                items.append((f"f-{f.name}", f"{f.label} – noen rader mangler noe."))
+                items.append((f"f-{f.name}", _("%(label)s – noen rader mangler noe.", label=f.label)))
             else:
                 items.append((f"f-{f.name}", f"{f.label} – {' '.join(self.error(f.name))}"))
         for m in self.errors.get("_schema", []) if isinstance(self.errors.get("_schema"), list) else []:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from lxml import etree
 
 from engine import access, definitions, migration
@@ -177,7 +178,7 @@ def empty(process_id: str):
 def new():
     process_id = request.args.get("id", "").strip()
     if not PROCESS_ID.match(process_id):
-        flash("Prosess-id må begynne med en bokstav og bare ha bokstaver (a–z), tall og _ . -", "error")
+        flash(_("Prosess-id må begynne med en bokstav og bare ha bokstaver (a–z), tall og _ . -"), "error")
         return redirect(url_for("modeler.index"))
     return redirect(url_for("modeler.edit", process_id=process_id))
 
@@ -186,7 +187,7 @@ def _json_xml() -> tuple[str, bytes, str]:
     body = request.get_json(silent=True) or {}
     xml = body.get("xml")
     if not isinstance(xml, str) or not xml.strip():
-        abort(400, description="Diagrammet mangler.")
+        abort(400, description=_("Diagrammet mangler."))
     filename = str(body.get("filename") or "diagram.bpmn")
     filename = re.sub(r"[^A-Za-z0-9_.-]", "_", filename)[:100] or "diagram.bpmn"
     return filename, xml.encode("utf-8"), str(body.get("comment") or "").strip()
@@ -203,7 +204,7 @@ def validate():
 def _deploy(filename: str, data: bytes, comment: str):
     """(results, problems): deploy through the engine, or the problems that refused it."""
     if not comment:
-        return None, [{"message": "Skriv en kommentar om hva som er endret og hvorfor.", "element": None}]
+        return None, [{"message": _("Skriv en kommentar om hva som er endret og hvorfor."), "element": None}]
     try:
         return kap12().deploy([(filename, data)], actor=g.viewer, comment=comment), []
     except DeployRefused as err:
@@ -221,11 +222,13 @@ def _outcome(results) -> tuple[str, str]:
     ranked = sorted(created or results, key=lambda r: r.process_id == definitions.CASE_PROCESS)
     main = ranked[0]
     if not created:
-        listed = ", ".join(f"«{r.process_id}» versjon {r.version}" for r in results)
-        return (f"Ingen ny versjon: nøyaktig dette innholdet er publisert før ({listed}).",
+        listed = ", ".join(_("«%(process)s» versjon %(version)s", process=r.process_id, version=r.version)
+                           for r in results)
+        return (_("Ingen ny versjon: nøyaktig dette innholdet er publisert før (%(listed)s).", listed=listed),
                 url_for("modeler.version", process_id=main.process_id, number=main.version))
-    listed = ", ".join(f"«{r.process_id}» versjon {r.version}" for r in created)
-    return f"Publisert: {listed}.", url_for("modeler.version", process_id=main.process_id, number=main.version)
+    listed = ", ".join(_("«%(process)s» versjon %(version)s", process=r.process_id, version=r.version)
+                       for r in created)
+    return _("Publisert: %(listed)s.", listed=listed), url_for("modeler.version", process_id=main.process_id, number=main.version)
 
 
 @bp.post("/publiser")
@@ -247,7 +250,7 @@ def upload():
     upload = request.files.get("fil")
     comment = request.form.get("kommentar", "").strip()
     if upload is None or not upload.filename:
-        flash("Velg en .bpmn-fil å laste opp.", "error")
+        flash(_("Velg en .bpmn-fil å laste opp."), "error")
         return redirect(url_for("modeler.index"))
     filename = re.sub(r"[^A-Za-z0-9_.-]", "_", upload.filename.rsplit("/", 1)[-1])[:100] or "diagram.bpmn"
     results, problems = _deploy(filename, upload.read(), comment)
@@ -287,10 +290,10 @@ def migrate():
     if not target:
         abort(400)
     if not ids:
-        flash("Velg minst én sak å flytte.", "error")
+        flash(_("Velg minst én sak å flytte."), "error")
         return redirect(url_for("modeler.migrate_page", til=target))
     if not reason:
-        flash("Skriv hvorfor sakene flyttes til den nye versjonen.", "error")
+        flash(_("Skriv hvorfor sakene flyttes til den nye versjonen."), "error")
         return redirect(url_for("modeler.migrate_page", til=target))
     moved, refused = [], []
     for case_id in ids:
@@ -300,7 +303,7 @@ def migrate():
         except (InvalidInput, NotFound) as err:
             refused.append(str(err))
     if moved:
-        flash(f"Flyttet til versjon {target}: {', '.join(moved)}.", "success")
+        flash(_("Flyttet til versjon %(version)s: %(cases)s.", version=target, cases=", ".join(moved)), "success")
     for sentence in refused:
         flash(sentence, "warning")
     return redirect(url_for("modeler.migrate_page", til=target))

@@ -7,19 +7,22 @@ import io
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine import overview as ov
 from engine.documents import font_dir, render_pdf
 from processes.deadlines import OSLO
-from processes.roles import ROLES
 from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 
 from . import present
 from .auth import kap12, login_required
+from .i18n import in_bokmal
 
 bp = Blueprint("overview", __name__, url_prefix="/oversikt")
 
-STAGE_LABELS_ALL = {**STAGE_LABELS, "avsluttet": "Avsluttet"}
+STAGE_LABELS_ALL = {**STAGE_LABELS, "avsluttet": _l("Avsluttet")}
 PROCEDURE_COLOURS = {"A": "#1f4e79", "B": "#c77700", "C": "#8e24aa"}
 
 
@@ -43,7 +46,7 @@ def _query(**extra) -> str:
 
 
 def role_text(roles) -> str:
-    return ", ".join(ROLES.get(r, r).split(" (")[0] for r in roles) or "–"
+    return ", ".join(present.role_name(r).split(" (")[0] for r in roles) or "–"
 
 
 def change_text(change: ov.Change) -> str:
@@ -79,12 +82,21 @@ def reviewed():
             continue
     comment = request.form.get("kommentar", "").strip()[:2000]
     if not ids:
-        flash("Ingen saker var valgt, så ingenting ble registrert.", "warning")
+        flash(_("Ingen saker var valgt, så ingenting ble registrert."), "warning")
         return redirect(url_for("overview.index") + _query())
     done = kap12().record_review(g.viewer, ids, comment)
     g.committed = True
-    flash(f"Gjennomgang i lederforum er registrert på {done} sak{'er' if done != 1 else ''}"
-          f"{' med kommentar' if comment else ''}. Neste uke viser oversikten det som skjer fra nå.", "success")
+    if comment:
+        text = ngettext("Gjennomgang i lederforum er registrert på %(num)d sak med kommentar. Neste uke viser "
+                        "oversikten det som skjer fra nå.",
+                        "Gjennomgang i lederforum er registrert på %(num)d saker med kommentar. Neste uke viser "
+                        "oversikten det som skjer fra nå.", done)
+    else:
+        text = ngettext("Gjennomgang i lederforum er registrert på %(num)d sak. Neste uke viser oversikten det "
+                        "som skjer fra nå.",
+                        "Gjennomgang i lederforum er registrert på %(num)d saker. Neste uke viser oversikten det "
+                        "som skjer fra nå.", done)
+    flash(text, "success")
     return redirect(url_for("overview.index") + _query())
 
 
@@ -101,6 +113,7 @@ def _cell(value) -> str:
 
 @bp.get("/eksport.csv")
 @login_required
+@in_bokmal
 def export_csv():
     names = request.args.get("navn") == "1"
     data = _load(include_names=names)
@@ -124,6 +137,7 @@ def export_csv():
 
 @bp.get("/eksport.pdf")
 @login_required
+@in_bokmal
 def export_pdf():
     data = _load()
     html = render_template("overview_pdf.html", o=data, f=_filters(), stage_labels=STAGE_LABELS_ALL,

@@ -1,34 +1,72 @@
-"""Norwegian words and display formats for what the engine returns: dates in Oslo time, roles,
-statuses, history events and stored form values."""
+"""Words and display formats for what the engine returns: dates in Oslo time, roles, statuses,
+history events and stored form values. Bokmål is the source text; each string goes through
+gettext, so an English page gets the English words (webui/translations)."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
-from processes.deadlines import OSLO, format_local, humanize_delta
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+
+from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
 
-STATUS_WORDS = {"open": "Under behandling", "closed": "Avsluttet"}
+STATUS_WORDS = {"open": _l("Under behandling"), "closed": _l("Avsluttet")}
 
-# The plain Norwegian words for who a task goes to.
+# The plain words for who a task goes to.
 ROLE_WORDS = {
-    "ansatt": "en ansatt",
-    "avdelingsleder": "avdelingsleder",
-    "rektor": "rektor eller ass. rektor",
-    "skoleeier": "skoleeier (sentral skoleledelse i fylkeskommunen)",
-    "revisor": "revisor",
+    "ansatt": _l("en ansatt"),
+    "avdelingsleder": _l("avdelingsleder"),
+    "rektor": _l("rektor eller ass. rektor"),
+    "skoleeier": _l("skoleeier (sentral skoleledelse i fylkeskommunen)"),
+    "revisor": _l("revisor"),
 }
+
+# The role names of processes/roles.py, as the pages show them.
+ROLE_NAMES = {
+    "ansatt": _l("Ansatt"),
+    "avdelingsleder": _l("Avdelingsleder"),
+    "rektor": _l("Rektor / ass. rektor"),
+    "skoleeier": _l("Skoleeier (sentral skoleledelse i fylket)"),
+    "prosesseier": _l("Prosesseier"),
+    "revisor": _l("Revisor / internkontroll"),
+    "administrator": _l("Administrator"),
+}
+
+PROCEDURE_WORDS = {
+    "A": _l("Prosedyre A – elev krenker elev (§ 12-4)"),
+    "B": _l("Prosedyre B – ansatt krenker elev (§ 12-5)"),
+    "C": _l("Prosedyre C – noen i skolens ledelse krenker elev (§ 12-5)"),
+    "Å": _l("Årshjul – forebyggende arbeid (§ 12-3)"),
+}
+
+PROCEDURE_SHORT = {"A": _l("A – elev mot elev"), "B": _l("B – ansatt mot elev"), "C": _l("C – ledelse mot elev")}
+
+WEEKDAYS = (_l("mandag"), _l("tirsdag"), _l("onsdag"), _l("torsdag"), _l("fredag"), _l("lørdag"), _l("søndag"))
 
 # Family may bring the case to Statsforvaltaren once it is taken up with rektor and a week has
 # passed (opplæringslova § 12-6).
 STATSFORVALTER_WAIT = timedelta(days=7)
 
 
+def at_time(day_text: str, time_text: str) -> str:
+    return _("%(date)s kl. %(time)s", date=day_text, time=time_text)
+
+
 def when(dt: datetime | None) -> str:
-    return format_local(dt) if dt else "–"
+    """«fredag 27.11.2026 kl. 16:00»; in English «Friday 27.11.2026 at 16:00»."""
+    if not dt:
+        return "–"
+    local = dt.astimezone(OSLO)
+    return f"{WEEKDAYS[local.weekday()]} " + at_time(local.strftime("%d.%m.%Y"), local.strftime("%H:%M"))
 
 
 def short(dt: datetime | None) -> str:
-    return dt.astimezone(OSLO).strftime("%d.%m.%Y kl. %H:%M") if dt else "–"
+    if not dt:
+        return "–"
+    local = dt.astimezone(OSLO)
+    return at_time(local.strftime("%d.%m.%Y"), local.strftime("%H:%M"))
 
 
 def day(value) -> str:
@@ -38,11 +76,28 @@ def day(value) -> str:
         return value.strftime("%d.%m.%Y")
     if isinstance(value, str):
         try:
-            return date.fromisoformat(value[:10]).strftime("%d.%m.%Y") + (
-                f" kl. {value[11:16]}" if len(value) > 10 else "")
+            text = date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
         except ValueError:
             return value
+        return at_time(text, value[11:16]) if len(value) > 10 else text
     return str(value)
+
+
+def humanize(seconds: float) -> str:
+    """A short duration, «45 min», «2 t 15 min», «3 dager 4 t» (as processes.deadlines.humanize_delta),
+    in the page's language. The sign is ignored."""
+    total_minutes = int(abs(seconds)) // 60
+    if total_minutes == 0:
+        return _("under 1 min")
+    days, rest = divmod(total_minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        text = ngettext("%(num)d dag", "%(num)d dager", days)
+        return _("%(days)s %(hours)d t", days=text, hours=hours) if hours else text
+    if hours:
+        return _("%(hours)d t %(minutes)d min", hours=hours, minutes=minutes) if minutes else _(
+            "%(hours)d t", hours=hours)
+    return _("%(minutes)d min", minutes=minutes)
 
 
 def deadline(due: datetime | None, now: datetime) -> dict | None:
@@ -51,35 +106,44 @@ def deadline(due: datetime | None, now: datetime) -> dict | None:
         return None
     seconds = (due - now).total_seconds()
     if seconds < 0:
-        return {"overdue": True, "text": f"Forfalt for {humanize_delta(seconds)} siden"}
-    return {"overdue": False, "text": f"Om {humanize_delta(seconds)}"}
+        return {"overdue": True, "text": _("Forfalt for %(span)s siden", span=humanize(seconds))}
+    return {"overdue": False, "text": _("Om %(span)s", span=humanize(seconds))}
 
 
 def deadline_outcome(row) -> str:
     """How a deadline went, in words: «Holdt (2 t før fristen)», «Oversittet med 1 dag» …"""
-    span = humanize_delta(row.seconds_late)
+    span = humanize(row.seconds_late)
+    if row.status == "met":
+        return _("Holdt (%(span)s før fristen)", span=span) if row.seconds_late < -60 else _("Holdt")
     return {
-        "met": f"Holdt ({span} før fristen)" if row.seconds_late < -60 else "Holdt",
-        "missed": f"Oversittet med {span}",
-        "open": f"Åpen – {span} igjen",
-        "overdue": f"Oversittet – {span} over fristen",
-        "cancelled": "Bortfalt (saken endret retning)",
-    }[row.status]
+        "missed": lambda: _("Oversittet med %(span)s", span=span),
+        "open": lambda: _("Åpen – %(span)s igjen", span=span),
+        "overdue": lambda: _("Oversittet – %(span)s over fristen", span=span),
+        "cancelled": lambda: _("Bortfalt (saken endret retning)"),
+    }[row.status]()
+
+
+def role_name(code: str) -> str:
+    return str(ROLE_NAMES.get(code, ROLES.get(code, code)))
 
 
 def role_words(roles) -> str:
-    words = [ROLE_WORDS.get(r, ROLES.get(r, r)) for r in roles]
+    words = [str(ROLE_WORDS.get(r, ROLE_NAMES.get(r, ROLES.get(r, r)))) for r in roles]
     if not words:
-        return "ingen ennå"
-    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " eller " + words[-1]
+        return _("ingen ennå")
+    if len(words) == 1:
+        return words[0]
+    return _("%(first)s eller %(last)s", first=", ".join(words[:-1]), last=words[-1])
 
 
 def procedure_label(code: str) -> str:
-    return PROCEDURE_LABELS.get(code, f"Prosedyre {code}")
+    if code in PROCEDURE_WORDS:
+        return str(PROCEDURE_WORDS[code])
+    return PROCEDURE_LABELS.get(code) or _("Prosedyre %(code)s", code=code)
 
 
 def procedure_short(code: str) -> str:
-    return {"A": "A – elev mot elev", "B": "B – ansatt mot elev", "C": "C – ledelse mot elev"}.get(code, code)
+    return str(PROCEDURE_SHORT.get(code, code))
 
 
 def event_text(ev) -> str:
@@ -88,54 +152,58 @@ def event_text(ev) -> str:
     title = d.get("title") or d.get("timer") or ""
     kind = ev.kind
     if kind == "reported":
-        return f"Meldte saken ({d.get('school', '')})."
+        return _("Meldte saken (%(school)s).", school=d.get("school", ""))
     if kind == "task_opened":
-        return f"Ny oppgave: «{title}» – går til {role_words(d.get('roles') or [])}."
+        return _("Ny oppgave: «%(title)s» – går til %(who)s.", title=title, who=role_words(d.get("roles") or []))
     if kind == "task_claimed":
-        return f"Tok oppgaven «{title}»."
+        return _("Tok oppgaven «%(title)s».", title=title)
     if kind == "task_released":
-        return f"La tilbake oppgaven «{title}»."
+        return _("La tilbake oppgaven «%(title)s».", title=title)
     if kind == "task_completed":
         late = d.get("late_by_seconds") or 0
-        tail = f" ({humanize_delta(late)} etter fristen)" if late > 0 else ""
-        return f"Utførte «{title}»{tail}."
+        if late > 0:
+            return _("Utførte «%(title)s» (%(span)s etter fristen).", title=title, span=humanize(late))
+        return _("Utførte «%(title)s».", title=title)
     if kind == "task_cancelled":
-        return f"Oppgaven «{title}» ble avbrutt."
+        return _("Oppgaven «%(title)s» ble avbrutt.", title=title)
     if kind == "timer_fired":
-        return f"Tidspunkt nådd: {title}."
+        return _("Tidspunkt nådd: %(title)s.", title=title)
     if kind == "deadline_missed":
-        return f"Fristen gikk ut uten at oppgaven var utført ({title})."
+        return _("Fristen gikk ut uten at oppgaven var utført (%(title)s).", title=title)
     if kind == "reminder":
-        return f"Påminnelse sendt ({title})."
+        return _("Påminnelse sendt (%(title)s).", title=title)
     if kind == "escalated":
-        return f"Saken ble meldt videre til {role_words([d['recipient_role']] if d.get('recipient_role') else [])}."
+        return _("Saken ble meldt videre til %(who)s.",
+                 who=role_words([d["recipient_role"]] if d.get("recipient_role") else []))
     if kind == "reclassified":
-        return (f"Saken ble klassifisert om fra prosedyre {d.get('from_procedure')} til "
-                f"{d.get('to_procedure')}. Begrunnelse: {d.get('reason', '')}")
+        return _("Saken ble klassifisert om fra prosedyre %(old)s til %(new)s. Begrunnelse: %(reason)s",
+                 old=d.get("from_procedure"), new=d.get("to_procedure"), reason=d.get("reason", ""))
     if kind == "case_closed":
-        return "Saken ble avsluttet."
+        return _("Saken ble avsluttet.")
     if kind == "case_read":
-        return "Åpnet saken."
+        return _("Åpnet saken.")
     if kind == "migrated":
-        return (f"Saken ble flyttet fra versjon {d.get('from_version')} til {d.get('to_version')} av prosessen. "
-                f"Begrunnelse: {d.get('reason', '')}")
+        return _("Saken ble flyttet fra versjon %(old)s til %(new)s av prosessen. Begrunnelse: %(reason)s",
+                 old=d.get("from_version"), new=d.get("to_version"), reason=d.get("reason", ""))
     if kind == "incident_resolved":
-        return f"Feilen ved tidsfristen «{title}» er rettet: {d.get('note', '')}"
+        return _("Feilen ved tidsfristen «%(title)s» er rettet: %(note)s", title=title, note=d.get("note", ""))
     if kind == "reviewed":
-        return "Saken ble gjennomgått i lederforum." + (f" {d['comment']}" if d.get("comment") else "")
+        if d.get("comment"):
+            return _("Saken ble gjennomgått i lederforum. %(comment)s", comment=d["comment"])
+        return _("Saken ble gjennomgått i lederforum.")
     if kind == "incident":
-        return f"Teknisk feil ved tidsfristen «{title}»; driftsansvarlig må se på den."
+        return _("Teknisk feil ved tidsfristen «%(title)s»; driftsansvarlig må se på den.", title=title)
     return kind
 
 
 def value_text(field, value) -> str:
-    """A stored form value as text, using the declaration's labels."""
+    """A stored form value as text, using the declaration's labels (which stay in bokmål)."""
     if value is None or value == "" or value == []:
         return "–"
     if field is None:
         return str(value)
     if field.type == "boolean":
-        return "Ja" if value else "Nei"
+        return _("Ja") if value else _("Nei")
     if field.type == "choice":
         return next((c.label for c in field.choices if c.value == value), str(value))
     if field.type == "multichoice":
@@ -146,8 +214,12 @@ def value_text(field, value) -> str:
     return str(value)
 
 
+def status_words(status: str) -> str:
+    return str(STATUS_WORDS.get(status, status))
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words,
                                  procedure_label=procedure_label, procedure_short=procedure_short,
-                                 event_text=event_text, value_text=value_text,
-                                 status_words=lambda s: STATUS_WORDS.get(s, s))
+                                 event_text=event_text, value_text=value_text, status_words=status_words,
+                                 role_name=role_name)

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from engine import directory
 from engine.errors import InvalidInput, NotFound
 from engine.models import User
-from processes.roles import ROLES
 
+from . import present
 from .auth import kap12, login_required
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
@@ -22,7 +23,7 @@ def _keys() -> list[dict]:
 
 def _render(new_token: str | None = None, new_name: str = "", errors: dict | None = None, code: int = 200):
     return render_template("profile.html", keys=_keys(), new_token=new_token, new_name=new_name,
-                           errors=errors or {}, role_names=ROLES), code
+                           errors=errors or {}, role_names=present.ROLE_NAMES), code
 
 
 @bp.get("")
@@ -55,5 +56,5 @@ def revoke_key(key_id: int):
     except NotFound as err:
         flash(str(err), "warning")
         return redirect(url_for("profile.index"))
-    flash("Nøkkelen er trukket tilbake. Programmer som bruker den, slipper ikke inn lenger.", "success")
+    flash(_("Nøkkelen er trukket tilbake. Programmer som bruker den, slipper ikke inn lenger."), "success")
     return redirect(url_for("profile.index"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 
 from engine import queries
 from engine.errors import Denied, InvalidInput
@@ -37,9 +38,9 @@ def _render(state: formview.FormState, school_id: int | None, once: str, message
     staff = queries.school_staff(kap12(), [s for s, _ in schools], exclude_user_id=viewer.id)
     state.widgets[ACCUSED_FIELD] = {
         "options": staff,
-        "empty": "– Ingen valgt / vet ikke –",
-        "hint": "Velg bare hvis en ansatt eller noen i ledelsen er den som krenker. "
-                "Den du velger får aldri se saken.",
+        "empty": _("– Ingen valgt / vet ikke –"),
+        "hint": _("Velg bare hvis en ansatt eller noen i ledelsen er den som krenker. "
+                  "Den du velger får aldri se saken."),
         "show_when": (OFFENDER_FIELD, ("ansatt", "ledelse")),
     }
     return render_template("report_new.html", state=state, schools=schools, school_id=school_id,
@@ -66,7 +67,7 @@ def submit():
     if once in done:  # the same form sent twice (double click, reload): one case, one receipt
         return redirect(url_for("reports.receipt", case_id=done[once]))
     if school_id is None:
-        state.errors = {"school_id": ["Velg skolen saken gjelder."]}
+        state.errors = {"school_id": [_("Velg skolen saken gjelder.")]}
         return _render(state, None, once, code=422)
     try:
         case = kap12().report(g.viewer, school_id, state.values)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from engine import access, queries
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -33,7 +34,7 @@ def _conflict(err: Conflict, task_id: str):
     """A stale page: say so plainly on the task list, with a way to the case."""
     case_id = queries.case_of_task(kap12(), g.viewer, task_id)
     flash({"text": str(err), "link": url_for("cases.show", case_id=case_id) if case_id else None,
-           "link_text": "Se saken"}, "warning")
+           "link_text": _("Se saken")}, "warning")
     return redirect(url_for("tasks.index"))
 
 
@@ -45,7 +46,7 @@ def claim(task_id: str):
     except Conflict as err:
         return _conflict(err, task_id)
     g.committed = True
-    flash(f"Oppgaven er din nå (sak {case.number}). Andre ser at du har den.", "info")
+    flash(_("Oppgaven er din nå (sak %(number)s). Andre ser at du har den.", number=case.number), "info")
     return redirect(_back(task_id))
 
 
@@ -57,7 +58,7 @@ def release(task_id: str):
     except Conflict as err:
         return _conflict(err, task_id)
     g.committed = True
-    flash(f"Oppgaven er lagt tilbake (sak {case.number}). Alle med rollen kan ta den.", "info")
+    flash(_("Oppgaven er lagt tilbake (sak %(number)s). Alle med rollen kan ta den.", number=case.number), "info")
     return redirect(_back(task_id))
 
 
@@ -105,11 +106,13 @@ def submit(task_id: str):
         return _conflict(err, task_id)
     except NotFound:
         # Gone between the lookup and the write: for this user the same as a stale page.
-        return _conflict(Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret."), task_id)
+        return _conflict(Conflict(_("Oppgaven er ikke lenger åpen. Ingenting ble endret.")), task_id)
     g.committed = True
     following = [r for r in queries.task_rows(kap12(), g.viewer) if r.case_id == case.id]
-    flash({"text": f"«{lookup.task.title}» er utført for sak {case.number}. Saken står nå på: {case.stage}.",
+    flash({"text": _("«%(title)s» er utført for sak %(number)s. Saken står nå på: %(stage)s.",
+                     title=lookup.task.title, number=case.number, stage=case.stage),
            "link": url_for("tasks.show", task_id=following[0].task.id) if following else
            url_for("cases.show", case_id=case.id),
-           "link_text": f"Gå videre til «{following[0].task.title}»" if following else "Se saken"}, "success")
+           "link_text": _("Gå videre til «%(title)s»", title=following[0].task.title) if following else
+           _("Se saken")}, "success")
     return redirect(url_for("tasks.index"))

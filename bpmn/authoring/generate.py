@@ -1,6 +1,6 @@
 """Write the first version of kap12's BPMN diagrams, with a layered left-to-right layout.
 
-Usage: .venv/bin/python bpmn/authoring/generate.py [OUTPUT_DIR]   (default: bpmn/)
+Usage: .venv/bin/python bpmn/authoring/generate.py [OUTPUT_DIR [PROCESS_ID ...]]   (default: bpmn/, all)
 
 Each diagram is described compactly below (lanes, nodes, flows, boundary timers). The script
 assigns each node a column (longest path over forward flows), places it in its lane at the row the
@@ -614,13 +614,99 @@ def oppfolging() -> Process:
     return p
 
 
-DIAGRAMS = [kap12_sak, prosedyre_a, prosedyre_b, prosedyre_c, oppfolging]
+# The school year in timer expressions of the yearly cycle. A running cycle always has
+# ``skolear`` (its start data); deploy-time validation evaluates timers with the helpers and
+# form example values only (engine/diagram_check.py), so fall back to a sample year there.
+# When that sample context has ``skolear``, this becomes just "skolear".
+SKOLEAR = "skolear"
+
+
+def skoledato(month_day, next_year=False):
+    """A date of the school year starting in August of ``skolear``, as an f-string expression."""
+    year = f"{SKOLEAR} + 1" if next_year else SKOLEAR
+    return f'f"{{{year}}}-{month_day}"'
+
+
+def rutine(p, id, name, lane, frist, frist_tekst, **kw):
+    """A routine of the school's plan: a record form, a deadline at 16:00 on ``frist`` and a
+    reminder three working days before. The deadline's end goes to the next column, the
+    reminder's in the task's own column, both one row down."""
+    task = p.user(f"Task_{id}", name, lane, "arshjul_gjennomfort", **kw)
+    p.boundary(f"Timer_paminnelse_{id}", "Påminnelse 3 arbeidsdager før fristen", task.id,
+               timer=f"arbeidsdager_for({frist}, 3)", props=props("paminnelse"), slot=0)
+    p.boundary(f"Timer_frist_{id}", f"Frist: {frist_tekst}", task.id,
+               timer=f"dato_kl({frist}, '16:00')", props=props("frist"), slot=1)
+    p.end(f"End_paminnelse_{id}", "Påminnelse sendt", lane, row=task.row + 1, col=task.col)
+    p.end(f"End_frist_{id}", "Frist oversittet", lane, row=task.row + 1, col=task.col + 1)
+    p.flow(f"Timer_paminnelse_{id}", f"End_paminnelse_{id}")
+    p.flow(f"Timer_frist_{id}", f"End_frist_{id}")
+    return task
+
+
+def arshjul() -> Process:
+    R, S = "Rektor", "Skoleledelse"
+    p = Process("arshjul", "Årshjul – forebyggende arbeid (§ 12-3)", lanes=[R, S])
+    p.start("Start_arshjul", "Årshjulet er startet", R, col=0)
+    p.xgw("Gw_nytt_skolear", "Nytt skoleår", R, col=1)
+    p.pgw("Gw_skolearet", "Skoleårets rutiner", R, col=2)
+    # Start of the school year (§ 12-3; the plan: staff and pupils are told the routines).
+    rutine(p, "ansatte_kjent", "Gjøre ansatte kjent med rutinene", R, skoledato("08-31"), "31. august",
+           col=3)
+    rutine(p, "elever_kjent", "Gjøre elevene kjent med rutinene", S, skoledato("08-31"), "31. august",
+           col=3)
+    # Autumn: parent meetings take up the school environment.
+    p.timer("Timer_start_foreldremote", "1. september", S, f"dato_kl({skoledato('09-01')})", {},
+            row=2, col=3)
+    rutine(p, "foreldremote", "Foreldremøte om skolemiljøet", S, skoledato("10-31"), "31. oktober",
+           row=2, col=4)
+    # The national pupil survey in the autumn, the school's own survey after it.
+    p.timer("Timer_start_elevundersokelse", "1. oktober", S, f"dato_kl({skoledato('10-01')})", {},
+            row=4, col=3)
+    rutine(p, "elevundersokelse", "Elevundersøkelsen gjennomført", S, skoledato("12-15"),
+           "15. desember", row=4, col=4)
+    p.timer("Timer_start_egen_undersokelse", "2. januar", S,
+            f"dato_kl({skoledato('01-02', next_year=True)})", {}, row=4, col=5)
+    rutine(p, "egen_undersokelse", "Skolens egen oppfølgingsundersøkelse", S,
+           skoledato("02-28", next_year=True), "28. februar", row=4, col=6)
+    p.pgw("Gw_rutiner_gjennomfort", "Høstens og vinterens rutiner gjennomført", R, col=7)
+    # Spring: the routines are reviewed every year.
+    p.timer("Timer_start_gjennomgang", "1. mai", R, f"dato_kl({skoledato('05-01', next_year=True)})",
+            {}, col=8)
+    rutine(p, "gjennomgang", "Årlig gjennomgang av rutinene", R, skoledato("06-15", next_year=True),
+           "15. juni", col=9)
+    p.script("Script_neste_skolear", "Neste skoleår", R, "skolear = skolear + 1", col=10)
+    p.timer("Timer_skolearet_starter", "1. august", R, f"dato_kl({skoledato('08-01')})", {}, col=11)
+
+    p.flow("Start_arshjul", "Gw_nytt_skolear")
+    p.flow("Gw_nytt_skolear", "Gw_skolearet")
+    for first in ("Task_ansatte_kjent", "Task_elever_kjent", "Timer_start_foreldremote",
+                  "Timer_start_elevundersokelse"):
+        p.flow("Gw_skolearet", first)
+    p.flow("Timer_start_foreldremote", "Task_foreldremote")
+    p.flow("Timer_start_elevundersokelse", "Task_elevundersokelse")
+    p.flow("Task_elevundersokelse", "Timer_start_egen_undersokelse")
+    p.flow("Timer_start_egen_undersokelse", "Task_egen_undersokelse")
+    for last in ("Task_ansatte_kjent", "Task_elever_kjent", "Task_foreldremote",
+                 "Task_egen_undersokelse"):
+        p.flow(last, "Gw_rutiner_gjennomfort")
+    p.flow("Gw_rutiner_gjennomfort", "Timer_start_gjennomgang")
+    p.flow("Timer_start_gjennomgang", "Task_gjennomgang")
+    p.flow("Task_gjennomgang", "Script_neste_skolear")
+    p.flow("Script_neste_skolear", "Timer_skolearet_starter")
+    p.flow("Timer_skolearet_starter", "Gw_nytt_skolear", back=True)
+    return p
+
+
+DIAGRAMS = [kap12_sak, prosedyre_a, prosedyre_b, prosedyre_c, oppfolging, arshjul]
 
 
 def main(argv):
     out = Path(argv[1]) if len(argv) > 1 else Path(__file__).resolve().parent.parent
+    only = set(argv[2:])   # process ids to write; all when none are given
     for make in DIAGRAMS:
         p = make()
+        if only and p.id not in only:
+            continue
         path = out / f"{p.id}.bpmn"
         path.write_bytes(build(p))
         print(f"wrote {path}")

@@ -40,7 +40,7 @@ FLOW_NODE_TAGS = {
     "callActivity", "subProcess", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
     "eventBasedGateway",
 }
-EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging"}
+EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging", "arshjul"}
 TIMER_TYPES = {"frist", "paminnelse", "eskalering"}
 
 
@@ -454,7 +454,7 @@ def test_reclassification_moves_a_case_from_a_to_b(monkeypatch):
 
 def test_every_timer_expression_evaluates_to_an_aware_iso_datetime():
     helpers = stand_in_helpers()
-    data = {"evalueringsdato": "2025-03-17"}
+    data = {"evalueringsdato": "2025-03-17", "skolear": 2025}
     for path in BPMN_FILES:
         for expr in load(path).iter(f"{{{NS['bpmn']}}}timeDate"):
             value = eval(expr.text, dict(helpers), dict(data))  # noqa: S307 (test data)

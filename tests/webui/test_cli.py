@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from webui.cli import main
 
-COMMANDS = ["init", "deploy", "demo", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
+COMMANDS = ["init", "deploy", "demo", "arshjul", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
             "verify", "serve"]
 
 
@@ -87,4 +87,15 @@ def test_verify_by_re_execution(run):
     run("demo")
     code, out, _ = run("verify", "--reexecute", "--json")
     results = json.loads(out)
-    assert code == 0 and len(results) == 5 and all(r["ok"] for r in results), out
+    assert code == 0 and len(results) == 6 and all(r["ok"] for r in results), out  # 5 cases, 1 cycle
+
+
+def test_start_a_prevention_cycle(run):
+    run("init")
+    run("demo")
+    code, out, err = run("arshjul", "--skole", "Sørbakken videregående skole", "--aar", "2027")
+    assert code == 0 and "ÅR-2027" in out, err
+    code, _, err = run("arshjul", "--skole", "Sørbakken videregående skole", "--aar", "2027")
+    assert code == 3 and "allerede startet" in err
+    code, _, err = run("arshjul", "--skole", "Finnes ikke")
+    assert code == 4

@@ -1,0 +1,120 @@
+"""Languages: Norwegian bokmål by default, English on request.
+
+The source language is bokmål: the Norwegian text in the templates and in webui/*.py is the
+msgid, so a Norwegian page needs no catalogue at all. English is in
+webui/translations/en/LC_MESSAGES/messages.po, compiled to a .mo at start-up (into the instance
+folder) whenever the .mo is missing or older than the .po, so there is no build step.
+
+The language is chosen by (1) the ``lang`` cookie that the switch in the footer sets, (2) the
+browser's Accept-Language, (3) bokmål.
+"""
+from __future__ import annotations
+
+import logging
+import tempfile
+from pathlib import Path
+from flask import Blueprint, current_app, redirect, request, url_for
+from flask_babel import Babel, get_locale
+
+log = logging.getLogger("kap12.web")
+
+DEFAULT = "nb"
+LANGUAGES = {"nb": "Norsk", "en": "English"}
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+SOURCE_DIR = Path(__file__).resolve().parent / "translations"
+# Browsers say "no" or "nn" as often as "nb"; all of them get bokmål.
+_NORWEGIAN = ("nb", "no", "nn")
+
+bp = Blueprint("i18n", __name__)
+
+
+def select_locale() -> str:
+    chosen = request.cookies.get(COOKIE)
+    if chosen in LANGUAGES:
+        return chosen
+    for value, quality in request.accept_languages:  # best first
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and primary in _NORWEGIAN:
+            return DEFAULT
+        if quality > 0 and primary == "en":
+            return "en"
+    return DEFAULT
+
+
+def current_language() -> str:
+    locale = get_locale()
+    return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
+
+
+def compile_catalogues(target: Path) -> Path:
+    """Compile every webui/translations/<lang>/LC_MESSAGES/messages.po whose .mo under `target`
+    is missing or older than the .po. Returns `target`, the directory Flask-Babel reads."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in sorted(SOURCE_DIR.glob("*/LC_MESSAGES/messages.po")):
+        mo = target / po.relative_to(SOURCE_DIR).with_suffix(".mo")
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            continue
+        mo.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source:
+            catalog = read_po(source, locale=po.parts[-3])
+        partial = mo.with_name(f".{mo.name}.tmp")
+        with partial.open("wb") as out:
+            write_mo(out, catalog)
+        partial.replace(mo)  # atomic: a second worker starting at once never reads half a file
+    return target
+
+
+def _compiled_dir(instance_dir) -> Path:
+    for base in ([Path(instance_dir)] if instance_dir else []) + [Path(tempfile.gettempdir()) / "kap12"]:
+        try:
+            return compile_catalogues(base / "translations")
+        except OSError as err:  # a read-only instance folder: fall back to the temp folder
+            log.warning("could not compile translations into %s: %s", base, err)
+    raise RuntimeError("could not compile the translations anywhere")
+
+
+def init_app(app, instance_dir=None) -> None:
+    compiled = _compiled_dir(instance_dir)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT)
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Europe/Oslo")
+    Babel(app, locale_selector=select_locale, default_translation_directories=str(compiled))
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
+
+    @app.after_request
+    def _vary(response):
+        # The same address answers in two languages.
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        return response
+
+
+@bp.route("/sprak/<lang>", methods=["GET", "POST"])
+def switch(lang: str):
+    """Set the language cookie and go back to the page the switch was on."""
+    if lang not in LANGUAGES:
+        return redirect(url_for("tasks.index"))
+    from .auth import _safe_next  # only paths on this site (no open redirect)
+
+    back = _safe_next(request.values.get("neste"))
+    response = redirect(back)
+    response.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+    return response
+
+
+def in_bokmal(view):
+    """For documents that leave the system (PDF and JSON exports, spreadsheets): always in bokmål,
+    whatever language the pages are shown in."""
+    from functools import wraps
+
+    from flask_babel import force_locale
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        with force_locale(DEFAULT):
+            return view(*args, **kwargs)
+    return wrapped
