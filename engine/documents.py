@@ -133,27 +133,13 @@ def logo_for(settings, school_id: int) -> str | None:
     return None
 
 
+def _date_text(value) -> str:
+    text = _day(value)
+    return text + (f" kl. {value[11:16]}" if isinstance(value, str) and len(value) > 15 else "")
+
+
 def value_text(field: forms.Field | None, value) -> str:
-    if value is None or value == "" or value == []:
-        return "–"
-    if field is None:
-        return str(value)
-    if field.type == "boolean":
-        return "Ja" if value else "Nei"
-    if field.type == "choice":
-        return next((c.label for c in field.choices if c.value == value), str(value))
-    if field.type == "multichoice":
-        labels = {c.value: c.label for c in field.choices}
-        return ", ".join(labels.get(v, v) for v in value)
-    if field.type in ("date", "datetime"):
-        return _day(value) + (f" kl. {value[11:16]}" if field.type == "datetime" and isinstance(value, str)
-                              and len(value) > 15 else "")
-    if field.type == "group":
-        rows = []
-        for row in value:
-            rows.append(" – ".join(value_text(f, row.get(f.name)) for f in field.fields))
-        return "\n".join(rows)
-    return str(value)
+    return forms.value_text(field, value, format_date=_date_text)
 
 
 def _fields(form_key: str, data: dict, voice: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[dict]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from marshmallow import RAISE, Schema, ValidationError, fields
 from marshmallow import validate as ma_validate
@@ -573,3 +573,29 @@ def example_data(form: Form, today: date | None = None, **overrides: Any) -> dic
     data = {f.name: value(f) for f in form.fields}
     data.update(overrides)
     return data
+
+
+# --- Values as text -----------------------------------------------------------------------
+
+
+def value_text(field: Field | None, value: Any, *, yes: str = "Ja", no: str = "Nei",
+               format_date: Callable[[str], str] = str) -> str:
+    """A stored value as a reader sees it, with the declaration's labels: the case page, the
+    documents and the exports all say the same thing about the same answer."""
+    if value is None or value == "" or value == []:
+        return "–"
+    if field is None:
+        return str(value)
+    if field.type == "boolean":
+        return yes if value else no
+    if field.type == "choice":
+        return next((c.label for c in field.choices if c.value == value), str(value))
+    if field.type == "multichoice":
+        labels = {c.value: c.label for c in field.choices}
+        return ", ".join(labels.get(v, v) for v in value)
+    if field.type in ("date", "datetime"):
+        return format_date(value)
+    if field.type == "group":
+        return "\n".join(" – ".join(value_text(f, row.get(f.name), yes=yes, no=no, format_date=format_date)
+                                    for f in field.fields) for row in value)
+    return str(value)

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from processes import forms
 from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
 
@@ -198,20 +199,9 @@ def event_text(ev) -> str:
 
 def value_text(field, value) -> str:
     """A stored form value as text, using the declaration's labels (which stay in bokmål)."""
-    if value is None or value == "" or value == []:
-        return "–"
-    if field is None:
-        return str(value)
-    if field.type == "boolean":
-        return _("Ja") if value else _("Nei")
-    if field.type == "choice":
-        return next((c.label for c in field.choices if c.value == value), str(value))
-    if field.type == "multichoice":
-        labels = {c.value: c.label for c in field.choices}
-        return ", ".join(labels.get(v, v) for v in value)
-    if field.type in ("date", "datetime"):
-        return day(value)
-    return str(value)
+    if field is not None and field.type == "group":
+        return str(value)  # groups are drawn row by row by the template
+    return forms.value_text(field, value, yes=_("Ja"), no=_("Nei"), format_date=day)
 
 
 def status_words(status: str) -> str:
