@@ -70,3 +70,17 @@ def sqlite_kap12(tmp_path, clock):
 @pytest.fixture
 def demo(kap12):
     return ensure_directory(kap12)
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One Debian Chromium for the whole session (starting it is the slow part). Playwright's
+    sync API allows one instance per thread, so every browser test shares this one."""
+    from playwright.sync_api import sync_playwright
+
+    from support.chromium import launch
+
+    with sync_playwright() as p:
+        b = launch(p)
+        yield b
+        b.close()

@@ -1,14 +1,11 @@
-"""Shared pieces of the browser tests: the app served on a free local port, and one Chromium
-for the whole session (starting it is the slow part)."""
+"""Shared pieces of the browser tests: the app served on a free local port. (The one Chromium
+for the whole session is the ``browser`` fixture in tests/conftest.py.)"""
 from __future__ import annotations
 
 import threading
 from contextlib import contextmanager
 
-import pytest
 from werkzeug.serving import make_server
-
-from tests.support.chromium import launch
 
 
 @contextmanager
@@ -21,13 +18,3 @@ def serving(app):
         yield f"http://127.0.0.1:{httpd.server_port}"
     finally:
         httpd.shutdown()
-
-
-@pytest.fixture(scope="session")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = launch(p)
-        yield b
-        b.close()

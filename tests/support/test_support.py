@@ -8,7 +8,7 @@ import threading
 
 import pytest
 
-from .chromium import chromium_available, chromium_path, launch, test_output_dir
+from .chromium import chromium_available, chromium_path, test_output_dir
 from .postgres import postgres_available, postgres_server, start_postgres
 
 needs_postgres = pytest.mark.skipif(
@@ -103,22 +103,20 @@ def page_url():
 
 @pytest.mark.browser
 @needs_chromium
-def test_chromium_click_and_screenshot(page_url):
-    from playwright.sync_api import expect, sync_playwright
+def test_chromium_click_and_screenshot(page_url, browser):
+    from playwright.sync_api import expect
 
     shot = test_output_dir("support") / "smoke.png"
     if shot.exists():
         shot.unlink()
-    with sync_playwright() as pw:
-        browser = launch(pw)
-        try:
-            page = browser.new_page()
-            page.goto(page_url)
-            expect(page.locator("#status")).to_have_text("waiting")
-            page.click("#go")
-            expect(page.locator("#status")).to_have_text("clicked")
-            page.screenshot(path=str(shot))
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.goto(page_url)
+        expect(page.locator("#status")).to_have_text("waiting")
+        page.click("#go")
+        expect(page.locator("#status")).to_have_text("clicked")
+        page.screenshot(path=str(shot))
+    finally:
+        page.close()
     assert shot.stat().st_size > 0
     assert os.path.basename(shot) == "smoke.png"
