@@ -54,6 +54,7 @@ def create_app(kap12=None, **config) -> Flask:
     app.register_blueprint(__import__('webui.overview', fromlist=['bp']).bp)
     app.register_blueprint(__import__('webui.documents', fromlist=['bp']).bp)
     app.register_blueprint(__import__("webui.notices", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webui.incidents", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("webui.prevention", fromlist=["bp"]).bp)  # årshjul (§ 12-3)
     app.register_blueprint(__import__("webui.modeler", fromlist=["bp"]).bp)  # process owners: versions, modeler, migration
     app.register_blueprint(__import__("webui.api", fromlist=["bp"]).bp)  # JSON API, with the profile page
