@@ -224,6 +224,24 @@ def arshjul(school: str, year: int | None) -> None:
     click.echo(f"Årshjulet {case.number} er startet for {school} {year}/{year + 1}.")
 
 
+@main.command(help="Registrer dager skolen er stengt (skoleferie, planleggingsdager): fristene i "
+                   "arbeidsdager hopper over dem.")
+@click.option("--skole", "school", required=True, help="Skolens navn.")
+@click.option("--fra", "first", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Første dag (ÅÅÅÅ-MM-DD).")
+@click.option("--til", "last", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Siste dag (ÅÅÅÅ-MM-DD).")
+@click.option("--navn", "name", default="", help="F.eks. «Høstferie».")
+def skoleferie(school: str, first, last, name: str) -> None:
+    from engine.calendars import add_closure
+    from engine.directory import school_by_name
+
+    kap12 = _engine()
+    with kap12.db.writing() as session:
+        row = add_closure(session, school_by_name(session, school).id, first.date(), last.date(), name,
+                          now=kap12.clock.now())
+        click.echo(f"{school}: stengt {row.first_day:%d.%m.%Y}–{row.last_day:%d.%m.%Y}"
+                   f"{' (' + name + ')' if name else ''}. Nye frister teller ikke disse dagene.")
+
+
 @main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")

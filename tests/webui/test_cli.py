@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from webui.cli import main
 
-COMMANDS = ["init", "deploy", "demo", "arshjul", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
+COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
             "verify", "serve"]
 
 
@@ -99,3 +99,12 @@ def test_start_a_prevention_cycle(run):
     assert code == 3 and "allerede startet" in err
     code, _, err = run("arshjul", "--skole", "Finnes ikke")
     assert code == 4
+
+
+def test_school_holidays(run):
+    run("demo")
+    code, out, err = run("skoleferie", "--skole", "Nordli videregående skole", "--fra", "2026-12-21",
+                         "--til", "2027-01-01", "--navn", "Juleferie")
+    assert code == 0 and "21.12.2026–01.01.2027" in out, err
+    code, _, err = run("skoleferie", "--skole", "Nordli videregående skole", "--fra", "2027-01-05", "--til", "2027-01-01")
+    assert code == 2 and "slutter før" in err

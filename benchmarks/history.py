@@ -1,0 +1,96 @@
+"""How long verifying a case's history takes: the hash chain, and re-execution of every step,
+for cases of about 20, 100 and 500 events, and for a whole database of cases. SQLite.
+
+Run: .venv/bin/python benchmarks/history.py [--quick]"""
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # the engine package before benchmarks/engine.py
+
+from _common import fresh, median_ms, row, timed  # noqa: E402
+from engine import history  # noqa: E402
+from engine.demo import complete_next, report_data  # noqa: E402
+from engine.replay import verify_case  # noqa: E402
+
+NORDLI = "Nordli videregående skole"
+LEADER = "avdelingsleder"
+
+
+def case_with_events(kap12, demo, target: int) -> int:
+    """A procedure A case followed up round after round until it has about ``target`` events
+    (reads are events too: the leader opens the case in each round, as people do)."""
+    u = demo.users
+    case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
+    complete_next(kap12, u[LEADER], case.id)
+    complete_next(kap12, u[LEADER], case.id, trygt_skolemiljo="nei")
+    today = kap12.clock.now().date().isoformat()
+    complete_next(kap12, u[LEADER], case.id, evalueringsdato=today)
+    while len(kap12.case_history(case.id)) < target:
+        kap12.case(u[LEADER], case.id)
+        complete_next(kap12, u[LEADER], case.id)
+        kap12.sweep_timers()
+        complete_next(kap12, u[LEADER], case.id, evaluering_resultat="fortsette", evalueringsdato=today)
+    return case.id
+
+
+def verify_times(kap12, case_id: int, repeats: int) -> tuple[float, float]:
+    chain = history.case_chain(case_id)
+
+    def check_chain():
+        with kap12.db.reading() as session:
+            assert history.verify_chain(session, chain).ok
+
+    def reexecute():
+        assert verify_case(kap12, case_id).ok
+
+    return (median_ms([timed(check_chain) for _ in range(repeats)]),
+            median_ms([timed(reexecute) for _ in range(repeats)]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
+    args = parser.parse_args()
+    sizes, repeats, many = ([20, 100], 2, 200) if args.quick else ([20, 100, 500], 3, 10_000)
+
+    print("kap12 history verification benchmark (SQLite)")
+    folder, kap12, demo = fresh()
+    for size in sizes:
+        case_id = case_with_events(kap12, demo, size)
+        events = len(kap12.case_history(case_id))
+        chain_ms, replay_ms = verify_times(kap12, case_id, repeats)
+        row(f"one case, {events} events: hash chain", f"{chain_ms:9.1f} ms")
+        row(f"one case, {events} events: re-execution", f"{replay_ms:9.1f} ms")
+    kap12.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+    folder, kap12, demo = fresh()
+    u = demo.users
+    for i in range(many):  # short cases in different stages, as a county's database holds
+        case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
+        for step in range(i % 4):  # received, investigated (safe), closed
+            complete_next(kap12, u[LEADER], case.id, **({"trygt_skolemiljo": "ja"} if step == 1 else {}))
+    kap12.clock.advance(timedelta(hours=9))
+    kap12.sweep_timers()
+    seconds = timed(lambda: all(r.ok for r in kap12.verify()) or sys.exit("a chain is broken"))
+    row(f"all {many:,} cases: hash chains", f"{seconds:9.1f} s")
+    from sqlalchemy import select
+
+    from engine.models import Case
+
+    with kap12.db.reading() as session:
+        ids = list(session.scalars(select(Case.id)))
+    seconds = timed(lambda: all(verify_case(kap12, i).ok for i in ids) or sys.exit("a case diverges"))
+    row(f"all {many:,} cases: re-execution", f"{seconds:9.1f} s ({seconds / len(ids) * 1000:.1f} ms a case)")
+    kap12.close()
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
