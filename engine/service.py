@@ -114,7 +114,7 @@ class Kap12:
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
 
-    def incidents(self, viewer) -> list[PendingTimer]:
+    def incidents(self, viewer) -> list[timers.Incident]:
         if not (viewer.has("administrator") or viewer.has("prosesseier")):
             raise Denied("Bare administratorer og prosesseiere ser feil i tidsfrister.")
         return timers.incidents(self)

@@ -119,11 +119,25 @@ def run_forever(kap12, interval: float = 15.0) -> None:
         time.sleep(interval)
 
 
-def incidents(kap12) -> list[PendingTimer]:
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    case_id: int
+    case_number: str
+    name: str
+    due_at: object
+    attempts: int
+    last_error: str | None
+
+
+def incidents(kap12) -> list[Incident]:
     """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
+    from .models import Case
+
     with kap12.db.reading() as session:
-        return list(session.scalars(select(PendingTimer).where(PendingTimer.attempts >= MAX_ATTEMPTS)
-                                    .order_by(PendingTimer.due_at)))
+        rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
+                               .where(PendingTimer.attempts >= MAX_ATTEMPTS).order_by(PendingTimer.due_at)).all()
+        return [Incident(t.id, t.case_id, number, t.name, t.due_at, t.attempts, t.last_error) for t, number in rows]
 
 
 def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
