@@ -28,13 +28,15 @@ RECLASSIFY_MESSAGE = "omklassifisering"
 REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
 
 
-def _validated(form_key: str, data: dict) -> dict:
+def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
+    """The clean data and the number of the form version that checked them."""
     try:
-        form = forms.get_form(form_key)
+        number = kap12.forms.latest_version(form_key, session)
+        form = kap12.forms.get_version(form_key, number, session)
     except KeyError as err:
         raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
     try:
-        return forms.validate(form, data)
+        return forms.validate(form, data), number
     except forms.FormValidationError as err:
         raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
 
@@ -69,7 +71,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     diagram chooses. Anyone employed at the school may report, at once."""
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan ikke registrere meldinger.")
-    clean = _validated(REPORT_FORM, report)
+    clean, form_version = _validated(kap12, REPORT_FORM, report)
     with kap12.db.writing() as session:
         school = session.get(School, school_id)
         if school is None:
@@ -96,7 +98,8 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
             session.add(CaseParty(case_id=case.id, user_id=accused.id, relation="accused"))
         case.definition = version
         step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
-        step.record("reported", report=clean, school=school.name, definition=f"{version.process_id} v{version.version}")
+        step.record("reported", report=clean, school=school.name, definition=f"{version.process_id} v{version.version}",
+                    form_version=form_version)
         with school_calendar(session, school.id):
             kap12.writer.finish(step)
     return case
@@ -160,7 +163,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
     """Validate ``data`` with the task's form and complete the task; errors change nothing."""
     def act(step: CaseStep):
         row = _check_may_work(step, viewer, task_id)
-        clean = _validated(row.form_key, data)
+        clean, form_version = _validated(kap12, row.form_key, data, step.session)
         task = step.workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
@@ -170,7 +173,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
         late = int((step.now - row.due_at).total_seconds()) if row.due_at else None
         step.record("task_completed", task_id=task_id, element=row.element_id, process_id=process_id,
                     title=row.title,
-                    form=row.form_key, data=clean, lane=row.lane,
+                    form=row.form_key, form_version=form_version, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
                     late_by_seconds=late if late and late > 0 else 0)
     return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)

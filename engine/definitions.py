@@ -51,10 +51,11 @@ def latest_version(session, process_id: str) -> DefinitionVersion:
     return row
 
 
-def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None):
+def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None, forms=None):
     """Read and validate ``files`` together with ``stored`` sources ({process_id: source}) of
-    processes they may call. Returns (readings, parser, closures) or raises DeployRefused."""
-    readings = [read_file(name, data) for name, data in files]
+    processes they may call. ``forms`` ({key: Form}) are the forms a user task may name; the
+    bundled files when not given. Returns (readings, parser, closures) or raises DeployRefused."""
+    readings = [read_file(name, data, forms) for name, data in files]
     problems = [p for r in readings for p in r.problems]
     if problems:
         raise DeployRefused(problems)
@@ -78,7 +79,7 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
     for pid, src in (stored or {}).items():
         if pid in sources:
             continue
-        older = read_file(src["file"], src["xml"].encode("utf-8"))
+        older = read_file(src["file"], src["xml"].encode("utf-8"), forms)
         _add_to_parser(parser, older, problems)
         for opid, meta in older.processes.items():
             sources.setdefault(opid, {"file": older.filename, "sha256": _sha(older.text), "xml": older.text})
@@ -126,13 +127,14 @@ def _spiff_problem(err: Exception, where: str) -> str:
     return f"Prosessmotoren avviser «{where}»{at}: {err}."
 
 
-def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now) -> list[DeployResult]:
+def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now,
+           forms=None) -> list[DeployResult]:
     """Validate and store new versions; the same content deployed again changes nothing."""
     current = latest_versions(session)
     stored: dict[str, dict] = {}
     for row in current.values():
         stored.update(row.sources)
-    sources, metas, closures, parser, new_ids = analyse(files, stored)
+    sources, metas, closures, parser, new_ids = analyse(files, stored, forms)
 
     results: list[DeployResult] = []
     touched = set(new_ids)

@@ -78,7 +78,7 @@ def report_data(**overrides) -> dict:
 def complete_next(kap12, viewer: Viewer, case_id: int, **overrides) -> None:
     """Complete the first open task of the case that ``viewer`` may do, with example data."""
     task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
-    data = forms.example_data(forms.get_form(task.form_key), kap12.clock.now().date(), **overrides)
+    data = forms.example_data(kap12.forms.get(task.form_key), kap12.clock.now().date(), **overrides)
     kap12.complete(viewer, task.id, data)
 
 

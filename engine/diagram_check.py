@@ -72,7 +72,11 @@ def safe_parse(data: bytes) -> etree._Element:
     return etree.fromstring(data, parser)
 
 
-def read_file(filename: str, data: bytes) -> FileReading:
+def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileReading:
+    """kap12's reading of one file. ``forms`` ({key: Form}) are the forms a user task may
+    name: the published ones; the bundled files when not given."""
+    if forms is None:
+        forms = form_catalog.load_forms()
     if len(data) > MAX_FILE_BYTES:
         return FileReading(filename, "", problems=[
             f"Filen {filename} er for stor ({len(data) // 1024} KB); grensen er {MAX_FILE_BYTES // 1024} KB."])
@@ -93,11 +97,11 @@ def read_file(filename: str, data: bytes) -> FileReading:
         reading.problems.append(
             f"Filen {filename} har ingen kjørbar prosess: minst én prosess må ha isExecutable=\"true\".")
     for process in executable:
-        reading.processes[process.get("id")] = _check_process(process, tree, reading.problems)
+        reading.processes[process.get("id")] = _check_process(process, tree, reading.problems, forms)
     return reading
 
 
-def _check_process(process, tree, problems: list[str]) -> dict:
+def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
     pid = process.get("id")
     meta: dict = {"name": process.get("name") or pid, "elements": {},
                   "calls": sorted({c.get("calledElement") for c in process.iter(f"{{{BPMN_NS}}}callActivity")
@@ -120,7 +124,7 @@ def _check_process(process, tree, problems: list[str]) -> dict:
                 f"Svømmebanen «{name or lane.get('id')}» i prosessen «{pid}» svarer ikke til noen rolle; "
                 f"bruk en av: {', '.join(sorted(LANE_ROLES))}.")
 
-    sample = _sample_context()
+    sample = _sample_context(forms)
     for el in process.iter():
         tag = _local(el.tag)
         if tag in RUNNABLE or tag == "sequenceFlow":
@@ -130,7 +134,7 @@ def _check_process(process, tree, problems: list[str]) -> dict:
             key = el.get(f"{{{CAMUNDA_NS}}}formKey")
             if not key:
                 problems.append(f"{describe(el)} har ikke noe skjema (camunda:formKey).")
-            elif not form_catalog.form_exists(key):
+            elif key not in forms:
                 problems.append(f"{describe(el)} viser til skjemaet «{key}», som ikke finnes.")
             meta["elements"][el.get("id")] = {"type": tag, "name": el.get("name") or "", "form": key}
         elif tag in ("boundaryEvent", "intermediateCatchEvent", "startEvent"):
@@ -202,12 +206,12 @@ def _check_code(el, code: str, mode: str, word: str, problems: list[str]) -> Non
         problems.append(f"{word} på {describe(el)} er ikke gyldig Python: {err.msg}.")
 
 
-def _sample_context() -> dict:
+def _sample_context(forms: dict) -> dict:
     """Helpers plus example values for every form field, so that a timer expression reading a
     form value (``dato_kl(evalueringsdato)``) can be evaluated at deploy time."""
     now = datetime.now(timezone.utc)
     context: dict = dict(START_VARIABLES)
-    for form in form_catalog.load_forms().values():
+    for form in forms.values():
         for name, value in form_catalog.example_data(form, now.date()).items():
             context.setdefault(name, value)
     context.update(expression_helpers(lambda: now))

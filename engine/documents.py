@@ -142,8 +142,7 @@ def value_text(field: forms.Field | None, value) -> str:
     return forms.value_text(field, value, format_date=_date_text)
 
 
-def _fields(form_key: str, data: dict, voice: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[dict]:
-    form = forms.get_form(form_key)
+def _fields(form: forms.Form, data: dict, voice: tuple[str, ...], skip: tuple[str, ...] = ()) -> list[dict]:
     out = []
     for f in form.fields:
         if f.name in skip or f.name == "anklaget_bruker":  # a user name says nothing on paper
@@ -152,37 +151,49 @@ def _fields(form_key: str, data: dict, voice: tuple[str, ...], skip: tuple[str, 
     return out
 
 
-def _choice_label(form_key: str, name: str, value) -> str:
-    form = forms.get_form(form_key)
+def _choice_label(form: forms.Form, name: str, value) -> str:
     field = next((f for f in form.fields if f.name == name), None)
     return value_text(field, value)
 
 
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
-           pupils: str, logo: str | None) -> str:
+           pupils: str, logo: str | None, form: forms.Form | None = None) -> str:
+    """The document's HTML. ``form`` is the form version the step was filled in with, so a later
+    change of labels never changes the document; the bundled declaration when not given."""
     data = _event_data(event)
+    form = form or forms.get_form(kind.form)
     context = dict(case=case, school=school, county=county, title=kind.title, version=version, data=data,
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(case.procedure, case.procedure), pupils=pupils,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if kind.code == "undersokelse":
-        context["conclusion"] = _choice_label("undersokelse", "trygt_skolemiljo", data.get("trygt_skolemiljo"))
-        context["fields"] = _fields("undersokelse", data, kind.voice, skip=("elevens_stemme", "samtale_elev_dato",
-                                                                            "trygt_skolemiljo"))
+        context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))
+        context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme", "samtale_elev_dato",
+                                                                    "trygt_skolemiljo"))
     elif kind.code == "evaluering":
-        context["result"] = _choice_label("evaluering", "evaluering_resultat", data.get("evaluering_resultat"))
-        context["fields"] = _fields("evaluering", data, kind.voice, skip=("elevens_stemme", "evaluering_resultat",
-                                                                          "evalueringsdato"))
+        context["result"] = _choice_label(form, "evaluering_resultat", data.get("evaluering_resultat"))
+        context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme", "evaluering_resultat",
+                                                                    "evalueringsdato"))
     elif kind.code == "avslutning":
-        context["fields"] = _fields("avslutning", data, kind.voice, skip=("elevens_stemme",))
+        context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme",))
     elif kind.code == "meldingsskjema":
-        context["fields"] = _fields("meldingsskjema", data, kind.voice)
+        context["fields"] = _fields(form, data, kind.voice)
     return environment().get_template(kind.template).render(**context)
 
 
 def _event_data(event: HistoryEvent) -> dict:
     d = event.data or {}
     return d.get("report", {}) if event.kind == "reported" else d.get("data", {})
+
+
+def recorded_form(kap12, event: HistoryEvent) -> forms.Form | None:
+    """The form version a step was filled in with (the latest for steps from before versions)."""
+    d = event.data or {}
+    key = "meldingsskjema" if event.kind == "reported" else d.get("form")
+    try:
+        return kap12.forms.get_version(key, d.get("form_version"))
+    except KeyError:
+        return None
 
 
 def _kinds_of(event: HistoryEvent) -> list[Kind]:
@@ -237,7 +248,7 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
             version = versions.get(kind.code, 0) + 1
             versions[kind.code] = version
             html = render(kind, case=case, school=school, county=county, event=event, version=version,
-                          pupils=pupils, logo=logo)
+                          pupils=pupils, logo=logo, form=recorded_form(kap12, event))
             made.append((kind, event, version, render_pdf(html)))
     if made:
         _store(kap12, case_id, made)

@@ -302,3 +302,23 @@ class CaseDocument(Base):
     system_id: Mapped[str] = mapped_column(String(36), unique=True)
     exported_at: Mapped[datetime | None]
     __table_args__ = (UniqueConstraint("case_id", "kind", "version"), UniqueConstraint("case_id", "source_seq", "kind"))
+
+
+class FormVersion(Base):
+    """An immutable published version of one form declaration, keyed by the hash of its
+    content. A completed step records the version it was filled in with, so a later change of
+    labels or choices never changes how that step reads."""
+
+    __tablename__ = "form_versions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100))
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    declaration: Mapped[dict]
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    published_at: Mapped[datetime]
+    comment: Mapped[str] = mapped_column(Text, default="")
+    __table_args__ = (
+        UniqueConstraint("key", "version"),
+        UniqueConstraint("key", "content_hash"),
+    )

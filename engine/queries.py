@@ -212,6 +212,7 @@ class Step:
     title: str
     form_key: str
     data: dict
+    form_version: int | None = None  # the form version it was filled in with (None: before versions)
 
 
 def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
@@ -226,10 +227,11 @@ def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
         steps = []
         for ev in events:
             if ev.kind == "reported":
-                steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {})))
+                steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {}),
+                                  ev.data.get("form_version")))
             else:
                 steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
-                                  ev.data.get("data", {})))
+                                  ev.data.get("data", {}), ev.data.get("form_version")))
         return steps
 
 

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import access, cases, definitions, history, spiff, timers
+from . import access, cases, definitions, form_catalog, history, spiff, timers
 from .clock import SYSTEM_CLOCK, Clock, use_clock
 from .config import Settings
 from .db import Database
 from .errors import Denied, NotFound
+from .form_catalog import FormCatalog
 from .models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from .unit_of_work import Actor, CaseWriter
 
@@ -39,13 +40,25 @@ class Kap12:
         self.specs = definitions.SpecCache()
         self.script_engine = spiff.script_engine(self.clock)
         self.writer = CaseWriter(self.db, self.clock, self.specs, self.script_engine)
+        self.forms = FormCatalog(self.db)
 
     # -- set-up ---------------------------------------------------------------------------
     def init(self) -> list[definitions.DeployResult]:
         """Create or upgrade the schema and deploy the bundled diagrams (idempotent)."""
         self.db.upgrade()
+        self.import_bundled_forms()
         return self.deploy(definitions.bundled_files(self.settings.bpmn_dir), actor=None,
                            comment="Diagrammene som følger med kap12")
+
+    def import_bundled_forms(self) -> list:
+        """Store the bundled form declarations whose content is new (idempotent)."""
+        from processes.forms import FORMS_FOLDER
+
+        with self.db.writing() as session:
+            return form_catalog.import_bundled(session, FORMS_FOLDER, self.clock.now())
+
+    def publish_form(self, viewer, declaration: dict, comment: str):
+        return self.forms.publish(self, viewer, declaration, comment)
 
     def deploy(self, files: list[tuple[str, bytes]], actor: access.Viewer | None, comment: str):
         if actor is not None and not access.may_deploy(actor):
@@ -53,7 +66,7 @@ class Kap12:
         now = self.clock.now()
         with self.db.writing() as session:
             results = definitions.deploy(session, files, actor_id=actor.id if actor else None,
-                                         comment=comment, now=now)
+                                         comment=comment, now=now, forms=self.forms.all(session))
             for r in results:
                 if r.created:
                     history.append(session, history.SYSTEM_CHAIN, kind="deployed", at=now,

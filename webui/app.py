@@ -57,6 +57,7 @@ def create_app(kap12=None, **config) -> Flask:
     app.register_blueprint(__import__("webui.incidents", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("webui.prevention", fromlist=["bp"]).bp)  # årshjul (§ 12-3)
     app.register_blueprint(__import__("webui.modeler", fromlist=["bp"]).bp)  # process owners: versions, modeler, migration
+    app.register_blueprint(__import__("webui.form_editor", fromlist=["bp"]).bp)  # process owners: form versions
     app.register_blueprint(__import__("webui.api", fromlist=["bp"]).bp)  # JSON API, with the profile page
     present.register(app)
 
@@ -89,11 +90,12 @@ def create_app(kap12=None, **config) -> Flask:
     return app
 
 
-def _form_or_none(key: str):
-    from processes import forms
+def _form_or_none(key: str, version: int | None = None):
+    """The form ``key`` for a template: the version a step recorded, else the latest."""
+    from flask import current_app
 
     try:
-        return forms.get_form(key)
+        return current_app.extensions["kap12"].forms.get_version(key, version)
     except KeyError:
         return None
 

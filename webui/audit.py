@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from engine import access, export, replay
 from engine.errors import Denied, NotFound
 from engine.models import Case, DefinitionVersion, User
-from processes import forms
 
 from . import present
 from .auth import kap12, login_required
@@ -39,7 +38,7 @@ SHARED_LABELS = {"elevens_stemme": "Elevens stemme (elevens egen opplevelse)",
 
 def _labels() -> dict[str, str]:
     labels: dict[str, str] = {}
-    for form in forms.load_forms().values():
+    for form in kap12().forms.all().values():
         for f in form.fields:
             labels.setdefault(f.name, f.label)
             for sub in getattr(f, "fields", None) or ():
@@ -185,7 +184,7 @@ def _fmt(iso: str | None) -> str:
 
 def _choices() -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
-    for form in forms.load_forms().values():
+    for form in kap12().forms.all().values():
         for f in form.fields:
             if getattr(f, "choices", None):
                 out.setdefault(f.name, {c.value: c.label for c in f.choices})

@@ -13,7 +13,6 @@ from engine import access, definitions, migration
 from engine.definition_diff import diff_versions
 from engine.diagram_check import BPMN_NS, TIMER_KINDS
 from engine.errors import Denied, DeployRefused, InvalidInput, NotFound
-from processes import forms as form_catalog
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
 from .auth import kap12, login_required
@@ -104,7 +103,7 @@ def located(problems: list[str], xml: str) -> list[dict]:
 def check(filename: str, data: bytes) -> list[dict]:
     """kap12's full validation of one file: [{message, element}], empty when it may be deployed."""
     try:
-        definitions.analyse([(filename, data)], _stored_sources())
+        definitions.analyse([(filename, data)], _stored_sources(), kap12().forms.all())
     except DeployRefused as err:
         try:
             text = data.decode("utf-8")
@@ -153,7 +152,7 @@ def edit(process_id: str):
         latest, src, filename = None, url_for("modeler.empty", process_id=process_id), f"{process_id}.bpmn"
     return render_template(
         "modeler_edit.html", process_id=process_id, latest=latest, src=src, filename=filename,
-        lanes=sorted(LANE_ROLES), forms=sorted(form_catalog.load_forms().values(), key=lambda f: f.title),
+        lanes=sorted(LANE_ROLES), forms=sorted(kap12().forms.all().values(), key=lambda f: f.title),
         timer_kinds=[k for k in ("frist", "paminnelse", "eskalering") if k in TIMER_KINDS],
         recipients=[(code, label) for code, label in ROLES.items()] + [
             (ESCALATION_ROLE_VARIABLE, "Den som eskaleres til i prosedyren (eskaleringsrolle)"),

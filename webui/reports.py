@@ -8,7 +8,6 @@ from flask_babel import gettext as _
 
 from engine import queries
 from engine.errors import Denied, InvalidInput
-from processes import forms
 
 from . import formview
 from .auth import kap12, login_required
@@ -23,7 +22,7 @@ _MAX_REMEMBERED = 20
 
 
 def _state(values=None, errors=None, post=None) -> formview.FormState:
-    form = forms.get_form(REPORT_FORM)
+    form = kap12().forms.get(REPORT_FORM)
     state = formview.from_post(form, post) if post is not None else formview.FormState(form, values or {})
     if errors:
         state.errors = errors

@@ -6,7 +6,6 @@ from flask_babel import gettext as _
 
 from engine import access, queries
 from engine.errors import Conflict, InvalidInput, NotFound
-from processes import forms
 
 from . import formview, present
 from .auth import kap12, login_required
@@ -83,7 +82,7 @@ def show(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    return _render(lookup, formview.FormState(forms.get_form(lookup.task.form_key)))
+    return _render(lookup, formview.FormState(kap12().forms.get(lookup.task.form_key)))
 
 
 @bp.post("/<task_id>")
@@ -93,7 +92,7 @@ def submit(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    form = forms.get_form(lookup.task.form_key)
+    form = kap12().forms.get(lookup.task.form_key)
     state = formview.from_post(form, request.form)
     if formview.wants_row(request.form):
         return _render(lookup, state)

@@ -116,6 +116,10 @@ def _report_request(form: forms.Form) -> type[Schema]:
 
 def report_request() -> type[Schema]:
     """The meldingsskjema as it is declared now, plus the school."""
+    from flask import current_app, has_app_context
+
+    if has_app_context() and "kap12" in current_app.extensions:
+        return _report_request(current_app.extensions["kap12"].forms.get(REPORT_FORM))
     return _report_request(forms.get_form(REPORT_FORM))
 
 

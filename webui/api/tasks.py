@@ -43,7 +43,7 @@ def list_tasks():
 
 
 def _form(key: str) -> dict:
-    form = forms.get_form(key)
+    form = kap12().forms.get(key)
 
     def field(f: forms.Field) -> dict:
         return {**asdict(f), "choices": [asdict(c) for c in f.choices], "row_fields": [field(s) for s in f.fields],
