@@ -44,21 +44,18 @@ def create_app(kap12=None, **config) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from . import auth, cases, reports, tasks
+    from . import (api, audit, auth, cases, documents, form_editor, incidents, modeler, notices, overview,
+                   prevention, reports, tasks)
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(reports.bp)
-    app.register_blueprint(tasks.bp)
-    app.register_blueprint(cases.bp)
-    app.register_blueprint(__import__('webui.audit', fromlist=['bp']).bp)
-    app.register_blueprint(__import__('webui.overview', fromlist=['bp']).bp)
-    app.register_blueprint(__import__('webui.documents', fromlist=['bp']).bp)
-    app.register_blueprint(__import__("webui.notices", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("webui.incidents", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("webui.prevention", fromlist=["bp"]).bp)  # årshjul (§ 12-3)
-    app.register_blueprint(__import__("webui.modeler", fromlist=["bp"]).bp)  # process owners: versions, modeler, migration
-    app.register_blueprint(__import__("webui.form_editor", fromlist=["bp"]).bp)  # process owners: form versions
-    app.register_blueprint(__import__("webui.api", fromlist=["bp"]).bp)  # JSON API, with the profile page
+    # One blueprint per kind of user and job.
+    for blueprint in (
+        auth.bp, reports.bp, tasks.bp, cases.bp, notices.bp,  # staff
+        overview.bp, documents.bp, prevention.bp,  # leadership: lederforum, documents, årshjul
+        modeler.bp, form_editor.bp, incidents.bp,  # process owners and operations
+        audit.bp,  # auditors
+        api.bp,  # the JSON API (it registers the profile page with the API keys too)
+    ):
+        app.register_blueprint(blueprint)
     present.register(app)
 
     @app.before_request
