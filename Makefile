@@ -33,11 +33,12 @@ help:
 	@echo "make clean      remove instance/ and test-output/"
 	@echo "make distclean  clean, and remove .venv"
 
-$(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
+# pip is the last thing venv installs: if it is missing, an earlier set-up was cut short.
+$(BIN)/pip:
+	$(PYTHON) -m venv --clear $(VENV)
 
 # One stamp: reinstall only when pyproject.toml changes.
-$(STAMP): pyproject.toml | $(BIN)/python
+$(STAMP): pyproject.toml | $(BIN)/pip
 	$(BIN)/pip install -e '.[dev]'
 	@touch $@
 

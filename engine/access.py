@@ -142,6 +142,11 @@ def sees_read_log(viewer: Viewer, case: Case) -> bool:
             or case.county_id in viewer.counties({"skoleeier"}))
 
 
+def may_audit(viewer: Viewer) -> bool:
+    """The auditors' pages (replay, heat view, export, access report) are for auditors."""
+    return viewer.is_auditor
+
+
 def may_export(viewer: Viewer, case: Case) -> bool:
     """The whole case as a file (for Statsforvaltaren, a court, an access request): the school's
     leadership, the school owner, and auditors — the same people who see who read it."""

@@ -72,7 +72,9 @@ def create_app(kap12=None, **config) -> Flask:
         return {"viewer": viewer, "unread_notices": unread}
 
     # Globals, unlike context variables, reach macros imported from other templates too.
-    app.jinja_env.globals.update(get_form=_form_or_none, csrf_token=security.csrf_token,
+    from engine.access import may_audit
+
+    app.jinja_env.globals.update(get_form=_form_or_none, may_audit=may_audit, csrf_token=security.csrf_token,
                                  csrf_field=security.CSRF_FIELD)
 
     @app.get("/")

@@ -25,7 +25,7 @@ bp = Blueprint("audit", __name__, url_prefix="/revisjon")
 
 
 def _auditor() -> None:
-    if not g.viewer.is_auditor:
+    if not access.may_audit(g.viewer):
         raise Denied(_("Revisjonssidene er for revisorer."))
 
 
@@ -213,5 +213,5 @@ def _value(v, key: str | None = None) -> str:
 def _nav():
     def audit_url():
         viewer = g.get("viewer")
-        return url_for("audit.index") if viewer is not None and viewer.is_auditor else None
+        return url_for("audit.index") if viewer is not None and access.may_audit(viewer) else None
     return {"audit_url": audit_url}

@@ -18,3 +18,19 @@ def serving(app):
         yield f"http://127.0.0.1:{httpd.server_port}"
     finally:
         httpd.shutdown()
+
+
+def logged_in_page(browser, url: str, username: str, viewport: dict):
+    """A Norwegian page logged in as ``username``; script errors are collected in ``page.errors``."""
+    from engine import demo
+
+    page = browser.new_page(viewport=viewport, locale="nb-NO")
+    page.errors = []
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
+    page.goto(f"{url}/logg-inn")
+    page.fill("#username", username)
+    page.fill("#password", demo.PASSWORD)
+    page.click("button:has-text('Logg inn')")
+    page.wait_for_url("**/oppgaver")
+    return page

@@ -10,7 +10,7 @@ from engine import demo
 from engine.demo import complete_next, report_data
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import serving
+from tests.browser.conftest import logged_in_page, serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -50,15 +50,8 @@ def test_auditor_steps_through_a_closed_a_case(browser, server):
         n[0] += 1
         page.screenshot(path=str(out / f"audit-{n[0]:02d}.png"), full_page=full)
 
-    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{server.url}/logg-inn")
-    page.fill("#username", "revisor")
-    page.fill("#password", demo.PASSWORD)
-    page.click("button:has-text('Logg inn')")
-    page.wait_for_url("**/oppgaver")
+    page = logged_in_page(browser, server.url, "revisor", DESKTOP)
+    errors = page.errors
     page.click("nav >> text=Revisjon")
     page.wait_for_url("**/revisjon")
     shot(page)

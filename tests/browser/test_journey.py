@@ -71,7 +71,7 @@ def open_task(page, title):
 
 
 def submit(page, title):
-    page.click(f"button:has-text('Lagre og fullfør')")
+    page.click("button:has-text('Lagre og fullfør')")
     page.wait_for_url("**/oppgaver")
     assert f"«{title}» er utført" in page.inner_text(".flash")
 

@@ -10,7 +10,7 @@ from engine import demo
 from engine.demo import complete_next, report_data
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import serving
+from tests.browser.conftest import logged_in_page, serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -46,15 +46,8 @@ def server(tmp_path_factory):
 
 def test_principal_reviews_the_week(server, browser):
     out = test_output_dir("browser")
-    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    page.goto(f"{server.url}/logg-inn")
-    page.fill("#username", "rektor")
-    page.fill("#password", demo.PASSWORD)
-    page.click("button:has-text('Logg inn')")
-    page.wait_for_url("**/oppgaver")
+    page = logged_in_page(browser, server.url, "rektor", DESKTOP)
+    errors = page.errors
     page.click("nav >> text=Ukeoversikt")
     page.wait_for_url("**/oversikt")
     text = page.inner_text("main")
