@@ -20,15 +20,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select  # noqa: E402
+from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
+from sqlalchemy import insert, select  # noqa: E402
 
-from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
 from engine import spiff  # noqa: E402
-from engine.clock import Clock  # noqa: E402
 from engine.demo import complete_next, report_data  # noqa: E402
-from engine.models import Case, PendingTimer  # noqa: E402
+from engine.runtime.clock import Clock  # noqa: E402
+from engine.store.models import Case, PendingTimer  # noqa: E402
 from processes import forms  # noqa: E402
 
 NORDLI = "Nordli videregående skole"

@@ -14,9 +14,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # the engine package before benchmarks/engine.py
 
 from _common import fresh, median_ms, row, timed  # noqa: E402
+
 from engine import history  # noqa: E402
+from engine.audit.replay import verify_case  # noqa: E402
 from engine.demo import complete_next, report_data  # noqa: E402
-from engine.replay import verify_case  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
 LEADER = "avdelingsleder"
@@ -82,7 +83,7 @@ def main() -> None:
     row(f"all {many:,} cases: hash chains", f"{seconds:9.1f} s")
     from sqlalchemy import select
 
-    from engine.models import Case
+    from engine.store.models import Case
 
     with kap12.db.reading() as session:
         ids = list(session.scalars(select(Case.id)))

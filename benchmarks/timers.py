@@ -13,11 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]  # the engine package before benchmarks/engine.py
 
+from _common import fresh, median_ms, row, timed  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from _common import fresh, median_ms, row, timed  # noqa: E402
 from engine.demo import report_data  # noqa: E402
-from engine.models import PendingTimer  # noqa: E402
+from engine.store.models import PendingTimer  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 
 from sqlalchemy import and_, exists, false, or_, select
 
+from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES
-
-from .models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
 
 FULL, STATUS = "full", "status"
 

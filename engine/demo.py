@@ -7,11 +7,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from engine.access import Viewer
+from engine.store import directory
+from engine.store.models import Case, User
 from processes import forms
-
-from . import directory
-from .access import Viewer
-from .models import Case, User
 
 COUNTY = "Innlandet fylkeskommune (demo)"
 SCHOOLS = {"Nordli videregående skole": ["Studiespesialisering", "Yrkesfag"],

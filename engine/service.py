@@ -8,14 +8,18 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from . import access, cases, definitions, form_catalog, history, spiff, timers
-from .clock import SYSTEM_CLOCK, Clock, use_clock
-from .config import Settings
-from .db import Database
-from .errors import Denied, NotFound
-from .form_catalog import FormCatalog
-from .models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
-from .unit_of_work import Actor, CaseWriter
+from engine import access
+from engine.config import Settings
+from engine.errors import Denied, NotFound
+from engine.runtime import spiff
+from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
+from engine.store import history
+from engine.store.db import Database
+from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
+from engine.versions import definitions, form_catalog
+from engine.versions.form_catalog import FormCatalog
+from engine.write import cases, timers
+from engine.write.unit_of_work import Actor, CaseWriter
 
 
 @dataclass(frozen=True)
@@ -115,12 +119,12 @@ class Kap12:
         return done
 
     def start_prevention_cycle(self, viewer, school_id: int, school_year: int) -> Case:
-        from .prevention import start_cycle
+        from engine.write.prevention import start_cycle
 
         return start_cycle(self, viewer, school_id, school_year)
 
     def prevention_cycles(self, viewer) -> list[Case]:
-        from .prevention import cycles_for
+        from engine.write.prevention import cycles_for
 
         return cycles_for(self, viewer)
 
@@ -146,7 +150,7 @@ class Kap12:
     def cases_for(self, viewer, status: str | None = None, *, procedure: str | None = None,
                   school: str | None = None, search: str | None = None) -> list[CaseSummary]:
         """The cases the viewer may see, newest first, filtered in the query itself."""
-        from .models import School
+        from engine.store.models import School
 
         with self.db.reading() as session:
             visible = access.visible_cases(viewer).subquery()
@@ -209,12 +213,12 @@ class Kap12:
                 notice.read_at = self.clock.now()
 
     def deliver_mail(self) -> int:
-        from .mailer import deliver_pending
+        from engine.outputs.mailer import deliver_pending
 
         return deliver_pending(self)
 
     def case_deadlines(self, case_id: int):
-        from .deadline_report import deadlines
+        from engine.read.deadline_report import deadlines
 
         return deadlines(self.case_history(case_id), self.clock.now())
 

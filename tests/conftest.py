@@ -7,12 +7,12 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.postgres import postgres_available, start_postgres
 
-from engine.clock import Clock
 from engine.config import PROJECT_ROOT, Settings
 from engine.demo import ensure_directory
+from engine.runtime.clock import Clock
 from engine.service import Kap12
-from support.postgres import postgres_available, start_postgres
 
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday morning in term time: every procedure starts here unless a test says otherwise.
@@ -77,7 +77,6 @@ def browser():
     """One Debian Chromium for the whole session (starting it is the slow part). Playwright's
     sync API allows one instance per thread, so every browser test shares this one."""
     from playwright.sync_api import sync_playwright
-
     from support.chromium import launch
 
     with sync_playwright() as p:

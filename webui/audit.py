@@ -13,9 +13,10 @@ from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from engine import access, export, replay
+from engine import access
+from engine.audit import export, replay
 from engine.errors import Denied, NotFound
-from engine.models import Case, DefinitionVersion, User
+from engine.store.models import Case, DefinitionVersion, User
 
 from . import present
 from .auth import kap12, login_required

@@ -7,8 +7,9 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine import directory, queries
 from engine.errors import NotFound
+from engine.read import queries
+from engine.store import directory
 
 bp = Blueprint("auth", __name__)
 

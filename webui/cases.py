@@ -6,8 +6,9 @@ from flask import Blueprint, flash, g, jsonify, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine import access, queries
+from engine import access
 from engine.errors import Conflict, InvalidInput
+from engine.read import queries
 from processes.roles import OFFENDER_PROCEDURE
 
 from . import present

@@ -125,7 +125,7 @@ def _viewer_or_all(kap12, user: str | None):
 @click.option("--status", type=click.Choice(["open", "closed"]))
 @click.option("--json", "as_json", is_flag=True)
 def cases(user: str | None, status: str | None, as_json: bool) -> None:
-    from engine.reports import all_cases
+    from engine.read.operator import all_cases
 
     kap12 = _engine()
     viewer = _viewer_or_all(kap12, user)
@@ -141,7 +141,7 @@ def cases(user: str | None, status: str | None, as_json: bool) -> None:
 @click.argument("case_id", type=int)
 @click.option("--json", "as_json", is_flag=True)
 def case(case_id: int, as_json: bool) -> None:
-    from engine.reports import case_overview
+    from engine.read.operator import case_overview
 
     overview = case_overview(_engine(), case_id)
     lines = [f"Sak {overview['number']} – prosedyre {overview['procedure']} – {overview['status']}",
@@ -213,7 +213,7 @@ def reclassify(case_id: int, user: str, offender: str, reason: str, accused: str
 @click.option("--skole", "school", required=True, help="Skolens navn.")
 @click.option("--aar", "year", type=int, help="Året skoleåret begynner (standard: skoleåret som pågår).")
 def arshjul(school: str, year: int | None) -> None:
-    from engine.directory import school_by_name
+    from engine.store.directory import school_by_name
 
     kap12 = _engine()
     with kap12.db.reading() as session:
@@ -231,8 +231,8 @@ def arshjul(school: str, year: int | None) -> None:
 @click.option("--til", "last", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), help="Siste dag (ÅÅÅÅ-MM-DD).")
 @click.option("--navn", "name", default="", help="F.eks. «Høstferie».")
 def skoleferie(school: str, first, last, name: str) -> None:
-    from engine.calendars import add_closure
-    from engine.directory import school_by_name
+    from engine.runtime.calendars import add_closure
+    from engine.store.directory import school_by_name
 
     kap12 = _engine()
     with kap12.db.writing() as session:
@@ -247,7 +247,7 @@ def skoleferie(school: str, first, last, name: str) -> None:
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")
 @click.option("--json", "as_json", is_flag=True)
 def timers(once: bool, interval: float, as_json: bool) -> None:
-    from engine.timers import run_forever
+    from engine.write.timers import run_forever
 
     kap12 = _engine()
     if once:
@@ -286,8 +286,8 @@ def verify(case_ids, reexecute: bool, as_json: bool) -> None:
 def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
     from sqlalchemy import select
 
-    from engine.models import Case
-    from engine.replay import verify_case
+    from engine.audit.replay import verify_case
+    from engine.store.models import Case
 
     kap12 = _engine()
     if not case_ids:
@@ -312,7 +312,7 @@ def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--no-sweeper", is_flag=True, help="Ikke kjør tidsurene i denne prosessen.")
 def serve(host: str, port: int, no_sweeper: bool) -> None:
-    from engine.timers import Sweeper
+    from engine.write.timers import Sweeper
     from webui.app import create_app
 
     kap12 = _engine()

@@ -7,8 +7,8 @@ from datetime import date
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
-from engine import documents, noark
 from engine.errors import InvalidInput
+from engine.outputs import documents, noark
 
 from .auth import kap12, login_required
 
@@ -37,7 +37,7 @@ def download(case_id: int, document_id: int):
 
 
 def _case_number(case_id: int) -> str:
-    from engine.models import Case
+    from engine.store.models import Case
 
     with kap12().db.reading() as session:
         number = session.get(Case, case_id).number
@@ -69,7 +69,7 @@ def archive_period():
 
 
 def _may_archive_id(case_id: int) -> bool:
-    from engine.models import Case
+    from engine.store.models import Case
 
     with kap12().db.reading() as session:
         return noark.may_archive(g.viewer, session.get(Case, case_id))

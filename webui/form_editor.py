@@ -9,8 +9,9 @@ import re
 from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import access, form_catalog
+from engine import access
 from engine.errors import Denied, DeployRefused, InvalidInput
+from engine.versions import form_catalog
 
 from . import formview
 from .auth import kap12, login_required

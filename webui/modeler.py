@@ -9,10 +9,12 @@ from flask import Blueprint, Response, abort, flash, g, jsonify, redirect, rende
 from flask_babel import gettext as _
 from lxml import etree
 
-from engine import access, definitions, migration
-from engine.definition_diff import diff_versions
-from engine.diagram_check import BPMN_NS, TIMER_KINDS
+from engine import access
 from engine.errors import Denied, DeployRefused, InvalidInput, NotFound
+from engine.versions import definitions
+from engine.versions.definition_diff import diff_versions
+from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS
+from engine.write import migration
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
 from .auth import kap12, login_required

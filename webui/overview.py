@@ -7,12 +7,12 @@ import io
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
-from flask_babel import ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
-from engine import overview as ov
-from engine.documents import font_dir, render_pdf
+from engine.outputs.documents import font_dir, render_pdf
+from engine.read import overview as ov
 from processes.deadlines import OSLO
 from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 

@@ -7,8 +7,8 @@ import re
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import queries
 from engine.errors import Conflict, Denied, NotFound
+from engine.read import queries
 
 from . import present
 from .auth import kap12, login_required
@@ -19,7 +19,7 @@ _YEAR = re.compile(r"^ÅR-(\d{4})-")
 
 
 def school_year_of(number: str) -> str:
-    """«2026/2027» from a cycle's number (engine.prevention.cycle_number: ÅR-2026-001)."""
+    """«2026/2027» from a cycle's number (engine.write.prevention.cycle_number: ÅR-2026-001)."""
     match = _YEAR.match(number or "")
     return f"{match[1]}/{int(match[1]) + 1}" if match else ""
 

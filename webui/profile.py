@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import directory
 from engine.errors import InvalidInput, NotFound
-from engine.models import User
+from engine.store import directory
+from engine.store.models import User
 
 from . import present
 from .auth import kap12, login_required

@@ -6,8 +6,8 @@ import secrets
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine import queries
 from engine.errors import Denied, InvalidInput
+from engine.read import queries
 
 from . import formview
 from .auth import kap12, login_required

@@ -4,8 +4,9 @@ from __future__ import annotations
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine import access, queries
+from engine import access
 from engine.errors import Conflict, InvalidInput, NotFound
+from engine.read import queries
 
 from . import formview, present
 from .auth import kap12, login_required

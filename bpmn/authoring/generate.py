@@ -616,7 +616,7 @@ def oppfolging() -> Process:
 
 # The school year in timer expressions of the yearly cycle. A running cycle always has
 # ``skolear`` (its start data); deploy-time validation evaluates timers with the helpers and
-# form example values only (engine/diagram_check.py), so fall back to a sample year there.
+# form example values only (engine/versions/diagram_check.py), so fall back to a sample year there.
 # When that sample context has ``skolear``, this becomes just "skolear".
 SKOLEAR = "skolear"
 

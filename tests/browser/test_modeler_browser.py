@@ -6,15 +6,14 @@ the waiting old case to the new version and the move stands in its history. Scre
 $KAP12_TEST_OUTPUT/browser/modeler-NN-*.png."""
 from __future__ import annotations
 
-
 import pytest
 
 from engine import demo
-from engine.models import Case
+from engine.store.models import Case
 from processes import forms
+from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

@@ -41,6 +41,6 @@ def plan_date(kap12, days=14) -> str:
 
 def status(kap12, case_id):
     with kap12.db.reading() as session:
-        from engine.models import Case
+        from engine.store.models import Case
 
         return session.get(Case, case_id)

@@ -6,8 +6,8 @@ import time
 from datetime import datetime
 from pathlib import Path
 
-from engine.clock import Clock
 from engine.config import PROJECT_ROOT, Settings
+from engine.runtime.clock import Clock
 from engine.service import Kap12
 
 
@@ -20,8 +20,7 @@ def main() -> None:
     kap12 = Kap12(Settings(database_url=url, instance_dir=Path("/tmp"), bpmn_dir=PROJECT_ROOT / "bpmn",
                            base_url="http://127.0.0.1:5000"), clock=clock)
     if slow:  # widen the window in which a kill lands mid-sweep
-        from engine import cases
-
+        from engine.write import cases
         original = cases.fire_due_timers
 
         def slowly(k, case_id):
@@ -29,7 +28,7 @@ def main() -> None:
             return original(k, case_id)
 
         cases.fire_due_timers = slowly
-    from engine.timers import sweep
+    from engine.write.timers import sweep
 
     result = sweep(kap12, batch=batch)
     print(f"claimed={result.claimed} advanced={result.cases_advanced} failures={len(result.failures)}", flush=True)

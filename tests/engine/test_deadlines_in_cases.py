@@ -4,8 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from conftest import OSLO
-from engine.calendars import add_closure
 from flow import NORDLI, do, report
+
+from engine.runtime.calendars import add_closure
 
 
 def _due(kap12, case_id, title):

@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.errors import DeployRefused
-from engine.models import DefinitionVersion, HistoryEvent
+from engine.store.models import DefinitionVersion, HistoryEvent
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
         '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '

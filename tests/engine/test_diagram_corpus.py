@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engine.diagram_check import MAX_FILE_BYTES
 from engine.errors import DeployRefused
-from engine.models import DefinitionVersion
+from engine.store.models import DefinitionVersion
+from engine.versions.diagram_check import MAX_FILE_BYTES
 
 CORPUS = Path(__file__).with_name("corpus")
 

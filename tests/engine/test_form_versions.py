@@ -9,9 +9,9 @@ import json
 import pytest
 from sqlalchemy import func, select
 
-from engine import queries
 from engine.errors import Denied, DeployRefused, InvalidInput
-from engine.models import FormVersion, HistoryEvent
+from engine.read import queries
+from engine.store.models import FormVersion, HistoryEvent
 from processes import forms
 from tests.engine.flow import report
 from tests.engine.test_deploy_validation import diagram

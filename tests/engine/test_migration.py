@@ -7,12 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from engine import migration
 from engine.config import PROJECT_ROOT
-from engine.definition_diff import diff_versions
 from engine.errors import Denied, InvalidInput
-from engine.models import Case
-
+from engine.store.models import Case
+from engine.versions.definition_diff import diff_versions
+from engine.write import migration
 from tests.engine.flow import do, kinds, open_titles, report, status
 
 NEW_TASK = "Snakke med foresatte"

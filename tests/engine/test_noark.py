@@ -8,13 +8,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from flow import report, status
 from lxml import etree
 from sqlalchemy import select
 
-from engine import noark
 from engine.errors import InvalidInput, NotFound
-from engine.models import CaseDocument
-from flow import report, status
+from engine.outputs import noark
+from engine.store.models import CaseDocument
 from processes import forms
 
 SCHEMAS = Path("/work/shared/reference/noark5")

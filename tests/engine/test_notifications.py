@@ -2,15 +2,15 @@
 from __future__ import annotations
 
 import email
-from email import policy
 import socket
 from datetime import timedelta
+from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-
-from engine.mailer import MailSettings, deliver_pending
 from flow import do, report
+
+from engine.outputs.mailer import MailSettings, deliver_pending
 
 
 class Inbox:

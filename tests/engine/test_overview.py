@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-
-from engine import overview
-from engine.errors import Denied
 from flow import do, plan_date, report
+
+from engine.errors import Denied
+from engine.read import overview
 from processes.stages import stage_of
 
 

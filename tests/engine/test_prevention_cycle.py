@@ -6,11 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 
 import pytest
-
 from conftest import OSLO
-from engine.errors import Conflict, Denied, NotFound
-from engine.replay import verify_case
 from flow import NORDLI, open_titles
+
+from engine.audit.replay import verify_case
+from engine.errors import Conflict, Denied, NotFound
 
 ANSATTE = "Gjøre ansatte kjent med rutinene"
 ELEVER = "Gjøre elevene kjent med rutinene"
@@ -159,6 +159,6 @@ def test_a_cycle_started_late_records_the_deadlines_already_missed(kap12, demo):
     cycle = kap12.start_prevention_cycle(demo.users["rektor"], school, 2026)
     kinds = [e.kind for e in kap12.case_history(cycle.id)]
     assert kinds.count("deadline_missed") >= 2  # the two "gjøre kjent med rutinene" tasks (31 August)
-    from engine.replay import verify_case
+    from engine.audit.replay import verify_case
 
     assert verify_case(kap12, cycle.id).ok

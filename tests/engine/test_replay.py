@@ -7,10 +7,10 @@ import json
 from datetime import timedelta
 
 import pytest
+from flow import do, kinds, open_titles, plan_date, report, status
 from sqlalchemy import text
 
-from engine.replay import normalise_state, verify_case
-from flow import do, kinds, open_titles, plan_date, report, status
+from engine.audit.replay import normalise_state, verify_case
 
 
 def _verified(kap12, case_id):
@@ -205,9 +205,10 @@ def test_unknown_case_is_not_found(kap12, demo, n):
 def test_a_migrated_case_verifies_by_re_execution(kap12, demo):
     """The re-execution follows the recorded versions: it starts on the one the case started
     on, and a recorded migration moves it on exactly as the migration did."""
-    from engine import migration
-    from engine.replay import verify_case
     from test_migration import deploy_a
+
+    from engine.audit.replay import verify_case
+    from engine.write import migration
 
     case = report(kap12, demo)
     to = deploy_a(kap12, demo, new_task=True)
@@ -220,9 +221,10 @@ def test_a_migrated_case_verifies_by_re_execution(kap12, demo):
 def test_a_school_closure_entered_later_does_not_make_a_false_divergence(kap12, demo):
     from datetime import date as _date
 
-    from engine.calendars import add_closure
-    from engine.replay import verify_case
     from flow import NORDLI
+
+    from engine.audit.replay import verify_case
+    from engine.runtime.calendars import add_closure
 
     case = report(kap12, demo)
     do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")  # investigation due in 5 days

@@ -7,13 +7,13 @@ from __future__ import annotations
 import copy
 
 import pytest
+from flow import do, report
 from sqlalchemy import select, text
 from sqlalchemy.exc import DatabaseError
 
-from engine import history
-from engine.models import HistoryEvent
-from engine.replay import verify_case
-from flow import do, report
+from engine.audit.replay import verify_case
+from engine.store import history
+from engine.store.models import HistoryEvent
 
 
 def _case(kap12, demo):

@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from flow import kinds, open_titles, report
 from sqlalchemy import func, insert, select
 
-from engine.models import HistoryEvent, PendingTimer
-from engine.timers import LEASE, MAX_ATTEMPTS
-from flow import kinds, open_titles, report
+from engine.store.models import HistoryEvent, PendingTimer
+from engine.write.timers import LEASE, MAX_ATTEMPTS
 
 HERE = Path(__file__).resolve().parent
 
@@ -53,8 +53,7 @@ def test_catch_up_after_downtime_records_due_and_fired_time(kap12, demo):
 
 def test_failing_timer_becomes_an_incident_and_blocks_no_other(kap12, demo, monkeypatch):
     broken, healthy = _reports(kap12, demo, 2)
-    from engine import cases
-
+    from engine.write import cases
     original = cases.fire_due_timers
 
     def buggy(k, case_id):
@@ -97,6 +96,7 @@ def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock,
     """PostgreSQL: sweepers claim disjoint rows (SKIP LOCKED). SQLite: one writer at a time
     (BEGIN IMMEDIATE), so extra sweepers queue up; either way each timer fires once."""
     from conftest import _url, make_kap12
+
     from engine.demo import ensure_directory
 
     url = _url(request, tmp_path, backend)
@@ -126,6 +126,7 @@ def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock,
 @pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(request, tmp_path, clock, backend):
     from conftest import _url, make_kap12
+
     from engine.demo import ensure_directory
 
     url = _url(request, tmp_path, backend)

@@ -6,13 +6,13 @@ import threading
 from datetime import timedelta
 
 import pytest
+from conftest import make_kap12
+from flow import do, kinds, open_titles, report, status
 from sqlalchemy import func, select
 
-from conftest import make_kap12
 from engine.demo import ensure_directory
 from engine.errors import Conflict, InvalidInput
-from engine.models import Case, DefinitionVersion, HistoryEvent, OpenTask
-from flow import do, kinds, open_titles, report, status
+from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
 from processes import forms
 
 
@@ -86,8 +86,7 @@ def test_a_crash_inside_the_unit_of_work_writes_nothing(kap12, demo, monkeypatch
     before = status(kap12, case.id)
     with kap12.db.reading() as s:
         events_before = s.scalar(select(func.count()).select_from(HistoryEvent))
-    from engine import unit_of_work
-
+    from engine.write import unit_of_work
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
@@ -150,7 +149,7 @@ def test_deploying_the_same_content_twice_is_a_no_op(kap12):
 def test_timers_are_rebuilt_identically_from_the_workflow(kap12, demo):
     """The timer and task rows are projections: rebuilding them from the stored workflow gives
     the same rows."""
-    from engine.projection import snapshot
+    from engine.write.projection import snapshot
 
     case = report(kap12, demo)
     kap12.clock.advance(timedelta(hours=3))

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import demo
-from engine.clock import Clock
 from engine.config import PROJECT_ROOT, Settings
+from engine.runtime.clock import Clock
 from engine.service import Kap12
 from webui.app import create_app
 from webui.security import LoginThrottle

@@ -12,9 +12,10 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import select
 
-from engine import demo, directory
+from engine import demo
 from engine.config import PROJECT_ROOT
-from engine.models import ApiToken, HistoryEvent, User
+from engine.store import directory
+from engine.store.models import ApiToken, HistoryEvent, User
 from processes import forms
 
 from .conftest import csrf_of, login

@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from engine import demo, directory
-from engine.models import OpenTask, User
+from engine import demo
+from engine.store import directory
+from engine.store.models import OpenTask, User
 
 PROBLEM = "application/problem+json"
 EXAMPLES = 60

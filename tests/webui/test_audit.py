@@ -11,8 +11,8 @@ from datetime import timedelta
 
 import pytest
 
+from engine.audit.replay import verify_case
 from engine.demo import complete_next, report_data
-from engine.replay import verify_case
 from processes import forms
 from tests.support.chromium import test_output_dir
 
@@ -123,7 +123,7 @@ def test_heat_view_counts_missed_deadlines(env):
     env.clock.set(env.clock.now() + timedelta(days=1))
     env.kap12.sweep_timers()
     version = env.kap12.case_history(case.id)[0].definition_id
-    from engine.replay import process_heat
+    from engine.audit.replay import process_heat
 
     _, _, cells = process_heat(env.kap12, env.demo.users["revisor"], version)
     assert cells["prosedyre_a"]["Task_motta_melding"].missed >= 1

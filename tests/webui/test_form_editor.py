@@ -9,7 +9,7 @@ import json
 from sqlalchemy import func, select
 
 from engine.demo import report_data
-from engine.models import FormVersion
+from engine.store.models import FormVersion
 from processes import forms
 
 from .conftest import csrf_of, login

@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 from engine.demo import report_data
-from engine.models import PendingTimer
-from engine.timers import MAX_ATTEMPTS
+from engine.store.models import PendingTimer
+from engine.write.timers import MAX_ATTEMPTS
 
 from .conftest import login, token
 

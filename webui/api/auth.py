@@ -11,7 +11,8 @@ import hmac
 
 from flask import current_app, g, request, session
 
-from engine import access, directory
+from engine import access
+from engine.store import directory
 
 from .. import security
 from . import bp

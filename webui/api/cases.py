@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from flask import g, url_for
 
-from engine import access, queries
+from engine import access
 from engine.errors import Denied, NotFound
+from engine.read import queries
 
 from .. import present
-from . import bp, body, schemas
+from . import body, bp, schemas
 from .auth import kap12, viewer
 from .openapi import operation
 from .problems import invalid

@@ -5,11 +5,12 @@ from __future__ import annotations
 from flask import g
 from sqlalchemy import select
 
-from engine import access, definitions
+from engine import access
 from engine.errors import Denied
-from engine.models import DefinitionVersion, User
+from engine.store.models import DefinitionVersion, User
+from engine.versions import definitions
 
-from . import bp, body, schemas
+from . import body, bp, schemas
 from .auth import kap12, viewer
 from .openapi import operation
 

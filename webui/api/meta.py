@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask import g, jsonify
 
-from engine import access, queries
+from engine import access
+from engine.read import queries
 
 from .. import security
-from . import bp, body, schemas
+from . import body, bp, schemas
 from .auth import kap12, public, viewer
 from .openapi import document, operation
 

@@ -6,11 +6,11 @@ from dataclasses import asdict
 
 from flask import g
 
-from engine import queries
 from engine.errors import Conflict, NotFound
+from engine.read import queries
 from processes import forms
 
-from . import bp, body, schemas
+from . import body, bp, schemas
 from .auth import kap12, viewer
 from .openapi import operation
 from .problems import ApiProblem

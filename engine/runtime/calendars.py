@@ -10,9 +10,8 @@ from contextvars import ContextVar
 
 from sqlalchemy import select
 
+from engine.store.models import SchoolClosure
 from processes.deadlines import Calendar
-
-from .models import SchoolClosure
 
 _current: ContextVar[Calendar | None] = ContextVar("kap12_school_calendar", default=None)
 
@@ -53,10 +52,10 @@ def school_calendar(session, school_id: int):
 
 def add_closure(session, school_id: int, first_day, last_day, name: str = "", now=None) -> SchoolClosure:
     if last_day < first_day:
-        from .errors import InvalidInput
+        from engine.errors import InvalidInput
 
         raise InvalidInput("Perioden slutter før den begynner.", {"last_day": ["Velg en sluttdato etter startdatoen."]})
-    from .clock import active_clock
+    from engine.runtime.clock import active_clock
 
     row = SchoolClosure(school_id=school_id, first_day=first_day, last_day=last_day, name=name,
                         created_at=now or active_clock().now())

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from .diagram_check import BPMN_NS, CAMUNDA_NS, NS, NOT_FLOW, safe_parse
+from engine.versions.diagram_check import BPMN_NS, CAMUNDA_NS, NOT_FLOW, NS, safe_parse
 
 # The attributes compared, with the label a process owner reads.
 LABELS = {

@@ -15,12 +15,11 @@ from typing import Callable
 
 from sqlalchemy import select
 
+from engine import access
+from engine.audit.replay import verify_case
+from engine.errors import Denied, NotFound
+from engine.store.models import User
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
-
-from . import access
-from .errors import Denied, NotFound
-from .models import User
-from .replay import verify_case
 
 FORMAT = "kap12-saksutskrift/1"
 STATSFORVALTER_WAIT = timedelta(days=7)  # § 12-6: at least one week after the case was taken up

@@ -16,17 +16,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import func, select
 
-from . import access, spiff
-from .calendars import school_calendar
-from .definitions import CASE_PROCESS
-from .errors import Denied, InvalidInput, NotFound
-from .models import Case, DefinitionVersion, User
-from .projection import is_timer, timer_due
-from .unit_of_work import Actor, CaseStep
+from engine import access
+from engine.errors import Denied, InvalidInput, NotFound
+from engine.runtime import spiff
+from engine.runtime.calendars import school_calendar
+from engine.store.models import Case, DefinitionVersion, User
+from engine.versions.definitions import CASE_PROCESS
+from engine.write.projection import is_timer, timer_due
+from engine.write.unit_of_work import Actor, CaseStep
 
 OPEN = TaskState.READY | TaskState.WAITING
 DONE_OR_STARTED = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR | TaskState.CANCELLED

@@ -24,13 +24,13 @@ from typing import Protocol, runtime_checkable
 from lxml import etree
 from sqlalchemy import select
 
+from engine import access
+from engine.errors import Denied, InvalidInput, NotFound
+from engine.outputs.documents import KIND_BY_CODE, ensure_documents
+from engine.store.models import Case, CaseDocument
+from engine.write import cases as case_acts
 from processes.deadlines import OSLO
 from processes.roles import LEADERSHIP_ROLES, PROCEDURE_LABELS
-
-from . import access, cases as case_acts
-from .documents import KIND_BY_CODE, ensure_documents
-from .errors import Denied, InvalidInput, NotFound
-from .models import Case, CaseDocument
 
 NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 ADDML_NS = "http://www.arkivverket.no/standarder/addml"

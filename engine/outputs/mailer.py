@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from .models import Notification, User
+from engine.store.models import Notification, User
 
 log = logging.getLogger("kap12.mail")
 MAX_ATTEMPTS = 5

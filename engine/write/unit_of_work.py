@@ -12,12 +12,14 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm.exc import StaleDataError
 
-from . import history, notify, spiff
-from .calendars import school_calendar
-from .compaction import compact
-from .errors import Conflict, NotFound
-from .models import Case, OpenTask, OpenTaskRole, PendingTimer
-from .projection import Snapshot, snapshot
+from engine.errors import Conflict, NotFound
+from engine.runtime import spiff
+from engine.runtime.calendars import school_calendar
+from engine.store import history
+from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
+from engine.write import notify
+from engine.write.compaction import compact
+from engine.write.projection import Snapshot, snapshot
 
 
 @dataclass(frozen=True)

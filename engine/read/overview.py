@@ -13,13 +13,13 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 
+from engine import access
+from engine.errors import Denied
+from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
+from engine.write import cases
 from processes.deadlines import OSLO
 from processes.roles import LEADERSHIP_ROLES
 from processes.stages import STAGES, stage_of, stage_order
-
-from . import access, cases
-from .errors import Denied
-from .models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 
 OVERVIEW_ROLES = frozenset(LEADERSHIP_ROLES | {"skoleeier"})
 WEEK = timedelta(days=7)

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from . import access
-from .calendars import school_calendar
-from .cases import new_workflow
-from .definitions import latest_version
-from .errors import Conflict, Denied, NotFound
-from .models import Case, School
-from .projection import Snapshot
-from .unit_of_work import Actor, CaseStep
+from engine import access
+from engine.errors import Conflict, Denied, NotFound
+from engine.runtime.calendars import school_calendar
+from engine.store.models import Case, School
+from engine.versions.definitions import latest_version
+from engine.write.cases import new_workflow
+from engine.write.projection import Snapshot
+from engine.write.unit_of_work import Actor, CaseStep
 
 PREVENTION_PROCESS = "arshjul"
 

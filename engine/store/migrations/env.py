@@ -3,7 +3,7 @@ against sqlalchemy.url when run from the alembic command line."""
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from engine.models import Base
+from engine.store.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -5,10 +5,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
+from engine.errors import InvalidInput, NotFound
+from engine.store.models import ApiToken, County, Department, RoleGrant, School, User
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
-
-from .errors import InvalidInput, NotFound
-from .models import ApiToken, County, Department, RoleGrant, School, User
 
 _hasher = PasswordHasher()
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import select
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
+from engine import access
+from engine.errors import Conflict, NotFound
+from engine.store import history
+from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
 from processes.roles import LEADERSHIP_ROLES
-
-from . import access, history
-from .errors import Conflict, NotFound
-from .models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from . import history
-from .errors import NotFound
-from .models import Case, OpenTask, PendingTimer
-from .service import CaseSummary
+from engine.errors import NotFound
+from engine.service import CaseSummary
+from engine.store import history
+from engine.store.models import Case, OpenTask, PendingTimer
 
 OPERATOR = "kommandolinjen"
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
 
+from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
-
-from .models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 
 CASE_LINK = "/saker/{case_id}"
 

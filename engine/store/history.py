@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import func, select
 
-from .models import HistoryEvent
+from engine.store.models import HistoryEvent
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"

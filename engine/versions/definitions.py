@@ -11,14 +11,14 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
+from sqlalchemy import func, select
 
-from . import spiff
-from .diagram_check import FileReading, read_file
-from .errors import DeployRefused, NotFound
-from .models import DefinitionVersion
+from engine.errors import DeployRefused, NotFound
+from engine.runtime import spiff
+from engine.store.models import DefinitionVersion
+from engine.versions.diagram_check import FileReading, read_file
 
 CASE_PROCESS = "kap12_sak"  # the process a report starts: the routing to procedure A, B or C
 

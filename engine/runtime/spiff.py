@@ -14,9 +14,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from engine.runtime.clock import Clock
 from processes.deadlines import expression_helpers
-
-from .clock import Clock
 
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
@@ -55,7 +54,7 @@ def new_parser() -> CamundaParser:
 
 
 def script_engine(clock: Clock) -> PythonScriptEngine:
-    from .calendars import current
+    from engine.runtime.calendars import current
 
     return PythonScriptEngine(environment=TaskDataEnvironment(expression_helpers(clock.now, current)))
 

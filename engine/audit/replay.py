@@ -24,17 +24,18 @@ from types import SimpleNamespace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
-from . import history, spiff
-from .calendars import calendar_as_of, closures, using_calendar
-from .cases import new_workflow, reclassification_message
-from .clock import active_clock
-from .models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
-from .projection import Snapshot, snapshot
-from .unit_of_work import Actor, CaseStep, run_until_waiting
+from engine.runtime import spiff
+from engine.runtime.calendars import calendar_as_of, closures, using_calendar
+from engine.runtime.clock import active_clock
+from engine.store import history
+from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
+from engine.write.cases import new_workflow, reclassification_message
+from engine.write.projection import Snapshot, snapshot
+from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS = ("reported", "cycle_started", "task_completed", "reclassified", "task_claimed", "task_released", "migrated",
@@ -146,7 +147,7 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            from .errors import NotFound
+            from engine.errors import NotFound
 
             raise NotFound("Saken finnes ikke.")
         version = session.get(DefinitionVersion, case.definition_id)
@@ -272,7 +273,7 @@ class _Replay:
             # The write path tells a completed task from a cancelled one by this record.
             step.record("task_completed", task_id=str(task.id), element=ev.data.get("element"))
         elif ev.kind == "migrated":
-            from .migration import move_workflow
+            from engine.write.migration import move_workflow
 
             with self.kap12.db.reading() as session:
                 target = session.get(DefinitionVersion, ev.definition_id)
@@ -556,8 +557,8 @@ class HeatElement:
 def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, int, dict[str, dict[str, HeatElement]]]:
     """Counts per diagram element over the cases of ``definition_id`` that ``viewer`` may see,
     read from their histories (no workflow is loaded). Returns (version, cases, {process: {element: counts}})."""
-    from . import access
-    from .errors import NotFound
+    from engine import access
+    from engine.errors import NotFound
     from processes.roles import OFFENDER_PROCEDURE
 
     with kap12.db.reading() as session:

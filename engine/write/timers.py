@@ -16,10 +16,11 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from . import cases, history
-from .mailer import deliver_pending
-from .errors import Kap12Error
-from .models import PendingTimer
+from engine.errors import Kap12Error
+from engine.outputs.mailer import deliver_pending
+from engine.store import history
+from engine.store.models import PendingTimer
+from engine.write import cases
 
 log = logging.getLogger("kap12.timers")
 
@@ -132,7 +133,7 @@ class Incident:
 
 def incidents(kap12) -> list[Incident]:
     """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
-    from .models import Case
+    from engine.store.models import Case
 
     with kap12.db.reading() as session:
         rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
@@ -142,7 +143,7 @@ def incidents(kap12) -> list[Incident]:
 
 def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
     """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
-    from .errors import InvalidInput, NotFound
+    from engine.errors import InvalidInput, NotFound
 
     if not (note or "").strip():
         raise InvalidInput("Skriv hva som er gjort.", {"note": ["Beskriv hva som ble rettet."]})

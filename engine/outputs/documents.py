@@ -23,17 +23,17 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_aut
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from engine import access
+from engine.errors import NotFound
+from engine.store import history
+from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
 from processes.deadlines import OSLO, format_local
 from processes.roles import PROCEDURE_LABELS
 
-from . import access, history
-from .errors import NotFound
-from .models import Case, CaseDocument, HistoryEvent
-
 log = logging.getLogger("kap12.documents")
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "processes" / "documents"
+TEMPLATES = Path(__file__).resolve().parents[2] / "processes" / "documents"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 PDF_VARIANT = "pdf/a-2b"
 PDF = "application/pdf"

@@ -14,11 +14,11 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from engine import access
+from engine.errors import Denied, DeployRefused, InvalidInput
+from engine.store import history
+from engine.store.models import FormVersion, User
 from processes import forms
-
-from . import access, history
-from .errors import Denied, DeployRefused, InvalidInput
-from .models import FormVersion, User
 
 
 @dataclass(frozen=True)

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import select
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 
+from engine import access
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.runtime.calendars import school_calendar
+from engine.store import history
+from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, School, User
+from engine.versions.definitions import CASE_PROCESS, latest_version
+from engine.write.projection import Snapshot
+from engine.write.unit_of_work import Actor, CaseStep
 from processes import forms
 from processes.deadlines import format_local
 from processes.roles import OFFENDER_PROCEDURE
-
-from . import access, history
-from .calendars import school_calendar
-from .definitions import CASE_PROCESS, latest_version
-from .errors import Conflict, Denied, InvalidInput, NotFound
-from .models import Case, CaseParty, HistoryEvent, OpenTask, School, User
-from .projection import Snapshot
-from .unit_of_work import Actor, CaseStep
 
 REPORT_FORM = "meldingsskjema"
 RECLASSIFY_MESSAGE = "omklassifisering"
