@@ -7,6 +7,45 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
+# Feide's stable, human-readable identifier for a person ("ola@skole.no"); what a county's
+# administrator knows and maps to a kap12 user.
+FEIDE_PRINCIPAL_CLAIM = "https://n.feide.no/claims/eduPersonPrincipalName"
+_FALSE = {"0", "false", "nei", "no", "off"}
+
+
+@dataclass(frozen=True)
+class OidcSettings:
+    """Log-in through an OpenID Connect provider (Feide, or the county's own, e.g. Entra ID)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str
+    scopes: str = "openid"
+    # The claim that identifies the person; matched against the external identities table.
+    claim: str = FEIDE_PRINCIPAL_CLAIM
+    # Where the provider's discovery document is; by default the issuer's well-known address.
+    metadata_url: str = ""
+    # The provider's name on the log-in button.
+    name: str = "Feide"
+
+    @property
+    def discovery_url(self) -> str:
+        return self.metadata_url or f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
+
+    @classmethod
+    def from_env(cls, env) -> "OidcSettings | None":
+        issuer = (env.get("KAP12_OIDC_ISSUER") or "").strip()
+        if not issuer:
+            return None
+        client_id = (env.get("KAP12_OIDC_CLIENT_ID") or "").strip()
+        if not client_id:
+            raise ValueError("KAP12_OIDC_ISSUER is set but KAP12_OIDC_CLIENT_ID is not")
+        return cls(issuer=issuer, client_id=client_id, client_secret=env.get("KAP12_OIDC_CLIENT_SECRET") or "",
+                   scopes=(env.get("KAP12_OIDC_SCOPES") or "openid").strip(),
+                   claim=(env.get("KAP12_OIDC_CLAIM") or FEIDE_PRINCIPAL_CLAIM).strip(),
+                   metadata_url=(env.get("KAP12_OIDC_METADATA_URL") or "").strip(),
+                   name=(env.get("KAP12_OIDC_NAME") or "Feide").strip())
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -14,6 +53,11 @@ class Settings:
     instance_dir: Path
     bpmn_dir: Path
     base_url: str
+    # None: local accounts only.
+    oidc: OidcSettings | None = None
+    # Local user names and passwords; an administrator switches them off once everyone logs in
+    # through OpenID Connect (KAP12_LOCAL_LOGIN=0).
+    local_login: bool = True
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -25,4 +69,6 @@ class Settings:
             instance_dir=instance,
             bpmn_dir=Path(env.get("KAP12_BPMN_DIR") or PROJECT_ROOT / "bpmn"),
             base_url=env.get("KAP12_BASE_URL", "http://127.0.0.1:5000"),
+            oidc=OidcSettings.from_env(env),
+            local_login=(env.get("KAP12_LOCAL_LOGIN") or "1").strip().lower() not in _FALSE,
         )

@@ -44,12 +44,12 @@ def create_app(kap12=None, **config) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
-    from . import (api, audit, auth, cases, documents, form_editor, incidents, modeler, notices, overview,
+    from . import (api, audit, auth, cases, documents, form_editor, incidents, modeler, notices, oidc, overview,
                    prevention, reports, tasks)
 
     # One blueprint per kind of user and job.
     for blueprint in (
-        auth.bp, reports.bp, tasks.bp, cases.bp, notices.bp,  # staff
+        auth.bp, oidc.bp, reports.bp, tasks.bp, cases.bp, notices.bp,  # staff
         overview.bp, documents.bp, prevention.bp,  # leadership: lederforum, documents, årshjul
         modeler.bp, form_editor.bp, incidents.bp,  # process owners and operations
         audit.bp,  # auditors

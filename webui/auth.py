@@ -22,6 +22,12 @@ def kap12():
     return current_app.extensions["kap12"]
 
 
+@bp.context_processor
+def _login_options():
+    settings = kap12().settings
+    return {"oidc": settings.oidc, "local_login": settings.local_login}
+
+
 def load_viewer() -> None:
     g.viewer = None
     username = session.get("username")
@@ -58,6 +64,9 @@ def login():
         if g.get("viewer") is not None:
             return redirect(_safe_next(next_url))
         return render_template("login.html", next=next_url, username="")
+    if not kap12().settings.local_login:
+        return render_template("login.html", next=next_url, username="",
+                               error=_("Innlogging med brukernavn og passord er slått av her.")), 403
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     ip = request.remote_addr or "?"
@@ -78,11 +87,16 @@ def login():
         return render_template("login.html", next=next_url, username=username,
                                error=_("Feil brukernavn eller passord.")), 401
     throttle.succeeded(username)
-    # A fresh session on log-in: nothing planted before it (a fixed session id) survives.
+    log_in(user.username)
+    return redirect(_safe_next(next_url))
+
+
+def log_in(username: str) -> None:
+    """The one way a person becomes logged in, whether by password or through an identity
+    provider. A fresh session: nothing planted before it (a fixed session id) survives."""
     session.clear()
     session.permanent = True
-    session["username"] = user.username
-    return redirect(_safe_next(next_url))
+    session["username"] = username
 
 
 @bp.post("/logg-ut")

@@ -242,6 +242,63 @@ def skoleferie(school: str, first, last, name: str) -> None:
                    f"{' (' + name + ')' if name else ''}. Nye frister teller ikke disse dagene.")
 
 
+@main.group(help="Koble personer hos innloggingstjenesten (Feide / OpenID Connect) til brukere i kap12. "
+                 "Roller og skoler kommer fortsatt fra kap12.")
+def identitet() -> None:
+    pass
+
+
+def _issuer(kap12, given: str | None) -> str:
+    if given:
+        return given
+    if kap12.settings.oidc is None:
+        _fail("Ingen innloggingstjeneste er satt opp (KAP12_OIDC_ISSUER); oppgi --utsteder.")
+    return kap12.settings.oidc.issuer
+
+
+_ISSUER_HELP = "Innloggingstjenestens utsteder (standard: KAP12_OIDC_ISSUER)."
+
+
+def _bind(username: str, subject: str, issuer: str | None, *, remove: bool) -> None:
+    from engine.store import directory, identities
+
+    kap12 = _engine()
+    issuer = _issuer(kap12, issuer)
+    with kap12.db.writing() as session:
+        act = identities.unlink if remove else identities.link
+        act(session, directory.user_by_username(session, username), issuer, subject)
+    click.echo(f"«{subject}» hos {issuer} er ikke lenger koblet til {username}." if remove
+               else f"«{subject}» hos {issuer} logger nå inn som {username}.")
+
+
+@identitet.command("koble", help="Koble ID (verdien av det identifiserende kravet, f.eks. ola@skole.no) "
+                                 "til brukeren BRUKER.")
+@click.argument("username")
+@click.argument("subject")
+@click.option("--utsteder", "issuer", help=_ISSUER_HELP)
+def identitet_koble(username: str, subject: str, issuer: str | None) -> None:
+    _bind(username, subject, issuer, remove=False)
+
+
+@identitet.command("fjern", help="Fjern koblingen mellom ID og brukeren BRUKER.")
+@click.argument("username")
+@click.argument("subject")
+@click.option("--utsteder", "issuer", help=_ISSUER_HELP)
+def identitet_fjern(username: str, subject: str, issuer: str | None) -> None:
+    _bind(username, subject, issuer, remove=True)
+
+
+@identitet.command("liste", help="Vis alle koblinger.")
+@click.option("--json", "as_json", is_flag=True)
+def identitet_liste(as_json: bool) -> None:
+    from engine.store import identities
+
+    with _engine().db.reading() as session:
+        rows = identities.all_identities(session)
+    _emit([r.__dict__ for r in rows], as_json,
+          "\n".join(f"{r.username:<16} {r.subject}  ({r.issuer})" for r in rows) or "Ingen koblinger.")
+
+
 @main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")

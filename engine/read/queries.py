@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine import access
 from engine.errors import Conflict, NotFound
-from engine.store import history
+from engine.store import history, identities
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
 from processes.roles import LEADERSHIP_ROLES
 
@@ -25,6 +25,12 @@ STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 def user_for_login(kap12, username: str) -> User | None:
     with kap12.db.reading() as session:
         return session.scalars(select(User).where(User.username == username)).first()
+
+
+def user_for_identity(kap12, issuer: str, subject: str) -> User | None:
+    """The active user an identity provider's person is bound to (external identities)."""
+    with kap12.db.reading() as session:
+        return identities.user_for(session, issuer, subject)
 
 
 def report_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:

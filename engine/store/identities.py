@@ -1,0 +1,71 @@
+"""External identities: a person known to an identity provider (issuer + identifying claim)
+bound to a kap12 user. Roles and schools still come from kap12's own directory; the provider
+only tells who someone is."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from engine.errors import InvalidInput, NotFound
+from engine.store.models import ExternalIdentity, User
+
+
+@dataclass(frozen=True)
+class IdentityRow:
+    username: str
+    issuer: str
+    subject: str
+
+
+def _clean(issuer: str, subject: str) -> tuple[str, str]:
+    issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
+    if not issuer:
+        raise InvalidInput("Oppgi innloggingstjenesten (utstederen), f.eks. https://auth.dataporten.no.")
+    if not subject or len(subject) > 500:
+        raise InvalidInput("Oppgi personens identitet hos innloggingstjenesten, f.eks. ola@skole.no.")
+    return issuer, subject
+
+
+def link(session, user: User, issuer: str, subject: str) -> ExternalIdentity:
+    """Bind ``subject`` at ``issuer`` to ``user``. Binding the same pair again is a no-op; a pair
+    bound to someone else is refused (one person is one user)."""
+    issuer, subject = _clean(issuer, subject)
+    row = session.scalars(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
+                                                         ExternalIdentity.subject == subject)).first()
+    if row is not None:
+        if row.user_id != user.id:
+            other = session.get(User, row.user_id)
+            raise InvalidInput(f"«{subject}» er allerede koblet til brukeren «{other.username}».")
+        return row
+    row = ExternalIdentity(user_id=user.id, issuer=issuer, subject=subject)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unlink(session, user: User, issuer: str, subject: str) -> None:
+    issuer, subject = _clean(issuer, subject)
+    row = session.scalars(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
+                                                         ExternalIdentity.subject == subject,
+                                                         ExternalIdentity.user_id == user.id)).first()
+    if row is None:
+        raise NotFound(f"«{subject}» er ikke koblet til brukeren «{user.username}».")
+    session.delete(row)
+
+
+def user_for(session, issuer: str, subject: str) -> User | None:
+    """The active user bound to this identity, or None (unknown, or deactivated)."""
+    issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
+    if not issuer or not subject:
+        return None
+    user = session.scalars(select(User).join(ExternalIdentity, ExternalIdentity.user_id == User.id)
+                           .where(ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject)).first()
+    return user if user is not None and user.active else None
+
+
+def all_identities(session) -> list[IdentityRow]:
+    rows = session.execute(select(User.username, ExternalIdentity.issuer, ExternalIdentity.subject)
+                           .join(User, User.id == ExternalIdentity.user_id)
+                           .order_by(User.username, ExternalIdentity.subject))
+    return [IdentityRow(r.username, r.issuer, r.subject) for r in rows]
