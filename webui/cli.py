@@ -13,7 +13,9 @@ import click
 
 from engine.errors import Kap12Error
 
-EXIT_INPUT, EXIT_CONFLICT, EXIT_NOT_FOUND = 2, 3, 4
+from .progress import Progress
+
+EXIT_INPUT, EXIT_CONFLICT, EXIT_NOT_FOUND, EXIT_DENIED = 2, 3, 4, 5
 
 
 def _engine():
@@ -43,7 +45,7 @@ class _Group(click.Group):
     """Turns the engine's plain-sentence errors into one line and an exit code."""
 
     def invoke(self, ctx):
-        from engine.errors import Conflict, DeployRefused, NotFound
+        from engine.errors import Conflict, Denied, DeployRefused, NotFound
 
         try:
             return super().invoke(ctx)
@@ -55,6 +57,8 @@ class _Group(click.Group):
             _fail(str(err), EXIT_NOT_FOUND)
         except Conflict as err:
             _fail(str(err), EXIT_CONFLICT)
+        except Denied as err:
+            _fail(str(err), EXIT_DENIED)
         except Kap12Error as err:
             errors = getattr(err, "errors", None)
             detail = f" {json.dumps(errors, ensure_ascii=False)}" if errors else ""
@@ -350,7 +354,11 @@ def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
     if not case_ids:
         with kap12.db.reading() as session:
             case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
-    results = [verify_case(kap12, case_id) for case_id in case_ids]
+    results = []
+    with Progress("Kjører sakene på nytt") as progress:
+        for n, case_id in enumerate(case_ids, start=1):
+            results.append(verify_case(kap12, case_id))
+            progress(n, len(case_ids), results[-1].number)
     data = [{"case_id": r.case_id, "number": r.number, "ok": r.ok, "summary": r.summary(),
              "final_hash": r.chain.last_hash,
              "divergences": [{"seq": d.seq, "what": d.what, "recorded": d.recorded, "replayed": d.replayed}
@@ -362,6 +370,45 @@ def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
     _emit(data, as_json, "\n".join(lines) or "Ingen saker.")
     if not all(r.ok for r in results):
         sys.exit(1)
+
+
+@main.command(help="Skriv Noark 5-arkivuttrekket for avsluttede saker til en mappe, for en planlagt jobb. "
+                   "Samme saker gir samme pakke: kjøres jobben igjen, blir filen stående uendret. "
+                   "Skriver sakene, filen og pakkens SHA-256 (også i FIL.sha256).")
+@click.option("--bruker", "user", required=True, help="Hvem uttrekket lages som (skolens ledelse eller skoleeier).")
+@click.option("--fra", "first", type=click.DateTime(formats=["%Y-%m-%d"]), help="Avsluttet fra og med (ÅÅÅÅ-MM-DD).")
+@click.option("--til", "last", type=click.DateTime(formats=["%Y-%m-%d"]), help="Avsluttet til og med (ÅÅÅÅ-MM-DD).")
+@click.option("--saker", "refs", multiple=True, help="Saksnumre (eller id-er), med komma mellom; kan gjentas.")
+@click.option("--ut", "folder", required=True, type=click.Path(file_okay=False), help="Mappen pakken skrives til.")
+@click.option("--json", "as_json", is_flag=True)
+def arkiv(user: str, first, last, refs, folder: str, as_json: bool) -> None:
+    from engine.errors import NotFound
+    from engine.outputs import archive_job
+
+    cases = [r for ref in refs for r in ref.replace(",", " ").split()]
+    if cases and (first or last):
+        _fail("Bruk enten --saker eller --fra og --til, ikke begge.")
+    if not cases and not (first and last):
+        _fail("Oppgi perioden (--fra og --til) eller sakene (--saker).")
+    kap12 = _engine()
+    viewer = kap12.viewer(user)
+    if cases:
+        ids, name = archive_job.case_ids(kap12, cases), None
+    else:
+        ids = archive_job.archivable_in_period(kap12, viewer, first.date(), last.date())
+        name = f"noark5-uttrekk-{first:%Y-%m-%d}_{last:%Y-%m-%d}.zip"
+        if not ids:
+            raise NotFound(f"Ingen avsluttede saker {user} kan arkivere fra {first:%d.%m.%Y} til {last:%d.%m.%Y}.")
+    with Progress("Lager dokumentene") as progress:
+        done = archive_job.write_extract(kap12, viewer, ids, Path(folder), name=name, progress=progress)
+    result = done.result
+    data = {"cases": list(result.case_numbers), "documents": result.documents, "file": str(done.path),
+            "sha256": result.sha256, "written": done.written}
+    _emit(data, as_json, "\n".join([
+        f"Arkivert {len(result.case_numbers)} sak(er) med {result.documents} dokument(er): "
+        + ", ".join(result.case_numbers),
+        f"Fil: {done.path} ({'skrevet' if done.written else 'uendret, samme pakke fantes fra før'})",
+        f"SHA-256: {result.sha256}"]))
 
 
 @main.command(help="Start nettsidene (med tidsurene) på http://HOST:PORT.")

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, flash, g, redirect, request, url_f
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
-from engine.outputs import documents, noark
+from engine.outputs import archive_job, documents, noark
 
 from .auth import kap12, login_required
 
@@ -60,19 +60,15 @@ def archive_period():
     except ValueError:
         flash(_("Velg både fra- og til-dato for arkivuttrekket."), "warning")
         return redirect(back)
-    ids = [i for i in noark.closed_in_period(kap12(), g.viewer, first, last)
-           if _may_archive_id(i)]
+    try:
+        ids = archive_job.archivable_in_period(kap12(), g.viewer, first, last)
+    except InvalidInput as err:
+        flash(str(err), "warning")
+        return redirect(back)
     if not ids:
         flash(_("Ingen avsluttede saker du kan arkivere i perioden."), "warning")
         return redirect(back)
     return _extract(ids, back)
-
-
-def _may_archive_id(case_id: int) -> bool:
-    from engine.store.models import Case
-
-    with kap12().db.reading() as session:
-        return noark.may_archive(g.viewer, session.get(Case, case_id))
 
 
 def _extract(ids: list[int], back: str):

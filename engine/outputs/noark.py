@@ -15,7 +15,7 @@ import hashlib
 import io
 import uuid
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
@@ -110,15 +110,22 @@ class ZipExtract:
 
     name = "noark5-uttrekk"
 
-    def __init__(self, kap12, viewer: access.Viewer, *, title: str = "Elevsaker om skolemiljø (opplæringslova kapittel 12)"):
+    def __init__(self, kap12, viewer: access.Viewer, *, title: str = "Elevsaker om skolemiljø (opplæringslova kapittel 12)",
+                 progress: Callable[[int, int, str], None] | None = None):
         self.kap12, self.viewer, self.title = kap12, viewer, title
+        # Called as (done, total, case number) while documents are made: the slow part.
+        self.progress = progress
 
     def export(self, cases: Sequence[int]) -> ArchiveResult:
         ids = list(dict.fromkeys(cases))
         if not ids:
             raise InvalidInput("Velg minst én avsluttet sak.")
         loaded = self._load(ids)
-        docs = {c.id: self._documents(c) for c in loaded}
+        docs = {}
+        for n, c in enumerate(loaded, start=1):
+            docs[c.id] = self._documents(c)
+            if self.progress is not None:
+                self.progress(n, len(loaded), c.number)
         struktur = arkivstruktur_xml(loaded, docs, self.title)
         uttrekk = arkivuttrekk_xml(loaded, docs, struktur, self.title)
         buffer = io.BytesIO()

@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from webui.cli import main
+from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
             "verify", "serve"]
@@ -17,13 +16,7 @@ COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", 
 def run(tmp_path, monkeypatch):
     monkeypatch.setenv("KAP12_INSTANCE_DIR", str(tmp_path))
     monkeypatch.delenv("KAP12_DATABASE_URL", raising=False)
-    runner = CliRunner()
-
-    def invoke(*args):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        return result.exit_code, result.stdout, result.stderr
-
-    return invoke
+    return invoker()
 
 
 @pytest.mark.parametrize("command", COMMANDS)

@@ -4,9 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from webui.cli import main
+from tests.webui.cli_support import invoker
 
 ISSUER = "https://auth.dataporten.no"
 
@@ -17,12 +16,7 @@ def run(tmp_path, monkeypatch):
     monkeypatch.delenv("KAP12_DATABASE_URL", raising=False)
     monkeypatch.setenv("KAP12_OIDC_ISSUER", ISSUER)
     monkeypatch.setenv("KAP12_OIDC_CLIENT_ID", "kap12")
-    runner = CliRunner()
-
-    def invoke(*args):
-        result = runner.invoke(main, list(args), catch_exceptions=False)
-        return result.exit_code, result.stdout, result.stderr
-
+    invoke = invoker()
     invoke("demo")
     return invoke
 

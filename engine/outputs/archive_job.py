@@ -1,0 +1,83 @@
+"""The Noark 5 extract as a scheduled job (``kap12 arkiv``): choose the closed cases (a period or
+named cases), write the package into a folder, and do nothing new when the same package is
+already there. The package itself comes from ``noark.ZipExtract``, which is byte-for-byte stable,
+so a job that runs twice over the same period leaves one file with one SHA-256."""
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import select
+
+from engine import access
+from engine.errors import Denied, InvalidInput, NotFound
+from engine.outputs import noark
+from engine.store.models import Case
+from processes.roles import LEADERSHIP_ROLES
+
+
+@dataclass(frozen=True)
+class FolderResult:
+    result: noark.ArchiveResult
+    path: Path
+    written: bool  # False: the same package was already there
+
+
+def case_ids(kap12, refs: Sequence[str]) -> list[int]:
+    """Case numbers (``2026-0003``) or ids, as given on the command line, to ids."""
+    ids = []
+    with kap12.db.reading() as session:
+        for ref in refs:
+            ref = ref.strip()
+            found = session.scalars(select(Case.id).where(Case.number == ref)).first()
+            if found is None and ref.isdigit():
+                found = session.scalars(select(Case.id).where(Case.id == int(ref))).first()
+            if found is None:
+                raise NotFound(f"Saken {ref} finnes ikke.")
+            ids.append(found)
+    return ids
+
+
+def may_archive_any(viewer: access.Viewer) -> bool:
+    """Whether ``viewer`` may file any case at all: the leadership of a school or a school owner."""
+    return not access.is_read_only(viewer) and bool(viewer.schools(LEADERSHIP_ROLES) or viewer.counties({"skoleeier"}))
+
+
+def archivable_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
+    """The closed cases of the period that ``viewer`` may file in the archive."""
+    if not may_archive_any(viewer):
+        raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saker.")
+    if last < first:
+        raise InvalidInput("Til-datoen er før fra-datoen.")
+    ids = noark.closed_in_period(kap12, viewer, first, last)
+    with kap12.db.reading() as session:
+        return [i for i in ids if noark.may_archive(viewer, session.get(Case, i))]
+
+
+def write_extract(kap12, viewer: access.Viewer, ids: Sequence[int], folder: Path, *, name: str | None = None,
+                  progress: Callable[[int, int, str], None] | None = None) -> FolderResult:
+    """Export ``ids`` as one package into ``folder`` (``name``, or the extract's own file name),
+    with a ``.sha256`` file beside it in ``sha256sum`` format. The package is replaced only when
+    its content differs, and always atomically: an archive system that picks files up from the
+    folder never sees half a file."""
+    result = noark.ZipExtract(kap12, viewer, progress=progress).export(ids)
+    assert result.content is not None
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or result.reference)
+    written = not (path.is_file() and path.read_bytes() == result.content)
+    if written:
+        _atomic_write(path, result.content)
+    _atomic_write(path.with_name(path.name + ".sha256"), f"{result.sha256}  {path.name}\n".encode("ascii"))
+    return FolderResult(result, path, written)
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    partial = path.with_name(f".{path.name}.partial")
+    with partial.open("wb") as out:
+        out.write(content)
+        out.flush()
+        os.fsync(out.fileno())
+    partial.replace(path)
