@@ -15,7 +15,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # the engine package befor
 
 from _common import fresh, median_ms, row, timed  # noqa: E402
 
-from engine import history  # noqa: E402
+from engine.audit import integrity  # noqa: E402
 from engine.audit.replay import verify_case  # noqa: E402
 from engine.demo import complete_next, report_data  # noqa: E402
 
@@ -41,11 +41,9 @@ def case_with_events(kap12, demo, target: int) -> int:
 
 
 def verify_times(kap12, case_id: int, repeats: int) -> tuple[float, float]:
-    chain = history.case_chain(case_id)
-
     def check_chain():
         with kap12.db.reading() as session:
-            assert history.verify_chain(session, chain).ok
+            assert integrity.check_case(session, kap12.history_keys, case_id).ok
 
     def reexecute():
         assert verify_case(kap12, case_id).ok

@@ -58,6 +58,10 @@ class Settings:
     # Local user names and passwords; an administrator switches them off once everyone logs in
     # through OpenID Connect (KAP12_LOCAL_LOGIN=0).
     local_login: bool = True
+    # Optional secret that makes each history event's hash an HMAC (README, "Security notes").
+    # Empty: plain SHA-256, as before. Old keys stay readable for verification after rotation.
+    history_key: str = ""
+    history_old_keys: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, env: dict | None = None) -> "Settings":
@@ -71,4 +75,6 @@ class Settings:
             base_url=env.get("KAP12_BASE_URL", "http://127.0.0.1:5000"),
             oidc=OidcSettings.from_env(env),
             local_login=(env.get("KAP12_LOCAL_LOGIN") or "1").strip().lower() not in _FALSE,
+            history_key=env.get("KAP12_HISTORY_KEY", ""),
+            history_old_keys=tuple(k.strip() for k in env.get("KAP12_HISTORY_OLD_KEYS", "").split(",") if k.strip()),
         )

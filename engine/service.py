@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from engine import access
+from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.runtime import spiff
@@ -18,7 +19,7 @@ from engine.store.db import Database
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
-from engine.write import cases, timers
+from engine.write import cases, checkpoints, timers
 from engine.write.unit_of_work import Actor, CaseWriter
 
 
@@ -40,7 +41,9 @@ class Kap12:
         self.settings = settings or Settings.from_env()
         self.clock = clock or SYSTEM_CLOCK
         use_clock(self.clock)
-        self.db = Database(self.settings.database_url)
+        self.history_keys = history.HistoryKeys.from_settings(self.settings.history_key,
+                                                              self.settings.history_old_keys)
+        self.db = Database(self.settings.database_url, {history.SESSION_KEYS: self.history_keys})
         self.specs = definitions.SpecCache()
         self.script_engine = spiff.script_engine(self.clock)
         self.writer = CaseWriter(self.db, self.clock, self.specs, self.script_engine)
@@ -222,10 +225,21 @@ class Kap12:
 
         return deadlines(self.case_history(case_id), self.clock.now())
 
-    def verify(self, case_ids: list[int] | None = None) -> list[history.ChainReport]:
+    def verify(self, case_ids: list[int] | None = None) -> list[integrity.ChainReport]:
+        return self.verify_history(case_ids).chains
+
+    def verify_history(self, case_ids: list[int] | None = None,
+                       kept_digest: str | None = None) -> integrity.IntegrityReport:
+        """Every chain (or the given cases'), their heads and the latest checkpoint (and the one
+        whose digest was kept outside the database); never raises on bad data."""
         with self.db.reading() as session:
-            chains = ([history.case_chain(i) for i in case_ids] if case_ids else history.all_chains(session))
-            return [history.verify_chain(session, c) for c in chains]
+            return integrity.check(session, self.history_keys, case_ids or None, kept_digest)
+
+    def write_checkpoint(self) -> checkpoints.CheckpointWritten:
+        return checkpoints.write(self)
+
+    def write_checkpoint_if_due(self) -> checkpoints.CheckpointWritten | None:
+        return checkpoints.write_if_due(self)
 
     def close(self) -> None:
         self.db.dispose()

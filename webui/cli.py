@@ -314,6 +314,7 @@ def timers(once: bool, interval: float, as_json: bool) -> None:
     if once:
         result = kap12.sweep_timers()
         mailed = kap12.deliver_mail()
+        kap12.write_checkpoint_if_due()
         _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures,
                "mailed": mailed},
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "
@@ -326,22 +327,45 @@ def timers(once: bool, interval: float, as_json: bool) -> None:
         pass
 
 
-@main.command(help="Kontroller at historikken ikke er endret (hash-kjeden per sak), og med --reexecute "
-                   "at lagret tilstand følger av de registrerte handlingene.")
+@main.command(help="Kontroller at historikken ikke er endret, forkortet eller slettet (hash-kjeden og "
+                   "kjedehodet per sak, og siste kontrollpunkt), og med --reexecute at lagret tilstand "
+                   "følger av de registrerte handlingene. Avslutter med 0 bare når alt er i orden.")
 @click.argument("case_ids", nargs=-1, type=int)
 @click.option("--reexecute", is_flag=True, help="Kjør sakene på nytt fra historikken og sammenlign.")
+@click.option("--checkpoint", "kept_digest", metavar="SAMMENDRAG",
+              help="Sammendraget til et kontrollpunkt som er tatt vare på utenfor databasen: det må finnes, "
+                   "og historikken må fortsatt inneholde det det registrerte.")
 @click.option("--json", "as_json", is_flag=True)
-def verify(case_ids, reexecute: bool, as_json: bool) -> None:
+def verify(case_ids, reexecute: bool, kept_digest: str | None, as_json: bool) -> None:
     if reexecute:
         _verify_by_reexecution(list(case_ids), as_json)
         return
-    reports = _engine().verify(list(case_ids) or None)
-    data = [r.__dict__ for r in reports]
-    text = "\n".join(f"{r.chain}: {'OK' if r.ok else 'BRUTT ved hendelse ' + str(r.broken_at) + ': ' + r.reason}"
-                     f" ({r.events} hendelser)" for r in reports) or "Ingen historikk."
-    _emit(data, as_json, text)
-    if not all(r.ok for r in reports):
+    report = _engine().verify_history(list(case_ids) or None, kept_digest)
+    lines = [_checkpoint_line(report.checkpoint)]
+    for r in report.chains:
+        lines += r.lines() or [f"{r.label}: OK ({r.events} hendelser)"]
+    problems = sum(len(r.findings) for r in report.chains)
+    lines.append("Alt i orden." if report.ok else f"{problems} funn: historikken er ikke hel.")
+    _emit(report.as_dict(), as_json, "\n".join(lines))
+    if not report.ok:
         sys.exit(1)
+
+
+def _checkpoint_line(checkpoint) -> str:
+    if checkpoint is None:
+        return "Ingen kontrollpunkt ennå (kap12 checkpoint skriver ett)."
+    return (f"Siste kontrollpunkt: nr. {checkpoint.seq}, {_when(checkpoint.at)}, {checkpoint.chains} saker, "
+            f"sammendrag {checkpoint.digest}")
+
+
+@main.command(help="Skriv et kontrollpunkt nå: et sammendrag av alle sakers historikk, som kan tas vare på "
+                   "utenfor databasen (arkiv eller publisert) og kontrolleres med kap12 verify --checkpoint.")
+@click.option("--json", "as_json", is_flag=True)
+def checkpoint(as_json: bool) -> None:
+    written = _engine().write_checkpoint()
+    _emit(written.__dict__, as_json,
+          f"Kontrollpunkt nr. {written.seq} skrevet ({written.chains} saker, {written.changed} endret siden forrige).\n"
+          f"Sammendrag: {written.digest}")
 
 
 def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
@@ -360,13 +384,14 @@ def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
             results.append(verify_case(kap12, case_id))
             progress(n, len(case_ids), results[-1].number)
     data = [{"case_id": r.case_id, "number": r.number, "ok": r.ok, "summary": r.summary(),
-             "final_hash": r.chain.last_hash,
+             "final_hash": r.chain.last_hash, "chain": r.chain.as_dict(),
              "divergences": [{"seq": d.seq, "what": d.what, "recorded": d.recorded, "replayed": d.replayed}
                              for d in r.divergences]} for r in results]
     lines = []
     for r in results:
         lines.append(f"{r.number}: {r.summary()} (siste hash {r.chain.last_hash[:16]}…)")
         lines += [f"  hendelse {d.seq}: {d.what}" for d in r.divergences]
+        lines += [f"  {line}" for line in r.chain.lines()]
     _emit(data, as_json, "\n".join(lines) or "Ingen saker.")
     if not all(r.ok for r in results):
         sys.exit(1)

@@ -28,6 +28,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
+from engine.audit import integrity
 from engine.runtime import spiff
 from engine.runtime.calendars import calendar_as_of, closures, using_calendar
 from engine.runtime.clock import active_clock
@@ -99,7 +100,7 @@ class ReplayReport:
     number: str
     definition_id: int
     definition: str
-    chain: history.ChainReport
+    chain: integrity.ChainReport
     divergences: list[Divergence] = field(default_factory=list)
     steps: int = 0
     events: list[EventView] = field(default_factory=list)
@@ -153,15 +154,23 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
         version = session.get(DefinitionVersion, case.definition_id)
         case.definition = version
         school_closures = closures(session, case.school_id)
-        events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
-                                      .order_by(HistoryEvent.seq)))
-        chain = history.verify_chain(session, history.case_chain(case_id))
-        stored_wf = kap12.writer.load_workflow(case)
+        chain = integrity.check_case(session, kap12.history_keys, case_id)
+        report = ReplayReport(case.id, case.number, version.id, f"{version.process_id} v{version.version}", chain)
+        try:
+            events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+                                          .order_by(HistoryEvent.seq)))
+            stored_wf = kap12.writer.load_workflow(case)
+        except Exception as err:  # noqa: BLE001 - damaged rows are findings, never a crash
+            session.rollback()
+            report.error = _unreadable(chain, err)
+            return report
         stored_state = case.state
         stored_tasks = sorted(r.element_id for r in session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)))
         stored_timers = sorted((r.element_id, r.due_at) for r in
                                session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)))
-        report = ReplayReport(case.id, case.number, version.id, f"{version.process_id} v{version.version}", chain)
+        if not events:
+            report.error = "historikken er tom: det er ingenting å kjøre på nytt"
+            return report
         # The case starts on the version its first event recorded; a migration moves it on.
         first = session.get(DefinitionVersion, events[0].definition_id) if events and events[0].definition_id else version
         run = _Replay(kap12, first, report, keep_frames=frames, closures=school_closures)
@@ -172,6 +181,14 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
         if run.workflow is not None and not report.divergences and not report.error:
             _compare_stored(report, run.workflow, stored_wf, stored_state, version.meta, stored_tasks, stored_timers)
         return report
+
+
+def _unreadable(chain: integrity.ChainReport, err: Exception) -> str:
+    """Why re-execution could not start: the history (named by the chain check) or the stored state."""
+    damaged = [f for f in chain.findings if f.what.startswith("kan ikke leses")]
+    if damaged:
+        return f"historikken kan ikke leses (hendelse nr. {damaged[0].seq}: {damaged[0].what})"
+    return f"den lagrede tilstanden eller historikken kan ikke leses ({type(err).__name__})"
 
 
 # -- re-execution --------------------------------------------------------------------------------

@@ -26,9 +26,12 @@ def all_cases(kap12, status: str | None = None) -> list[CaseSummary]:
 
 def case_overview(kap12, case_id: int) -> dict:
     with kap12.db.writing() as session:
-        case = session.get(Case, case_id)
-        if case is None:
+        if session.scalar(select(Case.id).where(Case.id == case_id)) is None:
             raise NotFound(f"Sak {case_id} finnes ikke.")
+        # Recorded first: append takes the case row (the chain head) under the write lock.
+        history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
+                       actor=OPERATOR, data={"view": "cli"}, case_id=case_id)
+        case = session.get(Case, case_id)
         tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at))
         timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id).order_by(PendingTimer.due_at))
         overview = {
@@ -40,6 +43,4 @@ def case_overview(kap12, case_id: int) -> dict:
             "timers": [{"id": t.id, "name": t.name, "kind": t.kind, "due_at": t.due_at, "attempts": t.attempts,
                         "last_error": t.last_error} for t in timers],
         }
-        history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
-                       actor=OPERATOR, data={"view": "cli"}, case_id=case_id)
     return overview

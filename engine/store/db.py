@@ -48,12 +48,15 @@ def _sqlite_tuning(engine: Engine) -> None:
 class Database:
     """Sessions for reading and for the one write path."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, session_info: dict | None = None):
+        """``session_info`` is handed to every session (``Session.info``): what all code that
+        writes through this database must share, such as the history keys."""
         self.url = url
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
-        self._read = sessionmaker(self.engine, expire_on_commit=False)
-        self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False)
+        info = dict(session_info or {})
+        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
 
     @contextmanager
     def reading(self):

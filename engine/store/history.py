@@ -1,79 +1,148 @@
 """The append-only, hash-chained history (DESIGN.md rule 5).
 
-Each event's hash is SHA-256 over the previous event's hash and a canonical JSON encoding of
+Each event's hash is taken over the previous event's hash and a canonical JSON encoding of
 the event, so changing, removing or inserting an event breaks every hash after it. The
-database also refuses UPDATE and DELETE on the table (triggers, see the migrations)."""
+database also refuses UPDATE and DELETE on the table (triggers, see the migrations).
+
+Three things keep the *end* of a chain from being cut or rewritten unnoticed:
+
+- the case row carries its chain head (``chain_seq``, ``chain_hash``), written in the same
+  transaction as the events, so a chain shorter than its head, or a head that differs, shows;
+- checkpoints in the system chain record a digest over every head (``engine.write.checkpoints``);
+- with a history key (``KAP12_HISTORY_KEY``) each hash is an HMAC, so recomputing hashes after
+  a change needs the key. Each event records which key it was made with (``key_id``, empty for
+  plain SHA-256), so chains begun before the key stay verifiable."""
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm.util import identity_key
 
-from engine.store.models import HistoryEvent
+from engine.errors import NotFound
+from engine.store.models import Case, HistoryEvent
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
+CASE_PREFIX = "case:"
 
 
 def case_chain(case_id: int) -> str:
-    return f"case:{case_id}"
+    return f"{CASE_PREFIX}{case_id}"
+
+
+def case_id_of(chain: str) -> int | None:
+    """The case a chain belongs to, or None for the system chain (or a name that is no case's)."""
+    if chain.startswith(CASE_PREFIX) and chain[len(CASE_PREFIX):].isdigit():
+        return int(chain[len(CASE_PREFIX):])
+    return None
 
 
 def canonical(obj) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
+# -- keys -------------------------------------------------------------------------------------
+def key_id(key: bytes) -> str:
+    """A public name for a key, stored on each event it signed: it says which key verifies the
+    event without revealing the key."""
+    return hashlib.sha256(b"kap12-history-key:" + key).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class HistoryKeys:
+    """The key new events are signed with (None: plain SHA-256) and every key, old ones too,
+    that verification may use, by their ``key_id``."""
+
+    current: bytes | None = None
+    known: dict[str, bytes] = field(default_factory=dict)
+
+    @classmethod
+    def from_settings(cls, current: str, old: tuple[str, ...] = ()) -> "HistoryKeys":
+        keys = [k.encode("utf-8") for k in (current, *old) if k]
+        return cls(current.encode("utf-8") if current else None, {key_id(k): k for k in keys})
+
+    @property
+    def current_id(self) -> str | None:
+        return key_id(self.current) if self.current else None
+
+
+NO_KEYS = HistoryKeys()
+SESSION_KEYS = "kap12_history_keys"  # Session.info entry the Database puts its keys under
+
+
+def keys_of(session) -> HistoryKeys:
+    """The history keys of the database this session belongs to. They travel with the session
+    so that every place that appends an event signs it the same way without passing keys on."""
+    return session.info.get(SESSION_KEYS, NO_KEYS) if session is not None else NO_KEYS
+
+
 def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id, actor: str, kind: str,
-               definition_id, data: dict) -> str:
+               definition_id, data: dict, key: bytes | None = None) -> str:
     body = {"chain": chain, "seq": seq, "at": at.isoformat(), "actor_id": actor_id, "actor": actor,
             "kind": kind, "definition_id": definition_id, "data": data}
-    return hashlib.sha256(prev_hash.encode("ascii") + canonical(body)).hexdigest()
+    message = prev_hash.encode("ascii") + canonical(body)
+    if key:
+        return hmac.new(key, message, hashlib.sha256).hexdigest()
+    return hashlib.sha256(message).hexdigest()
+
+
+# -- appending --------------------------------------------------------------------------------
+def _locked_case(session, case_id: int) -> Case:
+    """The case row, which carries the chain head and is the lock on its chain. In the write
+    path it is already loaded under the lock; elsewhere (reads recorded, incidents) take it."""
+    loaded = session.identity_map.get(identity_key(Case, case_id))
+    if loaded is not None:
+        return loaded
+    query = select(Case).where(Case.id == case_id)
+    if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already serializes
+        query = query.with_for_update(of=Case)
+    case = session.scalars(query).first()
+    if case is None:
+        raise NotFound("Saken finnes ikke.")
+    return case
+
+
+def lock_system_chain(session) -> None:
+    """Deploys, form versions and checkpoints from several processes queue here for the rest of
+    the transaction instead of failing on the (chain, seq) unique key; on SQLite the single
+    writer (BEGIN IMMEDIATE) already does this."""
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN})
+
+
+def _system_head(session, chain: str) -> tuple[int, str]:
+    lock_system_chain(session)
+    last = session.execute(select(HistoryEvent.seq, HistoryEvent.hash).where(HistoryEvent.chain == chain)
+                           .order_by(HistoryEvent.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
 
 
 def append(session, chain: str, *, kind: str, at: datetime, actor_id=None, actor: str = "system",
            data: dict | None = None, case_id: int | None = None, definition_id: int | None = None) -> HistoryEvent:
-    """Add one event at the end of ``chain``. The caller's unit of work holds the case's write
-    lock, and (chain, seq) is unique, so two writers can never both extend the same link."""
-    last = session.execute(select(HistoryEvent.seq, HistoryEvent.hash).where(HistoryEvent.chain == chain)
-                           .order_by(HistoryEvent.seq.desc()).limit(1)).first()
-    seq, prev = (last.seq + 1, last.hash) if last else (1, GENESIS)
+    """Add one event at the end of ``chain``. A case's chain continues from the head on its case
+    row, which is moved on in the same transaction (under the case's write lock); the system
+    chain continues from its last event."""
+    if (case_id is None) != (chain == SYSTEM_CHAIN) or (case_id is not None and chain != case_chain(case_id)):
+        raise ValueError(f"event for chain {chain!r} names case {case_id!r}")
+    owner = _locked_case(session, case_id) if case_id is not None else None
+    last_seq, prev = (owner.chain_seq, owner.chain_hash) if owner is not None else _system_head(session, chain)
+    seq = last_seq + 1
+    keys = keys_of(session)
     # Round-trip through JSON so the hash covers exactly what is stored.
     data = json.loads(canonical(data or {}))
-    digest = event_hash(prev, chain, seq, at, actor_id, actor, kind, definition_id, data)
+    digest = event_hash(prev, chain, seq, at, actor_id, actor, kind, definition_id, data, keys.current)
     event = HistoryEvent(chain=chain, seq=seq, case_id=case_id, at=at, actor_id=actor_id, actor=actor,
-                         kind=kind, definition_id=definition_id, data=data, prev_hash=prev, hash=digest)
+                         kind=kind, definition_id=definition_id, data=data, prev_hash=prev, hash=digest,
+                         key_id=keys.current_id)
     session.add(event)
+    if owner is not None:
+        owner.chain_seq, owner.chain_hash = seq, digest
     return event
-
-
-@dataclass(frozen=True)
-class ChainReport:
-    chain: str
-    events: int
-    ok: bool
-    last_hash: str
-    broken_at: int | None = None  # seq of the first event that does not verify
-    reason: str = ""
-
-
-def verify_chain(session, chain: str) -> ChainReport:
-    prev, expected_seq, count = GENESIS, 1, 0
-    for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.chain == chain).order_by(HistoryEvent.seq)):
-        count += 1
-        if ev.seq != expected_seq:
-            return ChainReport(chain, count, False, prev, ev.seq,
-                               f"hendelse nr. {expected_seq} mangler (neste er nr. {ev.seq})")
-        if ev.prev_hash != prev:
-            return ChainReport(chain, count, False, prev, ev.seq,
-                               f"hendelse nr. {ev.seq} peker ikke på hendelsen før den")
-        digest = event_hash(prev, chain, ev.seq, ev.at, ev.actor_id, ev.actor, ev.kind, ev.definition_id, ev.data)
-        if digest != ev.hash:
-            return ChainReport(chain, count, False, prev, ev.seq, f"hendelse nr. {ev.seq} er endret etter at den ble skrevet")
-        prev, expected_seq = ev.hash, ev.seq + 1
-    return ChainReport(chain, count, True, prev)
 
 
 def all_chains(session) -> list[str]:

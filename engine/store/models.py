@@ -157,6 +157,10 @@ class Case(Base):
     closed_at: Mapped[datetime | None]
     next_deadline: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
+    # The head of the case's history chain: the last event's number and hash, moved on in the
+    # same transaction as the events, so a chain cut short or rewritten at its end shows.
+    chain_seq: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    chain_hash: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
     school: Mapped[School] = relationship(lazy="joined")
     definition: Mapped[DefinitionVersion] = relationship()
     __mapper_args__ = {"version_id_col": lock_version}
@@ -231,6 +235,8 @@ class HistoryEvent(Base):
     data: Mapped[dict]
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # Which history key made ``hash`` an HMAC (its public id); None: plain SHA-256.
+    key_id: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (UniqueConstraint("chain", "seq"),)
 
 

@@ -220,7 +220,6 @@ def fire_due_timers(kap12, case_id: int) -> Case:
 def record_read(kap12, viewer: access.Viewer, case_id: int, what: str) -> None:
     """Every read of a case is itself an event in its history."""
     with kap12.db.writing() as session:
-        if not kap12.db.is_sqlite:  # the case row is the lock on its history chain
-            session.execute(select(Case.id).where(Case.id == case_id).with_for_update(of=Case))
+        # append locks the case row, which carries the chain head, for the rest of the transaction
         history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
                        actor_id=viewer.id, actor=viewer.name, data={"view": what}, case_id=case_id)

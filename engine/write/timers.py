@@ -20,7 +20,7 @@ from engine.errors import Kap12Error
 from engine.outputs.mailer import deliver_pending
 from engine.store import history
 from engine.store.models import PendingTimer
-from engine.write import cases
+from engine.write import cases, checkpoints
 
 log = logging.getLogger("kap12.timers")
 
@@ -103,6 +103,7 @@ class Sweeper(threading.Thread):
             try:
                 result = sweep(self.kap12)
                 deliver_pending(self.kap12)
+                checkpoints.write_if_due(self.kap12)
                 if result.claimed:
                     log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
             except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
@@ -117,6 +118,7 @@ def run_forever(kap12, interval: float = 15.0) -> None:
     while True:
         sweep(kap12)
         deliver_pending(kap12)
+        checkpoints.write_if_due(kap12)
         time.sleep(interval)
 
 

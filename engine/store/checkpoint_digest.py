@@ -1,0 +1,38 @@
+"""What a checkpoint in the system chain records: the head (last event number and hash) of
+every case's history chain, as a digest a county can keep outside the database.
+
+A checkpoint event stores only the heads that changed since the checkpoint before it, so the
+heads at any checkpoint are all checkpoints so far folded together; its ``digest`` is taken
+over all of them, so one line of text stands for every chain at that moment."""
+from __future__ import annotations
+
+import hashlib
+
+from engine.store.history import canonical
+
+CHECKPOINT_KIND = "checkpoint"
+
+Heads = dict[str, tuple[int, str]]  # chain → (seq, hash) of its last event
+
+
+def heads_digest(heads: Heads) -> str:
+    return hashlib.sha256(canonical(sorted([chain, seq, digest] for chain, (seq, digest) in heads.items()))).hexdigest()
+
+
+def fold(heads: Heads, data: dict) -> Heads:
+    """The heads after one more checkpoint event's data. Raises on data of the wrong shape."""
+    out = dict(heads)
+    for chain, head in data["changed"].items():
+        seq, digest = head
+        if not isinstance(seq, int) or not isinstance(digest, str):
+            raise ValueError(f"bad head for {chain}")
+        out[str(chain)] = (seq, digest)
+    return out
+
+
+def checkpoint_data(before: Heads, now: Heads, previous_seq: int | None) -> dict:
+    """The data of a new checkpoint event, given the heads folded so far and the heads now."""
+    changed = {chain: [seq, digest] for chain, (seq, digest) in sorted(now.items()) if before.get(chain) != (seq, digest)}
+    merged = {**before, **now}
+    return {"digest": heads_digest(merged), "chains": len(merged),
+            "events": sum(seq for seq, _ in merged.values()), "changed": changed, "previous": previous_seq}

@@ -1,0 +1,82 @@
+"""Checkpoints: now and then an event in the system chain records the head of every case's
+chain (``engine.store.checkpoint_digest``). Rewriting the end of a chain then means rewriting
+the checkpoint too — and the checkpoint's digest, kept outside the database by the county, no
+longer matches.
+
+The sweeper writes one at most once an hour, and only when some chain has grown since the
+last; ``kap12 checkpoint`` writes one on demand."""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from engine.store import history
+from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, checkpoint_data, fold
+from engine.store.models import Case, HistoryEvent
+
+log = logging.getLogger("kap12.checkpoints")
+
+CHECKPOINT_EVERY = timedelta(hours=1)
+ACTOR = "kap12 (kontrollpunkt)"
+
+
+@dataclass(frozen=True)
+class CheckpointWritten:
+    seq: int
+    at: datetime
+    digest: str
+    chains: int
+    changed: int
+
+
+def _checkpoints():
+    return (select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
+                                       HistoryEvent.kind == CHECKPOINT_KIND).order_by(HistoryEvent.seq))
+
+
+def _current_heads(session) -> Heads:
+    rows = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).where(Case.chain_seq > 0))
+    return {history.case_chain(cid): (seq, digest) for cid, seq, digest in rows}
+
+
+def write(kap12, *, only_if_changed: bool = False) -> CheckpointWritten | None:
+    """Write a checkpoint now (None when ``only_if_changed`` and no chain has grown)."""
+    now = kap12.clock.now()
+    with kap12.db.writing() as session:
+        history.lock_system_chain(session)  # two writers must not fold the same previous state
+        heads: Heads = {}
+        previous = None
+        for event in session.scalars(_checkpoints()):
+            heads, previous = fold(heads, event.data), event.seq
+        data = checkpoint_data(heads, _current_heads(session), previous)
+        if only_if_changed and previous is not None and not data["changed"]:
+            return None
+        event = history.append(session, history.SYSTEM_CHAIN, kind=CHECKPOINT_KIND, at=now, actor=ACTOR, data=data)
+        session.flush()
+        return CheckpointWritten(event.seq, now, data["digest"], data["chains"], len(data["changed"]))
+
+
+def write_if_due(kap12) -> CheckpointWritten | None:
+    """What the sweeper calls on every round: cheap unless an hour has passed since the last
+    checkpoint and the total length of all chains has changed."""
+    now = kap12.clock.now()
+    with kap12.db.reading() as session:
+        last = session.execute(select(HistoryEvent.at, HistoryEvent.data)
+                               .where(HistoryEvent.chain == history.SYSTEM_CHAIN, HistoryEvent.kind == CHECKPOINT_KIND)
+                               .order_by(HistoryEvent.seq.desc()).limit(1)).first()
+        if last is not None:
+            if now - last.at < CHECKPOINT_EVERY:
+                return None
+            chains, events = session.execute(select(func.count(), func.coalesce(func.sum(Case.chain_seq), 0))
+                                             .where(Case.chain_seq > 0)).one()
+            if (chains, events) == (last.data.get("chains"), last.data.get("events")):
+                return None
+        elif session.scalar(select(func.count()).select_from(Case)) == 0:
+            return None
+    written = write(kap12, only_if_changed=True)
+    if written:
+        log.info("checkpoint %s: %s chains, digest %s", written.seq, written.chains, written.digest)
+    return written
