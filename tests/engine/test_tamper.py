@@ -5,15 +5,25 @@ history would have meant."""
 from __future__ import annotations
 
 import copy
+import dataclasses
+from datetime import timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config
+from click.testing import CliRunner
 from flow import do, report
-from sqlalchemy import select, text
+from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
 from engine.audit.replay import verify_case
+from engine.service import Kap12
 from engine.store import history
-from engine.store.models import HistoryEvent
+from engine.store.checkpoint_digest import fold, heads_digest
+from engine.store.db import MIGRATIONS
+from engine.store.models import Case, HistoryEvent
+from engine.write import checkpoints
+from webui.cli import main
 
 
 def _case(kap12, demo):
@@ -123,3 +133,257 @@ def test_a_forged_step_appended_with_a_valid_hash_is_caught_by_re_execution(kap1
     replay = verify_case(kap12, case_id)
     assert replay.chain.ok and not replay.verified
     assert replay.divergences[0].seq is None or replay.divergences[0].seq > opened.seq
+
+
+# -- the end of a chain, the checkpoint and the key (issue 11) ------------------------------------
+KEY = "nokkel-bare-for-testene-0123456789abcdef"
+
+
+def _keyed(kap12, key: str = KEY, old: tuple[str, ...] = ()) -> Kap12:
+    """The same database seen by a kap12 that has a history key."""
+    return Kap12(dataclasses.replace(kap12.settings, history_key=key, history_old_keys=old), clock=kap12.clock)
+
+
+def _number(kap12, case_id) -> str:
+    with kap12.db.reading() as session:
+        return session.get(Case, case_id).number
+
+
+def _cli(kap12, monkeypatch, *args, key: str | None = None):
+    """``kap12 verify`` as a county's operator runs it, against this test's database."""
+    monkeypatch.setenv("KAP12_DATABASE_URL", kap12.settings.database_url)
+    monkeypatch.setenv("KAP12_INSTANCE_DIR", str(kap12.settings.instance_dir))
+    if key:
+        monkeypatch.setenv("KAP12_HISTORY_KEY", key)
+    else:
+        monkeypatch.delenv("KAP12_HISTORY_KEY", raising=False)
+    result = CliRunner().invoke(main, ["verify", *args], catch_exceptions=False)
+    assert "uventet feil" not in result.stderr and "Traceback" not in result.stderr, result.stderr
+    return result.exit_code, result.stdout
+
+
+def _findings(kap12, case_id, **kwargs) -> list[str]:
+    [result] = kap12.verify([case_id], **kwargs)
+    assert result.label == f"sak {_number(kap12, case_id)}"
+    return result.lines()
+
+
+def _last_events(session, case_id, n):
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+                                .order_by(HistoryEvent.seq.desc()).limit(n)))
+
+
+def _rewrite_last(session, case_id, *, key: bytes | None = None, key_id=None, move_head: bool = False) -> int:
+    """Change the last event's data and recompute its hash the way a forger would."""
+    [ev] = _last_events(session, case_id, 1)
+    ev.data = {**ev.data, "view": "forfalsket"}
+    ev.key_id = key_id
+    ev.hash = history.event_hash(ev.prev_hash, ev.chain, ev.seq, ev.at, ev.actor_id, ev.actor, ev.kind,
+                                 ev.definition_id, ev.data, key)
+    if move_head:
+        session.execute(update(Case).where(Case.id == case_id).values(chain_hash=ev.hash))
+    return ev.seq
+
+
+def test_the_case_row_carries_its_chain_head(kap12, demo):
+    case_id, other = _case(kap12, demo)
+    kap12.case(demo.users["avdelingsleder"], case_id)  # a read is an event too, and moves the head
+    with kap12.db.reading() as session:
+        for cid in (case_id, other):
+            case = session.get(Case, cid)
+            [last] = _last_events(session, cid, 1)
+            assert (case.chain_seq, case.chain_hash) == (last.seq, last.hash)
+        assert last.kind == "task_opened"  # the untouched neighbour: its report opened a task
+        assert _last_events(session, case_id, 1)[0].kind == "case_read"
+    report = kap12.verify_history()
+    assert report.ok and [r.label for r in report.chains][0] == "systemkjeden"
+
+
+def test_a_deleted_chain_is_reported_with_the_case_number(kap12, demo, monkeypatch):
+    case_id, other = _case(kap12, demo)
+    number = _number(kap12, case_id)
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        session.execute(delete(HistoryEvent).where(HistoryEvent.case_id == case_id))
+    assert any("ingen historikk" in line for line in _findings(kap12, case_id))
+    assert all(r.ok for r in kap12.verify([other]))
+    replay = verify_case(kap12, case_id)
+    assert not replay.ok and not replay.verified and "tom" in replay.summary()
+    code, out = _cli(kap12, monkeypatch)
+    assert code == 1 and f"sak {number}: saken har ingen historikk" in out and "OK (0 hendelser)" not in out
+    code, out = _cli(kap12, monkeypatch, "--reexecute", str(case_id))
+    assert code == 1 and number in out and "ingen historikk" in out
+
+
+def test_a_cut_tail_is_reported(kap12, demo, monkeypatch):
+    case_id, _ = _case(kap12, demo)
+    for _ in range(2):
+        kap12.case(demo.users["avdelingsleder"], case_id)  # the read log at the end of the chain
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        cut = _last_events(session, case_id, 2)
+        for ev in cut:
+            session.delete(ev)
+    [line] = _findings(kap12, case_id)
+    assert f"slutter ved hendelse nr. {cut[1].seq - 1}" in line and f"nr. {cut[0].seq}" in line and "fjernet" in line
+    code, out = _cli(kap12, monkeypatch, str(case_id))
+    assert code == 1 and f"sak {_number(kap12, case_id)}: historikken slutter" in out
+
+
+def test_a_rewritten_last_event_with_a_recomputed_hash_is_reported(kap12, demo, monkeypatch):
+    case_id, _ = _case(kap12, demo)
+    kap12.case(demo.users["avdelingsleder"], case_id)
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        seq = _rewrite_last(session, case_id)
+    [line] = _findings(kap12, case_id)
+    assert f"hendelse nr. {seq}: er ikke den siste hendelsen saken viser til" in line
+    code, out = _cli(kap12, monkeypatch)
+    assert code == 1 and f"hendelse nr. {seq}" in out
+
+
+def test_a_rewrite_that_also_moves_the_head_is_caught_by_the_checkpoint(kap12, demo, monkeypatch):
+    case_id, _ = _case(kap12, demo)
+    kap12.case(demo.users["avdelingsleder"], case_id)
+    written = kap12.write_checkpoint()
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        seq = _rewrite_last(session, case_id, move_head=True)
+    [line] = _findings(kap12, case_id)
+    assert f"hendelse nr. {seq}: er ikke den hendelsen kontrollpunkt nr. {written.seq} registrerte" in line
+    code, out = _cli(kap12, monkeypatch, "--checkpoint", written.digest)
+    assert code == 1 and f"sammendrag {written.digest}" in out and f"hendelse nr. {seq}" in out
+
+
+def test_with_the_key_a_recomputed_hash_is_reported(kap12, demo, monkeypatch):
+    keyed = _keyed(kap12)
+    try:
+        case_id, other = _case(keyed, demo)
+        keyed.case(demo.users["avdelingsleder"], case_id)
+        assert keyed.verify_history().ok
+        with keyed.db.reading() as session:
+            assert {ev.key_id for ev in _last_events(session, case_id, 100)} == {history.key_id(KEY.encode())}
+        _unguard(keyed)
+        # Without the key, the forger can only make a plain SHA-256 event …
+        with keyed.db.writing() as session:
+            seq = _rewrite_last(session, case_id, move_head=True)
+        assert any(f"nr. {seq}: er skrevet uten historikknøkkel" in line for line in _findings(keyed, case_id))
+        # … or one that claims the key but was made with another.
+        with keyed.db.writing() as session:
+            seq = _rewrite_last(session, case_id, key=b"gjettet", key_id=history.key_id(KEY.encode()), move_head=True)
+        assert any(f"nr. {seq}: er endret" in line for line in _findings(keyed, case_id))
+        assert all(r.ok for r in keyed.verify([other]))
+        code, out = _cli(keyed, monkeypatch, key=KEY)
+        assert code == 1 and f"sak {_number(keyed, case_id)}, hendelse nr. {seq}: er endret" in out
+        # Without the key nothing signed can be checked: that is a finding, not an "OK".
+        code, out = _cli(keyed, monkeypatch, str(other))
+        assert code == 1 and "historikknøkkel kap12 ikke har" in out
+    finally:
+        keyed.close()
+
+
+def test_a_rotated_key_still_verifies_what_the_old_key_signed(kap12, demo):
+    old = _keyed(kap12, key="den-gamle-nokkelen-0123456789")
+    try:
+        case_id, _ = _case(old, demo)
+    finally:
+        old.close()
+    rotated = _keyed(kap12, old=("den-gamle-nokkelen-0123456789",))
+    try:
+        do(rotated, demo, "avdelingsleder", case_id)  # continues the chain under the new key
+        assert rotated.verify_history().ok
+        assert not _keyed(kap12).verify_history().ok  # the old key forgotten: those events are unverifiable
+    finally:
+        rotated.close()
+
+
+def test_a_garbled_event_is_a_finding_not_a_crash(kap12, demo, monkeypatch):
+    case_id, other = _case(kap12, demo)
+    number = _number(kap12, case_id)
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        first, second = sorted(_last_events(session, case_id, 3), key=lambda ev: ev.seq)[:2]
+        if kap12.db.is_sqlite:  # SQLite keeps any text: unreadable JSON and an unreadable time
+            session.execute(text("UPDATE history_events SET data = '{\"view\": ' WHERE id = :i"), {"i": first.id})
+            session.execute(text("UPDATE history_events SET at = 'i går' WHERE id = :i"), {"i": second.id})
+        else:  # PostgreSQL refuses invalid JSON and times: the garbling is a readable change
+            session.execute(text("UPDATE history_events SET data = '{\"view\": 1}' WHERE id = :i"), {"i": first.id})
+            session.execute(text("UPDATE history_events SET at = at + interval '1 day' WHERE id = :i"),
+                            {"i": second.id})
+    lines = _findings(kap12, case_id)
+    expected = "kan ikke leses" if kap12.db.is_sqlite else "er endret"
+    assert any(f"nr. {first.seq}: {expected}" in line for line in lines), lines
+    assert any(f"nr. {second.seq}: {expected}" in line for line in lines), lines
+    assert all(r.ok for r in kap12.verify([other]))
+    replay = verify_case(kap12, case_id)
+    assert not replay.ok
+    code, out = _cli(kap12, monkeypatch)
+    assert code == 1 and f"sak {number}, hendelse nr. {first.seq}" in out
+    code, out = _cli(kap12, monkeypatch, "--reexecute")
+    assert code == 1 and number in out
+
+
+def test_tampering_with_the_checkpoint_is_reported(kap12, demo, monkeypatch):
+    case_id, _ = _case(kap12, demo)
+    kept = kap12.write_checkpoint()
+    assert kap12.verify_history(kept_digest=kept.digest).ok
+    code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
+    assert code == 0 and f"sammendrag {kept.digest}" in out and "Alt i orden." in out
+    _unguard(kap12)
+    # Cut the case's tail, and rewrite the checkpoint (and its hash) to match the shorter chain.
+    with kap12.db.writing() as session:
+        [last] = _last_events(session, case_id, 1)
+        session.delete(last)
+        session.flush()
+        [prev] = _last_events(session, case_id, 1)
+        session.execute(update(Case).where(Case.id == case_id).values(chain_seq=prev.seq, chain_hash=prev.hash))
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "checkpoint")).one()
+        data = copy.deepcopy(checkpoint.data)
+        data["changed"][history.case_chain(case_id)] = [prev.seq, prev.hash]
+        checkpoint.data = data
+        checkpoint.hash = history.event_hash(checkpoint.prev_hash, checkpoint.chain, checkpoint.seq, checkpoint.at,
+                                             None, checkpoint.actor, checkpoint.kind, None, data)
+    report = kap12.verify_history()
+    assert not report.ok and any("sammendrag stemmer ikke" in line for r in report.chains for line in r.lines())
+    # A forger who also recomputes the digest is still caught by the digest kept outside.
+    with kap12.db.writing() as session:
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "checkpoint")).one()
+        data = copy.deepcopy(checkpoint.data)
+        data["digest"] = heads_digest(fold({}, data))
+        checkpoint.data = data
+        checkpoint.hash = history.event_hash(checkpoint.prev_hash, checkpoint.chain, checkpoint.seq, checkpoint.at,
+                                             None, checkpoint.actor, checkpoint.kind, None, data)
+    assert kap12.verify_history().ok  # inside the database everything agrees now …
+    code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
+    assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # … but not with the copy
+
+
+def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(kap12, demo):
+    case_id, _ = _case(kap12, demo)
+    first = checkpoints.write_if_due(kap12)
+    assert first is not None and first.chains == 2
+    assert checkpoints.write_if_due(kap12) is None  # within the hour
+    kap12.clock.advance(timedelta(hours=2))
+    assert checkpoints.write_if_due(kap12) is None  # nothing changed
+    kap12.case(demo.users["avdelingsleder"], case_id)
+    kap12.clock.advance(timedelta(hours=2))
+    second = checkpoints.write_if_due(kap12)
+    assert second is not None and second.changed == 1 and second.digest != first.digest
+    report = kap12.verify_history()
+    assert report.ok and report.checkpoint.digest == second.digest
+
+
+def test_the_migration_fills_in_the_heads_of_existing_chains(kap12, demo):
+    case_id, other = _case(kap12, demo)
+    with kap12.db.reading() as session:
+        before = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with kap12.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007")
+    kap12.db.upgrade()
+    with kap12.db.reading() as session:
+        after = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
+    assert after == before and all(seq > 1 for _, seq, _ in after)
+    assert kap12.verify_history().ok

@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "serve"]
+            "verify", "checkpoint", "serve"]
 
 
 @pytest.fixture
@@ -43,7 +43,8 @@ def test_demo_then_list_show_and_complete(run):
     code, _, err = run("complete", task["id"], "--user", "rektor", "--data", payload)
     assert code == 3 and "allerede utført" in err
     code, out, _ = run("verify", "--json")
-    assert code == 0 and all(r["ok"] for r in json.loads(out))
+    verified = json.loads(out)
+    assert code == 0 and verified["ok"] and all(r["ok"] for r in verified["chains"])
     code, out, _ = run("timers", "--once", "--json")
     assert code == 0 and json.loads(out)["failures"] == []
 
