@@ -31,3 +31,8 @@ class DeployRefused(Kap12Error):
     def __init__(self, problems: list[str]):
         super().__init__("; ".join(problems))
         self.problems = problems
+
+
+class DamagedHistory(Kap12Error):
+    """Stored history that cannot be read (altered behind kap12's back): nothing is changed;
+    ``kap12 verify`` names the case and the event."""

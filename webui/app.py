@@ -9,7 +9,7 @@ from flask import Flask, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
 
 from . import present, security
 
@@ -115,6 +115,11 @@ def _register_errors(app: Flask) -> None:
     def _conflict(err):
         flash(str(err), "warning")
         return redirect(url_for("tasks.index"))
+
+    @app.errorhandler(DamagedHistory)
+    def _damaged(err):
+        log.error("damaged history on %s: %s", request.path, err.__cause__)
+        return page(409, _("Historikken kan ikke leses"), str(err))
 
     @app.errorhandler(InvalidInput)
     def _invalid(err):

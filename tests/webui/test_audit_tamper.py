@@ -1,0 +1,30 @@
+"""Damaged history on the pages: the auditors' replay page shows what is wrong (case number,
+event, what) instead of failing, and the case page says plainly that its history cannot be read.
+A module of its own: it damages its database."""
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from engine.demo import complete_next, report_data
+
+from .conftest import login
+
+
+def test_a_garbled_event_is_shown_as_a_finding_not_a_500(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id)
+    with env.kap12.db.writing() as session:  # a throwaway database: lift the guard, then garble
+        session.execute(text("DROP TRIGGER history_events_no_update"))
+        seq = session.execute(text("SELECT MIN(seq) FROM history_events WHERE case_id = :c AND kind = "
+                                   "'task_completed'"), {"c": case.id}).scalar()
+        session.execute(text("UPDATE history_events SET data = '{\"data\": ' WHERE case_id = :c AND seq = :s"),
+                        {"c": case.id, "s": seq})
+    auditor = login(env.app, "revisor")
+    page = auditor.get(f"/revisjon/saker/{case.id}")
+    assert page.status_code == 200
+    assert "Hashkjede brutt" in page.text
+    assert f"sak {case.number}, hendelse nr. {seq}: kan ikke leses: dataene er ødelagt" in page.text
+    assert "historikken kan ikke leses" in page.text  # re-execution says why it could not run
+    leader = login(env.app, "avdelingsleder")
+    page = leader.get(f"/saker/{case.id}")
+    assert page.status_code == 409 and "Historikken til saken kan ikke leses" in page.text
