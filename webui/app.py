@@ -1,17 +1,18 @@
 """The Flask app factory. Pages translate HTTP to engine calls and back; no business rules."""
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from datetime import timedelta
 
-from flask import Flask, flash, g, redirect, render_template, request, url_for
+from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
 
-from . import present, security
+from . import bounds, present, security
 
 log = logging.getLogger("kap12.web")
 
@@ -44,6 +45,9 @@ def create_app(kap12=None, **config) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
+    # Before any blueprint: every "<id:…>" in a route takes only ids the database can hold.
+    app.url_map.converters["id"] = bounds.IdConverter
+
     from . import (api, audit, auth, cases, documents, form_editor, incidents, modeler, notices, oidc, overview,
                    prevention, reports, tasks)
 
@@ -60,6 +64,9 @@ def create_app(kap12=None, **config) -> Flask:
 
     @app.before_request
     def _before():
+        if not request.path.startswith("/api/v1/") and bounds.has_nul(
+                itertools.chain([("", request.path)], request.args.items(multi=True), request.form.items(multi=True))):
+            abort(400, description="nul")
         auth.load_viewer()
         security.check_csrf()
 
@@ -132,6 +139,9 @@ def _register_errors(app: Flask) -> None:
             return page(400, _("Skjemaet kunne ikke sendes"),
                         _("Siden var for gammel, eller du var logget ut i mellomtiden. Ingenting ble lagret. "
                           "Gå tilbake, last siden på nytt og send skjemaet igjen."))
+        if err.code == 400 and err.description == "nul":
+            return page(400, _("Skjemaet kunne ikke sendes"),
+                        _("Det du sendte inneholdt et tegn som ikke kan lagres. Ingenting ble lagret."))
         if err.code == 404:
             return page(404, _("Fant ikke siden"), _("Siden finnes ikke, eller du har ikke tilgang til den."))
         if err.code == 405:

@@ -89,7 +89,7 @@ def _replay_payload(case: Case, report: replay.ReplayReport) -> dict:
     }
 
 
-@bp.get("/saker/<int:case_id>")
+@bp.get("/saker/<id:case_id>")
 @login_required
 def case(case_id: int):
     _auditor()
@@ -106,7 +106,7 @@ def case(case_id: int):
     return render_template("audit_case.html", case=case, report=report, payload=data, reads=reads, staff=staff)
 
 
-@bp.get("/saker/<int:case_id>/gjenkjoring.json")
+@bp.get("/saker/<id:case_id>/gjenkjoring.json")
 @login_required
 def case_json(case_id: int):
     _auditor()
@@ -116,7 +116,7 @@ def case_json(case_id: int):
     return _replay_payload(case, replay.verify_case(kap12(), case_id, frames=True))
 
 
-@bp.get("/prosesser/<int:definition_id>")
+@bp.get("/prosesser/<id:definition_id>")
 @login_required
 def heat(definition_id: int):
     _auditor()
@@ -154,7 +154,7 @@ def _filename(doc: dict, ext: str) -> str:
     return f"sak-{doc['sak']['saksnummer']}{suffix}.{ext}"
 
 
-@bp.get("/saker/<int:case_id>/eksport.json")
+@bp.get("/saker/<id:case_id>/eksport.json")
 @login_required
 @in_bokmal
 def export_json(case_id: int):
@@ -165,7 +165,7 @@ def export_json(case_id: int):
                     headers={"Content-Disposition": f'attachment; filename="{_filename(doc, "json")}"'})
 
 
-@bp.get("/saker/<int:case_id>/eksport.pdf")
+@bp.get("/saker/<id:case_id>/eksport.pdf")
 @login_required
 @in_bokmal
 def export_pdf(case_id: int):

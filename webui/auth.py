@@ -11,6 +11,8 @@ from engine.errors import NotFound
 from engine.read import queries
 from engine.store import directory
 
+from . import bounds
+
 bp = Blueprint("auth", __name__)
 
 # Verifying against a real hash for unknown usernames takes as long as for known ones, so
@@ -49,8 +51,9 @@ def login_required(view):
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths on this site; never an absolute or scheme-relative URL (open redirect)."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    """Only paths on this site; never an absolute or scheme-relative URL (open redirect), and
+    nothing that would break the Location header."""
+    if not bounds.is_safe_path(target):
         return url_for("tasks.index")
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else url_for("tasks.index")

@@ -57,13 +57,13 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
         read_only=access.is_read_only(g.viewer)), code
 
 
-@bp.get("/<int:case_id>")
+@bp.get("/<id:case_id>")
 @login_required
 def show(case_id: int):
     return _render_case(case_id)
 
 
-@bp.get("/<int:case_id>/diagram.json")
+@bp.get("/<id:case_id>/diagram.json")
 @login_required
 def diagram(case_id: int):
     """The diagrams of the case's version with the ids to mark done (green) and open (blue)."""
@@ -72,7 +72,7 @@ def diagram(case_id: int):
                                    "active": p.active} for p in processes]})
 
 
-@bp.post("/<int:case_id>/omklassifiser")
+@bp.post("/<id:case_id>/omklassifiser")
 @login_required
 def reclassify(case_id: int):
     values = {k: request.form.get(k, "").strip() for k in ("krenker_type", "begrunnelse", "anklaget_bruker")}

@@ -2,14 +2,13 @@
 read of the case), and the Noark 5 archive extract of one closed case or of a period."""
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput
 from engine.outputs import archive_job, documents, noark
 
+from . import bounds
 from .auth import kap12, login_required
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumenter")
@@ -26,7 +25,7 @@ def may_archive_case(case) -> bool:
     return case.status == "closed" and noark.may_archive(g.viewer, case)
 
 
-@bp.get("/<int:case_id>/<int:document_id>.pdf")
+@bp.get("/<id:case_id>/<id:document_id>.pdf")
 @login_required
 def download(case_id: int, document_id: int):
     info, content = documents.document_content(kap12(), g.viewer, case_id, document_id)
@@ -44,7 +43,7 @@ def _case_number(case_id: int) -> str:
     return f"sak-{number}"
 
 
-@bp.post("/<int:case_id>/arkivuttrekk")
+@bp.post("/<id:case_id>/arkivuttrekk")
 @login_required
 def archive_case(case_id: int):
     return _extract([case_id], url_for("cases.show", case_id=case_id))
@@ -54,10 +53,8 @@ def archive_case(case_id: int):
 @login_required
 def archive_period():
     back = url_for("overview.index")
-    try:
-        first = date.fromisoformat(request.form.get("fra", ""))
-        last = date.fromisoformat(request.form.get("til", ""))
-    except ValueError:
+    first, last = bounds.parse_date(request.form.get("fra")), bounds.parse_date(request.form.get("til"))
+    if first is None or last is None:
         flash(_("Velg både fra- og til-dato for arkivuttrekket."), "warning")
         return redirect(back)
     try:

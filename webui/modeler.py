@@ -17,6 +17,7 @@ from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS
 from engine.write import migration
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
+from . import bounds
 from .auth import kap12, login_required
 
 bp = Blueprint("modeler", __name__, url_prefix="/prosesser")
@@ -123,7 +124,7 @@ def index():
                            case_process=definitions.CASE_PROCESS, waiting=len(migration.open_cases_on_older_versions(kap12(), g.viewer)))
 
 
-@bp.get("/<process_id>/versjon/<int:number>.bpmn")
+@bp.get("/<process_id>/versjon/<id:number>.bpmn")
 @login_required
 def download(process_id: str, number: int):
     row = migration.version(kap12(), _pid(process_id), number)
@@ -131,7 +132,7 @@ def download(process_id: str, number: int):
         "Content-Disposition": f'attachment; filename="{process_id}-v{number}.bpmn"'})
 
 
-@bp.get("/<process_id>/versjon/<int:number>")
+@bp.get("/<process_id>/versjon/<id:number>")
 @login_required
 def version(process_id: str, number: int):
     row = migration.version(kap12(), _pid(process_id), number)
@@ -272,7 +273,7 @@ def migrate_page():
     rows = migration.versions_with_cases(kap12()).get(definitions.CASE_PROCESS, [])
     if not rows:
         raise NotFound("Ingen versjon av saksprosessen er publisert.")
-    target = request.args.get("til", type=int) or rows[0].version
+    target = bounds.parse_id(request.args.get("til")) or rows[0].version
     if target not in {r.version for r in rows}:
         abort(404)
     cases = [c for c in migration.open_cases_on_older_versions(kap12(), g.viewer, definitions.CASE_PROCESS)]
@@ -285,9 +286,9 @@ def migrate_page():
 @bp.post("/flytt-saker")
 @login_required
 def migrate():
-    target = request.form.get("til", type=int)
+    target = bounds.parse_id(request.form.get("til"))
     reason = request.form.get("begrunnelse", "").strip()
-    ids = [int(v) for v in request.form.getlist("sak") if v.isdigit()]
+    ids = bounds.parse_ids(request.form.getlist("sak"))
     if not target:
         abort(400)
     if not ids:

@@ -16,7 +16,7 @@ from engine.read import overview as ov
 from processes.deadlines import OSLO
 from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 
-from . import present
+from . import bounds, present
 from .auth import kap12, login_required
 from .i18n import in_bokmal
 
@@ -74,12 +74,7 @@ def index():
 def reviewed():
     if not ov.may_see_overview(g.viewer):
         abort(404)
-    ids = []
-    for raw in request.form.getlist("case_id"):
-        try:
-            ids.append(int(raw))
-        except ValueError:
-            continue
+    ids = bounds.parse_ids(request.form.getlist("case_id"))
     comment = request.form.get("kommentar", "").strip()[:2000]
     if not ids:
         flash(_("Ingen saker var valgt, så ingenting ble registrert."), "warning")

@@ -46,7 +46,7 @@ def create_key():
     return _render(new_token=token, new_name=name.strip())
 
 
-@bp.post("/api-nokler/<int(max=2147483647):key_id>/trekk-tilbake")
+@bp.post("/api-nokler/<id:key_id>/trekk-tilbake")
 @login_required
 def revoke_key(key_id: int):
     try:

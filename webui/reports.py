@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from engine.errors import Denied, InvalidInput
 from engine.read import queries
 
-from . import formview
+from . import bounds, formview
 from .auth import kap12, login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/melding")
@@ -57,8 +57,7 @@ def new():
 @login_required
 def submit():
     once = request.form.get(ONCE_FIELD) or secrets.token_urlsafe(16)
-    school_raw = request.form.get("school_id", "")
-    school_id = int(school_raw) if school_raw.isdigit() else None
+    school_id = bounds.parse_id(request.form.get("school_id"))
     state = _state(post=request.form)
     if formview.wants_row(request.form):
         return _render(state, school_id, once)
@@ -82,7 +81,7 @@ def submit():
     return redirect(url_for("reports.receipt", case_id=case.id))
 
 
-@bp.get("/<int:case_id>/kvittering")
+@bp.get("/<id:case_id>/kvittering")
 @login_required
 def receipt(case_id: int):
     case, _level = kap12().case(g.viewer, case_id, view="receipt")

@@ -6,6 +6,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 
 from engine.errors import InvalidInput, NotFound
+from engine.store import stamps
+from engine.store.db import Database
 from engine.store.models import ApiToken, County, Department, RoleGrant, School, User
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
 
@@ -109,19 +111,21 @@ def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str
     return row, token
 
 
-def user_for_token(session, token: str, now) -> User | None:
-    if not token or not token.startswith(TOKEN_PREFIX):
+def user_for_token(db: Database, token: str, now) -> User | None:
+    """The active user a live token belongs to, or ``None``. Read-only: the token's last use is
+    stamped in a separate short transaction, at most once a minute (``stamps``)."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
-                                                 ApiToken.revoked_at.is_(None))).first()
-    if row is None:
-        return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    # Note the use at most once a minute, so that reading with a token is not a write each time.
-    if row.last_used_at is None or (now - row.last_used_at).total_seconds() > 60:
-        row.last_used_at = now
+    with db.reading() as session:
+        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+                                                     ApiToken.revoked_at.is_(None))).first()
+        if row is None:
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+    if stamps.is_stale(row.last_used_at, now):
+        stamps.stamp(db, ApiToken.last_used_at, row.id, now)
     return user
 
 

@@ -3,6 +3,7 @@ helper to log in through the real log-in form."""
 from __future__ import annotations
 
 import re
+import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -19,24 +20,39 @@ START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
 
 
-def make_kap12(tmp) -> tuple[Kap12, Clock]:
+def make_kap12(tmp, url: str | None = None) -> tuple[Kap12, Clock]:
     clock = Clock()
     clock.set(START)
-    kap12 = Kap12(Settings(database_url=f"sqlite:///{tmp}/t.sqlite3", instance_dir=tmp,
+    kap12 = Kap12(Settings(database_url=url or f"sqlite:///{tmp}/t.sqlite3", instance_dir=tmp,
                            bpmn_dir=PROJECT_ROOT / "bpmn", base_url="http://127.0.0.1:5000"), clock=clock)
     kap12.init()
     return kap12, clock
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("webui")
-    kap12, clock = make_kap12(tmp)
+def _env(tmp, url: str | None = None):
+    kap12, clock = make_kap12(tmp, url)
     directory = demo.ensure_directory(kap12)
     app = create_app(kap12)
-    yield type("Env", (), {"kap12": kap12, "clock": clock, "app": app, "demo": directory,
-                           "nordli": directory.schools["Nordli videregående skole"]})
-    kap12.close()
+    return type("Env", (), {"kap12": kap12, "clock": clock, "app": app, "demo": directory,
+                            "nordli": directory.schools["Nordli videregående skole"]})
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory):
+    made = _env(tmp_path_factory.mktemp("webui"))
+    yield made
+    made.kap12.close()
+
+
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_env(request, tmp_path_factory):
+    """Like ``env``, once on SQLite and once on a real PostgreSQL."""
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_server").create_database(f"w_{uuid.uuid4().hex[:16]}")
+    made = _env(tmp_path_factory.mktemp("webui"), url)
+    yield made
+    made.kap12.close()
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,7 @@ from .auth import kap12, viewer
 from .openapi import operation
 from .problems import invalid
 
-CASE_ID = "<int(max=2147483647):case_id>"
+CASE_ID = "<id:case_id>"
 
 
 @bp.get("/cases")

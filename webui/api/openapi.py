@@ -12,6 +12,7 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import current_app
 from marshmallow import Schema
 
+from .. import bounds
 from . import bp, schemas
 from .problems import PROBLEM_TYPE
 
@@ -51,7 +52,9 @@ def _path(rule) -> tuple[str, list[dict]]:
 
     def swap(match) -> str:
         name, conv, args = match["name"], match["conv"] or "default", match["args"] or ""
-        if conv == "int":
+        if conv == "id":  # bounds.IdConverter
+            schema = {"type": "integer", "minimum": 1, "maximum": bounds.ID_MAX}
+        elif conv == "int":
             maximum = re.search(r"max\s*=\s*(\d+)", args)
             schema = {"type": "integer", "minimum": 0}
             if maximum:

@@ -1,0 +1,73 @@
+"""Bounds on what comes in from outside: ids in addresses and forms, dates, redirect targets.
+
+One mechanism for every page: the ``id`` URL converter (registered once in the app factory)
+takes only ids the database can hold, so ``/saker/99999999999999999999`` is the page's normal
+404 instead of an overflow in the driver; the parsers below give ``None`` for anything out of
+range, and the page answers as it does for a missing value."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+
+from werkzeug.routing import IntegerConverter
+
+# The largest value of a 32-bit signed INTEGER column (PostgreSQL's ``integer``); SQLite would
+# take more, but one bound for both keeps the answers the same on every database.
+ID_MAX = 2_147_483_647
+
+# Dates people type: a school year in this century, give or take. Python accepts year 1 and
+# 9999, but the databases and the working-day calendar do not all.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2199, 12, 31)
+
+# Longest id text worth reading: ID_MAX has 10 digits; more can only be out of range.
+_ID_DIGITS = len(str(ID_MAX))
+
+
+class IdConverter(IntegerConverter):
+    """``<id:case_id>``: a positive id within the database's integer range, else no match."""
+
+    def __init__(self, map, *args, **kwargs):  # noqa: A002 – werkzeug's name
+        kwargs.setdefault("min", 1)
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
+
+
+def parse_id(raw: str | None) -> int | None:
+    """A form field or query value as an id, or ``None`` when it is not one we could store."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > _ID_DIGITS:
+        return None
+    value = int(text)
+    return value if 1 <= value <= ID_MAX else None
+
+
+def parse_ids(values: list[str]) -> list[int]:
+    """Every valid id of a multi-valued field, in order, without the ones that are not."""
+    return [i for i in (parse_id(v) for v in values) if i is not None]
+
+
+def parse_date(raw: str | None) -> date | None:
+    """An ISO date (ÅÅÅÅ-MM-DD) between DATE_MIN and DATE_MAX, or ``None``."""
+    text = (raw or "").strip()
+    if len(text) != 10:
+        return None
+    try:
+        value = date.fromisoformat(text)
+    except ValueError:
+        return None
+    return value if DATE_MIN <= value <= DATE_MAX else None
+
+
+def is_safe_path(target: str | None) -> bool:
+    """A path on this site only: no scheme, no host, no scheme-relative ``//``, no backslash
+    (browsers read it as a slash), and no control characters (CR/LF would split the header)."""
+    if not target or not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return False
+    return not any(ch == "\\" or ord(ch) < 0x20 or ord(ch) == 0x7F for ch in target)
+
+
+def has_nul(values: Iterable[tuple[str, str]]) -> bool:
+    """A NUL character anywhere in the names or values: no one types one, PostgreSQL refuses
+    to store one in text, and some parsers stop reading at it."""
+    return any("\x00" in key or "\x00" in value for key, value in values)
