@@ -115,11 +115,13 @@ def font_dir() -> str:
 
 
 def render_pdf(html: str, base_url: str | None = None) -> bytes:
-    """HTML to PDF/A-2b with WeasyPrint (fonts embedded)."""
+    """HTML to PDF/A-2b with WeasyPrint (fonts embedded), tagged: a structure tree in reading
+    order (headings, paragraphs, tables, lists) and the language from ``<html lang>``, so that
+    screen readers read the letters to pupils and parents as they read the page."""
     from weasyprint import HTML
 
     return HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf(
-        pdf_variant=PDF_VARIANT, uncompressed_pdf=False)
+        pdf_variant=PDF_VARIANT, pdf_tags=True, uncompressed_pdf=False)
 
 
 def logo_for(settings, school_id: int) -> str | None:

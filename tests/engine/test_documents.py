@@ -121,3 +121,29 @@ def test_reading_documents_is_access_checked_and_recorded(kap12, demo):
             documents.documents_for(kap12, demo.users[who], case.id)
         with pytest.raises(NotFound):
             documents.document_content(kap12, demo.users[who], case.id, docs[0].id)
+
+
+def test_documents_are_tagged_with_language_and_structure(kap12, demo):
+    """Universal design: a tagged PDF (structure tree, marked content) in Norwegian, headings
+    and paragraphs in reading order."""
+    case = report(kap12, demo)
+    doc = documents.ensure_documents(kap12, case.id)[0]
+    reader = PdfReader(io.BytesIO(content(kap12, doc)))
+    catalog = reader.trailer["/Root"]
+    assert catalog["/Lang"] == "nb"
+    assert bool(catalog["/MarkInfo"]["/Marked"])
+    tree = catalog["/StructTreeRoot"].get_object()
+    kinds = []
+
+    def walk(node, depth=0):
+        node = node.get_object()
+        if isinstance(node, dict):
+            if "/S" in node:
+                kinds.append(str(node["/S"]))
+            kids = node.get("/K")
+            for kid in (kids if isinstance(kids, list) else [kids] if kids is not None else []):
+                if depth < 40:
+                    walk(kid, depth + 1)
+
+    walk(tree)
+    assert "/H1" in kinds and "/P" in kinds

@@ -22,3 +22,11 @@
     update();
   });
 })();
+
+// A form sent back with errors: move focus to the summary (role="alert", tabindex="-1"), so a
+// keyboard or screen reader user starts there and follows its links to the fields.
+(function () {
+  "use strict";
+  var summary = document.querySelector(".error-summary[tabindex]");
+  if (summary) { summary.focus(); }
+})();
