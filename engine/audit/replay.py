@@ -585,10 +585,12 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
         visible = access.visible_cases(viewer).where(Case.definition_id == definition_id).subquery()
         full = [cid for cid in session.scalars(select(visible.c.id))
                 if access.access_level(session, viewer, cid) == access.FULL]
-        events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
-                                      .where(HistoryEvent.kind.in_(("reported", "reclassified", "task_opened",
-                                                                    "task_completed", "timer_fired", "deadline_missed")))
-                                      .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
+        with history.readable():
+            events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
+                                          .where(HistoryEvent.kind.in_(("reported", "reclassified", "task_opened",
+                                                                        "task_completed", "timer_fired",
+                                                                        "deadline_missed")))
+                                          .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
         open_rows = list(session.execute(select(OpenTask.case_id, OpenTask.element_id).where(OpenTask.case_id.in_(full))))
     owners: dict[str, list[str]] = {}
     for process_id, flows in _elements(version).items():

@@ -17,13 +17,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.orm.util import identity_key
 
-from engine.errors import NotFound
+from engine.errors import DamagedHistory, NotFound
 from engine.store.models import Case, HistoryEvent
 
 GENESIS = "0" * 64
@@ -147,3 +148,14 @@ def append(session, chain: str, *, kind: str, at: datetime, actor_id=None, actor
 
 def all_chains(session) -> list[str]:
     return list(session.scalars(select(HistoryEvent.chain).group_by(HistoryEvent.chain).order_by(func.min(HistoryEvent.id))))
+
+
+@contextmanager
+def readable():
+    """Loading events as objects: a garbled time or data field (altered behind kap12's back)
+    becomes a plain ``DamagedHistory`` instead of a decoding error; verification names it."""
+    try:
+        yield
+    except (ValueError, TypeError) as err:
+        raise DamagedHistory("Historikken kan ikke leses: noe i den er ødelagt. Ingenting er endret. En revisor "
+                             "kan se hva på revisjonssiden til saken, eller med «kap12 verify».") from err

@@ -387,3 +387,19 @@ def test_the_migration_fills_in_the_heads_of_existing_chains(kap12, demo):
         after = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
     assert after == before and all(seq > 1 for _, seq, _ in after)
     assert kap12.verify_history().ok
+
+
+def test_a_process_without_the_key_is_caught_once_the_key_is_in_use(kap12, demo):
+    """Events made without the key after the first keyed checkpoint — a worker left without the
+    key, or a forger who recomputes plain hashes for a new chain — are findings."""
+    keyed = _keyed(kap12)
+    try:
+        _case(keyed, demo)
+        keyed.write_checkpoint()
+        kap12.clock.advance(timedelta(hours=1))
+        unkeyed = report(kap12, demo)  # the fixture's kap12 has no key
+        lines = _findings(keyed, unkeyed.id)
+        assert lines and all("uten historikknøkkel etter at nøkkelen ble tatt i bruk" in line for line in lines)
+        assert all(r.ok for r in keyed.verify_history().chains if r.case_id != unkeyed.id)
+    finally:
+        keyed.close()

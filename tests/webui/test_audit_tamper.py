@@ -25,6 +25,12 @@ def test_a_garbled_event_is_shown_as_a_finding_not_a_500(env):
     assert "Hashkjede brutt" in page.text
     assert f"sak {case.number}, hendelse nr. {seq}: kan ikke leses: dataene er ødelagt" in page.text
     assert "historikken kan ikke leses" in page.text  # re-execution says why it could not run
+    for path in (f"/revisjon/saker/{case.id}/eksport.json", f"/revisjon/prosesser/{case.definition_id}"):
+        page = auditor.get(path)
+        assert page.status_code == 409 and "Historikken kan ikke leses" in page.text, path
     leader = login(env.app, "avdelingsleder")
     page = leader.get(f"/saker/{case.id}")
-    assert page.status_code == 409 and "Historikken til saken kan ikke leses" in page.text
+    assert page.status_code == 409 and "Historikken kan ikke leses" in page.text
+    api = leader.get(f"/api/v1/cases/{case.id}/history")
+    assert api.status_code == 409 and api.headers["Content-Type"].startswith("application/problem+json")
+    assert "Historikken kan ikke leses" in api.json["detail"]

@@ -8,7 +8,7 @@ import logging
 from flask import current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFound
+from engine.errors import Conflict, DamagedHistory, Denied, DeployRefused, InvalidInput, NotFound
 
 from . import bp
 
@@ -98,6 +98,12 @@ def _denied(err):
 
 @bp.errorhandler(Conflict)
 def _conflict(err):
+    return problem(409, str(err), type=CONFLICT)
+
+
+@bp.errorhandler(DamagedHistory)
+def _damaged(err):
+    log.error("damaged history on %s: %s", request.path, err.__cause__)
     return problem(409, str(err), type=CONFLICT)
 
 
