@@ -178,8 +178,7 @@ def _check_events(session, report: ChainReport, ctx: _Context, collect=None) -> 
     report.last_hash, report.last_seq = prev, expected - 1
     for checkpoint_seq, (seq, digest) in sorted(recorded.items()):
         if seq not in seen_at:
-            add(Finding(None, f"kontrollpunkt nr. {checkpoint_seq} registrerte hendelser til og med nr. {seq}, "
-                              f"men den hendelsen finnes ikke lenger"))
+            add(Finding(seq, f"var med i kontrollpunkt nr. {checkpoint_seq}, men finnes ikke lenger"))
         elif seen_at[seq] != digest:
             add(Finding(seq, f"er ikke den hendelsen kontrollpunkt nr. {checkpoint_seq} registrerte "
                              "(historikken er skrevet om etter kontrollpunktet)"))

@@ -219,12 +219,14 @@ def test_a_cut_tail_is_reported(kap12, demo, monkeypatch):
     case_id, _ = _case(kap12, demo)
     for _ in range(2):
         kap12.case(demo.users["avdelingsleder"], case_id)  # the read log at the end of the chain
+    written = kap12.write_checkpoint()
     _unguard(kap12)
     with kap12.db.writing() as session:
         cut = _last_events(session, case_id, 2)
         for ev in cut:
             session.delete(ev)
-    [line] = _findings(kap12, case_id)
+    recorded, line = _findings(kap12, case_id)
+    assert f"hendelse nr. {cut[0].seq}: var med i kontrollpunkt nr. {written.seq}, men finnes ikke lenger" in recorded
     assert f"slutter ved hendelse nr. {cut[1].seq - 1}" in line and f"nr. {cut[0].seq}" in line and "fjernet" in line
     code, out = _cli(kap12, monkeypatch, str(case_id))
     assert code == 1 and f"sak {_number(kap12, case_id)}: historikken slutter" in out
