@@ -303,6 +303,20 @@ def identitet_liste(as_json: bool) -> None:
           "\n".join(f"{r.username:<16} {r.subject}  ({r.issuer})" for r in rows) or "Ingen koblinger.")
 
 
+@main.command(help="Sett skolens målform (nb bokmål, nn nynorsk) for brev til elever og foresatte som ikke "
+                   "har valgt selv i meldingen.")
+@click.option("--skole", "school", required=True, help="Skolens navn.")
+@click.argument("language_form", type=click.Choice(["nb", "nn"]))
+def malform(school: str, language_form: str) -> None:
+    from engine.store.directory import school_by_name, set_language_form
+
+    kap12 = _engine()
+    with kap12.db.writing() as session:
+        set_language_form(session, school_by_name(session, school), language_form)
+    click.echo(f"{school}: brev til familier skrives på {'nynorsk' if language_form == 'nn' else 'bokmål'} "
+               "når familien ikke har valgt selv.")
+
+
 @main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")

@@ -59,6 +59,13 @@ KINDS: tuple[Kind, ...] = (
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
 
+# Letters to the family are written in the family's language form (målform): the last choice
+# recorded in a step's «familiens_malform», else the school's. A document kind that has a
+# template for that form (``<name>.nn.html``) is written in it; the others stay in bokmål.
+LANGUAGE_FORMS = ("nb", "nn")
+FAMILY_FORM_FIELD = "familiens_malform"
+NYNORSK_TITLES = {"tiltaksplan_brev": "Tiltaksplan – brev til eleven og føresette"}
+
 
 @dataclass(frozen=True)
 class DocumentInfo:
@@ -158,13 +165,37 @@ def _choice_label(form: forms.Form, name: str, value) -> str:
     return value_text(field, value)
 
 
+def template_for(kind: Kind, language_form: str) -> tuple[str, str]:
+    """The template for ``kind`` in ``language_form`` when there is one, with the language it is
+    in; else the bokmål template."""
+    if language_form != "nb":
+        localised = kind.template.replace(".html", f".{language_form}.html")
+        if (TEMPLATES / localised).is_file():
+            return localised, language_form
+    return kind.template, "nb"
+
+
+def family_form(events: list[HistoryEvent], upto_seq: int, school_form: str) -> str:
+    """The family's language form as it stood at step ``upto_seq``."""
+    chosen = school_form if school_form in LANGUAGE_FORMS else "nb"
+    for event in events:
+        if event.seq > upto_seq:
+            break
+        value = _event_data(event).get(FAMILY_FORM_FIELD)
+        if value in LANGUAGE_FORMS:
+            chosen = value
+    return chosen
+
+
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
-           pupils: str, logo: str | None, form: forms.Form | None = None) -> str:
+           pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb") -> str:
     """The document's HTML. ``form`` is the form version the step was filled in with, so a later
     change of labels never changes the document; the bundled declaration when not given."""
     data = _event_data(event)
     form = form or forms.get_form(kind.form)
-    context = dict(case=case, school=school, county=county, title=kind.title, version=version, data=data,
+    template, lang = template_for(kind, language_form)
+    title = NYNORSK_TITLES.get(kind.code, kind.title) if lang == "nn" else kind.title
+    context = dict(lang=lang, case=case, school=school, county=county, title=title, version=version, data=data,
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(case.procedure, case.procedure), pupils=pupils,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
@@ -180,7 +211,7 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
         context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme",))
     elif kind.code == "meldingsskjema":
         context["fields"] = _fields(form, data, kind.voice)
-    return environment().get_template(kind.template).render(**context)
+    return environment().get_template(template).render(**context)
 
 
 def _event_data(event: HistoryEvent) -> dict:
@@ -236,7 +267,7 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
             HistoryEvent.kind.in_(("reported", "task_completed"))).order_by(HistoryEvent.seq)))
-        school, county = case.school.name, case.school.county.name
+        school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
                                         .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())
     reported = next((ev for ev in events if ev.kind == "reported"), None)
@@ -250,7 +281,8 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
             version = versions.get(kind.code, 0) + 1
             versions[kind.code] = version
             html = render(kind, case=case, school=school, county=county, event=event, version=version,
-                          pupils=pupils, logo=logo, form=recorded_form(kap12, event))
+                          pupils=pupils, logo=logo, form=recorded_form(kap12, event),
+                          language_form=family_form(events, event.seq, school_form))
             made.append((kind, event, version, render_pdf(html)))
     if made:
         _store(kap12, case_id, made)

@@ -75,6 +75,13 @@ def grant(session, user: User, role: str, *, school: School | None = None, count
     return row
 
 
+def set_language_form(session, school: School, language_form: str) -> None:
+    """The school's målform for letters to families that have not chosen one."""
+    if language_form not in ("nb", "nn"):
+        raise InvalidInput("Målformen må være «nb» (bokmål) eller «nn» (nynorsk).")
+    school.malform = language_form
+
+
 def user_by_username(session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:

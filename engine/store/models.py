@@ -59,6 +59,9 @@ class School(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"))
     name: Mapped[str] = mapped_column(String(200))
+    # The school's language form (målform), "nb" or "nn": letters to families use it unless the
+    # family has chosen otherwise (the report form's «familiens_malform»).
+    malform: Mapped[str] = mapped_column(String(2), default="nb", server_default="nb")
     county: Mapped[County] = relationship()
     __table_args__ = (UniqueConstraint("county_id", "name"),)
 
