@@ -1,8 +1,8 @@
-"""Languages: Norwegian bokmål by default, English on request.
+"""Languages: Norwegian bokmål by default, nynorsk and English on request.
 
 The source language is bokmål: the Norwegian text in the templates and in webui/*.py is the
-msgid, so a Norwegian page needs no catalogue at all. English is in
-webui/translations/en/LC_MESSAGES/messages.po, compiled to a .mo at start-up (into the instance
+msgid, so a Norwegian page needs no catalogue at all. Nynorsk and English are in
+webui/translations/<nn|en>/LC_MESSAGES/messages.po, compiled to a .mo at start-up (into the instance
 folder) whenever the .mo is missing or older than the .po, so there is no build step.
 
 The language is chosen by (1) the ``lang`` cookie that the switch in the footer sets, (2) the
@@ -19,12 +19,12 @@ from flask_babel import Babel, get_locale
 log = logging.getLogger("kap12.web")
 
 DEFAULT = "nb"
-LANGUAGES = {"nb": "Norsk", "en": "English"}
+LANGUAGES = {"nb": "Bokmål", "nn": "Nynorsk", "en": "English"}
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 24 * 3600
 SOURCE_DIR = Path(__file__).resolve().parent / "translations"
-# Browsers say "no" or "nn" as often as "nb"; all of them get bokmål.
-_NORWEGIAN = ("nb", "no", "nn")
+# Browsers say "no" as often as "nb": both get bokmål; "nn" gets nynorsk.
+_NORWEGIAN = ("nb", "no")
 
 bp = Blueprint("i18n", __name__)
 
@@ -37,6 +37,8 @@ def select_locale() -> str:
         primary = value.replace("_", "-").split("-")[0].lower()
         if quality > 0 and primary in _NORWEGIAN:
             return DEFAULT
+        if quality > 0 and primary == "nn":
+            return "nn"
         if quality > 0 and primary == "en":
             return "en"
     return DEFAULT

@@ -1,0 +1,57 @@
+"""Nynorsk beside bokmål: chosen by the browser's language or the switch in the footer, with a
+catalogue that has every message the English one has, translated, placeholders intact."""
+from __future__ import annotations
+
+import re
+
+from babel.messages.pofile import read_po
+
+from webui import i18n
+
+from .conftest import csrf_of, login
+
+NN = {"Accept-Language": "nn-NO,nn;q=0.9,nb;q=0.5"}
+PO = {lang: i18n.SOURCE_DIR / lang / "LC_MESSAGES" / "messages.po" for lang in ("nn", "en")}
+PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
+
+
+def _catalog(lang: str):
+    with PO[lang].open("rb") as f:
+        return read_po(f, locale=lang)
+
+
+def test_nynorsk_browsers_get_nynorsk(env):
+    text = env.app.test_client().get("/logg-inn", headers=NN).text
+    assert '<html lang="nn">' in text
+    assert "<h1>Logg inn</h1>" in text and "Brukarnamn" in text and "Brukernavn" not in text
+    assert 'hreflang="nb">Bokmål</a>' in text and 'hreflang="en">English</a>' in text
+
+
+def test_nynorsk_pages_for_an_employee(env):
+    client = login(env.app, "ansatt")
+    tasks = client.get("/oppgaver", headers=NN).text
+    assert "Oppgåvene mine" in tasks and "Hopp til innhaldet" in tasks and "Mine oppgaver" not in tasks
+    form = client.get("/melding/ny", headers=NN).text
+    assert "Send meldinga" in form and "(valfritt)" in form
+    wrong = client.post("/logg-inn", headers=NN, data={"_csrf": csrf_of(form), "username": "x", "password": "y"})
+    assert "Feil brukarnamn eller passord." in wrong.text
+
+
+def test_the_switch_chooses_nynorsk(env):
+    client = env.app.test_client()
+    response = client.get("/sprak/nn?neste=/logg-inn")
+    assert response.status_code == 302 and response.headers["Set-Cookie"].startswith("lang=nn;")
+    text = client.get("/logg-inn", headers={"Accept-Language": "en"}).text
+    assert '<html lang="nn">' in text and "Brukarnamn" in text
+
+
+def test_the_catalogue_has_every_message_translated():
+    nn, en = _catalog("nn"), _catalog("en")
+    assert {m.id for m in nn if m.id} == {m.id for m in en if m.id}, "nn and en must have the same messages"
+    for m in nn:
+        if not m.id:
+            continue
+        strings = m.string if isinstance(m.string, tuple) else (m.string,)
+        assert all(strings) and not m.fuzzy, m.id
+        wanted = set(PLACEHOLDER.findall((m.id if isinstance(m.id, tuple) else (m.id,))[-1]))
+        assert all(set(PLACEHOLDER.findall(s)) == wanted for s in strings), m.id
