@@ -2,8 +2,11 @@
 #
 #   make run        install into .venv, set up the instance, print the demo
 #                   log-ins and serve the web UI
-#   make test       install, make sure Chromium and PostgreSQL are on the
-#                   machine (apt-get, when root), run the test suite
+#   make test       install, check the rules (make lint), make sure Chromium
+#                   and PostgreSQL are on the machine (apt-get, when root),
+#                   run the test suite
+#   make lint       the rules tools can check: import-linter contracts, ruff,
+#                   mypy, and the write-path rule (tools/write_path_rule.py)
 #   make bench      run the benchmarks in benchmarks/
 #   make clean      remove instance/ and test-output/ (keeps .venv)
 #   make distclean  clean, and remove .venv and build leftovers too
@@ -24,11 +27,12 @@ PYTEST_ARGS ?=
 export KAP12_TEST_OUTPUT ?= test-output
 export DEBIAN_FRONTEND := noninteractive
 
-.PHONY: help install run test runtime-deps system-deps bench clean distclean
+.PHONY: help install run lint test runtime-deps system-deps bench clean distclean
 
 help:
 	@echo "make run        install, init, print demo log-ins, serve"
-	@echo "make test       install, system packages for tests, pytest"
+	@echo "make test       install, lint, system packages for tests, pytest"
+	@echo "make lint       import-linter, ruff, mypy and the write-path rule"
 	@echo "make bench      run benchmarks/*.py"
 	@echo "make clean      remove instance/ and test-output/"
 	@echo "make distclean  clean, and remove .venv"
@@ -78,7 +82,22 @@ system-deps: runtime-deps
 	  need="$$need postgresql"; fi; \
 	$(APT_INSTALL)
 
-test: $(STAMP) system-deps
+# Each tool names the rule a violation breaks: the contract's name (import-linter), the rule
+# code (ruff, mypy) or [write-path]. All four run, so one failure does not hide another.
+lint: $(STAMP)
+	@status=0; \
+	echo "== import-linter (the rooms' import contracts, pyproject.toml [tool.importlinter])"; \
+	$(BIN)/lint-imports --no-cache || status=1; \
+	echo "== ruff (pyproject.toml [tool.ruff])"; \
+	$(BIN)/ruff check . || status=1; \
+	echo "== mypy engine/ processes/ (pyproject.toml [tool.mypy])"; \
+	$(BIN)/mypy || status=1; \
+	echo "== write-path rule (tools/write_path_rule.py)"; \
+	$(BIN)/python tools/write_path_rule.py || status=1; \
+	if [ $$status -ne 0 ]; then echo "make lint: a rule above is broken"; fi; \
+	exit $$status
+
+test: $(STAMP) lint system-deps
 	@mkdir -p "$(KAP12_TEST_OUTPUT)"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

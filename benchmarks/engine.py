@@ -21,9 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow  # noqa: E402
 from SpiffWorkflow.util.task import TaskState  # noqa: E402
-from sqlalchemy import insert, select  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from engine import spiff  # noqa: E402
 from engine.demo import complete_next, report_data  # noqa: E402
@@ -89,7 +88,7 @@ def interleaved(kap12, demo, case_ids: list[int]) -> tuple[list[float], list[flo
     for case_id in case_ids:
         bare.append(timed(bare_step_fn(kap12, case_id)))
         task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
-        ours.append(timed(lambda: kap12.complete(viewer, task.id, data)))
+        ours.append(timed(lambda task=task: kap12.complete(viewer, task.id, data)))
     return bare, ours
 
 
@@ -124,7 +123,7 @@ def sweep_with_waiting(waiting: int, due: int, trials: int) -> list[float]:
         clock.set(base + timedelta(hours=2, minutes=1))  # the 2-hour reminders are due
         engine = engine_at(copy, clock)
         result = {}
-        samples.append(timed(lambda: result.update(r=engine.sweep_timers())))
+        samples.append(timed(lambda result=result, engine=engine: result.update(r=engine.sweep_timers())))
         assert result["r"].claimed == due, result
         engine.close()
     shutil.rmtree(folder, ignore_errors=True)

@@ -44,7 +44,7 @@ def sweep_cost(url_factory, waiting: int, due: int = 10, trials: int = 3) -> flo
         _waiting_rows(kap12, quiet.id, waiting, base)
         kap12.clock.set(base + timedelta(hours=2, minutes=1))
         result = {}
-        samples.append(timed(lambda: result.update(r=kap12.sweep_timers())))
+        samples.append(timed(lambda result=result, kap12=kap12: result.update(r=kap12.sweep_timers())))
         assert result["r"].claimed == due, result
         kap12.close()
         shutil.rmtree(folder, ignore_errors=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import and_, exists, false, or_, select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES
@@ -67,7 +67,7 @@ def full_access_clause(viewer: Viewer):
                               HistoryEvent.kind == "task_completed")
     granted = exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
                              CaseParty.relation == "granted")
-    clauses = [own_task, role_task, did_task, granted]
+    clauses: list[ColumnElement[bool]] = [own_task, role_task, did_task, granted]
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if leader_schools:
         # In C the school's leadership is bypassed: only leaders the school owner grants see it.

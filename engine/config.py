@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,7 @@ class Settings:
     history_old_keys: tuple[str, ...] = ()
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         instance = Path(env.get("KAP12_INSTANCE_DIR") or PROJECT_ROOT / "instance")
         url = env.get("KAP12_DATABASE_URL") or f"sqlite:///{instance / 'kap12.sqlite3'}"

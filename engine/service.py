@@ -9,9 +9,11 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from engine import access
+from engine.access import Viewer
 from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied, NotFound
+from engine.read.deadline_report import DeadlineRow, deadlines
 from engine.runtime import spiff
 from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
 from engine.store import history
@@ -57,17 +59,18 @@ class Kap12:
         return self.deploy(definitions.bundled_files(self.settings.bpmn_dir), actor=None,
                            comment="Diagrammene som følger med kap12")
 
-    def import_bundled_forms(self) -> list:
+    def import_bundled_forms(self) -> list[form_catalog.PublishResult]:
         """Store the bundled form declarations whose content is new (idempotent)."""
         from processes.forms import FORMS_FOLDER
 
         with self.db.writing() as session:
             return form_catalog.import_bundled(session, FORMS_FOLDER, self.clock.now())
 
-    def publish_form(self, viewer, declaration: dict, comment: str):
+    def publish_form(self, viewer: Viewer, declaration: dict, comment: str) -> form_catalog.PublishResult:
         return self.forms.publish(self, viewer, declaration, comment)
 
-    def deploy(self, files: list[tuple[str, bytes]], actor: access.Viewer | None, comment: str):
+    def deploy(self, files: list[tuple[str, bytes]], actor: Viewer | None,
+               comment: str) -> list[definitions.DeployResult]:
         if actor is not None and not access.may_deploy(actor):
             raise Denied("Bare prosesseiere og administratorer kan publisere diagrammer.")
         now = self.clock.now()
@@ -83,30 +86,30 @@ class Kap12:
         return results
 
     # -- who is asking ----------------------------------------------------------------------
-    def viewer(self, username: str) -> access.Viewer:
+    def viewer(self, username: str) -> Viewer:
         with self.db.reading() as session:
             user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
             if user is None:
                 raise NotFound(f"Brukeren «{username}» finnes ikke.")
-            return access.Viewer.of(user)
+            return Viewer.of(user)
 
     # -- acts (each one transaction through the write path) --------------------------------
-    def report(self, viewer, school_id: int, report: dict) -> Case:
+    def report(self, viewer: Viewer, school_id: int, report: dict) -> Case:
         return cases.start_case(self, viewer, school_id, report)
 
-    def claim(self, viewer, task_id: str) -> Case:
+    def claim(self, viewer: Viewer, task_id: str) -> Case:
         return cases.claim(self, viewer, task_id)
 
-    def release(self, viewer, task_id: str) -> Case:
+    def release(self, viewer: Viewer, task_id: str) -> Case:
         return cases.release(self, viewer, task_id)
 
-    def complete(self, viewer, task_id: str, data: dict) -> Case:
+    def complete(self, viewer: Viewer, task_id: str, data: dict) -> Case:
         return cases.complete(self, viewer, task_id, data)
 
-    def reclassify(self, viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
+    def reclassify(self, viewer: Viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)
 
-    def record_review(self, viewer, case_ids: list[int], comment: str = "") -> int:
+    def record_review(self, viewer: Viewer, case_ids: list[int], comment: str = "") -> int:
         """The weekly leadership forum went through these cases: one 'reviewed' event on each,
         through the write path. Cases the viewer may not see are skipped, not revealed."""
         if access.is_read_only(viewer):
@@ -121,12 +124,12 @@ class Kap12:
             done += 1
         return done
 
-    def start_prevention_cycle(self, viewer, school_id: int, school_year: int) -> Case:
+    def start_prevention_cycle(self, viewer: Viewer, school_id: int, school_year: int) -> Case:
         from engine.write.prevention import start_cycle
 
         return start_cycle(self, viewer, school_id, school_year)
 
-    def prevention_cycles(self, viewer) -> list[Case]:
+    def prevention_cycles(self, viewer: Viewer) -> list[Case]:
         from engine.write.prevention import cycles_for
 
         return cycles_for(self, viewer)
@@ -134,23 +137,23 @@ class Kap12:
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
 
-    def incidents(self, viewer) -> list[timers.Incident]:
+    def incidents(self, viewer: Viewer) -> list[timers.Incident]:
         if not (viewer.has("administrator") or viewer.has("prosesseier")):
             raise Denied("Bare administratorer og prosesseiere ser feil i tidsfrister.")
         return timers.incidents(self)
 
-    def resolve_incident(self, viewer, timer_id: str, note: str) -> None:
+    def resolve_incident(self, viewer: Viewer, timer_id: str, note: str) -> None:
         if not (viewer.has("administrator") or viewer.has("prosesseier")):
             raise Denied("Bare administratorer og prosesseiere kan løse feil i tidsfrister.")
         timers.resolve_incident(self, viewer, timer_id, note)
 
     # -- reads (each asks the access policy) -------------------------------------------------
-    def tasks_for(self, viewer) -> list[OpenTask]:
+    def tasks_for(self, viewer: Viewer) -> list[OpenTask]:
         with self.db.reading() as session:
             query = access.workable_tasks(viewer).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)
             return list(session.scalars(query))
 
-    def cases_for(self, viewer, status: str | None = None, *, procedure: str | None = None,
+    def cases_for(self, viewer: Viewer, status: str | None = None, *, procedure: str | None = None,
                   school: str | None = None, search: str | None = None) -> list[CaseSummary]:
         """The cases the viewer may see, newest first, filtered in the query itself."""
         from engine.store.models import School
@@ -171,7 +174,7 @@ class Kap12:
             return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
                                 c.next_deadline, n) for c, n in session.execute(query)]
 
-    def case(self, viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
+    def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""
         with self.db.reading() as session:
             level = access.access_level(session, viewer, case_id)
@@ -195,19 +198,19 @@ class Kap12:
             return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
                                         .order_by(HistoryEvent.seq)))
 
-    def notices_for(self, viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    def notices_for(self, viewer: Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
         with self.db.reading() as session:
             query = select(Notification).where(Notification.user_id == viewer.id)
             if unread_only:
                 query = query.where(Notification.read_at.is_(None))
             return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
 
-    def unread_count(self, viewer) -> int:
+    def unread_count(self, viewer: Viewer) -> int:
         with self.db.reading() as session:
             return session.scalar(select(func.count()).select_from(Notification).where(
                 Notification.user_id == viewer.id, Notification.read_at.is_(None))) or 0
 
-    def mark_notices_read(self, viewer, ids: list[int] | None = None) -> None:
+    def mark_notices_read(self, viewer: Viewer, ids: list[int] | None = None) -> None:
         with self.db.writing() as session:
             query = select(Notification).where(Notification.user_id == viewer.id, Notification.read_at.is_(None))
             if ids is not None:
@@ -220,9 +223,7 @@ class Kap12:
 
         return deliver_pending(self)
 
-    def case_deadlines(self, case_id: int):
-        from engine.read.deadline_report import deadlines
-
+    def case_deadlines(self, case_id: int) -> list[DeadlineRow]:
         return deadlines(self.case_history(case_id), self.clock.now())
 
     def verify(self, case_ids: list[int] | None = None) -> list[integrity.ChainReport]:

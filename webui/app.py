@@ -48,8 +48,22 @@ def create_app(kap12=None, **config) -> Flask:
     # Before any blueprint: every "<id:…>" in a route takes only ids the database can hold.
     app.url_map.converters["id"] = bounds.IdConverter
 
-    from . import (api, audit, auth, cases, documents, form_editor, incidents, modeler, notices, oidc, overview,
-                   prevention, reports, tasks)
+    from . import (
+        api,
+        audit,
+        auth,
+        cases,
+        documents,
+        form_editor,
+        incidents,
+        modeler,
+        notices,
+        oidc,
+        overview,
+        prevention,
+        reports,
+        tasks,
+    )
 
     # One blueprint per kind of user and job.
     for blueprint in (

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import tempfile
 from pathlib import Path
+
 from flask import Blueprint, current_app, redirect, request, url_for
 from flask_babel import Babel, get_locale
 

@@ -148,7 +148,7 @@ def export_pdf():
 def charts(o: ov.Overview) -> dict:
     stage_rows = []
     biggest = max([sum(c.values()) for c in o.by_stage.values()] + [1])
-    for code, label, _ in STAGES:
+    for code, label, _kinds in STAGES:
         counts = o.by_stage.get(code, {})
         total = sum(counts.values())
         if not total and code == "annet":

@@ -513,7 +513,7 @@ def _first_difference(a, b, path: str = "tilstand"):
     if isinstance(a, list):
         if len(a) != len(b):
             return path, a, b
-        for n, (x, y) in enumerate(zip(a, b)):
+        for n, (x, y) in enumerate(zip(a, b, strict=True)):
             if x != y:
                 return _first_difference(x, y, f"{path}[{n}]")
     return path, a, b
@@ -528,7 +528,7 @@ def _sequence_flows(version: DefinitionVersion) -> dict[str, dict[tuple[str, str
     from lxml import etree
 
     out: dict[str, dict[tuple[str, str], str]] = {}
-    for process_id, source in (version.sources or {}).items():
+    for source in (version.sources or {}).values():
         root = etree.fromstring(source["xml"].encode("utf-8"))
         for process in root.iter(f"{_BPMN}process"):
             flows = out.setdefault(process.get("id"), {})

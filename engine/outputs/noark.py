@@ -26,7 +26,7 @@ from sqlalchemy import select
 
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
-from engine.outputs.documents import KIND_BY_CODE, ensure_documents
+from engine.outputs.documents import KIND_BY_CODE, DocumentInfo, ensure_documents
 from engine.store.models import Case, CaseDocument
 from engine.write import cases as case_acts
 from processes.deadlines import OSLO
@@ -99,7 +99,7 @@ def closed_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> l
 # -- the zip extract -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Doc:
-    info: object
+    info: DocumentInfo
     content: bytes
     path: str
     journal_no: int
@@ -206,10 +206,17 @@ def _skjerming(parent) -> None:
     _el(s, "skjermingDokument", SKJERMING_DOKUMENT)
 
 
+def _closed_at(case: Case) -> datetime:
+    """When an archived case was closed (only closed cases are loaded for an extract)."""
+    if case.closed_at is None:
+        raise InvalidInput(f"Sak {case.number} er ikke avsluttet og kan ikke arkiveres ennå.")
+    return case.closed_at
+
+
 def arkivstruktur_xml(cases: list[Case], docs: dict[int, list[_Doc]], title: str) -> bytes:
     county = cases[0].school.county.name
     first = min(c.created_at for c in cases)
-    last = max(c.closed_at for c in cases)
+    last = max(_closed_at(c) for c in cases)
     root = etree.Element(f"{{{NS}}}arkiv", nsmap={None: NS, "xsi": XSI})
     root.set(f"{{{XSI}}}schemaLocation", f"{NS} arkivstruktur.xsd")
     _el(root, "systemID", system_id("arkiv", county))
@@ -265,7 +272,7 @@ def _saksmappe(parent, case: Case, docs: list[_Doc]) -> None:
     _el(mappe, "dokumentmedium", "Elektronisk arkiv")
     _el(mappe, "opprettetDato", _dt(case.created_at))
     _el(mappe, "opprettetAv", CREATED_BY)
-    _el(mappe, "avsluttetDato", _dt(case.closed_at))
+    _el(mappe, "avsluttetDato", _dt(_closed_at(case)))
     _el(mappe, "avsluttetAv", CREATED_BY)
     _skjerming(mappe)
     for doc in docs:
@@ -355,7 +362,7 @@ def _props(parent):
 def arkivuttrekk_xml(cases: list[Case], docs: dict[int, list[_Doc]], struktur: bytes, title: str) -> bytes:
     county = cases[0].school.county.name
     first = min(c.created_at for c in cases)
-    last = max(c.closed_at for c in cases)
+    last = max(_closed_at(c) for c in cases)
     n_docs = sum(len(v) for v in docs.values())
     root = etree.Element(f"{{{ADDML_NS}}}addml", nsmap={None: ADDML_NS, "xsi": XSI}, name=title)
     root.set(f"{{{XSI}}}schemaLocation", f"{ADDML_NS} addml.xsd")

@@ -231,7 +231,7 @@ def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
     for school_id, escalated in session.execute(select(visible.c.school_id, visible.c.escalated)):
         counts[school_id][0] += 1
         counts[school_id][1] += 1 if escalated else 0
-    missed_per_school = Counter()
+    missed_per_school: Counter[int] = Counter()
     for school_id, _ in session.execute(
             select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
             .where(HistoryEvent.kind == "deadline_missed").group_by(visible.c.school_id, HistoryEvent.case_id)):
@@ -271,7 +271,8 @@ def _row(case: Case, tasks, timers, events, names, now: datetime, include_names:
 def _months(year_start: date, now: datetime) -> list[tuple[int, int]]:
     """(year, month) from August up to this month."""
     today = now.astimezone(OSLO).date()
-    out, y, m = [], year_start.year, year_start.month
+    out: list[tuple[int, int]] = []
+    y, m = year_start.year, year_start.month
     while (y, m) <= (today.year, today.month) and len(out) < 12:
         out.append((y, m))
         y, m = (y + 1, 1) if m == 12 else (y, m + 1)
@@ -284,7 +285,8 @@ def _label(ym: tuple[int, int]) -> str:
 
 def _year_figures(year_events, first_plans, year_start: date, now: datetime):
     months = _months(year_start, now)
-    met, missed = Counter(), Counter()
+    met: Counter[tuple[int, int]] = Counter()
+    missed: Counter[tuple[int, int]] = Counter()
     for _case_id, kind, at, data, _created_at in year_events:
         ym = (at.astimezone(OSLO).year, at.astimezone(OSLO).month)
         data = data or {}

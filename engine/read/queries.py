@@ -16,7 +16,6 @@ from engine import access
 from engine.errors import Conflict, NotFound
 from engine.store import history, identities
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
-from processes.roles import LEADERSHIP_ROLES
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 
@@ -110,7 +109,8 @@ def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
                 return TaskLookup(row, row.case_id, False)
             raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
         done = completed_task_event(session, task_id)
-        if done is not None and access.access_level(session, viewer, done.case_id) == access.FULL:
+        if done is not None and done.case_id is not None \
+                and access.access_level(session, viewer, done.case_id) == access.FULL:
             raise Conflict(f"Oppgaven «{done.data.get('title', '')}» er allerede utført av {done.actor}. "
                            "Ingenting ble endret.")
         raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -85,6 +85,3 @@ class Database:
     def dispose(self) -> None:
         self.engine.dispose()
 
-
-def session_of(obj) -> Session:
-    return Session.object_session(obj)

@@ -3,13 +3,13 @@ versions, cases with their stored workflow state, the derived task and timer row
 append-only history."""
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 from sqlalchemy import (
     JSON,
     BigInteger,
-    Date,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -21,7 +21,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
-from datetime import timezone
 
 
 class UTCDateTime(TypeDecorator):

@@ -12,8 +12,8 @@ from lxml import etree
 
 from processes import forms as form_catalog
 from processes.deadlines import expression_helpers
-from processes.variables import START_VARIABLES
 from processes.roles import LANE_ROLES, valid_recipient
+from processes.variables import START_VARIABLES
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 BPMNDI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"

@@ -82,7 +82,7 @@ def _pairs(workflow, spec, subs):
 def _assess(workflow, spec, subs, plan: MigrationPlan) -> list:
     """Fill ``plan`` and return the pairs to migrate."""
     pairs = _pairs(workflow, spec, subs)
-    for wf, new, diff in pairs:
+    for wf, _new, diff in pairs:
         if diff is None:
             plan.problems.append(f"Prosessen «{wf.spec.name}», som saken har kjørt, finnes ikke i den nye versjonen.")
             continue

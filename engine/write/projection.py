@@ -102,9 +102,9 @@ def deadline_of(task, meta: dict) -> datetime | None:
     parent = task.parent
     if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
         return None
-    dues = [timer_due(sibling) for sibling in parent.children
-            if sibling is not task and is_timer(sibling) and "frist" in element_meta(meta, sibling).get("kinds", ())]
-    dues = [d for d in dues if d is not None]
+    candidates = [timer_due(sibling) for sibling in parent.children
+                  if sibling is not task and is_timer(sibling) and "frist" in element_meta(meta, sibling).get("kinds", ())]
+    dues = [d for d in candidates if d is not None]
     return min(dues) if dues else None
 
 

@@ -6,17 +6,24 @@ the new workflow state, the derived task and timer rows, the case summary and th
 events. Either all of it is committed or none of it."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict, NotFound
 from engine.runtime import spiff
 from engine.runtime.calendars import school_calendar
+from engine.runtime.clock import Clock
 from engine.store import history
+from engine.store.db import Database
 from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
+from engine.versions.definitions import SpecCache
 from engine.write import notify
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
@@ -34,30 +41,34 @@ class Actor:
 
 @dataclass
 class CaseStep:
-    session: object
+    session: Session
     case: Case
-    workflow: object
+    workflow: BpmnWorkflow
     actor: Actor
     now: datetime
     meta: dict
     before: Snapshot
     events: list[tuple[str, dict]] = field(default_factory=list)
 
-    def record(self, kind: str, **data) -> None:
+    def record(self, kind: str, **data: object) -> None:
         self.events.append((kind, data))
+
+
+# What a caller does inside one step: act on ``step.workflow`` and ``step.record(...)`` events.
+CaseAct = Callable[[CaseStep], None]
 
 
 class CaseWriter:
     """Opens ``CaseStep``s and commits them. One per engine; holds no per-case state."""
 
-    def __init__(self, db, clock, specs, script_engine):
+    def __init__(self, db: Database, clock: Clock, specs: SpecCache, script_engine: PythonScriptEngine) -> None:
         self.db, self.clock, self.specs, self.script_engine = db, clock, specs, script_engine
 
-    def load_workflow(self, case: Case):
+    def load_workflow(self, case: Case) -> BpmnWorkflow:
         spec, subs = self.specs.get(case.definition)
         return spiff.load_state(case.state, spec, subs, self.script_engine)
 
-    def step(self, case_id: int, actor: Actor, act) -> Case:
+    def step(self, case_id: int, actor: Actor, act: CaseAct) -> Case:
         """Run ``act(step)`` on the case and commit everything it caused, or nothing."""
         try:
             with self.db.writing() as session:
@@ -92,7 +103,7 @@ class CaseWriter:
         session.flush()
 
     @staticmethod
-    def _summarize(case: Case, wf, after: Snapshot, now: datetime) -> None:
+    def _summarize(case: Case, wf: BpmnWorkflow, after: Snapshot, now: datetime) -> None:
         procedure = _current_procedure(wf)
         if procedure:
             case.procedure = procedure
@@ -106,12 +117,12 @@ class CaseWriter:
             case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]
 
     @staticmethod
-    def _write_projection(session, case: Case, after: Snapshot) -> None:
+    def _write_projection(session: Session, case: Case, after: Snapshot) -> None:
         existing = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
         keep = {t.id for t in after.tasks}
-        for task_id, row in existing.items():
+        for task_id, stale in existing.items():
             if task_id not in keep:
-                session.delete(row)
+                session.delete(stale)
         for view in after.tasks:
             row = existing.get(view.id)
             if row is None:
@@ -126,13 +137,13 @@ class CaseWriter:
         gone = [tid for tid in timers if tid not in keep]
         if gone:
             session.execute(delete(PendingTimer).where(PendingTimer.id.in_(gone)))
-        for view in after.timers:
-            row = timers.get(view.id)
-            if row is None:
-                session.add(PendingTimer(id=view.id, case_id=case.id, element_id=view.element_id, name=view.name,
-                                         kind=",".join(view.kinds), due_at=view.due_at, attempts=0))
-            elif row.due_at != view.due_at:
-                row.due_at = view.due_at
+        for timer in after.timers:
+            pending = timers.get(timer.id)
+            if pending is None:
+                session.add(PendingTimer(id=timer.id, case_id=case.id, element_id=timer.element_id, name=timer.name,
+                                         kind=",".join(timer.kinds), due_at=timer.due_at, attempts=0))
+            elif pending.due_at != timer.due_at:
+                pending.due_at = timer.due_at
 
 
 def record_changes(step: CaseStep, after: Snapshot) -> None:
@@ -173,7 +184,8 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
         step.record("case_closed")
 
 
-def run_until_waiting(step: CaseStep, before_compaction=None) -> Snapshot:
+def run_until_waiting(step: CaseStep,
+                      before_compaction: Callable[[BpmnWorkflow], None] | None = None) -> Snapshot:
     """What every step does to the workflow, written or not (the write path and re-execution
     both call this): refresh timers, run the engine until it waits, record what changed, and
     drop finished tasks nothing can reach any more."""
@@ -188,7 +200,7 @@ def run_until_waiting(step: CaseStep, before_compaction=None) -> Snapshot:
     return after
 
 
-def _current_procedure(wf) -> str | None:
+def _current_procedure(wf: BpmnWorkflow) -> str | None:
     """The procedure the case follows now, as the routing diagram decided it (variable
     ``prosedyre``), read from the newest task that carries it."""
     from SpiffWorkflow.util.task import TaskState

@@ -7,6 +7,7 @@ import ast
 import json
 import re
 from datetime import date, datetime, time, timedelta, timezone
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.util.task import TaskState
 
-from processes.roles import LANE_ROLES, ROLES, valid_recipient
+from processes.roles import LANE_ROLES, valid_recipient
 
 ROOT = Path(__file__).resolve().parents[2]
 BPMN_DIR = ROOT / "bpmn"
@@ -107,7 +108,7 @@ def test_every_element_has_diagram_interchange(path):
         assert edge is not None, f"{path.name}: no edge for {flow.get('id')}"
         points = [(float(w.get("x")), float(w.get("y"))) for w in edge.findall("di:waypoint", NS)]
         assert len(points) >= 2
-        for (x0, y0), (x1, y1) in zip(points, points[1:]):
+        for (x0, y0), (x1, y1) in pairwise(points):
             assert x0 == x1 or y0 == y1, f"{path.name}: {flow.get('id')} is not orthogonal"
     # Every element the plane draws exists.
     ids = set(root.xpath("//@id"))

@@ -3,14 +3,15 @@ and the case data change at each step. Screenshots go to $KAP12_TEST_OUTPUT/brow
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 
 from engine import demo
 from engine.demo import complete_next, report_data
+from tests.browser.conftest import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import logged_in_page, serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,
@@ -89,8 +90,8 @@ def test_auditor_steps_through_a_closed_a_case(browser, server):
             shot(page)
     shot(page)
     assert len(seen) >= 12
-    changed_diagram = sum(1 for a, b in zip(seen, seen[1:]) if (a["done"], a["active"], a["process"]) != (b["done"], b["active"], b["process"]))
-    changed_data = sum(1 for a, b in zip(seen, seen[1:]) if a["data"] != b["data"])
+    changed_diagram = sum(1 for a, b in pairwise(seen) if (a["done"], a["active"], a["process"]) != (b["done"], b["active"], b["process"]))
+    changed_data = sum(1 for a, b in pairwise(seen) if a["data"] != b["data"])
     assert changed_diagram >= 6 and changed_data >= 5, (changed_diagram, changed_data)
     assert "Emma er fornøyd." in seen[-1]["data"]
     assert seen[-1]["active"] == 0  # closed: nothing open

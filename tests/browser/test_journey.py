@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from engine import demo
+from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

@@ -8,9 +8,9 @@ import pytest
 
 from engine import demo
 from engine.demo import complete_next, report_data
+from tests.browser.conftest import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12
-from tests.browser.conftest import logged_in_page, serving
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

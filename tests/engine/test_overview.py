@@ -76,7 +76,7 @@ def test_school_owner_sees_every_school_in_the_county(kap12, demo):
     report(kap12, demo)  # an A case that is not escalated: not the owner's
     owner = overview.weekly_overview(kap12, demo.users["skoleeier"])
     assert _numbers(owner) == {b.number}
-    lines = {l.school: l for l in owner.county_lines}
+    lines = {line.school: line for line in owner.county_lines}
     assert set(lines) == {"Nordli videregående skole", "Sørbakken videregående skole"}
     assert lines["Nordli videregående skole"].open == 1 and lines["Sørbakken videregående skole"].open == 0
     assert set(owner.schools) == set(lines)

@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from flow import do, kinds, open_titles, plan_date, report, status
 
 from engine.errors import NotFound
-from flow import do, kinds, open_titles, plan_date, report, status
 
 
 def _investigate_and_plan(kap12, demo, user, case_id):

@@ -33,8 +33,9 @@ def test_session_cookie_flags(env):
 
 
 def test_secure_cookie_when_https(tmp_path, monkeypatch):
-    from .conftest import make_kap12
     from webui.app import create_app
+
+    from .conftest import make_kap12
 
     monkeypatch.setenv("KAP12_SECRET_KEY", "fixed-for-test")
     kap12, _ = make_kap12(tmp_path)

@@ -1,8 +1,6 @@
 """Drift: failed deadlines for administrators and process owners, and nobody else."""
 from __future__ import annotations
 
-from datetime import timedelta
-
 from engine.demo import report_data
 from engine.store.models import PendingTimer
 from engine.write.timers import MAX_ATTEMPTS

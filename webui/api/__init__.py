@@ -21,4 +21,4 @@ def _register_profile(state) -> None:
     state.app.register_blueprint(profile.bp)
 
 
-from . import problems, auth, cases, tasks, definitions, meta  # noqa: E402,F401  (views and handlers)
+from . import auth, cases, definitions, meta, problems, tasks  # noqa: E402,F401  (views and handlers)
