@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
+from engine.store.events import TASK_COMPLETED
 from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES
 
@@ -64,7 +65,7 @@ def full_access_clause(viewer: Viewer):
                  .where(OpenTask.case_id == Case.id, OpenTask.assignee_id.is_(None),
                         _role_scope(viewer, OpenTaskRole.role)).exists())
     did_task = exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.actor_id == viewer.id,
-                              HistoryEvent.kind == "task_completed")
+                              HistoryEvent.kind == TASK_COMPLETED)
     granted = exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
                              CaseParty.relation == "granted")
     clauses: list[ColumnElement[bool]] = [own_task, role_task, did_task, granted]

@@ -18,6 +18,7 @@ from engine.runtime import spiff
 from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
 from engine.store import history
 from engine.store.db import Database
+from engine.store.events import DEPLOYED, REVIEWED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
@@ -79,7 +80,7 @@ class Kap12:
                                          comment=comment, now=now, forms=self.forms.all(session))
             for r in results:
                 if r.created:
-                    history.append(session, history.SYSTEM_CHAIN, kind="deployed", at=now,
+                    history.append(session, history.SYSTEM_CHAIN, kind=DEPLOYED, at=now,
                                    actor_id=actor.id if actor else None, actor=actor.name if actor else "kap12",
                                    data={"process_id": r.process_id, "version": r.version,
                                          "content_hash": r.content_hash, "comment": comment})
@@ -120,7 +121,7 @@ class Kap12:
                 if access.access_level(session, viewer, case_id) != access.FULL:
                     continue
             self.writer.step(case_id, Actor(viewer.id, viewer.name),
-                             lambda step: step.record("reviewed", forum="lederforum", comment=(comment or "").strip()))
+                             lambda step: step.record(REVIEWED, forum="lederforum", comment=(comment or "").strip()))
             done += 1
         return done
 

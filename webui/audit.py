@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from engine import access
 from engine.audit import export, replay
 from engine.errors import Denied, NotFound
+from engine.store.events import CASE_READ
 from engine.store.models import Case, DefinitionVersion, User
 
 from . import present
@@ -98,7 +99,7 @@ def case(case_id: int):
         raise NotFound(_("Saken finnes ikke."))
     report = replay.verify_case(kap12(), case_id, frames=True)
     payload = _replay_payload(case, report)
-    reads = [e for e in report.events if e.kind == "case_read"]
+    reads = [e for e in report.events if e.kind == CASE_READ]
     with kap12().db.reading() as session:
         staff = [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
     # Embedded, not fetched: one request, one recorded read; the script only renders it.

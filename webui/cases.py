@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.read import queries
+from engine.store.events import CASE_READ
 from processes.roles import OFFENDER_PROCEDURE
 
 from . import present
@@ -41,8 +42,8 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
         # The reporter: where the case stands, not what the investigation found.
         return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
     events = kap12().case_history(case_id)
-    reads = [ev for ev in events if ev.kind == "case_read"]
-    timeline = [ev for ev in events if ev.kind != "case_read"]
+    reads = [ev for ev in events if ev.kind == CASE_READ]
+    timeline = [ev for ev in events if ev.kind != CASE_READ]
     reported = queries.reported_at(events)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
     return render_template(

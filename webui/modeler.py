@@ -13,7 +13,7 @@ from engine import access
 from engine.errors import Denied, DeployRefused, InvalidInput, NotFound
 from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
-from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS
+from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
 from engine.write import migration
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
@@ -58,7 +58,7 @@ def _pid(process_id: str) -> str:
 # -- problems with the element they name ---------------------------------------------------
 def _ids_and_names(xml: str) -> tuple[set[str], dict[str, str], set[str]]:
     try:
-        tree = etree.fromstring(xml.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True))
+        tree = safe_parse(xml.encode("utf-8"))
     except (etree.XMLSyntaxError, ValueError):
         return set(), {}, set()
     containers = {el.get("id") for el in tree.iter(f"{{{BPMN_NS}}}process", f"{{{BPMN_NS}}}definitions",

@@ -9,6 +9,25 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from engine.store.events import (
+    CASE_CLOSED,
+    CASE_READ,
+    DEADLINE_MISSED,
+    ESCALATED,
+    INCIDENT,
+    INCIDENT_RESOLVED,
+    MIGRATED,
+    RECLASSIFIED,
+    REMINDER,
+    REPORTED,
+    REVIEWED,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_OPENED,
+    TASK_RELEASED,
+    TIMER_FIRED,
+)
 from processes import forms
 from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
@@ -152,47 +171,47 @@ def event_text(ev) -> str:
     d = ev.data or {}
     title = d.get("title") or d.get("timer") or ""
     kind = ev.kind
-    if kind == "reported":
+    if kind == REPORTED:
         return _("Meldte saken (%(school)s).", school=d.get("school", ""))
-    if kind == "task_opened":
+    if kind == TASK_OPENED:
         return _("Ny oppgave: «%(title)s» – går til %(who)s.", title=title, who=role_words(d.get("roles") or []))
-    if kind == "task_claimed":
+    if kind == TASK_CLAIMED:
         return _("Tok oppgaven «%(title)s».", title=title)
-    if kind == "task_released":
+    if kind == TASK_RELEASED:
         return _("La tilbake oppgaven «%(title)s».", title=title)
-    if kind == "task_completed":
+    if kind == TASK_COMPLETED:
         late = d.get("late_by_seconds") or 0
         if late > 0:
             return _("Utførte «%(title)s» (%(span)s etter fristen).", title=title, span=humanize(late))
         return _("Utførte «%(title)s».", title=title)
-    if kind == "task_cancelled":
+    if kind == TASK_CANCELLED:
         return _("Oppgaven «%(title)s» ble avbrutt.", title=title)
-    if kind == "timer_fired":
+    if kind == TIMER_FIRED:
         return _("Tidspunkt nådd: %(title)s.", title=title)
-    if kind == "deadline_missed":
+    if kind == DEADLINE_MISSED:
         return _("Fristen gikk ut uten at oppgaven var utført (%(title)s).", title=title)
-    if kind == "reminder":
+    if kind == REMINDER:
         return _("Påminnelse sendt (%(title)s).", title=title)
-    if kind == "escalated":
+    if kind == ESCALATED:
         return _("Saken ble meldt videre til %(who)s.",
                  who=role_words([d["recipient_role"]] if d.get("recipient_role") else []))
-    if kind == "reclassified":
+    if kind == RECLASSIFIED:
         return _("Saken ble klassifisert om fra prosedyre %(old)s til %(new)s. Begrunnelse: %(reason)s",
                  old=d.get("from_procedure"), new=d.get("to_procedure"), reason=d.get("reason", ""))
-    if kind == "case_closed":
+    if kind == CASE_CLOSED:
         return _("Saken ble avsluttet.")
-    if kind == "case_read":
+    if kind == CASE_READ:
         return _("Åpnet saken.")
-    if kind == "migrated":
+    if kind == MIGRATED:
         return _("Saken ble flyttet fra versjon %(old)s til %(new)s av prosessen. Begrunnelse: %(reason)s",
                  old=d.get("from_version"), new=d.get("to_version"), reason=d.get("reason", ""))
-    if kind == "incident_resolved":
+    if kind == INCIDENT_RESOLVED:
         return _("Feilen ved tidsfristen «%(title)s» er rettet: %(note)s", title=title, note=d.get("note", ""))
-    if kind == "reviewed":
+    if kind == REVIEWED:
         if d.get("comment"):
             return _("Saken ble gjennomgått i lederforum. %(comment)s", comment=d["comment"])
         return _("Saken ble gjennomgått i lederforum.")
-    if kind == "incident":
+    if kind == INCIDENT:
         return _("Teknisk feil ved tidsfristen «%(title)s»; driftsansvarlig må se på den.", title=title)
     return kind
 

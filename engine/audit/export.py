@@ -18,6 +18,14 @@ from sqlalchemy import select
 from engine import access
 from engine.audit.replay import verify_case
 from engine.errors import Denied, NotFound
+from engine.store.events import (
+    CASE_READ,
+    DEADLINE_MISSED,
+    RECLASSIFIED,
+    REPORTED,
+    TASK_COMPLETED,
+    TASK_OPENED,
+)
 from engine.store.models import User
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
@@ -149,8 +157,8 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
     def clean(data: dict) -> dict:
         return masker.data(data) if masker else data
 
-    reported = next((ev for ev in events if ev.kind == "reported"), None)
-    opened = {ev.data.get("task_id"): ev for ev in events if ev.kind == "task_opened"}
+    reported = next((ev for ev in events if ev.kind == REPORTED), None)
+    opened = {ev.data.get("task_id"): ev for ev in events if ev.kind == TASK_OPENED}
     duties, deadlines, plans, evaluations, voice, procedures = [], [], [], [], [], []
     if reported is not None:
         report = reported.data.get("report", {})
@@ -165,7 +173,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                               "tekst": masker.text(report[key]) if masker else report[key]})
     for ev in events:
         d = ev.data or {}
-        if ev.kind == "task_completed":
+        if ev.kind == TASK_COMPLETED:
             form = d.get("form", "")
             due = d.get("due_at")
             margin = int((datetime.fromisoformat(due) - ev.at).total_seconds()) if due else None
@@ -188,14 +196,14 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                 if data.get(key):
                     voice.append({"tidspunkt": ev.at.isoformat(), "steg": d.get("title", ""), "felt": key,
                                   "tekst": data[key]})
-        elif ev.kind == "deadline_missed":
+        elif ev.kind == DEADLINE_MISSED:
             task = opened.get(d.get("task_id"))
             due = d.get("due_at")
             deadlines.append({"steg": task.data.get("title") if task else d.get("timer", ""), "frist": due,
                               "utfort": None, "holdt": False, "fristen_gikk_ut": ev.at.isoformat(),
                               "sekunder_for_sent": int((ev.at - datetime.fromisoformat(due)).total_seconds()) if due else None,
                               "merknad": "Fristen gikk ut uten at steget var utført; saken ble fulgt opp."})
-        elif ev.kind == "reclassified":
+        elif ev.kind == RECLASSIFIED:
             procedures.append({"tidspunkt": ev.at.isoformat(), "prosedyre": d.get("to_procedure"),
                                "fra": d.get("from_procedure"), "grunn": masker.text(d.get("reason")) if masker else d.get("reason"),
                                "av": who(ev.actor)})
@@ -209,9 +217,9 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
 
     timeline = [{"nr": ev.seq, "tidspunkt": ev.at.isoformat(), "hendelse": ev.kind, "hvem": who(ev.actor),
                  "tekst": masker.text(describe(ev)) if masker else describe(ev)}
-                for ev in events if ev.kind != "case_read"]
+                for ev in events if ev.kind != CASE_READ]
     reads = [{"tidspunkt": ev.at.isoformat(), "hvem": who(ev.actor), "side": ev.data.get("view", "")}
-             for ev in events if ev.kind == "case_read"]
+             for ev in events if ev.kind == CASE_READ]
     verification = replay.as_dict()
     return {
         "format": FORMAT,
@@ -252,4 +260,4 @@ def access_report(kap12, viewer: access.Viewer, case_id: int) -> list[dict]:
     if level != access.FULL or not access.may_export(viewer, case):
         raise Denied("Bare skoleledelsen, skoleeier og revisorer ser hvem som har lest saken.")
     return [{"at": ev.at, "actor": ev.actor, "actor_id": ev.actor_id, "view": ev.data.get("view", "")}
-            for ev in kap12.case_history(case_id) if ev.kind == "case_read"]
+            for ev in kap12.case_history(case_id) if ev.kind == CASE_READ]

@@ -33,19 +33,24 @@ from engine.runtime import spiff
 from engine.runtime.calendars import calendar_as_of, closures, using_calendar
 from engine.runtime.clock import active_clock
 from engine.store import history
+from engine.store.events import (
+    CYCLE_STARTED,
+    DEADLINE_MISSED,
+    DERIVED,
+    INPUTS,
+    MIGRATED,
+    PASSIVE,
+    RECLASSIFIED,
+    REPORTED,
+    TASK_COMPLETED,
+    TASK_OPENED,
+    TIMER_FIRED,
+)
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
+from engine.versions.diagram_check import safe_parse
 from engine.write.cases import new_workflow, reclassification_message
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
-
-# Kinds that start a step of the write path; a step may also start with a timer that fired.
-INPUTS = ("reported", "cycle_started", "task_completed", "reclassified", "task_claimed", "task_released", "migrated",
-          "reviewed")
-# What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
-DERIVED = ("timer_fired", "deadline_missed", "reminder", "escalated", "task_cancelled", "task_opened",
-           "case_closed")
-# Recorded besides the write path; they do not touch the workflow.
-PASSIVE = ("case_read", "incident", "incident_resolved")
 
 _LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -213,15 +218,15 @@ class _Replay:
                 self._view(ev)
                 i += 1
                 continue
-            if ev.kind not in INPUTS and ev.kind != "timer_fired":
+            if ev.kind not in INPUTS and ev.kind != TIMER_FIRED:
                 if ev.kind in DERIVED:
                     self._diverge(ev.seq, f"«{ev.kind}» er lagret, men gjenkjøringen ga ikke denne hendelsen",
                                   _comparable(ev.kind, ev.data), None, events[i:])
                 self.report.error = f"hendelsestypen «{ev.kind}» (nr. {ev.seq}) kan ikke gjenkjøres"
                 self._rest(events[i:])
                 return
-            if self.workflow is None and ev.kind not in ("reported", "cycle_started"):
-                self._diverge(ev.seq, "historikken begynner ikke med meldingen", ev.kind, "reported", events[i:])
+            if self.workflow is None and ev.kind not in (REPORTED, CYCLE_STARTED):
+                self._diverge(ev.seq, "historikken begynner ikke med meldingen", ev.kind, REPORTED, events[i:])
             i = self._step(events, i)
 
     def _step(self, events: list[HistoryEvent], i: int) -> int:
@@ -230,10 +235,10 @@ class _Replay:
         if active_clock() is not self.kap12.clock:
             pins.append(active_clock())
         with _pinned(pins, ev.at), using_calendar(calendar_as_of(self.closures, ev.at)):
-            if ev.kind == "reported":
+            if ev.kind == REPORTED:
                 self.workflow = new_workflow(self.kap12, self.version, ev.data.get("report") or {})
                 before = Snapshot()
-            elif ev.kind == "cycle_started":
+            elif ev.kind == CYCLE_STARTED:
                 self.workflow = new_workflow(self.kap12, self.version, ev.data.get("start_data") or {})
                 before = Snapshot()
             else:
@@ -260,11 +265,11 @@ class _Replay:
                 self._diverge(rec.seq if rec is not None else events[-1].seq,
                               _describe(kind, data, rec), recorded, (kind, _comparable(kind, data)), events[j:],
                               events[i:j])
-            if kind == "task_opened":
+            if kind == TASK_OPENED:
                 self.ids[rec.data["task_id"]] = data["task_id"]
             j += 1
         # Recorded consequences the re-execution did not produce (a new step may start with a timer).
-        if j < len(events) and events[j].kind in DERIVED and events[j].kind != "timer_fired":
+        if j < len(events) and events[j].kind in DERIVED and events[j].kind != TIMER_FIRED:
             rec = events[j]
             self._diverge(rec.seq, f"hendelsen «{rec.kind}» er lagret, men gjenkjøringen ga den ikke",
                           (rec.kind, _comparable(rec.kind, rec.data)), None, events[j:], events[i:j])
@@ -276,7 +281,7 @@ class _Replay:
 
     def _act(self, step: CaseStep, ev: HistoryEvent, rest) -> None:
         wf = self.workflow
-        if ev.kind == "task_completed":
+        if ev.kind == TASK_COMPLETED:
             task = self._ready_task(ev)
             if task is None:
                 self._diverge(ev.seq, f"oppgaven «{ev.data.get('title', ev.data.get('element'))}» er ikke åpen "
@@ -288,8 +293,8 @@ class _Replay:
                 self._diverge(ev.seq, f"prosessmotoren avviste hendelsen ved gjenkjøring: {err}",
                               _comparable(ev.kind, ev.data), None, rest[1:], [ev])
             # The write path tells a completed task from a cancelled one by this record.
-            step.record("task_completed", task_id=str(task.id), element=ev.data.get("element"))
-        elif ev.kind == "migrated":
+            step.record(TASK_COMPLETED, task_id=str(task.id), element=ev.data.get("element"))
+        elif ev.kind == MIGRATED:
             from engine.write.migration import move_workflow
 
             with self.kap12.db.reading() as session:
@@ -300,7 +305,7 @@ class _Replay:
                 self._diverge(ev.seq, f"flyttingen til ny versjon lot seg ikke gjenta ({err})", ev.data, None, rest)
             self.version, step.meta = target, target.meta
             self.flows = _sequence_flows(target)
-        elif ev.kind == "reclassified":
+        elif ev.kind == RECLASSIFIED:
             try:
                 wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason")))
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
@@ -525,11 +530,9 @@ _BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
 
 def _sequence_flows(version: DefinitionVersion) -> dict[str, dict[tuple[str, str], str]]:
     """process id -> {(source element, target element): sequence flow id}."""
-    from lxml import etree
-
     out: dict[str, dict[tuple[str, str], str]] = {}
     for source in (version.sources or {}).values():
-        root = etree.fromstring(source["xml"].encode("utf-8"))
+        root = safe_parse(source["xml"].encode("utf-8"))
         for process in root.iter(f"{_BPMN}process"):
             flows = out.setdefault(process.get("id"), {})
             for flow in process.iter(f"{_BPMN}sequenceFlow"):
@@ -587,9 +590,9 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
                 if access.access_level(session, viewer, cid) == access.FULL]
         with history.readable():
             events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
-                                          .where(HistoryEvent.kind.in_(("reported", "reclassified", "task_opened",
-                                                                        "task_completed", "timer_fired",
-                                                                        "deadline_missed")))
+                                          .where(HistoryEvent.kind.in_((REPORTED, RECLASSIFIED, TASK_OPENED,
+                                                                        TASK_COMPLETED, TIMER_FIRED,
+                                                                        DEADLINE_MISSED)))
                                           .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
         open_rows = list(session.execute(select(OpenTask.case_id, OpenTask.element_id).where(OpenTask.case_id.in_(full))))
     owners: dict[str, list[str]] = {}
@@ -622,19 +625,19 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
 
     for ev in events:
         d = ev.data or {}
-        if ev.kind == "reported":
+        if ev.kind == REPORTED:
             procedure[ev.case_id] = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
-        elif ev.kind == "reclassified":
+        elif ev.kind == RECLASSIFIED:
             procedure[ev.case_id] = d.get("to_procedure") or procedure.get(ev.case_id, "A")
-        elif ev.kind == "task_opened":
+        elif ev.kind == TASK_OPENED:
             process = process_of(ev.case_id, d.get("element"))
             task_element[d.get("task_id")] = (process, d.get("element"))
-        elif ev.kind == "task_completed":
+        elif ev.kind == TASK_COMPLETED:
             process, element = task_element.get(d.get("task_id")) or (process_of(ev.case_id, d.get("element")), d.get("element"))
             bump(ev.case_id, process, element, passed=True)
-        elif ev.kind == "timer_fired":
+        elif ev.kind == TIMER_FIRED:
             bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), passed=True)
-        elif ev.kind == "deadline_missed":
+        elif ev.kind == DEADLINE_MISSED:
             bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), missed=True)
             if d.get("task_id") in task_element:
                 process, element = task_element[d["task_id"]]
@@ -648,11 +651,9 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
 
 def _elements(version: DefinitionVersion) -> dict[str, set[str]]:
     """process id -> ids of its flow elements."""
-    from lxml import etree
-
     out: dict[str, set[str]] = {}
     for source in (version.sources or {}).values():
-        root = etree.fromstring(source["xml"].encode("utf-8"))
+        root = safe_parse(source["xml"].encode("utf-8"))
         for process in root.iter(f"{_BPMN}process"):
             ids = out.setdefault(process.get("id"), set())
             for el in process.iter():

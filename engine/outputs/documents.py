@@ -26,6 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from engine import access
 from engine.errors import NotFound
 from engine.store import history
+from engine.store.events import REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
 from processes.deadlines import OSLO, format_local
@@ -216,13 +217,13 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
 
 def _event_data(event: HistoryEvent) -> dict:
     d = event.data or {}
-    return d.get("report", {}) if event.kind == "reported" else d.get("data", {})
+    return d.get("report", {}) if event.kind == REPORTED else d.get("data", {})
 
 
 def recorded_form(kap12, event: HistoryEvent) -> forms.Form | None:
     """The form version a step was filled in with (the latest for steps from before versions)."""
     d = event.data or {}
-    key = "meldingsskjema" if event.kind == "reported" else d.get("form")
+    key = "meldingsskjema" if event.kind == REPORTED else d.get("form")
     try:
         return kap12.forms.get_version(key, d.get("form_version"))
     except KeyError:
@@ -230,7 +231,7 @@ def recorded_form(kap12, event: HistoryEvent) -> forms.Form | None:
 
 
 def _kinds_of(event: HistoryEvent) -> list[Kind]:
-    form = "meldingsskjema" if event.kind == "reported" else (event.data or {}).get("form")
+    form = "meldingsskjema" if event.kind == REPORTED else (event.data or {}).get("form")
     return [k for k in KINDS if k.form == form]
 
 
@@ -266,11 +267,11 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_(("reported", "task_completed"))).order_by(HistoryEvent.seq)))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED))).order_by(HistoryEvent.seq)))
         school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
                                         .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())
-    reported = next((ev for ev in events if ev.kind == "reported"), None)
+    reported = next((ev for ev in events if ev.kind == REPORTED), None)
     pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
     logo = logo_for(kap12.settings, case.school_id)
     made: list[tuple[Kind, HistoryEvent, int, bytes]] = []

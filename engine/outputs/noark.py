@@ -28,6 +28,7 @@ from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.outputs.documents import KIND_BY_CODE, DocumentInfo, ensure_documents
 from engine.store.models import Case, CaseDocument
+from engine.versions.diagram_check import safe_parse
 from engine.write import cases as case_acts
 from processes.deadlines import OSLO
 from processes.roles import LEADERSHIP_ROLES, PROCEDURE_LABELS
@@ -433,7 +434,7 @@ def validate_extract(package: bytes, schema_dir: Path | str) -> list[str]:
                                  ("arkivuttrekk.xml", "addml.xsd", uttrekk)]:
             schema = xmlschema.XMLSchema(str(schema_dir / xsd))
             problems += [f"{label}: {e.reason} ({e.path})" for e in schema.iter_errors(data.decode("utf-8"))]
-        tree = etree.fromstring(struktur)
+        tree = safe_parse(struktur)  # the package is read back as it would arrive: untrusted
         for obj in tree.iter(f"{{{NS}}}dokumentobjekt"):
             ref = obj.findtext(f"{{{NS}}}referanseDokumentfil")
             if ref not in names:

@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from engine.store.events import TASK_CANCELLED, TASK_COMPLETED, TASK_OPENED
+
 MET, MISSED, OPEN, OVERDUE, CANCELLED = "met", "missed", "open", "overdue", "cancelled"
 
 
@@ -31,13 +33,13 @@ def deadlines(events, now: datetime) -> list[DeadlineRow]:
     rows: list[DeadlineRow] = []
     for ev in events:
         data = ev.data or {}
-        if ev.kind == "task_opened" and data.get("due_at"):
+        if ev.kind == TASK_OPENED and data.get("due_at"):
             opened[data["task_id"]] = (data["title"], ev.at, _at(data["due_at"]))
-        elif ev.kind in ("task_completed", "task_cancelled") and data.get("task_id") in opened:
+        elif ev.kind in (TASK_COMPLETED, TASK_CANCELLED) and data.get("task_id") in opened:
             title, at, due = opened.pop(data["task_id"])
             due = _at(data.get("due_at")) or due
             late = int((ev.at - due).total_seconds())
-            status = CANCELLED if ev.kind == "task_cancelled" else (MISSED if late > 0 else MET)
+            status = CANCELLED if ev.kind == TASK_CANCELLED else (MISSED if late > 0 else MET)
             rows.append(DeadlineRow(title, at, due, ev.at, status, late))
     for title, at, due in opened.values():
         late = int((now - due).total_seconds())

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from engine.errors import NotFound
 from engine.service import CaseSummary
 from engine.store import history
+from engine.store.events import CASE_READ
 from engine.store.models import Case, OpenTask, PendingTimer
 
 OPERATOR = "kommandolinjen"
@@ -29,7 +30,7 @@ def case_overview(kap12, case_id: int) -> dict:
         if session.scalar(select(Case.id).where(Case.id == case_id)) is None:
             raise NotFound(f"Sak {case_id} finnes ikke.")
         # Recorded first: append takes the case row (the chain head) under the write lock.
-        history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
+        history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
                        actor=OPERATOR, data={"view": "cli"}, case_id=case_id)
         case = session.get(Case, case_id)
         tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at))

@@ -15,6 +15,19 @@ from sqlalchemy import func, select
 
 from engine import access
 from engine.errors import Denied
+from engine.store.events import (
+    CASE_READ,
+    DEADLINE_MISSED,
+    REMINDER,
+    REPORTED,
+    REVIEWED,
+    TASK_CANCELLED,
+    TASK_CLAIMED,
+    TASK_COMPLETED,
+    TASK_OPENED,
+    TASK_RELEASED,
+    TIMER_FIRED,
+)
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
 from processes.deadlines import OSLO
@@ -24,8 +37,8 @@ from processes.stages import STAGES, stage_of, stage_order
 OVERVIEW_ROLES = frozenset(LEADERSHIP_ROLES | {"skoleeier"})
 WEEK = timedelta(days=7)
 # Events that are not news for the forum.
-QUIET_KINDS = frozenset({"case_read", "reviewed", "timer_fired", "task_claimed", "task_released", "task_opened",
-                         "task_cancelled", "reminder"})
+QUIET_KINDS = frozenset({CASE_READ, REVIEWED, TIMER_FIRED, TASK_CLAIMED, TASK_RELEASED, TASK_OPENED,
+                         TASK_CANCELLED, REMINDER})
 MONTHS = ("jan", "feb", "mar", "apr", "mai", "jun", "jul", "aug", "sep", "okt", "nov", "des")
 
 
@@ -167,7 +180,7 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
             for t in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
                 timers[t.case_id].append(t)
             for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
-                                                                 HistoryEvent.kind != "case_read")
+                                                                 HistoryEvent.kind != CASE_READ)
                                       .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
                 events[ev.case_id].append(ev)
         assignee_ids = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
@@ -189,13 +202,13 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
             select(HistoryEvent.case_id, HistoryEvent.kind, HistoryEvent.at, HistoryEvent.data, Case.created_at)
             .join(Case, Case.id == HistoryEvent.case_id)
             .where(HistoryEvent.case_id.in_(select(year_ids.c.id)),
-                   HistoryEvent.kind.in_(("deadline_missed", "task_completed")),
+                   HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)),
                    HistoryEvent.at >= year_start_at)
             .order_by(HistoryEvent.at)))
         # The first plan of each case (a revised plan is not a first plan, however recent).
         first_plans = list(session.execute(
             select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
-            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == "task_completed",
+            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == TASK_COMPLETED,
                    HistoryEvent.data["form"].as_string() == "tiltaksplan")
             .group_by(HistoryEvent.case_id, Case.created_at)))
         first_plans = [(at, created) for at, created in first_plans if at >= year_start_at]
@@ -234,7 +247,7 @@ def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
     missed_per_school: Counter[int] = Counter()
     for school_id, _ in session.execute(
             select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
-            .where(HistoryEvent.kind == "deadline_missed").group_by(visible.c.school_id, HistoryEvent.case_id)):
+            .where(HistoryEvent.kind == DEADLINE_MISSED).group_by(visible.c.school_id, HistoryEvent.case_id)):
         missed_per_school[school_id] += 1
     lines = []
     for school in session.scalars(select(School).where(School.county_id.in_(counties)).order_by(School.name)):
@@ -248,18 +261,18 @@ def _row(case: Case, tasks, timers, events, names, now: datetime, include_names:
         [(t.element_id, t.title) for t in tasks], [(t.element_id, t.name) for t in timers])
     roles = sorted({r.role for t in tasks for r in t.roles})
     if not roles:
-        opened = [ev for ev in events if ev.kind == "task_opened"]
+        opened = [ev for ev in events if ev.kind == TASK_OPENED]
         roles = sorted(opened[-1].data.get("roles") or []) if opened else []
-    reviewed = [ev.at for ev in events if ev.kind == "reviewed"]
+    reviewed = [ev.at for ev in events if ev.kind == REVIEWED]
     last_reviewed = reviewed[-1] if reviewed else None
     since = last_reviewed or (now - WEEK)
     changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in events
                     if ev.at > since and ev.kind not in QUIET_KINDS)
     missed = tuple(MissedDeadline(ev.at, (ev.data or {}).get("timer", ""), (ev.data or {}).get("due_at", ""))
-                   for ev in events if ev.kind == "deadline_missed")
+                   for ev in events if ev.kind == DEADLINE_MISSED)
     pupils = None
     if include_names:
-        reported = next((ev for ev in events if ev.kind == "reported"), None)
+        reported = next((ev for ev in events if ev.kind == REPORTED), None)
         pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
     return Row(case.id, case.number, case.school.name, case.procedure, case.status, stage,
                tuple(t.title for t in tasks), tuple(roles),
@@ -290,9 +303,9 @@ def _year_figures(year_events, first_plans, year_start: date, now: datetime):
     for _case_id, kind, at, data, _created_at in year_events:
         ym = (at.astimezone(OSLO).year, at.astimezone(OSLO).month)
         data = data or {}
-        if kind == "deadline_missed":
+        if kind == DEADLINE_MISSED:
             missed[ym] += 1
-        elif kind == "task_completed":
+        elif kind == TASK_COMPLETED:
             if data.get("due_at") and not (data.get("late_by_seconds") or 0):
                 met[ym] += 1
     days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)

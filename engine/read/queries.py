@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import access
 from engine.errors import Conflict, NotFound
 from engine.store import history, identities
+from engine.store.events import REPORTED, TASK_COMPLETED
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
@@ -117,7 +118,7 @@ def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
 
 
 def completed_task_event(session, task_id: str) -> HistoryEvent | None:
-    return session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
+    return session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
                            .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
 
 
@@ -229,10 +230,10 @@ def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
             raise NotFound("Saken finnes ikke.")
         events = session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_(("reported", "task_completed"))).order_by(HistoryEvent.seq))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED))).order_by(HistoryEvent.seq))
         steps = []
         for ev in events:
-            if ev.kind == "reported":
+            if ev.kind == REPORTED:
                 steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {}),
                                   ev.data.get("form_version")))
             else:
@@ -242,4 +243,4 @@ def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
 
 
 def reported_at(events) -> datetime | None:
-    return next((ev.at for ev in events if ev.kind == "reported"), None)
+    return next((ev.at for ev in events if ev.kind == REPORTED), None)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from engine import access
 from engine.errors import Denied, DeployRefused, InvalidInput
 from engine.store import history
+from engine.store.events import FORM_PUBLISHED
 from engine.store.models import FormVersion, User
 from processes import forms
 
@@ -170,7 +171,7 @@ class FormCatalog:
         with kap12.db.writing() as session:
             result = _store(session, form.key, declaration, actor_id=viewer.id, now=now, comment=comment)
             if result.created:
-                history.append(session, history.SYSTEM_CHAIN, kind="form_published", at=now,
+                history.append(session, history.SYSTEM_CHAIN, kind=FORM_PUBLISHED, at=now,
                                actor_id=viewer.id, actor=viewer.name,
                                data={"key": form.key, "version": result.version,
                                      "content_hash": content_hash(declaration), "comment": comment})

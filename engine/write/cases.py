@@ -15,6 +15,7 @@ from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.runtime.calendars import school_calendar
 from engine.store import history
+from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED, TASK_COMPLETED, TASK_RELEASED
 from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write.projection import Snapshot
@@ -98,7 +99,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
             session.add(CaseParty(case_id=case.id, user_id=accused.id, relation="accused"))
         case.definition = version
         step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
-        step.record("reported", report=clean, school=school.name, definition=f"{version.process_id} v{version.version}",
+        step.record(REPORTED, report=clean, school=school.name, definition=f"{version.process_id} v{version.version}",
                     form_version=form_version)
         with school_calendar(session, school.id):
             kap12.writer.finish(step)
@@ -114,7 +115,7 @@ def _task_row(session, viewer: access.Viewer, task_id: str) -> OpenTask:
     row = session.get(OpenTask, task_id)
     if row is not None:
         return row
-    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "task_completed")
+    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
                            .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
     if done is not None and access.access_level(session, viewer, done.case_id) == access.FULL:
         raise Conflict(f"Oppgaven er allerede utført av {done.actor} ({format_local(done.at)}). "
@@ -146,7 +147,7 @@ def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
         row = _check_may_work(step, viewer, task_id)
         if row.assignee_id != viewer.id:
             row.assignee_id = viewer.id
-            step.record("task_claimed", task_id=task_id, element=row.element_id, title=row.title)
+            step.record(TASK_CLAIMED, task_id=task_id, element=row.element_id, title=row.title)
     return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
@@ -155,7 +156,7 @@ def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
         row = _check_may_work(step, viewer, task_id)
         if row.assignee_id == viewer.id:
             row.assignee_id = None
-            step.record("task_released", task_id=task_id, element=row.element_id, title=row.title)
+            step.record(TASK_RELEASED, task_id=task_id, element=row.element_id, title=row.title)
     return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
@@ -171,7 +172,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
         task.run()
         process_id = task.workflow.spec.name
         late = int((step.now - row.due_at).total_seconds()) if row.due_at else None
-        step.record("task_completed", task_id=task_id, element=row.element_id, process_id=process_id,
+        step.record(TASK_COMPLETED, task_id=task_id, element=row.element_id, process_id=process_id,
                     title=row.title,
                     form=row.form_key, form_version=form_version, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
@@ -206,7 +207,7 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
             step.workflow.send_event(reclassification_message(offender, reason.strip()))
         except WorkflowException as err:
             raise Conflict("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).") from err
-        step.record("reclassified", from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
+        step.record(RECLASSIFIED, from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
                     krenker_type=offender, reason=reason.strip(),
                     accused_user_id=accused.id if accused else None)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
@@ -221,5 +222,5 @@ def record_read(kap12, viewer: access.Viewer, case_id: int, what: str) -> None:
     """Every read of a case is itself an event in its history."""
     with kap12.db.writing() as session:
         # append locks the case row, which carries the chain head, for the rest of the transaction
-        history.append(session, history.case_chain(case_id), kind="case_read", at=kap12.clock.now(),
+        history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
                        actor_id=viewer.id, actor=viewer.name, data={"view": what}, case_id=case_id)

@@ -24,6 +24,7 @@ from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.runtime import spiff
 from engine.runtime.calendars import school_calendar
+from engine.store.events import MIGRATED
 from engine.store.models import Case, DefinitionVersion, User
 from engine.versions.definitions import CASE_PROCESS
 from engine.write.projection import is_timer, timer_due
@@ -201,7 +202,7 @@ def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason:
         case.definition = target
         case.definition_id = target.id
         step.meta = target.meta
-        step.record("migrated", from_version=from_version, to_version=target.version,
+        step.record(MIGRATED, from_version=from_version, to_version=target.version,
                     process_id=process_id, reason=reason, reset_tasks=result.reset_tasks,
                     recreated_timers=result.recreated_timers)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from sqlalchemy import and_, exists, or_, select
 
+from engine.store.events import ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
@@ -65,20 +66,20 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
                                         link=CASE_LINK.format(case_id=case.id), created_at=now, mail_attempts=0))
 
     for kind, data in events:
-        if kind == "task_opened":
+        if kind == TASK_OPENED:
             tell(role_holders(session, case, data.get("roles", [])), "task",
                  f"Ny oppgave i sak {case.number}: {data['title']}",
                  f"Sak {case.number} har en ny oppgave til deg eller din rolle: «{data['title']}».{_due(data.get('due_at'))}")
-        elif kind == "reminder":
+        elif kind == REMINDER:
             tell(_task_recipients(session, case, data.get("task_id")), "reminder",
                  f"Påminnelse i sak {case.number}",
                  f"Påminnelse: «{data['timer']}» i sak {case.number}. Oppgaven venter på deg eller din rolle.")
-        elif kind == "escalated":
+        elif kind == ESCALATED:
             tell(role_holders(session, case, [data.get("recipient_role")]), "escalation",
                  f"Frist oversittet i sak {case.number}",
                  f"En frist i sak {case.number} er oversittet («{data['timer']}»), og saken er eskalert til deg. "
                  "Sørg for at saken blir fulgt opp straks.")
-        elif kind == "reclassified":
+        elif kind == RECLASSIFIED:
             watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in ("B", "C") else [])
             if data["to_procedure"] == "C":
                 watchers = ["skoleeier"]  # the school's leadership is bypassed in C

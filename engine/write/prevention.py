@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine import access
 from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.calendars import school_calendar
+from engine.store.events import CYCLE_STARTED
 from engine.store.models import Case, School
 from engine.versions.definitions import latest_version
 from engine.write.cases import new_workflow
@@ -47,7 +48,7 @@ def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year
         session.add(case)
         session.flush()
         step = CaseStep(session, case, workflow, actor, now, version.meta, Snapshot())
-        step.record("cycle_started", start_data=start_data, school=school.name, school_year=school_year,
+        step.record(CYCLE_STARTED, start_data=start_data, school=school.name, school_year=school_year,
                     definition=f"{version.process_id} v{version.version}")
         with school_calendar(session, school.id):
             kap12.writer.finish(step)

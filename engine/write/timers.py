@@ -19,6 +19,7 @@ from sqlalchemy import or_, select, update
 from engine.errors import Kap12Error
 from engine.outputs.mailer import deliver_pending
 from engine.store import history
+from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import PendingTimer
 from engine.write import cases, checkpoints
 
@@ -60,7 +61,7 @@ def _failed(kap12, timer_ids: list[str], case_id: int, error: str) -> None:
             # Back off: 1, 2, 4, 8 … minutes before the next try.
             row.claimed_until = now + timedelta(minutes=2 ** (row.attempts - 1))
             if row.attempts >= MAX_ATTEMPTS:
-                history.append(session, history.case_chain(case_id), kind="incident", at=now,
+                history.append(session, history.case_chain(case_id), kind=INCIDENT, at=now,
                                actor="kap12 (tidsur)", case_id=case_id,
                                data={"timer": row.name, "element": row.element_id, "error": error[:2000],
                                      "attempts": row.attempts})
@@ -155,6 +156,6 @@ def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
         if row is None or row.attempts < MAX_ATTEMPTS:
             raise NotFound("Fant ingen slik hendelse (feil) å løse.")
         row.attempts, row.claimed_until, error = 0, None, row.last_error
-        history.append(session, history.case_chain(row.case_id), kind="incident_resolved", at=now,
+        history.append(session, history.case_chain(row.case_id), kind=INCIDENT_RESOLVED, at=now,
                        actor_id=actor.id, actor=actor.name, case_id=row.case_id,
                        data={"timer": row.name, "element": row.element_id, "error": error, "note": note.strip()})

@@ -22,6 +22,16 @@ from engine.runtime.calendars import school_calendar
 from engine.runtime.clock import Clock
 from engine.store import history
 from engine.store.db import Database
+from engine.store.events import (
+    CASE_CLOSED,
+    DEADLINE_MISSED,
+    ESCALATED,
+    REMINDER,
+    TASK_CANCELLED,
+    TASK_COMPLETED,
+    TASK_OPENED,
+    TIMER_FIRED,
+)
 from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
 from engine.versions.definitions import SpecCache
 from engine.write import notify
@@ -157,31 +167,31 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
                 "kinds": list(timer.kinds),
                 "due_at": timer.due_at.isoformat(), "fired_at": step.now.isoformat(),
                 "late_by_seconds": int((step.now - timer.due_at).total_seconds())}
-        step.record("timer_fired", **data)
+        step.record(TIMER_FIRED, **data)
         if "frist" in timer.kinds:
-            step.record("deadline_missed", timer=timer.name, element=timer.element_id,
+            step.record(DEADLINE_MISSED, timer=timer.name, element=timer.element_id,
                         process_id=timer.process_id, due_at=timer.due_at.isoformat(), task_id=timer.attached_to)
         if "paminnelse" in timer.kinds:
-            step.record("reminder", timer=timer.name, element=timer.element_id, task_id=timer.attached_to)
+            step.record(REMINDER, timer=timer.name, element=timer.element_id, task_id=timer.attached_to)
         if "eskalering" in timer.kinds:
             step.case.escalated = True
-            step.record("escalated", timer=timer.name, element=timer.element_id,
+            step.record(ESCALATED, timer=timer.name, element=timer.element_id,
                         recipient_role=timer.recipient, task_id=timer.attached_to)
     before_tasks = {t.id: t for t in step.before.tasks}
     after_tasks = {t.id: t for t in after.tasks}
-    completed = {kind_data.get("task_id") for kind, kind_data in step.events if kind == "task_completed"}
+    completed = {kind_data.get("task_id") for kind, kind_data in step.events if kind == TASK_COMPLETED}
     for task_id, task in before_tasks.items():
         if task_id not in after_tasks and task_id not in completed:
-            step.record("task_cancelled", task_id=task_id, element=task.element_id, process_id=task.process_id,
+            step.record(TASK_CANCELLED, task_id=task_id, element=task.element_id, process_id=task.process_id,
                         title=task.title)
     for task_id, task in after_tasks.items():
         if task_id not in before_tasks:
-            step.record("task_opened", task_id=task_id, element=task.element_id, process_id=task.process_id,
+            step.record(TASK_OPENED, task_id=task_id, element=task.element_id, process_id=task.process_id,
                         title=task.title,
                         form=task.form_key, lane=task.lane, roles=list(task.roles),
                         due_at=task.due_at.isoformat() if task.due_at else None)
     if after.completed and not step.before.completed:
-        step.record("case_closed")
+        step.record(CASE_CLOSED)
 
 
 def run_until_waiting(step: CaseStep,

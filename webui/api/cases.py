@@ -6,6 +6,7 @@ from flask import g, url_for
 from engine import access
 from engine.errors import Denied, NotFound
 from engine.read import queries
+from engine.store.events import CASE_READ
 
 from .. import present
 from . import body, bp, schemas
@@ -91,8 +92,8 @@ def case_history(case_id: int):
     if level != access.FULL:
         raise Denied("Du ser hvor saken står, men ikke historikken.")
     events = kap12().case_history(case_id)
-    reads = [ev for ev in events if ev.kind == "case_read"]
-    shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != "case_read"]
+    reads = [ev for ev in events if ev.kind == CASE_READ]
+    shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != CASE_READ]
     return schemas.HistorySchema().dump({
         "case_id": case.id, "number": case.number, "reads": len(reads),
         "events": [{"seq": ev.seq, "at": ev.at, "actor": ev.actor, "kind": ev.kind, "text": present.event_text(ev),

@@ -1,0 +1,51 @@
+"""Every kind of history event, named once.
+
+The history stores a kind as plain text (``HistoryEvent.kind``); code names it through these
+constants, never as a bare string, so that a kind is spelled in one place and a search for it
+finds every writer and reader. Plain ``str`` constants, not an ``Enum``: they are bound in
+SQL and written to JSON as they are, on SQLite and PostgreSQL alike.
+"""
+from __future__ import annotations
+
+from typing import Final
+
+# -- inputs: each starts a step of the write path (and is replayed by re-execution) ----------
+REPORTED: Final = "reported"
+CYCLE_STARTED: Final = "cycle_started"
+TASK_COMPLETED: Final = "task_completed"
+TASK_CLAIMED: Final = "task_claimed"
+TASK_RELEASED: Final = "task_released"
+RECLASSIFIED: Final = "reclassified"
+MIGRATED: Final = "migrated"
+REVIEWED: Final = "reviewed"
+
+# -- derived: what the write path records from the workflow in a step -------------------------
+TIMER_FIRED: Final = "timer_fired"
+DEADLINE_MISSED: Final = "deadline_missed"
+REMINDER: Final = "reminder"
+ESCALATED: Final = "escalated"
+TASK_OPENED: Final = "task_opened"
+TASK_CANCELLED: Final = "task_cancelled"
+CASE_CLOSED: Final = "case_closed"
+
+# -- passive: recorded on a case's chain beside the write path; they do not touch the workflow
+CASE_READ: Final = "case_read"
+INCIDENT: Final = "incident"
+INCIDENT_RESOLVED: Final = "incident_resolved"
+
+# -- the system chain: definitions and forms ---------------------------------------------------
+DEPLOYED: Final = "deployed"
+FORM_PUBLISHED: Final = "form_published"
+
+# Kinds that start a step of the write path; a step may also start with a timer that fired.
+INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
+                 REVIEWED)
+# What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
+DERIVED: Final = (TIMER_FIRED, DEADLINE_MISSED, REMINDER, ESCALATED, TASK_CANCELLED, TASK_OPENED, CASE_CLOSED)
+# Recorded besides the write path; they do not touch the workflow.
+PASSIVE: Final = (CASE_READ, INCIDENT, INCIDENT_RESOLVED)
+SYSTEM: Final = (DEPLOYED, FORM_PUBLISHED)
+# Kinds that begin a case's chain.
+STARTS: Final = (REPORTED, CYCLE_STARTED)
+
+ALL: Final = frozenset(INPUTS + DERIVED + PASSIVE + SYSTEM)
