@@ -1,4 +1,7 @@
-"""Configuration by environment, with an embedded default (DESIGN.md rule 8)."""
+"""Configuration by environment, with an embedded default (DESIGN.md rule 8).
+
+This is the one module that reads environment variables (ruff rule TID251 keeps it so); the
+rest of kap12 is handed a ``Settings``. README "Configuration" lists every variable."""
 from __future__ import annotations
 
 import os
@@ -49,6 +52,28 @@ class OidcSettings:
 
 
 @dataclass(frozen=True)
+class MailSettings:
+    """Where notification mails go. With no host, each mail is written as an .eml file under
+    ``folder`` and logged, so nothing is lost and a developer can read them."""
+
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None
+    starttls: bool
+    sender: str
+    folder: Path
+
+    @classmethod
+    def from_env(cls, instance_dir: Path, env: Mapping[str, str] | None = None) -> MailSettings:
+        env = os.environ if env is None else env
+        return cls(host=env.get("KAP12_SMTP_HOST") or None, port=int(env.get("KAP12_SMTP_PORT", "25")),
+                   user=env.get("KAP12_SMTP_USER") or None, password=env.get("KAP12_SMTP_PASSWORD") or None,
+                   starttls=env.get("KAP12_SMTP_STARTTLS", "") in ("1", "true", "yes"),
+                   sender=env.get("KAP12_SMTP_FROM", "kap12@localhost"), folder=instance_dir / "mail")
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     instance_dir: Path
@@ -63,6 +88,12 @@ class Settings:
     # Empty: plain SHA-256, as before. Old keys stay readable for verification after rotation.
     history_key: str = ""
     history_old_keys: tuple[str, ...] = ()
+    # None: read from the environment when mail is first delivered (tests build Settings by hand).
+    mail: MailSettings | None = None
+    # None: a random key kept in the instance folder (webui.security.secret_key).
+    secret_key: str | None = None
+    # Reverse proxies in front of the web server whose X-Forwarded-* headers are trusted.
+    proxy_hops: int = 0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -78,4 +109,10 @@ class Settings:
             local_login=(env.get("KAP12_LOCAL_LOGIN") or "1").strip().lower() not in _FALSE,
             history_key=env.get("KAP12_HISTORY_KEY", ""),
             history_old_keys=tuple(k.strip() for k in env.get("KAP12_HISTORY_OLD_KEYS", "").split(",") if k.strip()),
+            mail=MailSettings.from_env(instance, env),
+            secret_key=env.get("KAP12_SECRET_KEY") or None,
+            proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
         )
+
+    def mail_settings(self) -> MailSettings:
+        return self.mail or MailSettings.from_env(self.instance_dir)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 from datetime import timedelta
 
 from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
@@ -25,7 +24,7 @@ def create_app(kap12=None, **config) -> Flask:
     app.extensions["kap12"] = kap12
     app.extensions["kap12.throttle"] = security.LoginThrottle()
     app.config.update(
-        SECRET_KEY=security.secret_key(kap12.settings.instance_dir),
+        SECRET_KEY=security.secret_key(kap12.settings.instance_dir, kap12.settings.secret_key),
         SESSION_COOKIE_NAME="kap12_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -37,7 +36,7 @@ def create_app(kap12=None, **config) -> Flask:
     from . import i18n
 
     i18n.init_app(app, kap12.settings.instance_dir)  # nb by default, en on request (Flask-Babel)
-    hops = int(os.environ.get("KAP12_PROXY_HOPS", "0") or 0)
+    hops = kap12.settings.proxy_hops
     if hops > 0:
         # Behind a reverse proxy the client's address and scheme come from X-Forwarded-*;
         # trust exactly as many hops as there are proxies, or the log-in throttle sees one IP.

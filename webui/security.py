@@ -26,10 +26,9 @@ CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline';
        "frame-ancestors 'none'")
 
 
-def secret_key(instance_dir: Path) -> str:
-    """KAP12_SECRET_KEY, or a random key kept in the instance folder so that sessions survive a
-    restart and every worker on the machine agrees on it."""
-    configured = os.environ.get("KAP12_SECRET_KEY")
+def secret_key(instance_dir: Path, configured: str | None = None) -> str:
+    """The configured key (KAP12_SECRET_KEY), or a random key kept in the instance folder so
+    that sessions survive a restart and every worker on the machine agrees on it."""
     if configured:
         return configured
     path = Path(instance_dir) / "secret_key"

@@ -1,43 +1,23 @@
 """Sending the notices in the outbox by e-mail.
 
-Settings come from the environment: KAP12_SMTP_HOST (and _PORT, _USER, _PASSWORD,
-_STARTTLS=1, _FROM). With no host set, the embedded default writes each mail as an .eml file
-under instance/mail/ and logs it, so nothing is lost and a developer can read them."""
+Settings (``engine.config.MailSettings``) come from the environment: KAP12_SMTP_HOST (and
+_PORT, _USER, _PASSWORD, _STARTTLS=1, _FROM). With no host set, the embedded default writes each
+mail as an .eml file under instance/mail/ and logs it, so nothing is lost and a developer can
+read them."""
 from __future__ import annotations
 
 import logging
-import os
 import smtplib
-from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from pathlib import Path
 
 from sqlalchemy import select
 
+from engine.config import MailSettings
 from engine.store.models import Notification, User
 
 log = logging.getLogger("kap12.mail")
 MAX_ATTEMPTS = 5
-
-
-@dataclass(frozen=True)
-class MailSettings:
-    host: str | None
-    port: int
-    user: str | None
-    password: str | None
-    starttls: bool
-    sender: str
-    folder: Path
-
-    @classmethod
-    def from_env(cls, instance_dir: Path, env=None) -> "MailSettings":
-        env = os.environ if env is None else env
-        return cls(host=env.get("KAP12_SMTP_HOST") or None, port=int(env.get("KAP12_SMTP_PORT", "25")),
-                   user=env.get("KAP12_SMTP_USER") or None, password=env.get("KAP12_SMTP_PASSWORD") or None,
-                   starttls=env.get("KAP12_SMTP_STARTTLS", "") in ("1", "true", "yes"),
-                   sender=env.get("KAP12_SMTP_FROM", "kap12@localhost"), folder=instance_dir / "mail")
 
 
 def compose(settings: MailSettings, notice: Notification, to: str, base_url: str) -> EmailMessage:
@@ -71,7 +51,7 @@ def deliver_pending(kap12, settings: MailSettings | None = None, batch: int = 10
     """Mail what is waiting. Rows are claimed (SKIP LOCKED on PostgreSQL) and marked in the
     same transaction as the send, so two senders never mail the same notice; a crash after
     sending and before commit can repeat a mail, never lose one."""
-    settings = settings or MailSettings.from_env(kap12.settings.instance_dir)
+    settings = settings or kap12.settings.mail_settings()
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(Notification, User.email).join(User, User.id == Notification.user_id)

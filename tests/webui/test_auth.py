@@ -32,15 +32,14 @@ def test_session_cookie_flags(env):
     assert "Secure" not in cookie  # base_url is http in tests
 
 
-def test_secure_cookie_when_https(tmp_path, monkeypatch):
+def test_secure_cookie_when_https(tmp_path):
     from webui.app import create_app
 
     from .conftest import make_kap12
 
-    monkeypatch.setenv("KAP12_SECRET_KEY", "fixed-for-test")
     kap12, _ = make_kap12(tmp_path)
     kap12.settings = type(kap12.settings)(kap12.settings.database_url, tmp_path, kap12.settings.bpmn_dir,
-                                          "https://kap12.example.no")
+                                          "https://kap12.example.no", secret_key="fixed-for-test")
     app = create_app(kap12)
     assert app.config["SESSION_COOKIE_SECURE"] is True
     assert app.config["SECRET_KEY"] == "fixed-for-test"

@@ -1,0 +1,32 @@
+"""Settings: every environment variable is read in engine/config.py, with an embedded default."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from engine.config import PROJECT_ROOT, Settings
+
+
+def test_embedded_default_without_any_variable():
+    settings = Settings.from_env({})
+    assert settings.instance_dir == PROJECT_ROOT / "instance"
+    assert settings.database_url == f"sqlite:///{PROJECT_ROOT / 'instance' / 'kap12.sqlite3'}"
+    assert settings.secret_key is None and settings.proxy_hops == 0
+    assert settings.mail is not None and settings.mail.host is None  # mail goes to .eml files
+    assert settings.mail.folder == PROJECT_ROOT / "instance" / "mail"
+
+
+def test_every_variable_is_read(tmp_path: Path):
+    settings = Settings.from_env({
+        "KAP12_INSTANCE_DIR": str(tmp_path), "KAP12_DATABASE_URL": "postgresql+psycopg://kap12@db/kap12",
+        "KAP12_BPMN_DIR": str(tmp_path / "bpmn"), "KAP12_BASE_URL": "https://kap12.example.no",
+        "KAP12_SECRET_KEY": "hemmelig", "KAP12_PROXY_HOPS": "2",
+        "KAP12_SMTP_HOST": "smtp.example.no", "KAP12_SMTP_PORT": "587", "KAP12_SMTP_USER": "u",
+        "KAP12_SMTP_PASSWORD": "p", "KAP12_SMTP_STARTTLS": "1", "KAP12_SMTP_FROM": "kap12@example.no",
+    })
+    assert settings.database_url == "postgresql+psycopg://kap12@db/kap12"
+    assert settings.bpmn_dir == tmp_path / "bpmn" and settings.base_url == "https://kap12.example.no"
+    assert settings.secret_key == "hemmelig" and settings.proxy_hops == 2
+    mail = settings.mail_settings()
+    assert (mail.host, mail.port, mail.user, mail.password, mail.starttls, mail.sender) == (
+        "smtp.example.no", 587, "u", "p", True, "kap12@example.no")
+    assert mail.folder == tmp_path / "mail"
