@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from engine.store.events import TASK_COMPLETED
-from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, User
-from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES
+from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, School, User
+from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
 FULL, STATUS = "full", "status"
 
@@ -129,11 +129,65 @@ def is_read_only(viewer: Viewer) -> bool:
     return viewer.is_auditor and not any(r not in ("revisor",) for r, _, _ in viewer.grants)
 
 
-def may_reclassify(viewer: Viewer, case: Case) -> bool:
-    """The school's leadership or the school owner may reclassify a case they can see in full."""
+def owned_counties(viewer: Viewer) -> set[int]:
+    """The counties this viewer is school owner (skoleeier) of: they see county-wide."""
+    return viewer.counties({"skoleeier"})
+
+
+def _leads(viewer: Viewer, case: Case) -> bool:
+    """The case's school leadership or its school owner, and not a read-only auditor."""
     if is_read_only(viewer):
         return False
-    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in viewer.counties({"skoleeier"})
+    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in owned_counties(viewer)
+
+
+def may_reclassify(viewer: Viewer, case: Case) -> bool:
+    """The school's leadership or the school owner may reclassify a case they can see in full."""
+    return _leads(viewer, case)
+
+
+def may_archive(viewer: Viewer, case: Case) -> bool:
+    """The school's leadership or the school owner files the case in the archive; auditors
+    change nothing. (Whether the case is closed is the archive's own check.)"""
+    return _leads(viewer, case)
+
+
+def may_archive_any(viewer: Viewer) -> bool:
+    """Whether the viewer may file any case at all: the leadership of a school or a school owner."""
+    return not is_read_only(viewer) and bool(viewer.schools(LEADERSHIP_ROLES) or owned_counties(viewer))
+
+
+def report_schools_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """Schools (a condition on ``School``) where the viewer may report: where they work, or in a
+    county they own or administer."""
+    employed = School.id.in_(viewer.schools(SCHOOL_ROLES))
+    counties = viewer.counties({"skoleeier", "administrator"})
+    return or_(employed, School.county_id.in_(counties)) if counties else employed
+
+
+def may_report_at(viewer: Viewer, school: School) -> bool:
+    """The same rule as ``report_schools_clause``, for one school already loaded."""
+    return (school.id in viewer.schools(SCHOOL_ROLES)
+            or school.county_id in viewer.counties({"skoleeier", "administrator"}))
+
+
+def cycle_schools(viewer: Viewer) -> set[int]:
+    """Schools whose yearly prevention cycle (årshjul) this viewer starts: the rektor's."""
+    return viewer.schools({"rektor"})
+
+
+def may_start_cycle(viewer: Viewer, school_id: int) -> bool:
+    return school_id in cycle_schools(viewer) or viewer.has("administrator")
+
+
+def may_handle_incidents(viewer: Viewer) -> bool:
+    """Failed deadlines (incidents) are seen and resolved by administrators and process owners."""
+    return viewer.has("administrator") or viewer.has("prosesseier")
+
+
+def may_see_overview(viewer: Viewer) -> bool:
+    """The weekly overview is for the schools' leadership and the school owner."""
+    return any(role in LEADERSHIP_ROLES or role == "skoleeier" for role, _, _ in viewer.grants)
 
 
 def sees_read_log(viewer: Viewer, case: Case) -> bool:

@@ -139,12 +139,12 @@ class Kap12:
         return timers.sweep(self)
 
     def incidents(self, viewer: Viewer) -> list[timers.Incident]:
-        if not (viewer.has("administrator") or viewer.has("prosesseier")):
+        if not access.may_handle_incidents(viewer):
             raise Denied("Bare administratorer og prosesseiere ser feil i tidsfrister.")
         return timers.incidents(self)
 
     def resolve_incident(self, viewer: Viewer, timer_id: str, note: str) -> None:
-        if not (viewer.has("administrator") or viewer.has("prosesseier")):
+        if not access.may_handle_incidents(viewer):
             raise Denied("Bare administratorer og prosesseiere kan løse feil i tidsfrister.")
         timers.resolve_incident(self, viewer, timer_id, note)
 

@@ -51,6 +51,19 @@ def make_kap12(url: str, tmp_path, clock: Clock) -> Kap12:
                           base_url="http://127.0.0.1:5000"), clock=clock)
 
 
+@pytest.fixture(scope="session")
+def new_kap12():
+    """Make an engine on a URL, for fixtures wider than one test (which cannot use ``kap12``):
+    ``new_kap12(url, folder)`` on Monday 09:00, initialised."""
+    def make(url: str, folder) -> Kap12:
+        at = Clock()
+        at.set(MONDAY_9)
+        engine = make_kap12(url, folder, at)
+        engine.init()
+        return engine
+    return make
+
+
 @pytest.fixture
 def kap12(db_url, tmp_path, clock):
     engine = make_kap12(db_url, tmp_path, clock)

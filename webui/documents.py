@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 
+from engine import access
 from engine.errors import InvalidInput
 from engine.outputs import archive_job, documents, noark
 
@@ -22,7 +23,7 @@ def case_documents(case_id: int) -> list[documents.DocumentInfo]:
 
 @bp.app_template_global()
 def may_archive_case(case) -> bool:
-    return case.status == "closed" and noark.may_archive(g.viewer, case)
+    return case.status == "closed" and access.may_archive(g.viewer, case)
 
 
 @bp.get("/<id:case_id>/<id:document_id>.pdf")

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from engine import access
 from engine.outputs.documents import font_dir, render_pdf
 from engine.read import overview as ov
 from processes.deadlines import OSLO
@@ -33,7 +34,7 @@ def _filters() -> dict:
 
 
 def _load(include_names: bool = False) -> ov.Overview:
-    if not ov.may_see_overview(g.viewer):
+    if not access.may_see_overview(g.viewer):
         abort(404)
     f = _filters()
     return ov.weekly_overview(kap12(), g.viewer, school=f["skole"] or None, procedure=f["prosedyre"] or None,
@@ -56,7 +57,7 @@ def change_text(change: ov.Change) -> str:
 @bp.app_template_global()
 def may_see_overview() -> bool:
     viewer = g.get("viewer")
-    return viewer is not None and ov.may_see_overview(viewer)
+    return viewer is not None and access.may_see_overview(viewer)
 
 
 @bp.get("")
@@ -72,7 +73,7 @@ def index():
 @bp.post("/gjennomgatt")
 @login_required
 def reviewed():
-    if not ov.may_see_overview(g.viewer):
+    if not access.may_see_overview(g.viewer):
         abort(404)
     ids = bounds.parse_ids(request.form.getlist("case_id"))
     comment = request.form.get("kommentar", "").strip()[:2000]

@@ -7,6 +7,7 @@ import re
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
+from engine import access
 from engine.errors import Conflict, Denied, NotFound
 from engine.read import queries
 
@@ -31,7 +32,7 @@ def _current_school_year() -> int:
 
 
 def _rektor_schools() -> list[tuple[int, str]]:
-    mine = g.viewer.schools({"rektor"})
+    mine = access.cycle_schools(g.viewer)
     return [(sid, name) for sid, name in queries.report_schools(kap12(), g.viewer) if sid in mine]
 
 

@@ -16,7 +16,6 @@ from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.outputs import noark
 from engine.store.models import Case
-from processes.roles import LEADERSHIP_ROLES
 
 
 @dataclass(frozen=True)
@@ -41,20 +40,15 @@ def case_ids(kap12, refs: Sequence[str]) -> list[int]:
     return ids
 
 
-def may_archive_any(viewer: access.Viewer) -> bool:
-    """Whether ``viewer`` may file any case at all: the leadership of a school or a school owner."""
-    return not access.is_read_only(viewer) and bool(viewer.schools(LEADERSHIP_ROLES) or viewer.counties({"skoleeier"}))
-
-
 def archivable_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
     """The closed cases of the period that ``viewer`` may file in the archive."""
-    if not may_archive_any(viewer):
+    if not access.may_archive_any(viewer):
         raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saker.")
     if last < first:
         raise InvalidInput("Til-datoen er før fra-datoen.")
     ids = noark.closed_in_period(kap12, viewer, first, last)
     with kap12.db.reading() as session:
-        return [i for i in ids if noark.may_archive(viewer, session.get(Case, i))]
+        return [i for i in ids if access.may_archive(viewer, session.get(Case, i))]
 
 
 def write_extract(kap12, viewer: access.Viewer, ids: Sequence[int], folder: Path, *, name: str | None = None,

@@ -31,7 +31,7 @@ from engine.store.models import Case, CaseDocument
 from engine.versions.diagram_check import safe_parse
 from engine.write import cases as case_acts
 from processes.deadlines import OSLO
-from processes.roles import LEADERSHIP_ROLES, PROCEDURE_LABELS
+from processes.roles import PROCEDURE_LABELS
 
 NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 ADDML_NS = "http://www.arkivverket.no/standarder/addml"
@@ -76,13 +76,6 @@ class ArchiveTarget(Protocol):
     """Takes closed cases (ids) into an archive and says what it did."""
 
     def export(self, cases: Sequence[int]) -> ArchiveResult: ...
-
-
-def may_archive(viewer: access.Viewer, case: Case) -> bool:
-    """The school's leadership or the school owner files the case; auditors change nothing."""
-    if access.is_read_only(viewer):
-        return False
-    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in viewer.counties({"skoleeier"})
 
 
 def closed_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
@@ -154,7 +147,7 @@ class ZipExtract:
                 if access.access_level(session, self.viewer, case_id) != access.FULL:
                     raise NotFound("Saken finnes ikke.")
                 case = session.get(Case, case_id)
-                if not may_archive(self.viewer, case):
+                if not access.may_archive(self.viewer, case):
                     raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saken.")
                 if case.status != "closed" or case.closed_at is None:
                     raise InvalidInput(f"Sak {case.number} er ikke avsluttet og kan ikke arkiveres ennå.")

@@ -31,10 +31,8 @@ from engine.store.events import (
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
 from processes.deadlines import OSLO
-from processes.roles import LEADERSHIP_ROLES
 from processes.stages import STAGES, stage_of, stage_order
 
-OVERVIEW_ROLES = frozenset(LEADERSHIP_ROLES | {"skoleeier"})
 WEEK = timedelta(days=7)
 # Events that are not news for the forum.
 QUIET_KINDS = frozenset({CASE_READ, REVIEWED, TIMER_FIRED, TASK_CLAIMED, TASK_RELEASED, TASK_OPENED,
@@ -133,12 +131,8 @@ class Overview:
         return sum(1 for r in self.open_rows if r.missed)
 
 
-def may_see_overview(viewer: access.Viewer) -> bool:
-    return any(role in OVERVIEW_ROLES for role, _, _ in viewer.grants)
-
-
 def is_county_wide(viewer: access.Viewer) -> bool:
-    return bool(viewer.counties({"skoleeier"}))
+    return bool(access.owned_counties(viewer))
 
 
 def school_year(today: date) -> tuple[date, date]:
@@ -159,7 +153,7 @@ def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None
 
 def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
                     include_names: bool = False) -> Overview:
-    if not may_see_overview(viewer):
+    if not access.may_see_overview(viewer):
         raise Denied("Ukeoversikten er for rektor, avdelingsleder og skoleeier.")
     now = kap12.clock.now()
     year_start, year_end = school_year(now.astimezone(OSLO).date())
@@ -230,7 +224,7 @@ def _school_names(session, viewer) -> list[str]:
     query = (select(School.name).join(visible, visible.c.school_id == School.id)
              .group_by(School.name).order_by(School.name))
     names = list(session.scalars(query))
-    counties = viewer.counties({"skoleeier"})
+    counties = access.owned_counties(viewer)
     if counties:  # the school owner chooses among every school in the county
         names = sorted(set(names) | set(session.scalars(select(School.name).where(School.county_id.in_(counties)))))
     return names
@@ -238,7 +232,7 @@ def _school_names(session, viewer) -> list[str]:
 
 def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
     """Every school in the school owner's county, with the open cases the owner may see."""
-    counties = viewer.counties({"skoleeier"})
+    counties = access.owned_counties(viewer)
     visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
     for school_id, escalated in session.execute(select(visible.c.school_id, visible.c.escalated)):

@@ -35,14 +35,8 @@ def user_for_identity(kap12, issuer: str, subject: str) -> User | None:
 
 def report_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """Schools the viewer may report for: where they work, or in a county they own."""
-    employed = viewer.schools(set(STAFF_ROLES))
-    counties = viewer.counties({"skoleeier", "administrator"})
     with kap12.db.reading() as session:
-        query = select(School.id, School.name).order_by(School.name)
-        if counties:
-            query = query.where((School.id.in_(employed)) | (School.county_id.in_(counties)))
-        else:
-            query = query.where(School.id.in_(employed))
+        query = select(School.id, School.name).where(access.report_schools_clause(viewer)).order_by(School.name)
         return [(r.id, r.name) for r in session.execute(query)]
 
 

@@ -77,8 +77,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
         school = session.get(School, school_id)
         if school is None:
             raise NotFound("Skolen finnes ikke.")
-        employed = school_id in viewer.schools({"ansatt", "avdelingsleder", "rektor"})
-        if not employed and school.county_id not in viewer.counties({"skoleeier", "administrator"}):
+        if not access.may_report_at(viewer, school):
             raise Denied("Du kan bare melde saker ved skoler der du arbeider.")
         accused = _accused(session, clean.get("anklaget_bruker"))
         if accused is not None and accused.id == viewer.id:

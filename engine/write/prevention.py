@@ -27,7 +27,7 @@ def cycle_number(school_id: int, school_year: int) -> str:
 def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year: int) -> Case:
     """Start the school's cycle for the school year beginning in August of ``school_year``.
     The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
-    if viewer is not None and not (school_id in viewer.schools({"rektor"}) or viewer.has("administrator")):
+    if viewer is not None and not access.may_start_cycle(viewer, school_id):
         raise Denied("Bare rektor eller en administrator kan starte skolens årshjul.")
     now = kap12.clock.now()
     actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
