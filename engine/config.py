@@ -37,7 +37,7 @@ class OidcSettings:
         return self.metadata_url or f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
 
     @classmethod
-    def from_env(cls, env) -> "OidcSettings | None":
+    def from_env(cls, env: Mapping[str, str]) -> OidcSettings | None:
         issuer = (env.get("KAP12_OIDC_ISSUER") or "").strip()
         if not issuer:
             return None

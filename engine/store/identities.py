@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.store.models import ExternalIdentity, User
@@ -27,7 +28,7 @@ def _clean(issuer: str, subject: str) -> tuple[str, str]:
     return issuer, subject
 
 
-def link(session, user: User, issuer: str, subject: str) -> ExternalIdentity:
+def link(session: Session, user: User, issuer: str, subject: str) -> ExternalIdentity:
     """Bind ``subject`` at ``issuer`` to ``user``. Binding the same pair again is a no-op; a pair
     bound to someone else is refused (one person is one user)."""
     issuer, subject = _clean(issuer, subject)
@@ -36,7 +37,8 @@ def link(session, user: User, issuer: str, subject: str) -> ExternalIdentity:
     if row is not None:
         if row.user_id != user.id:
             other = session.get(User, row.user_id)
-            raise InvalidInput(f"«{subject}» er allerede koblet til brukeren «{other.username}».")
+            name = other.username if other is not None else "?"
+            raise InvalidInput(f"«{subject}» er allerede koblet til brukeren «{name}».")
         return row
     row = ExternalIdentity(user_id=user.id, issuer=issuer, subject=subject)
     session.add(row)
@@ -44,7 +46,7 @@ def link(session, user: User, issuer: str, subject: str) -> ExternalIdentity:
     return row
 
 
-def unlink(session, user: User, issuer: str, subject: str) -> None:
+def unlink(session: Session, user: User, issuer: str, subject: str) -> None:
     issuer, subject = _clean(issuer, subject)
     row = session.scalars(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
                                                          ExternalIdentity.subject == subject,
@@ -54,7 +56,7 @@ def unlink(session, user: User, issuer: str, subject: str) -> None:
     session.delete(row)
 
 
-def user_for(session, issuer: str, subject: str) -> User | None:
+def user_for(session: Session, issuer: str, subject: str) -> User | None:
     """The active user bound to this identity, or None (unknown, or deactivated)."""
     issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
     if not issuer or not subject:
@@ -64,7 +66,7 @@ def user_for(session, issuer: str, subject: str) -> User | None:
     return user if user is not None and user.active else None
 
 
-def all_identities(session) -> list[IdentityRow]:
+def all_identities(session: Session) -> list[IdentityRow]:
     rows = session.execute(select(User.username, ExternalIdentity.issuer, ExternalIdentity.subject)
                            .join(User, User.id == ExternalIdentity.user_id)
                            .order_by(User.username, ExternalIdentity.subject))
