@@ -237,7 +237,7 @@ class Kap12:
         with self.db.reading() as session:
             return integrity.check(session, self.history_keys, case_ids or None, kept_digest)
 
-    def write_checkpoint(self) -> checkpoints.CheckpointWritten:
+    def write_checkpoint(self) -> checkpoints.CheckpointWritten | None:
         return checkpoints.write(self)
 
     def write_checkpoint_if_due(self) -> checkpoints.CheckpointWritten | None:
