@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 
+from engine.store.events import CHECKPOINT
 from engine.store.history import canonical
 
-CHECKPOINT_KIND = "checkpoint"
+CHECKPOINT_KIND = CHECKPOINT
 
 Heads = dict[str, tuple[int, str]]  # chain → (seq, hash) of its last event
 
