@@ -14,7 +14,7 @@ import json
 import keyword
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
@@ -41,7 +41,9 @@ _FIELD_KEYS = frozenset(
     {"name", "label", "type", "required", "required_when", "help", "choices", "fields", "min_items",
      "max_length"}
 )
-_FORM_KEYS = frozenset({"key", "title", "intro", "fields"})
+_FORM_KEYS = frozenset({"key", "title", "intro", "fields", "translations"})
+# Languages a declaration may carry its own texts in, beside bokmål (the declaration itself).
+TRANSLATION_LANGUAGES = ("nn", "en")
 
 REQUIRED = "Feltet må fylles ut."
 UNKNOWN = "Ukjent felt."
@@ -78,6 +80,10 @@ class Form:
     title: str
     fields: tuple[Field, ...]
     intro: str = ""
+    # The form's texts in other languages, as (language, path, text): paths are "title",
+    # "intro", "<field>.label", "<field>.help", "<field>.choices.<value>" and, inside a group,
+    # "<group>.<field>.label" and so on. Part of the declaration, so of each form version.
+    translations: tuple[tuple[str, str, str], ...] = ()
 
 
 class FormDeclarationError(ValueError):
@@ -240,6 +246,7 @@ def parse_form(dct: Mapping[str, Any]) -> Form:
         problems.append("Skjemaet har ingen felt (fields).")
     else:
         parsed = _parse_fields(raw_fields, problems)
+    translations = _parse_translations(dct.get("translations"), parsed, problems)
     names = {f.name for f in parsed}
     for f in parsed:
         for other, _ in f.required_when:
@@ -247,7 +254,82 @@ def parse_form(dct: Mapping[str, Any]) -> Form:
                 problems.append(f"Feltet «{f.name}»: required_when viser til «{other}», som ikke er i skjemaet.")
     if problems:
         raise FormDeclarationError(problems)
-    return Form(key=str(key), title=str(title), fields=parsed, intro=intro)  # both checked above
+    return Form(key=str(key), title=str(title), fields=parsed, intro=intro,  # both checked above
+                translations=translations)
+
+
+def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[str]) -> tuple:
+    """``{"nn": {"title": …, "intro": …, "fields": {name: {"label", "help", "choices": {value: label},
+    "fields": {…}}}}}`` → (language, path, text) entries; every name and value must exist."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, Mapping):
+        problems.append("Oversettelsene (translations) må være et objekt med språk som nøkler.")
+        return ()
+    out: list[tuple[str, str, str]] = []
+
+    def text(lang: str, path: str, value: object) -> None:
+        if _is_text(value):
+            out.append((lang, path, value))
+        else:
+            problems.append(f"Oversettelsen ({lang}) av «{path}» må være tekst.")
+
+    def walk(lang: str, fields_raw: object, known: tuple[Field, ...], prefix: str) -> None:
+        if not isinstance(fields_raw, Mapping):
+            problems.append(f"Oversettelsen ({lang}): «fields» må være et objekt med feltnavn som nøkler.")
+            return
+        by_name = {f.name: f for f in known}
+        for name, parts in fields_raw.items():
+            f = by_name.get(name)
+            if f is None or not isinstance(parts, Mapping):
+                problems.append(f"Oversettelsen ({lang}) nevner feltet «{prefix}{name}», som ikke er i skjemaet.")
+                continue
+            for part, value in parts.items():
+                if part in ("label", "help"):
+                    text(lang, f"{prefix}{name}.{part}", value)
+                elif part == "choices" and isinstance(value, Mapping):
+                    values = {c.value for c in f.choices}
+                    for choice, label in value.items():
+                        if choice not in values:
+                            problems.append(f"Oversettelsen ({lang}): feltet «{prefix}{name}» har ikke "
+                                            f"alternativet «{choice}».")
+                        else:
+                            text(lang, f"{prefix}{name}.choices.{choice}", label)
+                elif part == "fields" and f.type == "group":
+                    walk(lang, value, f.fields, f"{prefix}{name}.")
+                else:
+                    problems.append(f"Oversettelsen ({lang}) av feltet «{prefix}{name}» har ukjent del «{part}».")
+
+    for lang, texts in raw.items():
+        if lang not in TRANSLATION_LANGUAGES or not isinstance(texts, Mapping):
+            problems.append(f"Oversettelsen «{lang}»: bruk «nn» (nynorsk) eller «en» (engelsk) med et objekt.")
+            continue
+        for part, value in texts.items():
+            if part in ("title", "intro"):
+                text(lang, part, value)
+            elif part == "fields":
+                walk(lang, value, parsed, "")
+            else:
+                problems.append(f"Oversettelsen ({lang}) har ukjent del «{part}».")
+    return tuple(out)
+
+
+def localised(form: Form, language: str) -> Form:
+    """``form`` with its texts in ``language`` where the declaration has them, bokmål elsewhere.
+    Names, types and choice values never change, so what is filled in is the same data."""
+    texts = {path: value for lang, path, value in form.translations if lang == language}
+    if not texts:
+        return form
+
+    def field_in(f: Field, prefix: str) -> Field:
+        path = f"{prefix}{f.name}"
+        return replace(
+            f, label=texts.get(f"{path}.label", f.label), help=texts.get(f"{path}.help", f.help),
+            choices=tuple(replace(c, label=texts.get(f"{path}.choices.{c.value}", c.label)) for c in f.choices),
+            fields=tuple(field_in(sub, f"{path}.") for sub in f.fields))
+
+    return replace(form, title=texts.get("title", form.title), intro=texts.get("intro", form.intro),
+                   fields=tuple(field_in(f, "") for f in form.fields))
 
 
 # --- Loading ------------------------------------------------------------------------------

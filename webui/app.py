@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
 
-from . import bounds, present, security
+from . import bounds, formview, present, security
 
 log = logging.getLogger("kap12.web")
 
@@ -114,7 +114,7 @@ def _form_or_none(key: str, version: int | None = None):
     from flask import current_app
 
     try:
-        return current_app.extensions["kap12"].forms.get_version(key, version)
+        return formview.shown(current_app.extensions["kap12"].forms.get_version(key, version))
     except KeyError:
         return None
 

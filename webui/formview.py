@@ -8,7 +8,14 @@ from flask_babel import gettext as _
 
 from processes import forms
 
+from .i18n import current_language
+
 ADD_ROW = "_add_row"
+
+
+def shown(form: forms.Form) -> forms.Form:
+    """The form with its questions in the page's language, where its declaration has them."""
+    return forms.localised(form, current_language())
 
 
 @dataclass
@@ -18,6 +25,10 @@ class FormState:
     errors: dict = field(default_factory=dict)
     extra_rows: dict = field(default_factory=dict)  # group name -> rows to add after the filled ones
     widgets: dict = field(default_factory=dict)  # field name -> {"options": [(value, label)], "hint": …}
+
+    def __post_init__(self):
+        # Shown in the page's language; names and values are the same, so the data are too.
+        self.form = shown(self.form)
 
     def rows(self, group: forms.Field) -> list[dict]:
         filled = list(self.values.get(group.name) or [])

@@ -55,3 +55,18 @@ def test_the_catalogue_has_every_message_translated():
         assert all(strings) and not m.fuzzy, m.id
         wanted = set(PLACEHOLDER.findall((m.id if isinstance(m.id, tuple) else (m.id,))[-1]))
         assert all(set(PLACEHOLDER.findall(s)) == wanted for s in strings), m.id
+
+
+def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
+    from engine.demo import report_data
+
+    client = login(env.app, "ansatt")
+    form = client.get("/melding/ny", headers=NN).text
+    assert "Kva elev eller kva elevar gjeld det?" in form and "Ein tilsett ved skulen" in form
+    assert "Hvilken elev eller hvilke elever gjelder det?" not in form
+    english = client.get("/melding/ny", headers={"Accept-Language": "en"}).text
+    assert "Hvilken elev eller hvilke elever gjelder det?" in english  # no English texts in the form
+    # A recorded step is shown with its own form version's texts.
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    page = login(env.app, "avdelingsleder").get(f"/saker/{case.id}", headers=NN).text
+    assert "Kva har skjedd?" in page and "Hva har skjedd?" not in page
