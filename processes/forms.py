@@ -269,7 +269,7 @@ def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[s
     out: list[tuple[str, str, str]] = []
 
     def text(lang: str, path: str, value: object) -> None:
-        if _is_text(value):
+        if isinstance(value, str) and _is_text(value):
             out.append((lang, path, value))
         else:
             problems.append(f"Oversettelsen ({lang}) av «{path}» må være tekst.")

@@ -52,5 +52,5 @@ def test_bad_translations_are_refused_with_a_sentence(translations, says):
 def test_the_bundled_report_form_has_every_question_in_nynorsk():
     form = forms.get_form("meldingsskjema")
     nn = forms.localised(form, "nn")
-    for plain, local in zip(form.fields, nn.fields):
+    for plain, local in zip(form.fields, nn.fields, strict=True):
         assert local.label != plain.label or plain.label in ("Klasse",), plain.name
