@@ -113,14 +113,29 @@ def test_the_login_page(browser, server, axe, findings):
     assert not problems, "\n".join(problems)
 
 
-@pytest.mark.parametrize("role", list(PAGES))
-def test_every_page_kind_for_the_role(browser, server, axe, findings, role):
-    page = logged_in_page(browser, server.url, role, DESKTOP)
+def _audit_role(page, server, axe, findings, role: str, language: str = "") -> list[str]:
     problems = []
     for what in PAGES[role]:
         _open(page, server, what)
-        problems += _audit(page, axe, findings, f"{role} {what} {re.sub(r'^https?://[^/]+', '', page.url)}")
+        where = re.sub(r"^https?://[^/]+", "", page.url)
+        problems += _audit(page, axe, findings, f"{role}{' ' + language if language else ''} {what} {where}")
     page.close()
+    return problems
+
+
+@pytest.mark.parametrize("role", list(PAGES))
+def test_every_page_kind_for_the_role(browser, server, axe, findings, role):
+    page = logged_in_page(browser, server.url, role, DESKTOP)
+    problems = _audit_role(page, server, axe, findings, role)
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.parametrize("role", ["ansatt", "avdelingsleder"])
+def test_the_pages_in_nynorsk(browser, server, axe, findings, role):
+    page = logged_in_page(browser, server.url, role, DESKTOP)
+    page.goto(f"{server.url}/sprak/nn?neste=/oppgaver")
+    assert page.locator("html").get_attribute("lang") == "nn"
+    problems = _audit_role(page, server, axe, findings, role, "nn")
     assert not problems, "\n".join(problems)
 
 
