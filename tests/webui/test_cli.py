@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "checkpoint", "serve"]
+            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform"]
 
 
 @pytest.fixture
@@ -102,3 +102,12 @@ def test_school_holidays(run):
     assert code == 0 and "21.12.2026–01.01.2027" in out, err
     code, _, err = run("skoleferie", "--skole", "Nordli videregående skole", "--fra", "2027-01-05", "--til", "2027-01-01")
     assert code == 2 and "slutter før" in err
+
+
+def test_the_schools_language_form(run):
+    run("demo")
+    code, out, _ = run("malform", "--skole", "Nordli videregående skole", "nn")
+    assert code == 0 and "nynorsk" in out
+    code, _, err = run("malform", "--skole", "Finnes ikke vgs", "nn")
+    assert code == 4 and "finnes ikke" in err and err.count("\n") == 1
+    assert run("malform", "--skole", "Nordli videregående skole", "sv")[0] == 2
