@@ -9,9 +9,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
+from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
-from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, School, User
+from engine.store.models import AccessGrant, Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, School, User
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
+
+# The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.
+SHARPENED = ("B", "C")
 
 FULL, STATUS = "full", "status"
 
@@ -58,31 +62,66 @@ def not_accused(viewer: Viewer):
                            CaseParty.relation == "accused")
 
 
+def _accused_named():
+    return exists().where(CaseParty.case_id == Case.id, CaseParty.relation == "accused")
+
+
+def granted_clause(viewer: Viewer):
+    """An access grant to this viewer that holds now: not withdrawn, not ended, given in the
+    procedure the case follows now (a reclassification ends it), and — in B and C — only once
+    the accused is named: until then nobody can know a grantee is not the one accused."""
+    now = active_clock().now()
+    grant = exists().where(AccessGrant.case_id == Case.id, AccessGrant.user_id == viewer.id,
+                           AccessGrant.withdrawn_at.is_(None), AccessGrant.ends_at > now,
+                           AccessGrant.procedure == Case.procedure)
+    return and_(grant, or_(~Case.procedure.in_(SHARPENED), _accused_named()))
+
+
+def _bypassed(viewer: Viewer):
+    """In C the school's leadership is bypassed (§ 12-5): its members never reach the case
+    through a role, an open task or anything they did before it became C — only through a
+    grant from the school owner."""
+    leader_schools = viewer.schools(LEADERSHIP_ROLES)
+    if not leader_schools:
+        return false()
+    return and_(Case.procedure == "C", Case.school_id.in_(leader_schools))
+
+
+def in_circle(viewer: Viewer):
+    """Nothing of the case for the accused, nor (in C, without a grant) for the bypassed
+    leadership: applied to every read and every task list, whatever else the viewer holds."""
+    return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
+
+
 def full_access_clause(viewer: Viewer):
-    """Cases this viewer may read in full (everything but the accused filter)."""
+    """Cases this viewer may read in full, by the circle of the procedure the case follows now
+    (DOMAIN.md "Each procedure has its own circle"): A the school's leadership; B rektor and the
+    school owner; C the school owner; a serious A case also the school owner once notified;
+    anyone with a grant; whoever must do an open task; auditors. Used with ``in_circle``."""
     own_task = exists().where(OpenTask.case_id == Case.id, OpenTask.assignee_id == viewer.id)
     role_task = (select(OpenTask.id).join(OpenTaskRole, OpenTaskRole.task_id == OpenTask.id)
                  .where(OpenTask.case_id == Case.id, OpenTask.assignee_id.is_(None),
                         _role_scope(viewer, OpenTaskRole.role)).exists())
-    did_task = exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.actor_id == viewer.id,
-                              HistoryEvent.kind == TASK_COMPLETED)
-    granted = exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
-                             CaseParty.relation == "granted")
-    clauses: list[ColumnElement[bool]] = [own_task, role_task, did_task, granted]
+    # Having done a task keeps the case in sight only while it stays in procedure A (or the
+    # yearly cycle): a move to B or C draws the smaller circle, whatever one did before.
+    did_task = and_(~Case.procedure.in_(SHARPENED),
+                    exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.actor_id == viewer.id,
+                                   HistoryEvent.kind == TASK_COMPLETED))
+    clauses: list[ColumnElement[bool]] = [own_task, role_task, did_task, granted_clause(viewer)]
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if leader_schools:
-        # In C the school's leadership is bypassed: only leaders the school owner grants see it.
-        # The yearly prevention cycle is the leadership's own.
-        clauses.append(and_(Case.school_id.in_(leader_schools),
-                            or_(Case.procedure.in_(("A", "B")), Case.kind == "arshjul")))
+        clauses.append(and_(Case.school_id.in_(leader_schools), ~Case.procedure.in_(SHARPENED)))
+    rektor_schools = viewer.schools({"rektor"})
+    if rektor_schools:
+        clauses.append(and_(Case.school_id.in_(rektor_schools), Case.procedure == "B"))
     owner_counties = viewer.counties({"skoleeier"})
     if owner_counties:
         clauses.append(and_(Case.county_id.in_(owner_counties),
-                            or_(Case.procedure.in_(("B", "C")), Case.escalated.is_(True))))
+                            or_(Case.procedure.in_(SHARPENED), Case.owner_notified_at.is_not(None))))
     audit_counties = viewer.counties({"revisor"})
     if audit_counties:
         clauses.append(Case.county_id.in_(audit_counties))
-    return or_(*clauses)
+    return and_(or_(*clauses), in_circle(viewer))
 
 
 def status_access_clause(viewer: Viewer):
@@ -93,13 +132,13 @@ def status_access_clause(viewer: Viewer):
 def visible_cases(viewer: Viewer, kind: str = "sak"):
     """``select(Case)`` of one kind (chapter 12 cases unless told), limited to what the viewer
     may see at all (full or status)."""
-    return select(Case).where(Case.kind == kind, not_accused(viewer),
+    return select(Case).where(Case.kind == kind, in_circle(viewer),
                               or_(full_access_clause(viewer), status_access_clause(viewer)))
 
 
 def access_level(session, viewer: Viewer, case_id: int) -> str | None:
     """FULL, STATUS (the reporter: where the case stands, not the investigation) or None."""
-    base = select(Case.id).where(Case.id == case_id, not_accused(viewer))
+    base = select(Case.id).where(Case.id == case_id, in_circle(viewer))
     if session.scalar(base.where(full_access_clause(viewer))) is not None:
         return FULL
     if session.scalar(base.where(status_access_clause(viewer))) is not None:
@@ -112,7 +151,7 @@ def workable_tasks(viewer: Viewer):
     their roles at the case's school or county; never on a case they are accused in."""
     by_role = (exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role)))
     return (select(OpenTask).join(Case, Case.id == OpenTask.case_id)
-            .where(not_accused(viewer), Case.status == "open",
+            .where(in_circle(viewer), Case.status == "open",
                    or_(OpenTask.assignee_id == viewer.id, and_(OpenTask.assignee_id.is_(None), by_role))))
 
 
@@ -120,7 +159,7 @@ def may_work_on(session, viewer: Viewer, task_id: str) -> bool:
     """May the viewer claim/complete this task (ignoring who has claimed it)?"""
     by_role = exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
     query = (select(OpenTask.id).join(Case, Case.id == OpenTask.case_id)
-             .where(OpenTask.id == task_id, not_accused(viewer), or_(OpenTask.assignee_id == viewer.id, by_role)))
+             .where(OpenTask.id == task_id, in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, by_role)))
     return session.scalar(query) is not None
 
 
@@ -129,27 +168,52 @@ def is_read_only(viewer: Viewer) -> bool:
     return viewer.is_auditor and not any(r not in ("revisor",) for r, _, _ in viewer.grants)
 
 
+def leads_case(viewer: Viewer, case: Case) -> bool:
+    """The viewer leads the case in its procedure: A the school's leadership, B rektor,
+    C the school owner (the school owner also in B and in a serious A case it was told of)."""
+    owner = case.county_id in viewer.counties({"skoleeier"})
+    if case.procedure == "C":
+        return owner
+    if case.procedure == "B":
+        return owner or case.school_id in viewer.schools({"rektor"})
+    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or (owner and case.owner_notified_at is not None)
+
+
+def may_reclassify(viewer: Viewer, case: Case) -> bool:
+    """Out of A: the school's leadership or a notified school owner. Out of B or C: only the
+    school owner — rektor can neither pull a B case back to A nor undo the bypass of C."""
+    if is_read_only(viewer):
+        return False
+    if case.procedure in SHARPENED:
+        return case.county_id in viewer.counties({"skoleeier"})
+    return leads_case(viewer, case)
+
+
+def may_grant(viewer: Viewer, case: Case) -> bool:
+    """Who gives (and withdraws) access to a case: rektor in A and B, the school owner in C."""
+    if is_read_only(viewer):
+        return False
+    if case.procedure == "C":
+        return case.county_id in viewer.counties({"skoleeier"})
+    return case.school_id in viewer.schools({"rektor"})
+
+
+def may_identify_accused(viewer: Viewer, case: Case) -> bool:
+    """Who records who the accused is: rektor in B, the school owner in B and C."""
+    if is_read_only(viewer) or case.procedure not in SHARPENED:
+        return False
+    return leads_case(viewer, case)
+
+
 def owned_counties(viewer: Viewer) -> set[int]:
     """The counties this viewer is school owner (skoleeier) of: they see county-wide."""
     return viewer.counties({"skoleeier"})
 
 
-def _leads(viewer: Viewer, case: Case) -> bool:
-    """The case's school leadership or its school owner, and not a read-only auditor."""
-    if is_read_only(viewer):
-        return False
-    return case.school_id in viewer.schools(LEADERSHIP_ROLES) or case.county_id in owned_counties(viewer)
-
-
-def may_reclassify(viewer: Viewer, case: Case) -> bool:
-    """The school's leadership or the school owner may reclassify a case they can see in full."""
-    return _leads(viewer, case)
-
-
 def may_archive(viewer: Viewer, case: Case) -> bool:
-    """The school's leadership or the school owner files the case in the archive; auditors
-    change nothing. (Whether the case is closed is the archive's own check.)"""
-    return _leads(viewer, case)
+    """Those who lead the case in its procedure file it in the archive; auditors change
+    nothing. (Whether the case is closed is the archive's own check.)"""
+    return not is_read_only(viewer) and leads_case(viewer, case)
 
 
 def may_archive_any(viewer: Viewer) -> bool:
@@ -191,9 +255,9 @@ def may_see_overview(viewer: Viewer) -> bool:
 
 
 def sees_read_log(viewer: Viewer, case: Case) -> bool:
-    """Who read a case is itself sensitive; leaders and auditors see the list, others a count."""
-    return (viewer.is_auditor or case.school_id in viewer.schools(LEADERSHIP_ROLES)
-            or case.county_id in viewer.counties({"skoleeier"}))
+    """Who read a case is itself sensitive; those who lead it and auditors see the list,
+    others a count."""
+    return viewer.is_auditor or leads_case(viewer, case)
 
 
 def may_audit(viewer: Viewer) -> bool:
@@ -202,8 +266,8 @@ def may_audit(viewer: Viewer) -> bool:
 
 
 def may_export(viewer: Viewer, case: Case) -> bool:
-    """The whole case as a file (for Statsforvaltaren, a court, an access request): the school's
-    leadership, the school owner, and auditors — the same people who see who read it."""
+    """The whole case as a file (for Statsforvaltaren, a court, an access request): those who
+    lead the case in its procedure, and auditors — the same people who see who read it."""
     return sees_read_log(viewer, case)
 
 
@@ -212,4 +276,4 @@ def may_deploy(viewer: Viewer) -> bool:
 
 
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
-           "is_read_only", "may_deploy", "COUNTY_ROLES"]
+           "is_read_only", "may_deploy", "may_grant", "may_identify_accused", "in_circle", "COUNTY_ROLES"]

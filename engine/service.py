@@ -22,7 +22,7 @@ from engine.store.events import DEPLOYED, REVIEWED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
-from engine.write import cases, checkpoints, timers
+from engine.write import cases, checkpoints, grants, parties, timers
 from engine.write.unit_of_work import Actor, CaseWriter
 
 
@@ -109,6 +109,19 @@ class Kap12:
 
     def reclassify(self, viewer: Viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)
+
+    def identify_accused(self, viewer, case_id: int, username: str, reason: str = "") -> Case:
+        return parties.identify_accused(self, viewer, case_id, username, reason)
+
+    def grant_access(self, viewer, case_id: int, username: str, reason: str, until) -> Case:
+        return grants.grant(self, viewer, case_id, username, reason, until)
+
+    def withdraw_access(self, viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
+        return grants.withdraw(self, viewer, case_id, grant_id, reason)
+
+    def case_grants(self, case_id: int) -> list[grants.GrantView]:
+        """Every access grant of the case; pages show them to those who lead it and to auditors."""
+        return grants.grants_of(self, case_id)
 
     def record_review(self, viewer: Viewer, case_ids: list[int], comment: str = "") -> int:
         """The weekly leadership forum went through these cases: one 'reviewed' event on each,

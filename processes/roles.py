@@ -43,6 +43,11 @@ LANE_ROLES: dict[str, tuple[str, ...]] = {
     RESPONSIBLE_LANE: (),  # resolved per case from RESPONSIBLE_ROLE_VARIABLE
 }
 
+# The school owner, and the forms whose completion is the notice to the school owner (rektor's
+# "varsle skoleeier" in B and in a serious A case). See ``engine.write.unit_of_work.owner_told``.
+OWNER_ROLE = "skoleeier"
+OWNER_NOTICE_FORMS = frozenset({"varsle_skoleeier"})
+
 # Who the alleged offender is decides the procedure (DOMAIN.md: A, B, C).
 OFFENDER_PROCEDURE: dict[str, str] = {"elev": "A", "ansatt": "B", "ledelse": "C"}
 PROCEDURE_LABELS: dict[str, str] = {

@@ -34,6 +34,7 @@ from engine.runtime.calendars import calendar_as_of, closures, using_calendar
 from engine.runtime.clock import active_clock
 from engine.store import history
 from engine.store.events import (
+    ALONGSIDE,
     CYCLE_STARTED,
     DEADLINE_MISSED,
     DERIVED,
@@ -248,6 +249,8 @@ class _Replay:
             if ev.kind in INPUTS:
                 self._act(step, ev, events[i:])
                 start = i + 1
+                while start < len(events) and events[start].kind in ALONGSIDE and events[start].at == ev.at:
+                    start += 1
             else:
                 start = i
             acted = len(step.events)  # the input, as the act records it; the rest is derived
@@ -311,7 +314,8 @@ class _Replay:
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
                 self._diverge(ev.seq, f"omklassifiseringen ble ikke tatt imot i gjenkjøringen ({err})",
                               ev.data, None, rest)
-        # reported: done when the workflow was made; claimed/released: no act on the workflow.
+        # reported: done when the workflow was made; claimed/released, access and parties: no act
+        # on the workflow.
 
     def _advance(self, step: CaseStep) -> None:
         """What the write path does to the workflow, without writing anything; the elements done

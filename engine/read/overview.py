@@ -75,6 +75,7 @@ class Row:
     last_reviewed: datetime | None
     changes_since: datetime
     changes: tuple[Change, ...]
+    owner_notified: bool = False  # the school owner was told (Case.owner_notified_at)
     pupils: str | None = None  # only when asked for
 
 
@@ -96,7 +97,7 @@ class MonthMedian:
 class SchoolLine:
     school: str
     open: int
-    escalated: int
+    notified: int  # open cases the school owner was told of
     missed: int
 
 
@@ -235,9 +236,9 @@ def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
     counties = access.owned_counties(viewer)
     visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
     counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for school_id, escalated in session.execute(select(visible.c.school_id, visible.c.escalated)):
+    for school_id, notified_at in session.execute(select(visible.c.school_id, visible.c.owner_notified_at)):
         counts[school_id][0] += 1
-        counts[school_id][1] += 1 if escalated else 0
+        counts[school_id][1] += 1 if notified_at is not None else 0
     missed_per_school: Counter[int] = Counter()
     for school_id, _ in session.execute(
             select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
@@ -245,8 +246,8 @@ def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
         missed_per_school[school_id] += 1
     lines = []
     for school in session.scalars(select(School).where(School.county_id.in_(counties)).order_by(School.name)):
-        n, esc = counts[school.id]
-        lines.append(SchoolLine(school.name, n, esc, missed_per_school[school.id]))
+        n, notified = counts[school.id]
+        lines.append(SchoolLine(school.name, n, notified, missed_per_school[school.id]))
     return lines
 
 
@@ -272,7 +273,7 @@ def _row(case: Case, tasks, timers, events, names, now: datetime, include_names:
                tuple(t.title for t in tasks), tuple(roles),
                tuple(sorted({names[t.assignee_id] for t in tasks if t.assignee_id in names})),
                case.created_at, max(0, (now - case.created_at).days), case.next_deadline, case.closed_at,
-               case.escalated, missed, last_reviewed, since, changes, pupils)
+               case.escalated, missed, last_reviewed, since, changes, case.owner_notified_at is not None, pupils)
 
 
 def _months(year_start: date, now: datetime) -> list[tuple[int, int]]:

@@ -18,6 +18,9 @@ TASK_RELEASED: Final = "task_released"
 RECLASSIFIED: Final = "reclassified"
 MIGRATED: Final = "migrated"
 REVIEWED: Final = "reviewed"
+ACCESS_GRANTED: Final = "access_granted"
+ACCESS_WITHDRAWN: Final = "access_withdrawn"
+ACCUSED_IDENTIFIED: Final = "accused_identified"
 
 # -- derived: what the write path records from the workflow in a step -------------------------
 TIMER_FIRED: Final = "timer_fired"
@@ -40,7 +43,10 @@ CHECKPOINT: Final = "checkpoint"  # the heads of every chain, folded (write/chec
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
-                 REVIEWED)
+                 REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED)
+# Recorded by an act beside its input, in the same step (a reclassification ends the grants; a
+# step that names the accused records it): re-execution passes over them with their input.
+ALONGSIDE: Final = (ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED)
 # What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
 DERIVED: Final = (TIMER_FIRED, DEADLINE_MISSED, REMINDER, ESCALATED, TASK_CANCELLED, TASK_OPENED, CASE_CLOSED)
 # Recorded besides the write path; they do not touch the workflow.

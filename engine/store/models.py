@@ -158,6 +158,9 @@ class Case(Base):
     updated_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
     next_deadline: Mapped[datetime | None]
+    # When the school owner was first told of the case (rektor's notice, a task in the owner's
+    # lane, an escalation to the owner): the one answer to "is the school owner notified?".
+    owner_notified_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     # The head of the case's history chain: the last event's number and hash, moved on in the
     # same transaction as the events, so a chain cut short or rewritten at its end shows.
@@ -169,7 +172,7 @@ class Case(Base):
 
 
 class CaseParty(Base):
-    """A person's relation to a case: reporter, accused (excluded everywhere), or granted access."""
+    """A person's relation to a case: reporter, or accused (excluded everywhere)."""
 
     __tablename__ = "case_parties"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +180,26 @@ class CaseParty(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     relation: Mapped[str] = mapped_column(String(20))
     __table_args__ = (UniqueConstraint("case_id", "user_id", "relation"),)
+
+
+class AccessGrant(Base):
+    """Read access to one case given to a named employee (a contact teacher carrying out a
+    measure, a colleague taking over) for a reason, until an end, in the procedure it was given
+    in. Withdrawing sets ``withdrawn_at``; nothing is deleted."""
+
+    __tablename__ = "case_access_grants"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    procedure: Mapped[str] = mapped_column(String(1))
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    granted_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+    withdrawn_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    withdraw_reason: Mapped[str | None] = mapped_column(Text)
+    user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
 
 class OpenTask(Base):

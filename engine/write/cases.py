@@ -18,6 +18,7 @@ from engine.store import history
 from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED, TASK_COMPLETED, TASK_RELEASED
 from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
+from engine.write import grants, parties
 from engine.write.projection import Snapshot
 from engine.write.unit_of_work import Actor, CaseStep
 from processes import forms
@@ -40,16 +41,6 @@ def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, in
         return forms.validate(form, data), number
     except forms.FormValidationError as err:
         raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
-
-
-def _accused(session, username: str | None) -> User | None:
-    if not username:
-        return None
-    user = session.scalars(select(User).where(User.username == username)).first()
-    if user is None:
-        raise InvalidInput("Den anklagede må velges fra listen over ansatte.",
-                           {"anklaget_bruker": ["Velg personen fra listen over ansatte ved skolen."]})
-    return user
 
 
 def new_workflow(kap12, version, report: dict) -> BpmnWorkflow:
@@ -79,15 +70,18 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
             raise NotFound("Skolen finnes ikke.")
         if not access.may_report_at(viewer, school):
             raise Denied("Du kan bare melde saker ved skoler der du arbeider.")
-        accused = _accused(session, clean.get("anklaget_bruker"))
-        if accused is not None and accused.id == viewer.id:
-            raise InvalidInput("Du kan ikke melde en sak der du selv er anklaget.",
-                               {"anklaget_bruker": ["Velg en annen person."]})
+        procedure = OFFENDER_PROCEDURE.get(clean["krenker_type"], "A")
+        accused = parties.find_user(session, clean.get("anklaget_bruker"))
+        if accused is not None:
+            if accused.id == viewer.id:
+                raise InvalidInput("Du kan ikke melde en sak der du selv er anklaget.",
+                                   {"anklaget_bruker": ["Velg en annen person."]})
+            parties.check_accused(accused, school.id, procedure)
         version = latest_version(session, CASE_PROCESS)
         workflow = new_workflow(kap12, version, clean)
         now = kap12.clock.now()
         case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
-                    procedure=OFFENDER_PROCEDURE.get(clean["krenker_type"], "A"), status="open", stage="Meldt",
+                    procedure=procedure, status="open", stage="Meldt",
                     state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
         case.school = school  # loaded, so the returned case is usable after the session ends
         session.add(case)
@@ -95,7 +89,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
         case.number = f"{now.year}-{case.id:05d}"
         session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
         if accused is not None:
-            session.add(CaseParty(case_id=case.id, user_id=accused.id, relation="accused"))
+            parties.add_accused(session, case.id, accused)
         case.definition = version
         step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
         step.record(REPORTED, report=clean, school=school.name, definition=f"{version.process_id} v{version.version}",
@@ -193,14 +187,16 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
         if access.is_read_only(viewer) or access.access_level(session, viewer, step.case.id) != access.FULL:
             raise NotFound("Saken finnes ikke.")
         if not access.may_reclassify(viewer, step.case):
-            raise Denied("Bare skoleledelsen eller skoleeier kan klassifisere en sak om.")
-        accused = _accused(session, accused_username)
+            if step.case.procedure in access.SHARPENED:
+                raise Denied(f"Bare skoleeier kan klassifisere en sak i prosedyre {step.case.procedure} om.")
+            raise Denied("Bare skolens ledelse eller en skoleeier som er varslet kan klassifisere saken om.")
+        accused = parties.find_user(session, accused_username)
         if accused is not None:
-            exists = session.scalars(select(CaseParty).where(
-                CaseParty.case_id == step.case.id, CaseParty.user_id == accused.id,
-                CaseParty.relation == "accused")).first()
-            if exists is None:
-                session.add(CaseParty(case_id=step.case.id, user_id=accused.id, relation="accused"))
+            if accused.id == viewer.id:
+                raise InvalidInput("Du kan ikke registrere deg selv som anklaget.",
+                                   {"anklaget_bruker": ["Velg en annen person."]})
+            parties.check_accused(accused, step.case.school_id, OFFENDER_PROCEDURE[offender])
+            parties.add_accused(session, step.case.id, accused)
         before = step.case.procedure
         try:
             step.workflow.send_event(reclassification_message(offender, reason.strip()))
@@ -209,6 +205,8 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
         step.record(RECLASSIFIED, from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
                     krenker_type=offender, reason=reason.strip(),
                     accused_user_id=accused.id if accused else None)
+        if OFFENDER_PROCEDURE[offender] != before:
+            grants.end_all(step)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 
 

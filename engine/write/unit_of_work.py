@@ -37,6 +37,7 @@ from engine.versions.definitions import SpecCache
 from engine.write import notify
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
+from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,8 @@ class CaseWriter:
         case.state = spiff.dump_state(wf)
         case.updated_at = step.now
         self._summarize(case, wf, after, step.now)
+        if case.owner_notified_at is None and owner_told(step, after):
+            case.owner_notified_at = step.now
         self._write_projection(session, case, after)
         notify.plan(session, case, step.events, step.now, step.actor.id)
         for kind, data in step.events:
@@ -192,6 +195,21 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
                         due_at=task.due_at.isoformat() if task.due_at else None)
     if after.completed and not step.before.completed:
         step.record(CASE_CLOSED)
+
+
+def owner_told(step: CaseStep, after: Snapshot) -> bool:
+    """Did this step tell the school owner of the case? Rektor's notice was completed, a task
+    opened in the owner's lane (the report itself in C, an acknowledgement in B), or a deadline
+    escalated to the owner. The one rule behind ``Case.owner_notified_at``, for every procedure."""
+    before = {t.id: t for t in step.before.tasks}
+    for kind, data in step.events:
+        if kind == TASK_COMPLETED and getattr(before.get(data.get("task_id")), "form_key", None) in OWNER_NOTICE_FORMS:
+            return True
+        if kind == TASK_OPENED and OWNER_ROLE in data.get("roles", ()):
+            return True
+        if kind == ESCALATED and data.get("recipient_role") == OWNER_ROLE:
+            return True
+    return False
 
 
 def run_until_waiting(step: CaseStep,

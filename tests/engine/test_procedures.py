@@ -78,8 +78,9 @@ def test_report_not_received_in_time_reminds_then_escalates(kap12, demo):
     # Sweeping again fires nothing twice.
     assert kap12.sweep_timers().claimed == 0
     assert kinds(kap12, case.id).count("escalated") == 1
-    # An escalated A case is visible to the school owner.
-    assert case.id in [c.id for c in kap12.cases_for(demo.users["skoleeier"])]
+    # In A the escalation goes to rektor: the school owner was not told, and does not see it.
+    assert case.id not in [c.id for c in kap12.cases_for(demo.users["skoleeier"])]
+    assert status(kap12, case.id).owner_notified_at is None
     do(kap12, demo, "rektor", case.id, "Følg opp forsinket mottak")
     do(kap12, demo, "rektor", case.id, "Motta og registrere melding")
     assert open_titles(kap12, case.id) == ["Undersøke saken"]

@@ -20,9 +20,10 @@ MATRIX = {
           "rektor2": (404, 404, False, False), "ansatt3": (404, 404, False, False),
           "skoleeier": (404, 404, False, False), "prosesseier": (404, 404, False, False),
           "revisor": ("full", "read", True, False), "admin": (404, 404, False, False)},
-    # B: ansatt2 is accused; rektor receives it; the school owner is notified.
+    # B: ansatt2 is accused; rektor receives it; the school owner is notified; the department
+    # head sees nothing without a grant from rektor.
     "B": {"ansatt": ("status", 404, True, False), "ansatt2": (404, 404, False, False),
-          "avdelingsleder": ("full", "read", True, False), "rektor": ("full", "work", True, True),
+          "avdelingsleder": (404, 404, False, False), "rektor": ("full", "work", True, True),
           "rektor2": (404, 404, False, False), "ansatt3": (404, 404, False, False),
           "skoleeier": ("full", "read", True, False), "prosesseier": (404, 404, False, False),
           "revisor": ("full", "read", True, False), "admin": (404, 404, False, False)},

@@ -1,0 +1,100 @@
+"""Who may be named as the accused in a case, and the act of naming them later.
+
+The accused is someone employed at the case's school (§ 12-5): in B an employee outside the
+school's leadership, in C someone in its leadership. County roles (school owner, auditor),
+process owners and administrators can never be named: naming them would take a case away from
+the very people who must work or audit it. A B or C report may leave the accused unnamed; rektor
+(B) or the school owner (C) records them later, as an event in the case's history."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine import access
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.store.events import ACCUSED_IDENTIFIED
+from engine.store.models import Case, CaseParty, User
+from engine.write.unit_of_work import Actor, CaseStep
+from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
+
+FIELD = "anklaget_bruker"
+
+
+def _refuse(message: str, hint: str) -> InvalidInput:
+    return InvalidInput(message, {FIELD: [hint]})
+
+
+def find_user(session, username: str | None) -> User | None:
+    """The named person, or None when nobody is named; an unknown name is refused."""
+    if not (username or "").strip():
+        return None
+    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    if user is None or not user.active:
+        raise _refuse("Den anklagede må velges fra listen over ansatte.",
+                      "Velg personen fra listen over ansatte ved skolen.")
+    return user
+
+
+def check_accused(user: User, school_id: int, procedure: str) -> None:
+    """Refuse, in plain words, a person who cannot be the accused in this procedure at this school."""
+    held = {(g.role, g.school_id) for g in user.grants}
+    if procedure not in access.SHARPENED:
+        raise _refuse("I prosedyre A er det en elev som krenker, og ingen ansatt kan velges som anklaget.",
+                      "La feltet stå tomt, eller velg «En ansatt» eller «Noen i skolens ledelse» som krenker.")
+    if any(role in COUNTY_ROLES for role, _ in held):
+        raise _refuse(f"{user.display_name} har en rolle i fylket (skoleeier, revisor, prosesseier eller "
+                      "administrator) og kan ikke være anklaget i en sak ved skolen.",
+                      "Velg en ansatt ved skolen saken gjelder.")
+    if not any(role in SCHOOL_ROLES and school == school_id for role, school in held):
+        raise _refuse(f"{user.display_name} er ikke ansatt ved skolen saken gjelder.",
+                      "Velg en ansatt ved skolen saken gjelder.")
+    leader = any(role in LEADERSHIP_ROLES and school == school_id for role, school in held)
+    if procedure == "B" and leader:
+        raise _refuse(f"{user.display_name} er i skolens ledelse. Da er det prosedyre C: meldingen går "
+                      "direkte til skoleeier.", "Velg «Noen i skolens ledelse» som krenker.")
+    if procedure == "C" and not leader:
+        raise _refuse(f"{user.display_name} er ikke i skolens ledelse. Da er det prosedyre B: meldingen går "
+                      "til rektor.", "Velg «En ansatt ved skolen» som krenker, eller en annen person.")
+
+
+def add_accused(session, case_id: int, user: User) -> bool:
+    """Record the person as accused in the case (once); True if they were not already."""
+    known = session.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.user_id == user.id,
+                                                    CaseParty.relation == "accused")).first()
+    if known is not None:
+        return False
+    session.add(CaseParty(case_id=case_id, user_id=user.id, relation="accused"))
+    session.flush()
+    return True
+
+
+def accused_of(session, case_id: int) -> list[User]:
+    return list(session.scalars(select(User).join(CaseParty, CaseParty.user_id == User.id).where(
+        CaseParty.case_id == case_id, CaseParty.relation == "accused").order_by(User.display_name)))
+
+
+def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
+    """Rektor (B) or the school owner (B, C) names the accused, through the one write path. From
+    then on the person sees nothing of the case, and grants to others can take effect."""
+    if not (username or "").strip():
+        raise _refuse("Velg hvem som er anklaget.", "Velg personen fra listen over ansatte ved skolen.")
+
+    def act(step: CaseStep):
+        session, case = step.session, step.case
+        if access.is_read_only(viewer):
+            raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+        if access.access_level(session, viewer, case.id) != access.FULL:
+            raise NotFound("Saken finnes ikke.")
+        if not access.may_identify_accused(viewer, case):
+            raise Denied("Bare rektor (prosedyre B) eller skoleeier (prosedyre B og C) kan registrere hvem "
+                         "som er anklaget.")
+        if case.status != "open":
+            raise Conflict("Saken er avsluttet. Ingenting ble endret.")
+        user = find_user(session, username)
+        if user.id == viewer.id:
+            raise _refuse("Du kan ikke registrere deg selv som anklaget.", "Velg en annen person.")
+        check_accused(user, case.school_id, case.procedure)
+        if not add_accused(session, case.id, user):
+            raise Conflict(f"{user.display_name} er allerede registrert som anklaget. Ingenting ble endret.")
+        step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
+                    reason=(reason or "").strip())
+    return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

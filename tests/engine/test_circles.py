@@ -1,0 +1,231 @@
+"""Each procedure has its own circle (DOMAIN.md): the access policy without HTTP.
+
+C cannot be undone by the school's leadership; B is rektor's; the accused is an employee of the
+school; access beyond the circle is granted, for a reason, until a date, and withdrawn; the
+school owner who is told of a case can read it, and "told" has one answer in every procedure."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine import access
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from flow import do, kinds, report, status
+
+SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
+        "revisor", "admin")
+
+
+def full(kap12, demo, user, case_id) -> bool:
+    with kap12.db.reading() as session:
+        return access.access_level(session, demo.users[user], case_id) == access.FULL
+
+
+def listed(kap12, demo, user, case_id) -> bool:
+    return case_id in {c.id for c in kap12.cases_for(demo.users[user])}
+
+
+def circle(kap12, demo, case_id) -> set[str]:
+    return {u for u in SEES if full(kap12, demo, u, case_id)}
+
+
+def day(kap12, days: int) -> str:
+    return (kap12.clock.now() + timedelta(days=days)).date().isoformat()
+
+
+# -- 4. the C bypass cannot be undone ------------------------------------------------------------
+def test_leaders_who_worked_an_a_case_lose_it_the_moment_it_is_c(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    kap12.claim(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)  # holding an open task, too
+    kap12.reclassify(demo.users["avdelingsleder"], case.id, "ledelse", "Eleven forteller at det gjelder rektor.",
+                     "rektor")
+    assert status(kap12, case.id).procedure == "C"
+    assert circle(kap12, demo, case.id) == {"skoleeier", "revisor"}
+    for leader in ("avdelingsleder", "rektor"):
+        assert not listed(kap12, demo, leader, case.id)
+        assert [t for t in kap12.tasks_for(demo.users[leader]) if t.case_id == case.id] == []
+        # Neither can move it back: for them the case does not exist.
+        with pytest.raises(NotFound):
+            kap12.reclassify(demo.users[leader], case.id, "elev", "Tilbake til A")
+    # The school owner alone decides; after a move back to A, the accused rektor stays out.
+    kap12.reclassify(demo.users["skoleeier"], case.id, "elev", "Det var en elev likevel.")
+    assert status(kap12, case.id).procedure == "A"
+    assert not full(kap12, demo, "rektor", case.id) and full(kap12, demo, "avdelingsleder", case.id)
+
+
+def test_only_the_school_owner_moves_a_case_out_of_b(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+    with pytest.raises(Denied, match="Bare skoleeier"):
+        kap12.reclassify(demo.users["rektor"], case.id, "elev", "Det var en elev")
+    with pytest.raises(Denied, match="Bare skoleeier"):
+        kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder ledelsen", "avdelingsleder")
+    assert status(kap12, case.id).procedure == "B"
+    assert "reclassified" not in kinds(kap12, case.id)
+    kap12.reclassify(demo.users["skoleeier"], case.id, "elev", "Skoleeier: det var en elev.")
+    assert status(kap12, case.id).procedure == "A"
+    assert not full(kap12, demo, "ansatt2", case.id)  # the accused never regains it
+
+
+def test_a_bypassed_leader_cannot_work_a_c_task_even_with_the_role(kap12, demo):
+    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="avdelingsleder")
+    task = kap12.case_tasks(case.id)[0]
+    with kap12.db.reading() as session:
+        assert not access.may_work_on(session, demo.users["rektor"], task.id)
+    with pytest.raises(NotFound):
+        kap12.claim(demo.users["rektor"], task.id)
+
+
+# -- 5. who can be accused ------------------------------------------------------------------------
+@pytest.mark.parametrize("offender,named,why", [
+    ("ansatt", "skoleeier", "rolle i fylket"), ("ansatt", "revisor", "rolle i fylket"),
+    ("ansatt", "prosesseier", "rolle i fylket"), ("ansatt", "admin", "rolle i fylket"),
+    ("ledelse", "skoleeier", "rolle i fylket"), ("ansatt", "ansatt3", "ikke ansatt ved skolen"),
+    ("ansatt", "rektor", "prosedyre C"), ("ansatt", "avdelingsleder", "prosedyre C"),
+    ("ledelse", "ansatt2", "prosedyre B"), ("ledelse", "rektor2", "ikke ansatt ved skolen"),
+    ("elev", "ansatt2", "prosedyre A"), ("ansatt", "finnes-ikke", "listen over ansatte"),
+])
+def test_who_cannot_be_named_as_the_accused(kap12, demo, offender, named, why):
+    with pytest.raises(InvalidInput, match=why) as err:
+        report(kap12, demo, krenker_type=offender, anklaget_bruker=named)
+    assert "anklaget_bruker" in err.value.errors
+    assert kap12.cases_for(demo.users["revisor"]) == []  # nothing was written
+
+
+def test_reclassification_checks_the_accused_too(kap12, demo):
+    case = report(kap12, demo)
+    for offender, named in (("ledelse", "skoleeier"), ("ansatt", "rektor"), ("ledelse", "ansatt2")):
+        with pytest.raises(InvalidInput):
+            kap12.reclassify(demo.users["rektor"], case.id, offender, "Ny opplysning", named)
+    assert status(kap12, case.id).procedure == "A" and "reclassified" not in kinds(kap12, case.id)
+
+
+def test_an_unnamed_accused_is_identified_through_the_write_path(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt")
+    # Until identified, nobody beyond rektor (and the owner) reads it: no grant can be given.
+    with pytest.raises(Conflict, match="Registrer først hvem som er anklaget"):
+        kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Overtar saken", day(kap12, 7))
+    for who, error in (("avdelingsleder", NotFound), ("revisor", Denied), ("ansatt2", NotFound)):
+        with pytest.raises(error):
+            kap12.identify_accused(demo.users[who], case.id, "ansatt2")
+    with pytest.raises(InvalidInput, match="rolle i fylket"):
+        kap12.identify_accused(demo.users["rektor"], case.id, "skoleeier")
+    kap12.identify_accused(demo.users["rektor"], case.id, "ansatt2", "Eleven har sagt hvem det er.")
+    event = [e for e in kap12.case_history(case.id) if e.kind == "accused_identified"]
+    assert len(event) == 1 and event[0].data["name"] == "Per Faglærer" and event[0].actor == "Rune Rektor"
+    assert not listed(kap12, demo, "ansatt2", case.id)
+    with pytest.raises(Conflict):
+        kap12.identify_accused(demo.users["rektor"], case.id, "ansatt2")
+    with pytest.raises(Denied):  # in A nobody is accused
+        kap12.identify_accused(demo.users["rektor"], report(kap12, demo).id, "ansatt2")
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+# -- 6. B is rektor's, and granting access --------------------------------------------------------
+def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+    assert circle(kap12, demo, case.id) == {"rektor", "skoleeier", "revisor"}
+    kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Tar over oppfølgingen", day(kap12, 3))
+    assert full(kap12, demo, "avdelingsleder", case.id) and listed(kap12, demo, "avdelingsleder", case.id)
+    granted = [e for e in kap12.case_history(case.id) if e.kind == "access_granted"]
+    assert granted[0].data["reason"] == "Tar over oppfølgingen" and granted[0].data["name"] == "Anne Avdelingsleder"
+    # The grant ends with its last day.
+    kap12.clock.advance(timedelta(days=4))
+    assert not full(kap12, demo, "avdelingsleder", case.id)
+    kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Igjen", day(kap12, 30))
+    grant = next(g for g in kap12.case_grants(case.id) if g.active)
+    kap12.withdraw_access(demo.users["rektor"], case.id, grant.id, "Ferdig")
+    assert not full(kap12, demo, "avdelingsleder", case.id)
+    assert [e.kind for e in kap12.case_history(case.id) if e.kind.startswith("access_")] == [
+        "access_granted", "access_granted", "access_withdrawn"]
+    with pytest.raises(Conflict):
+        kap12.withdraw_access(demo.users["rektor"], case.id, grant.id)
+    assert all(r.ok for r in kap12.verify([case.id]))
+    from engine.audit.replay import verify_case
+
+    assert verify_case(kap12, case.id).ok
+
+
+def test_every_refused_grant(kap12, demo):
+    b = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+    rektor = demo.users["rektor"]
+    until = day(kap12, 7)
+    for user, error in (("avdelingsleder", NotFound), ("revisor", Denied), ("ansatt", NotFound),
+                        ("ansatt2", NotFound), ("rektor2", NotFound)):
+        with pytest.raises(error):
+            kap12.grant_access(demo.users[user], b.id, "ansatt", "Hjelper til", until)
+    with pytest.raises(Denied):  # the owner leads B, but rektor grants there
+        kap12.grant_access(demo.users["skoleeier"], b.id, "ansatt", "Hjelper til", until)
+    for grantee, words in (("ansatt2", "anklaget"), ("ansatt3", "ikke ansatt"), ("skoleeier", "ikke ansatt"),
+                           ("revisor", "ikke ansatt"), ("rektor", "deg selv"), ("ingen", "Velg en ansatt")):
+        with pytest.raises(InvalidInput, match=words):
+            kap12.grant_access(rektor, b.id, grantee, "Grunn", until)
+    with pytest.raises(InvalidInput, match="Begrunnelse"):
+        kap12.grant_access(rektor, b.id, "ansatt", "  ", until)
+    with pytest.raises(InvalidInput, match="passert"):
+        kap12.grant_access(rektor, b.id, "ansatt", "Grunn", day(kap12, -1))
+    with pytest.raises(InvalidInput, match="ett år"):
+        kap12.grant_access(rektor, b.id, "ansatt", "Grunn", day(kap12, 400))
+    with pytest.raises(InvalidInput, match="ugyldig"):
+        kap12.grant_access(rektor, b.id, "ansatt", "Grunn", "neste uke")
+    # In A, the department head leads the case but rektor grants.
+    a = report(kap12, demo)
+    with pytest.raises(Denied):
+        kap12.grant_access(demo.users["avdelingsleder"], a.id, "ansatt", "Kontaktlærer", until)
+    assert not any(e.kind == "access_granted" for e in kap12.case_history(b.id) + kap12.case_history(a.id))
+
+
+def test_in_c_the_owner_grants_and_a_reclassification_ends_grants(kap12, demo):
+    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="avdelingsleder")
+    with pytest.raises(NotFound):
+        kap12.grant_access(demo.users["rektor"], case.id, "rektor", "Selv", day(kap12, 7))
+    kap12.grant_access(demo.users["skoleeier"], case.id, "rektor", "Rektor følger opp tiltakene", day(kap12, 30))
+    assert full(kap12, demo, "rektor", case.id)
+    with pytest.raises(InvalidInput, match="anklaget"):
+        kap12.grant_access(demo.users["skoleeier"], case.id, "avdelingsleder", "Nei", day(kap12, 7))
+    kap12.reclassify(demo.users["skoleeier"], case.id, "ansatt", "Gjelder en lærer", "ansatt2")
+    assert [e.kind for e in kap12.case_history(case.id) if e.kind in ("reclassified", "access_withdrawn")] == [
+        "reclassified", "access_withdrawn"]
+    assert not [g for g in kap12.case_grants(case.id) if g.active]
+    # Back to C: the old grant does not come back with it.
+    kap12.reclassify(demo.users["skoleeier"], case.id, "ledelse", "Likevel ledelsen")
+    assert not full(kap12, demo, "rektor", case.id)
+    from engine.audit.replay import verify_case
+
+    assert verify_case(kap12, case.id).ok
+
+
+# -- the school owner who is told, and 13. one answer to "told?" --------------------------------
+def test_the_notified_school_owner_reads_a_serious_a_case(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    assert not full(kap12, demo, "skoleeier", case.id) and status(kap12, case.id).owner_notified_at is None
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+    assert full(kap12, demo, "skoleeier", case.id)
+    assert status(kap12, case.id).owner_notified_at == kap12.clock.now()
+    # The owner reads it but does not grant in A.
+    with pytest.raises(Denied):
+        kap12.grant_access(demo.users["skoleeier"], case.id, "ansatt", "Kontaktlærer", day(kap12, 7))
+
+
+@pytest.mark.parametrize("procedure", ["A-alvorlig", "B", "C"])
+def test_school_owner_notified_has_one_answer_in_every_procedure(kap12, demo, procedure):
+    if procedure == "C":
+        case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+    elif procedure == "B":
+        case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+        do(kap12, demo, "rektor", case.id, "Motta melding")
+        assert status(kap12, case.id).owner_notified_at is None
+        kap12.clock.advance(timedelta(minutes=5))
+        do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    else:
+        case = report(kap12, demo)
+        do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+        kap12.clock.advance(timedelta(minutes=5))
+        do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+    assert status(kap12, case.id).owner_notified_at == kap12.clock.now()
+    from engine.read.overview import weekly_overview
+
+    row = next(r for r in weekly_overview(kap12, demo.users["skoleeier"]).open_rows if r.case_id == case.id)
+    assert row.owner_notified
