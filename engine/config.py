@@ -94,6 +94,9 @@ class Settings:
     secret_key: str | None = None
     # Reverse proxies in front of the web server whose X-Forwarded-* headers are trusted.
     proxy_hops: int = 0
+    # Who pupils, parents and staff contact at the school owner when the school's leadership
+    # is bypassed (procedure C): shown on the receipt and in letters.
+    owner_contact: str = "skoleeier (sentral skoleledelse i fylkeskommunen)"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -112,6 +115,7 @@ class Settings:
             mail=MailSettings.from_env(instance, env),
             secret_key=env.get("KAP12_SECRET_KEY") or None,
             proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
+            owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
         )
 
     def mail_settings(self) -> MailSettings:

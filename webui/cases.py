@@ -35,7 +35,8 @@ def index():
                            search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
 
 
-def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
+def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
+                 naming: dict | None = None):
     case, level = kap12().case(g.viewer, case_id)
     tasks = kap12().case_tasks(case_id)
     if level != access.FULL:
@@ -46,6 +47,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
     timeline = [ev for ev in events if ev.kind != CASE_READ]
     reported = queries.reported_at(events)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
+    circle = queries.case_circle(kap12(), g.viewer, case)
     return render_template(
         "case.html", case=case, tasks=tasks, timers=kap12().case_timers(case_id), timeline=timeline, reads=reads,
         show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
@@ -55,7 +57,8 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200):
         staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
         names=names, now=kap12().clock.now(), deadline=present.deadline,
         deadline_rows=kap12().case_deadlines(case_id), deadline_outcome=present.deadline_outcome,
-        read_only=access.is_read_only(g.viewer)), code
+        read_only=access.is_read_only(g.viewer), circle=circle,
+        granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}}), code
 
 
 @bp.get("/<id:case_id>")
@@ -96,3 +99,53 @@ def reclassify(case_id: int):
     flash(_("Saken følger nå %(procedure)s. Endringen og begrunnelsen er lagret i historikken.",
             procedure=present.procedure_label(case.procedure)), "success")
     return redirect(url_for("cases.show", case_id=case_id))
+
+
+def _form(*names: str) -> dict:
+    return {k: request.form.get(k, "").strip() for k in names}
+
+
+def _act(case_id: int, anchor: str, done: str, act, invalid=None):
+    """Run one act on the case: on bad input show the page again (``invalid``), on a conflict
+    say why, otherwise confirm; either way back to the part of the case page it concerns."""
+    back = url_for("cases.show", case_id=case_id) + anchor
+    try:
+        act()
+    except InvalidInput as err:
+        if invalid is None:
+            raise
+        return invalid({"_": [str(err)], **(err.errors or {})})
+    except Conflict as err:
+        flash(str(err), "warning")
+        return redirect(back)
+    g.committed = True
+    flash(done, "success")
+    return redirect(back)
+
+
+@bp.post("/<int:case_id>/tilgang")
+@login_required
+def grant(case_id: int):
+    """Rektor (A, B) or the school owner (C) gives a named employee access to the case."""
+    values = _form("bruker", "begrunnelse", "til")
+    return _act(case_id, "#tilgang", _("Tilgangen er gitt. Den står i sakens historikk."),
+                lambda: kap12().grant_access(g.viewer, case_id, values["bruker"], values["begrunnelse"], values["til"]),
+                lambda errors: _render_case(case_id, granting={"values": values, "errors": errors}, code=422))
+
+
+@bp.post("/<int:case_id>/tilgang/<int:grant_id>/trekk")
+@login_required
+def withdraw(case_id: int, grant_id: int):
+    reason = request.form.get("begrunnelse", "").strip()
+    return _act(case_id, "#tilgang", _("Tilgangen er trukket tilbake. Det står i sakens historikk."),
+                lambda: kap12().withdraw_access(g.viewer, case_id, grant_id, reason))
+
+
+@bp.post("/<int:case_id>/anklaget")
+@login_required
+def identify(case_id: int):
+    """Rektor (B) or the school owner (B, C) records who the accused is."""
+    values = _form("anklaget_bruker", "begrunnelse")
+    return _act(case_id, "#anklaget", _("Den anklagede er registrert og har ikke lenger tilgang til saken."),
+                lambda: kap12().identify_accused(g.viewer, case_id, values["anklaget_bruker"], values["begrunnelse"]),
+                lambda errors: _render_case(case_id, naming={"values": values, "errors": errors}, code=422))

@@ -10,6 +10,9 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from engine.store.events import (
+    ACCESS_GRANTED,
+    ACCESS_WITHDRAWN,
+    ACCUSED_IDENTIFIED,
     CASE_CLOSED,
     CASE_READ,
     DEADLINE_MISSED,
@@ -211,6 +214,16 @@ def event_text(ev) -> str:
         if d.get("comment"):
             return _("Saken ble gjennomgått i lederforum. %(comment)s", comment=d["comment"])
         return _("Saken ble gjennomgått i lederforum.")
+    if kind == ACCESS_GRANTED:
+        return _("Ga %(name)s tilgang til saken til og med %(until)s. Begrunnelse: %(reason)s",
+                 name=d.get("name", ""), until=day(d.get("until", "")), reason=d.get("reason", ""))
+    if kind == ACCESS_WITHDRAWN:
+        if d.get("reason"):
+            return _("Tilgangen for %(name)s ble trukket tilbake. %(reason)s", name=d.get("name", ""),
+                     reason=d["reason"])
+        return _("Tilgangen for %(name)s ble trukket tilbake.", name=d.get("name", ""))
+    if kind == ACCUSED_IDENTIFIED:
+        return _("Registrerte %(name)s som anklaget i saken.", name=d.get("name", ""))
     if kind == INCIDENT:
         return _("Teknisk feil ved tidsfristen «%(title)s»; driftsansvarlig må se på den.", title=title)
     return kind

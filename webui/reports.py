@@ -87,4 +87,5 @@ def receipt(case_id: int):
     case, _level = kap12().case(g.viewer, case_id, view="receipt")
     tasks = kap12().case_tasks(case_id)
     roles = [r.role for r in tasks[0].roles] if tasks else []
-    return render_template("report_receipt.html", case=case, roles=roles, first_task=tasks[0] if tasks else None)
+    return render_template("report_receipt.html", case=case, roles=roles, first_task=tasks[0] if tasks else None,
+                           owner_contact=kap12().settings.owner_contact)

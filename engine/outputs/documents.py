@@ -26,11 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from engine import access
 from engine.errors import NotFound
 from engine.store import history
-from engine.store.events import REPORTED, TASK_COMPLETED
+from engine.store.events import RECLASSIFIED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
 from processes.deadlines import OSLO, format_local
-from processes.roles import PROCEDURE_LABELS
+from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 log = logging.getLogger("kap12.documents")
 
@@ -188,17 +188,49 @@ def family_form(events: list[HistoryEvent], upto_seq: int, school_form: str) -> 
     return chosen
 
 
+def family_contact(procedure: str, owner_contact: str, lang: str = "nb") -> str:
+    """Whom a letter tells the pupil and parents to turn to: never the person the case is about.
+    In B an employee is accused (it may be the contact teacher), so rektor; in C the school's
+    leadership is bypassed, so the school owner."""
+    if procedure == "C":
+        return owner_contact
+    if procedure == "B":
+        return "rektor"
+    if lang == "nn":
+        return "kontaktlæraren din eller til ein av oss i leiinga"
+    return "kontaktlæreren din eller til en av oss i ledelsen"
+
+
+def procedure_at(events: list[HistoryEvent], seq: int) -> str:
+    """The procedure the case followed when event ``seq`` was recorded (documents are made
+    later, and a case may have been reclassified since)."""
+    procedure = "A"
+    for ev in events:
+        if ev.seq > seq:
+            break
+        d = ev.data or {}
+        if ev.kind == REPORTED:
+            procedure = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
+        elif ev.kind == RECLASSIFIED:
+            procedure = d.get("to_procedure") or procedure
+    return procedure
+
+
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
-           pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb") -> str:
+           pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb",
+           procedure: str | None = None, owner_contact: str = "skoleeier") -> str:
     """The document's HTML. ``form`` is the form version the step was filled in with, so a later
-    change of labels never changes the document; the bundled declaration when not given."""
+    change of labels never changes the document; the bundled declaration when not given.
+    ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
     data = _event_data(event)
     form = form or forms.get_form(kind.form)
     template, lang = template_for(kind, language_form)
     title = NYNORSK_TITLES.get(kind.code, kind.title) if lang == "nn" else kind.title
+    procedure = procedure or case.procedure
     context = dict(lang=lang, case=case, school=school, county=county, title=title, version=version, data=data,
+                   procedure=procedure, contact=family_contact(procedure, owner_contact, lang),
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
-                   procedure_label=PROCEDURE_LABELS.get(case.procedure, case.procedure), pupils=pupils,
+                   procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if kind.code == "undersokelse":
         context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))
@@ -267,7 +299,7 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED))).order_by(HistoryEvent.seq)))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED))).order_by(HistoryEvent.seq)))
         school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
                                         .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())
@@ -283,7 +315,8 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
             versions[kind.code] = version
             html = render(kind, case=case, school=school, county=county, event=event, version=version,
                           pupils=pupils, logo=logo, form=recorded_form(kap12, event),
-                          language_form=family_form(events, event.seq, school_form))
+                          language_form=family_form(events, event.seq, school_form),
+                          procedure=procedure_at(events, event.seq), owner_contact=kap12.settings.owner_contact)
             made.append((kind, event, version, render_pdf(html)))
     if made:
         _store(kap12, case_id, made)

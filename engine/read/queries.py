@@ -17,6 +17,8 @@ from engine.errors import Conflict, NotFound
 from engine.store import history, identities
 from engine.store.events import REPORTED, TASK_COMPLETED
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
+from engine.write.grants import grants_of
+from engine.write.parties import accused_of
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 
@@ -238,3 +240,30 @@ def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
 
 def reported_at(events) -> datetime | None:
     return next((ev.at for ev in events if ev.kind == REPORTED), None)
+
+
+@dataclass(frozen=True)
+class Circle:
+    """Who is inside a case beyond its procedure's roles, for the case page: the access grants
+    (shown to those who lead the case and to auditors), the named accused (to those who lead it),
+    and what this viewer may do about either."""
+
+    grants: list
+    accused: list[str]
+    may_grant: bool
+    may_identify: bool
+    shown: bool
+    staff: list[tuple[str, str]]
+
+
+def case_circle(kap12, viewer: access.Viewer, case) -> Circle:
+    leads = access.leads_case(viewer, case)
+    shown = leads or viewer.is_auditor
+    open_case = case.status == "open"
+    with kap12.db.reading() as session:
+        accused = accused_of(session, case.id) if shown else []
+    names = {u.username for u in accused}
+    staff = [(u, n) for u, n in school_staff(kap12, [case.school_id], exclude_user_id=viewer.id) if u not in names]
+    return Circle(grants_of(kap12, case.id) if shown else [], [u.display_name for u in accused],
+                  open_case and access.may_grant(viewer, case),
+                  open_case and access.may_identify_accused(viewer, case), shown, staff)

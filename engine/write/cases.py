@@ -207,6 +207,7 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
                     accused_user_id=accused.id if accused else None)
         if OFFENDER_PROCEDURE[offender] != before:
             grants.end_all(step)
+        step.checks.append(parties.ensure_workable)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 
 

@@ -33,6 +33,7 @@ class GrantView:
     reason: str
     granted_at: datetime
     ends_at: datetime
+    last_day: date
     withdrawn_at: datetime | None
     withdraw_reason: str | None
     active: bool
@@ -153,5 +154,5 @@ def grants_of(kap12, case_id: int) -> list[GrantView]:
         rows = session.scalars(select(AccessGrant).where(AccessGrant.case_id == case_id)
                                .order_by(AccessGrant.granted_at.desc(), AccessGrant.id.desc()))
         return [GrantView(r.id, r.user.display_name, r.user.username, r.reason, r.granted_at, r.ends_at,
-                          r.withdrawn_at, r.withdraw_reason, r.withdrawn_at is None and r.ends_at > now)
+                          (r.ends_at.astimezone(OSLO) - timedelta(days=1)).date(), r.withdrawn_at, r.withdraw_reason, r.withdrawn_at is None and r.ends_at > now)
                 for r in rows]

@@ -12,7 +12,8 @@ from sqlalchemy import select
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import ACCUSED_IDENTIFIED
-from engine.store.models import Case, CaseParty, User
+from engine.store.models import Case, CaseParty, OpenTask, User
+from engine.write import notify
 from engine.write.unit_of_work import Actor, CaseStep
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
@@ -72,6 +73,17 @@ def accused_of(session, case_id: int) -> list[User]:
         CaseParty.case_id == case_id, CaseParty.relation == "accused").order_by(User.display_name)))
 
 
+def ensure_workable(step: CaseStep) -> None:
+    """Refuse a step that would leave an open task nobody may do (the whole of a school's
+    leadership accused, and the case moved back to them): a case must always have someone."""
+    for row in step.session.scalars(select(OpenTask).where(OpenTask.case_id == step.case.id)):
+        if row.assignee_id is not None and notify.role_holders_or_assignee(step.session, step.case, row):
+            continue
+        if not notify.role_holders(step.session, step.case, [r.role for r in row.roles]):
+            raise Conflict(f"Da ville ingen kunne ta oppgaven «{row.title}»: alle som har den rollen ved skolen, er "
+                           "anklaget i saken. Ingenting ble endret.")
+
+
 def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
     """Rektor (B) or the school owner (B, C) names the accused, through the one write path. From
     then on the person sees nothing of the case, and grants to others can take effect."""
@@ -95,6 +107,7 @@ def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, 
         check_accused(user, case.school_id, case.procedure)
         if not add_accused(session, case.id, user):
             raise Conflict(f"{user.display_name} er allerede registrert som anklaget. Ingenting ble endret.")
+        step.checks.append(ensure_workable)
         step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
                     reason=(reason or "").strip())
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

@@ -60,6 +60,8 @@ class CaseStep:
     meta: dict
     before: Snapshot
     events: list[tuple[str, dict]] = field(default_factory=list)
+    # Run after the step is written and before it is committed; one that raises undoes the step.
+    checks: list = field(default_factory=list)
 
     def record(self, kind: str, **data: object) -> None:
         self.events.append((kind, data))
@@ -95,6 +97,8 @@ class CaseWriter:
                                     snapshot(workflow, case.definition.meta))
                     act(step)
                     self.finish(step)
+                    for check in step.checks:
+                        check(step)
             return case
         except StaleDataError as err:
             raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err

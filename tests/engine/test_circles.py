@@ -5,13 +5,19 @@ school; access beyond the circle is granted, for a reason, until a date, and wit
 school owner who is told of a case can read it, and "told" has one answer in every procedure."""
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
+from flow import do, kinds, plan_date, report, status
+from pypdf import PdfReader
 
 from engine import access
+from engine.audit.replay import verify_case
+from engine.demo import report_data
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
-from flow import do, kinds, report, status
+from engine.outputs import documents
+from engine.read.overview import weekly_overview
 
 SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
         "revisor", "admin")
@@ -142,8 +148,6 @@ def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(kap12, demo):
     with pytest.raises(Conflict):
         kap12.withdraw_access(demo.users["rektor"], case.id, grant.id)
     assert all(r.ok for r in kap12.verify([case.id]))
-    from engine.audit.replay import verify_case
-
     assert verify_case(kap12, case.id).ok
 
 
@@ -191,8 +195,6 @@ def test_in_c_the_owner_grants_and_a_reclassification_ends_grants(kap12, demo):
     # Back to C: the old grant does not come back with it.
     kap12.reclassify(demo.users["skoleeier"], case.id, "ledelse", "Likevel ledelsen")
     assert not full(kap12, demo, "rektor", case.id)
-    from engine.audit.replay import verify_case
-
     assert verify_case(kap12, case.id).ok
 
 
@@ -225,7 +227,72 @@ def test_school_owner_notified_has_one_answer_in_every_procedure(kap12, demo, pr
         kap12.clock.advance(timedelta(minutes=5))
         do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
     assert status(kap12, case.id).owner_notified_at == kap12.clock.now()
-    from engine.read.overview import weekly_overview
-
     row = next(r for r in weekly_overview(kap12, demo.users["skoleeier"]).open_rows if r.case_id == case.id)
     assert row.owner_notified
+
+
+# -- 10. letters per procedure --------------------------------------------------------------------
+@pytest.mark.parametrize("procedure", ["A", "C"])
+def test_the_plan_letter_points_the_family_to_someone_the_case_is_not_about(kap12, demo, procedure):
+    if procedure == "C":
+        case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+        who = "skoleeier"
+        do(kap12, demo, who, case.id, "Motta melding")
+        do(kap12, demo, who, case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+    else:
+        case = report(kap12, demo)
+        who = "avdelingsleder"
+        do(kap12, demo, who, case.id, "Motta og registrere melding")
+    do(kap12, demo, who, case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    do(kap12, demo, who, case.id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12))
+    letter = next(d for d in documents.documents_for(kap12, demo.users[who], case.id) if d.kind == "tiltaksplan_brev")
+    pdf = documents.stored_content(kap12, letter.id)
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    if procedure == "C":
+        assert "en av oss i ledelsen" not in text
+        assert f"Si fra til {kap12.settings.owner_contact}" in text
+        assert "Innlandet fylkeskommune (demo)" in text  # signed for the county, not the bypassed school
+    else:
+        assert "Si fra til kontaktlæreren din eller til en av oss i ledelsen" in text
+
+
+# -- 5. a case always has someone who can work its open tasks ------------------------------------
+def _orphans(kap12, demo, case_id) -> list[str]:
+    with kap12.db.reading() as session:
+        return [t.title for t in kap12.case_tasks(case_id)
+                if not any(access.may_work_on(session, viewer, t.id) for viewer in demo.users.values())]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_every_open_task_has_someone_to_work_it_whoever_is_named(kap12, demo):
+    reporters = {"Nordli videregående skole": "ansatt", "Sørbakken videregående skole": "ansatt3"}
+    made = refused = 0
+    blocked: list[tuple] = []
+    for school, reporter in reporters.items():
+        for offender in ("elev", "ansatt", "ledelse"):
+            for named in [None, *sorted(demo.users)]:
+                try:
+                    case = kap12.report(demo.users[reporter], demo.schools[school],
+                                        report_data(krenker_type=offender, anklaget_bruker=named))
+                except InvalidInput:
+                    refused += 1
+                    continue
+                made += 1
+                assert _orphans(kap12, demo, case.id) == [], (school, offender, named)
+                # The school owner moves it once more; still someone for every task.
+                target = {"elev": "ansatt", "ansatt": "ledelse", "ledelse": "elev"}[offender]
+                owner = demo.users["skoleeier"]
+                with kap12.db.reading() as session:
+                    leads = access.access_level(session, owner, case.id) == access.FULL
+                if leads:
+                    before = status(kap12, case.id).procedure
+                    try:
+                        kap12.reclassify(owner, case.id, target, "Ny opplysning")
+                    except Conflict as err:  # the whole leadership is accused: refused, nothing changed
+                        assert "ingen kunne ta oppgaven" in str(err)
+                        assert status(kap12, case.id).procedure == before
+                        blocked.append((school, offender, named, target))
+                    assert _orphans(kap12, demo, case.id) == [], (school, offender, named, target)
+    assert made == 10 and refused == 56
+    # Sørbakken's only leader accused in C: moving it back to A would leave no one to receive it.
+    assert ("Sørbakken videregående skole", "ledelse", "rektor2", "elev") in blocked

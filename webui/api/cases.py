@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, url_for
 
 from engine import access
-from engine.errors import Denied, NotFound
+from engine.errors import Denied, InvalidInput, NotFound
 from engine.read import queries
 from engine.store.events import CASE_READ
 
@@ -75,7 +75,7 @@ def show_case(case_id: int):
     return schemas.CaseFullSchema().dump({
         "access": access.FULL, "id": case.id, "number": case.number, "school_id": case.school_id,
         "school": case.school.name, "procedure": case.procedure, "status": case.status, "stage": case.stage,
-        "escalated": case.escalated, "created_at": case.created_at, "updated_at": case.updated_at,
+        "escalated": case.escalated, "owner_notified_at": case.owner_notified_at, "created_at": case.created_at, "updated_at": case.updated_at,
         "closed_at": case.closed_at, "next_deadline": case.next_deadline,
         "tasks": [_task(t, names) for t in tasks],
         "timers": [{"name": t.name, "kind": t.kind, "due_at": t.due_at} for t in kap12().case_timers(case_id)],
@@ -99,3 +99,63 @@ def case_history(case_id: int):
         "events": [{"seq": ev.seq, "at": ev.at, "actor": ev.actor, "kind": ev.kind, "text": present.event_text(ev),
                     "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in shown],
     })
+
+
+# The engine names fields as the case page's form does; the API's fields are English.
+API_FIELDS = {"bruker": "username", "anklaget_bruker": "username", "begrunnelse": "reason", "til": "until"}
+
+
+def _api_fields(err: InvalidInput) -> InvalidInput:
+    return InvalidInput(str(err), {API_FIELDS.get(k, k): v for k, v in (err.errors or {}).items()})
+
+
+def _grants(case_id: int) -> dict:
+    return {"case_id": case_id, "items": [g.__dict__ for g in kap12().case_grants(case_id)]}
+
+
+@bp.get(f"/cases/{CASE_ID}/grants")
+@operation("Hvem som har fått tilgang til saken", tag="cases", response=schemas.AccessGrantListSchema,
+           errors=(403, 404), description="For dem som leder saken i prosedyren, og revisor.")
+def list_grants(case_id: int):
+    case, level = kap12().case(viewer(), case_id, view="api_grants")
+    if level != access.FULL or not (access.leads_case(viewer(), case) or viewer().is_auditor):
+        raise Denied("Bare den som leder saken, og revisor, ser hvem som har fått tilgang.")
+    return schemas.AccessGrantListSchema().dump(_grants(case_id))
+
+
+@bp.post(f"/cases/{CASE_ID}/grants")
+@operation("Gi en ansatt tilgang til saken", tag="cases", ok=201, response=schemas.AccessGrantListSchema,
+           body_schema=schemas.AccessGrantRequest, errors=(403, 404, 409),
+           description="Rektor (prosedyre A og B) eller skoleeier (C). Lagres i sakens historikk.")
+def grant_access(case_id: int):
+    data = schemas.load(schemas.AccessGrantRequest(), body.json_object())
+    try:
+        kap12().grant_access(viewer(), case_id, data["username"], data["reason"], data["until"])
+    except InvalidInput as err:
+        raise _api_fields(err) from None
+    g.committed = True
+    return schemas.AccessGrantListSchema().dump(_grants(case_id)), 201
+
+
+@bp.post(f"/cases/{CASE_ID}/grants/<int(max=2147483647):grant_id>/withdraw")
+@operation("Trekk tilbake en tilgang", tag="cases", response=schemas.AccessGrantListSchema,
+           body_schema=schemas.WithdrawRequest, errors=(403, 404, 409))
+def withdraw_access(case_id: int, grant_id: int):
+    data = schemas.load(schemas.WithdrawRequest(), body.json_object())
+    kap12().withdraw_access(viewer(), case_id, grant_id, data["reason"])
+    g.committed = True
+    return schemas.AccessGrantListSchema().dump(_grants(case_id))
+
+
+@bp.post(f"/cases/{CASE_ID}/accused")
+@operation("Registrer hvem som er anklaget (prosedyre B og C)", tag="cases", response=schemas.CaseRefSchema,
+           body_schema=schemas.AccusedRequest, errors=(403, 404, 409),
+           description="Rektor (B) eller skoleeier (B, C). Den anklagede mister all tilgang til saken.")
+def identify_accused(case_id: int):
+    data = schemas.load(schemas.AccusedRequest(), body.json_object())
+    try:
+        case = kap12().identify_accused(viewer(), case_id, data["username"], data["reason"])
+    except InvalidInput as err:
+        raise _api_fields(err) from None
+    g.committed = True
+    return schemas.CaseRefSchema().dump(case)

@@ -107,6 +107,25 @@ class DeployRequest(Strict):
                         metadata={"description": "Én eller flere .bpmn-filer."})
 
 
+class AccessGrantRequest(Strict):
+    username = Text(required=True, validate=validate.Length(1, 100),
+                    metadata={"description": "Brukernavnet til en ansatt ved skolen."})
+    reason = Text(required=True, validate=[validate.Length(1, 2000), _not_blank],
+                  metadata={"description": "Hvorfor personen trenger tilgang."})
+    until = fields.Date(required=True, metadata={"description": "Siste dag tilgangen gjelder (høyst ett år fram)."})
+
+
+class WithdrawRequest(Strict):
+    reason = Text(load_default="", validate=validate.Length(0, 2000), metadata={"description": "Hvorfor (valgfritt)."})
+
+
+class AccusedRequest(Strict):
+    username = Text(required=True, validate=validate.Length(1, 100),
+                    metadata={"description": "Brukernavnet til den anklagede (en ansatt ved skolen; i C en leder)."})
+    reason = Text(load_default="", validate=validate.Length(0, 2000),
+                  metadata={"description": "Hvordan dette ble kjent (valgfritt)."})
+
+
 @lru_cache(maxsize=8)
 def _report_request(form: forms.Form) -> type[Schema]:
     base = type(forms.schema_for(form))
@@ -227,6 +246,8 @@ class CaseFullSchema(Schema):
     status = fields.String(required=True)
     stage = fields.String(required=True)
     escalated = fields.Boolean(required=True)
+    owner_notified_at = fields.DateTime(required=True, allow_none=True,
+                                        metadata={"description": "Når skoleeier ble varslet om saken."})
     created_at = fields.DateTime(required=True)
     updated_at = fields.DateTime(required=True)
     closed_at = fields.DateTime(required=True, allow_none=True)
@@ -246,6 +267,23 @@ class EventSchema(Schema):
     data = fields.Dict(keys=fields.String(), required=True)
     hash = fields.String(required=True)
     prev_hash = fields.String(required=True)
+
+
+class AccessGrantSchema(Schema):
+    id = fields.Integer(required=True)
+    user = fields.String(required=True)
+    username = fields.String(required=True)
+    reason = fields.String(required=True)
+    granted_at = fields.DateTime(required=True)
+    last_day = fields.Date(required=True)
+    withdrawn_at = fields.DateTime(required=True, allow_none=True)
+    withdraw_reason = fields.String(required=True, allow_none=True)
+    active = fields.Boolean(required=True)
+
+
+class AccessGrantListSchema(Schema):
+    case_id = fields.Integer(required=True)
+    items = fields.List(fields.Nested(AccessGrantSchema), required=True)
 
 
 class HistorySchema(Schema):
