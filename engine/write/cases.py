@@ -170,6 +170,9 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
                     form=row.form_key, form_version=form_version, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
                     late_by_seconds=late if late and late > 0 else 0)
+        if clean.get(parties.FIELD):  # a step that names the accused ("identify the accused", B and C)
+            parties.name(step, viewer, clean[parties.FIELD], clean.get("hvordan_identifisert", ""),
+                         again_is_conflict=False)
     return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 

@@ -84,6 +84,24 @@ def ensure_workable(step: CaseStep) -> None:
                            "anklaget i saken. Ingenting ble endret.")
 
 
+def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "", *, again_is_conflict=True) -> None:
+    """Record the accused in this step: checked, a party from now on, an event in the history,
+    and refused if it would leave an open task nobody may do."""
+    session, case = step.session, step.case
+    user = find_user(session, username)
+    if user.id == viewer.id:
+        raise _refuse("Du kan ikke registrere deg selv som anklaget. Meld saken til skoleeier i stedet.",
+                      "Velg en annen person.")
+    check_accused(user, case.school_id, case.procedure)
+    if not add_accused(session, case.id, user):
+        if again_is_conflict:
+            raise Conflict(f"{user.display_name} er allerede registrert som anklaget. Ingenting ble endret.")
+        return
+    step.checks.append(ensure_workable)
+    step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
+                reason=(reason or "").strip())
+
+
 def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
     """Rektor (B) or the school owner (B, C) names the accused, through the one write path. From
     then on the person sees nothing of the case, and grants to others can take effect."""
@@ -101,13 +119,5 @@ def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, 
                          "som er anklaget.")
         if case.status != "open":
             raise Conflict("Saken er avsluttet. Ingenting ble endret.")
-        user = find_user(session, username)
-        if user.id == viewer.id:
-            raise _refuse("Du kan ikke registrere deg selv som anklaget.", "Velg en annen person.")
-        check_accused(user, case.school_id, case.procedure)
-        if not add_accused(session, case.id, user):
-            raise Conflict(f"{user.display_name} er allerede registrert som anklaget. Ingenting ble endret.")
-        step.checks.append(ensure_workable)
-        step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
-                    reason=(reason or "").strip())
+        name(step, viewer, username, reason)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
