@@ -1,15 +1,15 @@
 """access grants per case, and when the school owner was notified
 
-Revision ID: 0009_access_grants
-Revises: 0008_chain_heads
+Revision ID: 0010_access_grants
+Revises: 0009_malform
 Create Date: 2026-12-02 21:00:00
 """
 from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0009_access_grants'
-down_revision = '0008_chain_heads'
+revision = '0010_access_grants'
+down_revision = '0009_malform'
 branch_labels = None
 depends_on = None
 
