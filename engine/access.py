@@ -11,7 +11,16 @@ from sqlalchemy import ColumnElement, and_, exists, false, or_, select
 
 from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
-from engine.store.models import AccessGrant, Case, CaseParty, HistoryEvent, OpenTask, OpenTaskRole, School, User
+from engine.store.models import (
+    AccessGrant,
+    Case,
+    CaseParty,
+    HistoryEvent,
+    OpenTask,
+    OpenTaskRole,
+    School,
+    User,
+)
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
 # The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.

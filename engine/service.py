@@ -110,13 +110,13 @@ class Kap12:
     def reclassify(self, viewer: Viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)
 
-    def identify_accused(self, viewer, case_id: int, username: str, reason: str = "") -> Case:
+    def identify_accused(self, viewer: Viewer, case_id: int, username: str, reason: str = "") -> Case:
         return parties.identify_accused(self, viewer, case_id, username, reason)
 
-    def grant_access(self, viewer, case_id: int, username: str, reason: str, until) -> Case:
+    def grant_access(self, viewer: Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
         return grants.grant(self, viewer, case_id, username, reason, until)
 
-    def withdraw_access(self, viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
+    def withdraw_access(self, viewer: Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
         return grants.withdraw(self, viewer, case_id, grant_id, reason)
 
     def case_grants(self, case_id: int) -> list[grants.GrantView]:

@@ -210,7 +210,7 @@ def procedure_at(events: list[HistoryEvent], seq: int) -> str:
             break
         d = ev.data or {}
         if ev.kind == REPORTED:
-            procedure = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
+            procedure = OFFENDER_PROCEDURE.get(str((d.get("report") or {}).get("krenker_type")), "A")
         elif ev.kind == RECLASSIFIED:
             procedure = d.get("to_procedure") or procedure
     return procedure

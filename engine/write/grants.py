@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
@@ -19,6 +21,9 @@ from engine.write.parties import accused_of
 from engine.write.unit_of_work import Actor, CaseStep
 from processes.deadlines import OSLO
 from processes.roles import COUNTY_ROLES, SCHOOL_ROLES
+
+if TYPE_CHECKING:
+    from engine.service import Kap12
 
 # Long enough for a school year's measures; a longer need is a new grant with a new reason.
 LONGEST = timedelta(days=366)
@@ -44,7 +49,7 @@ def _end_of(day: date) -> datetime:
     return datetime.combine(day + timedelta(days=1), time.min, tzinfo=OSLO)
 
 
-def _parse_day(value) -> date:
+def _parse_day(value: object) -> date:
     if isinstance(value, date):
         return value
     try:
@@ -54,7 +59,7 @@ def _parse_day(value) -> date:
                            {"til": ["Skriv datoen som åååå-mm-dd, eller velg den i kalenderen."]}) from err
 
 
-def _grantee(session, case: Case, username: str) -> User:
+def _grantee(session: Session, case: Case, username: str) -> User:
     """A named, active employee at the case's school, who is not accused and holds no county role."""
     user = session.scalars(select(User).where(User.username == (username or "").strip())).first()
     if user is None or not user.active:
@@ -84,13 +89,13 @@ def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
                      "tilgang til saken.")
 
 
-def grant(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str, until) -> Case:
+def grant(kap12: Kap12, viewer: access.Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor personen trenger tilgang."]})
     last_day = _parse_day(until)
 
-    def act(step: CaseStep):
+    def act(step: CaseStep) -> None:
         _check_may_grant(step, viewer)
         session, case = step.session, step.case
         if case.status != "open":
@@ -118,8 +123,8 @@ def grant(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 
 
-def withdraw(kap12, viewer: access.Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
-    def act(step: CaseStep):
+def withdraw(kap12: Kap12, viewer: access.Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
+    def act(step: CaseStep) -> None:
         _check_may_grant(step, viewer)
         row = step.session.get(AccessGrant, grant_id)
         if row is None or row.case_id != step.case.id:
@@ -136,7 +141,7 @@ def _end(step: CaseStep, row: AccessGrant, by_id: int | None, reason: str) -> No
                 reason=reason)
 
 
-def _active(session, case: Case, now: datetime) -> list[AccessGrant]:
+def _active(session: Session, case: Case, now: datetime) -> list[AccessGrant]:
     return list(session.scalars(select(AccessGrant).where(
         AccessGrant.case_id == case.id, AccessGrant.withdrawn_at.is_(None), AccessGrant.ends_at > now)))
 
@@ -147,7 +152,7 @@ def end_all(step: CaseStep, reason: str = ENDED_BY_RECLASSIFICATION) -> None:
         _end(step, row, step.actor.id, reason)
 
 
-def grants_of(kap12, case_id: int) -> list[GrantView]:
+def grants_of(kap12: Kap12, case_id: int) -> list[GrantView]:
     """Every grant of the case, newest first, for those who lead it and for auditors."""
     now = kap12.clock.now()
     with kap12.db.reading() as session:

@@ -7,7 +7,10 @@ the very people who must work or audit it. A B or C report may leave the accused
 (B) or the school owner (C) records them later, as an event in the case's history."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
@@ -17,6 +20,9 @@ from engine.write import notify
 from engine.write.unit_of_work import Actor, CaseStep
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
+if TYPE_CHECKING:
+    from engine.service import Kap12
+
 FIELD = "anklaget_bruker"
 
 
@@ -24,11 +30,12 @@ def _refuse(message: str, hint: str) -> InvalidInput:
     return InvalidInput(message, {FIELD: [hint]})
 
 
-def find_user(session, username: str | None) -> User | None:
+def find_user(session: Session, username: str | None) -> User | None:
     """The named person, or None when nobody is named; an unknown name is refused."""
-    if not (username or "").strip():
+    name = (username or "").strip()
+    if not name:
         return None
-    user = session.scalars(select(User).where(User.username == username.strip())).first()
+    user = session.scalars(select(User).where(User.username == name)).first()
     if user is None or not user.active:
         raise _refuse("Den anklagede må velges fra listen over ansatte.",
                       "Velg personen fra listen over ansatte ved skolen.")
@@ -57,7 +64,7 @@ def check_accused(user: User, school_id: int, procedure: str) -> None:
                       "til rektor.", "Velg «En ansatt ved skolen» som krenker, eller en annen person.")
 
 
-def add_accused(session, case_id: int, user: User) -> bool:
+def add_accused(session: Session, case_id: int, user: User) -> bool:
     """Record the person as accused in the case (once); True if they were not already."""
     known = session.scalars(select(CaseParty).where(CaseParty.case_id == case_id, CaseParty.user_id == user.id,
                                                     CaseParty.relation == "accused")).first()
@@ -68,7 +75,7 @@ def add_accused(session, case_id: int, user: User) -> bool:
     return True
 
 
-def accused_of(session, case_id: int) -> list[User]:
+def accused_of(session: Session, case_id: int) -> list[User]:
     return list(session.scalars(select(User).join(CaseParty, CaseParty.user_id == User.id).where(
         CaseParty.case_id == case_id, CaseParty.relation == "accused").order_by(User.display_name)))
 
@@ -84,11 +91,14 @@ def ensure_workable(step: CaseStep) -> None:
                            "anklaget i saken. Ingenting ble endret.")
 
 
-def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "", *, again_is_conflict=True) -> None:
+def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "", *,
+         again_is_conflict: bool = True) -> None:
     """Record the accused in this step: checked, a party from now on, an event in the history,
     and refused if it would leave an open task nobody may do."""
     session, case = step.session, step.case
     user = find_user(session, username)
+    if user is None:
+        raise _refuse("Velg hvem som er anklaget.", "Velg personen fra listen over ansatte ved skolen.")
     if user.id == viewer.id:
         raise _refuse("Du kan ikke registrere deg selv som anklaget. Meld saken til skoleeier i stedet.",
                       "Velg en annen person.")
@@ -102,13 +112,13 @@ def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "",
                 reason=(reason or "").strip())
 
 
-def identify_accused(kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
+def identify_accused(kap12: Kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
     """Rektor (B) or the school owner (B, C) names the accused, through the one write path. From
     then on the person sees nothing of the case, and grants to others can take effect."""
     if not (username or "").strip():
         raise _refuse("Velg hvem som er anklaget.", "Velg personen fra listen over ansatte ved skolen.")
 
-    def act(step: CaseStep):
+    def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         if access.is_read_only(viewer):
             raise Denied("Revisorer kan lese saker, men ikke endre dem.")

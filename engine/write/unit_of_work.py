@@ -61,7 +61,7 @@ class CaseStep:
     before: Snapshot
     events: list[tuple[str, dict]] = field(default_factory=list)
     # Run after the step is written and before it is committed; one that raises undoes the step.
-    checks: list = field(default_factory=list)
+    checks: list[Callable[[CaseStep], None]] = field(default_factory=list)
 
     def record(self, kind: str, **data: object) -> None:
         self.events.append((kind, data))
@@ -205,9 +205,9 @@ def owner_told(step: CaseStep, after: Snapshot) -> bool:
     """Did this step tell the school owner of the case? Rektor's notice was completed, a task
     opened in the owner's lane (the report itself in C, an acknowledgement in B), or a deadline
     escalated to the owner. The one rule behind ``Case.owner_notified_at``, for every procedure."""
-    before = {t.id: t for t in step.before.tasks}
+    before = {t.id: t.form_key for t in step.before.tasks}
     for kind, data in step.events:
-        if kind == TASK_COMPLETED and getattr(before.get(data.get("task_id")), "form_key", None) in OWNER_NOTICE_FORMS:
+        if kind == TASK_COMPLETED and before.get(str(data.get("task_id"))) in OWNER_NOTICE_FORMS:
             return True
         if kind == TASK_OPENED and OWNER_ROLE in data.get("roles", ()):
             return True
