@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,12 +17,9 @@ from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import ACCESS_GRANTED, ACCESS_WITHDRAWN
 from engine.store.models import AccessGrant, Case, CaseParty, User
 from engine.write.parties import accused_of
-from engine.write.unit_of_work import Actor, CaseStep
+from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.deadlines import OSLO
 from processes.roles import COUNTY_ROLES, SCHOOL_ROLES
-
-if TYPE_CHECKING:
-    from engine.service import Kap12
 
 # Long enough for a school year's measures; a longer need is a new grant with a new reason.
 LONGEST = timedelta(days=366)
@@ -89,7 +85,7 @@ def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
                      "tilgang til saken.")
 
 
-def grant(kap12: Kap12, viewer: access.Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
+def grant(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor personen trenger tilgang."]})
@@ -123,7 +119,7 @@ def grant(kap12: Kap12, viewer: access.Viewer, case_id: int, username: str, reas
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 
 
-def withdraw(kap12: Kap12, viewer: access.Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
+def withdraw(kap12: Host, viewer: access.Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
     def act(step: CaseStep) -> None:
         _check_may_grant(step, viewer)
         row = step.session.get(AccessGrant, grant_id)
@@ -152,7 +148,7 @@ def end_all(step: CaseStep, reason: str = ENDED_BY_RECLASSIFICATION) -> None:
         _end(step, row, step.actor.id, reason)
 
 
-def grants_of(kap12: Kap12, case_id: int) -> list[GrantView]:
+def grants_of(kap12: Host, case_id: int) -> list[GrantView]:
     """Every grant of the case, newest first, for those who lead it and for auditors."""
     now = kap12.clock.now()
     with kap12.db.reading() as session:

@@ -7,8 +7,6 @@ the very people who must work or audit it. A B or C report may leave the accused
 (B) or the school owner (C) records them later, as an event in the case's history."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -17,11 +15,8 @@ from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import ACCUSED_IDENTIFIED
 from engine.store.models import Case, CaseParty, OpenTask, User
 from engine.write import notify
-from engine.write.unit_of_work import Actor, CaseStep
+from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
-
-if TYPE_CHECKING:
-    from engine.service import Kap12
 
 FIELD = "anklaget_bruker"
 
@@ -112,7 +107,7 @@ def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "",
                 reason=(reason or "").strip())
 
 
-def identify_accused(kap12: Kap12, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
+def identify_accused(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reason: str = "") -> Case:
     """Rektor (B) or the school owner (B, C) names the accused, through the one write path. From
     then on the person sees nothing of the case, and grants to others can take effect."""
     if not (username or "").strip():

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -199,6 +200,15 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
                         due_at=task.due_at.isoformat() if task.due_at else None)
     if after.completed and not step.before.completed:
         step.record(CASE_CLOSED)
+
+
+class Host(Protocol):
+    """What an act on a case needs of the engine (``engine.service.Kap12`` is one), named here
+    so that the write room never imports the facade built on it."""
+
+    db: Database
+    clock: Clock
+    writer: CaseWriter
 
 
 def owner_told(step: CaseStep, after: Snapshot) -> bool:
