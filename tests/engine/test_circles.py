@@ -9,6 +9,8 @@ import io
 from datetime import timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config
 from flow import do, kinds, plan_date, report, status
 from pypdf import PdfReader
 
@@ -18,6 +20,7 @@ from engine.demo import report_data
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read.overview import weekly_overview
+from engine.store.db import MIGRATIONS
 
 SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
         "revisor", "admin")
@@ -296,3 +299,23 @@ def test_every_open_task_has_someone_to_work_it_whoever_is_named(kap12, demo):
     assert made == 10 and refused == 56
     # Sørbakken's only leader accused in C: moving it back to A would leave no one to receive it.
     assert ("Sørbakken videregående skole", "ledelse", "rektor2", "elev") in blocked
+
+
+def test_the_migration_finds_when_running_cases_notified_the_school_owner(kap12, demo):
+    b = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+    do(kap12, demo, "rektor", b.id, "Motta melding")
+    do(kap12, demo, "rektor", b.id, "Varsle skoleeier straks")
+    a = report(kap12, demo)
+    c = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+    kap12.grant_access(demo.users["skoleeier"], c.id, "ansatt", "Kontaktlærer", day(kap12, 7))
+    before = {i: status(kap12, i).owner_notified_at for i in (a.id, b.id, c.id)}
+    assert before[a.id] is None and before[b.id] and before[c.id]
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with kap12.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0009_malform")
+    kap12.db.upgrade()
+    assert {i: status(kap12, i).owner_notified_at for i in (a.id, b.id, c.id)} == before
+    assert kap12.case_grants(c.id) == []  # the grants table is new again: nothing grants access
+    assert not full(kap12, demo, "ansatt", c.id)

@@ -48,8 +48,8 @@ def upgrade() -> None:
     )
     op.create_index('ix_case_access_grants_case_id', 'case_access_grants', ['case_id'])
     op.create_index('ix_case_access_grants_user_id', 'case_access_grants', ['user_id'])
-    with op.batch_alter_table('cases') as batch:
-        batch.add_column(sa.Column('owner_notified_at', sa.DateTime(timezone=True), nullable=True))
+    # Plain ADD/DROP COLUMN (SQLite 3.35+): a batch copy of cases would trip the rows that point at it.
+    op.add_column('cases', sa.Column('owner_notified_at', sa.DateTime(timezone=True), nullable=True))
     # Cases already running: the first recorded notice, from their history.
     bind = op.get_bind()
     events = sa.table('history_events', sa.column('case_id', sa.Integer), sa.column('seq', sa.Integer),
@@ -70,8 +70,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('cases') as batch:
-        batch.drop_column('owner_notified_at')
     op.drop_index('ix_case_access_grants_user_id', 'case_access_grants')
     op.drop_index('ix_case_access_grants_case_id', 'case_access_grants')
     op.drop_table('case_access_grants')
+    op.drop_column('cases', 'owner_notified_at')
