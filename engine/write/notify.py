@@ -4,9 +4,11 @@ mailer sends them afterwards. An accused person is never a recipient: the recipi
 excludes them like every other query about the case."""
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import and_, exists, or_, select
 
-from engine.store.events import ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
+from engine.store.events import ACCESS_GRANTED, ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
@@ -79,6 +81,14 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
                  f"Frist oversittet i sak {case.number}",
                  f"En frist i sak {case.number} er oversittet («{data['timer']}»), og saken er eskalert til deg. "
                  "Sørg for at saken blir fulgt opp straks.")
+        elif kind == ACCESS_GRANTED:
+            grantee = session.get(User, data.get("user_id"))
+            if grantee is not None and grantee.active:
+                until = date.fromisoformat(data["until"]).strftime("%d.%m.%Y")
+                # The reason may name the pupil: it stays in the case, not in the mail.
+                tell([grantee], "access", f"Du har fått tilgang til sak {case.number}",
+                     f"Du har fått tilgang til å lese sak {case.number} til og med {until}. "
+                     "Hvorfor står i saken. Saken er taushetsbelagt.")
         elif kind == RECLASSIFIED:
             watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in ("B", "C") else [])
             if data["to_procedure"] == "C":

@@ -137,6 +137,9 @@ def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(kap12, demo):
     assert circle(kap12, demo, case.id) == {"rektor", "skoleeier", "revisor"}
     kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Tar over oppfølgingen", day(kap12, 3))
     assert full(kap12, demo, "avdelingsleder", case.id) and listed(kap12, demo, "avdelingsleder", case.id)
+    told = [n for n in kap12.notices_for(demo.users["avdelingsleder"]) if n.kind == "access"]
+    assert [n.subject for n in told] == [f"Du har fått tilgang til sak {case.number}"]
+    assert "Tar over" not in told[0].body and "03.12.2026" in told[0].body  # no free text in a mail
     granted = [e for e in kap12.case_history(case.id) if e.kind == "access_granted"]
     assert granted[0].data["reason"] == "Tar over oppfølgingen" and granted[0].data["name"] == "Anne Avdelingsleder"
     # The grant ends with its last day.
