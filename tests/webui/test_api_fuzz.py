@@ -45,7 +45,10 @@ def world(env):
 
 # Every (path, method) of the document; test_every_documented_operation_is_fuzzed keeps it whole.
 OPERATIONS = [("/api/v1/cases", "get"), ("/api/v1/cases", "post"), ("/api/v1/cases/{case_id}", "get"),
-              ("/api/v1/cases/{case_id}/history", "get"), ("/api/v1/definitions", "get"),
+              ("/api/v1/cases/{case_id}/history", "get"), ("/api/v1/cases/{case_id}/grants", "get"),
+              ("/api/v1/cases/{case_id}/grants", "post"),
+              ("/api/v1/cases/{case_id}/grants/{grant_id}/withdraw", "post"),
+              ("/api/v1/cases/{case_id}/accused", "post"), ("/api/v1/definitions", "get"),
               ("/api/v1/definitions", "post"), ("/api/v1/me", "get"), ("/api/v1/openapi.json", "get"),
               ("/api/v1/tasks", "get"), ("/api/v1/tasks/{task_id}", "get"),
               ("/api/v1/tasks/{task_id}/claim", "post"), ("/api/v1/tasks/{task_id}/release", "post"),
