@@ -102,9 +102,10 @@ def case(case_id: int):
     reads = [e for e in report.events if e.kind == CASE_READ]
     with kap12().db.reading() as session:
         staff = [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
-    # Embedded, not fetched: one request, one recorded read; the script only renders it.
-    data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
-    return render_template("audit_case.html", case=case, report=report, payload=data, reads=reads, staff=staff)
+    # Embedded, not fetched: one request, one recorded read; the script only renders it. The
+    # template embeds it with ``embed_json``, which escapes it for HTML.
+    return render_template("audit_case.html", case=case, report=report, payload=payload, reads=reads,
+                           staff=staff)
 
 
 @bp.get("/saker/<id:case_id>/gjenkjoring.json")
@@ -125,12 +126,11 @@ def heat(definition_id: int):
     processes = [p for p in replay.version_sources(version) if p["id"] in cells or p["id"] != "kap12_sak"]
     payload = {"processes": processes,
                "counts": {p: {e: c.__dict__ for e, c in els.items()} for p, els in cells.items()}}
-    data = json.dumps(payload, ensure_ascii=False).replace("</", "<\\/")
     names = {p["id"]: p["name"] for p in processes}
     table = sorted(((names.get(p, p), e, c) for p, els in cells.items() for e, c in els.items()),
                    key=lambda r: (r[0], -r[2].passed, r[1]))
     labels = _element_names(processes)
-    return render_template("audit_heat.html", version=version, count=count, payload=data, table=table,
+    return render_template("audit_heat.html", version=version, count=count, payload=payload, table=table,
                            labels=labels)
 
 

@@ -10,6 +10,7 @@ import subprocess
 from datetime import timedelta
 
 import pytest
+import tinyhtml5
 
 from engine.audit.replay import verify_case
 from engine.demo import complete_next, report_data
@@ -70,6 +71,31 @@ def test_replay_page_verifies_and_serves_frames(env, closed_a):
     assert data["labels"]["elevens_stemme"]
     # The read is recorded, as coming from this page.
     assert any(e.kind == "case_read" and e.data["view"] == "revisjon" for e in env.kap12.case_history(closed_a))
+
+
+HOSTILE_TEXT = "Eleven skrev <!--<script> i chatten </script> & 'så' >"
+
+
+def _script_text_as_a_browser_reads_it(html: str, element_id: str) -> str:
+    # An HTML5 tokenizer, not a regular expression: "<!--<script>" inside a script element
+    # switches a browser into the "double escaped" state, where the closing tag is not seen.
+    tree = tinyhtml5.parse(html)
+    for script in tree.iter("{http://www.w3.org/1999/xhtml}script"):
+        if script.get("id") == element_id:
+            return script.text or ""
+    raise AssertionError(f"no script element #{element_id}")
+
+
+def test_replay_payload_survives_html_in_any_field(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data(hva_skjedde=HOSTILE_TEXT))
+    client = login(env.app, "revisor")
+    page = client.get(f"/revisjon/saker/{case.id}")
+    assert page.status_code == 200
+    embedded = _script_text_as_a_browser_reads_it(page.text, "replay-payload")
+    assert "<" not in embedded and ">" not in embedded and "&" not in embedded
+    data = json.loads(embedded)
+    assert data["frames"][-1]["data"]["hva_skjedde"] == HOSTILE_TEXT  # round-trips unchanged
+    assert "Verifisert" in page.text
 
 
 def test_case_page_links_to_the_replay_for_auditors_only(env, closed_a):
