@@ -217,16 +217,23 @@ def _parse_date(value: object, func: str) -> date:
     raise ValueError(f"{func}: dato må være en dato på formen ÅÅÅÅ-MM-DD, fikk {value!r}.")
 
 
-def _count(value: object, func: str, minimum: int, *, integer: bool) -> float:
+# A deadline further away than this is a mistake in a diagram, and counting towards it day by
+# day would keep the server busy: helpers are called from diagram code, so their work is bounded.
+MAX_WORKING_DAYS = 1000
+MAX_WORKING_HOURS = MAX_WORKING_DAYS * 8
+
+
+def _count(value: object, func: str, minimum: int, *, integer: bool, maximum: float) -> float:
     kinds = (int,) if integer else (int, float)
     if (
         isinstance(value, bool)
         or not isinstance(value, kinds)
         or not math.isfinite(value)
         or value < minimum
+        or value > maximum
     ):
         what = "et heltall" if integer else "et tall"
-        raise ValueError(f"{func}: n må være {what} på minst {minimum}, fikk {value!r}.")
+        raise ValueError(f"{func}: n må være {what} fra {minimum} til {maximum}, fikk {value!r}.")
     return value
 
 
@@ -243,14 +250,14 @@ def expression_helpers(
     calendar_fn = calendar if callable(calendar) else (lambda: calendar)
 
     def arbeidstimer(n: float) -> str:
-        hours = _count(n, "arbeidstimer", 0, integer=False)
+        hours = _count(n, "arbeidstimer", 0, integer=False, maximum=MAX_WORKING_HOURS)
         return add_working_hours(now_fn(), hours, calendar_fn()).isoformat()
 
     def slutt_arbeidsdag() -> str:
         return end_of_working_day(now_fn(), calendar_fn()).isoformat()
 
     def arbeidsdager(n: int) -> str:
-        days = int(_count(n, "arbeidsdager", 0, integer=True))
+        days = int(_count(n, "arbeidsdager", 0, integer=True, maximum=MAX_WORKING_DAYS))
         return add_working_days(now_fn(), days, calendar_fn()).isoformat()
 
     def dato_kl(dato: str | date, kl: str = "08:00") -> str:
@@ -262,7 +269,7 @@ def expression_helpers(
 
     def arbeidsdager_for(dato: str | date, n: int) -> str:
         day = _parse_date(dato, "arbeidsdager_for")
-        count = int(_count(n, "arbeidsdager_for", 1, integer=True))
+        count = int(_count(n, "arbeidsdager_for", 1, integer=True, maximum=MAX_WORKING_DAYS))
         return working_days_before(day, count, calendar_fn()).isoformat()
 
     return {

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from copy import deepcopy
 
-from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
@@ -15,6 +15,7 @@ from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
 from engine.runtime.clock import Clock
+from engine.runtime.sandbox import SandboxEnvironment
 from processes.deadlines import expression_helpers
 
 
@@ -54,9 +55,11 @@ def new_parser() -> CamundaParser:
 
 
 def script_engine(clock: Clock) -> PythonScriptEngine:
+    """The script engine of every workflow kap12 runs or re-runs: diagram code is evaluated in
+    the sandbox (engine/runtime/sandbox.py), with the deadline helpers on the engine's clock."""
     from engine.runtime.calendars import current
 
-    return PythonScriptEngine(environment=TaskDataEnvironment(expression_helpers(clock.now, current)))
+    return PythonScriptEngine(environment=SandboxEnvironment(expression_helpers(clock.now, current)))
 
 
 def spec_to_dict(spec, subprocess_specs: dict) -> dict:

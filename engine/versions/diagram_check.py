@@ -10,6 +10,7 @@ from datetime import datetime, timezone
 
 from lxml import etree
 
+from engine.runtime import sandbox
 from processes import forms as form_catalog
 from processes.deadlines import expression_helpers
 from processes.roles import LANE_ROLES, valid_recipient
@@ -36,6 +37,11 @@ NOT_FLOW = {
     "ioSpecification",
 }
 TIMER_KINDS = {"frist", "paminnelse", "eskalering"}
+HELPER_NAMES = frozenset(expression_helpers(datetime.now))  # the functions diagram code may call
+
+# Other places BPMN keeps an expression (multi-instance, conditional events): checked like a
+# condition, since the engine evaluates them in the same sandbox.
+OTHER_EXPRESSIONS = {"loopCardinality", "completionCondition", "condition"}
 
 ELEMENT_WORDS = {
     "userTask": "Brukeroppgaven", "scriptTask": "Skriptoppgaven", "boundaryEvent": "Hendelsen",
@@ -153,6 +159,11 @@ def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
                 problems.append(f"{describe(el)} har ikke noe skript.")
             else:
                 _check_code(el, script.text, "exec", "Skriptet", problems)
+        elif tag in OTHER_EXPRESSIONS and (el.text or "").strip():
+            owner = el.getparent()
+            while owner is not None and not owner.get("id"):
+                owner = owner.getparent()
+            _check_code(owner if owner is not None else el, el.text, "eval", "Uttrykket", problems)
     return meta
 
 
@@ -161,7 +172,7 @@ def _properties(el) -> dict[str, str]:
             for p in el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
 
 
-def _check_timer(el, timer, sample: dict, problems: list[str]) -> dict:
+def _check_timer(el, timer, sample: Sample, problems: list[str]) -> dict:
     props = _properties(el)
     kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
     for unknown in sorted(kinds - TIMER_KINDS):
@@ -182,11 +193,16 @@ def _check_timer(el, timer, sample: dict, problems: list[str]) -> dict:
             "interrupting": el.get("cancelActivity", "true") != "false"}
 
 
-def _check_timer_expression(el, kind: str, expr: str, sample: dict, problems: list[str]) -> None:
+def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: list[str]) -> None:
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
 
+    shown = _shown(expr)
+    refused = sandbox.problems(expr, "eval", sample.helpers)
+    if refused:
+        problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {'; '.join(refused)}.")
+        return
     try:
-        value = eval(compile(expr, "<tidsuttrykk>", "eval"), dict(sample))  # noqa: S307 - diagram code
+        value = sandbox.evaluate(expr, sample.data, sample.helpers)
         if not isinstance(value, str):
             raise ValueError(f"gir {type(value).__name__}, ikke en tekst")
         if kind == "timeDate":
@@ -196,23 +212,35 @@ def _check_timer_expression(el, kind: str, expr: str, sample: dict, problems: li
         else:
             T.parse_iso_recurring_interval(value)
     except Exception as err:  # any failure is the diagram's problem, reported to its author
-        problems.append(f"Tidsuttrykket «{expr}» på {describe(el)} kan ikke beregnes: {err}.")
+        problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {str(err).rstrip('.')}.")
 
 
-def _check_code(el, code: str, mode: str, word: str, problems: list[str]) -> None:
-    try:
-        compile(code.strip() if mode == "eval" else code, "<diagram>", mode)
-    except SyntaxError as err:
-        problems.append(f"{word} på {describe(el)} er ikke gyldig Python: {err.msg}.")
+def _check_code(el, code: str, mode: sandbox.Mode, word: str, problems: list[str]) -> None:
+    refused = sandbox.problems(code, mode, HELPER_NAMES)
+    if refused:
+        problems.append(f"{word} på {describe(el)} kan ikke brukes: {'; '.join(refused)}.")
 
 
-def _sample_context(forms: dict) -> dict:
-    """Helpers plus example values for every form field, so that a timer expression reading a
-    form value (``dato_kl(evalueringsdato)``) can be evaluated at deploy time."""
+def _shown(expr: str) -> str:
+    # A refusal names the expression, but a pasted page of code would drown the sentence.
+    return expr if len(expr) <= 80 else expr[:77] + "..."
+
+
+@dataclass
+class Sample:
+    """Example case data and the helpers, for evaluating a timer expression at deploy time."""
+
+    data: dict
+    helpers: dict
+
+
+def _sample_context(forms: dict) -> Sample:
+    """Example values for every form field, so that a timer expression reading a form value
+    (``dato_kl(evalueringsdato)``) can be evaluated at deploy time, in the same sandbox as at
+    run time."""
     now = datetime.now(timezone.utc)
     context: dict = dict(START_VARIABLES)
     for form in forms.values():
         for name, value in form_catalog.example_data(form, now.date()).items():
             context.setdefault(name, value)
-    context.update(expression_helpers(lambda: now))
-    return context
+    return Sample(context, expression_helpers(lambda: now))

@@ -1,0 +1,455 @@
+"""The one evaluator for the Python in a diagram: timer expressions, conditions and scripts.
+
+A diagram is written by a process owner, not by the people who run the server, so its code
+runs in a small, checked subset of Python (RestrictedPython plus kap12's own rules):
+
+- **What may be written** is an allow-list of syntax: names, constants, arithmetic,
+  comparisons, ``and``/``or``/``not``, ``x if c else y``, lists, tuples, dicts and sets,
+  indexing and slicing, comprehensions, f-strings without format specifications, calls of
+  kap12's helpers and a few safe built-ins, and in scripts assignment, ``if``, ``for``,
+  ``while``, ``break``, ``continue``, ``pass`` and ``del``. No ``import``, ``def``, ``lambda``,
+  ``class``, ``try``, ``with``, ``global``, ``yield``, walrus or ``*``/``**`` unpacking; no name
+  or attribute that begins with ``_``; only the few methods of text, lists, dicts, tuples and
+  sets listed in ``METHODS``.
+- **What it can reach**: the case's data, kap12's deadline helpers and ``BUILTINS``. Every
+  attribute, item, iteration and write goes through the guards below.
+- **How much it may do**: each evaluation has a budget of loop steps and of values it may
+  create; ``**``, ``*``, ``<<`` and ``+`` are checked before they run, so one operation cannot
+  build a huge number or text. Without ``def`` and ``lambda`` nothing can recurse.
+
+Validation (``problems``) and execution (``SandboxEnvironment``, wired into SpiffWorkflow's
+script engine) share the same rules, so what passes validation is what runs, at deploy, on the
+write path, in timers, in migration checks and at re-execution alike. The budgets count
+steps, not seconds, so a re-execution meets the same limits as the original run."""
+from __future__ import annotations
+
+import ast
+import math
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from functools import lru_cache
+from types import CodeType
+from typing import Any, Literal
+
+from RestrictedPython import RestrictingNodeTransformer, compile_restricted
+from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack_sequence
+from RestrictedPython.transformer import copy_locations
+from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
+
+Mode = Literal["eval", "exec"]
+
+MAX_STEPS = 10_000  # loop iterations (for, while, comprehensions) per evaluation
+MAX_LENGTH = 10_000  # characters in one text, items in one list, tuple, dict or set
+MAX_CREATED = 1_000_000  # characters and items created by all operations of one evaluation
+MAX_INT_BITS = 10_000  # about 3,000 decimal digits
+MAX_SOURCE = 20_000  # characters of code in one expression or script
+MAX_DEPTH = 50  # nesting of lists and dicts a script may leave in the case's data
+
+# The methods an expression may call, per exact type; every other attribute is refused.
+METHODS: dict[type, frozenset[str]] = {
+    str: frozenset({"lower", "upper", "strip", "lstrip", "rstrip", "split", "startswith", "endswith",
+                    "title", "capitalize", "casefold", "isdigit", "isalpha", "isspace", "count", "find"}),
+    list: frozenset({"append", "count", "index", "pop", "remove", "insert", "reverse", "sort", "copy"}),
+    tuple: frozenset({"count", "index"}),
+    dict: frozenset({"get", "keys", "values", "items", "pop", "setdefault", "copy"}),
+    set: frozenset({"add", "discard", "remove", "copy"}),
+}
+ALL_METHODS = frozenset().union(*METHODS.values())
+
+_SIZED = (str, bytes, list, tuple, dict, set, frozenset)
+_DATA_SCALARS = (type(None), bool, int, float, str)
+
+
+class SandboxError(Exception):
+    """Diagram code broke a rule or a limit: the message is a plain Norwegian sentence."""
+
+
+# -- what may be written ---------------------------------------------------------------------
+
+# Syntax a process owner may use; everything else is refused by name in NODE_WORDS' words.
+_ALLOWED_NODES = (
+    ast.Expression, ast.Module, ast.Expr, ast.Assign, ast.AugAssign, ast.If, ast.For, ast.While,
+    ast.Break, ast.Continue, ast.Pass, ast.Delete, ast.Name, ast.Constant, ast.List, ast.Tuple,
+    ast.Set, ast.Dict, ast.BinOp, ast.UnaryOp, ast.BoolOp, ast.Compare, ast.Call, ast.keyword,
+    ast.IfExp, ast.Attribute, ast.Subscript, ast.Slice, ast.ListComp, ast.SetComp, ast.DictComp,
+    ast.GeneratorExp, ast.comprehension, ast.JoinedStr, ast.FormattedValue,
+    ast.expr_context, ast.operator, ast.unaryop, ast.boolop, ast.cmpop,
+)
+# Pieces that only occur inside something refused already: not named a second time.
+_PARTS_OF_REFUSED = (ast.arguments, ast.arg, ast.ExceptHandler, ast.withitem, ast.alias, ast.match_case,
+                     ast.pattern, ast.type_ignore)
+_NODE_WORDS = {
+    "Import": "import", "ImportFrom": "import", "FunctionDef": "funksjonsdefinisjoner (def)",
+    "AsyncFunctionDef": "funksjonsdefinisjoner (def)", "Lambda": "lambda", "ClassDef": "klasser (class)",
+    "Try": "try/except", "TryStar": "try/except", "With": "with", "AsyncWith": "with",
+    "Raise": "raise", "Assert": "assert", "Global": "global", "Nonlocal": "nonlocal",
+    "Yield": "yield", "YieldFrom": "yield", "Await": "await", "NamedExpr": "tilordning i uttrykk (:=)",
+    "Starred": "utpakking med *", "Match": "match", "AsyncFor": "async for", "Return": "return",
+    "AnnAssign": "typeannotasjoner",
+}
+# Built-ins that open a way out of the sandbox, named so the refusal can say which.
+FORBIDDEN_NAMES = frozenset({
+    "getattr", "setattr", "delattr", "hasattr", "eval", "exec", "compile", "open", "globals", "locals",
+    "vars", "type", "dir", "help", "input", "breakpoint", "object", "super", "memoryview",
+    "classmethod", "staticmethod", "property", "print", "id", "callable", "iter", "next", "format",
+    "repr", "bytes", "bytearray", "exit", "quit", "issubclass", "isinstance", "pow", "builtins",
+    "printed", "license", "credits", "copyright", "frozenset", "slice", "map", "filter", "hash",
+})
+
+
+def _rule_problems(tree: ast.AST, callables: frozenset[str]) -> list[str]:
+    """kap12's rules, in plain Norwegian, before RestrictedPython's own (which stay as a second
+    line of defence: anything they catch that these do not is refused too)."""
+    problems: list[str] = []
+    hints: set[str] = set()  # said once, after the problems
+
+    def add(text: str) -> None:
+        if text not in problems:
+            problems.append(text)
+
+    for node in ast.walk(tree):
+        kind = type(node).__name__
+        if isinstance(node, _PARTS_OF_REFUSED):
+            continue
+        if not isinstance(node, _ALLOWED_NODES):
+            add(f"{_NODE_WORDS.get(kind, kind)} er ikke tillatt")
+            continue
+        if isinstance(node, ast.Name):
+            if node.id.startswith("_"):
+                add(f"navnet «{node.id}» begynner med _, og slike navn er ikke tillatt")
+            elif node.id in FORBIDDEN_NAMES:
+                add(f"«{node.id}» er ikke tillatt")
+        elif isinstance(node, ast.Attribute):
+            if node.attr.startswith("_"):
+                add(f"attributtet «{node.attr}» begynner med _, og slike attributter er ikke tillatt")
+            elif node.attr not in ALL_METHODS or not isinstance(node.ctx, ast.Load):
+                add(f"«.{node.attr}» er ikke tillatt")
+                hints.add(f"metodene som kan brukes er {', '.join(sorted(ALL_METHODS))}")
+        elif isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name) and not node.func.id.startswith("_") \
+                    and node.func.id not in FORBIDDEN_NAMES and node.func.id not in callables:
+                add(f"funksjonen «{node.func.id}» finnes ikke i kap12s uttrykk")
+                hints.add(f"funksjonene som kan brukes er {', '.join(sorted(callables))}")
+            if any(k.arg is None for k in node.keywords):
+                add("utpakking med ** er ikke tillatt")
+        elif isinstance(node, ast.Dict) and any(k is None for k in node.keys):
+            add("utpakking med ** er ikke tillatt")
+        elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
+            add("formatangivelser i f-tekster (f\"{x:...}\") er ikke tillatt")
+        elif isinstance(node, ast.AugAssign) and not isinstance(node.target, ast.Name):
+            add("+= og lignende er bare tillatt på et enkelt navn")
+        elif isinstance(node, ast.comprehension) and node.is_async:
+            add("async er ikke tillatt")
+    return problems + sorted(hints) if problems else []
+
+
+class _Kap12Transformer(RestrictingNodeTransformer):
+    """RestrictedPython's transformer, plus: every binary operation and f-string goes through
+    a guard that counts what it creates, and every ``while`` pass counts as a step."""
+
+    def visit_BinOp(self, node: ast.BinOp) -> ast.AST:
+        node = self.node_contents_visit(node)
+        call = ast.Call(func=ast.Name("_binop_", ast.Load()),
+                        args=[ast.Constant(type(node.op).__name__), node.left, node.right], keywords=[])
+        copy_locations(call, node)
+        return call
+
+    def visit_JoinedStr(self, node: ast.JoinedStr) -> ast.AST:
+        node = self.node_contents_visit(node)
+        call = ast.Call(func=ast.Name("_text_", ast.Load()), args=[node], keywords=[])
+        copy_locations(call, node)
+        return call
+
+    def visit_While(self, node: ast.While) -> ast.AST:
+        node = self.node_contents_visit(node)
+        step = ast.Expr(ast.Call(func=ast.Name("_step_", ast.Load()), args=[], keywords=[]))
+        copy_locations(step, node)
+        ast.fix_missing_locations(step)
+        node.body.insert(0, step)
+        return node
+
+
+@lru_cache(maxsize=2048)
+def _compiled(source: str, mode: Mode, callables: frozenset[str]) -> tuple[CodeType | None, tuple[str, ...]]:
+    if len(source) > MAX_SOURCE:
+        return None, (f"koden er for lang (mer enn {MAX_SOURCE} tegn)",)
+    try:
+        tree = ast.parse(source, "<diagram>", mode)
+    except SyntaxError as err:
+        return None, (f"koden er ikke gyldig Python: {err.msg}",)
+    except ValueError as err:  # e.g. a NUL byte in the text
+        return None, (f"koden kan ikke leses som Python: {err}",)
+    problems = _rule_problems(tree, callables)
+    if problems:
+        return None, tuple(problems)
+    result = compile_restricted(tree, "<diagram>", mode, policy=_Kap12Transformer)
+    return result, ()
+
+
+def problems(source: str, mode: Mode, helpers: Iterable[str] = ()) -> list[str]:
+    """What in ``source`` is not allowed, as short Norwegian phrases; empty when it may run.
+    ``helpers`` are the names of the functions the caller will provide."""
+    try:
+        code, found = _compiled(_normalised(source, mode), mode, frozenset(BUILTINS) | frozenset(helpers))
+    except SyntaxError as err:  # RestrictedPython refused what kap12's rules let through
+        return [f"koden bruker noe som ikke er tillatt ({err})"]
+    return list(found) if code is None else []
+
+
+def _normalised(source: str, mode: Mode) -> str:
+    # Expressions are often written on their own indented line inside the XML element.
+    return source.strip() if mode == "eval" else source
+
+
+def _code(source: str, mode: Mode, helpers: Iterable[str]) -> CodeType:
+    try:
+        code, found = _compiled(_normalised(source, mode), mode, frozenset(BUILTINS) | frozenset(helpers))
+    except SyntaxError as err:
+        raise SandboxError(f"Koden bruker noe som ikke er tillatt ({err}).") from None
+    if code is None:
+        raise SandboxError(f"Koden kan ikke kjøres: {'; '.join(found)}.")
+    return code
+
+
+# -- what it can reach, and how much it may do ---------------------------------------------------
+
+class _Budget:
+    """The steps and created values one evaluation has left; every guard draws on it."""
+
+    def __init__(self) -> None:
+        self.steps = 0
+        self.created = 0
+
+    def step(self) -> None:
+        self.steps += 1
+        if self.steps > MAX_STEPS:
+            raise SandboxError(f"Koden gjør for mye arbeid (mer enn {MAX_STEPS:,} steg i løkker).".replace(",", " "))
+
+    def account(self, value: Any) -> Any:
+        if isinstance(value, _SIZED):
+            size = len(value)
+            if size > MAX_LENGTH:
+                raise SandboxError(f"Koden lager en verdi som er for stor ({size} tegn eller elementer; "
+                                   f"grensen er {MAX_LENGTH}).")
+            self.created += size
+            if self.created > MAX_CREATED:
+                raise SandboxError("Koden lager for mye data (mer enn en million tegn eller elementer).")
+        elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
+            raise SandboxError("Koden lager et tall som er for stort.")
+        return value
+
+
+def _length_of(value: Any) -> int | None:
+    return len(value) if isinstance(value, _SIZED) else None
+
+
+def _check_binop(op: str, a: Any, b: Any) -> None:
+    """Refuse, before it runs, an operation whose result would be huge."""
+    ints = isinstance(a, int) and isinstance(b, int)
+    if op == "Pow" and ints and b > 0 and abs(a) > 1 and a.bit_length() * b > MAX_INT_BITS:
+        raise SandboxError("Koden regner ut en potens som er for stor.")
+    if op == "LShift" and ints and b > 0 and a.bit_length() + b > MAX_INT_BITS:
+        raise SandboxError("Koden lager et tall som er for stort.")
+    if op == "Mult":
+        if ints and a.bit_length() + b.bit_length() > MAX_INT_BITS:
+            raise SandboxError("Koden lager et tall som er for stort.")
+        for seq, n in ((a, b), (b, a)):
+            size = _length_of(seq)
+            if size is not None and isinstance(n, int) and size * n > MAX_LENGTH:
+                raise SandboxError(f"Koden lager en verdi som er for stor ({size} × {n}; grensen er {MAX_LENGTH}).")
+    if op == "Add":
+        sa, sb = _length_of(a), _length_of(b)
+        if sa is not None and sb is not None and sa + sb > MAX_LENGTH:
+            raise SandboxError(f"Koden lager en verdi som er for stor (grensen er {MAX_LENGTH}).")
+    if op == "Mod" and isinstance(a, (str, bytes)):
+        raise SandboxError("%-formatering av tekst er ikke tillatt; bruk en f-tekst (f\"...{navn}...\").")
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "Add": lambda a, b: a + b, "Sub": lambda a, b: a - b, "Mult": lambda a, b: a * b,
+    "Div": lambda a, b: a / b, "FloorDiv": lambda a, b: a // b, "Mod": lambda a, b: a % b,
+    "Pow": lambda a, b: a ** b, "LShift": lambda a, b: a << b, "RShift": lambda a, b: a >> b,
+    "BitOr": lambda a, b: a | b, "BitXor": lambda a, b: a ^ b, "BitAnd": lambda a, b: a & b,
+}
+_INPLACE = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div", "//=": "FloorDiv", "%=": "Mod",
+            "**=": "Pow", "<<=": "LShift", ">>=": "RShift", "|=": "BitOr", "^=": "BitXor", "&=": "BitAnd"}
+
+
+def _bounded_range(*args: int) -> range:
+    r = range(*args)
+    if len(r) > MAX_LENGTH:
+        raise SandboxError(f"range(...) er for stort ({len(r)} tall; grensen er {MAX_LENGTH}).")
+    return r
+
+
+def _round(number: Any, ndigits: int | None = None) -> Any:
+    # round(1, -10**9) would compute 10**(10**9) first.
+    if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > 20):
+        raise SandboxError("round(...): antall desimaler må være et heltall mellom -20 og 20.")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
+def _sum(values: Iterable[Any]) -> Any:
+    # Numbers only: sum(lists, []) would concatenate lists quadratically.
+    total: Any = 0
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise SandboxError("sum(...) tar bare tall.")
+        total += value
+    return total
+
+
+def _int(value: Any = 0, *base: int) -> int:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SandboxError("int(...) av et tall som ikke er endelig.")
+    return int(value, *base)
+
+
+# Safe built-ins, each wrapped so what it returns is counted (see _Budget.account).
+_PLAIN_BUILTINS: dict[str, Callable[..., Any]] = {
+    "len": len, "min": min, "max": max, "int": _int, "float": float, "str": str, "bool": bool,
+    "sorted": sorted, "range": _bounded_range, "abs": abs, "round": _round, "list": list, "dict": dict,
+    "tuple": tuple, "set": set, "any": any, "all": all, "sum": _sum, "enumerate": enumerate,
+    "zip": zip, "reversed": reversed,
+}
+BUILTINS = frozenset(_PLAIN_BUILTINS)
+
+
+class _Guards:
+    """The names RestrictedPython's compiled code calls (``_getattr_``, ``_getitem_``, …), bound
+    to one evaluation's budget."""
+
+    def __init__(self, budget: _Budget):
+        self.budget = budget
+
+    def counted(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        account = self.budget.account
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            for arg in args:  # a built-in walking a big value is work too
+                size = _length_of(arg)
+                if size:
+                    self.budget.created += size
+            return account(fn(*args, **kwargs))
+
+        return call
+
+    def getattr(self, obj: Any, name: str) -> Any:
+        allowed = METHODS.get(type(obj))
+        if not isinstance(name, str) or allowed is None or name not in allowed:
+            raise SandboxError(f"«.{name}» er ikke tillatt på en verdi av typen {_type_word(obj)}.")
+        return self.counted(getattr(obj, name))
+
+    def getitem(self, obj: Any, key: Any) -> Any:
+        if type(obj) not in (str, list, tuple, dict, range):
+            raise SandboxError(f"Oppslag med [...] er ikke tillatt på en verdi av typen {_type_word(obj)}.")
+        return self.budget.account(obj[key])
+
+    def write(self, obj: Any) -> Any:
+        if type(obj) not in (dict, list):
+            raise SandboxError(f"Endring er bare tillatt i lister og ordbøker, ikke i {_type_word(obj)}.")
+        return obj
+
+    def getiter(self, obj: Any) -> Iterator[Any]:
+        if isinstance(obj, (str, bytes)):
+            self.budget.account(obj)
+        step = self.budget.step
+        for item in iter(obj):
+            step()
+            yield item
+
+    def binop(self, op: str, a: Any, b: Any) -> Any:
+        _check_binop(op, a, b)
+        return self.budget.account(_BINOPS[op](a, b))
+
+    def inplacevar(self, op: str, a: Any, b: Any) -> Any:
+        return self.binop(_INPLACE[op], a, b)
+
+    def text(self, value: str) -> str:
+        return self.budget.account(value)
+
+    def globals(self, helpers: Mapping[str, Any]) -> dict[str, Any]:
+        builtins = {name: self.counted(fn) for name, fn in _PLAIN_BUILTINS.items()}
+        builtins.update({"True": True, "False": False, "None": None})
+        return {
+            "__builtins__": builtins,
+            "_getattr_": self.getattr, "_getitem_": self.getitem, "_write_": self.write,
+            "_getiter_": self.getiter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
+            "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": self.inplacevar,
+            "_binop_": self.binop, "_text_": self.text, "_step_": self.budget.step,
+            **{name: self.counted(fn) for name, fn in helpers.items()},
+        }
+
+
+_TYPE_WORDS = {str: "tekst", int: "heltall", float: "tall", bool: "sannhetsverdi", list: "liste",
+               dict: "ordbok", tuple: "tuppel", set: "mengde", type(None): "None"}
+
+
+def _type_word(obj: Any) -> str:
+    return _TYPE_WORDS.get(type(obj), "funksjon eller objekt")
+
+
+def _check_data(name: str, value: Any, depth: int = 0) -> None:
+    """What a script leaves in the case's data must be plain data: it is stored as JSON."""
+    if depth > MAX_DEPTH:
+        raise SandboxError(f"Skriptet lagrer en verdi i «{name}» som er nøstet for dypt.")
+    if isinstance(value, _DATA_SCALARS):
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _check_data(name, item, depth + 1)
+        return
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise SandboxError(f"Skriptet lagrer en ordbok i «{name}» med nøkler som ikke er tekst.")
+            _check_data(name, item, depth + 1)
+        return
+    raise SandboxError(f"Skriptet lagrer en verdi av typen {_type_word(value)} i «{name}»; bare tekst, tall, "
+                       "sannhetsverdier, lister og ordbøker kan lagres.")
+
+
+def evaluate(source: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> Any:
+    """The value of the expression ``source`` over the case's ``data``."""
+    code = _code(source, "eval", helpers)
+    namespace = {**data, **_Guards(_Budget()).globals(helpers)}
+    return eval(code, namespace)  # noqa: S307 - restricted code, guarded globals
+
+
+def execute(source: str, data: dict[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> None:
+    """Run the script ``source``; the names it sets become (or change) the case's ``data``."""
+    code = _code(source, "exec", helpers)
+    guards = _Guards(_Budget()).globals(helpers)
+    namespace = {**data, **guards}
+    exec(code, namespace)  # noqa: S102 - restricted code, guarded globals
+    result = {k: v for k, v in namespace.items() if k not in guards}
+    for name, value in result.items():
+        if name.startswith("_"):
+            continue
+        _check_data(name, value)
+    data.clear()
+    data.update(result)
+
+
+class SandboxEnvironment(BasePythonScriptEngineEnvironment):
+    """SpiffWorkflow's script environment (see ``PythonScriptEngine(environment=...)``), with
+    every evaluation and script run in the sandbox; ``environment_globals`` are kap12's
+    helpers."""
+
+    def evaluate(self, expression, context, external_context=None):
+        data = {**(external_context or {}), **context}
+        return evaluate(expression, data, self.globals)
+
+    def execute(self, script, context, external_context=None):
+        clash = (set(self.globals) | set(external_context or {})) & set(context)
+        if clash:
+            raise SandboxError(f"Saksdataene har felt med samme navn som en hjelpefunksjon: {', '.join(sorted(clash))}.")
+        data = {**(external_context or {}), **context}
+        execute(script, data, self.globals)
+        for name in external_context or {}:
+            data.pop(name, None)
+        context.clear()
+        context.update(data)
+        return True
+
+    def call_service(self, context, **kwargs):
+        raise SandboxError("Tjenesteoppgaver er ikke tillatt i kap12.")
