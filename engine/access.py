@@ -284,5 +284,10 @@ def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
 
 
+def may_withdraw_version(viewer: Viewer) -> bool:
+    """Withdrawing a deployed version is an administrator's act, not a process owner's."""
+    return viewer.has("administrator")
+
+
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
            "is_read_only", "may_deploy", "may_grant", "may_identify_accused", "in_circle", "COUNTY_ROLES"]

@@ -12,13 +12,13 @@ from engine import access
 from engine.access import Viewer
 from engine.audit import integrity
 from engine.config import Settings
-from engine.errors import Denied, NotFound
+from engine.errors import Denied, InvalidInput, NotFound
 from engine.read.deadline_report import DeadlineRow, deadlines
 from engine.runtime import spiff
 from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
 from engine.store import history
 from engine.store.db import Database
-from engine.store.events import DEPLOYED, REVIEWED
+from engine.store.events import DEPLOYED, REVIEWED, VERSION_WITHDRAWN
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
@@ -85,6 +85,20 @@ class Kap12:
                                    data={"process_id": r.process_id, "version": r.version,
                                          "content_hash": r.content_hash, "comment": comment})
         return results
+
+    def withdraw_version(self, actor: access.Viewer, process_id: str, number: int, reason: str) -> None:
+        """Withdraw a deployed version that no case uses, as a logged act in the system history."""
+        if not access.may_withdraw_version(actor):
+            raise Denied("Bare administratorer kan trekke tilbake en versjon.")
+        reason = (reason or "").strip()
+        if not reason:
+            raise InvalidInput("Skriv en begrunnelse for hvorfor versjonen trekkes tilbake.")
+        now = self.clock.now()
+        with self.db.writing() as session:
+            row = definitions.withdraw(session, process_id, number)
+            history.append(session, history.SYSTEM_CHAIN, kind=VERSION_WITHDRAWN, at=now, actor_id=actor.id,
+                           actor=actor.name, data={"process_id": process_id, "version": number,
+                                                   "content_hash": row.content_hash, "reason": reason})
 
     # -- who is asking ----------------------------------------------------------------------
     def viewer(self, username: str) -> Viewer:

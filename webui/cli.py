@@ -213,6 +213,18 @@ def reclassify(case_id: int, user: str, offender: str, reason: str, accused: str
     click.echo(f"Sak {case.number} følger nå prosedyre {case.procedure}.")
 
 
+@main.command(help="Trekk tilbake en publisert versjon som ingen saker bruker (bare administratorer); "
+                   "handlingen logges i systemhistorikken.")
+@click.argument("process_id")
+@click.argument("number", type=int)
+@click.option("--user", required=True, help="Administratorens brukernavn.")
+@click.option("--begrunnelse", "reason", required=True)
+def withdraw(process_id: str, number: int, user: str, reason: str) -> None:
+    kap12 = _engine()
+    kap12.withdraw_version(kap12.viewer(user), process_id, number, reason)
+    click.echo(f"Versjon {number} av «{process_id}» er trukket tilbake.")
+
+
 @main.command(help="Start skolens årshjul (forebyggende arbeid, § 12-3) for et skoleår.")
 @click.option("--skole", "school", required=True, help="Skolens navn.")
 @click.option("--aar", "year", type=int, help="Året skoleåret begynner (standard: skoleåret som pågår).")

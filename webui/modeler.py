@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from lxml import etree
 
 from engine import access
-from engine.errors import Denied, DeployRefused, InvalidInput, NotFound
+from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFound
 from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
 from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
@@ -92,10 +92,7 @@ def locate(problem: str, ids: set[str], names: dict[str, str], containers: set[s
 
 def _stored_sources() -> dict[str, dict]:
     with kap12().db.reading() as session:
-        stored: dict[str, dict] = {}
-        for row in definitions.latest_versions(session).values():
-            stored.update(row.sources)
-    return stored
+        return definitions.stored_sources(definitions.latest_versions(session))
 
 
 def located(problems: list[str], xml: str) -> list[dict]:
@@ -139,7 +136,20 @@ def version(process_id: str, number: int):
     before = migration.previous(kap12(), row)
     diff = diff_versions(before, row)
     return render_template("modeler_version.html", row=row, before=before, diff=diff,
-                           markers=diff.markers(process_id), case_process=definitions.CASE_PROCESS)
+                           markers=diff.markers(process_id), case_process=definitions.CASE_PROCESS,
+                           may_withdraw=access.may_withdraw_version(g.viewer))
+
+
+@bp.post("/<process_id>/versjon/<int:number>/trekk-tilbake")
+@login_required
+def withdraw(process_id: str, number: int):
+    try:
+        kap12().withdraw_version(g.viewer, _pid(process_id), number, request.form.get("begrunnelse", ""))
+    except (Conflict, InvalidInput) as err:
+        flash(str(err), "error")
+        return redirect(url_for("modeler.version", process_id=process_id, number=number))
+    flash(_("Versjon %(n)s av «%(process)s» er trukket tilbake.", n=number, process=process_id), "success")
+    return redirect(url_for("modeler.index"))
 
 
 # -- the modeler -------------------------------------------------------------------------

@@ -58,10 +58,13 @@ class DefinitionDiff:
     changes: list[ElementChange] = field(default_factory=list)
     processes_added: list[str] = field(default_factory=list)
     processes_removed: list[str] = field(default_factory=list)
+    # Processes whose stored text no longer parses (stored by an older kap12): reported on the
+    # version page instead of failing it.
+    unreadable: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.changes or self.processes_added or self.processes_removed)
+        return not (self.changes or self.processes_added or self.processes_removed or self.unreadable)
 
     def of_kind(self, kind: str) -> list[ElementChange]:
         return [c for c in self.changes if c.kind == kind]
@@ -124,9 +127,13 @@ def read_elements(xml: str, process_id: str) -> dict[str, dict]:
     return elements
 
 
-def diff_process(process_id: str, old_xml: str | None, new_xml: str | None) -> list[ElementChange]:
-    old = read_elements(old_xml, process_id) if old_xml else {}
-    new = read_elements(new_xml, process_id) if new_xml else {}
+def diff_process(process_id: str, old_xml: str | None, new_xml: str | None) -> list[ElementChange] | None:
+    """The changes to one process, or None when either side's stored text cannot be read."""
+    try:
+        old = read_elements(old_xml, process_id) if old_xml else {}
+        new = read_elements(new_xml, process_id) if new_xml else {}
+    except (etree.XMLSyntaxError, ValueError):
+        return None
     changes = []
     for eid, info in new.items():
         if eid not in old:
@@ -150,12 +157,19 @@ def diff_sources(old_sources: dict | None, new_sources: dict) -> DefinitionDiff:
     for pid in new_sources:
         if pid not in old_sources:
             result.processes_added.append(pid)
-        result.changes.extend(diff_process(pid, (old_sources.get(pid) or {}).get("xml"), new_sources[pid]["xml"]))
+        _add(result, pid, diff_process(pid, (old_sources.get(pid) or {}).get("xml"), new_sources[pid]["xml"]))
     for pid in old_sources:
         if pid not in new_sources:
             result.processes_removed.append(pid)
-            result.changes.extend(diff_process(pid, old_sources[pid]["xml"], None))
+            _add(result, pid, diff_process(pid, old_sources[pid]["xml"], None))
     return result
+
+
+def _add(result: DefinitionDiff, process_id: str, changes: list[ElementChange] | None) -> None:
+    if changes is None:
+        result.unreadable.append(process_id)
+    else:
+        result.changes.extend(changes)
 
 
 def diff_versions(old, new) -> DefinitionDiff:

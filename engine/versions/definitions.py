@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,10 +16,14 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func, select
 
-from engine.errors import DeployRefused, NotFound
+from engine.errors import Conflict, DeployRefused, NotFound
 from engine.runtime import spiff
-from engine.store.models import DefinitionVersion
-from engine.versions.diagram_check import FileReading, read_file
+from engine.store import events
+from engine.store.history import SYSTEM_CHAIN
+from engine.store.models import Case, DefinitionVersion, HistoryEvent
+from engine.versions.diagram_check import FileReading, read_file, safe_parse
+
+log = logging.getLogger(__name__)
 
 CASE_PROCESS = "kap12_sak"  # the process a report starts: the routing to procedure A, B or C
 
@@ -51,6 +56,34 @@ def latest_version(session, process_id: str) -> DefinitionVersion:
     return row
 
 
+def stored_sources(current: dict[str, DefinitionVersion]) -> dict[str, dict]:
+    """{process_id: source} of what is published, for deploys to call: each process's own newest
+    version, or, when its stored text no longer reads (stored by an older kap12), the newest
+    readable copy frozen into a version that calls it, so one broken row blocks nothing."""
+    candidates: dict[str, list[dict]] = {}
+    own = sorted(current.values(), key=lambda r: r.id, reverse=True)
+    for row in own:
+        if row.process_id in row.sources:
+            candidates.setdefault(row.process_id, []).insert(0, row.sources[row.process_id])
+    for row in own:
+        for pid, src in row.sources.items():
+            if pid != row.process_id:
+                candidates.setdefault(pid, []).append(src)
+    stored: dict[str, dict] = {}
+    for pid, found in candidates.items():
+        readable = [src for src in found if _parses(src)]
+        stored[pid] = (readable or found)[0]
+    return stored
+
+
+def _parses(src: dict) -> bool:
+    try:
+        safe_parse(src["xml"].encode("utf-8"))
+    except Exception:  # noqa: BLE001 - any failure means this copy cannot be used
+        return False
+    return True
+
+
 def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None, forms=None):
     """Read and validate ``files`` together with ``stored`` sources ({process_id: source}) of
     processes they may call. ``forms`` ({key: Form}) are the forms a user task may name; the
@@ -76,17 +109,30 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
         for pid, meta in reading.processes.items():
             sources[pid] = {"file": reading.filename, "sha256": _sha(reading.text), "xml": reading.text}
             metas[pid] = meta
+    unreadable: dict[str, str] = {}  # stored process id -> why it cannot be read again
     for pid, src in (stored or {}).items():
         if pid in sources:
             continue
-        older = read_file(src["file"], src["xml"].encode("utf-8"), forms)
-        _add_to_parser(parser, older, problems)
+        older = _reread(src, forms)
+        found: list[str] = []
+        if older.tree is not None:
+            _add_to_parser(parser, older, found)
+        if older.tree is None or found:
+            # A stored version that no longer reads is reported where it is needed, and
+            # blocks nothing else: other processes must still deploy.
+            unreadable[pid] = " ".join(older.problems + found) or "ukjent feil"
+            log.warning("stored version of %s cannot be read again: %s", pid, unreadable[pid])
+            continue
         for opid, meta in older.processes.items():
             sources.setdefault(opid, {"file": older.filename, "sha256": _sha(older.text), "xml": older.text})
             metas.setdefault(opid, meta)
     for pid, meta in metas.items():
         for called in meta.get("calls", []):
-            if called not in sources:
+            if called in unreadable and called not in sources:
+                problems.append(f"Prosessen «{pid}» kaller prosessen «{called}», men den publiserte versjonen av "
+                                f"«{called}» kan ikke leses ({unreadable[called].rstrip('.')}). Publiser «{called}» "
+                                "på nytt, eller be en administrator trekke tilbake den ødelagte versjonen.")
+            elif called not in sources:
                 problems.append(f"Prosessen «{pid}» kaller prosessen «{called}», som verken er i filene "
                                 "eller publisert fra før.")
     if problems:
@@ -113,6 +159,13 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
     return sources, metas, closures, parser, new_ids
 
 
+def _reread(src: dict, forms) -> FileReading:
+    try:
+        return read_file(src["file"], src["xml"].encode("utf-8"), forms)
+    except Exception as err:  # noqa: BLE001 - a stored row of any shape is reported, never a crash
+        return FileReading(str(src.get("file", "?")), "", problems=[f"{type(err).__name__}: {err}"])
+
+
 def _add_to_parser(parser, reading: FileReading, problems: list[str]) -> None:
     try:
         parser.add_bpmn_xml(reading.tree, filename=reading.filename)
@@ -131,10 +184,7 @@ def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, com
            forms=None) -> list[DeployResult]:
     """Validate and store new versions; the same content deployed again changes nothing."""
     current = latest_versions(session)
-    stored: dict[str, dict] = {}
-    for row in current.values():
-        stored.update(row.sources)
-    sources, metas, closures, parser, new_ids = analyse(files, stored, forms)
+    sources, metas, closures, parser, new_ids = analyse(files, stored_sources(current), forms)
 
     results: list[DeployResult] = []
     touched = set(new_ids)
@@ -149,7 +199,7 @@ def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, com
             continue
         spec = parser.get_spec(pid)
         subs = parser.get_subprocess_specs(pid)
-        number = (current[pid].version + 1) if pid in current else 1
+        number = max(current[pid].version if pid in current else 0, _highest_withdrawn(session, pid)) + 1
         row = DefinitionVersion(
             process_id=pid, version=number, name=metas[pid]["name"], content_hash=content_hash,
             sources={p: sources[p] for p in closure}, spec=spiff.spec_to_dict(spec, subs),
@@ -159,6 +209,33 @@ def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, com
         session.flush()
         results.append(DeployResult(pid, number, content_hash, True))
     return results
+
+
+def _highest_withdrawn(session, process_id: str) -> int:
+    """A withdrawn version's number is never given again: the history names it."""
+    rows = session.scalars(select(HistoryEvent.data).where(HistoryEvent.chain == SYSTEM_CHAIN,
+                                                           HistoryEvent.kind == events.VERSION_WITHDRAWN))
+    return max((d.get("version", 0) for d in rows if d.get("process_id") == process_id), default=0)
+
+
+def withdraw(session, process_id: str, number: int) -> DefinitionVersion:
+    """Remove a version that no case uses (one that was a mistake, or whose stored text no longer
+    reads). The caller records the act in the system history; the version's number is not reused."""
+    row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
+                                                          DefinitionVersion.version == number)).first()
+    if row is None:
+        raise NotFound(f"Prosessen «{process_id}» har ingen versjon {number}.")
+    cases = session.scalar(select(func.count()).select_from(Case).where(Case.definition_id == row.id))
+    events = session.scalar(select(func.count()).select_from(HistoryEvent).where(HistoryEvent.definition_id == row.id))
+    if cases:
+        raise Conflict(f"Versjon {number} av «{process_id}» brukes av {cases} {'sak' if cases == 1 else 'saker'} "
+                       "og kan ikke trekkes tilbake.")
+    if events:
+        raise Conflict(f"Versjon {number} av «{process_id}» står i historikken til saker som har brukt den, "
+                       "og kan ikke trekkes tilbake.")
+    session.delete(row)
+    session.flush()
+    return row
 
 
 def bundled_files(folder: Path) -> list[tuple[str, bytes]]:

@@ -78,6 +78,16 @@ def safe_parse(data: bytes) -> etree._Element:
     return etree.fromstring(data, parser)
 
 
+def _reads_again(text: str) -> bool:
+    """What is stored is re-read by every later deploy, validation and version page: it must
+    parse again with the same parser, to the same text."""
+    try:
+        again = safe_parse(text.encode("utf-8"))
+    except (etree.XMLSyntaxError, ValueError):
+        return False
+    return etree.tostring(again, encoding="unicode") == text
+
+
 def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileReading:
     """kap12's reading of one file. ``forms`` ({key: Form}) are the forms a user task may
     name: the published ones; the bundled files when not given."""
@@ -92,7 +102,18 @@ def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileRead
         return FileReading(filename, "", problems=[f"Filen {filename} er ikke gyldig XML: {err.msg}."])
     except ValueError as err:  # e.g. an encoding lxml cannot read
         return FileReading(filename, "", problems=[f"Filen {filename} kan ikke leses som XML: {err}."])
-    reading = FileReading(filename, etree.tostring(tree, encoding="unicode"), tree)
+    docinfo = tree.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        # The parser keeps entities unexpanded, and the stored text would lose the DTD that
+        # declares them: refused here, so what is stored always parses again.
+        return FileReading(filename, "", problems=[
+            f"Filen {filename} har en dokumenttypedeklarasjon (<!DOCTYPE …>), og kap12 tar ikke imot "
+            "DTD-er eller entiteter (&navn;) i diagrammer. Lagre diagrammet uten, og skriv teksten rett inn."])
+    text = etree.tostring(tree, encoding="unicode")
+    if not _reads_again(text):
+        return FileReading(filename, "", problems=[
+            f"Filen {filename} kan ikke lagres slik at den leses likt igjen; lagre den på nytt i modelleringsverktøyet."])
+    reading = FileReading(filename, text, tree)
     if tree.tag != f"{{{BPMN_NS}}}definitions":
         reading.problems.append(
             f"Filen {filename} er ikke et BPMN 2.0-diagram (rotelementet er «{_local(tree.tag) or tree.tag}», "

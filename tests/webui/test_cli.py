@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform"]
+            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw"]
 
 
 @pytest.fixture
@@ -111,3 +111,23 @@ def test_the_schools_language_form(run):
     code, _, err = run("malform", "--skole", "Finnes ikke vgs", "nn")
     assert code == 4 and "finnes ikke" in err and err.count("\n") == 1
     assert run("malform", "--skole", "Nordli videregående skole", "sv")[0] == 2
+
+
+def test_an_administrator_withdraws_a_version_no_case_uses(run, tmp_path):
+    from engine.config import PROJECT_ROOT
+
+    run("demo")
+    changed = tmp_path / "prosedyre_c.bpmn"
+    changed.write_text((PROJECT_ROOT / "bpmn" / "prosedyre_c.bpmn").read_text(encoding="utf-8").replace(
+        'name="Motta melding"', 'name="Motta meldingen"', 1), encoding="utf-8")
+    code, out, _ = run("deploy", str(changed), "--comment", "feil", "--json")
+    [new] = [r for r in json.loads(out) if r["process_id"] == "prosedyre_c"]
+    assert code == 0 and new["new"] and new["version"] == 2, out
+    code, _, err = run("withdraw", "prosedyre_c", "2", "--user", "prosesseier", "--begrunnelse", "feil")
+    assert code != 0 and err.count("\n") == 1 and "administratorer" in err
+    code, _, err = run("withdraw", "kap12_sak", "1", "--user", "admin", "--begrunnelse", "feil")
+    assert code == 3 and "brukes av" in err  # the demo's cases run on it
+    code, out, _ = run("withdraw", "prosedyre_c", "2", "--user", "admin", "--begrunnelse", "Publisert ved en feil.")
+    assert code == 0 and "trukket tilbake" in out
+    code, _, err = run("withdraw", "prosedyre_c", "2", "--user", "admin", "--begrunnelse", "igjen")
+    assert code == 4 and err.count("\n") == 1
