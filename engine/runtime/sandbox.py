@@ -181,6 +181,8 @@ def _compiled(source: str, mode: Mode, callables: frozenset[str]) -> tuple[CodeT
     problems = _rule_problems(tree, callables)
     if problems:
         return None, tuple(problems)
+    # ast.parse in "eval"/"exec" mode gives an Expression or a Module, as RestrictedPython wants.
+    assert isinstance(tree, (ast.Expression, ast.Module))
     result = compile_restricted(tree, "<diagram>", mode, policy=_Kap12Transformer)
     return result, ()
 
@@ -368,7 +370,7 @@ class _Guards:
         return self.budget.account(value)
 
     def globals(self, helpers: Mapping[str, Any]) -> dict[str, Any]:
-        builtins = {name: self.counted(fn) for name, fn in _PLAIN_BUILTINS.items()}
+        builtins: dict[str, Any] = {name: self.counted(fn) for name, fn in _PLAIN_BUILTINS.items()}
         builtins.update({"True": True, "False": False, "None": None})
         return {
             "__builtins__": builtins,
@@ -435,11 +437,13 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
     every evaluation and script run in the sandbox; ``environment_globals`` are kap12's
     helpers."""
 
-    def evaluate(self, expression, context, external_context=None):
+    def evaluate(self, expression: str, context: dict[str, Any],
+                 external_context: Mapping[str, Any] | None = None) -> Any:
         data = {**(external_context or {}), **context}
         return evaluate(expression, data, self.globals)
 
-    def execute(self, script, context, external_context=None):
+    def execute(self, script: str, context: dict[str, Any],
+                external_context: Mapping[str, Any] | None = None) -> bool:
         clash = (set(self.globals) | set(external_context or {})) & set(context)
         if clash:
             raise SandboxError(f"Saksdataene har felt med samme navn som en hjelpefunksjon: {', '.join(sorted(clash))}.")
@@ -451,5 +455,5 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         context.update(data)
         return True
 
-    def call_service(self, context, **kwargs):
+    def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
         raise SandboxError("Tjenesteoppgaver er ikke tillatt i kap12.")

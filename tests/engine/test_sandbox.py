@@ -15,10 +15,18 @@ from engine.runtime import sandbox, spiff
 from engine.store.models import Case
 from engine.versions.definitions import latest_version
 from engine.versions.diagram_check import HELPER_NAMES, safe_parse
-from tests.engine.flow import report
 from processes.deadlines import expression_helpers
 from tests.conftest import make_kap12
-from tests.support.sandbox_escapes import CASES, EXPRESSIONS, STATEMENTS, escape_diagram, sandbox_diagram, source
+from tests.engine.flow import report
+from tests.support.sandbox_escapes import (
+    CASES,
+    EXPRESSIONS,
+    STATEMENTS,
+    escape_diagram,
+    sandbox_diagram,
+    source,
+)
+
 
 @pytest.fixture
 def marker(tmp_path):

@@ -13,11 +13,10 @@ from sqlalchemy import func, select
 
 from engine.config import PROJECT_ROOT
 from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFound
-from engine.store.models import DefinitionVersion, HistoryEvent
 from engine.store import events
+from engine.store.models import DefinitionVersion, HistoryEvent
 from engine.versions import definitions
 from tests.engine.flow import report
-
 from tests.engine.test_deploy_validation import diagram
 from tests.engine.test_diagram_corpus import CORPUS, EXPECTED
 

@@ -120,11 +120,6 @@ def sandbox_diagram(*, timer="arbeidstimer(2)", condition="svar == 'ja'", script
 </bpmn:definitions>''').encode("utf-8")
 
 
-def escape_diagram(kind: str, name: str, marker) -> bytes:
-    code, _ = _source(kind, name, marker)
-    return _diagram(**{kind: code})
-
-
 def escape_diagram(kind: str, name: str, marker: Path) -> bytes:
     code, _ = source(kind, name, marker)
     return sandbox_diagram(**{kind: code})

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from engine.store.models import HistoryEvent
 from engine.store import events
+from engine.store.models import HistoryEvent
 from engine.versions import definitions
 from tests.engine.test_stored_versions import _break_stored
 
