@@ -18,6 +18,7 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="Debian's chromium is not installed")]
 
 DESKTOP = {"width": 1400, "height": 950}
+HOSTILE = "Eleven skrev <!--<script> i chatten </script>"
 
 
 @pytest.fixture(scope="module")
@@ -26,7 +27,8 @@ def server(tmp_path_factory):
     directory = demo.ensure_directory(kap12)
     nordli = directory.schools["Nordli videregående skole"]
     users = directory.users
-    case = kap12.report(users["ansatt"], nordli, report_data(berorte_elever="Emma Hansen, Vg1"))
+    # Text that once broke the page's embedded JSON (<!--<script> inside a script element).
+    case = kap12.report(users["ansatt"], nordli, report_data(berorte_elever="Emma Hansen, Vg1", hva_skjedde=HOSTILE))
     lead = users["avdelingsleder"]
     complete_next(kap12, lead, case.id)
     clock.advance(timedelta(hours=3))
@@ -74,7 +76,7 @@ def test_auditor_steps_through_a_closed_a_case(browser, server):
                 "data": page.inner_text("#replay-data")}
 
     seen = [state()]
-    assert seen[0]["active"] >= 1 and "Emma Hansen" in seen[0]["data"]
+    assert seen[0]["active"] >= 1 and "Emma Hansen" in seen[0]["data"] and HOSTILE in seen[0]["data"]
     # Step forward with the button, then with the arrow key; every step changes what is shown.
     page.click("button[data-go='next']")
     seen.append(state())
