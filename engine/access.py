@@ -8,7 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import ColumnElement, and_, exists, false, or_, select
+from sqlalchemy.orm import Session
 
+from engine.errors import Conflict, NotFound
 from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
 from engine.store.models import (
@@ -21,6 +23,7 @@ from engine.store.models import (
     School,
     User,
 )
+from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
 # The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.
@@ -170,6 +173,25 @@ def may_work_on(session, viewer: Viewer, task_id: str) -> bool:
     query = (select(OpenTask.id).join(Case, Case.id == OpenTask.case_id)
              .where(OpenTask.id == task_id, in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, by_role)))
     return session.scalar(query) is not None
+
+
+GONE = "Oppgaven finnes ikke, eller den er ikke lenger åpen."
+
+
+def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
+    """The open task, or why not: a plain conflict for someone who may see the case (it was
+    done already, by whom and when), and "not found" for anyone else, the accused included.
+    (Whether the viewer may *do* the task is ``may_work_on``.)"""
+    row = session.get(OpenTask, task_id)
+    if row is not None:
+        return row
+    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
+                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+    if done is not None and done.case_id is not None and access_level(session, viewer, done.case_id) == FULL:
+        title = (done.data or {}).get("title", "")
+        raise Conflict(f"Oppgaven «{title}» er allerede utført av {done.actor} ({format_local(done.at)}). "
+                       "Ingenting ble endret.")
+    raise NotFound(GONE)
 
 
 def is_read_only(viewer: Viewer) -> bool:

@@ -11,6 +11,7 @@ from engine.access import Viewer
 from engine.store import directory
 from engine.store.models import Case, User
 from processes import forms
+from processes.deadlines import school_year_of
 
 COUNTY = "Innlandet fylkeskommune (demo)"
 SCHOOLS = {"Nordli videregående skole": ["Studiespesialisering", "Yrkesfag"],
@@ -114,7 +115,7 @@ def _demo_cases(kap12, demo: DemoDirectory) -> None:
         anklaget_bruker="ansatt2", hva_skjedde="Eleven forteller at læreren har latterliggjort ham foran klassen."))
     # The school's yearly prevention cycle, for the school year under way.
     now = kap12.clock.now()
-    kap12.start_prevention_cycle(None, nordli, now.year if now.month >= 8 else now.year - 1)
+    kap12.start_prevention_cycle(None, nordli, school_year_of(now))
     # 5. A: closed after the investigation found the environment safe.
     case = kap12.report(u["ansatt"], nordli, report_data(berorte_elever="Maja (demo), Vg2"))
     complete_next(kap12, u["avdelingsleder"], case.id)

@@ -3,40 +3,26 @@ the clock, the spec cache and the write path together; the acts themselves live 
 ``cases``, ``definitions`` and ``timers``."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
-
-from sqlalchemy import func, select
-
 from engine import access
 from engine.access import Viewer
 from engine.audit import integrity
 from engine.config import Settings
-from engine.errors import Denied, InvalidInput, NotFound
+from engine.errors import Denied, NotFound
+from engine.outputs.mailer import deliver_pending
+from engine.read import case_detail
+from engine.read.case_list import CaseSummary, case_summaries
 from engine.read.deadline_report import DeadlineRow, deadlines
 from engine.runtime import spiff
 from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
-from engine.store import history
+from engine.store import directory, history
 from engine.store.db import Database
-from engine.store.events import DEPLOYED, REVIEWED, VERSION_WITHDRAWN
-from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer, User
+from engine.store.events import REVIEWED
+from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
-from engine.write import cases, checkpoints, grants, parties, timers
+from engine.write import cases, checkpoints, grants, notify, parties, prevention, publish, timers
 from engine.write.unit_of_work import Actor, CaseWriter
-
-
-@dataclass(frozen=True)
-class CaseSummary:
-    id: int
-    number: str
-    school: str
-    procedure: str
-    status: str
-    stage: str
-    created_at: datetime
-    next_deadline: datetime | None
-    open_tasks: int
+from processes.forms import FORMS_FOLDER
 
 
 class Kap12:
@@ -62,48 +48,23 @@ class Kap12:
 
     def import_bundled_forms(self) -> list[form_catalog.PublishResult]:
         """Store the bundled form declarations whose content is new (idempotent)."""
-        from processes.forms import FORMS_FOLDER
-
-        with self.db.writing() as session:
-            return form_catalog.import_bundled(session, FORMS_FOLDER, self.clock.now())
+        return publish.import_bundled_forms(self, FORMS_FOLDER)
 
     def publish_form(self, viewer: Viewer, declaration: dict, comment: str) -> form_catalog.PublishResult:
-        return self.forms.publish(self, viewer, declaration, comment)
+        return publish.publish_form(self, viewer, declaration, comment)
 
     def deploy(self, files: list[tuple[str, bytes]], actor: Viewer | None,
                comment: str) -> list[definitions.DeployResult]:
-        if actor is not None and not access.may_deploy(actor):
-            raise Denied("Bare prosesseiere og administratorer kan publisere diagrammer.")
-        now = self.clock.now()
-        with self.db.writing() as session:
-            results = definitions.deploy(session, files, actor_id=actor.id if actor else None,
-                                         comment=comment, now=now, forms=self.forms.all(session))
-            for r in results:
-                if r.created:
-                    history.append(session, history.SYSTEM_CHAIN, kind=DEPLOYED, at=now,
-                                   actor_id=actor.id if actor else None, actor=actor.name if actor else "kap12",
-                                   data={"process_id": r.process_id, "version": r.version,
-                                         "content_hash": r.content_hash, "comment": comment})
-        return results
+        return publish.deploy(self, files, actor, comment)
 
     def withdraw_version(self, actor: access.Viewer, process_id: str, number: int, reason: str) -> None:
         """Withdraw a deployed version that no case uses, as a logged act in the system history."""
-        if not access.may_withdraw_version(actor):
-            raise Denied("Bare administratorer kan trekke tilbake en versjon.")
-        reason = (reason or "").strip()
-        if not reason:
-            raise InvalidInput("Skriv en begrunnelse for hvorfor versjonen trekkes tilbake.")
-        now = self.clock.now()
-        with self.db.writing() as session:
-            row = definitions.withdraw(session, process_id, number)
-            history.append(session, history.SYSTEM_CHAIN, kind=VERSION_WITHDRAWN, at=now, actor_id=actor.id,
-                           actor=actor.name, data={"process_id": process_id, "version": number,
-                                                   "content_hash": row.content_hash, "reason": reason})
+        publish.withdraw_version(self, actor, process_id, number, reason)
 
     # -- who is asking ----------------------------------------------------------------------
     def viewer(self, username: str) -> Viewer:
         with self.db.reading() as session:
-            user = session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+            user = directory.active_user(session, username)
             if user is None:
                 raise NotFound(f"Brukeren «{username}» finnes ikke.")
             return Viewer.of(user)
@@ -153,14 +114,10 @@ class Kap12:
         return done
 
     def start_prevention_cycle(self, viewer: Viewer, school_id: int, school_year: int) -> Case:
-        from engine.write.prevention import start_cycle
-
-        return start_cycle(self, viewer, school_id, school_year)
+        return prevention.start_cycle(self, viewer, school_id, school_year)
 
     def prevention_cycles(self, viewer: Viewer) -> list[Case]:
-        from engine.write.prevention import cycles_for
-
-        return cycles_for(self, viewer)
+        return prevention.cycles_for(self, viewer)
 
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
@@ -178,29 +135,14 @@ class Kap12:
     # -- reads (each asks the access policy) -------------------------------------------------
     def tasks_for(self, viewer: Viewer) -> list[OpenTask]:
         with self.db.reading() as session:
-            query = access.workable_tasks(viewer).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)
-            return list(session.scalars(query))
+            return case_detail.tasks_to_do(session, viewer)
 
     def cases_for(self, viewer: Viewer, status: str | None = None, *, procedure: str | None = None,
                   school: str | None = None, search: str | None = None) -> list[CaseSummary]:
         """The cases the viewer may see, newest first, filtered in the query itself."""
-        from engine.store.models import School
-
         with self.db.reading() as session:
-            visible = access.visible_cases(viewer).subquery()
-            counts = (select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery())
-            query = (select(Case, func.coalesce(counts.c.n, 0)).join(visible, visible.c.id == Case.id)
-                     .outerjoin(counts, counts.c.case_id == Case.id).order_by(Case.created_at.desc()))
-            if status:
-                query = query.where(Case.status == status)
-            if procedure:
-                query = query.where(Case.procedure == procedure)
-            if school:
-                query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
-            if search:
-                query = query.where(Case.number.contains(search, autoescape=True))
-            return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
-                                c.next_deadline, n) for c, n in session.execute(query)]
+            return case_summaries(session, within=access.visible_cases(viewer), status=status,
+                                  procedure=procedure, school=school, search=search)
 
     def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""
@@ -214,41 +156,28 @@ class Kap12:
 
     def case_tasks(self, case_id: int) -> list[OpenTask]:
         with self.db.reading() as session:
-            return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at)))
+            return case_detail.open_tasks(session, case_id)
 
     def case_timers(self, case_id: int) -> list[PendingTimer]:
         with self.db.reading() as session:
-            return list(session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)
-                                        .order_by(PendingTimer.due_at)))
+            return case_detail.pending_timers(session, case_id)
 
     def case_history(self, case_id: int) -> list[HistoryEvent]:
         with self.db.reading() as session, history.readable():
-            return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
-                                        .order_by(HistoryEvent.seq)))
+            return case_detail.case_history(session, case_id)
 
     def notices_for(self, viewer: Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
         with self.db.reading() as session:
-            query = select(Notification).where(Notification.user_id == viewer.id)
-            if unread_only:
-                query = query.where(Notification.read_at.is_(None))
-            return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+            return case_detail.notices(session, viewer, unread_only, limit)
 
     def unread_count(self, viewer: Viewer) -> int:
         with self.db.reading() as session:
-            return session.scalar(select(func.count()).select_from(Notification).where(
-                Notification.user_id == viewer.id, Notification.read_at.is_(None))) or 0
+            return case_detail.unread_count(session, viewer)
 
     def mark_notices_read(self, viewer: Viewer, ids: list[int] | None = None) -> None:
-        with self.db.writing() as session:
-            query = select(Notification).where(Notification.user_id == viewer.id, Notification.read_at.is_(None))
-            if ids is not None:
-                query = query.where(Notification.id.in_(ids))
-            for notice in session.scalars(query):
-                notice.read_at = self.clock.now()
+        notify.mark_read(self, viewer, ids)
 
     def deliver_mail(self) -> int:
-        from engine.outputs.mailer import deliver_pending
-
         return deliver_pending(self)
 
     def case_deadlines(self, case_id: int) -> list[DeadlineRow]:

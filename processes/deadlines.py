@@ -180,6 +180,18 @@ def working_days_before(day: date, n: int, calendar: Calendar | None = None) -> 
     return _at(day, DAY_START)
 
 
+def school_year_of(now: datetime) -> int:
+    """The school year under way at ``now`` (Oslo time), named by the year its August is in:
+    a school year runs from 1 August to 31 July."""
+    today = _local(now).date()
+    return today.year if today.month >= 8 else today.year - 1
+
+
+def school_year_dates(year: int) -> tuple[date, date]:
+    """The first and last day of the school year that begins in August of ``year``."""
+    return date(year, 8, 1), date(year + 1, 7, 31)
+
+
 def format_local(dt: datetime) -> str:
     """Norwegian display text, e.g. 'fredag 27.11.2026 kl. 16:00'."""
     local = _local(dt)

@@ -20,16 +20,12 @@ RULE = "write-path"
 
 # file -> why it still opens its own write transaction (remove the line when it is folded).
 KNOWN: dict[str, str] = {
-    "engine/service.py": "deploy, bundled forms and notices read: not yet moved into the write room",
     "engine/demo.py": "loads the demo directory of people and schools",
     "engine/outputs/documents.py": "stores a generated document",
     "engine/outputs/mailer.py": "marks outbox mail as sent",
     "engine/outputs/noark.py": "records an archive extract",
     "engine/store/stamps.py": "stamps a key's last use in its own short transaction, at most once a minute",
-    "engine/read/operator.py": "records an operator's read (to be folded with the one read record)",
-    "engine/versions/form_catalog.py": "publishes a form version (to be folded with publishing once)",
     "webui/cli.py": "enters a school closure from the command line",
-    "webui/profile.py": "creates and revokes API keys",
 }
 
 

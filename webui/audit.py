@@ -8,20 +8,24 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, g, render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import func, select
 
 from engine import access
 from engine.audit import export, replay
 from engine.errors import Denied, NotFound
+from engine.read import queries
 from engine.store.events import CASE_READ
-from engine.store.models import Case, DefinitionVersion, User
+from engine.versions import definitions
 
 from . import present
 from .auth import kap12, login_required
 from .i18n import in_bokmal
+
+if TYPE_CHECKING:  # the case a page shows, for its type only
+    from engine.store.models import Case
 
 bp = Blueprint("audit", __name__, url_prefix="/revisjon")
 
@@ -58,26 +62,16 @@ def _text(ev) -> str:
 def index():
     _auditor()
     rows = kap12().cases_for(g.viewer)
-    with kap12().db.reading() as session:
-        visible = access.visible_cases(g.viewer).subquery()
-        versions = session.execute(
-            select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
-                   DefinitionVersion.deployed_at, func.count(visible.c.id))
-            .join(visible, visible.c.definition_id == DefinitionVersion.id)
-            .group_by(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
-                      DefinitionVersion.deployed_at)
-            .order_by(DefinitionVersion.process_id, DefinitionVersion.version)).all()
+    versions = queries.versions_in_use(kap12(), g.viewer)
     return render_template("audit_index.html", rows=rows, versions=versions)
 
 
-def _replay_payload(case: Case, report: replay.ReplayReport) -> dict:
+def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:
     divergent = {d.seq for d in report.divergences}
     touched = set()
     for frame in report.frames:
         touched |= set(frame.completed) | set(frame.active)
-    with kap12().db.reading() as session:
-        version = session.get(DefinitionVersion, case.definition_id)
-        processes = [p for p in replay.version_sources(version) if p["id"] in touched]
+    processes = [p for p in queries.version_sources_of(kap12(), case.definition_id) if p["id"] in touched]
     return {
         "case": {"id": case.id, "number": case.number, "status": case.status, "procedure": case.procedure},
         "processes": processes,
@@ -100,8 +94,7 @@ def case(case_id: int):
     report = replay.verify_case(kap12(), case_id, frames=True)
     payload = _replay_payload(case, report)
     reads = [e for e in report.events if e.kind == CASE_READ]
-    with kap12().db.reading() as session:
-        staff = [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
+    staff = queries.everyone(kap12())
     # Embedded, not fetched: one request, one recorded read; the script only renders it. The
     # template embeds it with ``embed_json``, which escapes it for HTML.
     return render_template("audit_case.html", case=case, report=report, payload=payload, reads=reads,
@@ -123,7 +116,7 @@ def case_json(case_id: int):
 def heat(definition_id: int):
     _auditor()
     version, count, cells = replay.process_heat(kap12(), g.viewer, definition_id)
-    processes = [p for p in replay.version_sources(version) if p["id"] in cells or p["id"] != "kap12_sak"]
+    processes = [p for p in definitions.diagram_sources(version) if p["id"] in cells or p["id"] != "kap12_sak"]
     payload = {"processes": processes,
                "counts": {p: {e: c.__dict__ for e, c in els.items()} for p, els in cells.items()}}
     names = {p["id"]: p["name"] for p in processes}

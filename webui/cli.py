@@ -12,6 +12,8 @@ from pathlib import Path
 import click
 
 from engine.errors import Kap12Error
+from engine.read.queries import all_case_ids
+from processes.deadlines import school_year_of
 
 from .progress import Progress
 
@@ -235,7 +237,7 @@ def arshjul(school: str, year: int | None) -> None:
     with kap12.db.reading() as session:
         school_id = school_by_name(session, school).id
     now = kap12.clock.now()
-    year = year or (now.year if now.month >= 8 else now.year - 1)
+    year = year or school_year_of(now)
     case = kap12.start_prevention_cycle(None, school_id, year)
     click.echo(f"Årshjulet {case.number} er startet for {school} {year}/{year + 1}.")
 
@@ -395,15 +397,11 @@ def checkpoint(as_json: bool) -> None:
 
 
 def _verify_by_reexecution(case_ids: list[int], as_json: bool) -> None:
-    from sqlalchemy import select
-
     from engine.audit.replay import verify_case
-    from engine.store.models import Case
 
     kap12 = _engine()
     if not case_ids:
-        with kap12.db.reading() as session:
-            case_ids = list(session.scalars(select(Case.id).order_by(Case.id)))
+        case_ids = all_case_ids(kap12)
     results = []
     with Progress("Kjører sakene på nytt") as progress:
         for n, case_id in enumerate(case_ids, start=1):

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from engine import access
 from engine.errors import InvalidInput
 from engine.outputs import archive_job, documents, noark
+from engine.read import queries
 
 from . import bounds
 from .auth import kap12, login_required
@@ -37,11 +38,7 @@ def download(case_id: int, document_id: int):
 
 
 def _case_number(case_id: int) -> str:
-    from engine.store.models import Case
-
-    with kap12().db.reading() as session:
-        number = session.get(Case, case_id).number
-    return f"sak-{number}"
+    return f"sak-{queries.case_number(kap12(), case_id)}"
 
 
 @bp.post("/<id:case_id>/arkivuttrekk")

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from engine import access
 from engine.errors import Conflict, Denied, NotFound
 from engine.read import queries
+from processes import deadlines
 
 from . import present
 from .auth import kap12, login_required
@@ -27,8 +28,7 @@ def school_year_of(number: str) -> str:
 
 def _current_school_year() -> int:
     """The school year under way: it begins in August."""
-    today = kap12().clock.now().date()
-    return today.year if today.month >= 8 else today.year - 1
+    return deadlines.school_year_of(kap12().clock.now())
 
 
 def _rektor_schools() -> list[tuple[int, str]]:

@@ -5,8 +5,8 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from engine.errors import InvalidInput, NotFound
-from engine.store import directory
-from engine.store.models import User
+from engine.read import queries
+from engine.write import accounts
 
 from . import present
 from .auth import kap12, login_required
@@ -15,10 +15,7 @@ bp = Blueprint("profile", __name__, url_prefix="/profil")
 
 
 def _keys() -> list[dict]:
-    with kap12().db.reading() as session:
-        user = session.get(User, g.viewer.id)
-        return [{"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at,
-                 "revoked_at": t.revoked_at} for t in directory.api_tokens(session, user)]
+    return queries.api_keys(kap12(), g.viewer)
 
 
 def _render(new_token: str | None = None, new_name: str = "", errors: dict | None = None, code: int = 200):
@@ -37,9 +34,7 @@ def index():
 def create_key():
     name = request.form.get("name", "")
     try:
-        with kap12().db.writing() as session:
-            user = session.get(User, g.viewer.id)
-            _row, token = directory.create_api_token(session, user, name, kap12().clock.now())
+        token = accounts.create_api_key(kap12(), g.viewer, name)
     except InvalidInput as err:
         return _render(new_name=name, errors=err.errors or {"name": [str(err)]}, code=422)
     # Shown in this answer only (never stored in the session cookie, which is signed, not secret).
@@ -50,9 +45,7 @@ def create_key():
 @login_required
 def revoke_key(key_id: int):
     try:
-        with kap12().db.writing() as session:
-            user = session.get(User, g.viewer.id)
-            directory.revoke_api_token(session, user, key_id, kap12().clock.now())
+        accounts.revoke_api_key(kap12(), g.viewer, key_id)
     except NotFound as err:
         flash(str(err), "warning")
         return redirect(url_for("profile.index"))

@@ -49,7 +49,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
 from engine.versions.diagram_check import safe_parse
-from engine.write.cases import new_workflow, reclassification_message
+from engine.write.cases import reclassification_message
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
 
@@ -237,10 +237,10 @@ class _Replay:
             pins.append(active_clock())
         with _pinned(pins, ev.at), using_calendar(calendar_as_of(self.closures, ev.at)):
             if ev.kind == REPORTED:
-                self.workflow = new_workflow(self.kap12, self.version, ev.data.get("report") or {})
+                self.workflow = self.kap12.writer.new_workflow(self.version, ev.data.get("report") or {})
                 before = Snapshot()
             elif ev.kind == CYCLE_STARTED:
-                self.workflow = new_workflow(self.kap12, self.version, ev.data.get("start_data") or {})
+                self.workflow = self.kap12.writer.new_workflow(self.version, ev.data.get("start_data") or {})
                 before = Snapshot()
             else:
                 before = snapshot(self.workflow, self.version.meta)
@@ -663,16 +663,4 @@ def _elements(version: DefinitionVersion) -> dict[str, set[str]]:
             for el in process.iter():
                 if isinstance(el.tag, str) and el.get("id") and el is not process:
                     ids.add(el.get("id"))
-    return out
-
-
-def version_sources(version: DefinitionVersion) -> list[dict]:
-    """The diagrams of a version as the pages draw them: the procedures first, the routing last."""
-    out = []
-    for process_id, source in (version.sources or {}).items():
-        xml = source.get("xml", "")
-        match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
-        out.append({"id": process_id, "name": match[1] if match else process_id, "xml": xml})
-    order = {"kap12_sak": 9, "oppfolging": 5}
-    out.sort(key=lambda p: (order.get(p["id"], 0), p["id"]))
     return out

@@ -3,36 +3,27 @@ server with the database's own credentials, so it is not subject to the per-user
 reads of a case are still recorded in the case's history."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from engine.errors import NotFound
-from engine.service import CaseSummary
-from engine.store import history
-from engine.store.events import CASE_READ
+from engine.read.case_list import CaseSummary, case_summaries
 from engine.store.models import Case, OpenTask, PendingTimer
+from engine.write.cases import record_read
+from engine.write.unit_of_work import Actor
 
 OPERATOR = "kommandolinjen"
 
 
 def all_cases(kap12, status: str | None = None) -> list[CaseSummary]:
     with kap12.db.reading() as session:
-        counts = select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery()
-        query = (select(Case, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.case_id == Case.id)
-                 .where(Case.kind == "sak").order_by(Case.created_at.desc(), Case.id.desc()))
-        if status:
-            query = query.where(Case.status == status)
-        return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
-                            c.next_deadline, n) for c, n in session.execute(query)]
+        return case_summaries(session, status=status)
 
 
 def case_overview(kap12, case_id: int) -> dict:
-    with kap12.db.writing() as session:
-        if session.scalar(select(Case.id).where(Case.id == case_id)) is None:
-            raise NotFound(f"Sak {case_id} finnes ikke.")
-        # Recorded first: append takes the case row (the chain head) under the write lock.
-        history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
-                       actor=OPERATOR, data={"view": "cli"}, case_id=case_id)
+    with kap12.db.reading() as session:
         case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound(f"Sak {case_id} finnes ikke.")
         tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at))
         timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id).order_by(PendingTimer.due_at))
         overview = {
@@ -44,4 +35,5 @@ def case_overview(kap12, case_id: int) -> dict:
             "timers": [{"id": t.id, "name": t.name, "kind": t.kind, "due_at": t.due_at, "attempts": t.attempts,
                         "last_error": t.last_error} for t in timers],
         }
+    record_read(kap12, Actor(None, OPERATOR), case_id, "cli")
     return overview

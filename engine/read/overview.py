@@ -30,7 +30,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes.deadlines import OSLO
+from processes.deadlines import OSLO, school_year_dates, school_year_of
 from processes.stages import STAGES, stage_of, stage_order
 
 WEEK = timedelta(days=7)
@@ -136,12 +136,6 @@ def is_county_wide(viewer: access.Viewer) -> bool:
     return bool(access.owned_counties(viewer))
 
 
-def school_year(today: date) -> tuple[date, date]:
-    """1 August to 31 July, the school year that ``today`` is in."""
-    start_year = today.year if today.month >= 8 else today.year - 1
-    return date(start_year, 8, 1), date(start_year + 1, 7, 31)
-
-
 def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None):
     """The one policy's visible cases, narrowed to full access and the chosen filters."""
     query = access.visible_cases(viewer).where(access.full_access_clause(viewer))
@@ -157,7 +151,7 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
     if not access.may_see_overview(viewer):
         raise Denied("Ukeoversikten er for rektor, avdelingsleder og skoleeier.")
     now = kap12.clock.now()
-    year_start, year_end = school_year(now.astimezone(OSLO).date())
+    year_start, year_end = school_year_dates(school_year_of(now))
     year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)
     with kap12.db.reading() as session:
         visible = _full_cases(viewer, school, procedure)

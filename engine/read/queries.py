@@ -10,13 +10,23 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine import access
-from engine.errors import Conflict, NotFound
+from engine.errors import NotFound
 from engine.store import history, identities
 from engine.store.events import REPORTED, TASK_COMPLETED
-from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, RoleGrant, School, User
+from engine.store.models import (
+    ApiToken,
+    Case,
+    DefinitionVersion,
+    HistoryEvent,
+    OpenTask,
+    RoleGrant,
+    School,
+    User,
+)
+from engine.versions import definitions
 from engine.write.grants import grants_of
 from engine.write.parties import accused_of
 
@@ -100,17 +110,10 @@ def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
         row = session.scalars(access.workable_tasks(viewer).where(OpenTask.id == task_id)).first()
         if row is not None:
             return TaskLookup(row, row.case_id, True)
-        row = session.get(OpenTask, task_id)
-        if row is not None:
-            if access.access_level(session, viewer, row.case_id) == access.FULL:
-                return TaskLookup(row, row.case_id, False)
-            raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
-        done = completed_task_event(session, task_id)
-        if done is not None and done.case_id is not None \
-                and access.access_level(session, viewer, done.case_id) == access.FULL:
-            raise Conflict(f"Oppgaven «{done.data.get('title', '')}» er allerede utført av {done.actor}. "
-                           "Ingenting ble endret.")
-        raise NotFound("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
+        row = access.open_task(session, viewer, task_id)
+        if access.access_level(session, viewer, row.case_id) == access.FULL:
+            return TaskLookup(row, row.case_id, False)
+        raise NotFound(access.GONE)
 
 
 def completed_task_event(session, task_id: str) -> HistoryEvent | None:
@@ -267,3 +270,77 @@ def case_circle(kap12, viewer: access.Viewer, case) -> Circle:
     return Circle(grants_of(kap12, case.id) if shown else [], [u.display_name for u in accused],
                   open_case and access.may_grant(viewer, case),
                   open_case and access.may_identify_accused(viewer, case), shown, staff)
+
+
+# -- for the profile, the auditors' pages, the API and the command line -----------------------
+def api_keys(kap12, viewer: access.Viewer) -> list[dict]:
+    """The viewer's own API keys (never the keys themselves, which are not stored)."""
+    with kap12.db.reading() as session:
+        return [{"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at,
+                 "revoked_at": t.revoked_at} for t in session.scalars(
+                     select(ApiToken).where(ApiToken.user_id == viewer.id).order_by(ApiToken.id))]
+
+
+def definition_versions(kap12) -> list[dict]:
+    """Every deployed diagram version, newest first, with who deployed it and whether it is the
+    latest of its process."""
+    with kap12.db.reading() as session:
+        latest = {row.id for row in definitions.latest_versions(session).values()}
+        rows = session.execute(
+            select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
+                   DefinitionVersion.name, DefinitionVersion.content_hash, DefinitionVersion.deployed_at,
+                   DefinitionVersion.comment, User.display_name)
+            .outerjoin(User, User.id == DefinitionVersion.deployed_by_id)
+            .order_by(DefinitionVersion.deployed_at.desc(), DefinitionVersion.process_id,
+                      DefinitionVersion.version.desc())).all()
+    return [{"id": r.id, "process_id": r.process_id, "version": r.version, "name": r.name,
+             "content_hash": r.content_hash, "deployed_at": r.deployed_at, "deployed_by": r.display_name,
+             "comment": r.comment or "", "latest": r.id in latest} for r in rows]
+
+
+def versions_in_use(kap12, viewer: access.Viewer) -> list:
+    """(id, process id, version, deployed at, number of cases) of the versions the viewer's
+    visible cases run on."""
+    with kap12.db.reading() as session:
+        visible = access.visible_cases(viewer).subquery()
+        return list(session.execute(
+            select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
+                   DefinitionVersion.deployed_at, func.count(visible.c.id))
+            .join(visible, visible.c.definition_id == DefinitionVersion.id)
+            .group_by(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
+                      DefinitionVersion.deployed_at)
+            .order_by(DefinitionVersion.process_id, DefinitionVersion.version)).all())
+
+
+def everyone(kap12) -> list[tuple[str, str]]:
+    """(username, display name) of every user, by name: the auditors' access-report picker."""
+    with kap12.db.reading() as session:
+        return [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
+
+
+def case_number(kap12, case_id: int) -> str:
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        if case is None:
+            raise NotFound("Saken finnes ikke.")
+        return case.number
+
+
+def may_archive_case(kap12, viewer: access.Viewer, case_id: int) -> bool:
+    with kap12.db.reading() as session:
+        case = session.get(Case, case_id)
+        return case is not None and access.may_archive(viewer, case)
+
+
+def all_case_ids(kap12) -> list[int]:
+    """Every case, for the operator's command line (no per-user policy there)."""
+    with kap12.db.reading() as session:
+        return list(session.scalars(select(Case.id).order_by(Case.id)))
+
+
+def version_sources_of(kap12, definition_id: int) -> list[dict]:
+    with kap12.db.reading() as session:
+        version = session.get(DefinitionVersion, definition_id)
+        if version is None:
+            raise NotFound("Versjonen finnes ikke.")
+        return definitions.diagram_sources(version)

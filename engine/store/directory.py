@@ -4,6 +4,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.store import stamps
@@ -145,3 +146,8 @@ def revoke_api_token(session, user: User, token_id: int, now) -> None:
 
 def api_tokens(session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
+
+
+def active_user(session: Session, username: str) -> User | None:
+    """The user who may log in by this name (None: unknown or deactivated)."""
+    return session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()

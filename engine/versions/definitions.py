@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -255,3 +256,15 @@ class SpecCache:
             found = spiff.spec_from_dict(version.spec)
             self._specs[version.id] = found
         return found
+
+
+def diagram_sources(version: DefinitionVersion) -> list[dict]:
+    """The diagrams of a version as the pages draw them: the procedures first, the routing last."""
+    out = []
+    for process_id, source in (version.sources or {}).items():
+        xml = source.get("xml", "")
+        match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
+        out.append({"id": process_id, "name": match[1] if match else process_id, "xml": xml})
+    order = {"kap12_sak": 9, "oppfolging": 5}
+    out.sort(key=lambda p: (order.get(p["id"], 0), p["id"]))
+    return out

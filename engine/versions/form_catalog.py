@@ -14,10 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from engine import access
-from engine.errors import Denied, DeployRefused, InvalidInput
-from engine.store import history
-from engine.store.events import FORM_PUBLISHED
+from engine.errors import DeployRefused
 from engine.store.models import FormVersion, User
 from processes import forms
 
@@ -61,7 +58,7 @@ def _next_version(session, key: str) -> int:
     return (session.scalar(select(func.max(FormVersion.version)).where(FormVersion.key == key)) or 0) + 1
 
 
-def _store(session, key: str, declaration: dict, *, actor_id, now, comment: str) -> PublishResult:
+def store(session, key: str, declaration: dict, *, actor_id, now, comment: str) -> PublishResult:
     digest = content_hash(declaration)
     existing = session.scalars(select(FormVersion).where(
         FormVersion.key == key, FormVersion.content_hash == digest)).first()
@@ -82,7 +79,7 @@ def import_bundled(session, folder: Path | str | None, now) -> list[PublishResul
     results = []
     for path in sorted(folder.glob("*.json")):
         declaration = json.loads(path.read_text(encoding="utf-8"))
-        results.append(_store(session, declaration["key"], declaration, actor_id=None, now=now,
+        results.append(store(session, declaration["key"], declaration, actor_id=None, now=now,
                               comment="Skjemaet som følger med kap12"))
     return results
 
@@ -155,24 +152,3 @@ class FormCatalog:
     def current(self, key: str, session=None) -> FormVersionInfo | None:
         found = self.versions(key, session)
         return found[0] if found else None
-
-    # -- publishing -----------------------------------------------------------------------
-    def publish(self, kap12, viewer: access.Viewer, declaration, comment: str) -> PublishResult:
-        """Validate and store a new version; the same content again changes nothing."""
-        if not access.may_deploy(viewer):
-            raise Denied("Bare prosesseiere og administratorer kan endre skjemaer.")
-        comment = (comment or "").strip()
-        if not comment:
-            raise InvalidInput("Skriv en kommentar om hva som er endret.",
-                               {"comment": ["Skriv en kommentar om hva som er endret."]})
-        form = parse(declaration)
-        declaration = json.loads(canonical(declaration))
-        now = kap12.clock.now()
-        with kap12.db.writing() as session:
-            result = _store(session, form.key, declaration, actor_id=viewer.id, now=now, comment=comment)
-            if result.created:
-                history.append(session, history.SYSTEM_CHAIN, kind=FORM_PUBLISHED, at=now,
-                               actor_id=viewer.id, actor=viewer.name,
-                               data={"key": form.key, "version": result.version,
-                                     "content_hash": content_hash(declaration), "comment": comment})
-        return result

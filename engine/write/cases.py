@@ -2,27 +2,24 @@
 timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
-from engine.runtime.calendars import school_calendar
 from engine.store import history
 from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED, TASK_COMPLETED, TASK_RELEASED
-from engine.store.models import Case, CaseParty, HistoryEvent, OpenTask, School, User
+from engine.store.models import Case, CaseParty, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write import grants, parties
-from engine.write.projection import Snapshot
-from engine.write.unit_of_work import Actor, CaseStep
+from engine.write.unit_of_work import Actor, CaseStep, Opening
 from processes import forms
-from processes.deadlines import format_local
 from processes.roles import OFFENDER_PROCEDURE
 
 REPORT_FORM = "meldingsskjema"
@@ -43,13 +40,6 @@ def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, in
         raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
 
 
-def new_workflow(kap12, version, report: dict) -> BpmnWorkflow:
-    """A case's workflow as the report starts it (also used to re-execute its history)."""
-    spec, subs = kap12.specs.get(version)
-    workflow = BpmnWorkflow(spec, subs, script_engine=kap12.script_engine)
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(report)
-    return workflow
 
 
 def reclassification_message(offender: str, reason: str) -> BpmnEvent:
@@ -64,7 +54,10 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan ikke registrere meldinger.")
     clean, form_version = _validated(kap12, REPORT_FORM, report)
-    with kap12.db.writing() as session:
+    accused: User | None = None
+
+    def prepare(session: Session, now: datetime) -> Opening:
+        nonlocal accused
         school = session.get(School, school_id)
         if school is None:
             raise NotFound("Skolen finnes ikke.")
@@ -78,57 +71,37 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
                                    {"anklaget_bruker": ["Velg en annen person."]})
             parties.check_accused(accused, school.id, procedure)
         version = latest_version(session, CASE_PROCESS)
-        workflow = new_workflow(kap12, version, clean)
-        now = kap12.clock.now()
         case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=procedure, status="open", stage="Meldt",
                     state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
         case.school = school  # loaded, so the returned case is usable after the session ends
-        session.add(case)
-        session.flush()
-        case.number = f"{now.year}-{case.id:05d}"
-        session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
+        return Opening(case, version, clean)
+
+    def act(step: CaseStep) -> None:
+        case, version = step.case, step.case.definition
+        case.number = f"{step.now.year}-{case.id:05d}"
+        step.session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
         if accused is not None:
-            parties.add_accused(session, case.id, accused)
-        case.definition = version
-        step = CaseStep(session, case, workflow, Actor(viewer.id, viewer.name), now, version.meta, Snapshot())
-        step.record(REPORTED, report=clean, school=school.name, definition=f"{version.process_id} v{version.version}",
-                    form_version=form_version)
-        with school_calendar(session, school.id):
-            kap12.writer.finish(step)
-    return case
+            parties.add_accused(step.session, case.id, accused)
+        step.record(REPORTED, report=clean, school=case.school.name,
+                    definition=f"{version.process_id} v{version.version}", form_version=form_version)
 
-
-GONE = "Oppgaven finnes ikke, eller den er ikke lenger åpen."
-
-
-def _task_row(session, viewer: access.Viewer, task_id: str) -> OpenTask:
-    """The open task, or why not: a plain conflict for someone who may see the case (it was
-    done already, by whom and when), and "not found" for anyone else, the accused included."""
-    row = session.get(OpenTask, task_id)
-    if row is not None:
-        return row
-    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
-                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
-    if done is not None and access.access_level(session, viewer, done.case_id) == access.FULL:
-        raise Conflict(f"Oppgaven er allerede utført av {done.actor} ({format_local(done.at)}). "
-                       "Ingenting ble endret.")
-    raise NotFound(GONE)
+    return kap12.writer.open(Actor(viewer.id, viewer.name), prepare, act)
 
 
 def _case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int:
     with kap12.db.reading() as session:
-        return _task_row(session, viewer, task_id).case_id
+        return access.open_task(session, viewer, task_id).case_id
 
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan lese saker, men ikke endre dem.")
-    row = _task_row(step.session, viewer, task_id)
+    row = access.open_task(step.session, viewer, task_id)
     if not access.may_work_on(step.session, viewer, task_id):
         if access.access_level(step.session, viewer, step.case.id) == access.FULL:
             raise Denied("Denne oppgaven er ikke din eller din rolles.")
-        raise NotFound(GONE)
+        raise NotFound(access.GONE)
     if row.assignee_id not in (None, viewer.id):
         who = step.session.get(User, row.assignee_id)
         raise Conflict(f"Oppgaven er tatt av {who.display_name if who else 'en annen'}.")
@@ -219,9 +192,10 @@ def fire_due_timers(kap12, case_id: int) -> Case:
     return kap12.writer.step(case_id, Actor.system(), lambda step: None)
 
 
-def record_read(kap12, viewer: access.Viewer, case_id: int, what: str) -> None:
-    """Every read of a case is itself an event in its history."""
+def record_read(kap12, reader: access.Viewer | Actor, case_id: int, what: str) -> None:
+    """Every read of a case is itself an event in its history (the command line reads as an
+    ``Actor`` with no user id)."""
     with kap12.db.writing() as session:
         # append locks the case row, which carries the chain head, for the rest of the transaction
         history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
-                       actor_id=viewer.id, actor=viewer.name, data={"view": what}, case_id=case_id)
+                       actor_id=reader.id, actor=reader.name, data={"view": what}, case_id=case_id)

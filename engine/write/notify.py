@@ -5,13 +5,18 @@ excludes them like every other query about the case."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, or_, select
 
+from engine.access import Viewer
 from engine.store.events import ACCESS_GRANTED, ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 CASE_LINK = "/saker/{case_id}"
 
@@ -100,3 +105,13 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
     for notice in notices:
         session.add(notice)
     return notices
+
+
+def mark_read(kap12: Kap12, viewer: Viewer, ids: list[int] | None = None) -> None:
+    """The viewer has seen these notices (all unread ones when ``ids`` is None)."""
+    with kap12.db.writing() as session:
+        query = select(Notification).where(Notification.user_id == viewer.id, Notification.read_at.is_(None))
+        if ids is not None:
+            query = query.where(Notification.id.in_(ids))
+        for notice in session.scalars(query):
+            notice.read_at = kap12.clock.now()

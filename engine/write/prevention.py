@@ -5,17 +5,17 @@ It runs through the same write path and history as a chapter 12 case (a ``Case``
 who did what, when, and whether deadlines were kept."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, NotFound
-from engine.runtime.calendars import school_calendar
 from engine.store.events import CYCLE_STARTED
 from engine.store.models import Case, School
 from engine.versions.definitions import latest_version
-from engine.write.cases import new_workflow
-from engine.write.projection import Snapshot
-from engine.write.unit_of_work import Actor, CaseStep
+from engine.write.unit_of_work import Actor, CaseStep, Opening
 
 PREVENTION_PROCESS = "arshjul"
 
@@ -29,9 +29,10 @@ def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year
     The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
     if viewer is not None and not access.may_start_cycle(viewer, school_id):
         raise Denied("Bare rektor eller en administrator kan starte skolens årshjul.")
-    now = kap12.clock.now()
     actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
-    with kap12.db.writing() as session:
+    start_data: dict = {}
+
+    def prepare(session: Session, now: datetime) -> Opening:
         school = session.get(School, school_id)
         if school is None:
             raise NotFound("Skolen finnes ikke.")
@@ -39,20 +40,19 @@ def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year
         if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
             raise Conflict(f"Årshjulet for {school.name} {school_year}/{school_year + 1} er allerede startet.")
         version = latest_version(session, PREVENTION_PROCESS)
-        start_data = {"skole": school.name, "skolear": school_year}
-        workflow = new_workflow(kap12, version, start_data)
         case = Case(number=number, kind="arshjul", school_id=school.id, county_id=school.county_id,
                     definition_id=version.id, procedure="Å", status="open", stage="Startet", state="{}",
                     reporter_id=None, created_at=now, updated_at=now, escalated=False)
-        case.school, case.definition = school, version
-        session.add(case)
-        session.flush()
-        step = CaseStep(session, case, workflow, actor, now, version.meta, Snapshot())
-        step.record(CYCLE_STARTED, start_data=start_data, school=school.name, school_year=school_year,
+        case.school = school
+        start_data.update(skole=school.name, skolear=school_year)
+        return Opening(case, version, start_data)
+
+    def act(step: CaseStep) -> None:
+        version = step.case.definition
+        step.record(CYCLE_STARTED, start_data=start_data, school=step.case.school.name, school_year=school_year,
                     definition=f"{version.process_id} v{version.version}")
-        with school_calendar(session, school.id):
-            kap12.writer.finish(step)
-    return case
+
+    return kap12.writer.open(actor, prepare, act)
 
 
 def cycles_for(kap12, viewer: access.Viewer) -> list[Case]:

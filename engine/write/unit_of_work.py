@@ -13,6 +13,7 @@ from typing import Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -33,7 +34,7 @@ from engine.store.events import (
     TASK_OPENED,
     TIMER_FIRED,
 )
-from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
+from engine.store.models import Case, DefinitionVersion, OpenTask, OpenTaskRole, PendingTimer
 from engine.versions.definitions import SpecCache
 from engine.write import notify
 from engine.write.compaction import compact
@@ -72,6 +73,20 @@ class CaseStep:
 CaseAct = Callable[[CaseStep], None]
 
 
+@dataclass(frozen=True)
+class Opening:
+    """What a new case starts from: its row (not added yet), the definition version it runs
+    on, and the data its first tasks receive (the report, or a cycle's school and year)."""
+
+    case: Case
+    version: DefinitionVersion
+    start_data: dict
+
+
+# Checks what needs the database and builds the new case, inside the write transaction.
+PrepareCase = Callable[[Session, datetime], Opening]
+
+
 class CaseWriter:
     """Opens ``CaseStep``s and commits them. One per engine; holds no per-case state."""
 
@@ -81,6 +96,33 @@ class CaseWriter:
     def load_workflow(self, case: Case) -> BpmnWorkflow:
         spec, subs = self.specs.get(case.definition)
         return spiff.load_state(case.state, spec, subs, self.script_engine)
+
+    def new_workflow(self, version: DefinitionVersion, start_data: dict) -> BpmnWorkflow:
+        """A case's workflow as it starts (also used to re-execute its history)."""
+        spec, subs = self.specs.get(version)
+        workflow = BpmnWorkflow(spec, subs, script_engine=self.script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(start_data)
+        return workflow
+
+    def open(self, actor: Actor, prepare: PrepareCase, act: CaseAct) -> Case:
+        """Start a case of any kind, in one transaction: ``prepare(session, now)`` builds it,
+        its workflow starts from the version with the start data, ``act(step)`` records the
+        opening (and adds rows that need the case's id), and the step is finished like any
+        other step."""
+        with self.db.writing() as session:
+            now = self.clock.now()
+            opening = prepare(session, now)
+            case = opening.case
+            case.definition = opening.version
+            session.add(case)
+            session.flush()
+            workflow = self.new_workflow(opening.version, opening.start_data)
+            step = CaseStep(session, case, workflow, actor, now, opening.version.meta, Snapshot())
+            with school_calendar(session, case.school_id):
+                act(step)
+                self.finish(step)
+        return case
 
     def step(self, case_id: int, actor: Actor, act: CaseAct) -> Case:
         """Run ``act(step)`` on the case and commit everything it caused, or nothing."""
@@ -245,12 +287,11 @@ def run_until_waiting(step: CaseStep,
 def _current_procedure(wf: BpmnWorkflow) -> str | None:
     """The procedure the case follows now, as the routing diagram decided it (variable
     ``prosedyre``), read from the newest task that carries it."""
-    from SpiffWorkflow.util.task import TaskState
-
     live = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
             if "prosedyre" in t.data]
     if live:
         return max(live, key=lambda t: t.last_state_change).data["prosedyre"]
     done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if "prosedyre" in t.data]
     return max(done, key=lambda t: t.last_state_change).data["prosedyre"] if done else None
+
 

@@ -3,12 +3,10 @@ administrators)."""
 from __future__ import annotations
 
 from flask import g
-from sqlalchemy import select
 
 from engine import access
 from engine.errors import Denied
-from engine.store.models import DefinitionVersion, User
-from engine.versions import definitions
+from engine.read import queries
 
 from . import body, bp, schemas
 from .auth import kap12, viewer
@@ -20,18 +18,7 @@ from .openapi import operation
            query=schemas.EmptyQuery)
 def list_definitions():
     body.query(schemas.EmptyQuery)
-    with kap12().db.reading() as session:
-        latest = {row.id for row in definitions.latest_versions(session).values()}
-        rows = session.execute(
-            select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
-                   DefinitionVersion.name, DefinitionVersion.content_hash, DefinitionVersion.deployed_at,
-                   DefinitionVersion.comment, User.display_name)
-            .outerjoin(User, User.id == DefinitionVersion.deployed_by_id)
-            .order_by(DefinitionVersion.deployed_at.desc(), DefinitionVersion.process_id,
-                      DefinitionVersion.version.desc())).all()
-    items = [{"id": r.id, "process_id": r.process_id, "version": r.version, "name": r.name,
-              "content_hash": r.content_hash, "deployed_at": r.deployed_at, "deployed_by": r.display_name,
-              "comment": r.comment or "", "latest": r.id in latest} for r in rows]
+    items = queries.definition_versions(kap12())
     return schemas.DefinitionListSchema().dump({"items": items, "count": len(items)})
 
 

@@ -6,6 +6,7 @@ from dataclasses import asdict
 
 from flask import g
 
+from engine import access
 from engine.errors import Conflict, NotFound
 from engine.read import queries
 from processes import forms
@@ -16,12 +17,11 @@ from .openapi import operation
 from .problems import ApiProblem
 
 TASK_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-GONE = "Oppgaven finnes ikke, eller den er ikke lenger åpen."
 
 
 def _checked(task_id: str) -> str:
     if not TASK_ID.match(task_id):
-        raise NotFound(GONE)
+        raise NotFound(access.GONE)
     return task_id
 
 

@@ -1,0 +1,42 @@
+"""One case's parts as its page shows them, and the viewer's own lists: open tasks, pending
+timers, the history, notices. Access is decided before these are asked (``access``)."""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import access
+from engine.store import history
+from engine.store.models import HistoryEvent, Notification, OpenTask, PendingTimer
+
+
+def tasks_to_do(session: Session, viewer: access.Viewer) -> list[OpenTask]:
+    """What the viewer may do now, the nearest deadline first, then the oldest."""
+    query = access.workable_tasks(viewer).order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at)
+    return list(session.scalars(query))
+
+
+def open_tasks(session: Session, case_id: int) -> list[OpenTask]:
+    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at)))
+
+
+def pending_timers(session: Session, case_id: int) -> list[PendingTimer]:
+    return list(session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)
+                                .order_by(PendingTimer.due_at)))
+
+
+def case_history(session: Session, case_id: int) -> list[HistoryEvent]:
+    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+                                .order_by(HistoryEvent.seq)))
+
+
+def notices(session: Session, viewer: access.Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
+    query = select(Notification).where(Notification.user_id == viewer.id)
+    if unread_only:
+        query = query.where(Notification.read_at.is_(None))
+    return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+def unread_count(session: Session, viewer: access.Viewer) -> int:
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.user_id == viewer.id, Notification.read_at.is_(None))) or 0
