@@ -28,6 +28,7 @@ from engine import spiff  # noqa: E402
 from engine.demo import complete_next, report_data  # noqa: E402
 from engine.runtime.clock import Clock  # noqa: E402
 from engine.store.models import Case, PendingTimer  # noqa: E402
+from engine.versions.example_data import example_data  # noqa: E402
 from processes import forms  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
@@ -51,7 +52,7 @@ def case_at_carry_out(kap12, demo, rounds: int = 0) -> int:
 
 
 def carry_out_payload():
-    return forms.example_data(forms.get_form("gjennomforing"))
+    return example_data(forms.get_form("gjennomforing"))
 
 
 def bare_step_fn(kap12, case_id: int):

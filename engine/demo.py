@@ -10,6 +10,7 @@ from sqlalchemy import select
 from engine.access import Viewer
 from engine.store import directory
 from engine.store.models import Case, User
+from engine.versions.example_data import example_data
 from processes import forms
 from processes.deadlines import school_year_of
 
@@ -67,7 +68,7 @@ def ensure_directory(kap12) -> DemoDirectory:
 
 
 def report_data(**overrides) -> dict:
-    return forms.example_data(forms.get_form("meldingsskjema"), **{
+    return example_data(forms.get_form("meldingsskjema"), **{
         "berorte_elever": "Emma (demo), Vg1",
         "hva_skjedde": "Emma blir holdt utenfor og får stygge meldinger i klassechatten.",
         "tid_og_sted": "Friminuttene og på kvelden, siste to uker",
@@ -78,7 +79,7 @@ def report_data(**overrides) -> dict:
 def complete_next(kap12, viewer: Viewer, case_id: int, **overrides) -> None:
     """Complete the first open task of the case that ``viewer`` may do, with example data."""
     task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
-    data = forms.example_data(kap12.forms.get(task.form_key), kap12.clock.now().date(), **overrides)
+    data = example_data(kap12.forms.get(task.form_key), kap12.clock.now().date(), **overrides)
     kap12.complete(viewer, task.id, data)
 
 

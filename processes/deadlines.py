@@ -180,6 +180,16 @@ def working_days_before(day: date, n: int, calendar: Calendar | None = None) -> 
     return _at(day, DAY_START)
 
 
+def seconds_late(due: datetime, at: datetime) -> int:
+    """How late ``at`` is for a deadline ``due``: > 0 late by this much, <= 0 this much before."""
+    return int((at - due).total_seconds())
+
+
+def deadline_met(late: int) -> bool:
+    """The one rule for a deadline: met when the step was done at or before it."""
+    return late <= 0
+
+
 def school_year_of(now: datetime) -> int:
     """The school year under way at ``now`` (Oslo time), named by the year its August is in:
     a school year runs from 1 August to 31 July."""

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 
 from engine import access
 from engine.audit import export, replay
+from engine.audit.heat import process_heat
 from engine.errors import Denied, NotFound
 from engine.read import queries
 from engine.store.events import CASE_READ
@@ -115,7 +116,7 @@ def case_json(case_id: int):
 @login_required
 def heat(definition_id: int):
     _auditor()
-    version, count, cells = replay.process_heat(kap12(), g.viewer, definition_id)
+    version, count, cells = process_heat(kap12(), g.viewer, definition_id)
     processes = [p for p in definitions.diagram_sources(version) if p["id"] in cells or p["id"] != "kap12_sak"]
     payload = {"processes": processes,
                "counts": {p: {e: c.__dict__ for e, c in els.items()} for p, els in cells.items()}}

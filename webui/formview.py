@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 
 from processes import forms
 
+from .form_post import from_html_form
 from .i18n import current_language
 
 ADD_ROW = "_add_row"
@@ -93,7 +94,7 @@ class FormState:
 
 def from_post(form: forms.Form, post) -> FormState:
     """What the user typed (nothing dropped), plus one more row if they pressed «Legg til rad»."""
-    state = FormState(form, forms.from_html_form(form, post))
+    state = FormState(form, from_html_form(form, post))
     group = post.get(ADD_ROW)
     if group and any(f.name == group and f.type == "group" for f in form.fields):
         # Blank rows are dropped by from_html_form; keep the ones on screen, plus one.

@@ -27,6 +27,7 @@ from engine.store.events import (
     TASK_OPENED,
 )
 from engine.store.models import User
+from processes.deadlines import deadline_met, seconds_late
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 FORMAT = "kap12-saksutskrift/1"
@@ -176,13 +177,14 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
         if ev.kind == TASK_COMPLETED:
             form = d.get("form", "")
             due = d.get("due_at")
-            margin = int((datetime.fromisoformat(due) - ev.at).total_seconds()) if due else None
+            late = seconds_late(datetime.fromisoformat(due), ev.at) if due else None
+            margin = -late if late is not None else None
             duties.append({"delplikt": DUTIES.get(form, form), "steg": d.get("title", ""), "utfort": ev.at.isoformat(),
                            "av": who(ev.actor), "frist": due,
-                           "frist_holdt": None if due is None else margin >= 0})
+                           "frist_holdt": None if late is None else deadline_met(late)})
             if due:
                 deadlines.append({"steg": d.get("title", ""), "frist": due, "utfort": ev.at.isoformat(),
-                                  "holdt": margin >= 0, "sekunder_for_frist": max(margin, 0),
+                                  "holdt": deadline_met(late), "sekunder_for_frist": max(margin, 0),
                                   "sekunder_for_sent": max(-margin, 0),
                                   "margin": _hours(margin) if margin >= 0 else "",
                                   "forsinkelse": _hours(-margin) if margin < 0 else ""})
@@ -201,7 +203,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
             due = d.get("due_at")
             deadlines.append({"steg": task.data.get("title") if task else d.get("timer", ""), "frist": due,
                               "utfort": None, "holdt": False, "fristen_gikk_ut": ev.at.isoformat(),
-                              "sekunder_for_sent": int((ev.at - datetime.fromisoformat(due)).total_seconds()) if due else None,
+                              "sekunder_for_sent": seconds_late(datetime.fromisoformat(due), ev.at) if due else None,
                               "merknad": "Fristen gikk ut uten at steget var utført; saken ble fulgt opp."})
         elif ev.kind == RECLASSIFIED:
             procedures.append({"tidspunkt": ev.at.isoformat(), "prosedyre": d.get("to_procedure"),
@@ -210,9 +212,9 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
     open_now = kap12.case_tasks(case_id)
     for task in open_now:
         if task.due_at:
-            late = int((kap12.clock.now() - task.due_at).total_seconds())
+            late = seconds_late(task.due_at, kap12.clock.now())
             deadlines.append({"steg": task.title, "frist": task.due_at.isoformat(), "utfort": None,
-                              "holdt": None if late <= 0 else False, "apen": True,
+                              "holdt": None if deadline_met(late) else False, "apen": True,
                               "sekunder_for_sent": max(late, 0)})
 
     timeline = [{"nr": ev.seq, "tidspunkt": ev.at.isoformat(), "hendelse": ev.kind, "hvem": who(ev.actor),

@@ -17,11 +17,7 @@ renders these; the engine computes them, the page only draws."""
 from __future__ import annotations
 
 import json
-import re
-from dataclasses import dataclass, field
-from datetime import datetime
 from types import SimpleNamespace
-from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -29,14 +25,17 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
 from engine.audit import integrity
-from engine.runtime import spiff
+from engine.audit.bpmn_reading import sequence_flows
+from engine.audit.compare import comparable, compare_stored, describe
+from engine.audit.replay_report import Divergence, EventView, Frame, ReplayReport
+from engine.errors import NotFound
 from engine.runtime.calendars import calendar_as_of, closures, using_calendar
 from engine.runtime.clock import active_clock
+from engine.runtime.progress import LIVE, active_elements, completed_elements, visible_parent
 from engine.store import history
 from engine.store.events import (
     ALONGSIDE,
     CYCLE_STARTED,
-    DEADLINE_MISSED,
     DERIVED,
     INPUTS,
     MIGRATED,
@@ -48,99 +47,10 @@ from engine.store.events import (
     TIMER_FIRED,
 )
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
-from engine.versions.diagram_check import safe_parse
 from engine.write.cases import reclassification_message
+from engine.write.migration import move_workflow
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
-
-_LIVE = TaskState.READY | TaskState.STARTED | TaskState.WAITING
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-
-@dataclass(frozen=True)
-class Divergence:
-    """Where re-execution and the record disagree, in words, with both sides."""
-
-    seq: int | None  # the event at which it shows; None: in the stored state after the last event
-    what: str
-    recorded: Any = None
-    replayed: Any = None
-
-    def as_dict(self) -> dict:
-        return {"seq": self.seq, "what": self.what, "recorded": self.recorded, "replayed": self.replayed}
-
-
-@dataclass
-class Frame:
-    """The case after one step of re-execution."""
-
-    completed: dict[str, list[str]] = field(default_factory=dict)  # process id -> element ids done so far
-    active: dict[str, list[str]] = field(default_factory=dict)  # process id -> element ids open now
-    flows: dict[str, list[str]] = field(default_factory=dict)  # process id -> sequence flows taken so far
-    data: dict = field(default_factory=dict)
-    changed: list[str] = field(default_factory=list)  # keys of ``data`` new or different since the frame before
-    removed: list[str] = field(default_factory=list)
-    tasks: list[dict] = field(default_factory=list)
-    timers: list[dict] = field(default_factory=list)
-    completed_case: bool = False
-
-    def as_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class EventView:
-    seq: int
-    at: datetime
-    kind: str
-    actor: str
-    actor_id: int | None
-    data: dict
-    frame: int  # index into ReplayReport.frames: the case as it stood after this event
-    replayed: bool  # False: after a divergence, re-execution stopped before this event
-
-
-@dataclass
-class ReplayReport:
-    case_id: int
-    number: str
-    definition_id: int
-    definition: str
-    chain: integrity.ChainReport
-    divergences: list[Divergence] = field(default_factory=list)
-    steps: int = 0
-    events: list[EventView] = field(default_factory=list)
-    frames: list[Frame] = field(default_factory=list)
-    error: str = ""  # re-execution could not run at all (e.g. an unknown event kind)
-
-    @property
-    def verified(self) -> bool:
-        return not self.divergences and not self.error
-
-    @property
-    def ok(self) -> bool:
-        """Both checks: the hash chain holds and re-execution reproduces the stored case."""
-        return self.verified and self.chain.ok
-
-    def summary(self) -> str:
-        if self.verified:
-            return f"Verifisert: {self.steps} steg gjenskapt, samme tilstand som lagret."
-        if self.error:
-            return f"Kunne ikke gjenskapes: {self.error}"
-        first = self.divergences[0]
-        where = f"ved hendelse nr. {first.seq}" if first.seq is not None else "i den lagrede tilstanden"
-        return f"Avvik {where}: {first.what}"
-
-    def as_dict(self, *, frames: bool = False) -> dict:
-        out = {"case_id": self.case_id, "number": self.number, "definition_id": self.definition_id,
-               "definition": self.definition, "verified": self.verified, "steps": self.steps,
-               "summary": self.summary(), "error": self.error,
-               "divergences": [d.as_dict() for d in self.divergences],
-               "chain": {"ok": self.chain.ok, "events": self.chain.events, "final_hash": self.chain.last_hash,
-                         "broken_at": self.chain.broken_at, "reason": self.chain.reason}}
-        if frames:
-            out["frames"] = [f.as_dict() for f in self.frames]
-        return out
 
 
 class _Stop(Exception):
@@ -154,8 +64,6 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            from engine.errors import NotFound
-
             raise NotFound("Saken finnes ikke.")
         version = session.get(DefinitionVersion, case.definition_id)
         case.definition = version
@@ -185,7 +93,7 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
         except _Stop:
             pass
         if run.workflow is not None and not report.divergences and not report.error:
-            _compare_stored(report, run.workflow, stored_wf, stored_state, version.meta, stored_tasks, stored_timers)
+            compare_stored(report, run.workflow, stored_wf, stored_state, version.meta, stored_tasks, stored_timers)
         return report
 
 
@@ -207,7 +115,7 @@ class _Replay:
         self.ids: dict[str, str] = {}  # recorded task id -> re-executed task id
         self.done: dict[str, set[str]] = {}
         self.taken: dict[str, set[str]] = {}
-        self.flows = _sequence_flows(version)
+        self.flows = sequence_flows(version)
         report.frames.append(Frame())
 
     # one step of the write path, re-run -------------------------------------------------------
@@ -222,7 +130,7 @@ class _Replay:
             if ev.kind not in INPUTS and ev.kind != TIMER_FIRED:
                 if ev.kind in DERIVED:
                     self._diverge(ev.seq, f"«{ev.kind}» er lagret, men gjenkjøringen ga ikke denne hendelsen",
-                                  _comparable(ev.kind, ev.data), None, events[i:])
+                                  comparable(ev.kind, ev.data), None, events[i:])
                 self.report.error = f"hendelsestypen «{ev.kind}» (nr. {ev.seq}) kan ikke gjenkjøres"
                 self._rest(events[i:])
                 return
@@ -258,15 +166,15 @@ class _Replay:
                 self._advance(step)
             except Exception as err:  # noqa: BLE001 - an input the engine cannot take is a finding
                 self._diverge(ev.seq, f"prosessmotoren avviste hendelsen ved gjenkjøring: {err}",
-                              _comparable(ev.kind, ev.data), None, events[i + 1:], [ev])
+                              comparable(ev.kind, ev.data), None, events[i + 1:], [ev])
         produced = [(kind, json.loads(history.canonical(data))) for kind, data in step.events[acted:]]
         j = start
         for kind, data in produced:
             rec = events[j] if j < len(events) else None
-            if rec is None or rec.kind != kind or _comparable(kind, rec.data) != _comparable(kind, data):
-                recorded = (rec.kind, _comparable(rec.kind, rec.data)) if rec is not None else None
+            if rec is None or rec.kind != kind or comparable(kind, rec.data) != comparable(kind, data):
+                recorded = (rec.kind, comparable(rec.kind, rec.data)) if rec is not None else None
                 self._diverge(rec.seq if rec is not None else events[-1].seq,
-                              _describe(kind, data, rec), recorded, (kind, _comparable(kind, data)), events[j:],
+                              describe(kind, data, rec), recorded, (kind, comparable(kind, data)), events[j:],
                               events[i:j])
             if kind == TASK_OPENED:
                 self.ids[rec.data["task_id"]] = data["task_id"]
@@ -275,7 +183,7 @@ class _Replay:
         if j < len(events) and events[j].kind in DERIVED and events[j].kind != TIMER_FIRED:
             rec = events[j]
             self._diverge(rec.seq, f"hendelsen «{rec.kind}» er lagret, men gjenkjøringen ga den ikke",
-                          (rec.kind, _comparable(rec.kind, rec.data)), None, events[j:], events[i:j])
+                          (rec.kind, comparable(rec.kind, rec.data)), None, events[j:], events[i:j])
         self.report.steps += 1
         if self.keep_frames:
             self._frame()
@@ -294,12 +202,10 @@ class _Replay:
                 task.run()
             except Exception as err:  # noqa: BLE001
                 self._diverge(ev.seq, f"prosessmotoren avviste hendelsen ved gjenkjøring: {err}",
-                              _comparable(ev.kind, ev.data), None, rest[1:], [ev])
+                              comparable(ev.kind, ev.data), None, rest[1:], [ev])
             # The write path tells a completed task from a cancelled one by this record.
             step.record(TASK_COMPLETED, task_id=str(task.id), element=ev.data.get("element"))
         elif ev.kind == MIGRATED:
-            from engine.write.migration import move_workflow
-
             with self.kap12.db.reading() as session:
                 target = session.get(DefinitionVersion, ev.definition_id)
             try:
@@ -307,7 +213,7 @@ class _Replay:
             except Exception as err:  # noqa: BLE001 - a migration that no longer applies is a finding
                 self._diverge(ev.seq, f"flyttingen til ny versjon lot seg ikke gjenta ({err})", ev.data, None, rest)
             self.version, step.meta = target, target.meta
-            self.flows = _sequence_flows(target)
+            self.flows = sequence_flows(target)
         elif ev.kind == RECLASSIFIED:
             try:
                 wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason")))
@@ -341,24 +247,21 @@ class _Replay:
     # what the page shows ---------------------------------------------------------------------
     def _collect(self, wf) -> None:
         """Elements done and sequence flows taken, gathered at every step (compaction forgets them)."""
-        for task in wf.get_tasks(state=TaskState.COMPLETED | _LIVE):
+        for process, ids in completed_elements(wf).items():
+            self.done.setdefault(process, set()).update(ids)
+        for task in wf.get_tasks(state=TaskState.COMPLETED | LIVE):
             bpmn_id = task.task_spec.bpmn_id
             if not bpmn_id:
                 continue
             process = task.workflow.spec.name
-            if task.has_state(TaskState.COMPLETED):
-                self.done.setdefault(process, set()).add(bpmn_id)
             # A task that exists beyond FUTURE was reached from its parent: that flow was taken.
-            flow = self.flows.get(process, {}).get((_visible_parent(task), bpmn_id))
+            flow = self.flows.get(process, {}).get((visible_parent(task), bpmn_id))
             if flow:
                 self.taken.setdefault(process, set()).add(flow)
 
     def _frame(self) -> None:
         wf = self.workflow
-        active: dict[str, set[str]] = {}
-        for task in wf.get_tasks(state=_LIVE):
-            if task.task_spec.bpmn_id and not (task.has_state(TaskState.WAITING) and _is_boundary(task)):
-                active.setdefault(task.workflow.spec.name, set()).add(task.task_spec.bpmn_id)
+        active = active_elements(wf)
         snap = snapshot(wf, self.version.meta)
         data = _case_data(wf)
         prev = self.report.frames[-1].data
@@ -414,152 +317,12 @@ class _pinned:
             p.__exit__(*exc)
 
 
-# -- comparing ----------------------------------------------------------------------------------
-_IDS = ("task_id",)
-
-
-def _comparable(kind: str, data: dict) -> dict:
-    """An event's data without the random task ids (they differ between runs by design)."""
-    return {k: v for k, v in (data or {}).items() if k not in _IDS}
-
-
-def _describe(kind: str, data: dict, rec) -> str:
-    what = data.get("title") or data.get("timer") or data.get("element") or ""
-    if rec is None:
-        return f"gjenkjøringen ga «{kind}» ({what}), men historikken slutter"
-    if rec.kind != kind:
-        return f"lagret er «{rec.kind}», men gjenkjøringen ga «{kind}» ({what})"
-    diff = sorted(k for k in set(data) | set(rec.data) if k not in _IDS and data.get(k) != rec.data.get(k))
-    return f"«{kind}» ({what}) er ulik i feltene {', '.join(diff)}"
-
-
-def _compare_stored(report: ReplayReport, replayed, stored, stored_state: str, meta: dict, stored_tasks,
-                    stored_timers) -> None:
-    mine, theirs = snapshot(replayed, meta), snapshot(stored, meta)
-    checks = [
-        ("åpne oppgaver", sorted(t.element_id for t in theirs.tasks), sorted(t.element_id for t in mine.tasks)),
-        ("ventende tidspunkt", sorted((t.element_id, t.due_at.isoformat()) for t in theirs.timers),
-         sorted((t.element_id, t.due_at.isoformat()) for t in mine.timers)),
-        ("om saken er fullført", theirs.completed, mine.completed),
-        ("data i åpne oppgaver", _open_data(stored), _open_data(replayed)),
-        ("åpne oppgaver i oppgavelisten (projeksjonen)", stored_tasks, sorted(t.element_id for t in mine.tasks)),
-        ("tidspunkt i tidsur-tabellen (projeksjonen)", [(e, d.isoformat()) for e, d in stored_timers],
-         sorted((t.element_id, t.due_at.isoformat()) for t in mine.timers)),
-    ]
-    for label, recorded, found in checks:
-        if recorded != found:
-            report.divergences.append(Divergence(None, f"den lagrede saken avviker i {label}", recorded, found))
-    if report.divergences:
-        return
-    # The stored text itself, not a reload of it: a reload rebuilds finished tasks' data from
-    # their deltas and would hide a change made to one copy only.
-    a, b = normalise_state(stored_state), normalise_state(spiff.dump_state(replayed))
-    if a != b:
-        path, x, y = _first_difference(a, b)
-        report.divergences.append(Divergence(None, f"den lagrede arbeidsflyttilstanden avviker ved {path}", x, y))
-
-
-def _open_data(wf) -> list:
-    return sorted(([t.task_spec.bpmn_id, json.loads(history.canonical(t.data))]
-                   for t in wf.get_tasks(state=TaskState.READY, manual=True)), key=lambda x: history.canonical(x))
-
-
-def normalise_state(state: str) -> dict:
-    """The stored workflow state with every task id replaced by the task's place in its tree
-    ("<calling task's place>/0/1/…"), the wall-clock ``last_state_change`` dropped and the
-    deleted-keys sets of task deltas sorted: two runs of the same inputs give equal results."""
-    dct = json.loads(state)
-    names: dict[str, str] = {}
-
-    def name_tree(tasks: dict, root: str, prefix: str) -> None:
-        stack = [(root, prefix)]
-        while stack:
-            tid, path = stack.pop()
-            names[tid] = path
-            for n, child in enumerate(tasks.get(tid, {}).get("children", [])):
-                stack.append((child, f"{path}/{n}"))
-
-    name_tree(dct["tasks"], dct["root"], "w")
-    pending = dict(dct.get("subprocesses", {}))
-    while pending:
-        ready = [sid for sid in pending if sid in names]
-        if not ready:  # a subprocess whose calling task is gone: name it by its spec and root
-            sid = sorted(pending, key=lambda s: (pending[s].get("spec", ""), s))[0]
-            names[sid] = f"orphan:{len(names)}"
-            ready = [sid]
-        for sid in ready:
-            sub = pending.pop(sid)
-            name_tree(sub["tasks"], sub["root"], names[sid] + ">")
-
-    def clean(obj):
-        if isinstance(obj, dict):
-            out = {}
-            for k, v in obj.items():
-                if k == "last_state_change":
-                    continue
-                if k == "deletions" and isinstance(v, list):  # a set in SpiffWorkflow's delta
-                    v = sorted(v, key=str)
-                out[names.get(k, k)] = clean(v)
-            return out
-        if isinstance(obj, list):
-            return [clean(v) for v in obj]
-        if isinstance(obj, str) and _UUID.match(obj):
-            return names.get(obj, "?" + "uuid")
-        return obj
-
-    return clean(dct)
-
-
-def _first_difference(a, b, path: str = "tilstand"):
-    if type(a) is not type(b):
-        return path, a, b
-    if isinstance(a, dict):
-        for k in sorted(set(a) | set(b), key=str):
-            if k not in a or k not in b:
-                return f"{path}.{k}", a.get(k), b.get(k)
-            if a[k] != b[k]:
-                return _first_difference(a[k], b[k], f"{path}.{k}")
-    if isinstance(a, list):
-        if len(a) != len(b):
-            return path, a, b
-        for n, (x, y) in enumerate(zip(a, b, strict=True)):
-            if x != y:
-                return _first_difference(x, y, f"{path}[{n}]")
-    return path, a, b
-
-
-# -- the diagrams' vocabulary ----------------------------------------------------------------------
-_BPMN = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
-
-
-def _sequence_flows(version: DefinitionVersion) -> dict[str, dict[tuple[str, str], str]]:
-    """process id -> {(source element, target element): sequence flow id}."""
-    out: dict[str, dict[tuple[str, str], str]] = {}
-    for source in (version.sources or {}).values():
-        root = safe_parse(source["xml"].encode("utf-8"))
-        for process in root.iter(f"{_BPMN}process"):
-            flows = out.setdefault(process.get("id"), {})
-            for flow in process.iter(f"{_BPMN}sequenceFlow"):
-                flows[(flow.get("sourceRef"), flow.get("targetRef"))] = flow.get("id")
-    return out
-
-
-def _visible_parent(task) -> str | None:
-    """The nearest ancestor that is an element of the diagram (SpiffWorkflow adds hidden ones)."""
-    parent = task.parent
-    while parent is not None and not parent.task_spec.bpmn_id:
-        parent = parent.parent
-    return parent.task_spec.bpmn_id if parent is not None else None
-
-
-def _is_boundary(task) -> bool:
-    return type(task.task_spec).__name__ == "BoundaryEvent"
 
 
 def _case_data(wf) -> dict:
     """The case data as it stands: the data of the tasks that are open or waiting, newest last;
     when nothing is open (closed), the data the last finished task of the case left."""
-    live = [t for t in wf.get_tasks(state=_LIVE) if t.task_spec.bpmn_id]
+    live = [t for t in wf.get_tasks(state=LIVE) if t.task_spec.bpmn_id]
     if not live:
         done = [t for t in wf.get_tasks(state=TaskState.COMPLETED)]
         live = [max(done, key=lambda t: t.last_state_change)] if done else []
@@ -567,100 +330,3 @@ def _case_data(wf) -> dict:
     for task in sorted(live, key=lambda t: t.last_state_change):
         merged.update(task.data)
     return json.loads(history.canonical(merged))
-
-
-# -- all cases of one version: where they passed, where deadlines were missed ----------------------
-@dataclass
-class HeatElement:
-    passed: int = 0  # cases that did this element (a user task completed, a timer fired)
-    times: int = 0  # how many times in all (loops count each round)
-    missed: int = 0  # deadlines missed at this element (on the task, and on the timer itself)
-    open_now: int = 0  # cases with this user task open now
-
-
-def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, int, dict[str, dict[str, HeatElement]]]:
-    """Counts per diagram element over the cases of ``definition_id`` that ``viewer`` may see,
-    read from their histories (no workflow is loaded). Returns (version, cases, {process: {element: counts}})."""
-    from engine import access
-    from engine.errors import NotFound
-    from processes.roles import OFFENDER_PROCEDURE
-
-    with kap12.db.reading() as session:
-        version = session.get(DefinitionVersion, definition_id)
-        if version is None:
-            raise NotFound("Prosessversjonen finnes ikke.")
-        visible = access.visible_cases(viewer).where(Case.definition_id == definition_id).subquery()
-        full = [cid for cid in session.scalars(select(visible.c.id))
-                if access.access_level(session, viewer, cid) == access.FULL]
-        with history.readable():
-            events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
-                                          .where(HistoryEvent.kind.in_((REPORTED, RECLASSIFIED, TASK_OPENED,
-                                                                        TASK_COMPLETED, TIMER_FIRED,
-                                                                        DEADLINE_MISSED)))
-                                          .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
-        open_rows = list(session.execute(select(OpenTask.case_id, OpenTask.element_id).where(OpenTask.case_id.in_(full))))
-    owners: dict[str, list[str]] = {}
-    for process_id, flows in _elements(version).items():
-        for element in flows:
-            owners.setdefault(element, []).append(process_id)
-    heat: dict[str, dict[str, HeatElement]] = {}
-    seen: set[tuple[int, str, str]] = set()
-    procedure: dict[int, str] = {}
-    task_element: dict[str, tuple[str, str]] = {}
-
-    def process_of(case_id: int, element: str) -> str | None:
-        candidates = owners.get(element, [])
-        if len(candidates) == 1:
-            return candidates[0]
-        wanted = f"prosedyre_{procedure.get(case_id, 'a').lower()}"
-        return wanted if wanted in candidates else (candidates[0] if candidates else None)
-
-    def bump(case_id, process, element, *, passed=False, missed=False):
-        if process is None:
-            return
-        cell = heat.setdefault(process, {}).setdefault(element, HeatElement())
-        if passed:
-            cell.times += 1
-            if (case_id, process, element) not in seen:
-                seen.add((case_id, process, element))
-                cell.passed += 1
-        if missed:
-            cell.missed += 1
-
-    for ev in events:
-        d = ev.data or {}
-        if ev.kind == REPORTED:
-            procedure[ev.case_id] = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
-        elif ev.kind == RECLASSIFIED:
-            procedure[ev.case_id] = d.get("to_procedure") or procedure.get(ev.case_id, "A")
-        elif ev.kind == TASK_OPENED:
-            process = process_of(ev.case_id, d.get("element"))
-            task_element[d.get("task_id")] = (process, d.get("element"))
-        elif ev.kind == TASK_COMPLETED:
-            process, element = task_element.get(d.get("task_id")) or (process_of(ev.case_id, d.get("element")), d.get("element"))
-            bump(ev.case_id, process, element, passed=True)
-        elif ev.kind == TIMER_FIRED:
-            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), passed=True)
-        elif ev.kind == DEADLINE_MISSED:
-            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), missed=True)
-            if d.get("task_id") in task_element:
-                process, element = task_element[d["task_id"]]
-                bump(ev.case_id, process, element, missed=True)
-    for case_id, element in open_rows:
-        process = process_of(case_id, element)
-        if process is not None:
-            heat.setdefault(process, {}).setdefault(element, HeatElement()).open_now += 1
-    return version, len(full), heat
-
-
-def _elements(version: DefinitionVersion) -> dict[str, set[str]]:
-    """process id -> ids of its flow elements."""
-    out: dict[str, set[str]] = {}
-    for source in (version.sources or {}).values():
-        root = safe_parse(source["xml"].encode("utf-8"))
-        for process in root.iter(f"{_BPMN}process"):
-            ids = out.setdefault(process.get("id"), set())
-            for el in process.iter():
-                if isinstance(el.tag, str) and el.get("id") and el is not process:
-                    ids.add(el.get("id"))
-    return out

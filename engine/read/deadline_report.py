@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from engine.store.events import TASK_CANCELLED, TASK_COMPLETED, TASK_OPENED
+from processes.deadlines import deadline_met, seconds_late
 
 MET, MISSED, OPEN, OVERDUE, CANCELLED = "met", "missed", "open", "overdue", "cancelled"
 
@@ -38,10 +39,10 @@ def deadlines(events, now: datetime) -> list[DeadlineRow]:
         elif ev.kind in (TASK_COMPLETED, TASK_CANCELLED) and data.get("task_id") in opened:
             title, at, due = opened.pop(data["task_id"])
             due = _at(data.get("due_at")) or due
-            late = int((ev.at - due).total_seconds())
-            status = CANCELLED if ev.kind == TASK_CANCELLED else (MISSED if late > 0 else MET)
+            late = seconds_late(due, ev.at)
+            status = CANCELLED if ev.kind == TASK_CANCELLED else (MET if deadline_met(late) else MISSED)
             rows.append(DeadlineRow(title, at, due, ev.at, status, late))
     for title, at, due in opened.values():
-        late = int((now - due).total_seconds())
-        rows.append(DeadlineRow(title, at, due, None, OVERDUE if late > 0 else OPEN, late))
+        late = seconds_late(due, now)
+        rows.append(DeadlineRow(title, at, due, None, OPEN if deadline_met(late) else OVERDUE, late))
     return sorted(rows, key=lambda r: r.due_at)

@@ -30,7 +30,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes.deadlines import OSLO, school_year_dates, school_year_of
+from processes.deadlines import OSLO, deadline_met, school_year_dates, school_year_of
 from processes.stages import STAGES, stage_of, stage_order
 
 WEEK = timedelta(days=7)
@@ -295,7 +295,7 @@ def _year_figures(year_events, first_plans, year_start: date, now: datetime):
         if kind == DEADLINE_MISSED:
             missed[ym] += 1
         elif kind == TASK_COMPLETED:
-            if data.get("due_at") and not (data.get("late_by_seconds") or 0):
+            if data.get("due_at") and deadline_met(data.get("late_by_seconds") or 0):
                 met[ym] += 1
     days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)
     all_days = []

@@ -9,11 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 
 from engine import access
 from engine.errors import NotFound
+from engine.runtime.progress import active_elements, completed_elements
 from engine.store import history, identities
 from engine.store.events import REPORTED, TASK_COMPLETED
 from engine.store.models import (
@@ -172,42 +172,18 @@ def case_diagrams(kap12, viewer: access.Viewer, case_id: int) -> list[DiagramPro
         version = session.get(DefinitionVersion, case.definition_id)
         case.definition = version
         workflow = kap12.writer.load_workflow(case)
-    done: dict[str, set[str]] = {}
-    active: dict[str, set[str]] = {}
-    for task in workflow.get_tasks():
-        bpmn_id = task.task_spec.bpmn_id
-        if not bpmn_id:
-            continue
-        process = task.workflow.spec.name
-        if task.has_state(TaskState.COMPLETED):
-            done.setdefault(process, set()).add(bpmn_id)
-        elif task.has_state(TaskState.READY | TaskState.STARTED | TaskState.WAITING):
-            # A waiting boundary event is a door left open, not work going on.
-            if not (task.has_state(TaskState.WAITING) and _is_boundary(task)):
-                active.setdefault(process, set()).add(bpmn_id)
+    done, active = completed_elements(workflow), active_elements(workflow)
     result = []
     for process_id, source in version.sources.items():
         if process_id == ROUTING_PROCESS or process_id not in done and process_id not in active:
             continue
         xml = source.get("xml", "")
-        result.append(DiagramProcess(process_id, _process_name(version, process_id), xml,
+        result.append(DiagramProcess(process_id, definitions.process_name(version, process_id), xml,
                                      sorted(done.get(process_id, set())),
                                      sorted(active.get(process_id, set()) - done.get(process_id, set()))))
     # The procedure first, then the shared follow-up.
     result.sort(key=lambda d: (d.process_id == "oppfolging", d.process_id))
     return result
-
-
-def _is_boundary(task) -> bool:
-    return type(task.task_spec).__name__ == "BoundaryEvent"
-
-
-def _process_name(version: DefinitionVersion, process_id: str) -> str:
-    import re
-
-    xml = version.sources.get(process_id, {}).get("xml", "")
-    match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
-    return match[1] if match else process_id
 
 
 @dataclass(frozen=True)

@@ -258,13 +258,17 @@ class SpecCache:
         return found
 
 
+def process_name(version: DefinitionVersion, process_id: str) -> str:
+    """The process's name as its diagram gives it (its id when it has none)."""
+    xml = (version.sources or {}).get(process_id, {}).get("xml", "")
+    match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
+    return match[1] if match else process_id
+
+
 def diagram_sources(version: DefinitionVersion) -> list[dict]:
     """The diagrams of a version as the pages draw them: the procedures first, the routing last."""
-    out = []
-    for process_id, source in (version.sources or {}).items():
-        xml = source.get("xml", "")
-        match = re.search(rf'<bpmn:process\s+id="{re.escape(process_id)}"\s+name="([^"]*)"', xml)
-        out.append({"id": process_id, "name": match[1] if match else process_id, "xml": xml})
+    out = [{"id": process_id, "name": process_name(version, process_id), "xml": source.get("xml", "")}
+           for process_id, source in (version.sources or {}).items()]
     order = {"kap12_sak": 9, "oppfolging": 5}
     out.sort(key=lambda p: (order.get(p["id"], 0), p["id"]))
     return out

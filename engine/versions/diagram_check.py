@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from lxml import etree
 
 from engine.runtime import sandbox
+from engine.versions.example_data import example_data
 from processes import forms as form_catalog
 from processes.deadlines import expression_helpers
 from processes.roles import LANE_ROLES, valid_recipient
@@ -262,6 +263,6 @@ def _sample_context(forms: dict) -> Sample:
     now = datetime.now(timezone.utc)
     context: dict = dict(START_VARIABLES)
     for form in forms.values():
-        for name, value in form_catalog.example_data(form, now.date()).items():
+        for name, value in example_data(form, now.date()).items():
             context.setdefault(name, value)
     return Sample(context, expression_helpers(lambda: now))

@@ -20,6 +20,7 @@ from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write import grants, parties
 from engine.write.unit_of_work import Actor, CaseStep, Opening
 from processes import forms
+from processes.deadlines import seconds_late
 from processes.roles import OFFENDER_PROCEDURE
 
 REPORT_FORM = "meldingsskjema"
@@ -137,7 +138,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
         task.set_data(**clean)
         task.run()
         process_id = task.workflow.spec.name
-        late = int((step.now - row.due_at).total_seconds()) if row.due_at else None
+        late = seconds_late(row.due_at, step.now) if row.due_at else None
         step.record(TASK_COMPLETED, task_id=task_id, element=row.element_id, process_id=process_id,
                     title=row.title,
                     form=row.form_key, form_version=form_version, data=clean, lane=row.lane,

@@ -39,6 +39,7 @@ from engine.versions.definitions import SpecCache
 from engine.write import notify
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
+from processes.deadlines import seconds_late
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
 
 
@@ -216,7 +217,7 @@ def record_changes(step: CaseStep, after: Snapshot) -> None:
         data = {"timer": timer.name, "element": timer.element_id, "process_id": timer.process_id,
                 "kinds": list(timer.kinds),
                 "due_at": timer.due_at.isoformat(), "fired_at": step.now.isoformat(),
-                "late_by_seconds": int((step.now - timer.due_at).total_seconds())}
+                "late_by_seconds": seconds_late(timer.due_at, step.now)}
         step.record(TIMER_FIRED, **data)
         if "frist" in timer.kinds:
             step.record(DEADLINE_MISSED, timer=timer.name, element=timer.element_id,

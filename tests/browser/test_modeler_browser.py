@@ -10,6 +10,7 @@ import pytest
 
 from engine import demo
 from engine.store.models import Case
+from engine.versions.example_data import example_data
 from processes import forms
 from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available, test_output_dir
@@ -64,7 +65,7 @@ def report(server):
 def complete(server, case_id, title):
     viewer = server.demo.users["avdelingsleder"]
     [task] = [t for t in server.kap12.tasks_for(viewer) if t.case_id == case_id and t.title == title]
-    server.kap12.complete(viewer, task.id, forms.example_data(forms.get_form(task.form_key),
+    server.kap12.complete(viewer, task.id, example_data(forms.get_form(task.form_key),
                                                               server.clock.now().date()))
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine.errors import InvalidInput, NotFound
 from engine.outputs import noark
 from engine.store.models import CaseDocument
+from engine.versions.example_data import example_data
 from processes import forms
 
 SCHEMAS = Path("/work/shared/reference/noark5")
@@ -40,7 +41,7 @@ def close(kap12, demo, clock, case_id) -> None:
             mine = [t for t in kap12.tasks_for(demo.users[user]) if t.case_id == case_id]
             if mine:
                 task = mine[0]
-                data = forms.example_data(forms.get_form(task.form_key), clock.now().date(),
+                data = example_data(forms.get_form(task.form_key), clock.now().date(),
                                           **ANSWERS.get(task.form_key, {}))
                 if task.form_key == "tiltaksplan":
                     data["evalueringsdato"] = (clock.now() + timedelta(days=7)).date().isoformat()

@@ -10,7 +10,8 @@ import pytest
 from flow import do, kinds, open_titles, plan_date, report, status
 from sqlalchemy import text
 
-from engine.audit.replay import normalise_state, verify_case
+from engine.audit.compare import normalise_state
+from engine.audit.replay import verify_case
 
 
 def _verified(kap12, case_id):

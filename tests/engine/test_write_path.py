@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from engine.demo import ensure_directory
 from engine.errors import Conflict, InvalidInput
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
+from engine.versions.example_data import example_data
 from processes import forms
 
 
@@ -35,7 +36,7 @@ def test_case_survives_a_restart(kap12, demo, db_url, tmp_path, clock):
 def test_racing_completions_exactly_one_wins(kap12, demo):
     case = report(kap12, demo)
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
-    data = forms.example_data(forms.get_form(task.form_key))
+    data = example_data(forms.get_form(task.form_key))
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -61,7 +62,7 @@ def test_racing_completions_exactly_one_wins(kap12, demo):
 def test_second_completion_after_the_first_is_a_plain_conflict(kap12, demo):
     case = report(kap12, demo)
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
-    data = forms.example_data(forms.get_form(task.form_key))
+    data = example_data(forms.get_form(task.form_key))
     kap12.complete(demo.users["avdelingsleder"], task.id, data)
     with pytest.raises(Conflict, match="allerede utført av Anne Avdelingsleder"):
         kap12.complete(demo.users["rektor"], task.id, data)
@@ -93,7 +94,7 @@ def test_a_crash_inside_the_unit_of_work_writes_nothing(kap12, demo, monkeypatch
     monkeypatch.setattr(unit_of_work.CaseWriter, "_write_projection", staticmethod(explode))
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
     with pytest.raises(RuntimeError):
-        kap12.complete(demo.users["avdelingsleder"], task.id, forms.example_data(forms.get_form(task.form_key)))
+        kap12.complete(demo.users["avdelingsleder"], task.id, example_data(forms.get_form(task.form_key)))
     monkeypatch.undo()
     after = status(kap12, case.id)
     assert (after.state, after.lock_version) == (before.state, before.lock_version)

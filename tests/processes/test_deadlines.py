@@ -9,6 +9,7 @@ from processes.deadlines import (
     add_working_days,
     add_working_hours,
     at_local_time,
+    deadline_met,
     end_of_working_day,
     expression_helpers,
     format_local,
@@ -16,6 +17,9 @@ from processes.deadlines import (
     is_working_day,
     next_working_day,
     public_holidays,
+    school_year_dates,
+    school_year_of,
+    seconds_late,
     working_days_before,
     working_days_between,
 )
@@ -335,3 +339,16 @@ def test_expression_helpers_reject_bad_input_naming_the_function(name, args):
     h = expression_helpers(Clock(oslo(2026, 11, 25, 9)))
     with pytest.raises(ValueError, match=f"^{name}:"):
         h[name](*args)
+
+
+def test_one_rule_for_a_deadline_met_or_missed():
+    due = datetime(2026, 11, 30, 16, 0, tzinfo=OSLO)
+    assert seconds_late(due, due) == 0 and deadline_met(0)  # on the minute is in time
+    assert seconds_late(due, due + timedelta(seconds=1)) == 1 and not deadline_met(1)
+    assert seconds_late(due, due - timedelta(hours=2)) == -7200 and deadline_met(-7200)
+
+
+def test_school_year_begins_in_august_oslo_time():
+    assert school_year_of(datetime(2026, 7, 31, 23, 30, tzinfo=OSLO)) == 2025
+    assert school_year_of(datetime(2026, 7, 31, 22, 30, tzinfo=timezone.utc)) == 2026  # 00:30 on 1 August in Oslo
+    assert school_year_dates(2026) == (date(2026, 8, 1), date(2027, 7, 31))

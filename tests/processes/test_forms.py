@@ -3,7 +3,6 @@ import os
 from datetime import date, datetime, timezone
 
 import pytest
-from werkzeug.datastructures import MultiDict
 
 from processes.forms import (
     FORMS_FOLDER,
@@ -13,7 +12,6 @@ from processes.forms import (
     FormDeclarationError,
     FormValidationError,
     form_exists,
-    from_html_form,
     get_form,
     load_forms,
     parse_form,
@@ -438,86 +436,6 @@ def test_group_errors_are_nested_per_row():
         }
     }
     assert errors(form, {"mal": "x", "tiltak": "a, b"}) == {"tiltak": ["Ugyldig liste med rader."]}
-
-
-# --- HTML posts ---------------------------------------------------------------------------
-
-
-HTML_FORM = declaration(
-    {"name": "beskrivelse", "label": "Beskrivelse", "type": "textarea", "required": True},
-    {"name": "dato", "label": "Dato", "type": "date"},
-    {"name": "kanaler", "label": "Kanaler", "type": "multichoice", "choices": CHOICES},
-    {"name": "varslet", "label": "Foresatte varslet", "type": "boolean"},
-    {"name": "antall", "label": "Antall", "type": "integer"},
-    {
-        "name": "tiltak",
-        "label": "Tiltak",
-        "type": "group",
-        "min_items": 1,
-        "fields": [
-            {"name": "hva", "label": "Hva", "type": "text", "required": True},
-            {"name": "gjort", "label": "Gjort", "type": "boolean"},
-        ],
-    },
-)
-
-
-def test_from_html_form_builds_nested_data():
-    form = parse_form(HTML_FORM)
-    post = MultiDict(
-        [
-            ("csrf_token", "abc"),
-            ("beskrivelse", "Det skjedde noe."),
-            ("dato", "2026-11-27"),
-            ("kanaler", "fysisk"),
-            ("kanaler", "digital"),
-            ("antall", "3"),
-            ("tiltak-10-hva", "Tredje"),
-            ("tiltak-0-hva", "Første"),
-            ("tiltak-0-gjort", "on"),
-            ("tiltak-2-hva", "Andre"),
-            ("tiltak-3-hva", ""),  # an untouched template row
-            ("tiltak-x-hva", "ikke en rad"),
-            ("send", "Send inn"),
-        ]
-    )
-    data = from_html_form(form, post)
-    assert data == {
-        "beskrivelse": "Det skjedde noe.",
-        "dato": "2026-11-27",
-        "kanaler": ["fysisk", "digital"],
-        "varslet": False,
-        "antall": "3",
-        "tiltak": [{"hva": "Første", "gjort": "on"}, {"hva": "Andre", "gjort": False}, {"hva": "Tredje", "gjort": False}],
-    }
-    assert validate(form, data) == {
-        "beskrivelse": "Det skjedde noe.",
-        "dato": "2026-11-27",
-        "kanaler": ["fysisk", "digital"],
-        "varslet": False,
-        "antall": 3,
-        "tiltak": [{"hva": "Første", "gjort": True}, {"hva": "Andre", "gjort": False}, {"hva": "Tredje", "gjort": False}],
-    }
-
-
-def test_from_html_form_empty_post_gives_required_errors():
-    form = parse_form(HTML_FORM)
-    data = from_html_form(form, MultiDict([("tiltak-0-hva", " ")]))
-    assert data == {"kanaler": [], "varslet": False, "tiltak": []}
-    assert errors(form, data) == {"beskrivelse": ["Feltet må fylles ut."], "tiltak": ["Legg til minst 1 rad."]}
-
-
-def test_from_html_form_checkbox_with_hidden_fallback_takes_the_last_value():
-    form = parse_form(HTML_FORM)
-    assert from_html_form(form, MultiDict([("varslet", "0"), ("varslet", "on")]))["varslet"] == "on"
-    assert from_html_form(form, MultiDict([("varslet", "0")]))["varslet"] == "0"
-
-
-def test_from_html_form_row_with_only_a_checked_box_is_kept():
-    form = parse_form(HTML_FORM)
-    data = from_html_form(form, MultiDict([("beskrivelse", "x"), ("tiltak-0-gjort", "on")]))
-    assert data["tiltak"] == [{"gjort": "on"}]
-    assert errors(form, data) == {"tiltak": {0: {"hva": ["Feltet må fylles ut."]}}}
 
 
 def test_required_when_another_field_has_a_value():

@@ -16,6 +16,7 @@ from engine import demo
 from engine.config import PROJECT_ROOT
 from engine.store import directory
 from engine.store.models import ApiToken, HistoryEvent, User
+from engine.versions.example_data import example_data
 from processes import forms
 
 from .conftest import csrf_of, login
@@ -331,7 +332,7 @@ def test_claim_release_complete_and_409_when_done(env, api, doc):
     invalid = api["avdelingsleder"]("POST", f"{url}/complete", json={"ukjent": "x"})
     assert_problem(invalid, 400, errors=("ukjent", "mottatt_vurdering"))
     assert env.kap12.case_tasks(created["id"])[0].id == task.id  # nothing changed
-    data = forms.example_data(forms.get_form(task.form_key), env.kap12.clock.now().date())
+    data = example_data(forms.get_form(task.form_key), env.kap12.clock.now().date())
     done = api["avdelingsleder"]("POST", f"{url}/complete", json=data)
     assert done.status_code == 200 and done.json["case"]["id"] == created["id"]
     conforms(doc, "/api/v1/tasks/{task_id}/complete", "post", done)

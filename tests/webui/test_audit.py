@@ -14,6 +14,7 @@ import tinyhtml5
 
 from engine.audit.replay import verify_case
 from engine.demo import complete_next, report_data
+from engine.versions.example_data import example_data
 from processes import forms
 from tests.support.chromium import test_output_dir
 
@@ -118,7 +119,7 @@ def test_auditor_cannot_complete_a_task_through_the_web(env):
     client = login(env.app, "revisor")
     page = client.get(f"/oppgaver/{task.id}")
     assert page.status_code == 200 and "Lagre og fullfør" not in page.text
-    payload = forms.example_data(forms.get_form(task.form_key), env.clock.now().date())
+    payload = example_data(forms.get_form(task.form_key), env.clock.now().date())
     form = {k: (json.dumps(v) if isinstance(v, (list, dict)) else ("on" if v is True else v))
             for k, v in payload.items() if v not in (None, False)}
     form["_csrf"] = token(client)
@@ -149,7 +150,7 @@ def test_heat_view_counts_missed_deadlines(env):
     env.clock.set(env.clock.now() + timedelta(days=1))
     env.kap12.sweep_timers()
     version = env.kap12.case_history(case.id)[0].definition_id
-    from engine.audit.replay import process_heat
+    from engine.audit.heat import process_heat
 
     _, _, cells = process_heat(env.kap12, env.demo.users["revisor"], version)
     assert cells["prosedyre_a"]["Task_motta_melding"].missed >= 1

@@ -1,0 +1,31 @@
+"""Valid example data for a form declaration. Deploy-time checks run a diagram's expressions on
+it; the demo county and the tests fill in forms with it. Not part of the vocabulary: no form
+declaration or diagram refers to it."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from processes.forms import Field, Form
+
+_EXAMPLE_TEXT = "Eksempeltekst."
+
+
+def example_data(form: Form, today: date | None = None, **overrides: Any) -> dict[str, Any]:
+    """Valid data for ``form``: the first choice, today's date, one row per group. For the demo
+    school, tests and deploy-time checks of expressions that read form values."""
+    today = today or date.today()
+
+    def value(f: Field) -> Any:
+        if f.type == "group":
+            return [{sub.name: value(sub) for sub in f.fields} for _ in range(max(f.min_items, 1))]
+        return {
+            "text": _EXAMPLE_TEXT, "textarea": _EXAMPLE_TEXT, "date": today.isoformat(),
+            "datetime": f"{today.isoformat()}T09:00:00+01:00", "boolean": f.required, "integer": 1,
+            "choice": f.choices[0].value if f.choices else None,
+            "multichoice": [f.choices[0].value] if f.choices else [],
+        }[f.type]
+
+    data = {f.name: value(f) for f in form.fields}
+    data.update(overrides)
+    return data
