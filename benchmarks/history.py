@@ -30,13 +30,16 @@ def case_with_events(kap12, demo, target: int) -> int:
     case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
     complete_next(kap12, u[LEADER], case.id)
     complete_next(kap12, u[LEADER], case.id, trygt_skolemiljo="nei")
-    today = kap12.clock.now().date().isoformat()
-    complete_next(kap12, u[LEADER], case.id, evalueringsdato=today)
+    def tomorrow() -> str:  # evaluation dates are never in the past: one round a day
+        return (kap12.clock.now() + timedelta(days=1)).date().isoformat()
+
+    complete_next(kap12, u[LEADER], case.id, evalueringsdato=tomorrow())
     while len(kap12.case_history(case.id)) < target:
         kap12.case(u[LEADER], case.id)
         complete_next(kap12, u[LEADER], case.id)
+        kap12.clock.advance(timedelta(days=1))
         kap12.sweep_timers()
-        complete_next(kap12, u[LEADER], case.id, evaluering_resultat="fortsette", evalueringsdato=today)
+        complete_next(kap12, u[LEADER], case.id, evaluering_resultat="fortsette", evalueringsdato=tomorrow())
     return case.id
 
 

@@ -22,6 +22,7 @@ from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
 from engine.write import cases, checkpoints, grants, notify, parties, prevention, publish, timers
 from engine.write.unit_of_work import Actor, CaseWriter
+from processes import forms
 from processes.forms import FORMS_FOLDER
 
 
@@ -81,6 +82,11 @@ class Kap12:
 
     def complete(self, viewer: Viewer, task_id: str, data: dict) -> Case:
         return cases.complete(self, viewer, task_id, data)
+
+    def form_warnings(self, form, data: dict) -> list[str]:
+        """Sentences about accepted values that look wrong (a date far ahead), to show after a
+        step; they never refuse it."""
+        return forms.warnings(form, data, cases.today(self))
 
     def reclassify(self, viewer: Viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)

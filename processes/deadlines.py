@@ -23,6 +23,16 @@ OSLO = ZoneInfo("Europe/Oslo")
 DAY_START = time(8, 0)
 DAY_END = time(16, 0)
 
+# The calendars a timer may count in (its ``kap12.kalender`` property), with the words the
+# modeler and the README use. "straks" duties under § 12-5 count in the county's working days
+# (or clock hours): a school's own holidays never postpone them.
+CALENDARS = {
+    "klokke": "klokketimer (alle døgnets timer, alle dager)",
+    "fylke": "fylkets arbeidsdager (hverdager utenom helligdager)",
+    "skole": "skolens dager (hverdager utenom helligdager og skolens fridager)",
+}
+DEFAULT_CALENDAR = "skole"  # what timers without the property counted in before it existed
+
 _WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -42,9 +52,13 @@ def public_holidays(year: int) -> frozenset[date]:
 
 @dataclass(frozen=True)
 class Calendar:
-    """Extra closed dates (school holidays) on top of weekends and public holidays."""
+    """Extra closed dates (school holidays) on top of weekends and public holidays.
+
+    ``clock_hours`` is the calendar of clock time: it has no working days, so the working-day
+    helpers refuse it and a timer in it uses ``klokketimer(n)`` or a fixed date."""
 
     closed: frozenset[date] = frozenset()
+    clock_hours: bool = False
 
     @classmethod
     def from_periods(cls, periods: Iterable[tuple[date, date]]) -> Calendar:
@@ -57,12 +71,16 @@ class Calendar:
         return cls(frozenset(days))
 
     def is_working_day(self, day: date) -> bool:
+        if self.clock_hours:
+            raise ValueError("Tidsuret regner i klokketimer, ikke arbeidsdager: bruk klokketimer(n) "
+                             "eller dato_kl(dato), eller velg kalenderen fylke eller skole.")
         if day.weekday() >= 5 or day in self.closed:
             return False
         return day not in _public_holidays(day.year)
 
 
 _OPEN = Calendar()
+CLOCK_HOURS = Calendar(clock_hours=True)
 
 
 def _cal(calendar: Calendar | None) -> Calendar:
@@ -202,6 +220,22 @@ def school_year_dates(year: int) -> tuple[date, date]:
     return date(year, 8, 1), date(year + 1, 7, 31)
 
 
+# § 12-6: the pupil or the parents may bring the case to Statsforvaltaren when they have taken
+# it up with rektor and at least a week has passed. The field where the receipt records when
+# they took it up, and the date that follows from it.
+TAKEN_UP_FIELD = "tatt_opp_dato"
+STATSFORVALTER_WAIT = timedelta(days=7)
+
+
+def statsforvalter_from(taken_up: date | str | None) -> date | None:
+    """The first day the family may go to Statsforvaltaren; None while nobody has recorded
+    when they took the case up with the school."""
+    if not taken_up:
+        return None
+    day = date.fromisoformat(taken_up) if isinstance(taken_up, str) else taken_up
+    return day + STATSFORVALTER_WAIT
+
+
 def format_local(dt: datetime) -> str:
     """Norwegian display text, e.g. 'fredag 27.11.2026 kl. 16:00'."""
     local = _local(dt)
@@ -275,6 +309,12 @@ def expression_helpers(
         hours = _count(n, "arbeidstimer", 0, integer=False, maximum=MAX_WORKING_HOURS)
         return add_working_hours(now_fn(), hours, calendar_fn()).isoformat()
 
+    def klokketimer(n: float) -> str:
+        hours = _count(n, "klokketimer", 0, integer=False)
+        if hours > 24 * 366 * 10:
+            raise ValueError(f"klokketimer: n kan ikke være mer enn ti år, fikk {n!r}.")
+        return (now_fn() + timedelta(hours=hours)).isoformat()
+
     def slutt_arbeidsdag() -> str:
         return end_of_working_day(now_fn(), calendar_fn()).isoformat()
 
@@ -296,6 +336,7 @@ def expression_helpers(
 
     return {
         "arbeidstimer": arbeidstimer,
+        "klokketimer": klokketimer,
         "slutt_arbeidsdag": slutt_arbeidsdag,
         "arbeidsdager": arbeidsdager,
         "dato_kl": dato_kl,

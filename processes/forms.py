@@ -39,8 +39,12 @@ _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 _FIELD_KEYS = frozenset(
     {"name", "label", "type", "required", "required_when", "help", "choices", "fields", "min_items",
-     "max_length"}
+     "max_length", "min_date", "max_date", "warn_after_days"}
 )
+# The one relative date a declaration can name for min_date and max_date: the day the form is
+# sent, by the engine's clock (so an evaluation date before it is refused, a date of something
+# that happened after it is refused).
+TODAY = "today"
 _FORM_KEYS = frozenset({"key", "title", "intro", "fields", "translations"})
 # Languages a declaration may carry its own texts in, beside bokmål (the declaration itself).
 TRANSLATION_LANGUAGES = ("nn", "en")
@@ -72,6 +76,11 @@ class Field:
     # Required only when another field of the form has one of these values, e.g. a new
     # evaluation date only when the plan is to continue: ((field, (value, …)), …).
     required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Date fields: "today" refuses dates before (min) or after (max) the day the form is sent;
+    # warn_after_days warns (without refusing) about a date further ahead than that.
+    min_date: str | None = None
+    max_date: str | None = None
+    warn_after_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -194,6 +203,13 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
                 else:
                     required_when.append((str(other), tuple(values)))
 
+    for bound in ("min_date", "max_date"):
+        if bound in dct and (type_ != "date" or dct[bound] != TODAY):
+            problems.append(f"{where}: {bound} kan bare være «{TODAY}», og bare på datofelt.")
+    warn_after = dct.get("warn_after_days")
+    if warn_after is not None and (type_ != "date" or not (_is_count(warn_after) and warn_after > 0)):
+        problems.append(f"{where}: warn_after_days må være et positivt heltall, og bare på datofelt.")
+
     return Field(
         name=name,
         label=label if isinstance(label, str) else "",
@@ -205,6 +221,9 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
         min_items=min_items if _is_count(min_items) else 0,
         max_length=max_length if isinstance(max_length, int) else None,
         required_when=tuple(required_when),
+        min_date=dct.get("min_date") if dct.get("min_date") == TODAY else None,
+        max_date=dct.get("max_date") if dct.get("max_date") == TODAY else None,
+        warn_after_days=warn_after if _is_count(warn_after) and warn_after else None,
     )
 
 
@@ -563,8 +582,43 @@ def schema_for(form: Form) -> Schema:
     return _FormSchema.from_dict(form_fields, name=f"Skjema_{form.key}")()
 
 
-def validate(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
-    """Clean, JSON-serializable data, or FormValidationError with messages per field."""
+def _norwegian(day: date) -> str:
+    return f"{day:%d.%m.%Y}"
+
+
+def _date_errors(form: Form, clean: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+    errors: dict[str, list[str]] = {}
+    for f in form.fields:
+        value = clean.get(f.name)
+        if f.type != "date" or not value:
+            continue
+        day = date.fromisoformat(value)
+        if f.min_date == TODAY and day < today:
+            errors[f.name] = [f"Datoen {_norwegian(day)} er passert. Velg i dag ({_norwegian(today)}) "
+                              "eller en senere dato."]
+        elif f.max_date == TODAY and day > today:
+            errors[f.name] = [f"Datoen {_norwegian(day)} er fram i tid. Velg i dag ({_norwegian(today)}) "
+                              "eller en tidligere dato."]
+    return errors
+
+
+def warnings(form: Form, clean: Mapping[str, Any], today: date) -> list[str]:
+    """Plain sentences about accepted values that look wrong, e.g. an evaluation date half a
+    year ahead: shown to the user after the form is sent, never refusing it."""
+    found = []
+    for f in form.fields:
+        value = clean.get(f.name)
+        if f.type == "date" and f.warn_after_days and value:
+            day = date.fromisoformat(value)
+            if (day - today).days > f.warn_after_days:
+                found.append(f"«{f.label}» er {_norwegian(day)}, mer enn {f.warn_after_days} dager fram i tid. "
+                             "Sjekk at datoen er riktig; tiltakene bør evalueres jevnlig.")
+    return found
+
+
+def validate(form: Form, data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+    """Clean, JSON-serializable data, or FormValidationError with messages per field. With
+    ``today`` (the engine's date), date fields marked min_date/max_date are checked against it."""
     if not isinstance(data, Mapping):
         raise FormValidationError({"_schema": ["Ugyldige skjemadata."]})
     try:
@@ -578,6 +632,10 @@ def validate(form: Form, data: Mapping[str, Any]) -> dict[str, Any]:
                and any(clean.get(other) in values for other, values in f.required_when)}
     if missing:
         raise FormValidationError(missing)
+    if today is not None:
+        errors = _date_errors(form, clean, today)
+        if errors:
+            raise FormValidationError(errors)
     return clean
 
 

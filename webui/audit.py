@@ -78,7 +78,7 @@ def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:
         "processes": processes,
         "labels": _labels(),
         "events": [{"seq": e.seq, "at": e.at.isoformat(), "when": present.short(e.at), "kind": e.kind,
-                    "actor": e.actor, "text": _text(e), "frame": e.frame, "replayed": e.replayed,
+                    "actor": present.actor_text(e), "text": _text(e), "frame": e.frame, "replayed": e.replayed,
                     "divergent": e.seq in divergent} for e in report.events],
         "frames": [f.as_dict() for f in report.frames],
         "verification": report.as_dict(),

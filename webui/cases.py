@@ -10,6 +10,7 @@ from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.read import queries
 from engine.store.events import CASE_READ
+from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
 from . import present
@@ -46,12 +47,13 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     reads = [ev for ev in events if ev.kind == CASE_READ]
     timeline = [ev for ev in events if ev.kind != CASE_READ]
     reported = queries.reported_at(events)
+    taken_up = queries.taken_up_on(events)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
     circle = queries.case_circle(kap12(), g.viewer, case)
     return render_template(
         "case.html", case=case, tasks=tasks, timers=kap12().case_timers(case_id), timeline=timeline, reads=reads,
         show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
-        reported=reported, statsforvalter_from=reported + present.STATSFORVALTER_WAIT if reported else None,
+        reported=reported, taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
         may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",
         offender_words=OFFENDER_WORDS, reclass=reclass or {"values": {}, "errors": {}},
         staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),

@@ -15,6 +15,7 @@ from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
 from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
 from engine.write import migration
+from processes.deadlines import CALENDARS
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
 from . import bounds
@@ -167,6 +168,7 @@ def edit(process_id: str):
         "modeler_edit.html", process_id=process_id, latest=latest, src=src, filename=filename,
         lanes=sorted(LANE_ROLES), forms=sorted(kap12().forms.all().values(), key=lambda f: f.title),
         timer_kinds=[k for k in ("frist", "paminnelse", "eskalering") if k in TIMER_KINDS],
+        calendars=list(CALENDARS.items()),
         recipients=[(code, label) for code, label in ROLES.items()] + [
             (ESCALATION_ROLE_VARIABLE, "Den som eskaleres til i prosedyren (eskaleringsrolle)"),
             (RESPONSIBLE_ROLE_VARIABLE, "Saksansvarlig i prosedyren (saksansvarlig_rolle)")])

@@ -3,7 +3,7 @@ history events and stored form values. Bokmål is the source text; each string g
 gettext, so an English page gets the English words (webui/translations)."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -11,6 +11,7 @@ from flask_babel import ngettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from engine.store import history
 from engine.store.events import (
     ACCESS_GRANTED,
     ACCESS_WITHDRAWN,
@@ -72,7 +73,6 @@ WEEKDAYS = (_l("mandag"), _l("tirsdag"), _l("onsdag"), _l("torsdag"), _l("fredag
 
 # Family may bring the case to Statsforvaltaren once it is taken up with rektor and a week has
 # passed (opplæringslova § 12-6).
-STATSFORVALTER_WAIT = timedelta(days=7)
 
 
 def at_time(day_text: str, time_text: str) -> str:
@@ -250,8 +250,13 @@ def embed_json(value) -> Markup:
     return htmlsafe_json_dumps(value, ensure_ascii=False)
 
 
+def actor_text(ev) -> str:
+    """Who did what an event records; a timer's acts are always the system's."""
+    return history.shown_actor(ev.kind, ev.actor)
+
+
 def register(app) -> None:
-    app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words,
+    app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words, actor=actor_text,
                                  procedure_label=procedure_label, procedure_short=procedure_short,
                                  event_text=event_text, value_text=value_text, status_words=status_words,
                                  role_name=role_name, embed_json=embed_json)

@@ -115,4 +115,6 @@ def submit(task_id: str):
            url_for("cases.show", case_id=case.id),
            "link_text": _("Gå videre til «%(title)s»", title=following[0].task.title) if following else
            _("Se saken")}, "success")
+    for warning in kap12().form_warnings(form, state.values):
+        flash(warning, "warning")
     return redirect(url_for("tasks.index"))

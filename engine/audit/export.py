@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Callable
 
 from sqlalchemy import select
@@ -18,6 +18,8 @@ from sqlalchemy import select
 from engine import access
 from engine.audit.replay import verify_case
 from engine.errors import Denied, NotFound
+from engine.read import queries
+from engine.store import history
 from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
@@ -27,11 +29,10 @@ from engine.store.events import (
     TASK_OPENED,
 )
 from engine.store.models import User
-from processes.deadlines import deadline_met, seconds_late
+from processes.deadlines import deadline_met, seconds_late, statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 FORMAT = "kap12-saksutskrift/1"
-STATSFORVALTER_WAIT = timedelta(days=7)  # § 12-6: at least one week after the case was taken up
 VOICE_FIELDS = ("elevens_stemme", "elevens_beskrivelse")
 
 # The sub-duties of § 12-4 (and the sharpened duty of § 12-5), by the form a step is done with.
@@ -159,6 +160,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
         return masker.data(data) if masker else data
 
     reported = next((ev for ev in events if ev.kind == REPORTED), None)
+    taken_up = queries.taken_up_on(events)
     opened = {ev.data.get("task_id"): ev for ev in events if ev.kind == TASK_OPENED}
     duties, deadlines, plans, evaluations, voice, procedures = [], [], [], [], [], []
     if reported is not None:
@@ -217,7 +219,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                               "holdt": None if deadline_met(late) else False, "apen": True,
                               "sekunder_for_sent": max(late, 0)})
 
-    timeline = [{"nr": ev.seq, "tidspunkt": ev.at.isoformat(), "hendelse": ev.kind, "hvem": who(ev.actor),
+    timeline = [{"nr": ev.seq, "tidspunkt": ev.at.isoformat(), "hendelse": ev.kind, "hvem": who(history.shown_actor(ev.kind, ev.actor)),
                  "tekst": masker.text(describe(ev)) if masker else describe(ev)}
                 for ev in events if ev.kind != CASE_READ]
     reads = [{"tidspunkt": ev.at.isoformat(), "hvem": who(ev.actor), "side": ev.data.get("view", "")}
@@ -234,7 +236,9 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
             "saksnummer": case.number, "skole": case.school.name, "status": case.status,
             "prosedyre": case.procedure, "prosedyre_tekst": PROCEDURE_LABELS.get(case.procedure, case.procedure),
             "meldt": reported.at.isoformat() if reported else None,
-            "kan_bringes_inn_for_statsforvalteren_fra": (reported.at + STATSFORVALTER_WAIT).isoformat() if reported else None,
+            "tatt_opp_med_skolen": taken_up,
+            "kan_bringes_inn_for_statsforvalteren_fra": (statsforvalter_from(taken_up).isoformat()
+                                                          if taken_up else None),
             "avsluttet": case.closed_at.isoformat() if case.closed_at else None,
             "eskalert": case.escalated, "prosessversjon": replay.definition,
             "melding": clean(reported.data.get("report", {})) if reported else {},

@@ -216,7 +216,8 @@ class _Replay:
             self.flows = sequence_flows(target)
         elif ev.kind == RECLASSIFIED:
             try:
-                wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason")))
+                wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason"),
+                                                     ev.data.get("accused_username")))
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
                 self._diverge(ev.seq, f"omklassifiseringen ble ikke tatt imot i gjenkjøringen ({err})",
                               ev.data, None, rest)

@@ -25,11 +25,12 @@ from sqlalchemy.exc import IntegrityError
 
 from engine import access
 from engine.errors import NotFound
+from engine.read import queries
 from engine.store import history
 from engine.store.events import RECLASSIFIED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
-from processes.deadlines import OSLO, format_local
+from processes.deadlines import OSLO, format_local, statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 log = logging.getLogger("kap12.documents")
@@ -218,7 +219,8 @@ def procedure_at(events: list[HistoryEvent], seq: int) -> str:
 
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
            pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb",
-           procedure: str | None = None, owner_contact: str = "skoleeier") -> str:
+           procedure: str | None = None, owner_contact: str = "skoleeier",
+           taken_up: str | None = None) -> str:
     """The document's HTML. ``form`` is the form version the step was filled in with, so a later
     change of labels never changes the document; the bundled declaration when not given.
     ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
@@ -231,6 +233,7 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                    procedure=procedure, contact=family_contact(procedure, owner_contact, lang),
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
+                   taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if kind.code == "undersokelse":
         context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))
@@ -313,10 +316,13 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                 continue
             version = versions.get(kind.code, 0) + 1
             versions[kind.code] = version
+            # § 12-6 as the case stood when the step was taken: a document is made once.
+            taken_up = queries.taken_up_on([ev for ev in events if ev.seq <= event.seq])
             html = render(kind, case=case, school=school, county=county, event=event, version=version,
                           pupils=pupils, logo=logo, form=recorded_form(kap12, event),
                           language_form=family_form(events, event.seq, school_form),
-                          procedure=procedure_at(events, event.seq), owner_contact=kap12.settings.owner_contact)
+                          procedure=procedure_at(events, event.seq), owner_contact=kap12.settings.owner_contact,
+                          taken_up=taken_up)
             made.append((kind, event, version, render_pdf(html)))
     if made:
         _store(kap12, case_id, made)

@@ -29,6 +29,7 @@ from engine.store.models import (
 from engine.versions import definitions
 from engine.write.grants import grants_of
 from engine.write.parties import accused_of
+from processes.deadlines import TAKEN_UP_FIELD
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 
@@ -320,3 +321,13 @@ def version_sources_of(kap12, definition_id: int) -> list[dict]:
         if version is None:
             raise NotFound("Versjonen finnes ikke.")
         return definitions.diagram_sources(version)
+
+
+def taken_up_on(events) -> str | None:
+    """When the pupil or the parents took the case up with the school (§ 12-6), as the latest
+    step that recorded it says (ISO date), or None."""
+    found = None
+    for ev in events:
+        if ev.kind == TASK_COMPLETED:
+            found = ((ev.data or {}).get("data") or {}).get(TAKEN_UP_FIELD) or found
+    return found

@@ -1,8 +1,11 @@
-"""The working-day calendar of the school whose case is being advanced.
+"""The calendars of the case being advanced.
 
-Deadline helpers in BPMN expressions count working days; a school's own holidays
-(SchoolClosure rows) count as closed days too. The write path sets the case's school calendar
-for the duration of a step, and the helpers read it when they are called."""
+Deadline helpers in BPMN expressions count working days. Each timer says which calendar it
+counts in (``kap12.kalender``): the school's days (its own holidays, SchoolClosure rows, are
+closed days too), the county's working days (weekends and public holidays only), or clock
+hours. The write path sets the case's school calendar for the duration of a step; the script
+engine sets the timer's calendar while it evaluates that timer's expression; the helpers read
+both when they are called."""
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -11,13 +14,42 @@ from contextvars import ContextVar
 from sqlalchemy import select
 
 from engine.store.models import SchoolClosure
-from processes.deadlines import Calendar
+from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calendar
 
 _current: ContextVar[Calendar | None] = ContextVar("kap12_school_calendar", default=None)
+_kind: ContextVar[str] = ContextVar("kap12_timer_calendar", default=DEFAULT_CALENDAR)
+COUNTY = Calendar()  # the county's working days: weekends and public holidays are closed
 
 
 def current() -> Calendar | None:
+    """The calendar the helpers count in now: the evaluated timer's, on the case's school."""
+    kind = _kind.get()
+    if kind == "klokke":
+        return CLOCK_HOURS
+    if kind == "fylke":
+        return COUNTY
     return _current.get()
+
+
+def timer_calendar(task_spec) -> str:
+    """The calendar a timer's ``kap12.kalender`` names; timers deployed before the property
+    existed counted in the school's days, and re-execution must count as they did."""
+    kind = (getattr(task_spec, "extensions", None) or {}).get("kap12.kalender") or DEFAULT_CALENDAR
+    return kind if kind in CALENDARS else DEFAULT_CALENDAR
+
+
+@contextmanager
+def _set(var: ContextVar, value):
+    token = var.set(value)
+    try:
+        yield
+    finally:
+        var.reset(token)
+
+
+def counting_in(kind: str):
+    """Within this block the helpers count in calendar ``kind`` (klokke, fylke or skole)."""
+    return _set(_kind, kind)
 
 
 def closures(session, school_id: int) -> list[SchoolClosure]:
@@ -31,13 +63,9 @@ def calendar_as_of(rows: list[SchoolClosure], when=None) -> Calendar:
                                   if when is None or r.created_at is None or r.created_at <= when])
 
 
-@contextmanager
 def using_calendar(calendar: Calendar):
-    token = _current.set(calendar)
-    try:
-        yield
-    finally:
-        _current.reset(token)
+    """Within this block the school's days are those of ``calendar``."""
+    return _set(_current, calendar)
 
 
 def calendar_for(session, school_id: int) -> Calendar:

@@ -6,14 +6,18 @@ from __future__ import annotations
 import json
 from copy import deepcopy
 
+from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
+from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
 
+from engine.runtime.calendars import counting_in, current, timer_calendar
 from engine.runtime.clock import Clock
 from engine.runtime.sandbox import SandboxEnvironment
 from processes.deadlines import expression_helpers
@@ -50,16 +54,44 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _make_serializer()
 
 
+def _with_properties(parser_class):
+    """An event parser that keeps the event's camunda:properties as the task spec's extensions,
+    as SpiffWorkflow's Camunda parser does for tasks only: a timer's ``kap12.kalender`` is read
+    from there at run time."""
+    return type(f"Kap12{parser_class.__name__}", (parser_class,),
+                {"parse_extensions": CamundaTaskParser.parse_extensions})
+
+
+_TIMER_HOSTS = [full_tag(t) for t in ("boundaryEvent", "intermediateCatchEvent", "startEvent")]
+
+
+class _Kap12Parser(CamundaParser):
+    OVERRIDE_PARSER_CLASSES = {
+        **CamundaParser.OVERRIDE_PARSER_CLASSES,
+        **{tag: (_with_properties(CamundaParser.OVERRIDE_PARSER_CLASSES[tag][0]),
+                 CamundaParser.OVERRIDE_PARSER_CLASSES[tag][1]) for tag in _TIMER_HOSTS},
+    }
+
+
 def new_parser() -> CamundaParser:
-    return CamundaParser()
+    return _Kap12Parser()
+
+
+class _CalendarAwareScriptEngine(PythonScriptEngine):
+    """Evaluates a timer's expression in the calendar the timer names (``kap12.kalender``)."""
+
+    def evaluate(self, task, expression, external_context=None):
+        if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
+            with counting_in(timer_calendar(task.task_spec)):
+                return super().evaluate(task, expression, external_context)
+        return super().evaluate(task, expression, external_context)
 
 
 def script_engine(clock: Clock) -> PythonScriptEngine:
     """The script engine of every workflow kap12 runs or re-runs: diagram code is evaluated in
-    the sandbox (engine/runtime/sandbox.py), with the deadline helpers on the engine's clock."""
-    from engine.runtime.calendars import current
-
-    return PythonScriptEngine(environment=SandboxEnvironment(expression_helpers(clock.now, current)))
+    the sandbox (engine/runtime/sandbox.py), with the deadline helpers on the engine's clock,
+    each timer's expression in the calendar the timer names."""
+    return _CalendarAwareScriptEngine(environment=SandboxEnvironment(expression_helpers(clock.now, current)))
 
 
 def spec_to_dict(spec, subprocess_specs: dict) -> dict:

@@ -16,7 +16,7 @@ from engine.versions.diagram_check import BPMN_NS, CAMUNDA_NS, NOT_FLOW, NS, saf
 # The attributes compared, with the label a process owner reads.
 LABELS = {
     "type": "type", "name": "navn", "form": "skjema", "timer": "tidsuttrykk", "kinds": "kap12.type",
-    "recipient": "kap12.mottaker", "condition": "betingelse", "script": "skript", "calls": "kaller",
+    "recipient": "kap12.mottaker", "calendar": "kap12.kalender", "condition": "betingelse", "script": "skript", "calls": "kaller",
     "lane": "svømmebane", "attached_to": "festet til", "source": "fra", "target": "til",
 }
 _SKIP = NOT_FLOW - {"sequenceFlow"} | {"laneSet", "lane", "flowNodeRef", "incoming", "outgoing", "script",
@@ -121,6 +121,7 @@ def read_elements(xml: str, process_id: str) -> dict[str, dict]:
                      el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
             info["kinds"] = ",".join(sorted(k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()))
             info["recipient"] = props.get("kap12.mottaker", "")
+            info["calendar"] = props.get("kap12.kalender", "")
         if el.get("id") in lane_of:
             info["lane"] = lane_of[el.get("id")]
         elements[el.get("id")] = info

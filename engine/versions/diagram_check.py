@@ -13,7 +13,7 @@ from lxml import etree
 from engine.runtime import sandbox
 from engine.versions.example_data import example_data
 from processes import forms as form_catalog
-from processes.deadlines import expression_helpers
+from processes.deadlines import CALENDARS, CLOCK_HOURS, Calendar, expression_helpers
 from processes.roles import LANE_ROLES, valid_recipient
 from processes.variables import START_VARIABLES
 
@@ -205,26 +205,43 @@ def _check_timer(el, timer, sample: Sample, problems: list[str]) -> dict:
                         "variabelen eskaleringsrolle.")
     if "eskalering" in kinds and not recipient:
         problems.append(f"{describe(el)} er en eskalering uten mottaker (kap12.mottaker).")
+    calendar = props.get("kap12.kalender", "").strip()
+    if not calendar:
+        problems.append(f"{describe(el)} sier ikke hvilken kalender fristen regnes i (kap12.kalender); "
+                        f"bruk {_calendar_words()}.")
+    elif calendar not in CALENDARS:
+        problems.append(f"{describe(el)} har ukjent kalender «{calendar}»; bruk {_calendar_words()}.")
     expressions = [c for c in timer if _local(c.tag) in ("timeDate", "timeDuration", "timeCycle")]
     if not expressions or not (expressions[0].text or "").strip():
         problems.append(f"{describe(el)} er en tidshendelse uten tidsuttrykk.")
     else:
-        _check_timer_expression(el, _local(expressions[0].tag), expressions[0].text.strip(), sample, problems)
+        _check_timer_expression(el, _local(expressions[0].tag), expressions[0].text.strip(), sample, problems,
+                                calendar)
     return {"type": _local(el.tag), "name": el.get("name") or "", "timer": True,
             "kinds": sorted(kinds & TIMER_KINDS), "recipient": props.get("kap12.mottaker") or None,
+            "calendar": calendar if calendar in CALENDARS else None,
             "interrupting": el.get("cancelActivity", "true") != "false"}
 
 
-def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: list[str]) -> None:
+def _calendar_words() -> str:
+    return ", ".join(f"{code} ({words})" for code, words in CALENDARS.items())
+
+
+def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: list[str],
+                            calendar: str = "") -> None:
     from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
 
     shown = _shown(expr)
-    refused = sandbox.problems(expr, "eval", sample.helpers)
+    helpers = sample.helpers
+    if calendar == "klokke":  # the helpers as this timer will call them
+        now = datetime.now(timezone.utc)
+        helpers = expression_helpers(lambda: now, CLOCK_HOURS)
+    refused = sandbox.problems(expr, "eval", helpers)
     if refused:
         problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {'; '.join(refused)}.")
         return
     try:
-        value = sandbox.evaluate(expr, sample.data, sample.helpers)
+        value = sandbox.evaluate(expr, sample.data, helpers)
         if not isinstance(value, str):
             raise ValueError(f"gir {type(value).__name__}, ikke en tekst")
         if kind == "timeDate":
@@ -265,4 +282,4 @@ def _sample_context(forms: dict) -> Sample:
     for form in forms.values():
         for name, value in example_data(form, now.date()).items():
             context.setdefault(name, value)
-    return Sample(context, expression_helpers(lambda: now))
+    return Sample(context, expression_helpers(lambda: now, Calendar()))

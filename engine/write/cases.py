@@ -2,7 +2,7 @@
 timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -20,12 +20,17 @@ from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write import grants, parties
 from engine.write.unit_of_work import Actor, CaseStep, Opening
 from processes import forms
-from processes.deadlines import seconds_late
+from processes.deadlines import OSLO, seconds_late
 from processes.roles import OFFENDER_PROCEDURE
 
 REPORT_FORM = "meldingsskjema"
 RECLASSIFY_MESSAGE = "omklassifisering"
 REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
+
+
+def today(kap12) -> date:
+    """The engine's date in Oslo: dates in forms (an evaluation date) are checked against it."""
+    return kap12.clock.now().astimezone(OSLO).date()
 
 
 def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
@@ -36,16 +41,20 @@ def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, in
     except KeyError as err:
         raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
     try:
-        return forms.validate(form, data), number
+        return forms.validate(form, data, today(kap12)), number
     except forms.FormValidationError as err:
         raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
 
 
 
 
-def reclassification_message(offender: str, reason: str) -> BpmnEvent:
-    """The message the routing diagram catches when a case turns out to be about someone else."""
-    payload = {"payload": {"krenker_type": offender, "begrunnelse": reason}, "result_var": "omklassifisering"}
+def reclassification_message(offender: str, reason: str, accused_username: str | None = None) -> BpmnEvent:
+    """The message the routing diagram catches when a case turns out to be about someone else
+    (with the newly named accused, so that the procedure does not ask who it is)."""
+    body = {"krenker_type": offender, "begrunnelse": reason}
+    if accused_username:
+        body["anklaget_bruker"] = accused_username
+    payload = {"payload": body, "result_var": "omklassifisering"}
     return BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload)
 
 
@@ -176,12 +185,14 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
             parties.add_accused(session, step.case.id, accused)
         before = step.case.procedure
         try:
-            step.workflow.send_event(reclassification_message(offender, reason.strip()))
+            step.workflow.send_event(reclassification_message(offender, reason.strip(),
+                                                              accused.username if accused else None))
         except WorkflowException as err:
             raise Conflict("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).") from err
         step.record(RECLASSIFIED, from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
                     krenker_type=offender, reason=reason.strip(),
-                    accused_user_id=accused.id if accused else None)
+                    accused_user_id=accused.id if accused else None,
+                    accused_username=accused.username if accused else None)
         if OFFENDER_PROCEDURE[offender] != before:
             grants.end_all(step)
         step.checks.append(parties.ensure_workable)

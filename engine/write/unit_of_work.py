@@ -49,7 +49,7 @@ class Actor:
     name: str
 
     @classmethod
-    def system(cls, name: str = "kap12 (tidsur)") -> "Actor":
+    def system(cls, name: str = history.SYSTEM_ACTOR) -> "Actor":
         return cls(None, name)
 
 
@@ -159,8 +159,9 @@ class CaseWriter:
         self._write_projection(session, case, after)
         notify.plan(session, case, step.events, step.now, step.actor.id)
         for kind, data in step.events:
-            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=step.actor.id,
-                           actor=step.actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
+            actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
+            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
+                           actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
         session.flush()
 
     @staticmethod

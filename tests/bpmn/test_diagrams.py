@@ -45,6 +45,7 @@ FLOW_NODE_TAGS = {
 }
 EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging", "arshjul"}
 TIMER_TYPES = {"frist", "paminnelse", "eskalering"}
+CALENDARS = {"klokke", "fylke", "skole"}
 
 
 def local(el) -> str:
@@ -200,18 +201,67 @@ def test_timers_say_what_they_mean():
             event = definition.getparent()
             date_expr = definition.find("bpmn:timeDate", NS)
             assert date_expr is not None and date_expr.text, f"{path.name}: {event.get('id')}"
+            props = properties(event)
+            assert props.get("kap12.kalender") in CALENDARS, f"{path.name}: {event.get('id')} names no calendar"
             if local(event) != "boundaryEvent":
                 continue
-            props = properties(event)
             kinds = set(props.get("kap12.type", "").split(","))
             assert kinds and kinds <= TIMER_TYPES, f"{path.name}: {event.get('id')}: {props}"
             if "eskalering" in kinds:
                 assert valid_recipient(props.get("kap12.mottaker", ""))
             if kinds & {"paminnelse", "eskalering"} and "frist" not in kinds:
                 assert event.get("cancelActivity") == "false"
-            if "paminnelse" in kinds or "eskalering" in kinds:
-                assert event.get("cancelActivity") == "false", \
-                    f"{path.name}: reminders and escalations must not interrupt"
+            if "paminnelse" in kinds:
+                assert event.get("cancelActivity") == "false", f"{path.name}: reminders must not interrupt"
+            if "eskalering" in kinds and event.get("cancelActivity") != "false":
+                # Only the date in the plan may take a step over (carrying out the measures gives
+                # way to the evaluation): the deadline then goes on to the next duty.
+                assert "frist" in kinds and "evalueringsdato" in date_expr.text, f"{path.name}: {event.get('id')}"
+
+
+# § 12-5 "straks" (receiving a B or C report, notifying the school owner) never counts in the
+# school's days: a school's holidays must not postpone them.
+STRAKS = {("prosedyre_b", "Task_motta_melding"), ("prosedyre_c", "Task_motta_melding"),
+          ("prosedyre_b", "Task_varsle_skoleeier"), ("prosedyre_a", "Task_varsle_skoleeier"),
+          ("prosedyre_b", "Task_bekreft_varsel"), ("prosedyre_b", "Task_identifisere_anklaget"),
+          ("prosedyre_c", "Task_identifisere_anklaget")}
+
+
+def test_at_once_deadlines_never_count_school_days():
+    seen = set()
+    for path in BPMN_FILES:
+        process = load(path).find("bpmn:process", NS)
+        for event in process.iter(f"{{{NS['bpmn']}}}boundaryEvent"):
+            key = (process.get("id"), event.get("attachedToRef"))
+            if key in STRAKS and event.find("bpmn:timerEventDefinition", NS) is not None:
+                seen.add(key)
+                assert properties(event)["kap12.kalender"] in ("fylke", "klokke"), f"{key}: {event.get('id')}"
+    assert seen == STRAKS
+
+
+DUTY_STEPS = {
+    "prosedyre_a": {"Task_motta_melding", "Task_varsle_skoleeier"},
+    "prosedyre_b": {"Task_identifisere_anklaget", "Task_motta_melding", "Task_varsle_skoleeier",
+                    "Task_bekreft_varsel", "Task_kontradiksjon"},
+    "prosedyre_c": {"Task_identifisere_anklaget", "Task_motta_melding", "Task_kontradiksjon"},
+    "oppfolging": {"Task_undersokelse", "Task_tiltaksplan", "Task_gjennomforing", "Task_evaluering",
+                   "Task_revidere", "Task_avslutning"},
+}
+
+
+def test_every_duty_step_has_a_deadline_with_reminder_and_escalation():
+    for path in BPMN_FILES:
+        process = load(path).find("bpmn:process", NS)
+        duties = DUTY_STEPS.get(process.get("id"))
+        if not duties:
+            continue
+        kinds: dict[str, set[str]] = {}
+        for event in process.iter(f"{{{NS['bpmn']}}}boundaryEvent"):
+            if event.find("bpmn:timerEventDefinition", NS) is not None:
+                kinds.setdefault(event.get("attachedToRef"), set()).update(
+                    properties(event).get("kap12.type", "").split(","))
+        for task in duties:
+            assert {"frist", "paminnelse", "eskalering"} <= kinds.get(task, set()), f"{path.name}: {task}"
 
 
 def parser() -> CamundaParser:
@@ -311,9 +361,9 @@ class Case:
         Clock.now = Clock.now + timedelta(**delta)
         self.step()
 
-    def send_reclassification(self, krenker_type):
+    def send_reclassification(self, krenker_type, **extra):
         event = BpmnEvent(MessageEventDefinition("omklassifisering"),
-                          {"payload": {"krenker_type": krenker_type, "begrunnelse": "Ny info"},
+                          {"payload": {"krenker_type": krenker_type, "begrunnelse": "Ny info", **extra},
                            "result_var": "omklassifisering"})
         self.wf.send_event(event)
         self.step()
@@ -330,7 +380,7 @@ class Case:
 
 
 MELDING = {
-    "berorte_elever": "Kari Nordmann", "klasse": "1STA", "hva_skjedde": "Utestengt og kalt navn",
+    "anklaget_bruker": None, "berorte_elever": "Kari Nordmann", "klasse": "1STA", "hva_skjedde": "Utestengt og kalt navn",
     "tid_og_sted": "Kantina, friminutt", "kjent_dato": "2025-03-03",
     "meldt_pa_vegne_av": "meg_selv", "elevens_beskrivelse": "Ingen vil være med meg.",
 }
@@ -360,8 +410,9 @@ def run_follow_up(case: Case, lane: str):
                   effekt_tiltak="Virker i kantina, ikke i gymmen",
                   evaluering_resultat="revidere")
     case.complete("Revidere tiltaksplan", evalueringsdato="2025-04-14", **PLAN)
-    case.complete("Gjennomføre tiltak", gjennomfort="Tilsyn også i garderoben.")
+    # Nobody records the carrying out: the evaluation opens on the plan's date all the same.
     case.advance(days=14)
+    assert case.fired("Timer_frist_gjennomforing") and "Gjennomføre tiltak" not in case.ready()
     case.complete("Evaluere tiltakene", elevens_stemme="Nå har jeg det bra.",
                   effekt_tiltak="God effekt", evaluering_resultat="trygt")
     case.complete("Avslutte og dokumentere saken", oppsummering="Eleven har det trygt.",
@@ -373,10 +424,14 @@ def test_procedure_a_serious_case(monkeypatch):
     assert case.lane("Motta og registrere melding") == "Skoleledelse"
     case.complete("Motta og registrere melding", mottatt_vurdering="Tas på alvor.",
                   alvorlig_sak=True)
+    # The notice to the school owner runs beside the investigation; neither waits.
+    assert {"Varsle skoleeier", "Undersøke saken"} <= set(case.ready())
     assert case.lane("Varsle skoleeier") == "Rektor"
+    assert case.ready()["Undersøke saken"].data["saksansvarlig_rolle"] == "avdelingsleder"
+    case.advance(hours=8)                                       # the notice is late: escalated
+    assert case.fired("Timer_frist_varsel") and "Varsle skoleeier" in case.ready()
     case.complete("Varsle skoleeier", varslet_tidspunkt="2025-03-03T12:00",
                   varslet_hvem="Skolesjef", varslet_hvordan="telefon", varsel_innhold="Sak")
-    assert case.ready()["Undersøke saken"].data["saksansvarlig_rolle"] == "avdelingsleder"
     run_follow_up(case, "Saksansvarlig")
     assert case.wf.completed
     assert case.data["prosedyre"] == "A"
@@ -410,28 +465,43 @@ def test_procedure_b(monkeypatch):
     case = Case(monkeypatch, dict(MELDING, krenker_type="ansatt", krenker_navn="Ola Lærer",
                                   anklaget_bruker="ola"))
     assert case.lane("Motta melding") == "Rektor"
+    assert "Identifisere den anklagede" not in case.ready()
     case.complete("Motta melding", mottatt_vurdering="Skjerpet aktivitetsplikt.")
+    # § 12-5: the investigation, the hearing and the notice all start at once.
+    ready = case.ready()
+    assert {"Varsle skoleeier straks", "Undersøke saken",
+            "Informere den anklagede og innhente tilsvar (kontradiksjon)"} <= set(ready)
+    assert ready["Informere den anklagede og innhente tilsvar (kontradiksjon)"] \
+        .task_spec.lane == "Rektor"
+    assert ready["Undersøke saken"].data["saksansvarlig_rolle"] == "rektor"
     case.advance(hours=8)                                       # the notice to skoleeier is late
     assert case.lane("Følg opp manglende varsel") == "Skoleeier"
     case.complete("Følg opp manglende varsel", kontakt_med_rektor="Ringte rektor.")
     case.complete("Varsle skoleeier straks", varslet_tidspunkt="2025-03-04T08:30",
                   varslet_hvem="Skolesjef", varslet_hvordan="telefon", varsel_innhold="Sak")
     assert case.lane("Bekrefte mottatt varsel") == "Skoleeier"
-    case.complete("Bekrefte mottatt varsel", mottatt_av="Skolesjef",
-                  skoleeiers_vurdering="Følger saken.")
-    ready = case.ready()
-    assert {"Informere den anklagede og innhente tilsvar (kontradiksjon)",
-            "Undersøke saken"} <= set(ready)
-    assert ready["Informere den anklagede og innhente tilsvar (kontradiksjon)"] \
-        .task_spec.lane == "Rektor"
-    assert ready["Undersøke saken"].data["saksansvarlig_rolle"] == "rektor"
     case.complete("Informere den anklagede og innhente tilsvar (kontradiksjon)",
                   informert_dato="2025-03-04", informert_om="Saken", tilsvar="Avviser.")
     run_follow_up(case, "Saksansvarlig")
+    assert not case.wf.completed                                # the owner's acknowledgement is open
+    case.complete("Bekrefte mottatt varsel", mottatt_av="Skolesjef",
+                  skoleeiers_vurdering="Følger saken.")
     assert case.wf.completed
 
 
+def test_procedure_b_without_a_named_accused_starts_by_identifying_them(monkeypatch):
+    case = Case(monkeypatch, dict(MELDING, krenker_type="ansatt", krenker_navn="En lærer"))
+    assert set(case.ready()) == {"Identifisere den anklagede"}
+    assert case.lane("Identifisere den anklagede") == "Rektor"
+    case.complete("Identifisere den anklagede", anklaget_bruker="ola", krenker_navn="Ola Lærer",
+                  hvordan_identifisert="Samtale med eleven.")
+    assert set(case.ready()) == {"Motta melding"}
+
+
 def test_procedure_c(monkeypatch):
+    unnamed = Case(monkeypatch, dict(MELDING, krenker_type="ledelse"))
+    assert set(unnamed.ready()) == {"Identifisere den anklagede"}
+    assert unnamed.lane("Identifisere den anklagede") == "Skoleeier"
     case = Case(monkeypatch, dict(MELDING, krenker_type="ledelse", anklaget_bruker="rektor1"))
     assert case.lane("Motta melding") == "Skoleeier"
     case.complete("Motta melding", mottatt_vurdering="Skoleledelsen holdes utenfor.")
@@ -449,15 +519,15 @@ def test_reclassification_moves_a_case_from_a_to_b(monkeypatch):
     case.complete("Motta og registrere melding", mottatt_vurdering="Mottatt.",
                   alvorlig_sak=False)
     assert "Undersøke saken" in case.ready()
-    case.send_reclassification("ansatt")
+    case.send_reclassification("ansatt", anklaget_bruker="ola")   # names the accused employee
     ready = case.ready()
     assert set(ready) == {"Motta melding"} and ready["Motta melding"].task_spec.lane == "Rektor"
     assert case.data["prosedyre"] == "B"
-    assert case.data["krenker_type"] == "ansatt"
+    assert case.data["krenker_type"] == "ansatt" and case.data["anklaget_bruker"] == "ola"
 
 
 def test_every_timer_expression_evaluates_to_an_aware_iso_datetime():
-    helpers = stand_in_helpers()
+    helpers = dict(stand_in_helpers(), klokketimer=lambda n: _iso(Clock.now + timedelta(hours=n)))
     data = {"evalueringsdato": "2025-03-17", "skolear": 2025}
     for path in BPMN_FILES:
         for expr in load(path).iter(f"{{{NS['bpmn']}}}timeDate"):

@@ -213,4 +213,54 @@ def test_b_case_is_invisible_to_the_accused(browser, server, shot):
     response = page.goto(case_url)
     assert response.status == 404 and "Ali" not in page.content()
     shot(page, "anklaget-404", phone=True)
+    log_out(page)
+
+    # Rektor receives it with B's own form; the investigation, the hearing and the notice to the
+    # school owner all open at once (§ 12-5): nothing waits for the school owner.
+    log_in(page, server, shot, "rektor")
+    page.click(f".tasklist li:has-text('{number}') a.task-title:has-text('Motta melding')")
+    page.wait_for_selector("h1:has-text('Motta melding')")
+    assert "Alvorlig sak" not in page.inner_text("main")
+    shot(page, "motta-melding-b")
+    page.fill("#f-mottatt_vurdering", "Skjerpet aktivitetsplikt. Undersøkes straks.")
+    page.fill("#f-tatt_opp_dato", "2026-11-30")
+    submit(page, "Motta melding")
+    tasks = page.inner_text(".tasklist")
+    for title in ("Undersøke saken", "Informere den anklagede og innhente tilsvar (kontradiksjon)",
+                  "Varsle skoleeier straks"):
+        assert title in tasks, title
+    shot(page, "b-samtidig")
+    page.goto(case_url)
+    assert "07.12.2026" in page.inner_text("dl.summary")  # § 12-6: a week after they took it up
+    page.close()
+
+
+def test_c_case_without_a_named_accused_goes_to_the_school_owner_first(browser, server, shot):
+    page = browser.new_page(viewport=DESKTOP, locale="nb-NO")
+    log_in(page, server, shot, "ansatt")
+    page.click("text=+ Ny melding")
+    page.fill("#f-berorte_elever", "Nora, Vg2")
+    page.fill("#f-hva_skjedde", "Eleven sier at en i ledelsen har snakket nedsettende til henne.")
+    page.fill("#f-tid_og_sted", "Kontoret, fredag")
+    page.check("input[name=krenker_type][value=ledelse]")
+    page.check("input[name=meldt_pa_vegne_av][value=elev]")
+    page.click("button:has-text('Send meldingen')")
+    page.wait_for_url("**/kvittering")
+    number = page.inner_text("main").split("Saksnummer: ")[1].split()[0]
+    log_out(page)
+
+    log_in(page, server, shot, "rektor")
+    assert number not in page.content()  # C bypasses the school's leadership
+    log_out(page)
+    log_in(page, server, shot, "skoleeier")
+    page.click(f".tasklist li:has-text('{number}') a.task-title:has-text('Identifisere den anklagede')")
+    page.wait_for_selector("h1:has-text('Identifisere den anklagede')")
+    shot(page, "identifisere-anklaget")
+    page.fill("#f-anklaget_bruker", "avdelingsleder")
+    page.fill("#f-krenker_navn", "Anne Avdelingsleder")
+    page.fill("#f-hvordan_identifisert", "Samtale med eleven.")
+    submit(page, "Identifisere den anklagede")
+    page.click(f".tasklist li:has-text('{number}') a.task-title:has-text('Motta melding')")
+    page.wait_for_selector("h1:has-text('Motta melding')")
+    assert "Alvorlig sak" not in page.inner_text("main")
     page.close()

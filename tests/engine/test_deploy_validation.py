@@ -15,13 +15,14 @@ HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
 
 
 def diagram(*, lane="Skoleledelse", form="motta_melding", timer="arbeidstimer(2)", extra="", extra_di="",
-            executable="true", task_tag="userTask", draw_task=True) -> bytes:
+            executable="true", task_tag="userTask", draw_task=True, calendar="fylke") -> bytes:
     shapes = ["Start", "Frist", "Slutt", "Slutt2"] + (["Oppgave"] if draw_task else [])
     di = "".join(f'<bpmndi:BPMNShape id="{s}_di" bpmnElement="{s}"><dc:Bounds x="0" y="0" width="36" height="36"/>'
                  f'</bpmndi:BPMNShape>' for s in shapes)
     di += "".join(f'<bpmndi:BPMNEdge id="{e}_di" bpmnElement="{e}"><di:waypoint x="0" y="0"/><di:waypoint x="1" y="0"/>'
                   f'</bpmndi:BPMNEdge>' for e in ("F1", "F2", "F3"))
     form_attr = f' camunda:formKey="{form}"' if form else ""
+    calendar_prop = f'<camunda:property name="kap12.kalender" value="{calendar}"/>' if calendar else ""
     return (HEAD + f'''
 <bpmn:process id="test_prosess" name="Test" isExecutable="{executable}">
   <bpmn:laneSet id="LS"><bpmn:lane id="Lane1" name="{lane}">
@@ -30,7 +31,7 @@ def diagram(*, lane="Skoleledelse", form="motta_melding", timer="arbeidstimer(2)
   <bpmn:startEvent id="Start" name="Start"/>
   <bpmn:{task_tag} id="Oppgave" name="Motta melding"{form_attr}/>
   <bpmn:boundaryEvent id="Frist" name="Frist" attachedToRef="Oppgave" cancelActivity="false">
-    <bpmn:extensionElements><camunda:properties><camunda:property name="kap12.type" value="frist"/></camunda:properties></bpmn:extensionElements>
+    <bpmn:extensionElements><camunda:properties><camunda:property name="kap12.type" value="frist"/>{calendar_prop}</camunda:properties></bpmn:extensionElements>
     <bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">{timer}</bpmn:timeDate></bpmn:timerEventDefinition>
   </bpmn:boundaryEvent>
   <bpmn:endEvent id="Slutt" name="Slutt"/>
@@ -152,3 +153,21 @@ def test_latin1_file_deploys(sqlite_kap12):
 def test_several_problems_are_all_reported(sqlite_kap12):
     problems = _refused(sqlite_kap12, diagram(lane="Vaktmester", form="finnes_ikke", timer="nei("))
     assert len(problems) == 3
+
+
+def test_a_timer_must_name_its_calendar(sqlite_kap12):
+    [problem] = _refused(sqlite_kap12, diagram(calendar=""))
+    assert "«Frist» (Frist)" in problem and "kap12.kalender" in problem and "fylke" in problem
+
+
+def test_an_unknown_calendar_is_refused(sqlite_kap12):
+    [problem] = _refused(sqlite_kap12, diagram(calendar="ferie"))
+    assert "ukjent kalender «ferie»" in problem
+
+
+def test_clock_hours_refuse_working_day_helpers(sqlite_kap12):
+    [problem] = _refused(sqlite_kap12, diagram(calendar="klokke", timer="arbeidsdager(1)"))
+    assert "klokketimer" in problem and "arbeidsdager(1)" in problem
+    [result] = sqlite_kap12.deploy([("klokke.bpmn", diagram(calendar="klokke", timer="klokketimer(2)"))],
+                                   actor=None, comment="klokketimer")
+    assert result.created

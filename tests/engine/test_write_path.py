@@ -36,7 +36,7 @@ def test_case_survives_a_restart(kap12, demo, db_url, tmp_path, clock):
 def test_racing_completions_exactly_one_wins(kap12, demo):
     case = report(kap12, demo)
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
-    data = example_data(forms.get_form(task.form_key))
+    data = example_data(forms.get_form(task.form_key), kap12.clock.now().date())
     barrier = threading.Barrier(2)
     outcomes: list[str] = []
 
@@ -62,7 +62,7 @@ def test_racing_completions_exactly_one_wins(kap12, demo):
 def test_second_completion_after_the_first_is_a_plain_conflict(kap12, demo):
     case = report(kap12, demo)
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
-    data = example_data(forms.get_form(task.form_key))
+    data = example_data(forms.get_form(task.form_key), kap12.clock.now().date())
     kap12.complete(demo.users["avdelingsleder"], task.id, data)
     with pytest.raises(Conflict, match="allerede utført av Anne Avdelingsleder"):
         kap12.complete(demo.users["rektor"], task.id, data)
@@ -94,7 +94,7 @@ def test_a_crash_inside_the_unit_of_work_writes_nothing(kap12, demo, monkeypatch
     monkeypatch.setattr(unit_of_work.CaseWriter, "_write_projection", staticmethod(explode))
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
     with pytest.raises(RuntimeError):
-        kap12.complete(demo.users["avdelingsleder"], task.id, example_data(forms.get_form(task.form_key)))
+        kap12.complete(demo.users["avdelingsleder"], task.id, example_data(forms.get_form(task.form_key), kap12.clock.now().date()))
     monkeypatch.undo()
     after = status(kap12, case.id)
     assert (after.state, after.lock_version) == (before.state, before.lock_version)
@@ -168,17 +168,21 @@ def test_a_long_follow_up_keeps_its_working_state_small(kap12, demo):
     case = report(kap12, demo)
     do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
     do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    today = kap12.clock.now().date().isoformat()
-    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato=today)
+    def tomorrow() -> str:  # evaluation dates are never in the past; one round a day
+        return (kap12.clock.now() + timedelta(days=1)).date().isoformat()
+
+    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato=tomorrow())
     sizes = []
     for _ in range(40):
         do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+        kap12.clock.advance(timedelta(days=1))
         kap12.sweep_timers()
         do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
-           evalueringsdato=today)
+           evalueringsdato=tomorrow())
         sizes.append(len(status(kap12, case.id).state))
     assert max(sizes[20:]) <= max(sizes[:20]) * 1.05, sizes  # a sawtooth, not a ramp
     do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+    kap12.clock.advance(timedelta(days=1))
     kap12.sweep_timers()
     do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
     do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from processes.deadlines import (
+    CLOCK_HOURS,
     OSLO,
     Calendar,
     add_working_days,
@@ -20,6 +21,7 @@ from processes.deadlines import (
     school_year_dates,
     school_year_of,
     seconds_late,
+    statsforvalter_from,
     working_days_before,
     working_days_between,
 )
@@ -290,7 +292,8 @@ class Clock:
 def test_expression_helpers_return_iso_strings_with_offset():
     clock = Clock(oslo(2026, 10, 23, 15, 30))
     h = expression_helpers(clock)
-    assert set(h) == {"arbeidstimer", "slutt_arbeidsdag", "arbeidsdager", "dato_kl", "arbeidsdager_for"}
+    assert set(h) == {"arbeidstimer", "klokketimer", "slutt_arbeidsdag", "arbeidsdager", "dato_kl", "arbeidsdager_for"}
+    assert h["klokketimer"](2) == "2026-10-23T17:30:00+02:00"  # the same Friday, after closing
     assert h["arbeidstimer"](2) == "2026-10-26T09:30:00+01:00"
     assert h["arbeidstimer"](0.5) == "2026-10-23T16:00:00+02:00"
     assert h["slutt_arbeidsdag"]() == "2026-10-23T16:00:00+02:00"
@@ -307,6 +310,21 @@ def test_expression_helpers_read_the_clock_at_call_time():
     assert arbeidsdager(1) == "2026-11-26T16:00:00+01:00"
     clock.now += timedelta(days=1)
     assert arbeidsdager(1) == "2026-11-27T16:00:00+01:00"
+
+
+def test_clock_hours_have_no_working_days():
+    h = expression_helpers(Clock(oslo(2026, 11, 27, 15)), CLOCK_HOURS)   # a Friday afternoon
+    assert h["klokketimer"](3) == "2026-11-27T18:00:00+01:00"          # Friday 18:00, not Monday
+    assert h["dato_kl"]("2026-12-01") == "2026-12-01T08:00:00+01:00"
+    for name, args in (("arbeidsdager", (1,)), ("slutt_arbeidsdag", ()), ("arbeidstimer", (2,))):
+        with pytest.raises(ValueError, match="klokketimer"):
+            h[name](*args)
+
+
+def test_statsforvalter_date_counts_a_week_from_when_the_family_took_it_up():
+    assert statsforvalter_from("2026-11-02") == date(2026, 11, 9)
+    assert statsforvalter_from(date(2026, 12, 28)) == date(2027, 1, 4)
+    assert statsforvalter_from(None) is None
 
 
 def test_expression_helpers_use_the_calendar():

@@ -96,7 +96,7 @@ def case_history(case_id: int):
     shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != CASE_READ]
     return schemas.HistorySchema().dump({
         "case_id": case.id, "number": case.number, "reads": len(reads),
-        "events": [{"seq": ev.seq, "at": ev.at, "actor": ev.actor, "kind": ev.kind, "text": present.event_text(ev),
+        "events": [{"seq": ev.seq, "at": ev.at, "actor": present.actor_text(ev), "kind": ev.kind, "text": present.event_text(ev),
                     "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in shown],
     })
 

@@ -202,6 +202,7 @@
       var kinds = (props["kap12.type"] || "").split(",").map(function (s) { return s.trim(); });
       document.querySelectorAll("input[name=p-kind]").forEach(function (box) { box.checked = kinds.indexOf(box.value) >= 0; });
       byId("p-mottaker").value = props["kap12.mottaker"] || "";
+      byId("p-kalender").value = props["kap12.kalender"] || "";
     }
   }
 
@@ -271,6 +272,9 @@
     });
     byId("p-mottaker").addEventListener("change", function () {
       if (current) { setKap12Property(current, "kap12.mottaker", byId("p-mottaker").value); }
+    });
+    byId("p-kalender").addEventListener("change", function () {
+      if (current) { setKap12Property(current, "kap12.kalender", byId("p-kalender").value); }
     });
   }
 

@@ -1,0 +1,229 @@
+"""The procedures against the law (issue 12): "at once" that nothing holds up, calendars per
+timer, a deadline on every duty step, evaluation dates, the § 12-6 date, forms per procedure,
+timers acting as the system, and a report that names no accused."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from conftest import OSLO
+from flow import NORDLI, do, open_titles, plan_date, report
+
+from engine.audit.export import build_export
+from engine.errors import InvalidInput
+from engine.read import queries
+from engine.runtime.calendars import add_closure
+from engine.store.history import SYSTEM_ACTOR
+from engine.versions.example_data import example_data
+
+# Leaders, the school owner: whoever may work an open task is one of them.
+WORKERS = ("avdelingsleder", "rektor", "skoleeier")
+
+
+@pytest.fixture
+def kap12(sqlite_kap12):
+    # These walk whole procedures many times over: SQLite is enough (the write path's
+    # PostgreSQL behaviour is covered by test_procedures and test_timers).
+    return sqlite_kap12
+
+
+def _task(kap12, case_id, title):
+    return next(t for t in kap12.case_tasks(case_id) if t.title == title)
+
+
+def _history(kap12, case_id, kind):
+    return [e for e in kap12.case_history(case_id) if e.kind == kind]
+
+
+# -- 1 and 2: the school owner is told beside the school's work, never before it --------------
+def test_b_investigation_and_hearing_start_without_waiting_for_the_school_owner(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    do(kap12, demo, "rektor", case.id, "Motta melding")
+    assert open_titles(kap12, case.id) == [
+        "Informere den anklagede og innhente tilsvar (kontradiksjon)", "Undersøke saken", "Varsle skoleeier straks"]
+    # The school completes its whole investigation while the owner has not yet acted.
+    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    assert "Utarbeide tiltaksplan" in open_titles(kap12, case.id)
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    ack = _task(kap12, case.id, "Bekrefte mottatt varsel")
+    assert ack.due_at is not None  # the acknowledgement has its own deadline
+    assert ack.id in {t.id for t in kap12.tasks_for(demo.users["skoleeier"])}
+
+
+def test_serious_a_case_notice_runs_beside_the_investigation_with_a_deadline(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    assert open_titles(kap12, case.id) == ["Undersøke saken", "Varsle skoleeier"]
+    notice = _task(kap12, case.id, "Varsle skoleeier")
+    assert notice.due_at.astimezone(OSLO) == datetime(2026, 11, 30, 16, 0, tzinfo=OSLO)
+    kap12.clock.set(datetime(2026, 11, 30, 16, 1, tzinfo=OSLO))
+    kap12.sweep_timers()
+    [escalated] = _history(kap12, case.id, "escalated")
+    assert escalated.data["recipient_role"] == "skoleeier"
+    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+    done = [e for e in _history(kap12, case.id, "task_completed") if e.data["form"] == "varsle_skoleeier"]
+    assert len(done) == 1  # "school owner notified": this event, with when and whom
+
+
+# -- 3: each timer counts in its own calendar ---------------------------------------------------
+def test_at_once_is_not_postponed_by_school_holidays(kap12, demo):
+    with kap12.db.writing() as session:
+        add_closure(session, demo.schools[NORDLI], date(2026, 12, 1), date(2026, 12, 4), "Planleggingsdager")
+    kap12.clock.set(datetime(2026, 11, 30, 17, 0, tzinfo=OSLO))  # Monday evening, the day before
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    # The county's working days: Tuesday, inside the school's closure.
+    assert _task(kap12, case.id, "Motta melding").due_at.astimezone(OSLO) == datetime(2026, 12, 1, 16, 0, tzinfo=OSLO)
+    reminder = next(t for t in kap12.case_timers(case.id) if t.kind == "paminnelse")
+    assert reminder.due_at.astimezone(OSLO) == datetime(2026, 12, 1, 10, 0, tzinfo=OSLO)
+    kap12.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=OSLO))
+    do(kap12, demo, "rektor", case.id, "Motta melding")
+    assert _task(kap12, case.id, "Varsle skoleeier straks").due_at.astimezone(OSLO) == \
+        datetime(2026, 12, 1, 16, 0, tzinfo=OSLO)
+    # "Snarest" counts the school's days: the investigation skips the closure.
+    assert _task(kap12, case.id, "Undersøke saken").due_at.astimezone(OSLO) == datetime(2026, 12, 11, 16, 0, tzinfo=OSLO)
+
+
+# -- 7: every duty step has a deadline; walking past all of them ------------------------------
+DATA = {"Undersøke saken": {"trygt_skolemiljo": "nei"}, "Evaluere tiltakene": {"evaluering_resultat": "trygt"},
+        "Identifisere den anklagede": {"anklaget_bruker": "avdelingsleder", "krenker_navn": "Anne Avdelingsleder"}}
+
+
+def _worker(kap12, demo, task_id) -> str | None:
+    return next((u for u in WORKERS if task_id in {t.id for t in kap12.tasks_for(demo.users[u])}), None)
+
+
+def _walk_past_every_deadline(kap12, demo, case_id) -> set[str]:
+    """Move the clock past the deadline of every open duty, check each one was recorded as
+    missed, then do one step; until the case closes. Returns the duty steps met."""
+    met: set[str] = set()
+    for _ in range(40):
+        tasks = kap12.case_tasks(case_id)
+        if not tasks:
+            timers = kap12.case_timers(case_id)
+            if not timers:
+                return met
+            kap12.clock.set(timers[0].due_at + timedelta(minutes=1))
+            kap12.sweep_timers()
+            continue
+        for t in tasks:
+            assert _worker(kap12, demo, t.id), f"nobody can work «{t.title}»"
+        duties = [t for t in tasks if not t.element_id.startswith("Task_forsinket_")]
+        for t in duties:
+            assert t.due_at is not None, f"«{t.title}» has no deadline"
+            met.add(t.element_id)
+        latest = max(t.due_at for t in duties) if duties else None
+        if latest is not None and kap12.clock.now() <= latest:
+            kap12.clock.set(latest + timedelta(minutes=1))
+            kap12.sweep_timers()
+            missed = {e.data.get("task_id") for e in _history(kap12, case_id, "deadline_missed")}
+            for t in duties:
+                assert t.id in missed, f"the missed deadline of «{t.title}» was not recorded"
+            continue
+        task = sorted(kap12.case_tasks(case_id), key=lambda t: (not t.element_id.startswith("Task_forsinket_"),
+                                                                 t.opened_at))[0]
+        data = dict(DATA.get(task.title, {}))
+        if task.form_key == "tiltaksplan":
+            data["evalueringsdato"] = plan_date(kap12, 14)
+        do(kap12, demo, _worker(kap12, demo, task.id), case_id, task.title, **data)
+    raise AssertionError("the case did not close")
+
+
+@pytest.mark.parametrize("reported, duties", [
+    ({"alvorlig_sak": None}, {"Task_motta_melding", "Task_undersokelse", "Task_tiltaksplan", "Task_gjennomforing",
+                              "Task_evaluering", "Task_avslutning"}),
+    ({"krenker_type": "ansatt", "krenker_navn": "Per Faglærer", "anklaget_bruker": "ansatt2"},
+     {"Task_motta_melding", "Task_varsle_skoleeier", "Task_bekreft_varsel", "Task_kontradiksjon",
+      "Task_undersokelse", "Task_tiltaksplan", "Task_gjennomforing", "Task_evaluering", "Task_avslutning"}),
+    ({"krenker_type": "ledelse", "krenker_navn": None, "anklaget_bruker": None},
+     {"Task_identifisere_anklaget", "Task_motta_melding", "Task_kontradiksjon", "Task_undersokelse",
+      "Task_tiltaksplan", "Task_gjennomforing", "Task_evaluering", "Task_avslutning"}),
+], ids=["A", "B", "C"])
+def test_walking_a_procedure_past_every_deadline(kap12, demo, reported, duties):
+    reported = {k: v for k, v in reported.items() if k != "alvorlig_sak"}
+    case = report(kap12, demo, **reported)
+    assert _walk_past_every_deadline(kap12, demo, case.id) == duties
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def test_evaluation_opens_on_the_plans_date_without_anyone_recording_the_measures(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-12-14")
+    carry_out = _task(kap12, case.id, "Gjennomføre tiltak")
+    assert carry_out.due_at.astimezone(OSLO) == datetime(2026, 12, 14, 8, 0, tzinfo=OSLO)
+    kap12.clock.set(datetime(2026, 12, 14, 8, 1, tzinfo=OSLO))
+    kap12.sweep_timers()
+    assert open_titles(kap12, case.id) == ["Evaluere tiltakene"]
+    assert [e.data["task_id"] for e in _history(kap12, case.id, "deadline_missed")] == [carry_out.id]
+
+
+# -- 8: evaluation dates ------------------------------------------------------------------------
+def test_an_evaluation_date_in_the_past_is_refused(kap12, demo):
+    case = report(kap12, demo)
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    with pytest.raises(InvalidInput) as err:
+        do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-01")
+    assert err.value.errors["evalueringsdato"] == [
+        "Datoen 01.11.2026 er passert. Velg i dag (30.11.2026) eller en senere dato."]
+    assert open_titles(kap12, case.id) == ["Utarbeide tiltaksplan"]  # nothing was stored
+    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-30")
+
+
+def test_an_evaluation_date_far_ahead_is_accepted_with_a_warning(kap12):
+    form = kap12.forms.get("tiltaksplan")
+    far = example_data(form, date(2026, 11, 30), evalueringsdato="2027-06-01")
+    assert kap12.form_warnings(form, far) and "01.06.2027" in kap12.form_warnings(form, far)[0]
+    near = example_data(form, date(2026, 11, 30), evalueringsdato="2026-12-14")
+    assert kap12.form_warnings(form, near) == []
+
+
+# -- 9: the Statsforvalter date ----------------------------------------------------------------
+def test_statsforvalter_date_counts_from_when_the_family_took_it_up(kap12, demo):
+    case = report(kap12, demo)
+    with pytest.raises(InvalidInput) as err:  # not a day that has not come yet
+        do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-12-01")
+    assert "tatt_opp_dato" in err.value.errors
+    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-11-20")
+    assert queries.taken_up_on(kap12.case_history(case.id)) == "2026-11-20"
+    exported = build_export(kap12, demo.users["revisor"], case.id)["sak"]
+    assert exported["tatt_opp_med_skolen"] == "2026-11-20"
+    assert exported["kan_bringes_inn_for_statsforvalteren_fra"] == "2026-11-27"
+
+
+# -- 11: B and C have their own receive forms ---------------------------------------------------
+@pytest.mark.parametrize("offender, form_key", [("ansatt", "motta_melding_b"), ("ledelse", "motta_melding_c")])
+def test_b_and_c_receive_with_their_own_form(kap12, demo, offender, form_key):
+    case = report(kap12, demo, krenker_type=offender, krenker_navn="Navn", anklaget_bruker="ansatt2")
+    task = _task(kap12, case.id, "Motta melding")
+    assert task.form_key == form_key
+    form = kap12.forms.get(form_key)
+    assert form.title == task.title
+    assert "alvorlig_sak" not in {f.name for f in form.fields}
+    assert "tatt_opp_dato" in {f.name for f in form.fields}
+
+
+# -- 12: timers act as the system ----------------------------------------------------------------
+def test_a_timer_that_fires_during_someones_step_is_credited_to_the_system(kap12, demo):
+    case = report(kap12, demo)  # Monday 09:00; the reminder is due at 11:00
+    kap12.clock.set(datetime(2026, 11, 30, 11, 30, tzinfo=OSLO))
+    kap12.claim(demo.users["avdelingsleder"], _task(kap12, case.id, "Motta og registrere melding").id)
+    events = {e.kind: e for e in kap12.case_history(case.id)}
+    assert events["task_claimed"].actor == "Anne Avdelingsleder"
+    for kind in ("timer_fired", "reminder"):
+        assert (events[kind].actor, events[kind].actor_id) == (SYSTEM_ACTOR, None)
+
+
+# -- 5 (diagram part): a report that names no accused --------------------------------------------
+def test_b_without_a_named_accused_starts_with_identifying_them(kap12, demo):
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="En lærer", anklaget_bruker=None)
+    assert open_titles(kap12, case.id) == ["Identifisere den anklagede"]
+    task = _task(kap12, case.id, "Identifisere den anklagede")
+    assert task.due_at is not None and _worker(kap12, demo, task.id) == "rektor"
+    with pytest.raises(InvalidInput):
+        do(kap12, demo, "rektor", case.id, "Identifisere den anklagede", anklaget_bruker="finnes_ikke")
+    do(kap12, demo, "rektor", case.id, "Identifisere den anklagede", anklaget_bruker="ansatt2",
+       krenker_navn="Per Faglærer")
+    assert open_titles(kap12, case.id) == ["Motta melding"]
+    assert kap12.cases_for(demo.users["ansatt2"]) == []  # the identified accused is excluded at once
