@@ -83,7 +83,7 @@ class Kap12:
     def complete(self, viewer: Viewer, task_id: str, data: dict) -> Case:
         return cases.complete(self, viewer, task_id, data)
 
-    def form_warnings(self, form, data: dict) -> list[str]:
+    def form_warnings(self, form: forms.Form, data: dict) -> list[str]:
         """Sentences about accepted values that look wrong (a date far ahead), to show after a
         step; they never refuse it."""
         return forms.warnings(form, data, cases.today(self))
