@@ -49,6 +49,10 @@ _FORM_KEYS = frozenset({"key", "title", "intro", "fields", "translations"})
 # Languages a declaration may carry its own texts in, beside bokmål (the declaration itself).
 TRANSLATION_LANGUAGES = ("nn", "en")
 
+# Forms whose later steps revise what an earlier step of the same form recorded (a revised
+# action plan): such a step opens with the earlier answers, so a revision changes what changed.
+REVISED_FROM_EARLIER = frozenset({"tiltaksplan"})
+
 REQUIRED = "Feltet må fylles ut."
 UNKNOWN = "Ukjent felt."
 
@@ -600,6 +604,12 @@ def _date_errors(form: Form, clean: Mapping[str, Any], today: date) -> dict[str,
             errors[f.name] = [f"Datoen {_norwegian(day)} er fram i tid. Velg i dag ({_norwegian(today)}) "
                               "eller en tidligere dato."]
     return errors
+
+
+def carried_over(form: Form, earlier: Mapping[str, Any]) -> dict[str, Any]:
+    """The earlier answers a revising step opens with: every field of the form, except dates
+    that must lie ahead (a new evaluation date is always chosen anew)."""
+    return {f.name: earlier[f.name] for f in form.fields if f.name in earlier and f.min_date != TODAY}
 
 
 def warnings(form: Form, clean: Mapping[str, Any], today: date) -> list[str]:

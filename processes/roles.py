@@ -50,6 +50,8 @@ OWNER_NOTICE_FORMS = frozenset({"varsle_skoleeier"})
 
 # Who the alleged offender is decides the procedure (DOMAIN.md: A, B, C).
 OFFENDER_PROCEDURE: dict[str, str] = {"elev": "A", "ansatt": "B", "ledelse": "C"}
+# The diagram of each procedure (the routing diagram calls one of them per case).
+PROCEDURE_PROCESSES: dict[str, str] = {"A": "prosedyre_a", "B": "prosedyre_b", "C": "prosedyre_c"}
 PROCEDURE_LABELS: dict[str, str] = {
     "A": "Prosedyre A – elev krenker elev (§ 12-4)",
     "B": "Prosedyre B – ansatt krenker elev (§ 12-5)",

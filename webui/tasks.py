@@ -83,7 +83,8 @@ def show(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    return _render(lookup, formview.FormState(kap12().forms.get(lookup.task.form_key)))
+    form = kap12().forms.get(lookup.task.form_key)
+    return _render(lookup, formview.FormState(form, values=queries.earlier_answers(kap12(), g.viewer, lookup)))
 
 
 @bp.post("/<task_id>")

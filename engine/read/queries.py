@@ -29,6 +29,7 @@ from engine.store.models import (
 from engine.versions import definitions
 from engine.write.grants import grants_of
 from engine.write.parties import accused_of
+from processes import forms
 from processes.deadlines import TAKEN_UP_FIELD
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
@@ -115,6 +116,23 @@ def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
         if access.access_level(session, viewer, row.case_id) == access.FULL:
             return TaskLookup(row, row.case_id, False)
         raise NotFound(access.GONE)
+
+
+def earlier_answers(kap12, viewer: access.Viewer, lookup: TaskLookup) -> dict:
+    """What a revising step opens with (forms.REVISED_FROM_EARLIER): the answers of the latest
+    completed step of the same form on the case; nothing for anyone who may not do the task."""
+    key = lookup.task.form_key
+    if not lookup.workable or key not in forms.REVISED_FROM_EARLIER:
+        return {}
+    with kap12.db.reading() as session:
+        if access.access_level(session, viewer, lookup.case_id) != access.FULL:
+            return {}
+        done = session.scalars(select(HistoryEvent).where(
+            HistoryEvent.chain == history.case_chain(lookup.case_id), HistoryEvent.kind == TASK_COMPLETED,
+            HistoryEvent.data["form"].as_string() == key).order_by(HistoryEvent.seq.desc()).limit(1)).first()
+    if done is None:
+        return {}
+    return forms.carried_over(kap12.forms.get(key), (done.data or {}).get("data") or {})
 
 
 def completed_task_event(session, task_id: str) -> HistoryEvent | None:

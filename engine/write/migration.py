@@ -29,6 +29,7 @@ from engine.store.models import Case, DefinitionVersion, User
 from engine.versions.definitions import CASE_PROCESS
 from engine.write.projection import is_timer, timer_due
 from engine.write.unit_of_work import Actor, CaseStep
+from processes.roles import PROCEDURE_PROCESSES
 
 OPEN = TaskState.READY | TaskState.WAITING
 DONE_OR_STARTED = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR | TaskState.CANCELLED
@@ -239,19 +240,23 @@ def versions_with_cases(kap12) -> dict[str, list[VersionRow]]:
         versions = list(session.scalars(select(DefinitionVersion).order_by(
             DefinitionVersion.process_id, DefinitionVersion.version.desc())))
         users = {u.id: u.display_name for u in session.scalars(select(User))}
-        counts = session.execute(select(Case.definition_id, Case.status, func.count())
-                                 .group_by(Case.definition_id, Case.status)).all()
-    per_definition: dict[int, dict[str, int]] = {}
-    for definition_id, status, n in counts:
-        per_definition.setdefault(definition_id, {})[status] = n
+        counts = session.execute(select(Case.definition_id, Case.procedure, Case.status, func.count())
+                                 .group_by(Case.definition_id, Case.procedure, Case.status)).all()
+    # A procedure's diagram counts only the cases that follow that procedure now; the routing
+    # diagram and the shared follow-up count every case that runs on them.
+    procedure_of = {pid: code for code, pid in PROCEDURE_PROCESSES.items()}
+    per_definition: dict[tuple[int, str | None], dict[str, int]] = {}
+    for definition_id, procedure, status, n in counts:
+        per_definition.setdefault((definition_id, procedure), {})[status] = n
     by_id = {v.id: v for v in versions}
     result: dict[str, list[VersionRow]] = {}
     for v in versions:
         own = {pid: src["sha256"] for pid, src in v.sources.items()}
+        only = procedure_of.get(v.process_id)
         open_n = closed_n = 0
-        for definition_id, n in per_definition.items():
+        for (definition_id, procedure), n in per_definition.items():
             used = by_id.get(definition_id)
-            if used is None:
+            if used is None or (only is not None and procedure != only):
                 continue
             if all(used.sources.get(pid, {}).get("sha256") == sha for pid, sha in own.items()):
                 open_n += n.get("open", 0)

@@ -15,6 +15,7 @@ from engine.read import queries
 from engine.runtime.calendars import add_closure
 from engine.store.history import SYSTEM_ACTOR
 from engine.versions.example_data import example_data
+from engine.write.migration import versions_with_cases
 
 # Leaders, the school owner: whoever may work an open task is one of them.
 WORKERS = ("avdelingsleder", "rektor", "skoleeier")
@@ -227,3 +228,13 @@ def test_b_without_a_named_accused_starts_with_identifying_them(kap12, demo):
        krenker_navn="Per Faglærer")
     assert open_titles(kap12, case.id) == ["Motta melding"]
     assert kap12.cases_for(demo.users["ansatt2"]) == []  # the identified accused is excluded at once
+
+
+# -- the process list: each procedure's diagram counts its own cases ------------------------------
+def test_process_list_counts_cases_per_procedure(kap12, demo):
+    report(kap12, demo)
+    report(kap12, demo)
+    report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    counts = {pid: rows[0].open_cases for pid, rows in versions_with_cases(kap12).items()}
+    assert counts["kap12_sak"] == 3
+    assert (counts["prosedyre_a"], counts["prosedyre_b"], counts["prosedyre_c"]) == (2, 1, 0)

@@ -274,3 +274,21 @@ def test_conditionally_required_field_says_when(env):
     state = FormState(forms.get_form("evaluering"))
     assert state.condition(next(f for f in state.form.fields if f.name == "evalueringsdato")).startswith(
         "Må fylles ut når «")
+
+
+def test_a_revised_plan_opens_with_the_current_plan(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Ola, Vg1"))
+    lead = env.demo.users["avdelingsleder"]
+    today = env.clock.now().date().isoformat()
+    demo.complete_next(env.kap12, lead, case.id)
+    demo.complete_next(env.kap12, lead, case.id, trygt_skolemiljo="nei")
+    # Evaluated today: the evaluation opens at once, and the result is to revise the plan.
+    demo.complete_next(env.kap12, lead, case.id, problem="Ola holdes utenfor i gymtimene.", evalueringsdato=today)
+    demo.complete_next(env.kap12, lead, case.id, evaluering_resultat="revidere")
+    [task] = [t for t in env.kap12.case_tasks(case.id) if t.title == "Revidere tiltaksplan"]
+    text = login(env.app, "avdelingsleder").get(f"/oppgaver/{task.id}").text
+    assert "Ola holdes utenfor i gymtimene." in text  # the current plan, ready to change
+    assert 'name="evalueringsdato" value=""' in text  # a new evaluation date is chosen anew
+    # Someone who may not do the task sees no answers carried over.
+    other = login(env.app, "rektor2").get(f"/oppgaver/{task.id}")
+    assert "Ola holdes utenfor i gymtimene." not in other.text
