@@ -194,9 +194,10 @@ def test_statsforvalter_date_counts_from_when_the_family_took_it_up(kap12, demo)
 
 
 # -- 11: B and C have their own receive forms ---------------------------------------------------
-@pytest.mark.parametrize("offender, form_key", [("ansatt", "motta_melding_b"), ("ledelse", "motta_melding_c")])
-def test_b_and_c_receive_with_their_own_form(kap12, demo, offender, form_key):
-    case = report(kap12, demo, krenker_type=offender, krenker_navn="Navn", anklaget_bruker="ansatt2")
+@pytest.mark.parametrize("offender, accused, form_key", [("ansatt", "ansatt2", "motta_melding_b"),
+                                                         ("ledelse", "avdelingsleder", "motta_melding_c")])
+def test_b_and_c_receive_with_their_own_form(kap12, demo, offender, accused, form_key):
+    case = report(kap12, demo, krenker_type=offender, krenker_navn="Navn", anklaget_bruker=accused)
     task = _task(kap12, case.id, "Motta melding")
     assert task.form_key == form_key
     form = kap12.forms.get(form_key)
