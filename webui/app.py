@@ -5,20 +5,41 @@ import itertools
 import logging
 from datetime import timedelta
 
-from flask import Flask, abort, flash, g, redirect, render_template, request, url_for
+from flask import Flask, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from engine.access import may_audit
 from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
+from engine.service import Kap12
 
-from . import bounds, formview, present, security
+from . import (
+    api,
+    audit,
+    auth,
+    bounds,
+    cases,
+    documents,
+    form_editor,
+    formview,
+    i18n,
+    incidents,
+    modeler,
+    notices,
+    oidc,
+    overview,
+    present,
+    prevention,
+    reports,
+    security,
+    tasks,
+)
 
 log = logging.getLogger("kap12.web")
 
 
 def create_app(kap12=None, **config) -> Flask:
-    from engine.service import Kap12
-
     app = Flask(__name__)
     kap12 = kap12 or Kap12()
     app.extensions["kap12"] = kap12
@@ -33,36 +54,16 @@ def create_app(kap12=None, **config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config)
-    from . import i18n
-
     i18n.init_app(app, kap12.settings.instance_dir)  # nb by default, en on request (Flask-Babel)
     hops = kap12.settings.proxy_hops
     if hops > 0:
         # Behind a reverse proxy the client's address and scheme come from X-Forwarded-*;
         # trust exactly as many hops as there are proxies, or the log-in throttle sees one IP.
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
     # Before any blueprint: every "<id:…>" in a route takes only ids the database can hold.
     app.url_map.converters["id"] = bounds.IdConverter
 
-    from . import (
-        api,
-        audit,
-        auth,
-        cases,
-        documents,
-        form_editor,
-        incidents,
-        modeler,
-        notices,
-        oidc,
-        overview,
-        prevention,
-        reports,
-        tasks,
-    )
 
     # One blueprint per kind of user and job.
     for blueprint in (
@@ -92,8 +93,6 @@ def create_app(kap12=None, **config) -> Flask:
         return {"viewer": viewer, "unread_notices": unread}
 
     # Globals, unlike context variables, reach macros imported from other templates too.
-    from engine.access import may_audit
-
     app.jinja_env.globals.update(get_form=_form_or_none, may_audit=may_audit, csrf_token=security.csrf_token,
                                  csrf_field=security.CSRF_FIELD)
 
@@ -111,8 +110,6 @@ def create_app(kap12=None, **config) -> Flask:
 
 def _form_or_none(key: str, version: int | None = None):
     """The form ``key`` for a template: the version a step recorded, else the latest."""
-    from flask import current_app
-
     try:
         return formview.shown(current_app.extensions["kap12"].forms.get_version(key, version))
     except KeyError:

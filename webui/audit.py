@@ -7,6 +7,7 @@ nothing; every page here that shows a case records the read."""
 from __future__ import annotations
 
 import json
+import re
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -129,8 +130,6 @@ def heat(definition_id: int):
 
 
 def _element_names(processes) -> dict[str, str]:
-    import re
-
     out = {}
     for p in processes:
         for m in re.finditer(r'<bpmn:\w+ id="([^"]+)" name="([^"]*)"', p["xml"]):
@@ -167,7 +166,7 @@ def export_pdf(case_id: int):
     mask, requester = _export_args()
     doc = export.build_export(kap12(), g.viewer, case_id, mask=mask, requester=requester, describe=_text)
     html = render_template("audit_export_pdf.html", doc=doc, labels=_labels(), fmt=_fmt, value=_value)
-    from weasyprint import HTML  # heavy; only the PDF needs it
+    from weasyprint import HTML  # noqa: PLC0415 - heavy (Pango, fonts): only the PDF needs it
 
     pdf = HTML(string=html, base_url=request.url_root).write_pdf()
     return Response(pdf, mimetype="application/pdf",

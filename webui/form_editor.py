@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from engine import access
 from engine.errors import Denied, DeployRefused, InvalidInput
 from engine.versions import form_catalog
+from processes import forms
 
 from . import formview
 from .auth import kap12, login_required
@@ -94,7 +95,6 @@ def edit(key: str):
     if current is not None:
         return _render(key, _pretty(current.declaration), current.form, [])
     if kap12().forms.exists(key):  # a bundled form not yet stored as a version
-        from processes import forms
 
         form = kap12().forms.get(key)
         path = forms.FORMS_FOLDER / f"{key}.json"

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import logging
 import tempfile
+from functools import wraps
 from pathlib import Path
 
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
 from flask import Blueprint, current_app, redirect, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, force_locale, get_locale
+
+from .auth import _safe_next
 
 log = logging.getLogger("kap12.web")
 
@@ -53,9 +58,6 @@ def current_language() -> str:
 def compile_catalogues(target: Path) -> Path:
     """Compile every webui/translations/<lang>/LC_MESSAGES/messages.po whose .mo under `target`
     is missing or older than the .po. Returns `target`, the directory Flask-Babel reads."""
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
-
     for po in sorted(SOURCE_DIR.glob("*/LC_MESSAGES/messages.po")):
         mo = target / po.relative_to(SOURCE_DIR).with_suffix(".mo")
         if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
@@ -100,7 +102,6 @@ def switch(lang: str):
     """Set the language cookie and go back to the page the switch was on."""
     if lang not in LANGUAGES:
         return redirect(url_for("tasks.index"))
-    from .auth import _safe_next  # only paths on this site (no open redirect)
 
     back = _safe_next(request.values.get("neste"))
     response = redirect(back)
@@ -112,10 +113,6 @@ def switch(lang: str):
 def in_bokmal(view):
     """For documents that leave the system (PDF and JSON exports, spreadsheets): always in bokmål,
     whatever language the pages are shown in."""
-    from functools import wraps
-
-    from flask_babel import force_locale
-
     @wraps(view)
     def wrapped(*args, **kwargs):
         with force_locale(DEFAULT):

@@ -22,6 +22,7 @@ from pathlib import Path
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 
 from engine import access
 from engine.errors import NotFound
@@ -127,7 +128,7 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
     """HTML to PDF/A-2b with WeasyPrint (fonts embedded), tagged: a structure tree in reading
     order (headings, paragraphs, tables, lists) and the language from ``<html lang>``, so that
     screen readers read the letters to pupils and parents as they read the page."""
-    from weasyprint import HTML
+    from weasyprint import HTML  # noqa: PLC0415 - heavy (Pango, fonts): loaded when a PDF is made
 
     return HTML(string=html, base_url=base_url or str(TEMPLATES)).write_pdf(
         pdf_variant=PDF_VARIANT, pdf_tags=True, uncompressed_pdf=False)
@@ -284,8 +285,6 @@ def _stored(session, case_id: int) -> list[DocumentInfo]:
 
 
 def _defer_content():
-    from sqlalchemy.orm import defer
-
     return defer(CaseDocument.content)
 
 

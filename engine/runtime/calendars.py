@@ -13,6 +13,8 @@ from contextvars import ContextVar
 
 from sqlalchemy import select
 
+from engine.errors import InvalidInput
+from engine.runtime.clock import active_clock
 from engine.store.models import SchoolClosure
 from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calendar
 
@@ -80,10 +82,7 @@ def school_calendar(session, school_id: int):
 
 def add_closure(session, school_id: int, first_day, last_day, name: str = "", now=None) -> SchoolClosure:
     if last_day < first_day:
-        from engine.errors import InvalidInput
-
         raise InvalidInput("Perioden slutter før den begynner.", {"last_day": ["Velg en sluttdato etter startdatoen."]})
-    from engine.runtime.clock import active_clock
 
     row = SchoolClosure(school_id=school_id, first_day=first_day, last_day=last_day, name=name,
                         created_at=now or active_clock().now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
@@ -35,7 +36,6 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         dct.pop("spec")
         dct.pop("subprocess_specs", None)
         workflow = self.target_class(spec, subs, deserializing=True)
-        from uuid import UUID
 
         workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
         workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))

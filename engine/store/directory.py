@@ -1,6 +1,9 @@
 """Counties, schools, departments, people and their roles."""
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
@@ -101,15 +104,11 @@ TOKEN_PREFIX = "k12_"
 
 
 def _token_hash(token: str) -> str:
-    import hashlib
-
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str]:
     """A new personal token; the plain token is returned once and never stored."""
-    import secrets
-
     if not (name or "").strip():
         raise InvalidInput("Gi nøkkelen et navn.", {"name": ["Skriv hva nøkkelen skal brukes til."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from lxml import etree
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
 
 from engine.runtime import sandbox
 from engine.versions.example_data import example_data
@@ -229,8 +230,6 @@ def _calendar_words() -> str:
 
 def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: list[str],
                             calendar: str = "") -> None:
-    from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition as T
-
     shown = _shown(expr)
     helpers = sample.helpers
     if calendar == "klokke":  # the helpers as this timer will call them

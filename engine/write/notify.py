@@ -4,7 +4,7 @@ mailer sends them afterwards. An accused person is never a recipient: the recipi
 excludes them like every other query about the case."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, or_, select
@@ -55,8 +55,6 @@ def role_holders_or_assignee(session, case: Case, row: OpenTask) -> list[User]:
 
 
 def _due(value) -> str:
-    from datetime import datetime
-
     return f" Frist: {format_local(datetime.fromisoformat(value))}." if value else ""
 
 

@@ -16,11 +16,10 @@ from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 
-from engine.errors import Kap12Error
-from engine.outputs.mailer import deliver_pending
+from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
-from engine.store.models import PendingTimer
+from engine.store.models import Case, PendingTimer
 from engine.write import cases, checkpoints
 
 log = logging.getLogger("kap12.timers")
@@ -103,7 +102,7 @@ class Sweeper(threading.Thread):
         while not self._stop_event.is_set():
             try:
                 result = sweep(self.kap12)
-                deliver_pending(self.kap12)
+                self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
                 if result.claimed:
                     log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
@@ -118,7 +117,7 @@ class Sweeper(threading.Thread):
 def run_forever(kap12, interval: float = 15.0) -> None:
     while True:
         sweep(kap12)
-        deliver_pending(kap12)
+        kap12.deliver_mail()
         checkpoints.write_if_due(kap12)
         time.sleep(interval)
 
@@ -136,8 +135,6 @@ class Incident:
 
 def incidents(kap12) -> list[Incident]:
     """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
-    from engine.store.models import Case
-
     with kap12.db.reading() as session:
         rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
                                .where(PendingTimer.attempts >= MAX_ATTEMPTS).order_by(PendingTimer.due_at)).all()
@@ -146,8 +143,6 @@ def incidents(kap12) -> list[Incident]:
 
 def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
     """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
-    from engine.errors import InvalidInput, NotFound
-
     if not (note or "").strip():
         raise InvalidInput("Skriv hva som er gjort.", {"note": ["Beskriv hva som ble rettet."]})
     now = kap12.clock.now()

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from flask import Blueprint
 
+from .. import profile
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 @bp.record_once
 def _register_profile(state) -> None:
     # The profile page, where people make and revoke their API keys, comes with the API.
-    from .. import profile
-
     state.app.register_blueprint(profile.bp)
 
 

@@ -7,9 +7,9 @@ import json
 import math
 
 from flask import request
+from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
-from . import schemas
 from .problems import ApiProblem, invalid
 
 JSON_TYPES = ("application/json",)
@@ -90,7 +90,7 @@ def query(schema_class) -> dict:
     data = {}
     for key, values in args.lists():
         data[key] = values[0] if len(values) == 1 else values
-    return schemas.load(schema_class(), data)
+    return load(schema_class(), data)
 
 
 def no_body() -> None:
@@ -112,4 +112,13 @@ def multipart(schema_class) -> dict:
         data[key] = values[0] if len(values) == 1 else values
     for key in request.files:
         data[key] = request.files.getlist(key)
-    return schemas.load(schema_class(), data)
+    return load(schema_class(), data)
+
+
+def load(schema: Schema, data) -> dict:
+    """Load or raise the API's 400 problem with the field errors."""
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
+        raise invalid(messages) from None

@@ -37,7 +37,7 @@ def list_cases():
            description="Feltene i meldingsskjemaet og skolen. Svaret er det melderen ser: hvor saken står.")
 def report():
     data = body.json_object()
-    schemas.load(schemas.report_request()(), data)
+    body.load(schemas.report_request()(), data)
     school_id = data.pop("school_id")
     try:
         case = kap12().report(viewer(), school_id, data)
@@ -128,7 +128,7 @@ def list_grants(case_id: int):
            body_schema=schemas.AccessGrantRequest, errors=(403, 404, 409),
            description="Rektor (prosedyre A og B) eller skoleeier (C). Lagres i sakens historikk.")
 def grant_access(case_id: int):
-    data = schemas.load(schemas.AccessGrantRequest(), body.json_object())
+    data = body.load(schemas.AccessGrantRequest(), body.json_object())
     try:
         kap12().grant_access(viewer(), case_id, data["username"], data["reason"], data["until"])
     except InvalidInput as err:
@@ -141,7 +141,7 @@ def grant_access(case_id: int):
 @operation("Trekk tilbake en tilgang", tag="cases", response=schemas.AccessGrantListSchema,
            body_schema=schemas.WithdrawRequest, errors=(403, 404, 409))
 def withdraw_access(case_id: int, grant_id: int):
-    data = schemas.load(schemas.WithdrawRequest(), body.json_object())
+    data = body.load(schemas.WithdrawRequest(), body.json_object())
     kap12().withdraw_access(viewer(), case_id, grant_id, data["reason"])
     g.committed = True
     return schemas.AccessGrantListSchema().dump(_grants(case_id))
@@ -152,7 +152,7 @@ def withdraw_access(case_id: int, grant_id: int):
            body_schema=schemas.AccusedRequest, errors=(403, 404, 409),
            description="Rektor (B) eller skoleeier (B, C). Den anklagede mister all tilgang til saken.")
 def identify_accused(case_id: int):
-    data = schemas.load(schemas.AccusedRequest(), body.json_object())
+    data = body.load(schemas.AccusedRequest(), body.json_object())
     try:
         case = kap12().identify_accused(viewer(), case_id, data["username"], data["reason"])
     except InvalidInput as err:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import Conflict, DamagedHistory, Denied, DeployRefused, InvalidInput, NotFound
 
 from . import bp
+from .schemas import ProblemSchema
 
 log = logging.getLogger("kap12.api")
 
@@ -64,8 +65,6 @@ def invalid(errors: dict, detail: str = "Noen felt er ikke fylt ut riktig.") -> 
 
 def problem(status: int, detail: str | None = None, *, type: str = "about:blank", title: str | None = None,
             errors: dict | None = None, headers: dict | None = None):
-    from .schemas import ProblemSchema
-
     body = {"type": type, "title": title or TITLES.get(status, "Feil"), "status": status,
             "detail": detail or DETAILS.get(status, TITLES.get(status, "")), "instance": request.path}
     if errors is not None:

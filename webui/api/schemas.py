@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+from flask import current_app, has_app_context
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
@@ -135,8 +136,6 @@ def _report_request(form: forms.Form) -> type[Schema]:
 
 def report_request() -> type[Schema]:
     """The meldingsskjema as it is declared now, plus the school."""
-    from flask import current_app, has_app_context
-
     if has_app_context() and "kap12" in current_app.extensions:
         return _report_request(current_app.extensions["kap12"].forms.get(REPORT_FORM))
     return _report_request(forms.get_form(REPORT_FORM))
@@ -391,15 +390,4 @@ class DeployedSchema(Schema):
 
 class DeployResultSchema(Schema):
     results = fields.List(fields.Nested(DeployedSchema), required=True)
-
-
-def load(schema: Schema, data) -> dict:
-    """Load or raise the API's 400 problem with the field errors."""
-    from .problems import invalid
-
-    try:
-        return schema.load(data)
-    except ValidationError as err:
-        messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
-        raise invalid(messages) from None
 
