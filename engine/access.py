@@ -311,5 +311,11 @@ def may_withdraw_version(viewer: Viewer) -> bool:
     return viewer.has("administrator")
 
 
+def may_end_sessions(viewer: Viewer) -> bool:
+    """Who may see who is logged in and log people out everywhere: administrators only."""
+    return viewer.has("administrator")
+
+
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
-           "is_read_only", "may_deploy", "may_grant", "may_identify_accused", "in_circle", "COUNTY_ROLES"]
+           "is_read_only", "may_deploy", "may_grant", "may_identify_accused", "in_circle", "may_end_sessions",
+           "COUNTY_ROLES"]

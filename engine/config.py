@@ -51,6 +51,14 @@ class OidcSettings:
                    name=(env.get("KAP12_OIDC_NAME") or "Feide").strip())
 
 
+def _minutes(raw: str | None, default: int) -> int:
+    if raw is None or not raw.strip():
+        return default
+    if not raw.strip().isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+        raise ValueError(f"KAP12_SESSION_IDLE_MINUTES må være et helt antall minutter (1–10080), ikke «{raw}».")
+    return int(raw)
+
+
 @dataclass(frozen=True)
 class MailSettings:
     """Where notification mails go. With no host, each mail is written as an .eml file under
@@ -97,6 +105,8 @@ class Settings:
     # Who pupils, parents and staff contact at the school owner when the school's leadership
     # is bypassed (procedure C): shown on the receipt and in letters.
     owner_contact: str = "skoleeier (sentral skoleledelse i fylkeskommunen)"
+    # A log-in session ends after this many minutes without a request (KAP12_SESSION_IDLE_MINUTES).
+    session_idle_minutes: int = 60
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -116,6 +126,7 @@ class Settings:
             secret_key=env.get("KAP12_SECRET_KEY") or None,
             proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
             owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
+            session_idle_minutes=_minutes(env.get("KAP12_SESSION_IDLE_MINUTES"), 60),
         )
 
     def mail_settings(self) -> MailSettings:

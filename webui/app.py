@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.access import may_audit
 from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
+from engine.runtime.clock import Clock
 from engine.service import Kap12
 
 from . import (
@@ -25,6 +26,7 @@ from . import (
     formview,
     i18n,
     incidents,
+    logins,
     modeler,
     notices,
     oidc,
@@ -43,7 +45,6 @@ def create_app(kap12=None, **config) -> Flask:
     app = Flask(__name__)
     kap12 = kap12 or Kap12()
     app.extensions["kap12"] = kap12
-    app.extensions["kap12.throttle"] = security.LoginThrottle()
     app.config.update(
         SECRET_KEY=security.secret_key(kap12.settings.instance_dir, kap12.settings.secret_key),
         SESSION_COOKIE_NAME="kap12_session",
@@ -63,13 +64,13 @@ def create_app(kap12=None, **config) -> Flask:
 
     # Before any blueprint: every "<id:…>" in a route takes only ids the database can hold.
     app.url_map.converters["id"] = bounds.IdConverter
-
+    app.extensions[auth.SESSION_CLOCK] = Clock()  # wall time for log-ins, whatever the case clock says
 
     # One blueprint per kind of user and job.
     for blueprint in (
         auth.bp, oidc.bp, reports.bp, tasks.bp, cases.bp, notices.bp,  # staff
         overview.bp, documents.bp, prevention.bp,  # leadership: lederforum, documents, årshjul
-        modeler.bp, form_editor.bp, incidents.bp,  # process owners and operations
+        modeler.bp, form_editor.bp, incidents.bp, logins.bp,  # process owners and operations
         audit.bp,  # auditors
         api.bp,  # the JSON API (it registers the profile page with the API keys too)
     ):

@@ -1,15 +1,25 @@
-"""Log-in and log-out with local accounts, and the ``login_required`` guard every page uses."""
+"""Log-in and log-out with local accounts, and the ``login_required`` guard every page uses.
+
+A log-in is a row in the database (``engine.read.sessions``, ``engine.write.sessions``): the signed cookie carries
+only its random token, and every request checks the row, so log-out, the idle timeout, a
+changed password and an administrator's "log out everywhere" take effect at once, in every
+worker, for every copy of the cookie. Attempts are counted in the database before the password
+is checked (``engine.write.login_throttle``)."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta
 from functools import wraps
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine.errors import NotFound
+from engine import access
 from engine.read import queries
+from engine.read import sessions as live_sessions
 from engine.store import directory
+from engine.write import login_throttle
+from engine.write import sessions as web_sessions
 
 from . import bounds
 
@@ -30,15 +40,34 @@ def _login_options():
     return {"oidc": settings.oidc, "local_login": settings.local_login}
 
 
+SESSION_TOKEN = "sid"
+# Log-in sessions and the throttle run on wall-clock time, never on the case clock that tests
+# and replays move: moving a case two weeks ahead must not log anyone out.
+SESSION_CLOCK = "kap12.session_clock"
+
+
+def now() -> datetime:
+    return current_app.extensions[SESSION_CLOCK].now()
+
+
+def idle_timeout() -> timedelta:
+    return timedelta(minutes=kap12().settings.session_idle_minutes)
+
+
 def load_viewer() -> None:
+    """The person this request comes from, if its session row is live; else nobody, and the
+    cookie's leftovers (an ended session, or one from before sessions were rows) are dropped."""
     g.viewer = None
-    username = session.get("username")
-    if not username:
+    token = session.get(SESSION_TOKEN)
+    if not token:
+        if "username" in session:  # a cookie signed before log-ins were rows: not a log-in
+            session.clear()
         return
-    try:
-        g.viewer = kap12().viewer(username)
-    except NotFound:  # deactivated or removed since logging in
+    user = live_sessions.user_for(kap12().db, token, now(), idle_timeout())
+    if user is None:  # logged out, timed out, ended by an administrator, or deactivated
         session.clear()
+        return
+    g.viewer = access.Viewer.of(user)
 
 
 def login_required(view):
@@ -61,7 +90,6 @@ def _safe_next(target: str | None) -> str:
 
 @bp.route("/logg-inn", methods=["GET", "POST"])
 def login():
-    throttle = current_app.extensions["kap12.throttle"]
     next_url = request.values.get("next", "")
     if request.method != "POST":  # GET and HEAD: never count as a log-in attempt
         if g.get("viewer") is not None:
@@ -73,37 +101,47 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     ip = request.remote_addr or "?"
-    wait = throttle.wait_seconds(username, ip)
+    # Counted before the password is looked at, so parallel guesses cannot outrun the count.
+    wait = login_throttle.begin_attempt(kap12().db, username, ip, now())
     if wait:
         minutes = (wait + 59) // 60
         message = (_("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait) if wait < 120
                    else _("For mange mislykkede forsøk. Vent %(n)s minutter og prøv igjen.", n=minutes))
         return render_template("login.html", next=next_url, username=username, error=message), 429
     user = queries.user_for_login(kap12(), username) if username else None
+    if len(password) > directory.PASSWORD_MAX:  # never a password here; argon2 need not read it
+        user, password = None, ""
     if user is None:
         directory.check_password(_PhantomUser(), password)
         ok = False
     else:
         ok = directory.check_password(user, password)
     if not ok:
-        throttle.failed(username, ip)
         return render_template("login.html", next=next_url, username=username,
                                error=_("Feil brukernavn eller passord.")), 401
-    throttle.succeeded(username)
-    log_in(user.username)
+    login_throttle.succeeded(kap12().db, username, ip, now())
+    log_in(user)
     return redirect(_safe_next(next_url))
 
 
-def log_in(username: str) -> None:
+def log_in(user) -> None:
     """The one way a person becomes logged in, whether by password or through an identity
-    provider. A fresh session: nothing planted before it (a fixed session id) survives."""
+    provider: a new session row. A fresh cookie too: nothing planted before it (a fixed
+    session id) survives."""
+    token = web_sessions.start(kap12().db, user.id, now(), address=request.remote_addr or "",
+                               agent=request.user_agent.string or "")
     session.clear()
     session.permanent = True
-    session["username"] = username
+    session[SESSION_TOKEN] = token
+
+
+def session_token() -> str | None:
+    return session.get(SESSION_TOKEN)
 
 
 @bp.post("/logg-ut")
 def logout():
+    web_sessions.end(kap12().db, session.get(SESSION_TOKEN), now())
     session.clear()
     return redirect(url_for("auth.login", logged_out=1))
 

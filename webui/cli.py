@@ -323,6 +323,28 @@ def malform(school: str, language_form: str) -> None:
                "når familien ikke har valgt selv.")
 
 
+@main.command(help="Logg ut overalt: avslutt alle innlogginger for brukerne (--user, kan gjentas) eller for alle "
+                   "(--all). Nettleserne må logge inn på nytt; API-nøkler påvirkes ikke.")
+@click.option("--user", "usernames", multiple=True, help="Brukernavnet (kan gjentas).")
+@click.option("--all", "everyone", is_flag=True, help="Alle brukere.")
+@click.option("--json", "as_json", is_flag=True)
+def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
+    from engine.store import directory
+    from engine.write import sessions
+
+    if everyone == bool(usernames):
+        _fail("Oppgi enten --user BRUKER (en eller flere) eller --all.")
+    kap12 = _engine()
+    user_ids = None
+    if usernames:
+        with kap12.db.reading() as session:
+            user_ids = [directory.user_by_username(session, name).id for name in usernames]
+    ended = sessions.end_everywhere(kap12.db, user_ids, kap12.clock.now())
+    who = "alle" if everyone else ", ".join(usernames)
+    _emit({"ended": ended, "users": list(usernames) or None}, as_json,
+          f"{ended} innlogging(er) avsluttet for {who}.")
+
+
 @main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
 @click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")

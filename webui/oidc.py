@@ -107,6 +107,6 @@ def callback():
                      _("Du er logget inn hos %(provider)s som «%(who)s», men du er ikke registrert i kap12. "
                        "Be administratoren for kap12 i fylket om å koble «%(who)s» til en bruker. "
                        "Ingen konto er opprettet.", provider=provider.settings.name, who=subject))
-    auth.log_in(user.username)
+    auth.log_in(user)
     g.viewer = None  # the next request loads the viewer from the fresh session
     return redirect(entry["next"])

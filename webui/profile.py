@@ -1,15 +1,17 @@
-"""Profil: who you are, and your personal API keys (made here, shown once, revocable)."""
+"""Profil: who you are, your password, and your personal API keys (made here, shown once, revocable)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from engine.errors import InvalidInput, NotFound
 from engine.read import queries
 from engine.write import accounts
+from engine.write import sessions as web_sessions
 
 from . import present
-from .auth import kap12, login_required
+from .auth import kap12, login_required, now, session_token
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
 
@@ -18,15 +20,36 @@ def _keys() -> list[dict]:
     return queries.api_keys(kap12(), g.viewer)
 
 
-def _render(new_token: str | None = None, new_name: str = "", errors: dict | None = None, code: int = 200):
+def _render(new_token: str | None = None, new_name: str = "", errors: dict | None = None, code: int = 200,
+            password_errors: dict | None = None):
     return render_template("profile.html", keys=_keys(), new_token=new_token, new_name=new_name,
-                           errors=errors or {}, role_names=present.ROLE_NAMES), code
+                           errors=errors or {}, role_names=present.ROLE_NAMES, password_errors=password_errors or {},
+                           local_login=kap12().settings.local_login), code
 
 
 @bp.get("")
 @login_required
 def index():
     return _render()
+
+
+@bp.post("/passord")
+@login_required
+def change_password():
+    """A new password ends every other session of this person; this browser stays logged in."""
+    current, new = request.form.get("current", ""), request.form.get("new", "")
+    if new != request.form.get("repeat", ""):
+        return _render(password_errors={"repeat": [_("Du skrev to forskjellige nye passord.")]}, code=422)
+    try:
+        ended = web_sessions.change_password(kap12().db, g.viewer.id, current, new, now(),
+                                          keep_session=session_token())
+    except InvalidInput as err:
+        return _render(password_errors=err.errors or {"current": [str(err)]}, code=422)
+    g.committed = True
+    flash(ngettext("Passordet er endret. %(num)d annen innlogging ble avsluttet.",
+                   "Passordet er endret. %(num)d andre innlogginger ble avsluttet.", ended)
+          if ended else _("Passordet er endret."), "success")
+    return redirect(url_for("profile.index"))
 
 
 @bp.post("/api-nokler")

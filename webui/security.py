@@ -1,4 +1,4 @@
-"""Session secret, CSRF tokens, log-in throttling and security headers.
+"""Session secret, CSRF tokens and security headers (log-in throttling: engine.write.login_throttle).
 
 Kept small and ours rather than pulled from an extension: each piece is a few lines and the
 rules are easy to read in one place."""
@@ -7,9 +7,6 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
-import threading
-import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import abort, request, session
@@ -63,58 +60,6 @@ def check_csrf() -> None:
     expected = session.get("csrf") or ""
     if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         abort(400, description="csrf")
-
-
-# -- log-in throttling -----------------------------------------------------------------------
-@dataclass
-class _Record:
-    failures: int = 0
-    last: float = 0.0
-
-
-@dataclass
-class LoginThrottle:
-    """Slows down guessing, per username and per IP address, in this process's memory.
-
-    After ``free`` failures each further attempt must wait twice as long as the one before
-    (1 s, 2 s, 4 s … up to ``max_wait``); a success for a username clears that username. The
-    memory is per process and is lost on restart: enough against a script hammering one
-    server, not a substitute for a shared store when several workers sit behind one address."""
-
-    free: int = 3
-    max_wait: float = 15 * 60
-    clock: callable = time.monotonic
-    _records: dict = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def _keys(self, username: str, ip: str) -> list[str]:
-        return [f"u:{username.strip().lower()}", f"ip:{ip}"]
-
-    def wait_seconds(self, username: str, ip: str) -> int:
-        now = self.clock()
-        with self._lock:
-            waits = [self._wait(self._records.get(k), now) for k in self._keys(username, ip)]
-        return int(max(waits) + 0.999)
-
-    def _wait(self, record: _Record | None, now: float) -> float:
-        if record is None or record.failures < self.free:
-            return 0.0
-        delay = min(2 ** (record.failures - self.free), self.max_wait)
-        return max(0.0, record.last + delay - now)
-
-    def failed(self, username: str, ip: str) -> None:
-        now = self.clock()
-        with self._lock:
-            for key in self._keys(username, ip):
-                rec = self._records.setdefault(key, _Record())
-                rec.failures += 1
-                rec.last = now
-            if len(self._records) > 100_000:  # keep memory bounded under a flood
-                self._records.clear()
-
-    def succeeded(self, username: str) -> None:
-        with self._lock:
-            self._records.pop(self._keys(username, "")[0], None)
 
 
 def apply_headers(response):

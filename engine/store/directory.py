@@ -103,7 +103,8 @@ def school_by_name(session, name: str) -> School:
 TOKEN_PREFIX = "k12_"
 
 
-def _token_hash(token: str) -> str:
+def token_hash(token: str) -> str:
+    """The SHA-256 of a secret token (API keys, log-in sessions): what is stored instead of it."""
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
@@ -112,7 +113,7 @@ def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str
     if not (name or "").strip():
         raise InvalidInput("Gi nøkkelen et navn.", {"name": ["Skriv hva nøkkelen skal brukes til."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    row = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=_token_hash(token), created_at=now)
+    row = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=token_hash(token), created_at=now)
     session.add(row)
     session.flush()
     return row, token
@@ -124,7 +125,7 @@ def user_for_token(db: Database, token: str, now) -> User | None:
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
     with db.reading() as session:
-        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == _token_hash(token),
+        row = session.scalars(select(ApiToken).where(ApiToken.token_hash == token_hash(token),
                                                      ApiToken.revoked_at.is_(None))).first()
         if row is None:
             return None
@@ -150,3 +151,8 @@ def api_tokens(session, user: User) -> list[ApiToken]:
 def active_user(session: Session, username: str) -> User | None:
     """The user who may log in by this name (None: unknown or deactivated)."""
     return session.scalars(select(User).where(User.username == username, User.active.is_(True))).first()
+
+
+PASSWORD_MIN = 8
+# argon2 reads every byte it is given: a bound keeps one request from costing much.
+PASSWORD_MAX = 200

@@ -353,3 +353,32 @@ class FormVersion(Base):
         UniqueConstraint("key", "version"),
         UniqueConstraint("key", "content_hash"),
     )
+
+
+class LoginCounter(Base):
+    """Log-in attempts per account (``u:<username>``) or per address (``ip:<address>``), shared
+    by every web worker: each attempt is counted here, under a row lock, before the password is
+    checked, so parallel guesses cannot slip past the count."""
+
+    __tablename__ = "login_counters"
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    last_at: Mapped[datetime]
+
+
+class WebSession(Base):
+    """A logged-in browser. The cookie carries a random token; only its SHA-256 is stored. A
+    session ends on log-out, after the idle timeout, when its owner's password changes, or
+    when an administrator logs the person out everywhere."""
+
+    __tablename__ = "web_sessions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    address: Mapped[str] = mapped_column(String(64), default="")
+    agent: Mapped[str] = mapped_column(String(200), default="")
+    ended_at: Mapped[datetime | None] = mapped_column(index=True)
+    ended_reason: Mapped[str | None] = mapped_column(String(40))

@@ -8,13 +8,14 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from sqlalchemy import delete
 
 from engine import demo
 from engine.config import PROJECT_ROOT, Settings
 from engine.runtime.clock import Clock
 from engine.service import Kap12
+from engine.store.models import LoginCounter
 from webui.app import create_app
-from webui.security import LoginThrottle
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 CSRF = re.compile(r'name="_csrf" value="([^"]+)"')
@@ -55,11 +56,17 @@ def any_env(request, tmp_path_factory):
     made.kap12.close()
 
 
+def forget_login_attempts(kap12) -> None:
+    with kap12.db.writing() as session:
+        session.execute(delete(LoginCounter))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle(request):
     # Every test client comes from 127.0.0.1: one test's failed log-ins must not slow the next.
-    if "env" in request.fixturenames:
-        request.getfixturevalue("env").app.extensions["kap12.throttle"] = LoginThrottle()
+    for name in ("env", "any_env"):
+        if name in request.fixturenames:
+            forget_login_attempts(request.getfixturevalue(name).kap12)
 
 
 def csrf_of(html: str) -> str:

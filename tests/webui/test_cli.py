@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw"]
+            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout"]
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine import demo
 from engine.config import PROJECT_ROOT, OidcSettings, Settings
+from engine.read import sessions as live_sessions
 from engine.runtime.clock import Clock
 from engine.service import Kap12
 from engine.store import directory, identities
@@ -79,8 +80,12 @@ def at_provider(client, sub: str, next_url: str | None = None) -> str:
 
 
 def logged_in_as(client) -> str | None:
+    """Whom the client's session row belongs to, if it is live (the cookie holds only a token)."""
     with client.session_transaction() as session:
-        return session.get("username")
+        token = session.get("sid")
+    kap12, clock = client.application.extensions["kap12"], client.application.extensions["kap12.session_clock"]
+    user = live_sessions.user_for(kap12.db, token, clock.now(), timedelta(hours=1))
+    return user.username if user is not None else None
 
 
 def test_the_login_page_offers_the_provider_beside_passwords(env):

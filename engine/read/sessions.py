@@ -1,0 +1,66 @@
+"""Log-in sessions as the pages read them: whose is this cookie's token, and who is logged in.
+
+A session row (``WebSession``) is live while it has not been ended, has been seen within the
+idle timeout, and is younger than ``LIFETIME``; the rows are written by ``engine.write.sessions``."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import ColumnElement, select
+
+from engine.store import stamps
+from engine.store.db import Database
+from engine.store.directory import token_hash
+from engine.store.models import User, WebSession
+
+# One school day: after it, log in again whatever the idle timeout says.
+LIFETIME = timedelta(hours=10)
+# Longest token worth looking up (ours are 43 characters).
+_TOKEN_MAX = 100
+
+
+def _live(now: datetime, idle: timedelta) -> tuple[ColumnElement[bool], ...]:
+    # "Last seen" is stamped at most once a minute, so idleness is counted from the last stamp.
+    return (WebSession.ended_at.is_(None), WebSession.last_seen_at > now - idle - stamps.EVERY,
+            WebSession.created_at > now - LIFETIME)
+
+
+def user_for(db: Database, token: str | None, now: datetime, idle: timedelta) -> User | None:
+    """The active user of a live session, or ``None``. A read; the session's "last seen" is
+    stamped at most once a minute in a separate short transaction (``stamps``)."""
+    if not token or len(token) > _TOKEN_MAX:
+        return None
+    with db.reading() as session:
+        row = session.scalars(select(WebSession).where(WebSession.token_hash == token_hash(token),
+                                                       *_live(now, idle))).first()
+        if row is None:
+            return None
+        user = session.get(User, row.user_id)
+        if user is None or not user.active:
+            return None
+    if stamps.is_stale(row.last_seen_at, now):
+        stamps.stamp(db, WebSession.last_seen_at, row.id, now)
+    return user
+
+
+@dataclass(frozen=True)
+class LiveSession:
+    id: int
+    user_id: int
+    username: str
+    display_name: str
+    created_at: datetime
+    last_seen_at: datetime
+    address: str
+    agent: str
+
+
+def live(db: Database, now: datetime, idle: timedelta, limit: int = 500) -> list[LiveSession]:
+    """The sessions that would let someone in now, most recently seen first."""
+    with db.reading() as session:
+        rows = session.execute(
+            select(WebSession, User.username, User.display_name).join(User, User.id == WebSession.user_id)
+            .where(*_live(now, idle)).order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(limit))
+        return [LiveSession(s.id, s.user_id, username, name, s.created_at, s.last_seen_at, s.address, s.agent)
+                for s, username, name in rows]
