@@ -24,8 +24,26 @@ DATE_MAX = date(2199, 12, 31)
 _ID_DIGITS = len(str(ID_MAX))
 
 
+def _up_to(limit: int) -> str:
+    """A regular expression for exactly the whole numbers 1…limit, without leading zeros."""
+    digits = str(limit)
+    shorter = [rf"[1-9]\d{{0,{len(digits) - 2}}}"] if len(digits) > 1 else []
+    same_length = []
+    for i, digit in enumerate(digits):
+        low = 1 if i == 0 else 0
+        if int(digit) > low:
+            same_length.append(rf"{digits[:i]}[{low}-{int(digit) - 1}]\d{{{len(digits) - i - 1}}}")
+    return "(?:" + "|".join(shorter + same_length + [digits]) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """``<id:case_id>``: a positive id within the database's integer range, else no match."""
+    """``<id:case_id>``: a positive id within the database's integer range, else no match.
+
+    The range is in the regular expression itself, not only in a check after it: werkzeug
+    answers 405 instead of 404 when a converter refuses a value on a path that another method
+    serves, so an out-of-range id must never match at all."""
+
+    regex = _up_to(ID_MAX)
 
     def __init__(self, map, *args, **kwargs):  # noqa: A002 – werkzeug's name
         kwargs.setdefault("min", 1)

@@ -125,7 +125,7 @@ def _act(case_id: int, anchor: str, done: str, act, invalid=None):
     return redirect(back)
 
 
-@bp.post("/<int:case_id>/tilgang")
+@bp.post("/<id:case_id>/tilgang")
 @login_required
 def grant(case_id: int):
     """Rektor (A, B) or the school owner (C) gives a named employee access to the case."""
@@ -135,7 +135,7 @@ def grant(case_id: int):
                 lambda errors: _render_case(case_id, granting={"values": values, "errors": errors}, code=422))
 
 
-@bp.post("/<int:case_id>/tilgang/<int:grant_id>/trekk")
+@bp.post("/<id:case_id>/tilgang/<id:grant_id>/trekk")
 @login_required
 def withdraw(case_id: int, grant_id: int):
     reason = request.form.get("begrunnelse", "").strip()
@@ -143,7 +143,7 @@ def withdraw(case_id: int, grant_id: int):
                 lambda: kap12().withdraw_access(g.viewer, case_id, grant_id, reason))
 
 
-@bp.post("/<int:case_id>/anklaget")
+@bp.post("/<id:case_id>/anklaget")
 @login_required
 def identify(case_id: int):
     """Rektor (B) or the school owner (B, C) records who the accused is."""

@@ -111,3 +111,19 @@ def test_a_nul_character_is_refused_plainly(any_env):
     assert response.status_code == 400 and "et tegn som ikke kan lagres" in response.text
     assert client.get("/oppgaver/abc%00").status_code == 400
     assert any_env.app.test_client().post("/logg-inn", data={"username": "a\x00"}).status_code == 400
+
+
+@pytest.mark.parametrize("limit", [1, 7, 10, 99, 250, 1000, 4096])
+def test_the_id_pattern_takes_exactly_one_to_the_limit(limit):
+    import re
+
+    pattern = re.compile(bounds._up_to(limit) + r"\Z")
+    assert [n for n in range(limit * 10 + 20) if pattern.match(str(n))] == list(range(1, limit + 1))
+    assert not pattern.match("0" + str(limit))
+
+
+@pytest.mark.parametrize("value", ["2147483647", "2147483648", "2147483650", "9999999999", "1999999999"])
+def test_the_id_pattern_at_the_database_limit(value):
+    import re
+
+    assert bool(re.match(bounds._up_to(bounds.ID_MAX) + r"\Z", value)) is (int(value) <= bounds.ID_MAX)

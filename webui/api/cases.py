@@ -137,7 +137,7 @@ def grant_access(case_id: int):
     return schemas.AccessGrantListSchema().dump(_grants(case_id)), 201
 
 
-@bp.post(f"/cases/{CASE_ID}/grants/<int(max=2147483647):grant_id>/withdraw")
+@bp.post(f"/cases/{CASE_ID}/grants/<id:grant_id>/withdraw")
 @operation("Trekk tilbake en tilgang", tag="cases", response=schemas.AccessGrantListSchema,
            body_schema=schemas.WithdrawRequest, errors=(403, 404, 409))
 def withdraw_access(case_id: int, grant_id: int):
