@@ -141,7 +141,7 @@ def version(process_id: str, number: int):
                            may_withdraw=access.may_withdraw_version(g.viewer))
 
 
-@bp.post("/<process_id>/versjon/<int:number>/trekk-tilbake")
+@bp.post("/<process_id>/versjon/<id:number>/trekk-tilbake")
 @login_required
 def withdraw(process_id: str, number: int):
     try:

@@ -40,6 +40,7 @@ PAGES = [
     ("/profil/api-nokler/<id:key_id>/trekk-tilbake", "POST"), ("/prosesser", "GET"),
     ("/prosesser/<process_id>/rediger", "GET"), ("/prosesser/<process_id>/tom.bpmn", "GET"),
     ("/prosesser/<process_id>/versjon/<id:number>", "GET"), ("/prosesser/<process_id>/versjon/<id:number>.bpmn", "GET"),
+    ("/prosesser/<process_id>/versjon/<id:number>/trekk-tilbake", "POST"),
     ("/prosesser/flytt-saker", "GET"), ("/prosesser/flytt-saker", "POST"), ("/prosesser/last-opp", "POST"),
     ("/prosesser/ny", "GET"), ("/prosesser/publiser", "POST"), ("/prosesser/skjema", "GET"),
     ("/prosesser/skjema/<key>", "GET"), ("/prosesser/skjema/<key>", "POST"), ("/prosesser/skjema/ny", "GET"),
