@@ -25,6 +25,7 @@ from engine.runtime.calendars import add_closure
 from engine.service import Kap12
 from engine.store import directory, identities
 from engine.store.directory import school_by_name, set_language_form
+from engine.write import sessions as web_sessions
 from engine.write.timers import Sweeper, run_forever
 from processes.deadlines import format_local, school_year_of
 from webui.app import create_app
@@ -329,9 +330,6 @@ def malform(school: str, language_form: str) -> None:
 @click.option("--all", "everyone", is_flag=True, help="Alle brukere.")
 @click.option("--json", "as_json", is_flag=True)
 def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
-    from engine.store import directory
-    from engine.write import sessions
-
     if everyone == bool(usernames):
         _fail("Oppgi enten --user BRUKER (en eller flere) eller --all.")
     kap12 = _engine()
@@ -339,7 +337,7 @@ def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
     if usernames:
         with kap12.db.reading() as session:
             user_ids = [directory.user_by_username(session, name).id for name in usernames]
-    ended = sessions.end_everywhere(kap12.db, user_ids, kap12.clock.now())
+    ended = web_sessions.end_everywhere(kap12.db, user_ids, kap12.clock.now())
     who = "alle" if everyone else ", ".join(usernames)
     _emit({"ended": ended, "users": list(usernames) or None}, as_json,
           f"{ended} innlogging(er) avsluttet for {who}.")
