@@ -102,6 +102,7 @@ test: $(STAMP) lint system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMP)
+	@$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/pip install -e '.[dev,bench]'
 	@set -e; \
 	files="benchmarks/engine.py"; \
 	for f in benchmarks/*.py; do \

@@ -4,6 +4,7 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -44,3 +45,30 @@ def median_ms(samples: list[float]) -> float:
 
 def row(label: str, value: str) -> None:
     print(f"  {label:<62} {value}")
+
+
+@contextmanager
+def postgres_database(name: str):
+    """``KAP12_DATABASE_URL`` when set; otherwise a throwaway PostgreSQL, as the tests start one."""
+    if Settings.from_env().database_url.startswith("postgresql"):
+        yield Settings.from_env().database_url
+        return
+    from support.postgres import start_postgres  # tests/support, on the path of the scripts using this
+
+    server = start_postgres()
+    try:
+        yield server.create_database(name)
+    finally:
+        server.stop()
+
+
+def api_tokens(kap12, usernames, name: str) -> dict[str, str]:
+    """A fresh personal API token for each of these people."""
+    from sqlalchemy import select
+
+    from engine.store import directory
+    from engine.store.models import User
+
+    with kap12.db.writing() as session:
+        return {who: directory.create_api_token(session, session.scalars(select(User).where(
+            User.username == who)).one(), name, kap12.clock.now())[1] for who in usernames}

@@ -107,6 +107,14 @@ class Settings:
     owner_contact: str = "skoleeier (sentral skoleledelse i fylkeskommunen)"
     # A log-in session ends after this many minutes without a request (KAP12_SESSION_IDLE_MINUTES).
     session_idle_minutes: int = 60
+    # With a token, /metrics answers only "Authorization: Bearer <token>"; without, only loopback.
+    metrics_token: str = ""
+    # gunicorn web processes for `kap12 serve` (None: chosen for the database and the machine).
+    web_workers: int | None = None
+    # "json": one JSON object per log line; anything else: plain text.
+    log_format: str = "text"
+    # Where the server's processes keep their metric values (prometheus-client's own setting).
+    metrics_dir: Path | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -127,6 +135,10 @@ class Settings:
             proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
             owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
             session_idle_minutes=_minutes(env.get("KAP12_SESSION_IDLE_MINUTES"), 60),
+            metrics_token=env.get("KAP12_METRICS_TOKEN", "").strip(),
+            web_workers=int(env["KAP12_WEB_WORKERS"]) if env.get("KAP12_WEB_WORKERS", "").strip() else None,
+            log_format=(env.get("KAP12_LOG_FORMAT") or "text").strip().lower(),
+            metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
         )
 
     def mail_settings(self) -> MailSettings:

@@ -9,9 +9,10 @@ from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.outputs.mailer import deliver_pending
-from engine.read import case_detail
-from engine.read.case_list import CaseSummary, case_summaries
+from engine.read import case_detail, paging
+from engine.read.case_list import CaseSummary, case_summaries, case_summary_page
 from engine.read.deadline_report import DeadlineRow, deadlines
+from engine.read.readiness import readiness
 from engine.runtime import spiff
 from engine.runtime.clock import SYSTEM_CLOCK, Clock, use_clock
 from engine.store import directory, history
@@ -22,6 +23,7 @@ from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
 from engine.write import cases, checkpoints, grants, notify, parties, prevention, publish, timers
 from engine.write.unit_of_work import Actor, CaseWriter
+from engine.write.wakeup import Wakeup
 from processes import forms
 from processes.forms import FORMS_FOLDER
 
@@ -36,7 +38,8 @@ class Kap12:
         self.db = Database(self.settings.database_url, {history.SESSION_KEYS: self.history_keys})
         self.specs = definitions.SpecCache()
         self.script_engine = spiff.script_engine(self.clock)
-        self.writer = CaseWriter(self.db, self.clock, self.specs, self.script_engine)
+        self.wakeup = Wakeup()  # steps that write a timer wake this process's sweepers
+        self.writer = CaseWriter(self.db, self.clock, self.specs, self.script_engine, self.wakeup)
         self.forms = FormCatalog(self.db)
 
     # -- set-up ---------------------------------------------------------------------------
@@ -150,6 +153,14 @@ class Kap12:
             return case_summaries(session, within=access.visible_cases(viewer), status=status,
                                   procedure=procedure, school=school, search=search)
 
+    def case_page(self, viewer: Viewer, status: str | None = None, *, procedure: str | None = None,
+                  school: str | None = None, search: str | None = None, cursor: str | None = None,
+                  limit: int | None = None) -> paging.Page[CaseSummary]:
+        """One page of the cases the viewer may see, newest first, filtered and paged in SQL."""
+        with self.db.reading() as session:
+            return case_summary_page(session, within=access.visible_cases(viewer), status=status,
+                                     procedure=procedure, school=school, search=search, cursor=cursor, limit=limit)
+
     def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""
         with self.db.reading() as session:
@@ -175,6 +186,12 @@ class Kap12:
     def notices_for(self, viewer: Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
         with self.db.reading() as session:
             return case_detail.notices(session, viewer, unread_only, limit)
+
+    def notice_page(self, viewer: Viewer, cursor: str | None = None,
+                    limit: int | None = None) -> paging.Page[Notification]:
+        """One page of the viewer's notices, newest first."""
+        with self.db.reading() as session:
+            return case_detail.notice_page(session, viewer, cursor, limit)
 
     def unread_count(self, viewer: Viewer) -> int:
         with self.db.reading() as session:
@@ -204,6 +221,10 @@ class Kap12:
 
     def write_checkpoint_if_due(self) -> checkpoints.CheckpointWritten | None:
         return checkpoints.write_if_due(self)
+
+    def readiness(self) -> str:
+        """READY, or why not (the database does not answer, or its schema is behind this code)."""
+        return readiness(self.db)
 
     def close(self) -> None:
         self.db.dispose()

@@ -24,12 +24,14 @@ from . import (
     documents,
     form_editor,
     formview,
+    health,
     i18n,
     incidents,
     logins,
     modeler,
     notices,
     oidc,
+    pager,
     overview,
     present,
     prevention,
@@ -73,9 +75,14 @@ def create_app(kap12=None, **config) -> Flask:
         modeler.bp, form_editor.bp, incidents.bp, logins.bp,  # process owners and operations
         audit.bp,  # auditors
         api.bp,  # the JSON API (it registers the profile page with the API keys too)
+        health.bp,  # load balancers and monitoring
     ):
         app.register_blueprint(blueprint)
     present.register(app)
+    pager.register(app)
+
+    app.before_request(health.start_timer)
+    app.after_request(health.observe)
 
     @app.before_request
     def _before():
@@ -100,10 +107,6 @@ def create_app(kap12=None, **config) -> Flask:
     @app.get("/")
     def index():
         return redirect(url_for("tasks.index"))
-
-    @app.get("/healthz")
-    def healthz():
-        return {"status": "ok"}
 
     _register_errors(app)
     return app

@@ -22,7 +22,7 @@ from engine.read import queries
 from engine.store.events import CASE_READ
 from engine.versions import definitions
 
-from . import present
+from . import pager, present
 from .auth import kap12, login_required
 from .i18n import in_bokmal
 
@@ -63,9 +63,9 @@ def _text(ev) -> str:
 @login_required
 def index():
     _auditor()
-    rows = kap12().cases_for(g.viewer)
+    page = kap12().case_page(g.viewer, cursor=pager.cursor())
     versions = queries.versions_in_use(kap12(), g.viewer)
-    return render_template("audit_index.html", rows=rows, versions=versions)
+    return render_template("audit_index.html", rows=page.items, next_cursor=page.next_cursor, versions=versions)
 
 
 def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:

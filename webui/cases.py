@@ -13,7 +13,7 @@ from engine.store.events import CASE_READ
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
-from . import present
+from . import pager, present
 from .auth import kap12, login_required
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
@@ -29,10 +29,11 @@ def index():
     procedure = request.args.get("prosedyre", "")
     school = request.args.get("skole", "")
     search = request.args.get("q", "").strip()
-    shown = kap12().cases_for(g.viewer, status if status in ("open", "closed") else None,
-                              procedure=procedure or None, school=school or None, search=search or None)
+    page = kap12().case_page(g.viewer, status if status in ("open", "closed") else None,
+                             procedure=procedure or None, school=school or None, search=search or None,
+                             cursor=pager.cursor())
     schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
-    return render_template("cases.html", rows=shown, status=status, procedure=procedure, school=school,
+    return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor, status=status, procedure=procedure, school=school,
                            search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
 
 

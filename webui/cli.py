@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
+import signal
 import sys
+import threading
 from datetime import datetime
 from pathlib import Path
 
 import click
-from werkzeug.serving import run_simple
 
 from engine.audit.replay import verify_case
+from engine.config import Settings
 from engine.demo import load_demo
 from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound
 from engine.outputs import archive_job
@@ -26,9 +28,9 @@ from engine.service import Kap12
 from engine.store import directory, identities
 from engine.store.directory import school_by_name, set_language_form
 from engine.write import sessions as web_sessions
-from engine.write.timers import Sweeper, run_forever
+from engine.write.timers import run_forever
 from processes.deadlines import format_local, school_year_of
-from webui.app import create_app
+from webui import logs, serving
 
 from .progress import Progress
 
@@ -85,7 +87,9 @@ class _Group(click.Group):
 @click.group(cls=_Group, help="kap12 – kapittel 12-saker i skolen som BPMN-prosesser.")
 @click.option("-v", "--verbose", is_flag=True, help="Vis logg.")
 def main(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from webui import logs
+
+    logs.configure(logging.INFO if verbose else logging.WARNING, Settings.from_env().log_format)
 
 
 @main.command(help="Opprett eller oppgrader databasen og publiser diagrammene som følger med.")
@@ -343,11 +347,13 @@ def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
           f"{ended} innlogging(er) avsluttet for {who}.")
 
 
-@main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett å sjekke.")
+@main.command(help="Utløs tidsfrister som har forfalt (--once), eller fortsett: sover til neste frist "
+                   "og vekkes når et steg skriver en tidligere frist. Start flere for flere sveipere.")
 @click.option("--once", is_flag=True, help="Én runde, så avslutt.")
-@click.option("--interval", default=15.0, show_default=True, help="Sekunder mellom rundene.")
+@click.option("--idle", "--interval", "idle", default=15.0, show_default=True,
+              help="Lengste søvn i sekunder mellom rundene (e-post sendes også hver runde).")
 @click.option("--json", "as_json", is_flag=True)
-def timers(once: bool, interval: float, as_json: bool) -> None:
+def timers(once: bool, idle: float, as_json: bool) -> None:
     kap12 = _engine()
     if once:
         result = kap12.sweep_timers()
@@ -358,11 +364,16 @@ def timers(once: bool, interval: float, as_json: bool) -> None:
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "
                        f"{len(result.failures)} feil; {mailed} e-post(er) sendt.")
         return
-    click.echo(f"Sjekker tidsfrister hvert {interval:g}. sekund (Ctrl+C stopper).")
-    try:
-        run_forever(kap12, interval)
-    except KeyboardInterrupt:
-        pass
+    click.echo("Sjekker tidsfrister (Ctrl+C eller SIGTERM stopper).")
+    run_forever(kap12, stop_on_signals())
+
+
+def stop_on_signals() -> threading.Event:
+    """An event set by SIGTERM or SIGINT: a process manager stops a sweeper gracefully."""
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    return stop
 
 
 @main.command(help="Kontroller at historikken ikke er endret, forkortet eller slettet (hash-kjeden og "
@@ -465,24 +476,28 @@ def arkiv(user: str, first, last, refs, folder: str, as_json: bool) -> None:
         f"SHA-256: {result.sha256}"]))
 
 
-@main.command(help="Start nettsidene (med tidsurene) på http://HOST:PORT.")
+@main.command(help="Start nettsidene under gunicorn på http://HOST:PORT, med tidsurene i en egen prosess.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
-@click.option("--no-sweeper", is_flag=True, help="Ikke kjør tidsurene i denne prosessen.")
-def serve(host: str, port: int, no_sweeper: bool) -> None:
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Antall webprosesser (standard: KAP12_WEB_WORKERS, ellers 1 med SQLite og 2 per kjerne + 1 "
+                   "med PostgreSQL).")
+@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Tråder per webprosess.")
+@click.option("--no-sweeper", is_flag=True, help="Ikke start tidsurene (kjør «kap12 timers» for seg).")
+def serve(host: str, port: int, workers: int | None, threads: int, no_sweeper: bool) -> None:
+    settings = Settings.from_env()
+    # Before anything imports prometheus-client: every process of this server shares the directory.
+    serving.prepare_metrics_dir(settings)
     kap12 = _engine()
     kap12.db.upgrade()
-    app = create_app(kap12)
-    sweeper = None
-    if not no_sweeper:
-        sweeper = Sweeper(kap12)
-        sweeper.start()
-    click.echo(f"kap12 kjører på http://{host}:{port}  (Ctrl+C stopper)")
-    try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-    finally:
-        if sweeper:
-            sweeper.stop()
+    kap12.close()  # the workers open their own connections
+    workers = workers or serving.default_workers(settings)
+    level = logging.getLogger().level
+    sweeper = None if no_sweeper else serving.start_sweeper_process()
+    click.echo(f"kap12 kjører på http://{host}:{port} med {workers} webprosess(er)"
+               f"{'' if no_sweeper else ' og tidsurene'} (Ctrl+C stopper)", err=True)
+    options = serving.gunicorn_options(host, port, workers, threads, logs.gunicorn_config(level, settings.log_format))
+    serving.become_server(options, sweeper.pid if sweeper is not None else None)
 
 
 if __name__ == "__main__":

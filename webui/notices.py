@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, g, redirect, render_template, url_for
 
+from . import pager
 from .auth import kap12, login_required
 
 bp = Blueprint("notices", __name__, url_prefix="/varsler")
@@ -11,7 +12,8 @@ bp = Blueprint("notices", __name__, url_prefix="/varsler")
 @bp.get("")
 @login_required
 def index():
-    return render_template("notices.html", notices=kap12().notices_for(g.viewer, limit=100))
+    page = kap12().notice_page(g.viewer, cursor=pager.cursor())
+    return render_template("notices.html", notices=page.items, next_cursor=page.next_cursor)
 
 
 @bp.post("/lest")

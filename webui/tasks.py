@@ -8,7 +8,7 @@ from engine import access
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.read import queries
 
-from . import formview, present
+from . import formview, pager, present
 from .auth import kap12, login_required
 
 bp = Blueprint("tasks", __name__, url_prefix="/oppgaver")
@@ -17,16 +17,15 @@ bp = Blueprint("tasks", __name__, url_prefix="/oppgaver")
 @bp.get("")
 @login_required
 def index():
-    rows = queries.task_rows(kap12(), g.viewer)
-    schools = sorted({(r.school_id, r.school) for r in rows}, key=lambda s: s[1])
-    procedures = sorted({r.procedure for r in rows})
     school = request.args.get("skole", "")
     procedure = request.args.get("prosedyre", "")
-    shown = [r for r in rows if (not school or str(r.school_id) == school)
-             and (not procedure or r.procedure == procedure)]
+    choices = queries.task_choices(kap12(), g.viewer)
+    page = queries.task_page(kap12(), g.viewer, school_id=int(school) if school.isdigit() else None,
+                             procedure=procedure or None, cursor=pager.cursor())
     now = kap12().clock.now()
-    return render_template("tasks.html", rows=shown, total=len(rows), schools=schools, procedures=procedures,
-                           school=school, procedure=procedure, now=now, deadline=present.deadline,
+    return render_template("tasks.html", rows=page.items, next_cursor=page.next_cursor, total=choices.total,
+                           schools=choices.schools, procedures=choices.procedures, school=school,
+                           procedure=procedure, now=now, deadline=present.deadline,
                            read_only=access.is_read_only(g.viewer))
 
 
@@ -109,7 +108,7 @@ def submit(task_id: str):
         # Gone between the lookup and the write: for this user the same as a stale page.
         return _conflict(Conflict(_("Oppgaven er ikke lenger åpen. Ingenting ble endret.")), task_id)
     g.committed = True
-    following = [r for r in queries.task_rows(kap12(), g.viewer) if r.case_id == case.id]
+    following = queries.task_page(kap12(), g.viewer, case_id=case.id, limit=1).items
     flash({"text": _("«%(title)s» er utført for sak %(number)s. Saken står nå på: %(stage)s.",
                      title=lookup.task.title, number=case.number, stage=case.stage),
            "link": url_for("tasks.show", task_id=following[0].task.id) if following else

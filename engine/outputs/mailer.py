@@ -14,10 +14,10 @@ from email.utils import format_datetime, make_msgid
 from sqlalchemy import select
 
 from engine.config import MailSettings
-from engine.store.models import Notification, User
+from engine.store.models import MAIL_ATTEMPTS, Notification, User
 
 log = logging.getLogger("kap12.mail")
-MAX_ATTEMPTS = 5
+MAX_ATTEMPTS = MAIL_ATTEMPTS
 
 
 def compose(settings: MailSettings, notice: Notification, to: str, base_url: str) -> EmailMessage:
@@ -55,8 +55,7 @@ def deliver_pending(kap12, settings: MailSettings | None = None, batch: int = 10
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
-                 .where(Notification.mailed_at.is_(None), Notification.mail_attempts < MAX_ATTEMPTS)
-                 .order_by(Notification.id).limit(batch))
+                 .where(Notification.waiting_for_mail()).order_by(Notification.id).limit(batch))
         if not kap12.db.is_sqlite:
             query = query.with_for_update(of=Notification, skip_locked=True)
         rows = session.execute(query).all()

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import access
+from engine.read import paging
 from engine.store import history
 from engine.store.models import HistoryEvent, Notification, OpenTask, PendingTimer
 
@@ -35,6 +36,17 @@ def notices(session: Session, viewer: access.Viewer, unread_only: bool = False, 
     if unread_only:
         query = query.where(Notification.read_at.is_(None))
     return list(session.scalars(query.order_by(Notification.id.desc()).limit(limit)))
+
+
+NOTICE_ORDER = (paging.Key(Notification.id, descending=True),)
+
+
+def notice_page(session: Session, viewer: access.Viewer, cursor: str | None = None,
+                limit: int | None = None) -> paging.Page[Notification]:
+    """One page of the viewer's notices, newest first."""
+    page = paging.fetch(session, select(Notification).where(Notification.user_id == viewer.id), NOTICE_ORDER,
+                        cursor, limit, lambda row: (row[0].id,))
+    return paging.Page([row[0] for row in page.items], page.next_cursor)
 
 
 def unread_count(session: Session, viewer: access.Viewer) -> int:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
+from engine.read import paging
 from engine.store.models import Case, OpenTask, School
 
 
@@ -23,20 +24,15 @@ class CaseSummary:
     open_tasks: int
 
 
-def case_summaries(session: Session, *, within: Select | None = None, status: str | None = None,
-                   procedure: str | None = None, school: str | None = None,
-                   search: str | None = None) -> list[CaseSummary]:
-    """Chapter 12 cases, newest first, with their number of open tasks, filtered in the query
-    itself. ``within``: the cases a viewer may see (``access.visible_cases``); None for every
-    case (the command line, which runs with the database's own credentials)."""
-    counts = select(OpenTask.case_id, func.count().label("n")).group_by(OpenTask.case_id).subquery()
-    query = (select(Case, func.coalesce(counts.c.n, 0)).outerjoin(counts, counts.c.case_id == Case.id)
-             .order_by(Case.created_at.desc(), Case.id.desc()))
-    if within is not None:
-        visible = within.subquery()
-        query = query.join(visible, visible.c.id == Case.id)
-    else:
-        query = query.where(Case.kind == "sak")
+# Newest first; the id makes the order total for paging.
+CASE_ORDER = (paging.Key(Case.created_at, descending=True), paging.Key(Case.id, descending=True))
+
+
+def _query(within: Select | None, status: str | None, procedure: str | None, school: str | None,
+           search: str | None) -> Select:
+    """Cases with their number of open tasks (counted for the rows shown only), filtered."""
+    open_tasks = select(func.count()).where(OpenTask.case_id == Case.id).correlate(Case).scalar_subquery()
+    query = (within if within is not None else select(Case).where(Case.kind == "sak")).add_columns(open_tasks)
     if status:
         query = query.where(Case.status == status)
     if procedure:
@@ -45,5 +41,28 @@ def case_summaries(session: Session, *, within: Select | None = None, status: st
         query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
     if search:
         query = query.where(Case.number.contains(search, autoescape=True))
-    return [CaseSummary(c.id, c.number, c.school.name, c.procedure, c.status, c.stage, c.created_at,
-                        c.next_deadline, n) for c, n in session.execute(query)]
+    return query
+
+
+def _summary(case: Case, open_tasks: int) -> CaseSummary:
+    return CaseSummary(case.id, case.number, case.school.name, case.procedure, case.status, case.stage,
+                       case.created_at, case.next_deadline, open_tasks)
+
+
+def case_summaries(session: Session, *, within: Select | None = None, status: str | None = None,
+                   procedure: str | None = None, school: str | None = None,
+                   search: str | None = None) -> list[CaseSummary]:
+    """Chapter 12 cases, newest first, with their number of open tasks, filtered in the query
+    itself. ``within``: the cases a viewer may see (``access.visible_cases``); None for every
+    case (the command line, which runs with the database's own credentials)."""
+    query = _query(within, status, procedure, school, search).order_by(*paging.order(CASE_ORDER))
+    return [_summary(c, n) for c, n in session.execute(query)]
+
+
+def case_summary_page(session: Session, *, within: Select | None = None, status: str | None = None,
+                      procedure: str | None = None, school: str | None = None, search: str | None = None,
+                      cursor: str | None = None, limit: int | None = None) -> paging.Page[CaseSummary]:
+    """One page of ``case_summaries``, paged in SQL (keyset)."""
+    page = paging.fetch(session, _query(within, status, procedure, school, search), CASE_ORDER, cursor, limit,
+                        lambda row: (row[0].created_at, row[0].id))
+    return paging.Page([_summary(c, n) for c, n in page.items], page.next_cursor)

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from engine import access
 from engine.errors import NotFound
+from engine.read import paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import history, identities
 from engine.store.events import REPORTED, TASK_COMPLETED
@@ -84,18 +85,58 @@ class TaskRow:
     assignee: str | None
 
 
-def task_rows(kap12, viewer: access.Viewer) -> list[TaskRow]:
-    """The viewer's workable tasks with the case facts a task list shows, soonest deadline first."""
+# Soonest deadline first, tasks without one last; the id makes the order total for paging.
+TASK_ORDER = (paging.Key(OpenTask.due_at.is_(None)), paging.Key(OpenTask.due_at), paging.Key(OpenTask.opened_at),
+              paging.Key(OpenTask.id))
+
+
+def _task_query(viewer: access.Viewer, school_id: int | None, procedure: str | None, case_id: int | None):
+    query = access.workable_tasks(viewer)
+    if school_id is not None:
+        query = query.where(Case.school_id == school_id)
+    if procedure:
+        query = query.where(Case.procedure == procedure)
+    if case_id is not None:
+        query = query.where(OpenTask.case_id == case_id)
+    return query
+
+
+def task_page(kap12, viewer: access.Viewer, *, school_id: int | None = None, procedure: str | None = None,
+              case_id: int | None = None, cursor: str | None = None,
+              limit: int | None = None) -> paging.Page[TaskRow]:
+    """One page of the viewer's workable tasks with the case facts a task list shows, soonest
+    deadline first, filtered and paged in the query."""
     with kap12.db.reading() as session:
-        query = (access.workable_tasks(viewer)
+        query = (_task_query(viewer, school_id, procedure, case_id)
                  .add_columns(Case.number, Case.procedure, Case.school_id, School.name)
-                 .join(School, School.id == Case.school_id)
-                 .order_by(OpenTask.due_at.is_(None), OpenTask.due_at, OpenTask.opened_at))
-        rows = session.execute(query).all()
-        names = dict(session.execute(select(User.id, User.display_name).where(
-            User.id.in_({r[0].assignee_id for r in rows if r[0].assignee_id}))).all()) if rows else {}
-        return [TaskRow(t, t.case_id, number, procedure, school_id, school, names.get(t.assignee_id))
-                for t, number, procedure, school_id, school in rows]
+                 .join(School, School.id == Case.school_id))
+        page = paging.fetch(session, query, TASK_ORDER, cursor, limit,
+                            lambda r: (r[0].due_at is None, r[0].due_at, r[0].opened_at, r[0].id))
+        assignees = {r[0].assignee_id for r in page.items if r[0].assignee_id}
+        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignees)))
+                     .all()) if assignees else {}
+        return paging.Page([TaskRow(t, t.case_id, number, proc, school, school_name, names.get(t.assignee_id))
+                            for t, number, proc, school, school_name in page.items], page.next_cursor)
+
+
+@dataclass(frozen=True)
+class TaskChoices:
+    """What the task list's filters offer, and how many tasks there are in all (aggregates)."""
+    total: int
+    schools: list[tuple[int, str]]
+    procedures: list[str]
+
+
+def task_choices(kap12, viewer: access.Viewer) -> TaskChoices:
+    with kap12.db.reading() as session:
+        workable = _task_query(viewer, None, None, None).with_only_columns(
+            OpenTask.id, Case.school_id, Case.procedure).subquery()
+        total = session.scalar(select(func.count()).select_from(workable)) or 0
+        schools = session.execute(select(School.id, School.name).join(workable, workable.c.school_id == School.id)
+                                  .group_by(School.id, School.name).order_by(School.name)).all()
+        procedures = session.scalars(select(workable.c.procedure).group_by(workable.c.procedure)
+                                     .order_by(workable.c.procedure)).all()
+        return TaskChoices(total, [(r.id, r.name) for r in schools], list(procedures))
 
 
 @dataclass(frozen=True)

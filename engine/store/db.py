@@ -47,6 +47,26 @@ def _sqlite_tuning(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+def known_revisions() -> tuple[str, set[str]]:
+    """The newest migration this code knows, and every one it knows."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    script = ScriptDirectory.from_config(cfg)
+    head = script.get_current_head()
+    assert head is not None, "no migrations"
+    return head, {s.revision for s in script.walk_revisions()}
+
+
+def schema_is_current(revision: str | None, head: str, known: set[str]) -> bool:
+    """The schema this code needs is there: the database is at this code's newest migration, or
+    at one this code does not know, from a newer release (migrations only add, so older code
+    keeps working while a new release rolls out). Behind, or empty, it is not."""
+    return revision is not None and (revision == head or revision not in known)
+
+
 class Database:
     """Sessions for reading and for the one write path."""
 
@@ -80,6 +100,16 @@ class Database:
         with self.engine.begin() as conn:
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, "head")
+
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (None before the first upgrade). Raises
+        when the database does not answer."""
+        from sqlalchemy import inspect, text
+
+        with self.engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def dispose(self) -> None:
         self.engine.dispose()

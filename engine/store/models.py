@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    ColumnElement,
     Date,
     DateTime,
     ForeignKey,
@@ -168,6 +169,9 @@ class Case(Base):
     chain_hash: Mapped[str] = mapped_column(String(64), default="0" * 64, server_default="0" * 64)
     school: Mapped[School] = relationship(lazy="joined")
     definition: Mapped[DefinitionVersion] = relationship()
+    # Keyset paging of the case lists (newest first).
+    __table_args__ = (Index("ix_cases_list", "kind", "status", "created_at", "id"),
+                      Index("ix_cases_kind_created", "kind", "created_at", "id"))
     __mapper_args__ = {"version_id_col": lock_version}
 
 
@@ -217,6 +221,7 @@ class OpenTask(Base):
     due_at: Mapped[datetime | None] = mapped_column(index=True)
     roles: Mapped[list["OpenTaskRole"]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", passive_deletes=True)
+    __table_args__ = (Index("ix_open_tasks_order", "due_at", "opened_at", "id"),)  # soonest deadline first
 
 
 class OpenTaskRole(Base):
@@ -262,7 +267,12 @@ class HistoryEvent(Base):
     hash: Mapped[str] = mapped_column(String(64))
     # Which history key made ``hash`` an HMAC (its public id); None: plain SHA-256.
     key_id: Mapped[str | None] = mapped_column(String(16))
-    __table_args__ = (UniqueConstraint("chain", "seq"),)
+    __table_args__ = (UniqueConstraint("chain", "seq"),
+                      # The access policy's "did a task in this case".
+                      Index("ix_history_events_actor_kind", "actor_id", "kind", "case_id"))
+
+
+MAIL_ATTEMPTS = 5  # a notice whose mail failed this often is given up (it stays in the app)
 
 
 class Notification(Base):
@@ -285,6 +295,12 @@ class Notification(Base):
     mailed_at: Mapped[datetime | None] = mapped_column(index=True)
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
     mail_error: Mapped[str | None] = mapped_column(Text)
+    __table_args__ = (Index("ix_notifications_user_list", "user_id", "id"),)  # Varsler, newest first
+
+    @classmethod
+    def waiting_for_mail(cls) -> ColumnElement[bool]:
+        """A notice still to be mailed (or tried again, up to MAIL_ATTEMPTS times)."""
+        return cls.mailed_at.is_(None) & (cls.mail_attempts < MAIL_ATTEMPTS)
 
 
 class SchoolClosure(Base):

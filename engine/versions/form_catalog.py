@@ -134,6 +134,18 @@ class FormCatalog:
         versions = self._refresh(session)[0].get(key)
         return max(versions) if versions else None
 
+    def latest_with_number(self, key: str, session=None) -> tuple[int | None, forms.Form]:
+        """The latest version of ``key`` and its number (None: a bundled form not yet stored),
+        from one look at the catalog."""
+        by_key, latest = self._refresh(session)
+        versions = by_key.get(key)
+        if versions:
+            return max(versions), versions[max(versions)].form
+        try:
+            return None, latest[key]
+        except KeyError:
+            raise KeyError(f"Ukjent skjema: {key!r}.") from None
+
     def get_version(self, key: str, number: int | None, session=None) -> forms.Form:
         """Version ``number`` of the form; the latest when ``number`` is None."""
         if number is None:

@@ -2,6 +2,7 @@
 timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from uuid import UUID
 
@@ -9,6 +10,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -36,8 +38,7 @@ def today(kap12) -> date:
 def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
     """The clean data and the number of the form version that checked them."""
     try:
-        number = kap12.forms.latest_version(form_key, session)
-        form = kap12.forms.get_version(form_key, number, session)
+        number, form = kap12.forms.latest_with_number(form_key, session)
     except KeyError as err:
         raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
     try:
@@ -99,9 +100,12 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     return kap12.writer.open(Actor(viewer.id, viewer.name), prepare, act)
 
 
-def _case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int:
-    with kap12.db.reading() as session:
-        return access.open_task(session, viewer, task_id).case_id
+def _case_of_task(viewer: access.Viewer, task_id: str) -> Callable[[Session], int]:
+    """Finds the task's case inside the step's own transaction (one transaction per act)."""
+    def locate(session: Session) -> int:
+        case_id = session.scalar(select(OpenTask.case_id).where(OpenTask.id == task_id))
+        return case_id if case_id is not None else access.open_task(session, viewer, task_id).case_id  # raises why
+    return locate
 
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
@@ -124,7 +128,7 @@ def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
         if row.assignee_id != viewer.id:
             row.assignee_id = viewer.id
             step.record(TASK_CLAIMED, task_id=task_id, element=row.element_id, title=row.title)
-    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
@@ -133,7 +137,7 @@ def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
         if row.assignee_id == viewer.id:
             row.assignee_id = None
             step.record(TASK_RELEASED, task_id=task_id, element=row.element_id, title=row.title)
-    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
@@ -156,7 +160,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
         if clean.get(parties.FIELD):  # a step that names the accused ("identify the accused", B and C)
             parties.name(step, viewer, clean[parties.FIELD], clean.get("hvordan_identifisert", ""),
                          again_is_conflict=False)
-    return kap12.writer.step(_case_of_task(kap12, viewer, task_id), Actor(viewer.id, viewer.name), act)
+    return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
 def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason: str,

@@ -12,20 +12,26 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 
 from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
 from engine.write import cases, checkpoints
+from engine.write.wakeup import Listener, announce
 
 log = logging.getLogger("kap12.timers")
 
 LEASE = timedelta(minutes=2)
 MAX_ATTEMPTS = 5  # after this many failures a timer is an incident, shown until resolved
+# A sweeper sleeps until the next due timer, but never longer than this: the outbox (mail) is
+# sent on each round too, and a wake-up lost while the database restarted is caught up.
+IDLE_SECONDS = 15.0
+# SpiffWorkflow fires a timer once its due time has passed, strictly: wake just after it.
+AFTER_DUE = timedelta(milliseconds=20)
 
 
 @dataclass
@@ -66,8 +72,29 @@ def _failed(kap12, timer_ids: list[str], case_id: int, error: str) -> None:
                                      "attempts": row.attempts})
 
 
-def sweep(kap12, batch: int = 200) -> SweepResult:
-    """Fire what is due now, oldest first, case by case; one failing case blocks no other."""
+def _release(kap12, timer_ids: list[str]) -> None:
+    """Give back leases of timers this sweeper took but will not fire (it is stopping)."""
+    with kap12.db.writing() as session:
+        session.execute(update(PendingTimer).where(PendingTimer.id.in_(timer_ids), PendingTimer.attempts == 0)
+                        .values(claimed_until=None))
+
+
+def next_due(kap12) -> datetime | None:
+    """When the next timer may be fired: its due time, or when its lease or back-off ends."""
+    now = kap12.clock.now()
+    with kap12.db.reading() as session:
+        live = PendingTimer.attempts < MAX_ATTEMPTS
+        free = session.scalar(select(func.min(PendingTimer.due_at)).where(
+            live, or_(PendingTimer.claimed_until.is_(None), PendingTimer.claimed_until < now)))
+        leased = session.scalar(select(func.min(PendingTimer.claimed_until)).where(
+            live, PendingTimer.claimed_until >= now))
+    due = [d for d in (free, leased) if d is not None]
+    return min(due) if due else None
+
+
+def sweep(kap12, batch: int = 200, stop: threading.Event | None = None) -> SweepResult:
+    """Fire what is due now, oldest first, case by case; one failing case blocks no other.
+    With ``stop`` set meanwhile, the case being fired is finished and the rest given back."""
     result = SweepResult()
     while True:
         claimed = _claim(kap12, batch)
@@ -77,7 +104,12 @@ def sweep(kap12, batch: int = 200) -> SweepResult:
         by_case: dict[int, list[str]] = {}
         for timer_id, case_id in claimed:
             by_case.setdefault(case_id, []).append(timer_id)
-        for case_id, timer_ids in by_case.items():
+        queue = list(by_case.items())
+        while queue:
+            case_id, timer_ids = queue.pop(0)
+            if stop is not None and stop.is_set():
+                _release(kap12, timer_ids + [t for _case, ids in queue for t in ids])
+                return result
             try:
                 cases.fire_due_timers(kap12, case_id)
                 result.cases_advanced += 1
@@ -91,35 +123,78 @@ def sweep(kap12, batch: int = 200) -> SweepResult:
 
 
 class Sweeper(threading.Thread):
-    """Sweeps every ``interval`` seconds until stopped (inside ``kap12 serve``, or ``kap12 timers``)."""
+    """Sweeps, then sleeps until the next timer is due or a step writes a sooner one (inside
+    ``kap12 serve`` for the embedded default, or in ``kap12 timers``). ``stop()`` lets the case
+    being fired finish and gives the rest back, so stopping loses nothing."""
 
-    def __init__(self, kap12, interval: float = 15.0):
+    def __init__(self, kap12, idle: float = IDLE_SECONDS):
         super().__init__(name="kap12-sweeper", daemon=True)
-        self.kap12, self.interval = kap12, interval
+        self.kap12, self.idle = kap12, idle
+        self.rounds = 0  # sweeps done; a test sees the sweeper woke
         self._stop_event = threading.Event()
+        self._listener = Listener(kap12.settings.database_url, kap12.wakeup, kap12.db.is_sqlite)
 
     def run(self) -> None:
+        try:
+            while not self._stop_event.is_set():
+                self.sweep_once()
+                self.sleep()
+        finally:
+            self._listener.close()
+
+    def sleep(self) -> None:
+        """Until the next timer is due or the idle time is up; every wake-up (a step wrote a
+        timer, or SQLite's poll) only re-reads the next due time, which writes nothing."""
+        idle_until = time.monotonic() + self.idle
         while not self._stop_event.is_set():
-            try:
-                result = sweep(self.kap12)
+            seconds = min(self.seconds_to_sleep(), idle_until - time.monotonic())
+            if seconds <= 0:
+                return
+            self._listener.wait(seconds)
+
+    def sweep_once(self) -> None:
+        try:
+            result = sweep(self.kap12, stop=self._stop_event)
+            if not self._stop_event.is_set():
                 self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
-                if result.claimed:
-                    log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
-            except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
-                log.exception("timer sweep failed")
-            self._stop_event.wait(self.interval)
+            if result.claimed:
+                log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
+        except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
+            log.exception("timer sweep failed")
+        self.rounds += 1
+
+    def seconds_to_sleep(self) -> float:
+        if self._stop_event.is_set():
+            return 0.0
+        try:
+            due = next_due(self.kap12)
+        except Exception:  # noqa: BLE001 - the database is away: try again after the idle time
+            log.warning("could not read the next due timer", exc_info=True)
+            return self.idle
+        if due is None:
+            return self.idle
+        seconds = (due + AFTER_DUE - self.kap12.clock.now()).total_seconds()
+        return min(self.idle, max(0.0, seconds))
 
     def stop(self) -> None:
         self._stop_event.set()
+        self.kap12.wakeup.notify()
+        if not self.kap12.db.is_sqlite:  # a sweeper asleep on LISTEN hears only PostgreSQL
+            try:
+                with self.kap12.db.writing() as session:
+                    announce(session, False)
+            except Exception:  # noqa: BLE001 - the database is away: it wakes after the idle time
+                log.warning("could not wake the sweeper to stop it", exc_info=True)
 
 
-def run_forever(kap12, interval: float = 15.0) -> None:
-    while True:
-        sweep(kap12)
-        kap12.deliver_mail()
-        checkpoints.write_if_due(kap12)
-        time.sleep(interval)
+def run_forever(kap12, stop: threading.Event, idle: float = IDLE_SECONDS) -> None:
+    """``kap12 timers``: one sweeper in the foreground until ``stop`` is set (SIGTERM, Ctrl+C)."""
+    sweeper = Sweeper(kap12, idle)
+    sweeper.start()
+    stop.wait()
+    sweeper.stop()
+    sweeper.join()
 
 
 @dataclass(frozen=True)

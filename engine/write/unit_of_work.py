@@ -6,6 +6,7 @@ the new workflow state, the derived task and timer rows, the case summary and th
 events. Either all of it is committed or none of it."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,12 +15,12 @@ from typing import Protocol
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, event, select
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import Conflict, NotFound
-from engine.runtime import spiff
+from engine.errors import Conflict, Kap12Error, NotFound
+from engine.runtime import metrics, spiff
 from engine.runtime.calendars import school_calendar
 from engine.runtime.clock import Clock
 from engine.store import history
@@ -36,7 +37,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, DefinitionVersion, OpenTask, OpenTaskRole, PendingTimer
 from engine.versions.definitions import SpecCache
-from engine.write import notify
+from engine.write import notify, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
@@ -65,6 +66,8 @@ class CaseStep:
     events: list[tuple[str, dict]] = field(default_factory=list)
     # Run after the step is written and before it is committed; one that raises undoes the step.
     checks: list[Callable[[CaseStep], None]] = field(default_factory=list)
+    wrote_timer: bool = False  # a timer row was added or moved: sweepers must look again
+    started: float = field(default_factory=time.perf_counter)
 
     def record(self, kind: str, **data: object) -> None:
         self.events.append((kind, data))
@@ -91,8 +94,10 @@ PrepareCase = Callable[[Session, datetime], Opening]
 class CaseWriter:
     """Opens ``CaseStep``s and commits them. One per engine; holds no per-case state."""
 
-    def __init__(self, db: Database, clock: Clock, specs: SpecCache, script_engine: PythonScriptEngine) -> None:
+    def __init__(self, db: Database, clock: Clock, specs: SpecCache, script_engine: PythonScriptEngine,
+                 wake: wakeup.Wakeup | None = None) -> None:
         self.db, self.clock, self.specs, self.script_engine = db, clock, specs, script_engine
+        self.wakeup = wake or wakeup.Wakeup()
 
     def load_workflow(self, case: Case) -> BpmnWorkflow:
         spec, subs = self.specs.get(case.definition)
@@ -125,11 +130,16 @@ class CaseWriter:
                 self.finish(step)
         return case
 
-    def step(self, case_id: int, actor: Actor, act: CaseAct) -> Case:
-        """Run ``act(step)`` on the case and commit everything it caused, or nothing."""
+    def step(self, target: int | Callable[[Session], int], actor: Actor, act: CaseAct) -> Case:
+        """Run ``act(step)`` on the case and commit everything it caused, or nothing. ``target`` is
+        the case's id, or a function that finds the id in the step's own transaction."""
         try:
             with self.db.writing() as session:
-                query = select(Case).where(Case.id == case_id)
+                case_id = target(session) if callable(target) else target
+                # The definition without its diagrams and serialized spec (large, and cached).
+                query = (select(Case).where(Case.id == case_id)
+                         .options(joinedload(Case.definition).defer(DefinitionVersion.spec)
+                                  .defer(DefinitionVersion.sources)))
                 if not self.db.is_sqlite:
                     query = query.with_for_update(of=Case)  # serialize writers of this case
                 case = session.scalars(query).first()
@@ -143,9 +153,14 @@ class CaseWriter:
                     self.finish(step)
                     for check in step.checks:
                         check(step)
-            return case
         except StaleDataError as err:
+            metrics.step_failed("conflict")
             raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err
+        except Exception as err:
+            metrics.step_failed("conflict" if isinstance(err, Conflict) else
+                                "refused" if isinstance(err, Kap12Error) else "error")
+            raise
+        return case
 
     def finish(self, step: CaseStep) -> None:
         """Run the engine until it waits, then write state, projections and history."""
@@ -156,13 +171,21 @@ class CaseWriter:
         self._summarize(case, wf, after, step.now)
         if case.owner_notified_at is None and owner_told(step, after):
             case.owner_notified_at = step.now
-        self._write_projection(session, case, after)
+        step.wrote_timer = self._write_projection(session, case, after)
+        if step.wrote_timer:
+            wakeup.announce(session, self.db.is_sqlite)
         notify.plan(session, case, step.events, step.now, step.actor.id)
+        event.listen(session, "after_commit", lambda _session: self._committed(step), once=True)
         for kind, data in step.events:
             actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
                            actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
         session.flush()
+
+    def _committed(self, step: CaseStep) -> None:
+        metrics.step_done(time.perf_counter() - step.started, step.events)
+        if step.wrote_timer:
+            self.wakeup.notify()  # a sweeper in this process; others heard NOTIFY at commit
 
     @staticmethod
     def _summarize(case: Case, wf: BpmnWorkflow, after: Snapshot, now: datetime) -> None:
@@ -179,7 +202,8 @@ class CaseWriter:
             case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]
 
     @staticmethod
-    def _write_projection(session: Session, case: Case, after: Snapshot) -> None:
+    def _write_projection(session: Session, case: Case, after: Snapshot) -> bool:
+        """Write the open-task and timer rows; True if a timer row was added or moved."""
         existing = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
         keep = {t.id for t in after.tasks}
         for task_id, stale in existing.items():
@@ -199,13 +223,16 @@ class CaseWriter:
         gone = [tid for tid in timers if tid not in keep]
         if gone:
             session.execute(delete(PendingTimer).where(PendingTimer.id.in_(gone)))
+        wrote = False
         for timer in after.timers:
             pending = timers.get(timer.id)
             if pending is None:
                 session.add(PendingTimer(id=timer.id, case_id=case.id, element_id=timer.element_id, name=timer.name,
                                          kind=",".join(timer.kinds), due_at=timer.due_at, attempts=0))
+                wrote = True
             elif pending.due_at != timer.due_at:
-                pending.due_at = timer.due_at
+                pending.due_at, wrote = timer.due_at, True
+        return wrote
 
 
 def record_changes(step: CaseStep, after: Snapshot) -> None:

@@ -136,7 +136,10 @@ def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(reques
     _reports(kap12, demo, 60)
     later = clock.now() + timedelta(hours=8)
     [victim] = _sweepers(url, later, 1, batch=10, slow=0.05)
-    time.sleep(2.5)
+    # Kill it once it has fired something (how long it takes to start depends on the machine's load).
+    deadline = time.monotonic() + 120
+    while not _fired(kap12) and victim.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
     victim.send_signal(signal.SIGKILL)
     victim.wait(timeout=30)
     partly = sum(_fired(kap12).values())

@@ -268,7 +268,7 @@ def test_access_matrix(env, cases, api, doc, procedure, user):
     conforms(doc, "/api/v1/cases", "get", listing)
     assert (case_id in {c["id"] for c in listing.json["items"]}) == in_cases
     searched = call("GET", f"/api/v1/cases?q={created['number']}")
-    assert searched.json["count"] == (1 if in_cases else 0)
+    assert len(searched.json["items"]) == (1 if in_cases else 0)
     tasks = call("GET", "/api/v1/tasks")
     conforms(doc, "/api/v1/tasks", "get", tasks)
     assert (task.id in {t["id"] for t in tasks.json["items"]}) == in_tasks
@@ -301,11 +301,12 @@ def test_case_list_filters_and_query_errors(env, cases, api, doc):
     call = api["rektor"]
     open_a = call("GET", "/api/v1/cases?status=open&procedure=A&limit=1")
     assert open_a.status_code == 200 and open_a.json["limit"] == 1 and len(open_a.json["items"]) == 1
-    assert all(c["procedure"] == "A" for c in open_a.json["items"]) and open_a.json["count"] >= 1
+    assert all(c["procedure"] == "A" for c in open_a.json["items"])
     school = call("GET", "/api/v1/cases?school=Sørbakken videregående skole")
-    assert school.json["count"] == 0
+    assert school.json["items"] == [] and school.json["next_cursor"] is None
     for query, field in (("status=alle", "status"), ("procedure=D", "procedure"), ("limit=0", "limit"),
-                         ("limit=abc", "limit"), ("offset=-1", "offset"), ("ukjent=1", "ukjent"),
+                         ("limit=abc", "limit"), ("offset=0", "offset"), ("ukjent=1", "ukjent"),
+                         ("cursor=ikke-en-peker", "cursor"), ("cursor=WzEsMl0", "cursor"),
                          ("status=open&status=closed", "status"), ("q=a%00b", "q")):
         response = call("GET", f"/api/v1/cases?{query}")
         assert_problem(response, 400, errors=(field,))

@@ -18,16 +18,15 @@ CASE_ID = "<id:case_id>"
 
 
 @bp.get("/cases")
-@operation("Sakene du har tilgang til, nyeste først", tag="cases", response=schemas.CaseListSchema,
+@operation("Sakene du har tilgang til, nyeste først, side for side", tag="cases", response=schemas.CaseListSchema,
            query=schemas.CaseListQuery)
 def list_cases():
     args = body.query(schemas.CaseListQuery)
     status = None if args["status"] == "all" else args["status"]
-    rows = kap12().cases_for(viewer(), status, procedure=args.get("procedure"), school=args.get("school"),
-                             search=args.get("q"))
-    page = rows[args["offset"]:args["offset"] + args["limit"]]
-    return schemas.CaseListSchema().dump({"items": page, "count": len(rows), "limit": args["limit"],
-                                          "offset": args["offset"]})
+    page = kap12().case_page(viewer(), status, procedure=args.get("procedure"), school=args.get("school"),
+                             search=args.get("q"), cursor=args.get("cursor"), limit=args["limit"])
+    return schemas.CaseListSchema().dump({"items": page.items, "limit": args["limit"],
+                                          "next_cursor": page.next_cursor})
 
 
 @bp.post("/cases")

@@ -81,7 +81,14 @@ class CaseListQuery(Query):
     school = Text(validate=validate.Length(1, 200), metadata={"description": "Skolens navn."})
     q = Text(validate=validate.Length(1, 100), metadata={"description": "Søk i saksnummeret."})
     limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
-    offset = fields.Integer(validate=validate.Range(0, MAX_ID), load_default=0)
+    cursor = Text(validate=validate.Length(1, 500),
+                  metadata={"description": "«next_cursor» fra forrige side; uten den: første side."})
+
+
+class TaskListQuery(Query):
+    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
+    cursor = Text(validate=validate.Length(1, 500),
+                  metadata={"description": "«next_cursor» fra forrige side; uten den: første side."})
 
 
 class EmptyQuery(Query):
@@ -193,9 +200,9 @@ class CaseSummarySchema(Schema):
 
 class CaseListSchema(Schema):
     items = fields.List(fields.Nested(CaseSummarySchema), required=True)
-    count = fields.Integer(required=True, metadata={"description": "Alle treff, uansett limit og offset."})
     limit = fields.Integer(required=True)
-    offset = fields.Integer(required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "Send som «cursor» for neste side; null på siste side."})
 
 
 class CaseStatusSchema(Schema):
@@ -311,7 +318,9 @@ class TaskSchema(Schema):
 
 class TaskListSchema(Schema):
     items = fields.List(fields.Nested(TaskSchema), required=True)
-    count = fields.Integer(required=True)
+    limit = fields.Integer(required=True)
+    next_cursor = fields.String(required=True, allow_none=True, metadata={
+        "description": "Send som «cursor» for neste side; null på siste side."})
 
 
 class ChoiceSchema(Schema):

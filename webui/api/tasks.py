@@ -35,11 +35,12 @@ def _row(row: queries.TaskRow) -> dict:
 
 @bp.get("/tasks")
 @operation("Oppgavene du kan gjøre nå, kortest frist først", tag="tasks", response=schemas.TaskListSchema,
-           query=schemas.EmptyQuery)
+           query=schemas.TaskListQuery)
 def list_tasks():
-    body.query(schemas.EmptyQuery)
-    rows = [_row(r) for r in queries.task_rows(kap12(), viewer())]
-    return schemas.TaskListSchema().dump({"items": rows, "count": len(rows)})
+    args = body.query(schemas.TaskListQuery)
+    page = queries.task_page(kap12(), viewer(), cursor=args.get("cursor"), limit=args["limit"])
+    return schemas.TaskListSchema().dump({"items": [_row(r) for r in page.items], "limit": args["limit"],
+                                          "next_cursor": page.next_cursor})
 
 
 def _form(key: str) -> dict:
@@ -70,7 +71,7 @@ def show_task(task_id: str):
 
 def _acted(task_id: str, case) -> dict:
     g.committed = True
-    following = [_row(r) for r in queries.task_rows(kap12(), viewer()) if r.case_id == case.id]
+    following = [_row(r) for r in queries.task_page(kap12(), viewer(), case_id=case.id).items]
     return schemas.TaskActSchema().dump({
         "task_id": task_id, "case": {"id": case.id, "number": case.number, "status": case.status, "stage": case.stage},
         "next_tasks": following})

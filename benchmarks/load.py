@@ -1,0 +1,176 @@
+"""A load test: Locust (headless, as a library) against ``kap12 serve`` (gunicorn) on PostgreSQL
+with 1, 2 and 4 web workers and two sweepers beside them. A realistic mix through the API:
+teachers report, leaders list their tasks, open a case and complete a task. Prints requests per
+second, reports and task completions per second, and latency percentiles for each worker count.
+
+Timer lateness under load is read from kap12's own metrics (``kap12_timer_lateness_seconds``):
+timers fall due only when a case's deadline comes, so a short run sees some only when it runs
+across a deadline (e.g. 16:00 on a working day); the sweeper benchmark and the tests cover the
+rest.
+
+Needs the bench extra (``pip install -e '.[bench]'``; ``make bench`` installs it).
+
+Run: .venv/bin/python benchmarks/load.py [--workers 1,2,4] [--users 8] [--seconds 20]"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import gevent
+
+# Locust patches the standard library with gevent when imported: before anything else.
+from locust import HttpUser, between, task  # noqa: I001
+from locust.env import Environment
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
+
+from _common import api_tokens, engine_at, postgres_database, row  # noqa: E402
+
+from engine.demo import ensure_directory, report_data  # noqa: E402
+from engine.versions.example_data import example_data  # noqa: E402
+from processes import forms  # noqa: E402
+
+TOKENS: dict[str, str] = {}
+SCHOOL: list[int] = []
+
+
+class Staff(HttpUser):
+    """One member of staff: mostly reading, some reporting, some completing."""
+
+    wait_time = between(0.05, 0.2)
+
+    def _as(self, who: str) -> dict:
+        return {"Authorization": f"Bearer {TOKENS[who]}"}
+
+    @task(2)
+    def report(self):
+        body = {**report_data(), "school_id": SCHOOL[0]}
+        self.client.post("/api/v1/cases", json=body, headers=self._as("ansatt"), name="report")
+
+    @task(4)
+    def list_tasks(self):
+        self.client.get("/api/v1/tasks?limit=20", headers=self._as("rektor"), name="list tasks")
+
+    @task(2)
+    def open_case(self):
+        page = self.client.get("/api/v1/cases?limit=20", headers=self._as("rektor"), name="list cases").json()
+        if page.get("items"):
+            case = random.choice(page["items"])
+            self.client.get(f"/api/v1/cases/{case['id']}", headers=self._as("rektor"), name="open case")
+
+    @task(2)
+    def complete(self):
+        tasks = self.client.get("/api/v1/tasks?limit=20", headers=self._as("rektor"), name="list tasks").json()
+        items = tasks.get("items") or []
+        if not items:
+            return
+        chosen = random.choice(items)
+        detail = self.client.get(f"/api/v1/tasks/{chosen['id']}", headers=self._as("rektor"), name="show task")
+        if detail.status_code != 200:
+            return
+        data = example_data(forms.get_form(chosen["form_key"]))
+        with self.client.post(f"/api/v1/tasks/{chosen['id']}/complete", json=data, headers=self._as("rektor"),
+                              name="complete", catch_response=True) as response:
+            if response.status_code in (404, 409):  # another user was first: expected under load
+                response.success()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_ready(base: str, process) -> None:
+    for _ in range(300):
+        try:
+            with urllib.request.urlopen(base + "/readyz", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None:
+            raise SystemExit("kap12 serve did not start")
+        time.sleep(0.2)
+    raise SystemExit("kap12 serve did not become ready")
+
+
+def _lateness(base: str) -> str:
+    with urllib.request.urlopen(base + "/metrics", timeout=10) as r:
+        text = r.read().decode()
+    count = sum(float(line.split()[-1]) for line in text.splitlines()
+                if line.startswith("kap12_timer_lateness_seconds_count"))
+    if not count:
+        return "no timer fell due during the run"
+    le_1s = sum(float(line.split()[-1]) for line in text.splitlines()
+                if line.startswith('kap12_timer_lateness_seconds_bucket{le="1.0"}'))
+    return f"{int(count)} timer(s) fired, {le_1s / count:.0%} within 1 s of due"
+
+
+def run(url: str, folder: Path, workers: int, users: int, seconds: float) -> None:
+    # The servers' environment, with this run's database and folder.
+    env = {**os.environ, "KAP12_DATABASE_URL": url, "KAP12_INSTANCE_DIR": str(folder / f"w{workers}")}  # noqa: TID251
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    server = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), "--workers",
+                               str(workers), "--no-sweeper"], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sweepers = [subprocess.Popen([sys.executable, "-m", "webui.cli", "timers"], env=env, cwd=ROOT,
+                                 stdout=subprocess.DEVNULL) for _ in range(2)]
+    try:
+        _wait_ready(base, server)
+        Staff.host = base
+        environment = Environment(user_classes=[Staff])
+        runner = environment.create_local_runner()
+        runner.start(users, spawn_rate=users)
+        gevent.sleep(seconds)
+        runner.quit()
+        stats = environment.stats
+        total = stats.total
+        per = {name: stats.get(name, method) for name, method in
+               (("report", "POST"), ("complete", "POST"))}
+        row(f"{workers} worker(s): requests/s", f"{total.total_rps:8.1f}")
+        row("  reports/s, task completions/s",
+            f"{per['report'].total_rps:6.1f}, {per['complete'].total_rps:6.1f}")
+        row("  latency p50 / p95 / p99 (all requests)",
+            f"{total.get_response_time_percentile(0.5):.0f} / {total.get_response_time_percentile(0.95):.0f} / "
+            f"{total.get_response_time_percentile(0.99):.0f} ms")
+        row("  failures", f"{total.num_failures} of {total.num_requests}")
+        row("  timer lateness (2 sweepers)", _lateness(base))
+    finally:
+        for process in [server, *sweepers]:
+            process.terminate()
+        for process in [server, *sweepers]:
+            process.wait(60)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--workers", default="1,2,4")
+    parser.add_argument("--users", type=int, default=8, help="simulated staff at once")
+    parser.add_argument("--seconds", type=float, default=20.0, help="per worker count")
+    args = parser.parse_args()
+    folder = Path(tempfile.mkdtemp(prefix="kap12-load-"))
+    with postgres_database("load") as url:
+        kap12 = engine_at(folder, url=url)
+        SCHOOL.append(ensure_directory(kap12).schools["Nordli videregående skole"])
+        TOKENS.update(api_tokens(kap12, ("ansatt", "rektor"), "load"))
+        kap12.close()
+        print(f"kap12 under load (Locust, {args.users} users, {args.seconds:g} s per run, PostgreSQL, "
+              "2 sweepers) [targets: >= 50 reports/s and completions/s, p95 < 300 ms, lateness p99 <= 1 s]")
+        for workers in (int(w) for w in args.workers.split(",")):
+            run(url, folder, workers, args.users, args.seconds)
+
+
+if __name__ == "__main__":
+    main()

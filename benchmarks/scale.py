@@ -1,0 +1,142 @@
+"""Do list pages stay fast as a county's history grows? A county on PostgreSQL with many
+schools and cases, built through the real write path (reports, received, some investigated), and
+the median and 95th percentile of each list page and API list as rektor, the school owner and
+an auditor, at two sizes.
+
+Every case is made by ``Kap12.report`` and ``Kap12.complete`` — the rows are the ones a county
+would have — in several processes at once. That is honest but slow on a small machine (about
+0.1–0.5 s per case on two busy cores), so the default sizes are small; ``--cases 1000,100000``
+is the issue's full run and takes hours here.
+
+Run: .venv/bin/python benchmarks/scale.py [--cases 200,1000] [--schools 40] [--processes 2]
+     (KAP12_DATABASE_URL=postgresql+psycopg://… to use a server of your own; otherwise a
+     throwaway one is started, as the tests do)"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
+
+from _common import api_tokens, engine_at, postgres_database, row  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
+
+from engine.demo import complete_next, ensure_directory, report_data  # noqa: E402
+from engine.store.models import Case, School  # noqa: E402
+
+PAGES = {
+    "rektor": ["/oppgaver", "/saker", "/saker?status=alle", "/varsler", "/api/v1/cases", "/api/v1/tasks"],
+    "skoleeier": ["/oppgaver", "/saker", "/saker?status=alle", "/api/v1/cases"],
+    "revisor": ["/revisjon", "/saker?status=alle", "/api/v1/cases"],
+}
+REQUESTS = 15
+
+
+def _schools(kap12, count: int) -> list[int]:
+    """The demo schools plus more in the same county, up to ``count``."""
+    people = ensure_directory(kap12)
+    with kap12.db.writing() as session:
+        have = list(session.scalars(select(School).order_by(School.id)))
+        for n in range(len(have), count):
+            school = School(county_id=people.county_id, name=f"Skole {n + 1:03d}")
+            session.add(school)
+            have.append(school)
+        session.flush()
+        return [s.id for s in have]
+
+
+def _build(args: tuple[str, str, list[int], int, int]) -> int:
+    """Worker process: ``count`` cases through the write path, spread over the schools; at the
+    demo school every fifth is received and investigated by rektor."""
+    url, folder, schools, start, count = args
+    kap12 = engine_at(Path(folder), url=url)
+    people = ensure_directory(kap12)
+    # The school owner reports at every school; rektor leads the demo school (the first).
+    reporter, leader = people.users["skoleeier"], people.users["rektor"]
+    for i in range(start, start + count):
+        case = kap12.report(reporter, schools[i % len(schools)], report_data())
+        if i % 5 or case.school_id not in leader.schools({"rektor"}):
+            continue
+        for _ in range(2):
+            tasks = [t for t in kap12.tasks_for(leader) if t.case_id == case.id]
+            if tasks:
+                complete_next(kap12, leader, case.id)
+    kap12.close()
+    return count
+
+
+def grow(url: str, folder: Path, schools: list[int], have: int, want: int, processes: int) -> None:
+    missing = want - have
+    if missing <= 0:
+        return
+    share = -(-missing // processes)
+    jobs = [(url, str(folder), schools, have + k * share, min(share, missing - k * share))
+            for k in range(processes) if missing - k * share > 0]
+    with ProcessPoolExecutor(processes) as pool:
+        list(pool.map(_build, jobs))
+
+
+def measure(kap12, token_of: dict[str, str]) -> dict[tuple[str, str], tuple[float, float]]:
+    from webui.app import create_app
+
+    app = create_app(kap12)
+    results = {}
+    for user, pages in PAGES.items():
+        client = app.test_client()
+        headers = {"Authorization": f"Bearer {token_of[user]}"}
+        for page in pages:
+            if not page.startswith("/api/"):
+                with client.session_transaction() as s:  # a logged-in session, as after the log-in form
+                    s["username"] = user
+            samples = []
+            for _ in range(REQUESTS):
+                start = time.perf_counter()
+                response = client.get(page, headers=headers if page.startswith("/api/") else None)
+                samples.append(time.perf_counter() - start)
+                assert response.status_code == 200, (user, page, response.status_code)
+            samples.sort()
+            results[(user, page)] = (statistics.median(samples) * 1000,
+                                     samples[min(len(samples) - 1, int(len(samples) * 0.95))] * 1000)
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", default="200,1000", help="sizes to measure at, comma-separated")
+    parser.add_argument("--schools", type=int, default=40)
+    parser.add_argument("--processes", type=int, default=2, help="processes building cases")
+    args = parser.parse_args()
+    sizes = sorted(int(s) for s in args.cases.split(","))
+
+    folder = Path(tempfile.mkdtemp(prefix="kap12-scale-"))
+    with postgres_database("scale") as url:
+        kap12 = engine_at(folder, url=url)
+        schools = _schools(kap12, args.schools)
+        tokens = api_tokens(kap12, PAGES, "scale")
+        print(f"kap12 list pages at scale (PostgreSQL, {len(schools)} schools, Flask test client, "
+              f"median / p95 of {REQUESTS} requests)")
+        results = {}
+        for size in sizes:
+            with kap12.db.reading() as session:
+                have = session.scalar(select(func.count()).select_from(Case)) or 0
+            started = time.perf_counter()
+            grow(url, folder, schools, have, size, args.processes)
+            print(f"  built {size} cases ({time.perf_counter() - started:.0f} s)")
+            results[size] = measure(kap12, tokens)
+        for (user, page), (median, _p95) in results[sizes[0]].items():
+            cells = "  ".join(f"{results[s][(user, page)][0]:6.1f}/{results[s][(user, page)][1]:6.1f}" for s in sizes)
+            ratio = results[sizes[-1]][(user, page)][0] / median
+            row(f"{user:<10} {page}", f"{cells} ms   x{ratio:4.2f}")
+        print(f"  columns: {', '.join(str(s) for s in sizes)} cases; last: median at {sizes[-1]} / at {sizes[0]} "
+              "[target <= 1.3; p95 < 300 ms]")
+        kap12.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,110 @@
+"""Keyset paging (DESIGN.md rule 10): a page is "the next ``limit`` rows after this one" in a
+fixed order, asked of the database with a ``WHERE`` on the sort keys, never ``OFFSET``. A page
+costs the same on page one and page one thousand, and rows added or closed meanwhile neither
+repeat nor drop out of the pages that follow.
+
+The cursor is the sort keys of the last row shown, as opaque URL-safe text. It grants nothing:
+the query it continues still goes through the access policy, so a cursor made up by hand shows
+at most what the viewer could see anyway."""
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from sqlalchemy import ColumnElement, Row, Select, UnaryExpression, and_, literal, or_
+from sqlalchemy.orm import Session
+
+from engine.errors import InvalidInput
+
+T = TypeVar("T")
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+BAD_CURSOR = "Sidepekeren er ugyldig. Gå tilbake til første side."
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort key: a column (or expression) and its direction. The last key must be unique
+    (an id), so that the order is total and no two rows tie across a page boundary."""
+
+    column: Any  # a mapped column or a SQL expression (ColumnElement)
+    descending: bool = False
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    next_cursor: str | None  # None: this is the last page
+
+
+def encode(values: Sequence[object]) -> str:
+    def plain(v: object) -> object:
+        return {"dt": v.isoformat()} if isinstance(v, datetime) else v
+
+    raw = json.dumps([plain(v) for v in values], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
+    """The key values in ``cursor``, each of its column's type (a made-up cursor is refused in
+    words, never passed to the database as something else)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+        if not isinstance(values, list) or len(values) != len(keys):
+            raise ValueError("wrong length")
+        values = [datetime.fromisoformat(v["dt"]) if isinstance(v, dict) else v for v in values]
+        for key, value in zip(keys, values, strict=True):
+            expected = _python_type(key.column)
+            if value is not None and (type(value) is not expected or
+                                      (isinstance(value, datetime) and value.tzinfo is None)):
+                raise ValueError("wrong type")
+        return values
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
+        raise InvalidInput(BAD_CURSOR, {"cursor": [BAD_CURSOR]}) from None
+
+
+def _python_type(column: Any) -> type:
+    kind = column.type
+    return getattr(kind, "impl", kind).python_type  # a TypeDecorator (UTCDateTime): what it wraps
+
+
+def _after(keys: Sequence[Key], values: Sequence[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``values`` in the order of ``keys``: k1 beyond v1, or k1 equal and k2
+    beyond v2, and so on. Equality is NULL-safe (IS NOT DISTINCT FROM), so a key that may be
+    NULL is put after a boolean "is null" key, which orders the NULLs."""
+    alternatives = []
+    for i, key in enumerate(keys):
+        equal = [keys[j].column.is_not_distinct_from(values[j]) for j in range(i)]
+        if values[i] is None:
+            continue  # nothing is beyond NULL within a group of NULLs (the is-null key orders them)
+        value = literal(values[i], type_=key.column.type)  # a bound value, also for True and False
+        beyond = key.column < value if key.descending else key.column > value
+        alternatives.append(and_(*equal, beyond))
+    return or_(*alternatives)
+
+
+def order(keys: Sequence[Key]) -> list[UnaryExpression[Any]]:
+    return [k.column.desc() if k.descending else k.column.asc() for k in keys]
+
+
+def clamp(limit: int | None) -> int:
+    return max(1, min(MAX_LIMIT, limit or DEFAULT_LIMIT))
+
+
+def fetch(session: Session, query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: int | None,
+          key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:
+    """Run ``query`` (already filtered by the access policy) for one page. ``key_of(row)`` gives
+    a result row's values of ``keys``, for the next cursor."""
+    limit = clamp(limit)
+    if cursor:
+        query = query.where(_after(keys, decode(cursor, keys)))
+    rows = list(session.execute(query.order_by(*order(keys)).limit(limit + 1)).all())
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode(key_of(rows[-1])) if more and rows else None)

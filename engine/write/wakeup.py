@@ -1,0 +1,89 @@
+"""Waking sweepers when a step writes a timer, so a timer fires on the second.
+
+A sweeper sleeps until the next timer is due. When a step writes a timer that may be due
+sooner, the sweepers must hear of it:
+
+- on PostgreSQL the step sends ``NOTIFY kap12_timers`` in its own transaction (delivered only
+  if it commits), and every sweeper, in any process on any machine, ``LISTEN``s;
+- on SQLite (one machine) a sweeper in the same process is woken at once through an event,
+  and one in another process looks at the next due time every half second (a read of an
+  indexed column in a local file).
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+if TYPE_CHECKING:  # the PostgreSQL driver is optional (the postgres extra)
+    import psycopg
+
+log = logging.getLogger("kap12.timers")
+
+CHANNEL = "kap12_timers"
+SQLITE_POLL_SECONDS = 0.5
+
+
+class Wakeup:
+    """This process's signal from the write path to its sweepers."""
+
+    def __init__(self) -> None:
+        self._event = threading.Event()
+
+    def notify(self) -> None:
+        self._event.set()
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep up to ``timeout`` seconds; True if woken by a step."""
+        woken = self._event.wait(max(0.0, timeout))
+        self._event.clear()
+        return woken
+
+
+def announce(session: Session, is_sqlite: bool) -> None:
+    """Inside the step's transaction: tell sweepers elsewhere, once it commits."""
+    if not is_sqlite:
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": CHANNEL})
+
+
+class Listener:
+    """What a sweeper sleeps on: the process's Wakeup, and on PostgreSQL the LISTEN channel."""
+
+    def __init__(self, database_url: str, wakeup: Wakeup, is_sqlite: bool):
+        self.url, self.wakeup, self.is_sqlite = database_url, wakeup, is_sqlite
+        self._conn: psycopg.Connection | None = None
+
+    def wait(self, timeout: float) -> bool:
+        """Sleep until ``timeout`` passes or a step may have written a sooner timer."""
+        if self.is_sqlite:
+            return self.wakeup.wait(min(timeout, SQLITE_POLL_SECONDS))
+        try:
+            conn = self._connection()
+            # Own-process steps notify through PostgreSQL as well, so this one wait covers both.
+            return any(True for _ in conn.notifies(timeout=max(0.0, timeout), stop_after=1))
+        except Exception:  # noqa: BLE001 - the database may be down or restarting: poll meanwhile
+            log.warning("LISTEN %s failed; polling instead", CHANNEL, exc_info=True)
+            self.close()
+            return self.wakeup.wait(min(timeout, 1.0))
+
+    def _connection(self) -> psycopg.Connection:
+        # psycopg is the PostgreSQL driver, installed only with the postgres extra.
+        import psycopg  # noqa: PLC0415
+
+        if self._conn is None or self._conn.closed:
+            url = make_url(self.url).set(drivername="postgresql")
+            self._conn = psycopg.connect(url.render_as_string(hide_password=False), autocommit=True)
+            self._conn.execute(f"LISTEN {CHANNEL}")
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a broken connection
+                pass
+            self._conn = None

@@ -1,0 +1,97 @@
+"""Keyset paging: every row once, in order, while cases change underneath; a made-up cursor is
+refused in words; and paging never shows more than the access policy allows."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flow import report
+
+from engine.demo import complete_next
+from engine.errors import InvalidInput
+from engine.read import paging, queries
+
+
+def _all_pages(fetch, between=lambda page_no: None) -> list:
+    seen, cursor, page_no = [], None, 0
+    while True:
+        page = fetch(cursor)
+        seen.extend(page.items)
+        page_no += 1
+        if page.next_cursor is None:
+            return seen
+        between(page_no)
+        cursor = page.next_cursor
+
+
+def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(kap12, demo, clock):
+    rektor = demo.users["rektor"]
+    first = [report(kap12, demo).id for _ in range(6)]  # these share one creation time: the id orders them
+    for _ in range(8):
+        clock.advance(timedelta(minutes=3))
+        first.append(report(kap12, demo).id)
+    added = []
+
+    def change_underneath(page_no):
+        clock.advance(timedelta(minutes=1))
+        added.append(report(kap12, demo).id)  # newer than every page already shown
+        complete_next(kap12, rektor, first[page_no])  # an older case moves on
+
+    rows = _all_pages(lambda cursor: kap12.case_page(rektor, cursor=cursor, limit=4), change_underneath)
+    ids = [r.id for r in rows]
+    assert len(ids) == len(set(ids))  # no duplicates
+    assert set(first) <= set(ids)  # no gaps: every case there from the start and still there
+    assert ids == [c.id for c in kap12.cases_for(rektor) if c.id in set(ids)]  # newest first throughout
+
+
+def test_task_pages_have_no_duplicates_or_gaps_while_tasks_change(kap12, demo, clock):
+    rektor = demo.users["rektor"]
+    cases = []
+    for _ in range(10):
+        clock.advance(timedelta(minutes=7))
+        cases.append(report(kap12, demo).id)
+    before = {t.id for t in kap12.tasks_for(rektor)}
+    done = set()
+
+    def change_underneath(page_no):
+        report(kap12, demo)  # a new task
+        task = next(t for t in kap12.tasks_for(rektor) if t.case_id == cases[-page_no])
+        complete_next(kap12, rektor, cases[-page_no])  # one on a later page goes away
+        done.add(task.id)
+
+    rows = _all_pages(lambda cursor: queries.task_page(kap12, rektor, cursor=cursor, limit=3), change_underneath)
+    ids = [r.task.id for r in rows]
+    assert len(ids) == len(set(ids))
+    assert before - done <= set(ids)
+    keys = [(r.task.due_at is None, r.task.due_at, r.task.opened_at, r.task.id) for r in rows]
+    assert keys == sorted(keys)
+
+
+def test_filters_apply_before_paging_and_the_policy_still_holds(kap12, demo):
+    for _ in range(5):
+        report(kap12, demo)
+    report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")  # procedure B
+    rektor = demo.users["rektor"]
+    pages = _all_pages(lambda cursor: kap12.case_page(rektor, procedure="A", cursor=cursor, limit=2))
+    assert pages and all(c.procedure == "A" for c in pages)
+    assert len(pages) == 5
+    # The accused never sees the case, not on any page.
+    seen = _all_pages(lambda cursor: kap12.case_page(demo.users["ansatt2"], cursor=cursor, limit=2))
+    assert all(c.procedure != "B" for c in seen)
+
+
+@pytest.mark.parametrize("cursor", ["ikke-base64!", "bm90IGpzb24", "WzEsMl0", "WyIyMDI2LTExLTMwIiwxXQ",
+                                    "W3siZHQiOiIyMDI2LTExLTMwVDA5OjAwOjAwIn0sMV0"])
+def test_a_made_up_cursor_is_refused_in_words(kap12, demo, cursor):
+    with pytest.raises(InvalidInput) as refused:
+        kap12.case_page(demo.users["rektor"], cursor=cursor)
+    assert str(refused.value) == paging.BAD_CURSOR
+
+
+def test_notice_pages(kap12, demo, clock):
+    rektor = demo.users["rektor"]
+    for _ in range(4):
+        report(kap12, demo)
+    notices = _all_pages(lambda cursor: kap12.notice_page(rektor, cursor=cursor, limit=3))
+    ids = [n.id for n in notices]
+    assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) >= 4

@@ -1,0 +1,60 @@
+"""``kap12 serve`` as a real server process (gunicorn) on a free port, for the tests that need
+workers, signals and the metrics of several processes."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+from engine.config import PROJECT_ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int, str]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@contextmanager
+def served(database_url: str, instance: Path, *args: str):
+    """Start ``kap12 serve`` with ``args``; yields (base URL, process) once it is ready."""
+    port = free_port()
+    env = {**os.environ, "KAP12_DATABASE_URL": database_url, "KAP12_INSTANCE_DIR": str(instance),
+           "PYTHONPATH": str(PROJECT_ROOT)}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    log = open(instance / "serve.log", "w")
+    process = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), *args],
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if get(base + "/readyz", timeout=2)[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("kap12 serve did not start:\n" + (instance / "serve.log").read_text())
+            time.sleep(0.2)
+        yield base, process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(60)
+        log.close()

@@ -1,0 +1,133 @@
+"""Health, readiness and metrics: what a load balancer and Prometheus ask, and who may ask."""
+from __future__ import annotations
+
+import re
+import threading
+from pathlib import Path
+
+from engine.config import PROJECT_ROOT, Settings
+from engine.service import Kap12
+from webui.app import create_app
+
+from .conftest import login
+from .serve_support import free_port, get, served
+
+
+def _app(tmp_path: Path, url: str, **settings) -> tuple[Kap12, object]:
+    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000", **settings))
+    return kap12, create_app(kap12)
+
+
+def test_alive_and_ready(env):
+    client = env.app.test_client()
+    assert client.get("/healthz").json == {"status": "ok"}
+    response = client.get("/readyz")
+    assert response.status_code == 200 and response.json == {"status": "ready"}
+
+
+def test_a_database_that_is_down_is_not_ready(tmp_path):
+    # Nothing listens on this port: the database does not answer.
+    kap12, app = _app(tmp_path, f"postgresql+psycopg://kap12@127.0.0.1:{free_port()}/kap12")
+    try:
+        client = app.test_client()
+        assert client.get("/healthz").status_code == 200  # the process itself is alive
+        response = client.get("/readyz")
+        assert response.status_code == 503
+        assert response.json == {"status": "database unavailable"}  # no address, no error text
+    finally:
+        kap12.close()
+
+
+def test_a_database_behind_the_code_is_not_ready(tmp_path):
+    kap12, app = _app(tmp_path, f"sqlite:///{tmp_path}/empty.sqlite3")  # never upgraded
+    try:
+        response = app.test_client().get("/readyz")
+        assert response.status_code == 503 and response.json == {"status": "schema not current"}
+    finally:
+        kap12.close()
+
+
+def _value(text: str, name: str, **labels) -> float:
+    total = 0.0
+    for line in text.splitlines():
+        match = re.match(rf"^{name}(?:{{(.*)}})? (\S+)$", line)
+        if not match:
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', match[1] or ""))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(match[2])
+    return total
+
+
+def test_metrics_count_requests_steps_and_cases_without_case_data(env):
+    client = login(env.app, "ansatt")
+    from engine.demo import report_data
+
+    env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data(hva_skjedde="Hemmelig hendelse 4711"))
+    client.get("/oppgaver")
+    text = env.app.test_client().get("/metrics").text
+    assert _value(text, "kap12_http_request_seconds_count", route="/oppgaver", status="200") >= 1
+    assert _value(text, "kap12_steps_total", outcome="ok") >= 1
+    assert _value(text, "kap12_open_cases", kind="sak", procedure="A") >= 1
+    assert "kap12_mails_waiting" in text and "kap12_open_incidents" in text
+    assert "4711" not in text and "Emma" not in text  # counts only, nothing from a case
+
+
+def test_metrics_only_from_this_machine_without_a_token(env):
+    client = env.app.test_client()
+    assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
+    assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
+    # Through a reverse proxy on this machine the request comes from anywhere.
+    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+
+
+def test_metrics_with_a_token_need_the_token(tmp_path):
+    kap12, app = _app(tmp_path, f"sqlite:///{tmp_path}/k.sqlite3", metrics_token="s3cret-for-prometheus")
+    kap12.init()
+    try:
+        client = app.test_client()
+        assert client.get("/metrics").status_code == 403  # loopback is not enough now
+        assert client.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
+        ok = client.get("/metrics", headers={"Authorization": "Bearer s3cret-for-prometheus"},
+                        environ_base={"REMOTE_ADDR": "10.1.2.3"})
+        assert ok.status_code == 200 and "kap12_open_cases" in ok.text
+    finally:
+        kap12.close()
+
+
+def test_metrics_under_gunicorn_add_up_every_worker(tmp_path):
+    url = f"sqlite:///{tmp_path}/k.sqlite3"
+    kap12, _app_unused = _app(tmp_path, url)
+    kap12.init()
+    kap12.close()
+    with served(url, tmp_path, "--workers", "2", "--threads", "2", "--no-sweeper") as (base, process):
+        def worker_files() -> set[str]:
+            # Each process writes its values to files named by its pid; the master has one too.
+            names = {p.name for p in (tmp_path / "metrics").glob("histogram_*.db")}
+            return names - {f"histogram_{process.pid}.db"}
+
+        sent = 0
+        # Which worker accepts a connection is up to the kernel: send until both have answered.
+        while len(worker_files()) < 2 and sent < 4000:
+            threads = [threading.Thread(target=get, args=(base + "/healthz",)) for _ in range(16)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            sent += len(threads)
+        assert len(worker_files()) == 2, worker_files()
+        status, text = get(base + "/metrics")
+        assert status == 200
+        assert _value(text, "kap12_http_request_seconds_count", route="/healthz") == sent
+
+
+def test_readiness_during_an_upgrade():
+    from engine.store.db import known_revisions, schema_is_current
+
+    head, known = known_revisions()
+    older = next(r for r in known if r != head)
+    assert schema_is_current(head, head, known)
+    assert schema_is_current("0099_from_a_newer_release", head, known)  # old workers stay ready
+    assert not schema_is_current(older, head, known)  # behind: this code needs what is missing
+    assert not schema_is_current(None, head, known)

@@ -1,0 +1,53 @@
+"""The lists page by page: "Neste side" until the last, every row once, filters kept."""
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from engine.demo import report_data
+from engine.read import paging
+
+from .conftest import login
+
+NEXT = re.compile(r'<a class="btn" rel="next" href="([^"]+)"')
+
+
+@pytest.fixture
+def one_per_page(monkeypatch):
+    monkeypatch.setattr(paging, "DEFAULT_LIMIT", 1)
+
+
+def _walk(client, url: str, pattern: str) -> list[str]:
+    seen = []
+    for _ in range(200):
+        page = client.get(url)
+        assert page.status_code == 200, page.text
+        seen += re.findall(pattern, page.text)
+        more = NEXT.search(page.text)
+        if not more:
+            return seen
+        assert "Neste side" in page.text
+        url = html.unescape(more[1])
+    raise AssertionError("no last page")
+
+
+def test_cases_tasks_notices_and_the_auditors_list_page_through(env, one_per_page):
+    for _ in range(3):
+        env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    rektor = login(env.app, "rektor")
+    cases = _walk(rektor, "/saker?status=alle&prosedyre=A", r'href="/saker/(\d+)"')
+    assert len(cases) >= 3 and len(cases) == len(set(cases))
+    assert {c.id for c in env.kap12.cases_for(env.demo.users["rektor"], procedure="A")} == {int(c) for c in cases}
+    tasks = _walk(rektor, "/oppgaver", r'class="task-title" href="/oppgaver/([^"]+)"')
+    assert sorted(tasks) == sorted(t.id for t in env.kap12.tasks_for(env.demo.users["rektor"]))
+    notices = _walk(rektor, "/varsler", r'class="notice-subject"><a href="([^"]+)"')
+    assert len(notices) == len(env.kap12.notices_for(env.demo.users["rektor"], limit=1000))
+    auditor = _walk(login(env.app, "revisor"), "/revisjon", r'href="/revisjon/saker/(\d+)"')
+    assert len(auditor) == len(set(auditor)) >= 3
+
+
+def test_a_made_up_cursor_is_a_plain_message(env):
+    page = login(env.app, "rektor").get("/saker?etter=tull")
+    assert page.status_code == 422 and paging.BAD_CURSOR in page.text

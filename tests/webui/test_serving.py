@@ -1,0 +1,94 @@
+"""``kap12 serve`` under gunicorn: a restart (SIGTERM) in the middle of a burst of task
+completions loses nothing that was acknowledged, and half-writes nothing."""
+from __future__ import annotations
+
+import json
+import queue
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from engine.config import PROJECT_ROOT, Settings
+from engine.demo import ensure_directory, report_data
+from engine.read.queries import completed_task_event
+from engine.service import Kap12
+from engine.store import directory
+from engine.store.models import HistoryEvent, OpenTask, User
+from engine.versions.example_data import example_data
+
+from .serve_support import served
+
+pytestmark = pytest.mark.postgres
+NORDLI = "Nordli videregående skole"
+
+
+def _post(url: str, token: str, data: dict) -> int:
+    request = urllib.request.Request(url, data=json.dumps(data).encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {token}",
+                                              "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            return response.status
+    except urllib.error.HTTPError as err:
+        return err.code
+
+
+def test_sigterm_during_a_burst_of_completions_loses_nothing_acknowledged(pg_server, tmp_path):
+    url = pg_server.create_database(f"t_{uuid.uuid4().hex[:16]}")
+    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000"))
+    kap12.init()
+    people = ensure_directory(kap12)
+    rektor = people.users["rektor"]
+    for _ in range(40):
+        kap12.report(people.users["ansatt"], people.schools[NORDLI], report_data())
+    work: queue.Queue = queue.Queue()
+    receive = kap12.tasks_for(rektor)
+    assert len(receive) == 40
+    title = receive[0].title
+    for task in receive:
+        work.put((task.id, example_data(kap12.forms.get(task.form_key), kap12.clock.now().date())))
+    with kap12.db.writing() as session:
+        _row, token = directory.create_api_token(session, session.get(User, rektor.id), "last", kap12.clock.now())
+
+    acknowledged: list[str] = []
+    with served(url, tmp_path, "--workers", "2", "--no-sweeper") as (base, process):
+        def complete_tasks():
+            while True:
+                try:
+                    task_id, data = work.get_nowait()
+                except queue.Empty:
+                    return
+                try:
+                    status = _post(f"{base}/api/v1/tasks/{task_id}/complete", token, data)
+                except OSError:
+                    continue  # refused or cut off: not acknowledged, so it may or may not be done
+                if status == 200:
+                    acknowledged.append(task_id)
+
+        clients = [threading.Thread(target=complete_tasks) for _ in range(6)]
+        for client in clients:
+            client.start()
+        while len(acknowledged) < 5 and any(c.is_alive() for c in clients):
+            time.sleep(0.01)
+        process.send_signal(signal.SIGTERM)  # a restart, in the middle of the burst
+        for client in clients:
+            client.join()
+        assert process.wait(60) == 0
+
+    assert len(acknowledged) >= 5
+    with kap12.db.reading() as session:
+        for task_id in acknowledged:
+            assert completed_task_event(session, task_id) is not None, f"acknowledged {task_id} was lost"
+            assert session.get(OpenTask, task_id) is None
+        # Nothing half-written: every receive task is either done (with its event) or still open.
+        done = session.scalar(select(func.count()).select_from(HistoryEvent)
+                              .where(HistoryEvent.kind == "task_completed"))
+    assert done + sum(1 for t in kap12.tasks_for(rektor) if t.title == title) == 40
+    kap12.close()

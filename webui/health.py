@@ -1,0 +1,105 @@
+"""For load balancers and monitoring: ``/healthz`` (the process answers), ``/readyz`` (the
+database answers and its schema is the one this code expects, or newer) and ``/metrics`` (Prometheus).
+
+None of them needs a log-in and none says anything about a case: the probes answer a status
+word, the metrics are counts and durations. Who may read ``/metrics``: with
+``KAP12_METRICS_TOKEN`` set, whoever sends ``Authorization: Bearer <token>``; without it, only
+a client on this machine (loopback) that did not come through a proxy."""
+from __future__ import annotations
+
+import hmac
+import ipaddress
+import logging
+import time
+
+from flask import Blueprint, Response, current_app, g, request
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.multiprocess import MultiProcessCollector
+
+from engine.read import operations
+from engine.read.readiness import READY
+from engine.runtime.metrics import LATENCY_BUCKETS
+
+bp = Blueprint("health", __name__)
+log = logging.getLogger("kap12.web")
+
+REQUEST_SECONDS = Histogram("kap12_http_request_seconds", "Time to answer a request, by route.",
+                            ["method", "route", "status"], buckets=LATENCY_BUCKETS)
+
+
+def kap12():
+    return current_app.extensions["kap12"]
+
+
+@bp.get("/healthz")
+def healthz():
+    return {"status": "ok"}
+
+
+@bp.get("/readyz")
+def readyz():
+    status = kap12().readiness()
+    return {"status": status}, 200 if status == READY else 503
+
+
+def _may_read_metrics() -> bool:
+    token = kap12().settings.metrics_token
+    if token:
+        sent = request.headers.get("Authorization", "")
+        return hmac.compare_digest(sent.encode("utf-8", "replace"), f"Bearer {token}".encode())
+    if request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded"):
+        return False  # through a proxy: from anywhere
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+@bp.get("/metrics")
+def metrics():
+    if not _may_read_metrics():
+        return Response("Ingen tilgang til målingene.\n", 403, mimetype="text/plain")
+    if kap12().settings.metrics_dir is not None:
+        registry = CollectorRegistry()
+        MultiProcessCollector(registry)  # every worker's and sweeper's values, added up
+    else:
+        registry = REGISTRY
+    body = generate_latest(registry) + generate_latest(_database_counts())
+    return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _database_counts() -> CollectorRegistry:
+    counts = operations.counts(kap12().db)
+    incidents = GaugeMetricFamily("kap12_open_incidents", "Timers that failed too often and wait for a person.")
+    incidents.add_metric([], counts.open_incidents)
+    mails = GaugeMetricFamily("kap12_mails_waiting", "Notices waiting to be mailed.")
+    mails.add_metric([], counts.mails_waiting)
+    cases = GaugeMetricFamily("kap12_open_cases", "Open cases by kind, procedure and stage.",
+                              labels=["kind", "procedure", "stage"])
+    for kind, procedure, stage, n in counts.open_cases:
+        cases.add_metric([kind, procedure, stage], n)
+    registry = CollectorRegistry()
+    registry.register(_Fixed([incidents, mails, cases]))
+    return registry
+
+
+class _Fixed:
+    def __init__(self, families):
+        self.families = families
+
+    def collect(self):
+        return self.families
+
+
+def start_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def observe(response):
+    started = g.get("request_started")
+    if started is not None:
+        route = request.url_rule.rule if request.url_rule is not None else "(ingen)"
+        REQUEST_SECONDS.labels(request.method, route, str(response.status_code)).observe(
+            time.perf_counter() - started)
+    return response

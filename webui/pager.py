@@ -1,0 +1,23 @@
+"""The "Neste side" link of a paged list: the same address with the same filters and the cursor
+of the page that follows (``etter``). Paging itself happens in the engine's queries."""
+from __future__ import annotations
+
+from flask import Flask, request, url_for
+
+CURSOR_ARG = "etter"
+
+
+def cursor() -> str | None:
+    return request.args.get(CURSOR_ARG) or None
+
+
+def page_url(next_cursor: str | None) -> str:
+    """This list from its first page (None) or from ``next_cursor``, keeping the filters."""
+    args = {k: v for k, v in request.args.items() if k != CURSOR_ARG}
+    if next_cursor:
+        args[CURSOR_ARG] = next_cursor
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def register(app: Flask) -> None:
+    app.jinja_env.globals.update(page_url=page_url, paged=lambda: bool(cursor()))

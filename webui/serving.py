@@ -1,0 +1,144 @@
+"""``kap12 serve``: the web pages under gunicorn, with the embedded sweeper as a process beside it.
+
+Each gunicorn worker is a process with its own database connections; nothing a worker needs
+lives in another's memory (DESIGN.md rule 8). On SIGTERM (or Ctrl+C) gunicorn stops taking new
+connections and lets every request in progress finish before the workers exit, and the
+sweeper finishes the case it is firing, so a restart loses nothing that was acknowledged."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import NoReturn
+
+from flask import Flask
+from gunicorn.app.base import BaseApplication
+from gunicorn.arbiter import Arbiter
+from gunicorn.workers.base import Worker
+
+from engine.config import Settings
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+GRACEFUL_SECONDS = 30  # a request still running this long after SIGTERM is cut off
+
+
+def default_workers(settings: Settings) -> int:
+    """``KAP12_WEB_WORKERS``, else one process for the embedded SQLite default, and the usual
+    two per core plus one on PostgreSQL."""
+    if settings.web_workers:
+        return max(1, settings.web_workers)
+    if settings.database_url.startswith("sqlite"):
+        return 1
+    return 2 * (os.cpu_count() or 1) + 1
+
+
+def prepare_metrics_dir(settings: Settings) -> Path:
+    """A clean directory where every process of this server writes its metric values. It must be
+    in the environment before prometheus-client is imported (it decides its storage then)."""
+    path = settings.metrics_dir or settings.instance_dir / "metrics"
+    if path.exists():
+        shutil.rmtree(path)  # values of a previous run would be added to this one's
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_ENV] = str(path)  # noqa: TID251 - prometheus-client and the workers read it
+    return path
+
+
+def _child_exit(_server: Arbiter, worker: Worker) -> None:
+    # A worker that is gone stops counting in the gauges it set (sums of counters stay). Imported
+    # here: prometheus-client must not load in this process before prepare_metrics_dir ran.
+    from prometheus_client import multiprocess  # noqa: PLC0415
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+class Kap12Server(BaseApplication):
+    """gunicorn, configured from ``kap12 serve``'s options instead of a config file."""
+
+    def __init__(self, options: dict):
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn 24+ opens a control socket under $HOME by default: one per machine, so
+            # two servers would fight over it; kap12 is managed by signals instead.
+            self.cfg.set("control_socket_disable", True)
+
+    def load(self) -> Flask:
+        # In each worker after the fork: the app (and prometheus-client with it) loads there.
+        from webui.app import create_app  # noqa: PLC0415
+
+        return create_app()
+
+
+def gunicorn_options(host: str, port: int, workers: int, threads: int, log_config: dict | None) -> dict:
+    options = {
+        "bind": f"{host}:{port}",
+        "workers": workers,
+        "worker_class": "gthread",
+        "threads": threads,
+        "graceful_timeout": GRACEFUL_SECONDS,
+        "timeout": 120,  # a PDF or an export may take a while; a hung worker is replaced after this
+        "keepalive": 5,
+        "child_exit": _child_exit,
+        "proc_name": "kap12",
+        # Tmp files for the workers' heartbeats in memory, not on a possibly slow disk.
+        "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else tempfile.gettempdir(),
+    }
+    if log_config is not None:
+        options["logconfig_dict"] = log_config
+    return options
+
+
+def become_server(options: dict, sweeper_pid: int | None) -> NoReturn:
+    """Replace this process (same pid, so signals reach gunicorn) by a fresh interpreter that runs
+    gunicorn: this one has imported prometheus-client already, before the metrics folder was in
+    the environment, and the workers it forked would not share their values."""
+    options = {k: v for k, v in options.items() if k != "child_exit"}  # set again by the server
+    os.execv(sys.executable, [sys.executable, "-m", "webui.serving", json.dumps(options), str(sweeper_pid or "")])
+
+
+def main() -> None:
+    """``python -m webui.serving OPTIONS_JSON SWEEPER_PID``: gunicorn, and on the way out the
+    embedded sweeper (a child of this process from before the exec) is stopped too."""
+    options, sweeper_pid = json.loads(sys.argv[1]), sys.argv[2]
+    options["child_exit"] = _child_exit
+    master = os.getpid()
+    try:
+        Kap12Server(options).run()
+    finally:
+        # A worker leaves gunicorn through these frames too (it was forked inside run()).
+        if sweeper_pid and os.getpid() == master:
+            stop_pid(int(sweeper_pid))
+
+
+def stop_pid(pid: int, grace: float = GRACEFUL_SECONDS) -> None:
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+
+
+def start_sweeper_process() -> subprocess.Popen:
+    """The embedded default's sweeper: ``kap12 timers`` as a child process (a thread in the
+    gunicorn master would be copied into every forked worker)."""
+    return subprocess.Popen([sys.executable, "-m", "webui.cli", "timers"], stdout=subprocess.DEVNULL)
+
+
+if __name__ == "__main__":
+    main()
