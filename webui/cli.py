@@ -87,8 +87,6 @@ class _Group(click.Group):
 @click.group(cls=_Group, help="kap12 – kapittel 12-saker i skolen som BPMN-prosesser.")
 @click.option("-v", "--verbose", is_flag=True, help="Vis logg.")
 def main(verbose: bool) -> None:
-    from webui import logs
-
     logs.configure(logging.INFO if verbose else logging.WARNING, Settings.from_env().log_format)
 
 

@@ -11,7 +11,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import create_engine, event
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
@@ -49,9 +50,6 @@ def _sqlite_tuning(engine: Engine) -> None:
 
 def known_revisions() -> tuple[str, set[str]]:
     """The newest migration this code knows, and every one it knows."""
-    from alembic.config import Config
-    from alembic.script import ScriptDirectory
-
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
     script = ScriptDirectory.from_config(cfg)
@@ -104,8 +102,6 @@ class Database:
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (None before the first upgrade). Raises
         when the database does not answer."""
-        from sqlalchemy import inspect, text
-
         with self.engine.connect() as conn:
             if not inspect(conn).has_table("alembic_version"):
                 return None
