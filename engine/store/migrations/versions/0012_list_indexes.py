@@ -1,13 +1,13 @@
 """indexes for paged lists (keyset paging in the sort order of each list)
 
-Revision ID: 0011_list_indexes
-Revises: 0010_access_grants
+Revision ID: 0012_list_indexes
+Revises: 0011_logins_and_sessions
 """
 from alembic import op
 
 
-revision = '0011_list_indexes'
-down_revision = '0010_access_grants'
+revision = '0012_list_indexes'
+down_revision = '0011_logins_and_sessions'
 branch_labels = None
 depends_on = None
 
