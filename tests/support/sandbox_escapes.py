@@ -103,7 +103,7 @@ def sandbox_diagram(*, timer="arbeidstimer(2)", condition="svar == 'ja'", script
   <bpmn:exclusiveGateway id="Port" name="Hva nå" default="F4"/>
   <bpmn:userTask id="Oppgave" name="Motta melding" camunda:formKey="motta_melding"/>
   <bpmn:boundaryEvent id="Frist" name="Frist" attachedToRef="Oppgave" cancelActivity="false">
-    <bpmn:extensionElements><camunda:properties><camunda:property name="kap12.type" value="frist"/></camunda:properties></bpmn:extensionElements>
+    <bpmn:extensionElements><camunda:properties><camunda:property name="kap12.type" value="frist"/><camunda:property name="kap12.kalender" value="fylke"/></camunda:properties></bpmn:extensionElements>
     <bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">{escape(timer)}</bpmn:timeDate></bpmn:timerEventDefinition>
   </bpmn:boundaryEvent>
   <bpmn:endEvent id="Slutt" name="Slutt"/><bpmn:endEvent id="Slutt2" name="Slutt 2"/><bpmn:endEvent id="Slutt3" name="Slutt 3"/>
