@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 
 from engine import demo
+from engine.versions.example_data import example_data
 from processes import forms
 
 from .conftest import csrf_of, login
@@ -119,7 +120,7 @@ def test_the_csv_says_notified_for_a_b_case_whose_notice_was_recorded(env):
     rektor = env.demo.users["rektor"]
     for title in ("Motta melding", "Varsle skoleeier straks"):
         task = next(t for t in env.kap12.tasks_for(rektor) if t.case_id == case.id and t.title == title)
-        env.kap12.complete(rektor, task.id, forms.example_data(forms.get_form(task.form_key), env.clock.now().date()))
+        env.kap12.complete(rektor, task.id, example_data(forms.get_form(task.form_key), env.clock.now().date()))
     rows = list(csv.reader(io.StringIO(login(env.app, "rektor").get("/oversikt/eksport.csv").data.decode("utf-8-sig")),
                            delimiter=";"))
     column = rows[0].index("Meldt videre til skoleeier")

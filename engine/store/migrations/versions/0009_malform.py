@@ -13,11 +13,10 @@ branch_labels = None
 depends_on = None
 
 
+# Plain ADD/DROP COLUMN (SQLite 3.35+): a batch copy of schools would trip the rows that point at it.
 def upgrade() -> None:
-    with op.batch_alter_table('schools') as batch:
-        batch.add_column(sa.Column('malform', sa.String(length=2), nullable=False, server_default='nb'))
+    op.add_column('schools', sa.Column('malform', sa.String(length=2), nullable=False, server_default='nb'))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('schools') as batch:
-        batch.drop_column('malform')
+    op.drop_column('schools', 'malform')
