@@ -130,18 +130,28 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     shot(page, "undersokelse")
     submit(page, "Undersøke saken")
 
-    # The action plan, with two measures; the second row through «Legg til rad».
+    # The action plan, with two measures: rows are added and removed in place (no reload: the
+    # marker set on the page survives), and the server reads rows by number, gaps and all.
     page.click("text=Gå videre til «Utarbeide tiltaksplan»")
+    page.evaluate("window.kap12Marker = 'samme side'")
     page.fill("#f-problem", "Emma holdes utenfor i friminuttene og i klassechatten.")
     page.fill("#f-tiltak-0-hva", "Voksen til stede i friminuttene")
     page.fill("#f-tiltak-0-nar", "Hvert friminutt fra uke 49")
     page.fill("#f-tiltak-0-ansvarlig", "Kontaktlærer")
+    assert not page.is_visible("button:has-text('Fjern rad 1')")  # the one row a plan needs stays
     page.click("button:has-text('Legg til rad')")
-    page.wait_for_selector("#f-tiltak-1-hva")
+    page.fill("#f-tiltak-1-hva", "Dette tiltaket fjernes igjen")
+    assert page.evaluate("document.activeElement.id") == "f-tiltak-1-hva"
+    page.click("button:has-text('Legg til rad')")
+    assert page.input_value("#f-tiltak-2-hva") == ""
+    page.click("button:has-text('Fjern rad 2')")
+    assert page.locator("#f-tiltak-1-hva").count() == 0
+    assert page.inner_text("#f-tiltak fieldset.row:nth-of-type(2) legend") == "Rad 2"
+    assert page.evaluate("window.kap12Marker") == "samme side"
     assert page.input_value("#f-tiltak-0-hva") == "Voksen til stede i friminuttene"
-    page.fill("#f-tiltak-1-hva", "Samtale med klassen om nettvett")
-    page.fill("#f-tiltak-1-nar", "Tirsdag uke 49")
-    page.fill("#f-tiltak-1-ansvarlig", "Rådgiver")
+    page.fill("#f-tiltak-2-hva", "Samtale med klassen om nettvett")
+    page.fill("#f-tiltak-2-nar", "Tirsdag uke 49")
+    page.fill("#f-tiltak-2-ansvarlig", "Rådgiver")
     page.fill("#f-evalueringsdato", "2026-12-14")
     page.fill("#f-elevens_stemme", "Emma ønsker en voksen i nærheten.")
     page.check("#f-foresatte_informert")

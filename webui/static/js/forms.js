@@ -30,3 +30,92 @@
   var summary = document.querySelector(".error-summary[tabindex]");
   if (summary) { summary.focus(); }
 })();
+
+// Rows of a group (the measures of an action plan) added and removed in place. Without
+// JavaScript «+ Legg til rad» posts the form back with one more row, and blank rows are dropped
+// when the form is saved; with it, a row is copied from the last one, emptied and numbered after
+// the highest row number in use (the server reads rows by number, gaps and all).
+(function () {
+  "use strict";
+  var ATTRIBUTES = ["name", "id", "for", "aria-describedby"];
+  document.querySelectorAll("fieldset.group[data-rows]").forEach(function (group) {
+    var name = group.getAttribute("data-rows");
+    var add = group.querySelector('button[name="_add_row"]');
+    if (!add) { return; }
+    var minimum = parseInt(group.getAttribute("data-min-rows") || "1", 10);
+    var rowLabel = group.getAttribute("data-row-label") || "Rad {n}";
+    var removeLabel = group.getAttribute("data-remove-label") || "Fjern rad {n}";
+    var numbered = new RegExp("^(f-)?" + name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&") + "-(\\d+)-");
+
+    function rows() {
+      return Array.prototype.filter.call(group.children, function (el) { return el.hasAttribute("data-row"); });
+    }
+    function nextIndex() {
+      var highest = -1;
+      group.querySelectorAll("[name]").forEach(function (el) {
+        var m = numbered.exec(el.getAttribute("name"));
+        if (m) { highest = Math.max(highest, parseInt(m[2], 10)); }
+      });
+      return highest + 1;
+    }
+    function renumber() {
+      var all = rows();
+      all.forEach(function (row, i) {
+        var legend = row.querySelector("legend");
+        if (legend) { legend.textContent = rowLabel.replace("{n}", i + 1); }
+        var remove = row.querySelector(".row-remove");
+        if (remove) {
+          remove.textContent = removeLabel.replace("{n}", i + 1);
+          remove.hidden = all.length <= minimum;
+        }
+      });
+    }
+    function withRemove(row) {
+      var old = row.querySelector(".row-remove");
+      if (old) { old.remove(); }
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-quiet row-remove";
+      button.addEventListener("click", function () {
+        if (rows().length <= minimum) { return; }
+        row.remove();
+        renumber();
+        add.focus();
+      });
+      row.appendChild(button);
+    }
+    function emptied(row, n) {
+      row.querySelectorAll(".error-text").forEach(function (el) { el.remove(); });
+      row.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+      row.querySelectorAll("[aria-invalid]").forEach(function (el) { el.removeAttribute("aria-invalid"); });
+      row.querySelectorAll("*").forEach(function (el) {
+        ATTRIBUTES.forEach(function (attr) {
+          var value = el.getAttribute(attr);
+          if (!value) { return; }
+          var parts = value.split(" ").filter(function (part) { return !/-error$/.test(part); });
+          var renamed = parts.map(function (part) {
+            return part.replace(numbered, function (_m, prefix) { return (prefix || "") + name + "-" + n + "-"; });
+          }).join(" ");
+          if (renamed) { el.setAttribute(attr, renamed); } else { el.removeAttribute(attr); }
+        });
+      });
+      row.querySelectorAll("input, textarea, select").forEach(function (el) {
+        if (el.type === "hidden") { return; }  // a checkbox's "false" fallback stays
+        if (el.type === "checkbox" || el.type === "radio") { el.checked = false; } else { el.value = ""; }
+      });
+      return row;
+    }
+    rows().forEach(withRemove);
+    renumber();
+    add.addEventListener("click", function (event) {
+      event.preventDefault();
+      var all = rows();
+      var copy = emptied(all[all.length - 1].cloneNode(true), nextIndex());
+      withRemove(copy);
+      all[all.length - 1].after(copy);
+      renumber();
+      var first = copy.querySelector("input:not([type=hidden]), textarea, select");
+      if (first) { first.focus(); }
+    });
+  });
+})();
