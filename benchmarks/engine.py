@@ -18,12 +18,12 @@ import shutil
 import sys
 from datetime import timedelta
 from pathlib import Path
+from uuid import UUID
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
-from SpiffWorkflow.util.task import TaskState  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 
 from engine.demo import complete_next, report_data  # noqa: E402
@@ -37,19 +37,33 @@ NORDLI = "Nordli videregående skole"
 LEADER = "avdelingsleder"
 
 
+def complete_form(kap12, viewer, case_id: int, form_key: str, **overrides) -> None:
+    """Complete the case's open task with this form: carrying out and the evaluation are open
+    side by side once the plan is made, so "the next task" would be either."""
+    task = open_task(kap12, viewer, case_id, form_key)
+    kap12.complete(viewer, task.id, example_data(kap12.forms.get(form_key), kap12.clock.now().date(), **overrides))
+
+
+def open_task(kap12, viewer, case_id: int, form_key: str = "gjennomforing"):
+    return next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id and t.form_key == form_key)
+
+
 def case_at_carry_out(kap12, demo, rounds: int = 0) -> int:
     """A procedure A case waiting at "Gjennomføre tiltak", after ``rounds`` extra evaluation
-    rounds (each: carry out, evaluation date, evaluate 'fortsette' = 2 tasks and a timer)."""
+    rounds (each: the evaluation date comes at once, which ends the carrying out by its deadline
+    and opens the evaluation, evaluated 'fortsette' = a task and two timers). The last plan's
+    evaluation date is two weeks ahead, so the carrying out stays open for the measured step."""
     u = demo.users
+    today = kap12.clock.now().date()
+    ahead = (today + timedelta(days=14)).isoformat()
     case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
     complete_next(kap12, u[LEADER], case.id)
     complete_next(kap12, u[LEADER], case.id, trygt_skolemiljo="nei")
-    complete_next(kap12, u[LEADER], case.id, evalueringsdato=kap12.clock.now().date().isoformat())
-    for _ in range(rounds):
-        complete_next(kap12, u[LEADER], case.id)  # carry out; the evaluation date has come
+    complete_next(kap12, u[LEADER], case.id, evalueringsdato=today.isoformat() if rounds else ahead)
+    for done in range(1, rounds + 1):
         kap12.sweep_timers()
-        complete_next(kap12, u[LEADER], case.id, evaluering_resultat="fortsette",
-                      evalueringsdato=kap12.clock.now().date().isoformat())
+        complete_form(kap12, u[LEADER], case.id, "evaluering", evaluering_resultat="fortsette",
+                      evalueringsdato=ahead if done == rounds else today.isoformat())
     return case.id
 
 
@@ -57,7 +71,7 @@ def carry_out_payload():
     return example_data(forms.get_form("gjennomforing"))
 
 
-def bare_step_fn(kap12, case_id: int):
+def bare_step_fn(kap12, case_id: int, task_id: str):
     """Bare SpiffWorkflow on the case's state: what any host has to do at the least."""
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
@@ -72,7 +86,7 @@ def bare_step_fn(kap12, case_id: int):
     def once():
         workflow = serializer.from_dict(json.loads(full_json))
         workflow.script_engine = kap12.script_engine
-        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        task = workflow.get_task_from_id(UUID(task_id))
         task.set_data(**data)
         task.run()
         workflow.refresh_timers()
@@ -83,7 +97,7 @@ def bare_step_fn(kap12, case_id: int):
     return once
 
 
-def lean_step_fn(kap12, case_id: int):
+def lean_step_fn(kap12, case_id: int, task_id: str):
     """The lean bare step: SpiffWorkflow on the stored state alone, the spec taken from the
     same cache kap12 uses (deserialized once per version), complete, run, serialize the state."""
     with kap12.db.reading() as session:
@@ -94,7 +108,7 @@ def lean_step_fn(kap12, case_id: int):
 
     def once():
         workflow = spiff.load_state(state, spec, subs, kap12.script_engine)
-        task = workflow.get_next_task(state=TaskState.READY, manual=True)
+        task = workflow.get_task_from_id(UUID(task_id))
         task.set_data(**data)
         task.run()
         workflow.refresh_timers()
@@ -127,9 +141,9 @@ def interleaved(kap12, demo, case_ids: list[int], counter: StatementCounter | No
     viewer, data = demo.users[LEADER], carry_out_payload()
     bare, lean, ours = [], [], []
     for case_id in case_ids:
-        bare.append(timed(bare_step_fn(kap12, case_id)))
-        lean.append(timed(lean_step_fn(kap12, case_id)))
-        task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
+        task = open_task(kap12, viewer, case_id)
+        bare.append(timed(bare_step_fn(kap12, case_id, task.id)))
+        lean.append(timed(lean_step_fn(kap12, case_id, task.id)))
         if counter is not None:
             counter.counting = True
         ours.append(timed(lambda task=task: kap12.complete(viewer, task.id, data)))
