@@ -445,8 +445,16 @@ class _Text(_Blankable, fields.String):
         return text.replace("\r\n", "\n") if self.multiline else text
 
 
+# Dates people type: a school year in this century, give or take. Python takes year 1 and 9999,
+# but the databases, time-zone arithmetic and the working-day calendar do not all; the pages'
+# own date parameters (webui/bounds.py) keep to the same range.
+DATE_MIN = date(1900, 1, 1)
+DATE_MAX = date(2199, 12, 31)
+_OUT_OF_RANGE = f"Velg en dato mellom {DATE_MIN:%d.%m.%Y} og {DATE_MAX:%d.%m.%Y}."
+
+
 class _Date(_Blankable, fields.Date):
-    default_error_messages = {"invalid": "Ugyldig dato."}
+    default_error_messages = {"invalid": "Ugyldig dato.", "range": _OUT_OF_RANGE}
 
     # Form data is stored as JSON: a date stays ISO text, hence the narrower return type.
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
@@ -455,11 +463,14 @@ class _Date(_Blankable, fields.Date):
         # Python accepts '20261127' too; keep the one form that HTML date inputs post.
         if not isinstance(value, str) or not _ISO_DATE.match(value.strip()):
             raise self.make_error("invalid")
-        return super()._deserialize(value.strip(), attr, data, **kwargs).isoformat()
+        day = super()._deserialize(value.strip(), attr, data, **kwargs)
+        if not DATE_MIN <= day <= DATE_MAX:
+            raise self.make_error("range")
+        return day.isoformat()
 
 
 class _DateTime(_Blankable, fields.DateTime):
-    default_error_messages = {"invalid": "Ugyldig dato og klokkeslett."}
+    default_error_messages = {"invalid": "Ugyldig dato og klokkeslett.", "range": _OUT_OF_RANGE}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
         if isinstance(value, datetime):
@@ -469,6 +480,8 @@ class _DateTime(_Blankable, fields.DateTime):
             moment = super()._deserialize(value.strip(), attr, data, **kwargs)
         else:
             raise self.make_error("invalid")
+        if not DATE_MIN <= moment.date() <= DATE_MAX:  # before the time-zone shift, which overflows at year 1
+            raise self.make_error("range")
         # A datetime-local input posts no offset; it means the school's local time.
         if moment.tzinfo is None:
             moment = moment.replace(tzinfo=OSLO)

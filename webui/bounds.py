@@ -11,14 +11,12 @@ from datetime import date
 
 from werkzeug.routing import IntegerConverter
 
+from processes.forms import DATE_MAX, DATE_MIN
+
 # The largest value of a 32-bit signed INTEGER column (PostgreSQL's ``integer``); SQLite would
 # take more, but one bound for both keeps the answers the same on every database.
 ID_MAX = 2_147_483_647
 
-# Dates people type: a school year in this century, give or take. Python accepts year 1 and
-# 9999, but the databases and the working-day calendar do not all.
-DATE_MIN = date(1900, 1, 1)
-DATE_MAX = date(2199, 12, 31)
 
 # Longest id text worth reading: ID_MAX has 10 digits; more can only be out of range.
 _ID_DIGITS = len(str(ID_MAX))

@@ -320,6 +320,18 @@ def test_date():
         assert errors(form, {"felt": bad}) == {"felt": ["Ugyldig dato."]}, bad
 
 
+def test_dates_outside_the_range_people_type_are_refused_in_plain_words():
+    """Year 1 and 9999 parse in Python but overflow the time-zone shift, the databases' ranges
+    or the working-day calendar further on: refused at the form, with the range named."""
+    message = ["Velg en dato mellom 01.01.1900 og 31.12.2199."]
+    for bad in ["0001-01-01", "1899-12-31", "2200-01-01", "9999-12-31"]:
+        assert errors(one("date"), {"felt": bad}) == {"felt": message}, bad
+    for bad in ["0001-01-01T00:00", "9999-12-31T23:59", "0001-01-01T00:00:00Z"]:
+        assert errors(one("datetime"), {"felt": bad}) == {"felt": message}, bad
+    assert validate(one("date"), {"felt": "1900-01-01"}) == {"felt": "1900-01-01"}
+    assert validate(one("date"), {"felt": "2199-12-31"}) == {"felt": "2199-12-31"}
+
+
 def test_datetime_is_stored_as_iso_in_oslo():
     form = one("datetime")
     assert validate(form, {"felt": "2026-11-27T14:30"}) == {"felt": "2026-11-27T14:30:00+01:00"}
