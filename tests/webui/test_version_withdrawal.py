@@ -8,7 +8,7 @@ from sqlalchemy import select
 from engine.store import events
 from engine.store.models import HistoryEvent
 from engine.versions import definitions
-from tests.engine.test_stored_versions import _break_stored
+from tests.engine.versions.test_stored_versions import _break_stored
 
 from .conftest import login, token
 

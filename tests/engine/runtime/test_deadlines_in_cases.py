@@ -4,9 +4,9 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 from conftest import OSLO
-from flow import NORDLI, do, report
 
 from engine.runtime.calendars import add_closure
+from tests.engine.flow import NORDLI, do, report
 
 
 def _due(kap12, case_id, title):

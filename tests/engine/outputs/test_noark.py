@@ -8,7 +8,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from flow import report, status
 from lxml import etree
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from engine.outputs import noark
 from engine.store.models import CaseDocument
 from engine.versions.example_data import example_data
 from processes import forms
+from tests.engine.flow import report, status
 
 SCHEMAS = Path("/work/shared/reference/noark5")
 pytestmark = pytest.mark.skipif(not (SCHEMAS / "arkivstruktur.xsd").exists(), reason="Noark 5 schemas not present")

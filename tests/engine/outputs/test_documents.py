@@ -7,13 +7,13 @@ import io
 from datetime import timedelta
 
 import pytest
-from flow import do, plan_date, report
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from engine.errors import NotFound
 from engine.outputs import documents
 from engine.store.models import CaseDocument
+from tests.engine.flow import do, plan_date, report
 
 
 def text_of(pdf: bytes) -> str:

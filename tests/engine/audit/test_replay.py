@@ -7,11 +7,11 @@ import json
 from datetime import timedelta
 
 import pytest
-from flow import do, kinds, open_titles, plan_date, report, status
 from sqlalchemy import text
 
 from engine.audit.compare import normalise_state
 from engine.audit.replay import verify_case
+from tests.engine.flow import do, kinds, open_titles, plan_date, report, status
 
 
 def _verified(kap12, case_id):
@@ -222,10 +222,9 @@ def test_a_migrated_case_verifies_by_re_execution(kap12, demo):
 def test_a_school_closure_entered_later_does_not_make_a_false_divergence(kap12, demo):
     from datetime import date as _date
 
-    from flow import NORDLI
-
     from engine.audit.replay import verify_case
     from engine.runtime.calendars import add_closure
+    from tests.engine.flow import NORDLI
 
     case = report(kap12, demo)
     do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")  # investigation due in 5 days

@@ -14,7 +14,7 @@ from engine.read import queries
 from engine.store.models import FormVersion, HistoryEvent
 from processes import forms
 from tests.engine.flow import report
-from tests.engine.test_deploy_validation import diagram
+from tests.engine.versions.test_deploy_validation import diagram
 
 OLD_LABEL = "Din vurdering av meldingen"
 NEW_LABEL = "Vurdering av meldingen (ny ledetekst)"

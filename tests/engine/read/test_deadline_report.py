@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flow import do, report
+from tests.engine.flow import do, report
 
 
 def test_met_missed_and_open_deadlines(kap12, demo):
@@ -34,6 +34,6 @@ def test_an_overdue_task_keeps_its_due_time_after_the_deadline_fired(kap12, demo
     kap12.sweep_timers()  # the deadline fired and escalated; the task is still open
     [task] = [t for t in kap12.case_tasks(case.id) if t.title == "Motta og registrere melding"]
     assert task.due_at is not None and task.due_at < kap12.clock.now()
-    from flow import status
+    from tests.engine.flow import status
 
     assert status(kap12, case.id).next_deadline == task.due_at

@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 from conftest import make_kap12
-from flow import do, kinds, open_titles, report, status
 from sqlalchemy import func, select
 
 from engine.demo import ensure_directory
@@ -15,6 +14,7 @@ from engine.errors import Conflict, InvalidInput
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
 from engine.versions.example_data import example_data
 from processes import forms
+from tests.engine.flow import do, kinds, open_titles, report, status
 
 
 def test_case_survives_a_restart(kap12, demo, db_url, tmp_path, clock):

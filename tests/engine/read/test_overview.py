@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flow import do, plan_date, report
 
 from engine.errors import Denied
 from engine.read import overview
 from processes.stages import stage_of
+from tests.engine.flow import do, plan_date, report
 
 
 def _numbers(ov):

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flow import report
 
 from engine.demo import complete_next
 from engine.errors import InvalidInput
 from engine.read import paging, queries
+from tests.engine.flow import report
 
 
 def _all_pages(fetch, between=lambda page_no: None) -> list:

@@ -12,7 +12,6 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from click.testing import CliRunner
-from flow import do, report
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
 
@@ -23,6 +22,7 @@ from engine.store.checkpoint_digest import fold, heads_digest
 from engine.store.db import MIGRATIONS
 from engine.store.models import Case, HistoryEvent
 from engine.write import checkpoints
+from tests.engine.flow import do, report
 from webui.cli import main
 
 

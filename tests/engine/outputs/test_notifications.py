@@ -8,9 +8,9 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from flow import do, report
 
 from engine.outputs.mailer import MailSettings, deliver_pending
+from tests.engine.flow import do, report
 
 
 class Inbox:

@@ -17,8 +17,8 @@ from engine.store import events
 from engine.store.models import DefinitionVersion, HistoryEvent
 from engine.versions import definitions
 from tests.engine.flow import report
-from tests.engine.test_deploy_validation import diagram
-from tests.engine.test_diagram_corpus import CORPUS, EXPECTED
+from tests.engine.versions.test_deploy_validation import diagram
+from tests.engine.versions.test_diagram_corpus import CORPUS, EXPECTED
 
 BPMN = PROJECT_ROOT / "bpmn"
 ENTITY = '<!DOCTYPE d [<!ENTITY x "Hei">]>'

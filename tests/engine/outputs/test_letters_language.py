@@ -6,13 +6,13 @@ from __future__ import annotations
 import io
 
 import pytest
-from flow import do, plan_date, report
 from pypdf import PdfReader
 
 from engine.errors import InvalidInput
 from engine.outputs import documents
 from engine.store import directory
 from engine.store.models import School
+from tests.engine.flow import do, plan_date, report
 
 NYNORSK = "Planen vår for at du skal ha det trygt og godt på skulen"
 BOKMAL = "Planen vår for at du skal ha det trygt og godt på skolen"

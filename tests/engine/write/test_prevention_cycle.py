@@ -7,10 +7,10 @@ from datetime import datetime
 
 import pytest
 from conftest import OSLO
-from flow import NORDLI, open_titles
 
 from engine.audit.replay import verify_case
 from engine.errors import Conflict, Denied, NotFound
+from tests.engine.flow import NORDLI, open_titles
 
 ANSATTE = "Gjøre ansatte kjent med rutinene"
 ELEVER = "Gjøre elevene kjent med rutinene"

@@ -12,11 +12,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from flow import kinds, open_titles, report
 from sqlalchemy import func, insert, select
 
 from engine.store.models import HistoryEvent, PendingTimer
 from engine.write.timers import LEASE, MAX_ATTEMPTS
+from tests.engine.flow import kinds, open_titles, report
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,7 +33,7 @@ def _fired(kap12) -> Counter:
 
 
 def _sweepers(url: str, now, count: int, batch: int = 20, slow: float = 0.0) -> list[subprocess.Popen]:
-    env = dict(os.environ, PYTHONPATH=str(HERE.parent.parent))
+    env = dict(os.environ, PYTHONPATH=str(HERE.parents[2]))
     return [subprocess.Popen([sys.executable, str(HERE / "sweeper_process.py"), url, now.isoformat(), str(batch),
                               str(slow)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
             for _ in range(count)]
