@@ -32,7 +32,10 @@ def _token(env, username: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(env):
+def world(any_env):
+    """The same fuzzing on SQLite and on PostgreSQL: what one database takes, the other may refuse
+    (NUL in text, integers beyond 32 bits), and that must be a problem answer, not a 500."""
+    env = any_env
     for _ in range(2):
         env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data())
     with env.kap12.db.reading() as session:
@@ -129,7 +132,7 @@ def _conforms(doc, schema: dict, body) -> None:
 
 
 @pytest.mark.parametrize("path, method", OPERATIONS)
-def test_no_500_and_every_error_is_a_problem(env, world, path, method):
+def test_no_500_and_every_error_is_a_problem(world, path, method):
     doc = world["doc"]
     assert method in doc["paths"][path]
 
@@ -166,6 +169,6 @@ def test_every_documented_operation_is_fuzzed(world):
     assert sorted(OPERATIONS) == sorted((p, m) for p, ops in world["doc"]["paths"].items() for m in ops)
 
 
-def test_a_valid_uuid_that_is_no_task_is_404(env, world):
+def test_a_valid_uuid_that_is_no_task_is_404(world):
     response = world["client"].get(f"/api/v1/tasks/{uuid.uuid4()}", headers=world["auth"][0])
     assert response.status_code == 404 and response.mimetype == PROBLEM
