@@ -220,6 +220,23 @@ def may_reclassify(viewer: Viewer, case: Case) -> bool:
     return leads_case(viewer, case)
 
 
+def may_end_otherwise(viewer: Viewer, case: Case) -> bool:
+    """Who ends a case otherwise than "the pupil is safe" (the pupil left the school, the case
+    was joined with another, the report was outside chapter 12): rektor in A and B, and the
+    school owner in B and C. Not every leader in A: closing a case without a plan is rektor's
+    responsibility for the school. In B the school owner may too (it leads B beside rektor, and
+    is told when rektor does it); in C only the school owner — the bypassed leadership never."""
+    if is_read_only(viewer) or case.kind != "sak":
+        return False
+    owner = case.county_id in viewer.counties({"skoleeier"})
+    rektor = case.school_id in viewer.schools({"rektor"})
+    if case.procedure == "C":
+        return owner
+    if case.procedure == "B":
+        return owner or rektor
+    return rektor
+
+
 def may_grant(viewer: Viewer, case: Case) -> bool:
     """Who gives (and withdraws) access to a case: rektor in A and B, the school owner in C."""
     if is_read_only(viewer):
@@ -317,5 +334,5 @@ def may_end_sessions(viewer: Viewer) -> bool:
 
 
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
-           "is_read_only", "may_deploy", "may_grant", "may_identify_accused", "in_circle", "may_end_sessions",
+           "is_read_only", "may_deploy", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
            "COUNTY_ROLES"]

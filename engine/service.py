@@ -21,7 +21,7 @@ from engine.store.events import REVIEWED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
-from engine.write import cases, checkpoints, grants, notify, parties, prevention, publish, timers
+from engine.write import cases, checkpoints, endings, grants, notify, parties, prevention, publish, timers
 from engine.write.unit_of_work import Actor, CaseWriter
 from engine.write.wakeup import Wakeup
 from processes import forms
@@ -93,6 +93,10 @@ class Kap12:
 
     def reclassify(self, viewer: Viewer, case_id: int, offender: str, reason: str, accused: str | None = None) -> Case:
         return cases.reclassify(self, viewer, case_id, offender, reason, accused)
+
+    def end_case(self, viewer: Viewer, case_id: int, data: dict) -> Case:
+        """End the case otherwise than "the pupil is safe" (left the school, joined, outside ch. 12)."""
+        return endings.end_otherwise(self, viewer, case_id, data)
 
     def identify_accused(self, viewer: Viewer, case_id: int, username: str, reason: str = "") -> Case:
         return parties.identify_accused(self, viewer, case_id, username, reason)

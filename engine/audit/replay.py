@@ -35,6 +35,7 @@ from engine.runtime.progress import LIVE, active_elements, completed_elements, v
 from engine.store import history
 from engine.store.events import (
     ALONGSIDE,
+    CASE_ENDED,
     CYCLE_STARTED,
     DERIVED,
     INPUTS,
@@ -48,6 +49,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
 from engine.write.cases import reclassification_message
+from engine.write.endings import ending_message
 from engine.write.migration import move_workflow
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
@@ -221,6 +223,11 @@ class _Replay:
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
                 self._diverge(ev.seq, f"omklassifiseringen ble ikke tatt imot i gjenkjøringen ({err})",
                               ev.data, None, rest)
+        elif ev.kind == CASE_ENDED:
+            try:
+                wf.send_event(ending_message(ev.data.get("data") or {}))
+            except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
+                self._diverge(ev.seq, f"avslutningen ble ikke tatt imot i gjenkjøringen ({err})", ev.data, None, rest)
         # reported: done when the workflow was made; claimed/released, access and parties: no act
         # on the workflow.
 

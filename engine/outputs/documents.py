@@ -17,6 +17,7 @@ import mimetypes
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Callable
 from pathlib import Path
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
@@ -28,7 +29,7 @@ from engine import access
 from engine.errors import NotFound
 from engine.read import queries
 from engine.store import history
-from engine.store.events import RECLASSIFIED, REPORTED, TASK_COMPLETED
+from engine.store.events import CASE_ENDED, RECLASSIFIED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
@@ -46,19 +47,38 @@ PDF = "application/pdf"
 class Kind:
     code: str
     title: str
-    form: str          # the form whose completed step makes it ("meldingsskjema": the report)
+    forms: tuple[str, ...]  # the forms whose completed step makes it ("meldingsskjema": the report)
     template: str
     voice: tuple[str, ...] = ("elevens_stemme", "elevens_beskrivelse")
+    letter: bool = False  # sent to the pupil and parents (an outgoing letter in the archive)
+    # Made only from a step whose data pass this test (a letter when no plan is needed).
+    when: Callable[[dict], bool] | None = None
+
+    def made_from(self, form: str, data: dict) -> bool:
+        return form in self.forms and (self.when is None or self.when(data))
 
 
-# In the order they appear in a case. The letter is made from the same step as the plan.
+def _found_safe(data: dict) -> bool:
+    return data.get("trygt_skolemiljo") == "ja"
+
+
+# The step that ends a case otherwise (pupil left, joined, outside chapter 12): write/endings.py.
+OTHER_ENDING = "annen_avslutning"
+
+# In the order they appear in a case. A letter is made from the same step as its record.
 KINDS: tuple[Kind, ...] = (
-    Kind("meldingsskjema", "Meldingsskjema", "meldingsskjema", "meldingsskjema.html"),
-    Kind("undersokelse", "Undersøkelse med elevens stemme", "undersokelse", "undersokelse.html"),
-    Kind("tiltaksplan", "Tiltaksplan", "tiltaksplan", "tiltaksplan.html"),
-    Kind("tiltaksplan_brev", "Tiltaksplan – brev til eleven og foresatte", "tiltaksplan", "tiltaksplan_brev.html"),
-    Kind("evaluering", "Evaluering av tiltak", "evaluering", "evaluering.html"),
-    Kind("avslutning", "Avslutning av saken", "avslutning", "avslutning.html"),
+    Kind("meldingsskjema", "Meldingsskjema", ("meldingsskjema",), "meldingsskjema.html"),
+    Kind("undersokelse", "Undersøkelse med elevens stemme", ("undersokelse",), "undersokelse.html"),
+    Kind("undersokelse_brev", "Resultatet av undersøkelsen – brev til eleven og foresatte", ("undersokelse",),
+         "undersokelse_brev.html", letter=True, when=_found_safe),
+    Kind("tiltaksplan", "Tiltaksplan", ("tiltaksplan",), "tiltaksplan.html"),
+    Kind("tiltaksplan_brev", "Tiltaksplan – brev til eleven og foresatte", ("tiltaksplan",), "tiltaksplan_brev.html",
+         letter=True),
+    Kind("evaluering", "Evaluering av tiltak", ("evaluering",), "evaluering.html"),
+    Kind("avslutning", "Avslutning av saken", ("avslutning",), "avslutning.html"),
+    Kind("annen_avslutning", "Avslutning av saken av annen grunn", (OTHER_ENDING,), "annen_avslutning.html"),
+    Kind("avslutning_brev", "Saken er avsluttet – brev til eleven og foresatte", ("avslutning", OTHER_ENDING),
+         "avslutning_brev.html", letter=True),
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
 
@@ -67,7 +87,9 @@ KIND_BY_CODE = {k.code: k for k in KINDS}
 # template for that form (``<name>.nn.html``) is written in it; the others stay in bokmål.
 LANGUAGE_FORMS = ("nb", "nn")
 FAMILY_FORM_FIELD = "familiens_malform"
-NYNORSK_TITLES = {"tiltaksplan_brev": "Tiltaksplan – brev til eleven og føresette"}
+NYNORSK_TITLES = {"tiltaksplan_brev": "Tiltaksplan – brev til eleven og føresette",
+                  "undersokelse_brev": "Resultatet av undersøkinga – brev til eleven og føresette",
+                  "avslutning_brev": "Saka er avslutta – brev til eleven og føresette"}
 
 
 @dataclass(frozen=True)
@@ -226,7 +248,8 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
     change of labels never changes the document; the bundled declaration when not given.
     ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
     data = _event_data(event)
-    form = form or forms.get_form(kind.form)
+    form_key = "meldingsskjema" if event.kind == REPORTED else ((event.data or {}).get("form") or kind.forms[0])
+    form = form or forms.get_form(form_key)
     template, lang = template_for(kind, language_form)
     title = NYNORSK_TITLES.get(kind.code, kind.title) if lang == "nn" else kind.title
     procedure = procedure or case.procedure
@@ -234,7 +257,8 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                    procedure=procedure, contact=family_contact(procedure, owner_contact, lang),
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
-                   taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
+                   taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up), form_key=form_key,
+                   sharpened=procedure in ("B", "C"),
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if kind.code == "undersokelse":
         context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))
@@ -244,8 +268,11 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
         context["result"] = _choice_label(form, "evaluering_resultat", data.get("evaluering_resultat"))
         context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme", "evaluering_resultat",
                                                                     "evalueringsdato"))
-    elif kind.code == "avslutning":
+    elif kind.code in ("avslutning", "annen_avslutning"):
         context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme",))
+        context["reason"] = _choice_label(form, "grunn", data.get("grunn"))
+    elif kind.code == "avslutning_brev" and form_key == OTHER_ENDING:
+        context["reason"] = _choice_label(form, "grunn", data.get("grunn"))
     elif kind.code == "meldingsskjema":
         context["fields"] = _fields(form, data, kind.voice)
     return environment().get_template(template).render(**context)
@@ -268,7 +295,7 @@ def recorded_form(kap12, event: HistoryEvent) -> forms.Form | None:
 
 def _kinds_of(event: HistoryEvent) -> list[Kind]:
     form = "meldingsskjema" if event.kind == REPORTED else (event.data or {}).get("form")
-    return [k for k in KINDS if k.form == form]
+    return [k for k in KINDS if k.made_from(form or "", _event_data(event))]
 
 
 def _info(doc: CaseDocument, size: int) -> DocumentInfo:
@@ -301,7 +328,7 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED))).order_by(HistoryEvent.seq)))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED, CASE_ENDED))).order_by(HistoryEvent.seq)))
         school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
                                         .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())

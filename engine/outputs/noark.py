@@ -52,7 +52,8 @@ PDF_FORMAT_DETAILS = "PDF/A-2b (ISO 19005-2)"
 CLASS_TITLES = {"A": "Elev krenker elev (opplæringslova § 12-4)",
                 "B": "Ansatt krenker elev (opplæringslova § 12-5)",
                 "C": "Noen i skolens ledelse krenker elev (opplæringslova § 12-5)"}
-JOURNALPOST_TYPE = {"tiltaksplan_brev": "Utgående dokument", "meldingsskjema": "Organinternt dokument for oppfølging"}
+# Letters to the pupil and parents (``Kind.letter``) are outgoing documents; the rest internal.
+JOURNALPOST_TYPE = {"meldingsskjema": "Organinternt dokument for oppfølging"}
 DEFAULT_JOURNALPOST_TYPE = "Organinternt dokument uten oppfølging"
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
@@ -303,7 +304,8 @@ def _journalpost(parent, case: Case, doc: _Doc) -> None:
     _skjerming(post)
     desc = _el(post, "dokumentbeskrivelse")
     _el(desc, "systemID", info.system_id)
-    _el(desc, "dokumenttype", "Brev" if info.kind == "tiltaksplan_brev" else "Notat")
+    letter = kind is not None and kind.letter
+    _el(desc, "dokumenttype", "Brev" if letter else "Notat")
     _el(desc, "dokumentstatus", "Dokumentet er ferdigstilt")
     _el(desc, "tittel", info.title)
     _el(desc, "opprettetDato", _dt(info.created_at))
@@ -328,14 +330,15 @@ def _journalpost(parent, case: Case, doc: _Doc) -> None:
     year, _ = _case_year_seq(case)
     _el(post, "registreringsID", f"{case.number}-{doc.journal_no}")
     _el(post, "tittel", (kind.title if kind else info.title) + (f" (versjon {info.version})" if info.version > 1 else ""))
-    if info.kind == "tiltaksplan_brev":
+    if letter:
         part = _el(post, "korrespondansepart")
         _el(part, "korrespondanseparttype", "Mottaker")
         _el(part, "korrespondansepartNavn", "Eleven og foresatte")
     _el(post, "journalaar", info.created_at.astimezone(OSLO).year)
     _el(post, "journalsekvensnummer", info.id)
     _el(post, "journalpostnummer", doc.journal_no)
-    _el(post, "journalposttype", JOURNALPOST_TYPE.get(info.kind, DEFAULT_JOURNALPOST_TYPE))
+    _el(post, "journalposttype", "Utgående dokument" if letter else
+        JOURNALPOST_TYPE.get(info.kind, DEFAULT_JOURNALPOST_TYPE))
     _el(post, "journalstatus", "Arkivert")
     _el(post, "journaldato", _d(info.created_at))
 

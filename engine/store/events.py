@@ -21,6 +21,9 @@ REVIEWED: Final = "reviewed"
 ACCESS_GRANTED: Final = "access_granted"
 ACCESS_WITHDRAWN: Final = "access_withdrawn"
 ACCUSED_IDENTIFIED: Final = "accused_identified"
+# The case ended otherwise than "the pupil is safe": the pupil left, it was joined with another
+# case, or the report concerned something outside chapter 12 (``write/endings.py``).
+CASE_ENDED: Final = "case_ended"
 
 # -- derived: what the write path records from the workflow in a step -------------------------
 TIMER_FIRED: Final = "timer_fired"
@@ -44,7 +47,7 @@ VERSION_WITHDRAWN: Final = "version_withdrawn"  # an administrator removed an un
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
-                 REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED)
+                 REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, CASE_ENDED)
 # Recorded by an act beside its input, in the same step (a reclassification ends the grants; a
 # step that names the accused records it): re-execution passes over them with their input.
 ALONGSIDE: Final = (ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED)

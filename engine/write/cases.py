@@ -35,7 +35,7 @@ def today(kap12) -> date:
     return kap12.clock.now().astimezone(OSLO).date()
 
 
-def _validated(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
+def validated_form(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
     """The clean data and the number of the form version that checked them."""
     try:
         number, form = kap12.forms.latest_with_number(form_key, session)
@@ -64,7 +64,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     diagram chooses. Anyone employed at the school may report, at once."""
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan ikke registrere meldinger.")
-    clean, form_version = _validated(kap12, REPORT_FORM, report)
+    clean, form_version = validated_form(kap12, REPORT_FORM, report)
     accused: User | None = None
 
     def prepare(session: Session, now: datetime) -> Opening:
@@ -144,7 +144,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
     """Validate ``data`` with the task's form and complete the task; errors change nothing."""
     def act(step: CaseStep):
         row = _check_may_work(step, viewer, task_id)
-        clean, form_version = _validated(kap12, row.form_key, data, step.session)
+        clean, form_version = validated_form(kap12, row.form_key, data, step.session)
         task = step.workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
