@@ -13,7 +13,7 @@ from engine.store.events import CASE_READ
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
-from . import pager, present
+from . import formview, pager, present
 from .auth import kap12, login_required
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
@@ -37,8 +37,11 @@ def index():
                            search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
 
 
+ENDING_FORM = "annen_avslutning"
+
+
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
-                 naming: dict | None = None):
+                 naming: dict | None = None, ending: formview.FormState | None = None):
     case, level = kap12().case(g.viewer, case_id)
     tasks = kap12().case_tasks(case_id)
     if level != access.FULL:
@@ -51,6 +54,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     taken_up = queries.taken_up_on(events)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
     circle = queries.case_circle(kap12(), g.viewer, case)
+    may_end = access.may_end_otherwise(g.viewer, case) and case.status == "open"
+    if may_end and ending is None:
+        ending = formview.FormState(kap12().forms.get(ENDING_FORM))
     return render_template(
         "case.html", case=case, tasks=tasks, timers=kap12().case_timers(case_id), timeline=timeline, reads=reads,
         show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
@@ -61,7 +67,8 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         names=names, now=kap12().clock.now(), deadline=present.deadline,
         deadline_rows=kap12().case_deadlines(case_id), deadline_outcome=present.deadline_outcome,
         read_only=access.is_read_only(g.viewer), circle=circle,
-        granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}}), code
+        granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}},
+        may_end=may_end, ending=ending), code
 
 
 @bp.get("/<id:case_id>")
@@ -152,3 +159,18 @@ def identify(case_id: int):
     return _act(case_id, "#anklaget", _("Den anklagede er registrert og har ikke lenger tilgang til saken."),
                 lambda: kap12().identify_accused(g.viewer, case_id, values["anklaget_bruker"], values["begrunnelse"]),
                 lambda errors: _render_case(case_id, naming={"values": values, "errors": errors}, code=422))
+
+
+@bp.post("/<id:case_id>/avslutt")
+@login_required
+def end(case_id: int):
+    """Rektor (A, B) or the school owner (B, C) ends the case for another reason than "the pupil
+    is safe": the pupil left, the case was joined with another, or it is outside chapter 12."""
+    state = formview.from_post(kap12().forms.get(ENDING_FORM), request.form)
+
+    def invalid(errors):
+        state.errors = errors
+        return _render_case(case_id, ending=state, code=422)
+    return _act(case_id, "", _("Saken er avsluttet. Grunnen står i historikken, og brevet til eleven og "
+                               "foresatte ligger under Dokumenter."),
+                lambda: kap12().end_case(g.viewer, case_id, state.values), invalid)

@@ -17,6 +17,7 @@ from engine.store.events import (
     ACCESS_WITHDRAWN,
     ACCUSED_IDENTIFIED,
     CASE_CLOSED,
+    CASE_ENDED,
     CASE_READ,
     DEADLINE_MISSED,
     ESCALATED,
@@ -203,6 +204,9 @@ def event_text(ev) -> str:
     if kind == RECLASSIFIED:
         return _("Saken ble klassifisert om fra prosedyre %(old)s til %(new)s. Begrunnelse: %(reason)s",
                  old=d.get("from_procedure"), new=d.get("to_procedure"), reason=d.get("reason", ""))
+    if kind == CASE_ENDED:
+        return _("Avsluttet saken av annen grunn: %(reason)s. Begrunnelse: %(text)s",
+                 reason=ending_reason(d), text=(d.get("data") or {}).get("begrunnelse", ""))
     if kind == CASE_CLOSED:
         return _("Saken ble avsluttet.")
     if kind == CASE_READ:
@@ -229,6 +233,13 @@ def event_text(ev) -> str:
     if kind == INCIDENT:
         return _("Teknisk feil ved tidsfristen «%(title)s»; driftsansvarlig må se på den.", title=title)
     return kind
+
+
+def ending_reason(data: dict) -> str:
+    """Why a case was ended otherwise, in the words of the ending form's choices."""
+    form = forms.get_form("annen_avslutning")
+    field = next((f for f in form.fields if f.name == "grunn"), None)
+    return forms.value_text(field, (data.get("data") or {}).get("grunn"))
 
 
 def value_text(field, value) -> str:

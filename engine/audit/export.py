@@ -21,6 +21,7 @@ from engine.errors import Denied, NotFound
 from engine.read import queries
 from engine.store import history
 from engine.store.events import (
+    CASE_ENDED,
     CASE_READ,
     DEADLINE_MISSED,
     RECLASSIFIED,
@@ -49,6 +50,7 @@ DUTIES = {
     "gjennomforing": "5. Gjennomføre tiltak",
     "evaluering": "5. Evaluere tiltak",
     "avslutning": "6. Dokumentere og avslutte",
+    "annen_avslutning": "6. Dokumentere og avslutte (avsluttet av annen grunn)",
 }
 
 # Fields whose whole value names (or is) someone other than the pupil: masked as a whole.
@@ -163,6 +165,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
     taken_up = queries.taken_up_on(events)
     opened = {ev.data.get("task_id"): ev for ev in events if ev.kind == TASK_OPENED}
     duties, deadlines, plans, evaluations, voice, procedures = [], [], [], [], [], []
+    ending: dict | None = None
     if reported is not None:
         report = reported.data.get("report", {})
         duties.append({"delplikt": DUTIES["meldingsskjema"], "steg": "Melding registrert", "utfort": reported.at.isoformat(),
@@ -176,7 +179,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                               "tekst": masker.text(report[key]) if masker else report[key]})
     for ev in events:
         d = ev.data or {}
-        if ev.kind == TASK_COMPLETED:
+        if ev.kind in (TASK_COMPLETED, CASE_ENDED):  # an ending otherwise carries its form data too
             form = d.get("form", "")
             due = d.get("due_at")
             late = seconds_late(datetime.fromisoformat(due), ev.at) if due else None
@@ -196,6 +199,8 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                 plans.append(entry)
             elif form == "evaluering":
                 evaluations.append(entry)
+            elif ev.kind == CASE_ENDED:
+                ending = entry
             for key in VOICE_FIELDS:
                 if data.get(key):
                     voice.append({"tidspunkt": ev.at.isoformat(), "steg": d.get("title", ""), "felt": key,
@@ -248,6 +253,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
         "frister": deadlines,
         "tiltaksplaner": plans,
         "evalueringer": evaluations,
+        "avsluttet_av_annen_grunn": ending,
         "elevens_stemme": voice,
         "tidslinje": timeline,
         "lesinger": reads,

@@ -17,8 +17,8 @@ import mimetypes
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 from pathlib import Path
+from typing import Callable
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, exists, or_, select
 
 from engine.access import Viewer
-from engine.store.events import ACCESS_GRANTED, ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
+from engine.store.events import ACCESS_GRANTED, CASE_ENDED, ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
@@ -65,7 +65,7 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
 
     def tell(users, kind: str, subject: str, body: str):
         for user in users:
-            if kind in ("task", "reclassified") and user.id == actor_id:
+            if kind in ("task", "reclassified", "ended") and user.id == actor_id:
                 continue
             notices.append(Notification(user_id=user.id, case_id=case.id, kind=kind, subject=subject, body=body,
                                         link=CASE_LINK.format(case_id=case.id), created_at=now, mail_attempts=0))
@@ -100,6 +100,13 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
                  f"Sak {case.number} er klassifisert om",
                  f"Sak {case.number} følger nå prosedyre {data['to_procedure']} "
                  f"(før: {data['from_procedure']}).")
+        elif kind == CASE_ENDED:
+            # Those who lead the case hear that it ended without the procedure run to its end
+            # (in B the school owner hears when rektor does it); in C never the bypassed school.
+            watchers = {"A": ["rektor"], "B": ["rektor", "skoleeier"], "C": ["skoleeier"]}.get(
+                data.get("procedure") or case.procedure, ["rektor"])
+            tell(role_holders(session, case, watchers), "ended", f"Sak {case.number} er avsluttet av annen grunn",
+                 f"Sak {case.number} er avsluttet før prosedyren var fulgt til ende. Grunnen står i saken.")
     for notice in notices:
         session.add(notice)
     return notices

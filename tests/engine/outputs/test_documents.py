@@ -57,7 +57,8 @@ def test_every_document_the_law_asks_for_with_versions(kap12, case_with_revised_
     docs = documents.ensure_documents(kap12, case_with_revised_plan.id)
     assert [(d.kind, d.version) for d in docs] == [
         ("meldingsskjema", 1), ("undersokelse", 1), ("tiltaksplan", 1), ("tiltaksplan_brev", 1),
-        ("evaluering", 1), ("tiltaksplan", 2), ("tiltaksplan_brev", 2), ("evaluering", 2), ("avslutning", 1)]
+        ("evaluering", 1), ("tiltaksplan", 2), ("tiltaksplan_brev", 2), ("evaluering", 2), ("avslutning", 1),
+        ("avslutning_brev", 1)]
     for d in docs:
         pdf = content(kap12, d)
         assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == d.sha256

@@ -1,0 +1,163 @@
+"""Other ways a case ends: the pupil left the school, the case was joined with another, the
+report concerned something outside chapter 12 — who may, when, and where it shows (history,
+replay, export, notices, the closing letter and the archive)."""
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+from flow import do, kinds, report, status
+from pypdf import PdfReader
+
+from engine.audit.export import build_export
+from engine.audit.replay import verify_case
+from engine.demo import ensure_directory
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.outputs import documents, noark
+
+SCHEMAS = Path("/work/shared/reference/noark5")
+LEFT = {"grunn": "sluttet", "begrunnelse": "Familien har flyttet til Bergen.", "ny_skole": "Bergen katedralskole",
+        "eleven_hort": "ja", "elevens_stemme": "Jeg gleder meg til ny skole."}
+
+
+@pytest.fixture(scope="module")
+def world(new_kap12, tmp_path_factory):
+    """One engine for the tests that make their own cases (setting one up is the slow part)."""
+    folder = tmp_path_factory.mktemp("endings")
+    engine = new_kap12(f"sqlite:///{folder}/kap12.sqlite3", folder)
+    yield engine, ensure_directory(engine)
+    engine.close()
+
+
+def b_case(kap12, demo):
+    return report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+
+
+def c_case(kap12, demo):
+    return report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="avdelingsleder")
+
+
+def text_of(pdf: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
+
+
+def test_rektor_ends_a_case_when_the_pupil_left_and_it_replays(kap12, demo):
+    case = report(kap12, demo)
+    kap12.end_case(demo.users["rektor"], case.id, LEFT)
+    row = status(kap12, case.id)
+    assert (row.status, row.stage) == ("closed", "Avsluttet") and row.closed_at is not None
+    assert kinds(kap12, case.id)[-3:] == ["case_ended", "task_cancelled", "case_closed"]
+    ended = next(e for e in kap12.case_history(case.id) if e.kind == "case_ended")
+    assert ended.actor_id == demo.users["rektor"].id and ended.data["data"]["grunn"] == "sluttet"
+    assert ended.data["procedure"] == "A" and ended.data["form"] == "annen_avslutning"
+    assert kap12.case_tasks(case.id) == [] and kap12.case_timers(case.id) == []
+    report_ = verify_case(kap12, case.id)
+    assert report_.verified, (report_.error, report_.divergences)
+
+
+def test_who_may_end_a_case_otherwise(world):
+    kap12, demo = world
+    a = report(kap12, demo)
+    with pytest.raises(Denied):  # a department head leads A, but closing without a plan is rektor's
+        kap12.end_case(demo.users["avdelingsleder"], a.id, LEFT)
+    for who in ("ansatt2", "revisor"):  # not in the case's circle / read only
+        with pytest.raises(NotFound):
+            kap12.end_case(demo.users[who], a.id, LEFT)
+    c = c_case(kap12, demo)
+    with pytest.raises(NotFound):  # the bypassed leadership does not even see a C case
+        kap12.end_case(demo.users["rektor"], c.id, LEFT)
+    with pytest.raises(NotFound):  # nor the accused
+        kap12.end_case(demo.users["avdelingsleder"], c.id, LEFT)
+    kap12.end_case(demo.users["skoleeier"], c.id, LEFT)
+    assert status(kap12, c.id).status == "closed"
+    assert all(e.kind != "case_ended" for e in kap12.case_history(a.id))
+
+
+def test_rektor_ends_a_b_case_and_the_school_owner_is_told(world):
+    kap12, demo = world
+    b = b_case(kap12, demo)
+    kap12.end_case(demo.users["rektor"], b.id, LEFT)
+    told = [n for n in kap12.notices_for(demo.users["skoleeier"]) if n.case_id == b.id and n.kind == "ended"]
+    assert len(told) == 1 and "Bergen" not in told[0].body  # no pupil data in a notice
+    assert not [n for n in kap12.notices_for(demo.users["ansatt2"]) if n.case_id == b.id]
+    assert not [n for n in kap12.notices_for(demo.users["rektor"]) if n.kind == "ended"]  # not told of one's own act
+    with pytest.raises(Conflict):
+        kap12.end_case(demo.users["rektor"], b.id, LEFT)
+
+
+def test_the_form_asks_for_the_pupils_voice_or_why_not(world):
+    kap12, demo = world
+    case = report(kap12, demo)
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "begrunnelse": "Flyttet.",
+                                                       "eleven_hort": "nei"})
+    assert "hvorfor_ikke_hort" in err.value.errors
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "begrunnelse": "Flyttet.", "eleven_hort": "ja"})
+    assert "elevens_stemme" in err.value.errors
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "eleven_hort": "nei", "hvorfor_ikke_hort": "Syk."})
+    assert "begrunnelse" in err.value.errors
+    assert status(kap12, case.id).status == "open"
+    kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "begrunnelse": "Flyttet.", "eleven_hort": "nei",
+                                                   "hvorfor_ikke_hort": "Eleven hadde flyttet før vi fikk snakket med henne."})
+    assert status(kap12, case.id).status == "closed"
+
+
+def test_joined_only_with_another_open_case_at_the_school_that_one_may_read(world):
+    kap12, demo = world
+    first, second = report(kap12, demo), report(kap12, demo)
+    c = c_case(kap12, demo)  # rektor may not read it: it must not be named as found
+    joined = {"grunn": "sammenslatt", "begrunnelse": "Samme hendelse.", "eleven_hort": "ja",
+              "elevens_stemme": "Det er det samme som jeg fortalte i forrige uke."}
+    for number, field in ((None, "sammenslatt_med"), (second.number, "sammenslatt_med"),
+                          (c.number, "sammenslatt_med"), ("2026-99999", "sammenslatt_med")):
+        with pytest.raises(InvalidInput) as err:
+            kap12.end_case(demo.users["rektor"], second.id, {**joined, "sammenslatt_med": number} if number else joined)
+        assert field in err.value.errors
+    kap12.end_case(demo.users["rektor"], second.id, {**joined, "sammenslatt_med": f" {first.number} "})
+    ended = next(e for e in kap12.case_history(second.id) if e.kind == "case_ended")
+    assert ended.data["data"]["sammenslatt_med"] == first.number and ended.data["merged_into_case_id"] == first.id
+    with pytest.raises(InvalidInput):  # a closed case takes nothing in
+        kap12.end_case(demo.users["rektor"], report(kap12, demo).id, {**joined, "sammenslatt_med": second.number})
+
+
+def test_outside_chapter_12_is_refused_once_the_investigation_found_the_pupil_unsafe(world):
+    kap12, demo = world
+    case = report(kap12, demo)
+    outside = {"grunn": "utenfor_kap12", "begrunnelse": "Gjelder en trafikkulykke på fritiden.", "eleven_hort": "ja",
+               "elevens_stemme": "Det skjedde ikke på skolen."}
+    do(kap12, demo, "avdelingsleder", case.id)  # received
+    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="nei")
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], case.id, outside)
+    assert "grunn" in err.value.errors and status(kap12, case.id).status == "open"
+    other = report(kap12, demo)
+    kap12.end_case(demo.users["rektor"], other.id, outside)
+    assert status(kap12, other.id).status == "closed"
+
+
+def test_the_ending_is_in_the_export_the_documents_and_the_archive(world):
+    kap12, demo = world
+    c = c_case(kap12, demo)
+    do(kap12, demo, "skoleeier", c.id, tatt_opp_dato="2026-11-30")  # received, with when the family took it up
+    kap12.end_case(demo.users["skoleeier"], c.id, LEFT)
+    export = build_export(kap12, demo.users["revisor"], c.id)
+    assert export["avsluttet_av_annen_grunn"]["data"]["grunn"] == "sluttet"
+    assert any(v["tekst"] == LEFT["elevens_stemme"] for v in export["elevens_stemme"])
+    docs = {d.kind: d for d in documents.ensure_documents(kap12, c.id)}
+    assert {"annen_avslutning", "avslutning_brev"} <= set(docs)
+    record = text_of(documents.stored_content(kap12, docs["annen_avslutning"].id))
+    assert "Eleven har sluttet ved skolen" in record and LEFT["elevens_stemme"] in record
+    letter = text_of(documents.stored_content(kap12, docs["avslutning_brev"].id))
+    assert "Du har sluttet ved Nordli videregående skole" in letter
+    assert "Statsforvalteren" in letter and "07.12.2026" in letter  # § 12-6: a week after they took it up
+    assert kap12.settings.owner_contact in letter and "ledelsen" not in letter  # in C: the school owner
+    assert "Innlandet" in letter.split("Med vennlig hilsen")[1]  # signed for the county
+    if (SCHEMAS / "arkivstruktur.xsd").exists():
+        result = noark.ZipExtract(kap12, demo.users["skoleeier"]).export([c.id])
+        assert noark.validate_extract(result.content, SCHEMAS) == []
+        struktur = zipfile.ZipFile(io.BytesIO(result.content)).read("arkivstruktur.xml").decode()
+        assert "Saken er avsluttet – brev til eleven og foresatte" in struktur and "Utgående dokument" in struktur
