@@ -186,12 +186,8 @@ def claim(task_id: str, user: str) -> None:
     click.echo(f"Oppgaven er din (sak {case.number}).")
 
 
-@main.command(help="Fullfør en oppgave med skjemadata som JSON.")
-@click.argument("task_id")
-@click.option("--user", required=True)
-@click.option("--data", "data_json", required=True, help="Skjemadata som JSON, eller @fil.json.")
-@click.option("--json", "as_json", is_flag=True)
-def complete(task_id: str, user: str, data_json: str, as_json: bool) -> None:
+def _form_data(data_json: str) -> dict:
+    """Form data given as JSON, or as ``@file.json``: a plain message for anything else."""
     if data_json.startswith("@"):
         path = Path(data_json[1:])
         if not path.is_file():
@@ -203,6 +199,16 @@ def complete(task_id: str, user: str, data_json: str, as_json: bool) -> None:
         _fail(f"--data er ikke gyldig JSON: {err.msg} (tegn {err.pos}).")
     if not isinstance(data, dict):
         _fail("--data må være et JSON-objekt.")
+    return data
+
+
+@main.command(help="Fullfør en oppgave med skjemadata som JSON.")
+@click.argument("task_id")
+@click.option("--user", required=True)
+@click.option("--data", "data_json", required=True, help="Skjemadata som JSON, eller @fil.json.")
+@click.option("--json", "as_json", is_flag=True)
+def complete(task_id: str, user: str, data_json: str, as_json: bool) -> None:
+    data = _form_data(data_json)
     kap12 = _engine()
     case = kap12.complete(kap12.viewer(user), task_id, data)
     _emit({"case_id": case.id, "number": case.number, "stage": case.stage, "status": case.status}, as_json,
@@ -219,6 +225,21 @@ def reclassify(case_id: int, user: str, offender: str, reason: str, accused: str
     kap12 = _engine()
     case = kap12.reclassify(kap12.viewer(user), case_id, offender, reason, accused)
     click.echo(f"Sak {case.number} følger nå prosedyre {case.procedure}.")
+
+
+@main.command("avslutt", help="Avslutt en sak av annen grunn (eleven har sluttet, slått sammen med en annen sak, "
+                                "gjelder ikke kapittel 12), med skjemaet «annen_avslutning» som JSON.")
+@click.argument("case_id", type=int)
+@click.option("--user", required=True)
+@click.option("--data", "data_json", required=True, help="Skjemadata som JSON, eller @fil.json: grunn, begrunnelse, "
+                                                         "eleven_hort, elevens_stemme eller hvorfor_ikke_hort …")
+@click.option("--json", "as_json", is_flag=True)
+def end_case(case_id: int, user: str, data_json: str, as_json: bool) -> None:
+    data = _form_data(data_json)
+    kap12 = _engine()
+    case = kap12.end_case(kap12.viewer(user), case_id, data)
+    _emit({"case_id": case.id, "number": case.number, "status": case.status}, as_json,
+          f"Sak {case.number} er avsluttet. Grunnen står i historikken.")
 
 
 @main.command(help="Trekk tilbake en publisert versjon som ingen saker bruker (bare administratorer); "

@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout"]
+            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout", "avslutt"]
 
 
 @pytest.fixture
@@ -131,3 +131,17 @@ def test_an_administrator_withdraws_a_version_no_case_uses(run, tmp_path):
     assert code == 0 and "trukket tilbake" in out
     code, _, err = run("withdraw", "prosedyre_c", "2", "--user", "admin", "--begrunnelse", "igjen")
     assert code == 4 and err.count("\n") == 1
+
+
+def test_end_a_case_for_another_reason(run):
+    run("demo")
+    code, out, _ = run("cases", "--json")
+    case = next(c for c in json.loads(out) if c["procedure"] == "A" and c["status"] == "open")
+    code, _, err = run("avslutt", str(case["id"]), "--user", "avdelingsleder", "--data", '{"grunn": "sluttet"}')
+    assert code == 2 and "Skjemaet har feil" in err
+    data = json.dumps({"grunn": "sluttet", "begrunnelse": "Flyttet.", "eleven_hort": "nei",
+                       "hvorfor_ikke_hort": "Eleven hadde alt flyttet."})
+    code, _, err = run("avslutt", str(case["id"]), "--user", "avdelingsleder", "--data", data)
+    assert code == 5 and "rektor" in err
+    code, out, _ = run("avslutt", str(case["id"]), "--user", "rektor", "--data", data, "--json")
+    assert code == 0 and json.loads(out)["status"] == "closed"

@@ -92,6 +92,9 @@ def test_document_contents(kap12, case_with_revised_plan):
     assert "Samtale med klassen om nettvett" in letter
     assert "Revidere tiltaksplanen" in by[("evaluering", 1)] and "Litt bedre" in by[("evaluering", 1)]
     assert "Jeg har det bra nå." in by[("avslutning", 1)] and "Tiltakene virket." in by[("avslutning", 1)]
+    closing = by[("avslutning_brev", 1)]
+    assert "Saken om skolemiljøet ditt er avsluttet" in closing and "Statsforvalteren" in closing
+    assert "Jeg har det bra nå." not in closing  # the pupil's own words stay in the case, not in the letter
 
 
 def test_documents_are_made_once_and_never_change(kap12, demo, clock):

@@ -1,0 +1,62 @@
+"""Letters to the pupil and parents when no plan is made (the investigation found the pupil
+safe) and when the case closes: in the family's language form, with whom to contact in the
+case's procedure and the right to go to Statsforvaltaren (§ 12-6) counted from when the family
+took the case up with the school."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from flow import do, report
+from pypdf import PdfReader
+
+from engine.demo import ensure_directory
+from engine.outputs import documents
+
+
+@pytest.fixture(scope="module")
+def world(new_kap12, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("letters")
+    engine = new_kap12(f"sqlite:///{folder}/kap12.sqlite3", folder)
+    yield engine, ensure_directory(engine)
+    engine.close()
+
+
+def made(kap12, case_id) -> dict[str, tuple[str, str]]:
+    """kind -> (text, language) of each document of the case."""
+    out = {}
+    for doc in documents.ensure_documents(kap12, case_id):
+        reader = PdfReader(io.BytesIO(documents.stored_content(kap12, doc.id)))
+        out[doc.kind] = (" ".join(" ".join(p.extract_text() for p in reader.pages).split()),
+                         str(reader.trailer["/Root"]["/Lang"]))
+    return out
+
+
+def test_no_plan_needed_and_closing_letters_in_the_familys_nynorsk(world):
+    kap12, demo = world
+    case = report(kap12, demo, familiens_malform="nn", berorte_elever="Emma Hansen")
+    do(kap12, demo, "avdelingsleder", case.id, tatt_opp_dato="2026-11-27")
+    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="ja")
+    docs = made(kap12, case.id)
+    assert "tiltaksplan_brev" not in docs
+    letter, lang = docs["undersokelse_brev"]
+    assert lang == "nn" and "Til Emma Hansen og føresette" in letter
+    assert "det trengst ikkje ein tiltaksplan" in letter and "kontaktlæraren din" in letter
+    assert "Statsforvaltaren" in letter and "27.11.2026" in letter and "04.12.2026" in letter
+    assert "ikkje vente ei veke" not in letter  # A: the week applies
+    do(kap12, demo, "avdelingsleder", case.id, oppsummering="Undersøkt; eleven har det bra.")
+    closing, lang = made(kap12, case.id)["avslutning_brev"]
+    assert lang == "nn" and "Saka om skulemiljøet ditt er avslutta" in closing and "04.12.2026" in closing
+
+
+def test_in_b_the_letter_points_to_rektor_and_the_week_does_not_apply(world):
+    kap12, demo = world
+    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2",
+                  familiens_malform="nb")
+    for title in ("Motta melding", "Varsle skoleeier straks"):
+        do(kap12, demo, "rektor", case.id, title)
+    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    letter, lang = made(kap12, case.id)["undersokelse_brev"]
+    assert lang == "nb" and "det trengs ikke en tiltaksplan" in letter
+    assert "si fra til rektor" in letter and "kontaktlæreren" not in letter  # the accused may be the teacher
+    assert "trenger dere ikke vente en uke" in letter and "Per Faglærer" not in letter
