@@ -50,6 +50,7 @@ PAGES = [
     ("/saker", "GET"), ("/saker/<id:case_id>", "GET"), ("/saker/<id:case_id>/diagram.json", "GET"),
     ("/saker/<id:case_id>/omklassifiser", "POST"), ("/saker/<id:case_id>/tilgang", "POST"),
     ("/saker/<id:case_id>/tilgang/<id:grant_id>/trekk", "POST"), ("/saker/<id:case_id>/anklaget", "POST"), ("/sprak/<lang>", "GET"), ("/sprak/<lang>", "POST"),
+    ("/saker/<id:case_id>/avslutt", "POST"),
     ("/varsler", "GET"), ("/varsler/lest", "POST"),
 ]
 # Pages that log the client out or in: they get a client of their own for each example.
