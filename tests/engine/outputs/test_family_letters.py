@@ -7,11 +7,11 @@ from __future__ import annotations
 import io
 
 import pytest
-from flow import do, report
 from pypdf import PdfReader
 
 from engine.demo import ensure_directory
 from engine.outputs import documents
+from tests.engine.flow import do, report
 
 
 @pytest.fixture(scope="module")

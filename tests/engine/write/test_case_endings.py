@@ -8,7 +8,6 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from flow import do, kinds, report, status
 from pypdf import PdfReader
 
 from engine.audit.export import build_export
@@ -16,6 +15,7 @@ from engine.audit.replay import verify_case
 from engine.demo import ensure_directory
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents, noark
+from tests.engine.flow import do, kinds, report, status
 
 SCHEMAS = Path("/work/shared/reference/noark5")
 LEFT = {"grunn": "sluttet", "begrunnelse": "Familien har flyttet til Bergen.", "ny_skole": "Bergen katedralskole",
