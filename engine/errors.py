@@ -36,3 +36,15 @@ class DeployRefused(Kap12Error):
 class DamagedHistory(Kap12Error):
     """Stored history that cannot be read (altered behind kap12's back): nothing is changed;
     ``kap12 verify`` names the case and the event."""
+
+
+class DiagramFailed(Conflict):
+    """The diagram's own code failed while the case ran — a process owner's mistake, not the
+    user's: nothing was written. A ``Conflict`` wherever no page says more (the API's 409, the
+    sweeper's incident), the message names the step and who can mend it."""
+
+    def __init__(self, element: str, reason: str | None = None):
+        why = (reason or "et uttrykk i diagrammet kunne ikke regnes ut").rstrip(".")
+        super().__init__(f"Prosessen stoppet ved «{element}»: {why}. Ingenting ble lagret. "
+                         "Gi beskjed til prosesseier, som kan rette diagrammet.")
+        self.element, self.reason = element, reason

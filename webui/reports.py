@@ -6,7 +6,7 @@ import secrets
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
-from engine.errors import Denied, InvalidInput
+from engine.errors import Denied, DiagramFailed, InvalidInput
 from engine.read import queries
 
 from . import bounds, formview
@@ -74,6 +74,12 @@ def submit():
         return _render(state, school_id, once, code=422)
     except Denied as err:
         return _render(state, school_id, once, message=str(err), code=403)
+    except DiagramFailed as err:
+        # The duty to report does not wait for a mended diagram: the text stays in the form,
+        # and the reporter is told to go to the leadership in person now.
+        message = _("Meldingen ble ikke lagret: %(reason)s Det du skrev, står fortsatt i skjemaet. "
+                    "Si fra til ledelsen på skolen direkte nå, muntlig eller på telefon.", reason=str(err))
+        return _render(state, school_id, once, message=message, code=409)
     g.committed = True
     done = dict(list(done.items())[-(_MAX_REMEMBERED - 1):])
     done[once] = case.id

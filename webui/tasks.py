@@ -5,7 +5,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, url_f
 from flask_babel import gettext as _
 
 from engine import access
-from engine.errors import Conflict, InvalidInput, NotFound
+from engine.errors import Conflict, DiagramFailed, InvalidInput, NotFound
 from engine.read import queries
 
 from . import formview, pager, present
@@ -102,6 +102,9 @@ def submit(task_id: str):
     except InvalidInput as err:
         state.errors = err.errors or {"_schema": [str(err)]}
         return _render(lookup, state, 422)
+    except DiagramFailed as err:  # not the user's doing: keep what they wrote, say who can mend it
+        state.errors = {"_schema": [str(err)]}
+        return _render(lookup, state, 409)
     except Conflict as err:
         return _conflict(err, task_id)
     except NotFound:

@@ -6,21 +6,24 @@ the new workflow state, the derived task and timer rows, the case summary and th
 events. Either all of it is committed or none of it."""
 from __future__ import annotations
 
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, event, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import Conflict, Kap12Error, NotFound
-from engine.runtime import metrics, spiff
+from engine.errors import Conflict, DiagramFailed, Kap12Error, NotFound
+from engine.runtime import metrics, sandbox, spiff
 from engine.runtime.calendars import school_calendar
 from engine.runtime.clock import Clock
 from engine.store import history
@@ -42,6 +45,8 @@ from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
+
+log = logging.getLogger("kap12.write")
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,7 @@ class CaseWriter:
             session.flush()
             workflow = self.new_workflow(opening.version, opening.start_data)
             step = CaseStep(session, case, workflow, actor, now, opening.version.meta, Snapshot())
-            with school_calendar(session, case.school_id):
+            with school_calendar(session, case.school_id), diagram_errors():
                 act(step)
                 self.finish(step)
         return case
@@ -145,7 +150,7 @@ class CaseWriter:
                 case = session.scalars(query).first()
                 if case is None:
                     raise NotFound("Saken finnes ikke.")
-                with school_calendar(session, case.school_id):
+                with school_calendar(session, case.school_id), diagram_errors():
                     workflow = self.load_workflow(case)
                     step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
                                     snapshot(workflow, case.definition.meta))
@@ -157,7 +162,8 @@ class CaseWriter:
             metrics.step_failed("conflict")
             raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err
         except Exception as err:
-            metrics.step_failed("conflict" if isinstance(err, Conflict) else
+            metrics.step_failed("diagram" if isinstance(err, DiagramFailed) else
+                                "conflict" if isinstance(err, Conflict) else
                                 "refused" if isinstance(err, Kap12Error) else "error")
             raise
         return case
@@ -295,6 +301,33 @@ def owner_told(step: CaseStep, after: Snapshot) -> bool:
         if kind == ESCALATED and data.get("recipient_role") == OWNER_ROLE:
             return True
     return False
+
+
+@contextmanager
+def diagram_errors() -> Iterator[None]:
+    """SpiffWorkflow's errors inside a step, as the engine's own: a task gone meanwhile is a
+    stale page; anything else is the diagram's code failing (an expression the sandbox stopped,
+    a variable it lacks), which the user cannot mend — say where, and who can."""
+    try:
+        yield
+    except TaskNotFoundException as err:
+        raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.") from err
+    except WorkflowException as err:
+        spec = err.task.task_spec if getattr(err, "task", None) is not None else err.task_spec
+        element = getattr(spec, "bpmn_name", None) or getattr(spec, "name", None) or "ukjent steg"
+        refused = next((cause for cause in _causes(err) if isinstance(cause, sandbox.SandboxError)), None)
+        log.error("diagram code failed at %s: %s", element, err, exc_info=err)
+        raise DiagramFailed(element, str(refused) if refused else None) from err
+
+
+def _causes(err: BaseException) -> Iterator[BaseException]:
+    seen: BaseException | None = err
+    while seen is not None:
+        yield seen
+        wrapped = getattr(seen, "exception", None)  # SpiffWorkflow keeps the original here
+        if isinstance(wrapped, BaseException):
+            yield wrapped
+        seen = seen.__cause__ or seen.__context__
 
 
 def run_until_waiting(step: CaseStep,
