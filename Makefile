@@ -97,9 +97,14 @@ lint: $(STAMP)
 	if [ $$status -ne 0 ]; then echo "make lint: a rule above is broken"; fi; \
 	exit $$status
 
+# One worker per core (pytest-xdist), each test file whole on one worker: the files' module
+# fixtures (a database with the demo school, a browser) are built once, and each worker has its
+# own PostgreSQL and Chromium. PYTEST_WORKERS=0 runs in one process (e.g. to use pdb).
+PYTEST_WORKERS ?= auto
+
 test: $(STAMP) lint system-deps
 	@mkdir -p "$(KAP12_TEST_OUTPUT)"
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	@$(BIN)/python -c 'import locust' 2>/dev/null || $(BIN)/pip install -e '.[dev,bench]'
