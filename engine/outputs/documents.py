@@ -53,6 +53,10 @@ class Kind:
     letter: bool = False  # sent to the pupil and parents (an outgoing letter in the archive)
     # Made only from a step whose data pass this test (a letter when no plan is needed).
     when: Callable[[dict], bool] | None = None
+    # For the documents of the other steps the law asks to document (``steg.html``): the
+    # sentence under the heading, and who the meta table names.
+    lead: str = ""
+    who: str = "Registrert av"
 
     def made_from(self, form: str, data: dict) -> bool:
         return form in self.forms and (self.when is None or self.when(data))
@@ -68,12 +72,24 @@ OTHER_ENDING = "annen_avslutning"
 # In the order they appear in a case. A letter is made from the same step as its record.
 KINDS: tuple[Kind, ...] = (
     Kind("meldingsskjema", "Meldingsskjema", ("meldingsskjema",), "meldingsskjema.html"),
+    Kind("mottak", "Kvittering for mottatt melding", ("motta_melding", "motta_melding_b", "motta_melding_c"),
+         "steg.html", who="Mottatt av",
+         lead="Meldingen er mottatt og registrert (opplæringslova kapittel 12, delplikt 3: mottak av melding)."),
+    Kind("varsel_skoleeier", "Varsel til skoleeier", ("varsle_skoleeier",), "steg.html", who="Varslet av",
+         lead="Skoleeier er varslet om saken (opplæringslova § 12-5, eller en alvorlig sak i prosedyre A)."),
+    Kind("bekreftet_varsel", "Skoleeiers bekreftelse av varselet", ("bekreft_varsel",), "steg.html",
+         who="Bekreftet av", lead="Skoleeier har bekreftet at varselet om saken er mottatt."),
+    Kind("kontradiksjon", "Kontradiksjon – den anklagede er informert og hørt", ("kontradiksjon",), "steg.html",
+         who="Gjennomført av", lead="Den anklagede er informert om saken og har fått uttale seg (kontradiksjon). "
+                                    "Tilsvaret er en del av saken og er taushetsbelagt."),
     Kind("undersokelse", "Undersøkelse med elevens stemme", ("undersokelse",), "undersokelse.html"),
     Kind("undersokelse_brev", "Resultatet av undersøkelsen – brev til eleven og foresatte", ("undersokelse",),
          "undersokelse_brev.html", letter=True, when=_found_safe),
     Kind("tiltaksplan", "Tiltaksplan", ("tiltaksplan",), "tiltaksplan.html"),
     Kind("tiltaksplan_brev", "Tiltaksplan – brev til eleven og foresatte", ("tiltaksplan",), "tiltaksplan_brev.html",
          letter=True),
+    Kind("gjennomforing", "Gjennomføring av tiltak", ("gjennomforing",), "steg.html", who="Registrert av",
+         lead="Det som er gjort for å gjennomføre tiltakene i tiltaksplanen (opplæringslova § 12-4, delplikt 5)."),
     Kind("evaluering", "Evaluering av tiltak", ("evaluering",), "evaluering.html"),
     Kind("avslutning", "Avslutning av saken", ("avslutning",), "avslutning.html"),
     Kind("annen_avslutning", "Avslutning av saken av annen grunn", (OTHER_ENDING,), "annen_avslutning.html"),
@@ -273,8 +289,9 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
         context["reason"] = _choice_label(form, "grunn", data.get("grunn"))
     elif kind.code == "avslutning_brev" and form_key == OTHER_ENDING:
         context["reason"] = _choice_label(form, "grunn", data.get("grunn"))
-    elif kind.code == "meldingsskjema":
+    elif kind.code == "meldingsskjema" or kind.template == "steg.html":
         context["fields"] = _fields(form, data, kind.voice)
+        context["lead"], context["who_label"] = kind.lead, kind.who
     return environment().get_template(template).render(**context)
 
 
@@ -366,7 +383,7 @@ def _store(kap12, case_id: int, made) -> None:
                 if (event.seq, kind.code) in done:
                     continue  # another request made it meanwhile; that one stands
                 title = kind.title + (f" (versjon {version})" if kind.code.startswith("tiltaksplan") or
-                                      kind.code == "evaluering" else "")
+                                      kind.code in ("evaluering", "gjennomforing") else "")
                 session.add(CaseDocument(case_id=case_id, kind=kind.code, version=version, source_seq=event.seq,
                                          title=title, media_type=PDF, content=pdf,
                                          sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,

@@ -56,9 +56,9 @@ def case_with_revised_plan(kap12, demo, clock):
 def test_every_document_the_law_asks_for_with_versions(kap12, case_with_revised_plan):
     docs = documents.ensure_documents(kap12, case_with_revised_plan.id)
     assert [(d.kind, d.version) for d in docs] == [
-        ("meldingsskjema", 1), ("undersokelse", 1), ("tiltaksplan", 1), ("tiltaksplan_brev", 1),
-        ("evaluering", 1), ("tiltaksplan", 2), ("tiltaksplan_brev", 2), ("evaluering", 2), ("avslutning", 1),
-        ("avslutning_brev", 1)]
+        ("meldingsskjema", 1), ("mottak", 1), ("undersokelse", 1), ("tiltaksplan", 1), ("tiltaksplan_brev", 1),
+        ("gjennomforing", 1), ("evaluering", 1), ("tiltaksplan", 2), ("tiltaksplan_brev", 2), ("gjennomforing", 2),
+        ("evaluering", 2), ("avslutning", 1), ("avslutning_brev", 1)]
     for d in docs:
         pdf = content(kap12, d)
         assert pdf.startswith(b"%PDF-") and hashlib.sha256(pdf).hexdigest() == d.sha256
@@ -107,11 +107,11 @@ def test_documents_are_made_once_and_never_change(kap12, demo, clock):
     do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="nei")
     again = documents.ensure_documents(kap12, case.id)
     assert again[0] == first[0] and content(kap12, again[0]) == stored
-    assert [d.kind for d in again] == ["meldingsskjema", "undersokelse"]
+    assert [d.kind for d in again] == ["meldingsskjema", "mottak", "undersokelse"]
     assert documents.ensure_documents(kap12, case.id) == again
     with kap12.db.reading() as session:
         rows = list(session.scalars(select(CaseDocument).where(CaseDocument.case_id == case.id)))
-    assert len(rows) == 2 and len({r.system_id for r in rows}) == 2
+    assert len(rows) == 3 and len({r.system_id for r in rows}) == 3
 
 
 def test_reading_documents_is_access_checked_and_recorded(kap12, demo):
