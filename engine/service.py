@@ -21,7 +21,18 @@ from engine.store.events import REVIEWED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask, PendingTimer
 from engine.versions import definitions, form_catalog
 from engine.versions.form_catalog import FormCatalog
-from engine.write import cases, checkpoints, endings, grants, notify, parties, prevention, publish, timers
+from engine.write import (
+    cases,
+    checkpoints,
+    endings,
+    grants,
+    lederforum,
+    notify,
+    parties,
+    prevention,
+    publish,
+    timers,
+)
 from engine.write.unit_of_work import Actor, CaseWriter
 from engine.write.wakeup import Wakeup
 from processes import forms
@@ -125,6 +136,11 @@ class Kap12:
                              lambda step: step.record(REVIEWED, forum="lederforum", comment=(comment or "").strip()))
             done += 1
         return done
+
+    def send_lederforum_notices(self) -> int:
+        """This week's lederforum notice to every leader with open cases, once a week (the
+        sweeper calls it each round); the number written now."""
+        return lederforum.send_if_due(self)
 
     def start_prevention_cycle(self, viewer: Viewer, school_id: int, school_year: int) -> Case:
         return prevention.start_cycle(self, viewer, school_id, school_year)

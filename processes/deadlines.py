@@ -208,6 +208,16 @@ def deadline_met(late: int) -> bool:
     return late <= 0
 
 
+# The leadership reviews every chapter 12 case weekly in its lederforum (the school's plan).
+REVIEW_EVERY = timedelta(days=7)
+
+
+def review_overdue(last_reviewed: datetime | None, reported_at: datetime, now: datetime) -> bool:
+    """The one rule for "not reviewed in lederforum for more than 7 days" (the overview and the
+    weekly notice): counted from the last review, or from the report when never reviewed."""
+    return now - (last_reviewed or reported_at) > REVIEW_EVERY
+
+
 def school_year_of(now: datetime) -> int:
     """The school year under way at ``now`` (Oslo time), named by the year its August is in:
     a school year runs from 1 August to 31 July."""

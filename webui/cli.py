@@ -378,6 +378,7 @@ def timers(once: bool, idle: float, as_json: bool) -> None:
         result = kap12.sweep_timers()
         mailed = kap12.deliver_mail()
         kap12.write_checkpoint_if_due()
+        kap12.send_lederforum_notices()
         _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures,
                "mailed": mailed},
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "

@@ -30,7 +30,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes.deadlines import OSLO, deadline_met, school_year_dates, school_year_of
+from processes.deadlines import OSLO, deadline_met, review_overdue, school_year_dates, school_year_of
 from processes.stages import STAGES, stage_of, stage_order
 
 WEEK = timedelta(days=7)
@@ -77,6 +77,7 @@ class Row:
     changes: tuple[Change, ...]
     owner_notified: bool = False  # the school owner was told (Case.owner_notified_at)
     pupils: str | None = None  # only when asked for
+    review_overdue: bool = False  # open, and not reviewed in lederforum for more than 7 days
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ class Overview:
     @property
     def open_count(self) -> int:
         return len(self.open_rows)
+
+    @property
+    def review_overdue_count(self) -> int:
+        return sum(1 for r in self.open_rows if r.review_overdue)
 
     @property
     def missed_open(self) -> int:
@@ -267,7 +272,8 @@ def _row(case: Case, tasks, timers, events, names, now: datetime, include_names:
                tuple(t.title for t in tasks), tuple(roles),
                tuple(sorted({names[t.assignee_id] for t in tasks if t.assignee_id in names})),
                case.created_at, max(0, (now - case.created_at).days), case.next_deadline, case.closed_at,
-               case.escalated, missed, last_reviewed, since, changes, case.owner_notified_at is not None, pupils)
+               case.escalated, missed, last_reviewed, since, changes, case.owner_notified_at is not None, pupils,
+               case.status == "open" and review_overdue(last_reviewed, case.created_at, now))
 
 
 def _months(year_start: date, now: datetime) -> list[tuple[int, int]]:

@@ -20,7 +20,7 @@ from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
-from engine.write import cases, checkpoints
+from engine.write import cases, checkpoints, lederforum
 from engine.write.wakeup import Listener, announce
 
 log = logging.getLogger("kap12.timers")
@@ -158,6 +158,7 @@ class Sweeper(threading.Thread):
             if not self._stop_event.is_set():
                 self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
+                lederforum.send_if_due(self.kap12)  # the week's notice, before the mail of the next round
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
         except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time

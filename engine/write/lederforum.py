@@ -1,0 +1,101 @@
+"""The weekly leadership forum (lederforum) as a rhythm: once a week every leader who may read
+open chapter 12 cases gets a notice (in the app and by mail) with the list of their cases, the
+ones not reviewed for more than a week named first. "Reviewed" is the forum's recorded act on
+the overview ("Marker som gjennomgått i lederforum"), an event in each case's history.
+
+The sweeper calls ``send_if_due`` every round; it writes at most one notice per person per
+week, also with several sweepers (they queue on the system lock and see what the first wrote),
+and catches up when the sweeper was down at the appointed hour."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine import access
+from engine.store import history
+from engine.store.events import REVIEWED
+from engine.store.models import Case, HistoryEvent, Notification, RoleGrant, User
+from engine.write.unit_of_work import Host
+from processes.deadlines import OSLO, review_overdue
+from processes.roles import LEADERSHIP_ROLES
+
+KIND = "lederforum"
+LINK = "/oversikt"
+# The forum's notice goes out on Monday morning, before the week's meeting.
+WEEKDAY, AT = 0, time(7, 0)
+LISTED = 30  # case numbers in one notice; the overview has the rest
+
+_done: set[tuple[str, str]] = set()  # (database, week) this process already sent: skip the query
+
+
+@dataclass(frozen=True)
+class ForumCase:
+    number: str
+    overdue: bool  # not reviewed for more than a week (or never, and older than a week)
+
+
+def week_start(now: datetime) -> datetime:
+    """The appointed time of this week's notice (Monday 07:00 in Oslo)."""
+    local = now.astimezone(OSLO)
+    monday = local.date() - timedelta(days=(local.weekday() - WEEKDAY) % 7)
+    return datetime.combine(monday, AT, tzinfo=OSLO)
+
+
+def cases_for_forum(session: Session, viewer: access.Viewer, now: datetime) -> list[ForumCase]:
+    """The open chapter 12 cases the viewer may read in full, overdue ones first."""
+    visible = (access.visible_cases(viewer).where(access.full_access_clause(viewer), Case.status == "open")
+               .order_by(Case.created_at))
+    rows = list(session.scalars(visible))
+    if not rows:
+        return []
+    reviewed = dict(session.execute(select(HistoryEvent.case_id, func.max(HistoryEvent.at))
+                                    .where(HistoryEvent.case_id.in_([c.id for c in rows]),
+                                           HistoryEvent.kind == REVIEWED)
+                                    .group_by(HistoryEvent.case_id)).all())
+    found = [ForumCase(c.number, review_overdue(reviewed.get(c.id), c.created_at, now)) for c in rows]
+    return sorted(found, key=lambda c: not c.overdue)
+
+
+def _leaders(session: Session) -> list[User]:
+    """Everyone who sits in a lederforum: the schools' leadership and the school owner."""
+    roles = set(LEADERSHIP_ROLES) | {"skoleeier"}
+    return list(session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+                                .where(RoleGrant.role.in_(roles), User.active.is_(True))
+                                .distinct().order_by(User.id)))
+
+
+def _notice(user: User, found: list[ForumCase], start: datetime, now: datetime) -> Notification:
+    week = start.isocalendar().week
+    overdue = [c.number for c in found if c.overdue]
+    listed = ", ".join(c.number for c in found[:LISTED]) + (" …" if len(found) > LISTED else "")
+    body = (f"Lederforum uke {week}: {len(found)} åpne kapittel 12-saker å gå gjennom: {listed}. "
+            + (f"Ikke gjennomgått på over 7 dager: {', '.join(overdue[:LISTED])}. " if overdue else "")
+            + "Ukeoversikten har hele listen; marker sakene som gjennomgått der etter møtet.")
+    return Notification(user_id=user.id, case_id=None, kind=KIND, subject=f"Lederforum uke {week}: {len(found)} saker",
+                        body=body, link=LINK, created_at=now, mail_attempts=0)
+
+
+def send_if_due(kap12: Host) -> int:
+    """Write this week's notices if the appointed time has passed and they are not written yet;
+    the number written (0 on most rounds, cheaply)."""
+    now = kap12.clock.now()
+    start = week_start(now)
+    key = (str(kap12.db.engine.url), start.date().isoformat())
+    if now < start or key in _done:
+        return 0
+    written = 0
+    with kap12.db.writing() as session:
+        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
+        already = session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.kind == KIND, Notification.created_at >= start))
+        if not already:
+            for user in _leaders(session):
+                found = cases_for_forum(session, access.Viewer.of(user), now)
+                if found:
+                    session.add(_notice(user, found, start, now))
+                    written += 1
+    _done.add(key)
+    return written

@@ -1,0 +1,72 @@
+"""The weekly lederforum as a rhythm: a notice on Monday morning to every leader with the open
+cases they may read (never a case they are accused in, never a C case to the bypassed school),
+once a week; cases not reviewed for more than 7 days are named in it and marked on the overview.
+"Reviewed" is the forum's recorded act, an event in the case's history."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from engine.demo import ensure_directory
+from engine.read.overview import weekly_overview
+from processes.deadlines import OSLO
+from tests.engine.flow import report
+
+
+@pytest.fixture
+def world(new_kap12, tmp_path):
+    engine = new_kap12(f"sqlite:///{tmp_path}/kap12.sqlite3", tmp_path)
+    yield engine, ensure_directory(engine)
+    engine.close()
+
+
+def forum_notices(kap12, demo, user):
+    return [n for n in kap12.notices_for(demo.users[user]) if n.kind == "lederforum"]
+
+
+def test_weekly_notice_lists_each_leaders_own_circle_once_a_week(world):
+    kap12, demo = world
+    clock = kap12.clock
+    monday_9 = clock.now().astimezone(OSLO)
+    clock.set(monday_9 - timedelta(days=8))  # the Sunday of the week before
+    old = report(kap12, demo)
+    clock.set(monday_9 - timedelta(days=3))
+    reviewed = report(kap12, demo)
+    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    c = report(kap12, demo, krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
+               anklaget_bruker="avdelingsleder")
+    kap12.record_review(demo.users["rektor"], [reviewed.id])
+    clock.set(monday_9.replace(hour=6, minute=59))
+    assert kap12.send_lederforum_notices() == 0  # not before Monday 07:00
+    clock.set(monday_9)
+    sent = kap12.send_lederforum_notices()
+    assert sent == 3 and kap12.send_lederforum_notices() == 0  # rektor, avdelingsleder, skoleeier; once
+    (rektor,) = forum_notices(kap12, demo, "rektor")
+    assert all(case.number in rektor.body for case in (old, reviewed, b))
+    assert c.number not in rektor.body  # C bypasses the school's leadership
+    assert rektor.link == "/oversikt" and "Emma" not in rektor.body  # case numbers only, no pupil data
+    overdue_part = rektor.body.split("Ikke gjennomgått på over 7 dager:")[1]
+    assert old.number in overdue_part and reviewed.number not in overdue_part
+    (leader,) = forum_notices(kap12, demo, "avdelingsleder")
+    assert old.number in leader.body and b.number not in leader.body and c.number not in leader.body  # accused in C
+    (owner,) = forum_notices(kap12, demo, "skoleeier")
+    assert b.number in owner.body and c.number in owner.body and old.number not in owner.body
+    assert not forum_notices(kap12, demo, "ansatt") and not forum_notices(kap12, demo, "revisor")
+    clock.set(monday_9 + timedelta(days=7, hours=1))  # the next week: again, once
+    assert kap12.send_lederforum_notices() == 3
+    assert len(forum_notices(kap12, demo, "rektor")) == 2
+
+
+def test_the_overview_marks_cases_not_reviewed_for_more_than_a_week(world):
+    kap12, demo = world
+    clock = kap12.clock
+    first, second = report(kap12, demo), report(kap12, demo)
+    clock.set(clock.now() + timedelta(days=6))
+    kap12.record_review(demo.users["avdelingsleder"], [second.id])
+    clock.set(clock.now() + timedelta(days=2))  # 8 days after the report, 2 after the review
+    view = weekly_overview(kap12, demo.users["rektor"])
+    flags = {r.number: r.review_overdue for r in view.open_rows}
+    assert flags[first.number] and not flags[second.number] and view.review_overdue_count == 1
+    reviewed = [e for e in kap12.case_history(second.id) if e.kind == "reviewed"]
+    assert reviewed and reviewed[0].actor_id == demo.users["avdelingsleder"].id  # a recorded act, in the history
