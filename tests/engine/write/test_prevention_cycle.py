@@ -18,6 +18,11 @@ FORELDREMOTE = "Foreldremøte om skolemiljøet"
 ELEVUNDERSOKELSEN = "Elevundersøkelsen gjennomført"
 EGEN = "Skolens egen oppfølgingsundersøkelse"
 GJENNOMGANG = "Årlig gjennomgang av rutinene"
+# The plan's other preventive routines (handlingsplan, "Forebyggende arbeid").
+TEMADAG = "Planleggings- eller temadag om mobbing og krenkelser"
+KLASSETEAM = "Trivsel og mobbing fast på klasseteamenes ukentlige møter"
+KARTLEGGING = "Kontaktlærerne kartlegger trivsel, trygghet og mobbing i klassene"
+ELEVRAD = "Elevrådet og skolemiljøutvalget (SMU) tar opp trivsel og miljø"
 
 
 def at(*args) -> datetime:
@@ -56,25 +61,39 @@ def cycle(kap12, demo):
 def test_a_whole_school_year_and_the_next_one(kap12, demo, cycle):
     case_id = cycle.id
     assert cycle.number == "ÅR-2026-%03d" % demo.schools[NORDLI] and cycle.kind == "arshjul"
-    # Start of the school year: staff (rektor) and pupils (the leadership), side by side.
-    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER])
+    # Start of the school year: staff (rektor), pupils and the planning or theme day (the
+    # leadership), side by side.
+    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER, TEMADAG])
     assert due(kap12, case_id, ANSATTE) == due(kap12, case_id, ELEVER) == at(2026, 8, 31, 16, 0)
+    assert due(kap12, case_id, TEMADAG) == at(2026, 8, 31, 16, 0)
     assert not [t for t in kap12.tasks_for(demo.users["avdelingsleder"]) if t.title == ANSATTE]
     assert not [t for t in kap12.tasks_for(demo.users["ansatt"]) if t.case_id == case_id]
     kap12.clock.set(at(2026, 8, 14, 10, 0))
     record(kap12, demo, "rektor", case_id, ANSATTE, hvem_deltok="Alle ansatte, planleggingsdag")
     record(kap12, demo, "avdelingsleder", case_id, ELEVER, hvem_deltok="Alle klasser, første skoleuke")
+    record(kap12, demo, "avdelingsleder", case_id, TEMADAG, hvem_deltok="Alle ansatte, planleggingsdagen 14. august")
     assert open_titles(kap12, case_id) == []
 
     # The autumn's tasks wait for their start dates, so the task list stays short.
+    move_to(kap12, at(2026, 8, 17, 9, 0))
+    assert open_titles(kap12, case_id) == [KLASSETEAM]
+    assert due(kap12, case_id, KLASSETEAM) == at(2026, 9, 15, 16, 0)
+    record(kap12, demo, "avdelingsleder", case_id, KLASSETEAM, hvem_deltok="Alle klasseteam")
     move_to(kap12, at(2026, 8, 31, 23, 0))
     assert open_titles(kap12, case_id) == []
     move_to(kap12, at(2026, 9, 1, 9, 0))
     assert open_titles(kap12, case_id) == [FORELDREMOTE]
     assert due(kap12, case_id, FORELDREMOTE) == at(2026, 10, 31, 16, 0)
     record(kap12, demo, "avdelingsleder", case_id, FORELDREMOTE)
+    move_to(kap12, at(2026, 9, 15, 9, 0))
+    assert open_titles(kap12, case_id) == [KARTLEGGING]
+    assert due(kap12, case_id, KARTLEGGING) == at(2026, 10, 15, 16, 0)
+    record(kap12, demo, "avdelingsleder", case_id, KARTLEGGING, hvem_deltok="Kontaktlærerne")
 
     move_to(kap12, at(2026, 10, 1, 9, 0))
+    assert open_titles(kap12, case_id) == sorted([ELEVRAD, ELEVUNDERSOKELSEN])
+    assert due(kap12, case_id, ELEVRAD) == at(2026, 11, 30, 16, 0)
+    record(kap12, demo, "avdelingsleder", case_id, ELEVRAD, hvem_deltok="Elevrådet og SMU")
     assert open_titles(kap12, case_id) == [ELEVUNDERSOKELSEN]
     assert due(kap12, case_id, ELEVUNDERSOKELSEN) == at(2026, 12, 15, 16, 0)
     # Not done in time: a reminder three working days before, then the deadline is missed.
@@ -110,12 +129,13 @@ def test_a_whole_school_year_and_the_next_one(kap12, demo, cycle):
     move_to(kap12, at(2027, 7, 31, 9, 0))
     assert open_titles(kap12, case_id) == []
     move_to(kap12, at(2027, 8, 2, 9, 0))
-    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER])
+    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER, TEMADAG])
     assert due(kap12, case_id, ANSATTE) == at(2027, 8, 31, 16, 0)
     move_to(kap12, at(2027, 9, 1, 9, 0))
     assert sorted(m["element"] for m in events(kap12, case_id, "deadline_missed")) == [
-        "Timer_frist_ansatte_kjent", "Timer_frist_elever_kjent", "Timer_frist_elevundersokelse"]
-    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER, FORELDREMOTE])
+        "Timer_frist_ansatte_kjent", "Timer_frist_elever_kjent", "Timer_frist_elevundersokelse",
+        "Timer_frist_temadag"]
+    assert open_titles(kap12, case_id) == sorted([ANSATTE, ELEVER, TEMADAG, KLASSETEAM, FORELDREMOTE])
 
     case, level = kap12.case(demo.users["rektor"], case_id)
     assert case.status == "open" and level == "full"
