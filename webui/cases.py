@@ -169,7 +169,8 @@ def end(case_id: int):
     state = formview.from_post(kap12().forms.get(ENDING_FORM), request.form)
 
     def invalid(errors):
-        state.errors = errors
+        # The field messages say it all; the general sentence only when no field is named.
+        state.errors = {k: v for k, v in errors.items() if k != "_"} or errors
         return _render_case(case_id, ending=state, code=422)
     return _act(case_id, "", _("Saken er avsluttet. Grunnen står i historikken, og brevet til eleven og "
                                "foresatte ligger under Dokumenter."),

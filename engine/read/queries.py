@@ -16,7 +16,7 @@ from engine.errors import NotFound
 from engine.read import paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import history, identities
-from engine.store.events import REPORTED, TASK_COMPLETED
+from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
 from engine.store.models import (
     ApiToken,
     Case,
@@ -258,14 +258,15 @@ class Step:
 
 
 def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
-    """The report and every completed task's form data, oldest first. FULL access only: the
-    reporter sees where the case stands, not the investigation."""
+    """The report, every completed task's form data and an ending for another reason (it
+    carries its form too), oldest first. FULL access only: the reporter sees where the case
+    stands, not the investigation."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
             raise NotFound("Saken finnes ikke.")
         events = session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED))).order_by(HistoryEvent.seq))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, CASE_ENDED))).order_by(HistoryEvent.seq))
         steps = []
         for ev in events:
             if ev.kind == REPORTED:

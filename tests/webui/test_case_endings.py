@@ -29,3 +29,4 @@ def test_rektor_ends_a_case_on_the_case_page(env):
     page = rektor.get(url, follow_redirects=True)
     assert "Avsluttet saken av annen grunn: Meldingen gjelder ikke skolemiljøet etter kapittel 12" in page.text
     assert "Avslutte saken av annen grunn" not in page.text  # closed: the form is gone
+    assert "Avsluttet av annen grunn" in page.text and "Det var ikke på skolen." in page.text  # among the steps
