@@ -105,6 +105,9 @@ class Settings:
     # Who pupils, parents and staff contact at the school owner when the school's leadership
     # is bypassed (procedure C): shown on the receipt and in letters.
     owner_contact: str = "skoleeier (sentral skoleledelse i fylkeskommunen)"
+    # The county's archive system (Noark 5) that reads kap12's archive extracts, by its product
+    # name, as the pages name it (KAP12_ARKIV_NAVN).
+    archive_name: str = "Elements"
     # A log-in session ends after this many minutes without a request (KAP12_SESSION_IDLE_MINUTES).
     session_idle_minutes: int = 60
     # With a token, /metrics answers only "Authorization: Bearer <token>"; without, only loopback.
@@ -134,6 +137,7 @@ class Settings:
             secret_key=env.get("KAP12_SECRET_KEY") or None,
             proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
             owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
+            archive_name=(env.get("KAP12_ARKIV_NAVN") or "").strip() or cls.archive_name,
             session_idle_minutes=_minutes(env.get("KAP12_SESSION_IDLE_MINUTES"), 60),
             metrics_token=env.get("KAP12_METRICS_TOKEN", "").strip(),
             web_workers=int(env["KAP12_WEB_WORKERS"]) if env.get("KAP12_WEB_WORKERS", "").strip() else None,

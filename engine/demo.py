@@ -34,6 +34,21 @@ PEOPLE = [
 ]
 
 
+# What each log-in is for in the demo, printed by `kap12 demo` beside it.
+NOTES = {
+    "ansatt": "lærer; meldte de fleste demosakene",
+    "ansatt2": "lærer; anklaget i demoens B-sak, og ser ingenting av den",
+    "avdelingsleder": "mottar og undersøker meldinger i prosedyre A",
+    "rektor": "har B-saken og Ukeoversikt for skolen",
+    "rektor2": "rektor ved den andre skolen; ser ingen av Nordlis saker",
+    "ansatt3": "lærer ved den andre skolen",
+    "skoleeier": "fylkets skoleledelse: B- og C-saker og Ukeoversikt for alle skolene",
+    "prosesseier": "prosessene og skjemaene",
+    "revisor": "leser og spiller av alle saker i fylket",
+    "admin": "drift og innlogginger",
+}
+
+
 @dataclass(frozen=True)
 class DemoDirectory:
     county_id: int
@@ -73,6 +88,9 @@ def report_data(**overrides) -> dict:
         "hva_skjedde": "Emma blir holdt utenfor og får stygge meldinger i klassechatten.",
         "tid_og_sted": "Friminuttene og på kvelden, siste to uker",
         "krenker_type": "elev", "krenker_navn": "To elever i samme klasse", "anklaget_bruker": None,
+        # A date that may not lie ahead: example data counts from the machine's date, not the
+        # engine's clock, so it is left out unless a caller gives one.
+        "hendelse_dato": None,
         "meldt_pa_vegne_av": "elev", **overrides})
 
 
@@ -90,35 +108,113 @@ def load_demo(kap12) -> list[dict]:
         has_cases = session.scalars(select(Case.id).limit(1)).first() is not None
     if not has_cases:
         _demo_cases(kap12, demo)
-    return [{"username": u, "password": PASSWORD, "role": role, "name": name, "school": school or COUNTY}
-            for u, name, role, school in PEOPLE]
+    return [{"username": u, "password": PASSWORD, "role": role, "name": name, "school": school or COUNTY,
+             "note": NOTES.get(u, "")} for u, name, role, school in PEOPLE]
+
+
+def _story(days_ago: int, kap12, **report) -> dict:
+    """A demo report: the defaults of ``report_data`` replaced by one consistent story, with the
+    date it happened counted back from the engine's clock."""
+    happened = (kap12.clock.now() - timedelta(days=days_ago)).date().isoformat()
+    return report_data(hendelse_dato=happened, **report)
 
 
 def _demo_cases(kap12, demo: DemoDirectory) -> None:
+    """Five made-up cases at Nordli, each a whole story from report to where it stands: every
+    name is fictional and marked «(demo)»."""
     nordli = demo.schools["Nordli videregående skole"]
     u = demo.users
-    # 1. A: just reported, waiting to be received.
-    kap12.report(u["ansatt"], nordli, report_data())
-    # 2. A: received, under investigation.
-    case = kap12.report(u["ansatt"], nordli, report_data(berorte_elever="Jonas (demo), Vg2"))
-    complete_next(kap12, u["avdelingsleder"], case.id)
-    # 3. A: action plan running, evaluation ahead.
-    case = kap12.report(u["ansatt2"], nordli, report_data(berorte_elever="Sara (demo), Vg1"))
-    complete_next(kap12, u["avdelingsleder"], case.id)
-    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="nei")
+    today = kap12.clock.now().date()
+    # 1. A: just reported by the contact teacher, waiting to be received today.
+    kap12.report(u["ansatt"], nordli, _story(
+        1, kap12, berorte_elever="Emma Nilsen (demo)", klasse="1STA",
+        hva_skjedde="Emma fortalte i dag at to jenter i klassen har laget en Snapchat-gruppe uten henne, der de "
+                    "deler bilder av henne med stygge kommentarer. Hun gråt i friminuttet og ville ikke gå inn "
+                    "i timen.",
+        krenkelse_art=["mobbing", "digital"], tid_og_sted="På nett (Snapchat) og i klasserommet", pagaar="ja",
+        krenker_navn="To elever i 1STA", meldt_pa_vegne_av="elev",
+        elevens_beskrivelse="«Alle ser på telefonen og ler når jeg kommer inn. Jeg orker ikke å være her.»",
+        tiltak_straks="Snakket med Emma med en gang og sa at jeg melder fra til ledelsen i dag. Ringte mor.",
+        andre_som_vet="Sidemannen til Emma i norsktimen."))
+    # 2. A: received by the department head, under investigation.
+    case = kap12.report(u["ansatt"], nordli, _story(
+        3, kap12, berorte_elever="Jonas Berg (demo)", klasse="2ELA",
+        hva_skjedde="Jonas blir kalt «homo» og dyttet inn i veggen i garderoben etter kroppsøving av tre gutter "
+                    "fra parallellklassen. Det har skjedd flere ganger siden høstferien.",
+        krenkelse_art=["mobbing", "diskriminering", "vold"], tid_og_sted="Garderoben ved gymsalen",
+        pagaar="ja", krenker_navn="Tre elever i 2ELB", meldt_pa_vegne_av="meg_selv",
+        elevens_beskrivelse="«Jeg skifter på toalettet nå, for å slippe dem.»",
+        tiltak_straks="Gikk inn i garderoben og stoppet det. Sa til guttene at dette blir meldt."))
+    complete_next(kap12, u["avdelingsleder"], case.id,
+                  mottatt_vurdering="Gjentatt krenkelse fra flere elever, også fysisk. Undersøkes straks: samtale "
+                                    "med Jonas i dag og med de tre guttene hver for seg i morgen.",
+                  strakstiltak="En voksen står i garderobegangen etter hver kroppsøvingstime fra i dag.",
+                  tatt_opp_dato=None, alvorlig_sak=False, foresatte_kontaktet=True)
+    # 3. A: investigated, action plan running, evaluation in two weeks.
+    case = kap12.report(u["ansatt2"], nordli, _story(
+        10, kap12, berorte_elever="Sara Ahmed (demo)", klasse="1STB",
+        hva_skjedde="Sara sitter alene i lunsjen hver dag. Noen i klassen flytter seg når hun setter seg, og en "
+                    "elev sa høyt at hun «lukter krydder». Andre lo.",
+        krenkelse_art=["diskriminering", "mobbing"], tid_og_sted="Kantina og klasserommet", pagaar="ja",
+        krenker_navn="Flere elever i 1STB", meldt_pa_vegne_av="foresatt",
+        elevens_beskrivelse="Mor forteller at Sara ikke vil spise på skolen og sier at ingen liker henne."))
+    complete_next(kap12, u["avdelingsleder"], case.id,
+                  mottatt_vurdering="Utestenging over tid, med en rasistisk kommentar. Må undersøkes; samtale "
+                                    "med Sara og med kontaktlærer denne uken.",
+                  strakstiltak="Kontaktlærer spiser i kantina med klassen de neste dagene.",
+                  tatt_opp_dato=(today - timedelta(days=9)).isoformat(), alvorlig_sak=False, foresatte_kontaktet=True)
+    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="nei",
+                  elevens_stemme="Sara sier hun gruer seg til hver lunsj, og at hun ikke tør å si fra i klassen. "
+                                 "Hun vil gjerne sitte med jentene fra innføringsklassen.",
+                  samtale_elev_dato=(today - timedelta(days=7)).isoformat(),
+                  samtaler_andre="Kontaktlærer bekrefter at Sara har vært alene i lunsjen i flere uker.",
+                  samtaler_foresatte="Mor er bekymret og vil ha jevnlig kontakt med skolen.",
+                  observasjoner="Observert i kantina tre dager: Sara satt alene alle dagene.",
+                  vurdering="Sara har ikke et trygt og godt skolemiljø. Skolen setter inn tiltak og lager plan.")
     in_two_weeks = (kap12.clock.now() + timedelta(days=14)).date().isoformat()
-    complete_next(kap12, u["avdelingsleder"], case.id, evalueringsdato=in_two_weeks, tiltak=[
-        {"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen, hver dag", "ansvarlig": "Kontaktlærer"},
-        {"hva": "Samtale med klassen om klassechatten", "nar": "Neste uke", "ansvarlig": "Avdelingsleder"}])
+    complete_next(kap12, u["avdelingsleder"], case.id, evalueringsdato=in_two_weeks,
+                  problem="Sara blir holdt utenfor i lunsjen og i klassen, og har hørt en rasistisk kommentar.",
+                  elevens_stemme="Sara vil ha en voksen i nærheten i lunsjen, og ønsker ikke at klassen får vite "
+                                 "at hun har sagt fra.",
+                  foresatte_informert=True, tiltak=[
+                      {"hva": "Voksen til stede i kantina i lunsjen", "nar": "Fra i morgen, hver skoledag",
+                       "ansvarlig": "Kontaktlærer"},
+                      {"hva": "Samtale med klassen om utestenging og rasisme, med helsesykepleier",
+                       "nar": "Neste uke", "ansvarlig": "Avdelingsleder"},
+                      {"hva": "Fast samtale med Sara", "nar": "Hver fredag til evalueringen",
+                       "ansvarlig": "Kontaktlærer"}])
     # 4. B: an employee is accused; rektor has it. Per Faglærer must never see it.
-    kap12.report(u["ansatt"], nordli, report_data(
-        berorte_elever="Ali (demo), Vg3", krenker_type="ansatt", krenker_navn="Per Faglærer",
-        anklaget_bruker="ansatt2", hva_skjedde="Eleven forteller at læreren har latterliggjort ham foran klassen."))
+    kap12.report(u["ansatt"], nordli, _story(
+        1, kap12, berorte_elever="Ali Hassan (demo)", klasse="3STA",
+        hva_skjedde="Ali forteller at matematikklæreren har latterliggjort ham foran klassen flere ganger, senest "
+                    "i går: «Du skjønner vel ikke dette heller, Ali?» Klassen lo.",
+        krenkelse_art=["annet"], tid_og_sted="Matematikktimen, rom 214", pagaar="ja",
+        krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2", meldt_pa_vegne_av="elev",
+        elevens_beskrivelse="«Jeg sier ingenting i mattetimene lenger.»"))
     # The school's yearly prevention cycle, for the school year under way.
     now = kap12.clock.now()
     kap12.start_prevention_cycle(None, nordli, school_year_of(now))
     # 5. A: closed after the investigation found the environment safe.
-    case = kap12.report(u["ansatt"], nordli, report_data(berorte_elever="Maja (demo), Vg2"))
-    complete_next(kap12, u["avdelingsleder"], case.id)
-    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="ja")
-    complete_next(kap12, u["avdelingsleder"], case.id)
+    case = kap12.report(u["ansatt"], nordli, _story(
+        20, kap12, berorte_elever="Maja Lie (demo)", klasse="2STB",
+        hva_skjedde="Maja ble ikke invitert med på klassens tur, og en venninne sa at de andre ikke ville ha "
+                    "henne med.",
+        krenkelse_art=["annet"], tid_og_sted="Klassetur til Trysil", pagaar="vet_ikke",
+        krenker_navn="Ukjent", meldt_pa_vegne_av="elev"))
+    complete_next(kap12, u["avdelingsleder"], case.id,
+                  mottatt_vurdering="Uklart om dette er utestenging; undersøkes med samtale med Maja.",
+                  strakstiltak=None, tatt_opp_dato=None, alvorlig_sak=False, foresatte_kontaktet=False)
+    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="ja",
+                  elevens_stemme="Maja sier at det var en misforståelse om påmeldingen, at hun har det bra i "
+                                 "klassen og har venner der.",
+                  samtale_elev_dato=(today - timedelta(days=18)).isoformat(),
+                  samtaler_andre="Kontaktlærer: påmeldingen gikk via en lapp Maja ikke fikk. Ingen tegn på "
+                                 "utestenging ellers.",
+                  samtaler_foresatte="Far er enig i at saken kan avsluttes.",
+                  observasjoner=None,
+                  vurdering="Maja har et trygt og godt skolemiljø. Ingen tiltaksplan er nødvendig.")
+    complete_next(kap12, u["avdelingsleder"], case.id,
+                  oppsummering="Undersøkt: en misforståelse om påmelding til klassetur. Maja har et trygt og godt "
+                               "skolemiljø. Familien er informert.",
+                  elevens_stemme="«Det er greit nå. Jeg er med på neste tur.»",
+                  foresatte_informert=True, arkivert_elements=False)

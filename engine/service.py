@@ -10,7 +10,7 @@ from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.outputs.mailer import deliver_pending
 from engine.read import case_detail, paging
-from engine.read.case_list import CaseSummary, case_summaries, case_summary_page
+from engine.read.case_list import CaseSummary, case_summaries, case_summary_page, status_counts
 from engine.read.deadline_report import DeadlineRow, deadlines
 from engine.read.readiness import readiness
 from engine.runtime import spiff
@@ -180,6 +180,13 @@ class Kap12:
         with self.db.reading() as session:
             return case_summary_page(session, within=access.visible_cases(viewer), status=status,
                                      procedure=procedure, school=school, search=search, cursor=cursor, limit=limit)
+
+    def case_status_counts(self, viewer: Viewer, *, procedure: str | None = None, school: str | None = None,
+                           search: str | None = None) -> dict[str, int]:
+        """How many of the cases the viewer may see (filtered) are open and closed."""
+        with self.db.reading() as session:
+            return status_counts(session, within=access.visible_cases(viewer), procedure=procedure,
+                                 school=school, search=search)
 
     def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""

@@ -42,12 +42,18 @@ _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 _FIELD_KEYS = frozenset(
     {"name", "label", "type", "required", "required_when", "help", "choices", "fields", "min_items",
-     "max_length", "min_date", "max_date", "warn_after_days"}
+     "max_length", "min_date", "max_date", "warn_after_days", "value_from"}
 )
 # The one relative date a declaration can name for min_date and max_date: the day the form is
 # sent, by the engine's clock (so an evaluation date before it is refused, a date of something
 # that happened after it is refused).
 TODAY = "today"
+# The one bound a time field (datetime) can name: the moment the form is sent, so a time when
+# something was done (the school owner was told) cannot lie after it was recorded.
+NOW = "now"
+# The one source a field's value can be taken from instead of what is posted: the person who
+# sends the form, as the server knows them from the log-in ("Mottatt av"). Never trusted from input.
+FROM_USER = "user"
 _FORM_KEYS = frozenset({"key", "title", "intro", "fields", "translations"})
 # Languages a declaration may carry its own texts in, beside bokmål (the declaration itself).
 TRANSLATION_LANGUAGES = ("nn", "en")
@@ -88,6 +94,9 @@ class Field:
     min_date: str | None = None
     max_date: str | None = None
     warn_after_days: int | None = None
+    # "user": the value is the name of the logged-in person who sends the form, set by the
+    # engine; whatever is posted for it is replaced.
+    value_from: str | None = None
 
 
 @dataclass(frozen=True)
@@ -211,8 +220,13 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
                     required_when.append((str(other), tuple(values)))
 
     for bound in ("min_date", "max_date"):
-        if bound in dct and (type_ != "date" or dct[bound] != TODAY):
-            problems.append(f"{where}: {bound} kan bare være «{TODAY}», og bare på datofelt.")
+        if bound in dct and not ((type_ == "date" and dct[bound] == TODAY)
+                                 or (bound == "max_date" and type_ == "datetime" and dct[bound] == NOW)):
+            problems.append(f"{where}: {bound} kan bare være «{TODAY}» på datofelt, "
+                            f"eller max_date «{NOW}» på tidspunktfelt.")
+    value_from = dct.get("value_from")
+    if value_from is not None and (value_from != FROM_USER or type_ != "text" or nested):
+        problems.append(f"{where}: value_from kan bare være «{FROM_USER}», og bare på tekstfelt utenfor grupper.")
     warn_after = dct.get("warn_after_days")
     if warn_after is not None and (type_ != "date" or not (_is_count(warn_after) and warn_after > 0)):
         problems.append(f"{where}: warn_after_days må være et positivt heltall, og bare på datofelt.")
@@ -229,7 +243,8 @@ def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> 
         max_length=max_length if isinstance(max_length, int) else None,
         required_when=tuple(required_when),
         min_date=dct.get("min_date") if dct.get("min_date") == TODAY else None,
-        max_date=dct.get("max_date") if dct.get("max_date") == TODAY else None,
+        max_date=dct.get("max_date") if dct.get("max_date") in (TODAY, NOW) else None,
+        value_from=FROM_USER if value_from == FROM_USER else None,
         warn_after_days=warn_after if _is_count(warn_after) and warn_after else None,
     )
 
@@ -606,10 +621,22 @@ def _norwegian(day: date) -> str:
     return f"{day:%d.%m.%Y}"
 
 
-def _date_errors(form: Form, clean: Mapping[str, Any], today: date) -> dict[str, list[str]]:
+def _norwegian_moment(moment: datetime) -> str:
+    return f"{moment.astimezone(OSLO):%d.%m.%Y kl. %H:%M}"
+
+
+def _date_errors(form: Form, clean: Mapping[str, Any], today: date,
+                 now: datetime | None) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for f in form.fields:
         value = clean.get(f.name)
+        if f.type == "datetime" and value and f.max_date == NOW and now is not None:
+            moment = datetime.fromisoformat(value)
+            # Compared to the minute, as the field is typed: "now" typed at 12:00:40 is not ahead.
+            if moment.replace(second=0, microsecond=0) > now.replace(second=0, microsecond=0):
+                errors[f.name] = [f"Tidspunktet {_norwegian_moment(moment)} er fram i tid. Skriv når det skjedde, "
+                                  f"senest nå ({_norwegian_moment(now)})."]
+            continue
         if f.type != "date" or not value:
             continue
         day = date.fromisoformat(value)
@@ -642,9 +669,18 @@ def warnings(form: Form, clean: Mapping[str, Any], today: date) -> list[str]:
     return found
 
 
-def validate(form: Form, data: Mapping[str, Any], today: date | None = None) -> dict[str, Any]:
+def with_sender(form: Form, data: Mapping[str, Any], sender: str) -> dict[str, Any]:
+    """``data`` with every field the form takes from the log-in set to ``sender`` (the person
+    sending it, as the server knows them): a posted value for such a field is replaced."""
+    taken = {f.name: sender for f in form.fields if f.value_from == FROM_USER}
+    return {**data, **taken} if taken else dict(data)
+
+
+def validate(form: Form, data: Mapping[str, Any], today: date | None = None,
+             now: datetime | None = None) -> dict[str, Any]:
     """Clean, JSON-serializable data, or FormValidationError with messages per field. With
-    ``today`` (the engine's date), date fields marked min_date/max_date are checked against it."""
+    ``today`` (the engine's date), date fields marked min_date/max_date are checked against it;
+    with ``now`` (the engine's clock), time fields marked max_date «now» too."""
     if not isinstance(data, Mapping):
         raise FormValidationError({"_schema": ["Ugyldige skjemadata."]})
     try:
@@ -659,7 +695,7 @@ def validate(form: Form, data: Mapping[str, Any], today: date | None = None) -> 
     if missing:
         raise FormValidationError(missing)
     if today is not None:
-        errors = _date_errors(form, clean, today)
+        errors = _date_errors(form, clean, today, now)
         if errors:
             raise FormValidationError(errors)
     return clean

@@ -98,7 +98,8 @@ def create_app(kap12=None, **config) -> Flask:
     def _globals():
         viewer = g.get("viewer")
         unread = app.extensions["kap12"].unread_count(viewer) if viewer is not None else 0
-        return {"viewer": viewer, "unread_notices": unread}
+        return {"viewer": viewer, "unread_notices": unread,
+                "archive_name": app.extensions["kap12"].settings.archive_name}
 
     # Globals, unlike context variables, reach macros imported from other templates too.
     app.jinja_env.globals.update(get_form=_form_or_none, may_audit=may_audit, csrf_token=security.csrf_token,

@@ -33,8 +33,12 @@ def index():
                              procedure=procedure or None, school=school or None, search=search or None,
                              cursor=pager.cursor())
     schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
-    return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor, status=status, procedure=procedure, school=school,
-                           search=search, schools=schools, now=kap12().clock.now(), deadline=present.deadline)
+    counts = kap12().case_status_counts(g.viewer, procedure=procedure or None, school=school or None,
+                                        search=search or None)
+    return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
+                           status=status if status in ("open", "closed") else "alle", procedure=procedure,
+                           school=school, search=search, schools=schools, counts=counts, now=kap12().clock.now(),
+                           deadline=present.deadline)
 
 
 ENDING_FORM = "annen_avslutning"

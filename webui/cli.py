@@ -127,9 +127,14 @@ def demo(as_json: bool) -> None:
     kap12 = _engine()
     kap12.init()
     logins = load_demo(kap12)
-    text = "Demobrukere (brukernavn / passord – rolle):\n" + "\n".join(
-        f"  {u['username']:<16} {u['password']:<12} {u['role']}" for u in logins)
-    _emit(logins, as_json, text)
+    # Grouped by where each person works, so it is plain which school a log-in belongs to.
+    places = list(dict.fromkeys(u["school"] for u in logins))
+    lines = [f"Demobrukere (passord {logins[0]['password']} for alle):"] if logins else []
+    for place in places:
+        lines.append(f"\n  {place}")
+        lines += [f"    {u['username']:<15} {u['name']:<20} {u['role']:<15} {u['note']}".rstrip()
+                  for u in logins if u["school"] == place]
+    _emit(logins, as_json, "\n".join(lines))
 
 
 def _viewer_or_all(kap12, user: str | None):

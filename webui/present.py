@@ -68,7 +68,8 @@ PROCEDURE_WORDS = {
     "Å": _l("Årshjul – forebyggende arbeid (§ 12-3)"),
 }
 
-PROCEDURE_SHORT = {"A": _l("A – elev mot elev"), "B": _l("B – ansatt mot elev"), "C": _l("C – ledelse mot elev")}
+PROCEDURE_SHORT = {"A": _l("A – elev mot elev"), "B": _l("B – ansatt mot elev"), "C": _l("C – ledelse mot elev"),
+                   "Å": _l("Årshjul (forebygging)")}
 
 WEEKDAYS = (_l("mandag"), _l("tirsdag"), _l("onsdag"), _l("torsdag"), _l("fredag"), _l("lørdag"), _l("søndag"))
 
@@ -126,13 +127,22 @@ def humanize(seconds: float) -> str:
     return _("%(minutes)d min", minutes=minutes)
 
 
+def overdue_text(seconds: float) -> str:
+    """How long past its deadline a step is, as people say it: «93 dager på overtid» (whole
+    days once it is a day or more: the hours no longer matter), «2 t 15 min på overtid»."""
+    days = int(seconds) // 86400
+    if days:
+        return ngettext("%(num)d dag på overtid", "%(num)d dager på overtid", days)
+    return _("%(span)s på overtid", span=humanize(seconds))
+
+
 def deadline(due: datetime | None, now: datetime) -> dict | None:
     """{"text", "overdue"} for a deadline badge."""
     if due is None:
         return None
     seconds = (due - now).total_seconds()
     if seconds < 0:
-        return {"overdue": True, "text": _("Forfalt for %(span)s siden", span=humanize(seconds))}
+        return {"overdue": True, "text": overdue_text(-seconds)}
     return {"overdue": False, "text": _("Om %(span)s", span=humanize(seconds))}
 
 
@@ -153,8 +163,19 @@ def role_name(code: str) -> str:
     return str(ROLE_NAMES.get(code, ROLES.get(code, code)))
 
 
+# A role that is held by people with two titles: in a list each title is one more alternative,
+# so «avdelingsleder, rektor eller ass. rektor», never «… eller rektor eller ass. rektor».
+ROLE_ALTERNATIVES = {"rektor": (_l("rektor"), _l("ass. rektor"))}
+
+
 def role_words(roles) -> str:
-    words = [str(ROLE_WORDS.get(r, ROLE_NAMES.get(r, ROLES.get(r, r)))) for r in roles]
+    """Who a task goes to, as one list with «eller» only before the last alternative."""
+    words: list[str] = []
+    for r in roles:
+        if r in ROLE_ALTERNATIVES:
+            words.extend(str(w) for w in ROLE_ALTERNATIVES[r])
+        else:
+            words.append(str(ROLE_WORDS.get(r, ROLE_NAMES.get(r, ROLES.get(r, r)))))
     if not words:
         return _("ingen ennå")
     if len(words) == 1:

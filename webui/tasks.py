@@ -65,7 +65,16 @@ def _back(task_id: str) -> str:
     return url_for("tasks.show", task_id=task_id) if request.form.get("from") == "task" else url_for("tasks.index")
 
 
+# The closing step's "registered in the county's archive": which archive that is comes from the
+# configuration (KAP12_ARKIV_NAVN), not from the form, so one form serves every county.
+ARCHIVED_FIELD = "arkivert_elements"
+
+
 def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 200):
+    if any(f.name == ARCHIVED_FIELD for f in state.form.fields):
+        state.widgets.setdefault(ARCHIVED_FIELD, {"hint": _(
+            "Kryss av når sakens dokumenter er registrert i fylkets arkivsystem (%(archive)s), for eksempel "
+            "med arkivuttrekket under «Dokumenter» på saken.", archive=kap12().settings.archive_name)})
     case, level = kap12().case(g.viewer, lookup.case_id, view="task")
     steps = queries.case_steps(kap12(), g.viewer, case.id)
     names = queries.display_names(kap12(), [lookup.task.assignee_id])

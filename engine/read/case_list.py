@@ -59,6 +59,15 @@ def case_summaries(session: Session, *, within: Select | None = None, status: st
     return [_summary(c, n) for c, n in session.execute(query)]
 
 
+def status_counts(session: Session, *, within: Select | None = None, procedure: str | None = None,
+                  school: str | None = None, search: str | None = None) -> dict[str, int]:
+    """How many of the filtered cases are open and closed (one SQL aggregate): the list shows
+    them beside its status choice, so a case that just closed is seen to be one click away."""
+    base = _query(within, None, procedure, school, search).subquery()
+    rows = session.execute(select(base.c.status, func.count()).group_by(base.c.status))
+    return {status: n for status, n in rows}
+
+
 def case_summary_page(session: Session, *, within: Select | None = None, status: str | None = None,
                       procedure: str | None = None, school: str | None = None, search: str | None = None,
                       cursor: str | None = None, limit: int | None = None) -> paging.Page[CaseSummary]:

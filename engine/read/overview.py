@@ -102,6 +102,15 @@ class SchoolLine:
     missed: int
 
 
+@dataclass(frozen=True)
+class ReportCounts:
+    """What the reports of the school year say, counted: each kind of offence (a report may
+    name several) and whether it was still going on when reported. Counts only, never a name."""
+    reports: int
+    kinds: tuple[tuple[str, int], ...]  # (label, cases), in the form's order, "Ikke oppgitt" last
+    ongoing: tuple[tuple[str, int], ...]
+
+
 @dataclass
 class Overview:
     now: datetime
@@ -117,6 +126,7 @@ class Overview:
     county_lines: list[SchoolLine] = field(default_factory=list)
     school_filter: str = ""
     procedure_filter: str = ""
+    report_counts: ReportCounts = field(default_factory=lambda: ReportCounts(0, (), ()))
 
     def stage_groups(self) -> list[tuple[str, list[Row]]]:
         groups: dict[str, list[Row]] = defaultdict(list)
@@ -208,6 +218,7 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
         first_plans = [(at, created) for at, created in first_plans if at >= year_start_at]
         deadlines, plan_months, median, counted = _year_figures(year_events, first_plans, year_start, now)
 
+        report_counts = _report_counts(kap12, session, year_ids, year_start_at)
         schools = _school_names(session, viewer)
         county_lines = _county_lines(session, viewer, procedure) if is_county_wide(viewer) else []
 
@@ -216,7 +227,40 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
         for case_id in ids:
             cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
     return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
-                    counted, schools, county_lines, school or "", procedure or "")
+                    counted, schools, county_lines, school or "", procedure or "", report_counts)
+
+
+NOT_GIVEN = "Ikke oppgitt"
+KIND_FIELD, ONGOING_FIELD = "krenkelse_art", "pagaar"
+
+
+def _report_counts(kap12, session, year_ids, year_start_at: datetime) -> ReportCounts:
+    """Counts the reports of the cases the viewer sees that were made this school year by the
+    answers to «Hva slags krenkelse» and «Pågår det fortsatt», labelled as the newest report form
+    says (a report made before these questions existed counts as «Ikke oppgitt»). Only these two
+    answers are read from the database, never the rest of a report."""
+    report = HistoryEvent.data["report"]
+    answers = list(session.execute(
+        select(report[KIND_FIELD], report[ONGOING_FIELD])
+        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == REPORTED,
+               HistoryEvent.at >= year_start_at)))
+    declared = {f.name: f for f in kap12.forms.get(cases.REPORT_FORM, session).fields}
+
+    def labelled(name: str, counter: Counter[str]) -> tuple[tuple[str, int], ...]:
+        f = declared.get(name)
+        order = [(c.value, c.label) for c in f.choices] if f else []
+        known = {value for value, _ in order}
+        out = [(label, counter[value]) for value, label in order if counter[value]]
+        out += [(value, n) for value, n in sorted(counter.items()) if value not in known and value != NOT_GIVEN]
+        return tuple(out + ([(NOT_GIVEN, counter[NOT_GIVEN])] if counter[NOT_GIVEN] else []))
+
+    kinds: Counter[str] = Counter()
+    ongoing: Counter[str] = Counter()
+    for kind_answer, ongoing_answer in answers:
+        chosen = [v for v in kind_answer if isinstance(v, str)] if isinstance(kind_answer, list) else []
+        kinds.update(set(chosen) or {NOT_GIVEN})
+        ongoing[ongoing_answer if isinstance(ongoing_answer, str) and ongoing_answer else NOT_GIVEN] += 1
+    return ReportCounts(len(answers), labelled(KIND_FIELD, kinds), labelled(ONGOING_FIELD, ongoing))
 
 
 def _school_names(session, viewer) -> list[str]:

@@ -3,10 +3,11 @@ it; the demo county and the tests fill in forms with it. Not part of the vocabul
 declaration or diagram refers to it."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time
 from typing import Any
 
-from processes.forms import Field, Form
+from processes.deadlines import OSLO
+from processes.forms import NOW, Field, Form
 
 _EXAMPLE_TEXT = "Eksempeltekst."
 
@@ -19,6 +20,9 @@ def example_data(form: Form, today: date | None = None, **overrides: Any) -> dic
     def value(f: Field) -> Any:
         if f.type == "group":
             return [{sub.name: value(sub) for sub in f.fields} for _ in range(max(f.min_items, 1))]
+        if f.type == "datetime" and f.max_date == NOW:
+            # A time that may not lie ahead: the start of the day, never after the moment it is sent.
+            return datetime.combine(today, time(0), OSLO).isoformat()
         return {
             "text": _EXAMPLE_TEXT, "textarea": _EXAMPLE_TEXT, "date": today.isoformat(),
             "datetime": f"{today.isoformat()}T09:00:00+01:00", "boolean": f.required, "integer": 1,

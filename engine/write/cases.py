@@ -35,18 +35,20 @@ def today(kap12) -> date:
     return kap12.clock.now().astimezone(OSLO).date()
 
 
-def validated_form(kap12, form_key: str, data: dict, session=None) -> tuple[dict, int | None]:
-    """The clean data and the number of the form version that checked them."""
+def validated_form(kap12, form_key: str, data: dict, sender: access.Viewer,
+                   session=None) -> tuple[dict, int | None]:
+    """The clean data and the number of the form version that checked them. Fields the form
+    takes from the log-in ("Mottatt av") get the sender's name, whatever was posted."""
     try:
         number, form = kap12.forms.latest_with_number(form_key, session)
     except KeyError as err:
         raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
+    if isinstance(data, dict):
+        data = forms.with_sender(form, data, sender.name)
     try:
-        return forms.validate(form, data, today(kap12)), number
+        return forms.validate(form, data, today(kap12), kap12.clock.now()), number
     except forms.FormValidationError as err:
         raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
-
-
 
 
 def reclassification_message(offender: str, reason: str, accused_username: str | None = None) -> BpmnEvent:
@@ -64,7 +66,7 @@ def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Ca
     diagram chooses. Anyone employed at the school may report, at once."""
     if access.is_read_only(viewer):
         raise Denied("Revisorer kan ikke registrere meldinger.")
-    clean, form_version = validated_form(kap12, REPORT_FORM, report)
+    clean, form_version = validated_form(kap12, REPORT_FORM, report, viewer)
     accused: User | None = None
 
     def prepare(session: Session, now: datetime) -> Opening:
@@ -144,7 +146,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
     """Validate ``data`` with the task's form and complete the task; errors change nothing."""
     def act(step: CaseStep):
         row = _check_may_work(step, viewer, task_id)
-        clean, form_version = validated_form(kap12, row.form_key, data, step.session)
+        clean, form_version = validated_form(kap12, row.form_key, data, viewer, step.session)
         task = step.workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")

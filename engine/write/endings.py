@@ -60,7 +60,7 @@ def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: s
 def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) -> Case:
     """End the case for another reason than "the pupil is safe", with the reason, the pupil's
     voice (or why it could not be heard) and, for a joined case, the case it joins."""
-    clean, form_version = validated_form(kap12, FORM, data)
+    clean, form_version = validated_form(kap12, FORM, data, viewer)
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case

@@ -66,7 +66,7 @@ def test_english_report_form_task_list_and_case_page(env):
     assert "Hvilken elev eller hvilke elever gjelder det?" in form
     receipt = _report(client, env, EN).text
     assert "Thank you – the report has been sent" in receipt
-    assert "head of department or the head teacher or deputy head" in receipt
+    assert "head of department, head teacher or deputy head" in receipt
 
     leader = login(env.app, "avdelingsleder")
     tasks = leader.get("/oppgaver", headers=EN).text

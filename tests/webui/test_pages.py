@@ -64,7 +64,7 @@ def test_report_gives_a_receipt_and_double_submit_makes_one_case(env):
     receipt = client.get(first.location)
     assert receipt.status_code == 200
     assert re.search(r"Saksnummer: <strong>2026-\d{5}</strong>", receipt.text)
-    assert "avdelingsleder eller rektor eller ass. rektor" in receipt.text
+    assert "avdelingsleder, rektor eller ass. rektor" in receipt.text
 
 
 def test_report_accused_picker_leads_to_procedure_b(env):
@@ -88,7 +88,7 @@ def test_task_list_claim_release_and_overdue_badge(env):
     try:
         page = client.get("/oppgaver")
         assert case.number in page.text
-        assert "Forfalt for 2 t 15 min siden" in page.text and "badge-red" in page.text
+        assert "2 t 15 min på overtid" in page.text and "badge-red" in page.text
         assert "mandag 30.11.2026 kl. 16:00" in page.text
         task_id = next(t.id for t in env.kap12.case_tasks(case.id))
         claimed = client.post(f"/oppgaver/{task_id}/ta", data={"_csrf": csrf_of(page.text)})

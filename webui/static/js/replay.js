@@ -232,6 +232,13 @@
       else if (e.key === "End") { follow = true; go(shown[shown.length - 1]); e.preventDefault(); }
     });
     showReads.addEventListener("change", function () { build(); go(current, true); });
+    // The data's own names (alvorlig_sak) are for troubleshooting: shown only when asked for.
+    var showNames = byId("show-names");
+    if (showNames) {
+      showNames.addEventListener("change", function () {
+        byId("replay-data").classList.toggle("show-names", showNames.checked);
+      });
+    }
 
     build();
     var first = data.processes.filter(function (p) { return p.id !== MAIN; })[0] || data.processes[0];
