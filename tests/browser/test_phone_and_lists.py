@@ -16,6 +16,8 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="Debian's chromium is not installed")]
 
 DESKTOP = {"width": 1280, "height": 900}
+WCAG_AA = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+           "resultTypes": ["violations"]}
 PHONE = {"width": 390, "height": 844}
 
 
@@ -70,6 +72,10 @@ def test_the_menu_folds_on_a_phone_and_opens_by_mouse_and_keyboard(server, brows
     assert toggle.get_attribute("aria-expanded") == "true"
     assert page.locator("nav >> text=Saker").is_visible() and page.locator("text=Logg ut").is_visible()
     page.screenshot(path=str(out / "meny-02-mobil-apen.png"))
+    # The open menu at phone width passes the same axe rules as every page (no serious finding).
+    from axe_playwright_python.sync_playwright import Axe  # noqa: PLC0415 (heavy, browser tests only)
+    violations = Axe().run(page, options=WCAG_AA).response["violations"]
+    assert not [v["id"] for v in violations if v["impact"] in ("serious", "critical")], violations
     page.click("nav >> text=Saker")
     page.wait_for_url("**/saker")
     assert page.locator("header .menu-toggle").get_attribute("aria-expanded") == "false"  # a new page: folded
