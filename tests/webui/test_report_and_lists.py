@@ -3,9 +3,11 @@ a notice time ahead refused, the overview counting kinds of offence without name
 status tabs that keep a closed case findable, and the words on the task lines."""
 from __future__ import annotations
 
+import io
 import re
 
 import pytest
+from pypdf import PdfReader
 
 from engine.demo import complete_next, report_data
 
@@ -65,12 +67,17 @@ def test_a_report_keeps_the_answers_and_refuses_a_date_ahead(env):
 
 def test_the_overview_counts_kinds_without_names(env):
     _report(env, berorte_elever="Navnesen Telles (demo)", krenkelse_art=["seksuell_trakassering"], pagaar="ja")
-    text = login(env.app, "rektor").get("/oversikt").text
+    client = login(env.app, "rektor")
+    text = client.get("/oversikt").text
     section = text[text.index('id="krenkelser"'):]
     section = section[:section.index("</section>")]
     assert "Seksuell trakassering" in section and "Ja, det pågår fortsatt" in section
     assert "Navnesen" not in text  # counts only: no pupil anywhere on the page
     assert "Hva meldingene gjelder" in section
+    pdf = client.get("/oversikt/eksport.pdf")
+    printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Hva meldingene gjelder" in printed and "Seksuell trakassering" in printed
+    assert "Navnesen" not in printed
 
 
 def test_received_by_is_shown_and_recorded_from_the_log_in(env):
