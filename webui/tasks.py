@@ -70,12 +70,22 @@ def _back(task_id: str) -> str:
 ARCHIVED_FIELD = "arkivert_elements"
 
 
+# A step that names the accused ("Identifisere den anklagede") picks a person employed at the
+# case's school, as the report form does; the engine checks the choice (engine/write/parties.py).
+ACCUSED_FIELD = "anklaget_bruker"
+
+
 def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 200):
-    if any(f.name == ARCHIVED_FIELD for f in state.form.fields):
+    names = {f.name for f in state.form.fields}
+    if ARCHIVED_FIELD in names:
         state.widgets.setdefault(ARCHIVED_FIELD, {"hint": _(
             "Kryss av når sakens dokumenter er registrert i fylkets arkivsystem (%(archive)s), for eksempel "
             "med arkivuttrekket under «Dokumenter» på saken.", archive=kap12().settings.archive_name)})
     case, level = kap12().case(g.viewer, lookup.case_id, view="task")
+    if ACCUSED_FIELD in names:
+        state.widgets.setdefault(ACCUSED_FIELD, {
+            "options": queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
+            "empty": _("– Velg person –")})
     steps = queries.case_steps(kap12(), g.viewer, case.id)
     names = queries.display_names(kap12(), [lookup.task.assignee_id])
     may_do = lookup.workable and not access.is_read_only(g.viewer)

@@ -132,3 +132,13 @@ def test_the_yearly_cycle_is_named_on_task_lines_and_in_the_filter(env):
     text = login(env.app, "rektor").get("/oppgaver").text
     assert "Årshjul (forebygging)" in text
     assert " · Å · " not in text and ">Å<" not in text
+
+
+def test_naming_the_accused_is_a_picker_of_the_schools_staff(env):
+    # A C report that names nobody: the school owner identifies the accused on a task.
+    case = _report(env, krenker_type="ledelse", krenker_navn="", anklaget_bruker=None)
+    owner = login(env.app, "skoleeier")
+    task = _task_id(env, "skoleeier", case.id, "Identifisere den anklagede")
+    page = owner.get(f"/oppgaver/{task}").text
+    assert "Velg den anklagede ansatte" in page and '<select id="f-anklaget_bruker" name="anklaget_bruker"' in page
+    assert "Anne Avdelingsleder (avdelingsleder)" in page and "Siri Rektor" not in page  # Nordli's staff only
