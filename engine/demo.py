@@ -116,7 +116,10 @@ def _story(days_ago: int, kap12, **report) -> dict:
     """A demo report: the defaults of ``report_data`` replaced by one consistent story, with the
     date it happened counted back from the engine's clock."""
     happened = (kap12.clock.now() - timedelta(days=days_ago)).date().isoformat()
-    return report_data(hendelse_dato=happened, **report)
+    # What a story does not tell is left empty, never example text.
+    untold = {"andre_som_vet": None, "elevens_beskrivelse": None, "tiltak_straks": None}
+    return report_data(hendelse_dato=happened, kjent_dato=kap12.clock.now().date().isoformat(),
+                       **{**untold, **report})
 
 
 def _demo_cases(kap12, demo: DemoDirectory) -> None:

@@ -106,6 +106,11 @@ def test_auditor_steps_through_a_closed_a_case(browser, server):
     assert "Emma gruer seg til friminuttene." in after["data"] and after["changed"] >= 1
     assert page.locator(".diagram:not([hidden]) .djs-connection.taken").count() >= 1
     shot(page, full=True)
+    # Labels only; the data's own names (berorte_elever) only when asked for.
+    name = page.locator("#replay-data td small", has_text="berorte_elever")
+    assert name.count() == 1 and not name.is_visible()
+    page.check("#show-names")
+    assert name.is_visible()
     page.check("#show-reads")
     assert page.locator("#replay-events li").count() > len(seen)
     page.locator("#eksport").scroll_into_view_if_needed()

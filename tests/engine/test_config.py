@@ -30,3 +30,9 @@ def test_every_variable_is_read(tmp_path: Path):
     assert (mail.host, mail.port, mail.user, mail.password, mail.starttls, mail.sender) == (
         "smtp.example.no", 587, "u", "p", True, "kap12@example.no")
     assert mail.folder == tmp_path / "mail"
+
+
+def test_the_archive_is_named_from_the_configuration():
+    assert Settings.from_env({}).archive_name == "Elements"
+    assert Settings.from_env({"KAP12_ARKIV_NAVN": " Public 360 "}).archive_name == "Public 360"
+    assert Settings.from_env({"KAP12_ARKIV_NAVN": "  "}).archive_name == "Elements"

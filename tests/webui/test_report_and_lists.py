@@ -78,6 +78,8 @@ def test_the_overview_counts_kinds_without_names(env):
     printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "Hva meldingene gjelder" in printed and "Seksuell trakassering" in printed
     assert "Navnesen" not in printed
+    # The archive is named as configured, and what happens is said: registered in the county's archive.
+    assert "Arkivering i fylkets arkiv (Elements)" in text and "Dokumentene i uttrekket blir merket som levert" in text
 
 
 def test_received_by_is_shown_and_recorded_from_the_log_in(env):
