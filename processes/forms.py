@@ -373,6 +373,26 @@ def localised(form: Form, language: str) -> Form:
                    fields=tuple(field_in(f, "") for f in form.fields))
 
 
+def untranslated(form: Form, language: str) -> list[str]:
+    """The paths of ``form``'s texts (as in ``Form.translations``) that have no ``language``
+    version: what a process owner still has to translate for the form to read wholly in it."""
+    have = {path for lang, path, _ in form.translations if lang == language}
+    paths = ["title"] + (["intro"] if form.intro else [])
+
+    def field_paths(f: Field, prefix: str) -> None:
+        path = f"{prefix}{f.name}"
+        paths.append(f"{path}.label")
+        if f.help:
+            paths.append(f"{path}.help")
+        paths.extend(f"{path}.choices.{c.value}" for c in f.choices)
+        for sub in f.fields:
+            field_paths(sub, f"{path}.")
+
+    for f in form.fields:
+        field_paths(f, "")
+    return [path for path in paths if path not in have]
+
+
 # --- Loading ------------------------------------------------------------------------------
 
 _loaded: dict[Path, tuple[tuple, dict[str, Form]]] = {}

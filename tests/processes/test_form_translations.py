@@ -54,3 +54,21 @@ def test_the_bundled_report_form_has_every_question_in_nynorsk():
     nn = forms.localised(form, "nn")
     for plain, local in zip(form.fields, nn.fields, strict=True):
         assert local.label != plain.label or plain.label in ("Klasse",), plain.name
+
+
+# Forms other changes are reshaping right now; translated once their new fields have landed.
+NOT_YET_IN_NYNORSK = frozenset({"tiltaksplan", "gjennomforing", "evaluering", "motta_melding", "motta_melding_b",
+                                "motta_melding_c", "varsle_skoleeier", "identifisere_anklaget"})
+
+
+@pytest.mark.parametrize("key", sorted(set(forms.load_forms()) - NOT_YET_IN_NYNORSK))
+def test_every_bundled_form_has_every_text_in_nynorsk(key):
+    assert forms.untranslated(forms.get_form(key), "nn") == []
+
+
+def test_a_text_without_nynorsk_is_named():
+    form = forms.parse_form(declaration({"nn": {"title": "Kartlegging",
+                                                "fields": {"svar": {"choices": {"bra": "Bra"}}}}}))
+    assert forms.untranslated(form, "nn") == ["intro", "svar.label", "svar.choices.ikke_bra", "tiltak.label",
+                                              "tiltak.hva.label"]
+    assert forms.untranslated(form, "en")[0] == "title"
