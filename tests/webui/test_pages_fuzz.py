@@ -30,7 +30,7 @@ PAGES = [
     ("/dokumenter/<id:case_id>/<id:document_id>.pdf", "GET"), ("/dokumenter/<id:case_id>/arkivuttrekk", "POST"),
     ("/dokumenter/arkivuttrekk", "POST"), ("/drift", "GET"), ("/drift/<timer_id>/prov-igjen", "POST"),
     ("/drift/innlogginger", "GET"), ("/drift/innlogginger/logg-ut", "POST"), ("/profil/passord", "POST"),
-    ("/healthz", "GET"), ("/logg-inn", "GET"), ("/logg-inn", "POST"), ("/logg-inn/ekstern", "GET"),
+    ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/logg-inn", "GET"), ("/logg-inn", "POST"), ("/logg-inn/ekstern", "GET"),
     ("/logg-inn/ekstern/tilbake", "GET"), ("/logg-ut", "POST"),
     ("/melding/<id:case_id>/kvittering", "GET"), ("/melding/ny", "GET"), ("/melding/ny", "POST"),
     ("/oppgaver", "GET"), ("/oppgaver/<task_id>", "GET"), ("/oppgaver/<task_id>", "POST"),
