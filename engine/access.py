@@ -18,6 +18,7 @@ from engine.store.models import (
     Case,
     CaseParty,
     HistoryEvent,
+    Measure,
     OpenTask,
     OpenTaskRole,
     School,
@@ -251,6 +252,50 @@ def may_identify_accused(viewer: Viewer, case: Case) -> bool:
     if is_read_only(viewer) or case.procedure not in SHARPENED:
         return False
     return leads_case(viewer, case)
+
+
+def owned_measures(viewer: Viewer):
+    """``select(Measure, Case)`` of the measures this viewer is responsible for and may see now:
+    in the current plan of an open case, and never where the viewer is outside the case's circle
+    (accused, or bypassed leadership in C). The measure only — not the case (that takes a grant)."""
+    return (select(Measure, Case).join(Case, Case.id == Measure.case_id)
+            .where(Measure.responsible_id == viewer.id, Measure.current.is_(True), Case.status == "open",
+                   in_circle(viewer)))
+
+
+def may_record_measure(session, viewer: Viewer, measure: Measure, case: Case) -> bool:
+    """Who records that a measure was carried out: the colleague responsible for it, and those
+    who lead the case and read it in full. Auditors change nothing."""
+    if is_read_only(viewer):
+        return False
+    owned = owned_measures(viewer).where(Measure.id == measure.id).with_only_columns(Measure.id)
+    if session.scalar(owned) is not None:
+        return True
+    return leads_case(viewer, case) and access_level(session, viewer, case.id) == FULL
+
+
+def measure_owner_problem(session, case: Case, user: User) -> str | None:
+    """Why ``user`` cannot be responsible for a measure in ``case`` (None when they can). Owning a
+    measure shows its text to the owner, so the owner must be an active employee of the case's
+    school, never the accused, and in C not the bypassed leadership."""
+    if not user.active:
+        return f"{user.display_name} er ikke lenger aktiv bruker. Velg en annen."
+    accused = session.scalar(select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id,
+                                                        CaseParty.relation == "accused"))
+    if accused is not None:
+        return f"{user.display_name} er anklaget i saken og kan aldri være ansvarlig for et tiltak i den."
+    held = {(g.role, g.school_id) for g in user.grants}
+    if not any(role in SCHOOL_ROLES and school == case.school_id for role, school in held):
+        return f"{user.display_name} er ikke ansatt ved skolen saken gjelder. Skriv navnet i feltet under i stedet."
+    if case.procedure == "C" and any(role in LEADERSHIP_ROLES and school == case.school_id for role, school in held):
+        return (f"{user.display_name} er i skolens ledelse, som ikke skal se saker i prosedyre C. "
+                "Velg en annen, eller skriv hvem som har ansvaret.")
+    return None
+
+
+def may_evaluate_now(viewer: Viewer, case: Case) -> bool:
+    """Who moves the evaluation forward when things change: those who lead the case."""
+    return not is_read_only(viewer) and leads_case(viewer, case)
 
 
 def owned_counties(viewer: Viewer) -> set[int]:

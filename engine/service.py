@@ -10,6 +10,7 @@ from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.outputs.mailer import deliver_pending
 from engine.read import case_detail, paging
+from engine.read import measures as read_measures
 from engine.read.case_list import CaseSummary, case_summaries, case_summary_page, status_counts
 from engine.read.deadline_report import DeadlineRow, deadlines
 from engine.read.readiness import readiness
@@ -25,8 +26,10 @@ from engine.write import (
     cases,
     checkpoints,
     endings,
+    evaluation,
     grants,
     lederforum,
+    measures,
     notify,
     parties,
     prevention,
@@ -117,6 +120,14 @@ class Kap12:
 
     def withdraw_access(self, viewer: Viewer, case_id: int, grant_id: int, reason: str = "") -> Case:
         return grants.withdraw(self, viewer, case_id, grant_id, reason)
+
+    def record_measure(self, viewer: Viewer, measure_id: int, status: str, note: str) -> Case:
+        """The colleague responsible (or one who leads the case) records whether a measure was carried out."""
+        return measures.record(self, viewer, measure_id, status, note, read_measures.status_labels(self))
+
+    def evaluate_now(self, viewer: Viewer, case_id: int, reason: str) -> Case:
+        """Open the evaluation before the plan's date, because things changed (recorded with why)."""
+        return evaluation.evaluate_now(self, viewer, case_id, reason)
 
     def case_grants(self, case_id: int) -> list[grants.GrantView]:
         """Every access grant of the case; pages show them to those who lead it and to auditors."""

@@ -30,10 +30,13 @@ from processes.deadlines import OSLO
 
 FORMS_FOLDER = Path(__file__).with_name("forms")
 
+# "user": a colleague picked from a list (stored as the user name); the page offers the people
+# who may be chosen, and the engine checks the choice where it matters (a measure's owner).
 TYPES = frozenset(
-    {"text", "textarea", "date", "datetime", "choice", "multichoice", "boolean", "integer", "group"}
+    {"text", "textarea", "date", "datetime", "choice", "multichoice", "boolean", "integer", "group", "user"}
 )
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20_000}
+USER_MAX_LENGTH = 150
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _KEY = re.compile(r"^[a-z][a-z0-9_-]*$")
@@ -601,6 +604,9 @@ def _ma_field(f: Field) -> fields.Field:
         too_long = "Teksten kan ikke være lengre enn {max} tegn."
         length = ma_validate.Length(max=max_length, error=too_long)
         return _Text(multiline=f.type == "textarea", validate=length, **kwargs)
+    if f.type == "user":
+        return _Text(multiline=False, validate=ma_validate.Length(max=USER_MAX_LENGTH, error="Ugyldig bruker."),
+                     **kwargs)
     if f.type == "date":
         return _Date(**kwargs)
     if f.type == "datetime":

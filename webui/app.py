@@ -28,6 +28,7 @@ from . import (
     i18n,
     incidents,
     logins,
+    measures,
     modeler,
     notices,
     oidc,
@@ -70,7 +71,7 @@ def create_app(kap12=None, **config) -> Flask:
 
     # One blueprint per kind of user and job.
     for blueprint in (
-        auth.bp, oidc.bp, reports.bp, tasks.bp, cases.bp, notices.bp,  # staff
+        auth.bp, oidc.bp, reports.bp, tasks.bp, cases.bp, notices.bp, measures.bp,  # staff
         overview.bp, documents.bp, prevention.bp,  # leadership: lederforum, documents, årshjul
         modeler.bp, form_editor.bp, incidents.bp, logins.bp,  # process owners and operations
         audit.bp,  # auditors

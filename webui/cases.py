@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine import access
 from engine.errors import Conflict, InvalidInput
-from engine.read import queries
+from engine.read import measures, queries
 from engine.store.events import CASE_READ
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
@@ -45,7 +45,8 @@ ENDING_FORM = "annen_avslutning"
 
 
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
-                 naming: dict | None = None, ending: formview.FormState | None = None):
+                 naming: dict | None = None, ending: formview.FormState | None = None,
+                 evaluating: dict | None = None):
     case, level = kap12().case(g.viewer, case_id)
     tasks = kap12().case_tasks(case_id)
     if level != access.FULL:
@@ -61,8 +62,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     may_end = access.may_end_otherwise(g.viewer, case) and case.status == "open"
     if may_end and ending is None:
         ending = formview.FormState(kap12().forms.get(ENDING_FORM))
+    timers = kap12().case_timers(case_id)
     return render_template(
-        "case.html", case=case, tasks=tasks, timers=kap12().case_timers(case_id), timeline=timeline, reads=reads,
+        "case.html", case=case, tasks=tasks, timers=timers, timeline=timeline, reads=reads,
         show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
         reported=reported, taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
         may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",
@@ -72,7 +74,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         deadline_rows=kap12().case_deadlines(case_id), deadline_outcome=present.deadline_outcome,
         read_only=access.is_read_only(g.viewer), circle=circle,
         granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}},
-        may_end=may_end, ending=ending), code
+        may_end=may_end, ending=ending,
+        may_evaluate_now=access.may_evaluate_now(g.viewer, case) and measures.waits_for_evaluation(tasks, timers),
+        evaluating=evaluating or {"values": {}, "errors": {}}), code
 
 
 @bp.get("/<id:case_id>")
@@ -179,3 +183,14 @@ def end(case_id: int):
     return _act(case_id, "", _("Saken er avsluttet. Grunnen står i historikken, og brevet til eleven og "
                                "foresatte ligger under Dokumenter."),
                 lambda: kap12().end_case(g.viewer, case_id, state.values), invalid)
+
+
+@bp.post("/<id:case_id>/evaluer-na")
+@login_required
+def evaluate_now(case_id: int):
+    """The one who leads the case opens the evaluation before the plan's date, saying why."""
+    values = _form("begrunnelse")
+    return _act(case_id, "", _("Evalueringen er åpnet nå, før evalueringsdatoen. Hvem, når og hvorfor står i "
+                               "sakens historikk."),
+                lambda: kap12().evaluate_now(g.viewer, case_id, values["begrunnelse"]),
+                lambda errors: _render_case(case_id, evaluating={"values": values, "errors": errors}, code=422))

@@ -21,8 +21,11 @@ from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
     ESCALATED,
+    EVALUATION_NOW,
     INCIDENT,
     INCIDENT_RESOLVED,
+    MEASURE_RECORDED,
+    MEASURES_ASSIGNED,
     MIGRATED,
     RECLASSIFIED,
     REMINDER,
@@ -251,6 +254,18 @@ def event_text(ev) -> str:
         return _("Tilgangen for %(name)s ble trukket tilbake.", name=d.get("name", ""))
     if kind == ACCUSED_IDENTIFIED:
         return _("Registrerte %(name)s som anklaget i saken.", name=d.get("name", ""))
+    if kind == MEASURES_ASSIGNED:
+        return _("%(name)s ble ansvarlig for %(num)s tiltak og fikk beskjed.", name=d.get("name", ""),
+                 num=d.get("count", 1))
+    if kind == MEASURE_RECORDED:
+        note = f" {d['note']}" if d.get("note") else ""
+        return _("Registrerte tiltak %(n)s («%(what)s»): %(status)s.%(note)s", n=(d.get("position") or 0) + 1,
+                 what=d.get("what", ""), status=d.get("status_text", d.get("status", "")), note=note)
+    if kind == EVALUATION_NOW:
+        if d.get("planned_date"):
+            return _("Evaluerte nå, før evalueringsdatoen %(date)s. Begrunnelse: %(reason)s",
+                     date=day(d["planned_date"]), reason=d.get("reason", ""))
+        return _("Evaluerte nå, før evalueringsdatoen. Begrunnelse: %(reason)s", reason=d.get("reason", ""))
     if kind == INCIDENT:
         return _("Teknisk feil ved tidsfristen «%(title)s»; driftsansvarlig må se på den.", title=title)
     return kind

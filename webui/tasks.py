@@ -6,12 +6,14 @@ from flask_babel import gettext as _
 
 from engine import access
 from engine.errors import Conflict, DiagramFailed, InvalidInput, NotFound
-from engine.read import queries
+from engine.read import measures, queries
 
 from . import formview, pager, present
 from .auth import kap12, login_required
 
 bp = Blueprint("tasks", __name__, url_prefix="/oppgaver")
+
+EVALUATION_FORM = "evaluering"
 
 
 @bp.get("")
@@ -26,7 +28,8 @@ def index():
     return render_template("tasks.html", rows=page.items, next_cursor=page.next_cursor, total=choices.total,
                            schools=choices.schools, procedures=choices.procedures, school=school,
                            procedure=procedure, now=now, deadline=present.deadline,
-                           read_only=access.is_read_only(g.viewer))
+                           read_only=access.is_read_only(g.viewer),
+                           owned_measures=len(measures.owned_by(kap12(), g.viewer)))
 
 
 def _conflict(err: Conflict, task_id: str):
@@ -75,6 +78,17 @@ ARCHIVED_FIELD = "arkivert_elements"
 ACCUSED_FIELD = "anklaget_bruker"
 
 
+def _pickers(state: formview.FormState, case_id: int) -> None:
+    """A list to pick a colleague from, for each person field (a measure's owner): the school's
+    staff who may be named in the case (never the accused)."""
+    people = None
+    for f in state.form.fields:
+        for sub, name in [(f, f.name)] + [(s, f"{f.name}.{s.name}") for s in f.fields]:
+            if sub.type == "user":
+                people = people if people is not None else measures.owner_choices(kap12(), case_id)
+                state.widgets[name] = {"options": people, "empty": _("– Ingen valgt –")}
+
+
 def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 200):
     names = {f.name for f in state.form.fields}
     if ARCHIVED_FIELD in names:
@@ -86,10 +100,14 @@ def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 2
         state.widgets.setdefault(ACCUSED_FIELD, {
             "options": queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
             "empty": _("– Velg person –")})
+    _pickers(state, case.id)
     steps = queries.case_steps(kap12(), g.viewer, case.id)
     names = queries.display_names(kap12(), [lookup.task.assignee_id])
     may_do = lookup.workable and not access.is_read_only(g.viewer)
+    # The evaluation looks at what was actually carried out of the plan, measure by measure.
+    carried = measures.current_plan(kap12(), case.id) if lookup.task.form_key == EVALUATION_FORM else []
     return render_template("task.html", task=lookup.task, case=case, steps=steps, state=state, may_do=may_do,
+                           carried=carried,
                            assignee=names.get(lookup.task.assignee_id), now=kap12().clock.now(),
                            deadline=present.deadline), code
 

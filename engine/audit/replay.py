@@ -38,6 +38,7 @@ from engine.store.events import (
     CASE_ENDED,
     CYCLE_STARTED,
     DERIVED,
+    EVALUATION_NOW,
     INPUTS,
     MIGRATED,
     PASSIVE,
@@ -50,6 +51,7 @@ from engine.store.events import (
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, PendingTimer
 from engine.write.cases import reclassification_message
 from engine.write.endings import ending_message
+from engine.write.evaluation import evaluate_now_message
 from engine.write.migration import move_workflow
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
@@ -216,6 +218,11 @@ class _Replay:
                 self._diverge(ev.seq, f"flyttingen til ny versjon lot seg ikke gjenta ({err})", ev.data, None, rest)
             self.version, step.meta = target, target.meta
             self.flows = sequence_flows(target)
+        elif ev.kind == EVALUATION_NOW:
+            try:
+                wf.send_event(evaluate_now_message(ev.data.get("reason") or ""))
+            except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
+                self._diverge(ev.seq, f"«evaluere nå» ble ikke tatt imot i gjenkjøringen ({err})", ev.data, None, rest)
         elif ev.kind == RECLASSIFIED:
             try:
                 wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason"),

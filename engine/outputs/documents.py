@@ -27,9 +27,10 @@ from sqlalchemy.orm import defer
 
 from engine import access
 from engine.errors import NotFound
+from engine.read import measures as read_measures
 from engine.read import queries
 from engine.store import history
-from engine.store.events import CASE_ENDED, RECLASSIFIED, REPORTED, TASK_COMPLETED
+from engine.store.events import CASE_ENDED, MEASURE_RECORDED, RECLASSIFIED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
@@ -259,7 +260,7 @@ def procedure_at(events: list[HistoryEvent], seq: int) -> str:
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
            pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb",
            procedure: str | None = None, owner_contact: str = "skoleeier",
-           taken_up: str | None = None) -> str:
+           taken_up: str | None = None, carried: list | None = None) -> str:
     """The document's HTML. ``form`` is the form version the step was filled in with, so a later
     change of labels never changes the document; the bundled declaration when not given.
     ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
@@ -282,6 +283,7 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                                                                     "trygt_skolemiljo"))
     elif kind.code == "evaluering":
         context["result"] = _choice_label(form, "evaluering_resultat", data.get("evaluering_resultat"))
+        context["carried"] = carried or []
         context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme", "evaluering_resultat",
                                                                     "evalueringsdato"))
     elif kind.code in ("avslutning", "annen_avslutning"):
@@ -345,7 +347,8 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED, CASE_ENDED))).order_by(HistoryEvent.seq)))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED, CASE_ENDED, MEASURE_RECORDED)))
+            .order_by(HistoryEvent.seq)))
         school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
                                         .where(CaseDocument.case_id == case_id).group_by(CaseDocument.kind)).all())
@@ -365,7 +368,9 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                           pupils=pupils, logo=logo, form=recorded_form(kap12, event),
                           language_form=family_form(events, event.seq, school_form),
                           procedure=procedure_at(events, event.seq), owner_contact=kap12.settings.owner_contact,
-                          taken_up=taken_up)
+                          taken_up=taken_up,
+                          carried=read_measures.carried_out(events, read_measures.status_labels(kap12), event.seq)
+                          if kind.code == "evaluering" else None)
             made.append((kind, event, version, render_pdf(html)))
     if made:
         _store(kap12, case_id, made)

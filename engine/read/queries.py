@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from engine import access
 from engine.errors import NotFound
-from engine.read import paging
+from engine.read import measures, paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import history, identities
 from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
@@ -31,6 +31,7 @@ from engine.versions import definitions
 from engine.write.grants import grants_of
 from engine.write.parties import accused_of
 from processes import forms
+from processes import measures as measure_names
 from processes.deadlines import TAKEN_UP_FIELD
 
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
@@ -163,11 +164,14 @@ def earlier_answers(kap12, viewer: access.Viewer, lookup: TaskLookup) -> dict:
     """What a revising step opens with (forms.REVISED_FROM_EARLIER): the answers of the latest
     completed step of the same form on the case; nothing for anyone who may not do the task."""
     key = lookup.task.form_key
-    if not lookup.workable or key not in forms.REVISED_FROM_EARLIER:
+    if not lookup.workable or (key not in forms.REVISED_FROM_EARLIER and key != measure_names.CARRY_OUT_FORM):
         return {}
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, lookup.case_id) != access.FULL:
             return {}
+    if key == measure_names.CARRY_OUT_FORM:  # a row per measure of the plan, with what is recorded so far
+        return measures.carrying_out_answers(kap12, lookup.case_id)
+    with kap12.db.reading() as session:
         done = session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(lookup.case_id), HistoryEvent.kind == TASK_COMPLETED,
             HistoryEvent.data["form"].as_string() == key).order_by(HistoryEvent.seq.desc()).limit(1)).first()

@@ -24,6 +24,9 @@ ACCUSED_IDENTIFIED: Final = "accused_identified"
 # The case ended otherwise than "the pupil is safe": the pupil left, it was joined with another
 # case, or the report concerned something outside chapter 12 (``write/endings.py``).
 CASE_ENDED: Final = "case_ended"
+MEASURE_RECORDED: Final = "measure_recorded"  # whether one measure of the plan was carried out
+EVALUATION_NOW: Final = "evaluation_now"  # the evaluation opened before the plan's date, with why
+MEASURES_ASSIGNED: Final = "measures_assigned"  # a plan made a colleague responsible for measures
 
 # -- derived: what the write path records from the workflow in a step -------------------------
 TIMER_FIRED: Final = "timer_fired"
@@ -47,10 +50,12 @@ VERSION_WITHDRAWN: Final = "version_withdrawn"  # an administrator removed an un
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
-                 REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, CASE_ENDED)
+                 REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, CASE_ENDED, MEASURE_RECORDED,
+                 EVALUATION_NOW, MEASURES_ASSIGNED)
 # Recorded by an act beside its input, in the same step (a reclassification ends the grants; a
-# step that names the accused records it): re-execution passes over them with their input.
-ALONGSIDE: Final = (ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED)
+# step that names the accused records it; a plan names the measures' owners): re-execution passes
+# over them with their input.
+ALONGSIDE: Final = (ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, MEASURES_ASSIGNED)
 # What the write path derives from the workflow in a step (``unit_of_work.record_changes``).
 DERIVED: Final = (TIMER_FIRED, DEADLINE_MISSED, REMINDER, ESCALATED, TASK_CANCELLED, TASK_OPENED, CASE_CLOSED)
 # Recorded besides the write path; they do not touch the workflow.

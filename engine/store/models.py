@@ -206,6 +206,31 @@ class AccessGrant(Base):
     user: Mapped[User] = relationship(foreign_keys=[user_id], lazy="joined")
 
 
+class Measure(Base):
+    """One measure of a case's action plan (tiltaksplan), as the latest plan states it, with the
+    colleague responsible for it (when picked from the staff) and what was recorded about
+    carrying it out. Written by the step that completes a plan; a revised plan marks the
+    earlier plan's measures as no longer current (nothing is deleted). The history holds every
+    plan and every record, so these rows can be rebuilt from it."""
+
+    __tablename__ = "measures"
+    __table_args__ = (Index("ix_measures_responsible", "responsible_id", "current", "case_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    plan_task_id: Mapped[str] = mapped_column(String(36))  # the completed plan step it comes from
+    position: Mapped[int] = mapped_column(Integer)  # its row in that plan, from 0
+    what: Mapped[str] = mapped_column(Text)
+    when_text: Mapped[str] = mapped_column(Text, default="")
+    responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    responsible_text: Mapped[str] = mapped_column(Text, default="")
+    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime | None]
+    responsible: Mapped[User | None] = relationship(foreign_keys=[responsible_id], lazy="joined")
+
+
 class OpenTask(Base):
     """Projection: a user task that is ready to be done (DESIGN.md rule 3)."""
 

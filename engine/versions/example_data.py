@@ -28,6 +28,7 @@ def example_data(form: Form, today: date | None = None, **overrides: Any) -> dic
             "datetime": f"{today.isoformat()}T09:00:00+01:00", "boolean": f.required, "integer": 1,
             "choice": f.choices[0].value if f.choices else None,
             "multichoice": [f.choices[0].value] if f.choices else [],
+            "user": None,  # nobody picked: a person is named by the test or the demo that needs one
         }[f.type]
 
     data = {f.name: value(f) for f in form.fields}

@@ -19,9 +19,10 @@ from engine.store import history
 from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED, TASK_COMPLETED, TASK_RELEASED
 from engine.store.models import Case, CaseParty, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
-from engine.write import grants, parties
+from engine.write import grants, measures, parties
 from engine.write.unit_of_work import Actor, CaseStep, Opening
 from processes import forms
+from processes import measures as measure_names
 from processes.deadlines import OSLO, seconds_late
 from processes.roles import OFFENDER_PROCEDURE
 
@@ -150,6 +151,8 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
         task = step.workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
             raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
+        plan_rows = clean.get(measure_names.PLAN_ROWS) if row.form_key == measure_names.PLAN_FORM else None
+        owners = measures.plan_owners(step, plan_rows) if plan_rows else []
         task.set_data(**clean)
         task.run()
         process_id = task.workflow.spec.name
@@ -159,6 +162,10 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
                     form=row.form_key, form_version=form_version, data=clean, lane=row.lane,
                     due_at=row.due_at.isoformat() if row.due_at else None,
                     late_by_seconds=late if late and late > 0 else 0)
+        if plan_rows:
+            measures.save_plan(step, task_id, plan_rows, owners)
+        elif row.form_key == measure_names.CARRY_OUT_FORM:
+            measures.save_carried_out(step, clean.get(measure_names.CARRIED_ROWS) or [])
         if clean.get(parties.FIELD):  # a step that names the accused ("identify the accused", B and C)
             parties.name(step, viewer, clean[parties.FIELD], clean.get("hvordan_identifisert", ""),
                          again_is_conflict=False)

@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, exists, or_, select
 
 from engine.access import Viewer
-from engine.store.events import ACCESS_GRANTED, CASE_ENDED, ESCALATED, RECLASSIFIED, REMINDER, TASK_OPENED
+from engine.store.events import (
+    ACCESS_GRANTED,
+    CASE_ENDED,
+    ESCALATED,
+    MEASURES_ASSIGNED,
+    RECLASSIFIED,
+    REMINDER,
+    TASK_OPENED,
+)
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES
@@ -19,6 +27,8 @@ if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
 
 CASE_LINK = "/saker/{case_id}"
+# A measure's owner sees the measure, not the case: their notice leads to «Mine tiltak».
+MEASURES_LINK = "/tiltak"
 
 
 def role_holders(session, case: Case, roles) -> list[User]:
@@ -63,12 +73,13 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
     The person whose act opened a task is not told about it: the page they are on already says."""
     notices: list[Notification] = []
 
-    def tell(users, kind: str, subject: str, body: str):
+    def tell(users, kind: str, subject: str, body: str, link: str | None = None):
         for user in users:
-            if kind in ("task", "reclassified", "ended") and user.id == actor_id:
+            if kind in ("task", "reclassified", "ended", "measure") and user.id == actor_id:
                 continue
             notices.append(Notification(user_id=user.id, case_id=case.id, kind=kind, subject=subject, body=body,
-                                        link=CASE_LINK.format(case_id=case.id), created_at=now, mail_attempts=0))
+                                        link=link or CASE_LINK.format(case_id=case.id), created_at=now,
+                                        mail_attempts=0))
 
     for kind, data in events:
         if kind == TASK_OPENED:
@@ -92,6 +103,16 @@ def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int
                 tell([grantee], "access", f"Du har fått tilgang til sak {case.number}",
                      f"Du har fått tilgang til å lese sak {case.number} til og med {until}. "
                      "Hvorfor står i saken. Saken er taushetsbelagt.")
+        elif kind == MEASURES_ASSIGNED:
+            owner = session.get(User, data.get("user_id"))
+            excluded = session.scalar(select(CaseParty.id).where(
+                CaseParty.case_id == case.id, CaseParty.user_id == data.get("user_id"), CaseParty.relation == "accused"))
+            if owner is not None and owner.active and excluded is None:
+                # What the measures are stays in kap12: a mail names the case number only.
+                count = data.get("count", 1)
+                tell([owner], "measure", f"Du er ansvarlig for tiltak i sak {case.number}",
+                     f"Du er satt som ansvarlig for {count} tiltak i sak {case.number}. Se dem under «Mine tiltak», "
+                     "og registrer når hvert tiltak er gjennomført. Saken er taushetsbelagt.", MEASURES_LINK)
         elif kind == RECLASSIFIED:
             watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in ("B", "C") else [])
             if data["to_procedure"] == "C":

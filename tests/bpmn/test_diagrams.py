@@ -43,7 +43,7 @@ FLOW_NODE_TAGS = {
     "callActivity", "subProcess", "exclusiveGateway", "parallelGateway", "inclusiveGateway",
     "eventBasedGateway",
 }
-EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging", "arshjul"}
+EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging", "vent_evaluering", "arshjul"}
 TIMER_TYPES = {"frist", "paminnelse", "eskalering"}
 CALENDARS = {"klokke", "fylke", "skole"}
 
@@ -141,7 +141,7 @@ def test_lanes_forms_and_names(path):
 
 def test_forms_are_well_formed():
     types = {"text", "textarea", "date", "datetime", "choice", "multichoice", "boolean",
-             "integer", "group"}
+             "integer", "group", "user"}
 
     def check(key, fields):
         names = [f["name"] for f in fields]

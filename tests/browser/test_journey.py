@@ -151,7 +151,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     assert page.input_value("#f-tiltak-0-hva") == "Voksen til stede i friminuttene"
     page.fill("#f-tiltak-2-hva", "Samtale med klassen om nettvett")
     page.fill("#f-tiltak-2-nar", "Tirsdag uke 49")
-    page.fill("#f-tiltak-2-ansvarlig", "Rådgiver")
+    page.select_option("#f-tiltak-2-ansvarlig_bruker", "ansatt")  # a colleague from the staff list
     page.fill("#f-evalueringsdato", "2026-12-14")
     page.fill("#f-elevens_stemme", "Emma ønsker en voksen i nærheten.")
     page.check("#f-foresatte_informert")
@@ -159,8 +159,16 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     shot(page, "tiltaksplan", phone=True)
     submit(page, "Utarbeide tiltaksplan")
 
+    # Carrying out, measure by measure: the plan's rows are there to mark.
     page.click("text=Gå videre til «Gjennomføre tiltak»")
-    page.fill("#f-gjennomfort", "Begge tiltakene er satt i gang.")
+    assert page.input_value("#f-tiltak_status-0-tiltak") == "Voksen til stede i friminuttene"
+    assert page.input_value("#f-tiltak_status-1-tiltak") == "Samtale med klassen om nettvett"
+    page.check("input[name='tiltak_status-0-status'][value=gjennomfort]")
+    page.fill("#f-tiltak_status-0-merknad", "Hvert friminutt siden mandag.")
+    page.check("input[name='tiltak_status-1-status'][value=delvis]")
+    page.fill("#f-tiltak_status-1-merknad", "Første samtale holdt; neste er flyttet til uke 50.")
+    shot(page, "gjennomforing")
+    shot(page, "gjennomforing", phone=True)
     submit(page, "Gjennomføre tiltak")
 
     # The evaluation date comes; the sweeper opens the evaluation.
@@ -170,10 +178,13 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     shot(page, "evaluering-klar")
     open_task(page, "Evaluere tiltakene")
     assert "Samtale med klassen om nettvett" in page.inner_text(".context")
+    carried = page.inner_text("table.carried-out")
+    assert "Delvis gjennomført" in carried and "neste er flyttet til uke 50" in carried and "Kari Lærer" in carried
     page.fill("#f-elevens_stemme", "Emma sier det er mye bedre nå.")
     page.fill("#f-effekt_tiltak", "Ingen nye hendelser.")
     page.check("input[name=evaluering_resultat][value=trygt]")
     shot(page, "evaluering")
+    shot(page, "evaluering", phone=True)
     submit(page, "Evaluere tiltakene")
 
     page.click("text=Gå videre til «Avslutte og dokumentere saken»")

@@ -1,0 +1,160 @@
+"""The action plan's measures: a colleague picked as responsible is told without pupil data,
+sees the measure (not the case) and records whether it was carried out; the accused and
+anyone outside the school can never be made responsible; "Gjennomføre tiltak" records each
+measure, and the evaluation and its document show what was carried out."""
+from __future__ import annotations
+
+import io
+
+import pytest
+from flow import do, open_titles, plan_date, report
+from pypdf import PdfReader
+
+from engine import access
+from engine import demo as demo_module
+from engine.audit.replay import verify_case
+from engine.errors import Conflict, InvalidInput, NotFound
+from engine.outputs import documents
+from engine.read import measures
+from engine.store.models import Notification
+
+PLAN = [{"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen", "ansvarlig_bruker": "ansatt"},
+        {"hva": "Samtale med klassen", "nar": "Uke 50", "ansvarlig": "Helsesykepleier"}]
+
+
+def _to_plan(kap12, demo, reporter="ansatt2", **overrides):
+    # Reported by someone other than the measure's owner (a reporter sees where the case stands).
+    case = report(kap12, demo, reporter, **overrides)
+    leader = "avdelingsleder" if case.procedure == "A" else "rektor"
+    do(kap12, demo, leader, case.id)  # receive the report (its title differs per procedure)
+    do(kap12, demo, leader, case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    return case, leader
+
+
+def _plan(kap12, demo, leader, case_id, rows=PLAN, title="Utarbeide tiltaksplan"):
+    do(kap12, demo, leader, case_id, title, evalueringsdato=plan_date(kap12),
+       tiltak=[dict(r) for r in rows])
+
+
+def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(kap12, demo):
+    case, leader = _to_plan(kap12, demo)
+    _plan(kap12, demo, leader, case.id)
+    kari = demo.users["ansatt"]
+    # Told, without the measure or the pupil: the case number and where to look.
+    with kap12.db.reading() as session:
+        [notice] = session.query(Notification).filter_by(user_id=kari.id, kind="measure").all()
+    assert notice.link == "/tiltak" and case.number in notice.body
+    assert "friminutt" not in notice.body.lower() and "Emma" not in notice.body
+    # The plan names her (the free-text field is filled from the picked colleague).
+    plan = [e for e in kap12.case_history(case.id) if e.kind == "task_completed"][-1]
+    assert plan.data["data"]["tiltak"][0]["ansvarlig"] == "Kari Lærer"
+    # She sees her measure, and nothing else of the case.
+    [mine] = measures.owned_by(kap12, kari)
+    assert (mine.what, mine.case_number) == ("Voksen til stede i friminuttene", case.number)
+    with kap12.db.reading() as session:
+        assert access.access_level(session, kari, case.id) is None
+    with pytest.raises(NotFound):
+        kap12.case(kari, case.id)
+    # She records it; the history says who, what and when.
+    kap12.record_measure(kari, mine.id, "delvis", "Startet uke 49, ikke hver dag.")
+    [recorded] = [e for e in kap12.case_history(case.id) if e.kind == "measure_recorded"]
+    assert recorded.actor == "Kari Lærer" and recorded.data["status"] == "delvis"
+    # "Gjennomføre tiltak" opens with a row per measure and what she recorded.
+    [task] = kap12.case_tasks(case.id)
+    assert task.form_key == "gjennomforing"
+    rows = measures.carrying_out_answers(kap12, case.id)["tiltak_status"]
+    assert rows == [{"tiltak": "Voksen til stede i friminuttene", "status": "delvis",
+                     "merknad": "Startet uke 49, ikke hver dag."}, {"tiltak": "Samtale med klassen"}]
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def test_nobody_else_may_record_a_measure(kap12, demo):
+    case, leader = _to_plan(kap12, demo)
+    _plan(kap12, demo, leader, case.id)
+    [mine] = measures.owned_by(kap12, demo.users["ansatt"])
+    for outsider in ("ansatt2", "ansatt3", "rektor2", "revisor"):
+        with pytest.raises(NotFound):
+            kap12.record_measure(demo.users[outsider], mine.id, "gjennomfort", "")
+        assert measures.owned_by(kap12, demo.users[outsider]) == []
+    # The leader of the case may record it too; a made-up status is refused plainly.
+    with pytest.raises(InvalidInput):
+        kap12.record_measure(demo.users["avdelingsleder"], mine.id, "kanskje", "")
+    kap12.record_measure(demo.users["avdelingsleder"], mine.id, "gjennomfort", "")
+    assert [e.kind for e in kap12.case_history(case.id)].count("measure_recorded") == 1
+
+
+@pytest.mark.parametrize(("username", "message"), [
+    ("ansatt3", "ikke ansatt ved skolen"),  # another school
+    ("skoleeier", "ikke ansatt ved skolen"),  # a county role
+    ("nobody", "fra listen"),
+])
+def test_who_cannot_own_a_measure(kap12, demo, username, message):
+    case, leader = _to_plan(kap12, demo)
+    with pytest.raises(InvalidInput) as err:
+        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": username}])
+    assert message in str(err.value.errors["tiltak"][0]["ansvarlig_bruker"])
+    assert open_titles(kap12, case.id) == ["Utarbeide tiltaksplan"]  # nothing changed
+
+
+def test_every_measure_names_someone(kap12, demo):
+    case, leader = _to_plan(kap12, demo)
+    with pytest.raises(InvalidInput) as err:
+        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig": ""}])
+    assert "ansvarlig" in err.value.errors["tiltak"][0]
+
+
+def test_the_accused_can_never_own_a_measure_nor_see_one(kap12, demo):
+    case, leader = _to_plan(kap12, demo, "avdelingsleder", krenker_type="ansatt", anklaget_bruker="ansatt2",
+                            krenker_navn="Per")
+    assert case.procedure == "B"
+    with pytest.raises(InvalidInput) as err:
+        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": "ansatt2"}])
+    assert "anklaget" in str(err.value.errors["tiltak"][0]["ansvarlig_bruker"])
+    assert "ansatt2" not in [u for u, _ in measures.owner_choices(kap12, case.id)]
+    # A colleague who owns a measure and is later named as accused loses it at once.
+    _plan(kap12, demo, leader, case.id)
+    [mine] = measures.owned_by(kap12, demo.users["ansatt"])
+    kap12.identify_accused(demo.users["rektor"], case.id, "ansatt")
+    assert measures.owned_by(kap12, demo.users["ansatt"]) == []
+    with pytest.raises(NotFound):
+        kap12.record_measure(demo.users["ansatt"], mine.id, "gjennomfort", "")
+
+
+def test_a_revised_plan_retires_the_old_measures(kap12, demo):
+    case, leader = _to_plan(kap12, demo)
+    _plan(kap12, demo, leader, case.id)
+    [old] = measures.owned_by(kap12, demo.users["ansatt"])
+    do(kap12, demo, leader, case.id, "Gjennomføre tiltak", tiltak_status=[
+        {"tiltak": "Voksen til stede i friminuttene", "status": "ikke", "merknad": "Syk uke 49."},
+        {"tiltak": "Samtale med klassen", "status": "gjennomfort"}])
+    kap12.evaluate_now(demo.users[leader], case.id, "Ny hendelse i kantina.")
+    do(kap12, demo, leader, case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
+    _plan(kap12, demo, leader, case.id, [{"hva": "Fast følge i kantina", "nar": "Hver dag", "ansvarlig_bruker": "ansatt2"}],
+          "Revidere tiltaksplan")
+    assert measures.owned_by(kap12, demo.users["ansatt"]) == []
+    with pytest.raises(Conflict):
+        kap12.record_measure(demo.users["avdelingsleder"], old.id, "gjennomfort", "")
+    [new] = measures.owned_by(kap12, demo.users["ansatt2"])
+    assert new.what == "Fast følge i kantina"
+    # Re-execution from the history gives the same case: the records are inputs, evaluate-now too.
+    result = verify_case(kap12, case.id)
+    assert result.verified, result.summary()
+
+
+def test_the_evaluation_and_its_document_show_what_was_carried_out(sqlite_kap12):
+    kap12 = sqlite_kap12
+    demo = demo_module.ensure_directory(kap12)
+    case, leader = _to_plan(kap12, demo)
+    _plan(kap12, demo, leader, case.id)
+    do(kap12, demo, leader, case.id, "Gjennomføre tiltak", tiltak_status=[
+        {"tiltak": "Voksen til stede i friminuttene", "status": "delvis", "merknad": "Ikke fredager."},
+        {"tiltak": "Samtale med klassen", "status": "ikke", "merknad": "Flyttet til uke 51."}])
+    [first, second] = measures.current_plan(kap12, case.id)
+    assert (first.status_text, first.note, first.owner) == ("Delvis gjennomført", "Ikke fredager.", "Kari Lærer")
+    assert (second.status_text, second.owner) == ("Ikke gjennomført", "Helsesykepleier")
+    kap12.evaluate_now(demo.users[leader], case.id, "Eleven sier det er verre.")
+    do(kap12, demo, leader, case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    [evaluation] = [d for d in documents.ensure_documents(kap12, case.id) if d.kind == "evaluering"]
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
+        documents.stored_content(kap12, evaluation.id))).pages).split())
+    assert "Slik er tiltakene gjennomført" in text and "Flyttet til uke 51." in text and "Delvis gjennomført" in text
