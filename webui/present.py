@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from flask import current_app, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
+from engine.read import queries
 from engine.store import history
 from engine.store.events import (
     ACCESS_GRANTED,
@@ -278,10 +280,19 @@ def ending_reason(data: dict) -> str:
     return forms.value_text(field, (data.get("data") or {}).get("grunn"))
 
 
+def _user_name(username: str) -> str:
+    """A picked colleague by name, not by user name (looked up once per request)."""
+    if "_user_names" not in g:
+        g._user_names = dict(queries.everyone(current_app.extensions["kap12"]))
+    return g._user_names.get(username, username)
+
+
 def value_text(field, value) -> str:
     """A stored form value as text, using the declaration's labels (which stay in bokmål)."""
     if field is not None and field.type == "group":
         return str(value)  # groups are drawn row by row by the template
+    if field is not None and field.type == "user" and value:
+        return _user_name(str(value))
     return forms.value_text(field, value, yes=_("Ja"), no=_("Nei"), format_date=day)
 
 

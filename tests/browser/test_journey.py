@@ -35,10 +35,12 @@ class Shots:
         self.dir = test_output_dir("browser")
         self.n = 0
 
-    def __call__(self, page, name: str, phone: bool = False):
+    def __call__(self, page, name: str, phone: bool = False, at: str | None = None):
         self.n += 1
         if phone:
             page.set_viewport_size(PHONE)
+            if at:  # the part of the page the phone shot is about, at the top of the screen
+                page.eval_on_selector(at, "el => el.scrollIntoView()")
         # Phone shots show the first screen, as the phone shows it.
         page.screenshot(path=str(self.dir / f"{self.n:02d}-{name}{'-mobil' if phone else ''}.png"), full_page=not phone)
         if phone:
@@ -156,7 +158,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.fill("#f-elevens_stemme", "Emma ønsker en voksen i nærheten.")
     page.check("#f-foresatte_informert")
     shot(page, "tiltaksplan")
-    shot(page, "tiltaksplan", phone=True)
+    shot(page, "tiltaksplan", phone=True, at="#skjema")
     submit(page, "Utarbeide tiltaksplan")
 
     # Carrying out, measure by measure: the plan's rows are there to mark.
@@ -168,7 +170,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.check("input[name='tiltak_status-1-status'][value=delvis]")
     page.fill("#f-tiltak_status-1-merknad", "Første samtale holdt; neste er flyttet til uke 50.")
     shot(page, "gjennomforing")
-    shot(page, "gjennomforing", phone=True)
+    shot(page, "gjennomforing", phone=True, at="#skjema")
     submit(page, "Gjennomføre tiltak")
 
     # The evaluation date comes; the sweeper opens the evaluation.
@@ -184,7 +186,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.fill("#f-effekt_tiltak", "Ingen nye hendelser.")
     page.check("input[name=evaluering_resultat][value=trygt]")
     shot(page, "evaluering")
-    shot(page, "evaluering", phone=True)
+    shot(page, "evaluering", phone=True, at="#skjema")
     submit(page, "Evaluere tiltakene")
 
     page.click("text=Gå videre til «Avslutte og dokumentere saken»")

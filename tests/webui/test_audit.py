@@ -58,7 +58,7 @@ def test_replay_page_verifies_and_serves_frames(env, closed_a):
     result = verify_case(env.kap12, closed_a)
     assert result.chain.last_hash in page.text
     data = _payload(page.text)
-    assert {p["id"] for p in data["processes"]} == {"kap12_sak", "prosedyre_a", "oppfolging"}
+    assert {p["id"] for p in data["processes"]} == {"kap12_sak", "prosedyre_a", "oppfolging", "vent_evaluering"}
     assert data["verification"]["verified"] and data["verification"]["chain"]["ok"]
     frames = data["frames"]
     steps = [e for e in data["events"] if e["kind"] == "task_completed"]
