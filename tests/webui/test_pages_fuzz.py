@@ -50,7 +50,8 @@ PAGES = [
     ("/saker", "GET"), ("/saker/<id:case_id>", "GET"), ("/saker/<id:case_id>/diagram.json", "GET"),
     ("/saker/<id:case_id>/omklassifiser", "POST"), ("/saker/<id:case_id>/tilgang", "POST"),
     ("/saker/<id:case_id>/tilgang/<id:grant_id>/trekk", "POST"), ("/saker/<id:case_id>/anklaget", "POST"), ("/sprak/<lang>", "GET"), ("/sprak/<lang>", "POST"),
-    ("/saker/<id:case_id>/avslutt", "POST"),
+    ("/saker/<id:case_id>/avslutt", "POST"), ("/saker/<id:case_id>/evaluer-na", "POST"),
+    ("/tiltak", "GET"), ("/tiltak/<id:measure_id>", "POST"),
     ("/varsler", "GET"), ("/varsler/lest", "POST"),
 ]
 # Pages that log the client out or in: they get a client of their own for each example.
@@ -71,7 +72,7 @@ def _form_fields() -> list[str]:
 PAGE_FIELDS = ["school_id", "case_id", "sak", "til", "fra", "begrunnelse", "kommentar", "krenker_type",
                "anklaget_bruker", "name", "declaration", "action", "note", "skole", "skolear", "username",
                "password", "next", "neste", "_once", "from", "_add_row", "id", "key", "status", "prosedyre", "q",
-               "vis", "skjerm", "innsyn_for", "navn", "logged_out", "xml", "comment", "lang", "bruker"]
+               "vis", "skjerm", "innsyn_for", "navn", "logged_out", "xml", "comment", "lang", "bruker", "merknad"]
 FIELDS = PAGE_FIELDS + _form_fields()
 
 odd_numbers = st.sampled_from(["0", "-1", "2147483647", "2147483648", "4294967296", "9223372036854775808",

@@ -4,10 +4,10 @@ who, when and why; nobody else can, and a case with no plan running refuses it p
 from __future__ import annotations
 
 import pytest
-from flow import do, open_titles, plan_date, report
 
 from engine.audit.replay import verify_case
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from tests.engine.flow import do, open_titles, plan_date, report
 
 
 def _planned(kap12, demo, reporter="ansatt", leader="avdelingsleder", **overrides):

@@ -7,7 +7,6 @@ from __future__ import annotations
 import io
 
 import pytest
-from flow import do, open_titles, plan_date, report
 from pypdf import PdfReader
 
 from engine import access
@@ -17,6 +16,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read import measures
 from engine.store.models import Notification
+from tests.engine.flow import do, open_titles, plan_date, report
 
 PLAN = [{"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen", "ansvarlig_bruker": "ansatt"},
         {"hva": "Samtale med klassen", "nar": "Uke 50", "ansvarlig": "Helsesykepleier"}]
