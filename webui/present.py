@@ -44,6 +44,8 @@ from processes import forms
 from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
 
+from .local_names import local_name, stage_text
+
 STATUS_WORDS = {"open": _l("Under behandling"), "closed": _l("Avsluttet")}
 
 # The plain words for who a task goes to.
@@ -201,7 +203,7 @@ def procedure_short(code: str) -> str:
 def event_text(ev) -> str:
     """One plain sentence for a history event."""
     d = ev.data or {}
-    title = d.get("title") or d.get("timer") or ""
+    title = local_name(d.get("title") or d.get("timer") or "")
     kind = ev.kind
     if kind == REPORTED:
         return _("Meldte saken (%(school)s).", school=d.get("school", ""))
@@ -317,4 +319,5 @@ def register(app) -> None:
     app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words, actor=actor_text,
                                  procedure_label=procedure_label, procedure_short=procedure_short,
                                  event_text=event_text, value_text=value_text, status_words=status_words,
-                                 role_name=role_name, embed_json=embed_json)
+                                 role_name=role_name, embed_json=embed_json,
+                                 local_name=local_name, stage_text=stage_text)

@@ -10,6 +10,7 @@ from engine.read import measures, queries
 
 from . import formview, pager, present
 from .auth import kap12, login_required
+from .local_names import local_name, stage_text
 
 bp = Blueprint("tasks", __name__, url_prefix="/oppgaver")
 
@@ -150,7 +151,7 @@ def submit(task_id: str):
     g.committed = True
     following = queries.task_page(kap12(), g.viewer, case_id=case.id, limit=1).items
     flash({"text": _("«%(title)s» er utført for sak %(number)s. Saken står nå på: %(stage)s.",
-                     title=lookup.task.title, number=case.number, stage=case.stage),
+                     title=local_name(lookup.task.title), number=case.number, stage=stage_text(case.stage)),
            "link": url_for("tasks.show", task_id=following[0].task.id) if following else
            url_for("cases.show", case_id=case.id),
            "link_text": _("Gå videre til «%(title)s»", title=following[0].task.title) if following else

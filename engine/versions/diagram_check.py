@@ -39,6 +39,9 @@ NOT_FLOW = {
     "ioSpecification",
 }
 TIMER_KINDS = {"frist", "paminnelse", "eskalering"}
+# An element's name in another language than bokmål: the property kap12.navn.<language>.
+NAME_PROPERTY = "kap12.navn."
+NAME_LANGUAGES = ("nn", "en")
 HELPER_NAMES = frozenset(expression_helpers(datetime.now))  # the functions diagram code may call
 
 # Other places BPMN keeps an expression (multi-instance, conditional events): checked like a
@@ -132,7 +135,7 @@ def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileRead
 
 def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
     pid = process.get("id")
-    meta: dict = {"name": process.get("name") or pid, "elements": {},
+    meta: dict = {"name": process.get("name") or pid, "names": _names(process, problems), "elements": {},
                   "calls": sorted({c.get("calledElement") for c in process.iter(f"{{{BPMN_NS}}}callActivity")
                                    if c.get("calledElement")})}
     drawn = {s.get("bpmnElement") for s in tree.iter(f"{{{BPMNDI_NS}}}BPMNShape")}
@@ -165,7 +168,8 @@ def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
                 problems.append(f"{describe(el)} har ikke noe skjema (camunda:formKey).")
             elif key not in forms:
                 problems.append(f"{describe(el)} viser til skjemaet «{key}», som ikke finnes.")
-            meta["elements"][el.get("id")] = {"type": tag, "name": el.get("name") or "", "form": key}
+            meta["elements"][el.get("id")] = {"type": tag, "name": el.get("name") or "", "form": key,
+                                              "names": _names(el, problems)}
         elif tag in ("boundaryEvent", "intermediateCatchEvent", "startEvent"):
             timer = el.find("bpmn:timerEventDefinition", NS)
             if timer is not None:
@@ -195,6 +199,23 @@ def _properties(el) -> dict[str, str]:
             for p in el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
 
 
+def _names(el, problems: list[str]) -> dict[str, str]:
+    """The element's name in nynorsk and English ({language: name}), from its kap12.navn.nn and
+    kap12.navn.en properties: data of the version, so a later diagram may rename without
+    changing what an earlier version's cases show."""
+    names: dict[str, str] = {}
+    for key, value in _properties(el).items():
+        if not (key or "").startswith(NAME_PROPERTY):
+            continue
+        language = key[len(NAME_PROPERTY):]
+        if language not in NAME_LANGUAGES:
+            problems.append(f"{describe(el)} har navn på ukjent språk ({key}); bruk {NAME_PROPERTY}nn "
+                            f"eller {NAME_PROPERTY}en.")
+        elif value.strip():
+            names[language] = value.strip()
+    return names
+
+
 def _check_timer(el, timer, sample: Sample, problems: list[str]) -> dict:
     props = _properties(el)
     kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
@@ -218,7 +239,7 @@ def _check_timer(el, timer, sample: Sample, problems: list[str]) -> dict:
     else:
         _check_timer_expression(el, _local(expressions[0].tag), expressions[0].text.strip(), sample, problems,
                                 calendar)
-    return {"type": _local(el.tag), "name": el.get("name") or "", "timer": True,
+    return {"type": _local(el.tag), "name": el.get("name") or "", "names": _names(el, problems), "timer": True,
             "kinds": sorted(kinds & TIMER_KINDS), "recipient": props.get("kap12.mottaker") or None,
             "calendar": calendar if calendar in CALENDARS else None,
             "interrupting": el.get("cancelActivity", "true") != "false"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from engine import demo
+from engine.read.element_names import name_table
 from engine.store.models import Case
 from engine.versions.example_data import example_data
 from processes import forms
@@ -22,6 +23,7 @@ pytestmark = [pytest.mark.browser,
 
 DESKTOP = {"width": 1440, "height": 950}
 NEW_TASK = "Snakke med foresatte"
+NEW_TASK_NN = "Snakke med føresette"
 NORDLI = "Nordli videregående skole"
 
 
@@ -123,6 +125,8 @@ def test_owner_changes_a_procedure_and_moves_a_waiting_case(browser, server):
     page.wait_for_selector("#p-usertask:not([hidden])")
     page.fill("#p-name", NEW_TASK)
     page.press("#p-name", "Tab")
+    page.fill("#p-name-nn", NEW_TASK_NN)
+    page.press("#p-name-nn", "Tab")
     page.select_option("#p-form", "gjennomforing")
     page.wait_for_selector("#modeler[data-checked='ok']")
     assert "Ingen feil" in page.inner_text("#check-status")
@@ -143,6 +147,7 @@ def test_owner_changes_a_procedure_and_moves_a_waiting_case(browser, server):
     body = page.inner_text("main")
     assert "Publisert:" in body and f"Lagt til: brukeroppgave «{NEW_TASK}» ({task_id})" in body
     assert page.locator(f".djs-element.diff-added[data-element-id='{task_id}']").count() == 1
+    assert name_table(server.kap12.db, "nn")[NEW_TASK] == NEW_TASK_NN  # the panel's kap12.navn.nn, deployed
     shot(page, "publisert-med-endringer")
 
     # A new case follows the new version and meets the new task after the first one.

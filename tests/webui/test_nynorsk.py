@@ -70,3 +70,22 @@ def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     page = login(env.app, "avdelingsleder").get(f"/saker/{case.id}", headers=NN).text
     assert "Kva har skjedd?" in page and "Hva har skjedd?" not in page
+
+
+def test_task_and_stage_names_in_nynorsk_from_the_diagram_version(env):
+    from engine.demo import report_data
+
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    leader = login(env.app, "avdelingsleder")
+    assert "Ta imot og registrere melding" in leader.get("/oppgaver", headers=NN).text
+    page = leader.get(f"/saker/{case.id}", headers=NN).text
+    assert "står på: Ta imot og registrere melding" in page  # the stage
+    assert "Ny oppgåve: «Ta imot og registrere melding»" in page  # the timeline
+    assert "Motta og registrere melding" not in page
+    task_url = re.search(r'href="(/oppgaver/[^"?#]+)"', page).group(1)
+    task = leader.get(task_url, headers=NN).text
+    assert "<h1>Ta imot og registrere melding</h1>" in task and "<title>Ta imot og registrere melding" in task
+    # Bokmål pages show the stored names; English pages the diagram's English ones.
+    bokmal = leader.get(f"/saker/{case.id}").text
+    assert "står på: Motta og registrere melding" in bokmal and "Ta imot og registrere melding" not in bokmal
+    assert "Receive and record the report" in leader.get(f"/saker/{case.id}", headers={"Accept-Language": "en"}).text

@@ -179,6 +179,9 @@
     text(byId("p-type"), (TYPE_WORDS[bo.$type] || bo.$type.replace("bpmn:", "")) + " · id " + bo.id);
     show("p-common", bo.$type !== "bpmn:Lane");
     byId("p-name").value = bo.name || "";
+    var names = kap12Properties(bo);
+    byId("p-name-nn").value = names["kap12.navn.nn"] || "";
+    byId("p-name-en").value = names["kap12.navn.en"] || "";
     if (bo.$type === "bpmn:Lane") {
       show("p-lane", true);
       byId("p-lane-role").value = bo.name || "";
@@ -242,6 +245,11 @@
   function wireForm() {
     byId("p-name").addEventListener("change", function () {
       if (current) { modeling.updateLabel(current, byId("p-name").value.trim() || undefined); }
+    });
+    ["nn", "en"].forEach(function (language) {
+      byId("p-name-" + language).addEventListener("change", function () {
+        if (current) { setKap12Property(current, "kap12.navn." + language, byId("p-name-" + language).value.trim()); }
+      });
     });
     byId("p-lane-role").addEventListener("change", function () {
       if (current) { modeling.updateLabel(current, byId("p-lane-role").value || undefined); }

@@ -1,0 +1,44 @@
+"""Names from the diagrams (tasks, timers, processes) and where a case stands, in the reader's
+language: the bokmål name is what the case stored, the version's ``kap12.navn.<language>`` is
+what the page shows (engine/read/element_names.py). Bokmål pages, and documents made in bokmål,
+show the stored name unchanged."""
+from __future__ import annotations
+
+from flask import current_app, g, has_request_context
+from flask_babel import gettext as _
+
+from engine.read.element_names import name_table
+
+from .i18n import DEFAULT, current_language
+
+# What the engine writes as a closed case's stage, and before a timer's name when a case waits.
+CLOSED_STAGE = "Avsluttet"
+WAITING_PREFIX = "Venter: "
+STAGE_SEPARATOR = "; "
+
+
+def _table() -> dict[str, str]:
+    language = current_language() if has_request_context() else DEFAULT
+    if language == DEFAULT:
+        return {}
+    cache = g.setdefault("element_names", {})
+    if language not in cache:  # once per request and language: the pages name many tasks
+        cache[language] = name_table(current_app.extensions["kap12"].db, language)
+    return cache[language]
+
+
+def local_name(name: str | None) -> str:
+    """A task, timer or process name as the reader's language has it, else as stored."""
+    name = name or ""
+    return _table().get(name.strip(), name) if name else name
+
+
+def stage_text(stage: str | None) -> str:
+    """Where a case stands («Undersøke saken; Varsle skoleeier», «Venter: Evalueringsdato»,
+    «Avsluttet») in the reader's language."""
+    stage = stage or ""
+    if stage == CLOSED_STAGE:
+        return _("Avsluttet")
+    if stage.startswith(WAITING_PREFIX):
+        return _("Venter: %(name)s", name=local_name(stage[len(WAITING_PREFIX):]))
+    return STAGE_SEPARATOR.join(local_name(part) for part in stage.split(STAGE_SEPARATOR))
