@@ -84,7 +84,7 @@ def test_task_and_stage_names_in_nynorsk_from_the_diagram_version(env):
     assert "Motta og registrere melding" not in page
     task_url = re.search(r'href="(/oppgaver/[^"?#]+)"', page).group(1)
     task = leader.get(task_url, headers=NN).text
-    assert "<h1>Ta imot og registrere melding</h1>" in task and "<title>Ta imot og registrere melding" in task
+    assert "<h1>Ta imot og registrere melding</h1>" in task and "Motta og registrere melding" not in task
     # Bokmål pages show the stored names; English pages the diagram's English ones.
     bokmal = leader.get(f"/saker/{case.id}").text
     assert "står på: Motta og registrere melding" in bokmal and "Ta imot og registrere melding" not in bokmal

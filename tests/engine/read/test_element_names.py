@@ -24,7 +24,7 @@ def engine(new_kap12, tmp_path_factory):
 def test_the_bundled_diagrams_name_their_tasks_timers_and_processes_in_nynorsk_and_english(engine):
     nn, en = name_table(engine.db, "nn"), name_table(engine.db, "en")
     assert nn["Varsle skoleeier"] == "Varsle skuleeigaren" and en["Varsle skoleeier"] == "Notify the school owner"
-    assert nn["Frist: samme arbeidsdag"] == "Frist: same arbeidsdag"
+    assert nn["Frist: samme arbeidsdag"] == "Frist: same arbeidsdag" and nn["Undersøke saken"] == "Undersøkje saka"
     assert nn["Prosedyre A – elev krenker elev (§ 12-4)"] == "Prosedyre A – elev krenkjer elev (§ 12-4)"
     assert name_table(engine.db, "nb") == {}
     with engine.db.reading() as session:
