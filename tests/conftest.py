@@ -7,12 +7,15 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from support.diagrams import renamed_first_task
 from support.postgres import postgres_available, start_postgres
 
 from engine.config import PROJECT_ROOT, Settings
 from engine.demo import ensure_directory
 from engine.runtime.clock import Clock
 from engine.service import Kap12
+from engine.store.models import DefinitionVersion
+from engine.versions import definitions
 
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday morning in term time: every procedure starts here unless a test says otherwise.
@@ -46,7 +49,7 @@ def clock() -> Clock:
     return c
 
 
-def make_kap12(url: str, tmp_path, clock: Clock) -> Kap12:
+def _engine(url: str, tmp_path, clock: Clock) -> Kap12:
     return Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
                           base_url="http://127.0.0.1:5000"), clock=clock)
 
@@ -58,15 +61,22 @@ def new_kap12():
     def make(url: str, folder) -> Kap12:
         at = Clock()
         at.set(MONDAY_9)
-        engine = make_kap12(url, folder, at)
+        engine = _engine(url, folder, at)
         engine.init()
         return engine
     return make
 
 
+@pytest.fixture(scope="session")
+def make_kap12():
+    """``make_kap12(url, folder, clock)``: an engine the test opens itself, not initialised; e.g.
+    a second process on the same database, or a restart."""
+    return _engine
+
+
 @pytest.fixture
 def kap12(db_url, tmp_path, clock):
-    engine = make_kap12(db_url, tmp_path, clock)
+    engine = _engine(db_url, tmp_path, clock)
     engine.init()
     yield engine
     engine.close()
@@ -74,10 +84,33 @@ def kap12(db_url, tmp_path, clock):
 
 @pytest.fixture
 def sqlite_kap12(tmp_path, clock):
-    engine = make_kap12(f"sqlite:///{tmp_path}/kap12.sqlite3", tmp_path, clock)
+    engine = _engine(f"sqlite:///{tmp_path}/kap12.sqlite3", tmp_path, clock)
     engine.init()
     yield engine
     engine.close()
+
+
+def _break_stored(kap12, process_id: str) -> DefinitionVersion:
+    """Store a version whose text no longer parses, as an older kap12 could have (the entity
+    upload); written directly, since kap12 itself now refuses to store it."""
+    with kap12.db.writing() as session:
+        good = definitions.latest_version(session, process_id)
+        row = DefinitionVersion(
+            process_id=process_id, version=good.version + 1, name=good.name, content_hash="ødelagt" * 9,
+            sources={process_id: {"file": f"{process_id}.bpmn", "sha256": "x",
+                                  "xml": renamed_first_task(good.sources[process_id]["xml"], "&x; ")}},
+            spec=good.spec, meta=good.meta, deployed_by_id=None, deployed_at=kap12.clock.now(), comment="ødelagt")
+        session.add(row)
+        session.flush()
+        session.expunge(row)
+        return row
+
+
+@pytest.fixture(scope="session")
+def break_stored_version():
+    """``break_stored_version(kap12, process_id)``: a newer stored version of the process whose
+    text no longer parses (see ``_break_stored``)."""
+    return _break_stored
 
 
 @pytest.fixture

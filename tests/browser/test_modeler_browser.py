@@ -15,6 +15,7 @@ from engine.versions.example_data import example_data
 from processes import forms
 from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available, test_output_dir
+from tests.support.diagrams import NEW_TASK
 from tests.webui.conftest import make_kap12
 from webui.app import create_app
 
@@ -22,7 +23,6 @@ pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(not chromium_available(), reason="Debian's chromium is not installed")]
 
 DESKTOP = {"width": 1440, "height": 950}
-NEW_TASK = "Snakke med foresatte"
 NEW_TASK_NN = "Snakke med føresette"
 NORDLI = "Nordli videregående skole"
 

@@ -11,7 +11,6 @@ from datetime import timedelta
 import pytest
 from alembic import command
 from alembic.config import Config
-from flow import do, kinds, plan_date, report, status
 from pypdf import PdfReader
 
 from engine import access
@@ -44,13 +43,13 @@ def day(kap12, days: int) -> str:
 
 
 # -- 4. the C bypass cannot be undone ------------------------------------------------------------
-def test_leaders_who_worked_an_a_case_lose_it_the_moment_it_is_c(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+def test_leaders_who_worked_an_a_case_lose_it_the_moment_it_is_c(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     kap12.claim(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)  # holding an open task, too
     kap12.reclassify(demo.users["avdelingsleder"], case.id, "ledelse", "Eleven forteller at det gjelder rektor.",
                      "rektor")
-    assert status(kap12, case.id).procedure == "C"
+    assert flow.status(case.id).procedure == "C"
     assert circle(kap12, demo, case.id) == {"skoleeier", "revisor"}
     for leader in ("avdelingsleder", "rektor"):
         assert not listed(kap12, demo, leader, case.id)
@@ -60,25 +59,25 @@ def test_leaders_who_worked_an_a_case_lose_it_the_moment_it_is_c(kap12, demo):
             kap12.reclassify(demo.users[leader], case.id, "elev", "Tilbake til A")
     # The school owner alone decides; after a move back to A, the accused rektor stays out.
     kap12.reclassify(demo.users["skoleeier"], case.id, "elev", "Det var en elev likevel.")
-    assert status(kap12, case.id).procedure == "A"
+    assert flow.status(case.id).procedure == "A"
     assert not full(kap12, demo, "rektor", case.id) and full(kap12, demo, "avdelingsleder", case.id)
 
 
-def test_only_the_school_owner_moves_a_case_out_of_b(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+def test_only_the_school_owner_moves_a_case_out_of_b(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     with pytest.raises(Denied, match="Bare skoleeier"):
         kap12.reclassify(demo.users["rektor"], case.id, "elev", "Det var en elev")
     with pytest.raises(Denied, match="Bare skoleeier"):
         kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder ledelsen", "avdelingsleder")
-    assert status(kap12, case.id).procedure == "B"
-    assert "reclassified" not in kinds(kap12, case.id)
+    assert flow.status(case.id).procedure == "B"
+    assert "reclassified" not in flow.kinds(case.id)
     kap12.reclassify(demo.users["skoleeier"], case.id, "elev", "Skoleeier: det var en elev.")
-    assert status(kap12, case.id).procedure == "A"
+    assert flow.status(case.id).procedure == "A"
     assert not full(kap12, demo, "ansatt2", case.id)  # the accused never regains it
 
 
-def test_a_bypassed_leader_cannot_work_a_c_task_even_with_the_role(kap12, demo):
-    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="avdelingsleder")
+def test_a_bypassed_leader_cannot_work_a_c_task_even_with_the_role(flow, kap12, demo):
+    case = flow.report(krenker_type="ledelse", anklaget_bruker="avdelingsleder")
     task = kap12.case_tasks(case.id)[0]
     with kap12.db.reading() as session:
         assert not access.may_work_on(session, demo.users["rektor"], task.id)
@@ -95,23 +94,23 @@ def test_a_bypassed_leader_cannot_work_a_c_task_even_with_the_role(kap12, demo):
     ("ledelse", "ansatt2", "prosedyre B"), ("ledelse", "rektor2", "ikke ansatt ved skolen"),
     ("elev", "ansatt2", "prosedyre A"), ("ansatt", "finnes-ikke", "listen over ansatte"),
 ])
-def test_who_cannot_be_named_as_the_accused(kap12, demo, offender, named, why):
+def test_who_cannot_be_named_as_the_accused(flow, kap12, demo, offender, named, why):
     with pytest.raises(InvalidInput, match=why) as err:
-        report(kap12, demo, krenker_type=offender, anklaget_bruker=named)
+        flow.report(krenker_type=offender, anklaget_bruker=named)
     assert "anklaget_bruker" in err.value.errors
     assert kap12.cases_for(demo.users["revisor"]) == []  # nothing was written
 
 
-def test_reclassification_checks_the_accused_too(kap12, demo):
-    case = report(kap12, demo)
+def test_reclassification_checks_the_accused_too(flow, kap12, demo):
+    case = flow.report()
     for offender, named in (("ledelse", "skoleeier"), ("ansatt", "rektor"), ("ledelse", "ansatt2")):
         with pytest.raises(InvalidInput):
             kap12.reclassify(demo.users["rektor"], case.id, offender, "Ny opplysning", named)
-    assert status(kap12, case.id).procedure == "A" and "reclassified" not in kinds(kap12, case.id)
+    assert flow.status(case.id).procedure == "A" and "reclassified" not in flow.kinds(case.id)
 
 
-def test_an_unnamed_accused_is_identified_through_the_write_path(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt")
+def test_an_unnamed_accused_is_identified_through_the_write_path(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt")
     # Until identified, nobody beyond rektor (and the owner) reads it: no grant can be given.
     with pytest.raises(Conflict, match="Registrer først hvem som er anklaget"):
         kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Overtar saken", day(kap12, 7))
@@ -127,13 +126,13 @@ def test_an_unnamed_accused_is_identified_through_the_write_path(kap12, demo):
     with pytest.raises(Conflict):
         kap12.identify_accused(demo.users["rektor"], case.id, "ansatt2")
     with pytest.raises(Denied):  # in A nobody is accused
-        kap12.identify_accused(demo.users["rektor"], report(kap12, demo).id, "ansatt2")
+        kap12.identify_accused(demo.users["rektor"], flow.report().id, "ansatt2")
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
 # -- 6. B is rektor's, and granting access --------------------------------------------------------
-def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     assert circle(kap12, demo, case.id) == {"rektor", "skoleeier", "revisor"}
     kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Tar over oppfølgingen", day(kap12, 3))
     assert full(kap12, demo, "avdelingsleder", case.id) and listed(kap12, demo, "avdelingsleder", case.id)
@@ -157,8 +156,8 @@ def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(kap12, demo):
     assert verify_case(kap12, case.id).ok
 
 
-def test_every_refused_grant(kap12, demo):
-    b = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
+def test_every_refused_grant(flow, kap12, demo):
+    b = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     rektor = demo.users["rektor"]
     until = day(kap12, 7)
     for user, error in (("avdelingsleder", NotFound), ("revisor", Denied), ("ansatt", NotFound),
@@ -180,14 +179,14 @@ def test_every_refused_grant(kap12, demo):
     with pytest.raises(InvalidInput, match="ugyldig"):
         kap12.grant_access(rektor, b.id, "ansatt", "Grunn", "neste uke")
     # In A, the department head leads the case but rektor grants.
-    a = report(kap12, demo)
+    a = flow.report()
     with pytest.raises(Denied):
         kap12.grant_access(demo.users["avdelingsleder"], a.id, "ansatt", "Kontaktlærer", until)
     assert not any(e.kind == "access_granted" for e in kap12.case_history(b.id) + kap12.case_history(a.id))
 
 
-def test_in_c_the_owner_grants_and_a_reclassification_ends_grants(kap12, demo):
-    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="avdelingsleder")
+def test_in_c_the_owner_grants_and_a_reclassification_ends_grants(flow, kap12, demo):
+    case = flow.report(krenker_type="ledelse", anklaget_bruker="avdelingsleder")
     with pytest.raises(NotFound):
         kap12.grant_access(demo.users["rektor"], case.id, "rektor", "Selv", day(kap12, 7))
     kap12.grant_access(demo.users["skoleeier"], case.id, "rektor", "Rektor følger opp tiltakene", day(kap12, 30))
@@ -205,52 +204,52 @@ def test_in_c_the_owner_grants_and_a_reclassification_ends_grants(kap12, demo):
 
 
 # -- the school owner who is told, and 13. one answer to "told?" --------------------------------
-def test_the_notified_school_owner_reads_a_serious_a_case(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
-    assert not full(kap12, demo, "skoleeier", case.id) and status(kap12, case.id).owner_notified_at is None
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+def test_the_notified_school_owner_reads_a_serious_a_case(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    assert not full(kap12, demo, "skoleeier", case.id) and flow.status(case.id).owner_notified_at is None
+    flow.do("rektor", case.id, "Varsle skoleeier")
     assert full(kap12, demo, "skoleeier", case.id)
-    assert status(kap12, case.id).owner_notified_at == kap12.clock.now()
+    assert flow.status(case.id).owner_notified_at == kap12.clock.now()
     # The owner reads it but does not grant in A.
     with pytest.raises(Denied):
         kap12.grant_access(demo.users["skoleeier"], case.id, "ansatt", "Kontaktlærer", day(kap12, 7))
 
 
 @pytest.mark.parametrize("procedure", ["A-alvorlig", "B", "C"])
-def test_school_owner_notified_has_one_answer_in_every_procedure(kap12, demo, procedure):
+def test_school_owner_notified_has_one_answer_in_every_procedure(flow, kap12, demo, procedure):
     if procedure == "C":
-        case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+        case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
     elif procedure == "B":
-        case = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
-        do(kap12, demo, "rektor", case.id, "Motta melding")
-        assert status(kap12, case.id).owner_notified_at is None
+        case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+        flow.do("rektor", case.id, "Motta melding")
+        assert flow.status(case.id).owner_notified_at is None
         kap12.clock.advance(timedelta(minutes=5))
-        do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+        flow.do("rektor", case.id, "Varsle skoleeier straks")
     else:
-        case = report(kap12, demo)
-        do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+        case = flow.report()
+        flow.do("avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
         kap12.clock.advance(timedelta(minutes=5))
-        do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
-    assert status(kap12, case.id).owner_notified_at == kap12.clock.now()
+        flow.do("rektor", case.id, "Varsle skoleeier")
+    assert flow.status(case.id).owner_notified_at == kap12.clock.now()
     row = next(r for r in weekly_overview(kap12, demo.users["skoleeier"]).open_rows if r.case_id == case.id)
     assert row.owner_notified
 
 
 # -- 10. letters per procedure --------------------------------------------------------------------
 @pytest.mark.parametrize("procedure", ["A", "C"])
-def test_the_plan_letter_points_the_family_to_someone_the_case_is_not_about(kap12, demo, procedure):
+def test_the_plan_letter_points_the_family_to_someone_the_case_is_not_about(flow, kap12, demo, procedure):
     if procedure == "C":
-        case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+        case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
         who = "skoleeier"
-        do(kap12, demo, who, case.id, "Motta melding")
-        do(kap12, demo, who, case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+        flow.do(who, case.id, "Motta melding")
+        flow.do(who, case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
     else:
-        case = report(kap12, demo)
+        case = flow.report()
         who = "avdelingsleder"
-        do(kap12, demo, who, case.id, "Motta og registrere melding")
-    do(kap12, demo, who, case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    do(kap12, demo, who, case.id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12))
+        flow.do(who, case.id, "Motta og registrere melding")
+    flow.do(who, case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do(who, case.id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date())
     letter = next(d for d in documents.documents_for(kap12, demo.users[who], case.id) if d.kind == "tiltaksplan_brev")
     pdf = documents.stored_content(kap12, letter.id)
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
@@ -270,7 +269,7 @@ def _orphans(kap12, demo, case_id) -> list[str]:
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
-def test_every_open_task_has_someone_to_work_it_whoever_is_named(kap12, demo):
+def test_every_open_task_has_someone_to_work_it_whoever_is_named(flow, kap12, demo):
     reporters = {"Nordli videregående skole": "ansatt", "Sørbakken videregående skole": "ansatt3"}
     made = refused = 0
     blocked: list[tuple] = []
@@ -291,12 +290,12 @@ def test_every_open_task_has_someone_to_work_it_whoever_is_named(kap12, demo):
                 with kap12.db.reading() as session:
                     leads = access.access_level(session, owner, case.id) == access.FULL
                 if leads:
-                    before = status(kap12, case.id).procedure
+                    before = flow.status(case.id).procedure
                     try:
                         kap12.reclassify(owner, case.id, target, "Ny opplysning")
                     except Conflict as err:  # the whole leadership is accused: refused, nothing changed
                         assert "ingen kunne ta oppgaven" in str(err)
-                        assert status(kap12, case.id).procedure == before
+                        assert flow.status(case.id).procedure == before
                         blocked.append((school, offender, named, target))
                     assert _orphans(kap12, demo, case.id) == [], (school, offender, named, target)
     assert made == 10 and refused == 56
@@ -304,14 +303,14 @@ def test_every_open_task_has_someone_to_work_it_whoever_is_named(kap12, demo):
     assert ("Sørbakken videregående skole", "ledelse", "rektor2", "elev") in blocked
 
 
-def test_the_migration_finds_when_running_cases_notified_the_school_owner(kap12, demo):
-    b = report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")
-    do(kap12, demo, "rektor", b.id, "Motta melding")
-    do(kap12, demo, "rektor", b.id, "Varsle skoleeier straks")
-    a = report(kap12, demo)
-    c = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+def test_the_migration_finds_when_running_cases_notified_the_school_owner(flow, kap12, demo):
+    b = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    flow.do("rektor", b.id, "Motta melding")
+    flow.do("rektor", b.id, "Varsle skoleeier straks")
+    a = flow.report()
+    c = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
     kap12.grant_access(demo.users["skoleeier"], c.id, "ansatt", "Kontaktlærer", day(kap12, 7))
-    before = {i: status(kap12, i).owner_notified_at for i in (a.id, b.id, c.id)}
+    before = {i: flow.status(i).owner_notified_at for i in (a.id, b.id, c.id)}
     assert before[a.id] is None and before[b.id] and before[c.id]
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
@@ -319,6 +318,6 @@ def test_the_migration_finds_when_running_cases_notified_the_school_owner(kap12,
         cfg.attributes["connection"] = conn
         command.downgrade(cfg, "0009_malform")
     kap12.db.upgrade()
-    assert {i: status(kap12, i).owner_notified_at for i in (a.id, b.id, c.id)} == before
+    assert {i: flow.status(i).owner_notified_at for i in (a.id, b.id, c.id)} == before
     assert kap12.case_grants(c.id) == []  # the grants table is new again: nothing grants access
     assert not full(kap12, demo, "ansatt", c.id)

@@ -6,8 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 
 import pytest
-from conftest import OSLO
-from flow import NORDLI, do, open_titles, plan_date, report
 
 from engine.audit.export import build_export
 from engine.errors import InvalidInput
@@ -16,6 +14,7 @@ from engine.runtime.calendars import add_closure
 from engine.store.history import SYSTEM_ACTOR
 from engine.versions.example_data import example_data
 from engine.write.migration import versions_with_cases
+from processes.deadlines import OSLO
 
 # Leaders, the school owner: whoever may work an open task is one of them.
 WORKERS = ("avdelingsleder", "rektor", "skoleeier")
@@ -37,47 +36,47 @@ def _history(kap12, case_id, kind):
 
 
 # -- 1 and 2: the school owner is told beside the school's work, never before it --------------
-def test_b_investigation_and_hearing_start_without_waiting_for_the_school_owner(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    do(kap12, demo, "rektor", case.id, "Motta melding")
-    assert open_titles(kap12, case.id) == [
+def test_b_investigation_and_hearing_start_without_waiting_for_the_school_owner(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.do("rektor", case.id, "Motta melding")
+    assert flow.open_titles(case.id) == [
         "Informere den anklagede og innhente tilsvar (kontradiksjon)", "Undersøke saken", "Varsle skoleeier straks"]
     # The school completes its whole investigation while the owner has not yet acted.
-    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    assert "Utarbeide tiltaksplan" in open_titles(kap12, case.id)
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    assert "Utarbeide tiltaksplan" in flow.open_titles(case.id)
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
     ack = _task(kap12, case.id, "Bekrefte mottatt varsel")
     assert ack.due_at is not None  # the acknowledgement has its own deadline
     assert ack.id in {t.id for t in kap12.tasks_for(demo.users["skoleeier"])}
 
 
-def test_serious_a_case_notice_runs_beside_the_investigation_with_a_deadline(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
-    assert open_titles(kap12, case.id) == ["Undersøke saken", "Varsle skoleeier"]
+def test_serious_a_case_notice_runs_beside_the_investigation_with_a_deadline(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    assert flow.open_titles(case.id) == ["Undersøke saken", "Varsle skoleeier"]
     notice = _task(kap12, case.id, "Varsle skoleeier")
     assert notice.due_at.astimezone(OSLO) == datetime(2026, 11, 30, 16, 0, tzinfo=OSLO)
     kap12.clock.set(datetime(2026, 11, 30, 16, 1, tzinfo=OSLO))
     kap12.sweep_timers()
     [escalated] = _history(kap12, case.id, "escalated")
     assert escalated.data["recipient_role"] == "skoleeier"
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
+    flow.do("rektor", case.id, "Varsle skoleeier")
     done = [e for e in _history(kap12, case.id, "task_completed") if e.data["form"] == "varsle_skoleeier"]
     assert len(done) == 1  # "school owner notified": this event, with when and whom
 
 
 # -- 3: each timer counts in its own calendar ---------------------------------------------------
-def test_at_once_is_not_postponed_by_school_holidays(kap12, demo):
+def test_at_once_is_not_postponed_by_school_holidays(flow, kap12, demo):
     with kap12.db.writing() as session:
-        add_closure(session, demo.schools[NORDLI], date(2026, 12, 1), date(2026, 12, 4), "Planleggingsdager")
+        add_closure(session, demo.schools[flow.NORDLI], date(2026, 12, 1), date(2026, 12, 4), "Planleggingsdager")
     kap12.clock.set(datetime(2026, 11, 30, 17, 0, tzinfo=OSLO))  # Monday evening, the day before
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     # The county's working days: Tuesday, inside the school's closure.
     assert _task(kap12, case.id, "Motta melding").due_at.astimezone(OSLO) == datetime(2026, 12, 1, 16, 0, tzinfo=OSLO)
     reminder = next(t for t in kap12.case_timers(case.id) if t.kind == "paminnelse")
     assert reminder.due_at.astimezone(OSLO) == datetime(2026, 12, 1, 10, 0, tzinfo=OSLO)
     kap12.clock.set(datetime(2026, 12, 1, 9, 0, tzinfo=OSLO))
-    do(kap12, demo, "rektor", case.id, "Motta melding")
+    flow.do("rektor", case.id, "Motta melding")
     assert _task(kap12, case.id, "Varsle skoleeier straks").due_at.astimezone(OSLO) == \
         datetime(2026, 12, 1, 16, 0, tzinfo=OSLO)
     # "Snarest" counts the school's days: the investigation skips the closure.
@@ -93,9 +92,10 @@ def _worker(kap12, demo, task_id) -> str | None:
     return next((u for u in WORKERS if task_id in {t.id for t in kap12.tasks_for(demo.users[u])}), None)
 
 
-def _walk_past_every_deadline(kap12, demo, case_id) -> set[str]:
+def _walk_past_every_deadline(flow, case_id) -> set[str]:
     """Move the clock past the deadline of every open duty, check each one was recorded as
     missed, then do one step; until the case closes. Returns the duty steps met."""
+    kap12, demo = flow.kap12, flow.demo
     met: set[str] = set()
     for _ in range(40):
         tasks = kap12.case_tasks(case_id)
@@ -124,8 +124,8 @@ def _walk_past_every_deadline(kap12, demo, case_id) -> set[str]:
                                                                  t.opened_at))[0]
         data = dict(DATA.get(task.title, {}))
         if task.form_key == "tiltaksplan":
-            data["evalueringsdato"] = plan_date(kap12, 14)
-        do(kap12, demo, _worker(kap12, demo, task.id), case_id, task.title, **data)
+            data["evalueringsdato"] = flow.plan_date(14)
+        flow.do(_worker(kap12, demo, task.id), case_id, task.title, **data)
     raise AssertionError("the case did not close")
 
 
@@ -139,37 +139,37 @@ def _walk_past_every_deadline(kap12, demo, case_id) -> set[str]:
      {"Task_identifisere_anklaget", "Task_motta_melding", "Task_kontradiksjon", "Task_undersokelse",
       "Task_tiltaksplan", "Task_gjennomforing", "Task_evaluering", "Task_avslutning"}),
 ], ids=["A", "B", "C"])
-def test_walking_a_procedure_past_every_deadline(kap12, demo, reported, duties):
+def test_walking_a_procedure_past_every_deadline(flow, kap12, demo, reported, duties):
     reported = {k: v for k, v in reported.items() if k != "alvorlig_sak"}
-    case = report(kap12, demo, **reported)
-    assert _walk_past_every_deadline(kap12, demo, case.id) == duties
+    case = flow.report(**reported)
+    assert _walk_past_every_deadline(flow, case.id) == duties
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
-def test_evaluation_opens_on_the_plans_date_without_anyone_recording_the_measures(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-12-14")
+def test_evaluation_opens_on_the_plans_date_without_anyone_recording_the_measures(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-12-14")
     carry_out = _task(kap12, case.id, "Gjennomføre tiltak")
     assert carry_out.due_at.astimezone(OSLO) == datetime(2026, 12, 14, 8, 0, tzinfo=OSLO)
     kap12.clock.set(datetime(2026, 12, 14, 8, 1, tzinfo=OSLO))
     kap12.sweep_timers()
-    assert open_titles(kap12, case.id) == ["Evaluere tiltakene"]
+    assert flow.open_titles(case.id) == ["Evaluere tiltakene"]
     assert [e.data["task_id"] for e in _history(kap12, case.id, "deadline_missed")] == [carry_out.id]
 
 
 # -- 8: evaluation dates ------------------------------------------------------------------------
-def test_an_evaluation_date_in_the_past_is_refused(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+def test_an_evaluation_date_in_the_past_is_refused(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
     with pytest.raises(InvalidInput) as err:
-        do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-01")
+        flow.do("avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-01")
     assert err.value.errors["evalueringsdato"] == [
         "Datoen 01.11.2026 er passert. Velg i dag (30.11.2026) eller en senere dato."]
-    assert open_titles(kap12, case.id) == ["Utarbeide tiltaksplan"]  # nothing was stored
-    do(kap12, demo, "avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-30")
+    assert flow.open_titles(case.id) == ["Utarbeide tiltaksplan"]  # nothing was stored
+    flow.do("avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-11-30")
 
 
 def test_an_evaluation_date_far_ahead_is_accepted_with_a_warning(kap12):
@@ -181,12 +181,12 @@ def test_an_evaluation_date_far_ahead_is_accepted_with_a_warning(kap12):
 
 
 # -- 9: the Statsforvalter date ----------------------------------------------------------------
-def test_statsforvalter_date_counts_from_when_the_family_took_it_up(kap12, demo):
-    case = report(kap12, demo)
+def test_statsforvalter_date_counts_from_when_the_family_took_it_up(flow, kap12, demo):
+    case = flow.report()
     with pytest.raises(InvalidInput) as err:  # not a day that has not come yet
-        do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-12-01")
+        flow.do("avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-12-01")
     assert "tatt_opp_dato" in err.value.errors
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-11-20")
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato="2026-11-20")
     assert queries.taken_up_on(kap12.case_history(case.id)) == "2026-11-20"
     exported = build_export(kap12, demo.users["revisor"], case.id)["sak"]
     assert exported["tatt_opp_med_skolen"] == "2026-11-20"
@@ -196,8 +196,8 @@ def test_statsforvalter_date_counts_from_when_the_family_took_it_up(kap12, demo)
 # -- 11: B and C have their own receive forms ---------------------------------------------------
 @pytest.mark.parametrize("offender, accused, form_key", [("ansatt", "ansatt2", "motta_melding_b"),
                                                          ("ledelse", "avdelingsleder", "motta_melding_c")])
-def test_b_and_c_receive_with_their_own_form(kap12, demo, offender, accused, form_key):
-    case = report(kap12, demo, krenker_type=offender, krenker_navn="Navn", anklaget_bruker=accused)
+def test_b_and_c_receive_with_their_own_form(flow, kap12, demo, offender, accused, form_key):
+    case = flow.report(krenker_type=offender, krenker_navn="Navn", anklaget_bruker=accused)
     task = _task(kap12, case.id, "Motta melding")
     assert task.form_key == form_key
     form = kap12.forms.get(form_key)
@@ -207,8 +207,8 @@ def test_b_and_c_receive_with_their_own_form(kap12, demo, offender, accused, for
 
 
 # -- 12: timers act as the system ----------------------------------------------------------------
-def test_a_timer_that_fires_during_someones_step_is_credited_to_the_system(kap12, demo):
-    case = report(kap12, demo)  # Monday 09:00; the reminder is due at 11:00
+def test_a_timer_that_fires_during_someones_step_is_credited_to_the_system(flow, kap12, demo):
+    case = flow.report()  # Monday 09:00; the reminder is due at 11:00
     kap12.clock.set(datetime(2026, 11, 30, 11, 30, tzinfo=OSLO))
     kap12.claim(demo.users["avdelingsleder"], _task(kap12, case.id, "Motta og registrere melding").id)
     events = {e.kind: e for e in kap12.case_history(case.id)}
@@ -218,24 +218,24 @@ def test_a_timer_that_fires_during_someones_step_is_credited_to_the_system(kap12
 
 
 # -- 5 (diagram part): a report that names no accused --------------------------------------------
-def test_b_without_a_named_accused_starts_with_identifying_them(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="En lærer", anklaget_bruker=None)
-    assert open_titles(kap12, case.id) == ["Identifisere den anklagede"]
+def test_b_without_a_named_accused_starts_with_identifying_them(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="En lærer", anklaget_bruker=None)
+    assert flow.open_titles(case.id) == ["Identifisere den anklagede"]
     task = _task(kap12, case.id, "Identifisere den anklagede")
     assert task.due_at is not None and _worker(kap12, demo, task.id) == "rektor"
     with pytest.raises(InvalidInput):
-        do(kap12, demo, "rektor", case.id, "Identifisere den anklagede", anklaget_bruker="finnes_ikke")
-    do(kap12, demo, "rektor", case.id, "Identifisere den anklagede", anklaget_bruker="ansatt2",
+        flow.do("rektor", case.id, "Identifisere den anklagede", anklaget_bruker="finnes_ikke")
+    flow.do("rektor", case.id, "Identifisere den anklagede", anklaget_bruker="ansatt2",
        krenker_navn="Per Faglærer")
-    assert open_titles(kap12, case.id) == ["Motta melding"]
+    assert flow.open_titles(case.id) == ["Motta melding"]
     assert kap12.cases_for(demo.users["ansatt2"]) == []  # the identified accused is excluded at once
 
 
 # -- the process list: each procedure's diagram counts its own cases ------------------------------
-def test_process_list_counts_cases_per_procedure(kap12, demo):
-    report(kap12, demo)
-    report(kap12, demo)
-    report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+def test_process_list_counts_cases_per_procedure(flow, kap12, demo):
+    flow.report()
+    flow.report()
+    flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     counts = {pid: rows[0].open_cases for pid, rows in versions_with_cases(kap12).items()}
     assert counts["kap12_sak"] == 3
     assert (counts["prosedyre_a"], counts["prosedyre_b"], counts["prosedyre_c"]) == (2, 1, 0)

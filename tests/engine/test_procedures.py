@@ -4,178 +4,179 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from flow import do, kinds, open_titles, plan_date, report, status
 
 from engine.errors import NotFound
 
 
-def _investigate_and_plan(kap12, demo, user, case_id):
-    do(kap12, demo, user, case_id, "Undersøke saken", trygt_skolemiljo="nei")
-    assert open_titles(kap12, case_id) == ["Utarbeide tiltaksplan"]
-    do(kap12, demo, user, case_id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12),
+def _investigate_and_plan(flow, user, case_id):
+    kap12 = flow.kap12
+    flow.do(user, case_id, "Undersøke saken", trygt_skolemiljo="nei")
+    assert flow.open_titles(case_id) == ["Utarbeide tiltaksplan"]
+    flow.do(user, case_id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date(),
        tiltak=[{"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen", "ansvarlig": "Kontaktlærer"},
                {"hva": "Samtale med klassen", "nar": "Uke 50", "ansvarlig": "Avdelingsleder"}])
-    do(kap12, demo, user, case_id, "Gjennomføre tiltak")
-    assert open_titles(kap12, case_id) == []  # waiting for the evaluation date
+    flow.do(user, case_id, "Gjennomføre tiltak")
+    assert flow.open_titles(case_id) == []  # waiting for the evaluation date
     kap12.clock.advance(timedelta(days=15))
     kap12.sweep_timers()
-    assert open_titles(kap12, case_id) == ["Evaluere tiltakene"]
+    assert flow.open_titles(case_id) == ["Evaluere tiltakene"]
 
 
-def _evaluate_and_close(kap12, demo, user, case_id):
-    do(kap12, demo, user, case_id, "Evaluere tiltakene", evaluering_resultat="trygt")
-    assert open_titles(kap12, case_id) == ["Avslutte og dokumentere saken"]
-    do(kap12, demo, user, case_id, "Avslutte og dokumentere saken")
-    case = status(kap12, case_id)
+def _evaluate_and_close(flow, user, case_id):
+    kap12 = flow.kap12
+    flow.do(user, case_id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    assert flow.open_titles(case_id) == ["Avslutte og dokumentere saken"]
+    flow.do(user, case_id, "Avslutte og dokumentere saken")
+    case = flow.status(case_id)
     assert (case.status, case.stage) == ("closed", "Avsluttet")
-    assert "case_closed" in kinds(kap12, case_id)
+    assert "case_closed" in flow.kinds(case_id)
     assert all(r.ok for r in kap12.verify([case_id]))
 
 
-def test_procedure_a_happy_path(kap12, demo):
-    case = report(kap12, demo)
+def test_procedure_a_happy_path(flow, kap12, demo):
+    case = flow.report()
     assert case.procedure == "A"
-    assert open_titles(kap12, case.id) == ["Motta og registrere melding"]
+    assert flow.open_titles(case.id) == ["Motta og registrere melding"]
     # A report goes to the school's leadership: both avdelingsleder and rektor see the task.
     assert [t.case_id for t in kap12.tasks_for(demo.users["avdelingsleder"])] == [case.id]
     assert [t.case_id for t in kap12.tasks_for(demo.users["rektor"])] == [case.id]
     assert kap12.tasks_for(demo.users["ansatt2"]) == []
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     # The shared follow-up goes to the responsible role of procedure A: avdelingsleder.
-    assert open_titles(kap12, case.id) == ["Undersøke saken"]
+    assert flow.open_titles(case.id) == ["Undersøke saken"]
     assert kap12.tasks_for(demo.users["rektor"]) == []
-    _investigate_and_plan(kap12, demo, "avdelingsleder", case.id)
-    _evaluate_and_close(kap12, demo, "avdelingsleder", case.id)
-    history = kinds(kap12, case.id)
+    _investigate_and_plan(flow, "avdelingsleder", case.id)
+    _evaluate_and_close(flow, "avdelingsleder", case.id)
+    history = flow.kinds(case.id)
     assert history[0] == "reported" and history.count("task_completed") == 6
     assert "deadline_missed" not in history
 
 
-def test_procedure_a_serious_case_notifies_school_owner(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+def test_procedure_a_serious_case_notifies_school_owner(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
     # The investigation starts at once; rektor's notice to the school owner runs beside it.
-    assert open_titles(kap12, case.id) == ["Undersøke saken", "Varsle skoleeier"]
+    assert flow.open_titles(case.id) == ["Undersøke saken", "Varsle skoleeier"]
     [notice] = [t for t in kap12.case_tasks(case.id) if t.title == "Varsle skoleeier"]
     assert notice.due_at is not None
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
-    assert open_titles(kap12, case.id) == ["Undersøke saken"]
+    flow.do("rektor", case.id, "Varsle skoleeier")
+    assert flow.open_titles(case.id) == ["Undersøke saken"]
 
 
-def test_report_not_received_in_time_reminds_then_escalates(kap12, demo):
-    case = report(kap12, demo)  # Monday 09:00
+def test_report_not_received_in_time_reminds_then_escalates(flow, kap12, demo):
+    case = flow.report()  # Monday 09:00
     kap12.clock.advance(timedelta(hours=1, minutes=59))
     assert kap12.sweep_timers().claimed == 0
     kap12.clock.advance(timedelta(minutes=2))  # 2 working hours: reminder
     kap12.sweep_timers()
-    assert kinds(kap12, case.id).count("reminder") == 1
-    assert open_titles(kap12, case.id) == ["Motta og registrere melding"]
+    assert flow.kinds(case.id).count("reminder") == 1
+    assert flow.open_titles(case.id) == ["Motta og registrere melding"]
     kap12.clock.advance(timedelta(hours=5))  # past 16:00: deadline missed, escalated to rektor
     kap12.sweep_timers()
-    history = kinds(kap12, case.id)
+    history = flow.kinds(case.id)
     assert history.count("deadline_missed") == 1 and history.count("escalated") == 1
-    assert open_titles(kap12, case.id) == ["Følg opp forsinket mottak", "Motta og registrere melding"]
+    assert flow.open_titles(case.id) == ["Følg opp forsinket mottak", "Motta og registrere melding"]
     assert {t.title for t in kap12.tasks_for(demo.users["rektor"])} == {
         "Følg opp forsinket mottak", "Motta og registrere melding"}
-    assert status(kap12, case.id).escalated
+    assert flow.status(case.id).escalated
     # Sweeping again fires nothing twice.
     assert kap12.sweep_timers().claimed == 0
-    assert kinds(kap12, case.id).count("escalated") == 1
+    assert flow.kinds(case.id).count("escalated") == 1
     # In A the escalation goes to rektor: the school owner was not told, and does not see it.
     assert case.id not in [c.id for c in kap12.cases_for(demo.users["skoleeier"])]
-    assert status(kap12, case.id).owner_notified_at is None
-    do(kap12, demo, "rektor", case.id, "Følg opp forsinket mottak")
-    do(kap12, demo, "rektor", case.id, "Motta og registrere melding")
-    assert open_titles(kap12, case.id) == ["Undersøke saken"]
+    assert flow.status(case.id).owner_notified_at is None
+    flow.do("rektor", case.id, "Følg opp forsinket mottak")
+    flow.do("rektor", case.id, "Motta og registrere melding")
+    assert flow.open_titles(case.id) == ["Undersøke saken"]
 
 
-def test_evaluation_loop_continue_revise_then_close(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    _investigate_and_plan(kap12, demo, "avdelingsleder", case.id)
-    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
-       evalueringsdato=plan_date(kap12, 10))
-    assert open_titles(kap12, case.id) == ["Gjennomføre tiltak"]
-    do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+def test_evaluation_loop_continue_revise_then_close(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    _investigate_and_plan(flow, "avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
+       evalueringsdato=flow.plan_date(10))
+    assert flow.open_titles(case.id) == ["Gjennomføre tiltak"]
+    flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
     kap12.clock.advance(timedelta(days=11))
     kap12.sweep_timers()
-    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
-    assert open_titles(kap12, case.id) == ["Revidere tiltaksplan"]
-    do(kap12, demo, "avdelingsleder", case.id, "Revidere tiltaksplan", evalueringsdato=plan_date(kap12, 7))
-    do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
+    assert flow.open_titles(case.id) == ["Revidere tiltaksplan"]
+    flow.do("avdelingsleder", case.id, "Revidere tiltaksplan", evalueringsdato=flow.plan_date(7))
+    flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
     kap12.clock.advance(timedelta(days=8))
     kap12.sweep_timers()
-    _evaluate_and_close(kap12, demo, "avdelingsleder", case.id)
-    assert kinds(kap12, case.id).count("task_completed") == 11
+    _evaluate_and_close(flow, "avdelingsleder", case.id)
+    assert flow.kinds(case.id).count("task_completed") == 11
 
 
-def test_procedure_b_accused_employee_sees_nothing(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+def test_procedure_b_accused_employee_sees_nothing(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     assert case.procedure == "B"
     accused = demo.users["ansatt2"]
-    assert open_titles(kap12, case.id) == ["Motta melding"]
+    assert flow.open_titles(case.id) == ["Motta melding"]
     assert [t.case_id for t in kap12.tasks_for(demo.users["rektor"])] == [case.id]
     assert kap12.tasks_for(demo.users["avdelingsleder"]) == []  # B goes to rektor
-    do(kap12, demo, "rektor", case.id, "Motta melding")
+    flow.do("rektor", case.id, "Motta melding")
     # § 12-5: the investigation and the hearing start when rektor has the report; the notice
     # to the school owner runs beside them and holds nothing up.
-    assert open_titles(kap12, case.id) == [
+    assert flow.open_titles(case.id) == [
         "Informere den anklagede og innhente tilsvar (kontradiksjon)", "Undersøke saken", "Varsle skoleeier straks"]
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
-    do(kap12, demo, "skoleeier", case.id, "Bekrefte mottatt varsel")
-    do(kap12, demo, "rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
-    _investigate_and_plan(kap12, demo, "rektor", case.id)
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
+    flow.do("skoleeier", case.id, "Bekrefte mottatt varsel")
+    flow.do("rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+    _investigate_and_plan(flow, "rektor", case.id)
     assert kap12.tasks_for(accused) == [] and kap12.cases_for(accused) == []
     with pytest.raises(NotFound):
         kap12.case(accused, case.id)
-    _evaluate_and_close(kap12, demo, "rektor", case.id)
+    _evaluate_and_close(flow, "rektor", case.id)
     assert kap12.cases_for(accused) == []
 
 
-def test_procedure_c_bypasses_the_school_leadership(kap12, demo):
-    case = report(kap12, demo, krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
+def test_procedure_c_bypasses_the_school_leadership(flow, kap12, demo):
+    case = flow.report(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
                   anklaget_bruker="avdelingsleder")
     assert case.procedure == "C"
-    assert open_titles(kap12, case.id) == ["Motta melding"]
+    assert flow.open_titles(case.id) == ["Motta melding"]
     for leader in ("rektor", "avdelingsleder"):
         assert kap12.tasks_for(demo.users[leader]) == []
         assert case.id not in [c.id for c in kap12.cases_for(demo.users[leader])]
-    do(kap12, demo, "skoleeier", case.id, "Motta melding")
-    do(kap12, demo, "skoleeier", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
-    do(kap12, demo, "skoleeier", case.id, "Undersøke saken", trygt_skolemiljo="ja")
-    do(kap12, demo, "skoleeier", case.id, "Avslutte og dokumentere saken")
-    assert status(kap12, case.id).status == "closed"
+    flow.do("skoleeier", case.id, "Motta melding")
+    flow.do("skoleeier", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+    flow.do("skoleeier", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    flow.do("skoleeier", case.id, "Avslutte og dokumentere saken")
+    assert flow.status(case.id).status == "closed"
     assert case.id not in [c.id for c in kap12.cases_for(demo.users["avdelingsleder"])]
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
-def test_reclassification_from_a_to_b_is_recorded(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+def test_reclassification_from_a_to_b_is_recorded(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     kap12.reclassify(demo.users["rektor"], case.id, "ansatt", "Samtalen viste at det var en lærer.", "ansatt2")
-    after = status(kap12, case.id)
+    after = flow.status(case.id)
     assert after.procedure == "B"
-    assert open_titles(kap12, case.id) == ["Motta melding"]
+    assert flow.open_titles(case.id) == ["Motta melding"]
     event = [e for e in kap12.case_history(case.id) if e.kind == "reclassified"][0]
     assert event.data["from_procedure"] == "A" and event.data["to_procedure"] == "B"
     assert kap12.cases_for(demo.users["ansatt2"]) == []  # the newly accused is excluded at once
     assert kap12.tasks_for(demo.users["avdelingsleder"]) == []
 
 
-def test_missed_investigation_in_c_escalates_to_the_school_owner_not_the_leadership(kap12, demo):
-    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
-    do(kap12, demo, "skoleeier", case.id, "Motta melding")
+def test_missed_investigation_in_c_escalates_to_the_school_owner_not_the_leadership(flow, kap12, demo):
+    case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
+    flow.do("skoleeier", case.id, "Motta melding")
     kap12.clock.advance(timedelta(days=8))  # past 5 working days
     kap12.sweep_timers()
     escalations = [e.data for e in kap12.case_history(case.id) if e.kind == "escalated"]
     assert {e["recipient_role"] for e in escalations} == {"skoleeier"}  # investigation and hearing
 
 
-def test_missed_investigation_in_a_escalates_to_rektor(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+def test_missed_investigation_in_a_escalates_to_rektor(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     kap12.clock.advance(timedelta(days=8))
     kap12.sweep_timers()
     escalations = [e.data for e in kap12.case_history(case.id) if e.kind == "escalated"]
     assert [e["recipient_role"] for e in escalations] == ["rektor"]
-    assert "Undersøke saken" in open_titles(kap12, case.id)  # the duty is still there, now overdue
+    assert "Undersøke saken" in flow.open_titles(case.id)  # the duty is still there, now overdue

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from tests.engine.versions.test_deploy_validation import HEAD
+from tests.support.diagrams import HEAD
 
 # Expressions: usable as a timer, a condition, or the right-hand side of an assignment in a script.
 EXPRESSIONS: dict[str, str] = {

@@ -9,7 +9,7 @@ import pytest
 
 from engine import demo as demo_module
 from engine.config import PROJECT_ROOT
-from tests.engine.write.test_migration import NEW_TASK, prosedyre_a
+from tests.support.diagrams import NEW_TASK, prosedyre_a
 
 from .conftest import login, token
 

@@ -8,7 +8,6 @@ from sqlalchemy import select
 from engine.store import events
 from engine.store.models import HistoryEvent
 from engine.versions import definitions
-from tests.engine.versions.test_stored_versions import _break_stored
 
 from .conftest import login, token
 
@@ -23,8 +22,8 @@ def _withdrawn(env) -> list[dict]:
         return [e.data for e in session.scalars(select(HistoryEvent).where(HistoryEvent.kind == events.VERSION_WITHDRAWN))]
 
 
-def test_a_broken_stored_version_is_shown_and_withdrawn_by_an_administrator(env):
-    broken = _break_stored(env.kap12, "prosedyre_c")
+def test_a_broken_stored_version_is_shown_and_withdrawn_by_an_administrator(break_stored_version, env):
+    broken = break_stored_version(env.kap12, "prosedyre_c")
     owner = login(env.app, "prosesseier")
     page = owner.get(f"/prosesser/prosedyre_c/versjon/{broken.version}")
     assert page.status_code == 200

@@ -11,7 +11,6 @@ from sqlalchemy import text
 
 from engine.audit.compare import normalise_state
 from engine.audit.replay import verify_case
-from tests.engine.flow import do, kinds, open_titles, plan_date, report, status
 
 
 def _verified(kap12, case_id):
@@ -25,43 +24,44 @@ def _verified(kap12, case_id):
     return result
 
 
-def _plan(kap12, demo, user, case_id, days=14):
-    do(kap12, demo, user, case_id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12, days))
-    do(kap12, demo, user, case_id, "Gjennomføre tiltak")
+def _plan(flow, user, case_id, days=14):
+    kap12 = flow.kap12
+    flow.do(user, case_id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date(days))
+    flow.do(user, case_id, "Gjennomføre tiltak")
     kap12.clock.advance(timedelta(days=days + 1))
     kap12.sweep_timers()
 
 
-def test_a_with_late_receipt_evaluation_loops_and_closing(kap12, demo):
-    case = report(kap12, demo)
+def test_a_with_late_receipt_evaluation_loops_and_closing(flow, kap12, demo):
+    case = flow.report()
     kap12.claim(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)
     kap12.release(demo.users["avdelingsleder"], kap12.case_tasks(case.id)[0].id)
     kap12.clock.advance(timedelta(hours=2, minutes=1))
     kap12.sweep_timers()  # reminder
     kap12.clock.advance(timedelta(hours=6))
     kap12.sweep_timers()  # deadline missed, escalated to rektor
-    assert {"reminder", "deadline_missed", "escalated"} <= set(kinds(kap12, case.id))
-    do(kap12, demo, "rektor", case.id, "Følg opp forsinket mottak")
-    do(kap12, demo, "rektor", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    _plan(kap12, demo, "avdelingsleder", case.id)
+    assert {"reminder", "deadline_missed", "escalated"} <= set(flow.kinds(case.id))
+    flow.do("rektor", case.id, "Følg opp forsinket mottak")
+    flow.do("rektor", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _plan(flow, "avdelingsleder", case.id)
     for _ in range(5):  # long enough for the write path to compact the workflow
-        do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
-           evalueringsdato=plan_date(kap12, 10))
-        do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+        flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="fortsette",
+           evalueringsdato=flow.plan_date(10))
+        flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
         kap12.clock.advance(timedelta(days=11))
         kap12.sweep_timers()
-    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
-    do(kap12, demo, "avdelingsleder", case.id, "Revidere tiltaksplan", evalueringsdato=plan_date(kap12, 7))
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
+    flow.do("avdelingsleder", case.id, "Revidere tiltaksplan", evalueringsdato=flow.plan_date(7))
     mid = _verified(kap12, case.id)  # an open case verifies too
     assert [t["element"] for t in mid.frames[-1].tasks] == ["Task_gjennomforing"]
-    do(kap12, demo, "avdelingsleder", case.id, "Gjennomføre tiltak")
+    flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
     kap12.clock.advance(timedelta(days=8))
     kap12.sweep_timers()
-    do(kap12, demo, "avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
-    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
-    assert status(kap12, case.id).status == "closed"
-    stored = json.loads(status(kap12, case.id).state)
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    flow.do("avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    assert flow.status(case.id).status == "closed"
+    stored = json.loads(flow.status(case.id).state)
     roots = [sub["tasks"][sub["root"]]["task_spec"] for sub in stored["subprocesses"].values()]
     assert any(not r.startswith("Start") for r in roots), f"expected the long case to be compacted: {roots}"
     result = _verified(kap12, case.id)
@@ -71,61 +71,61 @@ def test_a_with_late_receipt_evaluation_loops_and_closing(kap12, demo):
     assert any(f.startswith("Flow_") for f in last.flows["oppfolging"])
 
 
-def test_a_serious_case_notifies_the_school_owner(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
-    do(kap12, demo, "avdelingsleder", case.id, "Avslutte og dokumentere saken")
+def test_a_serious_case_notifies_the_school_owner(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", alvorlig_sak=True)
+    flow.do("rektor", case.id, "Varsle skoleeier")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    flow.do("avdelingsleder", case.id, "Avslutte og dokumentere saken")
     _verified(kap12, case.id)
 
 
-def test_b_with_contradiction_and_action_plan(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    do(kap12, demo, "rektor", case.id, "Motta melding")
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
-    do(kap12, demo, "skoleeier", case.id, "Bekrefte mottatt varsel")
-    do(kap12, demo, "rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
-    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    _plan(kap12, demo, "rektor", case.id)
-    do(kap12, demo, "rektor", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
-    do(kap12, demo, "rektor", case.id, "Avslutte og dokumentere saken")
-    assert status(kap12, case.id).status == "closed"
+def test_b_with_contradiction_and_action_plan(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.do("rektor", case.id, "Motta melding")
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
+    flow.do("skoleeier", case.id, "Bekrefte mottatt varsel")
+    flow.do("rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)")
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _plan(flow, "rektor", case.id)
+    flow.do("rektor", case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    flow.do("rektor", case.id, "Avslutte og dokumentere saken")
+    assert flow.status(case.id).status == "closed"
     _verified(kap12, case.id)
 
 
-def test_c_with_missed_investigation_escalated_to_the_school_owner(kap12, demo):
-    case = report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
-    do(kap12, demo, "skoleeier", case.id, "Motta melding")
+def test_c_with_missed_investigation_escalated_to_the_school_owner(flow, kap12, demo):
+    case = flow.report(krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
+    flow.do("skoleeier", case.id, "Motta melding")
     kap12.clock.advance(timedelta(days=8))
     kap12.sweep_timers()
-    assert "escalated" in kinds(kap12, case.id)
+    assert "escalated" in flow.kinds(case.id)
     _verified(kap12, case.id)
-    for title in [t for t in open_titles(kap12, case.id) if t != "Undersøke saken"]:
-        do(kap12, demo, "skoleeier", case.id, title)
-    do(kap12, demo, "skoleeier", case.id, "Undersøke saken", trygt_skolemiljo="ja")
-    while open_titles(kap12, case.id):
-        do(kap12, demo, "skoleeier", case.id, open_titles(kap12, case.id)[0])
-    assert status(kap12, case.id).status == "closed"
+    for title in [t for t in flow.open_titles(case.id) if t != "Undersøke saken"]:
+        flow.do("skoleeier", case.id, title)
+    flow.do("skoleeier", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    while flow.open_titles(case.id):
+        flow.do("skoleeier", case.id, flow.open_titles(case.id)[0])
+    assert flow.status(case.id).status == "closed"
     _verified(kap12, case.id)
 
 
-def test_reclassified_from_a_to_b_and_carried_on(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+def test_reclassified_from_a_to_b_and_carried_on(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     kap12.reclassify(demo.users["rektor"], case.id, "ansatt", "Samtalen viste at det var en lærer.", "ansatt2")
-    do(kap12, demo, "rektor", case.id, "Motta melding")
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+    flow.do("rektor", case.id, "Motta melding")
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
     result = _verified(kap12, case.id)
     reclass = next(e for e in result.events if e.kind == "reclassified")
     after = result.frames[reclass.frame]
     assert "prosedyre_b" in after.active  # the diagram moves to B at that very event
 
 
-def test_frames_show_what_each_step_changed(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei",
+def test_frames_show_what_each_step_changed(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei",
        elevens_stemme="Hun gruer seg til friminuttene.")
     result = _verified(kap12, case.id)
     first = result.frames[result.events[0].frame]
@@ -147,10 +147,10 @@ def _tamper_state(kap12, case_id, change):
         session.execute(text("UPDATE cases SET state = :s WHERE id = :id"), {"s": json.dumps(state), "id": case_id})
 
 
-def test_state_altered_behind_the_applications_back_is_found(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+def test_state_altered_behind_the_applications_back_is_found(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
     _verified(kap12, case.id)
 
     def soften(state):
@@ -171,9 +171,9 @@ def test_state_altered_behind_the_applications_back_is_found(kap12, demo):
     assert "Avvik i den lagrede tilstanden" in result.summary()
 
 
-def test_a_finished_task_hidden_in_the_state_is_found(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+def test_a_finished_task_hidden_in_the_state_is_found(flow, kap12, demo):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
 
     def drop_data(state):
         task = next(t for sub in state["subprocesses"].values() for t in sub["tasks"].values()
@@ -186,13 +186,13 @@ def test_a_finished_task_hidden_in_the_state_is_found(kap12, demo):
     assert "mottatt_vurdering" in json.dumps([d.as_dict() for d in result.divergences], ensure_ascii=False)
 
 
-def test_normalised_state_ignores_task_ids_only(kap12, demo):
-    a, b = report(kap12, demo), report(kap12, demo)
-    sa, sb = status(kap12, a.id).state, status(kap12, b.id).state
+def test_normalised_state_ignores_task_ids_only(flow, kap12, demo):
+    a, b = flow.report(), flow.report()
+    sa, sb = flow.status(a.id).state, flow.status(b.id).state
     assert sa != sb  # different random task ids…
     assert normalise_state(sa) == normalise_state(sb)  # …the same workflow
-    do(kap12, demo, "avdelingsleder", a.id, "Motta og registrere melding")
-    assert normalise_state(status(kap12, a.id).state) != normalise_state(sb)
+    flow.do("avdelingsleder", a.id, "Motta og registrere melding")
+    assert normalise_state(flow.status(a.id).state) != normalise_state(sb)
 
 
 @pytest.mark.parametrize("n", [1])
@@ -203,34 +203,32 @@ def test_unknown_case_is_not_found(kap12, demo, n):
         verify_case(kap12, 999999)
 
 
-def test_a_migrated_case_verifies_by_re_execution(kap12, demo):
+def test_a_migrated_case_verifies_by_re_execution(flow, kap12, demo):
     """The re-execution follows the recorded versions: it starts on the one the case started
     on, and a recorded migration moves it on exactly as the migration did."""
-    from test_migration import deploy_a
 
     from engine.audit.replay import verify_case
     from engine.write import migration
 
-    case = report(kap12, demo)
-    to = deploy_a(kap12, demo, new_task=True)
+    case = flow.report()
+    to = flow.deploy_a(new_task=True)
     migration.migrate(kap12, demo.users["prosesseier"], case.id, to, "Ny rutine fra fylket")
-    do(kap12, demo, "avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id)
     result = verify_case(kap12, case.id)
     assert result.ok, result.summary()
 
 
-def test_a_school_closure_entered_later_does_not_make_a_false_divergence(kap12, demo):
+def test_a_school_closure_entered_later_does_not_make_a_false_divergence(flow, kap12, demo):
     from datetime import date as _date
 
     from engine.audit.replay import verify_case
     from engine.runtime.calendars import add_closure
-    from tests.engine.flow import NORDLI
 
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")  # investigation due in 5 days
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")  # investigation due in 5 days
     kap12.clock.advance(timedelta(minutes=5))
     with kap12.db.writing() as session:
-        add_closure(session, demo.schools[NORDLI], _date(2026, 12, 1), _date(2026, 12, 4), "Stengt",
+        add_closure(session, demo.schools[flow.NORDLI], _date(2026, 12, 1), _date(2026, 12, 4), "Stengt",
                     now=kap12.clock.now())
     result = verify_case(kap12, case.id)
     assert result.ok, result.summary()

@@ -22,15 +22,14 @@ from engine.store.checkpoint_digest import fold, heads_digest
 from engine.store.db import MIGRATIONS
 from engine.store.models import Case, HistoryEvent
 from engine.write import checkpoints
-from tests.engine.flow import do, report
 from webui.cli import main
 
 
-def _case(kap12, demo):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    do(kap12, demo, "avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    other = report(kap12, demo)  # an untouched neighbour: its chain must stay good
+def _case(flow):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    other = flow.report()  # an untouched neighbour: its chain must stay good
     return case.id, other.id
 
 
@@ -54,8 +53,8 @@ def _broken(kap12, case_id):
     return result
 
 
-def test_the_database_refuses_to_change_or_delete_history(kap12, demo):
-    case_id, _ = _case(kap12, demo)
+def test_the_database_refuses_to_change_or_delete_history(flow, kap12, demo):
+    case_id, _ = _case(flow)
     for statement in ("UPDATE history_events SET actor = 'x' WHERE case_id = :c",
                       "DELETE FROM history_events WHERE case_id = :c"):
         with pytest.raises(DatabaseError):
@@ -64,8 +63,8 @@ def test_the_database_refuses_to_change_or_delete_history(kap12, demo):
     assert all(r.ok for r in kap12.verify([case_id]))
 
 
-def test_a_changed_event_is_named_and_replay_shows_its_effect(kap12, demo):
-    case_id, other = _case(kap12, demo)
+def test_a_changed_event_is_named_and_replay_shows_its_effect(flow, kap12, demo):
+    case_id, other = _case(flow)
     _unguard(kap12)
     with kap12.db.writing() as session:
         ev = _event(session, case_id, "task_completed", "Task_undersokelse")
@@ -83,8 +82,8 @@ def test_a_changed_event_is_named_and_replay_shows_its_effect(kap12, demo):
     assert "Task_tiltaksplan" in str(replay.divergences[0].recorded)
 
 
-def test_a_deleted_event_is_named(kap12, demo):
-    case_id, other = _case(kap12, demo)
+def test_a_deleted_event_is_named(flow, kap12, demo):
+    case_id, other = _case(flow)
     _unguard(kap12)
     with kap12.db.writing() as session:
         ev = _event(session, case_id, "task_opened", "Task_undersokelse")
@@ -96,10 +95,10 @@ def test_a_deleted_event_is_named(kap12, demo):
     assert not verify_case(kap12, case_id).verified  # the task it opened is missing from the record
 
 
-def test_an_inserted_event_is_named(kap12, demo):
+def test_an_inserted_event_is_named(flow, kap12, demo):
     """A forger who knows the hash recipe inserts a well-formed event in the middle and numbers
     the later events on: the first original event after it no longer fits."""
-    case_id, _ = _case(kap12, demo)
+    case_id, _ = _case(flow)
     _unguard(kap12)
     with kap12.db.writing() as session:
         anchor = _event(session, case_id, "task_opened", "Task_undersokelse")
@@ -119,10 +118,10 @@ def test_an_inserted_event_is_named(kap12, demo):
     assert result.broken_at == seq + 1 and "peker ikke" in result.reason
 
 
-def test_a_forged_step_appended_with_a_valid_hash_is_caught_by_re_execution(kap12, demo):
+def test_a_forged_step_appended_with_a_valid_hash_is_caught_by_re_execution(flow, kap12, demo):
     """The chain alone cannot tell a well-forged last event (that is why exports carry the
     final hash); re-execution can, when the forged event is an act the stored case never saw."""
-    case_id, _ = _case(kap12, demo)
+    case_id, _ = _case(flow)
     with kap12.db.writing() as session:
         opened = _event(session, case_id, "task_opened", "Task_tiltaksplan")
         history.append(session, opened.chain, kind="task_completed", at=opened.at, actor_id=None, actor="Ukjent",
@@ -185,8 +184,8 @@ def _rewrite_last(session, case_id, *, key: bytes | None = None, key_id=None, mo
     return ev.seq
 
 
-def test_the_case_row_carries_its_chain_head(kap12, demo):
-    case_id, other = _case(kap12, demo)
+def test_the_case_row_carries_its_chain_head(flow, kap12, demo):
+    case_id, other = _case(flow)
     kap12.case(demo.users["avdelingsleder"], case_id)  # a read is an event too, and moves the head
     with kap12.db.reading() as session:
         for cid in (case_id, other):
@@ -199,8 +198,8 @@ def test_the_case_row_carries_its_chain_head(kap12, demo):
     assert report.ok and [r.label for r in report.chains][0] == "systemkjeden"
 
 
-def test_a_deleted_chain_is_reported_with_the_case_number(kap12, demo, monkeypatch):
-    case_id, other = _case(kap12, demo)
+def test_a_deleted_chain_is_reported_with_the_case_number(flow, kap12, demo, monkeypatch):
+    case_id, other = _case(flow)
     number = _number(kap12, case_id)
     _unguard(kap12)
     with kap12.db.writing() as session:
@@ -215,8 +214,8 @@ def test_a_deleted_chain_is_reported_with_the_case_number(kap12, demo, monkeypat
     assert code == 1 and number in out and "ingen historikk" in out
 
 
-def test_a_cut_tail_is_reported(kap12, demo, monkeypatch):
-    case_id, _ = _case(kap12, demo)
+def test_a_cut_tail_is_reported(flow, kap12, demo, monkeypatch):
+    case_id, _ = _case(flow)
     for _ in range(2):
         kap12.case(demo.users["avdelingsleder"], case_id)  # the read log at the end of the chain
     written = kap12.write_checkpoint()
@@ -232,8 +231,8 @@ def test_a_cut_tail_is_reported(kap12, demo, monkeypatch):
     assert code == 1 and f"sak {_number(kap12, case_id)}: historikken slutter" in out
 
 
-def test_a_rewritten_last_event_with_a_recomputed_hash_is_reported(kap12, demo, monkeypatch):
-    case_id, _ = _case(kap12, demo)
+def test_a_rewritten_last_event_with_a_recomputed_hash_is_reported(flow, kap12, demo, monkeypatch):
+    case_id, _ = _case(flow)
     kap12.case(demo.users["avdelingsleder"], case_id)
     _unguard(kap12)
     with kap12.db.writing() as session:
@@ -244,8 +243,8 @@ def test_a_rewritten_last_event_with_a_recomputed_hash_is_reported(kap12, demo, 
     assert code == 1 and f"hendelse nr. {seq}" in out
 
 
-def test_a_rewrite_that_also_moves_the_head_is_caught_by_the_checkpoint(kap12, demo, monkeypatch):
-    case_id, _ = _case(kap12, demo)
+def test_a_rewrite_that_also_moves_the_head_is_caught_by_the_checkpoint(flow, kap12, demo, monkeypatch):
+    case_id, _ = _case(flow)
     kap12.case(demo.users["avdelingsleder"], case_id)
     written = kap12.write_checkpoint()
     _unguard(kap12)
@@ -257,10 +256,10 @@ def test_a_rewrite_that_also_moves_the_head_is_caught_by_the_checkpoint(kap12, d
     assert code == 1 and f"sammendrag {written.digest}" in out and f"hendelse nr. {seq}" in out
 
 
-def test_with_the_key_a_recomputed_hash_is_reported(kap12, demo, monkeypatch):
+def test_with_the_key_a_recomputed_hash_is_reported(flow_on, kap12, demo, monkeypatch):
     keyed = _keyed(kap12)
     try:
-        case_id, other = _case(keyed, demo)
+        case_id, other = _case(flow_on(keyed, demo))
         keyed.case(demo.users["avdelingsleder"], case_id)
         assert keyed.verify_history().ok
         with keyed.db.reading() as session:
@@ -284,23 +283,23 @@ def test_with_the_key_a_recomputed_hash_is_reported(kap12, demo, monkeypatch):
         keyed.close()
 
 
-def test_a_rotated_key_still_verifies_what_the_old_key_signed(kap12, demo):
+def test_a_rotated_key_still_verifies_what_the_old_key_signed(flow_on, kap12, demo):
     old = _keyed(kap12, key="den-gamle-nokkelen-0123456789")
     try:
-        case_id, _ = _case(old, demo)
+        case_id, _ = _case(flow_on(old, demo))
     finally:
         old.close()
     rotated = _keyed(kap12, old=("den-gamle-nokkelen-0123456789",))
     try:
-        do(rotated, demo, "avdelingsleder", case_id)  # continues the chain under the new key
+        flow_on(rotated, demo).do("avdelingsleder", case_id)  # continues the chain under the new key
         assert rotated.verify_history().ok
         assert not _keyed(kap12).verify_history().ok  # the old key forgotten: those events are unverifiable
     finally:
         rotated.close()
 
 
-def test_a_garbled_event_is_a_finding_not_a_crash(kap12, demo, monkeypatch):
-    case_id, other = _case(kap12, demo)
+def test_a_garbled_event_is_a_finding_not_a_crash(flow, kap12, demo, monkeypatch):
+    case_id, other = _case(flow)
     number = _number(kap12, case_id)
     _unguard(kap12)
     with kap12.db.writing() as session:
@@ -325,8 +324,8 @@ def test_a_garbled_event_is_a_finding_not_a_crash(kap12, demo, monkeypatch):
     assert code == 1 and number in out
 
 
-def test_tampering_with_the_checkpoint_is_reported(kap12, demo, monkeypatch):
-    case_id, _ = _case(kap12, demo)
+def test_tampering_with_the_checkpoint_is_reported(flow, kap12, demo, monkeypatch):
+    case_id, _ = _case(flow)
     kept = kap12.write_checkpoint()
     assert kap12.verify_history(kept_digest=kept.digest).ok
     code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
@@ -360,8 +359,8 @@ def test_tampering_with_the_checkpoint_is_reported(kap12, demo, monkeypatch):
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # … but not with the copy
 
 
-def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(kap12, demo):
-    case_id, _ = _case(kap12, demo)
+def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(flow, kap12, demo):
+    case_id, _ = _case(flow)
     first = checkpoints.write_if_due(kap12)
     assert first is not None and first.chains == 2
     assert checkpoints.write_if_due(kap12) is None  # within the hour
@@ -375,8 +374,8 @@ def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(k
     assert report.ok and report.checkpoint.digest == second.digest
 
 
-def test_the_migration_fills_in_the_heads_of_existing_chains(kap12, demo):
-    case_id, other = _case(kap12, demo)
+def test_the_migration_fills_in_the_heads_of_existing_chains(flow, kap12, demo):
+    case_id, other = _case(flow)
     with kap12.db.reading() as session:
         before = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
     cfg = Config()
@@ -391,15 +390,15 @@ def test_the_migration_fills_in_the_heads_of_existing_chains(kap12, demo):
     assert kap12.verify_history().ok
 
 
-def test_a_process_without_the_key_is_caught_once_the_key_is_in_use(kap12, demo):
+def test_a_process_without_the_key_is_caught_once_the_key_is_in_use(flow_on, flow, kap12, demo):
     """Events made without the key after the first keyed checkpoint — a worker left without the
     key, or a forger who recomputes plain hashes for a new chain — are findings."""
     keyed = _keyed(kap12)
     try:
-        _case(keyed, demo)
+        _case(flow_on(keyed, demo))
         keyed.write_checkpoint()
         kap12.clock.advance(timedelta(hours=1))
-        unkeyed = report(kap12, demo)  # the fixture's kap12 has no key
+        unkeyed = flow.report()  # the fixture's kap12 has no key
         lines = _findings(keyed, unkeyed.id)
         assert lines and all("uten historikknøkkel etter at nøkkelen ble tatt i bruk" in line for line in lines)
         assert all(r.ok for r in keyed.verify_history().chains if r.case_id != unkeyed.id)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from engine.errors import NotFound
 from engine.outputs import documents
 from engine.store.models import CaseDocument
-from tests.engine.flow import do, plan_date, report
 
 
 def text_of(pdf: bytes) -> str:
@@ -25,31 +24,31 @@ def content(kap12, doc) -> bytes:
     return documents.stored_content(kap12, doc.id)
 
 
-def plan(kap12, demo, case_id, title=None, **data):
+def plan(flow, case_id, title=None, **data):
     measures = [{"hva": "Voksen til stede i friminuttene", "nar": "Hvert friminutt fra uke 49", "ansvarlig": "Kontaktlærer"},
                 {"hva": "Samtale med klassen om nettvett", "nar": "Tirsdag uke 49", "ansvarlig": "Rådgiver"}]
-    do(kap12, demo, "avdelingsleder", case_id, title, problem="Emma holdes utenfor i friminuttene.", tiltak=measures,
-       evalueringsdato=plan_date(kap12), elevens_stemme="Emma ønsker en voksen i nærheten.", **data)
+    flow.do("avdelingsleder", case_id, title, problem="Emma holdes utenfor i friminuttene.", tiltak=measures,
+       evalueringsdato=flow.plan_date(), elevens_stemme="Emma ønsker en voksen i nærheten.", **data)
 
 
 @pytest.fixture
-def case_with_revised_plan(kap12, demo, clock):
-    case = report(kap12, demo, berorte_elever="Emma Hansen, Vg1")
-    do(kap12, demo, "avdelingsleder", case.id)
-    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Jeg gruer meg til friminuttene.",
+def case_with_revised_plan(flow, kap12, demo, clock):
+    case = flow.report(berorte_elever="Emma Hansen, Vg1")
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, elevens_stemme="Jeg gruer meg til friminuttene.",
        trygt_skolemiljo="nei")
-    plan(kap12, demo, case.id)
-    do(kap12, demo, "avdelingsleder", case.id)  # carried out
+    plan(flow, case.id)
+    flow.do("avdelingsleder", case.id)  # carried out
     clock.set(clock.now() + timedelta(days=14))
     kap12.sweep_timers()
-    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Litt bedre, men chatten fortsetter.",
+    flow.do("avdelingsleder", case.id, elevens_stemme="Litt bedre, men chatten fortsetter.",
        evaluering_resultat="revidere")
-    plan(kap12, demo, case.id, "Revidere tiltaksplan", foresatte_informert=True)
-    do(kap12, demo, "avdelingsleder", case.id)
+    plan(flow, case.id, "Revidere tiltaksplan", foresatte_informert=True)
+    flow.do("avdelingsleder", case.id)
     clock.set(clock.now() + timedelta(days=14))
     kap12.sweep_timers()
-    do(kap12, demo, "avdelingsleder", case.id, elevens_stemme="Nå er det bra.", evaluering_resultat="trygt")
-    do(kap12, demo, "avdelingsleder", case.id, oppsummering="Tiltakene virket.", elevens_stemme="Jeg har det bra nå.")
+    flow.do("avdelingsleder", case.id, elevens_stemme="Nå er det bra.", evaluering_resultat="trygt")
+    flow.do("avdelingsleder", case.id, oppsummering="Tiltakene virket.", elevens_stemme="Jeg har det bra nå.")
     return case
 
 
@@ -97,14 +96,14 @@ def test_document_contents(kap12, case_with_revised_plan):
     assert "Jeg har det bra nå." not in closing  # the pupil's own words stay in the case, not in the letter
 
 
-def test_documents_are_made_once_and_never_change(kap12, demo, clock):
-    case = report(kap12, demo)
+def test_documents_are_made_once_and_never_change(flow, kap12, demo, clock):
+    case = flow.report()
     first = documents.ensure_documents(kap12, case.id)
     assert [d.kind for d in first] == ["meldingsskjema"]
     stored = content(kap12, first[0])
     clock.set(clock.now() + timedelta(hours=3))
-    do(kap12, demo, "avdelingsleder", case.id)
-    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="nei")
     again = documents.ensure_documents(kap12, case.id)
     assert again[0] == first[0] and content(kap12, again[0]) == stored
     assert [d.kind for d in again] == ["meldingsskjema", "mottak", "undersokelse"]
@@ -114,8 +113,8 @@ def test_documents_are_made_once_and_never_change(kap12, demo, clock):
     assert len(rows) == 3 and len({r.system_id for r in rows}) == 3
 
 
-def test_reading_documents_is_access_checked_and_recorded(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+def test_reading_documents_is_access_checked_and_recorded(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     docs = documents.documents_for(kap12, demo.users["rektor"], case.id)
     info, pdf = documents.document_content(kap12, demo.users["rektor"], case.id, docs[0].id)
     assert info.sha256 == hashlib.sha256(pdf).hexdigest()
@@ -127,10 +126,10 @@ def test_reading_documents_is_access_checked_and_recorded(kap12, demo):
             documents.document_content(kap12, demo.users[who], case.id, docs[0].id)
 
 
-def test_documents_are_tagged_with_language_and_structure(kap12, demo):
+def test_documents_are_tagged_with_language_and_structure(flow, kap12, demo):
     """Universal design: a tagged PDF (structure tree, marked content) in Norwegian, headings
     and paragraphs in reading order."""
-    case = report(kap12, demo)
+    case = flow.report()
     doc = documents.ensure_documents(kap12, case.id)[0]
     reader = PdfReader(io.BytesIO(content(kap12, doc)))
     catalog = reader.trailer["/Root"]

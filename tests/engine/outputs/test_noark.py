@@ -16,7 +16,6 @@ from engine.outputs import noark
 from engine.store.models import CaseDocument
 from engine.versions.example_data import example_data
 from processes import forms
-from tests.engine.flow import report, status
 
 SCHEMAS = Path("/work/shared/reference/noark5")
 pytestmark = pytest.mark.skipif(not (SCHEMAS / "arkivstruktur.xsd").exists(), reason="Noark 5 schemas not present")
@@ -25,10 +24,11 @@ HANDLERS = ("rektor", "avdelingsleder", "skoleeier")
 ANSWERS = {"undersokelse": {"trygt_skolemiljo": "nei"}, "evaluering": {"evaluering_resultat": "trygt"}}
 
 
-def close(kap12, demo, clock, case_id) -> None:
+def close(flow, clock, case_id) -> None:
     """Work the case to its end as the people responsible would, firing timers on the way."""
+    kap12, demo = flow.kap12, flow.demo
     for _ in range(40):
-        if status(kap12, case_id).status == "closed":
+        if flow.status(case_id).status == "closed":
             return
         tasks = kap12.case_tasks(case_id)
         if not tasks:
@@ -53,12 +53,12 @@ def close(kap12, demo, clock, case_id) -> None:
 
 
 @pytest.fixture
-def closed_abc(kap12, demo, clock):
-    a = report(kap12, demo)
-    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    c = report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
+def closed_abc(flow, kap12, demo, clock):
+    a = flow.report()
+    b = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    c = flow.report(krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
     for case in (a, b, c):
-        close(kap12, demo, clock, case.id)
+        close(flow, clock, case.id)
     return a, b, c
 
 
@@ -117,9 +117,9 @@ def test_re_export_is_idempotent_and_a_batch_by_period(kap12, demo, closed_abc, 
     assert c.id in owner and a.id not in owner
 
 
-def test_only_closed_cases_and_only_those_who_may(kap12, demo, closed_abc):
+def test_only_closed_cases_and_only_those_who_may(flow, kap12, demo, closed_abc):
     a, b, c = closed_abc
-    open_case = report(kap12, demo)
+    open_case = flow.report()
     with pytest.raises(InvalidInput):
         noark.ZipExtract(kap12, demo.users["rektor"]).export([open_case.id])
     with pytest.raises(NotFound):  # the accused employee

@@ -10,7 +10,6 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from engine.outputs.mailer import MailSettings, deliver_pending
-from tests.engine.flow import do, report
 
 
 class Inbox:
@@ -44,9 +43,9 @@ def _to(inbox):
     return sorted(rcpt for rcpts, _ in inbox.messages for rcpt in rcpts)
 
 
-def test_new_task_is_mailed_to_the_role_without_pupil_data(kap12, demo, smtp):
+def test_new_task_is_mailed_to_the_role_without_pupil_data(flow, kap12, demo, smtp):
     port, inbox = smtp
-    report(kap12, demo, berorte_elever="Emma Hemmeligsen", hva_skjedde="Sensitivt innhold om helse")
+    flow.report(berorte_elever="Emma Hemmeligsen", hva_skjedde="Sensitivt innhold om helse")
     assert deliver_pending(kap12, _settings(kap12, port)) == 2
     # Procedure A: the school's leadership (avdelingsleder and rektor at Nordli) is told.
     assert _to(inbox) == ["avdelingsleder@demo.kap12.no", "rektor@demo.kap12.no"]
@@ -60,11 +59,11 @@ def test_new_task_is_mailed_to_the_role_without_pupil_data(kap12, demo, smtp):
     assert kap12.unread_count(demo.users["rektor"]) == 1
 
 
-def test_accused_is_never_notified(kap12, demo, smtp):
+def test_accused_is_never_notified(flow, kap12, demo, smtp):
     port, inbox = smtp
     # The accused here is rektor (so procedure C): the report goes to the school owner, and
     # neither the accused nor the bypassed leadership is told, now or when deadlines pass.
-    case = report(kap12, demo, krenker_type="ledelse", anklaget_bruker="rektor")
+    case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
     deliver_pending(kap12, _settings(kap12, port))
     assert "skoleeier@demo.kap12.no" in _to(inbox)
     kap12.clock.advance(timedelta(hours=8))
@@ -76,9 +75,9 @@ def test_accused_is_never_notified(kap12, demo, smtp):
     assert case.id
 
 
-def test_reminder_and_escalation_are_notified(kap12, demo, smtp):
+def test_reminder_and_escalation_are_notified(flow, kap12, demo, smtp):
     port, inbox = smtp
-    report(kap12, demo)
+    flow.report()
     deliver_pending(kap12, _settings(kap12, port))
     inbox.messages.clear()
     kap12.clock.advance(timedelta(hours=2, minutes=1))
@@ -94,9 +93,9 @@ def test_reminder_and_escalation_are_notified(kap12, demo, smtp):
     assert ("Ny oppgave i sak 2026-00001: Følg opp forsinket mottak") in subjects
 
 
-def test_claimed_task_reminds_only_the_assignee(kap12, demo, smtp):
+def test_claimed_task_reminds_only_the_assignee(flow, kap12, demo, smtp):
     port, inbox = smtp
-    report(kap12, demo)
+    flow.report()
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
     kap12.claim(demo.users["avdelingsleder"], task.id)
     deliver_pending(kap12, _settings(kap12, port))
@@ -107,26 +106,26 @@ def test_claimed_task_reminds_only_the_assignee(kap12, demo, smtp):
     assert _to(inbox) == ["avdelingsleder@demo.kap12.no"]
 
 
-def test_smtp_down_loses_nothing(kap12, demo, smtp):
+def test_smtp_down_loses_nothing(flow, kap12, demo, smtp):
     port, inbox = smtp
-    report(kap12, demo)
+    flow.report()
     dead = MailSettings.from_env(kap12.settings.instance_dir, {"KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": "1"})
     assert deliver_pending(kap12, dead) == 0
     assert deliver_pending(kap12, _settings(kap12, port)) == 2
 
 
-def test_without_smtp_mails_go_to_a_folder(kap12, demo):
-    report(kap12, demo)
+def test_without_smtp_mails_go_to_a_folder(flow, kap12, demo):
+    flow.report()
     settings = MailSettings.from_env(kap12.settings.instance_dir, {})
     assert deliver_pending(kap12, settings) == 2
     files = sorted((kap12.settings.instance_dir / "mail").glob("*.eml"))
     assert len(files) == 2 and b"Motta og registrere melding" in files[0].read_bytes()
 
 
-def test_reclassification_is_notified(kap12, demo, smtp):
+def test_reclassification_is_notified(flow, kap12, demo, smtp):
     port, inbox = smtp
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
     deliver_pending(kap12, _settings(kap12, port))
     inbox.messages.clear()
     kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjaldt avdelingslederen.", "avdelingsleder")

@@ -9,7 +9,6 @@ import pytest
 from engine.errors import Denied
 from engine.read import overview
 from processes.stages import stage_of
-from tests.engine.flow import do, plan_date, report
 
 
 def _numbers(ov):
@@ -28,14 +27,14 @@ def test_stage_vocabulary_takes_the_work_front():
     assert stage_of([("Task_ukjent", "Noe helt annet")]) == "annet"
 
 
-def test_open_cases_by_stage_and_a_b_case_is_only_rektors(kap12, demo):
-    fresh = report(kap12, demo)
-    planned = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", planned.id)
-    do(kap12, demo, "avdelingsleder", planned.id, trygt_skolemiljo="nei")
-    do(kap12, demo, "avdelingsleder", planned.id, evalueringsdato=plan_date(kap12))
+def test_open_cases_by_stage_and_a_b_case_is_only_rektors(flow, kap12, demo):
+    fresh = flow.report()
+    planned = flow.report()
+    flow.do("avdelingsleder", planned.id)
+    flow.do("avdelingsleder", planned.id, trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", planned.id, evalueringsdato=flow.plan_date())
     # B: an employee is accused; B is rektor's, so the department head never counts it either.
-    accused = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer",
+    accused = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer",
                      anklaget_bruker="ansatt2")
 
     rektor = overview.weekly_overview(kap12, demo.users["rektor"])
@@ -60,10 +59,10 @@ def test_open_cases_by_stage_and_a_b_case_is_only_rektors(kap12, demo):
         overview.weekly_overview(kap12, demo.users["ansatt"])
 
 
-def test_reporter_status_access_does_not_bring_a_case_in(kap12, demo):
+def test_reporter_status_access_does_not_bring_a_case_in(flow, kap12, demo):
     # The department head reports a case at the school owner level (C): as reporter they may
     # see its status, but the overview lists full access only.
-    case = report(kap12, demo, user="avdelingsleder", krenker_type="ledelse", krenker_navn="Rune Rektor",
+    case = flow.report(user="avdelingsleder", krenker_type="ledelse", krenker_navn="Rune Rektor",
                   anklaget_bruker="rektor")
     assert case.number not in _numbers(overview.weekly_overview(kap12, demo.users["avdelingsleder"]))
     assert case.number not in _numbers(overview.weekly_overview(kap12, demo.users["rektor"]))
@@ -71,9 +70,9 @@ def test_reporter_status_access_does_not_bring_a_case_in(kap12, demo):
     assert case.number in _numbers(owner)
 
 
-def test_school_owner_sees_every_school_in_the_county(kap12, demo):
-    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    report(kap12, demo)  # an A case that is not escalated: not the owner's
+def test_school_owner_sees_every_school_in_the_county(flow, kap12, demo):
+    b = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.report()  # an A case that is not escalated: not the owner's
     owner = overview.weekly_overview(kap12, demo.users["skoleeier"])
     assert _numbers(owner) == {b.number}
     lines = {line.school: line for line in owner.county_lines}
@@ -82,8 +81,8 @@ def test_school_owner_sees_every_school_in_the_county(kap12, demo):
     assert set(owner.schools) == set(lines)
 
 
-def test_review_marks_the_cases_and_resets_what_is_new(kap12, demo, clock):
-    case = report(kap12, demo)
+def test_review_marks_the_cases_and_resets_what_is_new(flow, kap12, demo, clock):
+    case = flow.report()
     before = overview.weekly_overview(kap12, demo.users["rektor"])
     assert before.open_rows[0].last_reviewed is None and before.open_rows[0].changes
     assert kap12.record_review(demo.users["rektor"], [case.id], "Gått gjennom, følges opp") == 1
@@ -92,33 +91,33 @@ def test_review_marks_the_cases_and_resets_what_is_new(kap12, demo, clock):
     clock.advance(timedelta(hours=1))
     after = overview.weekly_overview(kap12, demo.users["rektor"]).open_rows[0]
     assert after.last_reviewed == events[0].at and after.changes == ()
-    do(kap12, demo, "avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id)
     later = overview.weekly_overview(kap12, demo.users["rektor"]).open_rows[0]
     assert {c.kind for c in later.changes} >= {"task_completed"}
     # A viewer who cannot see the case records nothing and learns nothing.
     assert kap12.record_review(demo.users["rektor2"], [case.id], "") == 0
 
 
-def test_missed_deadlines_closed_this_week_and_the_year_figures(kap12, demo, clock):
-    late = report(kap12, demo)
+def test_missed_deadlines_closed_this_week_and_the_year_figures(flow, kap12, demo, clock):
+    late = flow.report()
     clock.set(clock.now() + timedelta(days=2))
     kap12.sweep_timers()
     row = next(r for r in overview.weekly_overview(kap12, demo.users["rektor"]).open_rows if r.number == late.number)
     assert row.missed and row.missed[0].name
-    quick = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", quick.id)
-    do(kap12, demo, "avdelingsleder", quick.id, trygt_skolemiljo="nei")
+    quick = flow.report()
+    flow.do("avdelingsleder", quick.id)
+    flow.do("avdelingsleder", quick.id, trygt_skolemiljo="nei")
     clock.set(clock.now() + timedelta(days=1))
-    do(kap12, demo, "avdelingsleder", quick.id, evalueringsdato=plan_date(kap12))
+    flow.do("avdelingsleder", quick.id, evalueringsdato=flow.plan_date())
     ov = overview.weekly_overview(kap12, demo.users["rektor"])
     assert ov.median_plan_days == pytest.approx(1.0) and ov.plans_counted == 1
     assert sum(m.missed for m in ov.deadlines) >= 1 and sum(m.met for m in ov.deadlines) >= 1
     assert ov.deadlines[0].label == "aug 26" and ov.deadlines[-1].label == "des 26"
 
-    safe = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", safe.id)
-    do(kap12, demo, "avdelingsleder", safe.id, trygt_skolemiljo="ja")
-    do(kap12, demo, "avdelingsleder", safe.id)
+    safe = flow.report()
+    flow.do("avdelingsleder", safe.id)
+    flow.do("avdelingsleder", safe.id, trygt_skolemiljo="ja")
+    flow.do("avdelingsleder", safe.id)
     ov = overview.weekly_overview(kap12, demo.users["rektor"])
     assert [r.number for r in ov.closed_rows] == [safe.number]
     assert safe.number not in {r.number for r in ov.open_rows}
@@ -126,8 +125,8 @@ def test_missed_deadlines_closed_this_week_and_the_year_figures(kap12, demo, clo
     assert overview.weekly_overview(kap12, demo.users["rektor"]).closed_rows == []
 
 
-def test_names_only_on_request_and_the_export_is_a_recorded_read(kap12, demo):
-    case = report(kap12, demo, berorte_elever="Emma Hansen")
+def test_names_only_on_request_and_the_export_is_a_recorded_read(flow, kap12, demo):
+    case = flow.report(berorte_elever="Emma Hansen")
     ov = overview.weekly_overview(kap12, demo.users["rektor"], include_names=True)
     assert ov.open_rows[0].pupils == "Emma Hansen"
     reads = [e for e in kap12.case_history(case.id) if e.kind == "case_read"]

@@ -9,7 +9,6 @@ import pytest
 from engine.demo import complete_next
 from engine.errors import InvalidInput
 from engine.read import paging, queries
-from tests.engine.flow import report
 
 
 def _all_pages(fetch, between=lambda page_no: None) -> list:
@@ -24,17 +23,17 @@ def _all_pages(fetch, between=lambda page_no: None) -> list:
         cursor = page.next_cursor
 
 
-def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(kap12, demo, clock):
+def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
-    first = [report(kap12, demo).id for _ in range(6)]  # these share one creation time: the id orders them
+    first = [flow.report().id for _ in range(6)]  # these share one creation time: the id orders them
     for _ in range(8):
         clock.advance(timedelta(minutes=3))
-        first.append(report(kap12, demo).id)
+        first.append(flow.report().id)
     added = []
 
     def change_underneath(page_no):
         clock.advance(timedelta(minutes=1))
-        added.append(report(kap12, demo).id)  # newer than every page already shown
+        added.append(flow.report().id)  # newer than every page already shown
         complete_next(kap12, rektor, first[page_no])  # an older case moves on
 
     rows = _all_pages(lambda cursor: kap12.case_page(rektor, cursor=cursor, limit=4), change_underneath)
@@ -44,17 +43,17 @@ def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(kap12, demo, c
     assert ids == [c.id for c in kap12.cases_for(rektor) if c.id in set(ids)]  # newest first throughout
 
 
-def test_task_pages_have_no_duplicates_or_gaps_while_tasks_change(kap12, demo, clock):
+def test_task_pages_have_no_duplicates_or_gaps_while_tasks_change(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
     cases = []
     for _ in range(10):
         clock.advance(timedelta(minutes=7))
-        cases.append(report(kap12, demo).id)
+        cases.append(flow.report().id)
     before = {t.id for t in kap12.tasks_for(rektor)}
     done = set()
 
     def change_underneath(page_no):
-        report(kap12, demo)  # a new task
+        flow.report()  # a new task
         task = next(t for t in kap12.tasks_for(rektor) if t.case_id == cases[-page_no])
         complete_next(kap12, rektor, cases[-page_no])  # one on a later page goes away
         done.add(task.id)
@@ -67,10 +66,10 @@ def test_task_pages_have_no_duplicates_or_gaps_while_tasks_change(kap12, demo, c
     assert keys == sorted(keys)
 
 
-def test_filters_apply_before_paging_and_the_policy_still_holds(kap12, demo):
+def test_filters_apply_before_paging_and_the_policy_still_holds(flow, kap12, demo):
     for _ in range(5):
-        report(kap12, demo)
-    report(kap12, demo, krenker_type="ansatt", anklaget_bruker="ansatt2")  # procedure B
+        flow.report()
+    flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")  # procedure B
     rektor = demo.users["rektor"]
     pages = _all_pages(lambda cursor: kap12.case_page(rektor, procedure="A", cursor=cursor, limit=2))
     assert pages and all(c.procedure == "A" for c in pages)
@@ -88,10 +87,10 @@ def test_a_made_up_cursor_is_refused_in_words(kap12, demo, cursor):
     assert str(refused.value) == paging.BAD_CURSOR
 
 
-def test_notice_pages(kap12, demo, clock):
+def test_notice_pages(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
     for _ in range(4):
-        report(kap12, demo)
+        flow.report()
     notices = _all_pages(lambda cursor: kap12.notice_page(rektor, cursor=cursor, limit=3))
     ids = [n.id for n in notices]
     assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) >= 4

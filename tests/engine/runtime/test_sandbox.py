@@ -16,8 +16,6 @@ from engine.store.models import Case
 from engine.versions.definitions import latest_version
 from engine.versions.diagram_check import HELPER_NAMES, safe_parse
 from processes.deadlines import expression_helpers
-from tests.conftest import make_kap12
-from tests.engine.flow import report
 from tests.support.sandbox_escapes import (
     CASES,
     EXPRESSIONS,
@@ -104,13 +102,10 @@ def test_the_sandbox_diagram_itself_deploys(sqlite_kap12):
 
 
 @pytest.fixture(scope="module")
-def deploying(tmp_path_factory):
+def deploying(new_kap12, tmp_path_factory):
     """One engine for all the deploy attempts: a refused deploy stores nothing."""
-    from engine.runtime.clock import Clock
-
     tmp = tmp_path_factory.mktemp("sandbox-deploy")
-    kap12 = make_kap12(f"sqlite:///{tmp}/kap12.sqlite3", tmp, Clock())
-    kap12.init()
+    kap12 = new_kap12(f"sqlite:///{tmp}/kap12.sqlite3", tmp)
     yield kap12
     kap12.close()
 
@@ -164,20 +159,15 @@ def _runtime_replacement(kind: str, name: str, marker) -> dict[str, tuple[str, s
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+def recorded(flow_on, new_kap12, tmp_path_factory):
     """A database with the demo county and one case recorded on the bundled diagrams."""
     from engine.demo import ensure_directory
-    from engine.runtime.clock import Clock
-    from tests.conftest import MONDAY_9
-
     tmp = tmp_path_factory.mktemp("sandbox-runtime")
-    clock = Clock()
-    clock.set(MONDAY_9)
     url = f"sqlite:///{tmp}/kap12.sqlite3"
-    kap12 = make_kap12(url, tmp, clock)
-    kap12.init()
+    kap12 = new_kap12(url, tmp)
+    clock = kap12.clock
     demo = ensure_directory(kap12)
-    case = report(kap12, demo)
+    case = flow_on(kap12, demo).report()
     kap12.close()
     return type("Recorded", (), {"url": url, "tmp": tmp, "clock": clock, "demo": demo, "case_id": case.id})
 
@@ -190,14 +180,14 @@ RUNTIME = [("script", n) for n in [*EXPRESSIONS, *STATEMENTS]] + [
 
 
 @pytest.mark.parametrize("kind, name", RUNTIME)
-def test_a_running_case_and_its_reexecution_are_unaffected(recorded, kind, name, marker):
+def test_a_running_case_and_its_reexecution_are_unaffected(flow_on, make_kap12, recorded, kind, name, marker):
     kap12 = make_kap12(recorded.url, recorded.tmp, recorded.clock)
     try:
         _stored_unchecked(kap12, _runtime_replacement(kind, name, marker))
         with kap12.db.reading() as session:
             before = session.scalar(select(func.count()).select_from(Case))
         with pytest.raises(Exception) as err:  # the report fails: the diagram's code is refused
-            report(kap12, recorded.demo)
+            flow_on(kap12, recorded.demo).report()
         assert _caused_by_sandbox(err.value), repr(err.value)
         with kap12.db.reading() as session:
             assert session.scalar(select(func.count()).select_from(Case)) == before  # nothing half-written
@@ -217,7 +207,7 @@ def _caused_by_sandbox(err: BaseException | None) -> bool:
     return False
 
 
-def test_the_bundled_case_still_verifies_after_all_that(recorded):
+def test_the_bundled_case_still_verifies_after_all_that(make_kap12, recorded):
     kap12 = make_kap12(recorded.url, recorded.tmp, recorded.clock)
     try:
         _stored_unchecked(kap12, {})

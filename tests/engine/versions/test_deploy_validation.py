@@ -6,43 +6,7 @@ from sqlalchemy import func, select
 
 from engine.errors import DeployRefused
 from engine.store.models import DefinitionVersion, HistoryEvent
-
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        '<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-        'xmlns:bpmndi="http://www.omg.org/spec/BPMN/20100524/DI" xmlns:dc="http://www.omg.org/spec/DD/20100524/DC" '
-        'xmlns:di="http://www.omg.org/spec/DD/20100524/DI" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" id="Defs" targetNamespace="http://kap12.no/test">')
-
-
-def diagram(*, lane="Skoleledelse", form="motta_melding", timer="arbeidstimer(2)", extra="", extra_di="",
-            executable="true", task_tag="userTask", draw_task=True, calendar="fylke") -> bytes:
-    shapes = ["Start", "Frist", "Slutt", "Slutt2"] + (["Oppgave"] if draw_task else [])
-    di = "".join(f'<bpmndi:BPMNShape id="{s}_di" bpmnElement="{s}"><dc:Bounds x="0" y="0" width="36" height="36"/>'
-                 f'</bpmndi:BPMNShape>' for s in shapes)
-    di += "".join(f'<bpmndi:BPMNEdge id="{e}_di" bpmnElement="{e}"><di:waypoint x="0" y="0"/><di:waypoint x="1" y="0"/>'
-                  f'</bpmndi:BPMNEdge>' for e in ("F1", "F2", "F3"))
-    form_attr = f' camunda:formKey="{form}"' if form else ""
-    calendar_prop = f'<camunda:property name="kap12.kalender" value="{calendar}"/>' if calendar else ""
-    return (HEAD + f'''
-<bpmn:process id="test_prosess" name="Test" isExecutable="{executable}">
-  <bpmn:laneSet id="LS"><bpmn:lane id="Lane1" name="{lane}">
-    <bpmn:flowNodeRef>Start</bpmn:flowNodeRef><bpmn:flowNodeRef>Oppgave</bpmn:flowNodeRef>
-  </bpmn:lane></bpmn:laneSet>
-  <bpmn:startEvent id="Start" name="Start"/>
-  <bpmn:{task_tag} id="Oppgave" name="Motta melding"{form_attr}/>
-  <bpmn:boundaryEvent id="Frist" name="Frist" attachedToRef="Oppgave" cancelActivity="false">
-    <bpmn:extensionElements><camunda:properties><camunda:property name="kap12.type" value="frist"/>{calendar_prop}</camunda:properties></bpmn:extensionElements>
-    <bpmn:timerEventDefinition><bpmn:timeDate xsi:type="bpmn:tFormalExpression">{timer}</bpmn:timeDate></bpmn:timerEventDefinition>
-  </bpmn:boundaryEvent>
-  <bpmn:endEvent id="Slutt" name="Slutt"/>
-  <bpmn:endEvent id="Slutt2" name="Slutt 2"/>
-  <bpmn:sequenceFlow id="F1" sourceRef="Start" targetRef="Oppgave"/>
-  <bpmn:sequenceFlow id="F2" sourceRef="Oppgave" targetRef="Slutt"/>
-  <bpmn:sequenceFlow id="F3" sourceRef="Frist" targetRef="Slutt2"/>
-  {extra}
-</bpmn:process>
-<bpmndi:BPMNDiagram id="D"><bpmndi:BPMNPlane id="P" bpmnElement="test_prosess">{di}{extra_di}</bpmndi:BPMNPlane></bpmndi:BPMNDiagram>
-</bpmn:definitions>''').encode("utf-8")
+from tests.support.diagrams import diagram
 
 
 def _refused(kap12, data: bytes, name="test.bpmn") -> list[str]:

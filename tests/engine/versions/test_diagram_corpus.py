@@ -3,32 +3,13 @@ either deploys or is refused with plain Norwegian sentences naming what is wrong
 crashes, and a refused file stores nothing."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import func, select
 
 from engine.errors import DeployRefused
 from engine.store.models import DefinitionVersion
 from engine.versions.diagram_check import MAX_FILE_BYTES
-
-CORPUS = Path(__file__).with_name("corpus")
-
-# file -> the processes it deploys, or a phrase every refusal must contain
-EXPECTED = {
-    "bpmnjs_colors.bpmn": ["korpus_farger"],
-    "signavio.bpmn": ["korpus_signavio"],
-    "camunda7_extras.bpmn": ["korpus_camunda7"],
-    "latin1_encoding.bpmn": ["korpus_latin1"],
-    "collaboration_two_processes.bpmn": ["korpus_samarbeid_a", "korpus_samarbeid_b"],
-    "camunda8_zeebe.bpmn": "har ikke noe skjema (camunda:formKey)",
-    "elements_kap12_does_not_run.bpmn": "som kap12 ikke kan kjøre",
-    "no_executable_process.bpmn": "ingen kjørbar prosess",
-    "unknown_lane.bpmn": "svarer ikke til noen rolle",
-    "broken.bpmn": "ikke gyldig XML",
-    "entity_expansion.bpmn": "ikke gyldig XML",
-    "not_bpmn.xml": "ikke et BPMN 2.0-diagram",
-}
+from tests.support.diagrams import CORPUS, CORPUS_EXPECTED
 
 
 def _count(kap12) -> int:
@@ -56,13 +37,13 @@ def _outcome(kap12, name: str, data: bytes):
 
 
 def test_every_corpus_file_is_listed():
-    assert sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".bpmn", ".xml")) == sorted(EXPECTED)
+    assert sorted(p.name for p in CORPUS.iterdir() if p.suffix in (".bpmn", ".xml")) == sorted(CORPUS_EXPECTED)
 
 
-@pytest.mark.parametrize("name", sorted(EXPECTED))
+@pytest.mark.parametrize("name", sorted(CORPUS_EXPECTED))
 def test_corpus_file(sqlite_kap12, name):
     outcome = _outcome(sqlite_kap12, name, (CORPUS / name).read_bytes())
-    expected = EXPECTED[name]
+    expected = CORPUS_EXPECTED[name]
     if isinstance(expected, list):
         assert outcome == expected, outcome
     else:

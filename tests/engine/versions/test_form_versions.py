@@ -13,8 +13,7 @@ from engine.errors import Denied, DeployRefused, InvalidInput
 from engine.read import queries
 from engine.store.models import FormVersion, HistoryEvent
 from processes import forms
-from tests.engine.flow import report
-from tests.engine.versions.test_deploy_validation import diagram
+from tests.support.diagrams import diagram
 
 OLD_LABEL = "Din vurdering av meldingen"
 NEW_LABEL = "Vurdering av meldingen (ny ledetekst)"
@@ -89,9 +88,9 @@ def test_only_process_owners_and_administrators_publish(kap12, demo):
     assert kap12.publish_form(demo.users["admin"], _relabelled(), "Av administrator").created
 
 
-def test_completed_step_keeps_its_version_new_task_uses_the_newest(kap12, demo):
+def test_completed_step_keeps_its_version_new_task_uses_the_newest(flow, kap12, demo):
     lead = demo.users["avdelingsleder"]
-    first = report(kap12, demo)
+    first = flow.report()
     task = next(t for t in kap12.tasks_for(lead) if t.case_id == first.id)
     assert task.form_key == "motta_melding"
     kap12.complete(lead, task.id, {"mottatt_vurdering": "Må undersøkes."})
@@ -103,7 +102,7 @@ def test_completed_step_keeps_its_version_new_task_uses_the_newest(kap12, demo):
     assert (reported.form_version, step.form_version) == (1, 1)
     assert kap12.forms.get_version(step.form_key, step.form_version).fields[0].label == OLD_LABEL
 
-    second = report(kap12, demo)
+    second = flow.report()
     task = next(t for t in kap12.tasks_for(lead) if t.case_id == second.id)
     with pytest.raises(InvalidInput) as err:
         kap12.complete(lead, task.id, {"mottatt_vurdering": "Må undersøkes."})

@@ -5,7 +5,6 @@ no longer reads blocks no other deploy; and an administrator can withdraw a vers
 case uses, as a logged act."""
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,7 @@ from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFoun
 from engine.store import events
 from engine.store.models import DefinitionVersion, HistoryEvent
 from engine.versions import definitions
-from tests.engine.flow import report
-from tests.engine.versions.test_deploy_validation import diagram
-from tests.engine.versions.test_diagram_corpus import CORPUS, EXPECTED
+from tests.support.diagrams import CORPUS, CORPUS_EXPECTED, diagram, renamed_first_task
 
 BPMN = PROJECT_ROOT / "bpmn"
 ENTITY = '<!DOCTYPE d [<!ENTITY x "Hei">]>'
@@ -26,11 +23,7 @@ ENTITY = '<!DOCTYPE d [<!ENTITY x "Hei">]>'
 
 def _renamed(path: Path, prefix: str = "Endret: ") -> bytes:
     """The bundled diagram with its first user task renamed: new content, still valid."""
-    return _renamed_text(path.read_text(encoding="utf-8"), prefix).encode("utf-8")
-
-
-def _renamed_text(text: str, prefix: str) -> str:
-    return re.sub(r'(<bpmn:userTask id="[^"]+" name=")', lambda m: m[1] + prefix, text, count=1)
+    return renamed_first_task(path.read_text(encoding="utf-8"), prefix).encode("utf-8")
 
 
 def _with_entity(path: Path) -> bytes:
@@ -57,7 +50,7 @@ def test_a_diagram_with_an_internal_entity_is_refused_and_later_deploys_still_wo
     sqlite_kap12.init()
 
 
-@pytest.mark.parametrize("name", sorted(n for n, outcome in EXPECTED.items() if isinstance(outcome, list)))
+@pytest.mark.parametrize("name", sorted(n for n, outcome in CORPUS_EXPECTED.items() if isinstance(outcome, list)))
 def test_every_accepted_corpus_diagram_reads_again_as_stored(sqlite_kap12, name):
     results = sqlite_kap12.deploy([(name, (CORPUS / name).read_bytes())], actor=None, comment="korpus")
     with sqlite_kap12.db.reading() as session:
@@ -72,24 +65,8 @@ def test_every_accepted_corpus_diagram_reads_again_as_stored(sqlite_kap12, name)
     sqlite_kap12.init()  # and the bundled diagrams still deploy beside it
 
 
-def _break_stored(kap12, process_id: str) -> DefinitionVersion:
-    """Store a version whose text no longer parses, as an older kap12 could have (the entity
-    upload); written directly, since kap12 itself now refuses to store it."""
-    with kap12.db.writing() as session:
-        good = definitions.latest_version(session, process_id)
-        row = DefinitionVersion(
-            process_id=process_id, version=good.version + 1, name=good.name, content_hash="ødelagt" * 9,
-            sources={process_id: {"file": f"{process_id}.bpmn", "sha256": "x",
-                                  "xml": _renamed_text(good.sources[process_id]["xml"], "&x; ")}},
-            spec=good.spec, meta=good.meta, deployed_by_id=None, deployed_at=kap12.clock.now(), comment="ødelagt")
-        session.add(row)
-        session.flush()
-        session.expunge(row)
-        return row
-
-
-def test_one_broken_stored_version_blocks_no_other_deploy(sqlite_kap12):
-    _break_stored(sqlite_kap12, "prosedyre_c")
+def test_one_broken_stored_version_blocks_no_other_deploy(break_stored_version, sqlite_kap12):
+    break_stored_version(sqlite_kap12, "prosedyre_c")
     # Other processes deploy, and kap12 init re-reads everything stored without failing.
     changed = _renamed(BPMN / "prosedyre_b.bpmn")
     results = sqlite_kap12.deploy([("prosedyre_b.bpmn", changed)], actor=None, comment="ny versjon")
@@ -97,10 +74,10 @@ def test_one_broken_stored_version_blocks_no_other_deploy(sqlite_kap12):
     sqlite_kap12.init()
 
 
-def test_a_process_calling_a_broken_version_uses_the_last_copy_that_reads(sqlite_kap12):
+def test_a_process_calling_a_broken_version_uses_the_last_copy_that_reads(break_stored_version, sqlite_kap12):
     with sqlite_kap12.db.reading() as session:
         readable = definitions.latest_version(session, "oppfolging").sources["oppfolging"]["xml"]
-    _break_stored(sqlite_kap12, "oppfolging")
+    break_stored_version(sqlite_kap12, "oppfolging")
     results = sqlite_kap12.deploy([("prosedyre_a.bpmn", _renamed(BPMN / "prosedyre_a.bpmn"))], actor=None, comment="ny")
     [a] = [r for r in results if r.process_id == "prosedyre_a"]
     with sqlite_kap12.db.reading() as session:
@@ -109,8 +86,8 @@ def test_a_process_calling_a_broken_version_uses_the_last_copy_that_reads(sqlite
         assert row.sources["oppfolging"]["xml"] == readable
 
 
-def test_a_process_calling_a_version_that_never_read_is_refused_with_a_plain_sentence(sqlite_kap12):
-    _break_stored(sqlite_kap12, "arshjul")  # nothing else holds a copy of it
+def test_a_process_calling_a_version_that_never_read_is_refused_with_a_plain_sentence(break_stored_version, sqlite_kap12):
+    break_stored_version(sqlite_kap12, "arshjul")  # nothing else holds a copy of it
     call = '<bpmn:callActivity id="Kall" name="Kall årshjul" calledElement="arshjul"/>'
     shape = '<bpmndi:BPMNShape id="Kall_di" bpmnElement="Kall"><dc:Bounds x="0" y="0" width="36" height="36"/></bpmndi:BPMNShape>'
     with sqlite_kap12.db.writing() as session:  # and the one readable version is gone too
@@ -131,8 +108,8 @@ def _withdrawals(kap12) -> list[dict]:
             HistoryEvent.kind == events.VERSION_WITHDRAWN).order_by(HistoryEvent.id))]
 
 
-def test_an_administrator_withdraws_a_broken_version_no_case_uses(kap12, demo):
-    broken = _break_stored(kap12, "prosedyre_c")
+def test_an_administrator_withdraws_a_broken_version_no_case_uses(break_stored_version, kap12, demo):
+    broken = break_stored_version(kap12, "prosedyre_c")
     admin = demo.users["admin"]
     kap12.withdraw_version(admin, "prosedyre_c", broken.version, "Lagret med en entitet; kan ikke leses.")
     with kap12.db.reading() as session:
@@ -146,8 +123,8 @@ def test_an_administrator_withdraws_a_broken_version_no_case_uses(kap12, demo):
     assert [r.version for r in results if r.process_id == "prosedyre_c"] == [broken.version + 1]
 
 
-def test_only_an_administrator_may_withdraw(kap12, demo):
-    broken = _break_stored(kap12, "prosedyre_c")
+def test_only_an_administrator_may_withdraw(break_stored_version, kap12, demo):
+    broken = break_stored_version(kap12, "prosedyre_c")
     for user in ("prosesseier", "rektor", "revisor", "ansatt"):
         with pytest.raises(Denied):
             kap12.withdraw_version(demo.users[user], "prosedyre_c", broken.version, "vil fjerne den")
@@ -160,8 +137,8 @@ def test_only_an_administrator_may_withdraw(kap12, demo):
         assert definitions.latest_version(session, "prosedyre_c").version == broken.version
 
 
-def test_a_version_in_use_cannot_be_withdrawn(kap12, demo):
-    case = report(kap12, demo)
+def test_a_version_in_use_cannot_be_withdrawn(flow, kap12, demo):
+    case = flow.report()
     with kap12.db.reading() as session:
         used = definitions.latest_version(session, "kap12_sak")
         assert used.id == session.get(type(case), case.id).definition_id
@@ -169,4 +146,4 @@ def test_a_version_in_use_cannot_be_withdrawn(kap12, demo):
         kap12.withdraw_version(demo.users["admin"], "kap12_sak", used.version, "prøver")
     assert "brukes av 1 sak" in str(err.value)
     assert _withdrawals(kap12) == []
-    assert report(kap12, demo).id  # the version is still there and still runs
+    assert flow.report().id  # the version is still there and still runs

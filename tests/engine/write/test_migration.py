@@ -7,49 +7,11 @@ from datetime import timedelta
 
 import pytest
 
-from engine.config import PROJECT_ROOT
 from engine.errors import Denied, InvalidInput
 from engine.store.models import Case, CaseParty
 from engine.versions.definition_diff import diff_versions
 from engine.write import migration
-from tests.engine.flow import do, kinds, open_titles, report, status
-
-NEW_TASK = "Snakke med foresatte"
-
-
-def prosedyre_a(*, new_task: bool = False, rename_motta: str | None = None, mottak_frist: str | None = None) -> bytes:
-    """prosedyre_a.bpmn, optionally with a user task inserted after «Motta og registrere
-    melding» (in the lane Skoleledelse, with an existing form) or with elements changed."""
-    xml = (PROJECT_ROOT / "bpmn" / "prosedyre_a.bpmn").read_text(encoding="utf-8")
-    if new_task:
-        xml = xml.replace('<bpmn:flowNodeRef>Task_motta_melding</bpmn:flowNodeRef>',
-                          '<bpmn:flowNodeRef>Task_motta_melding</bpmn:flowNodeRef>'
-                          '<bpmn:flowNodeRef>Task_foresatte</bpmn:flowNodeRef>', 1)
-        xml = xml.replace(
-            '<bpmn:sequenceFlow id="Flow_Task_motta_melding_Gw_alvorlig" sourceRef="Task_motta_melding" targetRef="Gw_alvorlig"/>',
-            '<bpmn:sequenceFlow id="Flow_Task_motta_melding_Gw_alvorlig" sourceRef="Task_motta_melding" targetRef="Task_foresatte"/>'
-            f'<bpmn:userTask id="Task_foresatte" name="{NEW_TASK}" camunda:formKey="gjennomforing">'
-            '<bpmn:incoming>Flow_Task_motta_melding_Gw_alvorlig</bpmn:incoming>'
-            '<bpmn:outgoing>Flow_foresatte_alvorlig</bpmn:outgoing></bpmn:userTask>'
-            '<bpmn:sequenceFlow id="Flow_foresatte_alvorlig" sourceRef="Task_foresatte" targetRef="Gw_alvorlig"/>')
-        xml = xml.replace('<bpmn:outgoing>Flow_Task_motta_melding_Gw_alvorlig</bpmn:outgoing>\n    </bpmn:userTask>',
-                          '<bpmn:outgoing>Flow_Task_motta_melding_Gw_alvorlig</bpmn:outgoing>\n    </bpmn:userTask>', 1)
-        xml = xml.replace('<bpmn:incoming>Flow_Task_motta_melding_Gw_alvorlig</bpmn:incoming>\n      <bpmn:outgoing>Flow_Gw_alvorlig_Task',
-                          '<bpmn:incoming>Flow_foresatte_alvorlig</bpmn:incoming>\n      <bpmn:outgoing>Flow_Gw_alvorlig_Task', 1)
-        xml = xml.replace(
-            '<bpmndi:BPMNEdge id="Flow_Task_motta_melding_Gw_alvorlig_di" bpmnElement="Flow_Task_motta_melding_Gw_alvorlig">\n'
-            '        <di:waypoint x="620" y="160"/>\n        <di:waypoint x="925" y="160"/>',
-            '<bpmndi:BPMNShape id="Task_foresatte_di" bpmnElement="Task_foresatte"><dc:Bounds x="700" y="115" width="140" height="90"/></bpmndi:BPMNShape>'
-            '<bpmndi:BPMNEdge id="Flow_foresatte_alvorlig_di" bpmnElement="Flow_foresatte_alvorlig">'
-            '<di:waypoint x="840" y="160"/><di:waypoint x="925" y="160"/></bpmndi:BPMNEdge>'
-            '<bpmndi:BPMNEdge id="Flow_Task_motta_melding_Gw_alvorlig_di" bpmnElement="Flow_Task_motta_melding_Gw_alvorlig">\n'
-            '        <di:waypoint x="620" y="160"/>\n        <di:waypoint x="700" y="160"/>')
-        assert xml.count("Task_foresatte") >= 5
-    if rename_motta:
-        xml = xml.replace('name="Motta og registrere melding"', f'name="{rename_motta}"')
-    if mottak_frist:
-        xml = xml.replace(">slutt_arbeidsdag()<", f">{mottak_frist}<")
-    return xml.encode("utf-8")
+from tests.support.diagrams import NEW_TASK
 
 
 def version_of(kap12, case_id) -> int:
@@ -57,16 +19,8 @@ def version_of(kap12, case_id) -> int:
         return session.get(Case, case_id).definition.version
 
 
-def deploy_a(kap12, demo, **changes) -> int:
-    results = kap12.deploy([("prosedyre_a.bpmn", prosedyre_a(**changes))], actor=demo.users["prosesseier"],
-                           comment="test")
-    [case_version] = [r for r in results if r.process_id == "kap12_sak"]
-    assert case_version.created
-    return case_version.version
-
-
-def test_the_new_task_is_drawn_in_the_diff(kap12, demo):
-    deploy_a(kap12, demo, new_task=True)
+def test_the_new_task_is_drawn_in_the_diff(flow, kap12, demo):
+    flow.deploy_a(new_task=True)
     new = migration.version(kap12, "prosedyre_a", 2)
     old = migration.previous(kap12, new)
     diff = diff_versions(old, new)
@@ -79,12 +33,12 @@ def test_the_new_task_is_drawn_in_the_diff(kap12, demo):
     assert "Lagt til" in diff.of_kind("added")[0].sentence()
 
 
-def test_a_waiting_case_moves_and_meets_the_new_task(kap12, demo, clock):
-    case = report(kap12, demo)
+def test_a_waiting_case_moves_and_meets_the_new_task(flow, kap12, demo, clock):
+    case = flow.report()
     due_before = {t.element_id: t.due_at for t in kap12.case_timers(case.id)}
-    to = deploy_a(kap12, demo, new_task=True)
+    to = flow.deploy_a(new_task=True)
     # A case started now follows the new version, the old one stays where it was.
-    fresh = report(kap12, demo)
+    fresh = flow.report()
     assert version_of(kap12, fresh.id) == to
     assert version_of(kap12, case.id) == to - 1
 
@@ -97,38 +51,38 @@ def test_a_waiting_case_moves_and_meets_the_new_task(kap12, demo, clock):
 
     done = migration.migrate(kap12, demo.users["prosesseier"], case.id, to, "Ny oppgave i prosedyre A")
     assert done.safe and done.reset_tasks
-    row = status(kap12, case.id)
+    row = flow.status(case.id)
     assert version_of(kap12, case.id) == to
     migrated = [e for e in kap12.case_history(case.id) if e.kind == "migrated"]
     assert [e.data["from_version"] for e in migrated] == [to - 1] and migrated[0].data["to_version"] == to
     assert migrated[0].data["reason"] == "Ny oppgave i prosedyre A"
     assert migrated[0].definition_id == row.definition_id
     assert {t.element_id: t.due_at for t in kap12.case_timers(case.id)} == due_before
-    assert open_titles(kap12, case.id) == ["Motta og registrere melding"]
+    assert flow.open_titles(case.id) == ["Motta og registrere melding"]
 
     # The migrated case runs on: the new task comes after «Motta og registrere melding».
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    assert open_titles(kap12, case.id) == [NEW_TASK]
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    assert flow.open_titles(case.id) == [NEW_TASK]
     assert kap12.verify([case.id])[0].ok
 
 
-def test_timers_of_a_migrated_case_still_fire(kap12, demo, clock):
-    case = report(kap12, demo)
-    to = deploy_a(kap12, demo, new_task=True)
+def test_timers_of_a_migrated_case_still_fire(flow, kap12, demo, clock):
+    case = flow.report()
+    to = flow.deploy_a(new_task=True)
     migration.migrate(kap12, demo.users["prosesseier"], case.id, to, "Ny oppgave")
     timers = kap12.case_timers(case.id)
     assert {t.element_id for t in timers} >= {"Timer_frist_mottak", "Timer_paminnelse_mottak"}
     clock.advance(timedelta(days=3))
     kap12.sweep_timers()
-    history = kinds(kap12, case.id)
+    history = flow.kinds(case.id)
     assert "reminder" in history and "deadline_missed" in history and "escalated" in history
-    assert "Følg opp forsinket mottak" in open_titles(kap12, case.id)
+    assert "Følg opp forsinket mottak" in flow.open_titles(case.id)
     assert kap12.case_timers(case.id) == [] or all(t.element_id not in ("Timer_frist_mottak",) for t in kap12.case_timers(case.id))
 
 
-def test_a_changed_deadline_is_recreated(kap12, demo, clock):
-    case = report(kap12, demo)
-    to = deploy_a(kap12, demo, mottak_frist="arbeidstimer(1)")
+def test_a_changed_deadline_is_recreated(flow, kap12, demo, clock):
+    case = flow.report()
+    to = flow.deploy_a(mottak_frist="arbeidstimer(1)")
     plan = migration.plan(kap12, case.id, to)
     assert plan.safe and len(plan.recreated_timers) == 1 and "Frist: samme arbeidsdag" in plan.recreated_timers[0]
     clock.advance(timedelta(minutes=10))
@@ -137,26 +91,26 @@ def test_a_changed_deadline_is_recreated(kap12, demo, clock):
     assert due["Timer_frist_mottak"] == due["Timer_paminnelse_mottak"] - timedelta(hours=1) + timedelta(minutes=10)
 
 
-def test_a_case_past_a_changed_task_is_not_migrated(kap12, demo, clock):
-    case = report(kap12, demo)
-    do(kap12, demo, "avdelingsleder", case.id, "Motta og registrere melding")
-    titles = open_titles(kap12, case.id)
-    to = deploy_a(kap12, demo, rename_motta="Ta imot og registrere melding")
+def test_a_case_past_a_changed_task_is_not_migrated(flow, kap12, demo, clock):
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    titles = flow.open_titles(case.id)
+    to = flow.deploy_a(rename_motta="Ta imot og registrere melding")
     plan = migration.plan(kap12, case.id, to)
     assert not plan.safe
     assert any("«Motta og registrere melding» (prosedyre_a) er utført" in p for p in plan.problems), plan.problems
-    before = status(kap12, case.id)
+    before = flow.status(case.id)
     with pytest.raises(InvalidInput, match="kan ikke flyttes trygt"):
         migration.migrate(kap12, demo.users["prosesseier"], case.id, to, "Nytt navn")
-    after = status(kap12, case.id)
+    after = flow.status(case.id)
     assert (after.definition_id, after.state, after.lock_version) == (before.definition_id, before.state, before.lock_version)
-    assert "migrated" not in kinds(kap12, case.id)
-    assert open_titles(kap12, case.id) == titles
+    assert "migrated" not in flow.kinds(case.id)
+    assert flow.open_titles(case.id) == titles
 
 
-def test_only_process_owners_migrate_and_a_reason_is_required(kap12, demo, clock):
-    case = report(kap12, demo)
-    to = deploy_a(kap12, demo, new_task=True)
+def test_only_process_owners_migrate_and_a_reason_is_required(flow, kap12, demo, clock):
+    case = flow.report()
+    to = flow.deploy_a(new_task=True)
     with pytest.raises(Denied):
         migration.migrate(kap12, demo.users["avdelingsleder"], case.id, to, "Fordi")
     with pytest.raises(InvalidInput):
@@ -164,10 +118,10 @@ def test_only_process_owners_migrate_and_a_reason_is_required(kap12, demo, clock
     assert version_of(kap12, case.id) == to - 1
 
 
-def test_the_version_list_counts_cases(kap12, demo, clock):
-    report(kap12, demo)
-    deploy_a(kap12, demo, new_task=True)
-    report(kap12, demo)
+def test_the_version_list_counts_cases(flow, kap12, demo, clock):
+    flow.report()
+    flow.deploy_a(new_task=True)
+    flow.report()
     rows = migration.versions_with_cases(kap12)
     assert [(r.version, r.open_cases) for r in rows["kap12_sak"]] == [(2, 1), (1, 1)]
     assert [(r.version, r.open_cases) for r in rows["prosedyre_a"]] == [(2, 1), (1, 1)]
@@ -175,17 +129,17 @@ def test_the_version_list_counts_cases(kap12, demo, clock):
     assert rows["prosedyre_a"][0].deployed_by == demo.users["prosesseier"].name
 
 
-def test_an_accused_process_owner_neither_sees_nor_moves_their_case(kap12, demo):
+def test_an_accused_process_owner_neither_sees_nor_moves_their_case(flow, kap12, demo):
     from engine.errors import NotFound
 
     owner = demo.users["prosesseier"]
     with pytest.raises(InvalidInput):  # a process owner can no longer be named at all
-        report(kap12, demo, krenker_type="ansatt", anklaget_bruker="prosesseier")
+        flow.report(krenker_type="ansatt", anklaget_bruker="prosesseier")
     # A case recorded before that rule: the filter still keeps them out.
-    case = report(kap12, demo, krenker_type="ansatt")
+    case = flow.report(krenker_type="ansatt")
     with kap12.db.writing() as session:
         session.add(CaseParty(case_id=case.id, user_id=owner.id, relation="accused"))
-    to = deploy_a(kap12, demo, new_task=True)
+    to = flow.deploy_a(new_task=True)
     assert case.id not in [c.id for c in migration.open_cases_on_older_versions(kap12, owner)]
     with pytest.raises(NotFound):
         migration.migrate(kap12, owner, case.id, to, "Prøver likevel")

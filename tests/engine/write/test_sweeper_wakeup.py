@@ -4,16 +4,15 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from conftest import OSLO, make_kap12
-
 from engine.demo import ensure_directory, report_data
 from engine.runtime.clock import Clock
 from engine.write.timers import Sweeper, next_due
+from processes.deadlines import OSLO
 
 NORDLI = "Nordli videregående skole"
 
 
-def test_a_sleeping_sweeper_wakes_for_a_sooner_timer_and_fires_it_once(db_url, tmp_path):
+def test_a_sleeping_sweeper_wakes_for_a_sooner_timer_and_fires_it_once(make_kap12, db_url, tmp_path):
     clock = Clock()
     kap12 = make_kap12(db_url, tmp_path, clock)
     kap12.init()

@@ -16,13 +16,12 @@ from sqlalchemy import func, insert, select
 
 from engine.store.models import HistoryEvent, PendingTimer
 from engine.write.timers import LEASE, MAX_ATTEMPTS
-from tests.engine.flow import kinds, open_titles, report
 
 HERE = Path(__file__).resolve().parent
 
 
-def _reports(kap12, demo, n: int) -> list[int]:
-    return [report(kap12, demo).id for _ in range(n)]
+def _reports(flow, n: int) -> list[int]:
+    return [flow.report().id for _ in range(n)]
 
 
 def _fired(kap12) -> Counter:
@@ -39,8 +38,8 @@ def _sweepers(url: str, now, count: int, batch: int = 20, slow: float = 0.0) -> 
             for _ in range(count)]
 
 
-def test_catch_up_after_downtime_records_due_and_fired_time(kap12, demo):
-    case = report(kap12, demo)  # Monday 09:00: reminder due 11:00, deadline 16:00
+def test_catch_up_after_downtime_records_due_and_fired_time(flow, kap12, demo):
+    case = flow.report()  # Monday 09:00: reminder due 11:00, deadline 16:00
     kap12.clock.advance(timedelta(days=1))  # nothing ran overnight
     kap12.sweep_timers()
     fired = [e.data for e in kap12.case_history(case.id) if e.kind == "timer_fired"]
@@ -48,11 +47,11 @@ def test_catch_up_after_downtime_records_due_and_fired_time(kap12, demo):
         sorted(tuple(f["kinds"]) for f in fired) == [("eskalering", "frist"), ("paminnelse",)]
     for f in fired:
         assert f["fired_at"] > f["due_at"] and f["late_by_seconds"] > 0
-    assert "Følg opp forsinket mottak" in open_titles(kap12, case.id)
+    assert "Følg opp forsinket mottak" in flow.open_titles(case.id)
 
 
-def test_failing_timer_becomes_an_incident_and_blocks_no_other(kap12, demo, monkeypatch):
-    broken, healthy = _reports(kap12, demo, 2)
+def test_failing_timer_becomes_an_incident_and_blocks_no_other(flow, kap12, demo, monkeypatch):
+    broken, healthy = _reports(flow, 2)
     from engine.write import cases
     original = cases.fire_due_timers
 
@@ -65,21 +64,21 @@ def test_failing_timer_becomes_an_incident_and_blocks_no_other(kap12, demo, monk
     kap12.clock.advance(timedelta(hours=2, minutes=1))
     first = kap12.sweep_timers()
     assert first.failures == [(broken, "RuntimeError: uttrykket feilet")]
-    assert kinds(kap12, healthy).count("reminder") == 1
+    assert flow.kinds(healthy).count("reminder") == 1
     for attempt in range(2, MAX_ATTEMPTS + 1):  # back-off: each retry waits longer
         kap12.clock.advance(timedelta(minutes=2 ** (attempt - 1), seconds=1))
         assert kap12.sweep_timers().failures, attempt
     admin = demo.users["admin"]
     [incident] = kap12.incidents(admin)
     assert incident.case_id == broken and "uttrykket feilet" in incident.last_error
-    assert "incident" in kinds(kap12, broken)
+    assert "incident" in flow.kinds(broken)
     kap12.clock.advance(timedelta(hours=1))
     assert kap12.sweep_timers().claimed == 0  # an incident waits for a person
     monkeypatch.setattr(cases, "fire_due_timers", original)
     kap12.resolve_incident(admin, incident.id, "Rettet feilen i diagrammet.")
     kap12.sweep_timers()
     assert kap12.incidents(admin) == []
-    assert kinds(kap12, broken).count("reminder") == 1 and "incident_resolved" in kinds(kap12, broken)
+    assert flow.kinds(broken).count("reminder") == 1 and "incident_resolved" in flow.kinds(broken)
     assert all(r.ok for r in kap12.verify([broken, healthy]))
 
 
@@ -90,20 +89,16 @@ def test_incidents_are_for_administrators(kap12, demo):
         kap12.incidents(demo.users["ansatt"])
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 @pytest.mark.parametrize("sweepers", [2, 4])
-def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock, sweepers, backend):
+def test_several_sweepers_fire_each_timer_exactly_once(flow_on, make_kap12, db_url, tmp_path, clock, sweepers):
     """PostgreSQL: sweepers claim disjoint rows (SKIP LOCKED). SQLite: one writer at a time
     (BEGIN IMMEDIATE), so extra sweepers queue up; either way each timer fires once."""
-    from conftest import _url, make_kap12
-
     from engine.demo import ensure_directory
 
-    url = _url(request, tmp_path, backend)
+    url = db_url
     kap12 = make_kap12(url, tmp_path, clock)
     kap12.init()
-    demo = ensure_directory(kap12)
-    cases = _reports(kap12, demo, 250)  # each has a reminder and a deadline: 500 due timers …
+    cases = _reports(flow_on(kap12, ensure_directory(kap12)), 250)  # each has a reminder and a deadline: 500 due timers …
     # … and 500 more rows due at the same time on the same cases' clock, as a real backlog would.
     due = clock.now() + timedelta(hours=2, minutes=1)
     with kap12.db.writing() as s:
@@ -123,17 +118,13 @@ def test_several_sweepers_fire_each_timer_exactly_once(request, tmp_path, clock,
     kap12.close()
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(request, tmp_path, clock, backend):
-    from conftest import _url, make_kap12
-
+def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(flow_on, make_kap12, db_url, tmp_path, clock):
     from engine.demo import ensure_directory
 
-    url = _url(request, tmp_path, backend)
+    url = db_url
     kap12 = make_kap12(url, tmp_path, clock)
     kap12.init()
-    demo = ensure_directory(kap12)
-    _reports(kap12, demo, 60)
+    _reports(flow_on(kap12, ensure_directory(kap12)), 60)
     later = clock.now() + timedelta(hours=8)
     [victim] = _sweepers(url, later, 1, batch=10, slow=0.05)
     # Kill it once it has fired something (how long it takes to start depends on the machine's load).
