@@ -10,9 +10,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from engine.config import PROJECT_ROOT, Settings
-from engine.demo import ensure_directory
 from engine.runtime.clock import Clock
 from engine.service import Kap12
+from engine.write.demo import ensure_directory
 
 MONDAY_9 = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))
 

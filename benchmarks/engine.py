@@ -26,11 +26,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 
-from engine.demo import complete_next, report_data  # noqa: E402
 from engine.runtime import spiff  # noqa: E402
 from engine.runtime.clock import Clock  # noqa: E402
 from engine.store.models import Case, PendingTimer  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
+from engine.write.demo import complete_next, report_data  # noqa: E402
 from processes import forms  # noqa: E402
 
 NORDLI = "Nordli videregående skole"

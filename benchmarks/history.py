@@ -17,7 +17,7 @@ from _common import fresh, median_ms, row, timed  # noqa: E402
 
 from engine.audit import integrity  # noqa: E402
 from engine.audit.replay import verify_case  # noqa: E402
-from engine.demo import complete_next, report_data  # noqa: E402
+from engine.write.demo import complete_next, report_data  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
 LEADER = "avdelingsleder"

@@ -34,8 +34,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 from _common import api_tokens, engine_at, postgres_database, row  # noqa: E402
 
-from engine.demo import ensure_directory, report_data  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
+from engine.write.demo import ensure_directory, report_data  # noqa: E402
 from processes import forms  # noqa: E402
 
 TOKENS: dict[str, str] = {}

@@ -27,8 +27,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 from _common import api_tokens, engine_at, postgres_database, row  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from engine.demo import complete_next, ensure_directory, report_data  # noqa: E402
 from engine.store.models import Case, School  # noqa: E402
+from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
     "rektor": ["/oppgaver", "/saker", "/saker?status=alle", "/varsler", "/api/v1/cases", "/api/v1/tasks"],

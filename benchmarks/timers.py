@@ -16,8 +16,8 @@ sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]  # the
 from _common import fresh, median_ms, row, timed  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
-from engine.demo import report_data  # noqa: E402
 from engine.store.models import PendingTimer  # noqa: E402
+from engine.write.demo import report_data  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
 

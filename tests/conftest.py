@@ -11,11 +11,11 @@ from support.diagrams import renamed_first_task
 from support.postgres import postgres_available, start_postgres
 
 from engine.config import PROJECT_ROOT, Settings
-from engine.demo import ensure_directory
 from engine.runtime.clock import Clock
 from engine.service import Kap12
 from engine.store.models import DefinitionVersion
 from engine.versions import definitions
+from engine.write.demo import ensure_directory
 
 OSLO = ZoneInfo("Europe/Oslo")
 # A Monday morning in term time: every procedure starts here unless a test says otherwise.

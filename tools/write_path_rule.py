@@ -20,7 +20,6 @@ RULE = "write-path"
 
 # file -> why it still opens its own write transaction (remove the line when it is folded).
 KNOWN: dict[str, str] = {
-    "engine/demo.py": "loads the demo directory of people and schools",
     "engine/outputs/documents.py": "stores a generated document",
     "engine/outputs/mailer.py": "marks outbox mail as sent",
     "engine/outputs/noark.py": "records an archive extract",

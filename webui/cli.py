@@ -18,7 +18,6 @@ import click
 
 from engine.audit.replay import verify_case
 from engine.config import Settings
-from engine.demo import load_demo
 from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound
 from engine.outputs import archive_job
 from engine.read.operator import all_cases, case_overview
@@ -28,6 +27,7 @@ from engine.service import Kap12
 from engine.store import directory, identities
 from engine.store.directory import school_by_name, set_language_form
 from engine.write import sessions as web_sessions
+from engine.write.demo import load_demo
 from engine.write.timers import run_forever
 from processes.deadlines import format_local, school_year_of
 from webui import logs, serving

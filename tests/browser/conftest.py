@@ -22,7 +22,7 @@ def serving(app):
 
 def logged_in_page(browser, url: str, username: str, viewport: dict):
     """A Norwegian page logged in as ``username``; script errors are collected in ``page.errors``."""
-    from engine import demo
+    from engine.write import demo
     page = browser.new_page(viewport=viewport, locale="nb-NO")
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import demo
+from engine.write import demo
 from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available
 from tests.webui.conftest import make_kap12

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import demo
 from engine.read.element_names import name_table
 from engine.store.models import Case
 from engine.versions.example_data import example_data
+from engine.write import demo
 from processes import forms
 from tests.browser.conftest import serving
 from tests.support.chromium import chromium_available, test_output_dir

@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine import demo
-from engine.demo import complete_next, report_data
+from engine.write import demo
+from engine.write.demo import complete_next, report_data
 from tests.browser.conftest import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12

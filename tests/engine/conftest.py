@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from engine.demo import DemoDirectory, complete_next, report_data
 from engine.service import Kap12
 from engine.store.models import Case
 from engine.versions.example_data import example_data
+from engine.write.demo import DemoDirectory, complete_next, report_data
 from processes import forms
 from tests.support.diagrams import prosedyre_a
 

@@ -7,8 +7,8 @@ import pytest
 from sqlalchemy import select
 
 from engine import access
-from engine.demo import ensure_directory, report_data
 from engine.store.models import Case, OpenTask, School
+from engine.write.demo import ensure_directory, report_data
 
 NORDLI, SORBAKKEN = "Nordli videregående skole", "Sørbakken videregående skole"
 USERS = ["ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",

@@ -15,11 +15,11 @@ from pypdf import PdfReader
 
 from engine import access
 from engine.audit.replay import verify_case
-from engine.demo import report_data
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read.overview import weekly_overview
 from engine.store.db import MIGRATIONS
+from engine.write.demo import report_data
 
 SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
         "revisor", "admin")

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import delete
 
-from engine import demo
 from engine.config import PROJECT_ROOT, Settings
 from engine.runtime.clock import Clock
 from engine.service import Kap12
 from engine.store.models import LoginCounter
+from engine.write import demo
 from webui.app import create_app
 
 START = datetime(2026, 11, 30, 9, 0, tzinfo=ZoneInfo("Europe/Oslo"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine import demo
+from engine.write import demo
 
 from .conftest import csrf_of, login
 

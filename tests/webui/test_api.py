@@ -12,11 +12,11 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import select
 
-from engine import demo
 from engine.config import PROJECT_ROOT
 from engine.store import directory
 from engine.store.models import ApiToken, HistoryEvent, User
 from engine.versions.example_data import example_data
+from engine.write import demo
 from processes import forms
 
 from .conftest import csrf_of, login

@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from sqlalchemy import select
 
-from engine import demo
 from engine.store import directory
 from engine.store.models import OpenTask, User
+from engine.write import demo
 
 PROBLEM = "application/problem+json"
 EXAMPLES = 60

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from engine.demo import load_demo
+from engine.write.demo import load_demo
 from webui.app import create_app
 
 from .conftest import login, make_kap12, token

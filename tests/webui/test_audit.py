@@ -13,8 +13,8 @@ import pytest
 import tinyhtml5
 
 from engine.audit.replay import verify_case
-from engine.demo import complete_next, report_data
 from engine.versions.example_data import example_data
+from engine.write.demo import complete_next, report_data
 from processes import forms
 from tests.support.chromium import test_output_dir
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from engine.demo import complete_next, report_data
+from engine.write.demo import complete_next, report_data
 
 from .conftest import login
 

@@ -8,8 +8,8 @@ import io
 import re
 from datetime import timedelta
 
-from engine import demo
 from engine.versions.example_data import example_data
+from engine.write import demo
 from processes import forms
 
 from .conftest import csrf_of, login

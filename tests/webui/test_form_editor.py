@@ -8,8 +8,8 @@ import json
 
 from sqlalchemy import func, select
 
-from engine.demo import report_data
 from engine.store.models import FormVersion
+from engine.write.demo import report_data
 from processes import forms
 
 from .conftest import csrf_of, login

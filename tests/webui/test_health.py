@@ -62,7 +62,7 @@ def _value(text: str, name: str, **labels) -> float:
 
 def test_metrics_count_requests_steps_and_cases_without_case_data(env):
     client = login(env.app, "ansatt")
-    from engine.demo import report_data
+    from engine.write.demo import report_data
 
     env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data(hva_skjedde="Hemmelig hendelse 4711"))
     client.get("/oppgaver")

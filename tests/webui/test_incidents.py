@@ -1,8 +1,8 @@
 """Drift: failed deadlines for administrators and process owners, and nobody else."""
 from __future__ import annotations
 
-from engine.demo import report_data
 from engine.store.models import PendingTimer
+from engine.write.demo import report_data
 from engine.write.timers import MAX_ATTEMPTS
 
 from .conftest import login, token

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from engine import demo
 from engine.config import PROJECT_ROOT
+from engine.write import demo
 from engine.write.login_throttle import ACCOUNT
 
 from .conftest import make_kap12

@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from engine import demo as demo_module
 from engine.config import PROJECT_ROOT
+from engine.write import demo as demo_module
 from tests.support.diagrams import NEW_TASK, prosedyre_a
 
 from .conftest import login, token

@@ -1,7 +1,7 @@
 """Varsler: the in-app notices page and the unread count in the header."""
 from __future__ import annotations
 
-from engine.demo import report_data
+from engine.write.demo import report_data
 
 from .conftest import login, token
 

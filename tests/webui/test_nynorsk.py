@@ -58,7 +58,7 @@ def test_the_catalogue_has_every_message_translated():
 
 
 def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
-    from engine.demo import report_data
+    from engine.write.demo import report_data
 
     client = login(env.app, "ansatt")
     form = client.get("/melding/ny", headers=NN).text

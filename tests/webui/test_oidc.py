@@ -11,13 +11,13 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
-from engine import demo
 from engine.config import PROJECT_ROOT, OidcSettings, Settings
 from engine.read import sessions as live_sessions
 from engine.runtime.clock import Clock
 from engine.service import Kap12
 from engine.store import directory, identities
 from engine.store.models import User
+from engine.write import demo
 from tests.support.oidc_provider import oidc_provider
 from tests.webui.conftest import csrf_of
 from webui.app import create_app

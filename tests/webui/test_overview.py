@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 
-from engine.demo import report_data
+from engine.write.demo import report_data
 
 from .conftest import csrf_of, login
 

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from engine.demo import report_data
 from engine.read import paging
+from engine.write.demo import report_data
 
 from .conftest import login
 

@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from engine import demo
 from engine.config import PROJECT_ROOT
 from engine.store.models import Case, DefinitionVersion, OpenTask
+from engine.write import demo
 
 from .conftest import csrf_of, login
 

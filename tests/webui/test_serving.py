@@ -15,12 +15,12 @@ import pytest
 from sqlalchemy import func, select
 
 from engine.config import PROJECT_ROOT, Settings
-from engine.demo import ensure_directory, report_data
 from engine.read.queries import completed_task_event
 from engine.service import Kap12
 from engine.store import directory
 from engine.store.models import HistoryEvent, OpenTask, User
 from engine.versions.example_data import example_data
+from engine.write.demo import ensure_directory, report_data
 
 from .serve_support import served
 

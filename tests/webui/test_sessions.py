@@ -10,10 +10,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import demo
 from engine.read import sessions as live_sessions
 from engine.store import directory
 from engine.store.models import User, WebSession
+from engine.write import demo
 from tests.webui.cli_support import invoker
 
 from .conftest import csrf_of, login

@@ -45,7 +45,7 @@ def test_a_broken_stored_version_is_shown_and_withdrawn_by_an_administrator(brea
 
 
 def test_a_version_in_use_is_kept_with_a_plain_message(env):
-    from engine.demo import report_data
+    from engine.write.demo import report_data
 
     env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     with env.kap12.db.reading() as session:

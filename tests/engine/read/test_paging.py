@@ -6,9 +6,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine.demo import complete_next
 from engine.errors import InvalidInput
 from engine.read import paging, queries
+from engine.write.demo import complete_next
 
 
 def _all_pages(fetch, between=lambda page_no: None) -> list:

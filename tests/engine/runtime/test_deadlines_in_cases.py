@@ -25,7 +25,7 @@ def test_school_holidays_of_the_school_are_not_working_days(flow, kap12, demo):
     assert _due(kap12, case.id, "Undersøke saken") == datetime(2026, 12, 11, 16, 0, tzinfo=OSLO)
     # Another school in the county keeps its own calendar.
     other = kap12.report(demo.users["rektor2"], demo.schools["Sørbakken videregående skole"],
-                         __import__("engine.demo", fromlist=["report_data"]).report_data())
+                         __import__("engine.write.demo", fromlist=["report_data"]).report_data())
     assert next(t.due_at for t in kap12.case_tasks(other.id)).astimezone(OSLO) == datetime(2026, 11, 30, 16, 0, tzinfo=OSLO)
 
 

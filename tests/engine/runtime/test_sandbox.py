@@ -161,7 +161,7 @@ def _runtime_replacement(kind: str, name: str, marker) -> dict[str, tuple[str, s
 @pytest.fixture(scope="module")
 def recorded(flow_on, new_kap12, tmp_path_factory):
     """A database with the demo county and one case recorded on the bundled diagrams."""
-    from engine.demo import ensure_directory
+    from engine.write.demo import ensure_directory
     tmp = tmp_path_factory.mktemp("sandbox-runtime")
     url = f"sqlite:///{tmp}/kap12.sqlite3"
     kap12 = new_kap12(url, tmp)

@@ -4,8 +4,8 @@ from __future__ import annotations
 import time
 from datetime import datetime, timezone
 
-from engine.demo import ensure_directory, report_data
 from engine.runtime.clock import Clock
+from engine.write.demo import ensure_directory, report_data
 from engine.write.timers import Sweeper, next_due
 from processes.deadlines import OSLO
 

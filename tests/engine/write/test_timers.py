@@ -93,7 +93,7 @@ def test_incidents_are_for_administrators(kap12, demo):
 def test_several_sweepers_fire_each_timer_exactly_once(flow_on, make_kap12, db_url, tmp_path, clock, sweepers):
     """PostgreSQL: sweepers claim disjoint rows (SKIP LOCKED). SQLite: one writer at a time
     (BEGIN IMMEDIATE), so extra sweepers queue up; either way each timer fires once."""
-    from engine.demo import ensure_directory
+    from engine.write.demo import ensure_directory
 
     url = db_url
     kap12 = make_kap12(url, tmp_path, clock)
@@ -119,7 +119,7 @@ def test_several_sweepers_fire_each_timer_exactly_once(flow_on, make_kap12, db_u
 
 
 def test_a_sweeper_killed_mid_sweep_loses_nothing_and_fires_nothing_twice(flow_on, make_kap12, db_url, tmp_path, clock):
-    from engine.demo import ensure_directory
+    from engine.write.demo import ensure_directory
 
     url = db_url
     kap12 = make_kap12(url, tmp_path, clock)

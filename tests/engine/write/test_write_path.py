@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from engine.demo import ensure_directory
 from engine.errors import Conflict, InvalidInput
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
 from engine.versions.example_data import example_data
+from engine.write.demo import ensure_directory
 from processes import forms
 
 
