@@ -22,10 +22,10 @@ from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound
 from engine.outputs import archive_job
 from engine.read.operator import all_cases, case_overview
 from engine.read.queries import all_case_ids
-from engine.runtime.calendars import add_closure
 from engine.service import Kap12
 from engine.store import directory, identities
-from engine.store.directory import school_by_name, set_language_form
+from engine.store.directory import school_by_name
+from engine.write import accounts, schools
 from engine.write import sessions as web_sessions
 from engine.write.demo import load_demo
 from engine.write.timers import run_forever
@@ -280,11 +280,9 @@ def arshjul(school: str, year: int | None) -> None:
 @click.option("--navn", "name", default="", help="F.eks. «Høstferie».")
 def skoleferie(school: str, first, last, name: str) -> None:
     kap12 = _engine()
-    with kap12.db.writing() as session:
-        row = add_closure(session, school_by_name(session, school).id, first.date(), last.date(), name,
-                          now=kap12.clock.now())
-        click.echo(f"{school}: stengt {row.first_day:%d.%m.%Y}–{row.last_day:%d.%m.%Y}"
-                   f"{' (' + name + ')' if name else ''}. Nye frister teller ikke disse dagene.")
+    first_day, last_day = schools.add_school_closure(kap12, school, first.date(), last.date(), name)
+    click.echo(f"{school}: stengt {first_day:%d.%m.%Y}–{last_day:%d.%m.%Y}"
+               f"{' (' + name + ')' if name else ''}. Nye frister teller ikke disse dagene.")
 
 
 @main.group(help="Koble personer hos innloggingstjenesten (Feide / OpenID Connect) til brukere i kap12. "
@@ -307,9 +305,8 @@ _ISSUER_HELP = "Innloggingstjenestens utsteder (standard: KAP12_OIDC_ISSUER)."
 def _bind(username: str, subject: str, issuer: str | None, *, remove: bool) -> None:
     kap12 = _engine()
     issuer = _issuer(kap12, issuer)
-    with kap12.db.writing() as session:
-        act = identities.unlink if remove else identities.link
-        act(session, directory.user_by_username(session, username), issuer, subject)
+    act = accounts.unlink_identity if remove else accounts.link_identity
+    act(kap12, username, issuer, subject)
     click.echo(f"«{subject}» hos {issuer} er ikke lenger koblet til {username}." if remove
                else f"«{subject}» hos {issuer} logger nå inn som {username}.")
 
@@ -345,9 +342,7 @@ def identitet_liste(as_json: bool) -> None:
 @click.option("--skole", "school", required=True, help="Skolens navn.")
 @click.argument("language_form", type=click.Choice(["nb", "nn"]))
 def malform(school: str, language_form: str) -> None:
-    kap12 = _engine()
-    with kap12.db.writing() as session:
-        set_language_form(session, school_by_name(session, school), language_form)
+    schools.set_school_language_form(_engine(), school, language_form)
     click.echo(f"{school}: brev til familier skrives på {'nynorsk' if language_form == 'nn' else 'bokmål'} "
                "når familien ikke har valgt selv.")
 

@@ -11,37 +11,38 @@ WeasyPrint as PDF/A-2b with the DejaVu fonts embedded."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import logging
 import mimetypes
-import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader, select_autoescape
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from engine import access
+from engine.config import Settings
 from engine.errors import NotFound
 from engine.read import measures as read_measures
 from engine.read import queries
 from engine.store import history
 from engine.store.events import CASE_ENDED, MEASURE_RECORDED, RECLASSIFIED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, CaseDocument, HistoryEvent
+from engine.write.outputs import NewDocument, store_documents
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 log = logging.getLogger("kap12.documents")
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "processes" / "documents"
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"),)
 PDF_VARIANT = "pdf/a-2b"
-PDF = "application/pdf"
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ class DocumentInfo:
 
 
 # -- rendering ---------------------------------------------------------------------------------
-def _day(value) -> str:
+def _day(value: object) -> str:
     if isinstance(value, datetime):
         return value.astimezone(OSLO).strftime("%d.%m.%Y")
     if isinstance(value, date):
@@ -173,7 +174,7 @@ def render_pdf(html: str, base_url: str | None = None) -> bytes:
         pdf_variant=PDF_VARIANT, pdf_tags=True, uncompressed_pdf=False)
 
 
-def logo_for(settings, school_id: int) -> str | None:
+def logo_for(settings: Settings, school_id: int) -> str | None:
     """The logo slot: ``<instance>/logos/<school id>.png|svg``, else ``<instance>/logo.png|svg``."""
     folder = Path(settings.instance_dir)
     for path in [folder / "logos" / f"{school_id}.{ext}" for ext in ("png", "svg")] + \
@@ -184,12 +185,12 @@ def logo_for(settings, school_id: int) -> str | None:
     return None
 
 
-def _date_text(value) -> str:
+def _date_text(value: object) -> str:
     text = _day(value)
     return text + (f" kl. {value[11:16]}" if isinstance(value, str) and len(value) > 15 else "")
 
 
-def value_text(field: forms.Field | None, value) -> str:
+def value_text(field: forms.Field | None, value: object) -> str:
     return forms.value_text(field, value, format_date=_date_text)
 
 
@@ -202,7 +203,7 @@ def _fields(form: forms.Form, data: dict, voice: tuple[str, ...], skip: tuple[st
     return out
 
 
-def _choice_label(form: forms.Form, name: str, value) -> str:
+def _choice_label(form: forms.Form, name: str, value: object) -> str:
     field = next((f for f in form.fields if f.name == name), None)
     return value_text(field, value)
 
@@ -302,10 +303,12 @@ def _event_data(event: HistoryEvent) -> dict:
     return d.get("report", {}) if event.kind == REPORTED else d.get("data", {})
 
 
-def recorded_form(kap12, event: HistoryEvent) -> forms.Form | None:
+def recorded_form(kap12: Kap12, event: HistoryEvent) -> forms.Form | None:
     """The form version a step was filled in with (the latest for steps from before versions)."""
     d = event.data or {}
     key = "meldingsskjema" if event.kind == REPORTED else d.get("form")
+    if not isinstance(key, str):
+        return None
     try:
         return kap12.forms.get_version(key, d.get("form_version"))
     except KeyError:
@@ -322,20 +325,16 @@ def _info(doc: CaseDocument, size: int) -> DocumentInfo:
                         doc.sha256, size, doc.created_at, doc.system_id, doc.exported_at)
 
 
-def _stored(session, case_id: int) -> list[DocumentInfo]:
+def _stored(session: Session, case_id: int) -> list[DocumentInfo]:
     rows = session.execute(
         select(CaseDocument, func.length(CaseDocument.content)).where(CaseDocument.case_id == case_id)
         .order_by(CaseDocument.source_seq, CaseDocument.id)
-        .options(_defer_content())).all()
+        .options(defer(CaseDocument.content))).all()
     return [_info(doc, size or 0) for doc, size in rows]
 
 
-def _defer_content():
-    return defer(CaseDocument.content)
-
-
 # -- the lazy, once-only production -----------------------------------------------------------
-def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
+def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
     """Produce the documents the case's history calls for that are not stored yet, in their own
     transaction, and return all of the case's documents (without their bytes), oldest first.
     Rendering happens before the write transaction, so a slow PDF never holds the write lock."""
@@ -355,7 +354,7 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
     reported = next((ev for ev in events if ev.kind == REPORTED), None)
     pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
     logo = logo_for(kap12.settings, case.school_id)
-    made: list[tuple[Kind, HistoryEvent, int, bytes]] = []
+    made: list[NewDocument] = []
     for event in events:
         for kind in _kinds_of(event):
             if (event.seq, kind.code) in done:
@@ -371,35 +370,17 @@ def ensure_documents(kap12, case_id: int) -> list[DocumentInfo]:
                           taken_up=taken_up,
                           carried=read_measures.carried_out(events, read_measures.status_labels(kap12), event.seq)
                           if kind.code == "evaluering" else None)
-            made.append((kind, event, version, render_pdf(html)))
+            title = kind.title + (f" (versjon {version})" if kind.code.startswith("tiltaksplan") or
+                                  kind.code in ("evaluering", "gjennomforing") else "")
+            made.append(NewDocument(kind.code, title, version, event.seq, render_pdf(html)))
     if made:
-        _store(kap12, case_id, made)
+        store_documents(kap12, case_id, made)
     with kap12.db.reading() as session:
         return _stored(session, case_id)
 
 
-def _store(kap12, case_id: int, made) -> None:
-    now = kap12.clock.now()
-    try:
-        with kap12.db.writing() as session:
-            done = set(session.execute(select(CaseDocument.source_seq, CaseDocument.kind)
-                                       .where(CaseDocument.case_id == case_id)).all())
-            for kind, event, version, pdf in made:
-                if (event.seq, kind.code) in done:
-                    continue  # another request made it meanwhile; that one stands
-                title = kind.title + (f" (versjon {version})" if kind.code.startswith("tiltaksplan") or
-                                      kind.code in ("evaluering", "gjennomforing") else "")
-                session.add(CaseDocument(case_id=case_id, kind=kind.code, version=version, source_seq=event.seq,
-                                         title=title, media_type=PDF, content=pdf,
-                                         sha256=hashlib.sha256(pdf).hexdigest(), created_at=now,
-                                         system_id=str(uuid.uuid4()), exported_at=None))
-    except IntegrityError:
-        # Two requests raced to make the same document: the first one's row is the document.
-        log.info("case %s: documents made concurrently; keeping the first", case_id)
-
-
 # -- reads for the pages (access-checked) ------------------------------------------------------
-def documents_for(kap12, viewer: access.Viewer, case_id: int) -> list[DocumentInfo]:
+def documents_for(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[DocumentInfo]:
     """The case's documents for someone who may read the case in full."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
@@ -407,7 +388,7 @@ def documents_for(kap12, viewer: access.Viewer, case_id: int) -> list[DocumentIn
     return ensure_documents(kap12, case_id)
 
 
-def document_content(kap12, viewer: access.Viewer, case_id: int, document_id: int) -> tuple[DocumentInfo, bytes]:
+def document_content(kap12: Kap12, viewer: access.Viewer, case_id: int, document_id: int) -> tuple[DocumentInfo, bytes]:
     """One document's bytes; the download is recorded as a read of the case."""
     _case, level = kap12.case(viewer, case_id, view="document")
     if level != access.FULL:
@@ -419,7 +400,7 @@ def document_content(kap12, viewer: access.Viewer, case_id: int, document_id: in
         return _info(doc, len(doc.content)), doc.content
 
 
-def stored_content(kap12, document_id: int) -> bytes:
+def stored_content(kap12: Kap12, document_id: int) -> bytes:
     """Bytes of a stored document, for the archive extract (which checks access itself)."""
     with kap12.db.reading() as session:
         doc = session.get(CaseDocument, document_id)

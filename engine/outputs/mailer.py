@@ -10,11 +10,14 @@ import logging
 import smtplib
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-
-from sqlalchemy import select
+from typing import TYPE_CHECKING
 
 from engine.config import MailSettings
-from engine.store.models import MAIL_ATTEMPTS, Notification, User
+from engine.store.models import MAIL_ATTEMPTS, Notification
+from engine.write.outputs import mail_waiting
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 log = logging.getLogger("kap12.mail")
 MAX_ATTEMPTS = MAIL_ATTEMPTS
@@ -47,30 +50,18 @@ def _send(settings: MailSettings, messages: list[EmailMessage]) -> None:
             smtp.send_message(msg)
 
 
-def deliver_pending(kap12, settings: MailSettings | None = None, batch: int = 100) -> int:
-    """Mail what is waiting. Rows are claimed (SKIP LOCKED on PostgreSQL) and marked in the
-    same transaction as the send, so two senders never mail the same notice; a crash after
-    sending and before commit can repeat a mail, never lose one."""
+def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: int = 100) -> int:
+    """Mail what is waiting, marked as sent in the same transaction as the send
+    (``engine.write.outputs.mail_waiting``). Returns how many were mailed."""
     settings = settings or kap12.settings.mail_settings()
-    now = kap12.clock.now()
-    with kap12.db.writing() as session:
-        query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
-                 .where(Notification.waiting_for_mail()).order_by(Notification.id).limit(batch))
-        if not kap12.db.is_sqlite:
-            query = query.with_for_update(of=Notification, skip_locked=True)
-        rows = session.execute(query).all()
-        to_send = [(n, email) for n, email in rows if email]
-        for notice, email in rows:
-            if not email:
-                notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
+    base_url = kap12.settings.base_url
+
+    def send(to_send: list[tuple[Notification, str]]) -> str | None:
         try:
-            _send(settings, [compose(settings, n, email, kap12.settings.base_url) for n, email in to_send])
+            _send(settings, [compose(settings, n, email, base_url) for n, email in to_send])
         except (OSError, smtplib.SMTPException) as err:
             log.warning("mail delivery failed: %s", err)
-            for notice, _ in to_send:
-                notice.mail_attempts += 1
-                notice.mail_error = str(err)[:1000]
-            return 0
-        for notice, _ in to_send:
-            notice.mailed_at, notice.mail_error = now, None
-    return len(to_send)
+            return str(err)
+        return None
+
+    return mail_waiting(kap12, send, batch)

@@ -22,10 +22,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from lxml import etree
-from sqlalchemy import select
 
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
@@ -33,8 +32,12 @@ from engine.outputs.documents import KIND_BY_CODE, DocumentInfo, ensure_document
 from engine.store.models import Case, CaseDocument
 from engine.versions.diagram_check import safe_parse
 from engine.write import cases as case_acts
+from engine.write.outputs import mark_exported
 from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 ADDML_NS = "http://www.arkivverket.no/standarder/addml"
@@ -82,7 +85,7 @@ class ArchiveTarget(Protocol):
     def export(self, cases: Sequence[int]) -> ArchiveResult: ...
 
 
-def closed_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
+def closed_in_period(kap12: Kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
     """Ids of the cases the viewer may read in full that were closed from ``first`` to ``last``
     (inclusive, Oslo dates), oldest first."""
     start = datetime.combine(first, time.min, tzinfo=OSLO)
@@ -108,8 +111,8 @@ class ZipExtract:
 
     name = "noark5-uttrekk"
 
-    def __init__(self, kap12, viewer: access.Viewer, *, title: str = "Elevsaker om skolemiljø (opplæringslova kapittel 12)",
-                 progress: Callable[[int, int, str], None] | None = None):
+    def __init__(self, kap12: Kap12, viewer: access.Viewer, *, title: str = "Elevsaker om skolemiljø (opplæringslova kapittel 12)",
+                 progress: Callable[[int, int, str], None] | None = None) -> None:
         self.kap12, self.viewer, self.title = kap12, viewer, title
         # Called as (done, total, case number) while documents are made: the slow part.
         self.progress = progress
@@ -135,7 +138,7 @@ class ZipExtract:
                 info.external_attr = 0o644 << 16
                 zf.writestr(info, data)
         content = buffer.getvalue()
-        self._mark_exported([d.info.id for c in loaded for d in docs[c.id]])
+        mark_exported(self.kap12, [d.info.id for c in loaded for d in docs[c.id]])
         for c in loaded:
             case_acts.record_read(self.kap12, self.viewer, c.id, "arkivuttrekk")
         numbers = tuple(c.number for c in loaded)
@@ -151,6 +154,8 @@ class ZipExtract:
                 if access.access_level(session, self.viewer, case_id) != access.FULL:
                     raise NotFound("Saken finnes ikke.")
                 case = session.get(Case, case_id)
+                if case is None:
+                    raise NotFound("Saken finnes ikke.")
                 if not access.may_archive(self.viewer, case):
                     raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saken.")
                 if case.status != "closed" or case.closed_at is None:
@@ -165,18 +170,9 @@ class ZipExtract:
         out = []
         with self.kap12.db.reading() as session:
             for n, info in enumerate(infos, start=1):
-                content = session.get(CaseDocument, info.id).content
+                content = session.get_one(CaseDocument, info.id).content
                 out.append(_Doc(info, content, f"dokumenter/{case.number}/{n:02d}-{info.kind}-v{info.version}.pdf", n))
         return out
-
-    def _mark_exported(self, document_ids: list[int]) -> None:
-        if not document_ids:
-            return
-        now = self.kap12.clock.now()
-        with self.kap12.db.writing() as session:
-            for doc in session.scalars(select(CaseDocument).where(CaseDocument.id.in_(document_ids),
-                                                                  CaseDocument.exported_at.is_(None))):
-                doc.exported_at = now
 
 
 # -- arkivstruktur.xml ---------------------------------------------------------------------------
@@ -188,14 +184,14 @@ def _d(value: datetime) -> str:
     return value.astimezone(OSLO).date().isoformat()
 
 
-def _el(parent, name: str, text: object | None = None, **attrs):
+def _el(parent: etree._Element, name: str, text: object | None = None, **attrs: str) -> etree._Element:
     node = etree.SubElement(parent, f"{{{NS}}}{name}", **attrs)
     if text is not None:
         node.text = str(text)
     return node
 
 
-def _skjerming(parent) -> None:
+def _skjerming(parent: etree._Element) -> None:
     s = _el(parent, "skjerming")
     _el(s, "tilgangsrestriksjon", TILGANGSRESTRIKSJON)
     _el(s, "skjermingshjemmel", SKJERMINGSHJEMMEL)
@@ -259,7 +255,7 @@ def arkivstruktur_xml(cases: list[Case], docs: dict[int, list[_Doc]], title: str
     return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
 
 
-def _saksmappe(parent, case: Case, docs: list[_Doc]) -> None:
+def _saksmappe(parent: etree._Element, case: Case, docs: list[_Doc]) -> None:
     year, seq = _case_year_seq(case)
     mappe = _el(parent, "mappe", **{f"{{{XSI}}}type": "saksmappe"})
     _el(mappe, "systemID", system_id("saksmappe", case.number))
@@ -292,7 +288,7 @@ def _case_year_seq(case: Case) -> tuple[int, int]:
         return case.created_at.astimezone(OSLO).year, case.id
 
 
-def _journalpost(parent, case: Case, doc: _Doc) -> None:
+def _journalpost(parent: etree._Element, case: Case, doc: _Doc) -> None:
     info = doc.info
     kind = KIND_BY_CODE.get(info.kind)
     post = _el(parent, "registrering", **{f"{{{XSI}}}type": "journalpost"})
@@ -344,18 +340,18 @@ def _journalpost(parent, case: Case, doc: _Doc) -> None:
 
 
 # -- arkivuttrekk.xml (ADDML) -------------------------------------------------------------------
-def _a(parent, tag: str, **attrs):
+def _a(parent: etree._Element, tag: str, **attrs: str) -> etree._Element:
     return etree.SubElement(parent, f"{{{ADDML_NS}}}{tag}", **attrs)
 
 
-def _prop(parent, name: str, value: object | None = None):
+def _prop(parent: etree._Element, name: str, value: object | None = None) -> etree._Element:
     p = _a(parent, "property", name=name)
     if value is not None:
         _a(p, "value").text = str(value)
     return p
 
 
-def _props(parent):
+def _props(parent: etree._Element) -> etree._Element:
     return _a(parent, "properties")
 
 
