@@ -20,7 +20,10 @@ runs in a small, checked subset of Python (RestrictedPython plus kap12's own rul
 Validation (``problems``) and execution (``SandboxEnvironment``, wired into SpiffWorkflow's
 script engine) share the same rules, so what passes validation is what runs, at deploy, on the
 write path, in timers, in migration checks and at re-execution alike. The budgets count
-steps, not seconds, so a re-execution meets the same limits as the original run."""
+steps, not seconds, so a re-execution meets the same limits as the original run.
+
+Longer than ~400 lines: the static checks and the run-time guards are two halves of one rule
+set; kept side by side so that neither can allow what the other refuses."""
 from __future__ import annotations
 
 import ast

@@ -1,6 +1,9 @@
 """Marshmallow schemas for every request and response of the API. The views load requests and
 dump responses with them, and the OpenAPI document is generated from them, so the document says
-what the code does."""
+what the code does.
+
+Longer than ~400 lines: one short schema per request and response; they share field helpers and
+are registered with the OpenAPI document together, so they stay in one module."""
 from __future__ import annotations
 
 from functools import lru_cache
