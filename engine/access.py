@@ -5,10 +5,11 @@ on ``Case`` so that excluded people (the accused in B and C) are filtered in the
 never in a template: a case they are accused in does not exist for them, not even in a count."""
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.errors import Conflict, NotFound
 from engine.runtime.clock import active_clock
@@ -48,10 +49,10 @@ class Viewer:
     def has(self, role: str) -> bool:
         return any(g[0] == role for g in self.grants)
 
-    def schools(self, roles) -> set[int]:
+    def schools(self, roles: Collection[str]) -> set[int]:
         return {s for r, s, _ in self.grants if r in roles and s is not None}
 
-    def counties(self, roles) -> set[int]:
+    def counties(self, roles: Collection[str]) -> set[int]:
         return {c for r, _, c in self.grants if r in roles and c is not None}
 
     @property
@@ -59,9 +60,9 @@ class Viewer:
         return self.has("revisor")
 
 
-def _role_scope(viewer: Viewer, role_column):
+def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str]) -> ColumnElement[bool]:
     """A task role that this viewer holds for the case's school or county."""
-    parts = []
+    parts: list[ColumnElement[bool]] = []
     for role, school, county in viewer.grants:
         if school is not None:
             parts.append(and_(role_column == role, Case.school_id == school))
@@ -70,16 +71,16 @@ def _role_scope(viewer: Viewer, role_column):
     return or_(*parts) if parts else false()
 
 
-def not_accused(viewer: Viewer):
+def not_accused(viewer: Viewer) -> ColumnElement[bool]:
     return ~exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
                            CaseParty.relation == "accused")
 
 
-def _accused_named():
+def _accused_named() -> ColumnElement[bool]:
     return exists().where(CaseParty.case_id == Case.id, CaseParty.relation == "accused")
 
 
-def granted_clause(viewer: Viewer):
+def granted_clause(viewer: Viewer) -> ColumnElement[bool]:
     """An access grant to this viewer that holds now: not withdrawn, not ended, given in the
     procedure the case follows now (a reclassification ends it), and — in B and C — only once
     the accused is named: until then nobody can know a grantee is not the one accused."""
@@ -90,7 +91,7 @@ def granted_clause(viewer: Viewer):
     return and_(grant, or_(~Case.procedure.in_(SHARPENED), _accused_named()))
 
 
-def _bypassed(viewer: Viewer):
+def _bypassed(viewer: Viewer) -> ColumnElement[bool]:
     """In C the school's leadership is bypassed (§ 12-5): its members never reach the case
     through a role, an open task or anything they did before it became C — only through a
     grant from the school owner."""
@@ -100,13 +101,13 @@ def _bypassed(viewer: Viewer):
     return and_(Case.procedure == "C", Case.school_id.in_(leader_schools))
 
 
-def in_circle(viewer: Viewer):
+def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     """Nothing of the case for the accused, nor (in C, without a grant) for the bypassed
     leadership: applied to every read and every task list, whatever else the viewer holds."""
     return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
 
 
-def full_access_clause(viewer: Viewer):
+def full_access_clause(viewer: Viewer) -> ColumnElement[bool]:
     """Cases this viewer may read in full, by the circle of the procedure the case follows now
     (DOMAIN.md "Each procedure has its own circle"): A the school's leadership; B rektor and the
     school owner; C the school owner; a serious A case also the school owner once notified;
@@ -137,19 +138,19 @@ def full_access_clause(viewer: Viewer):
     return and_(or_(*clauses), in_circle(viewer))
 
 
-def status_access_clause(viewer: Viewer):
+def status_access_clause(viewer: Viewer) -> ColumnElement[bool]:
     return exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
                           CaseParty.relation == "reporter")
 
 
-def visible_cases(viewer: Viewer, kind: str = "sak"):
+def visible_cases(viewer: Viewer, kind: str = "sak") -> Select[Case]:
     """``select(Case)`` of one kind (chapter 12 cases unless told), limited to what the viewer
     may see at all (full or status)."""
     return select(Case).where(Case.kind == kind, in_circle(viewer),
                               or_(full_access_clause(viewer), status_access_clause(viewer)))
 
 
-def access_level(session, viewer: Viewer, case_id: int) -> str | None:
+def access_level(session: Session, viewer: Viewer, case_id: int) -> str | None:
     """FULL, STATUS (the reporter: where the case stands, not the investigation) or None."""
     base = select(Case.id).where(Case.id == case_id, in_circle(viewer))
     if session.scalar(base.where(full_access_clause(viewer))) is not None:
@@ -159,7 +160,7 @@ def access_level(session, viewer: Viewer, case_id: int) -> str | None:
     return None
 
 
-def workable_tasks(viewer: Viewer):
+def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
     """``select(OpenTask)`` that this viewer may do now: assigned to them, or open to one of
     their roles at the case's school or county; never on a case they are accused in."""
     by_role = (exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role)))
@@ -168,7 +169,7 @@ def workable_tasks(viewer: Viewer):
                    or_(OpenTask.assignee_id == viewer.id, and_(OpenTask.assignee_id.is_(None), by_role))))
 
 
-def may_work_on(session, viewer: Viewer, task_id: str) -> bool:
+def may_work_on(session: Session, viewer: Viewer, task_id: str) -> bool:
     """May the viewer claim/complete this task (ignoring who has claimed it)?"""
     by_role = exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
     query = (select(OpenTask.id).join(Case, Case.id == OpenTask.case_id)

@@ -153,7 +153,8 @@ class Kap12:
         sweeper calls it each round); the number written now."""
         return lederforum.send_if_due(self)
 
-    def start_prevention_cycle(self, viewer: Viewer, school_id: int, school_year: int) -> Case:
+    def start_prevention_cycle(self, viewer: Viewer | None, school_id: int, school_year: int) -> Case:
+        """``viewer`` None: the system (the command line, the demo), which may start any school's cycle."""
         return prevention.start_cycle(self, viewer, school_id, school_year)
 
     def prevention_cycles(self, viewer: Viewer) -> list[Case]:
@@ -206,6 +207,8 @@ class Kap12:
             if level is None:
                 raise NotFound("Saken finnes ikke.")
             case = session.get(Case, case_id)
+            if case is None:  # gone between the two reads
+                raise NotFound("Saken finnes ikke.")
         cases.record_read(self, viewer, case_id, view)
         return case, level
 

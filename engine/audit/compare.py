@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
+from typing import Any
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 
 from engine.audit.replay_report import Divergence, ReplayReport
 from engine.runtime import spiff
 from engine.store import history
+from engine.store.models import HistoryEvent
 from engine.write.projection import snapshot
 
 _UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -23,7 +27,7 @@ def comparable(kind: str, data: dict) -> dict:
     return {k: v for k, v in (data or {}).items() if k not in _IDS}
 
 
-def describe(kind: str, data: dict, rec) -> str:
+def describe(kind: str, data: dict, rec: HistoryEvent | None) -> str:
     what = data.get("title") or data.get("timer") or data.get("element") or ""
     if rec is None:
         return f"gjenkjøringen ga «{kind}» ({what}), men historikken slutter"
@@ -33,8 +37,8 @@ def describe(kind: str, data: dict, rec) -> str:
     return f"«{kind}» ({what}) er ulik i feltene {', '.join(diff)}"
 
 
-def compare_stored(report: ReplayReport, replayed, stored, stored_state: str, meta: dict, stored_tasks,
-                    stored_timers) -> None:
+def compare_stored(report: ReplayReport, replayed: BpmnWorkflow, stored: BpmnWorkflow, stored_state: str, meta: dict,
+                   stored_tasks: list[str], stored_timers: list[tuple[str, datetime]]) -> None:
     mine, theirs = snapshot(replayed, meta), snapshot(stored, meta)
     checks = [
         ("åpne oppgaver", sorted(t.element_id for t in theirs.tasks), sorted(t.element_id for t in mine.tasks)),
@@ -59,7 +63,7 @@ def compare_stored(report: ReplayReport, replayed, stored, stored_state: str, me
         report.divergences.append(Divergence(None, f"den lagrede arbeidsflyttilstanden avviker ved {path}", x, y))
 
 
-def _open_data(wf) -> list:
+def _open_data(wf: BpmnWorkflow) -> list:
     return sorted(([t.task_spec.bpmn_id, json.loads(history.canonical(t.data))]
                    for t in wf.get_tasks(state=TaskState.READY, manual=True)), key=lambda x: history.canonical(x))
 
@@ -91,7 +95,7 @@ def normalise_state(state: str) -> dict:
             sub = pending.pop(sid)
             name_tree(sub["tasks"], sub["root"], names[sid] + ">")
 
-    def clean(obj):
+    def clean(obj: Any) -> Any:
         if isinstance(obj, dict):
             out = {}
             for k, v in obj.items():
@@ -110,7 +114,7 @@ def normalise_state(state: str) -> dict:
     return clean(dct)
 
 
-def _first_difference(a, b, path: str = "tilstand"):
+def _first_difference(a: Any, b: Any, path: str = "tilstand") -> tuple[str, Any, Any]:
     if type(a) is not type(b):
         return path, a, b
     if isinstance(a, dict):

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,6 +17,9 @@ from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.outputs import noark
 from engine.store.models import Case
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 
 @dataclass(frozen=True)
@@ -25,9 +29,9 @@ class FolderResult:
     written: bool  # False: the same package was already there
 
 
-def case_ids(kap12, refs: Sequence[str]) -> list[int]:
+def case_ids(kap12: Kap12, refs: Sequence[str]) -> list[int]:
     """Case numbers (``2026-0003``) or ids, as given on the command line, to ids."""
-    ids = []
+    ids: list[int] = []
     with kap12.db.reading() as session:
         for ref in refs:
             ref = ref.strip()
@@ -40,7 +44,7 @@ def case_ids(kap12, refs: Sequence[str]) -> list[int]:
     return ids
 
 
-def archivable_in_period(kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
+def archivable_in_period(kap12: Kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
     """The closed cases of the period that ``viewer`` may file in the archive."""
     if not access.may_archive_any(viewer):
         raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saker.")
@@ -48,10 +52,10 @@ def archivable_in_period(kap12, viewer: access.Viewer, first: date, last: date) 
         raise InvalidInput("Til-datoen er før fra-datoen.")
     ids = noark.closed_in_period(kap12, viewer, first, last)
     with kap12.db.reading() as session:
-        return [i for i in ids if access.may_archive(viewer, session.get(Case, i))]
+        return [i for i in ids if (case := session.get(Case, i)) is not None and access.may_archive(viewer, case)]
 
 
-def write_extract(kap12, viewer: access.Viewer, ids: Sequence[int], folder: Path, *, name: str | None = None,
+def write_extract(kap12: Kap12, viewer: access.Viewer, ids: Sequence[int], folder: Path, *, name: str | None = None,
                   progress: Callable[[int, int, str], None] | None = None) -> FolderResult:
     """Export ``ids`` as one package into ``folder`` (``name``, or the extract's own file name),
     with a ``.sha256`` file beside it in ``sha256sum`` format. The package is replaced only when

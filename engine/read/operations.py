@@ -26,4 +26,4 @@ def counts(db: Database) -> OperationsCounts:
         by_stage = session.execute(select(Case.kind, Case.procedure, Case.stage, func.count())
                                    .where(Case.status == "open")
                                    .group_by(Case.kind, Case.procedure, Case.stage)).all()
-    return OperationsCounts(incidents, mails, [tuple(row) for row in by_stage])
+    return OperationsCounts(incidents, mails, [(kind, procedure, stage, n) for kind, procedure, stage, n in by_stage])

@@ -3,6 +3,8 @@ server with the database's own credentials, so it is not subject to the per-user
 reads of a case are still recorded in the case's history."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
 from engine.errors import NotFound
@@ -11,15 +13,18 @@ from engine.store.models import Case, OpenTask, PendingTimer
 from engine.write.cases import record_read
 from engine.write.unit_of_work import Actor
 
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
 OPERATOR = "kommandolinjen"
 
 
-def all_cases(kap12, status: str | None = None) -> list[CaseSummary]:
+def all_cases(kap12: Kap12, status: str | None = None) -> list[CaseSummary]:
     with kap12.db.reading() as session:
         return case_summaries(session, status=status)
 
 
-def case_overview(kap12, case_id: int) -> dict:
+def case_overview(kap12: Kap12, case_id: int) -> dict:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:

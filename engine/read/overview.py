@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Denied
@@ -32,6 +35,9 @@ from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, Scho
 from engine.write import cases
 from processes.deadlines import OSLO, deadline_met, review_overdue, school_year_dates, school_year_of
 from processes.stages import STAGES, stage_of, stage_order
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 WEEK = timedelta(days=7)
 # Events that are not news for the forum.
@@ -151,7 +157,7 @@ def is_county_wide(viewer: access.Viewer) -> bool:
     return bool(access.owned_counties(viewer))
 
 
-def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None):
+def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None) -> Select[Case]:
     """The one policy's visible cases, narrowed to full access and the chosen filters."""
     query = access.visible_cases(viewer).where(access.full_access_clause(viewer))
     if school:
@@ -161,7 +167,7 @@ def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None
     return query
 
 
-def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
+def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
                     include_names: bool = False) -> Overview:
     if not access.may_see_overview(viewer):
         raise Denied("Ukeoversikten er for rektor, avdelingsleder og skoleeier.")
@@ -175,14 +181,14 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
                                             .order_by(Case.closed_at.desc())))
         listed = open_cases + closed_cases
         ids = [c.id for c in listed]
-        tasks = defaultdict(list)
-        timers = defaultdict(list)
-        events = defaultdict(list)
+        tasks: defaultdict[int, list[OpenTask]] = defaultdict(list)
+        timers: defaultdict[int, list[PendingTimer]] = defaultdict(list)
+        events: defaultdict[int | None, list[HistoryEvent]] = defaultdict(list)
         if ids:
             for t in session.scalars(select(OpenTask).where(OpenTask.case_id.in_(ids)).order_by(OpenTask.opened_at)):
                 tasks[t.case_id].append(t)
-            for t in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
-                timers[t.case_id].append(t)
+            for timer in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
+                timers[timer.case_id].append(timer)
             for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
                                                                  HistoryEvent.kind != CASE_READ)
                                       .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
@@ -210,12 +216,12 @@ def weekly_overview(kap12, viewer: access.Viewer, *, school: str | None = None, 
                    HistoryEvent.at >= year_start_at)
             .order_by(HistoryEvent.at)))
         # The first plan of each case (a revised plan is not a first plan, however recent).
-        first_plans = list(session.execute(
+        first_plan_rows = session.execute(
             select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
             .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == TASK_COMPLETED,
                    HistoryEvent.data["form"].as_string() == "tiltaksplan")
-            .group_by(HistoryEvent.case_id, Case.created_at)))
-        first_plans = [(at, created) for at, created in first_plans if at >= year_start_at]
+            .group_by(HistoryEvent.case_id, Case.created_at))
+        first_plans = [(at, created) for at, created in first_plan_rows if at >= year_start_at]
         deadlines, plan_months, median, counted = _year_figures(year_events, first_plans, year_start, now)
 
         report_counts = _report_counts(kap12, session, year_ids, year_start_at)
@@ -263,7 +269,7 @@ def _report_counts(kap12, session, year_ids, year_start_at: datetime) -> ReportC
     return ReportCounts(len(answers), labelled(KIND_FIELD, kinds), labelled(ONGOING_FIELD, ongoing))
 
 
-def _school_names(session, viewer) -> list[str]:
+def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
     visible = access.visible_cases(viewer).where(access.full_access_clause(viewer)).subquery()
     query = (select(School.name).join(visible, visible.c.school_id == School.id)
              .group_by(School.name).order_by(School.name))
@@ -274,7 +280,7 @@ def _school_names(session, viewer) -> list[str]:
     return names
 
 
-def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
+def _county_lines(session: Session, viewer: access.Viewer, procedure: str | None) -> list[SchoolLine]:
     """Every school in the school owner's county, with the open cases the owner may see."""
     counties = access.owned_counties(viewer)
     visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
@@ -287,14 +293,15 @@ def _county_lines(session, viewer, procedure) -> list[SchoolLine]:
             select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
             .where(HistoryEvent.kind == DEADLINE_MISSED).group_by(visible.c.school_id, HistoryEvent.case_id)):
         missed_per_school[school_id] += 1
-    lines = []
+    lines: list[SchoolLine] = []
     for school in session.scalars(select(School).where(School.county_id.in_(counties)).order_by(School.name)):
         n, notified = counts[school.id]
         lines.append(SchoolLine(school.name, n, notified, missed_per_school[school.id]))
     return lines
 
 
-def _row(case: Case, tasks, timers, events, names, now: datetime, include_names: bool) -> Row:
+def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], events: Sequence[HistoryEvent],
+         names: dict[int, str], now: datetime, include_names: bool) -> Row:
     stage = "avsluttet" if case.status == "closed" else stage_of(
         [(t.element_id, t.title) for t in tasks], [(t.element_id, t.name) for t in timers])
     roles = sorted({r.role for t in tasks for r in t.roles})
@@ -335,7 +342,8 @@ def _label(ym: tuple[int, int]) -> str:
     return f"{MONTHS[ym[1] - 1]} {str(ym[0])[2:]}"
 
 
-def _year_figures(year_events, first_plans, year_start: date, now: datetime):
+def _year_figures(year_events: Iterable[Any], first_plans: Iterable[Any], year_start: date,
+                  now: datetime) -> tuple[list[MonthCount], list[MonthMedian], float | None, int]:
     months = _months(year_start, now)
     met: Counter[tuple[int, int]] = Counter()
     missed: Counter[tuple[int, int]] = Counter()
@@ -348,7 +356,7 @@ def _year_figures(year_events, first_plans, year_start: date, now: datetime):
             if data.get("due_at") and deadline_met(data.get("late_by_seconds") or 0):
                 met[ym] += 1
     days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)
-    all_days = []
+    all_days: list[float] = []
     for at, created_at in first_plans:
         d = max(0.0, (at - created_at).total_seconds() / 86400)
         days_by_month[(at.astimezone(OSLO).year, at.astimezone(OSLO).month)].append(d)

@@ -6,10 +6,13 @@ Nothing here writes, except that reading a case's content is recorded by ``Kap12
 the pages call first."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import NotFound
@@ -34,29 +37,32 @@ from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import TAKEN_UP_FIELD
 
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
 STAFF_ROLES = ("ansatt", "avdelingsleder", "rektor")
 
 
 # -- people and schools ------------------------------------------------------------------------
-def user_for_login(kap12, username: str) -> User | None:
+def user_for_login(kap12: Kap12, username: str) -> User | None:
     with kap12.db.reading() as session:
         return session.scalars(select(User).where(User.username == username)).first()
 
 
-def user_for_identity(kap12, issuer: str, subject: str) -> User | None:
+def user_for_identity(kap12: Kap12, issuer: str, subject: str) -> User | None:
     """The active user an identity provider's person is bound to (external identities)."""
     with kap12.db.reading() as session:
         return identities.user_for(session, issuer, subject)
 
 
-def report_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
+def report_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """Schools the viewer may report for: where they work, or in a county they own."""
     with kap12.db.reading() as session:
         query = select(School.id, School.name).where(access.report_schools_clause(viewer)).order_by(School.name)
         return [(r.id, r.name) for r in session.execute(query)]
 
 
-def school_staff(kap12, school_ids, exclude_user_id: int | None = None) -> list[tuple[str, str]]:
+def school_staff(kap12: Kap12, school_ids: Iterable[int], exclude_user_id: int | None = None) -> list[tuple[str, str]]:
     """(username, display name) of everyone working at these schools: the accused picker."""
     with kap12.db.reading() as session:
         query = (select(User.username, User.display_name).join(RoleGrant, RoleGrant.user_id == User.id)
@@ -66,7 +72,7 @@ def school_staff(kap12, school_ids, exclude_user_id: int | None = None) -> list[
         return [(r.username, r.display_name) for r in session.execute(query)]
 
 
-def display_names(kap12, user_ids) -> dict[int, str]:
+def display_names(kap12: Kap12, user_ids: Iterable[int | None]) -> dict[int, str]:
     ids = [i for i in set(user_ids) if i is not None]
     if not ids:
         return {}
@@ -91,7 +97,8 @@ TASK_ORDER = (paging.Key(OpenTask.due_at.is_(None)), paging.Key(OpenTask.due_at)
               paging.Key(OpenTask.id))
 
 
-def _task_query(viewer: access.Viewer, school_id: int | None, procedure: str | None, case_id: int | None):
+def _task_query(viewer: access.Viewer, school_id: int | None, procedure: str | None,
+                case_id: int | None) -> Select[OpenTask]:
     query = access.workable_tasks(viewer)
     if school_id is not None:
         query = query.where(Case.school_id == school_id)
@@ -102,7 +109,7 @@ def _task_query(viewer: access.Viewer, school_id: int | None, procedure: str | N
     return query
 
 
-def task_page(kap12, viewer: access.Viewer, *, school_id: int | None = None, procedure: str | None = None,
+def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = None, procedure: str | None = None,
               case_id: int | None = None, cursor: str | None = None,
               limit: int | None = None) -> paging.Page[TaskRow]:
     """One page of the viewer's workable tasks with the case facts a task list shows, soonest
@@ -128,7 +135,7 @@ class TaskChoices:
     procedures: list[str]
 
 
-def task_choices(kap12, viewer: access.Viewer) -> TaskChoices:
+def task_choices(kap12: Kap12, viewer: access.Viewer) -> TaskChoices:
     with kap12.db.reading() as session:
         workable = _task_query(viewer, None, None, None).with_only_columns(
             OpenTask.id, Case.school_id, Case.procedure).subquery()
@@ -147,7 +154,7 @@ class TaskLookup:
     workable: bool  # False: the viewer may read the case but not do this task (e.g. an auditor)
 
 
-def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
+def task_for(kap12: Kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
     """An open task the viewer may see. A task that was completed meanwhile raises Conflict (only
     to someone who may see its case); anything else the viewer may not see is NotFound."""
     with kap12.db.reading() as session:
@@ -160,7 +167,7 @@ def task_for(kap12, viewer: access.Viewer, task_id: str) -> TaskLookup:
         raise NotFound(access.GONE)
 
 
-def earlier_answers(kap12, viewer: access.Viewer, lookup: TaskLookup) -> dict:
+def earlier_answers(kap12: Kap12, viewer: access.Viewer, lookup: TaskLookup) -> dict:
     """What a revising step opens with (forms.REVISED_FROM_EARLIER): the answers of the latest
     completed step of the same form on the case; nothing for anyone who may not do the task."""
     key = lookup.task.form_key
@@ -180,12 +187,12 @@ def earlier_answers(kap12, viewer: access.Viewer, lookup: TaskLookup) -> dict:
     return forms.carried_over(kap12.forms.get(key), (done.data or {}).get("data") or {})
 
 
-def completed_task_event(session, task_id: str) -> HistoryEvent | None:
+def completed_task_event(session: Session, task_id: str) -> HistoryEvent | None:
     return session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
                            .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
 
 
-def case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int | None:
+def case_of_task(kap12: Kap12, viewer: access.Viewer, task_id: str) -> int | None:
     """The case of an open or completed task, if the viewer may see that case at all."""
     with kap12.db.reading() as session:
         row = session.get(OpenTask, task_id)
@@ -196,7 +203,7 @@ def case_of_task(kap12, viewer: access.Viewer, task_id: str) -> int | None:
 
 
 # -- cases -------------------------------------------------------------------------------------
-def case_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
+def case_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """The schools of the cases the viewer can see (for the case list's filter)."""
     with kap12.db.reading() as session:
         visible = access.visible_cases(viewer).subquery()
@@ -205,7 +212,7 @@ def case_schools(kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
         return [(r.id, r.name) for r in session.execute(query)]
 
 
-def can_see(kap12, viewer: access.Viewer, case_id: int) -> bool:
+def can_see(kap12: Kap12, viewer: access.Viewer, case_id: int) -> bool:
     with kap12.db.reading() as session:
         return access.access_level(session, viewer, case_id) is not None
 
@@ -226,14 +233,14 @@ class DiagramProcess:
 ROUTING_PROCESS = "kap12_sak"
 
 
-def case_diagrams(kap12, viewer: access.Viewer, case_id: int) -> list[DiagramProcess]:
+def case_diagrams(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[DiagramProcess]:
     """The diagrams of the case's own version that the case has run through (the procedure and
     the shared follow-up), with the elements done and the ones open now. FULL access only."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
             raise NotFound("Saken finnes ikke.")
-        case = session.get(Case, case_id)
-        version = session.get(DefinitionVersion, case.definition_id)
+        case = session.get_one(Case, case_id)  # it exists: the viewer has full access to it
+        version = session.get_one(DefinitionVersion, case.definition_id)
         case.definition = version
         workflow = kap12.writer.load_workflow(case)
     done, active = completed_elements(workflow), active_elements(workflow)
@@ -261,7 +268,7 @@ class Step:
     form_version: int | None = None  # the form version it was filled in with (None: before versions)
 
 
-def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
+def case_steps(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
     """The report, every completed task's form data and an ending for another reason (it
     carries its form too), oldest first. FULL access only: the reporter sees where the case
     stands, not the investigation."""
@@ -282,7 +289,7 @@ def case_steps(kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
         return steps
 
 
-def reported_at(events) -> datetime | None:
+def reported_at(events: Iterable[HistoryEvent]) -> datetime | None:
     return next((ev.at for ev in events if ev.kind == REPORTED), None)
 
 
@@ -300,7 +307,7 @@ class Circle:
     staff: list[tuple[str, str]]
 
 
-def case_circle(kap12, viewer: access.Viewer, case) -> Circle:
+def case_circle(kap12: Kap12, viewer: access.Viewer, case: Case) -> Circle:
     leads = access.leads_case(viewer, case)
     shown = leads or viewer.is_auditor
     open_case = case.status == "open"
@@ -314,7 +321,7 @@ def case_circle(kap12, viewer: access.Viewer, case) -> Circle:
 
 
 # -- for the profile, the auditors' pages, the API and the command line -----------------------
-def api_keys(kap12, viewer: access.Viewer) -> list[dict]:
+def api_keys(kap12: Kap12, viewer: access.Viewer) -> list[dict]:
     """The viewer's own API keys (never the keys themselves, which are not stored)."""
     with kap12.db.reading() as session:
         return [{"id": t.id, "name": t.name, "created_at": t.created_at, "last_used_at": t.last_used_at,
@@ -322,7 +329,7 @@ def api_keys(kap12, viewer: access.Viewer) -> list[dict]:
                      select(ApiToken).where(ApiToken.user_id == viewer.id).order_by(ApiToken.id))]
 
 
-def definition_versions(kap12) -> list[dict]:
+def definition_versions(kap12: Kap12) -> list[dict]:
     """Every deployed diagram version, newest first, with who deployed it and whether it is the
     latest of its process."""
     with kap12.db.reading() as session:
@@ -339,7 +346,7 @@ def definition_versions(kap12) -> list[dict]:
              "comment": r.comment or "", "latest": r.id in latest} for r in rows]
 
 
-def versions_in_use(kap12, viewer: access.Viewer) -> list:
+def versions_in_use(kap12: Kap12, viewer: access.Viewer) -> list:
     """(id, process id, version, deployed at, number of cases) of the versions the viewer's
     visible cases run on."""
     with kap12.db.reading() as session:
@@ -353,13 +360,13 @@ def versions_in_use(kap12, viewer: access.Viewer) -> list:
             .order_by(DefinitionVersion.process_id, DefinitionVersion.version)).all())
 
 
-def everyone(kap12) -> list[tuple[str, str]]:
+def everyone(kap12: Kap12) -> list[tuple[str, str]]:
     """(username, display name) of every user, by name: the auditors' access-report picker."""
     with kap12.db.reading() as session:
         return [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
 
 
-def case_number(kap12, case_id: int) -> str:
+def case_number(kap12: Kap12, case_id: int) -> str:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
@@ -367,19 +374,19 @@ def case_number(kap12, case_id: int) -> str:
         return case.number
 
 
-def may_archive_case(kap12, viewer: access.Viewer, case_id: int) -> bool:
+def may_archive_case(kap12: Kap12, viewer: access.Viewer, case_id: int) -> bool:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         return case is not None and access.may_archive(viewer, case)
 
 
-def all_case_ids(kap12) -> list[int]:
+def all_case_ids(kap12: Kap12) -> list[int]:
     """Every case, for the operator's command line (no per-user policy there)."""
     with kap12.db.reading() as session:
         return list(session.scalars(select(Case.id).order_by(Case.id)))
 
 
-def version_sources_of(kap12, definition_id: int) -> list[dict]:
+def version_sources_of(kap12: Kap12, definition_id: int) -> list[dict]:
     with kap12.db.reading() as session:
         version = session.get(DefinitionVersion, definition_id)
         if version is None:
@@ -387,7 +394,7 @@ def version_sources_of(kap12, definition_id: int) -> list[dict]:
         return definitions.diagram_sources(version)
 
 
-def taken_up_on(events) -> str | None:
+def taken_up_on(events: Iterable[HistoryEvent]) -> str | None:
     """When the pupil or the parents took the case up with the school (§ 12-6), as the latest
     step that recorded it says (ISO date), or None."""
     found = None

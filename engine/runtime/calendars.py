@@ -8,10 +8,14 @@ engine sets the timer's calendar while it evaluates that timer's expression; the
 both when they are called."""
 from __future__ import annotations
 
-from contextlib import contextmanager
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
+from datetime import date, datetime
+from typing import TypeVar
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
 from engine.runtime.clock import active_clock
@@ -20,6 +24,7 @@ from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calend
 
 _current: ContextVar[Calendar | None] = ContextVar("kap12_school_calendar", default=None)
 _kind: ContextVar[str] = ContextVar("kap12_timer_calendar", default=DEFAULT_CALENDAR)
+T = TypeVar("T")
 COUNTY = Calendar()  # the county's working days: weekends and public holidays are closed
 
 
@@ -33,7 +38,7 @@ def current() -> Calendar | None:
     return _current.get()
 
 
-def timer_calendar(task_spec) -> str:
+def timer_calendar(task_spec: object) -> str:
     """The calendar a timer's ``kap12.kalender`` names; timers deployed before the property
     existed counted in the school's days, and re-execution must count as they did."""
     kind = (getattr(task_spec, "extensions", None) or {}).get("kap12.kalender") or DEFAULT_CALENDAR
@@ -41,7 +46,7 @@ def timer_calendar(task_spec) -> str:
 
 
 @contextmanager
-def _set(var: ContextVar, value):
+def _set(var: ContextVar[T], value: T) -> Iterator[None]:
     token = var.set(value)
     try:
         yield
@@ -49,38 +54,39 @@ def _set(var: ContextVar, value):
         var.reset(token)
 
 
-def counting_in(kind: str):
+def counting_in(kind: str) -> AbstractContextManager[None]:
     """Within this block the helpers count in calendar ``kind`` (klokke, fylke or skole)."""
     return _set(_kind, kind)
 
 
-def closures(session, school_id: int) -> list[SchoolClosure]:
+def closures(session: Session, school_id: int) -> list[SchoolClosure]:
     return list(session.scalars(select(SchoolClosure).where(SchoolClosure.school_id == school_id)))
 
 
-def calendar_as_of(rows: list[SchoolClosure], when=None) -> Calendar:
+def calendar_as_of(rows: list[SchoolClosure], when: datetime | None = None) -> Calendar:
     """The calendar from closures entered before ``when`` (all of them when None): a closure
     entered later must not move a deadline that was set before it, not even on re-execution."""
     return Calendar.from_periods([(r.first_day, r.last_day) for r in rows
                                   if when is None or r.created_at is None or r.created_at <= when])
 
 
-def using_calendar(calendar: Calendar):
+def using_calendar(calendar: Calendar) -> AbstractContextManager[None]:
     """Within this block the school's days are those of ``calendar``."""
     return _set(_current, calendar)
 
 
-def calendar_for(session, school_id: int) -> Calendar:
+def calendar_for(session: Session, school_id: int) -> Calendar:
     return calendar_as_of(closures(session, school_id))
 
 
 @contextmanager
-def school_calendar(session, school_id: int):
+def school_calendar(session: Session, school_id: int) -> Iterator[None]:
     with using_calendar(calendar_for(session, school_id)):
         yield
 
 
-def add_closure(session, school_id: int, first_day, last_day, name: str = "", now=None) -> SchoolClosure:
+def add_closure(session: Session, school_id: int, first_day: date, last_day: date, name: str = "",
+                now: datetime | None = None) -> SchoolClosure:
     if last_day < first_day:
         raise InvalidInput("Perioden slutter før den begynner.", {"last_day": ["Velg en sluttdato etter startdatoen."]})
 

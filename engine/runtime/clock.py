@@ -7,7 +7,7 @@ and points SpiffWorkflow's timer module at it, in this one place.
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 
 import SpiffWorkflow.bpmn.specs.event_definitions.timer as _spiff_timer
 
@@ -44,14 +44,14 @@ class Clock:
         self._fixed, self._offset = None, timedelta(0)
 
     class _Pin:
-        def __init__(self, clock: "Clock", when: datetime):
+        def __init__(self, clock: "Clock", when: datetime) -> None:
             self.clock, self.when = clock, when
 
-        def __enter__(self):
+        def __enter__(self) -> datetime:
             self.clock._local.pinned = self.when
             return self.when
 
-        def __exit__(self, *exc):
+        def __exit__(self, *exc: object) -> None:
             self.clock._local.pinned = None
 
     def pinned(self, when: datetime) -> "_Pin":
@@ -77,7 +77,7 @@ class _EngineDatetime(datetime):
     """A datetime whose now() asks the engine's clock; everything else is datetime's."""
 
     @classmethod
-    def now(cls, tz=None):
+    def now(cls, tz: tzinfo | None = None) -> datetime:  # type: ignore[override]
         current = _active.now()
         return current.astimezone(tz) if tz is not None else current.astimezone().replace(tzinfo=None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from copy import deepcopy
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.parser.util import full_tag
@@ -12,11 +13,13 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.camunda.parser.task_spec import CamundaTaskParser
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG
+from SpiffWorkflow.task import Task
 
 from engine.runtime.calendars import counting_in, current, timer_calendar
 from engine.runtime.clock import Clock
@@ -28,7 +31,7 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     """Restores a workflow around spec objects handed in, instead of rebuilding the spec from
     JSON on every load: the spec lives once per definition version (DESIGN.md rule 2)."""
 
-    def from_dict(self, dct):
+    def from_dict(self, dct: dict) -> BpmnWorkflow:
         spec, subs = dct.get("spec"), dct.get("subprocess_specs", {})
         if isinstance(spec, dict):
             return super().from_dict(dct)
@@ -54,7 +57,7 @@ def _make_serializer() -> BpmnWorkflowSerializer:
 SERIALIZER = _make_serializer()
 
 
-def _with_properties(parser_class):
+def _with_properties(parser_class: type) -> type:
     """An event parser that keeps the event's camunda:properties as the task spec's extensions,
     as SpiffWorkflow's Camunda parser does for tasks only: a timer's ``kap12.kalender`` is read
     from there at run time."""
@@ -80,7 +83,7 @@ def new_parser() -> CamundaParser:
 class _CalendarAwareScriptEngine(PythonScriptEngine):
     """Evaluates a timer's expression in the calendar the timer names (``kap12.kalender``)."""
 
-    def evaluate(self, task, expression, external_context=None):
+    def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
         if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
             with counting_in(timer_calendar(task.task_spec)):
                 return super().evaluate(task, expression, external_context)
@@ -94,14 +97,14 @@ def script_engine(clock: Clock) -> PythonScriptEngine:
     return _CalendarAwareScriptEngine(environment=SandboxEnvironment(expression_helpers(clock.now, current)))
 
 
-def spec_to_dict(spec, subprocess_specs: dict) -> dict:
+def spec_to_dict(spec: BpmnProcessSpec, subprocess_specs: dict) -> dict:
     return {
         "spec": SERIALIZER.to_dict(spec),
         "subprocess_specs": {name: SERIALIZER.to_dict(s) for name, s in subprocess_specs.items()},
     }
 
 
-def spec_from_dict(dct: dict):
+def spec_from_dict(dct: dict) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
     spec = SERIALIZER.from_dict(dct["spec"])
     subs = {name: SERIALIZER.from_dict(s) for name, s in dct["subprocess_specs"].items()}
     return spec, subs
@@ -115,7 +118,7 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
 
 
-def load_state(state: str, spec, subprocess_specs: dict, engine: PythonScriptEngine) -> BpmnWorkflow:
+def load_state(state: str, spec: BpmnProcessSpec, subprocess_specs: dict, engine: PythonScriptEngine) -> BpmnWorkflow:
     dct = json.loads(state)
     dct.pop("serializer_version", None)
     dct["spec"], dct["subprocess_specs"] = spec, subprocess_specs

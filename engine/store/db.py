@@ -6,15 +6,17 @@ PostgreSQL serializes writers per case with ``SELECT … FOR UPDATE`` in the uni
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, inspect, text
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -32,7 +34,7 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_tuning(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record):
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
         # Let SQLAlchemy, not the driver, decide when transactions begin (see _on_begin).
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
@@ -43,7 +45,7 @@ def _sqlite_tuning(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn):
+    def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("kap12_write", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -68,7 +70,7 @@ def schema_is_current(revision: str | None, head: str, known: set[str]) -> bool:
 class Database:
     """Sessions for reading and for the one write path."""
 
-    def __init__(self, url: str, session_info: dict | None = None):
+    def __init__(self, url: str, session_info: dict | None = None) -> None:
         """``session_info`` is handed to every session (``Session.info``): what all code that
         writes through this database must share, such as the history keys."""
         self.url = url
@@ -79,12 +81,12 @@ class Database:
         self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
 
     @contextmanager
-    def reading(self):
+    def reading(self) -> Iterator[Session]:
         with self._read() as session:
             yield session
 
     @contextmanager
-    def writing(self):
+    def writing(self) -> Iterator[Session]:
         """A session whose transaction commits at the end of the block, or rolls back."""
         with self._write() as session:
             with session.begin():

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from datetime import datetime
+from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -14,6 +16,8 @@ from engine.store import stamps
 from engine.store.db import Database
 from engine.store.models import ApiToken, County, Department, RoleGrant, School, User
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
+
+M = TypeVar("M", County, School, Department)
 
 _hasher = PasswordHasher()
 
@@ -31,7 +35,7 @@ def check_password(user: User, password: str) -> bool:
         return False
 
 
-def _get_or_create(session, model, **keys):
+def _get_or_create(session: Session, model: type[M], **keys: object) -> M:
     row = session.scalars(select(model).filter_by(**keys)).first()
     if row is None:
         row = model(**keys)
@@ -40,20 +44,20 @@ def _get_or_create(session, model, **keys):
     return row
 
 
-def get_or_create_county(session, name: str) -> County:
+def get_or_create_county(session: Session, name: str) -> County:
     return _get_or_create(session, County, name=name)
 
 
-def get_or_create_school(session, county: County, name: str) -> School:
+def get_or_create_school(session: Session, county: County, name: str) -> School:
     return _get_or_create(session, School, county_id=county.id, name=name)
 
 
-def get_or_create_department(session, school: School, name: str) -> Department:
+def get_or_create_department(session: Session, school: School, name: str) -> Department:
     return _get_or_create(session, Department, school_id=school.id, name=name)
 
 
-def create_user(session, username: str, display_name: str, *, password: str | None, email: str | None,
-                now) -> User:
+def create_user(session: Session, username: str, display_name: str, *, password: str | None, email: str | None,
+                now: datetime) -> User:
     if session.scalars(select(User).where(User.username == username)).first() is not None:
         raise InvalidInput(f"Brukernavnet «{username}» er i bruk.", {"username": ["Brukernavnet er i bruk."]})
     user = User(username=username, display_name=display_name, email=email,
@@ -63,7 +67,7 @@ def create_user(session, username: str, display_name: str, *, password: str | No
     return user
 
 
-def grant(session, user: User, role: str, *, school: School | None = None, county: County | None = None,
+def grant(session: Session, user: User, role: str, *, school: School | None = None, county: County | None = None,
           department: Department | None = None) -> RoleGrant:
     if role not in ROLES:
         raise InvalidInput(f"Ukjent rolle «{role}».")
@@ -79,21 +83,21 @@ def grant(session, user: User, role: str, *, school: School | None = None, count
     return row
 
 
-def set_language_form(session, school: School, language_form: str) -> None:
+def set_language_form(session: Session, school: School, language_form: str) -> None:
     """The school's målform for letters to families that have not chosen one."""
     if language_form not in ("nb", "nn"):
         raise InvalidInput("Målformen må være «nb» (bokmål) eller «nn» (nynorsk).")
     school.malform = language_form
 
 
-def user_by_username(session, username: str) -> User:
+def user_by_username(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
         raise NotFound(f"Brukeren «{username}» finnes ikke.")
     return user
 
 
-def school_by_name(session, name: str) -> School:
+def school_by_name(session: Session, name: str) -> School:
     school = session.scalars(select(School).where(School.name == name)).first()
     if school is None:
         raise NotFound(f"Skolen «{name}» finnes ikke.")
@@ -108,7 +112,7 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str]:
+def create_api_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
     """A new personal token; the plain token is returned once and never stored."""
     if not (name or "").strip():
         raise InvalidInput("Gi nøkkelen et navn.", {"name": ["Skriv hva nøkkelen skal brukes til."]})
@@ -119,7 +123,7 @@ def create_api_token(session, user: User, name: str, now) -> tuple[ApiToken, str
     return row, token
 
 
-def user_for_token(db: Database, token: str, now) -> User | None:
+def user_for_token(db: Database, token: str, now: datetime) -> User | None:
     """The active user a live token belongs to, or ``None``. Read-only: the token's last use is
     stamped in a separate short transaction, at most once a minute (``stamps``)."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
@@ -137,14 +141,14 @@ def user_for_token(db: Database, token: str, now) -> User | None:
     return user
 
 
-def revoke_api_token(session, user: User, token_id: int, now) -> None:
+def revoke_api_token(session: Session, user: User, token_id: int, now: datetime) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
         raise NotFound("Nøkkelen finnes ikke.")
     row.revoked_at = now
 
 
-def api_tokens(session, user: User) -> list[ApiToken]:
+def api_tokens(session: Session, user: User) -> list[ApiToken]:
     return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
 
 

@@ -17,11 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from engine.errors import DamagedHistory, NotFound
@@ -55,7 +57,7 @@ def case_id_of(chain: str) -> int | None:
     return None
 
 
-def canonical(obj) -> bytes:
+def canonical(obj: object) -> bytes:
     return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode("utf-8")
 
 
@@ -88,14 +90,14 @@ NO_KEYS = HistoryKeys()
 SESSION_KEYS = "kap12_history_keys"  # Session.info entry the Database puts its keys under
 
 
-def keys_of(session) -> HistoryKeys:
+def keys_of(session: Session | None) -> HistoryKeys:
     """The history keys of the database this session belongs to. They travel with the session
     so that every place that appends an event signs it the same way without passing keys on."""
     return session.info.get(SESSION_KEYS, NO_KEYS) if session is not None else NO_KEYS
 
 
-def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id, actor: str, kind: str,
-               definition_id, data: dict, key: bytes | None = None) -> str:
+def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id: int | None, actor: str, kind: str,
+               definition_id: int | None, data: dict, key: bytes | None = None) -> str:
     body = {"chain": chain, "seq": seq, "at": at.isoformat(), "actor_id": actor_id, "actor": actor,
             "kind": kind, "definition_id": definition_id, "data": data}
     message = prev_hash.encode("ascii") + canonical(body)
@@ -105,7 +107,7 @@ def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id, act
 
 
 # -- appending --------------------------------------------------------------------------------
-def _locked_case(session, case_id: int) -> Case:
+def _locked_case(session: Session, case_id: int) -> Case:
     """The case row, which carries the chain head and is the lock on its chain. In the write
     path it is already loaded under the lock; elsewhere (reads recorded, incidents) take it."""
     loaded = session.identity_map.get(identity_key(Case, case_id))
@@ -120,7 +122,7 @@ def _locked_case(session, case_id: int) -> Case:
     return case
 
 
-def lock_system_chain(session) -> None:
+def lock_system_chain(session: Session) -> None:
     """Deploys, form versions and checkpoints from several processes queue here for the rest of
     the transaction instead of failing on the (chain, seq) unique key; on SQLite the single
     writer (BEGIN IMMEDIATE) already does this."""
@@ -128,14 +130,14 @@ def lock_system_chain(session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN})
 
 
-def _system_head(session, chain: str) -> tuple[int, str]:
+def _system_head(session: Session, chain: str) -> tuple[int, str]:
     lock_system_chain(session)
     last = session.execute(select(HistoryEvent.seq, HistoryEvent.hash).where(HistoryEvent.chain == chain)
                            .order_by(HistoryEvent.seq.desc()).limit(1)).first()
     return (last.seq, last.hash) if last else (0, GENESIS)
 
 
-def append(session, chain: str, *, kind: str, at: datetime, actor_id=None, actor: str = "system",
+def append(session: Session, chain: str, *, kind: str, at: datetime, actor_id: int | None = None, actor: str = "system",
            data: dict | None = None, case_id: int | None = None, definition_id: int | None = None) -> HistoryEvent:
     """Add one event at the end of ``chain``. A case's chain continues from the head on its case
     row, which is moved on in the same transaction (under the case's write lock); the system
@@ -158,12 +160,12 @@ def append(session, chain: str, *, kind: str, at: datetime, actor_id=None, actor
     return event
 
 
-def all_chains(session) -> list[str]:
+def all_chains(session: Session) -> list[str]:
     return list(session.scalars(select(HistoryEvent.chain).group_by(HistoryEvent.chain).order_by(func.min(HistoryEvent.id))))
 
 
 @contextmanager
-def readable():
+def readable() -> Iterator[None]:
     """Loading events as objects: a garbled time or data field (altered behind kap12's back)
     becomes a plain ``DamagedHistory`` instead of a decoding error; verification names it."""
     try:

@@ -19,7 +19,7 @@ def is_stale(last: datetime | None, now: datetime) -> bool:
     return last is None or now - last >= EVERY
 
 
-def stamp(db: Database, column: InstrumentedAttribute, row_id, now: datetime) -> None:
+def stamp(db: Database, column: InstrumentedAttribute, row_id: int, now: datetime) -> None:
     """Set ``column`` to ``now`` on the row ``row_id`` if it is still stale there."""
     model = column.class_
     with db.writing() as session:

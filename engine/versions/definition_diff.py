@@ -8,10 +8,14 @@ plain Norwegian labels, and the ids to mark on the drawn diagram."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from engine.versions.diagram_check import BPMN_NS, CAMUNDA_NS, NOT_FLOW, NS, safe_parse
+
+if TYPE_CHECKING:  # rows are passed in; this module reads only their sources
+    from engine.store.models import DefinitionVersion
 
 # The attributes compared, with the label a process owner reads.
 LABELS = {
@@ -75,11 +79,11 @@ class DefinitionDiff:
                 for kind in ("added", "changed", "removed")}
 
 
-def _local(tag) -> str:
+def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def _text(el, path: str) -> str:
+def _text(el: etree._Element, path: str) -> str:
     found = el.find(path, NS)
     return (found.text or "").strip() if found is not None else ""
 
@@ -173,6 +177,6 @@ def _add(result: DefinitionDiff, process_id: str, changes: list[ElementChange] |
         result.changes.extend(changes)
 
 
-def diff_versions(old, new) -> DefinitionDiff:
+def diff_versions(old: DefinitionVersion | None, new: DefinitionVersion) -> DefinitionDiff:
     """Diff two ``DefinitionVersion`` rows (``old`` may be None: everything is added)."""
     return diff_sources(old.sources if old is not None else None, new.sources)

@@ -11,11 +11,15 @@ import json
 import logging
 import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
+from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.errors import Conflict, DeployRefused, NotFound
 from engine.runtime import spiff
@@ -23,6 +27,7 @@ from engine.store import events
 from engine.store.history import SYSTEM_CHAIN
 from engine.store.models import Case, DefinitionVersion, HistoryEvent
 from engine.versions.diagram_check import FileReading, read_file, safe_parse
+from processes.forms import Form
 
 log = logging.getLogger(__name__)
 
@@ -37,11 +42,16 @@ class DeployResult:
     created: bool  # False: this exact content was deployed before
 
 
+# (sources by process, metadata by process, each process with what it calls, the parser holding
+# them all, the processes the files define)
+Analysis = tuple[dict[str, dict], dict[str, dict], dict[str, list[str]], CamundaParser, list[str]]
+
+
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def latest_versions(session) -> dict[str, DefinitionVersion]:
+def latest_versions(session: Session) -> dict[str, DefinitionVersion]:
     newest = (select(DefinitionVersion.process_id, func.max(DefinitionVersion.version).label("v"))
               .group_by(DefinitionVersion.process_id).subquery())
     rows = session.scalars(select(DefinitionVersion).join(
@@ -49,7 +59,7 @@ def latest_versions(session) -> dict[str, DefinitionVersion]:
     return {row.process_id: row for row in rows}
 
 
-def latest_version(session, process_id: str) -> DefinitionVersion:
+def latest_version(session: Session, process_id: str) -> DefinitionVersion:
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id)
                           .order_by(DefinitionVersion.version.desc()).limit(1)).first()
     if row is None:
@@ -85,7 +95,8 @@ def _parses(src: dict) -> bool:
     return True
 
 
-def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None, forms=None):
+def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None,
+            forms: dict[str, Form] | None = None) -> Analysis:
     """Read and validate ``files`` together with ``stored`` sources ({process_id: source}) of
     processes they may call. ``forms`` ({key: Form}) are the forms a user task may name; the
     bundled files when not given. Returns (readings, parser, closures) or raises DeployRefused."""
@@ -160,14 +171,14 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
     return sources, metas, closures, parser, new_ids
 
 
-def _reread(src: dict, forms) -> FileReading:
+def _reread(src: dict, forms: dict[str, Form] | None) -> FileReading:
     try:
         return read_file(src["file"], src["xml"].encode("utf-8"), forms)
     except Exception as err:  # noqa: BLE001 - a stored row of any shape is reported, never a crash
         return FileReading(str(src.get("file", "?")), "", problems=[f"{type(err).__name__}: {err}"])
 
 
-def _add_to_parser(parser, reading: FileReading, problems: list[str]) -> None:
+def _add_to_parser(parser: CamundaParser, reading: FileReading, problems: list[str]) -> None:
     try:
         parser.add_bpmn_xml(reading.tree, filename=reading.filename)
     except (ValidationException, SpiffWorkflowException) as err:
@@ -181,8 +192,8 @@ def _spiff_problem(err: Exception, where: str) -> str:
     return f"Prosessmotoren avviser «{where}»{at}: {err}."
 
 
-def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now,
-           forms=None) -> list[DeployResult]:
+def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now: datetime,
+           forms: dict[str, Form] | None = None) -> list[DeployResult]:
     """Validate and store new versions; the same content deployed again changes nothing."""
     current = latest_versions(session)
     sources, metas, closures, parser, new_ids = analyse(files, stored_sources(current), forms)
@@ -212,14 +223,14 @@ def deploy(session, files: list[tuple[str, bytes]], *, actor_id: int | None, com
     return results
 
 
-def _highest_withdrawn(session, process_id: str) -> int:
+def _highest_withdrawn(session: Session, process_id: str) -> int:
     """A withdrawn version's number is never given again: the history names it."""
     rows = session.scalars(select(HistoryEvent.data).where(HistoryEvent.chain == SYSTEM_CHAIN,
                                                            HistoryEvent.kind == events.VERSION_WITHDRAWN))
     return max((d.get("version", 0) for d in rows if d.get("process_id") == process_id), default=0)
 
 
-def withdraw(session, process_id: str, number: int) -> DefinitionVersion:
+def withdraw(session: Session, process_id: str, number: int) -> DefinitionVersion:
     """Remove a version that no case uses (one that was a mistake, or whose stored text no longer
     reads). The caller records the act in the system history; the version's number is not reused."""
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
@@ -247,10 +258,10 @@ class SpecCache:
     """Restored spec objects per definition version: versions are immutable, so a spec is
     rebuilt from JSON once per process, not on every step of every case."""
 
-    def __init__(self):
-        self._specs: dict[int, tuple] = {}
+    def __init__(self) -> None:
+        self._specs: dict[int, tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]] = {}
 
-    def get(self, version: DefinitionVersion):
+    def get(self, version: DefinitionVersion) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]:
         found = self._specs.get(version.id)
         if found is None:
             found = spiff.spec_from_dict(version.spec)

@@ -55,11 +55,11 @@ ELEMENT_WORDS = {
 }
 
 
-def _local(tag) -> str:
+def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def describe(el) -> str:
+def describe(el: etree._Element) -> str:
     word = ELEMENT_WORDS.get(_local(el.tag), "Elementet")
     name = (el.get("name") or "").strip()
     return f"{word} «{name}» ({el.get('id')})" if name else f"{word} ({el.get('id')})"
@@ -133,7 +133,7 @@ def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileRead
     return reading
 
 
-def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
+def _check_process(process: etree._Element, tree: etree._Element, problems: list[str], forms: dict) -> dict:
     pid = process.get("id")
     meta: dict = {"name": process.get("name") or pid, "names": _names(process, problems), "elements": {},
                   "calls": sorted({c.get("calledElement") for c in process.iter(f"{{{BPMN_NS}}}callActivity")
@@ -194,12 +194,12 @@ def _check_process(process, tree, problems: list[str], forms: dict) -> dict:
     return meta
 
 
-def _properties(el) -> dict[str, str]:
+def _properties(el: etree._Element) -> dict[str, str]:
     return {p.get("name"): p.get("value") or ""
             for p in el.findall("bpmn:extensionElements/camunda:properties/camunda:property", NS)}
 
 
-def _names(el, problems: list[str]) -> dict[str, str]:
+def _names(el: etree._Element, problems: list[str]) -> dict[str, str]:
     """The element's name in nynorsk and English ({language: name}), from its kap12.navn.nn and
     kap12.navn.en properties: data of the version, so a later diagram may rename without
     changing what an earlier version's cases show."""
@@ -216,7 +216,7 @@ def _names(el, problems: list[str]) -> dict[str, str]:
     return names
 
 
-def _check_timer(el, timer, sample: Sample, problems: list[str]) -> dict:
+def _check_timer(el: etree._Element, timer: etree._Element, sample: Sample, problems: list[str]) -> dict:
     props = _properties(el)
     kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
     for unknown in sorted(kinds - TIMER_KINDS):
@@ -249,7 +249,7 @@ def _calendar_words() -> str:
     return ", ".join(f"{code} ({words})" for code, words in CALENDARS.items())
 
 
-def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: list[str],
+def _check_timer_expression(el: etree._Element, kind: str, expr: str, sample: Sample, problems: list[str],
                             calendar: str = "") -> None:
     shown = _shown(expr)
     helpers = sample.helpers
@@ -274,7 +274,7 @@ def _check_timer_expression(el, kind: str, expr: str, sample: Sample, problems: 
         problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {str(err).rstrip('.')}.")
 
 
-def _check_code(el, code: str, mode: sandbox.Mode, word: str, problems: list[str]) -> None:
+def _check_code(el: etree._Element, code: str, mode: sandbox.Mode, word: str, problems: list[str]) -> None:
     refused = sandbox.problems(code, mode, HELPER_NAMES)
     if refused:
         problems.append(f"{word} på {describe(el)} kan ikke brukes: {'; '.join(refused)}.")

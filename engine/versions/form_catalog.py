@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine.errors import DeployRefused
+from engine.store.db import Database
 from engine.store.models import FormVersion, User
 from processes import forms
 
@@ -46,7 +50,7 @@ def content_hash(declaration: dict) -> str:
     return hashlib.sha256(canonical(declaration).encode("utf-8")).hexdigest()
 
 
-def parse(declaration) -> forms.Form:
+def parse(declaration: Mapping[str, Any]) -> forms.Form:
     """The declaration as a Form, or DeployRefused with every problem in plain Norwegian."""
     try:
         return forms.parse_form(declaration)
@@ -54,11 +58,12 @@ def parse(declaration) -> forms.Form:
         raise DeployRefused(err.problems) from err
 
 
-def _next_version(session, key: str) -> int:
+def _next_version(session: Session, key: str) -> int:
     return (session.scalar(select(func.max(FormVersion.version)).where(FormVersion.key == key)) or 0) + 1
 
 
-def store(session, key: str, declaration: dict, *, actor_id, now, comment: str) -> PublishResult:
+def store(session: Session, key: str, declaration: dict, *, actor_id: int | None, now: datetime,
+          comment: str) -> PublishResult:
     digest = content_hash(declaration)
     existing = session.scalars(select(FormVersion).where(
         FormVersion.key == key, FormVersion.content_hash == digest)).first()
@@ -71,7 +76,7 @@ def store(session, key: str, declaration: dict, *, actor_id, now, comment: str) 
     return PublishResult(key, number, True)
 
 
-def import_bundled(session, folder: Path | str | None, now) -> list[PublishResult]:
+def import_bundled(session: Session, folder: Path | str | None, now: datetime) -> list[PublishResult]:
     """Store each bundled declaration as a new version of its key when its content is new
     (the system publishes it); unchanged files change nothing."""
     folder = Path(folder) if folder is not None else forms.FORMS_FOLDER
@@ -88,13 +93,13 @@ class FormCatalog:
     """The published forms, read through a cache that is refreshed only when a version was
     added (one cheap ``max(id)`` query per look-up)."""
 
-    def __init__(self, db):
+    def __init__(self, db: Database) -> None:
         self.db = db
         # (max id seen, {key: {version: info}}, {key: latest Form}), replaced as a whole.
         self._state: tuple[int | None, dict, dict] = (-1, {}, {})
 
     # -- reading --------------------------------------------------------------------------
-    def _refresh(self, session=None) -> tuple[dict[str, dict[int, FormVersionInfo]], dict[str, forms.Form]]:
+    def _refresh(self, session: Session | None = None) -> tuple[dict[str, dict[int, FormVersionInfo]], dict[str, forms.Form]]:
         if session is None:
             with self.db.reading() as s:
                 return self._refresh(s)
@@ -116,25 +121,25 @@ class FormCatalog:
         self._state = (marker, by_key, latest)
         return by_key, latest
 
-    def all(self, session=None) -> dict[str, forms.Form]:
+    def all(self, session: Session | None = None) -> dict[str, forms.Form]:
         """The latest version of every form, by key."""
         return self._refresh(session)[1]
 
-    def get(self, key: str, session=None) -> forms.Form:
+    def get(self, key: str, session: Session | None = None) -> forms.Form:
         try:
             return self.all(session)[key]
         except KeyError:
             raise KeyError(f"Ukjent skjema: {key!r}.") from None
 
-    def exists(self, key: str, session=None) -> bool:
+    def exists(self, key: str, session: Session | None = None) -> bool:
         return key in self.all(session)
 
-    def latest_version(self, key: str, session=None) -> int | None:
+    def latest_version(self, key: str, session: Session | None = None) -> int | None:
         """The number of the latest version of ``key``, or None for a bundled form not yet stored."""
         versions = self._refresh(session)[0].get(key)
         return max(versions) if versions else None
 
-    def latest_with_number(self, key: str, session=None) -> tuple[int | None, forms.Form]:
+    def latest_with_number(self, key: str, session: Session | None = None) -> tuple[int | None, forms.Form]:
         """The latest version of ``key`` and its number (None: a bundled form not yet stored),
         from one look at the catalog."""
         by_key, latest = self._refresh(session)
@@ -146,7 +151,7 @@ class FormCatalog:
         except KeyError:
             raise KeyError(f"Ukjent skjema: {key!r}.") from None
 
-    def get_version(self, key: str, number: int | None, session=None) -> forms.Form:
+    def get_version(self, key: str, number: int | None, session: Session | None = None) -> forms.Form:
         """Version ``number`` of the form; the latest when ``number`` is None."""
         if number is None:
             return self.get(key, session)
@@ -156,11 +161,11 @@ class FormCatalog:
         except (KeyError, ValueError, TypeError):
             raise KeyError(f"Ukjent skjema: {key!r} versjon {number!r}.") from None
 
-    def versions(self, key: str, session=None) -> list[FormVersionInfo]:
+    def versions(self, key: str, session: Session | None = None) -> list[FormVersionInfo]:
         """Every version of ``key``, newest first."""
         found = self._refresh(session)[0].get(key, {})
         return [found[n] for n in sorted(found, reverse=True)]
 
-    def current(self, key: str, session=None) -> FormVersionInfo | None:
+    def current(self, key: str, session: Session | None = None) -> FormVersionInfo | None:
         found = self.versions(key, session)
         return found[0] if found else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
@@ -26,18 +27,21 @@ from processes import measures as measure_names
 from processes.deadlines import OSLO, seconds_late
 from processes.roles import OFFENDER_PROCEDURE
 
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
 REPORT_FORM = "meldingsskjema"
 RECLASSIFY_MESSAGE = "omklassifisering"
 REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
 
 
-def today(kap12) -> date:
+def today(kap12: Kap12) -> date:
     """The engine's date in Oslo: dates in forms (an evaluation date) are checked against it."""
     return kap12.clock.now().astimezone(OSLO).date()
 
 
-def validated_form(kap12, form_key: str, data: dict, sender: access.Viewer,
-                   session=None) -> tuple[dict, int | None]:
+def validated_form(kap12: Kap12, form_key: str, data: dict, sender: access.Viewer,
+                   session: Session | None = None) -> tuple[dict, int | None]:
     """The clean data and the number of the form version that checked them. Fields the form
     takes from the log-in ("Mottatt av") get the sender's name, whatever was posted."""
     try:
@@ -62,7 +66,7 @@ def reclassification_message(offender: str, reason: str, accused_username: str |
     return BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload)
 
 
-def start_case(kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
+def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
     """Register a report (meldingsskjema) and start the case on the procedure the routing
     diagram chooses. Anyone employed at the school may report, at once."""
     if access.is_read_only(viewer):
@@ -125,8 +129,8 @@ def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> Open
     return row
 
 
-def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
-    def act(step: CaseStep):
+def claim(kap12: Kap12, viewer: access.Viewer, task_id: str) -> Case:
+    def act(step: CaseStep) -> None:
         row = _check_may_work(step, viewer, task_id)
         if row.assignee_id != viewer.id:
             row.assignee_id = viewer.id
@@ -134,8 +138,8 @@ def claim(kap12, viewer: access.Viewer, task_id: str) -> Case:
     return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
-def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
-    def act(step: CaseStep):
+def release(kap12: Kap12, viewer: access.Viewer, task_id: str) -> Case:
+    def act(step: CaseStep) -> None:
         row = _check_may_work(step, viewer, task_id)
         if row.assignee_id == viewer.id:
             row.assignee_id = None
@@ -143,9 +147,9 @@ def release(kap12, viewer: access.Viewer, task_id: str) -> Case:
     return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
-def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
+def complete(kap12: Kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
     """Validate ``data`` with the task's form and complete the task; errors change nothing."""
-    def act(step: CaseStep):
+    def act(step: CaseStep) -> None:
         row = _check_may_work(step, viewer, task_id)
         clean, form_version = validated_form(kap12, row.form_key, data, viewer, step.session)
         task = step.workflow.get_task_from_id(UUID(task_id))
@@ -172,7 +176,7 @@ def complete(kap12, viewer: access.Viewer, task_id: str, data: dict) -> Case:
     return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 
-def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason: str,
+def reclassify(kap12: Kap12, viewer: access.Viewer, case_id: int, offender: str, reason: str,
                accused_username: str | None = None) -> Case:
     """The report turned out to be about someone else (A → B, …): the routing diagram catches
     the message and starts the right procedure; the change is recorded with its reason."""
@@ -181,7 +185,7 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
     if not (reason or "").strip():
         raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor saken klassifiseres om."]})
 
-    def act(step: CaseStep):
+    def act(step: CaseStep) -> None:
         session = step.session
         if access.is_read_only(viewer) or access.access_level(session, viewer, step.case.id) != access.FULL:
             raise NotFound("Saken finnes ikke.")
@@ -212,12 +216,12 @@ def reclassify(kap12, viewer: access.Viewer, case_id: int, offender: str, reason
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 
 
-def fire_due_timers(kap12, case_id: int) -> Case:
+def fire_due_timers(kap12: Kap12, case_id: int) -> Case:
     """Advance one case past every timer that is due now (the writer refreshes waiting tasks)."""
     return kap12.writer.step(case_id, Actor.system(), lambda step: None)
 
 
-def record_read(kap12, reader: access.Viewer | Actor, case_id: int, what: str) -> None:
+def record_read(kap12: Kap12, reader: access.Viewer | Actor, case_id: int, what: str) -> None:
     """Every read of a case is itself an event in its history (the command line reads as an
     ``Actor`` with no user id)."""
     with kap12.db.writing() as session:

@@ -10,12 +10,17 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
 
 from engine.store import history
 from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, checkpoint_data, fold
 from engine.store.models import Case, HistoryEvent
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 log = logging.getLogger("kap12.checkpoints")
 
@@ -32,17 +37,17 @@ class CheckpointWritten:
     changed: int
 
 
-def _checkpoints():
+def _checkpoints() -> Select[HistoryEvent]:
     return (select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
                                        HistoryEvent.kind == CHECKPOINT_KIND).order_by(HistoryEvent.seq))
 
 
-def _current_heads(session) -> Heads:
+def _current_heads(session: Session) -> Heads:
     rows = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).where(Case.chain_seq > 0))
     return {history.case_chain(cid): (seq, digest) for cid, seq, digest in rows}
 
 
-def write(kap12, *, only_if_changed: bool = False) -> CheckpointWritten | None:
+def write(kap12: Kap12, *, only_if_changed: bool = False) -> CheckpointWritten | None:
     """Write a checkpoint now (None when ``only_if_changed`` and no chain has grown)."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
@@ -59,7 +64,7 @@ def write(kap12, *, only_if_changed: bool = False) -> CheckpointWritten | None:
         return CheckpointWritten(event.seq, now, data["digest"], data["chains"], len(data["changed"]))
 
 
-def write_if_due(kap12) -> CheckpointWritten | None:
+def write_if_due(kap12: Kap12) -> CheckpointWritten | None:
     """What the sweeper calls on every round: cheap unless an hour has passed since the last
     checkpoint and the total length of all chains has changed."""
     now = kap12.clock.now()

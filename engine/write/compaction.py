@@ -11,12 +11,14 @@ joins and boundary events look — is touched, and the cut is a pure function of
 so re-execution of the history reproduces it exactly."""
 from __future__ import annotations
 
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 THRESHOLD = 30  # finished tasks above the common ancestor before a cut is worth it
 
 
-def _chain(task) -> list:
+def _chain(task: Task | None) -> list[Task]:
     """The task and its ancestors, root first."""
     chain = []
     while task is not None:
@@ -25,7 +27,7 @@ def _chain(task) -> list:
     return chain[::-1]
 
 
-def _compact_one(workflow, threshold: int) -> int:
+def _compact_one(workflow: BpmnWorkflow, threshold: int) -> int:
     live = [t for t in workflow.tasks.values() if not t.has_state(TaskState.FINISHED_MASK)]
     if not live:
         return 0
@@ -55,7 +57,7 @@ def _compact_one(workflow, threshold: int) -> int:
     return len(dropped)
 
 
-def compact(workflow, threshold: int = THRESHOLD) -> int:
+def compact(workflow: BpmnWorkflow, threshold: int = THRESHOLD) -> int:
     """Drop finished tasks that nothing can reach any more; returns how many were dropped."""
     dropped = _compact_one(workflow, threshold)
     for sub in list(workflow.subprocesses.values()):

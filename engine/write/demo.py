@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from engine.store.models import Case, User
 from engine.versions.example_data import example_data
 from processes import forms
 from processes.deadlines import school_year_of
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 COUNTY = "Innlandet fylkeskommune (demo)"
 SCHOOLS = {"Nordli videregående skole": ["Studiespesialisering", "Yrkesfag"],
@@ -56,7 +60,7 @@ class DemoDirectory:
     users: dict[str, Viewer]
 
 
-def ensure_directory(kap12) -> DemoDirectory:
+def ensure_directory(kap12: Kap12) -> DemoDirectory:
     """Create the demo county, schools and people once; return them either way."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
@@ -82,7 +86,7 @@ def ensure_directory(kap12) -> DemoDirectory:
         return DemoDirectory(county.id, {n: s.id for n, s in schools.items()}, users)
 
 
-def report_data(**overrides) -> dict:
+def report_data(**overrides: Any) -> dict:
     return example_data(forms.get_form("meldingsskjema"), **{
         "berorte_elever": "Emma (demo), Vg1",
         "hva_skjedde": "Emma blir holdt utenfor og får stygge meldinger i klassechatten.",
@@ -94,14 +98,14 @@ def report_data(**overrides) -> dict:
         "meldt_pa_vegne_av": "elev", **overrides})
 
 
-def complete_next(kap12, viewer: Viewer, case_id: int, **overrides) -> None:
+def complete_next(kap12: Kap12, viewer: Viewer, case_id: int, **overrides: Any) -> None:
     """Complete the first open task of the case that ``viewer`` may do, with example data."""
     task = next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id)
     data = example_data(kap12.forms.get(task.form_key), kap12.clock.now().date(), **overrides)
     kap12.complete(viewer, task.id, data)
 
 
-def load_demo(kap12) -> list[dict]:
+def load_demo(kap12: Kap12) -> list[dict]:
     """The directory plus a handful of cases, once; returns the log-ins to print."""
     demo = ensure_directory(kap12)
     with kap12.db.reading() as session:
@@ -122,7 +126,7 @@ def _story(days_ago: int, kap12, **report) -> dict:
                        **{**untold, **report})
 
 
-def _demo_cases(kap12, demo: DemoDirectory) -> None:
+def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
     """Five made-up cases at Nordli, each a whole story from report to where it stands: every
     name is fictional and marked «(demo)»."""
     nordli = demo.schools["Nordli videregående skole"]

@@ -15,10 +15,15 @@ task, which would restart every running deadline)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
@@ -30,6 +35,9 @@ from engine.versions.definitions import CASE_PROCESS
 from engine.write.projection import is_timer, timer_due
 from engine.write.unit_of_work import Actor, CaseStep
 from processes.roles import PROCEDURE_PROCESSES
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 OPEN = TaskState.READY | TaskState.WAITING
 DONE_OR_STARTED = TaskState.COMPLETED | TaskState.STARTED | TaskState.ERROR | TaskState.CANCELLED
@@ -64,24 +72,29 @@ class VersionRow:
     closed_cases: int
 
 
-def _label(task) -> str:
+Specs = dict[str, BpmnProcessSpec]
+# A workflow or subprocess, the spec it moves to, and how the two differ (None: its process is gone).
+Pair = tuple[BpmnWorkflow, BpmnProcessSpec | None, WorkflowDiff | None]
+
+
+def _label(task: Task) -> str:
     spec = task.task_spec
     name = getattr(spec, "bpmn_name", None) or getattr(spec, "bpmn_id", None) or spec.name
     return f"«{name}» ({task.workflow.spec.name})"
 
 
-def _pairs(workflow, spec, subs):
+def _pairs(workflow: BpmnWorkflow, spec: BpmnProcessSpec, subs: Specs) -> list[Pair]:
     """(workflow, new spec, WorkflowDiff) for the case workflow and each of its subprocesses;
     a subprocess whose process is gone from the new version gets None."""
     registry = spiff.SERIALIZER.registry
-    pairs = [(workflow, spec, WorkflowDiff(workflow, SpecDiff(registry, workflow.spec, spec)))]
+    pairs: list[Pair] = [(workflow, spec, WorkflowDiff(workflow, SpecDiff(registry, workflow.spec, spec)))]
     for sp in workflow.subprocesses.values():
         new = spec if sp.spec.name == spec.name else subs.get(sp.spec.name)
         pairs.append((sp, new, WorkflowDiff(sp, SpecDiff(registry, sp.spec, new)) if new is not None else None))
     return pairs
 
 
-def _assess(workflow, spec, subs, plan: MigrationPlan) -> list:
+def _assess(workflow: BpmnWorkflow, spec: BpmnProcessSpec, subs: Specs, plan: MigrationPlan) -> list[Pair]:
     """Fill ``plan`` and return the pairs to migrate."""
     pairs = _pairs(workflow, spec, subs)
     for wf, _new, diff in pairs:
@@ -108,10 +121,11 @@ def _assess(workflow, spec, subs, plan: MigrationPlan) -> list:
     return pairs
 
 
-def _swap(pairs, workflow, spec, subs) -> list[str]:
+def _swap(pairs: list[Pair], workflow: BpmnWorkflow, spec: BpmnProcessSpec, subs: Specs) -> list[str]:
     """Move the workflow onto the new specs; reset open tasks whose element changed."""
-    reset = []
+    reset: list[str] = []
     for wf, new, diff in pairs:
+        assert diff is not None, "a plan with a process gone is refused before the move"
         changed = {id(t) for t in diff.changed}
         to_reset = [t for t in wf.get_tasks(state=OPEN, skip_subprocesses=True) if id(t) in changed]
         wf.spec = new
@@ -129,7 +143,7 @@ def _swap(pairs, workflow, spec, subs) -> list[str]:
     return reset
 
 
-def move_workflow(kap12, workflow, target: DefinitionVersion, plan: MigrationPlan | None = None) -> MigrationPlan:
+def move_workflow(kap12: Kap12, workflow: BpmnWorkflow, target: DefinitionVersion, plan: MigrationPlan | None = None) -> MigrationPlan:
     """Assess and, when safe, move ``workflow`` onto ``target``'s specs (the write path and the
     re-execution of a recorded migration both do exactly this). Raises InvalidInput if unsafe."""
     plan = plan or MigrationPlan(0, "", 0, target.version, False)
@@ -141,7 +155,7 @@ def move_workflow(kap12, workflow, target: DefinitionVersion, plan: MigrationPla
     return plan
 
 
-def _target(session, process_id: str, version: int) -> DefinitionVersion:
+def _target(session: Session, process_id: str, version: int) -> DefinitionVersion:
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
                                                           DefinitionVersion.version == version)).first()
     if row is None:
@@ -149,7 +163,7 @@ def _target(session, process_id: str, version: int) -> DefinitionVersion:
     return row
 
 
-def plan(kap12, case_id: int, to_version: int, process_id: str = CASE_PROCESS) -> MigrationPlan:
+def plan(kap12: Kap12, case_id: int, to_version: int, process_id: str = CASE_PROCESS) -> MigrationPlan:
     """What migrating the case to ``to_version`` would do; changes nothing."""
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
@@ -173,7 +187,7 @@ def plan(kap12, case_id: int, to_version: int, process_id: str = CASE_PROCESS) -
         return result
 
 
-def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason: str,
+def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, reason: str,
             process_id: str = CASE_PROCESS) -> MigrationPlan:
     """Move one case to ``to_version`` through the one write path, or refuse (nothing changes)."""
     if not access.may_deploy(viewer):
@@ -183,7 +197,7 @@ def migrate(kap12, viewer: access.Viewer, case_id: int, to_version: int, reason:
         raise InvalidInput("Skriv hvorfor sakene flyttes til den nye versjonen.", {"reason": ["Feltet må fylles ut."]})
     outcome: dict = {}
 
-    def act(step: CaseStep):
+    def act(step: CaseStep) -> None:
         case, session = step.case, step.session
         if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer))) is None:
             raise NotFound("Saken finnes ikke.")  # an accused process owner never touches their case
@@ -218,7 +232,7 @@ class _Nothing(Exception):
     """Raised inside the act to leave a case that is already on the target version untouched."""
 
 
-def open_cases_on_older_versions(kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> list[Case]:
+def open_cases_on_older_versions(kap12: Kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> list[Case]:
     """Open cases a newer version could take over; never one the viewer is accused in."""
     with kap12.db.reading() as session:
         newest = session.scalar(select(func.max(DefinitionVersion.version))
@@ -231,7 +245,7 @@ def open_cases_on_older_versions(kap12, viewer: access.Viewer, process_id: str =
         return list(session.scalars(query))
 
 
-def versions_with_cases(kap12) -> dict[str, list[VersionRow]]:
+def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:
     """Every process with its versions, newest first, and the open and closed cases on each.
 
     A case runs on a version of ``kap12_sak``; it counts on a version of a called process when
@@ -254,13 +268,13 @@ def versions_with_cases(kap12) -> dict[str, list[VersionRow]]:
         own = {pid: src["sha256"] for pid, src in v.sources.items()}
         only = procedure_of.get(v.process_id)
         open_n = closed_n = 0
-        for (definition_id, procedure), n in per_definition.items():
-            used = by_id.get(definition_id)
-            if used is None or (only is not None and procedure != only):
+        for (used_id, used_procedure), by_status in per_definition.items():
+            used = by_id.get(used_id)
+            if used is None or (only is not None and used_procedure != only):
                 continue
             if all(used.sources.get(pid, {}).get("sha256") == sha for pid, sha in own.items()):
-                open_n += n.get("open", 0)
-                closed_n += n.get("closed", 0)
+                open_n += by_status.get("open", 0)
+                closed_n += by_status.get("closed", 0)
         result.setdefault(v.process_id, []).append(VersionRow(
             v.id, v.process_id, v.name, v.version, v.content_hash,
             users.get(v.deployed_by_id, "kap12") if v.deployed_by_id else "kap12",
@@ -268,12 +282,12 @@ def versions_with_cases(kap12) -> dict[str, list[VersionRow]]:
     return result
 
 
-def version(kap12, process_id: str, number: int) -> DefinitionVersion:
+def version(kap12: Kap12, process_id: str, number: int) -> DefinitionVersion:
     with kap12.db.reading() as session:
         return _target(session, process_id, number)
 
 
-def previous(kap12, row: DefinitionVersion) -> DefinitionVersion | None:
+def previous(kap12: Kap12, row: DefinitionVersion) -> DefinitionVersion | None:
     with kap12.db.reading() as session:
         return session.scalars(select(DefinitionVersion).where(
             DefinitionVersion.process_id == row.process_id, DefinitionVersion.version < row.version)

@@ -4,10 +4,12 @@ mailer sends them afterwards. An accused person is never a recipient: the recipi
 excludes them like every other query about the case."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import Session
 
 from engine.access import Viewer
 from engine.store.events import (
@@ -31,7 +33,7 @@ CASE_LINK = "/saker/{case_id}"
 MEASURES_LINK = "/tiltak"
 
 
-def role_holders(session, case: Case, roles) -> list[User]:
+def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> list[User]:
     """Active people holding one of ``roles`` for the case's school (school roles) or county
     (county roles), never one who is accused in the case."""
     roles = [r for r in roles if r]
@@ -48,7 +50,7 @@ def role_holders(session, case: Case, roles) -> list[User]:
     return list(session.scalars(query))
 
 
-def _task_recipients(session, case: Case, task_id: str | None) -> list[User]:
+def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[User]:
     row = session.get(OpenTask, task_id) if task_id else None
     if row is None:
         return []
@@ -57,23 +59,24 @@ def _task_recipients(session, case: Case, task_id: str | None) -> list[User]:
     return role_holders(session, case, [r.role for r in row.roles])
 
 
-def role_holders_or_assignee(session, case: Case, row: OpenTask) -> list[User]:
+def role_holders_or_assignee(session: Session, case: Case, row: OpenTask) -> list[User]:
     user = session.get(User, row.assignee_id)
     excluded = session.scalar(select(CaseParty.id).where(
         CaseParty.case_id == case.id, CaseParty.user_id == row.assignee_id, CaseParty.relation == "accused"))
     return [user] if user is not None and user.active and excluded is None else []
 
 
-def _due(value) -> str:
+def _due(value: str | None) -> str:
     return f" Frist: {format_local(datetime.fromisoformat(value))}." if value else ""
 
 
-def plan(session, case: Case, events: list[tuple[str, dict]], now, actor_id: int | None = None) -> list[Notification]:
+def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: datetime,
+         actor_id: int | None = None) -> list[Notification]:
     """Notices for what a step caused. Texts name the case number and the step, never the pupil.
     The person whose act opened a task is not told about it: the page they are on already says."""
     notices: list[Notification] = []
 
-    def tell(users, kind: str, subject: str, body: str, link: str | None = None):
+    def tell(users: Iterable[User], kind: str, subject: str, body: str, link: str | None = None) -> None:
         for user in users:
             if kind in ("task", "reclassified", "ended", "measure") and user.id == actor_id:
                 continue

@@ -6,6 +6,7 @@ who did what, when, and whether deadlines were kept."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -17,6 +18,9 @@ from engine.store.models import Case, School
 from engine.versions.definitions import latest_version
 from engine.write.unit_of_work import Actor, CaseStep, Opening
 
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
 PREVENTION_PROCESS = "arshjul"
 
 
@@ -24,7 +28,7 @@ def cycle_number(school_id: int, school_year: int) -> str:
     return f"ÅR-{school_year}-{school_id:03d}"
 
 
-def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year: int) -> Case:
+def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, school_year: int) -> Case:
     """Start the school's cycle for the school year beginning in August of ``school_year``.
     The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
     if viewer is not None and not access.may_start_cycle(viewer, school_id):
@@ -55,6 +59,6 @@ def start_cycle(kap12, viewer: access.Viewer | None, school_id: int, school_year
     return kap12.writer.open(actor, prepare, act)
 
 
-def cycles_for(kap12, viewer: access.Viewer) -> list[Case]:
+def cycles_for(kap12: Kap12, viewer: access.Viewer) -> list[Case]:
     with kap12.db.reading() as session:
         return list(session.scalars(access.visible_cases(viewer, kind="arshjul").order_by(Case.number.desc())))

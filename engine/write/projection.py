@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
+from engine.runtime.clock import Clock
 from processes.roles import lane_roles, recipient_role
 
 
@@ -44,22 +47,22 @@ class Snapshot:
     completed: bool = False
 
 
-def element_meta(meta: dict, task) -> dict:
+def element_meta(meta: dict, task: Task) -> dict:
     return meta.get(task.workflow.spec.name, {}).get("elements", {}).get(task.task_spec.bpmn_id, {})
 
 
-def timer_due(task) -> datetime | None:
+def timer_due(task: Task) -> datetime | None:
     value = task._get_internal_data("event_value")
     if not isinstance(value, str):
         return None
     return TimerEventDefinition.get_datetime(value)
 
 
-def is_timer(task) -> bool:
+def is_timer(task: Task) -> bool:
     return isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition)
 
 
-def _timer_view(task, meta: dict, due: datetime) -> TimerView:
+def _timer_view(task: Task, meta: dict, due: datetime) -> TimerView:
     info = element_meta(meta, task)
     attached = None
     if task.parent is not None and task.parent.task_spec.name.endswith(".BoundaryEventSplit"):
@@ -71,7 +74,7 @@ def _timer_view(task, meta: dict, due: datetime) -> TimerView:
         recipient=recipient_role(info.get("recipient"), task.data), due_at=due, attached_to=attached)
 
 
-def snapshot(workflow, meta: dict) -> Snapshot:
+def snapshot(workflow: BpmnWorkflow, meta: dict) -> Snapshot:
     snap = Snapshot(completed=workflow.completed)
     for task in workflow.get_tasks():
         if not is_timer(task):
@@ -96,7 +99,7 @@ def snapshot(workflow, meta: dict) -> Snapshot:
     return snap
 
 
-def deadline_of(task, meta: dict) -> datetime | None:
+def deadline_of(task: Task, meta: dict) -> datetime | None:
     """The due time of a user task: its boundary timer marked ``frist``, whether still waiting
     or already fired — an overdue task keeps showing when it was due."""
     parent = task.parent
@@ -108,5 +111,5 @@ def deadline_of(task, meta: dict) -> datetime | None:
     return min(dues) if dues else None
 
 
-def utcnow_from(clock) -> datetime:
+def utcnow_from(clock: Clock) -> datetime:
     return clock.now().astimezone(timezone.utc)

@@ -13,15 +13,21 @@ import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, or_, select, update
 
+from engine.access import Viewer
 from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
 from engine.write import cases, checkpoints, lederforum
+from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
 
 log = logging.getLogger("kap12.timers")
 
@@ -41,7 +47,7 @@ class SweepResult:
     failures: list[tuple[int, str]] = field(default_factory=list)
 
 
-def _claim(kap12, batch: int) -> list[tuple[str, int]]:
+def _claim(kap12: Kap12, batch: int) -> list[tuple[str, int]]:
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(PendingTimer.id, PendingTimer.case_id)
@@ -57,7 +63,7 @@ def _claim(kap12, batch: int) -> list[tuple[str, int]]:
     return [(r.id, r.case_id) for r in rows]
 
 
-def _failed(kap12, timer_ids: list[str], case_id: int, error: str) -> None:
+def _failed(kap12: Kap12, timer_ids: list[str], case_id: int, error: str) -> None:
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         for row in session.scalars(select(PendingTimer).where(PendingTimer.id.in_(timer_ids))):
@@ -72,14 +78,14 @@ def _failed(kap12, timer_ids: list[str], case_id: int, error: str) -> None:
                                      "attempts": row.attempts})
 
 
-def _release(kap12, timer_ids: list[str]) -> None:
+def _release(kap12: Kap12, timer_ids: list[str]) -> None:
     """Give back leases of timers this sweeper took but will not fire (it is stopping)."""
     with kap12.db.writing() as session:
         session.execute(update(PendingTimer).where(PendingTimer.id.in_(timer_ids), PendingTimer.attempts == 0)
                         .values(claimed_until=None))
 
 
-def next_due(kap12) -> datetime | None:
+def next_due(kap12: Kap12) -> datetime | None:
     """When the next timer may be fired: its due time, or when its lease or back-off ends."""
     now = kap12.clock.now()
     with kap12.db.reading() as session:
@@ -92,7 +98,7 @@ def next_due(kap12) -> datetime | None:
     return min(due) if due else None
 
 
-def sweep(kap12, batch: int = 200, stop: threading.Event | None = None) -> SweepResult:
+def sweep(kap12: Kap12, batch: int = 200, stop: threading.Event | None = None) -> SweepResult:
     """Fire what is due now, oldest first, case by case; one failing case blocks no other.
     With ``stop`` set meanwhile, the case being fired is finished and the rest given back."""
     result = SweepResult()
@@ -127,7 +133,7 @@ class Sweeper(threading.Thread):
     ``kap12 serve`` for the embedded default, or in ``kap12 timers``). ``stop()`` lets the case
     being fired finish and gives the rest back, so stopping loses nothing."""
 
-    def __init__(self, kap12, idle: float = IDLE_SECONDS):
+    def __init__(self, kap12: Kap12, idle: float = IDLE_SECONDS) -> None:
         super().__init__(name="kap12-sweeper", daemon=True)
         self.kap12, self.idle = kap12, idle
         self.rounds = 0  # sweeps done; a test sees the sweeper woke
@@ -189,7 +195,7 @@ class Sweeper(threading.Thread):
                 log.warning("could not wake the sweeper to stop it", exc_info=True)
 
 
-def run_forever(kap12, stop: threading.Event, idle: float = IDLE_SECONDS) -> None:
+def run_forever(kap12: Kap12, stop: threading.Event, idle: float = IDLE_SECONDS) -> None:
     """``kap12 timers``: one sweeper in the foreground until ``stop`` is set (SIGTERM, Ctrl+C)."""
     sweeper = Sweeper(kap12, idle)
     sweeper.start()
@@ -209,7 +215,7 @@ class Incident:
     last_error: str | None
 
 
-def incidents(kap12) -> list[Incident]:
+def incidents(kap12: Kap12) -> list[Incident]:
     """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
     with kap12.db.reading() as session:
         rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
@@ -217,7 +223,7 @@ def incidents(kap12) -> list[Incident]:
         return [Incident(t.id, t.case_id, number, t.name, t.due_at, t.attempts, t.last_error) for t, number in rows]
 
 
-def resolve_incident(kap12, actor, timer_id: str, note: str) -> None:
+def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str) -> None:
     """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
     if not (note or "").strip():
         raise InvalidInput("Skriv hva som er gjort.", {"note": ["Beskriv hva som ble rettet."]})
