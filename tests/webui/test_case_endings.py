@@ -2,7 +2,7 @@
 again with plain errors and nothing lost; a good one closes the case and makes the letter."""
 from __future__ import annotations
 
-from engine.demo import report_data
+from engine.write.demo import report_data
 
 from .conftest import csrf_of, login
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from engine import demo
 from engine.config import PROJECT_ROOT
 from engine.errors import DiagramFailed
 from engine.store.events import TASK_COMPLETED
+from engine.write import demo
 
 from .conftest import csrf_of, login
 

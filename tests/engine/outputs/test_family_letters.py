@@ -9,9 +9,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from engine.demo import ensure_directory
 from engine.outputs import documents
-from tests.engine.flow import do, report
+from engine.write.demo import ensure_directory
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +31,12 @@ def made(kap12, case_id) -> dict[str, tuple[str, str]]:
     return out
 
 
-def test_no_plan_needed_and_closing_letters_in_the_familys_nynorsk(world):
+def test_no_plan_needed_and_closing_letters_in_the_familys_nynorsk(flow_on, world):
     kap12, demo = world
-    case = report(kap12, demo, familiens_malform="nn", berorte_elever="Emma Hansen")
-    do(kap12, demo, "avdelingsleder", case.id, tatt_opp_dato="2026-11-27")
-    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="ja")
+    flow = flow_on(kap12, demo)
+    case = flow.report(familiens_malform="nn", berorte_elever="Emma Hansen")
+    flow.do("avdelingsleder", case.id, tatt_opp_dato="2026-11-27")
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja")
     docs = made(kap12, case.id)
     assert "tiltaksplan_brev" not in docs
     letter, lang = docs["undersokelse_brev"]
@@ -44,18 +44,19 @@ def test_no_plan_needed_and_closing_letters_in_the_familys_nynorsk(world):
     assert "det trengst ikkje ein tiltaksplan" in letter and "kontaktlæraren din" in letter
     assert "Statsforvaltaren" in letter and "27.11.2026" in letter and "04.12.2026" in letter
     assert "ikkje vente ei veke" not in letter  # A: the week applies
-    do(kap12, demo, "avdelingsleder", case.id, oppsummering="Undersøkt; eleven har det bra.")
+    flow.do("avdelingsleder", case.id, oppsummering="Undersøkt; eleven har det bra.")
     closing, lang = made(kap12, case.id)["avslutning_brev"]
     assert lang == "nn" and "Saka om skulemiljøet ditt er avslutta" in closing and "04.12.2026" in closing
 
 
-def test_in_b_the_letter_points_to_rektor_and_the_week_does_not_apply(world):
+def test_in_b_the_letter_points_to_rektor_and_the_week_does_not_apply(flow_on, world):
     kap12, demo = world
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2",
+    flow = flow_on(kap12, demo)
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2",
                   familiens_malform="nb")
     for title in ("Motta melding", "Varsle skoleeier straks"):
-        do(kap12, demo, "rektor", case.id, title)
-    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+        flow.do("rektor", case.id, title)
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="ja")
     letter, lang = made(kap12, case.id)["undersokelse_brev"]
     assert lang == "nb" and "det trengs ikke en tiltaksplan" in letter
     assert "si fra til rektor" in letter and "kontaktlæreren" not in letter  # the accused may be the teacher

@@ -8,9 +8,8 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from engine.demo import ensure_directory
 from engine.outputs import documents
-from tests.engine.flow import do, plan_date, report
+from engine.write.demo import ensure_directory
 
 
 @pytest.fixture(scope="module")
@@ -30,17 +29,18 @@ def texts(kap12, case_id) -> dict[str, str]:
     return out
 
 
-def test_receipt_notice_acknowledgement_hearing_and_carrying_out_in_b(world):
+def test_receipt_notice_acknowledgement_hearing_and_carrying_out_in_b(flow_on, world):
     kap12, demo = world
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    do(kap12, demo, "rektor", case.id, "Motta melding", mottatt_vurdering="Alvorlig; eleven er redd for læreren.")
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks", varslet_hvem="Sigrid Skoleeier")
-    do(kap12, demo, "skoleeier", case.id, "Bekrefte mottatt varsel", skoleeiers_vurdering="Følges tett.")
-    do(kap12, demo, "rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)",
+    flow = flow_on(kap12, demo)
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.do("rektor", case.id, "Motta melding", mottatt_vurdering="Alvorlig; eleven er redd for læreren.")
+    flow.do("rektor", case.id, "Varsle skoleeier straks", varslet_hvem="Sigrid Skoleeier")
+    flow.do("skoleeier", case.id, "Bekrefte mottatt varsel", skoleeiers_vurdering="Følges tett.")
+    flow.do("rektor", case.id, "Informere den anklagede og innhente tilsvar (kontradiksjon)",
        tilsvar="Jeg kjenner meg ikke igjen i dette.")
-    do(kap12, demo, "rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
-    do(kap12, demo, "rektor", case.id, "Utarbeide tiltaksplan", evalueringsdato=plan_date(kap12))
-    do(kap12, demo, "rektor", case.id, "Gjennomføre tiltak", gjennomfort="Ny lærer i faget fra mandag.")
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do("rektor", case.id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date())
+    flow.do("rektor", case.id, "Gjennomføre tiltak", gjennomfort="Ny lærer i faget fra mandag.")
     made = texts(kap12, case.id)
     assert {"mottak-1", "varsel_skoleeier-1", "bekreftet_varsel-1", "kontradiksjon-1", "gjennomforing-1"} <= set(made)
     assert "Kvittering for mottatt melding" in made["mottak-1"] and "Alvorlig; eleven er redd" in made["mottak-1"]

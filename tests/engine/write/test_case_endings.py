@@ -12,10 +12,9 @@ from pypdf import PdfReader
 
 from engine.audit.export import build_export
 from engine.audit.replay import verify_case
-from engine.demo import ensure_directory
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents, noark
-from tests.engine.flow import do, kinds, report, status
+from engine.write.demo import ensure_directory
 
 SCHEMAS = Path("/work/shared/reference/noark5")
 LEFT = {"grunn": "sluttet", "begrunnelse": "Familien har flyttet til Bergen.", "ny_skole": "Bergen katedralskole",
@@ -31,24 +30,24 @@ def world(new_kap12, tmp_path_factory):
     engine.close()
 
 
-def b_case(kap12, demo):
-    return report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+def b_case(flow):
+    return flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
 
 
-def c_case(kap12, demo):
-    return report(kap12, demo, krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="avdelingsleder")
+def c_case(flow):
+    return flow.report(krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="avdelingsleder")
 
 
 def text_of(pdf: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
-def test_rektor_ends_a_case_when_the_pupil_left_and_it_replays(kap12, demo):
-    case = report(kap12, demo)
+def test_rektor_ends_a_case_when_the_pupil_left_and_it_replays(flow, kap12, demo):
+    case = flow.report()
     kap12.end_case(demo.users["rektor"], case.id, LEFT)
-    row = status(kap12, case.id)
+    row = flow.status(case.id)
     assert (row.status, row.stage) == ("closed", "Avsluttet") and row.closed_at is not None
-    assert kinds(kap12, case.id)[-3:] == ["case_ended", "task_cancelled", "case_closed"]
+    assert flow.kinds(case.id)[-3:] == ["case_ended", "task_cancelled", "case_closed"]
     ended = next(e for e in kap12.case_history(case.id) if e.kind == "case_ended")
     assert ended.actor_id == demo.users["rektor"].id and ended.data["data"]["grunn"] == "sluttet"
     assert ended.data["procedure"] == "A" and ended.data["form"] == "annen_avslutning"
@@ -57,27 +56,29 @@ def test_rektor_ends_a_case_when_the_pupil_left_and_it_replays(kap12, demo):
     assert report_.verified, (report_.error, report_.divergences)
 
 
-def test_who_may_end_a_case_otherwise(world):
+def test_who_may_end_a_case_otherwise(flow_on, world):
     kap12, demo = world
-    a = report(kap12, demo)
+    flow = flow_on(kap12, demo)
+    a = flow.report()
     with pytest.raises(Denied):  # a department head leads A, but closing without a plan is rektor's
         kap12.end_case(demo.users["avdelingsleder"], a.id, LEFT)
     for who in ("ansatt2", "revisor"):  # not in the case's circle / read only
         with pytest.raises(NotFound):
             kap12.end_case(demo.users[who], a.id, LEFT)
-    c = c_case(kap12, demo)
+    c = c_case(flow)
     with pytest.raises(NotFound):  # the bypassed leadership does not even see a C case
         kap12.end_case(demo.users["rektor"], c.id, LEFT)
     with pytest.raises(NotFound):  # nor the accused
         kap12.end_case(demo.users["avdelingsleder"], c.id, LEFT)
     kap12.end_case(demo.users["skoleeier"], c.id, LEFT)
-    assert status(kap12, c.id).status == "closed"
+    assert flow.status(c.id).status == "closed"
     assert all(e.kind != "case_ended" for e in kap12.case_history(a.id))
 
 
-def test_rektor_ends_a_b_case_and_the_school_owner_is_told(world):
+def test_rektor_ends_a_b_case_and_the_school_owner_is_told(flow_on, world):
     kap12, demo = world
-    b = b_case(kap12, demo)
+    flow = flow_on(kap12, demo)
+    b = b_case(flow)
     kap12.end_case(demo.users["rektor"], b.id, LEFT)
     told = [n for n in kap12.notices_for(demo.users["skoleeier"]) if n.case_id == b.id and n.kind == "ended"]
     assert len(told) == 1 and "Bergen" not in told[0].body  # no pupil data in a notice
@@ -87,9 +88,10 @@ def test_rektor_ends_a_b_case_and_the_school_owner_is_told(world):
         kap12.end_case(demo.users["rektor"], b.id, LEFT)
 
 
-def test_the_form_asks_for_the_pupils_voice_or_why_not(world):
+def test_the_form_asks_for_the_pupils_voice_or_why_not(flow_on, world):
     kap12, demo = world
-    case = report(kap12, demo)
+    flow = flow_on(kap12, demo)
+    case = flow.report()
     with pytest.raises(InvalidInput) as err:
         kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "begrunnelse": "Flyttet.",
                                                        "eleven_hort": "nei"})
@@ -100,16 +102,17 @@ def test_the_form_asks_for_the_pupils_voice_or_why_not(world):
     with pytest.raises(InvalidInput) as err:
         kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "eleven_hort": "nei", "hvorfor_ikke_hort": "Syk."})
     assert "begrunnelse" in err.value.errors
-    assert status(kap12, case.id).status == "open"
+    assert flow.status(case.id).status == "open"
     kap12.end_case(demo.users["rektor"], case.id, {"grunn": "sluttet", "begrunnelse": "Flyttet.", "eleven_hort": "nei",
                                                    "hvorfor_ikke_hort": "Eleven hadde flyttet før vi fikk snakket med henne."})
-    assert status(kap12, case.id).status == "closed"
+    assert flow.status(case.id).status == "closed"
 
 
-def test_joined_only_with_another_open_case_at_the_school_that_one_may_read(world):
+def test_joined_only_with_another_open_case_at_the_school_that_one_may_read(flow_on, world):
     kap12, demo = world
-    first, second = report(kap12, demo), report(kap12, demo)
-    c = c_case(kap12, demo)  # rektor may not read it: it must not be named as found
+    flow = flow_on(kap12, demo)
+    first, second = flow.report(), flow.report()
+    c = c_case(flow)  # rektor may not read it: it must not be named as found
     joined = {"grunn": "sammenslatt", "begrunnelse": "Samme hendelse.", "eleven_hort": "ja",
               "elevens_stemme": "Det er det samme som jeg fortalte i forrige uke."}
     for number, field in ((None, "sammenslatt_med"), (second.number, "sammenslatt_med"),
@@ -121,28 +124,30 @@ def test_joined_only_with_another_open_case_at_the_school_that_one_may_read(worl
     ended = next(e for e in kap12.case_history(second.id) if e.kind == "case_ended")
     assert ended.data["data"]["sammenslatt_med"] == first.number and ended.data["merged_into_case_id"] == first.id
     with pytest.raises(InvalidInput):  # a closed case takes nothing in
-        kap12.end_case(demo.users["rektor"], report(kap12, demo).id, {**joined, "sammenslatt_med": second.number})
+        kap12.end_case(demo.users["rektor"], flow.report().id, {**joined, "sammenslatt_med": second.number})
 
 
-def test_outside_chapter_12_is_refused_once_the_investigation_found_the_pupil_unsafe(world):
+def test_outside_chapter_12_is_refused_once_the_investigation_found_the_pupil_unsafe(flow_on, world):
     kap12, demo = world
-    case = report(kap12, demo)
+    flow = flow_on(kap12, demo)
+    case = flow.report()
     outside = {"grunn": "utenfor_kap12", "begrunnelse": "Gjelder en trafikkulykke på fritiden.", "eleven_hort": "ja",
                "elevens_stemme": "Det skjedde ikke på skolen."}
-    do(kap12, demo, "avdelingsleder", case.id)  # received
-    do(kap12, demo, "avdelingsleder", case.id, trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", case.id)  # received
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="nei")
     with pytest.raises(InvalidInput) as err:
         kap12.end_case(demo.users["rektor"], case.id, outside)
-    assert "grunn" in err.value.errors and status(kap12, case.id).status == "open"
-    other = report(kap12, demo)
+    assert "grunn" in err.value.errors and flow.status(case.id).status == "open"
+    other = flow.report()
     kap12.end_case(demo.users["rektor"], other.id, outside)
-    assert status(kap12, other.id).status == "closed"
+    assert flow.status(other.id).status == "closed"
 
 
-def test_the_ending_is_in_the_export_the_documents_and_the_archive(world):
+def test_the_ending_is_in_the_export_the_documents_and_the_archive(flow_on, world):
     kap12, demo = world
-    c = c_case(kap12, demo)
-    do(kap12, demo, "skoleeier", c.id, tatt_opp_dato="2026-11-30")  # received, with when the family took it up
+    flow = flow_on(kap12, demo)
+    c = c_case(flow)
+    flow.do("skoleeier", c.id, tatt_opp_dato="2026-11-30")  # received, with when the family took it up
     kap12.end_case(demo.users["skoleeier"], c.id, LEFT)
     export = build_export(kap12, demo.users["revisor"], c.id)
     assert export["avsluttet_av_annen_grunn"]["data"]["grunn"] == "sluttet"

@@ -8,10 +8,9 @@ from datetime import timedelta
 
 import pytest
 
-from engine.demo import ensure_directory
 from engine.read.overview import weekly_overview
+from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
-from tests.engine.flow import report
 
 
 @pytest.fixture
@@ -25,16 +24,17 @@ def forum_notices(kap12, demo, user):
     return [n for n in kap12.notices_for(demo.users[user]) if n.kind == "lederforum"]
 
 
-def test_weekly_notice_lists_each_leaders_own_circle_once_a_week(world):
+def test_weekly_notice_lists_each_leaders_own_circle_once_a_week(flow_on, world):
     kap12, demo = world
+    flow = flow_on(kap12, demo)
     clock = kap12.clock
     monday_9 = clock.now().astimezone(OSLO)
     clock.set(monday_9 - timedelta(days=8))  # the Sunday of the week before
-    old = report(kap12, demo)
+    old = flow.report()
     clock.set(monday_9 - timedelta(days=3))
-    reviewed = report(kap12, demo)
-    b = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    c = report(kap12, demo, krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
+    reviewed = flow.report()
+    b = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    c = flow.report(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
                anklaget_bruker="avdelingsleder")
     kap12.record_review(demo.users["rektor"], [reviewed.id])
     clock.set(monday_9.replace(hour=6, minute=59))
@@ -58,10 +58,11 @@ def test_weekly_notice_lists_each_leaders_own_circle_once_a_week(world):
     assert len(forum_notices(kap12, demo, "rektor")) == 2
 
 
-def test_the_overview_marks_cases_not_reviewed_for_more_than_a_week(world):
+def test_the_overview_marks_cases_not_reviewed_for_more_than_a_week(flow_on, world):
     kap12, demo = world
+    flow = flow_on(kap12, demo)
     clock = kap12.clock
-    first, second = report(kap12, demo), report(kap12, demo)
+    first, second = flow.report(), flow.report()
     clock.set(clock.now() + timedelta(days=6))
     kap12.record_review(demo.users["avdelingsleder"], [second.id])
     clock.set(clock.now() + timedelta(days=2))  # 8 days after the report, 2 after the review
