@@ -21,7 +21,7 @@ from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED,
 from engine.store.models import Case, CaseParty, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write import grants, measures, parties
-from engine.write.unit_of_work import Actor, CaseStep, Opening
+from engine.write.unit_of_work import Actor, CaseStep, Host, Opening
 from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import OSLO, seconds_late
@@ -35,12 +35,12 @@ RECLASSIFY_MESSAGE = "omklassifisering"
 REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
 
 
-def today(kap12: Kap12) -> date:
+def today(kap12: Host) -> date:
     """The engine's date in Oslo: dates in forms (an evaluation date) are checked against it."""
     return kap12.clock.now().astimezone(OSLO).date()
 
 
-def validated_form(kap12: Kap12, form_key: str, data: dict, sender: access.Viewer,
+def validated_form(kap12: Host, form_key: str, data: dict, sender: access.Viewer,
                    session: Session | None = None) -> tuple[dict, int | None]:
     """The clean data and the number of the form version that checked them. Fields the form
     takes from the log-in ("Mottatt av") get the sender's name, whatever was posted."""

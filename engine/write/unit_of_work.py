@@ -40,6 +40,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, DefinitionVersion, OpenTask, OpenTaskRole, PendingTimer
 from engine.versions.definitions import SpecCache
+from engine.versions.form_catalog import FormCatalog
 from engine.write import notify, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
@@ -286,6 +287,7 @@ class Host(Protocol):
     db: Database
     clock: Clock
     writer: CaseWriter
+    forms: FormCatalog
 
 
 def owner_told(step: CaseStep, after: Snapshot) -> bool:
