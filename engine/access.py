@@ -255,7 +255,7 @@ def may_identify_accused(viewer: Viewer, case: Case) -> bool:
     return leads_case(viewer, case)
 
 
-def owned_measures(viewer: Viewer):
+def owned_measures(viewer: Viewer) -> Select[Measure, Case]:
     """``select(Measure, Case)`` of the measures this viewer is responsible for and may see now:
     in the current plan of an open case, and never where the viewer is outside the case's circle
     (accused, or bypassed leadership in C). The measure only — not the case (that takes a grant)."""
@@ -264,7 +264,7 @@ def owned_measures(viewer: Viewer):
                    in_circle(viewer)))
 
 
-def may_record_measure(session, viewer: Viewer, measure: Measure, case: Case) -> bool:
+def may_record_measure(session: Session, viewer: Viewer, measure: Measure, case: Case) -> bool:
     """Who records that a measure was carried out: the colleague responsible for it, and those
     who lead the case and read it in full. Auditors change nothing."""
     if is_read_only(viewer):
@@ -275,7 +275,7 @@ def may_record_measure(session, viewer: Viewer, measure: Measure, case: Case) ->
     return leads_case(viewer, case) and access_level(session, viewer, case.id) == FULL
 
 
-def measure_owner_problem(session, case: Case, user: User) -> str | None:
+def measure_owner_problem(session: Session, case: Case, user: User) -> str | None:
     """Why ``user`` cannot be responsible for a measure in ``case`` (None when they can). Owning a
     measure shows its text to the owner, so the owner must be an active employee of the case's
     school, never the accused, and in C not the bypassed leadership."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, Subquery, func, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -240,7 +240,7 @@ NOT_GIVEN = "Ikke oppgitt"
 KIND_FIELD, ONGOING_FIELD = "krenkelse_art", "pagaar"
 
 
-def _report_counts(kap12, session, year_ids, year_start_at: datetime) -> ReportCounts:
+def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_start_at: datetime) -> ReportCounts:
     """Counts the reports of the cases the viewer sees that were made this school year by the
     answers to «Hva slags krenkelse» and «Pågår det fortsatt», labelled as the newest report form
     says (a report made before these questions existed counts as «Ikke oppgitt»). Only these two

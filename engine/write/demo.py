@@ -116,7 +116,7 @@ def load_demo(kap12: Kap12) -> list[dict]:
              "note": NOTES.get(u, "")} for u, name, role, school in PEOPLE]
 
 
-def _story(days_ago: int, kap12, **report) -> dict:
+def _story(days_ago: int, kap12: Kap12, **report: Any) -> dict:
     """A demo report: the defaults of ``report_data`` replaced by one consistent story, with the
     date it happened counted back from the engine's clock."""
     happened = (kap12.clock.now() - timedelta(days=days_ago)).date().isoformat()

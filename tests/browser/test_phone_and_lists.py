@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.demo import load_demo
+from engine.write.demo import load_demo
 from tests.browser.conftest import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.webui.conftest import make_kap12

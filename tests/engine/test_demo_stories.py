@@ -2,7 +2,7 @@
 written story (no example text), each pupil is marked «(demo)», and the dates fit the stories."""
 from __future__ import annotations
 
-from engine.demo import load_demo
+from engine.write.demo import load_demo
 
 
 def test_every_demo_case_is_a_story_without_placeholders(sqlite_kap12):

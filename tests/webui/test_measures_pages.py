@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from engine import demo
+from engine.write import demo
 
 from .conftest import csrf_of, login
 

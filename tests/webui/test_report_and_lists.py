@@ -9,7 +9,7 @@ import re
 import pytest
 from pypdf import PdfReader
 
-from engine.demo import complete_next, report_data
+from engine.write.demo import complete_next, report_data
 
 from .conftest import _env, csrf_of, login
 

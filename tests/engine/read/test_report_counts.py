@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from engine.demo import ensure_directory
 from engine.read import overview
-from tests.engine.flow import report
+from engine.write.demo import ensure_directory
 
 
 @pytest.fixture
@@ -23,12 +22,12 @@ def _counts(kap12, demo, user, **filters):
     return counts.reports, dict(counts.kinds), dict(counts.ongoing)
 
 
-def test_the_overview_counts_kinds_and_ongoing_without_the_accused_case(kap12, demo):
-    report(kap12, demo, krenkelse_art=["mobbing", "digital"], pagaar="ja")
-    report(kap12, demo, krenkelse_art=["mobbing"], pagaar="nei")
-    report(kap12, demo, krenkelse_art=[], pagaar=None)  # nothing said: «Ikke oppgitt»
+def test_the_overview_counts_kinds_and_ongoing_without_the_accused_case(flow, kap12, demo):
+    flow.report(krenkelse_art=["mobbing", "digital"], pagaar="ja")
+    flow.report(krenkelse_art=["mobbing"], pagaar="nei")
+    flow.report(krenkelse_art=[], pagaar=None)  # nothing said: «Ikke oppgitt»
     # A B case: rektor's and the school owner's, never the department head's.
-    report(kap12, demo, krenkelse_art=["vold"], pagaar="vet_ikke", krenker_type="ansatt",
+    flow.report(krenkelse_art=["vold"], pagaar="vet_ikke", krenker_type="ansatt",
            krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
 
     n, kinds, ongoing = _counts(kap12, demo, "rektor")
@@ -49,27 +48,28 @@ def test_the_overview_counts_kinds_and_ongoing_without_the_accused_case(kap12, d
     assert _counts(kap12, demo, "rektor", procedure="B")[0] == 1
 
 
-def test_the_accused_never_counts_a_case_against_them(kap12, demo):
+def test_the_accused_never_counts_a_case_against_them(flow, kap12, demo):
     # rektor is accused (C): rektor's own overview neither lists nor counts it.
-    report(kap12, demo, krenkelse_art=["vold"], krenker_type="ledelse", krenker_navn="Rune Rektor",
+    flow.report(krenkelse_art=["vold"], krenker_type="ledelse", krenker_navn="Rune Rektor",
            anklaget_bruker="rektor")
     assert _counts(kap12, demo, "rektor")[0] == 0
     assert _counts(kap12, demo, "skoleeier")[1] == {"Vold eller trusler": 1}
 
 
-def test_last_school_years_reports_are_not_counted(kap12, demo):
-    report(kap12, demo, krenkelse_art=["mobbing"])
+def test_last_school_years_reports_are_not_counted(flow, kap12, demo):
+    flow.report(krenkelse_art=["mobbing"])
     kap12.clock.advance(timedelta(days=365))
     assert _counts(kap12, demo, "rektor")[0] == 0
 
 
 @pytest.mark.postgres
-def test_counts_on_postgresql(pg_server, tmp_path, new_kap12):
+def test_counts_on_postgresql(flow_on, pg_server, tmp_path, new_kap12):
     engine = new_kap12(pg_server.create_database("t_report_counts"), tmp_path)
     try:
         demo = ensure_directory(engine)
-        report(engine, demo, krenkelse_art=["mobbing", "digital"], pagaar="ja")
-        report(engine, demo, krenkelse_art=["mobbing"], pagaar=None)
+        flow = flow_on(engine, demo)
+        flow.report(krenkelse_art=["mobbing", "digital"], pagaar="ja")
+        flow.report(krenkelse_art=["mobbing"], pagaar=None)
         n, kinds, ongoing = _counts(engine, demo, "rektor")
         assert n == 2 and kinds["Mobbing (gjentatt plaging, utestenging)"] == 2
         assert kinds["Digitale krenkelser (nett, sosiale medier)"] == 1

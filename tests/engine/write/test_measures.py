@@ -10,35 +10,34 @@ import pytest
 from pypdf import PdfReader
 
 from engine import access
-from engine import demo as demo_module
 from engine.audit.replay import verify_case
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read import measures
 from engine.store.models import Notification
-from tests.engine.flow import do, open_titles, plan_date, report
+from engine.write import demo as demo_module
 
 PLAN = [{"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen", "ansvarlig_bruker": "ansatt"},
         {"hva": "Samtale med klassen", "nar": "Uke 50", "ansvarlig": "Helsesykepleier"}]
 
 
-def _to_plan(kap12, demo, reporter="ansatt2", **overrides):
+def _to_plan(flow, reporter="ansatt2", **overrides):
     # Reported by someone other than the measure's owner (a reporter sees where the case stands).
-    case = report(kap12, demo, reporter, **overrides)
+    case = flow.report(reporter, **overrides)
     leader = "avdelingsleder" if case.procedure == "A" else "rektor"
-    do(kap12, demo, leader, case.id)  # receive the report (its title differs per procedure)
-    do(kap12, demo, leader, case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do(leader, case.id)  # receive the report (its title differs per procedure)
+    flow.do(leader, case.id, "Undersøke saken", trygt_skolemiljo="nei")
     return case, leader
 
 
-def _plan(kap12, demo, leader, case_id, rows=PLAN, title="Utarbeide tiltaksplan"):
-    do(kap12, demo, leader, case_id, title, evalueringsdato=plan_date(kap12),
+def _plan(flow, leader, case_id, rows=PLAN, title="Utarbeide tiltaksplan"):
+    flow.do(leader, case_id, title, evalueringsdato=flow.plan_date(),
        tiltak=[dict(r) for r in rows])
 
 
-def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(kap12, demo):
-    case, leader = _to_plan(kap12, demo)
-    _plan(kap12, demo, leader, case.id)
+def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(flow, kap12, demo):
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
     kari = demo.users["ansatt"]
     # Told, without the measure or the pupil: the case number and where to look.
     with kap12.db.reading() as session:
@@ -68,9 +67,9 @@ def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(kap12, demo)
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
-def test_nobody_else_may_record_a_measure(kap12, demo):
-    case, leader = _to_plan(kap12, demo)
-    _plan(kap12, demo, leader, case.id)
+def test_nobody_else_may_record_a_measure(flow, kap12, demo):
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
     [mine] = measures.owned_by(kap12, demo.users["ansatt"])
     for outsider in ("ansatt2", "ansatt3", "rektor2", "revisor"):
         with pytest.raises(NotFound):
@@ -88,31 +87,31 @@ def test_nobody_else_may_record_a_measure(kap12, demo):
     ("skoleeier", "ikke ansatt ved skolen"),  # a county role
     ("nobody", "fra listen"),
 ])
-def test_who_cannot_own_a_measure(kap12, demo, username, message):
-    case, leader = _to_plan(kap12, demo)
+def test_who_cannot_own_a_measure(flow, kap12, demo, username, message):
+    case, leader = _to_plan(flow)
     with pytest.raises(InvalidInput) as err:
-        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": username}])
+        _plan(flow, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": username}])
     assert message in str(err.value.errors["tiltak"][0]["ansvarlig_bruker"])
-    assert open_titles(kap12, case.id) == ["Utarbeide tiltaksplan"]  # nothing changed
+    assert flow.open_titles(case.id) == ["Utarbeide tiltaksplan"]  # nothing changed
 
 
-def test_every_measure_names_someone(kap12, demo):
-    case, leader = _to_plan(kap12, demo)
+def test_every_measure_names_someone(flow, kap12, demo):
+    case, leader = _to_plan(flow)
     with pytest.raises(InvalidInput) as err:
-        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig": ""}])
+        _plan(flow, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig": ""}])
     assert "ansvarlig" in err.value.errors["tiltak"][0]
 
 
-def test_the_accused_can_never_own_a_measure_nor_see_one(kap12, demo):
-    case, leader = _to_plan(kap12, demo, "avdelingsleder", krenker_type="ansatt", anklaget_bruker="ansatt2",
+def test_the_accused_can_never_own_a_measure_nor_see_one(flow, kap12, demo):
+    case, leader = _to_plan(flow, "avdelingsleder", krenker_type="ansatt", anklaget_bruker="ansatt2",
                             krenker_navn="Per")
     assert case.procedure == "B"
     with pytest.raises(InvalidInput) as err:
-        _plan(kap12, demo, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": "ansatt2"}])
+        _plan(flow, leader, case.id, [{"hva": "Tiltak", "nar": "Nå", "ansvarlig_bruker": "ansatt2"}])
     assert "anklaget" in str(err.value.errors["tiltak"][0]["ansvarlig_bruker"])
     assert "ansatt2" not in [u for u, _ in measures.owner_choices(kap12, case.id)]
     # A colleague who owns a measure and is later named as accused loses it at once.
-    _plan(kap12, demo, leader, case.id)
+    _plan(flow, leader, case.id)
     [mine] = measures.owned_by(kap12, demo.users["ansatt"])
     kap12.identify_accused(demo.users["rektor"], case.id, "ansatt")
     assert measures.owned_by(kap12, demo.users["ansatt"]) == []
@@ -120,16 +119,16 @@ def test_the_accused_can_never_own_a_measure_nor_see_one(kap12, demo):
         kap12.record_measure(demo.users["ansatt"], mine.id, "gjennomfort", "")
 
 
-def test_a_revised_plan_retires_the_old_measures(kap12, demo):
-    case, leader = _to_plan(kap12, demo)
-    _plan(kap12, demo, leader, case.id)
+def test_a_revised_plan_retires_the_old_measures(flow, kap12, demo):
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
     [old] = measures.owned_by(kap12, demo.users["ansatt"])
-    do(kap12, demo, leader, case.id, "Gjennomføre tiltak", tiltak_status=[
+    flow.do(leader, case.id, "Gjennomføre tiltak", tiltak_status=[
         {"tiltak": "Voksen til stede i friminuttene", "status": "ikke", "merknad": "Syk uke 49."},
         {"tiltak": "Samtale med klassen", "status": "gjennomfort"}])
     kap12.evaluate_now(demo.users[leader], case.id, "Ny hendelse i kantina.")
-    do(kap12, demo, leader, case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
-    _plan(kap12, demo, leader, case.id, [{"hva": "Fast følge i kantina", "nar": "Hver dag", "ansvarlig_bruker": "ansatt2"}],
+    flow.do(leader, case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
+    _plan(flow, leader, case.id, [{"hva": "Fast følge i kantina", "nar": "Hver dag", "ansvarlig_bruker": "ansatt2"}],
           "Revidere tiltaksplan")
     assert measures.owned_by(kap12, demo.users["ansatt"]) == []
     with pytest.raises(Conflict):
@@ -141,19 +140,20 @@ def test_a_revised_plan_retires_the_old_measures(kap12, demo):
     assert result.verified, result.summary()
 
 
-def test_the_evaluation_and_its_document_show_what_was_carried_out(sqlite_kap12):
+def test_the_evaluation_and_its_document_show_what_was_carried_out(flow_on, sqlite_kap12):
     kap12 = sqlite_kap12
     demo = demo_module.ensure_directory(kap12)
-    case, leader = _to_plan(kap12, demo)
-    _plan(kap12, demo, leader, case.id)
-    do(kap12, demo, leader, case.id, "Gjennomføre tiltak", tiltak_status=[
+    flow = flow_on(kap12, demo)
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
+    flow.do(leader, case.id, "Gjennomføre tiltak", tiltak_status=[
         {"tiltak": "Voksen til stede i friminuttene", "status": "delvis", "merknad": "Ikke fredager."},
         {"tiltak": "Samtale med klassen", "status": "ikke", "merknad": "Flyttet til uke 51."}])
     [first, second] = measures.current_plan(kap12, case.id)
     assert (first.status_text, first.note, first.owner) == ("Delvis gjennomført", "Ikke fredager.", "Kari Lærer")
     assert (second.status_text, second.owner) == ("Ikke gjennomført", "Helsesykepleier")
     kap12.evaluate_now(demo.users[leader], case.id, "Eleven sier det er verre.")
-    do(kap12, demo, leader, case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    flow.do(leader, case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
     [evaluation] = [d for d in documents.ensure_documents(kap12, case.id) if d.kind == "evaluering"]
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         documents.stored_content(kap12, evaluation.id))).pages).split())

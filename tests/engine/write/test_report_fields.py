@@ -9,7 +9,6 @@ import pytest
 
 from engine.errors import InvalidInput
 from engine.versions.example_data import example_data
-from tests.engine.flow import do, report
 
 
 @pytest.fixture
@@ -22,26 +21,26 @@ def _task(kap12, case_id, title):
     return next(t for t in kap12.case_tasks(case_id) if t.title == title)
 
 
-def test_the_report_keeps_kind_ongoing_and_date(kap12, demo):
-    case = report(kap12, demo, krenkelse_art=["mobbing", "digital"], pagaar="ja", hendelse_dato="2026-11-27")
+def test_the_report_keeps_kind_ongoing_and_date(flow, kap12, demo):
+    case = flow.report(krenkelse_art=["mobbing", "digital"], pagaar="ja", hendelse_dato="2026-11-27")
     reported = next(e for e in kap12.case_history(case.id) if e.kind == "reported").data["report"]
     assert reported["krenkelse_art"] == ["mobbing", "digital"]
     assert (reported["pagaar"], reported["hendelse_dato"]) == ("ja", "2026-11-27")
 
 
-def test_a_report_refuses_an_unknown_kind_and_a_date_ahead(kap12, demo):
+def test_a_report_refuses_an_unknown_kind_and_a_date_ahead(flow, kap12, demo):
     with pytest.raises(InvalidInput) as err:
-        report(kap12, demo, krenkelse_art=["sladder"])
+        flow.report(krenkelse_art=["sladder"])
     assert err.value.errors["krenkelse_art"] == ["Velg blant alternativene."]
     tomorrow = (kap12.clock.now() + timedelta(days=1)).date().isoformat()
     with pytest.raises(InvalidInput) as err:
-        report(kap12, demo, hendelse_dato=tomorrow)
+        flow.report(hendelse_dato=tomorrow)
     assert "er fram i tid" in err.value.errors["hendelse_dato"][0]
 
 
-def _b_case_at_the_notice(kap12, demo):
-    case = report(kap12, demo, krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-    do(kap12, demo, "rektor", case.id, "Motta melding")
+def _b_case_at_the_notice(flow):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.do("rektor", case.id, "Motta melding")
     return case
 
 
@@ -51,8 +50,8 @@ def _complete(kap12, demo, user, case_id, title, **data):
     kap12.complete(demo.users[user], task.id, payload)
 
 
-def test_a_notice_time_after_the_moment_it_is_recorded_is_refused(kap12, demo):
-    case = _b_case_at_the_notice(kap12, demo)
+def test_a_notice_time_after_the_moment_it_is_recorded_is_refused(flow, kap12, demo):
+    case = _b_case_at_the_notice(flow)
     later = (kap12.clock.now() + timedelta(hours=2)).isoformat(timespec="minutes")
     with pytest.raises(InvalidInput) as err:
         _complete(kap12, demo, "rektor", case.id, "Varsle skoleeier straks", varslet_tidspunkt=later)
@@ -66,9 +65,9 @@ def test_a_notice_time_after_the_moment_it_is_recorded_is_refused(kap12, demo):
     assert "Bekrefte mottatt varsel" in {t.title for t in kap12.case_tasks(case.id)}
 
 
-def test_received_by_is_the_logged_in_person_whatever_is_posted(kap12, demo):
-    case = _b_case_at_the_notice(kap12, demo)
-    do(kap12, demo, "rektor", case.id, "Varsle skoleeier straks")
+def test_received_by_is_the_logged_in_person_whatever_is_posted(flow, kap12, demo):
+    case = _b_case_at_the_notice(flow)
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
     _complete(kap12, demo, "skoleeier", case.id, "Bekrefte mottatt varsel", mottatt_av="Rune Rektor")
     completed = [e for e in kap12.case_history(case.id) if e.kind == "task_completed"
                  and e.data.get("form") == "bekreft_varsel"]
