@@ -73,7 +73,7 @@ def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
 
 
 def test_task_and_stage_names_in_nynorsk_from_the_diagram_version(env):
-    from engine.demo import report_data
+    from engine.write.demo import report_data
 
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     leader = login(env.app, "avdelingsleder")
