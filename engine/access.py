@@ -26,6 +26,7 @@ from engine.store.models import (
     User,
 )
 from processes.deadlines import format_local
+from processes.messages import Message
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
 # The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.
@@ -177,7 +178,7 @@ def may_work_on(session: Session, viewer: Viewer, task_id: str) -> bool:
     return session.scalar(query) is not None
 
 
-GONE = "Oppgaven finnes ikke, eller den er ikke lenger åpen."
+GONE = Message("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
 
 
 def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
@@ -191,8 +192,8 @@ def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
                            .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
     if done is not None and done.case_id is not None and access_level(session, viewer, done.case_id) == FULL:
         title = (done.data or {}).get("title", "")
-        raise Conflict(f"Oppgaven «{title}» er allerede utført av {done.actor} ({format_local(done.at)}). "
-                       "Ingenting ble endret.")
+        raise Conflict(Message("Oppgaven «%(title)s» er allerede utført av %(actor)s (%(at)s). Ingenting ble endret.",
+                               title=title, actor=done.actor, at=format_local(done.at)))
     raise NotFound(GONE)
 
 

@@ -1,8 +1,16 @@
-"""The errors the engine raises. Each carries a plain sentence meant for the user who caused it."""
+"""The errors the engine raises. Each carries a plain sentence meant for the user who caused it,
+in bokmål; a ``processes.messages.Message`` where the pages show it in the reader's language."""
+
+from processes.messages import Message, bokmal
 
 
 class Kap12Error(Exception):
-    """Base class: ``str(error)`` is a sentence a user can read."""
+    """Base class: ``str(error)`` is a sentence a user can read (on a page, in their language)."""
+
+    @property
+    def bokmal(self) -> str:
+        """The sentence in bokmål, for what is stored and logged."""
+        return bokmal(self.args[0]) if self.args else ""
 
 
 class NotFound(Kap12Error):
@@ -44,7 +52,7 @@ class DiagramFailed(Conflict):
     sweeper's incident), the message names the step and who can mend it."""
 
     def __init__(self, element: str, reason: str | None = None):
-        why = (reason or "et uttrykk i diagrammet kunne ikke regnes ut").rstrip(".")
-        super().__init__(f"Prosessen stoppet ved «{element}»: {why}. Ingenting ble lagret. "
-                         "Gi beskjed til prosesseier, som kan rette diagrammet.")
+        why = (reason or Message("et uttrykk i diagrammet kunne ikke regnes ut")).rstrip(".")
+        super().__init__(Message("Prosessen stoppet ved «%(element)s»: %(why)s. Ingenting ble lagret. Gi beskjed til "
+                                 "prosesseier, som kan rette diagrammet.", element=element, why=why))
         self.element, self.reason = element, reason

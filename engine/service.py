@@ -40,6 +40,7 @@ from engine.write.unit_of_work import Actor, CaseWriter
 from engine.write.wakeup import Wakeup
 from processes import forms
 from processes.forms import FORMS_FOLDER
+from processes.messages import Message
 
 
 class Kap12:
@@ -137,7 +138,7 @@ class Kap12:
         """The weekly leadership forum went through these cases: one 'reviewed' event on each,
         through the write path. Cases the viewer may not see are skipped, not revealed."""
         if access.is_read_only(viewer):
-            raise Denied("Revisorer kan ikke registrere gjennomgang.")
+            raise Denied(Message("Revisorer kan ikke registrere gjennomgang."))
         done = 0
         for case_id in case_ids:
             with self.db.reading() as session:
@@ -165,12 +166,12 @@ class Kap12:
 
     def incidents(self, viewer: Viewer) -> list[timers.Incident]:
         if not access.may_handle_incidents(viewer):
-            raise Denied("Bare administratorer og prosesseiere ser feil i tidsfrister.")
+            raise Denied(Message("Bare administratorer og prosesseiere ser feil i tidsfrister."))
         return timers.incidents(self)
 
     def resolve_incident(self, viewer: Viewer, timer_id: str, note: str) -> None:
         if not access.may_handle_incidents(viewer):
-            raise Denied("Bare administratorer og prosesseiere kan løse feil i tidsfrister.")
+            raise Denied(Message("Bare administratorer og prosesseiere kan løse feil i tidsfrister."))
         timers.resolve_incident(self, viewer, timer_id, note)
 
     # -- reads (each asks the access policy) -------------------------------------------------
@@ -205,10 +206,10 @@ class Kap12:
         with self.db.reading() as session:
             level = access.access_level(session, viewer, case_id)
             if level is None:
-                raise NotFound("Saken finnes ikke.")
+                raise NotFound(Message("Saken finnes ikke."))
             case = session.get(Case, case_id)
             if case is None:  # gone between the two reads
-                raise NotFound("Saken finnes ikke.")
+                raise NotFound(Message("Saken finnes ikke."))
         cases.record_read(self, viewer, case_id, view)
         return case, level
 

@@ -27,6 +27,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from marshmallow import validate as ma_validate
 
 from processes.deadlines import OSLO
+from processes.messages import Message
 
 FORMS_FOLDER = Path(__file__).with_name("forms")
 
@@ -65,8 +66,8 @@ TRANSLATION_LANGUAGES = ("nn", "en")
 # action plan): such a step opens with the earlier answers, so a revision changes what changed.
 REVISED_FROM_EARLIER = frozenset({"tiltaksplan"})
 
-REQUIRED = "Feltet må fylles ut."
-UNKNOWN = "Ukjent felt."
+REQUIRED = Message("Feltet må fylles ut.")
+UNKNOWN = Message("Ukjent felt.")
 
 
 # --- Declarations -------------------------------------------------------------------------
@@ -126,7 +127,7 @@ class FormValidationError(ValueError):
     """Submitted data do not fit the form; `errors` maps field names to messages."""
 
     def __init__(self, errors: dict[str, Any]):
-        super().__init__("Skjemaet inneholder feil.")
+        super().__init__(Message("Skjemaet inneholder feil."))
         self.errors = errors
 
 
@@ -471,7 +472,7 @@ def _field_kwargs(f: Field, missing: Any = None) -> dict[str, Any]:
 
 
 class _Text(_Blankable, fields.String):
-    default_error_messages = {"invalid": "Ugyldig tekst."}
+    default_error_messages = {"invalid": Message("Ugyldig tekst.")}
 
     def __init__(self, *, multiline: bool, **kwargs: Any):
         super().__init__(**kwargs)
@@ -488,11 +489,12 @@ class _Text(_Blankable, fields.String):
 # own date parameters (webui/bounds.py) keep to the same range.
 DATE_MIN = date(1900, 1, 1)
 DATE_MAX = date(2199, 12, 31)
-_OUT_OF_RANGE = f"Velg en dato mellom {DATE_MIN:%d.%m.%Y} og {DATE_MAX:%d.%m.%Y}."
+_OUT_OF_RANGE = Message("Velg en dato mellom %(first)s og %(last)s.", first=f"{DATE_MIN:%d.%m.%Y}",
+                        last=f"{DATE_MAX:%d.%m.%Y}")
 
 
 class _Date(_Blankable, fields.Date):
-    default_error_messages = {"invalid": "Ugyldig dato.", "range": _OUT_OF_RANGE}
+    default_error_messages = {"invalid": Message("Ugyldig dato."), "range": _OUT_OF_RANGE}
 
     # Form data is stored as JSON: a date stays ISO text, hence the narrower return type.
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
@@ -508,7 +510,7 @@ class _Date(_Blankable, fields.Date):
 
 
 class _DateTime(_Blankable, fields.DateTime):
-    default_error_messages = {"invalid": "Ugyldig dato og klokkeslett.", "range": _OUT_OF_RANGE}
+    default_error_messages = {"invalid": Message("Ugyldig dato og klokkeslett."), "range": _OUT_OF_RANGE}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:  # type: ignore[override]
         if isinstance(value, datetime):
@@ -526,13 +528,16 @@ class _DateTime(_Blankable, fields.DateTime):
         return moment.astimezone(OSLO).isoformat()
 
 
+CHOOSE_ONE = Message("Velg et av alternativene.")
+
+
 class _Choice(_Blankable, fields.String):
-    default_error_messages = {"invalid": "Velg et av alternativene."}
+    default_error_messages = {"invalid": CHOOSE_ONE}
 
 
 class _MultiChoice(_Blankable, fields.Field):
     blank_value = list
-    default_error_messages = {"invalid": "Velg blant alternativene."}
+    default_error_messages = {"invalid": Message("Velg blant alternativene.")}
 
     def __init__(self, *, values: tuple[str, ...], **kwargs: Any):
         super().__init__(**kwargs)
@@ -553,7 +558,7 @@ class _Boolean(_Blankable, fields.Boolean):
     """Like a required HTML checkbox, a required boolean is a confirmation that must be given."""
 
     blank_value = False
-    default_error_messages = {"invalid": "Ugyldig ja/nei-verdi."}
+    default_error_messages = {"invalid": Message("Ugyldig ja/nei-verdi.")}
     truthy = {True, "1", "true", "True", "on", "ja", "Ja", "yes"}
     falsy = {False, "0", "false", "False", "off", "nei", "Nei", "no"}
 
@@ -565,7 +570,7 @@ class _Boolean(_Blankable, fields.Boolean):
 
 
 class _Integer(_Blankable, fields.Integer):
-    default_error_messages = {"invalid": "Skriv et heltall."}
+    default_error_messages = {"invalid": Message("Skriv et heltall.")}
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         # marshmallow would turn 1.5 into 1 and True into 1; only whole numbers are accepted,
@@ -579,33 +584,33 @@ class _Integer(_Blankable, fields.Integer):
 
 class _Group(_Blankable, fields.List):
     blank_value = list
-    default_error_messages = {"invalid": "Ugyldig liste med rader."}
+    default_error_messages = {"invalid": Message("Ugyldig liste med rader.")}
 
 
 class _FormSchema(Schema):
-    error_messages = {"unknown": UNKNOWN, "type": "Ugyldige skjemadata."}
+    error_messages = {"unknown": UNKNOWN, "type": Message("Ugyldige skjemadata.")}
 
     class Meta:
         unknown = RAISE
 
 
 class _RowSchema(_FormSchema):
-    error_messages = {"unknown": UNKNOWN, "type": "Ugyldig rad."}
+    error_messages = {"unknown": UNKNOWN, "type": Message("Ugyldig rad.")}
 
 
 def _rows_message(n: int) -> str:
-    return f"Legg til minst {n} rad." if n == 1 else f"Legg til minst {n} rader."
+    return Message("Legg til minst %(n)s rad.", n=n) if n == 1 else Message("Legg til minst %(n)s rader.", n=n)
 
 
 def _ma_field(f: Field) -> fields.Field:
     kwargs = _field_kwargs(f)
     if f.type in ("text", "textarea"):
         max_length = f.max_length or DEFAULT_MAX_LENGTH[f.type]
-        too_long = "Teksten kan ikke være lengre enn {max} tegn."
+        too_long = Message("Teksten kan ikke være lengre enn %(max)s tegn.", max=max_length)
         length = ma_validate.Length(max=max_length, error=too_long)
         return _Text(multiline=f.type == "textarea", validate=length, **kwargs)
     if f.type == "user":
-        return _Text(multiline=False, validate=ma_validate.Length(max=USER_MAX_LENGTH, error="Ugyldig bruker."),
+        return _Text(multiline=False, validate=ma_validate.Length(max=USER_MAX_LENGTH, error=Message("Ugyldig bruker.")),
                      **kwargs)
     if f.type == "date":
         return _Date(**kwargs)
@@ -613,13 +618,13 @@ def _ma_field(f: Field) -> fields.Field:
         return _DateTime(**kwargs)
     if f.type == "choice":
         values = [c.value for c in f.choices]
-        one_of = ma_validate.OneOf(values, error="Velg et av alternativene.")
+        one_of = ma_validate.OneOf(values, error=CHOOSE_ONE)
         return _Choice(validate=one_of, **kwargs)
     if f.type == "multichoice":
         return _MultiChoice(values=tuple(c.value for c in f.choices), **_field_kwargs(f, list))
     if f.type == "boolean":
         kwargs = _field_kwargs(f, False)
-        kwargs["error_messages"] = {"required": "Feltet må krysses av."}
+        kwargs["error_messages"] = {"required": Message("Feltet må krysses av.")}
         return _Boolean(**kwargs)
     if f.type == "integer":
         return _Integer(**kwargs)
@@ -667,11 +672,11 @@ def _date_errors(form: Form, clean: Mapping[str, Any], today: date,
             continue
         day = date.fromisoformat(value)
         if f.min_date == TODAY and day < today:
-            errors[f.name] = [f"Datoen {_norwegian(day)} er passert. Velg i dag ({_norwegian(today)}) "
-                              "eller en senere dato."]
+            errors[f.name] = [Message("Datoen %(day)s er passert. Velg i dag (%(today)s) eller en senere dato.",
+                                      day=_norwegian(day), today=_norwegian(today))]
         elif f.max_date == TODAY and day > today:
-            errors[f.name] = [f"Datoen {_norwegian(day)} er fram i tid. Velg i dag ({_norwegian(today)}) "
-                              "eller en tidligere dato."]
+            errors[f.name] = [Message("Datoen %(day)s er fram i tid. Velg i dag (%(today)s) eller en tidligere dato.",
+                                      day=_norwegian(day), today=_norwegian(today))]
     return errors
 
 
@@ -684,14 +689,15 @@ def carried_over(form: Form, earlier: Mapping[str, Any]) -> dict[str, Any]:
 def warnings(form: Form, clean: Mapping[str, Any], today: date) -> list[str]:
     """Plain sentences about accepted values that look wrong, e.g. an evaluation date half a
     year ahead: shown to the user after the form is sent, never refusing it."""
-    found = []
+    found: list[str] = []
     for f in form.fields:
         value = clean.get(f.name)
         if f.type == "date" and f.warn_after_days and value:
             day = date.fromisoformat(value)
             if (day - today).days > f.warn_after_days:
-                found.append(f"«{f.label}» er {_norwegian(day)}, mer enn {f.warn_after_days} dager fram i tid. "
-                             "Sjekk at datoen er riktig; tiltakene bør evalueres jevnlig.")
+                found.append(Message("«%(label)s» er %(day)s, mer enn %(days)s dager fram i tid. Sjekk at datoen er "
+                                     "riktig; tiltakene bør evalueres jevnlig.", label=f.label, day=_norwegian(day),
+                                     days=f.warn_after_days))
     return found
 
 
@@ -708,7 +714,7 @@ def validate(form: Form, data: Mapping[str, Any], today: date | None = None,
     ``today`` (the engine's date), date fields marked min_date/max_date are checked against it;
     with ``now`` (the engine's clock), time fields marked max_date «now» too."""
     if not isinstance(data, Mapping):
-        raise FormValidationError({"_schema": ["Ugyldige skjemadata."]})
+        raise FormValidationError({"_schema": [Message("Ugyldige skjemadata.")]})
     try:
         clean = schema_for(form).load(data)
     except ValidationError as error:

@@ -17,8 +17,11 @@ from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, current_app, redirect, request, url_for
+from flask import Blueprint, current_app, has_request_context, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale
+from flask_babel import gettext as _
+
+from processes.messages import use_translator
 
 from .auth import _safe_next
 
@@ -55,6 +58,15 @@ def current_language() -> str:
     return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
 
 
+def translate_message(template: str, params: dict) -> str | None:
+    """The engine's and the forms' sentences (processes.messages.Message) in the reader's
+    language: their bokmål template is a message id of the catalogue. Outside a request (the
+    command line, the sweeper) and on bokmål pages they stay as written."""
+    if not has_request_context() or current_language() == DEFAULT:
+        return None
+    return _(template, **params) if params else _(template)
+
+
 def compile_catalogues(target: Path) -> Path:
     """Compile every webui/translations/<lang>/LC_MESSAGES/messages.po whose .mo under `target`
     is missing or older than the .po. Returns `target`, the directory Flask-Babel reads."""
@@ -88,6 +100,7 @@ def init_app(app, instance_dir=None) -> None:
     Babel(app, locale_selector=select_locale, default_translation_directories=str(compiled))
     app.register_blueprint(bp)
     app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
+    use_translator(translate_message)
 
     @app.after_request
     def _vary(response):

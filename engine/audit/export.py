@@ -31,6 +31,7 @@ from engine.store.events import (
 )
 from engine.store.models import User
 from processes.deadlines import deadline_met, seconds_late, statsforvalter_from
+from processes.messages import Message
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 FORMAT = "kap12-saksutskrift/1"
@@ -135,7 +136,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
     (a username; their own name stays). Asks the access policy; the export is recorded as a read."""
     case, level = kap12.case(viewer, case_id, view="eksport (skjermet)" if mask else "eksport")
     if level != access.FULL or not access.may_export(viewer, case):
-        raise Denied("Bare skoleledelsen, skoleeier og revisorer kan ta ut hele saken.")
+        raise Denied(Message("Bare skoleledelsen, skoleeier og revisorer kan ta ut hele saken."))
     events = kap12.case_history(case_id)
     replay = verify_case(kap12, case_id)
     with kap12.db.reading() as session:
@@ -270,6 +271,6 @@ def access_report(kap12, viewer: access.Viewer, case_id: int) -> list[dict]:
     """Who read the case, when, and from which page (the case_read events), oldest first."""
     case, level = kap12.case(viewer, case_id, view="lesingslogg")
     if level != access.FULL or not access.may_export(viewer, case):
-        raise Denied("Bare skoleledelsen, skoleeier og revisorer ser hvem som har lest saken.")
+        raise Denied(Message("Bare skoleledelsen, skoleeier og revisorer ser hvem som har lest saken."))
     return [{"at": ev.at, "actor": ev.actor, "actor_id": ev.actor_id, "view": ev.data.get("view", "")}
             for ev in kap12.case_history(case_id) if ev.kind == CASE_READ]

@@ -19,6 +19,7 @@ from engine.store.events import (
     TIMER_FIRED,
 )
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
+from processes.messages import Message
 from processes.roles import OFFENDER_PROCEDURE
 
 
@@ -36,7 +37,7 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
     with kap12.db.reading() as session:
         version = session.get(DefinitionVersion, definition_id)
         if version is None:
-            raise NotFound("Prosessversjonen finnes ikke.")
+            raise NotFound(Message("Prosessversjonen finnes ikke."))
         visible = access.visible_cases(viewer).where(Case.definition_id == definition_id).subquery()
         full = [cid for cid in session.scalars(select(visible.c.id))
                 if access.access_level(session, viewer, cid) == access.FULL]

@@ -55,6 +55,7 @@ from engine.write.evaluation import evaluate_now_message
 from engine.write.migration import move_workflow
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
+from processes.messages import Message
 
 
 class _Stop(Exception):
@@ -68,7 +69,7 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         version = session.get(DefinitionVersion, case.definition_id)
         case.definition = version
         school_closures = closures(session, case.school_id)

@@ -17,6 +17,7 @@ from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.outputs import noark
 from engine.store.models import Case
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -47,9 +48,9 @@ def case_ids(kap12: Kap12, refs: Sequence[str]) -> list[int]:
 def archivable_in_period(kap12: Kap12, viewer: access.Viewer, first: date, last: date) -> list[int]:
     """The closed cases of the period that ``viewer`` may file in the archive."""
     if not access.may_archive_any(viewer):
-        raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saker.")
+        raise Denied(Message("Bare skolens ledelse eller skoleeier kan arkivere saker."))
     if last < first:
-        raise InvalidInput("Til-datoen er før fra-datoen.")
+        raise InvalidInput(Message("Til-datoen er før fra-datoen."))
     ids = noark.closed_in_period(kap12, viewer, first, last)
     with kap12.db.reading() as session:
         return [i for i in ids if (case := session.get(Case, i)) is not None and access.may_archive(viewer, case)]

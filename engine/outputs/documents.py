@@ -33,6 +33,7 @@ from engine.store.models import Case, CaseDocument, HistoryEvent
 from engine.write.outputs import NewDocument, store_documents
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
+from processes.messages import Message
 from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -341,7 +342,7 @@ def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         done = set(session.execute(select(CaseDocument.source_seq, CaseDocument.kind)
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
@@ -384,7 +385,7 @@ def documents_for(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Doc
     """The case's documents for someone who may read the case in full."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
     return ensure_documents(kap12, case_id)
 
 
@@ -392,11 +393,11 @@ def document_content(kap12: Kap12, viewer: access.Viewer, case_id: int, document
     """One document's bytes; the download is recorded as a read of the case."""
     _case, level = kap12.case(viewer, case_id, view="document")
     if level != access.FULL:
-        raise NotFound("Dokumentet finnes ikke.")
+        raise NotFound(Message("Dokumentet finnes ikke."))
     with kap12.db.reading() as session:
         doc = session.get(CaseDocument, document_id)
         if doc is None or doc.case_id != case_id:
-            raise NotFound("Dokumentet finnes ikke.")
+            raise NotFound(Message("Dokumentet finnes ikke."))
         return _info(doc, len(doc.content)), doc.content
 
 
@@ -405,5 +406,5 @@ def stored_content(kap12: Kap12, document_id: int) -> bytes:
     with kap12.db.reading() as session:
         doc = session.get(CaseDocument, document_id)
         if doc is None:
-            raise NotFound("Dokumentet finnes ikke.")
+            raise NotFound(Message("Dokumentet finnes ikke."))
         return doc.content

@@ -34,6 +34,7 @@ from engine.versions.diagram_check import safe_parse
 from engine.write import cases as case_acts
 from engine.write.outputs import mark_exported
 from processes.deadlines import OSLO
+from processes.messages import Message
 from processes.roles import PROCEDURE_LABELS
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -120,7 +121,7 @@ class ZipExtract:
     def export(self, cases: Sequence[int]) -> ArchiveResult:
         ids = list(dict.fromkeys(cases))
         if not ids:
-            raise InvalidInput("Velg minst én avsluttet sak.")
+            raise InvalidInput(Message("Velg minst én avsluttet sak."))
         loaded = self._load(ids)
         docs = {}
         for n, c in enumerate(loaded, start=1):
@@ -152,12 +153,12 @@ class ZipExtract:
             loaded = []
             for case_id in ids:
                 if access.access_level(session, self.viewer, case_id) != access.FULL:
-                    raise NotFound("Saken finnes ikke.")
+                    raise NotFound(Message("Saken finnes ikke."))
                 case = session.get(Case, case_id)
                 if case is None:
-                    raise NotFound("Saken finnes ikke.")
+                    raise NotFound(Message("Saken finnes ikke."))
                 if not access.may_archive(self.viewer, case):
-                    raise Denied("Bare skolens ledelse eller skoleeier kan arkivere saken.")
+                    raise Denied(Message("Bare skolens ledelse eller skoleeier kan arkivere saken."))
                 if case.status != "closed" or case.closed_at is None:
                     raise InvalidInput(f"Sak {case.number} er ikke avsluttet og kan ikke arkiveres ennå.")
                 _ = case.school.county.name  # loaded now, read after the session

@@ -34,6 +34,7 @@ from engine.store.events import (
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
 from processes.deadlines import OSLO, deadline_met, review_overdue, school_year_dates, school_year_of
+from processes.messages import Message
 from processes.stages import STAGES, stage_of, stage_order
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -170,7 +171,7 @@ def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None
 def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
                     include_names: bool = False) -> Overview:
     if not access.may_see_overview(viewer):
-        raise Denied("Ukeoversikten er for rektor, avdelingsleder og skoleeier.")
+        raise Denied(Message("Ukeoversikten er for rektor, avdelingsleder og skoleeier."))
     now = kap12.clock.now()
     year_start, year_end = school_year_dates(school_year_of(now))
     year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)

@@ -36,6 +36,7 @@ from engine.write.parties import accused_of
 from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import TAKEN_UP_FIELD
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -238,7 +239,7 @@ def case_diagrams(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Dia
     the shared follow-up), with the elements done and the ones open now. FULL access only."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         case = session.get_one(Case, case_id)  # it exists: the viewer has full access to it
         version = session.get_one(DefinitionVersion, case.definition_id)
         case.definition = version
@@ -274,7 +275,7 @@ def case_steps(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
     stands, not the investigation."""
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         events = session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
             HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, CASE_ENDED))).order_by(HistoryEvent.seq))
@@ -370,7 +371,7 @@ def case_number(kap12: Kap12, case_id: int) -> str:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         return case.number
 
 
@@ -390,7 +391,7 @@ def version_sources_of(kap12: Kap12, definition_id: int) -> list[dict]:
     with kap12.db.reading() as session:
         version = session.get(DefinitionVersion, definition_id)
         if version is None:
-            raise NotFound("Versjonen finnes ikke.")
+            raise NotFound(Message("Versjonen finnes ikke."))
         return definitions.diagram_sources(version)
 
 

@@ -21,6 +21,7 @@ from engine.errors import InvalidInput
 from engine.runtime.clock import active_clock
 from engine.store.models import SchoolClosure
 from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calendar
+from processes.messages import Message
 
 _current: ContextVar[Calendar | None] = ContextVar("kap12_school_calendar", default=None)
 _kind: ContextVar[str] = ContextVar("kap12_timer_calendar", default=DEFAULT_CALENDAR)
@@ -88,7 +89,7 @@ def school_calendar(session: Session, school_id: int) -> Iterator[None]:
 def add_closure(session: Session, school_id: int, first_day: date, last_day: date, name: str = "",
                 now: datetime | None = None) -> SchoolClosure:
     if last_day < first_day:
-        raise InvalidInput("Perioden slutter før den begynner.", {"last_day": ["Velg en sluttdato etter startdatoen."]})
+        raise InvalidInput(Message("Perioden slutter før den begynner."), {"last_day": ["Velg en sluttdato etter startdatoen."]})
 
     row = SchoolClosure(school_id=school_id, first_day=first_day, last_day=last_day, name=name,
                         created_at=now or active_clock().now())

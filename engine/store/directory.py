@@ -15,6 +15,7 @@ from engine.errors import InvalidInput, NotFound
 from engine.store import stamps
 from engine.store.db import Database
 from engine.store.models import ApiToken, County, Department, RoleGrant, School, User
+from processes.messages import Message
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
 
 M = TypeVar("M", County, School, Department)
@@ -86,7 +87,7 @@ def grant(session: Session, user: User, role: str, *, school: School | None = No
 def set_language_form(session: Session, school: School, language_form: str) -> None:
     """The school's målform for letters to families that have not chosen one."""
     if language_form not in ("nb", "nn"):
-        raise InvalidInput("Målformen må være «nb» (bokmål) eller «nn» (nynorsk).")
+        raise InvalidInput(Message("Målformen må være «nb» (bokmål) eller «nn» (nynorsk)."))
     school.malform = language_form
 
 
@@ -115,7 +116,7 @@ def token_hash(token: str) -> str:
 def create_api_token(session: Session, user: User, name: str, now: datetime) -> tuple[ApiToken, str]:
     """A new personal token; the plain token is returned once and never stored."""
     if not (name or "").strip():
-        raise InvalidInput("Gi nøkkelen et navn.", {"name": ["Skriv hva nøkkelen skal brukes til."]})
+        raise InvalidInput(Message("Gi nøkkelen et navn."), {"name": ["Skriv hva nøkkelen skal brukes til."]})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(user_id=user.id, name=name.strip()[:100], token_hash=token_hash(token), created_at=now)
     session.add(row)
@@ -144,7 +145,7 @@ def user_for_token(db: Database, token: str, now: datetime) -> User | None:
 def revoke_api_token(session: Session, user: User, token_id: int, now: datetime) -> None:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("Nøkkelen finnes ikke.")
+        raise NotFound(Message("Nøkkelen finnes ikke."))
     row.revoked_at = now
 
 

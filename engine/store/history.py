@@ -29,6 +29,7 @@ from sqlalchemy.orm.util import identity_key
 from engine.errors import DamagedHistory, NotFound
 from engine.store.events import DEADLINE_MISSED, ESCALATED, REMINDER, TIMER_FIRED
 from engine.store.models import Case, HistoryEvent
+from processes.messages import Message
 
 GENESIS = "0" * 64
 SYSTEM_CHAIN = "system"
@@ -118,7 +119,7 @@ def _locked_case(session: Session, case_id: int) -> Case:
         query = query.with_for_update(of=Case)
     case = session.scalars(query).first()
     if case is None:
-        raise NotFound("Saken finnes ikke.")
+        raise NotFound(Message("Saken finnes ikke."))
     return case
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
 from engine.store.models import ExternalIdentity, User
+from processes.messages import Message
 
 
 @dataclass(frozen=True)
@@ -22,9 +23,9 @@ class IdentityRow:
 def _clean(issuer: str, subject: str) -> tuple[str, str]:
     issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
     if not issuer:
-        raise InvalidInput("Oppgi innloggingstjenesten (utstederen), f.eks. https://auth.dataporten.no.")
+        raise InvalidInput(Message("Oppgi innloggingstjenesten (utstederen), f.eks. https://auth.dataporten.no."))
     if not subject or len(subject) > 500:
-        raise InvalidInput("Oppgi personens identitet hos innloggingstjenesten, f.eks. ola@skole.no.")
+        raise InvalidInput(Message("Oppgi personens identitet hos innloggingstjenesten, f.eks. ola@skole.no."))
     return issuer, subject
 
 

@@ -10,6 +10,7 @@ from engine import access
 from engine.errors import NotFound
 from engine.store import directory, identities
 from engine.store.models import User
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -41,5 +42,5 @@ def unlink_identity(kap12: Kap12, username: str, issuer: str, subject: str) -> N
 def _user(session: Session, viewer: access.Viewer) -> User:
     user = session.get(User, viewer.id)
     if user is None:
-        raise NotFound("Brukeren finnes ikke.")
+        raise NotFound(Message("Brukeren finnes ikke."))
     return user

@@ -25,6 +25,7 @@ from engine.write.unit_of_work import Actor, CaseStep, Host, Opening
 from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import OSLO, seconds_late
+from processes.messages import Message
 from processes.roles import OFFENDER_PROCEDURE
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -53,7 +54,7 @@ def validated_form(kap12: Host, form_key: str, data: dict, sender: access.Viewer
     try:
         return forms.validate(form, data, today(kap12), kap12.clock.now()), number
     except forms.FormValidationError as err:
-        raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", err.errors) from err
+        raise InvalidInput(Message("Skjemaet har feil. Rett feltene som er merket, og send på nytt."), err.errors) from err
 
 
 def reclassification_message(offender: str, reason: str, accused_username: str | None = None) -> BpmnEvent:
@@ -70,7 +71,7 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
     """Register a report (meldingsskjema) and start the case on the procedure the routing
     diagram chooses. Anyone employed at the school may report, at once."""
     if access.is_read_only(viewer):
-        raise Denied("Revisorer kan ikke registrere meldinger.")
+        raise Denied(Message("Revisorer kan ikke registrere meldinger."))
     clean, form_version = validated_form(kap12, REPORT_FORM, report, viewer)
     accused: User | None = None
 
@@ -78,14 +79,14 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
         nonlocal accused
         school = session.get(School, school_id)
         if school is None:
-            raise NotFound("Skolen finnes ikke.")
+            raise NotFound(Message("Skolen finnes ikke."))
         if not access.may_report_at(viewer, school):
-            raise Denied("Du kan bare melde saker ved skoler der du arbeider.")
+            raise Denied(Message("Du kan bare melde saker ved skoler der du arbeider."))
         procedure = OFFENDER_PROCEDURE.get(clean["krenker_type"], "A")
         accused = parties.find_user(session, clean.get("anklaget_bruker"))
         if accused is not None:
             if accused.id == viewer.id:
-                raise InvalidInput("Du kan ikke melde en sak der du selv er anklaget.",
+                raise InvalidInput(Message("Du kan ikke melde en sak der du selv er anklaget."),
                                    {"anklaget_bruker": ["Velg en annen person."]})
             parties.check_accused(accused, school.id, procedure)
         version = latest_version(session, CASE_PROCESS)
@@ -117,11 +118,11 @@ def _case_of_task(viewer: access.Viewer, task_id: str) -> Callable[[Session], in
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
     if access.is_read_only(viewer):
-        raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+        raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
     row = access.open_task(step.session, viewer, task_id)
     if not access.may_work_on(step.session, viewer, task_id):
         if access.access_level(step.session, viewer, step.case.id) == access.FULL:
-            raise Denied("Denne oppgaven er ikke din eller din rolles.")
+            raise Denied(Message("Denne oppgaven er ikke din eller din rolles."))
         raise NotFound(access.GONE)
     if row.assignee_id not in (None, viewer.id):
         who = step.session.get(User, row.assignee_id)
@@ -154,7 +155,7 @@ def complete(kap12: Kap12, viewer: access.Viewer, task_id: str, data: dict) -> C
         clean, form_version = validated_form(kap12, row.form_key, data, viewer, step.session)
         task = step.workflow.get_task_from_id(UUID(task_id))
         if task is None or task.state != TaskState.READY:
-            raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.")
+            raise Conflict(Message("Oppgaven er ikke lenger åpen. Ingenting ble endret."))
         plan_rows = clean.get(measure_names.PLAN_ROWS) if row.form_key == measure_names.PLAN_FORM else None
         owners = measures.plan_owners(step, plan_rows) if plan_rows else []
         task.set_data(**clean)
@@ -181,22 +182,22 @@ def reclassify(kap12: Kap12, viewer: access.Viewer, case_id: int, offender: str,
     """The report turned out to be about someone else (A → B, …): the routing diagram catches
     the message and starts the right procedure; the change is recorded with its reason."""
     if offender not in OFFENDER_PROCEDURE:
-        raise InvalidInput("Ugyldig klassifisering.", {"krenker_type": ["Velg elev, ansatt eller ledelse."]})
+        raise InvalidInput(Message("Ugyldig klassifisering."), {"krenker_type": ["Velg elev, ansatt eller ledelse."]})
     if not (reason or "").strip():
-        raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor saken klassifiseres om."]})
+        raise InvalidInput(Message("Begrunnelse mangler."), {"begrunnelse": ["Skriv hvorfor saken klassifiseres om."]})
 
     def act(step: CaseStep) -> None:
         session = step.session
         if access.is_read_only(viewer) or access.access_level(session, viewer, step.case.id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         if not access.may_reclassify(viewer, step.case):
             if step.case.procedure in access.SHARPENED:
                 raise Denied(f"Bare skoleeier kan klassifisere en sak i prosedyre {step.case.procedure} om.")
-            raise Denied("Bare skolens ledelse eller en skoleeier som er varslet kan klassifisere saken om.")
+            raise Denied(Message("Bare skolens ledelse eller en skoleeier som er varslet kan klassifisere saken om."))
         accused = parties.find_user(session, accused_username)
         if accused is not None:
             if accused.id == viewer.id:
-                raise InvalidInput("Du kan ikke registrere deg selv som anklaget.",
+                raise InvalidInput(Message("Du kan ikke registrere deg selv som anklaget."),
                                    {"anklaget_bruker": ["Velg en annen person."]})
             parties.check_accused(accused, step.case.school_id, OFFENDER_PROCEDURE[offender])
             parties.add_accused(session, step.case.id, accused)
@@ -205,7 +206,7 @@ def reclassify(kap12: Kap12, viewer: access.Viewer, case_id: int, offender: str,
             step.workflow.send_event(reclassification_message(offender, reason.strip(),
                                                               accused.username if accused else None))
         except WorkflowException as err:
-            raise Conflict("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).") from err
+            raise Conflict(Message("Saken kan ikke klassifiseres om nå (den er avsluttet eller venter ikke på dette).")) from err
         step.record(RECLASSIFIED, from_procedure=before, to_procedure=OFFENDER_PROCEDURE[offender],
                     krenker_type=offender, reason=reason.strip(),
                     accused_user_id=accused.id if accused else None,

@@ -19,6 +19,7 @@ from engine.store.events import CASE_ENDED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent
 from engine.write.cases import validated_form
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from processes.messages import Message
 
 FORM = "annen_avslutning"
 MESSAGE = "annen_avslutning"
@@ -50,7 +51,7 @@ def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: s
     if target is None or access.access_level(session, viewer, target.id) != access.FULL:
         raise refuse
     if target.id == case.id:
-        raise InvalidInput("En sak kan ikke slås sammen med seg selv.",
+        raise InvalidInput(Message("En sak kan ikke slås sammen med seg selv."),
                            {"sammenslatt_med": ["Skriv saksnummeret til den andre saken."]})
     if target.school_id != case.school_id or target.status != "open":
         raise refuse
@@ -65,13 +66,13 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         if access.is_read_only(viewer) or access.access_level(session, viewer, case.id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         if not access.may_end_otherwise(viewer, case):
             if case.procedure == "C":
-                raise Denied("Bare skoleeier kan avslutte en sak i prosedyre C.")
-            raise Denied("Bare rektor (og skoleeier i prosedyre B) kan avslutte en sak av annen grunn.")
+                raise Denied(Message("Bare skoleeier kan avslutte en sak i prosedyre C."))
+            raise Denied(Message("Bare rektor (og skoleeier i prosedyre B) kan avslutte en sak av annen grunn."))
         if case.status != "open":
-            raise Conflict("Saken er allerede avsluttet. Ingenting ble endret.")
+            raise Conflict(Message("Saken er allerede avsluttet. Ingenting ble endret."))
         if clean["grunn"] == OUTSIDE and _found_unsafe(session, case.id):
             raise InvalidInput("Undersøkelsen har konkludert med at eleven ikke har et trygt og godt skolemiljø. "
                                "Da gjelder saken kapittel 12 og kan ikke avsluttes som utenfor kapittel 12.",
@@ -84,7 +85,7 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
         try:
             step.workflow.send_event(ending_message(clean))
         except WorkflowException as err:
-            raise Conflict("Saken kan ikke avsluttes nå. Ingenting ble endret.") from err
+            raise Conflict(Message("Saken kan ikke avsluttes nå. Ingenting ble endret.")) from err
         step.record(CASE_ENDED, title=TITLE, form=FORM, form_version=form_version, data=clean, procedure=before,
                     merged_into_case_id=merged.id if merged else None)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

@@ -14,6 +14,7 @@ from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import EVALUATION_NOW
 from engine.store.models import Case
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from processes.messages import Message
 
 MESSAGE = "evaluer_na"
 REASON_MAX = 2000
@@ -37,21 +38,21 @@ def _planned_date(step: CaseStep) -> str | None:
 def evaluate_now(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) -> Case:
     reason = (reason or "").strip().replace("\r\n", "\n")
     if not reason:
-        raise InvalidInput("Begrunnelse mangler.",
+        raise InvalidInput(Message("Begrunnelse mangler."),
                            {"begrunnelse": ["Skriv hva som har endret seg, og hvorfor tiltakene skal evalueres nå."]})
     if len(reason) > REASON_MAX:
-        raise InvalidInput("Begrunnelsen er for lang.", {"begrunnelse": [f"Skriv høyst {REASON_MAX} tegn."]})
+        raise InvalidInput(Message("Begrunnelsen er for lang."), {"begrunnelse": [f"Skriv høyst {REASON_MAX} tegn."]})
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         if access.is_read_only(viewer):
-            raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+            raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
         if access.access_level(session, viewer, case.id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         if not access.may_evaluate_now(viewer, case):
-            raise Denied("Bare den som leder saken, kan evaluere tiltakene før evalueringsdatoen.")
+            raise Denied(Message("Bare den som leder saken, kan evaluere tiltakene før evalueringsdatoen."))
         if case.status != "open":
-            raise Conflict("Saken er avsluttet. Ingenting ble endret.")
+            raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
         planned = _planned_date(step)
         try:
             step.workflow.send_event(evaluate_now_message(reason))

@@ -19,6 +19,7 @@ from engine.store.models import AccessGrant, Case, CaseParty, User
 from engine.write.parties import accused_of
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.deadlines import OSLO
+from processes.messages import Message
 from processes.roles import COUNTY_ROLES, SCHOOL_ROLES
 
 # Long enough for a school year's measures; a longer need is a new grant with a new reason.
@@ -51,7 +52,7 @@ def _parse_day(value: object) -> date:
     try:
         return date.fromisoformat(str(value or "").strip())
     except ValueError as err:
-        raise InvalidInput("Sluttdatoen mangler eller er ugyldig.",
+        raise InvalidInput(Message("Sluttdatoen mangler eller er ugyldig."),
                            {"til": ["Skriv datoen som åååå-mm-dd, eller velg den i kalenderen."]}) from err
 
 
@@ -59,7 +60,7 @@ def _grantee(session: Session, case: Case, username: str) -> User:
     """A named, active employee at the case's school, who is not accused and holds no county role."""
     user = session.scalars(select(User).where(User.username == (username or "").strip())).first()
     if user is None or not user.active:
-        raise InvalidInput("Velg en ansatt fra listen.", {"bruker": ["Velg personen fra listen over ansatte."]})
+        raise InvalidInput(Message("Velg en ansatt fra listen."), {"bruker": ["Velg personen fra listen over ansatte."]})
     accused = session.scalar(select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id,
                                                         CaseParty.relation == "accused"))
     if accused is not None:
@@ -77,9 +78,9 @@ def _grantee(session: Session, case: Case, username: str) -> User:
 def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
     session, case = step.session, step.case
     if access.is_read_only(viewer):
-        raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+        raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
     if access.access_level(session, viewer, case.id) != access.FULL:
-        raise NotFound("Saken finnes ikke.")
+        raise NotFound(Message("Saken finnes ikke."))
     if not access.may_grant(viewer, case):
         raise Denied("Bare rektor (prosedyre A og B) eller skoleeier (prosedyre C) kan gi eller trekke tilbake "
                      "tilgang til saken.")
@@ -88,25 +89,25 @@ def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
 def grant(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Begrunnelse mangler.", {"begrunnelse": ["Skriv hvorfor personen trenger tilgang."]})
+        raise InvalidInput(Message("Begrunnelse mangler."), {"begrunnelse": ["Skriv hvorfor personen trenger tilgang."]})
     last_day = _parse_day(until)
 
     def act(step: CaseStep) -> None:
         _check_may_grant(step, viewer)
         session, case = step.session, step.case
         if case.status != "open":
-            raise Conflict("Saken er avsluttet. Ingenting ble endret.")
+            raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
         if case.procedure in access.SHARPENED and not accused_of(session, case.id):
-            raise Conflict("Registrer først hvem som er anklaget. Til da kan ingen andre få tilgang til saken.")
+            raise Conflict(Message("Registrer først hvem som er anklaget. Til da kan ingen andre få tilgang til saken."))
         today = step.now.astimezone(OSLO).date()
         if last_day < today:
-            raise InvalidInput("Sluttdatoen er passert.", {"til": ["Velg i dag eller en senere dato."]})
+            raise InvalidInput(Message("Sluttdatoen er passert."), {"til": ["Velg i dag eller en senere dato."]})
         if last_day > today + LONGEST:
-            raise InvalidInput("Tilgang kan gis for høyst ett år om gangen.",
+            raise InvalidInput(Message("Tilgang kan gis for høyst ett år om gangen."),
                                {"til": ["Velg en dato innen ett år fra i dag."]})
         user = _grantee(session, case, username)
         if user.id == viewer.id:
-            raise InvalidInput("Du kan ikke gi deg selv tilgang.", {"bruker": ["Velg en annen person."]})
+            raise InvalidInput(Message("Du kan ikke gi deg selv tilgang."), {"bruker": ["Velg en annen person."]})
         ends = _end_of(last_day)
         if any(g.user_id == user.id for g in _active(session, case, step.now)):
             raise Conflict(f"{user.display_name} har allerede tilgang. Trekk den tilbake først for å endre den.")
@@ -124,9 +125,9 @@ def withdraw(kap12: Host, viewer: access.Viewer, case_id: int, grant_id: int, re
         _check_may_grant(step, viewer)
         row = step.session.get(AccessGrant, grant_id)
         if row is None or row.case_id != step.case.id:
-            raise NotFound("Tilgangen finnes ikke.")
+            raise NotFound(Message("Tilgangen finnes ikke."))
         if row.withdrawn_at is not None or row.ends_at <= step.now:
-            raise Conflict("Tilgangen er allerede avsluttet. Ingenting ble endret.")
+            raise Conflict(Message("Tilgangen er allerede avsluttet. Ingenting ble endret."))
         _end(step, row, viewer.id, (reason or "").strip())
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 

@@ -17,6 +17,7 @@ from engine.store.events import MEASURE_RECORDED, MEASURES_ASSIGNED
 from engine.store.models import Case, Measure, User
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes import measures as names
+from processes.messages import Message
 
 NOTE_MAX = 2000
 
@@ -43,7 +44,7 @@ def plan_owners(step: CaseStep, rows: list[dict]) -> list[User | None]:
             errors[i] = {names.OWNER_TEXT: ["Velg en ansatt fra listen, eller skriv hvem som har ansvaret."]}
         owners.append(user)
     if errors:
-        raise InvalidInput("Skjemaet har feil. Rett feltene som er merket, og send på nytt.", {names.PLAN_ROWS: errors})
+        raise InvalidInput(Message("Skjemaet har feil. Rett feltene som er merket, og send på nytt."), {names.PLAN_ROWS: errors})
     return owners
 
 
@@ -84,22 +85,22 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
     carried out. ``statuses`` are the choices of "Gjennomføre tiltak" (value → label)."""
     note = (note or "").strip().replace("\r\n", "\n")
     if status not in statuses:
-        raise InvalidInput("Velg om tiltaket er gjennomført.", {names.STATUS: ["Velg et av alternativene."]})
+        raise InvalidInput(Message("Velg om tiltaket er gjennomført."), {names.STATUS: ["Velg et av alternativene."]})
     if len(note) > NOTE_MAX:
-        raise InvalidInput("Merknaden er for lang.", {names.NOTE: [f"Skriv høyst {NOTE_MAX} tegn."]})
+        raise InvalidInput(Message("Merknaden er for lang."), {names.NOTE: [f"Skriv høyst {NOTE_MAX} tegn."]})
 
     def locate(session: Session) -> int:
         measure = session.get(Measure, measure_id)
         if measure is None:
-            raise NotFound("Tiltaket finnes ikke.")
+            raise NotFound(Message("Tiltaket finnes ikke."))
         return measure.case_id
 
     def act(step: CaseStep) -> None:
         measure = step.session.get(Measure, measure_id)
         if measure is None or not access.may_record_measure(step.session, viewer, measure, step.case):
-            raise NotFound("Tiltaket finnes ikke.")
+            raise NotFound(Message("Tiltaket finnes ikke."))
         if not measure.current or step.case.status != "open":
-            raise Conflict("Tiltaket er ikke lenger med i en gjeldende plan. Ingenting ble endret.")
+            raise Conflict(Message("Tiltaket er ikke lenger med i en gjeldende plan. Ingenting ble endret."))
         measure.status, measure.note = status, note
         measure.recorded_by_id, measure.recorded_at = viewer.id, step.now
         step.record(MEASURE_RECORDED, measure_id=measure.id, plan_task_id=measure.plan_task_id,

@@ -34,6 +34,7 @@ from engine.store.models import Case, DefinitionVersion, User
 from engine.versions.definitions import CASE_PROCESS
 from engine.write.projection import is_timer, timer_due
 from engine.write.unit_of_work import Actor, CaseStep
+from processes.messages import Message
 from processes.roles import PROCEDURE_PROCESSES
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -168,7 +169,7 @@ def plan(kap12: Kap12, case_id: int, to_version: int, process_id: str = CASE_PRO
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         target = _target(session, process_id, to_version)
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
         if case.definition.process_id != process_id:
@@ -191,16 +192,16 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
             process_id: str = CASE_PROCESS) -> MigrationPlan:
     """Move one case to ``to_version`` through the one write path, or refuse (nothing changes)."""
     if not access.may_deploy(viewer):
-        raise Denied("Bare prosesseiere og administratorer kan flytte saker til en ny versjon.")
+        raise Denied(Message("Bare prosesseiere og administratorer kan flytte saker til en ny versjon."))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Skriv hvorfor sakene flyttes til den nye versjonen.", {"reason": ["Feltet må fylles ut."]})
+        raise InvalidInput(Message("Skriv hvorfor sakene flyttes til den nye versjonen."), {"reason": ["Feltet må fylles ut."]})
     outcome: dict = {}
 
     def act(step: CaseStep) -> None:
         case, session = step.case, step.session
         if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer))) is None:
-            raise NotFound("Saken finnes ikke.")  # an accused process owner never touches their case
+            raise NotFound(Message("Saken finnes ikke."))  # an accused process owner never touches their case
         target = _target(session, process_id, to_version)
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
         outcome["plan"] = result

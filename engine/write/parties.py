@@ -16,6 +16,7 @@ from engine.store.events import ACCUSED_IDENTIFIED
 from engine.store.models import Case, CaseParty, OpenTask, User
 from engine.write import notify
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from processes.messages import Message
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 
 FIELD = "anklaget_bruker"
@@ -116,13 +117,13 @@ def identify_accused(kap12: Host, viewer: access.Viewer, case_id: int, username:
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         if access.is_read_only(viewer):
-            raise Denied("Revisorer kan lese saker, men ikke endre dem.")
+            raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
         if access.access_level(session, viewer, case.id) != access.FULL:
-            raise NotFound("Saken finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         if not access.may_identify_accused(viewer, case):
             raise Denied("Bare rektor (prosedyre B) eller skoleeier (prosedyre B og C) kan registrere hvem "
                          "som er anklaget.")
         if case.status != "open":
-            raise Conflict("Saken er avsluttet. Ingenting ble endret.")
+            raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
         name(step, viewer, username, reason)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

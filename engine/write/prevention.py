@@ -17,6 +17,7 @@ from engine.store.events import CYCLE_STARTED
 from engine.store.models import Case, School
 from engine.versions.definitions import latest_version
 from engine.write.unit_of_work import Actor, CaseStep, Opening
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -32,14 +33,14 @@ def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, scho
     """Start the school's cycle for the school year beginning in August of ``school_year``.
     The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
     if viewer is not None and not access.may_start_cycle(viewer, school_id):
-        raise Denied("Bare rektor eller en administrator kan starte skolens årshjul.")
+        raise Denied(Message("Bare rektor eller en administrator kan starte skolens årshjul."))
     actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
     start_data: dict = {}
 
     def prepare(session: Session, now: datetime) -> Opening:
         school = session.get(School, school_id)
         if school is None:
-            raise NotFound("Skolen finnes ikke.")
+            raise NotFound(Message("Skolen finnes ikke."))
         number = cycle_number(school_id, school_year)
         if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
             raise Conflict(f"Årshjulet for {school.name} {school_year}/{school_year + 1} er allerede startet.")

@@ -18,6 +18,7 @@ from engine.store.events import DEPLOYED, FORM_PUBLISHED, VERSION_WITHDRAWN
 from engine.store.models import DefinitionVersion
 from engine.versions import definitions, form_catalog
 from engine.write.unit_of_work import Actor
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -44,7 +45,7 @@ def deploy(kap12: Kap12, files: list[tuple[str, bytes]], viewer: access.Viewer |
            comment: str) -> list[definitions.DeployResult]:
     """Validate and deploy diagrams (``viewer`` None: kap12 itself, e.g. ``kap12 init``)."""
     if viewer is not None and not access.may_deploy(viewer):
-        raise Denied("Bare prosesseiere og administratorer kan publisere diagrammer.")
+        raise Denied(Message("Bare prosesseiere og administratorer kan publisere diagrammer."))
     actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
 
     def store(session: Session, now: datetime) -> list[definitions.DeployResult]:
@@ -59,10 +60,10 @@ def deploy(kap12: Kap12, files: list[tuple[str, bytes]], viewer: access.Viewer |
 def publish_form(kap12: Kap12, viewer: access.Viewer, declaration: dict, comment: str) -> form_catalog.PublishResult:
     """Validate and store a new version of a form; the same content again changes nothing."""
     if not access.may_deploy(viewer):
-        raise Denied("Bare prosesseiere og administratorer kan endre skjemaer.")
+        raise Denied(Message("Bare prosesseiere og administratorer kan endre skjemaer."))
     comment = (comment or "").strip()
     if not comment:
-        raise InvalidInput("Skriv en kommentar om hva som er endret.",
+        raise InvalidInput(Message("Skriv en kommentar om hva som er endret."),
                            {"comment": ["Skriv en kommentar om hva som er endret."]})
     form = form_catalog.parse(declaration)
     declaration = json.loads(form_catalog.canonical(declaration))
@@ -86,10 +87,10 @@ def import_bundled_forms(kap12: Kap12, folder: Path) -> list[form_catalog.Publis
 def withdraw_version(kap12: Kap12, viewer: access.Viewer, process_id: str, number: int, reason: str) -> None:
     """Withdraw a deployed version that no case uses, as a logged act in the system history."""
     if not access.may_withdraw_version(viewer):
-        raise Denied("Bare administratorer kan trekke tilbake en versjon.")
+        raise Denied(Message("Bare administratorer kan trekke tilbake en versjon."))
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidInput("Skriv en begrunnelse for hvorfor versjonen trekkes tilbake.")
+        raise InvalidInput(Message("Skriv en begrunnelse for hvorfor versjonen trekkes tilbake."))
 
     def store(session: Session, now: datetime) -> list[DefinitionVersion]:
         return [definitions.withdraw(session, process_id, number)]

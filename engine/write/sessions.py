@@ -18,6 +18,7 @@ from engine.store import directory
 from engine.store.db import Database
 from engine.store.directory import token_hash
 from engine.store.models import User, WebSession
+from processes.messages import Message
 
 # Ended and expired rows are kept this long (who was logged in when), then removed.
 KEEP_ENDED = timedelta(days=30)
@@ -78,11 +79,11 @@ def change_password(db: Database, user_id: int, current: str, new: str, now: dat
     with db.writing() as session:
         user = session.get(User, user_id)
         if user is None:
-            raise NotFound("Brukeren finnes ikke.")
+            raise NotFound(Message("Brukeren finnes ikke."))
         if len(current) > directory.PASSWORD_MAX or not directory.check_password(user, current):
             errors["current"] = ["Det nåværende passordet stemmer ikke."]
         if errors:
-            raise InvalidInput("Passordet ble ikke endret.", errors)
+            raise InvalidInput(Message("Passordet ble ikke endret."), errors)
         user.password_hash = directory.hash_password(new)
         return _end(session, update(WebSession).where(WebSession.user_id == user.id), now, PASSWORD_CHANGED,
                     keep_session)

@@ -25,6 +25,7 @@ from engine.store.models import Case, PendingTimer
 from engine.write import cases, checkpoints, lederforum
 from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -120,7 +121,7 @@ def sweep(kap12: Kap12, batch: int = 200, stop: threading.Event | None = None) -
                 cases.fire_due_timers(kap12, case_id)
                 result.cases_advanced += 1
             except Exception as err:  # noqa: BLE001 - a broken timer must not stop the others
-                message = str(err) if isinstance(err, Kap12Error) else f"{type(err).__name__}: {err}"
+                message = err.bokmal if isinstance(err, Kap12Error) else f"{type(err).__name__}: {err}"
                 log.warning("timer on case %s failed: %s", case_id, message)
                 result.failures.append((case_id, message))
                 _failed(kap12, timer_ids, case_id, message)
@@ -226,12 +227,12 @@ def incidents(kap12: Kap12) -> list[Incident]:
 def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str) -> None:
     """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
     if not (note or "").strip():
-        raise InvalidInput("Skriv hva som er gjort.", {"note": ["Beskriv hva som ble rettet."]})
+        raise InvalidInput(Message("Skriv hva som er gjort."), {"note": ["Beskriv hva som ble rettet."]})
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         row = session.get(PendingTimer, timer_id)
         if row is None or row.attempts < MAX_ATTEMPTS:
-            raise NotFound("Fant ingen slik hendelse (feil) å løse.")
+            raise NotFound(Message("Fant ingen slik hendelse (feil) å løse."))
         row.attempts, row.claimed_until, error = 0, None, row.last_error
         history.append(session, history.case_chain(row.case_id), kind=INCIDENT_RESOLVED, at=now,
                        actor_id=actor.id, actor=actor.name, case_id=row.case_id,

@@ -45,6 +45,7 @@ from engine.write import notify, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
+from processes.messages import Message
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
 
 log = logging.getLogger("kap12.write")
@@ -150,7 +151,7 @@ class CaseWriter:
                     query = query.with_for_update(of=Case)  # serialize writers of this case
                 case = session.scalars(query).first()
                 if case is None:
-                    raise NotFound("Saken finnes ikke.")
+                    raise NotFound(Message("Saken finnes ikke."))
                 with school_calendar(session, case.school_id), diagram_errors():
                     workflow = self.load_workflow(case)
                     step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
@@ -161,7 +162,7 @@ class CaseWriter:
                         check(step)
         except StaleDataError as err:
             metrics.step_failed("conflict")
-            raise Conflict("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.") from err
+            raise Conflict(Message("Saken ble endret av noen andre samtidig. Ingenting ble lagret; last siden på nytt.")) from err
         except Exception as err:
             metrics.step_failed("diagram" if isinstance(err, DiagramFailed) else
                                 "conflict" if isinstance(err, Conflict) else
@@ -313,7 +314,7 @@ def diagram_errors() -> Iterator[None]:
     try:
         yield
     except TaskNotFoundException as err:
-        raise Conflict("Oppgaven er ikke lenger åpen. Ingenting ble endret.") from err
+        raise Conflict(Message("Oppgaven er ikke lenger åpen. Ingenting ble endret.")) from err
     except WorkflowException as err:
         spec = err.task.task_spec if getattr(err, "task", None) is not None else err.task_spec
         element = getattr(spec, "bpmn_name", None) or getattr(spec, "name", None) or "ukjent steg"

@@ -6,6 +6,9 @@ import re
 
 from babel.messages.pofile import read_po
 
+from engine.write.demo import report_data
+from engine.versions.example_data import example_data
+from processes import forms
 from webui import i18n
 
 from .conftest import csrf_of, login
@@ -58,8 +61,6 @@ def test_the_catalogue_has_every_message_translated():
 
 
 def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
-    from engine.write.demo import report_data
-
     client = login(env.app, "ansatt")
     form = client.get("/melding/ny", headers=NN).text
     assert "Kva elev eller kva elevar gjeld det?" in form and "Ein tilsett ved skulen" in form
@@ -73,8 +74,6 @@ def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
 
 
 def test_task_and_stage_names_in_nynorsk_from_the_diagram_version(env):
-    from engine.write.demo import report_data
-
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     leader = login(env.app, "avdelingsleder")
     assert "Ta imot og registrere melding" in leader.get("/oppgaver", headers=NN).text
@@ -89,3 +88,22 @@ def test_task_and_stage_names_in_nynorsk_from_the_diagram_version(env):
     bokmal = leader.get(f"/saker/{case.id}").text
     assert "står på: Motta og registrere melding" in bokmal and "Ta imot og registrere melding" not in bokmal
     assert "Receive and record the report" in leader.get(f"/saker/{case.id}", headers={"Accept-Language": "en"}).text
+
+
+def test_the_engines_messages_in_nynorsk(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    leader = login(env.app, "avdelingsleder")
+    page = leader.get(f"/saker/{case.id}", headers=NN).text
+    task_url = re.search(r'href="(/oppgaver/[^"?#]+)"', page).group(1)
+    form = leader.get(task_url, headers=NN).text
+    refused = leader.post(task_url, headers=NN, data={"_csrf": csrf_of(form)})
+    assert refused.status_code == 422
+    assert "Feltet må fyllast ut." in refused.text and "Feltet må fylles ut." not in refused.text
+    # In bokmål the same refusal stays bokmål.
+    assert "Feltet må fylles ut." in leader.post(task_url, data={"_csrf": csrf_of(form)}).text
+    # A step someone else has done: the conflict, in nynorsk, names who and when.
+    [task] = [t for t in env.kap12.case_tasks(case.id) if t.title == "Motta og registrere melding"]
+    env.kap12.complete(env.demo.users["rektor"], task.id, example_data(forms.get_form(task.form_key),
+                                                                       env.kap12.clock.now().date()))
+    stale = leader.post(task_url, headers=NN, data={"_csrf": csrf_of(form)}, follow_redirects=True).text
+    assert "er allereie utført av" in stale and "Ingenting vart endra." in stale
