@@ -6,8 +6,8 @@ import re
 
 from babel.messages.pofile import read_po
 
-from engine.write.demo import report_data
 from engine.versions.example_data import example_data
+from engine.write.demo import report_data
 from processes import forms
 from webui import i18n
 
