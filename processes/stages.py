@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-# (code, label, help) in the order a case moves through them.
+from processes.messages import Message
+
+# (code, label, help) in the order a case moves through them; label and help are shown in the
+# reader's language (processes/messages.py).
 STAGES: tuple[tuple[str, str, str], ...] = (
-    ("meldt", "Meldt – ikke mottatt", "Meldingen er sendt, men ikke registrert som mottatt av ledelsen."),
-    ("mottatt", "Mottatt", "Meldingen er mottatt; skoleeier varsles eller bekrefter varselet."),
-    ("undersokes", "Undersøkes", "Saken undersøkes: eleven høres, og den anklagede får uttale seg."),
-    ("tiltak", "Tiltaksplan løper", "Tiltaksplanen lages, gjennomføres eller revideres, og venter på evalueringsdatoen."),
-    ("evaluering", "Evaluering nå", "Evalueringsdatoen er nådd: tiltakene skal evalueres."),
-    ("avslutning", "Klar til å avslutte", "Eleven har det trygt og godt: saken skal oppsummeres og avsluttes."),
-    ("annet", "Annet", "Saken venter på noe som ikke er en av stegene over."),
+    ("meldt", Message("Meldt – ikke mottatt"), Message("Meldingen er sendt, men ikke registrert som mottatt av ledelsen.")),
+    ("mottatt", Message("Mottatt"), Message("Meldingen er mottatt; skoleeier varsles eller bekrefter varselet.")),
+    ("undersokes", Message("Undersøkes"), Message("Saken undersøkes: eleven høres, og den anklagede får uttale seg.")),
+    ("tiltak", Message("Tiltaksplan løper"), Message("Tiltaksplanen lages, gjennomføres eller revideres, og venter på evalueringsdatoen.")),
+    ("evaluering", Message("Evaluering nå"), Message("Evalueringsdatoen er nådd: tiltakene skal evalueres.")),
+    ("avslutning", Message("Klar til å avslutte"), Message("Eleven har det trygt og godt: saken skal oppsummeres og avsluttes.")),
+    ("annet", Message("Annet"), Message("Saken venter på noe som ikke er en av stegene over.")),
 )
 STAGE_LABELS: dict[str, str] = {code: label for code, label, _ in STAGES}
 STAGE_HELP: dict[str, str] = {code: text for code, _, text in STAGES}

@@ -107,3 +107,12 @@ def test_the_engines_messages_in_nynorsk(env):
                                                                        env.kap12.clock.now().date()))
     stale = leader.post(task_url, headers=NN, data={"_csrf": csrf_of(form)}, follow_redirects=True).text
     assert "er allereie utført av" in stale and "Ingenting vart endra." in stale
+
+
+def test_the_weekly_overviews_stages_in_nynorsk_and_its_export_in_bokmal(env):
+    env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    rektor = login(env.app, "rektor")
+    page = rektor.get("/oversikt", headers=NN).text
+    assert "Meld – ikkje motteken" in page and "Meldt – ikke mottatt" not in page
+    export = rektor.get("/oversikt/eksport.csv", headers=NN).get_data(as_text=True)
+    assert "Meldt – ikke mottatt" in export and "Meld – ikkje motteken" not in export
