@@ -56,9 +56,10 @@ def test_the_bundled_report_form_has_every_question_in_nynorsk():
         assert local.label != plain.label or plain.label in ("Klasse",), plain.name
 
 
+@pytest.mark.parametrize("language", ["nn", "en"])
 @pytest.mark.parametrize("key", sorted(forms.load_forms()))
-def test_every_bundled_form_has_every_text_in_nynorsk(key):
-    assert forms.untranslated(forms.get_form(key), "nn") == []
+def test_every_bundled_form_has_every_text_in_nynorsk_and_english(key, language):
+    assert forms.untranslated(forms.get_form(key), language) == []
 
 
 def test_a_text_without_nynorsk_is_named():

@@ -62,8 +62,8 @@ def test_english_report_form_task_list_and_case_page(env):
     client = login(env.app, "ansatt")
     form = client.get("/melding/ny", headers=EN).text
     assert "<h1>Report a concern</h1>" in form and "Send the report" in form and "(optional)" in form
-    # The form's own questions come from the Norwegian declarations and stay Norwegian.
-    assert "Hvilken elev eller hvilke elever gjelder det?" in form
+    # The form's own questions: the form version's English texts.
+    assert "Which pupil or pupils does it concern?" in form and "Hvilken elev eller hvilke elever" not in form
     receipt = _report(client, env, EN).text
     assert "Thank you – the report has been sent" in receipt
     assert "head of department, head teacher or deputy head" in receipt

@@ -66,7 +66,7 @@ def test_form_questions_in_nynorsk_where_the_form_version_has_them(env):
     assert "Kva elev eller kva elevar gjeld det?" in form and "Ein tilsett ved skulen" in form
     assert "Hvilken elev eller hvilke elever gjelder det?" not in form
     english = client.get("/melding/ny", headers={"Accept-Language": "en"}).text
-    assert "Hvilken elev eller hvilke elever gjelder det?" in english  # no English texts in the form
+    assert "Which pupil or pupils does it concern?" in english  # the version's English texts
     # A recorded step is shown with its own form version's texts.
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     page = login(env.app, "avdelingsleder").get(f"/saker/{case.id}", headers=NN).text

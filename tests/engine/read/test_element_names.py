@@ -30,7 +30,7 @@ def test_the_bundled_diagrams_name_their_tasks_timers_and_processes_in_nynorsk_a
     with engine.db.reading() as session:
         meta = latest_version(session, "prosedyre_a").meta["prosedyre_a"]
     assert meta["names"] == {"nn": "Prosedyre A – elev krenkjer elev (§ 12-4)",
-                             "en": "Procedure A – pupil offends pupil (§ 12-4)"}
+                             "en": "Procedure A – a pupil harms a pupil (§ 12-4)"}
     assert meta["elements"]["Task_motta_melding"]["names"]["nn"] == "Ta imot og registrere melding"
 
 
