@@ -126,7 +126,9 @@ def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> Open
         raise NotFound(access.GONE)
     if row.assignee_id not in (None, viewer.id):
         who = step.session.get(User, row.assignee_id)
-        raise Conflict(f"Oppgaven er tatt av {who.display_name if who else 'en annen'}.")
+        if who is None:
+            raise Conflict(Message("Oppgaven er tatt av en annen."))
+        raise Conflict(Message("Oppgaven er tatt av %(name)s.", name=who.display_name))
     return row
 
 
@@ -192,7 +194,8 @@ def reclassify(kap12: Kap12, viewer: access.Viewer, case_id: int, offender: str,
             raise NotFound(Message("Saken finnes ikke."))
         if not access.may_reclassify(viewer, step.case):
             if step.case.procedure in access.SHARPENED:
-                raise Denied(f"Bare skoleeier kan klassifisere en sak i prosedyre {step.case.procedure} om.")
+                raise Denied(Message("Bare skoleeier kan klassifisere en sak i prosedyre %(procedure)s om.",
+                                     procedure=step.case.procedure))
             raise Denied(Message("Bare skolens ledelse eller en skoleeier som er varslet kan klassifisere saken om."))
         accused = parties.find_user(session, accused_username)
         if accused is not None:

@@ -74,9 +74,10 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
         if case.status != "open":
             raise Conflict(Message("Saken er allerede avsluttet. Ingenting ble endret."))
         if clean["grunn"] == OUTSIDE and _found_unsafe(session, case.id):
-            raise InvalidInput("Undersøkelsen har konkludert med at eleven ikke har et trygt og godt skolemiljø. "
-                               "Da gjelder saken kapittel 12 og kan ikke avsluttes som utenfor kapittel 12.",
-                               {"grunn": ["Velg en annen grunn, eller følg saken opp med tiltaksplan."]})
+            raise InvalidInput(Message("Undersøkelsen har konkludert med at eleven ikke har et trygt og godt "
+                                       "skolemiljø. Da gjelder saken kapittel 12 og kan ikke avsluttes som utenfor "
+                                       "kapittel 12."),
+                               {"grunn": [Message("Velg en annen grunn, eller følg saken opp med tiltaksplan.")]})
         merged = None
         if clean["grunn"] == MERGED:
             merged = _merge_target(session, viewer, case, clean.get("sammenslatt_med") or "")

@@ -57,7 +57,7 @@ def evaluate_now(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) 
         try:
             step.workflow.send_event(evaluate_now_message(reason))
         except WorkflowException as err:
-            raise Conflict("Saken venter ikke på en evaluering nå: det er ingen tiltaksplan som gjennomføres, "
-                           "eller evalueringen er allerede åpen. Ingenting ble endret.") from err
+            raise Conflict(Message("Saken venter ikke på en evaluering nå: det er ingen tiltaksplan som "
+                                   "gjennomføres, eller evalueringen er allerede åpen. Ingenting ble endret.")) from err
         step.record(EVALUATION_NOW, reason=reason, planned_date=planned)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

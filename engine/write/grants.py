@@ -65,13 +65,14 @@ def _grantee(session: Session, case: Case, username: str) -> User:
                                                         CaseParty.relation == "accused"))
     if accused is not None:
         # Said plainly to the one who grants: they lead the case and know who is accused.
-        raise InvalidInput(f"{user.display_name} er anklaget i saken og kan aldri få tilgang til den.",
-                           {"bruker": ["Den anklagede kan ikke få tilgang."]})
+        raise InvalidInput(Message("%(name)s er anklaget i saken og kan aldri få tilgang til den.",
+                                   name=user.display_name),
+                           {"bruker": [Message("Den anklagede kan ikke få tilgang.")]})
     held = {(g.role, g.school_id) for g in user.grants}
     if any(role in COUNTY_ROLES for role, _ in held) or not any(
             role in SCHOOL_ROLES and school == case.school_id for role, school in held):
-        raise InvalidInput(f"{user.display_name} er ikke ansatt ved skolen saken gjelder.",
-                           {"bruker": ["Tilgang kan bare gis til ansatte ved skolen."]})
+        raise InvalidInput(Message("%(name)s er ikke ansatt ved skolen saken gjelder.", name=user.display_name),
+                           {"bruker": [Message("Tilgang kan bare gis til ansatte ved skolen.")]})
     return user
 
 
@@ -82,8 +83,8 @@ def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
     if access.access_level(session, viewer, case.id) != access.FULL:
         raise NotFound(Message("Saken finnes ikke."))
     if not access.may_grant(viewer, case):
-        raise Denied("Bare rektor (prosedyre A og B) eller skoleeier (prosedyre C) kan gi eller trekke tilbake "
-                     "tilgang til saken.")
+        raise Denied(Message("Bare rektor (prosedyre A og B) eller skoleeier (prosedyre C) kan gi eller trekke "
+                             "tilbake tilgang til saken."))
 
 
 def grant(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reason: str, until: object) -> Case:
@@ -110,7 +111,8 @@ def grant(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reaso
             raise InvalidInput(Message("Du kan ikke gi deg selv tilgang."), {"bruker": ["Velg en annen person."]})
         ends = _end_of(last_day)
         if any(g.user_id == user.id for g in _active(session, case, step.now)):
-            raise Conflict(f"{user.display_name} har allerede tilgang. Trekk den tilbake først for å endre den.")
+            raise Conflict(Message("%(name)s har allerede tilgang. Trekk den tilbake først for å endre den.",
+                                   name=user.display_name))
         row = AccessGrant(case_id=case.id, user_id=user.id, procedure=case.procedure, reason=reason,
                           granted_by_id=viewer.id, granted_at=step.now, ends_at=ends)
         session.add(row)

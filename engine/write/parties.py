@@ -83,8 +83,8 @@ def ensure_workable(step: CaseStep) -> None:
         if row.assignee_id is not None and notify.role_holders_or_assignee(step.session, step.case, row):
             continue
         if not notify.role_holders(step.session, step.case, [r.role for r in row.roles]):
-            raise Conflict(f"Da ville ingen kunne ta oppgaven «{row.title}»: alle som har den rollen ved skolen, er "
-                           "anklaget i saken. Ingenting ble endret.")
+            raise Conflict(Message("Da ville ingen kunne ta oppgaven «%(title)s»: alle som har den rollen ved "
+                                   "skolen, er anklaget i saken. Ingenting ble endret.", title=row.title))
 
 
 def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "", *,
@@ -101,7 +101,8 @@ def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "",
     check_accused(user, case.school_id, case.procedure)
     if not add_accused(session, case.id, user):
         if again_is_conflict:
-            raise Conflict(f"{user.display_name} er allerede registrert som anklaget. Ingenting ble endret.")
+            raise Conflict(Message("%(name)s er allerede registrert som anklaget. Ingenting ble endret.",
+                                   name=user.display_name))
         return
     step.checks.append(ensure_workable)
     step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
@@ -121,8 +122,8 @@ def identify_accused(kap12: Host, viewer: access.Viewer, case_id: int, username:
         if access.access_level(session, viewer, case.id) != access.FULL:
             raise NotFound(Message("Saken finnes ikke."))
         if not access.may_identify_accused(viewer, case):
-            raise Denied("Bare rektor (prosedyre B) eller skoleeier (prosedyre B og C) kan registrere hvem "
-                         "som er anklaget.")
+            raise Denied(Message("Bare rektor (prosedyre B) eller skoleeier (prosedyre B og C) kan registrere "
+                                 "hvem som er anklaget."))
         if case.status != "open":
             raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
         name(step, viewer, username, reason)
