@@ -84,10 +84,6 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
     """The colleague responsible (or one who leads the case) records whether a measure was
     carried out. ``statuses`` are the choices of "Gjennomføre tiltak" (value → label)."""
     note = (note or "").strip().replace("\r\n", "\n")
-    if status not in statuses:
-        raise InvalidInput(Message("Velg om tiltaket er gjennomført."), {names.STATUS: ["Velg et av alternativene."]})
-    if len(note) > NOTE_MAX:
-        raise InvalidInput(Message("Merknaden er for lang."), {names.NOTE: [f"Skriv høyst {NOTE_MAX} tegn."]})
 
     def locate(session: Session) -> int:
         measure = session.get(Measure, measure_id)
@@ -101,6 +97,13 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
             raise NotFound(Message("Tiltaket finnes ikke."))
         if not measure.current or step.case.status != "open":
             raise Conflict(Message("Tiltaket er ikke lenger med i en gjeldende plan. Ingenting ble endret."))
+        # Checked after the measure is found and may be recorded: a measure that is not there is
+        # "not found", whatever was posted.
+        if status not in statuses:
+            raise InvalidInput(Message("Velg om tiltaket er gjennomført."),
+                               {names.STATUS: ["Velg et av alternativene."]})
+        if len(note) > NOTE_MAX:
+            raise InvalidInput(Message("Merknaden er for lang."), {names.NOTE: [f"Skriv høyst {NOTE_MAX} tegn."]})
         measure.status, measure.note = status, note
         measure.recorded_by_id, measure.recorded_at = viewer.id, step.now
         step.record(MEASURE_RECORDED, measure_id=measure.id, plan_task_id=measure.plan_task_id,
