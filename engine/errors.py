@@ -1,7 +1,7 @@
 """The errors the engine raises. Each carries a plain sentence meant for the user who caused it,
 in bokmål; a ``processes.messages.Message`` where the pages show it in the reader's language."""
 
-from processes.messages import Message, bokmal
+from processes.messages import Clause, Message, bokmal
 
 
 class Kap12Error(Exception):
@@ -52,7 +52,7 @@ class DiagramFailed(Conflict):
     sweeper's incident), the message names the step and who can mend it."""
 
     def __init__(self, element: str, reason: str | None = None):
-        why = (reason or Message("et uttrykk i diagrammet kunne ikke regnes ut")).rstrip(".")
+        why = Clause(reason or Message("et uttrykk i diagrammet kunne ikke regnes ut"))
         super().__init__(Message("Prosessen stoppet ved «%(element)s»: %(why)s. Ingenting ble lagret. Gi beskjed til "
                                  "prosesseier, som kan rette diagrammet.", element=element, why=why))
         self.element, self.reason = element, reason

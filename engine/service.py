@@ -85,7 +85,7 @@ class Kap12:
         with self.db.reading() as session:
             user = directory.active_user(session, username)
             if user is None:
-                raise NotFound(f"Brukeren «{username}» finnes ikke.")
+                raise directory.no_such_user(username)
             return Viewer.of(user)
 
     # -- acts (each one transaction through the write path) --------------------------------

@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from processes.messages import Message
+
 OSLO = ZoneInfo("Europe/Oslo")
 DAY_START = time(8, 0)
 DAY_END = time(16, 0)
@@ -66,14 +68,15 @@ class Calendar:
         days: set[date] = set()
         for first, last in periods:
             if last < first:
-                raise ValueError(f"Perioden {first}–{last} slutter før den begynner.")
+                raise ValueError(Message("Perioden %(first)s–%(last)s slutter før den begynner.",
+                                         first=str(first), last=str(last)))
             days.update(first + timedelta(days=i) for i in range((last - first).days + 1))
         return cls(frozenset(days))
 
     def is_working_day(self, day: date) -> bool:
         if self.clock_hours:
-            raise ValueError("Tidsuret regner i klokketimer, ikke arbeidsdager: bruk klokketimer(n) "
-                             "eller dato_kl(dato), eller velg kalenderen fylke eller skole.")
+            raise ValueError(Message("Tidsuret regner i klokketimer, ikke arbeidsdager: bruk klokketimer(n) "
+                                     "eller dato_kl(dato), eller velg kalenderen fylke eller skole."))
         if day.weekday() >= 5 or day in self.closed:
             return False
         return day not in _public_holidays(day.year)
@@ -142,7 +145,7 @@ def at_local_time(day: date, hhmm: str = "08:00") -> datetime:
     """`day` at the wall time `hhmm` in Oslo."""
     match = _HHMM.match(hhmm) if isinstance(hhmm, str) else None
     if match is None:
-        raise ValueError(f"Ugyldig klokkeslett {hhmm!r}, bruk TT:MM.")
+        raise ValueError(Message("Ugyldig klokkeslett %(time)s, bruk TT:MM.", time=repr(hhmm)))
     return _at(day, time(int(match[1]), int(match[2])))
 
 
@@ -156,7 +159,7 @@ def _start_of_work(local: datetime, cal: Calendar) -> datetime:
 def add_working_hours(now: datetime, n: float, calendar: Calendar | None = None) -> datetime:
     """`n` working hours after `now`, counting only 08:00-16:00 on working days."""
     if n < 0:
-        raise ValueError("Antall arbeidstimer kan ikke være negativt.")
+        raise ValueError(Message("Antall arbeidstimer kan ikke være negativt."))
     cal = _cal(calendar)
     cursor = _start_of_work(_local(now), cal)
     remaining = timedelta(hours=n)
@@ -180,7 +183,7 @@ def end_of_working_day(now: datetime, calendar: Calendar | None = None) -> datet
 def add_working_days(now: datetime, n: int, calendar: Calendar | None = None) -> datetime:
     """16:00 on the n-th working day after today's date; n=0 is the end of this working day."""
     if n < 0:
-        raise ValueError("Antall arbeidsdager kan ikke være negativt.")
+        raise ValueError(Message("Antall arbeidsdager kan ikke være negativt."))
     if n == 0:
         return end_of_working_day(now, calendar)
     day = _local(now).date()
@@ -192,7 +195,7 @@ def add_working_days(now: datetime, n: int, calendar: Calendar | None = None) ->
 def working_days_before(day: date, n: int, calendar: Calendar | None = None) -> datetime:
     """08:00 on the n-th working day before `day` (n >= 1)."""
     if n < 1:
-        raise ValueError("Antall arbeidsdager før en dato må være minst 1.")
+        raise ValueError(Message("Antall arbeidsdager før en dato må være minst 1."))
     for _ in range(n):
         day = previous_working_day(day, calendar)
     return _at(day, DAY_START)
@@ -280,7 +283,8 @@ def _parse_date(value: object, func: str) -> date:
             return date.fromisoformat(value.strip())
         except ValueError:
             pass
-    raise ValueError(f"{func}: dato må være en dato på formen ÅÅÅÅ-MM-DD, fikk {value!r}.")
+    raise ValueError(Message("%(func)s: dato må være en dato på formen ÅÅÅÅ-MM-DD, fikk %(value)s.",
+                             func=func, value=repr(value)))
 
 
 # A deadline further away than this is a mistake in a diagram, and counting towards it day by
@@ -299,8 +303,12 @@ def _count(value: object, func: str, minimum: int, *, integer: bool, maximum: fl
         or value < minimum
         or value > maximum
     ):
-        what = "et heltall" if integer else "et tall"
-        raise ValueError(f"{func}: n må være {what} fra {minimum} til {maximum}, fikk {value!r}.")
+        params = {"func": func, "minimum": minimum, "maximum": maximum, "value": repr(value)}
+        if integer:
+            raise ValueError(Message("%(func)s: n må være et heltall fra %(minimum)s til %(maximum)s, "
+                                     "fikk %(value)s.", **params))
+        raise ValueError(Message("%(func)s: n må være et tall fra %(minimum)s til %(maximum)s, fikk %(value)s.",
+                                 **params))
     return value
 
 
@@ -336,7 +344,9 @@ def expression_helpers(
         try:
             return at_local_time(day, kl).isoformat()
         except ValueError as error:
-            raise ValueError(f"dato_kl: {error}") from None
+            # The reason as it was made (a Message stays translatable), not str() in today's language.
+            reason = error.args[0] if error.args and isinstance(error.args[0], str) else str(error)
+            raise ValueError(Message("dato_kl: %(reason)s", reason=reason)) from None
 
     def arbeidsdager_for(dato: str | date, n: int) -> str:
         day = _parse_date(dato, "arbeidsdager_for")

@@ -27,7 +27,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields
 from marshmallow import validate as ma_validate
 
 from processes.deadlines import OSLO
-from processes.messages import Message
+from processes.messages import Joined, Message
 
 FORMS_FOLDER = Path(__file__).with_name("forms")
 
@@ -119,7 +119,7 @@ class FormDeclarationError(ValueError):
     """A declaration is malformed; `problems` holds one sentence per problem."""
 
     def __init__(self, problems: list[str]):
-        super().__init__(" ".join(problems))
+        super().__init__(Joined(problems, separator=" "))
         self.problems = problems
 
 
@@ -139,101 +139,127 @@ def _is_count(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
-def _parse_field(dct: object, where: str, problems: list[str], nested: bool) -> Field | None:
+def _field_named(name: str) -> Message:
+    return Message("Feltet «%(name)s»", name=name)
+
+
+def _field_at(number: int, group: str | None, name: str | None = None) -> Message:
+    """Where a field's problems are: by its number until its name is known to be valid, and
+    inside a group by the group's name and its number there."""
+    if group is None:
+        return Message("Felt nr. %(number)s", number=number) if name is None else _field_named(name)
+    if name is None:
+        return Message("Feltet «%(group)s», felt nr. %(number)s", group=group, number=number)
+    return Message("Feltet «%(group)s», felt nr. %(number)s (%(name)s)", group=group, number=number, name=name)
+
+
+def _unknown_type(where: Message, type_: object) -> Message:
+    return Message("%(where)s har ukjent type %(type)s.", where=where, type=repr(type_))
+
+
+def _parse_field(dct: object, number: int, problems: list[str], group: str | None) -> Field | None:
+    nested = group is not None
+    where = _field_at(number, group)
     if not isinstance(dct, Mapping):
-        problems.append(f"{where} må være et objekt.")
+        problems.append(Message("%(where)s må være et objekt.", where=where))
         return None
     name = dct.get("name")
     if not isinstance(name, str) or not _NAME.match(name) or keyword.iskeyword(name):
-        problems.append(
-            f"{where} har ugyldig navn {name!r}: bruk små bokstaver a-z, sifre og _, "
-            "start med en bokstav, og ikke et reservert ord i Python."
-        )
+        problems.append(Message(
+            "%(where)s har ugyldig navn %(name)s: bruk små bokstaver a-z, sifre og _, "
+            "start med en bokstav, og ikke et reservert ord i Python.", where=where, name=repr(name)
+        ))
         name = str(name)
     else:
-        where = f"{where} ({name})" if nested else f"Feltet «{name}»"
+        where = _field_at(number, group, name)
     for extra in sorted(set(dct) - _FIELD_KEYS):
-        problems.append(f"{where} har ukjent egenskap «{extra}».")
+        problems.append(Message("%(where)s har ukjent egenskap «%(extra)s».", where=where, extra=extra))
     label, type_ = dct.get("label"), dct.get("type")
     if not _is_text(label):
-        problems.append(f"{where} mangler ledetekst (label).")
+        problems.append(Message("%(where)s mangler ledetekst (label).", where=where))
     if type_ not in TYPES:
-        problems.append(f"{where} har ukjent type {type_!r}.")
+        problems.append(_unknown_type(where, type_))
     if nested and type_ == "group":
-        problems.append(f"{where} er en gruppe inne i en gruppe, det støttes ikke.")
+        problems.append(Message("%(where)s er en gruppe inne i en gruppe, det støttes ikke.", where=where))
     required = dct.get("required", False)
     if not isinstance(required, bool):
-        problems.append(f"{where}: required må være true eller false.")
+        problems.append(Message("%(where)s: required må være true eller false.", where=where))
     help_ = dct.get("help", "")
     if not isinstance(help_, str):
-        problems.append(f"{where}: help må være tekst.")
+        problems.append(Message("%(where)s: help må være tekst.", where=where))
 
     choices: list[Choice] = []
     raw_choices = dct.get("choices")
     if type_ in ("choice", "multichoice"):
         if not isinstance(raw_choices, list) or not raw_choices:
-            problems.append(f"{where} er et valgfelt uten alternativer (choices).")
+            problems.append(Message("%(where)s er et valgfelt uten alternativer (choices).", where=where))
         else:
             for i, c in enumerate(raw_choices, 1):
                 if not (isinstance(c, Mapping) and _is_text(c.get("value"))
                         and _is_text(c.get("label"))):
-                    problems.append(f"{where}: alternativ nr. {i} må ha value og label.")
+                    problems.append(Message("%(where)s: alternativ nr. %(number)s må ha value og label.",
+                                            where=where, number=i))
                 elif c["value"] in {x.value for x in choices}:
-                    problems.append(f"{where}: alternativet «{c['value']}» står to ganger.")
+                    problems.append(Message("%(where)s: alternativet «%(value)s» står to ganger.",
+                                            where=where, value=c["value"]))
                 else:
                     choices.append(Choice(c["value"], c["label"]))
     elif raw_choices is not None:
-        problems.append(f"{where}: bare valgfelt kan ha alternativer (choices).")
+        problems.append(Message("%(where)s: bare valgfelt kan ha alternativer (choices).", where=where))
 
     sub: tuple[Field, ...] = ()
     if type_ == "group" and not nested:
         raw_sub = dct.get("fields")
         if not isinstance(raw_sub, list) or not raw_sub:
-            problems.append(f"{where} er en gruppe uten felt (fields).")
+            problems.append(Message("%(where)s er en gruppe uten felt (fields).", where=where))
         else:
             sub = _parse_fields(raw_sub, problems, group=name)
     elif dct.get("fields") is not None and type_ != "group":
-        problems.append(f"{where}: bare grupper kan ha felt (fields).")
+        problems.append(Message("%(where)s: bare grupper kan ha felt (fields).", where=where))
 
     min_items = dct.get("min_items", 0)
     if type_ == "group":
         if not _is_count(min_items):
-            problems.append(f"{where}: min_items må være et heltall som ikke er negativt.")
+            problems.append(Message("%(where)s: min_items må være et heltall som ikke er negativt.", where=where))
     elif "min_items" in dct:
-        problems.append(f"{where}: bare grupper kan ha min_items.")
+        problems.append(Message("%(where)s: bare grupper kan ha min_items.", where=where))
 
     max_length = dct.get("max_length")
     if type_ in DEFAULT_MAX_LENGTH:
         if max_length is not None and not (_is_count(max_length) and max_length > 0):
-            problems.append(f"{where}: max_length må være et positivt heltall.")
+            problems.append(Message("%(where)s: max_length må være et positivt heltall.", where=where))
     elif max_length is not None:
-        problems.append(f"{where}: bare tekstfelt kan ha max_length.")
+        problems.append(Message("%(where)s: bare tekstfelt kan ha max_length.", where=where))
 
     required_when: list[tuple[str, tuple[str, ...]]] = []
     raw_when = dct.get("required_when")
     if raw_when is not None:
         if nested or not isinstance(raw_when, Mapping) or not raw_when:
-            problems.append(f"{where}: required_when må være et objekt {{felt: verdi eller [verdier]}} "
-                            "på et felt utenfor grupper.")
+            problems.append(Message("%(where)s: required_when må være et objekt {felt: verdi eller [verdier]} "
+                                    "på et felt utenfor grupper.", where=where))
         else:
             for other, values in raw_when.items():
                 values = [values] if isinstance(values, str) else values
                 if not (isinstance(values, list) and values and all(_is_text(v) for v in values)):
-                    problems.append(f"{where}: required_when for «{other}» må være en verdi eller en liste.")
+                    problems.append(Message("%(where)s: required_when for «%(other)s» må være en verdi eller en liste.",
+                                            where=where, other=other))
                 else:
                     required_when.append((str(other), tuple(values)))
 
     for bound in ("min_date", "max_date"):
         if bound in dct and not ((type_ == "date" and dct[bound] == TODAY)
                                  or (bound == "max_date" and type_ == "datetime" and dct[bound] == NOW)):
-            problems.append(f"{where}: {bound} kan bare være «{TODAY}» på datofelt, "
-                            f"eller max_date «{NOW}» på tidspunktfelt.")
+            problems.append(Message("%(where)s: %(bound)s kan bare være «%(today)s» på datofelt, "
+                                    "eller max_date «%(now)s» på tidspunktfelt.",
+                                    where=where, bound=bound, today=TODAY, now=NOW))
     value_from = dct.get("value_from")
     if value_from is not None and (value_from != FROM_USER or type_ != "text" or nested):
-        problems.append(f"{where}: value_from kan bare være «{FROM_USER}», og bare på tekstfelt utenfor grupper.")
+        problems.append(Message("%(where)s: value_from kan bare være «%(user)s», og bare på tekstfelt utenfor grupper.",
+                                where=where, user=FROM_USER))
     warn_after = dct.get("warn_after_days")
     if warn_after is not None and (type_ != "date" or not (_is_count(warn_after) and warn_after > 0)):
-        problems.append(f"{where}: warn_after_days må være et positivt heltall, og bare på datofelt.")
+        problems.append(Message("%(where)s: warn_after_days må være et positivt heltall, og bare på datofelt.",
+                                where=where))
 
     return Field(
         name=name,
@@ -257,13 +283,13 @@ def _parse_fields(raw: list, problems: list[str], group: str | None = None) -> t
     parsed: list[Field] = []
     seen: set[str] = set()
     for i, raw_field in enumerate(raw, 1):
-        where = f"Feltet «{group}», felt nr. {i}" if group else f"Felt nr. {i}"
-        f = _parse_field(raw_field, where, problems, nested=group is not None)
+        f = _parse_field(raw_field, i, problems, group)
         if f is None:
             continue
         if f.name in seen:
-            inside = f" i gruppen «{group}»" if group else ""
-            problems.append(f"Feltnavnet «{f.name}» står to ganger{inside}.")
+            problems.append(
+                Message("Feltnavnet «%(name)s» står to ganger i gruppen «%(group)s».", name=f.name, group=group)
+                if group else Message("Feltnavnet «%(name)s» står to ganger.", name=f.name))
         seen.add(f.name)
         parsed.append(f)
     return tuple(parsed)
@@ -272,23 +298,23 @@ def _parse_fields(raw: list, problems: list[str], group: str | None = None) -> t
 def parse_form(dct: Mapping[str, Any]) -> Form:
     """Check a declaration and build a Form, or raise FormDeclarationError listing every problem."""
     if not isinstance(dct, Mapping):
-        raise FormDeclarationError(["Skjemaet må være et JSON-objekt."])
+        raise FormDeclarationError([Message("Skjemaet må være et JSON-objekt.")])
     problems: list[str] = []
     key, title, intro = dct.get("key"), dct.get("title"), dct.get("intro", "")
     if not isinstance(key, str) or not _KEY.match(key):
         problems.append(
-            f"Skjemaet har ugyldig nøkkel {key!r}: bruk små bokstaver a-z, sifre, _ og -."
+            Message("Skjemaet har ugyldig nøkkel %(key)s: bruk små bokstaver a-z, sifre, _ og -.", key=repr(key))
         )
     if not _is_text(title):
-        problems.append("Skjemaet mangler tittel (title).")
+        problems.append(Message("Skjemaet mangler tittel (title)."))
     if not isinstance(intro, str):
-        problems.append("Innledningen (intro) må være tekst.")
+        problems.append(Message("Innledningen (intro) må være tekst."))
     for extra in sorted(set(dct) - _FORM_KEYS):
-        problems.append(f"Skjemaet har ukjent egenskap «{extra}».")
+        problems.append(Message("Skjemaet har ukjent egenskap «%(extra)s».", extra=extra))
     raw_fields = dct.get("fields")
     parsed: tuple[Field, ...] = ()
     if not isinstance(raw_fields, list) or not raw_fields:
-        problems.append("Skjemaet har ingen felt (fields).")
+        problems.append(Message("Skjemaet har ingen felt (fields)."))
     else:
         parsed = _parse_fields(raw_fields, problems)
     translations = _parse_translations(dct.get("translations"), parsed, problems)
@@ -296,7 +322,8 @@ def parse_form(dct: Mapping[str, Any]) -> Form:
     for f in parsed:
         for other, _ in f.required_when:
             if other not in names:
-                problems.append(f"Feltet «{f.name}»: required_when viser til «{other}», som ikke er i skjemaet.")
+                problems.append(Message("%(where)s: required_when viser til «%(other)s», som ikke er i skjemaet.",
+                                        where=_field_named(f.name), other=other))
     if problems:
         raise FormDeclarationError(problems)
     return Form(key=str(key), title=str(title), fields=parsed, intro=intro,  # both checked above
@@ -309,7 +336,7 @@ def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[s
     if raw is None:
         return ()
     if not isinstance(raw, Mapping):
-        problems.append("Oversettelsene (translations) må være et objekt med språk som nøkler.")
+        problems.append(Message("Oversettelsene (translations) må være et objekt med språk som nøkler."))
         return ()
     out: list[tuple[str, str, str]] = []
 
@@ -317,17 +344,19 @@ def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[s
         if isinstance(value, str) and _is_text(value):
             out.append((lang, path, value))
         else:
-            problems.append(f"Oversettelsen ({lang}) av «{path}» må være tekst.")
+            problems.append(Message("Oversettelsen (%(lang)s) av «%(path)s» må være tekst.", lang=lang, path=path))
 
     def walk(lang: str, fields_raw: object, known: tuple[Field, ...], prefix: str) -> None:
         if not isinstance(fields_raw, Mapping):
-            problems.append(f"Oversettelsen ({lang}): «fields» må være et objekt med feltnavn som nøkler.")
+            problems.append(Message("Oversettelsen (%(lang)s): «fields» må være et objekt med feltnavn som nøkler.",
+                                    lang=lang))
             return
         by_name = {f.name: f for f in known}
         for name, parts in fields_raw.items():
             f = by_name.get(name)
             if f is None or not isinstance(parts, Mapping):
-                problems.append(f"Oversettelsen ({lang}) nevner feltet «{prefix}{name}», som ikke er i skjemaet.")
+                problems.append(Message("Oversettelsen (%(lang)s) nevner feltet «%(field)s», som ikke er i skjemaet.",
+                                        lang=lang, field=f"{prefix}{name}"))
                 continue
             for part, value in parts.items():
                 if part in ("label", "help"):
@@ -336,18 +365,21 @@ def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[s
                     values = {c.value for c in f.choices}
                     for choice, label in value.items():
                         if choice not in values:
-                            problems.append(f"Oversettelsen ({lang}): feltet «{prefix}{name}» har ikke "
-                                            f"alternativet «{choice}».")
+                            problems.append(Message("Oversettelsen (%(lang)s): feltet «%(field)s» har ikke "
+                                                    "alternativet «%(choice)s».",
+                                                    lang=lang, field=f"{prefix}{name}", choice=choice))
                         else:
                             text(lang, f"{prefix}{name}.choices.{choice}", label)
                 elif part == "fields" and f.type == "group":
                     walk(lang, value, f.fields, f"{prefix}{name}.")
                 else:
-                    problems.append(f"Oversettelsen ({lang}) av feltet «{prefix}{name}» har ukjent del «{part}».")
+                    problems.append(Message("Oversettelsen (%(lang)s) av feltet «%(field)s» har ukjent del «%(part)s».",
+                                            lang=lang, field=f"{prefix}{name}", part=part))
 
     for lang, texts in raw.items():
         if lang not in TRANSLATION_LANGUAGES or not isinstance(texts, Mapping):
-            problems.append(f"Oversettelsen «{lang}»: bruk «nn» (nynorsk) eller «en» (engelsk) med et objekt.")
+            problems.append(Message("Oversettelsen «%(lang)s»: bruk «nn» (nynorsk) eller «en» (engelsk) med et objekt.",
+                                    lang=lang))
             continue
         for part, value in texts.items():
             if part in ("title", "intro"):
@@ -355,7 +387,7 @@ def _parse_translations(raw: object, parsed: tuple[Field, ...], problems: list[s
             elif part == "fields":
                 walk(lang, value, parsed, "")
             else:
-                problems.append(f"Oversettelsen ({lang}) har ukjent del «{part}».")
+                problems.append(Message("Oversettelsen (%(lang)s) har ukjent del «%(part)s».", lang=lang, part=part))
     return tuple(out)
 
 
@@ -416,14 +448,15 @@ def load_forms(folder: Path | str | None = None) -> dict[str, Form]:
         try:
             form = parse_form(json.loads(path.read_text(encoding="utf-8")))
         except json.JSONDecodeError as error:
-            problems.append(f"{path.name}: ugyldig JSON ({error}).")
+            problems.append(Message("%(file)s: ugyldig JSON (%(error)s).", file=path.name, error=str(error)))
             continue
         except FormDeclarationError as error:
-            problems.extend(f"{path.name}: {p}" for p in error.problems)
+            problems.extend(Message("%(file)s: %(problem)s", file=path.name, problem=p) for p in error.problems)
             continue
         # The file name is how a diagram finds the form, so it must agree with the key.
         if form.key != path.stem:
-            problems.append(f"{path.name}: nøkkelen «{form.key}» er ikke lik filnavnet.")
+            problems.append(Message("%(file)s: nøkkelen «%(key)s» er ikke lik filnavnet.", file=path.name,
+                                    key=form.key))
         forms[form.key] = form
     if problems:
         raise FormDeclarationError(problems)
@@ -436,7 +469,7 @@ def get_form(key: str, folder: Path | str | None = None) -> Form:
     try:
         return load_forms(folder)[key]
     except KeyError:
-        raise KeyError(f"Ukjent skjema: {key!r}.") from None
+        raise KeyError(Message("Ukjent skjema: %(key)s.", key=repr(key))) from None
 
 
 def form_exists(key: str, folder: Path | str | None = None) -> bool:
@@ -638,7 +671,7 @@ def _ma_field(f: Field) -> fields.Field:
             kwargs = {"required": True, "error_messages": {"required": _rows_message(minimum)}}
         length = ma_validate.Length(min=minimum, error=_rows_message(minimum))
         return _Group(fields.Nested(row_schema), validate=length, **kwargs)
-    raise FormDeclarationError([f"Feltet «{f.name}» har ukjent type {f.type!r}."])
+    raise FormDeclarationError([_unknown_type(_field_named(f.name), f.type)])
 
 
 @lru_cache(maxsize=256)
@@ -665,8 +698,9 @@ def _date_errors(form: Form, clean: Mapping[str, Any], today: date,
             moment = datetime.fromisoformat(value)
             # Compared to the minute, as the field is typed: "now" typed at 12:00:40 is not ahead.
             if moment.replace(second=0, microsecond=0) > now.replace(second=0, microsecond=0):
-                errors[f.name] = [f"Tidspunktet {_norwegian_moment(moment)} er fram i tid. Skriv når det skjedde, "
-                                  f"senest nå ({_norwegian_moment(now)})."]
+                errors[f.name] = [Message("Tidspunktet %(moment)s er fram i tid. Skriv når det skjedde, "
+                                          "senest nå (%(now)s).", moment=_norwegian_moment(moment),
+                                          now=_norwegian_moment(now))]
             continue
         if f.type != "date" or not value:
             continue

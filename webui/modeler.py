@@ -98,7 +98,8 @@ def _stored_sources() -> dict[str, dict]:
 
 def located(problems: list[str], xml: str) -> list[dict]:
     ids, names, containers = _ids_and_names(xml)
-    return [{"message": p, "element": locate(p, ids, names, containers)} for p in problems]
+    # str(): the sentence in the reader's language (JSON would write a Message's bokmål text).
+    return [{"message": str(p), "element": locate(p, ids, names, containers)} for p in problems]
 
 
 def check(filename: str, data: bytes) -> list[dict]:

@@ -17,9 +17,10 @@ from sqlalchemy import select
 
 from engine import access
 from engine.audit.replay import verify_case
-from engine.errors import Denied, NotFound
+from engine.errors import Denied
 from engine.read import queries
 from engine.store import history
+from engine.store.directory import no_such_user
 from engine.store.events import (
     CASE_ENDED,
     CASE_READ,
@@ -143,7 +144,7 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
         users = {u.id: u for u in session.scalars(select(User))}
         req = session.scalars(select(User).where(User.username == requester)).first() if requester else None
     if requester and req is None:
-        raise NotFound(f"Brukeren «{requester}» finnes ikke.")
+        raise no_such_user(requester)
     describe = describe or (lambda ev: ev.kind)
 
     masker = None

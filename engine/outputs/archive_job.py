@@ -40,7 +40,7 @@ def case_ids(kap12: Kap12, refs: Sequence[str]) -> list[int]:
             if found is None and ref.isdigit():
                 found = session.scalars(select(Case.id).where(Case.id == int(ref))).first()
             if found is None:
-                raise NotFound(f"Saken {ref} finnes ikke.")
+                raise NotFound(Message("Saken %(ref)s finnes ikke.", ref=ref))
             ids.append(found)
     return ids
 

@@ -12,6 +12,7 @@ from engine.read.case_list import CaseSummary, case_summaries
 from engine.store.models import Case, OpenTask, PendingTimer
 from engine.write.cases import record_read
 from engine.write.unit_of_work import Actor
+from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -28,7 +29,7 @@ def case_overview(kap12: Kap12, case_id: int) -> dict:
     with kap12.db.reading() as session:
         case = session.get(Case, case_id)
         if case is None:
-            raise NotFound(f"Sak {case_id} finnes ikke.")
+            raise NotFound(Message("Saken finnes ikke."))
         tasks = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at))
         timers = session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id).order_by(PendingTimer.due_at))
         overview = {

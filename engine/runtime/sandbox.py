@@ -38,6 +38,8 @@ from RestrictedPython.Guards import guarded_iter_unpack_sequence, guarded_unpack
 from RestrictedPython.transformer import copy_locations
 from SpiffWorkflow.bpmn.script_engine.python_environment import BasePythonScriptEngineEnvironment
 
+from processes.messages import Joined, Message
+
 Mode = Literal["eval", "exec"]
 
 MAX_STEPS = 10_000  # loop iterations (for, while, comprehensions) per evaluation
@@ -63,7 +65,11 @@ _DATA_SCALARS = (type(None), bool, int, float, str)
 
 
 class SandboxError(Exception):
-    """Diagram code broke a rule or a limit: the message is a plain Norwegian sentence."""
+    """Diagram code broke a rule or a limit: the message is a plain Norwegian sentence (a
+    Message, shown in the reader's language)."""
+
+
+_TOO_BIG_NUMBER = Message("Koden lager et tall som er for stort.")
 
 
 # -- what may be written ---------------------------------------------------------------------
@@ -81,13 +87,13 @@ _ALLOWED_NODES = (
 _PARTS_OF_REFUSED = (ast.arguments, ast.arg, ast.ExceptHandler, ast.withitem, ast.alias, ast.match_case,
                      ast.pattern, ast.type_ignore)
 _NODE_WORDS = {
-    "Import": "import", "ImportFrom": "import", "FunctionDef": "funksjonsdefinisjoner (def)",
-    "AsyncFunctionDef": "funksjonsdefinisjoner (def)", "Lambda": "lambda", "ClassDef": "klasser (class)",
+    "Import": "import", "ImportFrom": "import", "FunctionDef": Message("funksjonsdefinisjoner (def)"),
+    "AsyncFunctionDef": Message("funksjonsdefinisjoner (def)"), "Lambda": "lambda", "ClassDef": Message("klasser (class)"),
     "Try": "try/except", "TryStar": "try/except", "With": "with", "AsyncWith": "with",
     "Raise": "raise", "Assert": "assert", "Global": "global", "Nonlocal": "nonlocal",
-    "Yield": "yield", "YieldFrom": "yield", "Await": "await", "NamedExpr": "tilordning i uttrykk (:=)",
-    "Starred": "utpakking med *", "Match": "match", "AsyncFor": "async for", "Return": "return",
-    "AnnAssign": "typeannotasjoner",
+    "Yield": "yield", "YieldFrom": "yield", "Await": "await", "NamedExpr": Message("tilordning i uttrykk (:=)"),
+    "Starred": Message("utpakking med *"), "Match": "match", "AsyncFor": "async for", "Return": "return",
+    "AnnAssign": Message("typeannotasjoner"),
 }
 # Built-ins that open a way out of the sandbox, named so the refusal can say which.
 FORBIDDEN_NAMES = frozenset({
@@ -114,34 +120,34 @@ def _rule_problems(tree: ast.AST, callables: frozenset[str]) -> list[str]:
         if isinstance(node, _PARTS_OF_REFUSED):
             continue
         if not isinstance(node, _ALLOWED_NODES):
-            add(f"{_NODE_WORDS.get(kind, kind)} er ikke tillatt")
+            add(Message("%(what)s er ikke tillatt", what=_NODE_WORDS.get(kind, kind)))
             continue
         if isinstance(node, ast.Name):
             if node.id.startswith("_"):
-                add(f"navnet «{node.id}» begynner med _, og slike navn er ikke tillatt")
+                add(Message("navnet «%(name)s» begynner med _, og slike navn er ikke tillatt", name=node.id))
             elif node.id in FORBIDDEN_NAMES:
-                add(f"«{node.id}» er ikke tillatt")
+                add(Message("«%(name)s» er ikke tillatt", name=node.id))
         elif isinstance(node, ast.Attribute):
             if node.attr.startswith("_"):
-                add(f"attributtet «{node.attr}» begynner med _, og slike attributter er ikke tillatt")
+                add(Message("attributtet «%(name)s» begynner med _, og slike attributter er ikke tillatt", name=node.attr))
             elif node.attr not in ALL_METHODS or not isinstance(node.ctx, ast.Load):
-                add(f"«.{node.attr}» er ikke tillatt")
-                hints.add(f"metodene som kan brukes er {', '.join(sorted(ALL_METHODS))}")
+                add(Message("«.%(name)s» er ikke tillatt", name=node.attr))
+                hints.add(Message("metodene som kan brukes er %(names)s", names=", ".join(sorted(ALL_METHODS))))
         elif isinstance(node, ast.Call):
             if isinstance(node.func, ast.Name) and not node.func.id.startswith("_") \
                     and node.func.id not in FORBIDDEN_NAMES and node.func.id not in callables:
-                add(f"funksjonen «{node.func.id}» finnes ikke i kap12s uttrykk")
-                hints.add(f"funksjonene som kan brukes er {', '.join(sorted(callables))}")
+                add(Message("funksjonen «%(name)s» finnes ikke i kap12s uttrykk", name=node.func.id))
+                hints.add(Message("funksjonene som kan brukes er %(names)s", names=", ".join(sorted(callables))))
             if any(k.arg is None for k in node.keywords):
-                add("utpakking med ** er ikke tillatt")
+                add(Message("utpakking med ** er ikke tillatt"))
         elif isinstance(node, ast.Dict) and any(k is None for k in node.keys):
-            add("utpakking med ** er ikke tillatt")
+            add(Message("utpakking med ** er ikke tillatt"))
         elif isinstance(node, ast.FormattedValue) and node.format_spec is not None:
-            add("formatangivelser i f-tekster (f\"{x:...}\") er ikke tillatt")
+            add(Message("formatangivelser i f-tekster (f\"{x:...}\") er ikke tillatt"))
         elif isinstance(node, ast.AugAssign) and not isinstance(node.target, ast.Name):
-            add("+= og lignende er bare tillatt på et enkelt navn")
+            add(Message("+= og lignende er bare tillatt på et enkelt navn"))
         elif isinstance(node, ast.comprehension) and node.is_async:
-            add("async er ikke tillatt")
+            add(Message("async er ikke tillatt"))
     return problems + sorted(hints) if problems else []
 
 
@@ -174,13 +180,13 @@ class _Kap12Transformer(RestrictingNodeTransformer):
 @lru_cache(maxsize=2048)
 def _compiled(source: str, mode: Mode, callables: frozenset[str]) -> tuple[CodeType | None, tuple[str, ...]]:
     if len(source) > MAX_SOURCE:
-        return None, (f"koden er for lang (mer enn {MAX_SOURCE} tegn)",)
+        return None, (Message("koden er for lang (mer enn %(limit)s tegn)", limit=MAX_SOURCE),)
     try:
         tree = ast.parse(source, "<diagram>", mode)
     except SyntaxError as err:
-        return None, (f"koden er ikke gyldig Python: {err.msg}",)
+        return None, (Message("koden er ikke gyldig Python: %(error)s", error=err.msg),)
     except ValueError as err:  # e.g. a NUL byte in the text
-        return None, (f"koden kan ikke leses som Python: {err}",)
+        return None, (Message("koden kan ikke leses som Python: %(error)s", error=str(err)),)
     problems = _rule_problems(tree, callables)
     if problems:
         return None, tuple(problems)
@@ -196,7 +202,7 @@ def problems(source: str, mode: Mode, helpers: Iterable[str] = ()) -> list[str]:
     try:
         code, found = _compiled(_normalised(source, mode), mode, frozenset(BUILTINS) | frozenset(helpers))
     except SyntaxError as err:  # RestrictedPython refused what kap12's rules let through
-        return [f"koden bruker noe som ikke er tillatt ({err})"]
+        return [Message("koden bruker noe som ikke er tillatt (%(error)s)", error=str(err))]
     return list(found) if code is None else []
 
 
@@ -209,9 +215,9 @@ def _code(source: str, mode: Mode, helpers: Iterable[str]) -> CodeType:
     try:
         code, found = _compiled(_normalised(source, mode), mode, frozenset(BUILTINS) | frozenset(helpers))
     except SyntaxError as err:
-        raise SandboxError(f"Koden bruker noe som ikke er tillatt ({err}).") from None
+        raise SandboxError(Message("Koden bruker noe som ikke er tillatt (%(error)s).", error=str(err))) from None
     if code is None:
-        raise SandboxError(f"Koden kan ikke kjøres: {'; '.join(found)}.")
+        raise SandboxError(Message("Koden kan ikke kjøres: %(problems)s.", problems=Joined(found)))
     return code
 
 
@@ -227,19 +233,20 @@ class _Budget:
     def step(self) -> None:
         self.steps += 1
         if self.steps > MAX_STEPS:
-            raise SandboxError(f"Koden gjør for mye arbeid (mer enn {MAX_STEPS:,} steg i løkker).".replace(",", " "))
+            raise SandboxError(Message("Koden gjør for mye arbeid (mer enn %(limit)s steg i løkker).",
+                                       limit=f"{MAX_STEPS:,}".replace(",", " ")))
 
     def account(self, value: Any) -> Any:
         if isinstance(value, _SIZED):
             size = len(value)
             if size > MAX_LENGTH:
-                raise SandboxError(f"Koden lager en verdi som er for stor ({size} tegn eller elementer; "
-                                   f"grensen er {MAX_LENGTH}).")
+                raise SandboxError(Message("Koden lager en verdi som er for stor (%(size)s tegn eller elementer; "
+                                           "grensen er %(limit)s).", size=size, limit=MAX_LENGTH))
             self.created += size
             if self.created > MAX_CREATED:
-                raise SandboxError("Koden lager for mye data (mer enn en million tegn eller elementer).")
+                raise SandboxError(Message("Koden lager for mye data (mer enn en million tegn eller elementer)."))
         elif isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
-            raise SandboxError("Koden lager et tall som er for stort.")
+            raise SandboxError(_TOO_BIG_NUMBER)
         return value
 
 
@@ -251,22 +258,25 @@ def _check_binop(op: str, a: Any, b: Any) -> None:
     """Refuse, before it runs, an operation whose result would be huge."""
     ints = isinstance(a, int) and isinstance(b, int)
     if op == "Pow" and ints and b > 0 and abs(a) > 1 and a.bit_length() * b > MAX_INT_BITS:
-        raise SandboxError("Koden regner ut en potens som er for stor.")
+        raise SandboxError(Message("Koden regner ut en potens som er for stor."))
     if op == "LShift" and ints and b > 0 and a.bit_length() + b > MAX_INT_BITS:
-        raise SandboxError("Koden lager et tall som er for stort.")
+        raise SandboxError(_TOO_BIG_NUMBER)
     if op == "Mult":
         if ints and a.bit_length() + b.bit_length() > MAX_INT_BITS:
-            raise SandboxError("Koden lager et tall som er for stort.")
+            raise SandboxError(_TOO_BIG_NUMBER)
         for seq, n in ((a, b), (b, a)):
             size = _length_of(seq)
             if size is not None and isinstance(n, int) and size * n > MAX_LENGTH:
-                raise SandboxError(f"Koden lager en verdi som er for stor ({size} × {n}; grensen er {MAX_LENGTH}).")
+                raise SandboxError(Message("Koden lager en verdi som er for stor (%(size)s × %(n)s; grensen er %(limit)s).",
+                                                   size=size, n=n, limit=MAX_LENGTH))
     if op == "Add":
         sa, sb = _length_of(a), _length_of(b)
         if sa is not None and sb is not None and sa + sb > MAX_LENGTH:
-            raise SandboxError(f"Koden lager en verdi som er for stor (grensen er {MAX_LENGTH}).")
+            raise SandboxError(Message("Koden lager en verdi som er for stor (grensen er %(limit)s).", limit=MAX_LENGTH))
     if op == "Mod" and isinstance(a, (str, bytes)):
-        raise SandboxError("%-formatering av tekst er ikke tillatt; bruk en f-tekst (f\"...{navn}...\").")
+        # "%" as a value: a template without values is shown as written, so "%%" would show twice.
+        raise SandboxError(Message("%(operator)s-formatering av tekst er ikke tillatt; bruk en f-tekst "
+                                   "(f\"...{navn}...\").", operator="%"))
 
 
 _BINOPS: dict[str, Callable[[Any, Any], Any]] = {
@@ -282,14 +292,14 @@ _INPLACE = {"+=": "Add", "-=": "Sub", "*=": "Mult", "/=": "Div", "//=": "FloorDi
 def _bounded_range(*args: int) -> range:
     r = range(*args)
     if len(r) > MAX_LENGTH:
-        raise SandboxError(f"range(...) er for stort ({len(r)} tall; grensen er {MAX_LENGTH}).")
+        raise SandboxError(Message("range(...) er for stort (%(size)s tall; grensen er %(limit)s).", size=len(r), limit=MAX_LENGTH))
     return r
 
 
 def _round(number: Any, ndigits: int | None = None) -> Any:
     # round(1, -10**9) would compute 10**(10**9) first.
     if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > 20):
-        raise SandboxError("round(...): antall desimaler må være et heltall mellom -20 og 20.")
+        raise SandboxError(Message("round(...): antall desimaler må være et heltall mellom -20 og 20."))
     return round(number) if ndigits is None else round(number, ndigits)
 
 
@@ -298,14 +308,14 @@ def _sum(values: Iterable[Any]) -> Any:
     total: Any = 0
     for value in values:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise SandboxError("sum(...) tar bare tall.")
+            raise SandboxError(Message("sum(...) tar bare tall."))
         total += value
     return total
 
 
 def _int(value: Any = 0, *base: int) -> int:
     if isinstance(value, float) and not math.isfinite(value):
-        raise SandboxError("int(...) av et tall som ikke er endelig.")
+        raise SandboxError(Message("int(...) av et tall som ikke er endelig."))
     return int(value, *base)
 
 
@@ -341,17 +351,17 @@ class _Guards:
     def getattr(self, obj: Any, name: str) -> Any:
         allowed = METHODS.get(type(obj))
         if not isinstance(name, str) or allowed is None or name not in allowed:
-            raise SandboxError(f"«.{name}» er ikke tillatt på en verdi av typen {_type_word(obj)}.")
+            raise SandboxError(Message("«.%(name)s» er ikke tillatt på en verdi av typen %(type)s.", name=name, type=_type_word(obj)))
         return self.counted(getattr(obj, name))
 
     def getitem(self, obj: Any, key: Any) -> Any:
         if type(obj) not in (str, list, tuple, dict, range):
-            raise SandboxError(f"Oppslag med [...] er ikke tillatt på en verdi av typen {_type_word(obj)}.")
+            raise SandboxError(Message("Oppslag med [...] er ikke tillatt på en verdi av typen %(type)s.", type=_type_word(obj)))
         return self.budget.account(obj[key])
 
     def write(self, obj: Any) -> Any:
         if type(obj) not in (dict, list):
-            raise SandboxError(f"Endring er bare tillatt i lister og ordbøker, ikke i {_type_word(obj)}.")
+            raise SandboxError(Message("Endring er bare tillatt i lister og ordbøker, ikke i %(type)s.", type=_type_word(obj)))
         return obj
 
     def getiter(self, obj: Any) -> Iterator[Any]:
@@ -385,18 +395,21 @@ class _Guards:
         }
 
 
-_TYPE_WORDS = {str: "tekst", int: "heltall", float: "tall", bool: "sannhetsverdi", list: "liste",
-               dict: "ordbok", tuple: "tuppel", set: "mengde", type(None): "None"}
+_TYPE_WORDS: dict[type, str] = {
+    str: Message("tekst"), int: Message("heltall"), float: Message("tall"), bool: Message("sannhetsverdi"),
+    list: Message("liste"), dict: Message("ordbok"), tuple: Message("tuppel"), set: Message("mengde"),
+    type(None): "None"}
+_OTHER_TYPE = Message("funksjon eller objekt")
 
 
 def _type_word(obj: Any) -> str:
-    return _TYPE_WORDS.get(type(obj), "funksjon eller objekt")
+    return _TYPE_WORDS.get(type(obj), _OTHER_TYPE)
 
 
 def _check_data(name: str, value: Any, depth: int = 0) -> None:
     """What a script leaves in the case's data must be plain data: it is stored as JSON."""
     if depth > MAX_DEPTH:
-        raise SandboxError(f"Skriptet lagrer en verdi i «{name}» som er nøstet for dypt.")
+        raise SandboxError(Message("Skriptet lagrer en verdi i «%(name)s» som er nøstet for dypt.", name=name))
     if isinstance(value, _DATA_SCALARS):
         return
     if isinstance(value, (list, tuple)):
@@ -406,11 +419,11 @@ def _check_data(name: str, value: Any, depth: int = 0) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise SandboxError(f"Skriptet lagrer en ordbok i «{name}» med nøkler som ikke er tekst.")
+                raise SandboxError(Message("Skriptet lagrer en ordbok i «%(name)s» med nøkler som ikke er tekst.", name=name))
             _check_data(name, item, depth + 1)
         return
-    raise SandboxError(f"Skriptet lagrer en verdi av typen {_type_word(value)} i «{name}»; bare tekst, tall, "
-                       "sannhetsverdier, lister og ordbøker kan lagres.")
+    raise SandboxError(Message("Skriptet lagrer en verdi av typen %(type)s i «%(name)s»; bare tekst, tall, "
+                               "sannhetsverdier, lister og ordbøker kan lagres.", type=_type_word(value), name=name))
 
 
 def evaluate(source: str, data: Mapping[str, Any], helpers: Mapping[str, Callable[..., Any]]) -> Any:
@@ -449,7 +462,8 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
                 external_context: Mapping[str, Any] | None = None) -> bool:
         clash = (set(self.globals) | set(external_context or {})) & set(context)
         if clash:
-            raise SandboxError(f"Saksdataene har felt med samme navn som en hjelpefunksjon: {', '.join(sorted(clash))}.")
+            raise SandboxError(Message("Saksdataene har felt med samme navn som en hjelpefunksjon: %(names)s.",
+                                       names=", ".join(sorted(clash))))
         data = {**(external_context or {}), **context}
         execute(script, data, self.globals)
         for name in external_context or {}:
@@ -459,4 +473,4 @@ class SandboxEnvironment(BasePythonScriptEngineEnvironment):
         return True
 
     def call_service(self, context: dict[str, Any], **kwargs: Any) -> Any:
-        raise SandboxError("Tjenesteoppgaver er ikke tillatt i kap12.")
+        raise SandboxError(Message("Tjenesteoppgaver er ikke tillatt i kap12."))

@@ -94,14 +94,18 @@ def set_language_form(session: Session, school: School, language_form: str) -> N
 def user_by_username(session: Session, username: str) -> User:
     user = session.scalars(select(User).where(User.username == username)).first()
     if user is None:
-        raise NotFound(f"Brukeren «{username}» finnes ikke.")
+        raise no_such_user(username)
     return user
+
+
+def no_such_user(username: str) -> NotFound:
+    return NotFound(Message("Brukeren «%(username)s» finnes ikke.", username=username))
 
 
 def school_by_name(session: Session, name: str) -> School:
     school = session.scalars(select(School).where(School.name == name)).first()
     if school is None:
-        raise NotFound(f"Skolen «{name}» finnes ikke.")
+        raise NotFound(Message("Skolen «%(name)s» finnes ikke.", name=name))
     return school
 
 

@@ -53,7 +53,8 @@ def unlink(session: Session, user: User, issuer: str, subject: str) -> None:
                                                          ExternalIdentity.subject == subject,
                                                          ExternalIdentity.user_id == user.id)).first()
     if row is None:
-        raise NotFound(f"«{subject}» er ikke koblet til brukeren «{user.username}».")
+        raise NotFound(Message("«%(subject)s» er ikke koblet til brukeren «%(username)s».", subject=subject,
+                               username=user.username))
     session.delete(row)
 
 

@@ -28,6 +28,7 @@ from engine.store.history import SYSTEM_CHAIN
 from engine.store.models import Case, DefinitionVersion, HistoryEvent
 from engine.versions.diagram_check import FileReading, read_file, safe_parse
 from processes.forms import Form
+from processes.messages import Clause, Joined, Message, bokmal
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def latest_version(session: Session, process_id: str) -> DefinitionVersion:
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id)
                           .order_by(DefinitionVersion.version.desc()).limit(1)).first()
     if row is None:
-        raise NotFound(f"Prosessen «{process_id}» er ikke tatt i bruk (ingen versjon er publisert).")
+        raise NotFound(Message("Prosessen «%(process)s» er ikke tatt i bruk (ingen versjon er publisert).",
+                               process=process_id))
     return row
 
 
@@ -108,7 +110,7 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
     seen = set()
     for pid in new_ids:
         if pid in seen:
-            problems.append(f"Prosessen «{pid}» er definert i mer enn én av filene.")
+            problems.append(Message("Prosessen «%(process)s» er definert i mer enn én av filene.", process=pid))
         seen.add(pid)
     if problems:
         raise DeployRefused(problems)
@@ -132,8 +134,8 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
         if older.tree is None or found:
             # A stored version that no longer reads is reported where it is needed, and
             # blocks nothing else: other processes must still deploy.
-            unreadable[pid] = " ".join(older.problems + found) or "ukjent feil"
-            log.warning("stored version of %s cannot be read again: %s", pid, unreadable[pid])
+            unreadable[pid] = Joined(older.problems + found, " ") if older.problems + found else Message("ukjent feil")
+            log.warning("stored version of %s cannot be read again: %s", pid, bokmal(unreadable[pid]))
             continue
         for opid, meta in older.processes.items():
             sources.setdefault(opid, {"file": older.filename, "sha256": _sha(older.text), "xml": older.text})
@@ -141,12 +143,14 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
     for pid, meta in metas.items():
         for called in meta.get("calls", []):
             if called in unreadable and called not in sources:
-                problems.append(f"Prosessen «{pid}» kaller prosessen «{called}», men den publiserte versjonen av "
-                                f"«{called}» kan ikke leses ({unreadable[called].rstrip('.')}). Publiser «{called}» "
-                                "på nytt, eller be en administrator trekke tilbake den ødelagte versjonen.")
+                problems.append(Message(
+                    "Prosessen «%(process)s» kaller prosessen «%(called)s», men den publiserte versjonen av "
+                    "«%(called)s» kan ikke leses (%(why)s). Publiser «%(called)s» på nytt, eller be en "
+                    "administrator trekke tilbake den ødelagte versjonen.", process=pid, called=called,
+                    why=Clause(unreadable[called])))
             elif called not in sources:
-                problems.append(f"Prosessen «{pid}» kaller prosessen «{called}», som verken er i filene "
-                                "eller publisert fra før.")
+                problems.append(Message("Prosessen «%(process)s» kaller prosessen «%(called)s», som verken er i "
+                                        "filene eller publisert fra før.", process=pid, called=called))
     if problems:
         raise DeployRefused(problems)
 
@@ -159,12 +163,14 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
             problems.append(_spiff_problem(err, pid))
             continue
         except Exception as err:  # noqa: BLE001 - the parser's own failures become a plain sentence
-            problems.append(f"Prosessen «{pid}» kan ikke leses av prosessmotoren: {err}.")
+            problems.append(Message("Prosessen «%(process)s» kan ikke leses av prosessmotoren: %(error)s.",
+                                    process=pid, error=str(err)))
             continue
         closures[pid] = [pid, *sorted(subs)]
         missing = [s for s in subs if s not in sources]
         if missing:
-            problems.append(f"Prosessen «{pid}» kaller {', '.join(missing)}, som ikke er publisert.")
+            problems.append(Message("Prosessen «%(process)s» kaller %(missing)s, som ikke er publisert.",
+                                    process=pid, missing=", ".join(missing)))
         del spec
     if problems:
         raise DeployRefused(problems)
@@ -188,8 +194,10 @@ def _add_to_parser(parser: CamundaParser, reading: FileReading, problems: list[s
 def _spiff_problem(err: Exception, where: str) -> str:
     element = getattr(err, "id", "") or ""
     name = getattr(err, "name", "") or ""
-    at = f" ved elementet «{name or element}»" if (name or element) else ""
-    return f"Prosessmotoren avviser «{where}»{at}: {err}."
+    if name or element:
+        return Message("Prosessmotoren avviser «%(where)s» ved elementet «%(element)s»: %(error)s.",
+                       where=where, element=name or element, error=str(err))
+    return Message("Prosessmotoren avviser «%(where)s»: %(error)s.", where=where, error=str(err))
 
 
 def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now: datetime,
@@ -236,15 +244,17 @@ def withdraw(session: Session, process_id: str, number: int) -> DefinitionVersio
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
                                                           DefinitionVersion.version == number)).first()
     if row is None:
-        raise NotFound(f"Prosessen «{process_id}» har ingen versjon {number}.")
+        raise NotFound(Message("Prosessen «%(process)s» har ingen versjon %(number)s.", process=process_id,
+                               number=number))
     cases = session.scalar(select(func.count()).select_from(Case).where(Case.definition_id == row.id))
     events = session.scalar(select(func.count()).select_from(HistoryEvent).where(HistoryEvent.definition_id == row.id))
     if cases:
-        raise Conflict(f"Versjon {number} av «{process_id}» brukes av {cases} {'sak' if cases == 1 else 'saker'} "
-                       "og kan ikke trekkes tilbake.")
+        used_by = Message("1 sak") if cases == 1 else Message("%(n)s saker", n=cases)
+        raise Conflict(Message("Versjon %(number)s av «%(process)s» brukes av %(cases)s og kan ikke trekkes tilbake.",
+                               number=number, process=process_id, cases=used_by))
     if events:
-        raise Conflict(f"Versjon {number} av «{process_id}» står i historikken til saker som har brukt den, "
-                       "og kan ikke trekkes tilbake.")
+        raise Conflict(Message("Versjon %(number)s av «%(process)s» står i historikken til saker som har brukt "
+                               "den, og kan ikke trekkes tilbake.", number=number, process=process_id))
     session.delete(row)
     session.flush()
     return row

@@ -15,6 +15,7 @@ from engine.runtime import sandbox
 from engine.versions.example_data import example_data
 from processes import forms as form_catalog
 from processes.deadlines import CALENDARS, CLOCK_HOURS, Calendar, expression_helpers
+from processes.messages import Clause, Joined, Message, reason
 from processes.roles import LANE_ROLES, valid_recipient
 from processes.variables import START_VARIABLES
 
@@ -48,11 +49,13 @@ HELPER_NAMES = frozenset(expression_helpers(datetime.now))  # the functions diag
 # condition, since the engine evaluates them in the same sandbox.
 OTHER_EXPRESSIONS = {"loopCardinality", "completionCondition", "condition"}
 
+_EVENT, _GATEWAY = Message("Hendelsen"), Message("Porten")
 ELEMENT_WORDS = {
-    "userTask": "Brukeroppgaven", "scriptTask": "Skriptoppgaven", "boundaryEvent": "Hendelsen",
-    "intermediateCatchEvent": "Hendelsen", "sequenceFlow": "Flyten", "lane": "Svømmebanen",
-    "exclusiveGateway": "Porten", "inclusiveGateway": "Porten", "callActivity": "Kallaktiviteten",
+    "userTask": Message("Brukeroppgaven"), "scriptTask": Message("Skriptoppgaven"), "boundaryEvent": _EVENT,
+    "intermediateCatchEvent": _EVENT, "sequenceFlow": Message("Flyten"), "lane": Message("Svømmebanen"),
+    "exclusiveGateway": _GATEWAY, "inclusiveGateway": _GATEWAY, "callActivity": Message("Kallaktiviteten"),
 }
+_ANY_ELEMENT = Message("Elementet")
 
 
 def _local(tag: object) -> str:
@@ -60,9 +63,11 @@ def _local(tag: object) -> str:
 
 
 def describe(el: etree._Element) -> str:
-    word = ELEMENT_WORDS.get(_local(el.tag), "Elementet")
+    word = ELEMENT_WORDS.get(_local(el.tag), _ANY_ELEMENT)
     name = (el.get("name") or "").strip()
-    return f"{word} «{name}» ({el.get('id')})" if name else f"{word} ({el.get('id')})"
+    if name:
+        return Message("%(word)s «%(name)s» (%(id)s)", word=word, name=name, id=el.get("id"))
+    return Message("%(word)s (%(id)s)", word=word, id=el.get("id"))
 
 
 @dataclass
@@ -99,35 +104,41 @@ def read_file(filename: str, data: bytes, forms: dict | None = None) -> FileRead
     if forms is None:
         forms = form_catalog.load_forms()
     if len(data) > MAX_FILE_BYTES:
-        return FileReading(filename, "", problems=[
-            f"Filen {filename} er for stor ({len(data) // 1024} KB); grensen er {MAX_FILE_BYTES // 1024} KB."])
+        return FileReading(filename, "", problems=[Message(
+            "Filen %(file)s er for stor (%(size)s KB); grensen er %(limit)s KB.", file=filename,
+            size=len(data) // 1024, limit=MAX_FILE_BYTES // 1024)])
     try:
         tree = safe_parse(data)
     except etree.XMLSyntaxError as err:
-        return FileReading(filename, "", problems=[f"Filen {filename} er ikke gyldig XML: {err.msg}."])
+        return FileReading(filename, "", problems=[
+            Message("Filen %(file)s er ikke gyldig XML: %(error)s.", file=filename, error=err.msg)])
     except ValueError as err:  # e.g. an encoding lxml cannot read
-        return FileReading(filename, "", problems=[f"Filen {filename} kan ikke leses som XML: {err}."])
+        return FileReading(filename, "", problems=[
+            Message("Filen %(file)s kan ikke leses som XML: %(error)s.", file=filename, error=str(err))])
     docinfo = tree.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         # The parser keeps entities unexpanded, and the stored text would lose the DTD that
         # declares them: refused here, so what is stored always parses again.
-        return FileReading(filename, "", problems=[
-            f"Filen {filename} har en dokumenttypedeklarasjon (<!DOCTYPE …>), og kap12 tar ikke imot "
-            "DTD-er eller entiteter (&navn;) i diagrammer. Lagre diagrammet uten, og skriv teksten rett inn."])
+        return FileReading(filename, "", problems=[Message(
+            "Filen %(file)s har en dokumenttypedeklarasjon (<!DOCTYPE …>), og kap12 tar ikke imot "
+            "DTD-er eller entiteter (&navn;) i diagrammer. Lagre diagrammet uten, og skriv teksten rett inn.",
+            file=filename)])
     text = etree.tostring(tree, encoding="unicode")
     if not _reads_again(text):
-        return FileReading(filename, "", problems=[
-            f"Filen {filename} kan ikke lagres slik at den leses likt igjen; lagre den på nytt i modelleringsverktøyet."])
+        return FileReading(filename, "", problems=[Message(
+            "Filen %(file)s kan ikke lagres slik at den leses likt igjen; lagre den på nytt i "
+            "modelleringsverktøyet.", file=filename)])
     reading = FileReading(filename, text, tree)
     if tree.tag != f"{{{BPMN_NS}}}definitions":
-        reading.problems.append(
-            f"Filen {filename} er ikke et BPMN 2.0-diagram (rotelementet er «{_local(tree.tag) or tree.tag}», "
-            "ikke «definitions» i BPMN-navnerommet).")
+        reading.problems.append(Message(
+            "Filen %(file)s er ikke et BPMN 2.0-diagram (rotelementet er «%(root)s», "
+            "ikke «definitions» i BPMN-navnerommet).", file=filename, root=_local(tree.tag) or tree.tag))
         return reading
     executable = [p for p in tree.findall("bpmn:process", NS) if p.get("isExecutable") == "true"]
     if not executable:
-        reading.problems.append(
-            f"Filen {filename} har ingen kjørbar prosess: minst én prosess må ha isExecutable=\"true\".")
+        reading.problems.append(Message(
+            "Filen %(file)s har ingen kjørbar prosess: minst én prosess må ha isExecutable=\"true\".",
+            file=filename))
     for process in executable:
         reading.processes[process.get("id")] = _check_process(process, tree, reading.problems, forms)
     return reading
@@ -147,27 +158,30 @@ def _check_process(process: etree._Element, tree: etree._Element, problems: list
             tag = _local(el.tag)
             if not tag or tag in NOT_FLOW or tag in RUNNABLE:
                 continue
-            problems.append(f"{describe(el)} i prosessen «{pid}» er av typen «{tag}», som kap12 ikke kan kjøre.")
+            problems.append(Message("%(element)s i prosessen «%(process)s» er av typen «%(tag)s», som kap12 ikke kan "
+                                    "kjøre.", element=describe(el), process=pid, tag=tag))
 
     for lane in process.iter(f"{{{BPMN_NS}}}lane"):
         name = (lane.get("name") or "").strip()
         if name not in LANE_ROLES:
-            problems.append(
-                f"Svømmebanen «{name or lane.get('id')}» i prosessen «{pid}» svarer ikke til noen rolle; "
-                f"bruk en av: {', '.join(sorted(LANE_ROLES))}.")
+            problems.append(Message(
+                "Svømmebanen «%(lane)s» i prosessen «%(process)s» svarer ikke til noen rolle; bruk en av: %(roles)s.",
+                lane=name or lane.get("id"), process=pid, roles=", ".join(sorted(LANE_ROLES))))
 
     sample = _sample_context(forms)
     for el in process.iter():
         tag = _local(el.tag)
         if tag in RUNNABLE or tag == "sequenceFlow":
             if el.get("id") not in drawn:
-                problems.append(f"{describe(el)} i prosessen «{pid}» mangler tegning (diagram interchange).")
+                problems.append(Message("%(element)s i prosessen «%(process)s» mangler tegning (diagram "
+                                        "interchange).", element=describe(el), process=pid))
         if tag == "userTask":
             key = el.get(f"{{{CAMUNDA_NS}}}formKey")
             if not key:
-                problems.append(f"{describe(el)} har ikke noe skjema (camunda:formKey).")
+                problems.append(Message("%(element)s har ikke noe skjema (camunda:formKey).", element=describe(el)))
             elif key not in forms:
-                problems.append(f"{describe(el)} viser til skjemaet «{key}», som ikke finnes.")
+                problems.append(Message("%(element)s viser til skjemaet «%(form)s», som ikke finnes.",
+                                        element=describe(el), form=key))
             meta["elements"][el.get("id")] = {"type": tag, "name": el.get("name") or "", "form": key,
                                               "names": _names(el, problems)}
         elif tag in ("boundaryEvent", "intermediateCatchEvent", "startEvent"):
@@ -175,22 +189,23 @@ def _check_process(process: etree._Element, tree: etree._Element, problems: list
             if timer is not None:
                 meta["elements"][el.get("id")] = _check_timer(el, timer, sample, problems)
         elif tag == "callActivity" and not el.get("calledElement"):
-            problems.append(f"{describe(el)} sier ikke hvilken prosess den kaller (calledElement).")
+            problems.append(Message("%(element)s sier ikke hvilken prosess den kaller (calledElement).",
+                                    element=describe(el)))
         elif tag == "sequenceFlow":
             cond = el.find("bpmn:conditionExpression", NS)
             if cond is not None and (cond.text or "").strip():
-                _check_code(el, cond.text, "eval", "Betingelsen", problems)
+                _check_code(el, cond.text, "eval", Message("Betingelsen"), problems)
         elif tag == "scriptTask":
             script = el.find("bpmn:script", NS)
             if script is None or not (script.text or "").strip():
-                problems.append(f"{describe(el)} har ikke noe skript.")
+                problems.append(Message("%(element)s har ikke noe skript.", element=describe(el)))
             else:
-                _check_code(el, script.text, "exec", "Skriptet", problems)
+                _check_code(el, script.text, "exec", Message("Skriptet"), problems)
         elif tag in OTHER_EXPRESSIONS and (el.text or "").strip():
             owner = el.getparent()
             while owner is not None and not owner.get("id"):
                 owner = owner.getparent()
-            _check_code(owner if owner is not None else el, el.text, "eval", "Uttrykket", problems)
+            _check_code(owner if owner is not None else el, el.text, "eval", Message("Uttrykket"), problems)
     return meta
 
 
@@ -209,8 +224,8 @@ def _names(el: etree._Element, problems: list[str]) -> dict[str, str]:
             continue
         language = key[len(NAME_PROPERTY):]
         if language not in NAME_LANGUAGES:
-            problems.append(f"{describe(el)} har navn på ukjent språk ({key}); bruk {NAME_PROPERTY}nn "
-                            f"eller {NAME_PROPERTY}en.")
+            problems.append(Message("%(element)s har navn på ukjent språk (%(key)s); bruk %(prefix)snn eller "
+                                    "%(prefix)sen.", element=describe(el), key=key, prefix=NAME_PROPERTY))
         elif value.strip():
             names[language] = value.strip()
     return names
@@ -220,22 +235,25 @@ def _check_timer(el: etree._Element, timer: etree._Element, sample: Sample, prob
     props = _properties(el)
     kinds = {k.strip() for k in props.get("kap12.type", "").split(",") if k.strip()}
     for unknown in sorted(kinds - TIMER_KINDS):
-        problems.append(f"{describe(el)} har ukjent kap12.type «{unknown}»; bruk frist, paminnelse eller eskalering.")
+        problems.append(Message("%(element)s har ukjent kap12.type «%(kind)s»; bruk frist, paminnelse eller "
+                                "eskalering.", element=describe(el), kind=unknown))
     recipient = props.get("kap12.mottaker")
     if recipient and not valid_recipient(recipient):
-        problems.append(f"{describe(el)} har ukjent mottaker «{recipient}»; bruk en rollekode eller "
-                        "variabelen eskaleringsrolle.")
+        problems.append(Message("%(element)s har ukjent mottaker «%(recipient)s»; bruk en rollekode eller "
+                                "variabelen eskaleringsrolle.", element=describe(el), recipient=recipient))
     if "eskalering" in kinds and not recipient:
-        problems.append(f"{describe(el)} er en eskalering uten mottaker (kap12.mottaker).")
+        problems.append(Message("%(element)s er en eskalering uten mottaker (kap12.mottaker).",
+                                element=describe(el)))
     calendar = props.get("kap12.kalender", "").strip()
     if not calendar:
-        problems.append(f"{describe(el)} sier ikke hvilken kalender fristen regnes i (kap12.kalender); "
-                        f"bruk {_calendar_words()}.")
+        problems.append(Message("%(element)s sier ikke hvilken kalender fristen regnes i (kap12.kalender); "
+                                "bruk %(calendars)s.", element=describe(el), calendars=_calendar_words()))
     elif calendar not in CALENDARS:
-        problems.append(f"{describe(el)} har ukjent kalender «{calendar}»; bruk {_calendar_words()}.")
+        problems.append(Message("%(element)s har ukjent kalender «%(calendar)s»; bruk %(calendars)s.",
+                                element=describe(el), calendar=calendar, calendars=_calendar_words()))
     expressions = [c for c in timer if _local(c.tag) in ("timeDate", "timeDuration", "timeCycle")]
     if not expressions or not (expressions[0].text or "").strip():
-        problems.append(f"{describe(el)} er en tidshendelse uten tidsuttrykk.")
+        problems.append(Message("%(element)s er en tidshendelse uten tidsuttrykk.", element=describe(el)))
     else:
         _check_timer_expression(el, _local(expressions[0].tag), expressions[0].text.strip(), sample, problems,
                                 calendar)
@@ -258,12 +276,12 @@ def _check_timer_expression(el: etree._Element, kind: str, expr: str, sample: Sa
         helpers = expression_helpers(lambda: now, CLOCK_HOURS)
     refused = sandbox.problems(expr, "eval", helpers)
     if refused:
-        problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {'; '.join(refused)}.")
+        problems.append(_not_computable(shown, el, Joined(refused)))
         return
     try:
         value = sandbox.evaluate(expr, sample.data, helpers)
         if not isinstance(value, str):
-            raise ValueError(f"gir {type(value).__name__}, ikke en tekst")
+            raise ValueError(Message("gir %(type)s, ikke en tekst", type=type(value).__name__))
         if kind == "timeDate":
             T.parse_time_or_duration(value)
         elif kind == "timeDuration":
@@ -271,13 +289,19 @@ def _check_timer_expression(el: etree._Element, kind: str, expr: str, sample: Sa
         else:
             T.parse_iso_recurring_interval(value)
     except Exception as err:  # any failure is the diagram's problem, reported to its author
-        problems.append(f"Tidsuttrykket «{shown}» på {describe(el)} kan ikke beregnes: {str(err).rstrip('.')}.")
+        problems.append(_not_computable(shown, el, Clause(reason(err))))
 
 
 def _check_code(el: etree._Element, code: str, mode: sandbox.Mode, word: str, problems: list[str]) -> None:
     refused = sandbox.problems(code, mode, HELPER_NAMES)
     if refused:
-        problems.append(f"{word} på {describe(el)} kan ikke brukes: {'; '.join(refused)}.")
+        problems.append(Message("%(what)s på %(element)s kan ikke brukes: %(problems)s.", what=word,
+                                element=Clause(describe(el), lower=True), problems=Joined(refused)))
+
+
+def _not_computable(shown: str, el: etree._Element, why: str) -> Message:
+    return Message("Tidsuttrykket «%(expression)s» på %(element)s kan ikke beregnes: %(why)s.",
+                   expression=shown, element=Clause(describe(el), lower=True), why=why)
 
 
 def _shown(expr: str) -> str:

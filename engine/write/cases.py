@@ -48,7 +48,7 @@ def validated_form(kap12: Host, form_key: str, data: dict, sender: access.Viewer
     try:
         number, form = kap12.forms.latest_with_number(form_key, session)
     except KeyError as err:
-        raise NotFound(f"Skjemaet «{form_key}» finnes ikke.") from err
+        raise NotFound(Message("Skjemaet «%(form)s» finnes ikke.", form=form_key)) from err
     if isinstance(data, dict):
         data = forms.with_sender(form, data, sender.name)
     try:

@@ -160,7 +160,8 @@ def _target(session: Session, process_id: str, version: int) -> DefinitionVersio
     row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id,
                                                           DefinitionVersion.version == version)).first()
     if row is None:
-        raise NotFound(f"Versjon {version} av prosessen «{process_id}» finnes ikke.")
+        raise NotFound(Message("Versjon %(number)s av prosessen «%(process)s» finnes ikke.", number=version,
+                               process=process_id))
     return row
 
 

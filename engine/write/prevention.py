@@ -43,7 +43,8 @@ def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, scho
             raise NotFound(Message("Skolen finnes ikke."))
         number = cycle_number(school_id, school_year)
         if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
-            raise Conflict(f"Årshjulet for {school.name} {school_year}/{school_year + 1} er allerede startet.")
+            raise Conflict(Message("Årshjulet for %(school)s %(year)s/%(next)s er allerede startet.",
+                                   school=school.name, year=school_year, next=school_year + 1))
         version = latest_version(session, PREVENTION_PROCESS)
         case = Case(number=number, kind="arshjul", school_id=school.id, county_id=school.county_id,
                     definition_id=version.id, procedure="Å", status="open", stage="Startet", state="{}",

@@ -45,7 +45,7 @@ from engine.write import notify, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
-from processes.messages import Message
+from processes.messages import Message, reason
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
 
 log = logging.getLogger("kap12.write")
@@ -320,7 +320,7 @@ def diagram_errors() -> Iterator[None]:
         element = getattr(spec, "bpmn_name", None) or getattr(spec, "name", None) or "ukjent steg"
         refused = next((cause for cause in _causes(err) if isinstance(cause, sandbox.SandboxError)), None)
         log.error("diagram code failed at %s: %s", element, err, exc_info=err)
-        raise DiagramFailed(element, str(refused) if refused else None) from err
+        raise DiagramFailed(element, reason(refused) if refused else None) from err
 
 
 def _causes(err: BaseException) -> Iterator[BaseException]:

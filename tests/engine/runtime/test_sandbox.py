@@ -92,8 +92,8 @@ def test_a_failed_script_leaves_the_data_as_it_was(clock):
 
 # -- deploy (the same analysis the modeler's validation runs) ----------------------------------
 
-ELEMENT_OF = {"timer": "Hendelsen «Frist» (Frist)", "condition": "Flyten «Ja» (F3)",
-              "script": "Skriptoppgaven «Regn ut» (Skript)"}
+ELEMENT_OF = {"timer": "hendelsen «Frist» (Frist)", "condition": "flyten «Ja» (F3)",
+              "script": "skriptoppgaven «Regn ut» (Skript)"}
 
 
 def test_the_sandbox_diagram_itself_deploys(sqlite_kap12):

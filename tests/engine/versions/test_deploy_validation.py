@@ -68,7 +68,7 @@ def test_user_task_without_form(sqlite_kap12):
 @pytest.mark.parametrize("expression", ["arbeidsdagr(5)", "'i morgen'", "arbeidsdager(", "42"])
 def test_timer_expression_that_does_not_evaluate(sqlite_kap12, expression):
     [problem] = _refused(sqlite_kap12, diagram(timer=expression))
-    assert problem.startswith(f"Tidsuttrykket «{expression}» på Hendelsen «Frist» (Frist) kan ikke beregnes")
+    assert problem.startswith(f"Tidsuttrykket «{expression}» på hendelsen «Frist» (Frist) kan ikke beregnes")
 
 
 def test_missing_diagram_interchange(sqlite_kap12):
