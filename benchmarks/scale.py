@@ -31,9 +31,11 @@ from engine.store.models import Case, School  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
-    "rektor": ["/oppgaver", "/saker", "/saker?status=alle", "/varsler", "/api/v1/cases", "/api/v1/tasks"],
-    "skoleeier": ["/oppgaver", "/saker", "/saker?status=alle", "/api/v1/cases"],
+    "rektor": ["/oppgaver", "/saker", "/saker?status=alle", "/varsler", "/oversikt", "/api/v1/cases",
+               "/api/v1/tasks"],
+    "skoleeier": ["/oppgaver", "/saker", "/saker?status=alle", "/oversikt", "/api/v1/cases"],
     "revisor": ["/revisjon", "/saker?status=alle", "/api/v1/cases"],
+    "prosesseier": ["/prosesser"],
 }
 REQUESTS = 15
 

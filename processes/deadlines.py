@@ -206,9 +206,14 @@ def seconds_late(due: datetime, at: datetime) -> int:
     return int((at - due).total_seconds())
 
 
+# How late (seconds) a step may be and still have met its deadline: not at all.
+LATEST_MET = 0
+
+
 def deadline_met(late: int) -> bool:
-    """The one rule for a deadline: met when the step was done at or before it."""
-    return late <= 0
+    """The one rule for a deadline: met when the step was done at or before it (the overview
+    asks the same of the database with LATEST_MET)."""
+    return late <= LATEST_MET
 
 
 # The leadership reviews every chapter 12 case weekly in its lederforum (the school's plan).

@@ -120,7 +120,8 @@ def check(filename: str, data: bytes) -> list[dict]:
 @login_required
 def index():
     return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
-                           case_process=definitions.CASE_PROCESS, waiting=len(migration.open_cases_on_older_versions(kap12(), g.viewer)))
+                           case_process=definitions.CASE_PROCESS,
+                           waiting=migration.count_open_cases_on_older_versions(kap12(), g.viewer))
 
 
 @bp.get("/<process_id>/versjon/<id:number>.bpmn")
@@ -273,7 +274,7 @@ def upload():
         return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
                                case_process=definitions.CASE_PROCESS, upload_problems=problems,
                                upload_name=filename, comment=comment,
-                               waiting=len(migration.open_cases_on_older_versions(kap12(), g.viewer))), 422
+                               waiting=migration.count_open_cases_on_older_versions(kap12(), g.viewer)), 422
     message, target = _outcome(results)
     flash(message, "success" if any(r.created for r in results) else "info")
     return redirect(target)

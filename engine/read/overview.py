@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Subquery, func, select
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -33,7 +33,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes.deadlines import OSLO, deadline_met, review_overdue, school_year_dates, school_year_of
+from processes.deadlines import LATEST_MET, OSLO, review_overdue, school_year_dates, school_year_of
 from processes.messages import Message
 from processes.stages import STAGES, stage_of, stage_order
 
@@ -209,21 +209,18 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
             by_stage.setdefault(r.stage, Counter())[r.procedure] += 1
 
         year_ids = visible.with_only_columns(Case.id).subquery()
-        year_events = list(session.execute(
-            select(HistoryEvent.case_id, HistoryEvent.kind, HistoryEvent.at, HistoryEvent.data, Case.created_at)
-            .join(Case, Case.id == HistoryEvent.case_id)
-            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)),
-                   HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)),
-                   HistoryEvent.at >= year_start_at)
-            .order_by(HistoryEvent.at)))
-        # The first plan of each case (a revised plan is not a first plan, however recent).
-        first_plan_rows = session.execute(
-            select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
+        months = _months(year_start, now)
+        met, missed = _deadlines_by_month(session, year_ids, months)
+        # The first plan of each case (a revised plan is not a first plan, however recent), for
+        # the plans first made this school year: chosen in SQL, so earlier years are not read.
+        first_plan = func.min(HistoryEvent.at)
+        first_plans = list(session.execute(
+            select(first_plan, Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
             .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == TASK_COMPLETED,
                    HistoryEvent.data["form"].as_string() == "tiltaksplan")
-            .group_by(HistoryEvent.case_id, Case.created_at))
-        first_plans = [(at, created) for at, created in first_plan_rows if at >= year_start_at]
-        deadlines, plan_months, median, counted = _year_figures(year_events, first_plans, year_start, now)
+            .group_by(HistoryEvent.case_id, Case.created_at).having(first_plan >= year_start_at)))
+        deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
+        plan_months, median, counted = _plan_figures(first_plans, months)
 
         report_counts = _report_counts(kap12, session, year_ids, year_start_at)
         schools = _school_names(session, viewer)
@@ -271,14 +268,15 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
-    visible = access.visible_cases(viewer).where(access.full_access_clause(viewer)).subquery()
-    query = (select(School.name).join(visible, visible.c.school_id == School.id)
-             .group_by(School.name).order_by(School.name))
-    names = list(session.scalars(query))
+    # A school with a case the viewer sees in full: asked school by school (EXISTS, on the index
+    # by school), not by reading every case the viewer has ever been able to see.
+    visible = (access.visible_cases(viewer).where(access.full_access_clause(viewer), Case.school_id == School.id)
+               .with_only_columns(Case.id))
+    chosen: ColumnElement[bool] = visible.exists()
     counties = access.owned_counties(viewer)
     if counties:  # the school owner chooses among every school in the county
-        names = sorted(set(names) | set(session.scalars(select(School.name).where(School.county_id.in_(counties)))))
-    return names
+        chosen = or_(chosen, School.county_id.in_(counties))
+    return list(session.scalars(select(School.name).where(chosen).group_by(School.name).order_by(School.name)))
 
 
 def _county_lines(session: Session, viewer: access.Viewer, procedure: str | None) -> list[SchoolLine]:
@@ -343,27 +341,50 @@ def _label(ym: tuple[int, int]) -> str:
     return f"{MONTHS[ym[1] - 1]} {str(ym[0])[2:]}"
 
 
-def _year_figures(year_events: Iterable[Any], first_plans: Iterable[Any], year_start: date,
-                  now: datetime) -> tuple[list[MonthCount], list[MonthMedian], float | None, int]:
-    months = _months(year_start, now)
+def _month_starts(months: Sequence[tuple[int, int]]) -> list[datetime]:
+    """Where each month begins in Norwegian time, and where the last one ends."""
+    if not months:
+        return []
+    y, m = months[-1]
+    after = (y + 1, 1) if m == 12 else (y, m + 1)
+    return [datetime(y, m, 1, tzinfo=OSLO) for y, m in [*months, after]]
+
+
+def _deadlines_by_month(session: Session, year_ids: Subquery, months: Sequence[tuple[int, int]]
+                        ) -> tuple[Counter[tuple[int, int]], Counter[tuple[int, int]]]:
+    """Deadlines met and missed in each month of the school year, counted in SQL: a missed
+    deadline is its own event; a met one is a step done by its due time. The months are cut at
+    midnight in Norway, so a step done at 00:30 on 1 October counts in October."""
     met: Counter[tuple[int, int]] = Counter()
     missed: Counter[tuple[int, int]] = Counter()
-    for _case_id, kind, at, data, _created_at in year_events:
-        ym = (at.astimezone(OSLO).year, at.astimezone(OSLO).month)
-        data = data or {}
-        if kind == DEADLINE_MISSED:
-            missed[ym] += 1
-        elif kind == TASK_COMPLETED:
-            if data.get("due_at") and deadline_met(data.get("late_by_seconds") or 0):
-                met[ym] += 1
+    starts = _month_starts(months)
+    if not starts:
+        return met, missed
+    month = case(*((HistoryEvent.at < end, i) for i, end in enumerate(starts[1:])), else_=None)
+    due = HistoryEvent.data["due_at"].as_string()
+    late = func.coalesce(HistoryEvent.data["late_by_seconds"].as_float(), 0)
+    counted = or_(HistoryEvent.kind == DEADLINE_MISSED,
+                  and_(HistoryEvent.kind == TASK_COMPLETED, due.is_not(None), due != "", late <= LATEST_MET))
+    for index, kind, n in session.execute(
+            select(month, HistoryEvent.kind, func.count())
+            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= starts[0],
+                   HistoryEvent.at < starts[-1], HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)), counted)
+            .group_by(month, HistoryEvent.kind)):
+        if index is not None:
+            (missed if kind == DEADLINE_MISSED else met)[months[index]] += n
+    return met, missed
+
+
+def _plan_figures(first_plans: Iterable[Any], months: Sequence[tuple[int, int]]
+                  ) -> tuple[list[MonthMedian], float | None, int]:
+    """Days from report to the first plan: the median in each month and over the year."""
     days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)
     all_days: list[float] = []
     for at, created_at in first_plans:
         d = max(0.0, (at - created_at).total_seconds() / 86400)
         days_by_month[(at.astimezone(OSLO).year, at.astimezone(OSLO).month)].append(d)
         all_days.append(d)
-    deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
     plan_months = [MonthMedian(_label(ym), statistics.median(days_by_month[ym]) if days_by_month[ym] else None,
                                len(days_by_month[ym])) for ym in months]
     median = statistics.median(all_days) if all_days else None
-    return deadlines, plan_months, median, len(all_days)
+    return plan_months, median, len(all_days)

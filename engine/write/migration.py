@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -234,17 +234,31 @@ class _Nothing(Exception):
     """Raised inside the act to leave a case that is already on the target version untouched."""
 
 
+def _on_older_versions(session: Session, viewer: access.Viewer, process_id: str) -> Select[Case] | None:
+    """Open cases a newer version could take over; never one the viewer is accused in."""
+    newest = session.scalar(select(func.max(DefinitionVersion.version))
+                            .where(DefinitionVersion.process_id == process_id))
+    if newest is None:
+        return None
+    return (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
+            .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
+                   Case.status == "open", access.not_accused(viewer)))
+
+
 def open_cases_on_older_versions(kap12: Kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> list[Case]:
     """Open cases a newer version could take over; never one the viewer is accused in."""
     with kap12.db.reading() as session:
-        newest = session.scalar(select(func.max(DefinitionVersion.version))
-                                .where(DefinitionVersion.process_id == process_id))
-        if newest is None:
-            return []
-        query = (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
-                 .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
-                        Case.status == "open", access.not_accused(viewer)).order_by(Case.id))
-        return list(session.scalars(query))
+        query = _on_older_versions(session, viewer, process_id)
+        return [] if query is None else list(session.scalars(query.order_by(Case.id)))
+
+
+def count_open_cases_on_older_versions(kap12: Kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> int:
+    """How many of those there are, counted in SQL (the process list shows only the number)."""
+    with kap12.db.reading() as session:
+        query = _on_older_versions(session, viewer, process_id)
+        if query is None:
+            return 0
+        return session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
 
 
 def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:
@@ -255,7 +269,9 @@ def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:
     with kap12.db.reading() as session:
         versions = list(session.scalars(select(DefinitionVersion).order_by(
             DefinitionVersion.process_id, DefinitionVersion.version.desc())))
-        users = {u.id: u.display_name for u in session.scalars(select(User))}
+        deployers = {v.deployed_by_id for v in versions if v.deployed_by_id}
+        users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(deployers))).all()) \
+            if deployers else {}
         counts = session.execute(select(Case.definition_id, Case.procedure, Case.status, func.count())
                                  .group_by(Case.definition_id, Case.procedure, Case.status)).all()
     # A procedure's diagram counts only the cases that follow that procedure now; the routing

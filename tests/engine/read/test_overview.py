@@ -131,3 +131,20 @@ def test_names_only_on_request_and_the_export_is_a_recorded_read(flow, kap12, de
     assert ov.open_rows[0].pupils == "Emma Hansen"
     reads = [e for e in kap12.case_history(case.id) if e.kind == "case_read"]
     assert reads and reads[-1].data == {"view": "oversikt-eksport"} and reads[-1].actor == "Rune Rektor"
+
+
+def test_the_year_figures_cut_months_at_midnight_in_norway(flow, kap12, demo, clock):
+    """Counted in the database, by Norwegian months: a step done at 00:30 on 1 October (still
+    30 September in UTC) is October's."""
+    from datetime import datetime
+
+    from processes.deadlines import OSLO
+
+    now = clock.now()
+    clock.set(datetime(2026, 10, 1, 0, 30, tzinfo=OSLO))
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)  # received at once: its deadline met
+    clock.set(now)
+    months = {m.label: m for m in overview.weekly_overview(kap12, demo.users["rektor"]).deadlines}
+    assert months["okt 26"].met == 1 and months["sep 26"].met == 0
+    assert sum(m.missed for m in months.values()) == 0
