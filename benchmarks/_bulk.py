@@ -8,7 +8,8 @@ them, with only what must differ changed:
 
 - the case's id and number (``<year>-<id>``), its school (round-robin over the county), and
   every time shifted by one offset per copy (open copies from the last weeks, closed ones
-  spread over earlier school years), in the rows and in the history's times;
+  spread over earlier school years), in the rows and in the history's times (or not at all,
+  for a copy that re-execution must accept);
 - SpiffWorkflow's task ids (UUIDs), replaced consistently in the workflow state, the history,
   open tasks, their roles, waiting timers and measures, so no two cases share one;
 - the history chain (``case:<id>``) hashed again from the start with the database's history
@@ -130,8 +131,11 @@ class _Copy:
 
 
 def clone(kap12, templates: list[Template], count: int, schools: list[int], *, open_share: float = 0.2,
-          batch: int = 500) -> None:
-    """``count`` copies of the templates, ``open_share`` of them open, over ``schools``."""
+          spread: bool = True, batch: int = 500) -> None:
+    """``count`` copies of the templates, ``open_share`` of them open, over ``schools``; spread
+    over time, or (``spread=False``) at the template's own times, which re-execution accepts
+    too — a shifted copy's recorded deadlines were counted in working days from other days, so
+    re-executing it finds them changed, as it should."""
     opened = [t for t in templates if t.is_open]
     closed = [t for t in templates if not t.is_open] or opened
     tables = {t.name: t for t in _case_tables()}
@@ -152,7 +156,7 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
                 template = (opened if is_open else closed)[n % len(opened if is_open else closed)]
                 # Open copies from the last four weeks; closed ones back over three school years.
                 hours = (n * 7) % (28 * 24) if is_open else 24 * 30 + (n * 13) % (3 * 365 * 24)
-                copy = _Copy(template, first + k, -timedelta(hours=hours))
+                copy = _Copy(template, first + k, -timedelta(hours=hours if spread else 0))
                 school_id = schools[n % len(schools)]
                 county_id, school_name = school_rows[school_id]
                 case = copy.row(Case.__table__, template.case)

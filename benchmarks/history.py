@@ -7,12 +7,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # the engine package before benchmarks/engine.py
 
+import _bulk  # noqa: E402
 from _common import fresh, median_ms, row, timed  # noqa: E402
 
 from engine.audit import integrity  # noqa: E402
@@ -74,12 +76,22 @@ def main() -> None:
 
     folder, kap12, demo = fresh()
     u = demo.users
-    for i in range(many):  # short cases in different stages, as a county's database holds
+    made = []
+    for i in range(8):  # short cases in different stages, as a county's database holds
         case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
         for step in range(i % 4):  # received, investigated (safe), closed
             complete_next(kap12, u[LEADER], case.id, **({"trygt_skolemiljo": "ja"} if step == 1 else {}))
+        made.append(case.id)
     kap12.clock.advance(timedelta(hours=9))
-    kap12.sweep_timers()
+    kap12.sweep_timers()  # the first deadlines missed: escalations in the history
+    # The rest are copies of these (benchmarks/_bulk.py) at the same times, which re-execution
+    # accepts: building 10,000 cases step by step took longer than the benchmark's budget.
+    with kap12.db.reading() as session:
+        templates = [_bulk.load_template(session, case_id) for case_id in made]
+    started = time.perf_counter()
+    _bulk.clone(kap12, templates, many - len(made), [demo.schools[NORDLI]], open_share=0.5, spread=False)
+    row(f"built {many:,} cases ({len(made)} through the write path, the rest copies)",
+        f"{time.perf_counter() - started:9.1f} s")
     seconds = timed(lambda: all(r.ok for r in kap12.verify()) or sys.exit("a chain is broken"))
     row(f"all {many:,} cases: hash chains", f"{seconds:9.1f} s")
     from sqlalchemy import select
