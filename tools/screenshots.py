@@ -1,10 +1,11 @@
 """The README's screenshots, made again from the demo county in Debian's Chromium.
 
-    .venv/bin/python tools/screenshots.py [--ut webui/static/screenshots] [--alle]
+    .venv/bin/python tools/screenshots.py [--ut webui/static/screenshots] [--alle] [--sprak nn]
 
 Builds the demo (``kap12 demo``'s cases) in a throwaway folder on a fixed Monday morning,
 serves it on a free local port and saves each page at desktop width and at 390 px (a phone).
-``--alle`` also saves the pages the README does not show, to look at after a change.
+``--alle`` also saves the pages the README does not show, to look at after a change;
+``--sprak nn`` (or ``en``) shows them in that language, saved with the language in the name.
 """
 from __future__ import annotations
 
@@ -23,10 +24,10 @@ from werkzeug.serving import make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from engine import demo  # noqa: E402  (the project root is put on the path first)
 from engine.config import Settings  # noqa: E402
 from engine.runtime.clock import Clock  # noqa: E402
 from engine.service import Kap12  # noqa: E402
+from engine.write import demo  # noqa: E402  (the project root is put on the path first)
 from tests.support.chromium import launch  # noqa: E402
 from webui.app import create_app  # noqa: E402
 
@@ -49,6 +50,7 @@ def _pages(kap12: Kap12) -> list[tuple[str, str, str, bool]]:
         ("ukeoversikt", "rektor", "/oversikt", False),
         ("sak-tiltak", "rektor", f"/saker/{planned.id}", False),
         ("revisjon", "revisor", f"/revisjon/saker/{closed.id}", False),
+        ("prosesser", "prosesseier", "/prosesser", False),
     ]
 
 
@@ -56,6 +58,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--ut", type=Path, default=ROOT / "webui" / "static" / "screenshots")
     parser.add_argument("--alle", action="store_true")
+    parser.add_argument("--sprak", choices=("nb", "nn", "en"), default="nb")
     args = parser.parse_args()
     args.ut.mkdir(parents=True, exist_ok=True)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no request lines between the file names
@@ -76,15 +79,16 @@ def main() -> None:
                     if not (shown or args.alle):
                         continue
                     for suffix, viewport in (("", DESKTOP), ("-mobil", PHONE)):
-                        page = browser.new_page(viewport=viewport, locale="nb-NO")
+                        page = browser.new_page(viewport=viewport, locale=f"{args.sprak}-NO")
                         page.goto(f"{url}/logg-inn")
                         page.fill("#username", user)
                         page.fill("#password", demo.PASSWORD)
-                        page.click("button:has-text('Logg inn')")
+                        page.click("form button[type=submit]")
                         page.wait_for_url("**/oppgaver")
                         page.goto(url + path)
                         page.wait_for_load_state("networkidle")
-                        target = args.ut / f"{name}{suffix}.png"
+                        language = "" if args.sprak == "nb" else f"-{args.sprak}"
+                        target = args.ut / f"{name}{language}{suffix}.png"
                         page.screenshot(path=str(target), full_page=suffix == "")
                         print(target)
                         page.close()
