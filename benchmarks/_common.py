@@ -72,3 +72,17 @@ def api_tokens(kap12, usernames, name: str) -> dict[str, str]:
     with kap12.db.writing() as session:
         return {who: directory.create_api_token(session, session.scalars(select(User).where(
             User.username == who)).one(), name, kap12.clock.now())[1] for who in usernames}
+
+
+def logged_in(app, username: str):
+    """A Flask test client logged in through the log-in form, as a person is (sessions live on
+    the server, so a client cannot just be handed one)."""
+    import re
+
+    from engine.write.demo import PASSWORD
+
+    client = app.test_client()
+    csrf = re.search(r'name="_csrf" value="([^"]+)"', client.get("/logg-inn").text)[1]
+    done = client.post("/logg-inn", data={"_csrf": csrf, "username": username, "password": PASSWORD})
+    assert done.status_code == 302, (username, "log-in refused")
+    return client

@@ -15,11 +15,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks")]  # the engine package before benchmarks/engine.py
 
 import _bulk  # noqa: E402
-from _common import fresh, median_ms, row, timed  # noqa: E402
+from _common import fresh, logged_in, median_ms, row, timed  # noqa: E402
 
 from engine.audit import integrity  # noqa: E402
 from engine.audit.replay import verify_case  # noqa: E402
 from engine.write.demo import complete_next, report_data  # noqa: E402
+from webui.app import create_app  # noqa: E402
 
 NORDLI = "Nordli videregående skole"
 LEADER = "avdelingsleder"
@@ -57,20 +58,33 @@ def verify_times(kap12, case_id: int, repeats: int) -> tuple[float, float]:
             median_ms([timed(reexecute) for _ in range(repeats)]))
 
 
+def page_ms(client, case_id: int, repeats: int) -> float:
+    """The case page as its leader opens it (each opening is one more read of the case)."""
+    def load():
+        assert client.get(f"/saker/{case_id}").status_code == 200
+
+    return median_ms([timed(load) for _ in range(repeats)])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller counts (a smoke run)")
     args = parser.parse_args()
-    sizes, repeats, many = ([20, 100], 2, 200) if args.quick else ([20, 100, 500], 3, 10_000)
+    sizes, repeats, many, reads = ([20, 100], 2, 200, 200) if args.quick else ([20, 100, 500], 3, 10_000, 2_000)
 
     print("kap12 history verification benchmark (SQLite)")
     folder, kap12, demo = fresh()
+    client = logged_in(create_app(kap12), LEADER)
     for size in sizes:
         case_id = case_with_events(kap12, demo, size)
         events = len(kap12.case_history(case_id))
         chain_ms, replay_ms = verify_times(kap12, case_id, repeats)
         row(f"one case, {events} events: hash chain", f"{chain_ms:9.1f} ms")
         row(f"one case, {events} events: re-execution", f"{replay_ms:9.1f} ms")
+        row(f"one case, {events} events: its page", f"{page_ms(client, case_id, 5):9.1f} ms")
+    for _ in range(reads):  # a case much looked at: every view of the page is a read
+        kap12.case(demo.users[LEADER], case_id)
+    row(f"the same case after {reads:,} more reads: its page", f"{page_ms(client, case_id, 5):9.1f} ms")
     kap12.close()
     shutil.rmtree(folder, ignore_errors=True)
 

@@ -16,7 +16,6 @@ Run: .venv/bin/python benchmarks/scale.py [--cases 200,1000] [--schools 40] [--p
 from __future__ import annotations
 
 import argparse
-import re
 import statistics
 import sys
 import tempfile
@@ -28,11 +27,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 import _bulk  # noqa: E402
-from _common import api_tokens, engine_at, postgres_database, row  # noqa: E402
+from _common import api_tokens, engine_at, logged_in, postgres_database, row  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
 from engine.store.models import Case, School  # noqa: E402
-from engine.write.demo import PASSWORD, complete_next, ensure_directory, report_data  # noqa: E402
+from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
     "rektor": ["/oppgaver", "/saker", "/saker?status=alle", "/varsler", "/oversikt", "/api/v1/cases",
@@ -130,12 +129,7 @@ def measure(kap12, token_of: dict[str, str]) -> dict[tuple[str, str], tuple[floa
     app = create_app(kap12)
     results = {}
     for user, pages in PAGES.items():
-        client = app.test_client()
-        # Logged in through the log-in form, as a person would be (sessions live on the server).
-        form = client.get("/logg-inn").text
-        csrf = re.search(r'name="_csrf" value="([^"]+)"', form)[1]
-        done = client.post("/logg-inn", data={"_csrf": csrf, "username": user, "password": PASSWORD})
-        assert done.status_code == 302, (user, "log-in refused")
+        client = logged_in(app, user)
         headers = {"Authorization": f"Bearer {token_of[user]}"}
         for page in pages:
             samples = []

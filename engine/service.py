@@ -221,9 +221,14 @@ class Kap12:
         with self.db.reading() as session:
             return case_detail.pending_timers(session, case_id)
 
-    def case_history(self, case_id: int) -> list[HistoryEvent]:
+    def case_history(self, case_id: int, reads: bool = True) -> list[HistoryEvent]:
         with self.db.reading() as session, history.readable():
-            return case_detail.case_history(session, case_id)
+            return case_detail.case_history(session, case_id, reads)
+
+    def case_reads(self, case_id: int, limit: int) -> tuple[int, list[HistoryEvent]]:
+        """How often the case was opened, and the latest openings (newest first)."""
+        with self.db.reading() as session, history.readable():
+            return case_detail.case_reads(session, case_id, limit)
 
     def notices_for(self, viewer: Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:
         with self.db.reading() as session:
@@ -246,7 +251,7 @@ class Kap12:
         return deliver_pending(self)
 
     def case_deadlines(self, case_id: int) -> list[DeadlineRow]:
-        return deadlines(self.case_history(case_id), self.clock.now())
+        return deadlines(self.case_history(case_id, reads=False), self.clock.now())
 
     def verify(self, case_ids: list[int] | None = None) -> list[integrity.ChainReport]:
         return self.verify_history(case_ids).chains

@@ -9,7 +9,6 @@ from flask_babel import lazy_gettext as _l
 from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.read import measures, queries
-from engine.store.events import CASE_READ
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
@@ -42,6 +41,8 @@ def index():
 
 
 ENDING_FORM = "annen_avslutning"
+# The latest openings listed on the case page (the count is of all; the history keeps all).
+READS_SHOWN = 50
 
 
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
@@ -52,9 +53,8 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     if level != access.FULL:
         # The reporter: where the case stands, not what the investigation found.
         return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
-    events = kap12().case_history(case_id)
-    reads = [ev for ev in events if ev.kind == CASE_READ]
-    timeline = [ev for ev in events if ev.kind != CASE_READ]
+    timeline = events = kap12().case_history(case_id, reads=False)
+    read_count, reads = kap12().case_reads(case_id, READS_SHOWN)
     reported = queries.reported_at(events)
     taken_up = queries.taken_up_on(events)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
@@ -64,7 +64,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         ending = formview.FormState(kap12().forms.get(ENDING_FORM))
     timers = kap12().case_timers(case_id)
     return render_template(
-        "case.html", case=case, tasks=tasks, timers=timers, timeline=timeline, reads=reads,
+        "case.html", case=case, tasks=tasks, timers=timers, timeline=timeline, reads=reads, read_count=read_count,
         show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
         reported=reported, taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
         may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.read import paging
 from engine.store import history
+from engine.store.events import CASE_READ
 from engine.store.models import HistoryEvent, Notification, OpenTask, PendingTimer
 
 
@@ -26,9 +27,21 @@ def pending_timers(session: Session, case_id: int) -> list[PendingTimer]:
                                 .order_by(PendingTimer.due_at)))
 
 
-def case_history(session: Session, case_id: int) -> list[HistoryEvent]:
-    return list(session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
-                                .order_by(HistoryEvent.seq)))
+def case_history(session: Session, case_id: int, reads: bool = True) -> list[HistoryEvent]:
+    """The case's events in order; without ``reads``, what happened to it (every page view is a
+    read, so a much-read case would otherwise load its whole read log on every view)."""
+    query = select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id))
+    if not reads:
+        query = query.where(HistoryEvent.kind != CASE_READ)
+    return list(session.scalars(query.order_by(HistoryEvent.seq)))
+
+
+def case_reads(session: Session, case_id: int, limit: int) -> tuple[int, list[HistoryEvent]]:
+    """How often the case was opened, and the ``limit`` latest openings, newest first."""
+    where = (HistoryEvent.chain == history.case_chain(case_id), HistoryEvent.kind == CASE_READ)
+    count = session.scalar(select(func.count()).select_from(HistoryEvent).where(*where)) or 0
+    latest = session.scalars(select(HistoryEvent).where(*where).order_by(HistoryEvent.seq.desc()).limit(limit))
+    return count, list(latest)
 
 
 def notices(session: Session, viewer: access.Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:

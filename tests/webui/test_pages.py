@@ -5,6 +5,7 @@ import re
 from datetime import timedelta
 
 from engine.write import demo
+from webui.present import short
 
 from .conftest import csrf_of, login, token
 
@@ -185,6 +186,23 @@ def test_double_submit_of_a_task_is_harmless(env):
     assert first.status_code == second.status_code == 302
     assert len([e for e in env.kap12.case_history(case.id) if e.kind == "task_completed"]) == 1
     assert "allerede utført" in client.get("/oppgaver").text
+
+
+def test_a_much_read_case_lists_only_its_latest_openings(env):
+    """Every view is a read: the page counts them all but lists the latest 50, newest first,
+    so a case opened thousands of times does not load its read log on every view."""
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data())
+    client = login(env.app, "rektor")
+    for _ in range(55):
+        client.get(f"/saker/{case.id}")
+    env.clock.advance(timedelta(minutes=5))
+    text = client.get(f"/saker/{case.id}").text
+    assert "Saken er åpnet 56 ganger." in text
+    assert "Viser de 50 siste av 56, nyeste først." in text
+    items = re.findall(r"<li>(.*?)</li>", re.search(r'<ul class="reads">(.*?)</ul>', text, re.S)[1])
+    latest, earlier = (env.clock.now() - timedelta(minutes=m) for m in (0, 5))
+    assert len(items) == 50 and items[0].startswith(short(latest)) and items[-1].startswith(short(earlier))
+    assert len([e for e in env.kap12.case_history(case.id) if e.kind == "case_read"]) == 56
 
 
 def test_case_page_for_a_leader(env):
