@@ -13,11 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, func, or_, select
+from sqlalchemy import Select, Subquery, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Denied
+from engine.read import queries
 from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
@@ -268,11 +269,7 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
-    # A school with a case the viewer sees in full: asked school by school (EXISTS, on the index
-    # by school), not by reading every case the viewer has ever been able to see.
-    visible = (access.visible_cases(viewer).where(access.full_access_clause(viewer), Case.school_id == School.id)
-               .with_only_columns(Case.id))
-    chosen: ColumnElement[bool] = visible.exists()
+    chosen = queries.with_cases(access.visible_cases(viewer).where(access.full_access_clause(viewer)))
     counties = access.owned_counties(viewer)
     if counties:  # the school owner chooses among every school in the county
         chosen = or_(chosen, School.county_id.in_(counties))
@@ -283,10 +280,11 @@ def _county_lines(session: Session, viewer: access.Viewer, procedure: str | None
     """Every school in the school owner's county, with the open cases the owner may see."""
     counties = access.owned_counties(viewer)
     visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
-    counts: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-    for school_id, notified_at in session.execute(select(visible.c.school_id, visible.c.owner_notified_at)):
-        counts[school_id][0] += 1
-        counts[school_id][1] += 1 if notified_at is not None else 0
+    counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
+    for school_id, n, notified in session.execute(  # counted in the database, school by school
+            select(visible.c.school_id, func.count(), func.count(visible.c.owner_notified_at))
+            .group_by(visible.c.school_id)):
+        counts[school_id] = (n, notified)
     missed_per_school: Counter[int] = Counter()
     for school_id, _ in session.execute(
             select(visible.c.school_id, HistoryEvent.case_id).join(visible, visible.c.id == HistoryEvent.case_id)
