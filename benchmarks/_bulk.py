@@ -6,7 +6,8 @@ through the real write path (reported; received; investigated; closed) and then 
 A copy has the template's rows in every table that hangs off a case, as the write path wrote
 them, with only what must differ changed:
 
-- the case's id and number (``<year>-<id>``), its school (round-robin over the county), and
+- the case's id and number (``<year>-<id>``), its school (round-robin over the county) with
+  that school's own leaders where the template's acted (in the history, tasks, notices), and
   every time shifted by one offset per copy (open copies from the last weeks, closed ones
   spread over earlier school years), in the rows and in the history's times (or not at all,
   for a copy that re-execution must accept);
@@ -84,8 +85,10 @@ def load_template(session, case_id: int) -> Template:
 class _Copy:
     """One copy's new names: its id, the task ids, the shift in time."""
 
-    def __init__(self, template: Template, case_id: int, shift: timedelta):
+    def __init__(self, template: Template, case_id: int, shift: timedelta,
+                 people: dict[int, tuple[int, str]] | None = None):
         self.case_id, self.shift = case_id, shift
+        self.people = people or {}  # the template's staff -> the same roles at the copy's school
         self.ids = {old: str(uuid.uuid4()) for old in template.task_ids}
         self.number = f"{(template.case['created_at'] + shift).year}-{case_id:05d}"
         # The template's number and address in its notices' subjects, bodies and links.
@@ -122,6 +125,9 @@ class _Copy:
                 continue  # the database numbers it
             if name == "case_id":
                 value = self.case_id
+            elif isinstance(value, int) and value in self.people \
+                    and any(fk.column.table.name == "users" for fk in column.foreign_keys):
+                value = self.people[value][0]
             elif isinstance(column.type, UTCDateTime) and value is not None:
                 value = value + self.shift
             elif isinstance(value, str) and name != "state":
@@ -131,11 +137,14 @@ class _Copy:
 
 
 def clone(kap12, templates: list[Template], count: int, schools: list[int], *, open_share: float = 0.2,
-          spread: bool = True, batch: int = 500) -> None:
+          spread: bool = True, staff: dict[int, dict[int, tuple[int, str]]] | None = None,
+          batch: int = 500) -> None:
     """``count`` copies of the templates, ``open_share`` of them open, over ``schools``; spread
     over time, or (``spread=False``) at the template's own times, which re-execution accepts
     too — a shifted copy's recorded deadlines were counted in working days from other days, so
-    re-executing it finds them changed, as it should."""
+    re-executing it finds them changed, as it should. ``staff`` ({school id: {template's user
+    id: (user id, name)}}) puts a school's own leaders where the template's acted, so a leader
+    sees her own school's copies, not every school's."""
     opened = [t for t in templates if t.is_open]
     closed = [t for t in templates if not t.is_open] or opened
     tables = {t.name: t for t in _case_tables()}
@@ -156,8 +165,8 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
                 template = (opened if is_open else closed)[n % len(opened if is_open else closed)]
                 # Open copies from the last four weeks; closed ones back over three school years.
                 hours = (n * 7) % (28 * 24) if is_open else 24 * 30 + (n * 13) % (3 * 365 * 24)
-                copy = _Copy(template, first + k, -timedelta(hours=hours if spread else 0))
                 school_id = schools[n % len(schools)]
+                copy = _Copy(template, first + k, -timedelta(hours=hours if spread else 0), (staff or {}).get(school_id))
                 county_id, school_name = school_rows[school_id]
                 case = copy.row(Case.__table__, template.case)
                 case.update(id=copy.case_id, number=copy.number, school_id=school_id, county_id=county_id,
@@ -165,12 +174,13 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
                 chain, prev = history.case_chain(copy.case_id), history.GENESIS
                 for event in template.events:
                     at, data = event["at"] + copy.shift, copy.data(event["data"])
+                    actor_id, actor = copy.people.get(event["actor_id"], (event["actor_id"], event["actor"]))
                     if event["kind"] == REPORTED and isinstance(data, dict):
                         data["school"] = school_name
-                    digest = history.event_hash(prev, chain, event["seq"], at, event["actor_id"], event["actor"],
+                    digest = history.event_hash(prev, chain, event["seq"], at, actor_id, actor,
                                                 event["kind"], event["definition_id"], data, keys.current)
                     events.append({"chain": chain, "seq": event["seq"], "case_id": copy.case_id, "at": at,
-                                   "actor_id": event["actor_id"], "actor": event["actor"], "kind": event["kind"],
+                                   "actor_id": actor_id, "actor": actor, "kind": event["kind"],
                                    "definition_id": event["definition_id"], "data": data, "prev_hash": prev,
                                    "hash": digest, "key_id": keys.current_id})
                     prev = digest

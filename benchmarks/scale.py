@@ -30,7 +30,8 @@ import _bulk  # noqa: E402
 from _common import api_tokens, engine_at, logged_in, postgres_database, row  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from engine.store.models import Case, School  # noqa: E402
+from engine.store import directory  # noqa: E402
+from engine.store.models import Case, School, User  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
@@ -54,6 +55,30 @@ def _schools(kap12, count: int) -> list[int]:
             have.append(school)
         session.flush()
         return [s.id for s in have]
+
+
+LEADERS = ("rektor", "avdelingsleder")
+
+
+def _staff(kap12, schools: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
+    """A rektor and an avdelingsleder at every school but the demo school (whose are the demo's
+    people): {school id: {demo leader's id: (this school's leader's id, name)}}, for the copies."""
+    people = ensure_directory(kap12)
+    staff: dict[int, dict[int, tuple[int, str]]] = {}
+    with kap12.db.writing() as session:
+        for school in session.scalars(select(School).where(School.id.in_(schools[1:]))):
+            mapping = {}
+            for role in LEADERS:
+                username = f"{role}-{school.id}"
+                user = session.scalars(select(User).where(User.username == username)).first()
+                if user is None:
+                    user = directory.create_user(session, username, f"{role.capitalize()} {school.name}",
+                                                 password=None, email=None, now=kap12.clock.now())
+                    directory.grant(session, user, role, school=school)
+                    directory.grant(session, user, "ansatt", school=school)
+                mapping[people.users[role].id] = (user.id, user.display_name)
+            staff[school.id] = mapping
+    return staff
 
 
 def _build(args: tuple[str, str, list[int], int, int]) -> int:
@@ -162,13 +187,16 @@ def main() -> None:
               f"median / p95 of {REQUESTS} requests)")
         results = {}
         templates: list = []
+        staff: dict = {}
         for size in sizes:
             with kap12.db.reading() as session:
                 have = session.scalar(select(func.count()).select_from(Case)) or 0
             started = time.perf_counter()
             if args.bulk:
                 templates = templates or _templates(kap12, schools[0])
-                _bulk.clone(kap12, templates, size - have - (len(templates) if have == 0 else 0), schools)
+                staff = staff or _staff(kap12, schools)
+                _bulk.clone(kap12, templates, size - have - (len(templates) if have == 0 else 0), schools,
+                            staff=staff)
                 print(f"  built {size} cases by copying {len(templates)} ({time.perf_counter() - started:.0f} s); "
                       f"{_verified_sample(kap12, 20)}")
             else:

@@ -27,7 +27,7 @@ MAX_DECLARATION = 200_000
 def _owners_only():
     viewer = g.get("viewer")
     if viewer is not None and not access.may_deploy(viewer):
-        raise Denied("Bare prosesseiere og administratorer arbeider med skjemaene.")
+        raise Denied(_("Bare prosesseiere og administratorer arbeider med skjemaene."))
 
 
 def _key(key: str) -> str:

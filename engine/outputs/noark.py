@@ -37,6 +37,11 @@ from processes.deadlines import OSLO
 from processes.messages import Message
 from processes.roles import PROCEDURE_LABELS
 
+
+def _not_closed(number: str) -> Message:
+    return Message("Sak %(number)s er ikke avsluttet og kan ikke arkiveres ennå.", number=number)
+
+
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
 
@@ -160,7 +165,7 @@ class ZipExtract:
                 if not access.may_archive(self.viewer, case):
                     raise Denied(Message("Bare skolens ledelse eller skoleeier kan arkivere saken."))
                 if case.status != "closed" or case.closed_at is None:
-                    raise InvalidInput(f"Sak {case.number} er ikke avsluttet og kan ikke arkiveres ennå.")
+                    raise InvalidInput(_not_closed(case.number))
                 _ = case.school.county.name  # loaded now, read after the session
                 loaded.append(case)
             loaded.sort(key=lambda c: (c.closed_at, c.id))
@@ -204,7 +209,7 @@ def _skjerming(parent: etree._Element) -> None:
 def _closed_at(case: Case) -> datetime:
     """When an archived case was closed (only closed cases are loaded for an extract)."""
     if case.closed_at is None:
-        raise InvalidInput(f"Sak {case.number} er ikke avsluttet og kan ikke arkiveres ennå.")
+        raise InvalidInput(_not_closed(case.number))
     return case.closed_at
 
 

@@ -46,16 +46,20 @@ class Clock:
     class _Pin:
         def __init__(self, clock: "Clock", when: datetime) -> None:
             self.clock, self.when = clock, when
+            self.before: datetime | None = None
 
         def __enter__(self) -> datetime:
+            self.before = getattr(self.clock._local, "pinned", None)
             self.clock._local.pinned = self.when
             return self.when
 
         def __exit__(self, *exc: object) -> None:
-            self.clock._local.pinned = None
+            self.clock._local.pinned = self.before
 
     def pinned(self, when: datetime) -> "_Pin":
-        """Within this block, on this thread, now() is ``when`` (re-execution of history)."""
+        """Within this block, on this thread, now() is ``when``: a step runs at the one moment it
+        records (its timers' due times are counted from it, to the microsecond, as re-execution
+        of its history will count them), and re-execution runs each step at its recorded time."""
         return Clock._Pin(self, when)
 
 

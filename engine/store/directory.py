@@ -60,7 +60,8 @@ def get_or_create_department(session: Session, school: School, name: str) -> Dep
 def create_user(session: Session, username: str, display_name: str, *, password: str | None, email: str | None,
                 now: datetime) -> User:
     if session.scalars(select(User).where(User.username == username)).first() is not None:
-        raise InvalidInput(f"Brukernavnet «{username}» er i bruk.", {"username": ["Brukernavnet er i bruk."]})
+        raise InvalidInput(Message("Brukernavnet «%(username)s» er i bruk.", username=username),
+                           {"username": [Message("Brukernavnet er i bruk.")]})
     user = User(username=username, display_name=display_name, email=email,
                 password_hash=hash_password(password) if password else None, active=True, created_at=now)
     session.add(user)
@@ -71,11 +72,11 @@ def create_user(session: Session, username: str, display_name: str, *, password:
 def grant(session: Session, user: User, role: str, *, school: School | None = None, county: County | None = None,
           department: Department | None = None) -> RoleGrant:
     if role not in ROLES:
-        raise InvalidInput(f"Ukjent rolle «{role}».")
+        raise InvalidInput(Message("Ukjent rolle «%(role)s».", role=role))
     if role in SCHOOL_ROLES and school is None:
-        raise InvalidInput(f"Rollen «{role}» gjelder en skole; oppgi skolen.")
+        raise InvalidInput(Message("Rollen «%(role)s» gjelder en skole; oppgi skolen.", role=role))
     if role in COUNTY_ROLES and county is None:
-        raise InvalidInput(f"Rollen «{role}» gjelder et fylke; oppgi fylket.")
+        raise InvalidInput(Message("Rollen «%(role)s» gjelder et fylke; oppgi fylket.", role=role))
     row = RoleGrant(user_id=user.id, role=role, school_id=school.id if school else None,
                     county_id=county.id if county else None, department_id=department.id if department else None)
     session.add(row)

@@ -39,7 +39,8 @@ def link(session: Session, user: User, issuer: str, subject: str) -> ExternalIde
         if row.user_id != user.id:
             other = session.get(User, row.user_id)
             name = other.username if other is not None else "?"
-            raise InvalidInput(f"«{subject}» er allerede koblet til brukeren «{name}».")
+            raise InvalidInput(Message("«%(subject)s» er allerede koblet til brukeren «%(username)s».", subject=subject,
+                                       username=name))
         return row
     row = ExternalIdentity(user_id=user.id, issuer=issuer, subject=subject)
     session.add(row)

@@ -34,6 +34,7 @@ from engine.store.models import Case, DefinitionVersion, User
 from engine.versions.definitions import CASE_PROCESS
 from engine.write.projection import is_timer, timer_due
 from engine.write.unit_of_work import Actor, CaseStep
+from processes import messages
 from processes.messages import Message
 from processes.roles import PROCEDURE_PROCESSES
 
@@ -207,7 +208,8 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
         outcome["plan"] = result
         if case.definition.process_id != process_id or case.status != "open":
-            raise InvalidInput(f"Sak {case.number} kan ikke flyttes: den er avsluttet eller følger en annen prosess.")
+            raise InvalidInput(Message("Sak %(number)s kan ikke flyttes: den er avsluttet eller følger en annen prosess.",
+                                       number=case.number))
         if case.definition_id == target.id:
             result.unchanged = result.safe = True
             raise _Nothing()
@@ -215,7 +217,7 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
         try:
             move_workflow(kap12, step.workflow, target, result)
         except InvalidInput as err:
-            raise InvalidInput(f"Sak {case.number}: {err}") from err
+            raise InvalidInput(Message("Sak %(number)s: %(why)s", number=case.number, why=messages.reason(err))) from err
         case.definition = target
         case.definition_id = target.id
         step.meta = target.meta

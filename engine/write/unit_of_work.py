@@ -123,8 +123,7 @@ class CaseWriter:
         its workflow starts from the version with the start data, ``act(step)`` records the
         opening (and adds rows that need the case's id), and the step is finished like any
         other step."""
-        with self.db.writing() as session:
-            now = self.clock.now()
+        with self.db.writing() as session, self.clock.pinned(self.clock.now()) as now:
             opening = prepare(session, now)
             case = opening.case
             case.definition = opening.version
@@ -152,9 +151,11 @@ class CaseWriter:
                 case = session.scalars(query).first()
                 if case is None:
                     raise NotFound(Message("Saken finnes ikke."))
-                with school_calendar(session, case.school_id), diagram_errors():
+                # The whole step at one moment: what it records and the timers it counts from it.
+                with school_calendar(session, case.school_id), diagram_errors(), \
+                        self.clock.pinned(self.clock.now()) as now:
                     workflow = self.load_workflow(case)
-                    step = CaseStep(session, case, workflow, actor, self.clock.now(), case.definition.meta,
+                    step = CaseStep(session, case, workflow, actor, now, case.definition.meta,
                                     snapshot(workflow, case.definition.meta))
                     act(step)
                     self.finish(step)

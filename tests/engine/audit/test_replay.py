@@ -232,3 +232,20 @@ def test_a_school_closure_entered_later_does_not_make_a_false_divergence(flow, k
                     now=kap12.clock.now())
     result = verify_case(kap12, case.id)
     assert result.ok, result.summary()
+
+
+def test_cases_made_on_a_running_clock_verify(flow, kap12, demo, clock):
+    """In production the clock runs: a step that counted a timer from a later reading than the
+    moment it recorded (arbeidstimer(2) inside working hours keeps the microseconds) made
+    re-execution of every case reported during the school day diverge. A step now runs at one
+    moment. Here the clock runs from Monday 10:00, inside working hours."""
+    from datetime import datetime, timezone
+
+    monday_10 = clock.now() + timedelta(hours=1)
+    clock.unfreeze()
+    clock.advance(monday_10 - datetime.now(timezone.utc))
+    assert clock.now() != clock.now()  # running
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)
+    report = verify_case(kap12, case.id)
+    assert report.ok, report.divergences
