@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from engine.errors import Conflict, NotFound
+from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
 from engine.store.models import (
@@ -200,6 +200,18 @@ def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
 def is_read_only(viewer: Viewer) -> bool:
     """Auditors read everything in their county and change nothing."""
     return viewer.is_auditor and not any(r not in ("revisor",) for r, _, _ in viewer.grants)
+
+
+def check_may_change(session: Session, viewer: Viewer, case: Case) -> None:
+    """Before an act on a case that is not a task: auditors change nothing, and a case the
+    viewer may not read in full is, to them, not there. The act's own rule comes after."""
+    if is_read_only(viewer):
+        raise Denied(READ_ONLY)
+    if access_level(session, viewer, case.id) != FULL:
+        raise NotFound(Message("Saken finnes ikke."))
+
+
+READ_ONLY = Message("Revisorer kan lese saker, men ikke endre dem.")
 
 
 def leads_case(viewer: Viewer, case: Case) -> bool:

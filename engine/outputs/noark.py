@@ -37,13 +37,13 @@ from processes.deadlines import OSLO
 from processes.messages import Message
 from processes.roles import PROCEDURE_LABELS
 
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
 
 def _not_closed(number: str) -> Message:
     return Message("Sak %(number)s er ikke avsluttet og kan ikke arkiveres ennå.", number=number)
 
-
-if TYPE_CHECKING:  # the facade wires this module; named here for the types only
-    from engine.service import Kap12
 
 NS = "http://www.arkivverket.no/standarder/noark5/arkivstruktur"
 ADDML_NS = "http://www.arkivverket.no/standarder/addml"

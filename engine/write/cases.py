@@ -118,7 +118,7 @@ def _case_of_task(viewer: access.Viewer, task_id: str) -> Callable[[Session], in
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
     if access.is_read_only(viewer):
-        raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
+        raise Denied(access.READ_ONLY)
     row = access.open_task(step.session, viewer, task_id)
     if not access.may_work_on(step.session, viewer, task_id):
         if access.access_level(step.session, viewer, step.case.id) == access.FULL:

@@ -10,7 +10,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import access
-from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.errors import Conflict, Denied, InvalidInput
 from engine.store.events import EVALUATION_NOW
 from engine.store.models import Case
 from engine.write.unit_of_work import Actor, CaseStep, Host
@@ -45,10 +45,7 @@ def evaluate_now(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) 
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
-        if access.is_read_only(viewer):
-            raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
-        if access.access_level(session, viewer, case.id) != access.FULL:
-            raise NotFound(Message("Saken finnes ikke."))
+        access.check_may_change(session, viewer, case)
         if not access.may_evaluate_now(viewer, case):
             raise Denied(Message("Bare den som leder saken, kan evaluere tiltakene før evalueringsdatoen."))
         if case.status != "open":

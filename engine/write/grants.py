@@ -77,12 +77,8 @@ def _grantee(session: Session, case: Case, username: str) -> User:
 
 
 def _check_may_grant(step: CaseStep, viewer: access.Viewer) -> None:
-    session, case = step.session, step.case
-    if access.is_read_only(viewer):
-        raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
-    if access.access_level(session, viewer, case.id) != access.FULL:
-        raise NotFound(Message("Saken finnes ikke."))
-    if not access.may_grant(viewer, case):
+    access.check_may_change(step.session, viewer, step.case)
+    if not access.may_grant(viewer, step.case):
         raise Denied(Message("Bare rektor (prosedyre A og B) eller skoleeier (prosedyre C) kan gi eller trekke "
                              "tilbake tilgang til saken."))
 

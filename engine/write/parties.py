@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access
-from engine.errors import Conflict, Denied, InvalidInput, NotFound
+from engine.errors import Conflict, Denied, InvalidInput
 from engine.store.events import ACCUSED_IDENTIFIED
 from engine.store.models import Case, CaseParty, OpenTask, User
 from engine.write import notify
@@ -117,10 +117,7 @@ def identify_accused(kap12: Host, viewer: access.Viewer, case_id: int, username:
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
-        if access.is_read_only(viewer):
-            raise Denied(Message("Revisorer kan lese saker, men ikke endre dem."))
-        if access.access_level(session, viewer, case.id) != access.FULL:
-            raise NotFound(Message("Saken finnes ikke."))
+        access.check_may_change(session, viewer, case)
         if not access.may_identify_accused(viewer, case):
             raise Denied(Message("Bare rektor (prosedyre B) eller skoleeier (prosedyre B og C) kan registrere "
                                  "hvem som er anklaget."))
