@@ -17,7 +17,7 @@ from engine.read import overview as ov
 from processes.deadlines import OSLO
 from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 
-from . import bounds, present
+from . import bounds, pager, present
 from .auth import kap12, login_required
 from .i18n import in_bokmal
 
@@ -33,12 +33,15 @@ def _filters() -> dict:
             "prosedyre": procedure if procedure in ("A", "B", "C") else ""}
 
 
-def _load(include_names: bool = False) -> ov.Overview:
+def _load(include_names: bool = False, everything: bool = False) -> ov.Overview:
+    """The overview as filtered; the page shows each stage a page at a time (``fase`` and the
+    cursor: one stage), the exports every open case."""
     if not access.may_see_overview(g.viewer):
         abort(404)
     f = _filters()
     return ov.weekly_overview(kap12(), g.viewer, school=f["skole"] or None, procedure=f["prosedyre"] or None,
-                              include_names=include_names)
+                              include_names=include_names, stage=request.args.get("fase") or None,
+                              cursor=pager.cursor(), everything=everything)
 
 
 def _query(**extra) -> str:
@@ -112,7 +115,7 @@ def _cell(value) -> str:
 @in_bokmal
 def export_csv():
     names = request.args.get("navn") == "1"
-    data = _load(include_names=names)
+    data = _load(include_names=names, everything=True)
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads UTF-8 with the mark
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
@@ -135,7 +138,7 @@ def export_csv():
 @login_required
 @in_bokmal
 def export_pdf():
-    data = _load()
+    data = _load(everything=True)
     html = render_template("overview_pdf.html", o=data, f=_filters(), stage_labels=STAGE_LABELS_ALL,
                            role_text=role_text, change_text=change_text, colours=PROCEDURE_COLOURS,
                            county_wide=ov.is_county_wide(g.viewer), charts=charts(data), font_dir=font_dir())

@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Subquery, and_, case, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy.orm import Session, aliased
 
 from engine import access
 from engine.errors import Denied
-from engine.read import queries
+from engine.read import paging, queries
 from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
@@ -34,9 +34,16 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes.deadlines import LATEST_MET, OSLO, review_overdue, school_year_dates, school_year_of
+from processes.deadlines import (
+    LATEST_MET,
+    OSLO,
+    REVIEW_EVERY,
+    review_overdue,
+    school_year_dates,
+    school_year_of,
+)
 from processes.messages import Message
-from processes.stages import STAGES, stage_of, stage_order
+from processes.stages import STAGE_LABELS, STAGES, stage_of, stage_order
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -119,6 +126,15 @@ class ReportCounts:
     ongoing: tuple[tuple[str, int], ...]
 
 
+@dataclass(frozen=True)
+class OpenFigures:
+    """The open cases the viewer may read in full, counted in the database."""
+    open: int
+    missed: int  # with a missed deadline
+    notified: int  # the school owner was told
+    review_overdue: int  # not reviewed in lederforum for more than 7 days
+
+
 @dataclass
 class Overview:
     now: datetime
@@ -135,6 +151,10 @@ class Overview:
     school_filter: str = ""
     procedure_filter: str = ""
     report_counts: ReportCounts = field(default_factory=lambda: ReportCounts(0, (), ()))
+    figures: OpenFigures = field(default_factory=lambda: OpenFigures(0, 0, 0, 0))
+    # The next page of each stage shown (None: all of it is shown), and the one stage asked for.
+    more: dict[str, str | None] = field(default_factory=dict)
+    stage_filter: str = ""
 
     def stage_groups(self) -> list[tuple[str, list[Row]]]:
         groups: dict[str, list[Row]] = defaultdict(list)
@@ -142,17 +162,24 @@ class Overview:
             groups[row.stage].append(row)
         return [(code, groups[code]) for code, _, _ in STAGES if groups.get(code)]
 
+    def stage_count(self, code: str) -> int:
+        return sum(self.by_stage.get(code, {}).values())
+
     @property
     def open_count(self) -> int:
-        return len(self.open_rows)
+        return self.figures.open
 
     @property
     def review_overdue_count(self) -> int:
-        return sum(1 for r in self.open_rows if r.review_overdue)
+        return self.figures.review_overdue
 
     @property
     def missed_open(self) -> int:
-        return sum(1 for r in self.open_rows if r.missed)
+        return self.figures.missed
+
+    @property
+    def notified_open(self) -> int:
+        return self.figures.notified
 
 
 def is_county_wide(viewer: access.Viewer) -> bool:
@@ -161,7 +188,7 @@ def is_county_wide(viewer: access.Viewer) -> bool:
 
 def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None) -> Select[Case]:
     """The one policy's visible cases, narrowed to full access and the chosen filters."""
-    query = access.visible_cases(viewer).where(access.full_access_clause(viewer))
+    query = access.readable_cases(viewer)
     if school:
         query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
     if procedure:
@@ -169,16 +196,61 @@ def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None
     return query
 
 
+# Rows of each stage on the overview; the rest of a stage is a click away, a page at a time.
+PER_STAGE = 25
+STAGE_PAGE = 50
+
+
+def _missed() -> ColumnElement[bool]:
+    return exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.kind == DEADLINE_MISSED)
+
+
+# Within a stage: missed deadlines first, then the nearest deadline, then the oldest; the id
+# makes the order total for paging.
+STAGE_ORDER = (paging.Key(_missed(), descending=True), paging.Key(Case.next_deadline.is_(None)),
+               paging.Key(Case.next_deadline), paging.Key(Case.created_at), paging.Key(Case.id))
+
+
+def _stage_key(row: Any) -> tuple[object, ...]:
+    """A (case, missed) row's values of ``STAGE_ORDER``, for the next page's cursor."""
+    case, missed = row
+    return (bool(missed), case.next_deadline is None, case.next_deadline, case.created_at, case.id)
+
+
+def _open_figures(session: Session, open_cases: Select[Case], now: datetime) -> OpenFigures:
+    """The key figures of the open cases, counted in one aggregate: only the cases that are
+    open are read, with an index probe each for a missed deadline and a recent review."""
+    reviewed_lately = exists().where(HistoryEvent.case_id == Case.id, HistoryEvent.kind == REVIEWED,
+                                     HistoryEvent.at >= now - REVIEW_EVERY)
+    overdue = and_(Case.created_at < now - REVIEW_EVERY, ~reviewed_lately)
+    counted = open_cases.with_only_columns(
+        func.count(), func.count(Case.owner_notified_at), func.sum(case((_missed(), 1), else_=0)),
+        func.sum(case((overdue, 1), else_=0)))
+    n, notified, missed, late = session.execute(counted).one()
+    return OpenFigures(n or 0, missed or 0, notified or 0, late or 0)
+
+
 def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
-                    include_names: bool = False) -> Overview:
+                    include_names: bool = False, stage: str | None = None, cursor: str | None = None,
+                    everything: bool = False) -> Overview:
+    """The overview, with the open cases of each stage paged (``PER_STAGE`` rows of every stage,
+    or one page of ``stage`` from ``cursor``), or ``everything`` for the exports. The counts and
+    figures are of all the open cases either way."""
     if not access.may_see_overview(viewer):
         raise Denied(Message("Ukeoversikten er for rektor, avdelingsleder og skoleeier."))
     now = kap12.clock.now()
     year_start, year_end = school_year_dates(school_year_of(now))
     year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)
+    stage = stage if stage in STAGE_LABELS else None
     with kap12.db.reading() as session:
         visible = _full_cases(viewer, school, procedure)
-        open_cases = list(session.scalars(visible.where(Case.status == "open").order_by(Case.created_at)))
+        open_visible = visible.where(Case.status == "open")
+        by_stage: dict[str, dict[str, int]] = {}
+        for code, proc, n in session.execute(open_visible.with_only_columns(Case.stage_code, Case.procedure, func.count())
+                                             .group_by(Case.stage_code, Case.procedure)):
+            by_stage.setdefault(code, Counter())[proc] = n
+        figures = _open_figures(session, open_visible, now)
+        open_cases, more = _open_rows_shown(session, open_visible, by_stage, stage, cursor, everything)
         closed_cases = list(session.scalars(visible.where(Case.status == "closed", Case.closed_at >= now - WEEK)
                                             .order_by(Case.closed_at.desc())))
         listed = open_cases + closed_cases
@@ -200,26 +272,14 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
                      .all()) if assignee_ids else {}
 
         rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
-        # Within a stage: missed deadlines first, then the nearest deadline, then the oldest.
         rows_open.sort(key=lambda r: (stage_order(r.stage), not r.missed, r.next_deadline is None,
                                       r.next_deadline or now, r.reported_at))
         rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
 
-        by_stage: dict[str, dict[str, int]] = {}
-        for r in rows_open:
-            by_stage.setdefault(r.stage, Counter())[r.procedure] += 1
-
         year_ids = visible.with_only_columns(Case.id).subquery()
         months = _months(year_start, now)
         met, missed = _deadlines_by_month(session, year_ids, months)
-        # The first plan of each case (a revised plan is not a first plan, however recent), for
-        # the plans first made this school year: chosen in SQL, so earlier years are not read.
-        first_plan = func.min(HistoryEvent.at)
-        first_plans = list(session.execute(
-            select(first_plan, Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
-            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == TASK_COMPLETED,
-                   HistoryEvent.data["form"].as_string() == "tiltaksplan")
-            .group_by(HistoryEvent.case_id, Case.created_at).having(first_plan >= year_start_at)))
+        first_plans = _first_plans(session, year_ids, year_start_at)
         deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
         plan_months, median, counted = _plan_figures(first_plans, months)
 
@@ -232,7 +292,42 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         for case_id in ids:
             cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
     return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
-                    counted, schools, county_lines, school or "", procedure or "", report_counts)
+                    counted, schools, county_lines, school or "", procedure or "", report_counts, figures, more,
+                    stage or "")
+
+
+def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dict[str, dict[str, int]],
+                     stage: str | None, cursor: str | None, everything: bool
+                     ) -> tuple[list[Case], dict[str, str | None]]:
+    """The open cases to show, each stage in its order: every one (the exports), one page of one
+    stage, or the first ``PER_STAGE`` of every stage; and where each stage shown goes on."""
+    if everything:
+        return list(session.scalars(open_visible.order_by(Case.created_at))), {}
+    chosen = [stage] if stage else [code for code, _, _ in STAGES if by_stage.get(code)]
+    shown: list[Case] = []
+    more: dict[str, str | None] = {}
+    for code in chosen:
+        query = open_visible.where(Case.stage_code == code).add_columns(_missed())
+        page = paging.fetch(session, query, STAGE_ORDER, cursor if stage else None,
+                            STAGE_PAGE if stage else PER_STAGE, _stage_key)
+        shown += [row[0] for row in page.items]
+        more[code] = page.next_cursor
+    return shown, more
+
+
+def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) -> list[Any]:
+    """(when, reported) of the first plan of each case, for the plans first made this school
+    year (a revised plan is not a first plan, however recent): the plans made this year whose
+    case had none before — so earlier years' events are not read."""
+    plan = and_(HistoryEvent.kind == TASK_COMPLETED, HistoryEvent.data["form"].as_string() == "tiltaksplan")
+    earlier = aliased(HistoryEvent)
+    planned_before = exists().where(earlier.case_id == HistoryEvent.case_id, earlier.kind == TASK_COMPLETED,
+                                    earlier.at < year_start_at, earlier.data["form"].as_string() == "tiltaksplan")
+    return list(session.execute(
+        select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
+        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= year_start_at, plan,
+               ~planned_before)
+        .group_by(HistoryEvent.case_id, Case.created_at)))
 
 
 NOT_GIVEN = "Ikke oppgitt"
@@ -269,7 +364,7 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
-    chosen = queries.with_cases(access.visible_cases(viewer).where(access.full_access_clause(viewer)))
+    chosen = queries.with_cases(access.readable_cases(viewer))
     counties = access.owned_counties(viewer)
     if counties:  # the school owner chooses among every school in the county
         chosen = or_(chosen, School.county_id.in_(counties))

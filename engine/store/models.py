@@ -155,6 +155,10 @@ class Case(Base):
     procedure: Mapped[str] = mapped_column(String(1))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     stage: Mapped[str] = mapped_column(String(300), default="")
+    # Where the case stands in the forum's words (processes/stages.py: "meldt" … "avslutning",
+    # "annet"; "avsluttet" when closed), projected by each step so that the weekly overview
+    # counts and pages its stages in the database.
+    stage_code: Mapped[str] = mapped_column(String(20), default="annet", server_default="annet")
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
     # The workflow's serialized state, without the spec (DESIGN.md rule 2).
     state: Mapped[str] = mapped_column(Text)
@@ -175,7 +179,9 @@ class Case(Base):
     definition: Mapped[DefinitionVersion] = relationship()
     # Keyset paging of the case lists (newest first).
     __table_args__ = (Index("ix_cases_list", "kind", "status", "created_at", "id"),
-                      Index("ix_cases_kind_created", "kind", "created_at", "id"))
+                      Index("ix_cases_kind_created", "kind", "created_at", "id"),
+                      # The weekly overview: a school's open cases by stage.
+                      Index("ix_cases_school_stage", "school_id", "status", "stage_code"))
     __mapper_args__ = {"version_id_col": lock_version}
 
 
@@ -298,7 +304,11 @@ class HistoryEvent(Base):
     key_id: Mapped[str | None] = mapped_column(String(16))
     __table_args__ = (UniqueConstraint("chain", "seq"),
                       # The access policy's "did a task in this case".
-                      Index("ix_history_events_actor_kind", "actor_id", "kind", "case_id"))
+                      Index("ix_history_events_actor_kind", "actor_id", "kind", "case_id"),
+                      # The weekly overview's figures of the school year: a school's cases' events
+                      # of one kind since a date, and the county's.
+                      Index("ix_history_events_case_kind_at", "case_id", "kind", "at"),
+                      Index("ix_history_events_kind_at", "kind", "at"))
 
 
 MAIL_ATTEMPTS = 5  # a notice whose mail failed this often is given up (it stays in the app)

@@ -47,6 +47,7 @@ from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
 from processes.messages import Message, reason
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
+from processes.stages import stage_of
 
 log = logging.getLogger("kap12.write")
 
@@ -204,8 +205,11 @@ class CaseWriter:
         deadlines = [t.due_at for t in after.tasks if t.due_at] + [t.due_at for t in after.timers if "frist" in t.kinds]
         case.next_deadline = min(deadlines) if deadlines else None
         if after.completed:
-            case.status, case.stage, case.closed_at = "closed", "Avsluttet", now
-        elif after.tasks:
+            case.status, case.stage, case.stage_code, case.closed_at = "closed", "Avsluttet", "avsluttet", now
+            return
+        case.stage_code = stage_of([(t.element_id, t.title) for t in after.tasks],
+                                   [(t.element_id, t.name) for t in after.timers])
+        if after.tasks:
             case.stage = "; ".join(sorted({t.title for t in after.tasks}))[:300]
         elif after.timers:
             case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]

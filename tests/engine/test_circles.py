@@ -9,16 +9,14 @@ import io
 from datetime import timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from pypdf import PdfReader
+from support.migrations import upgrade_from
 
 from engine import access
 from engine.audit.replay import verify_case
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read.overview import weekly_overview
-from engine.store.db import MIGRATIONS
 from engine.write.demo import report_data
 
 SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
@@ -312,12 +310,7 @@ def test_the_migration_finds_when_running_cases_notified_the_school_owner(flow, 
     kap12.grant_access(demo.users["skoleeier"], c.id, "ansatt", "Kontaktlærer", day(kap12, 7))
     before = {i: flow.status(i).owner_notified_at for i in (a.id, b.id, c.id)}
     assert before[a.id] is None and before[b.id] and before[c.id]
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with kap12.db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0009_malform")
-    kap12.db.upgrade()
+    upgrade_from(kap12, "0009_malform")
     assert {i: flow.status(i).owner_notified_at for i in (a.id, b.id, c.id)} == before
     assert kap12.case_grants(c.id) == []  # the grants table is new again: nothing grants access
     assert not full(kap12, demo, "ansatt", c.id)

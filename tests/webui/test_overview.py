@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from engine.write.demo import report_data
 
@@ -67,3 +68,30 @@ def test_case_page_lists_documents_and_downloads_are_recorded(env):
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-") and pdf.mimetype == "application/pdf"
     assert any(e.kind == "case_read" and e.data == {"view": "document"} for e in env.kap12.case_history(case.id))
     assert login(env.app, "rektor2").get(link).status_code == 404
+
+
+def test_a_long_stage_shows_its_first_cases_and_pages_the_rest(env, monkeypatch):
+    from engine.read import overview
+
+    monkeypatch.setattr(overview, "PER_STAGE", 1)
+    monkeypatch.setattr(overview, "STAGE_PAGE", 1)
+    first, second = _report(env), _report(env)
+    waiting = overview.weekly_overview(env.kap12, env.demo.users["rektor"]).stage_count("meldt")
+    assert waiting >= 2
+    client = login(env.app, "rektor")
+    page = client.get("/oversikt").text
+    assert f"Vis alle {waiting} i «Meldt – ikke mottatt»" in page
+    assert "Bare sakene som vises på siden, kan merkes her." in page
+    ticked = re.compile(r'name="case_id" value="(\d+)"')
+    url, seen = "/oversikt?fase=meldt", []
+    while url:
+        stage = client.get(url)
+        assert stage.status_code == 200 and "Viser bare fasen «Meldt – ikke mottatt»." in stage.text
+        seen += ticked.findall(stage.text)
+        found = re.search(r'rel="next" href="([^"]+)"', stage.text)
+        url = found[1].replace("&amp;", "&") if found else None
+    assert len(seen) == len(set(seen)) == waiting  # every case of the stage once, a page at a time
+    assert {str(first.id), str(second.id)} <= set(seen) and "Første side" in stage.text
+    bad = client.get("/oversikt?fase=meldt&etter=ikke-en-peker")
+    assert bad.status_code == 422 and "Sidepekeren er ugyldig" in bad.text
+    assert client.get("/oversikt?fase=ukjent").status_code == 200  # an unknown stage: the whole overview

@@ -9,17 +9,15 @@ import dataclasses
 from datetime import timedelta
 
 import pytest
-from alembic import command
-from alembic.config import Config
 from click.testing import CliRunner
 from sqlalchemy import delete, select, text, update
 from sqlalchemy.exc import DatabaseError
+from support.migrations import upgrade_from
 
 from engine.audit.replay import verify_case
 from engine.service import Kap12
 from engine.store import history
 from engine.store.checkpoint_digest import fold, heads_digest
-from engine.store.db import MIGRATIONS
 from engine.store.models import Case, HistoryEvent
 from engine.write import checkpoints
 from webui.cli import main
@@ -378,12 +376,7 @@ def test_the_migration_fills_in_the_heads_of_existing_chains(flow, kap12, demo):
     case_id, other = _case(flow)
     with kap12.db.reading() as session:
         before = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    with kap12.db.engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0007")
-    kap12.db.upgrade()
+    upgrade_from(kap12, "0007")
     with kap12.db.reading() as session:
         after = session.execute(select(Case.id, Case.chain_seq, Case.chain_hash).order_by(Case.id)).all()
     assert after == before and all(seq > 1 for _, seq, _ in after)
