@@ -86,6 +86,11 @@ def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str],
 # - someone who reads county-wide (the school owner, auditors) reaches most of them: the
 #   branches are an OR on the case row (the personal sets hashed once), so a list walks its
 #   sort index and stops at the page's end instead of collecting the whole county first.
+# The case as seen from inside the policy's sub-queries, made once: an alias copies every column
+# of ``cases``, and making three of them each time a clause was built cost milliseconds a query.
+_GRANTED, _TASKED, _REACHED = (aliased(Case, name=n) for n in ("granted_case", "tasked_case", "reached_case"))
+
+
 def _ids_where_party(viewer: Viewer, relation: str) -> Select[Any]:
     return select(CaseParty.case_id).where(CaseParty.user_id == viewer.id, CaseParty.relation == relation)
 
@@ -99,7 +104,7 @@ def _granted_ids(viewer: Viewer) -> Select[Any]:
     in the procedure the case follows now (a reclassification ends it), and — in B and C — only
     once the accused is named: until then nobody can know a grantee is not the one accused."""
     now = active_clock().now()
-    granted = aliased(Case)
+    granted = _GRANTED
     named = select(CaseParty.case_id).where(CaseParty.relation == "accused")
     return (select(AccessGrant.case_id).join(granted, granted.id == AccessGrant.case_id)
             .where(AccessGrant.user_id == viewer.id, AccessGrant.withdrawn_at.is_(None), AccessGrant.ends_at > now,
@@ -133,7 +138,7 @@ def _task_ids(viewer: Viewer) -> CompoundSelect:
     """Cases with an open task this viewer must do: assigned to them, or open to a role they
     hold at the case's school or county."""
     own = select(OpenTask.case_id).where(OpenTask.assignee_id == viewer.id)
-    tasked = aliased(Case)
+    tasked = _TASKED
     by_role = (select(OpenTask.case_id).join(OpenTaskRole, OpenTaskRole.task_id == OpenTask.id)
                .join(tasked, tasked.id == OpenTask.case_id)
                .where(OpenTask.assignee_id.is_(None), _role_scope(viewer, OpenTaskRole.role, tasked)))
@@ -179,7 +184,7 @@ def _reach(branches: list[Branch], county_wide: bool) -> ColumnElement[bool]:
     if county_wide:
         return or_(*(and_(on_case(Case), Case.id.in_(ids)) if ids is not None else on_case(Case)
                      for ids, on_case in branches))
-    reached = aliased(Case)
+    reached = _REACHED
     sets = [select(reached.id).where(reached.id.in_(ids), on_case(reached)) if ids is not None
             else select(reached.id).where(on_case(reached)) for ids, on_case in branches]
     return Case.id.in_(union(*sets))

@@ -250,8 +250,10 @@ class Kap12:
     def deliver_mail(self) -> int:
         return deliver_pending(self)
 
-    def case_deadlines(self, case_id: int) -> list[DeadlineRow]:
-        return deadlines(self.case_history(case_id, reads=False), self.clock.now())
+    def case_deadlines(self, case_id: int, events: list[HistoryEvent] | None = None) -> list[DeadlineRow]:
+        """The case's deadlines, met and missed, from its history (``events``, when the caller
+        has read it already without the reads)."""
+        return deadlines(events if events is not None else self.case_history(case_id, reads=False), self.clock.now())
 
     def verify(self, case_ids: list[int] | None = None) -> list[integrity.ChainReport]:
         return self.verify_history(case_ids).chains

@@ -115,11 +115,16 @@ def create_app(kap12=None, **config) -> Flask:
 
 
 def _form_or_none(key: str, version: int | None = None):
-    """The form ``key`` for a template: the version a step recorded, else the latest."""
-    try:
-        return formview.shown(current_app.extensions["kap12"].forms.get_version(key, version))
-    except KeyError:
-        return None
+    """The form ``key`` for a template: the version a step recorded, else the latest. Asked once
+    per form version and request: a case page lists every step, most of them in the same few
+    forms, and each look in the catalogue asks the database whether it changed."""
+    shown = g.setdefault("forms_shown", {})
+    if (key, version) not in shown:
+        try:
+            shown[(key, version)] = formview.shown(current_app.extensions["kap12"].forms.get_version(key, version))
+        except KeyError:
+            shown[(key, version)] = None
+    return shown[(key, version)]
 
 
 def _register_errors(app: Flask) -> None:

@@ -43,6 +43,17 @@ def index():
 ENDING_FORM = "annen_avslutning"
 # The latest openings listed on the case page (the count is of all; the history keeps all).
 READS_SHOWN = 50
+# A case followed up for a year has hundreds of events and filled-in forms: the page shows the
+# latest (and the report), the whole of both one click away («Vis hele historikken»).
+TIMELINE_SHOWN = 100
+STEPS_SHOWN = 25
+WHOLE_ARG = "historikk"
+
+
+def _latest(items: list, shown: int, keep_first: bool = False) -> list:
+    if request.args.get(WHOLE_ARG) == "alle" or len(items) <= shown:
+        return items
+    return items[:1] + items[len(items) - shown + 1:] if keep_first else items[-shown:]
 
 
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
@@ -53,7 +64,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     if level != access.FULL:
         # The reporter: where the case stands, not what the investigation found.
         return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
-    timeline = events = kap12().case_history(case_id, reads=False)
+    events = kap12().case_history(case_id, reads=False)
+    timeline = _latest(events, TIMELINE_SHOWN)
+    steps = queries.case_steps(kap12(), g.viewer, case_id)
     read_count, reads = kap12().case_reads(case_id, READS_SHOWN)
     reported = queries.reported_at(events)
     taken_up = queries.taken_up_on(events)
@@ -65,13 +78,14 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
     timers = kap12().case_timers(case_id)
     return render_template(
         "case.html", case=case, tasks=tasks, timers=timers, timeline=timeline, reads=reads, read_count=read_count,
-        show_reads=queries.sees_read_log(g.viewer, case), steps=queries.case_steps(kap12(), g.viewer, case_id),
+        show_reads=queries.sees_read_log(g.viewer, case), steps=_latest(steps, STEPS_SHOWN, keep_first=True),
+        event_total=len(events), step_total=len(steps),
         reported=reported, taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
         may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",
         offender_words=OFFENDER_WORDS, reclass=reclass or {"values": {}, "errors": {}},
         staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),
         names=names, now=kap12().clock.now(), deadline=present.deadline,
-        deadline_rows=kap12().case_deadlines(case_id), deadline_outcome=present.deadline_outcome,
+        deadline_rows=kap12().case_deadlines(case_id, events), deadline_outcome=present.deadline_outcome,
         read_only=access.is_read_only(g.viewer), circle=circle,
         granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}},
         may_end=may_end, ending=ending,

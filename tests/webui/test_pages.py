@@ -310,3 +310,24 @@ def test_a_revised_plan_opens_with_the_current_plan(env):
     # Someone who may not do the task sees no answers carried over.
     other = login(env.app, "rektor2").get(f"/oppgaver/{task.id}")
     assert "Ola holdes utenfor i gymtimene." not in other.text
+
+
+def test_a_long_case_page_shows_the_latest_events_and_forms_and_all_on_request(env, monkeypatch):
+    from webui import cases
+
+    monkeypatch.setattr(cases, "TIMELINE_SHOWN", 5)
+    monkeypatch.setattr(cases, "STEPS_SHOWN", 2)
+    leader = env.demo.users["avdelingsleder"]
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data())
+    demo.complete_next(env.kap12, leader, case.id, mottatt_vurdering="Første vurdering")
+    demo.complete_next(env.kap12, leader, case.id, trygt_skolemiljo="nei")
+    events = len(env.kap12.case_history(case.id, reads=False))
+    assert events > 5
+    client = login(env.app, "avdelingsleder")
+    page = client.get(f"/saker/{case.id}").text
+    assert f"Viser de 5 siste av {events} hendelser." in page and "Vis hele historikken" in page
+    assert "Viser meldingen og de 1 siste av 2 utfylte skjema." in page
+    assert "Første vurdering" not in page  # the oldest form after the report waits for «Vis alle»
+    whole = client.get(f"/saker/{case.id}?historikk=alle").text
+    assert "Vis hele historikken" not in whole and "Vis alle skjemaene" not in whole
+    assert "Første vurdering" in whole and whole.count('class="ev ev-') == events
