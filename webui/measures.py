@@ -8,13 +8,15 @@ from flask_babel import gettext as _
 from engine.errors import Conflict, InvalidInput
 from engine.read import measures
 
+from . import pager
 from .auth import kap12, login_required
 
 bp = Blueprint("measures", __name__, url_prefix="/tiltak")
 
 
 def _render(errors: dict | None = None, values: dict | None = None, failed: int | None = None, code: int = 200):
-    return render_template("measures.html", rows=measures.owned_by(kap12(), g.viewer),
+    page = measures.owned_page(kap12(), g.viewer, cursor=pager.cursor())
+    return render_template("measures.html", rows=page.items, next_cursor=page.next_cursor,
                            statuses=measures.status_labels(kap12()), errors=errors or {}, values=values or {},
                            failed=failed), code
 
@@ -35,9 +37,9 @@ def record(measure_id: int):
         return _render({"_": [str(err)], **(err.errors or {})}, values, measure_id, 422)
     except Conflict as err:
         flash(str(err), "warning")
-        return redirect(url_for("measures.index"))
+        return redirect(url_for("measures.index", etter=pager.cursor()))
     g.committed = True
     flash(_("Registrert for tiltaket i sak %(number)s. Den som leder saken, ser det når tiltakene gjennomgås.",
             number=case.number), "success")
-    return redirect(url_for("measures.index") + f"#tiltak-{measure_id}")
+    return redirect(url_for("measures.index", etter=pager.cursor()) + f"#tiltak-{measure_id}")
 

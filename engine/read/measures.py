@@ -7,12 +7,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from engine import access
+from engine.read import paging
 from engine.store import history
 from engine.store.events import MEASURE_RECORDED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent, Measure, OpenTask, PendingTimer, RoleGrant, User
@@ -51,12 +52,28 @@ class CarriedOut:
     at: datetime | None
 
 
-def owned_by(kap12: Kap12, viewer: access.Viewer) -> list[OwnedMeasure]:
-    """The measures this viewer is responsible for now, by case and place in the plan."""
-    query = access.owned_measures(viewer).order_by(Case.created_at, Case.id, Measure.position)
+# By case (oldest first) and place in the plan; the id makes the order total for paging.
+OWNED_ORDER = (paging.Key(Case.created_at), paging.Key(Case.id), paging.Key(Measure.position), paging.Key(Measure.id))
+
+
+def owned_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
+               limit: int | None = None) -> paging.Page[OwnedMeasure]:
+    """One page of the measures this viewer is responsible for now, by case and place in the plan."""
+    query: Select = access.owned_measures(viewer)
     with kap12.db.reading() as session:
-        return [OwnedMeasure(m.id, c.id, c.number, c.school.name, m.position, m.what, m.when_text, m.status, m.note,
-                             m.recorded_at) for m, c in session.execute(query)]
+        page = paging.fetch(session, query, OWNED_ORDER, cursor, limit, _owned_key)
+        return paging.Page([OwnedMeasure(m.id, c.id, c.number, c.school.name, m.position, m.what, m.when_text,
+                                         m.status, m.note, m.recorded_at) for m, c in page.items], page.next_cursor)
+
+
+def _owned_key(row: Any) -> tuple[object, ...]:
+    measure, case = row
+    return (case.created_at, case.id, measure.position, measure.id)
+
+
+def owned_count(kap12: Kap12, viewer: access.Viewer) -> int:
+    with kap12.db.reading() as session:
+        return session.scalar(access.owned_measures(viewer).with_only_columns(func.count(Measure.id))) or 0
 
 
 def status_labels(kap12: Kap12) -> dict[str, str]:

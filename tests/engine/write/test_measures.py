@@ -48,7 +48,7 @@ def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(flow, kap12,
     plan = [e for e in kap12.case_history(case.id) if e.kind == "task_completed"][-1]
     assert plan.data["data"]["tiltak"][0]["ansvarlig"] == "Kari Lærer"
     # She sees her measure, and nothing else of the case.
-    [mine] = measures.owned_by(kap12, kari)
+    [mine] = measures.owned_page(kap12, kari).items
     assert (mine.what, mine.case_number) == ("Voksen til stede i friminuttene", case.number)
     with kap12.db.reading() as session:
         assert access.access_level(session, kari, case.id) is None
@@ -70,11 +70,11 @@ def test_owner_is_told_sees_the_measure_not_the_case_and_records_it(flow, kap12,
 def test_nobody_else_may_record_a_measure(flow, kap12, demo):
     case, leader = _to_plan(flow)
     _plan(flow, leader, case.id)
-    [mine] = measures.owned_by(kap12, demo.users["ansatt"])
+    [mine] = measures.owned_page(kap12, demo.users["ansatt"]).items
     for outsider in ("ansatt2", "ansatt3", "rektor2", "revisor"):
         with pytest.raises(NotFound):
             kap12.record_measure(demo.users[outsider], mine.id, "gjennomfort", "")
-        assert measures.owned_by(kap12, demo.users[outsider]) == []
+        assert measures.owned_page(kap12, demo.users[outsider]).items == []
     # The leader of the case may record it too; a made-up status is refused plainly.
     with pytest.raises(InvalidInput):
         kap12.record_measure(demo.users["avdelingsleder"], mine.id, "kanskje", "")
@@ -112,9 +112,9 @@ def test_the_accused_can_never_own_a_measure_nor_see_one(flow, kap12, demo):
     assert "ansatt2" not in [u for u, _ in measures.owner_choices(kap12, case.id)]
     # A colleague who owns a measure and is later named as accused loses it at once.
     _plan(flow, leader, case.id)
-    [mine] = measures.owned_by(kap12, demo.users["ansatt"])
+    [mine] = measures.owned_page(kap12, demo.users["ansatt"]).items
     kap12.identify_accused(demo.users["rektor"], case.id, "ansatt")
-    assert measures.owned_by(kap12, demo.users["ansatt"]) == []
+    assert measures.owned_page(kap12, demo.users["ansatt"]).items == []
     with pytest.raises(NotFound):
         kap12.record_measure(demo.users["ansatt"], mine.id, "gjennomfort", "")
 
@@ -122,7 +122,7 @@ def test_the_accused_can_never_own_a_measure_nor_see_one(flow, kap12, demo):
 def test_a_revised_plan_retires_the_old_measures(flow, kap12, demo):
     case, leader = _to_plan(flow)
     _plan(flow, leader, case.id)
-    [old] = measures.owned_by(kap12, demo.users["ansatt"])
+    [old] = measures.owned_page(kap12, demo.users["ansatt"]).items
     flow.do(leader, case.id, "Gjennomføre tiltak", tiltak_status=[
         {"tiltak": "Voksen til stede i friminuttene", "status": "ikke", "merknad": "Syk uke 49."},
         {"tiltak": "Samtale med klassen", "status": "gjennomfort"}])
@@ -130,10 +130,10 @@ def test_a_revised_plan_retires_the_old_measures(flow, kap12, demo):
     flow.do(leader, case.id, "Evaluere tiltakene", evaluering_resultat="revidere")
     _plan(flow, leader, case.id, [{"hva": "Fast følge i kantina", "nar": "Hver dag", "ansvarlig_bruker": "ansatt2"}],
           "Revidere tiltaksplan")
-    assert measures.owned_by(kap12, demo.users["ansatt"]) == []
+    assert measures.owned_page(kap12, demo.users["ansatt"]).items == []
     with pytest.raises(Conflict):
         kap12.record_measure(demo.users["avdelingsleder"], old.id, "gjennomfort", "")
-    [new] = measures.owned_by(kap12, demo.users["ansatt2"])
+    [new] = measures.owned_page(kap12, demo.users["ansatt2"]).items
     assert new.what == "Fast følge i kantina"
     # Re-execution from the history gives the same case: the records are inputs, evaluate-now too.
     result = verify_case(kap12, case.id)
@@ -158,3 +158,24 @@ def test_the_evaluation_and_its_document_show_what_was_carried_out(flow_on, sqli
     text = " ".join(" ".join(p.extract_text() for p in PdfReader(io.BytesIO(
         documents.stored_content(kap12, evaluation.id))).pages).split())
     assert "Slik er tiltakene gjennomført" in text and "Flyttet til uke 51." in text and "Delvis gjennomført" in text
+
+
+def test_mine_tiltak_is_paged_by_case_and_place_in_the_plan(flow, kap12, demo):
+    mine = [{"hva": f"Tiltak {n}", "nar": "Uke 50", "ansvarlig_bruker": "ansatt"} for n in range(3)]
+    first, leader = _to_plan(flow)
+    _plan(flow, leader, first.id, rows=mine)
+    second, _ = _to_plan(flow)
+    _plan(flow, leader, second.id, rows=mine[:2])
+    kari = demo.users["ansatt"]
+    seen, cursor = [], None
+    while True:
+        page = measures.owned_page(kap12, kari, cursor=cursor, limit=2)
+        seen += [(m.case_id, m.what) for m in page.items]
+        if page.next_cursor is None:
+            break
+        cursor = page.next_cursor
+    ours = [s for s in seen if s[0] in (first.id, second.id)]
+    assert ours == [(first.id, "Tiltak 0"), (first.id, "Tiltak 1"), (first.id, "Tiltak 2"),
+                    (second.id, "Tiltak 0"), (second.id, "Tiltak 1")]  # every one once, in order
+    assert len(seen) == len(set(seen)) == measures.owned_count(kap12, kari)
+    assert measures.owned_count(kap12, demo.users["ansatt3"]) == 0
