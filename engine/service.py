@@ -195,11 +195,12 @@ class Kap12:
                                      procedure=procedure, school=school, search=search, cursor=cursor, limit=limit)
 
     def case_status_counts(self, viewer: Viewer, *, procedure: str | None = None, school: str | None = None,
-                           search: str | None = None) -> dict[str, int]:
-        """How many of the cases the viewer may see (filtered) are open and closed."""
+                           search: str | None = None, cap: int | None = None) -> dict[str, int]:
+        """How many of the cases the viewer may see (filtered) are open and closed (each up to
+        ``cap + 1`` when a cap is given)."""
         with self.db.reading() as session:
             return status_counts(session, within=access.visible_cases(viewer), procedure=procedure,
-                                 school=school, search=search)
+                                 school=school, search=search, cap=cap)
 
     def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""

@@ -21,6 +21,11 @@ OFFENDER_WORDS = {"elev": _l("En elev (prosedyre A)"), "ansatt": _l("En ansatt v
                   "ledelse": _l("Noen i skolens ledelse (prosedyre C)")}
 
 
+# The status tabs count up to this many cases and then say "over": the list is paged, and a count
+# of a county's every case ever made would grow with its history on every page view.
+COUNTED_UP_TO = 1000
+
+
 @bp.get("")
 @login_required
 def index():
@@ -33,11 +38,11 @@ def index():
                              cursor=pager.cursor())
     schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
     counts = kap12().case_status_counts(g.viewer, procedure=procedure or None, school=school or None,
-                                        search=search or None)
+                                        search=search or None, cap=COUNTED_UP_TO)
     return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
                            status=status if status in ("open", "closed") else "alle", procedure=procedure,
                            school=school, search=search, schools=schools, counts=counts, now=kap12().clock.now(),
-                           deadline=present.deadline)
+                           deadline=present.deadline, cap=COUNTED_UP_TO)
 
 
 ENDING_FORM = "annen_avslutning"

@@ -315,9 +315,14 @@ def actor_text(ev) -> str:
     return history.shown_actor(ev.kind, ev.actor)
 
 
+def thousands(n: int) -> str:
+    """A whole number as Norwegian writes it: 100 000 (a narrow no-break space between groups)."""
+    return f"{n:,}".replace(",", "\u202f")
+
+
 def register(app) -> None:
     app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words, actor=actor_text,
                                  procedure_label=procedure_label, procedure_short=procedure_short,
                                  event_text=event_text, value_text=value_text, status_words=status_words,
                                  role_name=role_name, embed_json=embed_json,
-                                 local_name=local_name, stage_text=stage_text)
+                                 local_name=local_name, stage_text=stage_text, thousands=thousands)

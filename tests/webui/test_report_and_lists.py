@@ -129,6 +129,27 @@ def test_saker_shows_the_status_as_tabs_and_a_closed_case_stays_findable(env):
     assert "<strong>alle saker</strong>, A – elev mot elev" in everything
 
 
+def test_the_status_tabs_count_up_to_a_cap_and_then_say_over(env, monkeypatch):
+    from webui import cases
+
+    for _ in range(3):
+        _report(env)
+    client = login(env.app, "rektor")
+    counted = client.get("/saker").text
+    open_n = int(re.search(r'status=open"[^>]*>Under behandling <span class="count">(\d+)</span>', counted)[1])
+    closed_n = int(re.search(r'status=closed"[^>]*>Avsluttet <span class="count">(\d+)</span>', counted)[1])
+    assert open_n >= 3
+    monkeypatch.setattr(cases, "COUNTED_UP_TO", open_n - 1)
+    capped = client.get("/saker").text
+    assert f'Under behandling <span class="count">over {open_n - 1}</span>' in capped
+    assert f'Alle <span class="count">over {open_n - 1}</span>' in capped
+    if closed_n <= open_n - 1:
+        assert f'Avsluttet <span class="count">{closed_n}</span>' in capped  # under the cap: exact
+    counts = env.kap12.case_status_counts(env.demo.users["rektor"], cap=open_n - 1)
+    assert counts["open"] == open_n  # counted up to cap + 1, "more than the cap"
+    assert env.kap12.case_status_counts(env.demo.users["rektor"])["open"] == open_n
+
+
 def test_the_yearly_cycle_is_named_on_task_lines_and_in_the_filter(env):
     env.kap12.start_prevention_cycle(None, env.nordli, 2026)
     text = login(env.app, "rektor").get("/oppgaver").text
