@@ -30,7 +30,7 @@ from engine.write import sessions as web_sessions
 from engine.write.demo import load_demo
 from engine.write.timers import run_forever
 from processes.deadlines import format_local, school_year_of
-from webui import logs, serving
+from webui import health, logs, serving
 
 from .progress import Progress
 
@@ -372,8 +372,15 @@ def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
 @click.option("--idle", "--interval", "idle", default=15.0, show_default=True,
               help="Lengste søvn i sekunder mellom rundene (e-post sendes også hver runde).")
 @click.option("--json", "as_json", is_flag=True)
-def timers(once: bool, idle: float, as_json: bool) -> None:
+@click.option("--metrics-port", type=int, default=None,
+              help="Vis sveiperens målinger (Prometheus) på denne porten, for en sveiper på en maskin uten "
+                   "webprosesser. Bare tall, uten innlogging.")
+@click.option("--metrics-host", default="127.0.0.1", show_default=True,
+              help="Adressen målingene vises på (loopback, eller et nett bare overvåkingen når).")
+def timers(once: bool, idle: float, as_json: bool, metrics_port: int | None, metrics_host: str) -> None:
     kap12 = _engine()
+    if metrics_port is not None:
+        health.serve_sweeper_metrics(kap12.settings, metrics_host, metrics_port)
     if once:
         result = kap12.sweep_timers()
         mailed = kap12.deliver_mail()

@@ -11,12 +11,21 @@ import hmac
 import ipaddress
 import logging
 import time
+from pathlib import Path
 
 from flask import Blueprint, Response, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.multiprocess import MultiProcessCollector
 
+from engine.config import Settings
 from engine.read import operations
 from engine.read.readiness import READY
 from engine.runtime.metrics import LATENCY_BUCKETS
@@ -60,13 +69,23 @@ def _may_read_metrics() -> bool:
 def metrics():
     if not _may_read_metrics():
         return Response("Ingen tilgang til målingene.\n", 403, mimetype="text/plain")
-    if kap12().settings.metrics_dir is not None:
-        registry = CollectorRegistry()
-        MultiProcessCollector(registry)  # every worker's and sweeper's values, added up
-    else:
-        registry = REGISTRY
-    body = generate_latest(registry) + generate_latest(_database_counts())
+    body = generate_latest(_registry(kap12().settings.metrics_dir)) + generate_latest(_database_counts())
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
+
+
+def _registry(metrics_dir: Path | None) -> CollectorRegistry:
+    if metrics_dir is None:
+        return REGISTRY
+    registry = CollectorRegistry()
+    MultiProcessCollector(registry)  # every worker's and sweeper's values, added up
+    return registry
+
+
+def serve_sweeper_metrics(settings: Settings, host: str, port: int) -> None:
+    """A sweeper's own metrics (timers fired and how late, steps) on ``host:port``, for a sweeper
+    on a machine without web workers, whose ``/metrics`` it cannot join. Counts only, and no
+    log-in: bind it to the loopback or a network only the monitoring reaches."""
+    start_http_server(port, addr=host, registry=_registry(settings.metrics_dir))
 
 
 def _database_counts() -> CollectorRegistry:

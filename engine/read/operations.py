@@ -15,7 +15,7 @@ from engine.write.timers import MAX_ATTEMPTS
 class OperationsCounts:
     open_incidents: int
     mails_waiting: int
-    open_cases: list[tuple[str, str, str, int]]  # (kind, procedure, stage, count)
+    open_cases: list[tuple[str, str, str, int]]  # (kind, procedure, stage code: processes/stages.py, count)
 
 
 def counts(db: Database) -> OperationsCounts:
@@ -23,7 +23,7 @@ def counts(db: Database) -> OperationsCounts:
         incidents = session.scalar(select(func.count()).select_from(PendingTimer)
                                    .where(PendingTimer.attempts >= MAX_ATTEMPTS)) or 0
         mails = session.scalar(select(func.count()).select_from(Notification).where(Notification.waiting_for_mail())) or 0
-        by_stage = session.execute(select(Case.kind, Case.procedure, Case.stage, func.count())
+        by_stage = session.execute(select(Case.kind, Case.procedure, Case.stage_code, func.count())
                                    .where(Case.status == "open")
-                                   .group_by(Case.kind, Case.procedure, Case.stage)).all()
+                                   .group_by(Case.kind, Case.procedure, Case.stage_code)).all()
     return OperationsCounts(incidents, mails, [(kind, procedure, stage, n) for kind, procedure, stage, n in by_stage])

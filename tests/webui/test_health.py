@@ -69,7 +69,7 @@ def test_metrics_count_requests_steps_and_cases_without_case_data(env):
     text = env.app.test_client().get("/metrics").text
     assert _value(text, "kap12_http_request_seconds_count", route="/oppgaver", status="200") >= 1
     assert _value(text, "kap12_steps_total", outcome="ok") >= 1
-    assert _value(text, "kap12_open_cases", kind="sak", procedure="A") >= 1
+    assert _value(text, "kap12_open_cases", kind="sak", procedure="A", stage="meldt") >= 1
     assert "kap12_mails_waiting" in text and "kap12_open_incidents" in text
     # letters only: a number could turn up by chance inside a timestamp
     assert "Kvitfjellbekken" not in text and "Emma" not in text  # counts only, nothing from a case
