@@ -95,6 +95,9 @@ def fill_by_keyboard(page, stop) -> dict:
 
 
 def assert_errors_tied_to_fields(page) -> None:
+    # The summary is in the page before forms.js (at the end of it) has moved focus there: wait
+    # for the page to have loaded, scripts and all, or the check can run in between.
+    page.wait_for_load_state("load")
     assert active(page)["cls"] == "error-summary" and active(page)["role"] == "alert"
     invalid = page.locator("[aria-invalid=true], fieldset.invalid")
     assert invalid.count() >= 3
