@@ -71,7 +71,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
     events = kap12().case_history(case_id, reads=False)
     timeline = _latest(events, TIMELINE_SHOWN)
-    steps = queries.case_steps(kap12(), g.viewer, case_id)
+    steps = queries.steps_from(events)  # FULL access was checked by kap12().case above
     read_count, reads = kap12().case_reads(case_id, READS_SHOWN)
     reported = queries.reported_at(events)
     taken_up = queries.taken_up_on(events)

@@ -213,8 +213,8 @@ STAGE_ORDER = (paging.Key(_missed(), descending=True), paging.Key(Case.next_dead
 
 def _stage_key(row: Any) -> tuple[object, ...]:
     """A (case, missed) row's values of ``STAGE_ORDER``, for the next page's cursor."""
-    case, missed = row
-    return (bool(missed), case.next_deadline is None, case.next_deadline, case.created_at, case.id)
+    shown, missed = row
+    return (bool(missed), shown.next_deadline is None, shown.next_deadline, shown.created_at, shown.id)
 
 
 def _open_figures(session: Session, open_cases: Select[Case], now: datetime) -> OpenFigures:
@@ -271,9 +271,8 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignee_ids)))
                      .all()) if assignee_ids else {}
 
+        # In the order of ``_open_rows_shown``: the stages in their order, each in ``STAGE_ORDER``.
         rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
-        rows_open.sort(key=lambda r: (stage_order(r.stage), not r.missed, r.next_deadline is None,
-                                      r.next_deadline or now, r.reported_at))
         rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
 
         year_ids = visible.with_only_columns(Case.id).subquery()
@@ -302,13 +301,17 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
     """The open cases to show, each stage in its order: every one (the exports), one page of one
     stage, or the first ``PER_STAGE`` of every stage; and where each stage shown goes on."""
     if everything:
-        return list(session.scalars(open_visible.order_by(Case.created_at))), {}
-    chosen = [stage] if stage else [code for code, _, _ in STAGES if by_stage.get(code)]
+        chosen = sorted(by_stage, key=stage_order)  # every stage with cases, even one unknown here
+    else:
+        chosen = [stage] if stage else [code for code, _, _ in STAGES if by_stage.get(code)]
     shown: list[Case] = []
     more: dict[str, str | None] = {}
     for code in chosen:
-        query = open_visible.where(Case.stage_code == code).add_columns(_missed())
-        page = paging.fetch(session, query, STAGE_ORDER, cursor if stage else None,
+        query = open_visible.where(Case.stage_code == code)
+        if everything:
+            shown += session.scalars(query.order_by(*paging.order(STAGE_ORDER)))
+            continue
+        page = paging.fetch(session, query.add_columns(_missed()), STAGE_ORDER, cursor if stage else None,
                             STAGE_PAGE if stage else PER_STAGE, _stage_key)
         shown += [row[0] for row in page.items]
         more[code] = page.next_cursor

@@ -280,18 +280,27 @@ def case_steps(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Step]:
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
             raise NotFound(Message("Saken finnes ikke."))
-        events = session.scalars(select(HistoryEvent).where(
+        return steps_from(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, CASE_ENDED))).order_by(HistoryEvent.seq))
-        steps = []
-        for ev in events:
-            if ev.kind == REPORTED:
-                steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {}),
-                                  ev.data.get("form_version")))
-            else:
-                steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
-                                  ev.data.get("data", {}), ev.data.get("form_version")))
-        return steps
+            HistoryEvent.kind.in_(STEP_KINDS)).order_by(HistoryEvent.seq)))
+
+
+# The events that carry a form: the report, a completed task, an ending for another reason.
+STEP_KINDS = (REPORTED, TASK_COMPLETED, CASE_ENDED)
+
+
+def steps_from(events: Iterable[HistoryEvent]) -> list[Step]:
+    """The steps among a case's events, in their order — for a caller that has already read
+    the history and checked FULL access (the case page), so it is not read twice."""
+    steps = []
+    for ev in events:
+        if ev.kind == REPORTED:
+            steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {}),
+                              ev.data.get("form_version")))
+        elif ev.kind in STEP_KINDS:
+            steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
+                              ev.data.get("data", {}), ev.data.get("form_version")))
+    return steps
 
 
 def reported_at(events: Iterable[HistoryEvent]) -> datetime | None:

@@ -8,7 +8,10 @@ from alembic import op
 import sqlalchemy as sa
 
 # The vocabulary the steps use from now on; the migration sorts the cases already open the same
-# way, from the open tasks and waiting timers they have now.
+# way, from the open tasks and waiting timers they have now. It imports the live rule rather
+# than a frozen copy on purpose: the stage is a projection that every step rewrites, so a later
+# vocabulary is the right one for a database upgraded later, and a copy would be a second rule
+# to keep in step (a later change of vocabulary needs its own migration either way).
 from processes.stages import stage_of
 
 
