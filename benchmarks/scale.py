@@ -57,18 +57,21 @@ def _schools(kap12, count: int) -> list[int]:
         return [s.id for s in have]
 
 
-LEADERS = ("rektor", "avdelingsleder")
+# Who works at every school: the leaders, and a teacher who reports (as teachers do — with one
+# reporter for the whole county, that person's "cases I reported" would be every case).
+STAFF = ("rektor", "avdelingsleder", "ansatt")
 
 
 def _staff(kap12, schools: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
-    """A rektor and an avdelingsleder at every school but the demo school (whose are the demo's
-    people): {school id: {demo leader's id: (this school's leader's id, name)}}, for the copies."""
+    """A rektor, an avdelingsleder and a teacher at every school but the demo school (whose are
+    the demo's people): {school id: {demo person's id: (this school's person's id, name)}}, for
+    the copies."""
     people = ensure_directory(kap12)
     staff: dict[int, dict[int, tuple[int, str]]] = {}
     with kap12.db.writing() as session:
         for school in session.scalars(select(School).where(School.id.in_(schools[1:]))):
             mapping = {}
-            for role in LEADERS:
+            for role in STAFF:
                 username = f"{role}-{school.id}"
                 user = session.scalars(select(User).where(User.username == username)).first()
                 if user is None:
@@ -87,10 +90,11 @@ def _build(args: tuple[str, str, list[int], int, int]) -> int:
     url, folder, schools, start, count = args
     kap12 = engine_at(Path(folder), url=url)
     people = ensure_directory(kap12)
-    # The school owner reports at every school; rektor leads the demo school (the first).
-    reporter, leader = people.users["skoleeier"], people.users["rektor"]
+    # A teacher at each school reports; rektor leads the demo school (the first).
+    leader = people.users["rektor"]
     for i in range(start, start + count):
-        case = kap12.report(reporter, schools[i % len(schools)], report_data())
+        school_id = schools[i % len(schools)]
+        case = kap12.report(_reporter(people, schools, school_id), school_id, report_data())
         if i % 5 or case.school_id not in leader.schools({"rektor"}):
             continue
         for _ in range(2):
@@ -101,11 +105,16 @@ def _build(args: tuple[str, str, list[int], int, int]) -> int:
     return count
 
 
+def _reporter(people, schools: list[int], school_id: int):
+    """The teacher who reports at a school: the demo's at the demo school, else ``_staff``'s."""
+    return people.users["ansatt" if school_id == schools[0] else f"ansatt-{school_id}"]
+
+
 def _templates(kap12, school_id: int) -> list[_bulk.Template]:
     """Cases made through the write path at the demo school, one at each stage a list shows:
     reported, received, investigated, and closed (received, the school environment safe)."""
     people = ensure_directory(kap12)
-    reporter = people.users["skoleeier"]
+    reporter = people.users["ansatt"]  # at the demo school; each copy's is its own school's
     leaders = [people.users["rektor"], people.users["avdelingsleder"]]
 
     def advance(case_id: int, **answers) -> None:  # the next step, by the leader it falls to
@@ -189,19 +198,18 @@ def main() -> None:
     with postgres_database("scale") as url:
         kap12 = engine_at(folder, url=url)
         schools = _schools(kap12, args.schools)
+        staff = _staff(kap12, schools)  # before any case: the reports are made by each school's teacher
         tokens = api_tokens(kap12, PAGES, "scale")
         print(f"kap12 list pages at scale (PostgreSQL, {len(schools)} schools, Flask test client, "
               f"median / p95 of {REQUESTS} requests)")
         results = {}
         templates: list = []
-        staff: dict = {}
         for size in sizes:
             with kap12.db.reading() as session:
                 have = session.scalar(select(func.count()).select_from(Case)) or 0
             started = time.perf_counter()
             if args.bulk:
                 templates = templates or _templates(kap12, schools[0])
-                staff = staff or _staff(kap12, schools)
                 _bulk.clone(kap12, templates, size - have - (len(templates) if have == 0 else 0), schools,
                             staff=staff)
                 print(f"  built {size} cases by copying {len(templates)} ({time.perf_counter() - started:.0f} s); "

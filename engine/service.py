@@ -194,6 +194,12 @@ class Kap12:
             return case_summary_page(session, within=access.visible_cases(viewer), status=status,
                                      procedure=procedure, school=school, search=search, cursor=cursor, limit=limit)
 
+    def with_reach(self, viewer: Viewer) -> Viewer:
+        """The viewer with the cases they reach found once, for a read-only page that asks
+        several lists and counts of them (``access.with_reach``)."""
+        with self.db.reading() as session:
+            return access.with_reach(session, viewer)
+
     def case_status_counts(self, viewer: Viewer, *, procedure: str | None = None, school: str | None = None,
                            search: str | None = None, cap: int | None = None) -> dict[str, int]:
         """How many of the cases the viewer may see (filtered) are open and closed (each up to

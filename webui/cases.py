@@ -33,11 +33,12 @@ def index():
     procedure = request.args.get("prosedyre", "")
     school = request.args.get("skole", "")
     search = request.args.get("q", "").strip()
-    page = kap12().case_page(g.viewer, status if status in ("open", "closed") else None,
+    viewer = kap12().with_reach(g.viewer)  # the list, its counts and its schools ask the same cases
+    page = kap12().case_page(viewer, status if status in ("open", "closed") else None,
                              procedure=procedure or None, school=school or None, search=search or None,
                              cursor=pager.cursor())
-    schools = [name for _, name in queries.case_schools(kap12(), g.viewer)]
-    counts = kap12().case_status_counts(g.viewer, procedure=procedure or None, school=school or None,
+    schools = [name for _, name in queries.case_schools(kap12(), viewer)]
+    counts = kap12().case_status_counts(viewer, procedure=procedure or None, school=school or None,
                                         search=search or None, cap=COUNTED_UP_TO)
     return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
                            status=status if status in ("open", "closed") else "alle", procedure=procedure,

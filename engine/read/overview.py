@@ -243,6 +243,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
     year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)
     stage = stage if stage in STAGE_LABELS else None
     with kap12.db.reading() as session:
+        viewer = access.with_reach(session, viewer)  # the page asks the same cases a dozen times
         visible = _full_cases(viewer, school, procedure)
         open_visible = visible.where(Case.status == "open")
         by_stage: dict[str, dict[str, int]] = {}
@@ -275,7 +276,10 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
         rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
 
-        year_ids = visible.with_only_columns(Case.id).subquery()
+        # The cases with a step this school year: every step sets ``updated_at`` (the report, a
+        # task done, a deadline missed — all the year figures count), so an older one has no
+        # event to count, and a school's earlier years are not read.
+        year_ids = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id).subquery()
         months = _months(year_start, now)
         met, missed = _deadlines_by_month(session, year_ids, months)
         first_plans = _first_plans(session, year_ids, year_start_at)
@@ -367,7 +371,7 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
-    chosen = queries.with_cases(access.readable_cases(viewer))
+    chosen = queries.with_cases(session, access.readable_cases(viewer), viewer)
     counties = access.owned_counties(viewer)
     if counties:  # the school owner chooses among every school in the county
         chosen = or_(chosen, School.county_id.in_(counties))

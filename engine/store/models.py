@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -191,9 +192,12 @@ class CaseParty(Base):
     __tablename__ = "case_parties"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     relation: Mapped[str] = mapped_column(String(20))
-    __table_args__ = (UniqueConstraint("case_id", "user_id", "relation"),)
+    # Every query asks "the cases this person is accused in" (and "reported"): by person and
+    # relation, so a person who reported thousands of cases is not read to find none accused.
+    __table_args__ = (UniqueConstraint("case_id", "user_id", "relation"),
+                      Index("ix_case_parties_person", "user_id", "relation", "case_id"))
 
 
 class AccessGrant(Base):
@@ -334,7 +338,10 @@ class Notification(Base):
     mailed_at: Mapped[datetime | None] = mapped_column(index=True)
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
     mail_error: Mapped[str | None] = mapped_column(Text)
-    __table_args__ = (Index("ix_notifications_user_list", "user_id", "id"),)  # Varsler, newest first
+    __table_args__ = (Index("ix_notifications_user_list", "user_id", "id"),  # Varsler, newest first
+                      # The unread count on every page: a rektor's years of read notices are not read.
+                      Index("ix_notifications_unread", "user_id", "id", postgresql_where=text("read_at IS NULL"),
+                            sqlite_where=text("read_at IS NULL")))
 
     @classmethod
     def waiting_for_mail(cls) -> ColumnElement[bool]:

@@ -59,6 +59,11 @@ def test_case_access_matrix(world, procedure, user):
         listed = case_id in set(session.scalars(select(access.visible_cases(viewer).subquery().c.id)))
         in_full = case_id in set(session.scalars(
             select(Case.id).where(access.full_access_clause(viewer), access.not_accused(viewer))))
+        # A page that found the viewer's cases once (``with_reach``) lists and reads the same.
+        remembered = access.with_reach(session, viewer)
+        listed_remembered = case_id in set(session.scalars(select(access.visible_cases(remembered).subquery().c.id)))
+        in_full_remembered = case_id in set(session.scalars(
+            select(Case.id).where(access.full_access_clause(remembered), access.not_accused(remembered))))
         task = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)).one()
         may_work = access.may_work_on(session, viewer, task.id)
         workable = task.id in set(session.scalars(select(access.workable_tasks(viewer).subquery().c.id)))
@@ -71,6 +76,9 @@ def test_case_access_matrix(world, procedure, user):
     assert level == LEVEL[procedure][user]
     assert listed == (level is not None)  # a case the viewer may not see does not exist for them
     assert in_full == (level == F)
+    assert (listed_remembered, in_full_remembered) == (listed, in_full)
+    # Found once only for those who read school by school: for the county-wide it is a condition on the row.
+    assert (remembered.reach is None) == (user in ("skoleeier", "revisor"))
     # The auditor reads every task and works none; the accused never reaches one.
     assert may_work == workable == (user in WORKS[procedure])
     assert reclassifies == (user in RECLASSIFIES[procedure])

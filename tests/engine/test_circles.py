@@ -61,6 +61,25 @@ def test_leaders_who_worked_an_a_case_lose_it_the_moment_it_is_c(flow, kap12, de
     assert not full(kap12, demo, "rektor", case.id) and full(kap12, demo, "avdelingsleder", case.id)
 
 
+def test_a_remembered_reach_never_carries_the_circle(flow, kap12, demo, monkeypatch):
+    """``with_reach`` finds a viewer's cases once for a page; the circle is applied afresh in
+    every query, so a case that becomes C under the page — or names the viewer as accused — is
+    gone from it at once, and past the listing limit the policy is asked in each query again."""
+    case, other, third = flow.report(), flow.report(), flow.report()
+    with kap12.db.reading() as session:
+        leader = access.with_reach(session, demo.users["avdelingsleder"])
+    assert leader.reach is not None and {case.id, other.id} <= set(leader.reach.full)
+    assert listed(kap12, demo, "avdelingsleder", case.id)
+    kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder avdelingslederen.", "avdelingsleder")
+    kap12.reclassify(demo.users["avdelingsleder"], other.id, "ledelse", "Det gjelder rektor.", "rektor")
+    remembered = {c.id for c in kap12.cases_for(leader)}
+    assert case.id not in remembered and other.id not in remembered  # accused; C bypasses the leadership
+    with kap12.db.reading() as session:
+        assert access.with_reach(session, demo.users["rektor"]).reach.full == (third.id,)
+        monkeypatch.setattr(access, "REACH_LISTED", 0)
+        assert access.with_reach(session, demo.users["rektor"]).reach is None
+
+
 def test_only_the_school_owner_moves_a_case_out_of_b(flow, kap12, demo):
     case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     with pytest.raises(Denied, match="Bare skoleeier"):

@@ -1,0 +1,59 @@
+"""``id_in(column, ids)``: a column is one of the ids a sub-query finds — written for the planner.
+
+``column IN (SELECT …)`` is what SQLite plans best. PostgreSQL plans it as a semi-join and,
+once the sub-query finds a few thousand ids (a rektor's cases in a county of 100,000), hashes
+them and reads the whole outer table to probe the hash: every list and count of a school
+leader then costs a sequential scan of ``cases``. ``column = ANY(ARRAY(SELECT …))`` makes the
+sub-query an init plan run once, and the condition an index condition on ``column``: the rows
+are fetched by their ids, so the cost follows the ids found, not the table's size."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ARRAY, ColumnElement, CompoundSelect, Integer, Select, any_, bindparam, func
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
+from sqlalchemy.sql.sqltypes import NullType
+
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
+class id_in(FunctionElement[Any]):  # noqa: N801 — used like a SQL function
+    """True when ``column`` is one of the ids of ``ids`` (a one-column select of ids)."""
+
+    # No Boolean type: SQLite would compare a boolean-typed function to 1 ("… IN (…) = 1").
+    type = NullType()
+    inherit_cache = True
+    name = "id_in"
+
+    def __init__(self, column: _Column, ids: Select[Any] | CompoundSelect) -> None:
+        super().__init__(column, ids.scalar_subquery())
+
+
+def _parts(element: id_in) -> tuple[Any, Any]:
+    column, ids = element.clauses
+    return column, ids
+
+
+@compiles(id_in)
+def _in(element: id_in, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = _parts(element)
+    return compiler.process(column.in_(ids.element), **kw)
+
+
+@compiles(id_in, "postgresql")
+def _any_of_array(element: id_in, compiler: SQLCompiler, **kw: Any) -> str:
+    column, ids = _parts(element)
+    return compiler.process(column == any_(func.array(ids)), **kw)
+
+
+def id_in_list(column: _Column, ids: Sequence[int], dialect: str) -> ColumnElement[bool]:
+    """True when ``column`` is one of ``ids``, found earlier by the caller. On PostgreSQL one
+    array parameter (``= ANY(:ids)``): thousands of ids as thousands of parameters cost more to
+    render, send and plan than the query itself takes to run."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(ids), type_=ARRAY(Integer)))
+    return column.in_(ids)

@@ -1,0 +1,16 @@
+"""The schema is made by the migrations alone (``engine/store/db.py`` upgrades to head); the
+models are what the code reads and writes. They must say the same, on both databases: an index
+or column added to a model without its migration (or the other way round) is found here, not
+on a county's server."""
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+
+from engine.store.models import Base
+
+
+def test_the_migrations_make_the_schema_the_models_describe(kap12):
+    with kap12.db.engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert differences == []
