@@ -48,6 +48,17 @@ def test_cases_tasks_notices_and_the_auditors_list_page_through(env, one_per_pag
     assert len(auditor) == len(set(auditor)) >= 3
 
 
+def test_a_page_of_cases_counts_itself_as_a_page(env, one_per_page):
+    """The number under a list is of the rows shown: on a page of a longer list it says so, so
+    "1 sak." never stands under a list of many (the tabs count them all)."""
+    for _ in range(2):
+        env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    first = login(env.app, "rektor").get("/saker?status=alle")
+    assert "1 sak på denne siden." in first.text and "<p class=\"muted\">1 sak.</p>" not in first.text
+    alone = login(env.app, "rektor").get("/saker?status=alle&q=" + env.kap12.cases_for(env.demo.users["rektor"])[0].number)
+    assert "<p class=\"muted\">1 sak.</p>" in alone.text
+
+
 def test_a_made_up_cursor_is_a_plain_message(env):
     page = login(env.app, "rektor").get("/saker?etter=tull")
     assert page.status_code == 422 and paging.BAD_CURSOR in page.text
