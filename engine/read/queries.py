@@ -140,12 +140,14 @@ def task_choices(kap12: Kap12, viewer: access.Viewer) -> TaskChoices:
     with kap12.db.reading() as session:
         workable = _task_query(viewer, None, None, None).with_only_columns(
             OpenTask.id, Case.school_id, Case.procedure).subquery()
-        total = session.scalar(select(func.count()).select_from(workable)) or 0
-        schools = session.execute(select(School.id, School.name).join(workable, workable.c.school_id == School.id)
-                                  .group_by(School.id, School.name).order_by(School.name)).all()
-        procedures = session.scalars(select(workable.c.procedure).group_by(workable.c.procedure)
-                                     .order_by(workable.c.procedure)).all()
-        return TaskChoices(total, [(r.id, r.name) for r in schools], list(procedures))
+        # One aggregate by school and procedure (a few rows), not three over the same tasks:
+        # each asks the policy for the viewer's tasks again.
+        groups = session.execute(select(School.id, School.name, workable.c.procedure, func.count())
+                                 .join(workable, workable.c.school_id == School.id)
+                                 .group_by(School.id, School.name, workable.c.procedure)).all()
+        schools = sorted({(school_id, name) for school_id, name, _, _ in groups}, key=lambda s: (s[1], s[0]))
+        procedures = sorted({procedure for _, _, procedure, _ in groups})
+        return TaskChoices(sum(n for *_, n in groups), schools, procedures)
 
 
 @dataclass(frozen=True)
