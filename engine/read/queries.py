@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -213,8 +213,14 @@ def with_cases(session: Session, cases: Select[Case], viewer: access.Viewer) -> 
     cases once for each of the 40; else asked school by school (EXISTS on the index by school),
     not by reading every case ever made, as a join would."""
     if viewer.reach is not None:
-        return School.id.in_(list(session.scalars(cases.with_only_columns(Case.school_id).distinct())))
-    return cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()
+        found: ColumnElement[bool] = School.id.in_(
+            list(session.scalars(cases.with_only_columns(Case.school_id).distinct())))
+    else:
+        found = cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()
+    counties = access.county_wide(viewer)
+    # Whose role reaches every school of a county chooses among them all (asking each school
+    # for a case, the planner read the county's every case); elsewhere, where they have a case.
+    return or_(School.county_id.in_(counties), found) if counties else found
 
 
 def case_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:

@@ -182,7 +182,10 @@ class Case(Base):
     __table_args__ = (Index("ix_cases_list", "kind", "status", "created_at", "id"),
                       Index("ix_cases_kind_created", "kind", "created_at", "id"),
                       # The weekly overview: a school's open cases by stage.
-                      Index("ix_cases_school_stage", "school_id", "status", "stage_code"))
+                      Index("ix_cases_school_stage", "school_id", "status", "stage_code"),
+                      # The school owner's circle (access.py): B and C, and the notified A cases.
+                      Index("ix_cases_county_procedure", "county_id", "procedure"),
+                      Index("ix_cases_county_notified", "county_id", "owner_notified_at"))
     __mapper_args__ = {"version_id_col": lock_version}
 
 

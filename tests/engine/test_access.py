@@ -77,8 +77,8 @@ def test_case_access_matrix(world, procedure, user):
     assert listed == (level is not None)  # a case the viewer may not see does not exist for them
     assert in_full == (level == F)
     assert (listed_remembered, in_full_remembered) == (listed, in_full)
-    # Found once only for those who read school by school: for the county-wide it is a condition on the row.
-    assert (remembered.reach is None) == (user in ("skoleeier", "revisor"))
+    # Found once for all but auditors, who read the whole county: for them it is a condition on the row.
+    assert (remembered.reach is None) == (user == "revisor")
     # The auditor reads every task and works none; the accused never reaches one.
     assert may_work == workable == (user in WORKS[procedure])
     assert reclassifies == (user in RECLASSIFIES[procedure])

@@ -1,5 +1,5 @@
 """indexes by person: their parties in cases (the policy's "accused in", "reported"), and their
-unread notices (the count on every page)
+unread notices (the count on every page); and for the school owner's circle (B, C, notified)
 
 Revision ID: 0015_person_indexes
 Revises: 0014_case_stage
@@ -22,9 +22,13 @@ def upgrade() -> None:
     op.drop_index("ix_case_parties_user_id", table_name="case_parties")
     op.create_index("ix_notifications_unread", "notifications", ["user_id", "id"],
                     postgresql_where=UNREAD, sqlite_where=UNREAD)
+    op.create_index("ix_cases_county_procedure", "cases", ["county_id", "procedure"])
+    op.create_index("ix_cases_county_notified", "cases", ["county_id", "owner_notified_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_cases_county_notified", table_name="cases")
+    op.drop_index("ix_cases_county_procedure", table_name="cases")
     op.drop_index("ix_notifications_unread", table_name="notifications")
     op.create_index("ix_case_parties_user_id", "case_parties", ["user_id"])
     op.drop_index("ix_case_parties_person", table_name="case_parties")
