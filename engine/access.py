@@ -93,11 +93,13 @@ def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str],
 # index and made every list and count grow with every case ever made (rektor's Saker at 10,000
 # cases: 3.9 s). How the branches are joined depends on the viewer (``_reach``):
 # - someone who reaches a part of the county (the leadership, staff, the school owner — whose
-#   circle is B, C and notified cases, found by index) reaches few of its cases: the branches are one ``id_in(Case.id, … UNION …)`` of index scans, the case rows then
-#   fetched by id (``engine/store/id_sets.py``), so the work grows with what they may see, not
-#   with the county's history;
-# - someone who reads the whole county (auditors) reaches most of them: the branches are an OR on the case row (the personal sets hashed once), so a list walks its
-#   sort index and stops at the page's end instead of collecting the whole county first.
+#   circle is B, C and notified cases, found by index) reaches few of its cases: the branches
+#   are one ``id_in(Case.id, … UNION …)`` of index scans, the case rows then fetched by id
+#   (``engine/store/id_sets.py``), so the work grows with what they may see, not with the
+#   county's history; a page that asks several lists of them finds them once (``with_reach``);
+# - someone who reads the whole county (auditors) reaches most of them: the branches are an OR
+#   on the case row (the personal sets hashed once), so a list walks its sort index and stops
+#   at the page's end instead of collecting the whole county first.
 # The case as seen from inside the policy's sub-queries, made once: an alias copies every column
 # of ``cases``, and making three of them each time a clause was built cost milliseconds a query.
 _GRANTED, _TASKED, _REACHED = (aliased(Case, name=n) for n in ("granted_case", "tasked_case", "reached_case"))
@@ -248,8 +250,9 @@ def with_reach(session: Session, viewer: Viewer) -> Viewer:
     same cases (Saker asks three): each then looks the cases up by id instead of gathering the
     viewer's cases again — at 100,000 cases, 2,500 for a rektor, about 50 ms each time.
 
-    Not for auditors (who read the whole county, the policy is a condition on the row), only up to ``REACH_LISTED`` cases, and only for a request that changes
-    nothing: what a write would change in the viewer's reach is not in it. The circle (the
+    Not for auditors (who read the whole county, the policy is a condition on the row), only
+    up to ``REACH_LISTED`` cases, and only for a request that changes nothing: what a write
+    would change in the viewer's reach is not in it. The circle (the
     accused, the bypassed leadership) is never taken from it: every query applies it afresh."""
     if viewer.reach is not None or _reads_county_wide(viewer):
         return viewer
