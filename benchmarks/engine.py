@@ -24,6 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
+from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
+from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 
 from engine.runtime import spiff  # noqa: E402
@@ -80,7 +82,7 @@ def bare_step_fn(kap12, case_id: int, task_id: str):
     state.pop("serializer_version", None)
     state["spec"], state["subprocess_specs"] = spec_dct["spec"], spec_dct["subprocess_specs"]
     full_json = json.dumps(state)
-    serializer = spiff.SERIALIZER
+    serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(CAMUNDA_CONFIG))  # the library's own
     data = carry_out_payload()
 
     def once():

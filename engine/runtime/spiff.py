@@ -11,7 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.parser.util import full_tag
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
 from SpiffWorkflow.bpmn.serializer.workflow import VERSION as SERIALIZER_VERSION
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
@@ -29,7 +29,18 @@ from processes.deadlines import expression_helpers
 
 class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
     """Restores a workflow around spec objects handed in, instead of rebuilding the spec from
-    JSON on every load: the spec lives once per definition version (DESIGN.md rule 2)."""
+    JSON on every load, and writes the state without the spec: the spec lives once per
+    definition version (DESIGN.md rule 2)."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict:
+        # The library's own to_dict converts the spec and every subprocess spec on each call
+        # (about a third of a step's serializing) only for dump_state to drop them again. The
+        # keys and their order are the library's, less the two specs, so stored states (and
+        # the digests of checkpoints) are the same as before.
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
 
     def from_dict(self, dct: dict) -> BpmnWorkflow:
         spec, subs = dct.get("spec"), dct.get("subprocess_specs", {})
@@ -112,8 +123,6 @@ def spec_from_dict(dct: dict) -> tuple[BpmnProcessSpec, dict[str, BpmnProcessSpe
 
 def dump_state(workflow: BpmnWorkflow) -> str:
     dct = SERIALIZER.to_dict(workflow)
-    dct.pop("spec", None)
-    dct.pop("subprocess_specs", None)
     dct["serializer_version"] = SERIALIZER_VERSION
     return json.dumps(dct, separators=(",", ":"), ensure_ascii=False)
 

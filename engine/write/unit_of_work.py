@@ -181,15 +181,17 @@ class CaseWriter:
         self._summarize(case, wf, after, step.now)
         if case.owner_notified_at is None and owner_told(step, after):
             case.owner_notified_at = step.now
+        # The history first: it moves the chain head on the case row, so the case is updated
+        # once, by the first flush below, and not a second time at the end.
+        for kind, data in step.events:
+            actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
+            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
+                           actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
         step.wrote_timer = self._write_projection(session, case, after)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)
         notify.plan(session, case, step.events, step.now, step.actor.id)
         event.listen(session, "after_commit", lambda _session: self._committed(step), once=True)
-        for kind, data in step.events:
-            actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
-            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
-                           actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
         session.flush()
 
     def _committed(self, step: CaseStep) -> None:
