@@ -8,7 +8,8 @@ would have — in several processes at once. That is honest but slow on a small 
 0.1–0.5 s per case on two busy cores), so the default sizes are small. With ``--bulk``, a few
 template cases are made that way and the rest are copies of them (benchmarks/_bulk.py says
 exactly what a copy changes; ``kap12 verify`` accepts the copies' chains, checked here on a
-sample), 20 % open, over three school years: ``--bulk --cases 1000,100000`` is the issue's run.
+sample), 20 % open, over three school years, about one in four in the school owner's circle
+(serious A, B and C; see ``_templates``): ``--bulk --cases 1000,100000`` is the issue's run.
 
 Run: .venv/bin/python benchmarks/scale.py [--cases 200,1000] [--schools 40] [--processes 2] [--bulk]
      (KAP12_DATABASE_URL=postgresql+psycopg://… to use a server of your own; otherwise a
@@ -32,6 +33,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 
 from engine.store import directory  # noqa: E402
 from engine.store.models import Case, School, User  # noqa: E402
+from engine.versions.example_data import example_data  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
@@ -57,29 +59,29 @@ def _schools(kap12, count: int) -> list[int]:
         return [s.id for s in have]
 
 
-# Who works at every school: the leaders, and a teacher who reports (as teachers do — with one
-# reporter for the whole county, that person's "cases I reported" would be every case).
-STAFF = ("rektor", "avdelingsleder", "ansatt")
+# Who works at every school: the leaders, a teacher who reports (as teachers do — with one
+# reporter for the whole county, that person's "cases I reported" would be every case), and a
+# teacher accused in the B copies. (The demo's username, and the role it has.)
+STAFF = (("rektor", "rektor"), ("avdelingsleder", "avdelingsleder"), ("ansatt", "ansatt"), ("ansatt2", "ansatt"))
 
 
 def _staff(kap12, schools: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
-    """A rektor, an avdelingsleder and a teacher at every school but the demo school (whose are
-    the demo's people): {school id: {demo person's id: (this school's person's id, name)}}, for
-    the copies."""
+    """The demo school's staff (``STAFF``) at every other school: {school id: {demo person's id:
+    (this school's person's id, name)}}, so a copy's people are its own school's."""
     people = ensure_directory(kap12)
     staff: dict[int, dict[int, tuple[int, str]]] = {}
     with kap12.db.writing() as session:
         for school in session.scalars(select(School).where(School.id.in_(schools[1:]))):
             mapping = {}
-            for role in STAFF:
-                username = f"{role}-{school.id}"
+            for demo_name, role in STAFF:
+                username = f"{demo_name}-{school.id}"
                 user = session.scalars(select(User).where(User.username == username)).first()
                 if user is None:
-                    user = directory.create_user(session, username, f"{role.capitalize()} {school.name}",
+                    user = directory.create_user(session, username, f"{demo_name.capitalize()} {school.name}",
                                                  password=None, email=None, now=kap12.clock.now())
                     directory.grant(session, user, role, school=school)
                     directory.grant(session, user, "ansatt", school=school)
-                mapping[people.users[role].id] = (user.id, user.display_name)
+                mapping[people.users[demo_name].id] = (user.id, user.display_name)
             staff[school.id] = mapping
     return staff
 
@@ -110,32 +112,61 @@ def _reporter(people, schools: list[int], school_id: int):
     return people.users["ansatt" if school_id == schools[0] else f"ansatt-{school_id}"]
 
 
-def _templates(kap12, school_id: int) -> list[_bulk.Template]:
-    """Cases made through the write path at the demo school, one at each stage a list shows:
-    reported, received, investigated, and closed (received, the school environment safe)."""
+# How often each kind of template is copied: most cases are pupil against pupil (A); the rest
+# are the school owner's circle, so the owner's pages have their share to read: a serious A case
+# rektor told the owner of, one against a teacher (B), one against the school's leadership (C).
+PLAIN, SERIOUS, AGAINST_STAFF, AGAINST_LEADERS = 8, 1, 1, 1
+
+
+def _templates(kap12, school_id: int) -> tuple[list[_bulk.Template], list[_bulk.Template]]:
+    """Cases made through the write path at the demo school, open and closed, each repeated as
+    often as it is copied (``PLAIN`` : ``SERIOUS`` : ``AGAINST_STAFF`` : ``AGAINST_LEADERS``):
+    procedure A reported, received, investigated, and closed; a serious A case, B (a teacher
+    accused) and C (the avdelingsleder accused), each received (the owner told) and closed."""
     people = ensure_directory(kap12)
     reporter = people.users["ansatt"]  # at the demo school; each copy's is its own school's
-    leaders = [people.users["rektor"], people.users["avdelingsleder"]]
+    actors = [people.users[name] for name in ("rektor", "avdelingsleder", "skoleeier")]  # rektor tells the owner
 
-    def advance(case_id: int, **answers) -> None:  # the next step, by the leader it falls to
-        leader = next(v for v in leaders if any(t.case_id == case_id for t in kap12.tasks_for(v)))
-        complete_next(kap12, leader, case_id, **answers)
+    def advance(case_id: int, **answers) -> None:
+        """The next step, by the one it falls to, with the answers its form has."""
+        actor, task = next((v, t) for v in actors for t in kap12.tasks_for(v) if t.case_id == case_id)
+        form = kap12.forms.get(task.form_key)
+        given = {k: v for k, v in answers.items() if k in {f.name for f in form.fields}}
+        kap12.complete(actor, task.id, example_data(form, kap12.clock.now().date(), **given))
 
-    made = []
-    for steps in (0, 1, 2):
-        case = kap12.report(reporter, school_id, report_data())
+    def made(steps: int, report: dict | None = None, **answers) -> int:
+        case = kap12.report(reporter, school_id, report or report_data())
         for _ in range(steps):
-            advance(case.id)
-        made.append(case.id)
-    closed = kap12.report(reporter, school_id, report_data())
-    advance(closed.id)
-    advance(closed.id, trygt_skolemiljo="ja")
-    advance(closed.id)
-    made.append(closed.id)
+            advance(case.id, **answers)
+        return case.id
+
+    def closed(report: dict | None = None, **answers) -> int:
+        case_id = made(0, report)
+        while any(t.case_id == case_id for v in actors for t in kap12.tasks_for(v)):
+            advance(case_id, trygt_skolemiljo="ja", **answers)  # safe: no plan, the case ends
+        return case_id
+
+    b_report = report_data(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    c_report = report_data(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
+                           anklaget_bruker="avdelingsleder")
+    plain_open, plain_closed = [made(steps) for steps in (0, 1, 2)], [closed()]
+    # Received as serious, and rektor has told the owner; B and C: received, the owner told.
+    serious_open, serious_closed = [made(2, alvorlig_sak=True)], [closed(alvorlig_sak=True)]
+    b_open, b_closed = [made(2, b_report)], [closed(b_report)]
+    c_open, c_closed = [made(1, c_report)], [closed(c_report)]
+    circle = serious_open + serious_closed + b_open + b_closed + c_open + c_closed
     with kap12.db.reading() as session:
-        templates = [_bulk.load_template(session, case_id) for case_id in made]
-    assert any(not t.is_open for t in templates), "the closed template did not close"
-    return templates
+        def load(ids: list[int], times: int) -> list[_bulk.Template]:
+            return [_bulk.load_template(session, case_id) for case_id in ids] * times
+        # Three open A templates weigh PLAIN together, as one open of each other kind weighs its own.
+        opened = (load(plain_open, PLAIN) + load(serious_open, SERIOUS * 3) + load(b_open, AGAINST_STAFF * 3)
+                  + load(c_open, AGAINST_LEADERS * 3))
+        ended = (load(plain_closed, PLAIN) + load(serious_closed, SERIOUS) + load(b_closed, AGAINST_STAFF)
+                 + load(c_closed, AGAINST_LEADERS))
+        told = session.scalar(select(func.count()).where(Case.id.in_(circle), Case.owner_notified_at.is_not(None)))
+    assert all(t.is_open for t in opened) and not any(t.is_open for t in ended), "a template did not stop where meant"
+    assert told == len(circle), "the school owner was not told of every serious, B and C template"
+    return opened, ended
 
 
 def _verified_sample(kap12, size: int) -> str:
@@ -203,17 +234,18 @@ def main() -> None:
         print(f"kap12 list pages at scale (PostgreSQL, {len(schools)} schools, Flask test client, "
               f"median / p95 of {REQUESTS} requests)")
         results = {}
-        templates: list = []
+        templates: list[_bulk.Template] = []
         for size in sizes:
+            started = time.perf_counter()
+            if args.bulk and not templates:
+                opened, ended = _templates(kap12, schools[0])
+                templates = opened + ended
             with kap12.db.reading() as session:
                 have = session.scalar(select(func.count()).select_from(Case)) or 0
-            started = time.perf_counter()
             if args.bulk:
-                templates = templates or _templates(kap12, schools[0])
-                _bulk.clone(kap12, templates, size - have - (len(templates) if have == 0 else 0), schools,
-                            staff=staff)
-                print(f"  built {size} cases by copying {len(templates)} ({time.perf_counter() - started:.0f} s); "
-                      f"{_verified_sample(kap12, 20)}")
+                _bulk.clone(kap12, templates, size - have, schools, staff=staff)
+                print(f"  built {size} cases by copying {len({id(t) for t in templates})} "
+                      f"({time.perf_counter() - started:.0f} s); {_verified_sample(kap12, 20)}")
             else:
                 grow(url, folder, schools, have, size, args.processes)
                 print(f"  built {size} cases ({time.perf_counter() - started:.0f} s)")
