@@ -150,32 +150,31 @@ def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
 
 
-def _workable_ids(viewer: Viewer) -> CompoundSelect:
-    """The ids of the open tasks assigned to this viewer or open to a role they hold at the
+def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any]) -> CompoundSelect:
+    """``column`` of the open tasks assigned to this viewer or open to a role they hold at the
     case's school or county, as a union of index scans — one per role and place — in the shape
     of "The policy's shape" above: a correlated test of every open task's roles read all the
-    county's open tasks for each list and count (at 20,000 open cases, 45 ms each)."""
+    county's open tasks for each list and count (at 20,000 open cases, 45 ms each). A check of
+    one case (``_reach_one``) cuts each arm to that case's tasks."""
     tasked = _TASKED
-    parts = [select(OpenTask.id).where(OpenTask.assignee_id == viewer.id)]
+    parts = [select(column).where(OpenTask.assignee_id == viewer.id)]
     for role, school, county in viewer.grants:
         places = ([tasked.school_id == school] if school is not None else []) + \
                  ([tasked.county_id == county] if county is not None else [])
-        parts += [select(OpenTask.id).join(tasked, tasked.id == OpenTask.case_id)
+        parts += [select(column).join(tasked, tasked.id == OpenTask.case_id)
                   .join(OpenTaskRole, and_(OpenTaskRole.task_id == OpenTask.id, OpenTaskRole.role == role))
                   .where(OpenTask.assignee_id.is_(None), tasked.status == "open", place) for place in places]
     return union(*parts)
 
 
+def _workable_ids(viewer: Viewer) -> CompoundSelect:
+    """The open tasks this viewer may do now (``_open_to``)."""
+    return _open_to(viewer, OpenTask.id)
+
+
 def _task_ids(viewer: Viewer) -> CompoundSelect:
-    """Cases with an open task this viewer must do: assigned to them, or open to a role they
-    hold at the case's school or county. (Not from ``_workable_ids``: this shape lets a check
-    of one case (``_reach_one``) look up that case's tasks alone.)"""
-    own = select(OpenTask.case_id).where(OpenTask.assignee_id == viewer.id)
-    tasked = _TASKED
-    by_role = (select(OpenTask.case_id).join(OpenTaskRole, OpenTaskRole.task_id == OpenTask.id)
-               .join(tasked, tasked.id == OpenTask.case_id)
-               .where(OpenTask.assignee_id.is_(None), _role_scope(viewer, OpenTaskRole.role, tasked)))
-    return own.union(by_role)
+    """Cases with an open task this viewer must do (``_open_to``)."""
+    return _open_to(viewer, OpenTask.case_id)
 
 
 Branch = tuple[Select[Any] | CompoundSelect | None, Callable[[Any], ColumnElement[bool]]]
@@ -198,18 +197,20 @@ def _branches(viewer: Viewer) -> list[Branch]:
     rektor_schools = viewer.schools({"rektor"})
     if rektor_schools:
         branches.append((None, lambda c: and_(c.school_id.in_(rektor_schools), c.procedure == "B")))
-    owner_counties = _county_wide(viewer, "skoleeier")
+    owner_counties = counties_where(viewer, "skoleeier")
     if owner_counties:
         branches.append((None, lambda c: and_(c.county_id.in_(owner_counties),
                                               or_(c.procedure.in_(SHARPENED), c.owner_notified_at.is_not(None)))))
-    audit_counties = _county_wide(viewer, "revisor")
+    audit_counties = counties_where(viewer, "revisor")
     if audit_counties:
         branches.append((None, lambda c: c.county_id.in_(audit_counties)))
     return branches
 
 
-def _county_wide(viewer: Viewer, role: str) -> list[int]:
-    return sorted(viewer.counties({role}))
+def counties_where(viewer: Viewer, *roles: str) -> list[int]:
+    """The counties where the viewer holds one of ``roles``, each of which reaches every school
+    there (the school owner, an auditor); sorted, so a query's list of them is the same each time."""
+    return sorted(viewer.counties(roles))
 
 
 def _reached_ids(branches: list[Branch]) -> CompoundSelect:
@@ -268,12 +269,7 @@ def _reads_county_wide(viewer: Viewer) -> bool:
     notified serious A cases — a few of the county's, found by index — so the owner reads them
     through the set like a school leader: walking every case for the few made an owner's list
     read all 100,000 to show none.)"""
-    return bool(_county_wide(viewer, "revisor"))
-
-
-def county_wide(viewer: Viewer) -> list[int]:
-    """The counties where the viewer's role reaches every school (school owner, auditor)."""
-    return sorted(viewer.counties({"skoleeier", "revisor"}))
+    return bool(counties_where(viewer, "revisor"))
 
 
 def full_access_clause(viewer: Viewer) -> ColumnElement[bool]:
@@ -469,11 +465,6 @@ def may_evaluate_now(viewer: Viewer, case: Case) -> bool:
     return not is_read_only(viewer) and leads_case(viewer, case)
 
 
-def owned_counties(viewer: Viewer) -> set[int]:
-    """The counties this viewer is school owner (skoleeier) of: they see county-wide."""
-    return viewer.counties({"skoleeier"})
-
-
 def may_archive(viewer: Viewer, case: Case) -> bool:
     """Those who lead the case in its procedure file it in the archive; auditors change
     nothing. (Whether the case is closed is the archive's own check.)"""
@@ -482,7 +473,7 @@ def may_archive(viewer: Viewer, case: Case) -> bool:
 
 def may_archive_any(viewer: Viewer) -> bool:
     """Whether the viewer may file any case at all: the leadership of a school or a school owner."""
-    return not is_read_only(viewer) and bool(viewer.schools(LEADERSHIP_ROLES) or owned_counties(viewer))
+    return not is_read_only(viewer) and bool(viewer.schools(LEADERSHIP_ROLES) or counties_where(viewer, "skoleeier"))
 
 
 def report_schools_clause(viewer: Viewer) -> ColumnElement[bool]:

@@ -183,7 +183,7 @@ class Overview:
 
 
 def is_county_wide(viewer: access.Viewer) -> bool:
-    return bool(access.owned_counties(viewer))
+    return bool(access.counties_where(viewer, "skoleeier"))
 
 
 def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None) -> Select[Case]:
@@ -371,16 +371,14 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
+    # The school owner chooses among every school in the county (``with_cases`` says so).
     chosen = queries.with_cases(session, access.readable_cases(viewer), viewer)
-    counties = access.owned_counties(viewer)
-    if counties:  # the school owner chooses among every school in the county
-        chosen = or_(chosen, School.county_id.in_(counties))
     return list(session.scalars(select(School.name).where(chosen).group_by(School.name).order_by(School.name)))
 
 
 def _county_lines(session: Session, viewer: access.Viewer, procedure: str | None) -> list[SchoolLine]:
     """Every school in the school owner's county, with the open cases the owner may see."""
-    counties = access.owned_counties(viewer)
+    counties = access.counties_where(viewer, "skoleeier")
     visible = _full_cases(viewer, None, procedure).where(Case.status == "open").subquery()
     counts: dict[int, tuple[int, int]] = defaultdict(lambda: (0, 0))
     for school_id, n, notified in session.execute(  # counted in the database, school by school
