@@ -148,3 +148,32 @@ def test_the_year_figures_cut_months_at_midnight_in_norway(flow, kap12, demo, cl
     months = {m.label: m for m in overview.weekly_overview(kap12, demo.users["rektor"]).deadlines}
     assert months["okt 26"].met == 1 and months["sep 26"].met == 0
     assert sum(m.missed for m in months.values()) == 0
+
+
+def test_a_first_plan_counts_in_the_school_year_it_was_made(flow, kap12, demo, clock):
+    """The days from report to first plan: a case reported last school year and planned in this
+    one counts here (with all its days); a case planned last year and revised in this one does
+    not count again — its first plan was last year's (the figures read its earlier plan to know)."""
+    from datetime import datetime
+
+    from processes.deadlines import OSLO
+
+    now = clock.now()
+    clock.set(datetime(2026, 6, 1, 9, 0, tzinfo=OSLO))  # the school year 2025–26
+    planned_then, reported_then = flow.report(), flow.report()
+    for case in (planned_then, reported_then):
+        flow.do("avdelingsleder", case.id)
+        flow.do("avdelingsleder", case.id, trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", planned_then.id, evalueringsdato=flow.plan_date())
+    clock.set(now)
+    kap12.sweep_timers()  # its evaluation date has come
+    evaluation = next(t for t in kap12.tasks_for(demo.users["avdelingsleder"])
+                      if t.case_id == planned_then.id and t.form_key == "evaluering")
+    flow.do("avdelingsleder", planned_then.id, evaluation.title, evaluering_resultat="revidere",
+            evalueringsdato=flow.plan_date())
+    flow.do("avdelingsleder", planned_then.id, "Revidere tiltaksplan", evalueringsdato=flow.plan_date())
+    flow.do("avdelingsleder", reported_then.id, evalueringsdato=flow.plan_date())
+
+    ov = overview.weekly_overview(kap12, demo.users["rektor"])
+    days = (now - flow.status(reported_then.id).created_at).total_seconds() / 86400
+    assert ov.plans_counted == 1 and ov.median_plan_days == pytest.approx(days)
