@@ -9,9 +9,9 @@ import pytest
 
 from engine.write import demo
 from engine.write.demo import complete_next, report_data
-from tests.browser.conftest import logged_in_page, serving
+from tests.support.browser import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
-from tests.webui.conftest import make_kap12
+from tests.support.web import make_kap12
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pytest
 
 from engine.write import demo
-from tests.browser.conftest import serving
+from tests.support.browser import serving
 from tests.support.chromium import chromium_available
-from tests.webui.conftest import make_kap12
+from tests.support.web import make_kap12
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

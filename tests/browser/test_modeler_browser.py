@@ -13,10 +13,10 @@ from engine.store.models import Case
 from engine.versions.example_data import example_data
 from engine.write import demo
 from processes import forms
-from tests.browser.conftest import serving
+from tests.support.browser import serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.support.diagrams import NEW_TASK
-from tests.webui.conftest import make_kap12
+from tests.support.web import make_kap12
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from tests.browser.conftest import serving
+from tests.support.browser import serving
 from tests.support.chromium import chromium_available
 from tests.support.oidc_provider import oidc_provider
 from tests.webui.test_oidc import make_env

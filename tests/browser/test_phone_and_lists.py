@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from engine.write.demo import load_demo
-from tests.browser.conftest import logged_in_page, serving
+from tests.support.browser import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
-from tests.webui.conftest import make_kap12
+from tests.support.web import make_kap12
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 
 from engine.write.demo import complete_next, ensure_directory, report_data
-from tests.browser.conftest import serving
+from tests.support.browser import serving
 from tests.support.chromium import chromium_available, test_output_dir
-from tests.webui.conftest import make_kap12
+from tests.support.web import make_kap12
 from webui.app import create_app
 
 pytestmark = [pytest.mark.browser,

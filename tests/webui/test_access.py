@@ -6,8 +6,7 @@ from __future__ import annotations
 import pytest
 
 from engine.write import demo
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 USERS = ["ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
          "revisor", "admin"]

@@ -18,8 +18,8 @@ from engine.store.models import ApiToken, HistoryEvent, User
 from engine.versions.example_data import example_data
 from engine.write import demo
 from processes import forms
+from tests.support.web import csrf_of, login
 
-from .conftest import csrf_of, login
 from .test_access import MATRIX, SECRET, USERS
 
 PROBLEM = "application/problem+json"

@@ -7,9 +7,8 @@ import hashlib
 import pytest
 
 from engine.write.demo import load_demo
+from tests.support.web import login, make_kap12, token
 from webui.app import create_app
-
-from .conftest import login, make_kap12, token
 
 
 @pytest.fixture(scope="module")

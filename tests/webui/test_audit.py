@@ -17,8 +17,7 @@ from engine.versions.example_data import example_data
 from engine.write.demo import complete_next, report_data
 from processes import forms
 from tests.support.chromium import test_output_dir
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 PAYLOAD = re.compile(r'<script type="application/json" id="replay-payload">(.*?)</script>', re.S)
 

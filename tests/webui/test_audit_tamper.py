@@ -6,8 +6,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from engine.write.demo import complete_next, report_data
-
-from .conftest import login
+from tests.support.web import login
 
 
 def test_a_garbled_event_is_shown_as_a_finding_not_a_500(env):

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from engine.write import login_throttle
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 
 def test_pages_need_login(env):
@@ -35,9 +34,8 @@ def test_session_cookie_flags(env):
 
 
 def test_secure_cookie_when_https(tmp_path):
+    from tests.support.web import make_kap12
     from webui.app import create_app
-
-    from .conftest import make_kap12
 
     kap12, _ = make_kap12(tmp_path)
     kap12.settings = type(kap12.settings)(kap12.settings.database_url, tmp_path, kap12.settings.bpmn_dir,

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.support.web import csrf_of, login
 from webui import bounds
-
-from .conftest import csrf_of, login
 
 HUGE = ["2147483648", "99999999999999999999", "9" * 400]
 

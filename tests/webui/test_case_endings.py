@@ -3,8 +3,7 @@ again with plain errors and nothing lost; a good one closes the case and makes t
 from __future__ import annotations
 
 from engine.write.demo import report_data
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 FORM = {"grunn": "utenfor_kap12", "begrunnelse": "Gjelder en krangel på fritiden, ikke på skolen.",
         "eleven_hort": "ja", "elevens_stemme": "Det var ikke på skolen."}

@@ -11,8 +11,8 @@ from datetime import timedelta
 from engine.versions.example_data import example_data
 from engine.write import demo
 from processes import forms
+from tests.support.web import csrf_of, login
 
-from .conftest import csrf_of, login
 from .test_api import assert_problem, bearer, make_token
 
 

@@ -10,8 +10,7 @@ from engine.config import PROJECT_ROOT
 from engine.errors import DiagramFailed
 from engine.store.events import TASK_COMPLETED
 from engine.write import demo
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 BPMN = PROJECT_ROOT / "bpmn"
 RUNAWAY = "n = 0\nwhile n >= 0:\n    n = n + 1\n"  # passes the static checks; the step budget stops it

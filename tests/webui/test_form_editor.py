@@ -11,8 +11,7 @@ from sqlalchemy import func, select
 from engine.store.models import FormVersion
 from engine.write.demo import report_data
 from processes import forms
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 OLD_LABEL = "Din vurdering av meldingen"
 NEW_LABEL = "Vurdering av meldingen (ny ledetekst)"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from engine.config import PROJECT_ROOT, Settings
 from engine.service import Kap12
+from tests.support.web import login
 from webui.app import create_app
 
-from .conftest import login
 from .serve_support import free_port, get, served
 
 

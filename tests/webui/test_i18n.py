@@ -8,9 +8,8 @@ import re
 from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
+from tests.support.web import csrf_of, login
 from webui import i18n
-
-from .conftest import csrf_of, login
 
 EN = {"Accept-Language": "en-GB,en;q=0.9"}
 TASK_LINK = re.compile(r'href="/oppgaver/([0-9a-f-]{36})"')

@@ -4,8 +4,7 @@ from __future__ import annotations
 from engine.store.models import PendingTimer
 from engine.write.demo import report_data
 from engine.write.timers import MAX_ATTEMPTS
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 
 def _broken_timer(env) -> PendingTimer:

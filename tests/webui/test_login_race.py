@@ -20,8 +20,7 @@ import pytest
 from engine.config import PROJECT_ROOT
 from engine.write import demo
 from engine.write.login_throttle import ACCOUNT
-
-from .conftest import make_kap12
+from tests.support.web import make_kap12
 
 SERVER = """
 import os, sys

@@ -8,8 +8,7 @@ import re
 from datetime import timedelta
 
 from engine.write import demo
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 MEASURE_FORM = re.compile(r'action="/tiltak/(\d+)"')
 

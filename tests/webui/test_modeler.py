@@ -10,8 +10,7 @@ import pytest
 from engine.config import PROJECT_ROOT
 from engine.write import demo as demo_module
 from tests.support.diagrams import NEW_TASK, prosedyre_a
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 BPMN = PROJECT_ROOT / "bpmn"
 

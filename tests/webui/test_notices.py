@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from engine.write.demo import report_data
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 
 def test_new_task_shows_as_an_unread_notice_and_can_be_marked_read(env):

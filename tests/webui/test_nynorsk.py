@@ -9,9 +9,8 @@ from babel.messages.pofile import read_po
 from engine.versions.example_data import example_data
 from engine.write.demo import report_data
 from processes import forms
+from tests.support.web import csrf_of, login
 from webui import i18n
-
-from .conftest import csrf_of, login
 
 NN = {"Accept-Language": "nn-NO,nn;q=0.9,nb;q=0.5"}
 PO = {lang: i18n.SOURCE_DIR / lang / "LC_MESSAGES" / "messages.po" for lang in ("nn", "en")}

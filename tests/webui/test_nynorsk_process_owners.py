@@ -13,8 +13,7 @@ from engine.write.demo import report_data
 from processes import forms
 from processes.messages import Message, bokmal
 from tests.support.sandbox_escapes import sandbox_diagram
-
-from .conftest import csrf_of, login, token
+from tests.support.web import csrf_of, login, token
 
 NN = {"Accept-Language": "nn"}
 EN = {"Accept-Language": "en"}

@@ -19,7 +19,7 @@ from engine.store import directory, identities
 from engine.store.models import User
 from engine.write import demo
 from tests.support.oidc_provider import oidc_provider
-from tests.webui.conftest import csrf_of
+from tests.support.web import csrf_of
 from webui.app import create_app
 
 
@@ -231,7 +231,7 @@ def test_a_provider_that_is_down_gives_a_plain_page(tmp_path, provider):
 
 
 def test_without_a_provider_there_is_no_provider_log_in(tmp_path):
-    from tests.webui.conftest import make_kap12
+    from tests.support.web import make_kap12
 
     kap12, _ = make_kap12(tmp_path)
     client = create_app(kap12).test_client()

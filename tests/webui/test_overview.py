@@ -6,8 +6,7 @@ import io
 import re
 
 from engine.write.demo import report_data
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 
 def _report(env, **kw):

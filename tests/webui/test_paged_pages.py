@@ -8,8 +8,7 @@ import pytest
 
 from engine.read import paging
 from engine.write.demo import report_data
-
-from .conftest import login
+from tests.support.web import login
 
 NEXT = re.compile(r'<a class="btn" rel="next" href="([^"]+)"')
 

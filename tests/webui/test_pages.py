@@ -5,9 +5,8 @@ import re
 from datetime import timedelta
 
 from engine.write import demo
+from tests.support.web import csrf_of, login, token
 from webui.present import short
-
-from .conftest import csrf_of, login, token
 
 TASK_LINK = re.compile(r'href="/oppgaver/([0-9a-f-]{36})"')
 

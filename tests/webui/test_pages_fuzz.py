@@ -18,8 +18,7 @@ from sqlalchemy import select
 from engine.config import PROJECT_ROOT
 from engine.store.models import Case, DefinitionVersion, OpenTask
 from engine.write import demo
-
-from .conftest import csrf_of, login
+from tests.support.web import csrf_of, login
 
 EXAMPLES = 20
 ROLES = ("ansatt", "rektor", "avdelingsleder", "skoleeier", "prosesseier", "revisor", "admin", "ansatt2")

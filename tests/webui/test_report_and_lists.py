@@ -10,15 +10,14 @@ import pytest
 from pypdf import PdfReader
 
 from engine.write.demo import complete_next, report_data
-
-from .conftest import _env, csrf_of, login
+from tests.support.web import csrf_of, login, web_env
 
 TASK_LINK = re.compile(r'href="/oppgaver/([0-9a-f-]{36})"')
 
 
 @pytest.fixture(scope="module")
 def env(tmp_path_factory):
-    made = _env(tmp_path_factory.mktemp("friction"))
+    made = web_env(tmp_path_factory.mktemp("friction"))
     yield made
     made.kap12.close()
 

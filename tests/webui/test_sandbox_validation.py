@@ -11,8 +11,7 @@ import pytest
 from engine.runtime import sandbox
 from engine.versions.diagram_check import HELPER_NAMES
 from tests.support.sandbox_escapes import CASES, EXPRESSIONS, escape_diagram, sandbox_diagram, source
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 ELEMENT_ID = {"timer": "Frist", "condition": "F3", "script": "Skript"}
 

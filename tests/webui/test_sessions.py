@@ -14,9 +14,8 @@ from engine.read import sessions as live_sessions
 from engine.store import directory
 from engine.store.models import User, WebSession
 from engine.write import demo
+from tests.support.web import csrf_of, login
 from tests.webui.cli_support import invoker
-
-from .conftest import csrf_of, login
 
 
 @pytest.fixture

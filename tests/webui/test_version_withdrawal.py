@@ -8,8 +8,7 @@ from sqlalchemy import select
 from engine.store import events
 from engine.store.models import HistoryEvent
 from engine.versions import definitions
-
-from .conftest import login, token
+from tests.support.web import login, token
 
 
 def _withdraw(client, process_id: str, number: int, reason: str):

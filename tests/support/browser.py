@@ -1,5 +1,5 @@
-"""Shared pieces of the browser tests: the app served on a free local port. (The one Chromium
-for the whole session is the ``browser`` fixture in tests/conftest.py.)"""
+"""The browser tests' helpers, imported by name: the app served on a free local port, and a page
+logged in. (The one Chromium for the whole session is the ``browser`` fixture in tests/conftest.py.)"""
 from __future__ import annotations
 
 import threading
