@@ -17,6 +17,7 @@ bp = Blueprint("measures", __name__, url_prefix="/tiltak")
 def _render(errors: dict | None = None, values: dict | None = None, failed: int | None = None, code: int = 200):
     page = measures.owned_page(kap12(), g.viewer, cursor=pager.cursor())
     return render_template("measures.html", rows=page.items, next_cursor=page.next_cursor,
+                           total=measures.owned_count(kap12(), g.viewer),
                            statuses=measures.status_labels(kap12()), errors=errors or {}, values=values or {},
                            failed=failed), code
 

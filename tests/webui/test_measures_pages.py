@@ -74,6 +74,7 @@ def test_a_colleague_is_made_responsible_records_it_and_others_may_not(env):
     assert "Du er ansvarlig for 1 tiltak" in kari.get("/oppgaver").text
     mine = kari.get("/tiltak")
     assert "Voksen i friminutt" in mine.text and case.number in mine.text
+    assert "Du er ansvarlig for 1 tiltak i saker som er åpne." in mine.text and "Denne siden viser" not in mine.text
     assert f'href="/saker/{case.id}"' not in mine.text  # the measure, not the case
     assert kari.get(f"/saker/{case.id}").status_code == 404
     [measure_id] = MEASURE_FORM.findall(mine.text)
@@ -136,3 +137,28 @@ def test_evaluate_now_on_the_case_page_and_in_the_replay(env):
     replay = login(env.app, "revisor").get(f"/revisjon/saker/{case.id}")
     assert replay.status_code == 200 and "Evaluerte nå" in replay.text and "Ny hendelse i kantina." in replay.text
     assert "Avvik" not in replay.text
+
+
+def test_a_page_of_measures_says_how_many_there_are_in_all(env, monkeypatch):
+    """Paged, «Mine tiltak» tells how many measures are the person's in all, and that the page
+    shows some of them; every one is reached through «Neste side»."""
+    from engine.read import paging
+
+    _case, task = _at_plan(env)
+    leader = login(env.app, "avdelingsleder")
+    page = leader.get(f"/oppgaver/{task.id}")
+    rows = {f"tiltak-{i}-{k}": v for i, what in enumerate(("Fast plass i kantina", "Samtale hver fredag"))
+            for k, v in (("hva", what), ("nar", "Fra uke 50"), ("ansvarlig_bruker", "ansatt"))}
+    assert leader.post(f"/oppgaver/{task.id}", data=_plan_post(page.text, **rows)).status_code == 302
+    monkeypatch.setattr(paging, "DEFAULT_LIMIT", 1)
+    kari = login(env.app, "ansatt")
+    first = kari.get("/tiltak").text
+    shown = re.search(r"Du er ansvarlig for (\d+) tiltak i saker som er åpne\.", first)
+    assert shown and int(shown[1]) >= 2 and "Denne siden viser 1 av dem." in first
+    url, seen = "/tiltak", []
+    while url:  # every one of them, a page at a time
+        text = kari.get(url).text
+        seen += re.findall(r'action="/tiltak/(\d+)[?"]', text)  # on a later page, with its cursor
+        more = re.search(r'rel="next" href="([^"]+)"', text)
+        url = more[1].replace("&amp;", "&") if more else None
+    assert len(seen) == len(set(seen)) == int(shown[1])
