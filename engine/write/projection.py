@@ -76,8 +76,12 @@ def _timer_view(task: Task, meta: dict, due: datetime) -> TimerView:
 
 def snapshot(workflow: BpmnWorkflow, meta: dict) -> Snapshot:
     snap = Snapshot(completed=workflow.completed)
+    # One walk of the task tree for both (a walk is most of a snapshot's cost): the user tasks
+    # come in the order a walk for ready manual tasks alone gives, which only skips branches.
     for task in workflow.get_tasks():
         if not is_timer(task):
+            if task.state == TaskState.READY and task.task_spec.manual:
+                snap.tasks.append(_task_view(task, meta))
             continue
         due = timer_due(task)
         if due is None:
@@ -89,14 +93,15 @@ def snapshot(workflow: BpmnWorkflow, meta: dict) -> Snapshot:
             # step can tell which timers fired in it, including one that was set and fired
             # within the same step (a deadline already past when it was set).
             snap.fired[str(task.id)] = _timer_view(task, meta, due)
-    for task in workflow.get_tasks(state=TaskState.READY, manual=True):
-        spec = task.task_spec
-        form = getattr(getattr(spec, "form", None), "key", None) or ""
-        snap.tasks.append(TaskView(
-            id=str(task.id), element_id=spec.bpmn_id, process_id=task.workflow.spec.name,
-            title=spec.bpmn_name or spec.bpmn_id, form_key=form, lane=spec.lane,
-            roles=lane_roles(spec.lane, task.data), due_at=deadline_of(task, meta)))
     return snap
+
+
+def _task_view(task: Task, meta: dict) -> TaskView:
+    spec = task.task_spec
+    form = getattr(getattr(spec, "form", None), "key", None) or ""
+    return TaskView(id=str(task.id), element_id=spec.bpmn_id, process_id=task.workflow.spec.name,
+                    title=spec.bpmn_name or spec.bpmn_id, form_key=form, lane=spec.lane,
+                    roles=lane_roles(spec.lane, task.data), due_at=deadline_of(task, meta))
 
 
 def deadline_of(task: Task, meta: dict) -> datetime | None:
