@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine import access
 from engine.errors import Denied
@@ -34,7 +34,6 @@ from engine.store.events import (
 )
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
-from processes import measures as measure_names
 from processes.deadlines import (
     LATEST_MET,
     OSLO,
@@ -280,12 +279,14 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         # The cases with a step this school year: every step sets ``updated_at`` (the report, a
         # task done, a deadline missed — all the year figures count), so an older one has no
         # event to count, and a school's earlier years are not read.
-        year_cases = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id, Case.created_at)
+        year_ids = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id).subquery()
         months = _months(year_start, now)
-        year = _year_events(session, year_cases.subquery(), year_start_at)
-        deadlines = [MonthCount(_label(ym), year.met[ym], year.missed[ym]) for ym in months]
-        plan_months, median, counted = _plan_figures(year.first_plans, months)
-        report_counts = _report_counts(kap12, session, year.answers)
+        met, missed = _deadlines_by_month(session, year_ids, months)
+        first_plans = _first_plans(session, year_ids, year_start_at)
+        deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
+        plan_months, median, counted = _plan_figures(first_plans, months)
+
+        report_counts = _report_counts(kap12, session, year_ids, year_start_at)
         schools = _school_names(session, viewer)
         county_lines = _county_lines(session, viewer, procedure) if is_county_wide(viewer) else []
 
@@ -321,14 +322,35 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
     return shown, more
 
 
+def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) -> list[Any]:
+    """(when, reported) of the first plan of each case, for the plans first made this school
+    year (a revised plan is not a first plan, however recent): the plans made this year whose
+    case had none before — so earlier years' events are not read."""
+    plan = and_(HistoryEvent.kind == TASK_COMPLETED, HistoryEvent.data["form"].as_string() == "tiltaksplan")
+    earlier = aliased(HistoryEvent)
+    planned_before = exists().where(earlier.case_id == HistoryEvent.case_id, earlier.kind == TASK_COMPLETED,
+                                    earlier.at < year_start_at, earlier.data["form"].as_string() == "tiltaksplan")
+    return list(session.execute(
+        select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
+        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= year_start_at, plan,
+               ~planned_before)
+        .group_by(HistoryEvent.case_id, Case.created_at)))
+
+
 NOT_GIVEN = "Ikke oppgitt"
 KIND_FIELD, ONGOING_FIELD = "krenkelse_art", "pagaar"
 
 
-def _report_counts(kap12: Kap12, session: Session, answers: Sequence[tuple[Any, Any]]) -> ReportCounts:
-    """Counts the answers to «Hva slags krenkelse» and «Pågår det fortsatt» of the school year's
-    reports (``_year_events``), labelled as the newest report form says (a report made before
-    these questions existed counts as «Ikke oppgitt»)."""
+def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_start_at: datetime) -> ReportCounts:
+    """Counts the reports of the cases the viewer sees that were made this school year by the
+    answers to «Hva slags krenkelse» and «Pågår det fortsatt», labelled as the newest report form
+    says (a report made before these questions existed counts as «Ikke oppgitt»). Only these two
+    answers are read from the database, never the rest of a report."""
+    report = HistoryEvent.data["report"]
+    answers = list(session.execute(
+        select(report[KIND_FIELD], report[ONGOING_FIELD])
+        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == REPORTED,
+               HistoryEvent.at >= year_start_at)))
     declared = {f.name: f for f in kap12.forms.get(cases.REPORT_FORM, session).fields}
 
     def labelled(name: str, counter: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -417,50 +439,38 @@ def _label(ym: tuple[int, int]) -> str:
     return f"{MONTHS[ym[1] - 1]} {str(ym[0])[2:]}"
 
 
-@dataclass
-class YearEvents:
-    """What the school year's figures count, from one pass over its events."""
-    met: Counter[tuple[int, int]] = field(default_factory=Counter)  # deadlines met, by (year, month)
-    missed: Counter[tuple[int, int]] = field(default_factory=Counter)
-    first_plans: list[tuple[datetime, datetime]] = field(default_factory=list)  # (first plan, reported)
-    answers: list[tuple[Any, Any]] = field(default_factory=list)  # the reports' two counted answers
+def _month_starts(months: Sequence[tuple[int, int]]) -> list[datetime]:
+    """Where each month begins in Norwegian time, and where the last one ends."""
+    if not months:
+        return []
+    y, m = months[-1]
+    after = (y + 1, 1) if m == 12 else (y, m + 1)
+    return [datetime(y, m, 1, tzinfo=OSLO) for y, m in [*months, after]]
 
 
-
-def _year_events(session: Session, year_cases: Subquery, year_start_at: datetime) -> YearEvents:
-    """The events the year's figures count, read once (each figure read the year's cases and
-    their events again: three passes): the reports (only their two counted answers, never the
-    rest), the deadlines met (a step done by its due time) and missed (their own event), and
-    every action plan — a first plan counts in the year it was made, so a case planned in an
-    earlier year has its first plan there. Months are cut at midnight in Norway: a step done at
-    00:30 on 1 October counts in October."""
-    form = HistoryEvent.data["form"].as_string()
-    report = HistoryEvent.data["report"]
-    is_plan = and_(HistoryEvent.kind == TASK_COMPLETED, form == measure_names.PLAN_FORM)
-    rows = session.execute(
-        select(HistoryEvent.case_id, year_cases.c.created_at, HistoryEvent.kind, HistoryEvent.at, form,
-               HistoryEvent.data["due_at"].as_string(), HistoryEvent.data["late_by_seconds"].as_float(),
-               report[KIND_FIELD], report[ONGOING_FIELD])
-        .join(year_cases, year_cases.c.id == HistoryEvent.case_id)
-        .where(HistoryEvent.kind.in_((REPORTED, DEADLINE_MISSED, TASK_COMPLETED)),
-               or_(HistoryEvent.at >= year_start_at, is_plan)))
-    year = YearEvents()
-    first_plan: dict[int, tuple[datetime, datetime]] = {}
-    for case_id, reported_at, kind, at, form_key, due, late, kind_answer, ongoing in rows:
-        if kind == TASK_COMPLETED and form_key == measure_names.PLAN_FORM and (case_id not in first_plan
-                                                                  or at < first_plan[case_id][0]):
-            first_plan[case_id] = (at, reported_at)
-        if at < year_start_at:
-            continue  # an earlier year's plan: read only to know it was not the first
-        local = at.astimezone(OSLO)
-        if kind == DEADLINE_MISSED:
-            year.missed[(local.year, local.month)] += 1
-        elif kind == TASK_COMPLETED and due and (late or 0) <= LATEST_MET:
-            year.met[(local.year, local.month)] += 1
-        elif kind == REPORTED:
-            year.answers.append((kind_answer, ongoing))
-    year.first_plans = [plan for plan in first_plan.values() if plan[0] >= year_start_at]
-    return year
+def _deadlines_by_month(session: Session, year_ids: Subquery, months: Sequence[tuple[int, int]]
+                        ) -> tuple[Counter[tuple[int, int]], Counter[tuple[int, int]]]:
+    """Deadlines met and missed in each month of the school year, counted in SQL: a missed
+    deadline is its own event; a met one is a step done by its due time. The months are cut at
+    midnight in Norway, so a step done at 00:30 on 1 October counts in October."""
+    met: Counter[tuple[int, int]] = Counter()
+    missed: Counter[tuple[int, int]] = Counter()
+    starts = _month_starts(months)
+    if not starts:
+        return met, missed
+    month = case(*((HistoryEvent.at < end, i) for i, end in enumerate(starts[1:])), else_=None)
+    due = HistoryEvent.data["due_at"].as_string()
+    late = func.coalesce(HistoryEvent.data["late_by_seconds"].as_float(), 0)
+    counted = or_(HistoryEvent.kind == DEADLINE_MISSED,
+                  and_(HistoryEvent.kind == TASK_COMPLETED, due.is_not(None), due != "", late <= LATEST_MET))
+    for index, kind, n in session.execute(
+            select(month, HistoryEvent.kind, func.count())
+            .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= starts[0],
+                   HistoryEvent.at < starts[-1], HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)), counted)
+            .group_by(month, HistoryEvent.kind)):
+        if index is not None:
+            (missed if kind == DEADLINE_MISSED else met)[months[index]] += n
+    return met, missed
 
 
 def _plan_figures(first_plans: Iterable[Any], months: Sequence[tuple[int, int]]
