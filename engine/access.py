@@ -40,8 +40,9 @@ FULL, STATUS = "full", "status"
 
 @dataclass(frozen=True)
 class Reach:
-    """The cases a viewer's ways in reach (``_branches``, before the circle), and those they
-    reported, found once for a page that asks several lists and counts of them (``with_reach``)."""
+    """The cases a viewer's own sets reach (tasks, work done, grants: ``_by_person``, before
+    the circle), and those they reported, found once for a page that asks several lists and
+    counts of them (``with_reach``); a role's branches stay conditions on the row."""
 
     full: tuple[int, ...]
     reported: tuple[int, ...]
@@ -92,11 +93,16 @@ def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str],
 # per query — never a correlated EXISTS run once per case row, which kept the planner from any
 # index and made every list and count grow with every case ever made (rektor's Saker at 10,000
 # cases: 3.9 s). How the branches are joined depends on the viewer (``_reach``):
-# - someone who reaches a part of the county (the leadership, staff, the school owner — whose
-#   circle is B, C and notified cases, found by index) reaches few of its cases: the branches
-#   are one ``id_in(Case.id, … UNION …)`` of index scans, the case rows then fetched by id
-#   (``engine/store/id_sets.py``), so the work grows with what they may see, not with the
-#   county's history; a page that asks several lists of them finds them once (``with_reach``);
+# - someone who reaches a part of the county (the leadership, staff, the school owner) reaches
+#   some of its cases: the branches of a role (a school's A cases for its leadership, B for its
+#   rektor, the owner's circle of B, C and notified cases) are conditions on the case row that
+#   its indexes answer (school; county with procedure or notified), and the person's own sets
+#   (tasks, work done, grants) are one ``id_in(Case.id, … UNION …)`` of index scans whose rows
+#   are fetched by id (``engine/store/id_sets.py``). The work grows with what they may see, not
+#   with the county's history; a page that asks several lists of them finds the person's sets
+#   once (``with_reach``). (As one set of ids with the role branches in it, a school owner's
+#   circle — a quarter of a county in the benchmark — was gathered again by every query:
+#   Ukeoversikt took 3 s at 100,000 cases.)
 # - someone who reads the whole county (auditors) reaches most of them: the branches are an OR
 #   on the case row (the personal sets hashed once), so a list walks its sort index and stops
 #   at the page's end instead of collecting the whole county first.
@@ -187,20 +193,29 @@ def _branches(viewer: Viewer) -> list[Branch]:
     circle of the procedure the case follows now (DOMAIN.md "Each procedure has its own circle"):
     A the school's leadership; B rektor and the school owner; C the school owner; a serious A
     case also the school owner once notified; auditors their county."""
-    done = select(HistoryEvent.case_id).where(HistoryEvent.actor_id == viewer.id, HistoryEvent.kind == TASK_COMPLETED)
-    branches: list[Branch] = [(_task_ids(viewer), lambda c: true()),
-                              (done, lambda c: ~c.procedure.in_(SHARPENED)),
-                              (_granted_ids(viewer), lambda c: true())]
+    roles: list[Callable[[Any], ColumnElement[bool]]] = []
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if leader_schools:
-        branches.append((None, lambda c: and_(c.school_id.in_(leader_schools), ~c.procedure.in_(SHARPENED))))
+        roles.append(lambda c: and_(c.school_id.in_(leader_schools), ~c.procedure.in_(SHARPENED)))
     rektor_schools = viewer.schools({"rektor"})
     if rektor_schools:
-        branches.append((None, lambda c: and_(c.school_id.in_(rektor_schools), c.procedure == "B")))
+        roles.append(lambda c: and_(c.school_id.in_(rektor_schools), c.procedure == "B"))
     owner_counties = counties_where(viewer, "skoleeier")
     if owner_counties:
-        branches.append((None, lambda c: and_(c.county_id.in_(owner_counties),
-                                              or_(c.procedure.in_(SHARPENED), c.owner_notified_at.is_not(None)))))
+        roles.append(lambda c: and_(c.county_id.in_(owner_counties),
+                                    or_(c.procedure.in_(SHARPENED), c.owner_notified_at.is_not(None))))
+
+    def beyond_roles(condition: Callable[[Any], ColumnElement[bool]]) -> Callable[[Any], ColumnElement[bool]]:
+        # A case a role above reaches anyway is left out of the person's own sets, which then
+        # hold only what they add: rektor did a task in most of the school's 2,500 cases, and
+        # carrying those ids through every query cost more than the lists themselves.
+        return (lambda c: and_(condition(c), ~or_(*(role(c) for role in roles)))) if roles else condition
+
+    done = select(HistoryEvent.case_id).where(HistoryEvent.actor_id == viewer.id, HistoryEvent.kind == TASK_COMPLETED)
+    branches: list[Branch] = [(_task_ids(viewer), beyond_roles(lambda c: true())),
+                              (done, beyond_roles(lambda c: ~c.procedure.in_(SHARPENED))),
+                              (_granted_ids(viewer), beyond_roles(lambda c: true()))]
+    branches += [(None, role) for role in roles]
     audit_counties = counties_where(viewer, "revisor")
     if audit_counties:
         branches.append((None, lambda c: c.county_id.in_(audit_counties)))
@@ -225,7 +240,18 @@ def _reach(branches: list[Branch], county_wide: bool) -> ColumnElement[bool]:
     if county_wide:
         return or_(*(and_(on_case(Case), Case.id.in_(ids)) if ids is not None else on_case(Case)
                      for ids, on_case in branches))
-    return id_in(Case.id, _reached_ids(branches))
+    return or_(*_by_role(branches), id_in(Case.id, _reached_ids(_by_person(branches))))
+
+
+def _by_role(branches: list[Branch]) -> list[ColumnElement[bool]]:
+    """The branches that are a condition on the case alone (a role's school, county and
+    procedure): each an index condition (school; county and procedure or notified)."""
+    return [on_case(Case) for ids, on_case in branches if ids is None]
+
+
+def _by_person(branches: list[Branch]) -> list[Branch]:
+    """The branches that start from the person's own sets of cases (tasks, work, grants)."""
+    return [branch for branch in branches if branch[0] is not None]
 
 
 def _reported_branch(viewer: Viewer) -> Branch:
@@ -237,7 +263,8 @@ def _reach_of(viewer: Viewer, reported: bool) -> ColumnElement[bool]:
     ``viewer.reach`` when the page found it already, else asked in the query."""
     if viewer.reach is not None:
         reach = viewer.reach
-        return id_in_list(Case.id, reach.full + (reach.reported if reported else ()), reach.dialect)
+        return or_(*_by_role(_branches(viewer)),
+                   id_in_list(Case.id, reach.full + (reach.reported if reported else ()), reach.dialect))
     branches = _branches(viewer) + ([_reported_branch(viewer)] if reported else [])
     return _reach(branches, _reads_county_wide(viewer))
 
@@ -248,8 +275,8 @@ REACH_LISTED = 10_000
 
 def with_reach(session: Session, viewer: Viewer) -> Viewer:
     """The viewer with ``reach`` found, for a page that asks several lists and counts of the
-    same cases (Saker asks three): each then looks the cases up by id instead of gathering the
-    viewer's cases again — at 100,000 cases, 2,500 for a rektor, about 50 ms each time.
+    same cases (Saker asks three): each then looks the person's cases up by id instead of
+    gathering their tasks, work and grants again (the role branches are asked of the row).
 
     Not for auditors (who read the whole county, the policy is a condition on the row), only
     up to ``REACH_LISTED`` cases, and only for a request that changes nothing: what a write
@@ -257,7 +284,7 @@ def with_reach(session: Session, viewer: Viewer) -> Viewer:
     accused, the bypassed leadership) is never taken from it: every query applies it afresh."""
     if viewer.reach is not None or _reads_county_wide(viewer):
         return viewer
-    full = list(session.scalars(_reached_ids(_branches(viewer)).limit(REACH_LISTED + 1)))
+    full = list(session.scalars(_reached_ids(_by_person(_branches(viewer))).limit(REACH_LISTED + 1)))
     reported = list(session.scalars(_ids_where_party(viewer, "reporter").limit(REACH_LISTED + 1)))
     if len(full) + len(reported) > REACH_LISTED:
         return viewer
@@ -266,9 +293,9 @@ def with_reach(session: Session, viewer: Viewer) -> Viewer:
 
 def _reads_county_wide(viewer: Viewer) -> bool:
     """Reads most of a county's cases: an auditor. (The school owner's circle is B, C and the
-    notified serious A cases — a few of the county's, found by index — so the owner reads them
-    through the set like a school leader: walking every case for the few made an owner's list
-    read all 100,000 to show none.)"""
+    notified serious A cases — a part of the county's, found by index — so the owner reads them
+    like a school leader: walking every case for the few made an owner's list read all 100,000
+    to show none.)"""
     return bool(counties_where(viewer, "revisor"))
 
 

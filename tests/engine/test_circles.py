@@ -66,18 +66,26 @@ def test_a_remembered_reach_never_carries_the_circle(flow, kap12, demo, monkeypa
     every query, so a case that becomes C under the page — or names the viewer as accused — is
     gone from it at once, and past the listing limit the policy is asked in each query again."""
     case, other, third = flow.report(), flow.report(), flow.report()
+    flow.do("avdelingsleder", third.id)  # her own work: in the leadership's reach anyway
     with kap12.db.reading() as session:
         leader = access.with_reach(session, demo.users["avdelingsleder"])
-    assert leader.reach is not None and {case.id, other.id} <= set(leader.reach.full)
-    assert listed(kap12, demo, "avdelingsleder", case.id)
+    # Remembered are only her own sets beyond what her role reaches (nothing here): the role's
+    # branch stays a condition on the row, asked in each query.
+    assert leader.reach is not None and leader.reach.full == ()
+    assert {case.id, other.id, third.id} <= {c.id for c in kap12.cases_for(leader)}
     kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder avdelingslederen.", "avdelingsleder")
     kap12.reclassify(demo.users["avdelingsleder"], other.id, "ledelse", "Det gjelder rektor.", "rektor")
     remembered = {c.id for c in kap12.cases_for(leader)}
     assert case.id not in remembered and other.id not in remembered  # accused; C bypasses the leadership
+    assert third.id in remembered
     with kap12.db.reading() as session:
-        assert access.with_reach(session, demo.users["rektor"]).reach.full == (third.id,)
-        monkeypatch.setattr(access, "REACH_LISTED", 0)
-        assert access.with_reach(session, demo.users["rektor"]).reach is None
+        rektor = access.with_reach(session, demo.users["rektor"])
+        assert rektor.reach is not None and {c.id for c in kap12.cases_for(rektor)} & {case.id, other.id, third.id} \
+            == {third.id}
+        teacher = access.with_reach(session, demo.users["ansatt"])  # reported all three: her own set
+        assert teacher.reach is not None and set(teacher.reach.reported) >= {case.id, other.id, third.id}
+        monkeypatch.setattr(access, "REACH_LISTED", 2)
+        assert access.with_reach(session, demo.users["ansatt"]).reach is None
 
 
 def test_only_the_school_owner_moves_a_case_out_of_b(flow, kap12, demo):
