@@ -6,6 +6,7 @@ Everything is read through ``access.visible_cases`` narrowed to full access, so 
 never in a row, a count or a chart, and a reporter's status access never brings a case in."""
 from __future__ import annotations
 
+import json
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, Text, and_, case, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import access
@@ -345,12 +346,15 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
     """Counts the reports of the cases the viewer sees that were made this school year by the
     answers to «Hva slags krenkelse» and «Pågår det fortsatt», labelled as the newest report form
     says (a report made before these questions existed counts as «Ikke oppgitt»). Only these two
-    answers are read from the database, never the rest of a report."""
-    report = HistoryEvent.data["report"]
-    answers = list(session.execute(
-        select(report[KIND_FIELD], report[ONGOING_FIELD])
+    answers are read from the database, never the rest of a report, and they are grouped there:
+    a county's thousands of reports come back as the few dozen distinct answers given."""
+    kind_answer = cast(HistoryEvent.data[("report", KIND_FIELD)], Text)  # as JSON text, so its type shows
+    ongoing_answer = cast(HistoryEvent.data[("report", ONGOING_FIELD)], Text)
+    answers = session.execute(
+        select(kind_answer, ongoing_answer, func.count())
         .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == REPORTED,
-               HistoryEvent.at >= year_start_at)))
+               HistoryEvent.at >= year_start_at)
+        .group_by(kind_answer, ongoing_answer)).all()
     declared = {f.name: f for f in kap12.forms.get(cases.REPORT_FORM, session).fields}
 
     def labelled(name: str, counter: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -363,11 +367,18 @@ def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_star
 
     kinds: Counter[str] = Counter()
     ongoing: Counter[str] = Counter()
-    for kind_answer, ongoing_answer in answers:
-        chosen = [v for v in kind_answer if isinstance(v, str)] if isinstance(kind_answer, list) else []
-        kinds.update(set(chosen) or {NOT_GIVEN})
-        ongoing[ongoing_answer if isinstance(ongoing_answer, str) and ongoing_answer else NOT_GIVEN] += 1
-    return ReportCounts(len(answers), labelled(KIND_FIELD, kinds), labelled(ONGOING_FIELD, ongoing))
+    for kind_text, ongoing_text, n in answers:
+        # The same kinds in another order are another group here; a report counts once per kind.
+        kind, going = _json_or_none(kind_text), _json_or_none(ongoing_text)
+        chosen = {v for v in kind if isinstance(v, str)} if isinstance(kind, list) else set()
+        for value in chosen or {NOT_GIVEN}:
+            kinds[value] += n
+        ongoing[going if isinstance(going, str) and going else NOT_GIVEN] += n
+    return ReportCounts(sum(n for *_, n in answers), labelled(KIND_FIELD, kinds), labelled(ONGOING_FIELD, ongoing))
+
+
+def _json_or_none(text: str | None) -> Any:
+    return json.loads(text) if text is not None else None
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:

@@ -48,6 +48,17 @@ def test_the_overview_counts_kinds_and_ongoing_without_the_accused_case(flow, ka
     assert _counts(kap12, demo, "rektor", procedure="B")[0] == 1
 
 
+def test_the_same_answers_given_in_another_order_count_as_the_same(flow, kap12, demo):
+    # The database groups the reports by the answers' text; the kinds are counted one by one.
+    flow.report(krenkelse_art=["mobbing", "digital"], pagaar="ja")
+    flow.report(krenkelse_art=["digital", "mobbing"], pagaar="ja")
+    flow.report(krenkelse_art=["digital"], pagaar="nei")
+    n, kinds, ongoing = _counts(kap12, demo, "rektor")
+    assert n == 3
+    assert kinds == {"Mobbing (gjentatt plaging, utestenging)": 2, "Digitale krenkelser (nett, sosiale medier)": 3}
+    assert ongoing == {"Ja, det pågår fortsatt": 2, "Nei, det har stoppet": 1}
+
+
 def test_the_accused_never_counts_a_case_against_them(flow, kap12, demo):
     # rektor is accused (C): rektor's own overview neither lists nor counts it.
     flow.report(krenkelse_art=["vold"], krenker_type="ledelse", krenker_navn="Rune Rektor",
