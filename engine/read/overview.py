@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, Select, Subquery, Text, and_, case, cast, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, Subquery, Text, and_, case, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import access
 from engine.errors import Denied
 from engine.read import paging, queries
+from engine.store.counted_events import deadline_counted, plan_made
 from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
@@ -36,7 +37,6 @@ from engine.store.events import (
 from engine.store.models import Case, HistoryEvent, OpenTask, PendingTimer, School, User
 from engine.write import cases
 from processes.deadlines import (
-    LATEST_MET,
     OSLO,
     REVIEW_EVERY,
     review_overdue,
@@ -280,7 +280,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         # The cases with a step this school year: every step sets ``updated_at`` (the report, a
         # task done, a deadline missed — all the year figures count), so an older one has no
         # event to count, and a school's earlier years are not read.
-        year_ids = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id).subquery()
+        year_ids = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id, Case.created_at).subquery()
         months = _months(year_start, now)
         met, missed = _deadlines_by_month(session, year_ids, months)
         first_plans = _first_plans(session, year_ids, year_start_at)
@@ -327,15 +327,16 @@ def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) 
     """(when, reported) of the first plan of each case, for the plans first made this school
     year (a revised plan is not a first plan, however recent): the plans made this year whose
     case had none before — so earlier years' events are not read."""
-    plan = and_(HistoryEvent.kind == TASK_COMPLETED, HistoryEvent.data["form"].as_string() == "tiltaksplan")
+    plan = plan_made(HistoryEvent)
     earlier = aliased(HistoryEvent)
-    planned_before = exists().where(earlier.case_id == HistoryEvent.case_id, earlier.kind == TASK_COMPLETED,
-                                    earlier.at < year_start_at, earlier.data["form"].as_string() == "tiltaksplan")
+    planned_before = exists().where(earlier.case_id == HistoryEvent.case_id, earlier.at < year_start_at,
+                                    plan_made(earlier))
+    # The report's time from the year's cases themselves: joining the case table again had the
+    # planner read every case's (kind, created_at) to match them (40 ms at 100,000 cases).
     return list(session.execute(
-        select(func.min(HistoryEvent.at), Case.created_at).join(Case, Case.id == HistoryEvent.case_id)
-        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= year_start_at, plan,
-               ~planned_before)
-        .group_by(HistoryEvent.case_id, Case.created_at)))
+        select(func.min(HistoryEvent.at), year_ids.c.created_at).join(year_ids, year_ids.c.id == HistoryEvent.case_id)
+        .where(HistoryEvent.at >= year_start_at, plan, ~planned_before)
+        .group_by(HistoryEvent.case_id, year_ids.c.created_at)))
 
 
 NOT_GIVEN = "Ikke oppgitt"
@@ -470,14 +471,11 @@ def _deadlines_by_month(session: Session, year_ids: Subquery, months: Sequence[t
     if not starts:
         return met, missed
     month = case(*((HistoryEvent.at < end, i) for i, end in enumerate(starts[1:])), else_=None)
-    due = HistoryEvent.data["due_at"].as_string()
-    late = func.coalesce(HistoryEvent.data["late_by_seconds"].as_float(), 0)
-    counted = or_(HistoryEvent.kind == DEADLINE_MISSED,
-                  and_(HistoryEvent.kind == TASK_COMPLETED, due.is_not(None), due != "", late <= LATEST_MET))
     for index, kind, n in session.execute(
             select(month, HistoryEvent.kind, func.count())
             .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.at >= starts[0],
-                   HistoryEvent.at < starts[-1], HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)), counted)
+                   HistoryEvent.at < starts[-1],
+                   HistoryEvent.kind.in_((DEADLINE_MISSED, TASK_COMPLETED)), deadline_counted(HistoryEvent))
             .group_by(month, HistoryEvent.kind)):
         if index is not None:
             (missed if kind == DEADLINE_MISSED else met)[months[index]] += n

@@ -28,6 +28,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from engine.store.counted_events import deadline_counted, plan_made
+
 
 class UTCDateTime(TypeDecorator):
     """Timezone-aware UTC datetimes on every backend (SQLite stores no zone)."""
@@ -319,6 +321,14 @@ class HistoryEvent(Base):
 
 
 MAIL_ATTEMPTS = 5  # a notice whose mail failed this often is given up (it stays in the app)
+
+
+# The weekly overview's figures of the school year, each a small index of the events it counts
+# (``counted_events``): their queries read the index alone, never the history rows.
+Index("ix_history_events_deadlines", HistoryEvent.case_id, HistoryEvent.at, HistoryEvent.kind,
+      postgresql_where=deadline_counted(HistoryEvent), sqlite_where=deadline_counted(HistoryEvent))
+Index("ix_history_events_plans", HistoryEvent.case_id, HistoryEvent.at,
+      postgresql_where=plan_made(HistoryEvent), sqlite_where=plan_made(HistoryEvent))
 
 
 class Notification(Base):
