@@ -27,6 +27,7 @@ from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
+from sqlalchemy.orm import undefer  # noqa: E402
 
 from engine.runtime import spiff  # noqa: E402
 from engine.runtime.clock import Clock  # noqa: E402
@@ -76,7 +77,7 @@ def carry_out_payload():
 def bare_step_fn(kap12, case_id: int, task_id: str):
     """Bare SpiffWorkflow on the case's state: what any host has to do at the least."""
     with kap12.db.reading() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=[undefer(Case.state)])
         state = json.loads(case.state)
         spec_dct = case.definition.spec
     state.pop("serializer_version", None)
@@ -103,7 +104,7 @@ def lean_step_fn(kap12, case_id: int, task_id: str):
     """The lean bare step: SpiffWorkflow on the stored state alone, the spec taken from the
     same cache kap12 uses (deserialized once per version), complete, run, serialize the state."""
     with kap12.db.reading() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=[undefer(Case.state)])
         state, version = case.state, case.definition
         spec, subs = kap12.specs.get(version)
     data = carry_out_payload()

@@ -23,6 +23,7 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
+from sqlalchemy.orm import undefer
 
 from engine.audit import integrity
 from engine.audit.bpmn_reading import sequence_flows
@@ -67,7 +68,7 @@ def verify_case(kap12, case_id: int, *, frames: bool = False) -> ReplayReport:
     """Re-execute ``case_id`` from its history and compare with what is stored. No access check
     and no read is recorded here: callers (the CLI, the audit pages) do that."""
     with kap12.db.reading() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=[undefer(Case.state)])
         if case is None:
             raise NotFound(Message("Saken finnes ikke."))
         version = session.get(DefinitionVersion, case.definition_id)

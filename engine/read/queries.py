@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from engine import access
 from engine.errors import NotFound
@@ -257,7 +257,7 @@ def case_diagrams(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Dia
     with kap12.db.reading() as session:
         if access.access_level(session, viewer, case_id) != access.FULL:
             raise NotFound(Message("Saken finnes ikke."))
-        case = session.get_one(Case, case_id)  # it exists: the viewer has full access to it
+        case = session.get_one(Case, case_id, options=[undefer(Case.state)])  # exists: the viewer has full access
         version = session.get_one(DefinitionVersion, case.definition_id)
         case.definition = version
         workflow = kap12.writer.load_workflow(case)

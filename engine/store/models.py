@@ -163,8 +163,10 @@ class Case(Base):
     # counts and pages its stages in the database.
     stage_code: Mapped[str] = mapped_column(String(20), default="annet", server_default="annet")
     escalated: Mapped[bool] = mapped_column(Boolean, default=False)
-    # The workflow's serialized state, without the spec (DESIGN.md rule 2).
-    state: Mapped[str] = mapped_column(Text)
+    # The workflow's serialized state, without the spec (DESIGN.md rule 2). Loaded only where
+    # asked for (``undefer(Case.state)``: the write path, replay): some 25 kB a case, which every
+    # list row fetched and decoded for nothing; read where not asked for, it raises, not loads.
+    state: Mapped[str] = mapped_column(Text, deferred=True, deferred_raiseload=True)
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]

@@ -23,7 +23,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
@@ -169,7 +169,7 @@ def _target(session: Session, process_id: str, version: int) -> DefinitionVersio
 def plan(kap12: Kap12, case_id: int, to_version: int, process_id: str = CASE_PROCESS) -> MigrationPlan:
     """What migrating the case to ``to_version`` would do; changes nothing."""
     with kap12.db.reading() as session:
-        case = session.get(Case, case_id)
+        case = session.get(Case, case_id, options=[undefer(Case.state)])
         if case is None:
             raise NotFound(Message("Saken finnes ikke."))
         target = _target(session, process_id, to_version)

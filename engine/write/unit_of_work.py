@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import delete, event, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict, DiagramFailed, Kap12Error, NotFound
@@ -145,7 +145,7 @@ class CaseWriter:
                 case_id = target(session) if callable(target) else target
                 # The definition without its diagrams and serialized spec (large, and cached).
                 query = (select(Case).where(Case.id == case_id)
-                         .options(joinedload(Case.definition).defer(DefinitionVersion.spec)
+                         .options(undefer(Case.state), joinedload(Case.definition).defer(DefinitionVersion.spec)
                                   .defer(DefinitionVersion.sources)))
                 if not self.db.is_sqlite:
                     query = query.with_for_update(of=Case)  # serialize writers of this case

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.orm import undefer
 
 from engine.service import Kap12
 from engine.store.models import Case
@@ -50,8 +51,9 @@ class Flow:
         return (self.kap12.clock.now() + timedelta(days=days)).date().isoformat()
 
     def status(self, case_id: int) -> Case | None:
+        """The case row, with its stored workflow state (which the models load only when asked)."""
         with self.kap12.db.reading() as session:
-            return session.get(Case, case_id)
+            return session.get(Case, case_id, options=[undefer(Case.state)])
 
     def deploy_a(self, **changes) -> int:
         """Deploy procedure A with ``changes`` (see ``prosedyre_a``) as the process owner; the
