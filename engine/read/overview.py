@@ -287,7 +287,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
         plan_months, median, counted = _plan_figures(first_plans, months)
 
-        report_counts = _report_counts(kap12, session, year_ids, year_start_at)
+        report_counts = _report_counts(kap12, session, visible, year_start_at)
         schools = _school_names(session, viewer)
         county_lines = _county_lines(session, viewer, procedure) if is_county_wide(viewer) else []
 
@@ -340,21 +340,21 @@ def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) 
 
 
 NOT_GIVEN = "Ikke oppgitt"
-KIND_FIELD, ONGOING_FIELD = "krenkelse_art", "pagaar"
+KIND_FIELD, ONGOING_FIELD = cases.KIND_FIELD, cases.ONGOING_FIELD
 
 
-def _report_counts(kap12: Kap12, session: Session, year_ids: Subquery, year_start_at: datetime) -> ReportCounts:
+def _report_counts(kap12: Kap12, session: Session, visible: Select[Case], year_start_at: datetime) -> ReportCounts:
     """Counts the reports of the cases the viewer sees that were made this school year by the
     answers to «Hva slags krenkelse» and «Pågår det fortsatt», labelled as the newest report form
-    says (a report made before these questions existed counts as «Ikke oppgitt»). Only these two
-    answers are read from the database, never the rest of a report, and they are grouped there:
-    a county's thousands of reports come back as the few dozen distinct answers given."""
-    kind_answer = cast(HistoryEvent.data[("report", KIND_FIELD)], Text)  # as JSON text, so its type shows
-    ongoing_answer = cast(HistoryEvent.data[("report", ONGOING_FIELD)], Text)
+    says (a report made before these questions existed counts as «Ikke oppgitt»). The two answers
+    are kept on the case when the report is made (``Case.report_answers``; a case is made by its
+    report, at the same moment) and grouped in the database: a county's thousands of reports come
+    back as the few dozen distinct answers given, and no report is read from the history."""
+    kind_answer = cast(Case.report_answers[KIND_FIELD], Text)  # as JSON text, so its type shows
+    ongoing_answer = cast(Case.report_answers[ONGOING_FIELD], Text)
     answers = session.execute(
-        select(kind_answer, ongoing_answer, func.count())
-        .where(HistoryEvent.case_id.in_(select(year_ids.c.id)), HistoryEvent.kind == REPORTED,
-               HistoryEvent.at >= year_start_at)
+        visible.where(Case.created_at >= year_start_at)
+        .with_only_columns(kind_answer, ongoing_answer, func.count())
         .group_by(kind_answer, ongoing_answer)).all()
     declared = {f.name: f for f in kap12.forms.get(cases.REPORT_FORM, session).fields}
 

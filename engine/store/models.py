@@ -175,6 +175,10 @@ class Case(Base):
     # When the school owner was first told of the case (rektor's notice, a task in the owner's
     # lane, an escalation to the owner): the one answer to "is the school owner notified?".
     owner_notified_at: Mapped[datetime | None]
+    # The two answers of the report the weekly overview counts (``REPORT_COUNTED`` in
+    # write/cases.py: the kind of offence, whether it was still going on), copied when the
+    # report is made: the school year's counts read the case rows, not every report's history.
+    report_answers: Mapped[dict | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     # The head of the case's history chain: the last event's number and hash, moved on in the
     # same transaction as the events, so a chain cut short or rewritten at its end shows.

@@ -32,6 +32,9 @@ if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
 
 REPORT_FORM = "meldingsskjema"
+# The report's answers the weekly overview counts, kept on the case (``Case.report_answers``).
+KIND_FIELD, ONGOING_FIELD = "krenkelse_art", "pagaar"
+REPORT_COUNTED = (KIND_FIELD, ONGOING_FIELD)
 RECLASSIFY_MESSAGE = "omklassifisering"
 REPORTED_BY = {"meg_selv", "elev", "tillitselev", "foresatt"}
 
@@ -99,6 +102,7 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
     def act(step: CaseStep) -> None:
         case, version = step.case, step.case.definition
         case.number = f"{step.now.year}-{case.id:05d}"
+        case.report_answers = {name: clean[name] for name in REPORT_COUNTED if name in clean}
         step.session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
         if accused is not None:
             parties.add_accused(step.session, case.id, accused)

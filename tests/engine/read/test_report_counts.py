@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from support.migrations import upgrade_from
 
 from engine.read import overview
 from engine.write.demo import ensure_directory
@@ -87,3 +88,14 @@ def test_counts_on_postgresql(flow_on, pg_server, tmp_path, new_kap12):
         assert ongoing == {"Ja, det pågår fortsatt": 1, "Ikke oppgitt": 1}
     finally:
         engine.close()
+
+
+def test_the_answers_of_reports_made_before_the_upgrade_are_counted(flow, kap12, demo):
+    # The answers are kept on the case from migration 0017 on; an older database's reports are
+    # copied there from the history by the upgrade itself.
+    flow.report(krenkelse_art=["mobbing", "digital"], pagaar="ja")
+    flow.report(krenkelse_art=[], pagaar=None)
+    before = _counts(kap12, demo, "rektor")
+    upgrade_from(kap12, "0016_figure_indexes")
+    assert _counts(kap12, demo, "rektor") == before
+    assert before[0] == 2 and before[2] == {"Ja, det pågår fortsatt": 1, "Ikke oppgitt": 1}
