@@ -30,7 +30,7 @@ from engine.store.models import (
 )
 from processes.deadlines import format_local
 from processes.messages import Message
-from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
+from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, OWNER_ROLE, SCHOOL_ROLES
 
 # The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.
 SHARPENED = ("B", "C")
@@ -156,7 +156,7 @@ def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
 
 
-def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any]) -> CompoundSelect:
+def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any], skip_role: str | None = None) -> CompoundSelect:
     """``column`` of the open tasks assigned to this viewer or open to a role they hold at the
     case's school or county, as a union of index scans — one per role and place — in the shape
     of "The policy's shape" above: a correlated test of every open task's roles read all the
@@ -165,6 +165,8 @@ def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any]) -> CompoundSele
     tasked = _TASKED
     parts = [select(column).where(OpenTask.assignee_id == viewer.id)]
     for role, school, county in viewer.grants:
+        if role == skip_role:
+            continue
         places = ([tasked.school_id == school] if school is not None else []) + \
                  ([tasked.county_id == county] if county is not None else [])
         parts += [select(column).join(tasked, tasked.id == OpenTask.case_id)
@@ -179,8 +181,12 @@ def _workable_ids(viewer: Viewer) -> CompoundSelect:
 
 
 def _task_ids(viewer: Viewer) -> CompoundSelect:
-    """Cases with an open task this viewer must do (``_open_to``)."""
-    return _open_to(viewer, OpenTask.case_id)
+    """Cases with an open task this viewer must do (``_open_to``), but for the tasks open to the
+    school owner's role: a case with one is a notified case of the owner's county (the write path
+    sets ``owner_notified_at`` whenever a task is open in the owner's lane: ``owner_told``), which
+    the owner's role reaches anyway — and gathering them cost a county owner 75 ms on every page
+    (5,400 open tasks at 100,000 cases) to add no case."""
+    return _open_to(viewer, OpenTask.case_id, skip_role=OWNER_ROLE)
 
 
 Branch = tuple[Select[Any] | CompoundSelect | None, Callable[[Any], ColumnElement[bool]]]

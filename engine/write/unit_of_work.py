@@ -301,7 +301,13 @@ class Host(Protocol):
 def owner_told(step: CaseStep, after: Snapshot) -> bool:
     """Did this step tell the school owner of the case? Rektor's notice was completed, a task
     opened in the owner's lane (the report itself in C, an acknowledgement in B), or a deadline
-    escalated to the owner. The one rule behind ``Case.owner_notified_at``, for every procedure."""
+    escalated to the owner. The one rule behind ``Case.owner_notified_at``, for every procedure.
+
+    Whatever opened it, a case with a task open in the owner's lane after the step has been told
+    (a task whose lane changed in a version migration too): the access policy counts on it —
+    the owner's tasks add no case to what the owner's role reaches (``access._task_ids``)."""
+    if any(OWNER_ROLE in t.roles for t in after.tasks):
+        return True
     before = {t.id: t.form_key for t in step.before.tasks}
     for kind, data in step.events:
         if kind == TASK_COMPLETED and before.get(str(data.get("task_id"))) in OWNER_NOTICE_FORMS:

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select
 from support.migrations import upgrade_from
 
 from engine import access
@@ -17,7 +18,9 @@ from engine.audit.replay import verify_case
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read.overview import weekly_overview
+from engine.store.models import Case, OpenTask, OpenTaskRole
 from engine.write.demo import report_data
+from processes.roles import OWNER_ROLE
 
 SEES = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
         "revisor", "admin")
@@ -341,3 +344,24 @@ def test_the_migration_finds_when_running_cases_notified_the_school_owner(flow, 
     assert {i: flow.status(i).owner_notified_at for i in (a.id, b.id, c.id)} == before
     assert kap12.case_grants(c.id) == []  # the grants table is new again: nothing grants access
     assert not full(kap12, demo, "ansatt", c.id)
+
+
+def test_every_case_with_a_task_in_the_owners_lane_is_one_the_owner_is_told_of(flow, kap12, demo):
+    # The access policy leaves the owner's open tasks out of the cases it gathers for the owner,
+    # because each is in a notified case of the owner's county, which the owner's role reaches:
+    # the write path keeps that true, whatever opened the task (``owner_told``).
+    c_case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")  # the report opens the owner's task
+    b_case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    flow.do("rektor", b_case.id, "Motta melding")
+    flow.do("rektor", b_case.id, "Varsle skoleeier straks")
+    serious = flow.report()
+    flow.do("avdelingsleder", serious.id, "Motta og registrere melding", alvorlig_sak=True)
+    flow.do("rektor", serious.id, "Varsle skoleeier")
+    with kap12.db.reading() as session:
+        in_lane = set(session.scalars(select(OpenTask.case_id).join(OpenTaskRole)
+                                      .where(OpenTaskRole.role == OWNER_ROLE)))
+        told = set(session.scalars(select(Case.id).where(Case.owner_notified_at.is_not(None))))
+    assert c_case.id in in_lane and in_lane <= told
+    for case_id in in_lane:
+        assert full(kap12, demo, "skoleeier", case_id)
+        assert any(t.case_id == case_id for t in kap12.tasks_for(demo.users["skoleeier"]))
