@@ -349,13 +349,17 @@ def _report_counts(kap12: Kap12, session: Session, visible: Select[Case], year_s
     says (a report made before these questions existed counts as «Ikke oppgitt»). The two answers
     are kept on the case when the report is made (``Case.report_answers``; a case is made by its
     report, at the same moment) and grouped in the database: a county's thousands of reports come
-    back as the few dozen distinct answers given, and no report is read from the history."""
+    back as the few dozen distinct answers given, and no report is read from the history — but
+    for a case whose answers were not kept (``_unkept_answers``)."""
+    year = visible.where(Case.created_at >= year_start_at)
     kind_answer = cast(Case.report_answers[KIND_FIELD], Text)  # as JSON text, so its type shows
     ongoing_answer = cast(Case.report_answers[ONGOING_FIELD], Text)
-    answers = session.execute(
-        visible.where(Case.created_at >= year_start_at)
-        .with_only_columns(kind_answer, ongoing_answer, func.count())
-        .group_by(kind_answer, ongoing_answer)).all()
+    unkept = Case.report_answers.is_(None)
+    grouped = session.execute(year.with_only_columns(kind_answer, ongoing_answer, unkept, func.count())
+                              .group_by(kind_answer, ongoing_answer, unkept)).all()
+    answers = [(kind, going, n) for kind, going, missing, n in grouped if not missing]
+    if any(missing for *_, missing, _ in grouped):
+        answers += _unkept_answers(session, year.where(unkept).with_only_columns(Case.id))
     declared = {f.name: f for f in kap12.forms.get(cases.REPORT_FORM, session).fields}
 
     def labelled(name: str, counter: Counter[str]) -> tuple[tuple[str, int], ...]:
@@ -376,6 +380,18 @@ def _report_counts(kap12: Kap12, session: Session, visible: Select[Case], year_s
             kinds[value] += n
         ongoing[going if isinstance(going, str) and going else NOT_GIVEN] += n
     return ReportCounts(sum(n for *_, n in answers), labelled(KIND_FIELD, kinds), labelled(ONGOING_FIELD, ongoing))
+
+
+def _unkept_answers(session: Session, case_ids: Select[Any]) -> list[Any]:
+    """The two answers of these cases' reports, from the history: cases reported by the release
+    before 0017 while the database was already upgraded (between ``kap12 init`` and the workers'
+    restart: the upgrade copied the answers of the reports made before it, not of those after)."""
+    kind_answer = cast(HistoryEvent.data[("report", KIND_FIELD)], Text)
+    ongoing_answer = cast(HistoryEvent.data[("report", ONGOING_FIELD)], Text)
+    return list(session.execute(
+        select(kind_answer, ongoing_answer, func.count())
+        .where(HistoryEvent.case_id.in_(case_ids), HistoryEvent.kind == REPORTED)
+        .group_by(kind_answer, ongoing_answer)))
 
 
 def _json_or_none(text: str | None) -> Any:
