@@ -62,7 +62,10 @@ def tab_until(page, predicate, what: str, key: str = "Tab") -> dict:
 
 def log_in(page, server, username: str) -> None:
     page.goto(f"{server.url}/logg-inn")
-    assert active(page)["id"] == "username"  # the log-in page starts in its only form
+    # The log-in page starts in its only form (autofocus lands after the load: wait for it,
+    # rather than read the focus in between — failed once in a full run).
+    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'", timeout=5000)
+    assert active(page)["id"] == "username"
     page.keyboard.type(username)
     tab(page)
     page.keyboard.type(demo.PASSWORD)
