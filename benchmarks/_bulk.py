@@ -34,7 +34,7 @@ from sqlalchemy import Table, func, insert, select, text
 
 from engine.store import history
 from engine.store.events import REPORTED
-from engine.store.models import Base, Case, HistoryEvent, OpenTask, School, UTCDateTime
+from engine.store.models import NEVER_DUE, Base, Case, HistoryEvent, School, UTCDateTime
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
@@ -47,8 +47,7 @@ SKIPPED = {"history_events", "case_documents"}
 class Template:
     case: dict[str, Any]
     events: list[dict[str, Any]]
-    rows: dict[str, list[dict[str, Any]]]  # table name -> the case's rows there
-    task_roles: list[dict[str, Any]]
+    rows: dict[str, list[dict[str, Any]]]  # table name -> the case's rows there (open task roles too)
     task_ids: set[str]  # every SpiffWorkflow id that occurs in the case
 
     @property
@@ -71,23 +70,19 @@ def load_template(session, case_id: int) -> Template:
         .order_by(HistoryEvent.seq))]
     rows = {t.name: [_as_dict(r) for r in session.execute(select(t).where(t.c.case_id == case_id))]
             for t in _case_tables()}
-    task_table = OpenTask.__table__
-    roles_table = Base.metadata.tables["open_task_roles"]
-    task_ids = [r["id"] for r in rows[task_table.name]]
-    roles = [_as_dict(r) for r in session.execute(select(roles_table).where(roles_table.c.task_id.in_(task_ids)))] \
-        if task_ids else []
     found = set(UUID.findall(case["state"]))
     for event in events:
         found |= set(UUID.findall(json.dumps(event["data"])))
-    return Template(case, events, rows, roles, found)
+    return Template(case, events, rows, found)
 
 
 class _Copy:
     """One copy's new names: its id, the task ids, the shift in time."""
 
-    def __init__(self, template: Template, case_id: int, shift: timedelta,
+    def __init__(self, template: Template, case_id: int, shift: timedelta, place: tuple[int, int],
                  people: dict[int, tuple[int, str]] | None = None):
         self.case_id, self.shift = case_id, shift
+        self.place = {"school_id": place[0], "county_id": place[1]}  # the case's, and its task roles'
         self.people = people or {}  # the template's staff -> the same roles at the copy's school
         self.ids = {old: str(uuid.uuid4()) for old in template.task_ids}
         self.number = f"{(template.case['created_at'] + shift).year}-{case_id:05d}"
@@ -125,10 +120,12 @@ class _Copy:
                 continue  # the database numbers it
             if name == "case_id":
                 value = self.case_id
+            elif name in self.place:
+                value = self.place[name]
             elif isinstance(value, int) and value in self.people \
                     and any(fk.column.table.name == "users" for fk in column.foreign_keys):
                 value = self.people[value][0]
-            elif isinstance(column.type, UTCDateTime) and value is not None:
+            elif isinstance(column.type, UTCDateTime) and value is not None and value != NEVER_DUE:
                 value = value + self.shift
             elif isinstance(value, str) and name != "state":
                 value = self.text(value)
@@ -148,7 +145,6 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
     opened = [t for t in templates if t.is_open]
     closed = [t for t in templates if not t.is_open] or opened
     tables = {t.name: t for t in _case_tables()}
-    roles_table = Base.metadata.tables["open_task_roles"]
     with kap12.db.reading() as session:
         school_rows = {s.id: (s.county_id, s.name) for s in session.scalars(select(School).where(School.id.in_(schools)))}
     made = 0
@@ -157,7 +153,7 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
         with kap12.db.writing() as session:
             keys = history.keys_of(session)
             first = (session.scalar(select(func.max(Case.id))) or 0) + 1
-            cases, events, roles = [], [], []
+            cases, events = [], []
             others: dict[str, list[dict]] = {name: [] for name in tables}
             for k in range(size):
                 n = made + k
@@ -166,10 +162,11 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
                 # Open copies from the last four weeks; closed ones back over three school years.
                 hours = (n * 7) % (28 * 24) if is_open else 24 * 30 + (n * 13) % (3 * 365 * 24)
                 school_id = schools[n % len(schools)]
-                copy = _Copy(template, first + k, -timedelta(hours=hours if spread else 0), (staff or {}).get(school_id))
                 county_id, school_name = school_rows[school_id]
+                copy = _Copy(template, first + k, -timedelta(hours=hours if spread else 0), (school_id, county_id),
+                             (staff or {}).get(school_id))
                 case = copy.row(Case.__table__, template.case)
-                case.update(id=copy.case_id, number=copy.number, school_id=school_id, county_id=county_id,
+                case.update(id=copy.case_id, number=copy.number,
                             lock_version=1, state=copy.task_ids(template.case["state"]))
                 chain, prev = history.case_chain(copy.case_id), history.GENESIS
                 for event in template.events:
@@ -188,14 +185,10 @@ def clone(kap12, templates: list[Template], count: int, schools: list[int], *, o
                 cases.append(case)
                 for name, rows in template.rows.items():
                     others[name] += [copy.row(tables[name], r) for r in rows]
-                roles += [{"task_id": copy.ids.get(r["task_id"], r["task_id"]), "role": r["role"]}
-                          for r in template.task_roles]
             session.execute(insert(Case.__table__), cases)
             for name in tables:  # parents before children (open_tasks before their roles)
                 if others[name]:
                     session.execute(insert(tables[name]), others[name])
-            if roles:
-                session.execute(insert(roles_table), roles)
             session.execute(insert(HistoryEvent.__table__), events)
             if session.get_bind().dialect.name == "postgresql":  # explicit ids: move the sequence on
                 session.execute(text("SELECT setval(pg_get_serial_sequence('cases', 'id'), "

@@ -9,7 +9,20 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, exists, false, or_, select, true, union
+from sqlalchemy import (
+    ColumnElement,
+    CompoundSelect,
+    Select,
+    and_,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    union,
+)
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
 from sqlalchemy.orm.util import AliasedClass
 
@@ -18,6 +31,7 @@ from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
 from engine.store.models import (
+    NEVER_DUE,
     AccessGrant,
     Case,
     CaseParty,
@@ -27,6 +41,7 @@ from engine.store.models import (
     OpenTaskRole,
     School,
     User,
+    UTCDateTime,
 )
 from processes.deadlines import format_local
 from processes.messages import Message
@@ -107,8 +122,8 @@ def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str],
 #   on the case row (the personal sets hashed once), so a list walks its sort index and stops
 #   at the page's end instead of collecting the whole county first.
 # The case as seen from inside the policy's sub-queries, made once: an alias copies every column
-# of ``cases``, and making three of them each time a clause was built cost milliseconds a query.
-_GRANTED, _TASKED, _REACHED = (aliased(Case, name=n) for n in ("granted_case", "tasked_case", "reached_case"))
+# of ``cases``, and making them each time a clause was built cost milliseconds a query.
+_GRANTED, _REACHED = (aliased(Case, name=n) for n in ("granted_case", "reached_case"))
 
 
 def _ids_where_party(viewer: Viewer, relation: str) -> Select[Any]:
@@ -148,6 +163,9 @@ def _bypassed(viewer: Viewer) -> ColumnElement[bool]:
     return and_(Case.procedure == "C", Case.school_id.in_(leader_schools))
 
 
+_Column = ColumnElement[Any] | InstrumentedAttribute[Any]
+
+
 def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     """Nothing of the case for the accused, nor (in C, without a grant) for the bypassed
     leadership: applied to every read and every task list, whatever else the viewer holds."""
@@ -156,23 +174,67 @@ def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
 
 
-def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any], skip_role: str | None = None) -> CompoundSelect:
-    """``column`` of the open tasks assigned to this viewer or open to a role they hold at the
-    case's school or county, as a union of index scans — one per role and place — in the shape
-    of "The policy's shape" above: a correlated test of every open task's roles read all the
-    county's open tasks for each list and count (at 20,000 open cases, 45 ms each). A check of
-    one case (``_reach_one``) cuts each arm to that case's tasks."""
-    tasked = _TASKED
-    parts = [select(column).where(OpenTask.assignee_id == viewer.id)]
+def _in_circle_by_id(viewer: Viewer, case_id: _Column) -> ColumnElement[bool]:
+    """``in_circle`` for rows that carry a case's id, not the case: the id is in neither set of
+    cases outside the circle (those the viewer is accused in; the bypassed C cases of their
+    schools without a grant), each found once — so a task list need not join every task's case
+    (which made the database sort all of a school owner's tasks for a page of fifty)."""
+    inside = case_id.not_in(_ids_where_party(viewer, "accused"))
+    if not viewer.schools(LEADERSHIP_ROLES):
+        return inside
+    return and_(inside, case_id.not_in(select(Case.id).where(_bypassed(viewer), ~granted_clause(viewer))))
+
+
+@dataclass(frozen=True)
+class TaskArm:
+    """One way an open task comes to a viewer: assigned to them, or open to a role they hold at
+    a school or in a county. ``query`` has the arm's tables and conditions and no columns yet;
+    ``order`` is (deadline, opened, task id) in the task lists' order, as the arm's index holds
+    them; ``case_id``, ``school`` and ``procedure`` are the task's case's."""
+
+    query: Select[Any]
+    order: tuple[_Column, _Column, _Column]
+    case_id: _Column
+    school: _Column
+    procedure: _Column
+
+
+def _task_arms(viewer: Viewer, skip_role: str | None = None) -> list[TaskArm]:
+    """The open tasks assigned to this viewer or open to a role they hold at the case's school
+    or county, one arm per role and place, in the shape of "The policy's shape" above: each arm
+    reads the role rows of one role and place from their index (``OpenTaskRole`` carries the
+    task's place and order keys), so a list takes the first rows of each in order and stops —
+    a school owner's 5,400 open tasks at 100,000 cases were all gathered, joined to their cases
+    and sorted for every page of fifty. Open task rows exist only while their case is open (the
+    step that closes a case removes them), so no arm reads the case."""
+    role_row = OpenTaskRole
+    arms = [TaskArm(select().select_from(OpenTask).where(OpenTask.assignee_id == viewer.id),
+                    (func.coalesce(OpenTask.due_at, literal(NEVER_DUE, UTCDateTime())), OpenTask.opened_at, OpenTask.id),
+                    OpenTask.case_id, *(select(column).where(Case.id == OpenTask.case_id).scalar_subquery()
+                                        for column in (Case.school_id, Case.procedure)))]
     for role, school, county in viewer.grants:
         if role == skip_role:
             continue
-        places = ([tasked.school_id == school] if school is not None else []) + \
-                 ([tasked.county_id == county] if county is not None else [])
-        parts += [select(column).join(tasked, tasked.id == OpenTask.case_id)
-                  .join(OpenTaskRole, and_(OpenTaskRole.task_id == OpenTask.id, OpenTaskRole.role == role))
-                  .where(OpenTask.assignee_id.is_(None), tasked.status == "open", place) for place in places]
-    return union(*parts)
+        places = ([role_row.school_id == school] if school is not None else []) + \
+                 ([role_row.county_id == county] if county is not None else [])
+        arms += [TaskArm(select().select_from(role_row).join(OpenTask, OpenTask.id == role_row.task_id)
+                         .where(role_row.role == role, place, OpenTask.assignee_id.is_(None)),
+                         (role_row.due_order, role_row.opened_at, role_row.task_id), role_row.case_id,
+                         role_row.school_id, role_row.procedure)
+                 for place in places]
+    return arms
+
+
+def workable_task_arms(viewer: Viewer) -> list[TaskArm]:
+    """The arms of the tasks this viewer may do now: never on a case they are accused in, nor
+    (in C, without a grant) the bypassed leadership's (``in_circle``)."""
+    return [replace(arm, query=arm.query.where(_in_circle_by_id(viewer, arm.case_id))) for arm in _task_arms(viewer)]
+
+
+def _open_to(viewer: Viewer, column: InstrumentedAttribute[Any], skip_role: str | None = None) -> CompoundSelect:
+    """``column`` of the open tasks of every arm (``_task_arms``), as one union. A check of
+    one case (``_reach_one``) cuts each arm to that case's tasks."""
+    return union(*(arm.query.with_only_columns(column) for arm in _task_arms(viewer, skip_role)))
 
 
 def _workable_ids(viewer: Viewer) -> CompoundSelect:

@@ -26,7 +26,7 @@ def index():
     page = queries.task_page(kap12(), g.viewer, school_id=int(school) if school.isdigit() else None,
                              procedure=procedure or None, cursor=pager.cursor())
     now = kap12().clock.now()
-    return render_template("tasks.html", rows=page.items, next_cursor=page.next_cursor, total=choices.total,
+    return render_template("tasks.html", rows=page.items, next_cursor=page.next_cursor, has_tasks=choices.has_tasks,
                            schools=choices.schools, procedures=choices.procedures, school=school,
                            procedure=procedure, now=now, deadline=present.deadline,
                            read_only=access.is_read_only(g.viewer),

@@ -89,6 +89,12 @@ def _after(keys: Sequence[Key], values: Sequence[Any]) -> ColumnElement[bool]:
     return or_(*alternatives)
 
 
+def after(keys: Sequence[Key], cursor: str | None) -> ColumnElement[bool] | None:
+    """The rows after ``cursor`` in the order of ``keys`` (None for the first page): also for a
+    query that pages several sub-queries at once, each in its own columns (the task list)."""
+    return _after(keys, decode(cursor, keys)) if cursor else None
+
+
 def order(keys: Sequence[Key]) -> list[UnaryExpression[Any]]:
     return [k.column.desc() if k.descending else k.column.asc() for k in keys]
 
@@ -102,8 +108,9 @@ def fetch(session: Session, query: Select[Any], keys: Sequence[Key], cursor: str
     """Run ``query`` (already filtered by the access policy) for one page. ``key_of(row)`` gives
     a result row's values of ``keys``, for the next cursor."""
     limit = clamp(limit)
-    if cursor:
-        query = query.where(_after(keys, decode(cursor, keys)))
+    condition = after(keys, cursor)
+    if condition is not None:
+        query = query.where(condition)
     rows = list(session.execute(query.order_by(*order(keys)).limit(limit + 1)).all())
     more = len(rows) > limit
     rows = rows[:limit]

@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
-from engine.write import cases, checkpoints, lederforum
+from engine.write import cases, checkpoints, lederforum, task_roles
 from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
 from processes.messages import Message
@@ -103,6 +103,7 @@ def sweep(kap12: Kap12, batch: int = 200, stop: threading.Event | None = None) -
     """Fire what is due now, oldest first, case by case; one failing case blocks no other.
     With ``stop`` set meanwhile, the case being fired is finished and the rest given back."""
     result = SweepResult()
+    task_roles.fill_unplaced(kap12.db)  # role rows the release before wrote, during an upgrade
     while True:
         claimed = _claim(kap12, batch)
         if not claimed:

@@ -38,10 +38,10 @@ from engine.store.events import (
     TASK_OPENED,
     TIMER_FIRED,
 )
-from engine.store.models import Case, DefinitionVersion, OpenTask, OpenTaskRole, PendingTimer
+from engine.store.models import Case, DefinitionVersion, OpenTask, PendingTimer
 from engine.versions.definitions import SpecCache
 from engine.versions.form_catalog import FormCatalog
-from engine.write import notify, wakeup
+from engine.write import notify, task_roles, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
@@ -231,7 +231,7 @@ class CaseWriter:
                 session.add(row)
             row.element_id, row.title, row.form_key, row.lane, row.due_at = (
                 view.element_id, view.title, view.form_key, view.lane, view.due_at)
-            row.roles = [OpenTaskRole(task_id=view.id, role=r) for r in view.roles]
+            row.roles = task_roles.role_rows(case, row, view.roles)
         session.flush()
         timers = {row.id: row for row in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
         keep = {t.id for t in after.timers}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event
+from support.plans import plan_of, statements_of
 
 from engine.read import overview
 from engine.write.demo import ensure_directory
@@ -19,28 +19,17 @@ def test_the_year_figures_read_their_partial_indexes(flow_on, pg_server, tmp_pat
     try:
         demo = ensure_directory(kap12)
         flow_on(kap12, demo).report(krenkelse_art=["mobbing"])
-        statements: list[tuple[str, dict]] = []
-
-        def seen(_conn, _cursor, statement, parameters, _context, _many):
-            statements.append((statement, parameters))
-
-        event.listen(kap12.db.engine, "before_cursor_execute", seen)
-        try:
-            overview.weekly_overview(kap12, demo.users["rektor"])
-        finally:
-            event.remove(kap12.db.engine, "before_cursor_execute", seen)
+        statements = statements_of(kap12.db.engine, lambda: overview.weekly_overview(kap12, demo.users["rektor"]))
         deadlines = [s for s in statements if s[0].startswith("SELECT CASE WHEN (history_events.at")]
         plans = [s for s in statements if s[0].startswith("SELECT min(history_events.at)")]
         assert len(deadlines) == 1 and len(plans) == 1
-        with kap12.db.engine.connect() as connection:
-            # A handful of rows: the planner would read the table; asked to use an index, it
-            # picks the partial one only if the query's condition proves the index's.
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            for (statement, parameters), index in ((deadlines[0], "ix_history_events_deadlines"),
-                                                   (plans[0], "ix_history_events_plans")):
-                plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-                # The counted events themselves (``history_events`` unaliased), not only the
-                # "no plan before" test inside, which reads the same index.
-                assert re.search(rf"using {index} on history_events\s+\(", plan), plan
+        for (statement, parameters), index in ((deadlines[0], "ix_history_events_deadlines"),
+                                               (plans[0], "ix_history_events_plans")):
+            # Asked to use an index, the planner picks the partial one only if the query's
+            # condition proves the index's.
+            plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off")
+            # The counted events themselves (``history_events`` unaliased), not only the
+            # "no plan before" test inside, which reads the same index.
+            assert re.search(rf"using {index} on history_events\s+\(", plan), plan
     finally:
         kap12.close()

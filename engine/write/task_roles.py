@@ -1,0 +1,57 @@
+"""The role rows of the open tasks: each written with its task's place and order keys.
+
+A task list is read one role and place at a time from an index of the role rows in the list's
+order (``engine/access.py``), so each row carries what that index needs: the case, school and
+county, the deadline (``NEVER_DUE`` for none) and when the task opened; and the case's procedure,
+for the list's filter. The place never changes for a case; the rest changes only in a step, and
+every step writes its case's rows again. Who may see a task is never read from these copies:
+the circle is asked of the case's id (``access.workable_task_arms``).
+
+During an upgrade the release before this one still writes role rows, without those columns, until
+its workers are restarted: such a row is in no index of a place, so its task would be missing from
+the lists. Every sweep fills them from their tasks and cases (``fill_unplaced``); a partial index
+holds just those rows, so the check costs nothing once the upgrade is over."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, exists, func, literal, select, update
+from sqlalchemy.orm import Session
+
+from engine.store.db import Database
+from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole, UTCDateTime
+
+
+def role_rows(case: Case, task: OpenTask, roles: Iterable[str]) -> list[OpenTaskRole]:
+    return [OpenTaskRole(task_id=task.id, role=role, case_id=case.id, school_id=case.school_id,
+                         county_id=case.county_id, procedure=case.procedure, due_order=task.due_at or NEVER_DUE, opened_at=task.opened_at)
+            for role in roles]
+
+
+def _unplaced() -> ColumnElement[bool]:
+    return OpenTaskRole.county_id.is_(None)
+
+
+def fill_unplaced(db: Database) -> int:
+    """Fill the place and order of role rows an older release wrote; how many were filled."""
+    with db.reading() as session:
+        if not session.scalar(select(exists().where(_unplaced()))):
+            return 0
+    with db.writing() as session:
+        return _fill(session)
+
+
+def _fill(session: Session) -> int:
+    def of_task(column: str) -> ScalarSelect[Any]:
+        return select(getattr(OpenTask, column)).where(OpenTask.id == OpenTaskRole.task_id).scalar_subquery()
+
+    def of_case(column: str) -> ScalarSelect[Any]:
+        return (select(getattr(Case, column)).join(OpenTask, OpenTask.case_id == Case.id)
+                .where(OpenTask.id == OpenTaskRole.task_id).scalar_subquery())
+
+    result = cast(CursorResult[Any], session.execute(update(OpenTaskRole).where(_unplaced()).values(
+        case_id=of_task("case_id"), school_id=of_case("school_id"), county_id=of_case("county_id"),
+        procedure=of_case("procedure"), due_order=func.coalesce(of_task("due_at"), literal(NEVER_DUE, UTCDateTime())),
+        opened_at=of_task("opened_at")).execution_options(synchronize_session=False)))
+    return result.rowcount or 0

@@ -1,0 +1,129 @@
+"""Mine oppgaver is read one way in at a time (assigned; each role and place) from the open tasks'
+role rows, which carry the task's place and order: the list is every workable task once, in
+order, whatever the ways in share; its filter choices are the schools and procedures that have
+a task; role rows an older release wrote without their place are filled by the next sweep; an
+upgraded database has them filled; and on PostgreSQL each arm reads its index in the list's
+order instead of sorting all of a viewer's tasks."""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+from support.migrations import upgrade_from
+from support.plans import plan_of, statements_of
+
+from engine.read import queries
+from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole
+from engine.write.demo import ensure_directory
+
+
+def _all_pages(kap12, viewer, **filters) -> list:
+    rows, cursor = [], None
+    while True:
+        page = queries.task_page(kap12, viewer, cursor=cursor, limit=2, **filters)
+        rows += page.items
+        if page.next_cursor is None:
+            return rows
+        cursor = page.next_cursor
+
+
+def _order(row) -> tuple:
+    return (row.task.due_at or NEVER_DUE, row.task.opened_at, row.task.id)
+
+
+def _role_rows(kap12) -> list[tuple]:
+    with kap12.db.reading() as session:
+        return sorted(tuple(r) for r in session.execute(select(
+            OpenTaskRole.task_id, OpenTaskRole.role, OpenTaskRole.case_id, OpenTaskRole.school_id,
+            OpenTaskRole.county_id, OpenTaskRole.procedure, OpenTaskRole.due_order, OpenTaskRole.opened_at)))
+
+
+def test_the_list_is_every_workable_task_once_in_order_across_ways_in(flow, kap12, demo, clock):
+    rektor = demo.users["rektor"]
+    cases = []
+    for _ in range(5):
+        clock.advance(timedelta(minutes=11))
+        cases.append(flow.report().id)
+    claimed = next(t for t in kap12.tasks_for(rektor) if t.case_id == cases[2])
+    kap12.claim(rektor, claimed.id)  # now in the assigned arm, not the role arms
+    nordli = demo.schools[flow.NORDLI]
+    # Two roles at the same school whose arms both hold the school leadership's tasks.
+    both = replace(rektor, grants=rektor.grants + (("avdelingsleder", nordli, None),))
+    rows = _all_pages(kap12, both)
+    ids = [r.task.id for r in rows]
+    assert len(ids) == len(set(ids)), "a task open to two of the viewer's roles is listed once"
+    assert set(ids) == {t.id for t in kap12.tasks_for(both)} and claimed.id in ids
+    assert [_order(r) for r in rows] == sorted(_order(r) for r in rows)
+    assert any(r.task.due_at is None for r in rows) or all(r.task.due_at for r in rows)
+
+
+def test_filter_choices_are_what_has_a_task_and_the_accused_sees_none_of_it(flow, kap12, demo):
+    flow.report()
+    flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")  # B: rektor's
+    nordli = demo.schools[flow.NORDLI]
+    choices = queries.task_choices(kap12, demo.users["rektor"])
+    assert choices.has_tasks and choices.schools == [(nordli, flow.NORDLI)]
+    assert choices.procedures == ["A", "B"]
+    only_b = _all_pages(kap12, demo.users["rektor"], procedure="B")
+    assert only_b and {r.procedure for r in only_b} == {"B"}
+    assert _all_pages(kap12, demo.users["rektor"], school_id=nordli + 1000) == []
+    # The department head does A, never B; the accused teacher has no task and no choice at all.
+    assert queries.task_choices(kap12, demo.users["avdelingsleder"]).procedures == ["A"]
+    accused = queries.task_choices(kap12, demo.users["ansatt2"])
+    assert (accused.has_tasks, accused.schools, accused.procedures) == (False, [], [])
+
+
+def test_role_rows_an_older_release_wrote_are_filled_by_the_next_sweep(flow, kap12, demo):
+    case = flow.report()
+    rektor = demo.users["rektor"]
+    listed = {r.task.id for r in _all_pages(kap12, rektor)}
+    written = _role_rows(kap12)
+    with kap12.db.writing() as session:  # as the release before writes them: task and role only
+        session.execute(update(OpenTaskRole).values(case_id=None, school_id=None, county_id=None, procedure=None,
+                                                    due_order=None, opened_at=None))
+    assert not any(r.case_id == case.id for r in _all_pages(kap12, rektor))
+    kap12.sweep_timers()
+    assert _role_rows(kap12) == written
+    assert {r.task.id for r in _all_pages(kap12, rektor)} == listed
+
+
+def test_an_upgraded_database_has_its_role_rows_placed_and_ordered(flow, kap12, demo):
+    flow.report()
+    flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    written = _role_rows(kap12)
+    assert written and all(None not in row for row in written)
+    upgrade_from(kap12, "0017_report_answers")
+    assert _role_rows(kap12) == written
+
+
+def test_a_step_moves_a_tasks_role_rows_with_its_case(flow, kap12, demo):
+    # Reclassified to B, the case's open tasks (and so their role rows) are the new procedure's.
+    case = flow.report()
+    kap12.reclassify(demo.users["rektor"], case.id, "ansatt", "Det var en lærer.", accused="ansatt2")
+    with kap12.db.reading() as session:
+        procedure = session.scalar(select(Case.procedure).where(Case.id == case.id))
+        rows = session.execute(select(OpenTaskRole.procedure, OpenTask.due_at, OpenTaskRole.due_order)
+                               .join(OpenTask, OpenTask.id == OpenTaskRole.task_id)
+                               .where(OpenTaskRole.case_id == case.id)).all()
+    assert procedure == "B" and rows
+    assert all(p == "B" and order == (due or NEVER_DUE) for p, due, order in rows)
+
+
+@pytest.mark.postgres
+def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server, tmp_path, new_kap12):
+    kap12 = new_kap12(pg_server.create_database("t_task_lists"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        flow_on(kap12, demo).report()
+        statements = statements_of(kap12.db.engine, lambda: queries.task_page(kap12, demo.users["rektor"]))
+        statement, parameters = next(s for s in statements if "open_task_roles.due_order" in s[0])
+        # Asked not to read the table or sort, the planner can give the arms' order only from
+        # the role index.
+        plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_sort = off")
+        assert re.search(r"Index Scan using ix_open_task_roles_school on open_task_roles", plan), plan
+        assert "Sort Key: open_task_roles.due_order" not in plan, plan  # read in order, not sorted
+    finally:
+        kap12.close()
