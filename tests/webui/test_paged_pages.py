@@ -41,6 +41,8 @@ def test_cases_tasks_notices_and_the_auditors_list_page_through(env, one_per_pag
     assert {c.id for c in env.kap12.cases_for(env.demo.users["rektor"], procedure="A")} == {int(c) for c in cases}
     tasks = _walk(rektor, "/oppgaver", r'class="task-title" href="/oppgaver/([^"]+)"')
     assert sorted(tasks) == sorted(t.id for t in env.kap12.tasks_for(env.demo.users["rektor"]))
+    # "1 oppgave." under the first of several pages would read as all of them.
+    assert "1 oppgave på denne siden, den med kortest frist først." in rektor.get("/oppgaver").text
     notices = _walk(rektor, "/varsler", r'class="notice-subject"><a href="([^"]+)"')
     assert len(notices) == len(env.kap12.notices_for(env.demo.users["rektor"], limit=1000))
     auditor = _walk(login(env.app, "revisor"), "/revisjon", r'href="/revisjon/saker/(\d+)"')
