@@ -39,8 +39,9 @@ from engine.store.models import NEVER_DUE, Base, Case, HistoryEvent, School, UTC
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 # Tables copied with each case: every table with a case_id, but the case's own chain (hashed
-# again) and the stored documents (see above).
-SKIPPED = {"history_events", "case_documents"}
+# again), the stored documents (see above), and who worked in it, which the database makes from
+# the chain's task completions as they are inserted (migration 0019).
+SKIPPED = {"history_events", "case_documents", "case_work"}
 
 
 @dataclass

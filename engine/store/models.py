@@ -211,6 +211,24 @@ class CaseParty(Base):
                       Index("ix_case_parties_person", "user_id", "relation", "case_id"))
 
 
+class CaseWork(Base):
+    """Projection: a person completed a task in a case (the history's ``task_completed`` events,
+    one row per person and case), with the case's school and county and whether the case was
+    already notified to the school owner. Written by the database itself, in the same insert as
+    each such event (trigger ``history_events_case_work``, migration 0019), so every release and
+    every path that records a completion keeps it whole. The access policy's "work done" branch
+    reads it (``engine/access.py``)."""
+
+    __tablename__ = "case_work"
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    school_id: Mapped[int]
+    county_id: Mapped[int]
+    notified: Mapped[bool] = mapped_column(Boolean)
+    # A person's rows, with what the policy filters them by, read from the index alone.
+    __table_args__ = (Index("ix_case_work_person", "user_id", "notified", "county_id", "school_id", "case_id"),)
+
+
 class AccessGrant(Base):
     """Read access to one case given to a named employee (a contact teacher carrying out a
     measure, a colleague taking over) for a reason, until an end, in the procedure it was given

@@ -1,0 +1,104 @@
+"""Who worked in which case (``case_work``) is the history's task completions, kept by the database
+as each is recorded; the access policy's "work done" branch leaves out the rows a role of the
+person reaches anyway — which must change no case anyone reaches."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from sqlalchemy import select
+from support.migrations import upgrade_from
+
+from engine import access
+from engine.store.events import TASK_COMPLETED
+from engine.store.models import Case, CaseWork, HistoryEvent
+
+PEOPLE = ("ansatt", "ansatt2", "avdelingsleder", "rektor", "rektor2", "ansatt3", "skoleeier", "prosesseier",
+          "revisor", "admin")
+
+
+def _stories(flow) -> list[int]:
+    """Cases worked by the school's leadership and the school owner, in every procedure."""
+    plain = flow.report()
+    flow.do("avdelingsleder", plain.id, "Motta og registrere melding")
+    serious = flow.report()
+    flow.do("avdelingsleder", serious.id, "Motta og registrere melding", alvorlig_sak=True)
+    flow.do("rektor", serious.id, "Varsle skoleeier")
+    b_case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    flow.do("rektor", b_case.id, "Motta melding")
+    flow.do("rektor", b_case.id, "Varsle skoleeier straks")
+    c_case = flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
+    flow.do("skoleeier", c_case.id)
+    moved = flow.report()  # worked in A by the department head, then moved to B
+    flow.do("avdelingsleder", moved.id, "Motta og registrere melding")
+    flow.kap12.reclassify(flow.demo.users["rektor"], moved.id, "ansatt", "Det var en lærer.", accused="ansatt2")
+    return [plain.id, serious.id, b_case.id, c_case.id, moved.id]
+
+
+def _work(kap12) -> dict[tuple[int, int], tuple[int, int, bool]]:
+    with kap12.db.reading() as session:
+        return {(w.user_id, w.case_id): (w.school_id, w.county_id, w.notified)
+                for w in session.scalars(select(CaseWork))}
+
+
+def _completions(kap12) -> set[tuple[int, int]]:
+    with kap12.db.reading() as session:
+        return {tuple(r) for r in session.execute(select(HistoryEvent.actor_id, HistoryEvent.case_id).where(
+            HistoryEvent.kind == TASK_COMPLETED, HistoryEvent.actor_id.is_not(None)))}
+
+
+def test_the_work_rows_are_the_historys_completions(flow, kap12, demo):
+    _stories(flow)
+    work = _work(kap12)
+    assert set(work) == _completions(kap12) and len(work) >= 6
+    with kap12.db.reading() as session:
+        cases = {c.id: c for c in session.scalars(select(Case))}
+    for (_user, case_id), (school, county, notified) in work.items():
+        case = cases[case_id]
+        assert (school, county) == (case.school_id, case.county_id)
+        assert not notified or case.owner_notified_at is not None  # "notified" is never claimed early
+
+
+def _reached(kap12, viewer) -> tuple[set[int], dict[int, str | None]]:
+    with kap12.db.reading() as session:
+        ids = set(session.scalars(access.visible_cases(viewer).with_only_columns(Case.id)))
+        every = session.scalars(select(Case.id)).all()
+        return ids, {case_id: access.access_level(session, viewer, case_id) for case_id in every}
+
+
+def test_leaving_out_work_a_role_reaches_changes_no_case_reached(flow, kap12, demo, monkeypatch):
+    _stories(flow)
+    # Everyone, and the department head as she would be after leaving the school's leadership
+    # (her work then counts for itself), moving to another school, or becoming the school owner
+    # (who reaches a notified case of the county, not the plain A case she worked in).
+    viewers = [demo.users[p] for p in PEOPLE]
+    head = demo.users["avdelingsleder"]
+    viewers += [replace(head, grants=(("skoleeier", None, demo.county_id),)),
+                replace(head, grants=()), replace(head, grants=(("avdelingsleder", 999_999, None),))]
+    with_rows_left_out = [_reached(kap12, v) for v in viewers]
+    monkeypatch.setattr(access, "_work_beyond_roles", lambda viewer: [])
+    assert with_rows_left_out == [_reached(kap12, v) for v in viewers]
+    # And the branch matters: the former department head still reads the A case she worked in.
+    for former in with_rows_left_out[-3:]:
+        assert access.FULL in former[1].values()
+
+
+def test_an_upgraded_database_has_the_work_of_every_completion(flow, kap12, demo):
+    _stories(flow)
+    before = _work(kap12)
+    upgrade_from(kap12, "0018_task_role_order")
+    after = _work(kap12)
+    assert {k: v[:2] for k, v in after.items()} == {k: v[:2] for k, v in before.items()}
+    # The copy counts a case notified now as notified: never the other way round.
+    assert all(after[k][2] or not v[2] for k, v in before.items())
+
+
+@pytest.mark.parametrize("user", ["avdelingsleder", "skoleeier"])
+def test_a_role_holders_own_work_is_not_looked_up_case_by_case(flow, kap12, demo, user):
+    _stories(flow)
+    viewer = demo.users[user]
+    with kap12.db.reading() as session:
+        rows = session.scalars(select(CaseWork.case_id).where(CaseWork.user_id == viewer.id)).all()
+        left = session.scalars(select(CaseWork.case_id).where(CaseWork.user_id == viewer.id,
+                                                             *access._work_beyond_roles(viewer))).all()
+    assert rows and left == []  # all of it is reached through the role
