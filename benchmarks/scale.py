@@ -203,14 +203,15 @@ class SqlClock:
 
     def __init__(self, engine) -> None:
         self.seconds = 0.0
+        self._started = f"kap12_sql_started_{id(self)}"  # one per clock: each size's run has its own
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "after_cursor_execute", self._after)
 
     def _before(self, conn, *_args) -> None:
-        conn.info["kap12_sql_started"] = time.perf_counter()
+        conn.info[self._started] = time.perf_counter()
 
     def _after(self, conn, *_args) -> None:
-        self.seconds += time.perf_counter() - conn.info.pop("kap12_sql_started", time.perf_counter())
+        self.seconds += time.perf_counter() - conn.info.pop(self._started)
 
 
 def measure(kap12, token_of: dict[str, str]) -> dict[tuple[str, str], tuple[float, float, float]]:
