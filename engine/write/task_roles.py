@@ -24,8 +24,10 @@ from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole, UTCDate
 
 
 def role_rows(case: Case, task: OpenTask, roles: Iterable[str]) -> list[OpenTaskRole]:
+    """The task's role rows as the step leaves its case (after its procedure is settled)."""
     return [OpenTaskRole(task_id=task.id, role=role, case_id=case.id, school_id=case.school_id,
-                         county_id=case.county_id, procedure=case.procedure, due_order=task.due_at or NEVER_DUE, opened_at=task.opened_at)
+                         county_id=case.county_id, procedure=case.procedure,
+                         due_order=task.due_at or NEVER_DUE, opened_at=task.opened_at)
             for role in roles]
 
 
@@ -50,8 +52,11 @@ def _fill(session: Session) -> int:
         return (select(getattr(Case, column)).join(OpenTask, OpenTask.case_id == Case.id)
                 .where(OpenTask.id == OpenTaskRole.task_id).scalar_subquery())
 
-    result = cast(CursorResult[Any], session.execute(update(OpenTaskRole).where(_unplaced()).values(
+    # Two sweepers at once are safe: PostgreSQL checks the condition again on a row another has
+    # just filled, and leaves it.
+    fill = update(OpenTaskRole).where(_unplaced()).values(
         case_id=of_task("case_id"), school_id=of_case("school_id"), county_id=of_case("county_id"),
-        procedure=of_case("procedure"), due_order=func.coalesce(of_task("due_at"), literal(NEVER_DUE, UTCDateTime())),
-        opened_at=of_task("opened_at")).execution_options(synchronize_session=False)))
+        procedure=of_case("procedure"), opened_at=of_task("opened_at"),
+        due_order=func.coalesce(of_task("due_at"), literal(NEVER_DUE, UTCDateTime())))
+    result = cast(CursorResult[Any], session.execute(fill.execution_options(synchronize_session=False)))
     return result.rowcount or 0
