@@ -245,15 +245,19 @@ def with_cases(session: Session, cases: Select[Case], viewer: access.Viewer) -> 
     found for the page (``access.with_reach``), the schools of those few cases, asked first —
     as one query the planner guessed them spread over every school and read a rektor's 2,500
     cases once for each of the 40; else asked school by school (EXISTS on the index by school),
-    not by reading every case ever made, as a join would."""
+    not by reading every case ever made, as a join would. A school owner (or auditor) chooses
+    among all the county's schools, and beyond it (with the reach found) among the schools
+    ``access.schools_beyond_counties`` names, without reading the county's cases."""
+    counties = access.counties_where(viewer, "skoleeier", "revisor")
+    # Whose role reaches every school of a county chooses among them all (asking each school
+    # for a case, the planner read the county's every case); elsewhere, where they have a case.
+    if counties and viewer.reach is not None:
+        return or_(School.county_id.in_(counties), School.id.in_(access.schools_beyond_counties(viewer)))
     if viewer.reach is not None:
         found: ColumnElement[bool] = School.id.in_(
             list(session.scalars(cases.with_only_columns(Case.school_id).distinct())))
     else:
         found = cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()
-    counties = access.counties_where(viewer, "skoleeier", "revisor")
-    # Whose role reaches every school of a county chooses among them all (asking each school
-    # for a case, the planner read the county's every case); elsewhere, where they have a case.
     return or_(School.county_id.in_(counties), found) if counties else found
 
 
