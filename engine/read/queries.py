@@ -37,7 +37,7 @@ from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import TAKEN_UP_FIELD
 from processes.messages import Message
-from processes.roles import PROCEDURE_PROCESSES
+from processes.roles import PROCEDURE_LABELS
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -179,9 +179,10 @@ def task_choices(kap12: Kap12, viewer: access.Viewer) -> TaskChoices:
             .order_by(School.name, School.id))]
         if not schools:
             return TaskChoices(False, [], [])
-        found = session.execute(select(*(_in_some_arm(arms, _of_procedure(p)).label(p)
-                                         for p in PROCEDURE_PROCESSES))).one()
-        return TaskChoices(True, schools, [p for p, there in zip(PROCEDURE_PROCESSES, found, strict=True) if there])
+        # Every procedure a case can follow: A, B, C and the yearly cycle (Å).
+        found = session.execute(select(*(_in_some_arm(arms, _of_procedure(p)).label(f"p{n}")
+                                         for n, p in enumerate(PROCEDURE_LABELS)))).one()
+        return TaskChoices(True, schools, [p for p, there in zip(PROCEDURE_LABELS, found, strict=True) if there])
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, exists, func, literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from engine.store.db import Database
 from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole, UTCDateTime
@@ -36,7 +36,8 @@ def _unplaced() -> ColumnElement[bool]:
 
 
 def fill_unplaced(db: Database) -> int:
-    """Fill the place and order of role rows an older release wrote; how many were filled."""
+    """Fill the place and order of role rows an older release wrote (and of their tasks' other
+    role rows); how many were written."""
     with db.reading() as session:
         if not session.scalar(select(exists().where(_unplaced()))):
             return 0
@@ -52,9 +53,12 @@ def _fill(session: Session) -> int:
         return (select(getattr(Case, column)).join(OpenTask, OpenTask.case_id == Case.id)
                 .where(OpenTask.id == OpenTaskRole.task_id).scalar_subquery())
 
-    # Two sweepers at once are safe: PostgreSQL checks the condition again on a row another has
-    # just filled, and leaves it.
-    fill = update(OpenTaskRole).where(_unplaced()).values(
+    # The task's other role rows too: a role the old release added to a task whose deadline moved
+    # in the same step would otherwise sit beside siblings with the old deadline, and the task
+    # show twice to someone holding both roles. Two sweepers at once write the same values.
+    unplaced = aliased(OpenTaskRole)
+    fill = update(OpenTaskRole).where(OpenTaskRole.task_id.in_(
+        select(unplaced.task_id).where(unplaced.county_id.is_(None)))).values(
         case_id=of_task("case_id"), school_id=of_case("school_id"), county_id=of_case("county_id"),
         procedure=of_case("procedure"), opened_at=of_task("opened_at"),
         due_order=func.coalesce(of_task("due_at"), literal(NEVER_DUE, UTCDateTime())))

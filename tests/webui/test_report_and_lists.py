@@ -154,6 +154,7 @@ def test_the_yearly_cycle_is_named_on_task_lines_and_in_the_filter(env):
     text = login(env.app, "rektor").get("/oppgaver").text
     assert "Årshjul (forebygging)" in text
     assert " · Å · " not in text and ">Å<" not in text
+    assert '<option value="Å" >Årshjul (forebygging)</option>' in text  # the filter offers it
 
 
 def test_naming_the_accused_is_a_picker_of_the_schools_staff(env):

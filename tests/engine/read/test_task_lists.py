@@ -88,6 +88,17 @@ def test_role_rows_an_older_release_wrote_are_filled_by_the_next_sweep(flow, kap
     kap12.sweep_timers()
     assert _role_rows(kap12) == written
     assert {r.task.id for r in _all_pages(kap12, rektor)} == listed
+    # A role the old release added to a task whose deadline it moved: the new row has no place,
+    # its sibling the old deadline. The sweep writes both again, so the task is listed once.
+    with kap12.db.writing() as session:
+        task_id, role = session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role)
+                                        .where(OpenTaskRole.case_id == case.id)).first()
+        session.execute(update(OpenTaskRole).where(OpenTaskRole.task_id == task_id)
+                        .values(due_order=NEVER_DUE - timedelta(days=1)))
+        session.execute(update(OpenTaskRole).where(OpenTaskRole.task_id == task_id, OpenTaskRole.role == role)
+                        .values(county_id=None))
+    kap12.sweep_timers()
+    assert _role_rows(kap12) == written
 
 
 def test_an_upgraded_database_has_its_role_rows_placed_and_ordered(flow, kap12, demo):
