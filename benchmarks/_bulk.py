@@ -34,7 +34,8 @@ from sqlalchemy import Table, func, insert, select, text
 
 from engine.store import history
 from engine.store.events import REPORTED
-from engine.store.models import NEVER_DUE, Base, Case, HistoryEvent, School, UTCDateTime
+from engine.store.models import Base, Case, HistoryEvent, School, UTCDateTime
+from engine.store.task_order import NEVER_DUE
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")

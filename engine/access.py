@@ -16,8 +16,6 @@ from sqlalchemy import (
     and_,
     exists,
     false,
-    func,
-    literal,
     or_,
     select,
     true,
@@ -31,7 +29,6 @@ from engine.runtime.clock import active_clock
 from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
 from engine.store.models import (
-    NEVER_DUE,
     AccessGrant,
     Case,
     CaseParty,
@@ -42,8 +39,8 @@ from engine.store.models import (
     OpenTaskRole,
     School,
     User,
-    UTCDateTime,
 )
+from engine.store.task_order import due_order
 from processes.deadlines import format_local
 from processes.messages import Message
 from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, OWNER_ROLE, SCHOOL_ROLES
@@ -81,11 +78,13 @@ class Viewer:
     def has(self, role: str) -> bool:
         return any(g[0] == role for g in self.grants)
 
-    def schools(self, roles: Collection[str]) -> set[int]:
-        return {s for r, s, _ in self.grants if r in roles and s is not None}
+    def schools(self, roles: Collection[str] | None = None) -> set[int]:
+        """The schools where the viewer holds one of ``roles`` (any role when not given)."""
+        return {s for r, s, _ in self.grants if (roles is None or r in roles) and s is not None}
 
-    def counties(self, roles: Collection[str]) -> set[int]:
-        return {c for r, _, c in self.grants if r in roles and c is not None}
+    def counties(self, roles: Collection[str] | None = None) -> set[int]:
+        """The counties where the viewer holds one of ``roles`` (any role when not given)."""
+        return {c for r, _, c in self.grants if (roles is None or r in roles) and c is not None}
 
     @property
     def is_auditor(self) -> bool:
@@ -210,7 +209,7 @@ def _task_arms(viewer: Viewer, skip_role: str | None = None) -> list[TaskArm]:
     step that closes a case removes them), so no arm reads the case."""
     role_row = OpenTaskRole
     arms = [TaskArm(select().select_from(OpenTask).where(OpenTask.assignee_id == viewer.id),
-                    (func.coalesce(OpenTask.due_at, literal(NEVER_DUE, UTCDateTime())), OpenTask.opened_at, OpenTask.id),
+                    (due_order(OpenTask.due_at), OpenTask.opened_at, OpenTask.id),
                     OpenTask.case_id, *(select(column).where(Case.id == OpenTask.case_id).scalar_subquery()
                                         for column in (Case.school_id, Case.procedure)))]
     for role, school, county in viewer.grants:
@@ -385,8 +384,7 @@ def schools_beyond_counties(viewer: Viewer) -> CompoundSelect:
     every case for its school to find these (13 ms at 100,000 cases)."""
     assert viewer.reach is not None, "with_reach first"
     reach = viewer.reach
-    own_schools = sorted({school for _, school, _ in viewer.grants if school is not None})
-    return union(select(School.id).where(School.id.in_(own_schools)),
+    return union(select(School.id).where(School.id.in_(sorted(viewer.schools()))),
                  select(Case.school_id).where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect),
                                               in_circle(viewer)))
 

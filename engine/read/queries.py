@@ -169,8 +169,7 @@ def _in_some_arm(arms: list[access.TaskArm],
 def task_choices(kap12: Kap12, viewer: access.Viewer) -> TaskChoices:
     arms = access.workable_task_arms(viewer)
     # The schools a task can be at: those of the viewer's places, and of the tasks assigned to them.
-    places = or_(School.id.in_({school for _, school, _ in viewer.grants if school is not None}),
-                 School.county_id.in_({county for _, _, county in viewer.grants if county is not None}),
+    places = or_(School.id.in_(sorted(viewer.schools())), School.county_id.in_(sorted(viewer.counties())),
                  School.id.in_(select(Case.school_id).join(OpenTask, OpenTask.case_id == Case.id)
                                .where(OpenTask.assignee_id == viewer.id)))
     with kap12.db.reading() as session:

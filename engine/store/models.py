@@ -292,17 +292,13 @@ class OpenTask(Base):
     __table_args__ = (Index("ix_open_tasks_order", "due_at", "opened_at", "id"),)  # soonest deadline first
 
 
-# A task without a deadline comes after every task with one: its place in the order.
-NEVER_DUE = datetime(9999, 12, 31, tzinfo=timezone.utc)
-
-
 class OpenTaskRole(Base):
     """A role an open task is open to, with the task's place (its case, school and county), its
-    case's procedure, and its place in the task lists' order (deadline, ``NEVER_DUE`` for none; opened) copied beside
-    it by the projection: a list of the tasks open to a role at a school or in a county is then
-    read from one index, in order, and stops at the page's end (``engine/access.py``). Nullable
-    only for rows the release before this one writes during an upgrade (see
-    ``engine/write/projection.py`` ``fill_role_rows``)."""
+    case's procedure, and its place in the task lists' order (``engine/store/task_order.py``;
+    opened) copied beside it by the projection: a list of the tasks open to a role at a school or
+    in a county is then read from one index, in order, and stops at the page's end
+    (``engine/access.py``). Nullable only for rows the release before this one writes during an
+    upgrade (``engine/write/task_roles.py`` ``fill_unplaced``)."""
 
     __tablename__ = "open_task_roles"
     task_id: Mapped[str] = mapped_column(ForeignKey("open_tasks.id", ondelete="CASCADE"), primary_key=True)

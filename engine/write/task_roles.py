@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, exists, func, literal, select, update
+from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from engine.store.db import Database
-from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole, UTCDateTime
+from engine.store.models import Case, OpenTask, OpenTaskRole
+from engine.store.task_order import NEVER_DUE, due_order
 
 
 def role_rows(case: Case, task: OpenTask, roles: Iterable[str]) -> list[OpenTaskRole]:
@@ -60,7 +61,6 @@ def _fill(session: Session) -> int:
     fill = update(OpenTaskRole).where(OpenTaskRole.task_id.in_(
         select(unplaced.task_id).where(unplaced.county_id.is_(None)))).values(
         case_id=of_task("case_id"), school_id=of_case("school_id"), county_id=of_case("county_id"),
-        procedure=of_case("procedure"), opened_at=of_task("opened_at"),
-        due_order=func.coalesce(of_task("due_at"), literal(NEVER_DUE, UTCDateTime())))
+        procedure=of_case("procedure"), opened_at=of_task("opened_at"), due_order=due_order(of_task("due_at")))
     result = cast(CursorResult[Any], session.execute(fill.execution_options(synchronize_session=False)))
     return result.rowcount or 0

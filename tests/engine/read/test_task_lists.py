@@ -16,7 +16,8 @@ from support.migrations import upgrade_from
 from support.plans import plan_of, statements_of
 
 from engine.read import queries
-from engine.store.models import NEVER_DUE, Case, OpenTask, OpenTaskRole
+from engine.store.models import Case, OpenTask, OpenTaskRole
+from engine.store.task_order import NEVER_DUE
 from engine.write.demo import ensure_directory
 
 

@@ -15,7 +15,7 @@ down_revision = '0017_report_answers'
 branch_labels = None
 depends_on = None
 
-# As engine/store/models.py names it when this was written: no deadline sorts last.
+# As engine/store/task_order.py names it when this was written: no deadline sorts last.
 NEVER_DUE = datetime(9999, 12, 31, tzinfo=timezone.utc)
 UNPLACED = sa.text("county_id IS NULL")
 

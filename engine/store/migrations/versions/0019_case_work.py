@@ -16,31 +16,28 @@ depends_on = None
 
 # The row is made in the same insert as the event, by a trigger: the release before this one (still
 # serving until its workers restart) records completions too, and none may be missed — a missed
-# one would take a person's access to a case they worked in.
-CASE_WORK_PG = """
-CREATE FUNCTION kap12_case_work() RETURNS trigger AS $$
-BEGIN
+# one would take a person's access to a case they worked in. One row per person and case, the
+# same statement in both databases' triggers; "notified" once any of the work found the case so.
+RECORD_WORK = """
     INSERT INTO case_work (user_id, case_id, school_id, county_id, notified)
         SELECT NEW.actor_id, cases.id, cases.school_id, cases.county_id, cases.owner_notified_at IS NOT NULL
         FROM cases WHERE cases.id = NEW.case_id
-    ON CONFLICT (user_id, case_id) DO UPDATE SET notified = case_work.notified OR EXCLUDED.notified;
-    RETURN NULL;
+    ON CONFLICT (user_id, case_id) DO UPDATE SET notified = case_work.notified OR excluded.notified;
+"""
+COMPLETED = "NEW.kind = 'task_completed' AND NEW.actor_id IS NOT NULL AND NEW.case_id IS NOT NULL"
+
+CASE_WORK_PG = f"""
+CREATE FUNCTION kap12_case_work() RETURNS trigger AS $$
+BEGIN{RECORD_WORK}    RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
 CREATE TRIGGER history_events_case_work AFTER INSERT ON history_events
-    FOR EACH ROW WHEN (NEW.kind = 'task_completed' AND NEW.actor_id IS NOT NULL AND NEW.case_id IS NOT NULL)
-    EXECUTE FUNCTION kap12_case_work();
+    FOR EACH ROW WHEN ({COMPLETED}) EXECUTE FUNCTION kap12_case_work();
 """
 
-CASE_WORK_SQLITE = """
-CREATE TRIGGER history_events_case_work AFTER INSERT ON history_events
-WHEN NEW.kind = 'task_completed' AND NEW.actor_id IS NOT NULL AND NEW.case_id IS NOT NULL
-BEGIN
-    INSERT INTO case_work (user_id, case_id, school_id, county_id, notified)
-        SELECT NEW.actor_id, cases.id, cases.school_id, cases.county_id, cases.owner_notified_at IS NOT NULL
-        FROM cases WHERE cases.id = NEW.case_id
-    ON CONFLICT (user_id, case_id) DO UPDATE SET notified = notified OR excluded.notified;
-END
+CASE_WORK_SQLITE = f"""
+CREATE TRIGGER history_events_case_work AFTER INSERT ON history_events WHEN {COMPLETED}
+BEGIN{RECORD_WORK}END
 """
 
 # Every completion already recorded; a case notified now was notified for good (a notice is never
