@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
@@ -14,6 +15,7 @@ from sqlalchemy import (
     CompoundSelect,
     Select,
     and_,
+    bindparam,
     exists,
     false,
     or_,
@@ -21,7 +23,7 @@ from sqlalchemy import (
     true,
     union,
 )
-from sqlalchemy.orm import InstrumentedAttribute, Session, aliased
+from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, lazyload
 from sqlalchemy.orm.util import AliasedClass
 
 from engine.errors import Conflict, Denied, NotFound
@@ -39,6 +41,7 @@ from engine.store.models import (
     OpenTaskRole,
     School,
     User,
+    UTCDateTime,
 )
 from engine.store.task_order import due_order
 from processes.deadlines import format_local
@@ -138,7 +141,9 @@ def _granted_ids(viewer: Viewer) -> Select[Any]:
     """Cases with an access grant to this viewer that holds now: not withdrawn, not ended, given
     in the procedure the case follows now (a reclassification ends it), and — in B and C — only
     once the accused is named: until then nobody can know a grantee is not the one accused."""
-    now = active_clock().now()
+    # "Now" as of when the statement runs, not when it was built: a statement built once and
+    # run again (``task_to_work_on``'s) must not keep a grant that has ended since.
+    now = bindparam("now", callable_=lambda: active_clock().now(), type_=UTCDateTime(), unique=True)
     granted = _GRANTED
     # Asked of the viewer's few grants only, by the case's index — as a set of every case with
     # a named accused it was a scan of all the county's parties that the planner priced into
@@ -448,12 +453,25 @@ def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
             .where(id_in(OpenTask.id, _workable_ids(viewer)), in_circle(viewer), Case.status == "open"))
 
 
-def may_work_on(session: Session, viewer: Viewer, task_id: str) -> bool:
-    """May the viewer claim/complete this task (ignoring who has claimed it)?"""
+def task_to_work_on(session: Session, viewer: Viewer, task_id: str) -> tuple[OpenTask, bool]:
+    """The open task (or why not, as ``open_task`` raises it) and whether the viewer may claim or
+    complete it, ignoring who has claimed it — one statement, in every claim and completion. The
+    task's roles are read only if asked for, in the session: a step needs the row."""
+    found = session.execute(_task_to_work_on(viewer), {"task_id": task_id}).first()
+    if found is None:
+        return open_task(session, viewer, task_id), False  # raises why
+    row, may = found
+    return row, bool(may)
+
+
+@lru_cache(maxsize=512)
+def _task_to_work_on(viewer: Viewer) -> Select[OpenTask, bool]:
+    """Built once per person and grants (the task is a parameter, "now" is taken when it runs):
+    building the clauses cost more than running them."""
     by_role = exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
-    query = (select(OpenTask.id).join(Case, Case.id == OpenTask.case_id)
-             .where(OpenTask.id == task_id, in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, by_role)))
-    return session.scalar(query) is not None
+    may = and_(in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, by_role))
+    return (select(OpenTask, may).join(Case, Case.id == OpenTask.case_id)
+            .where(OpenTask.id == bindparam("task_id")).options(lazyload(OpenTask.roles)))
 
 
 GONE = Message("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
@@ -462,7 +480,7 @@ GONE = Message("Oppgaven finnes ikke, eller den er ikke lenger åpen.")
 def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
     """The open task, or why not: a plain conflict for someone who may see the case (it was
     done already, by whom and when), and "not found" for anyone else, the accused included.
-    (Whether the viewer may *do* the task is ``may_work_on``.)"""
+    (Whether the viewer may *do* the task is ``task_to_work_on``.)"""
     row = session.get(OpenTask, task_id)
     if row is not None:
         return row
@@ -665,6 +683,6 @@ def may_end_sessions(viewer: Viewer) -> bool:
     return viewer.has("administrator")
 
 
-__all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "may_work_on",
+__all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
            "is_read_only", "may_deploy", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
            "COUNTY_ROLES"]

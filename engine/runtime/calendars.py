@@ -8,7 +8,7 @@ engine sets the timer's calendar while it evaluates that timer's expression; the
 both when they are called."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from datetime import date, datetime
@@ -23,7 +23,8 @@ from engine.store.models import SchoolClosure
 from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calendar
 from processes.messages import Message
 
-_current: ContextVar[Calendar | None] = ContextVar("kap12_school_calendar", default=None)
+# The school's calendar, or how to read it: most steps evaluate no timer in the school's days.
+_current: ContextVar[Calendar | Callable[[], Calendar] | None] = ContextVar("kap12_school_calendar", default=None)
 _kind: ContextVar[str] = ContextVar("kap12_timer_calendar", default=DEFAULT_CALENDAR)
 T = TypeVar("T")
 COUNTY = Calendar()  # the county's working days: weekends and public holidays are closed
@@ -36,7 +37,8 @@ def current() -> Calendar | None:
         return CLOCK_HOURS
     if kind == "fylke":
         return COUNTY
-    return _current.get()
+    school = _current.get()
+    return school() if callable(school) else school
 
 
 def timer_calendar(task_spec: object) -> str:
@@ -82,7 +84,18 @@ def calendar_for(session: Session, school_id: int) -> Calendar:
 
 @contextmanager
 def school_calendar(session: Session, school_id: int) -> Iterator[None]:
-    with using_calendar(calendar_for(session, school_id)):
+    """Within this block the school's days are the school's: its closures are read the first
+    time a helper counts in them (in the step's transaction; without flushing the step's
+    changes halfway), and not at all in a step that evaluates no such timer."""
+    read: list[Calendar] = []
+
+    def calendar() -> Calendar:
+        if not read:
+            with session.no_autoflush:
+                read.append(calendar_for(session, school_id))
+        return read[0]
+
+    with _set(_current, calendar):
         yield
 
 

@@ -2,7 +2,6 @@
 timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID
@@ -21,7 +20,7 @@ from engine.store.events import CASE_READ, RECLASSIFIED, REPORTED, TASK_CLAIMED,
 from engine.store.models import Case, CaseParty, OpenTask, School, User
 from engine.versions.definitions import CASE_PROCESS, latest_version
 from engine.write import grants, measures, parties
-from engine.write.unit_of_work import Actor, CaseStep, Host, Opening
+from engine.write.unit_of_work import Actor, CaseOf, CaseStep, Host, Opening
 from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import OSLO, seconds_late
@@ -112,19 +111,19 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
     return kap12.writer.open(Actor(viewer.id, viewer.name), prepare, act)
 
 
-def _case_of_task(viewer: access.Viewer, task_id: str) -> Callable[[Session], int]:
-    """Finds the task's case inside the step's own transaction (one transaction per act)."""
-    def locate(session: Session) -> int:
-        case_id = session.scalar(select(OpenTask.case_id).where(OpenTask.id == task_id))
-        return case_id if case_id is not None else access.open_task(session, viewer, task_id).case_id  # raises why
-    return locate
+def _case_of_task(viewer: access.Viewer, task_id: str) -> CaseOf:
+    """The task's case, found in the step's own query for it (one transaction per act)."""
+    def missing(session: Session) -> None:
+        access.open_task(session, viewer, task_id)  # raises why: done already, or not there
+
+    return CaseOf(select(OpenTask.case_id).where(OpenTask.id == task_id).scalar_subquery(), missing)
 
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:
     if access.is_read_only(viewer):
         raise Denied(access.READ_ONLY)
-    row = access.open_task(step.session, viewer, task_id)
-    if not access.may_work_on(step.session, viewer, task_id):
+    row, may_work = access.task_to_work_on(step.session, viewer, task_id)
+    if not may_work:
         if access.access_level(step.session, viewer, step.case.id) == access.FULL:
             raise Denied(Message("Denne oppgaven er ikke din eller din rolles."))
         raise NotFound(access.GONE)

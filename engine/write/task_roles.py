@@ -14,6 +14,7 @@ holds just those rows, so the check costs nothing once the upgrade is over."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, ScalarSelect, exists, select, update
@@ -23,12 +24,15 @@ from engine.store.db import Database
 from engine.store.models import Case, OpenTask, OpenTaskRole
 from engine.store.task_order import NEVER_DUE, due_order
 
+# A role row's columns, in the order ``role_rows`` gives them.
+ROLE_VALUES = ("task_id", "role", "case_id", "school_id", "county_id", "procedure", "due_order", "opened_at")
 
-def role_rows(case: Case, task: OpenTask, roles: Iterable[str]) -> list[OpenTaskRole]:
+
+def role_rows(case: Case, task_id: str, due_at: datetime | None, opened_at: datetime,
+              roles: Iterable[str]) -> list[dict[str, Any]]:
     """The task's role rows as the step leaves its case (after its procedure is settled)."""
-    return [OpenTaskRole(task_id=task.id, role=role, case_id=case.id, school_id=case.school_id,
-                         county_id=case.county_id, procedure=case.procedure,
-                         due_order=task.due_at or NEVER_DUE, opened_at=task.opened_at)
+    return [dict(zip(ROLE_VALUES, (task_id, role, case.id, case.school_id, case.county_id, case.procedure,
+                                   due_at or NEVER_DUE, opened_at), strict=True))
             for role in roles]
 
 

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import delete, event, select
+from sqlalchemy import ScalarSelect, event, select
 from sqlalchemy.orm import Session, joinedload, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -38,10 +38,10 @@ from engine.store.events import (
     TASK_OPENED,
     TIMER_FIRED,
 )
-from engine.store.models import Case, DefinitionVersion, OpenTask, PendingTimer
+from engine.store.models import Case, DefinitionVersion
 from engine.versions.definitions import SpecCache
 from engine.versions.form_catalog import FormCatalog
-from engine.write import notify, task_roles, wakeup
+from engine.write import notify, projection_rows, wakeup
 from engine.write.compaction import compact
 from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
@@ -99,6 +99,16 @@ class Opening:
 PrepareCase = Callable[[Session, datetime], Opening]
 
 
+@dataclass(frozen=True)
+class CaseOf:
+    """A step's case found by a sub-query for its id inside the step's own query for the case
+    (a task's case: one statement fewer in every completion), and ``missing(session)``, which
+    raises why when there is none (the task was done already, or is not the viewer's to see)."""
+
+    case_id: ScalarSelect[int]
+    missing: Callable[[Session], None]
+
+
 class CaseWriter:
     """Opens ``CaseStep``s and commits them. One per engine; holds no per-case state."""
 
@@ -137,12 +147,12 @@ class CaseWriter:
                 self.finish(step)
         return case
 
-    def step(self, target: int | Callable[[Session], int], actor: Actor, act: CaseAct) -> Case:
+    def step(self, target: int | Callable[[Session], int] | CaseOf, actor: Actor, act: CaseAct) -> Case:
         """Run ``act(step)`` on the case and commit everything it caused, or nothing. ``target`` is
-        the case's id, or a function that finds the id in the step's own transaction."""
+        the case's id, a function that finds the id in the step's own transaction, or ``CaseOf``."""
         try:
             with self.db.writing() as session:
-                case_id = target(session) if callable(target) else target
+                case_id = target.case_id if isinstance(target, CaseOf) else target(session) if callable(target) else target
                 # The definition without its diagrams and serialized spec (large, and cached).
                 query = (select(Case).where(Case.id == case_id)
                          .options(undefer(Case.state), joinedload(Case.definition).defer(DefinitionVersion.spec)
@@ -151,6 +161,8 @@ class CaseWriter:
                     query = query.with_for_update(of=Case)  # serialize writers of this case
                 case = session.scalars(query).first()
                 if case is None:
+                    if isinstance(target, CaseOf):
+                        target.missing(session)
                     raise NotFound(Message("Saken finnes ikke."))
                 # The whole step at one moment: what it records and the timers it counts from it.
                 with school_calendar(session, case.school_id), diagram_errors(), \
@@ -219,35 +231,7 @@ class CaseWriter:
     @staticmethod
     def _write_projection(session: Session, case: Case, after: Snapshot) -> bool:
         """Write the open-task and timer rows; True if a timer row was added or moved."""
-        existing = {row.id: row for row in session.scalars(select(OpenTask).where(OpenTask.case_id == case.id))}
-        keep = {t.id for t in after.tasks}
-        for task_id, stale in existing.items():
-            if task_id not in keep:
-                session.delete(stale)
-        for view in after.tasks:
-            row = existing.get(view.id)
-            if row is None:
-                row = OpenTask(id=view.id, case_id=case.id, opened_at=case.updated_at, assignee_id=None)
-                session.add(row)
-            row.element_id, row.title, row.form_key, row.lane, row.due_at = (
-                view.element_id, view.title, view.form_key, view.lane, view.due_at)
-            row.roles = task_roles.role_rows(case, row, view.roles)
-        session.flush()
-        timers = {row.id: row for row in session.scalars(select(PendingTimer).where(PendingTimer.case_id == case.id))}
-        keep = {t.id for t in after.timers}
-        gone = [tid for tid in timers if tid not in keep]
-        if gone:
-            session.execute(delete(PendingTimer).where(PendingTimer.id.in_(gone)))
-        wrote = False
-        for timer in after.timers:
-            pending = timers.get(timer.id)
-            if pending is None:
-                session.add(PendingTimer(id=timer.id, case_id=case.id, element_id=timer.element_id, name=timer.name,
-                                         kind=",".join(timer.kinds), due_at=timer.due_at, attempts=0))
-                wrote = True
-            elif pending.due_at != timer.due_at:
-                pending.due_at, wrote = timer.due_at, True
-        return wrote
+        return projection_rows.write(session, case, after)
 
 
 def record_changes(step: CaseStep, after: Snapshot) -> None:

@@ -65,7 +65,7 @@ def test_case_access_matrix(world, procedure, user):
         in_full_remembered = case_id in set(session.scalars(
             select(Case.id).where(access.full_access_clause(remembered), access.not_accused(remembered))))
         task = session.scalars(select(OpenTask).where(OpenTask.case_id == case_id)).one()
-        may_work = access.may_work_on(session, viewer, task.id)
+        may_work = access.task_to_work_on(session, viewer, task.id)[1]
         workable = task.id in set(session.scalars(select(access.workable_tasks(viewer).subquery().c.id)))
         case = session.get(Case, case_id)
         assert case is not None
