@@ -184,6 +184,19 @@ def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(flow, kap12, dem
     assert verify_case(kap12, case.id).ok
 
 
+def test_a_statement_built_once_asks_a_grant_as_of_when_it_runs(flow, kap12, demo):
+    """The step's statement for a task is built once per person and kept
+    (``access.task_to_work_on``): a grant's end is compared with when it runs, not when built."""
+    case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Tar over oppfølgingen", day(kap12, 3))
+    granted = select(Case.id).where(Case.id == case.id, access.granted_clause(demo.users["avdelingsleder"]))
+    with kap12.db.reading() as session:
+        assert session.scalar(granted) == case.id
+    kap12.clock.advance(timedelta(days=4))
+    with kap12.db.reading() as session:
+        assert session.scalar(granted) is None
+
+
 def test_every_refused_grant(flow, kap12, demo):
     b = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     rektor = demo.users["rektor"]
