@@ -147,3 +147,25 @@ def test_a_version_in_use_cannot_be_withdrawn(flow, kap12, demo):
     assert "brukes av 1 sak" in str(err.value)
     assert _withdrawals(kap12) == []
     assert flow.report().id  # the version is still there and still runs
+
+
+def test_the_spec_cache_never_gives_a_withdrawn_versions_spec_for_the_next(kap12, demo):
+    """The spec cache is keyed by the version's id: a withdrawn version's id is never given to the
+    next deploy, so a process that had restored the withdrawn spec cannot run the new one with it."""
+    admin = demo.users["admin"]
+
+    def deployed(prefix: str) -> DefinitionVersion:
+        kap12.deploy([("prosedyre_c.bpmn", _renamed(BPMN / "prosedyre_c.bpmn", prefix))], actor=admin, comment=prefix)
+        with kap12.db.reading() as session:
+            return definitions.latest_version(session, "prosedyre_c")
+
+    def task_names(version: DefinitionVersion) -> set[str]:
+        spec, _subs = kap12.specs.get(version)
+        return {getattr(t, "bpmn_name", None) or "" for t in spec.task_specs.values()}
+
+    first = deployed("Først: ")
+    assert any(name.startswith("Først: ") for name in task_names(first))
+    kap12.withdraw_version(admin, "prosedyre_c", first.version, "feil navn")
+    second = deployed("Så: ")
+    names = task_names(second)
+    assert any(name.startswith("Så: ") for name in names) and not any(n.startswith("Først: ") for n in names)
