@@ -15,7 +15,7 @@ from engine import access
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.store.events import MEASURE_RECORDED, MEASURES_ASSIGNED
 from engine.store.models import Case, Measure, User
-from engine.write.unit_of_work import Actor, CaseStep, Host
+from engine.write.unit_of_work import Actor, CaseOf, CaseStep, Host
 from processes import measures as names
 from processes.messages import Message
 
@@ -85,11 +85,8 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
     carried out. ``statuses`` are the choices of "Gjennomføre tiltak" (value → label)."""
     note = (note or "").strip().replace("\r\n", "\n")
 
-    def locate(session: Session) -> int:
-        measure = session.get(Measure, measure_id)
-        if measure is None:
-            raise NotFound(Message("Tiltaket finnes ikke."))
-        return measure.case_id
+    def missing(session: Session) -> None:
+        raise NotFound(Message("Tiltaket finnes ikke."))
 
     def act(step: CaseStep) -> None:
         measure = step.session.get(Measure, measure_id)
@@ -110,4 +107,5 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
                     position=measure.position, what=measure.what, status=status, status_text=statuses[status],
                     note=note)
 
-    return kap12.writer.step(locate, Actor(viewer.id, viewer.name), act)
+    case_of = CaseOf(select(Measure.case_id).where(Measure.id == measure_id).scalar_subquery(), missing)
+    return kap12.writer.step(case_of, Actor(viewer.id, viewer.name), act)

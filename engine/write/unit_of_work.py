@@ -102,8 +102,8 @@ PrepareCase = Callable[[Session, datetime], Opening]
 @dataclass(frozen=True)
 class CaseOf:
     """A step's case found by a sub-query for its id inside the step's own query for the case
-    (a task's case: one statement fewer in every completion), and ``missing(session)``, which
-    raises why when there is none (the task was done already, or is not the viewer's to see)."""
+    (one statement fewer in every completion), and ``missing(session)``, which raises why when
+    there is none (the task was done already, or is not the viewer's to see)."""
 
     case_id: ScalarSelect[int]
     missing: Callable[[Session], None]
@@ -147,12 +147,12 @@ class CaseWriter:
                 self.finish(step)
         return case
 
-    def step(self, target: int | Callable[[Session], int] | CaseOf, actor: Actor, act: CaseAct) -> Case:
+    def step(self, target: int | CaseOf, actor: Actor, act: CaseAct) -> Case:
         """Run ``act(step)`` on the case and commit everything it caused, or nothing. ``target`` is
-        the case's id, a function that finds the id in the step's own transaction, or ``CaseOf``."""
+        the case's id, or ``CaseOf`` a row of it (a task, a measure)."""
         try:
             with self.db.writing() as session:
-                case_id = target.case_id if isinstance(target, CaseOf) else target(session) if callable(target) else target
+                case_id = target.case_id if isinstance(target, CaseOf) else target
                 # The definition without its diagrams and serialized spec (large, and cached).
                 query = (select(Case).where(Case.id == case_id)
                          .options(undefer(Case.state), joinedload(Case.definition).defer(DefinitionVersion.spec)
@@ -199,7 +199,7 @@ class CaseWriter:
             actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
                            actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
-        step.wrote_timer = self._write_projection(session, case, after)
+        step.wrote_timer = projection_rows.write(session, case, after)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)
         notify.plan(session, case, step.events, step.now, step.actor.id)
@@ -227,12 +227,6 @@ class CaseWriter:
             case.stage = "; ".join(sorted({t.title for t in after.tasks}))[:300]
         elif after.timers:
             case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]
-
-    @staticmethod
-    def _write_projection(session: Session, case: Case, after: Snapshot) -> bool:
-        """Write the open-task and timer rows; True if a timer row was added or moved."""
-        return projection_rows.write(session, case, after)
-
 
 def record_changes(step: CaseStep, after: Snapshot) -> None:
     """The events a step caused, from the snapshots before and after it: timers fired (with

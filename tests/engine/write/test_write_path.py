@@ -86,11 +86,11 @@ def test_a_crash_inside_the_unit_of_work_writes_nothing(flow, kap12, demo, monke
     before = flow.status(case.id)
     with kap12.db.reading() as s:
         events_before = s.scalar(select(func.count()).select_from(HistoryEvent))
-    from engine.write import unit_of_work
+    from engine.write import projection_rows
     def explode(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(unit_of_work.CaseWriter, "_write_projection", staticmethod(explode))
+    monkeypatch.setattr(projection_rows, "write", explode)
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
     with pytest.raises(RuntimeError):
         kap12.complete(demo.users["avdelingsleder"], task.id, example_data(forms.get_form(task.form_key), kap12.clock.now().date()))
