@@ -19,7 +19,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import ScalarSelect, event, select
-from sqlalchemy.orm import Session, joinedload, undefer
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import Conflict, DiagramFailed, Kap12Error, NotFound
@@ -153,10 +153,9 @@ class CaseWriter:
         try:
             with self.db.writing() as session:
                 case_id = target.case_id if isinstance(target, CaseOf) else target
-                # The definition without its diagrams and serialized spec (large, and cached).
-                query = (select(Case).where(Case.id == case_id)
-                         .options(undefer(Case.state), joinedload(Case.definition).defer(DefinitionVersion.spec)
-                                  .defer(DefinitionVersion.sources)))
+                # Not its version's row: what the step needs of it is cached by id (an act
+                # that reads ``case.definition`` loads it then).
+                query = select(Case).where(Case.id == case_id).options(undefer(Case.state))
                 if not self.db.is_sqlite:
                     query = query.with_for_update(of=Case)  # serialize writers of this case
                 case = session.scalars(query).first()
@@ -167,9 +166,11 @@ class CaseWriter:
                 # The whole step at one moment: what it records and the timers it counts from it.
                 with school_calendar(session, case.school_id), diagram_errors(), \
                         self.clock.pinned(self.clock.now()) as now:
-                    workflow = self.load_workflow(case)
-                    step = CaseStep(session, case, workflow, actor, now, case.definition.meta,
-                                    snapshot(workflow, case.definition.meta))
+                    version = self.specs.runnable(session, case.definition_id)
+                    workflow = spiff.load_state(case.state, version.spec, version.subprocess_specs,
+                                                self.script_engine)
+                    step = CaseStep(session, case, workflow, actor, now, version.meta,
+                                    snapshot(workflow, version.meta))
                     act(step)
                     self.finish(step)
                     for check in step.checks:

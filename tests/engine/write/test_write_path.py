@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
+from support.plans import statements_of
 
 from engine.errors import Conflict, InvalidInput
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
@@ -134,6 +135,28 @@ def test_running_case_stays_on_its_version(flow, kap12, demo):
         versions = {c.id: s.get(DefinitionVersion, c.definition_id).version for c in s.scalars(select(Case))}
     assert versions == {old.id: 1, new.id: 2}
     assert flow.status(old.id).status == "closed"
+
+
+def test_a_process_reads_a_version_for_its_first_step_on_it_and_never_again(flow, flow_on, make_kap12, kap12,
+                                                                            demo, db_url, tmp_path, clock):
+    """What a step needs of its case's version (the specs and kap12's reading of the diagram) is
+    kept per process by the version's id, not joined into every step's query for the case."""
+    first, second = flow.report(), flow.report()
+    kap12.close()
+    again = make_kap12(db_url, tmp_path, clock)  # a new process: nothing cached
+    try:
+        restarted = flow_on(again, ensure_directory(again))
+
+        def version_reads(case_id: int) -> list[str]:
+            sent = statements_of(again.db.engine, lambda: restarted.do("avdelingsleder", case_id))
+            return [sql for sql, _ in sent if "definition_versions" in sql]
+
+        assert len(version_reads(first.id)) == 1
+        assert version_reads(second.id) == []
+        assert version_reads(first.id) == []
+        assert restarted.open_titles(first.id) == ["Avslutte og dokumentere saken"]
+    finally:
+        again.close()
 
 
 def test_deploying_the_same_content_twice_is_a_no_op(kap12):
