@@ -34,6 +34,7 @@ from sqlalchemy import event, func, select, text  # noqa: E402
 from engine.store import directory  # noqa: E402
 from engine.store.models import Case, School, User  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
+from engine.write import tally_folding  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
@@ -189,10 +190,12 @@ def grow(url: str, folder: Path, schools: list[int], have: int, want: int, proce
 
 
 def _analyze(kap12) -> None:
-    """The tables as autovacuum keeps them on a county's server: statistics for the planner (rows
-    copied in bulk a moment ago are not yet in them, and plans made without them are not the
-    county's), and the visibility map that lets an index answer alone (without it, every
-    index-only scan of the rows just copied also reads the table)."""
+    """The tables as autovacuum and the sweepers keep them on a county's server: statistics for
+    the planner (rows copied in bulk a moment ago are not yet in them, and plans made without them
+    are not the county's), the visibility map that lets an index answer alone (without it, every
+    index-only scan of the rows just copied also reads the table), and the case tallies folded
+    (a sweeper folds them as they grow; the copies added a row each)."""
+    tally_folding.fold(kap12.db)
     with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
 

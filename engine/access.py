@@ -179,6 +179,30 @@ def in_circle(viewer: Viewer) -> ColumnElement[bool]:
     return and_(not_accused(viewer), or_(~_bypassed(viewer), granted_clause(viewer)))
 
 
+def outside_circle(viewer: Viewer) -> ColumnElement[bool]:
+    """``not in_circle(viewer)``, said so that the database finds the few cases by index: those
+    the viewer is accused in, and (for the school's leadership) the bypassed C cases of their
+    schools that no grant opens."""
+    accused = Case.id.in_(_ids_where_party(viewer, "accused"))
+    if not viewer.schools(LEADERSHIP_ROLES):
+        return accused
+    return or_(accused, and_(_bypassed(viewer), ~granted_clause(viewer)))
+
+
+def whole_counties(viewer: Viewer) -> list[int]:
+    """The counties where the viewer sees every case but those ``outside_circle`` (an auditor's):
+    what they see there is the county's cases less those, so it can be counted that way."""
+    return counties_where(viewer, "revisor")
+
+
+def visible_beyond_whole_counties(viewer: Viewer, kind: str = "sak") -> Select[Case]:
+    """``visible_cases`` outside ``whole_counties``. An auditor's role reaches nothing there, so
+    they are what the viewer sees without it — asked by index, where for an auditor the policy
+    is a condition on every row of every county."""
+    others = replace(viewer, grants=tuple(g for g in viewer.grants if g[0] != "revisor"), reach=None)
+    return visible_cases(others, kind).where(Case.county_id.not_in(whole_counties(viewer)))
+
+
 def _in_circle_by_id(viewer: Viewer, case_id: _Column) -> ColumnElement[bool]:
     """``in_circle`` for rows that carry a case's id, not the case: the id is in neither set of
     cases outside the circle (those the viewer is accused in; the bypassed C cases of their

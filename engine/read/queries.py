@@ -6,10 +6,11 @@ Nothing here writes, except that reading a case's content is recorded by ``Kap12
 the pages call first."""
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union
 from sqlalchemy.orm import Session, undefer
@@ -18,11 +19,12 @@ from engine import access
 from engine.errors import NotFound
 from engine.read import measures, paging
 from engine.runtime.progress import active_elements, completed_elements
-from engine.store import history, identities
+from engine.store import case_tallies, history, identities
 from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
 from engine.store.models import (
     ApiToken,
     Case,
+    CaseTally,
     DefinitionVersion,
     HistoryEvent,
     OpenTask,
@@ -411,19 +413,49 @@ def definition_versions(kap12: Kap12) -> list[dict]:
              "comment": r.comment or "", "latest": r.id in latest} for r in rows]
 
 
-def versions_in_use(kap12: Kap12, viewer: access.Viewer) -> list:
-    """(id, process id, version, deployed at, number of cases) of the versions the viewer's
-    visible cases run on."""
+class VersionInUse(NamedTuple):
+    id: int
+    process_id: str
+    version: int
+    deployed_at: datetime
+    cases: int  # of the viewer's visible cases
+
+
+def versions_in_use(kap12: Kap12, viewer: access.Viewer) -> list[VersionInUse]:
+    """The versions the viewer's visible cases run on, by process and number."""
     with kap12.db.reading() as session:
-        # Counted per version on the cases alone, then joined to the few versions: joined first,
-        # every one of a county's cases went through the join before it was counted.
-        counted = (access.visible_cases(viewer).with_only_columns(Case.definition_id, func.count().label("n"))
-                   .group_by(Case.definition_id).subquery())
-        return list(session.execute(
+        counts = _cases_per_version(session, viewer)
+        if not counts:
+            return []
+        versions = session.execute(
             select(DefinitionVersion.id, DefinitionVersion.process_id, DefinitionVersion.version,
-                   DefinitionVersion.deployed_at, counted.c.n)
-            .join(counted, counted.c.definition_id == DefinitionVersion.id)
-            .order_by(DefinitionVersion.process_id, DefinitionVersion.version)).all())
+                   DefinitionVersion.deployed_at)
+            .where(DefinitionVersion.id.in_(counts)).order_by(DefinitionVersion.process_id, DefinitionVersion.version))
+        return [VersionInUse(*version, cases=counts[version.id]) for version in versions]
+
+
+def _cases_per_version(session: Session, viewer: access.Viewer) -> Counter[int]:
+    """How many of the viewer's visible cases run on each version. In the counties where the
+    viewer sees every case but a few (an auditor's), the county's tallies less those few: counting
+    the cases themselves read a county's every case (25 ms at 100,000). Elsewhere, the cases."""
+    kind = "sak"  # chapter 12 cases, as ``visible_cases`` takes them
+    counties = access.whole_counties(viewer)
+    counts: Counter[int] = Counter()
+    visible = access.visible_cases(viewer, kind)
+    if counties:
+        for version_id, n in session.execute(case_tallies.counted(
+                CaseTally.definition_id, where=(CaseTally.county_id.in_(counties), CaseTally.kind == kind))):
+            counts[version_id] += n
+        for version_id, n in session.execute(
+                select(Case.definition_id, func.count()).where(
+                    Case.kind == kind, Case.county_id.in_(counties), access.outside_circle(viewer))
+                .group_by(Case.definition_id)):
+            counts[version_id] -= n
+        visible = access.visible_beyond_whole_counties(viewer, kind)
+    for version_id, n in session.execute(visible.with_only_columns(Case.definition_id, func.count())
+                                         .group_by(Case.definition_id)):
+        counts[version_id] += n
+    return +counts  # the versions with cases
 
 
 def everyone(kap12: Kap12) -> list[tuple[str, str]]:

@@ -197,6 +197,25 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+class CaseTally(Base):
+    """Projection: the number of cases by county, version, kind, procedure and status, kept as
+    signed rows (+1, -1) the database adds whenever a case row is made, deleted or changes one of
+    those (triggers ``cases_tally_*``, migration 0020), so every release and every path that writes
+    a case keeps it whole. Adding rows takes no lock another writer waits for (one counter row per
+    group would make every report in a county wait for the one before it to commit); the sweepers
+    fold the rows into one per group now and then (``engine/store/case_tallies.py``). The process
+    list and an auditor's versions count from it instead of from every case ever made."""
+
+    __tablename__ = "case_tallies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int]
+    definition_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str] = mapped_column(String(1))
+    status: Mapped[str] = mapped_column(String(20))
+    n: Mapped[int]
+
+
 class CaseParty(Base):
     """A person's relation to a case: reporter, or accused (excluded everywhere)."""
 

@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
-from engine.write import cases, checkpoints, lederforum, task_roles
+from engine.write import cases, checkpoints, lederforum, tally_folding, task_roles
 from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
 from processes.messages import Message
@@ -139,6 +139,7 @@ class Sweeper(threading.Thread):
         super().__init__(name="kap12-sweeper", daemon=True)
         self.kap12, self.idle = kap12, idle
         self.rounds = 0  # sweeps done; a test sees the sweeper woke
+        self.tally_rows = 0  # what the last fold of the case tallies left
         self._stop_event = threading.Event()
         self._listener = Listener(kap12.settings.database_url, kap12.wakeup, kap12.db.is_sqlite)
 
@@ -167,6 +168,7 @@ class Sweeper(threading.Thread):
                 self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
                 lederforum.send_if_due(self.kap12)  # the week's notice, before the mail of the next round
+                self.tally_rows = tally_folding.fold_if_grown(self.kap12.db, self.tally_rows)
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
         except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time

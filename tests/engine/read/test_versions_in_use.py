@@ -7,7 +7,7 @@ from engine.store.models import Case
 
 
 def _counts(kap12, viewer) -> dict[tuple[str, int], int]:
-    return {(row.process_id, row.version): row[4] for row in queries.versions_in_use(kap12, viewer)}
+    return {(row.process_id, row.version): row.cases for row in queries.versions_in_use(kap12, viewer)}
 
 
 def test_each_version_with_the_cases_on_it(flow, kap12, demo):
