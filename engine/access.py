@@ -204,14 +204,17 @@ def visible_beyond_whole_counties(viewer: Viewer, kind: str = "sak") -> Select[C
 
 
 def _in_circle_by_id(viewer: Viewer, case_id: _Column) -> ColumnElement[bool]:
-    """``in_circle`` for rows that carry a case's id, not the case: the id is in neither set of
-    cases outside the circle (those the viewer is accused in; the bypassed C cases of their
-    schools without a grant), each found once — so a task list need not join every task's case
+    """``in_circle`` for open tasks, which carry their case's id, not the case: the id is in
+    neither set of cases outside the circle (those the viewer is accused in; the bypassed open C
+    cases of their schools without a grant), each found once — so a task list need not join every task's case
     (which made the database sort all of a school owner's tasks for a page of fifty)."""
     inside = case_id.not_in(_ids_where_party(viewer, "accused"))
     if not viewer.schools(LEADERSHIP_ROLES):
         return inside
-    return and_(inside, case_id.not_in(select(Case.id).where(_bypassed(viewer), ~granted_clause(viewer))))
+    # Only open cases: the rows are open tasks, which exist only while their case is open
+    # (``_task_arms``). All the bypassed C cases the school ever had were read for every arm.
+    bypassed = select(Case.id).where(Case.status == "open", _bypassed(viewer), ~granted_clause(viewer))
+    return and_(inside, case_id.not_in(bypassed))
 
 
 @dataclass(frozen=True)
