@@ -6,9 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, g
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -44,6 +42,8 @@ from processes import forms
 from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
 
+from .i18n import gettext as _
+from .i18n import ngettext
 from .local_names import local_name, stage_text
 
 STATUS_WORDS = {"open": _l("Under behandling"), "closed": _l("Avsluttet")}

@@ -163,3 +163,14 @@ def test_catalogue_compiles(tmp_path):
     stamp = mo.stat().st_mtime_ns
     i18n.compile_catalogues(tmp_path)  # up to date: left alone
     assert mo.stat().st_mtime_ns == stamp
+
+
+def test_a_forced_language_is_spoken_inside_and_the_pages_language_after(env):
+    """The translations a request keeps (looked up once, not on every word) give way to a forced
+    language, as the bokmål exports force it, and come back after."""
+    with env.app.test_request_context("/oppgaver", headers=EN):
+        before = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
+        with i18n.forced_locale("nb"):
+            inside = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
+        after = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
+    assert before == after == ("Due:", "Due:") and inside == ("Frist:", "Frist:")
