@@ -114,7 +114,7 @@ def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None,
     if procedure:
         query = query.where(_of_procedure(procedure)(arm))
     if case_id is not None:
-        query = query.where(OpenTask.case_id == case_id)
+        query = query.where(arm.case_id == case_id)
     return query
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 from support.migrations import upgrade_from
 from support.plans import plan_of, statements_of
 
+from engine import access
 from engine.read import queries
 from engine.store.models import Case, OpenTask, OpenTaskRole
 from engine.store.task_order import NEVER_DUE
@@ -139,3 +140,23 @@ def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server,
         assert "Sort Key: open_task_roles.due_order" not in plan, plan  # read in order, not sorted
     finally:
         kap12.close()
+
+
+def test_a_task_someone_has_taken_leaves_the_others_lists_and_reach_and_comes_back(flow, kap12, demo):
+    """A role's tasks are the ones nobody has taken: taken by rektor, the department head's list,
+    filter and the cases her tasks reach lose it; put back, it is hers to take again."""
+    case = flow.report()
+    rektor, head = demo.users["rektor"], demo.users["avdelingsleder"]
+    task = next(t for t in kap12.tasks_for(head) if t.case_id == case.id)
+
+    def heads() -> tuple[set[str], bool, bool]:
+        with kap12.db.reading() as session:
+            reached = case.id in set(session.scalars(access._task_ids(head)))
+        return ({r.task.id for r in _all_pages(kap12, head)}, queries.task_choices(kap12, head).has_tasks, reached)
+
+    assert heads() == ({task.id}, True, True)
+    kap12.claim(rektor, task.id)
+    assert heads() == (set(), False, False)
+    assert task.id in {r.task.id for r in _all_pages(kap12, rektor)}
+    kap12.release(rektor, task.id)
+    assert heads() == ({task.id}, True, True)
