@@ -193,7 +193,9 @@ class Case(Base):
                       Index("ix_cases_school_stage", "school_id", "status", "stage_code"),
                       # The school owner's circle (access.py): B and C, and the notified A cases.
                       Index("ix_cases_county_procedure", "county_id", "procedure"),
-                      Index("ix_cases_county_notified", "county_id", "owner_notified_at"))
+                      Index("ix_cases_county_notified", "county_id", "owner_notified_at"),
+                      # The weekly overview: the cases closed this week.
+                      Index("ix_cases_closed", "kind", "status", "closed_at"))
     __mapper_args__ = {"version_id_col": lock_version}
 
 

@@ -33,3 +33,20 @@ def test_the_year_figures_read_their_partial_indexes(flow_on, pg_server, tmp_pat
             assert re.search(rf"using {index} on history_events\s+\(", plan), plan
     finally:
         kap12.close()
+
+
+@pytest.mark.postgres
+def test_the_cases_closed_this_week_are_found_by_their_index(flow_on, pg_server, tmp_path, new_kap12):
+    """Not among every closed case of the school's or the county's (``ix_cases_closed``)."""
+    kap12 = new_kap12(pg_server.create_database("t_closed_index"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        flow_on(kap12, demo).report()
+        for viewer in ("rektor", "skoleeier"):
+            statements = statements_of(kap12.db.engine,
+                                       lambda viewer=viewer: overview.weekly_overview(kap12, demo.users[viewer]))
+            [(statement, parameters)] = [s for s in statements if "cases.closed_at >=" in s[0]]
+            plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off")
+            assert "ix_cases_closed" in plan, plan
+    finally:
+        kap12.close()
