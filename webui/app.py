@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.access import may_audit
 from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
+from engine.read.case_detail import UNREAD_SHOWN
 from engine.runtime.clock import Clock
 from engine.service import Kap12
 
@@ -99,7 +100,7 @@ def create_app(kap12=None, **config) -> Flask:
     def _globals():
         viewer = g.get("viewer")
         unread = app.extensions["kap12"].unread_count(viewer) if viewer is not None else 0
-        return {"viewer": viewer, "unread_notices": unread,
+        return {"viewer": viewer, "unread_notices": unread, "unread_shown": UNREAD_SHOWN,
                 "archive_name": app.extensions["kap12"].settings.archive_name}
 
     # Globals, unlike context variables, reach macros imported from other templates too.

@@ -29,3 +29,23 @@ def test_accused_gets_no_notice(env):
 def test_marking_read_needs_csrf(env):
     client = login(env.app, "rektor")
     assert client.post("/varsler/lest").status_code in (400, 403)
+
+
+def _unread(env, username: str, n: int) -> None:
+    """Exactly ``n`` unread notices for the person (others' tests leave theirs)."""
+    from engine.store.models import Notification
+    env.kap12.mark_notices_read(env.demo.users[username])
+    with env.kap12.db.writing() as session:
+        session.add_all([Notification(user_id=env.demo.users[username].id, kind="test", subject=f"Varsel {i}",
+                                      body="", created_at=env.kap12.clock.now()) for i in range(n)])
+
+
+def test_the_header_counts_unread_notices_up_to_99_and_then_says_more(env):
+    """Counted on every page, so only as far as shown: a school owner told of every serious case
+    in the county has thousands."""
+    _unread(env, "rektor", 99)
+    _unread(env, "skoleeier", 100)
+    rektor = login(env.app, "rektor").get("/oppgaver").text
+    owner = login(env.app, "skoleeier").get("/oppgaver").text
+    assert 'aria-label="99 uleste">99</span>' in rektor
+    assert 'aria-label="over 99 uleste">99+</span>' in owner
