@@ -206,8 +206,9 @@ def visible_beyond_whole_counties(viewer: Viewer, kind: str = "sak") -> Select[C
 def _in_circle_by_id(viewer: Viewer, case_id: _Column) -> ColumnElement[bool]:
     """``in_circle`` for open tasks, which carry their case's id, not the case: the id is in
     neither set of cases outside the circle (those the viewer is accused in; the bypassed open C
-    cases of their schools without a grant), each found once — so a task list need not join every task's case
-    (which made the database sort all of a school owner's tasks for a page of fifty)."""
+    cases of their schools without a grant), each found once — so a task list need not join
+    every task's case (which made the database sort all of a school owner's tasks for a page of
+    fifty)."""
     inside = case_id.not_in(_ids_where_party(viewer, "accused"))
     if not viewer.schools(LEADERSHIP_ROLES):
         return inside
@@ -321,7 +322,7 @@ def _branches(viewer: Viewer) -> list[Branch]:
                               (done, beyond_roles(lambda c: ~c.procedure.in_(SHARPENED))),
                               (_granted_ids(viewer), beyond_roles(lambda c: true()))]
     branches += [(None, role) for role in roles]
-    audit_counties = counties_where(viewer, "revisor")
+    audit_counties = whole_counties(viewer)
     if audit_counties:
         branches.append((None, lambda c: c.county_id.in_(audit_counties)))
     return branches
@@ -431,7 +432,7 @@ def _reads_county_wide(viewer: Viewer) -> bool:
     notified serious A cases — a part of the county's, found by index — so the owner reads them
     like a school leader: walking every case for the few made an owner's list read all 100,000
     to show none.)"""
-    return bool(counties_where(viewer, "revisor"))
+    return bool(whole_counties(viewer))
 
 
 def full_access_clause(viewer: Viewer) -> ColumnElement[bool]:

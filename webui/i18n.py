@@ -97,6 +97,9 @@ def _compiled_dir(instance_dir) -> Path:
     raise RuntimeError("could not compile the translations anywhere")
 
 
+_KEPT = "_kap12_translations"  # the request's translations, on ``g``
+
+
 def translations() -> NullTranslations:
     """The translations of the request's language, found once per request. Flask-Babel finds its
     context, domain and locale again on every call (some 35 µs here), and a list of fifty rows says
@@ -109,9 +112,6 @@ def translations() -> NullTranslations:
         found = flask_babel.get_translations()
         setattr(g, _KEPT, found)
     return found
-
-
-_KEPT = "_kap12_translations"
 
 
 @contextmanager

@@ -10,6 +10,9 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from engine.store.models import CaseTally
 
+# What a row counts by (the triggers of migration 0020 write these columns).
+GROUP = ("county_id", "definition_id", "kind", "procedure", "status")
+
 
 def counted(*columns: Any, where: tuple[ColumnElement[bool], ...] = ()) -> Select[Any]:
     """``columns`` and the number of cases with those values, a row for each group that has cases."""

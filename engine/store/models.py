@@ -205,7 +205,7 @@ class CaseTally(Base):
     those (triggers ``cases_tally_*``, migration 0020), so every release and every path that writes
     a case keeps it whole. Adding rows takes no lock another writer waits for (one counter row per
     group would make every report in a county wait for the one before it to commit); the sweepers
-    fold the rows into one per group now and then (``engine/store/case_tallies.py``). The process
+    fold the rows into one per group now and then (``engine/write/tally_folding.py``). The process
     list and an auditor's versions count from it instead of from every case ever made."""
 
     __tablename__ = "case_tallies"

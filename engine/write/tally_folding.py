@@ -9,10 +9,10 @@ from typing import Any, cast
 
 from sqlalchemy import Table, delete, func, insert, select
 
+from engine.store.case_tallies import GROUP
 from engine.store.db import Database
 from engine.store.models import CaseTally
 
-GROUP = ("county_id", "definition_id", "kind", "procedure", "status")
 # Fold once the rows are this many, or twice as many as the last fold left.
 FOLD_ABOVE = 1000
 

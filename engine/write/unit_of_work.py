@@ -39,7 +39,7 @@ from engine.store.events import (
     TIMER_FIRED,
 )
 from engine.store.models import Case, DefinitionVersion
-from engine.versions.definitions import SpecCache
+from engine.versions.definitions import Runnable, SpecCache
 from engine.versions.form_catalog import FormCatalog
 from engine.write import notify, projection_rows, wakeup
 from engine.write.compaction import compact
@@ -117,8 +117,9 @@ class CaseWriter:
         self.db, self.clock, self.specs, self.script_engine = db, clock, specs, script_engine
         self.wakeup = wake or wakeup.Wakeup()
 
-    def load_workflow(self, case: Case) -> BpmnWorkflow:
-        spec, subs = self.specs.get(case.definition)
+    def load_workflow(self, case: Case, version: Runnable | None = None) -> BpmnWorkflow:
+        """The case's workflow, on ``version`` when the caller has it (a step), else its own."""
+        spec, subs = (version.spec, version.subprocess_specs) if version else self.specs.get(case.definition)
         return spiff.load_state(case.state, spec, subs, self.script_engine)
 
     def new_workflow(self, version: DefinitionVersion, start_data: dict) -> BpmnWorkflow:
@@ -167,8 +168,7 @@ class CaseWriter:
                 with school_calendar(session, case.school_id), diagram_errors(), \
                         self.clock.pinned(self.clock.now()) as now:
                     version = self.specs.runnable(session, case.definition_id)
-                    workflow = spiff.load_state(case.state, version.spec, version.subprocess_specs,
-                                                self.script_engine)
+                    workflow = self.load_workflow(case, version)
                     step = CaseStep(session, case, workflow, actor, now, version.meta,
                                     snapshot(workflow, version.meta))
                     act(step)

@@ -12,10 +12,9 @@ from support.migrations import upgrade_from
 from engine import access
 from engine.read import queries
 from engine.store import case_tallies
+from engine.store.case_tallies import GROUP
 from engine.store.models import Case, CaseTally
 from engine.write import migration, tally_folding
-
-GROUP = ("county_id", "definition_id", "kind", "procedure", "status")
 
 
 def _stories(flow) -> None:
