@@ -414,17 +414,20 @@ def with_reach(session: Session, viewer: Viewer) -> Viewer:
     return replace(viewer, reach=Reach(tuple(full), tuple(reported), session.get_bind().dialect.name))
 
 
-def schools_beyond_counties(viewer: Viewer) -> CompoundSelect:
-    """For a viewer whose reach was found (``with_reach``): every school outside the counties
-    they read whole (as the school owner) where they may see a case — the schools of their
-    school roles (whose branches reach only their own schools' cases) and of the cases their own
-    sets reach or they reported, in the circle. A school owner's case filter asked the county's
-    every case for its school to find these (13 ms at 100,000 cases)."""
+def schools_of_own_cases(viewer: Viewer, cases: Select[Case]) -> CompoundSelect:
+    """For a viewer whose reach was found (``with_reach``): the schools of ``cases`` (some of
+    the cases they may see) that their school roles and own sets lead to — each school of their
+    roles that has one of the cases (asked school by school: a person holds roles at a few), and
+    the schools of the cases their own sets reach or they reported. Together with the counties
+    they read whole (as the school owner), every school of ``cases``, found without reading the
+    cases themselves (a rektor's filter read the school's 2,500 to find the one school, a school
+    owner's the county's every case)."""
     assert viewer.reach is not None, "with_reach first"
     reach = viewer.reach
-    return union(select(School.id).where(School.id.in_(sorted(viewer.schools()))),
-                 select(Case.school_id).where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect),
-                                              in_circle(viewer)))
+    return union(select(School.id).where(School.id.in_(sorted(viewer.schools())),
+                                         cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()),
+                 cases.where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect))
+                 .with_only_columns(Case.school_id))
 
 
 def _reads_county_wide(viewer: Viewer) -> bool:

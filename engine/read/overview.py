@@ -400,7 +400,7 @@ def _json_or_none(text: str | None) -> Any:
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
     # The school owner chooses among every school in the county (``with_cases`` says so).
-    chosen = queries.with_cases(session, access.readable_cases(viewer), viewer)
+    chosen = queries.with_cases(access.readable_cases(viewer), viewer)
     return list(session.scalars(select(School.name).where(chosen).group_by(School.name).order_by(School.name)))
 
 

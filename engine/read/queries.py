@@ -242,22 +242,15 @@ def case_of_task(kap12: Kap12, viewer: access.Viewer, task_id: str) -> int | Non
 
 
 # -- cases -------------------------------------------------------------------------------------
-def with_cases(session: Session, cases: Select[Case], viewer: access.Viewer) -> ColumnElement[bool]:
-    """A school with at least one of these cases (the viewer's). When the viewer's cases were
-    found for the page (``access.with_reach``), the schools of those few cases, asked first —
-    as one query the planner guessed them spread over every school and read a rektor's 2,500
-    cases once for each of the 40; else asked school by school (EXISTS on the index by school),
-    not by reading every case ever made, as a join would. A school owner (or auditor) chooses
-    among all the county's schools, and beyond it (with the reach found) among the schools
-    ``access.schools_beyond_counties`` names, without reading the county's cases."""
+def with_cases(cases: Select[Case], viewer: access.Viewer) -> ColumnElement[bool]:
+    """A school with at least one of these cases (the viewer's), or — for a school owner or an
+    auditor — any school of their counties, whose every school they choose among. Once the page
+    found the viewer's reach (``access.with_reach``), from their roles and own cases
+    (``access.schools_of_own_cases``); else asked school by school (EXISTS on the index by
+    school), not by reading every case ever made, as a join would."""
     counties = access.counties_where(viewer, "skoleeier", "revisor")
-    # Whose role reaches every school of a county chooses among them all (asking each school
-    # for a case, the planner read the county's every case); elsewhere, where they have a case.
-    if counties and viewer.reach is not None:
-        return or_(School.county_id.in_(counties), School.id.in_(access.schools_beyond_counties(viewer)))
     if viewer.reach is not None:
-        found: ColumnElement[bool] = School.id.in_(
-            list(session.scalars(cases.with_only_columns(Case.school_id).distinct())))
+        found: ColumnElement[bool] = School.id.in_(access.schools_of_own_cases(viewer, cases))
     else:
         found = cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()
     return or_(School.county_id.in_(counties), found) if counties else found
@@ -266,7 +259,7 @@ def with_cases(session: Session, cases: Select[Case], viewer: access.Viewer) -> 
 def case_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """The schools of the cases the viewer can see (for the case list's filter)."""
     with kap12.db.reading() as session:
-        query = select(School.id, School.name).where(with_cases(session, access.visible_cases(viewer), viewer)).order_by(School.name)
+        query = select(School.id, School.name).where(with_cases(access.visible_cases(viewer), viewer)).order_by(School.name)
         return [(r.id, r.name) for r in session.execute(query)]
 
 
