@@ -24,6 +24,10 @@ from babel.support import NullTranslations
 from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
 
 from processes.messages import use_translator
 
@@ -57,9 +61,20 @@ def select_locale() -> str:
     return DEFAULT
 
 
+# The request's translations and language, on ``g``.
+_KEPT, _KEPT_LANGUAGE = "_kap12_translations", "_kap12_language"
+
+
 def current_language() -> str:
+    """The reader's language, found once per request (kept beside the translations, and let go
+    with them by ``forced_locale``): every task and stage name on a list asks it."""
+    if has_request_context() and _KEPT_LANGUAGE in g:
+        return g.get(_KEPT_LANGUAGE)
     locale = get_locale()
-    return locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
+    language = locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
+    if has_request_context():
+        setattr(g, _KEPT_LANGUAGE, language)
+    return language
 
 
 def translate_message(template: str, params: dict) -> str | None:
@@ -97,7 +112,6 @@ def _compiled_dir(instance_dir) -> Path:
     raise RuntimeError("could not compile the translations anywhere")
 
 
-_KEPT = "_kap12_translations"  # the request's translations, on ``g``
 
 
 def translations() -> NullTranslations:
@@ -118,12 +132,17 @@ def translations() -> NullTranslations:
 def forced_locale(language: str) -> Iterator[None]:
     """``flask_babel.force_locale`` for kap12's pages: the request's kept translations are let go
     on the way in and out, so ``gettext`` speaks the forced language inside and the page's after."""
-    g.pop(_KEPT, None)
+    _let_go()
     try:
         with force_locale(language):
             yield
     finally:
-        g.pop(_KEPT, None)
+        _let_go()
+
+
+def _let_go() -> None:
+    g.pop(_KEPT, None)
+    g.pop(_KEPT_LANGUAGE, None)
 
 
 def gettext(string: str, **variables: object) -> str:
@@ -132,10 +151,34 @@ def gettext(string: str, **variables: object) -> str:
     return text % variables if variables else text
 
 
+def lazy_gettext(string: str, **variables: object) -> LazyString:
+    """``flask_babel.lazy_gettext`` (a text translated when shown) through the request's kept
+    translations: the procedure and weekday words are shown on every row of a list."""
+    return LazyString(gettext, string, **variables)
+
+
 def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
     """``flask_babel.ngettext`` through the request's kept translations."""
     variables.setdefault("num", num)
     return translations().ungettext(singular, plural, num) % variables
+
+
+@pass_eval_context
+def _template_gettext(eval_ctx: EvalContext, string: str, **variables: object) -> str:
+    """A template's ``_()`` and ``gettext()``: what Jinja's newstyle gettext does (the text
+    escaped-safe in an HTML template, always formatted with the variables, which are escaped),
+    in one call instead of three — Jinja's alias looks ``gettext`` up and calls the wrapper,
+    which calls the translation: 6 µs a word, and a list of fifty rows says some 400."""
+    text = translations().ugettext(string)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
+
+
+@pass_eval_context
+def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: object) -> str:
+    """``_template_gettext`` for ``ngettext()``: ``num`` is a variable too, as in Jinja's."""
+    variables.setdefault("num", num)
+    text = translations().ungettext(singular, plural, num)
+    return (Markup(text) if eval_ctx.autoescape else text) % variables
 
 
 def init_app(app, instance_dir=None) -> None:
@@ -149,6 +192,8 @@ def init_app(app, instance_dir=None) -> None:
         pgettext=lambda context, text: translations().upgettext(context, text),
         npgettext=lambda context, singular, plural, n: translations().unpgettext(context, singular, plural, n),
         newstyle=True)
+    # The two said on every row of a list, called straight (see ``_template_gettext``).
+    app.jinja_env.globals.update(_=_template_gettext, gettext=_template_gettext, ngettext=_template_ngettext)
     app.register_blueprint(bp)
     app.jinja_env.globals.update(current_language=current_language, languages=LANGUAGES)
     use_translator(translate_message)

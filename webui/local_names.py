@@ -5,11 +5,11 @@ show the stored name unchanged."""
 from __future__ import annotations
 
 from flask import current_app, g, has_request_context
-from flask_babel import gettext as _
 
 from engine.read.element_names import name_table
 
 from .i18n import DEFAULT, current_language
+from .i18n import gettext as _
 
 # What the engine writes as a closed case's stage, and before a timer's name when a case waits.
 CLOSED_STAGE = "Avsluttet"

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from flask import current_app, g
-from flask_babel import lazy_gettext as _l
 from jinja2.utils import htmlsafe_json_dumps
 from markupsafe import Markup
 
@@ -43,6 +42,7 @@ from processes.deadlines import OSLO
 from processes.roles import PROCEDURE_LABELS, ROLES
 
 from .i18n import gettext as _
+from .i18n import lazy_gettext as _l
 from .i18n import ngettext
 from .local_names import local_name, stage_text
 

@@ -9,7 +9,7 @@ from babel.messages.mofile import read_mo, write_mo
 from babel.messages.pofile import read_po
 
 from tests.support.web import csrf_of, login
-from webui import i18n
+from webui import i18n, present
 
 EN = {"Accept-Language": "en-GB,en;q=0.9"}
 TASK_LINK = re.compile(r'href="/oppgaver/([0-9a-f-]{36})"')
@@ -166,11 +166,33 @@ def test_catalogue_compiles(tmp_path):
 
 
 def test_a_forced_language_is_spoken_inside_and_the_pages_language_after(env):
-    """The translations a request keeps (looked up once, not on every word) give way to a forced
-    language, as the bokmål exports force it, and come back after."""
+    """The translations and language a request keeps (looked up once, not on every word) give
+    way to a forced language, as the bokmål exports force it, and come back after: the words of
+    Python and of templates, the words translated when shown (a status, a weekday) and the
+    language the diagrams' names are chosen by."""
+    def spoken():
+        template = env.app.jinja_env.from_string(
+            "{{ _('Frist:') }}|{{ ngettext('%(num)d oppgave, den med kortest frist først.', "
+            "'%(num)d oppgaver, den med kortest frist først.', 2) }}")
+        return (i18n.gettext("Frist:"), template.render(), str(present.STATUS_WORDS["closed"]),
+                str(present.WEEKDAYS[0]), i18n.current_language())
+
     with env.app.test_request_context("/oppgaver", headers=EN):
-        before = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
+        before = spoken()
         with i18n.forced_locale("nb"):
-            inside = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
-        after = (i18n.gettext("Frist:"), env.app.jinja_env.from_string("{{ _('Frist:') }}").render())
-    assert before == after == ("Due:", "Due:") and inside == ("Frist:", "Frist:")
+            inside = spoken()
+        after = spoken()
+    assert before == after == ("Due:", "Due:|2 tasks, the one due soonest first.", "Closed", "Monday", "en")
+    assert inside == ("Frist:", "Frist:|2 oppgaver, den med kortest frist først.", "Avsluttet", "mandag", "nb")
+
+
+def test_a_templates_words_escape_what_is_put_into_them_in_html_only(env):
+    """A template's ``_()`` keeps Jinja's newstyle rules: in HTML the translated text is kept and
+    the values put into it are escaped; in text (a mail), nothing is escaped; a text is always
+    formatted, so «%%» is «%» with or without values."""
+    with env.app.test_request_context("/oppgaver", headers=EN):
+        html = env.app.jinja_env.from_string("{{ _('Tatt av %(name)s', name=who) }}|{{ _('100%%') }}")
+        text = env.app.jinja_env.from_string("{% autoescape false %}{{ _('Tatt av %(name)s', name=who) }}"
+                                             "{% endautoescape %}")
+        assert html.render(who="<b>Ola & Kari</b>") == "Taken by &lt;b&gt;Ola &amp; Kari&lt;/b&gt;|100%"
+        assert text.render(who="<b>Ola & Kari</b>") == "Taken by <b>Ola & Kari</b>"
