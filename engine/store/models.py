@@ -332,6 +332,9 @@ class OpenTaskRole(Base):
     opened_at: Mapped[datetime | None]
     __table_args__ = (Index("ix_open_task_roles_school", "role", "school_id", "due_order", "opened_at", "task_id"),
                       Index("ix_open_task_roles_county", "role", "county_id", "due_order", "opened_at", "task_id"),
+                      # "Has this role a task of this procedure in the county?" (the list's filter;
+                      # on PostgreSQL with statistics of the three together, migration 0022).
+                      Index("ix_open_task_roles_procedure", "role", "county_id", "procedure"),
                       # Empty but during an upgrade: the rows still to be filled.
                       Index("ix_open_task_roles_unplaced", "task_id", postgresql_where=text("county_id IS NULL"),
                             sqlite_where=text("county_id IS NULL")))
