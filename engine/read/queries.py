@@ -6,14 +6,14 @@ Nothing here writes, except that reading a case's content is recorded by ``Kap12
 the pages call first."""
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from sqlalchemy import ColumnElement, Select, func, literal, or_, select, union
-from sqlalchemy.orm import Session, undefer
+from sqlalchemy.orm import Session, raiseload, undefer
 
 from engine import access
 from engine.errors import NotFound
@@ -28,6 +28,7 @@ from engine.store.models import (
     DefinitionVersion,
     HistoryEvent,
     OpenTask,
+    OpenTaskRole,
     RoleGrant,
     School,
     User,
@@ -94,6 +95,7 @@ class TaskRow:
     school_id: int
     school: str
     assignee: str | None
+    roles: tuple[str, ...] = ()  # whom the task is open to; asked for by the API (``task_page``)
 
 
 def _task_keys(arm: access.TaskArm) -> tuple[paging.Key, ...]:
@@ -119,13 +121,15 @@ def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None,
 
 
 def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = None, procedure: str | None = None,
-              case_id: int | None = None, cursor: str | None = None,
-              limit: int | None = None) -> paging.Page[TaskRow]:
+              case_id: int | None = None, cursor: str | None = None, limit: int | None = None,
+              with_roles: bool = False) -> paging.Page[TaskRow]:
     """One page of the viewer's workable tasks with the case facts a task list shows, soonest
     deadline first, filtered and paged in the query: each of the policy's arms
     (``access.workable_task_arms``) gives its first rows after the cursor in the list's order,
     read from its index, and the page is the first of those — it costs the same with a
-    county's 5,400 open tasks in the viewer's lists as with fifty."""
+    county's 5,400 open tasks in the viewer's lists as with fifty. ``with_roles``: each row's
+    roles too (the API shows them; the pages do not, and the task's own rows of them are never
+    loaded here: a page of tasks loaded them all, a tenth of its time)."""
     size = paging.clamp(limit)
     firsts = []
     for arm in access.workable_task_arms(viewer):
@@ -142,12 +146,18 @@ def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = No
     with kap12.db.reading() as session:
         query = (select(OpenTask, Case.number, Case.procedure, Case.school_id, School.name, found.c.due_order)
                  .join(found, found.c.id == OpenTask.id).join(Case, Case.id == OpenTask.case_id)
-                 .join(School, School.id == Case.school_id))
+                 .join(School, School.id == Case.school_id).options(raiseload(OpenTask.roles)))
         page = paging.fetch(session, query, keys, cursor, size, lambda r: (r.due_order, r[0].opened_at, r[0].id))
         assignees = {r[0].assignee_id for r in page.items if r[0].assignee_id}
         names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignees)))
                      .all()) if assignees else {}
-        return paging.Page([TaskRow(t, t.case_id, number, proc, school, school_name, names.get(t.assignee_id))
+        roles: defaultdict[str, list[str]] = defaultdict(list)
+        if with_roles and page.items:
+            for task_id, role in session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role).where(
+                    OpenTaskRole.task_id.in_([r[0].id for r in page.items])).order_by(OpenTaskRole.role)):
+                roles[task_id].append(role)
+        return paging.Page([TaskRow(t, t.case_id, number, proc, school, school_name, names.get(t.assignee_id),
+                                    tuple(roles[t.id]))
                             for t, number, proc, school, school_name, _ in page.items], page.next_cursor)
 
 

@@ -321,8 +321,13 @@ def test_claim_release_complete_and_409_when_done(env, api, doc):
 
     detail = api["rektor"]("GET", url).json
     assert detail["form"]["key"] == task.form_key and detail["workable"] and not detail["mine"]
+    # Whom the task is open to, the same in the task, the list and what follows an action.
+    roles = sorted(r.role for r in task.roles)
+    assert roles == ["avdelingsleder", "rektor"] and detail["roles"] == roles
+    assert {t["id"]: t["roles"] for t in api["rektor"]("GET", "/api/v1/tasks").json["items"]}[task.id] == roles
     claimed = api["rektor"]("POST", f"{url}/claim")
     assert claimed.status_code == 200 and claimed.json["next_tasks"][0]["mine"]
+    assert claimed.json["next_tasks"][0]["roles"] == roles
     conforms(doc, "/api/v1/tasks/{task_id}/claim", "post", claimed)
     taken = api["avdelingsleder"]("POST", f"{url}/claim")
     assert "Rune Rektor" in assert_problem(taken, 409)["detail"]

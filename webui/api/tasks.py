@@ -29,7 +29,7 @@ def _row(row: queries.TaskRow) -> dict:
     task = row.task
     return {"id": task.id, "case_id": row.case_id, "case_number": row.case_number, "procedure": row.procedure,
             "school": row.school, "title": task.title, "form_key": task.form_key, "lane": task.lane,
-            "roles": [r.role for r in task.roles], "assignee": row.assignee, "mine": task.assignee_id == viewer().id,
+            "roles": list(row.roles), "assignee": row.assignee, "mine": task.assignee_id == viewer().id,
             "opened_at": task.opened_at, "due_at": task.due_at}
 
 
@@ -38,7 +38,7 @@ def _row(row: queries.TaskRow) -> dict:
            query=schemas.TaskListQuery)
 def list_tasks():
     args = body.query(schemas.TaskListQuery)
-    page = queries.task_page(kap12(), viewer(), cursor=args.get("cursor"), limit=args["limit"])
+    page = queries.task_page(kap12(), viewer(), cursor=args.get("cursor"), limit=args["limit"], with_roles=True)
     return schemas.TaskListSchema().dump({"items": [_row(r) for r in page.items], "limit": args["limit"],
                                           "next_cursor": page.next_cursor})
 
@@ -64,14 +64,14 @@ def show_task(task_id: str):
     case, _level = kap12().case(viewer(), lookup.case_id, view="api_task")
     names = queries.display_names(kap12(), [lookup.task.assignee_id])
     row = queries.TaskRow(lookup.task, case.id, case.number, case.procedure, case.school_id, case.school.name,
-                          names.get(lookup.task.assignee_id))
+                          names.get(lookup.task.assignee_id), tuple(sorted(r.role for r in lookup.task.roles)))
     return schemas.TaskDetailSchema().dump({**_row(row), "workable": lookup.workable,
                                             "form": _form(lookup.task.form_key)})
 
 
 def _acted(task_id: str, case) -> dict:
     g.committed = True
-    following = [_row(r) for r in queries.task_page(kap12(), viewer(), case_id=case.id).items]
+    following = [_row(r) for r in queries.task_page(kap12(), viewer(), case_id=case.id, with_roles=True).items]
     return schemas.TaskActSchema().dump({
         "task_id": task_id, "case": {"id": case.id, "number": case.number, "status": case.status, "stage": case.stage},
         "next_tasks": following})
