@@ -22,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -179,6 +180,12 @@ class Case(Base):
     # write/cases.py: the kind of offence, whether it was still going on), copied when the
     # report is made: the school year's counts read the case rows, not every report's history.
     report_answers: Mapped[dict | None]
+    # Whether a deadline of the case was ever missed, and when the leaders last reviewed it: set
+    # by the database as the history records either (triggers ``history_events_case_missed`` and
+    # ``_reviewed``, migration 0023), so every release keeps them. The weekly overview counts and
+    # orders the open cases by them instead of asking each case's history.
+    deadline_missed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    last_reviewed_at: Mapped[datetime | None]
     lock_version: Mapped[int] = mapped_column(Integer, default=1)
     # The head of the case's history chain: the last event's number and hash, moved on in the
     # same transaction as the events, so a chain cut short or rewritten at its end shows.
