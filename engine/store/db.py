@@ -32,8 +32,11 @@ def make_engine(url: str) -> Engine:
     # No JIT: kap12 asks many short questions, and a policy query whose estimated cost passes
     # jit_above_cost spent over a second compiling (measured: 1,342 of 1,348 ms on the weekly
     # overview at 10,000 cases) to save milliseconds. Everything it reads is indexed instead.
+    # No parallel workers either: starting them cost the year figures more than they shared out
+    # (a school owner's Ukeoversikt at 100,000 cases, 122 -> 109 ms without), and the cores they
+    # take are the web workers' and the sweepers'.
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
-                         connect_args={"options": "-c jit=off"})
+                         connect_args={"options": "-c jit=off -c max_parallel_workers_per_gather=0"})
 
 
 def _sqlite_tuning(engine: Engine) -> None:
