@@ -52,13 +52,17 @@ BEGIN
 END""",
 ]
 
-BACKFILL = """
-UPDATE cases SET
-    deadline_missed = EXISTS (SELECT 1 FROM history_events
-                              WHERE history_events.case_id = cases.id AND history_events.kind = 'deadline_missed'),
-    last_reviewed_at = (SELECT max(history_events.at) FROM history_events
-                        WHERE history_events.case_id = cases.id AND history_events.kind = 'reviewed')
-"""
+# Only the cases with such an event are written (the columns' defaults are the rest's, made
+# without rewriting the table): the upgrade holds the cases until it commits, and a county's
+# every case rewritten would hold them seconds longer.
+BACKFILL = [
+    """UPDATE cases SET deadline_missed = true
+       WHERE id IN (SELECT case_id FROM history_events WHERE kind = 'deadline_missed')""",
+    """UPDATE cases SET last_reviewed_at = (SELECT max(history_events.at) FROM history_events
+                                           WHERE history_events.case_id = cases.id
+                                             AND history_events.kind = 'reviewed')
+       WHERE id IN (SELECT case_id FROM history_events WHERE kind = 'reviewed')""",
+]
 
 
 def upgrade() -> None:
@@ -73,7 +77,8 @@ def upgrade() -> None:
     else:
         for statement in MARKS_SQLITE:
             op.execute(statement)
-    op.execute(BACKFILL)
+    for statement in BACKFILL:
+        op.execute(statement)
 
 
 def downgrade() -> None:
