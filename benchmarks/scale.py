@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,7 +125,10 @@ def _templates(kap12, school_id: int) -> tuple[list[_bulk.Template], list[_bulk.
     """Cases made through the write path at the demo school, open and closed, each repeated as
     often as it is copied (``PLAIN`` : ``SERIOUS`` : ``AGAINST_STAFF`` : ``AGAINST_LEADERS``):
     procedure A reported, received, investigated, and closed; a serious A case, B (a teacher
-    accused) and C (the avdelingsleder accused), each received (the owner told) and closed."""
+    accused) and C (the avdelingsleder accused), each received (the owner told) and closed. The
+    A case not yet received is also late (its receipt deadline missed, recorded by the sweep), and
+    the leaders reviewed an investigated one and the serious one in lederforum, so Ukeoversikt's
+    missed deadlines and reviews are there to count and order by."""
     people = ensure_directory(kap12)
     reporter = people.users["ansatt"]  # at the demo school; each copy's is its own school's
     actors = [people.users[name] for name in ("rektor", "avdelingsleder", "skoleeier")]  # rektor tells the owner
@@ -151,9 +155,14 @@ def _templates(kap12, school_id: int) -> tuple[list[_bulk.Template], list[_bulk.
     b_report = report_data(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     c_report = report_data(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder",
                            anklaget_bruker="avdelingsleder")
-    plain_open, plain_closed = [made(steps) for steps in (0, 1, 2)], [closed()]
+    # Made first and left a day: only its deadline falls due before the sweep.
+    late = made(0)
+    kap12.clock.advance(timedelta(days=1))
+    kap12.sweep_timers()
+    plain_open, plain_closed = [late] + [made(steps) for steps in (1, 2)], [closed()]
     # Received as serious, and rektor has told the owner; B and C: received, the owner told.
     serious_open, serious_closed = [made(2, alvorlig_sak=True)], [closed(alvorlig_sak=True)]
+    kap12.record_review(people.users["rektor"], [plain_open[2], serious_open[0]], "Gjennomgått i lederforum")
     b_open, b_closed = [made(2, b_report)], [closed(b_report)]
     c_open, c_closed = [made(1, c_report)], [closed(c_report)]
     circle = serious_open + serious_closed + b_open + b_closed + c_open + c_closed
@@ -167,6 +176,8 @@ def _templates(kap12, school_id: int) -> tuple[list[_bulk.Template], list[_bulk.
                  + load(c_closed, AGAINST_LEADERS))
         told = session.scalar(select(func.count()).where(Case.id.in_(circle), Case.owner_notified_at.is_not(None)))
     assert all(t.is_open for t in opened) and not any(t.is_open for t in ended), "a template did not stop where meant"
+    marked = {t.case["id"]: (t.case["deadline_missed"], t.case["last_reviewed_at"] is not None) for t in opened}
+    assert marked[late][0] and marked[plain_open[2]][1] and marked[serious_open[0]][1], "no missed deadline or review"
     assert told == len(circle), "the school owner was not told of every serious, B and C template"
     return opened, ended
 
