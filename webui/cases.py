@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from engine import access
 from engine.errors import Conflict, InvalidInput
@@ -14,6 +13,7 @@ from processes.roles import OFFENDER_PROCEDURE
 
 from . import formview, pager, present
 from .auth import kap12, login_required
+from .i18n import lazy_gettext as _l
 
 bp = Blueprint("cases", __name__, url_prefix="/saker")
 

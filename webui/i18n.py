@@ -164,7 +164,7 @@ def ngettext(singular: str, plural: str, num: int, **variables: object) -> str:
 
 
 @pass_eval_context
-def _template_gettext(eval_ctx: EvalContext, string: str, **variables: object) -> str:
+def _template_gettext(eval_ctx: EvalContext, string: str, /, **variables: object) -> str:
     """A template's ``_()`` and ``gettext()``: what Jinja's newstyle gettext does (the text
     escaped-safe in an HTML template, always formatted with the variables, which are escaped),
     in one call instead of three — Jinja's alias looks ``gettext`` up and calls the wrapper,
@@ -174,8 +174,11 @@ def _template_gettext(eval_ctx: EvalContext, string: str, **variables: object) -
 
 
 @pass_eval_context
-def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, **variables: object) -> str:
-    """``_template_gettext`` for ``ngettext()``: ``num`` is a variable too, as in Jinja's."""
+def _template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, num: int, /,
+                       **variables: object) -> str:
+    """``_template_gettext`` for ``ngettext()``: ``num`` is a variable too, as in Jinja's, unless
+    the template gives its own (the texts and the number are positional only, so any name may be
+    a variable)."""
     variables.setdefault("num", num)
     text = translations().ungettext(singular, plural, num)
     return (Markup(text) if eval_ctx.autoescape else text) % variables

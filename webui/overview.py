@@ -8,7 +8,6 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
 from engine import access
@@ -20,6 +19,7 @@ from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 from . import bounds, pager, present
 from .auth import kap12, login_required
 from .i18n import in_bokmal
+from .i18n import lazy_gettext as _l
 
 bp = Blueprint("overview", __name__, url_prefix="/oversikt")
 

@@ -196,3 +196,7 @@ def test_a_templates_words_escape_what_is_put_into_them_in_html_only(env):
                                              "{% endautoescape %}")
         assert html.render(who="<b>Ola & Kari</b>") == "Taken by &lt;b&gt;Ola &amp; Kari&lt;/b&gt;|100%"
         assert text.render(who="<b>Ola & Kari</b>") == "Taken by <b>Ola & Kari</b>"
+        # Any name may be a variable, as in Jinja's: the texts and the number are positional.
+        named = env.app.jinja_env.from_string("{{ _('%(string)s', string='a') }}|"
+                                              "{{ ngettext('%(num)s sak', '%(num)s saker', 2, num='to') }}")
+        assert named.render() == "a|to saker"
