@@ -49,6 +49,10 @@ def test_the_case_row_says_what_the_history_says(flow, kap12, demo):
     assert marks[late][0] and marks[untouched] == (False, None)
     # The later of the two reviews, not the first.
     assert marks[late][1] is not None and marks[reviewed][1] is not None and marks[late][1] > marks[reviewed][1]
+    # A review recorded after a later one (a clock behind, another machine) leaves the latest.
+    kap12.clock.advance(timedelta(days=-3))
+    kap12.record_review(demo.users["rektor"], [late], "Ført inn i etterkant")
+    assert _marks(kap12)[late] == marks[late] == _from_history(kap12)[late]
 
 
 def test_an_upgraded_database_has_the_marks_of_every_case(flow, kap12, demo):

@@ -17,7 +17,7 @@ depends_on = None
 # Set by a trigger in the same insert as the event, as case_work is (0019): the release before this
 # one (serving until its workers restart) records missed deadlines and reviews too. A deadline once
 # missed stays missed (the history is never rewritten); the latest review wins, whatever the order
-# two were inserted in.
+# two were inserted in. The row is written only when it changes (each write is a row version).
 MISSED = "NEW.kind = 'deadline_missed' AND NEW.case_id IS NOT NULL"
 REVIEWED = "NEW.kind = 'reviewed' AND NEW.case_id IS NOT NULL"
 
@@ -32,7 +32,8 @@ CREATE TRIGGER history_events_case_missed AFTER INSERT ON history_events
     FOR EACH ROW WHEN ({MISSED}) EXECUTE FUNCTION kap12_case_missed();
 CREATE FUNCTION kap12_case_reviewed() RETURNS trigger AS $$
 BEGIN
-    UPDATE cases SET last_reviewed_at = GREATEST(last_reviewed_at, NEW.at) WHERE id = NEW.case_id;
+    UPDATE cases SET last_reviewed_at = NEW.at
+        WHERE id = NEW.case_id AND (last_reviewed_at IS NULL OR last_reviewed_at < NEW.at);
     RETURN NULL;
 END;
 $$ LANGUAGE plpgsql;
@@ -48,7 +49,8 @@ BEGIN
 END""",
     f"""CREATE TRIGGER history_events_case_reviewed AFTER INSERT ON history_events WHEN {REVIEWED}
 BEGIN
-    UPDATE cases SET last_reviewed_at = max(coalesce(last_reviewed_at, NEW.at), NEW.at) WHERE id = NEW.case_id;
+    UPDATE cases SET last_reviewed_at = NEW.at
+        WHERE id = NEW.case_id AND (last_reviewed_at IS NULL OR last_reviewed_at < NEW.at);
 END""",
 ]
 
