@@ -112,8 +112,6 @@ def _compiled_dir(instance_dir) -> Path:
     raise RuntimeError("could not compile the translations anywhere")
 
 
-
-
 def translations() -> NullTranslations:
     """The translations of the request's language, found once per request. Flask-Babel finds its
     context, domain and locale again on every call (some 35 µs here), and a list of fifty rows says

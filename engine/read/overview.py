@@ -426,8 +426,7 @@ def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], 
     if not roles:
         opened = [ev for ev in events if ev.kind == TASK_OPENED]
         roles = sorted(opened[-1].data.get("roles") or []) if opened else []
-    reviewed = [ev.at for ev in events if ev.kind == REVIEWED]
-    last_reviewed = reviewed[-1] if reviewed else None
+    last_reviewed = case.last_reviewed_at  # kept on the row, as the open figures count it
     since = last_reviewed or (now - WEEK)
     changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in events
                     if ev.at > since and ev.kind not in QUIET_KINDS)
