@@ -45,6 +45,10 @@ def active(page) -> dict:
 
 
 def tab(page, key: str = "Tab") -> dict:
+    # After a navigation, the page's stylesheet may still be loading (its focus outline not yet
+    # applied): read the focus once the page has loaded — failed once in a full run, after «Ta
+    # oppgaven» when the flash message was there before the CSS.
+    page.wait_for_load_state("load")
     page.keyboard.press(key)
     now = active(page)
     if now["tag"] != "body":
