@@ -18,6 +18,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    not_,
     or_,
     select,
     true,
@@ -292,40 +293,75 @@ def _task_ids(viewer: Viewer) -> CompoundSelect:
 Branch = tuple[Select[Any] | CompoundSelect | None, Callable[[Any], ColumnElement[bool]]]
 
 
+@dataclass(frozen=True)
+class Dims:
+    """What a role's way into a case asks of it: its school, county and procedure, and whether
+    the school owner was told — the case's own columns (``case_dims``), or a tally's of many
+    cases (``engine/store/month_tallies.py``), so a figure can be summed from the tallies of the
+    viewer's roles instead of counted from each of their cases (``by_dims``)."""
+
+    school_id: Any
+    county_id: Any
+    procedure: Any
+    notified: Any  # true when the school owner was told
+
+
+DimsCondition = Callable[[Dims], ColumnElement[bool]]
+
+
+def case_dims(case: Any) -> Dims:
+    """``Case`` (or an alias of it) as ``Dims``."""
+    return Dims(case.school_id, case.county_id, case.procedure, case.owner_notified_at.is_not(None))
+
+
+def _role_conditions(viewer: Viewer) -> list[DimsCondition]:
+    """The circle of the procedure a case follows now, role by role (DOMAIN.md "Each procedure
+    has its own circle"): A the school's leadership; B rektor and the school owner; C the school
+    owner; a serious A case also the school owner once notified."""
+    roles: list[DimsCondition] = []
+    leader_schools = viewer.schools(LEADERSHIP_ROLES)
+    if leader_schools:
+        roles.append(lambda d: and_(d.school_id.in_(leader_schools), ~d.procedure.in_(SHARPENED)))
+    rektor_schools = viewer.schools({"rektor"})
+    if rektor_schools:
+        roles.append(lambda d: and_(d.school_id.in_(rektor_schools), d.procedure == "B"))
+    owner_counties = counties_where(viewer, "skoleeier")
+    if owner_counties:
+        roles.append(lambda d: and_(d.county_id.in_(owner_counties), or_(d.procedure.in_(SHARPENED), d.notified)))
+    return roles
+
+
+def by_dims(viewer: Viewer) -> list[DimsCondition]:
+    """The viewer's ways in that are conditions on a case's dims alone: their roles', and the
+    counties they audit. What they may read is the cases these reach less those outside their
+    circle (``outside_circle``), and the few their own sets reach beyond them."""
+    audit_counties = whole_counties(viewer)
+    return _role_conditions(viewer) + ([lambda d: d.county_id.in_(audit_counties)] if audit_counties else [])
+
+
+def _on_case(condition: DimsCondition) -> Callable[[Any], ColumnElement[bool]]:
+    return lambda c: condition(case_dims(c))
+
+
 def _branches(viewer: Viewer) -> list[Branch]:
     """The ways into a case, each (the case ids it starts from or None, a condition on the case):
     whoever must do an open task; having done a task, while the case stays in A (or the yearly
     cycle: a move to B or C draws the smaller circle, whatever one did before); a grant; and the
-    circle of the procedure the case follows now (DOMAIN.md "Each procedure has its own circle"):
-    A the school's leadership; B rektor and the school owner; C the school owner; a serious A
-    case also the school owner once notified; auditors their county."""
-    roles: list[Callable[[Any], ColumnElement[bool]]] = []
-    leader_schools = viewer.schools(LEADERSHIP_ROLES)
-    if leader_schools:
-        roles.append(lambda c: and_(c.school_id.in_(leader_schools), ~c.procedure.in_(SHARPENED)))
-    rektor_schools = viewer.schools({"rektor"})
-    if rektor_schools:
-        roles.append(lambda c: and_(c.school_id.in_(rektor_schools), c.procedure == "B"))
-    owner_counties = counties_where(viewer, "skoleeier")
-    if owner_counties:
-        roles.append(lambda c: and_(c.county_id.in_(owner_counties),
-                                    or_(c.procedure.in_(SHARPENED), c.owner_notified_at.is_not(None))))
+    conditions on the case's dims (``by_dims``): the circles of the viewer's roles, and auditors
+    their county."""
+    roles = _role_conditions(viewer)
 
     def beyond_roles(condition: Callable[[Any], ColumnElement[bool]]) -> Callable[[Any], ColumnElement[bool]]:
         # A case a role above reaches anyway is left out of the person's own sets, which then
         # hold only what they add: rektor did a task in most of the school's 2,500 cases, and
         # carrying those ids through every query cost more than the lists themselves.
-        return (lambda c: and_(condition(c), ~or_(*(role(c) for role in roles)))) if roles else condition
+        return (lambda c: and_(condition(c), ~or_(*(role(case_dims(c)) for role in roles)))) if roles else condition
 
     done = select(CaseWork.case_id).where(CaseWork.user_id == viewer.id, *_work_beyond_roles(viewer))
     branches: list[Branch] = [(_task_ids(viewer), beyond_roles(lambda c: true())),
                               (done, beyond_roles(lambda c: ~c.procedure.in_(SHARPENED))),
                               (_granted_ids(viewer), beyond_roles(lambda c: true()))]
-    branches += [(None, role) for role in roles]
-    audit_counties = whole_counties(viewer)
-    if audit_counties:
-        branches.append((None, lambda c: c.county_id.in_(audit_counties)))
-    return branches
+    return branches + [(None, _on_case(condition)) for condition in by_dims(viewer)]
 
 
 def _work_beyond_roles(viewer: Viewer) -> list[ColumnElement[bool]]:
@@ -375,6 +411,36 @@ def _by_role(branches: list[Branch]) -> list[ColumnElement[bool]]:
 def _by_person(branches: list[Branch]) -> list[Branch]:
     """The branches that start from the person's own sets of cases (tasks, work, grants)."""
     return [branch for branch in branches if branch[0] is not None]
+
+
+def on_dims(viewer: Viewer, dims: Dims) -> ColumnElement[bool]:
+    """Whether ``by_dims`` reaches a case (or a tally) with these dims."""
+    conditions = by_dims(viewer)
+    return or_(*(condition(dims) for condition in conditions)) if conditions else false()
+
+
+def outside_circle_by_dims(viewer: Viewer) -> ColumnElement[bool]:
+    """The cases ``by_dims`` reaches that are outside the viewer's circle (``outside_circle``),
+    said so that the database finds them by index: those the viewer is accused in, looked up by
+    id; and the bypassed C cases of their schools that no grant opens — asked only of a leader
+    who also holds a role reaching C (the school owner's, an auditor's): the leadership's and
+    rektor's own roles never reach C, and asking for them read every case of their schools."""
+    outside: list[ColumnElement[bool]] = [id_in(Case.id, _ids_where_party(viewer, "accused"))]
+    if viewer.schools(LEADERSHIP_ROLES) and viewer.counties((OWNER_ROLE, "revisor")):
+        outside.append(and_(_bypassed(viewer), ~granted_clause(viewer)))
+    return and_(or_(*outside), on_dims(viewer, case_dims(Case)))
+
+
+def readable_beyond_dims(viewer: Viewer, kind: str = "sak") -> Select[Case]:
+    """``readable_cases`` that ``by_dims`` does not reach: those the person's own sets (tasks,
+    work done, grants) reach beyond their roles, in their circle — asked by the sets' ids (as
+    ``readable_cases`` with the condition added, the database read every case of the roles to
+    find it matched none of them)."""
+    if viewer.reach is not None:
+        reached = id_in_list(Case.id, viewer.reach.full, viewer.reach.dialect)
+    else:
+        reached = id_in(Case.id, _reached_ids(_by_person(_branches(viewer))))
+    return select(Case).where(Case.kind == kind, reached, in_circle(viewer), not_(on_dims(viewer, case_dims(Case))))
 
 
 def _reported_branch(viewer: Viewer) -> Branch:

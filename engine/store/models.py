@@ -225,6 +225,32 @@ class CaseTally(Base):
     n: Mapped[int]
 
 
+class MonthTally(Base):
+    """Projection: what the weekly overview's figures of the school year count, by month (in
+    Norway's time, ``YYYY-MM``) and by the dims the access policy's roles ask of a case
+    (``access.Dims``): the deadlines met (``task_completed``) and missed (``deadline_missed``)
+    by the month of the event, and the reports (``reported``, with the two answers counted;
+    ``reported_unkept``, a case whose answers were not kept) by the month the case was made.
+    Signed rows the database adds as the history records such an event and as a case is made,
+    deleted or moves to other dims (triggers ``*_month_tally*``, migration 0024), folded by the
+    sweepers as ``CaseTally`` is; a viewer's figure is the tallies of their roles less the few
+    cases outside their circle, plus those their own sets reach (``engine/read/year_figures.py``)."""
+
+    __tablename__ = "month_tallies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int]
+    school_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str] = mapped_column(String(1))
+    notified: Mapped[bool]
+    month: Mapped[str] = mapped_column(String(7))
+    measure: Mapped[str] = mapped_column(String(30))
+    kind_answer: Mapped[str | None] = mapped_column(Text)  # the report's answers as JSON text
+    ongoing_answer: Mapped[str | None] = mapped_column(Text)
+    n: Mapped[int]
+    __table_args__ = (Index("ix_month_tallies_month", "month", "county_id"),)
+
+
 class CaseParty(Base):
     """A person's relation to a case: reporter, or accused (excluded everywhere)."""
 

@@ -139,7 +139,7 @@ class Sweeper(threading.Thread):
         super().__init__(name="kap12-sweeper", daemon=True)
         self.kap12, self.idle = kap12, idle
         self.rounds = 0  # sweeps done; a test sees the sweeper woke
-        self.tally_rows = 0  # what the last fold of the case tallies left
+        self.tally_rows: dict[tally_folding.Tally, int] = dict.fromkeys(tally_folding.TALLIES, 0)  # each one's last fold left
         self._stop_event = threading.Event()
         self._listener = Listener(kap12.settings.database_url, kap12.wakeup, kap12.db.is_sqlite)
 
@@ -168,7 +168,8 @@ class Sweeper(threading.Thread):
                 self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
                 lederforum.send_if_due(self.kap12)  # the week's notice, before the mail of the next round
-                self.tally_rows = tally_folding.fold_if_grown(self.kap12.db, self.tally_rows)
+                for tally, left in self.tally_rows.items():
+                    self.tally_rows[tally] = tally_folding.fold_if_grown(self.kap12.db, left, tally)
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
         except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
