@@ -431,15 +431,18 @@ def outside_circle_by_dims(viewer: Viewer) -> ColumnElement[bool]:
     return and_(or_(*outside), on_dims(viewer, case_dims(Case)))
 
 
-def readable_beyond_dims(viewer: Viewer, kind: str = "sak") -> Select[Case]:
-    """``readable_cases`` that ``by_dims`` does not reach: those the person's own sets (tasks,
-    work done, grants) reach beyond their roles, in their circle — asked by the sets' ids (as
-    ``readable_cases`` with the condition added, the database read every case of the roles to
-    find it matched none of them)."""
+def beyond_dims(viewer: Viewer, reported: bool = False, kind: str = "sak") -> Select[Case]:
+    """The cases the viewer may read in full (``readable_cases``; with ``reported``, see at all:
+    ``visible_cases``) that ``by_dims`` does not reach: those the person's own sets (tasks, work
+    done, grants; and the cases they reported) reach beyond their roles, in their circle — asked
+    by the sets' ids (as ``readable_cases`` with the condition added, the database read every
+    case of the roles to find it matched none of them)."""
     if viewer.reach is not None:
-        reached = id_in_list(Case.id, viewer.reach.full, viewer.reach.dialect)
+        reach = viewer.reach
+        reached = id_in_list(Case.id, reach.full + (reach.reported if reported else ()), reach.dialect)
     else:
-        reached = id_in(Case.id, _reached_ids(_by_person(_branches(viewer))))
+        branches = _by_person(_branches(viewer)) + ([_reported_branch(viewer)] if reported else [])
+        reached = id_in(Case.id, _reached_ids(branches))
     return select(Case).where(Case.kind == kind, reached, in_circle(viewer), not_(on_dims(viewer, case_dims(Case))))
 
 

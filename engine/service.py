@@ -9,7 +9,7 @@ from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.outputs.mailer import deliver_pending
-from engine.read import case_detail, paging
+from engine.read import case_counts, case_detail, paging
 from engine.read import measures as read_measures
 from engine.read.case_list import CaseSummary, case_summaries, case_summary_page, status_counts
 from engine.read.deadline_report import DeadlineRow, deadlines
@@ -202,9 +202,11 @@ class Kap12:
 
     def case_status_counts(self, viewer: Viewer, *, procedure: str | None = None, school: str | None = None,
                            search: str | None = None, cap: int | None = None) -> dict[str, int]:
-        """How many of the cases the viewer may see (filtered) are open and closed (each up to
-        ``cap + 1`` when a cap is given)."""
+        """How many of the cases the viewer may see (filtered) are open and closed: exactly, from
+        the case tallies; searched by number, counted (each up to ``cap + 1`` when a cap is given)."""
         with self.db.reading() as session:
+            if not search:
+                return case_counts.status_counts(session, viewer, procedure=procedure, school=school)
             return status_counts(session, within=access.visible_cases(viewer), procedure=procedure,
                                  school=school, search=search, cap=cap)
 

@@ -21,8 +21,9 @@ OFFENDER_WORDS = {"elev": _l("En elev (prosedyre A)"), "ansatt": _l("En ansatt v
                   "ledelse": _l("Noen i skolens ledelse (prosedyre C)")}
 
 
-# The status tabs count up to this many cases and then say "over": the list is paged, and a count
-# of a county's every case ever made would grow with its history on every page view.
+# Searched by number, the status tabs count up to this many cases and then say "over": the list
+# is paged, and counting every case whose number matches would grow with the county's history.
+# (Unsearched, the counts are exact and summed from the case tallies.)
 COUNTED_UP_TO = 1000
 
 
@@ -43,7 +44,7 @@ def index():
     return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
                            status=status if status in ("open", "closed") else "alle", procedure=procedure,
                            school=school, search=search, schools=schools, counts=counts, now=kap12().clock.now(),
-                           deadline=present.deadline, cap=COUNTED_UP_TO)
+                           deadline=present.deadline, cap=COUNTED_UP_TO if search else None)
 
 
 ENDING_FORM = "annen_avslutning"

@@ -89,7 +89,7 @@ def counted_this_year(kap12: Kap12, session: Session, viewer: access.Viewer, sch
     # The cases the tallies count that the viewer may not read, and those they read beyond them:
     # found in one query (both are mostly none), and counted from the cases only when there are.
     outside = select(Case.id, literal(-1)).where(*chosen, access.outside_circle_by_dims(viewer))
-    beyond = access.readable_beyond_dims(viewer).where(*chosen[1:]).with_only_columns(Case.id, literal(1))
+    beyond = access.beyond_dims(viewer).where(*chosen[1:]).with_only_columns(Case.id, literal(1))
     apart: dict[int, list[int]] = {-1: [], 1: []}
     for case_id, sign in session.execute(union_all(outside, beyond)):
         apart[sign].append(case_id)
