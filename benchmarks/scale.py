@@ -205,9 +205,10 @@ def _analyze(kap12) -> None:
     """The tables as autovacuum and the sweepers keep them on a county's server: statistics for
     the planner (rows copied in bulk a moment ago are not yet in them, and plans made without them
     are not the county's), the visibility map that lets an index answer alone (without it, every
-    index-only scan of the rows just copied also reads the table), and the case tallies folded
-    (a sweeper folds them as they grow; the copies added a row each)."""
-    tally_folding.fold(kap12.db)
+    index-only scan of the rows just copied also reads the table), and the tallies folded (a
+    sweeper folds them as they grow; the copies added a row for each case and counted event)."""
+    for tally in tally_folding.TALLIES:
+        tally_folding.fold(kap12.db, tally)
     with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         connection.execute(text("VACUUM ANALYZE"))
 
