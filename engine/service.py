@@ -203,10 +203,11 @@ class Kap12:
     def case_status_counts(self, viewer: Viewer, *, procedure: str | None = None, school: str | None = None,
                            search: str | None = None, cap: int | None = None) -> dict[str, int]:
         """How many of the cases the viewer may see (filtered) are open and closed: exactly, from
-        the case tallies; searched by number, counted (each up to ``cap + 1`` when a cap is given)."""
-        with self.db.reading() as session:
-            if not search:
+        the status tallies; searched by number, counted (each up to ``cap + 1`` when a cap is given)."""
+        if not search:
+            with self.db.snapshot() as session:  # tallies less and plus cases: one snapshot
                 return case_counts.status_counts(session, viewer, procedure=procedure, school=school)
+        with self.db.reading() as session:
             return status_counts(session, within=access.visible_cases(viewer), procedure=procedure,
                                  school=school, search=search, cap=cap)
 

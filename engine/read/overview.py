@@ -250,7 +250,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
     year_start, year_end = school_year_dates(school_year_of(now))
     year_start_at = datetime.combine(year_start, datetime.min.time(), tzinfo=OSLO)
     stage = stage if stage in STAGE_LABELS else None
-    with kap12.db.reading() as session:
+    with kap12.db.snapshot() as session:  # the figures are tallies less and plus cases: one snapshot
         viewer = access.with_reach(session, viewer)  # the page asks the same cases a dozen times
         visible = _full_cases(viewer, school, procedure)
         open_visible = visible.where(Case.status == "open")

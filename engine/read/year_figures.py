@@ -37,6 +37,7 @@ NOT_GIVEN = "Ikke oppgitt"
 KIND_FIELD, ONGOING_FIELD = cases.KIND_FIELD, cases.ONGOING_FIELD
 # The tallies' measures (migration 0024): the event's kind for the deadlines, and the report's.
 MET, MISSED, REPORT, REPORT_UNKEPT = TASK_COMPLETED, DEADLINE_MISSED, "reported", "reported_unkept"
+LISTED = 1000  # up to how many cases counted apart are passed by their ids
 
 
 @dataclass(frozen=True)
@@ -87,15 +88,17 @@ def counted_this_year(kap12: Kap12, session: Session, viewer: access.Viewer, sch
     starts = _month_starts(months)
     total = _tallied(session, viewer, school, procedure, months)
     # The cases the tallies count that the viewer may not read, and those they read beyond them:
-    # found in one query (both are mostly none), and counted from the cases only when there are.
-    outside = select(Case.id, literal(-1)).where(*chosen, access.outside_circle_by_dims(viewer))
-    beyond = access.beyond_dims(viewer).where(*chosen[1:]).with_only_columns(Case.id, literal(1))
+    # found in one query (both are mostly none), and counted from the cases only when there are
+    # (by their ids; asked again as a query when there are many, as a list of parameters could
+    # pass what SQLite takes).
+    outside = select(Case.id).where(*chosen, access.outside_circle_by_dims(viewer))
+    beyond = access.beyond_dims(viewer).where(*chosen[1:]).with_only_columns(Case.id)
     apart: dict[int, list[int]] = {-1: [], 1: []}
-    for case_id, sign in session.execute(union_all(outside, beyond)):
+    for case_id, sign in session.execute(union_all(outside.add_columns(literal(-1)), beyond.add_columns(literal(1)))):
         apart[sign].append(case_id)
-    for sign, ids in apart.items():
+    for sign, ids, query in ((-1, apart[-1], outside), (1, apart[1], beyond)):
         if ids:
-            total.add(_counted(session, ids, starts, months), sign)
+            total.add(_counted(session, ids if len(ids) <= LISTED else query, starts, months), sign)
     answers = [(kind, going, n) for (kind, going), n in total.answers.items() if n]
     if total.unkept:
         readable = access.readable_cases(viewer).where(*chosen[1:], Case.report_answers.is_(None),

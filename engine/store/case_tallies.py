@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, Select, func, select
 
 from engine.store.models import CaseTally
 
-# What a row counts by (the triggers of migration 0025 write these columns).
-GROUP = ("county_id", "school_id", "definition_id", "kind", "procedure", "status", "notified")
+# What a row counts by (the triggers of migration 0020 write these columns).
+GROUP = ("county_id", "definition_id", "kind", "procedure", "status")
 
 
 def counted(*columns: Any, where: tuple[ColumnElement[bool], ...] = ()) -> Select[Any]:

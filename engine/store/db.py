@@ -85,11 +85,23 @@ class Database:
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         info = dict(session_info or {})
         self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        # SQLite's reading transactions see one snapshot already (WAL, from their first read).
+        self._snapshot = self._read if self.is_sqlite else sessionmaker(
+            self.engine.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False, info=info)
         self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with self._read() as session:
+            yield session
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Session]:
+        """A reading session whose statements all see the database as it was at its first, for a
+        count put together from several queries (a tally less the cases outside the viewer's
+        circle, plus those they reach beyond it): a case committed between two of them must not
+        make it one too few, or one too many — which would tell an accused the case exists."""
+        with self._snapshot() as session:
             yield session
 
     @contextmanager

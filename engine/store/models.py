@@ -207,24 +207,41 @@ class Case(Base):
 
 
 class CaseTally(Base):
-    """Projection: the number of cases by county, school, version, kind, procedure, status and
-    whether the school owner was told, kept as signed rows (+1, -1) the database adds whenever a
-    case row is made, deleted or changes one of those (triggers ``cases_tally_*``, migrations 0020
-    and 0025), so every release and every path that writes a case keeps it whole. Adding rows
-    takes no lock another writer waits for (one counter row per group would make every report in
-    a county wait for the one before it to commit); the sweepers fold the rows into one per group
-    now and then (``engine/write/tally_folding.py``). The process list, an auditor's versions and
-    Saker's tabs count from it instead of from every case ever made."""
+    """Projection: the number of cases by county, version, kind, procedure and status, kept as
+    signed rows (+1, -1) the database adds whenever a case row is made, deleted or changes one of
+    those (triggers ``cases_tally_*``, migration 0020), so every release and every path that writes
+    a case keeps it whole. Adding rows takes no lock another writer waits for (one counter row per
+    group would make every report in a county wait for the one before it to commit); the sweepers
+    fold the rows into one per group now and then (``engine/write/tally_folding.py``). The process
+    list and an auditor's versions count from it instead of from every case ever made."""
 
     __tablename__ = "case_tallies"
     id: Mapped[int] = mapped_column(primary_key=True)
     county_id: Mapped[int]
-    school_id: Mapped[int]
     definition_id: Mapped[int]
     kind: Mapped[str] = mapped_column(String(20))
     procedure: Mapped[str] = mapped_column(String(1))
     status: Mapped[str] = mapped_column(String(20))
-    notified: Mapped[bool]  # the school owner was told (``Case.owner_notified_at``)
+    n: Mapped[int]
+
+
+class StatusTally(Base):
+    """Projection: the number of cases by the dims the access policy's roles ask of a case
+    (``access.Dims``: county, school, procedure, whether the school owner was told), kind and
+    status — kept as ``CaseTally`` is (triggers ``cases_status_tally_*``, migration 0025; folded
+    by the sweepers), for Saker's tabs: a person's counts are the tallies their roles reach, less
+    the few cases outside their circle, plus those their own sets reach (``engine/read/case_counts.py``).
+    A table of its own beside ``CaseTally`` (not columns added to it): the release before 0025
+    keeps folding that one as it always has while a county upgrades."""
+
+    __tablename__ = "status_tallies"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_id: Mapped[int]
+    school_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str] = mapped_column(String(1))
+    notified: Mapped[bool]
+    status: Mapped[str] = mapped_column(String(20))
     n: Mapped[int]
 
 

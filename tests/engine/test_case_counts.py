@@ -4,11 +4,16 @@ accused, the bypassed leadership, a teacher who reported or was granted a case, 
 owner, and leaders who also audit the county — with every filter."""
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from datetime import timedelta
 
+from sqlalchemy import delete, func, select
+from support.migrations import upgrade_from
+
 from engine import access
 from engine.read import case_counts, case_list
+from engine.store.models import Case, StatusTally
 from engine.write import tally_folding
 
 
@@ -84,3 +89,53 @@ def test_folded_tallies_count_the_same(flow, kap12, demo):
     flow.report()  # on top of the folded rows
     for name, viewer in _viewers(demo).items():
         assert _summed(kap12, viewer, True) == _counted(kap12, viewer), name
+
+
+def _cases(kap12) -> Counter[tuple]:
+    columns = (Case.county_id, Case.school_id, Case.kind, Case.procedure, Case.owner_notified_at.is_not(None),
+               Case.status)
+    with kap12.db.reading() as session:
+        return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
+            select(*columns, func.count()).group_by(*columns))})
+
+
+def _tallied(kap12) -> Counter[tuple]:
+    columns = (StatusTally.county_id, StatusTally.school_id, StatusTally.kind, StatusTally.procedure,
+               StatusTally.notified, StatusTally.status)
+    total = func.sum(StatusTally.n)
+    with kap12.db.reading() as session:
+        return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
+            select(*columns, total).group_by(*columns).having(total != 0))})
+
+
+def test_the_status_tallies_are_the_cases_made_new_upgraded_or_deleted(flow, kap12, demo):
+    _stories(flow, kap12, demo)
+    cases = _cases(kap12)
+    assert {key[4] for key in cases} == {True, False} and {key[5] for key in cases} == {"open", "closed"}
+    assert _tallied(kap12) == cases
+    assert tally_folding.fold(kap12.db, StatusTally) == len(cases) and _tallied(kap12) == cases
+    with kap12.db.writing() as session:  # a case row with nothing of its own yet (as a failed report leaves none)
+        template = session.scalars(select(Case)).first()
+        session.add(Case(number="slettes", school_id=template.school_id, county_id=template.county_id,
+                         definition_id=template.definition_id, procedure="C", status="open", stage="", state="{}",
+                         created_at=template.created_at, updated_at=template.updated_at, escalated=False))
+    assert _tallied(kap12) == _cases(kap12) != cases
+    with kap12.db.writing() as session:
+        session.execute(delete(Case).where(Case.number == "slettes"))
+    assert _tallied(kap12) == cases
+    upgrade_from(kap12, "0024_month_tallies")
+    assert _tallied(kap12) == cases
+    with kap12.db.reading() as session:  # the copy is one row per group
+        assert session.scalar(select(func.count()).select_from(StatusTally)) == len(cases)
+
+
+def test_the_tabs_are_counted_in_one_snapshot(flow, kap12, demo):
+    """The tallies, the cases outside the circle and those beyond it are read in one snapshot:
+    a case made between two of the queries is in all of them or in none."""
+    _stories(flow, kap12, demo)
+    rektor = demo.users["rektor"]
+    with kap12.db.snapshot() as session:
+        before = case_counts.status_counts(session, rektor)
+        flow.report()  # committed by another session meanwhile
+        assert case_counts.status_counts(session, rektor) == before
+    assert _summed(kap12, rektor, False)["open"] == before["open"] + 1

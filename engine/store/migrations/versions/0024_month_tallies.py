@@ -29,7 +29,8 @@ class Dialect:
 
 
 # The events the figures count (``engine/store/counted_events.deadline_counted``, as it is now: a
-# missed deadline is its own event; a met one a step done with a due time, by that time).
+# missed deadline is its own event; a met one a step done with a due time, by that time), and the
+# answers, each written as that database's live queries say them, so the two agree on every value.
 PG = Dialect(
     month=lambda at: f"to_char({at} AT TIME ZONE 'Europe/Oslo', 'YYYY-MM')",
     counted=lambda e: (f"{e}.case_id IS NOT NULL AND ({e}.kind = 'deadline_missed' OR ({e}.kind = 'task_completed' "
@@ -47,9 +48,10 @@ SQLITE = Dialect(
     month=lambda at: (f"CASE WHEN strftime('%m', {at}, '+2 hours') BETWEEN '04' AND '10' "
                       f"THEN strftime('%Y-%m', {at}, '+2 hours') ELSE strftime('%Y-%m', {at}, '+1 hours') END"),
     counted=lambda e: (f"{e}.case_id IS NOT NULL AND ({e}.kind = 'deadline_missed' OR ({e}.kind = 'task_completed' "
-                       f"AND coalesce(json_extract({e}.data, '$.due_at'), '') <> '' "
-                       f"AND coalesce(json_extract({e}.data, '$.late_by_seconds'), 0) <= 0))"),
-    answers=lambda c: (f"{c}.report_answers -> '$.krenkelse_art'", f"{c}.report_answers -> '$.pagaar'"),
+                       f"""AND coalesce(CAST(JSON_EXTRACT({e}.data, '$."due_at"') AS VARCHAR), '') <> '' """
+                       f"""AND coalesce(CAST(JSON_EXTRACT({e}.data, '$."late_by_seconds"') AS FLOAT), 0) <= 0))"""),
+    answers=lambda c: (f"""CAST(JSON_QUOTE(JSON_EXTRACT({c}.report_answers, '$."krenkelse_art"')) AS TEXT)""",
+                       f"""CAST(JSON_QUOTE(JSON_EXTRACT({c}.report_answers, '$."pagaar"')) AS TEXT)"""),
 )
 
 
@@ -159,6 +161,10 @@ def upgrade() -> None:
     # The triggers first, in the same transaction as the copy: on PostgreSQL creating them locks
     # the cases and the history against writes until the commit, so nothing falls between the two.
     if op.get_bind().dialect.name == "postgresql":
+        # Both tables at once, in the order a step writes them (the case row, then its events):
+        # creating the history's trigger first and the cases' after could deadlock with a step of
+        # the release still serving, and abort the upgrade.
+        op.execute("LOCK TABLE cases, history_events IN SHARE ROW EXCLUSIVE MODE")
         op.execute(TALLY_PG)
         backfill = _backfill(PG)
     else:
