@@ -225,7 +225,18 @@ class CaseTally(Base):
     n: Mapped[int]
 
 
-class StatusTally(Base):
+class TallyDims:
+    """A tally's group by what the access policy's roles ask of a case (``access.Dims``), and
+    the case's kind: the columns ``StatusTally`` and ``MonthTally`` share."""
+
+    county_id: Mapped[int]
+    school_id: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(20))
+    procedure: Mapped[str] = mapped_column(String(1))
+    notified: Mapped[bool]  # the school owner was told (``Case.owner_notified_at``)
+
+
+class StatusTally(TallyDims, Base):
     """Projection: the number of cases by the dims the access policy's roles ask of a case
     (``access.Dims``: county, school, procedure, whether the school owner was told), kind and
     status — kept as ``CaseTally`` is (triggers ``cases_status_tally_*``, migration 0025; folded
@@ -236,16 +247,11 @@ class StatusTally(Base):
 
     __tablename__ = "status_tallies"
     id: Mapped[int] = mapped_column(primary_key=True)
-    county_id: Mapped[int]
-    school_id: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(20))
-    procedure: Mapped[str] = mapped_column(String(1))
-    notified: Mapped[bool]
     status: Mapped[str] = mapped_column(String(20))
     n: Mapped[int]
 
 
-class MonthTally(Base):
+class MonthTally(TallyDims, Base):
     """Projection: what the weekly overview's figures of the school year count, by month (in
     Norway's time, ``YYYY-MM``) and by the dims the access policy's roles ask of a case
     (``access.Dims``): the deadlines met (``task_completed``) and missed (``deadline_missed``)
@@ -258,11 +264,6 @@ class MonthTally(Base):
 
     __tablename__ = "month_tallies"
     id: Mapped[int] = mapped_column(primary_key=True)
-    county_id: Mapped[int]
-    school_id: Mapped[int]
-    kind: Mapped[str] = mapped_column(String(20))
-    procedure: Mapped[str] = mapped_column(String(1))
-    notified: Mapped[bool]
     month: Mapped[str] = mapped_column(String(7))
     measure: Mapped[str] = mapped_column(String(30))
     kind_answer: Mapped[str | None] = mapped_column(Text)  # the report's answers as JSON text
