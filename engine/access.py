@@ -297,7 +297,7 @@ Branch = tuple[Select[Any] | CompoundSelect | None, Callable[[Any], ColumnElemen
 class Dims:
     """What a role's way into a case asks of it: its school, county and procedure, and whether
     the school owner was told — the case's own columns (``case_dims``), or a tally's of many
-    cases (``engine/store/month_tallies.py``), so a figure can be summed from the tallies of the
+    cases (``StatusTally``, ``MonthTally``), so a count can be summed from the tallies of the
     viewer's roles instead of counted from each of their cases (``by_dims``)."""
 
     school_id: Any

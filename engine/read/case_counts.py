@@ -7,7 +7,9 @@ The tallies are by the dims the access policy's roles ask of a case (``access.by
 count is: the tallies their roles reach, less the cases among those outside the person's circle
 (the accused's, the bypassed leadership's: a few, found by index), plus the cases their own sets
 reach beyond their roles (tasks, work, grants, the cases they reported). The accused's case is
-never counted for them — a count one too high would tell them it exists."""
+never counted for them — a count one too high would tell them it exists. The three are asked in
+one snapshot of the database (the caller's ``Database.snapshot()``), so a case made meanwhile is
+in all of them or in none."""
 from __future__ import annotations
 
 from collections import Counter

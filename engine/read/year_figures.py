@@ -8,8 +8,9 @@ The tallies are by the dims the access policy's roles ask of a case (``access.by
 figure of the cases a viewer reads is: the tallies their roles reach, less the cases those reach
 that are outside the viewer's circle (the accused's, the bypassed leadership's: a few, found by
 index), plus the cases their own sets reach beyond their roles (their tasks, work, grants) —
-both of those counted from the cases themselves, as every figure was before. The accused is
-never counted a case against them."""
+both of those counted from the cases themselves, as every figure was before — all in one
+snapshot of the database (the overview's ``Database.snapshot()``). The accused is never counted a
+case against them."""
 from __future__ import annotations
 
 import json
