@@ -206,6 +206,15 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
+# The weekly overview's stage pages: a stage's open cases in the page's order
+# (``engine/read/overview.STAGE_ORDER``: a missed deadline first, then the nearest deadline, then
+# the oldest), so the first 25 of a school owner's circle are read in order, not sorted from all
+# of the stage's (5,430 of them in «Undersøkes» at 100,000 cases: 10 ms). Open cases only.
+Index("ix_cases_open_stage_order", Case.stage_code, Case.deadline_missed.desc(), Case.next_deadline.is_(None),
+      Case.next_deadline, Case.created_at, Case.id,
+      postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
+
+
 class CaseTally(Base):
     """Projection: the number of cases by county, version, kind, procedure and status, kept as
     signed rows (+1, -1) the database adds whenever a case row is made, deleted or changes one of

@@ -58,3 +58,25 @@ def test_the_cases_closed_this_week_are_found_by_their_index(flow_on, pg_server,
             assert "ix_cases_closed" in plan, plan
     finally:
         kap12.close()
+
+
+@pytest.mark.postgres
+def test_a_stage_page_can_read_its_cases_in_the_pages_order(flow_on, pg_server, tmp_path, new_kap12):
+    """The stage pages' order (``overview.STAGE_ORDER``) is the open-stage index's own
+    (``ix_cases_open_stage_order``): asked not to sort, the planner walks the index — which it can
+    only if the two list the same keys in the same directions."""
+    kap12 = new_kap12(pg_server.create_database("t_stage_index"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        flow = flow_on(kap12, demo)
+        flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")  # a B case: the school owner's
+        owner = demo.users["skoleeier"]
+        statements = statements_of(kap12.db.engine, lambda: overview.weekly_overview(kap12, owner))
+        pages = [s for s in statements if "ORDER BY cases.deadline_missed DESC" in s[0]]
+        assert pages
+        for statement, parameters in pages:
+            plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_sort = off",
+                           "enable_bitmapscan = off")
+            assert "ix_cases_open_stage_order" in plan and "Sort" not in plan, plan
+    finally:
+        kap12.close()
