@@ -314,6 +314,11 @@ def case_dims(case: Any) -> Dims:
     return Dims(case.school_id, case.county_id, case.procedure, case.owner_notified_at.is_not(None))
 
 
+def tally_dims(tally: Any) -> Dims:
+    """A tally of cases by their dims (``StatusTally``, ``MonthTally``) as ``Dims``."""
+    return Dims(tally.school_id, tally.county_id, tally.procedure, tally.notified)
+
+
 def _role_conditions(viewer: Viewer) -> list[DimsCondition]:
     """The circle of the procedure a case follows now, role by role (DOMAIN.md "Each procedure
     has its own circle"): A the school's leadership; B rektor and the school owner; C the school

@@ -35,16 +35,17 @@ def index():
     school = request.args.get("skole", "")
     search = request.args.get("q", "").strip()
     viewer = kap12().with_reach(g.viewer)  # the list, its counts and its schools ask the same cases
+    cap = COUNTED_UP_TO if search else None  # unsearched, the counts are exact (summed from tallies)
     page = kap12().case_page(viewer, status if status in ("open", "closed") else None,
                              procedure=procedure or None, school=school or None, search=search or None,
                              cursor=pager.cursor())
     schools = [name for _, name in queries.case_schools(kap12(), viewer)]
     counts = kap12().case_status_counts(viewer, procedure=procedure or None, school=school or None,
-                                        search=search or None, cap=COUNTED_UP_TO)
+                                        search=search or None, cap=cap)
     return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
                            status=status if status in ("open", "closed") else "alle", procedure=procedure,
                            school=school, search=search, schools=schools, counts=counts, now=kap12().clock.now(),
-                           deadline=present.deadline, cap=COUNTED_UP_TO if search else None)
+                           deadline=present.deadline, cap=cap)
 
 
 ENDING_FORM = "annen_avslutning"

@@ -18,7 +18,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from engine import access
-from engine.store.models import Case, School, StatusTally
+from engine.read import case_list
+from engine.store.models import Case, StatusTally
 
 STATUSES = ("open", "closed")
 
@@ -28,16 +29,9 @@ def status_counts(session: Session, viewer: access.Viewer, *, procedure: str | N
     """The open and closed cases ``viewer`` may see (``access.visible_cases``), narrowed to
     ``procedure`` and ``school``, exactly."""
     tally = StatusTally
-    on_tallies = [tally.kind == "sak",
-                  access.on_dims(viewer, access.Dims(tally.school_id, tally.county_id, tally.procedure, tally.notified))]
-    on_cases = [Case.kind == "sak"]
-    if procedure:
-        on_tallies.append(tally.procedure == procedure)
-        on_cases.append(Case.procedure == procedure)
-    if school:
-        chosen = select(School.id).where(School.name == school)
-        on_tallies.append(tally.school_id.in_(chosen))
-        on_cases.append(Case.school_id.in_(chosen))
+    on_tallies = [tally.kind == "sak", access.on_dims(viewer, access.tally_dims(tally)),
+                  *case_list.narrowing(tally, procedure, school)]
+    on_cases = [Case.kind == "sak", *case_list.narrowing(Case, procedure, school)]
     counts: Counter[str] = Counter()
     for status, n in session.execute(select(tally.status, func.sum(tally.n)).where(*on_tallies).group_by(tally.status)):
         counts[status] += n

@@ -3,8 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.read import paging
@@ -28,17 +29,25 @@ class CaseSummary:
 CASE_ORDER = (paging.Key(Case.created_at, descending=True), paging.Key(Case.id, descending=True))
 
 
+def narrowing(row: Any, procedure: str | None, school: str | None) -> list[ColumnElement[bool]]:
+    """The lists' filters as conditions on ``row``: ``Case``, or a tally of cases (whose counts
+    must be narrowed as the cases are): the procedure, and the school by its name."""
+    conditions: list[ColumnElement[bool]] = []
+    if procedure:
+        conditions.append(row.procedure == procedure)
+    if school:
+        conditions.append(row.school_id.in_(select(School.id).where(School.name == school)))
+    return conditions
+
+
 def _query(within: Select | None, status: str | None, procedure: str | None, school: str | None,
            search: str | None) -> Select:
     """Cases with their number of open tasks (counted for the rows shown only), filtered."""
     open_tasks = select(func.count()).where(OpenTask.case_id == Case.id).correlate(Case).scalar_subquery()
     query = (within if within is not None else select(Case).where(Case.kind == "sak")).add_columns(open_tasks)
+    query = query.where(*narrowing(Case, procedure, school))
     if status:
         query = query.where(Case.status == status)
-    if procedure:
-        query = query.where(Case.procedure == procedure)
-    if school:
-        query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
     if search:
         query = query.where(Case.number.contains(search, autoescape=True))
     return query

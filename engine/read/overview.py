@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, aliased
 
 from engine import access
 from engine.errors import Denied
-from engine.read import paging, queries, year_figures
+from engine.read import case_list, paging, queries, year_figures
 from engine.read.year_figures import ReportCounts
 from engine.store.counted_events import plan_made
 from engine.store.events import (
@@ -180,12 +180,7 @@ def is_county_wide(viewer: access.Viewer) -> bool:
 
 def _full_cases(viewer: access.Viewer, school: str | None, procedure: str | None) -> Select[Case]:
     """The one policy's visible cases, narrowed to full access and the chosen filters."""
-    query = access.readable_cases(viewer)
-    if school:
-        query = query.where(Case.school_id.in_(select(School.id).where(School.name == school)))
-    if procedure:
-        query = query.where(Case.procedure == procedure)
-    return query
+    return access.readable_cases(viewer).where(*case_list.narrowing(Case, procedure, school))
 
 
 # Rows of each stage on the overview; the rest of a stage is a click away, a page at a time.

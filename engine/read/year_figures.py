@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Text, case, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from engine import access
+from engine.read import case_list
 from engine.store.counted_events import deadline_counted
 from engine.store.events import DEADLINE_MISSED, REPORTED, TASK_COMPLETED
-from engine.store.models import Case, HistoryEvent, MonthTally, School
+from engine.store.models import Case, HistoryEvent, MonthTally
 from engine.write import cases
 from processes.deadlines import OSLO
 
@@ -81,13 +82,9 @@ def counted_this_year(kap12: Kap12, session: Session, viewer: access.Viewer, sch
     to ``school`` and ``procedure``)."""
     if not months:
         return Counter(), Counter(), ReportCounts(0, (), ())
-    chosen = [Case.kind == "sak"]
-    if school:
-        chosen.append(Case.school_id.in_(select(School.id).where(School.name == school)))
-    if procedure:
-        chosen.append(Case.procedure == procedure)
+    chosen = [Case.kind == "sak", *case_list.narrowing(Case, procedure, school)]
     starts = _month_starts(months)
-    total = _tallied(session, viewer, school, procedure, months)
+    total = _tallied(session, viewer, case_list.narrowing(MonthTally, procedure, school), months)
     # The cases the tallies count that the viewer may not read, and those they read beyond them:
     # found in one query (both are mostly none), and counted from the cases only when there are
     # (by their ids; asked again as a query when there are many, as a list of parameters could
@@ -108,16 +105,13 @@ def counted_this_year(kap12: Kap12, session: Session, viewer: access.Viewer, sch
     return +total.met, +total.missed, _report_counts(kap12, session, answers)
 
 
-def _tallied(session: Session, viewer: access.Viewer, school: str | None, procedure: str | None,
+def _tallied(session: Session, viewer: access.Viewer, narrowed: list[ColumnElement[bool]],
              months: Sequence[Month]) -> _Counts:
-    """What the tallies of the cases the viewer's roles reach say, since the year's first month."""
+    """What the tallies of the cases the viewer's roles reach say (``narrowed`` as the page is),
+    since the year's first month."""
     tally = MonthTally
     where = [tally.kind == "sak", tally.month >= month_key(months[0]),
-             access.on_dims(viewer, access.Dims(tally.school_id, tally.county_id, tally.procedure, tally.notified))]
-    if school:
-        where.append(tally.school_id.in_(select(School.id).where(School.name == school)))
-    if procedure:
-        where.append(tally.procedure == procedure)
+             access.on_dims(viewer, access.tally_dims(tally)), *narrowed]
     total = func.sum(tally.n)
     counts = _Counts(Counter(), Counter(), Counter())
     by_key = {month_key(month): month for month in months}
