@@ -11,6 +11,7 @@ step (``parties.ensure_workable``) or the notices read the rows as written."""
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Connection, Table, delete, insert, select, update
@@ -25,16 +26,17 @@ TASKS, ROLES, TIMERS = (cast(Table, model.__table__) for model in (OpenTask, Ope
 TASK_VALUES = ("element_id", "title", "form_key", "lane", "due_at")
 
 
-def write(session: Session, case: Case, after: Snapshot) -> bool:
-    """Write the case's rows as ``after`` leaves them; True if a timer row was added or moved."""
+def write(session: Session, case: Case, after: Snapshot) -> datetime | None:
+    """Write the case's rows as ``after`` leaves them; the soonest due time of a timer row added
+    or moved (None: none was)."""
     session.flush()  # the act's own changes through the ORM first (a claim's assignee)
     connection = session.connection()
     _write_tasks(connection, case, after.tasks)
-    wrote_timer = _write_timers(connection, case, after.timers)
+    soonest = _write_timers(connection, case, after.timers)
     for row in [row for row in session.identity_map.values()
                 if isinstance(row, (OpenTask, PendingTimer)) and row.case_id == case.id]:
         session.expunge(row)  # an OpenTask's roles go with it
-    return wrote_timer
+    return soonest
 
 
 def _held_tasks(connection: Connection, case_id: int) -> tuple[dict[str, Any], dict[str, set[tuple[Any, ...]]]]:
@@ -86,7 +88,7 @@ def _write_tasks(connection: Connection, case: Case, views: list[TaskView]) -> N
         connection.execute(insert(ROLES), new_roles)
 
 
-def _write_timers(connection: Connection, case: Case, views: list[TimerView]) -> bool:
+def _write_timers(connection: Connection, case: Case, views: list[TimerView]) -> datetime | None:
     held = dict(connection.execute(select(TIMERS.c.id, TIMERS.c.due_at).where(TIMERS.c.case_id == case.id)).all())
     wanted = {view.id for view in views}
     gone = [timer_id for timer_id in held if timer_id not in wanted]
@@ -100,4 +102,4 @@ def _write_timers(connection: Connection, case: Case, views: list[TimerView]) ->
     moved = [view for view in views if view.id in held and held[view.id] != view.due_at]
     for view in moved:  # a lease or back-off on it stays as it was
         connection.execute(update(TIMERS).where(TIMERS.c.id == view.id).values(due_at=view.due_at))
-    return bool(new or moved)
+    return min((view.due_at for view in views if view.id not in held or held[view.id] != view.due_at), default=None)

@@ -74,7 +74,7 @@ class CaseStep:
     events: list[tuple[str, dict]] = field(default_factory=list)
     # Run after the step is written and before it is committed; one that raises undoes the step.
     checks: list[Callable[[CaseStep], None]] = field(default_factory=list)
-    wrote_timer: bool = False  # a timer row was added or moved: sweepers must look again
+    wrote_timer: bool = False  # a timer row due soon was added or moved: sweepers must look again
     started: float = field(default_factory=time.perf_counter)
 
     def record(self, kind: str, **data: object) -> None:
@@ -200,7 +200,7 @@ class CaseWriter:
             actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
             history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
                            actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
-        step.wrote_timer = projection_rows.write(session, case, after)
+        step.wrote_timer = wakeup.worth_waking(projection_rows.write(session, case, after), step.now)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)
         notify.plan(session, case, step.events, step.now, step.actor.id)

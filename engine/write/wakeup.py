@@ -1,7 +1,10 @@
 """Waking sweepers when a step writes a timer, so a timer fires on the second.
 
-A sweeper sleeps until the next timer is due. When a step writes a timer that may be due
-sooner, the sweepers must hear of it:
+A sweeper sleeps until the next timer is due, and looks again at least every ``HORIZON``. When
+a step writes a timer due within the horizon, which may be sooner, the sweepers must hear of it
+(a later one they find when they look again, before it is due; waking both sweepers for every
+report and completion, whose timers fall due in hours or days, cost a tenth of the machine under
+load):
 
 - on PostgreSQL the step sends ``NOTIFY kap12_timers`` in its own transaction (delivered only
   if it commits), and every sweeper, in any process on any machine, ``LISTEN``s;
@@ -13,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import text
@@ -26,6 +30,12 @@ log = logging.getLogger("kap12.timers")
 
 CHANNEL = "kap12_timers"
 SQLITE_POLL_SECONDS = 0.5
+HORIZON = timedelta(seconds=15)
+
+
+def worth_waking(due: datetime | None, now: datetime) -> bool:
+    """Whether a timer row written now, due at ``due``, must wake the sweepers (see above)."""
+    return due is not None and due - now <= HORIZON
 
 
 class Wakeup:
@@ -58,7 +68,9 @@ class Listener:
         self._conn: psycopg.Connection | None = None
 
     def wait(self, timeout: float) -> bool:
-        """Sleep until ``timeout`` passes or a step may have written a sooner timer."""
+        """Sleep until ``timeout`` passes or a step may have written a sooner timer; never beyond
+        the ``HORIZON``, past which steps do not announce their timers."""
+        timeout = min(timeout, HORIZON.total_seconds())
         if self.is_sqlite:
             return self.wakeup.wait(min(timeout, SQLITE_POLL_SECONDS))
         try:
