@@ -11,24 +11,30 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     ColumnElement,
     CompoundSelect,
+    Integer,
     Select,
     and_,
     bindparam,
     exists,
     false,
+    literal,
     not_,
+    null,
     or_,
     select,
     true,
     union,
 )
+from sqlalchemy import case as sql_case
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, lazyload
 from sqlalchemy.orm.util import AliasedClass
 
 from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
+from engine.store.directory import Holder
 from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
 from engine.store.models import (
@@ -78,6 +84,11 @@ class Viewer:
     @classmethod
     def of(cls, user: User) -> "Viewer":
         return cls(user.id, user.display_name, tuple((g.role, g.school_id, g.county_id) for g in user.grants))
+
+    @classmethod
+    def holding(cls, holder: Holder) -> "Viewer":
+        """The person behind a live API token or log-in session (``directory.credential_holder``)."""
+        return cls(holder.user_id, holder.name, holder.grants)
 
     def has(self, role: str) -> bool:
         return any(g[0] == role for g in self.grants)
@@ -532,7 +543,7 @@ def readable_cases(viewer: Viewer, kind: str = "sak") -> Select[Case]:
     return select(Case).where(Case.kind == kind, full_access_clause(viewer))
 
 
-def _reach_one(branches: list[Branch], case_id: int) -> ColumnElement[bool]:
+def _reach_one(branches: list[Branch], case_id: int | BindParameter[int]) -> ColumnElement[bool]:
     """The branches for one case: each set of ids cut to that case before anything else, so the
     database looks the case up in each by index instead of collecting the whole set — a rektor
     opening one case of a hundred thousand made it gather the 2,500 cases of the school, twice."""
@@ -546,14 +557,27 @@ def _reach_one(branches: list[Branch], case_id: int) -> ColumnElement[bool]:
     return or_(*parts)
 
 
+@lru_cache(maxsize=1024)
+def _level_of(viewer: Viewer, with_case: bool) -> Select[Any]:
+    """The case (``:case_id``) in the viewer's circle and their access level to it — FULL,
+    STATUS or NULL — in one statement, built once per person and grants: building the policy's
+    clauses for every case opened cost more than running them, and the two levels were two
+    statements. "Now" is taken when it runs (``_granted_ids``)."""
+    case_id = bindparam("case_id", type_=Integer)
+    level = sql_case((_reach_one(_branches(viewer), case_id), literal(FULL)),
+                     (status_access_clause(viewer), literal(STATUS)), else_=null())
+    return (select(Case, level) if with_case else select(level)).where(Case.id == case_id, in_circle(viewer))
+
+
+def case_with_level(session: Session, viewer: Viewer, case_id: int) -> tuple[Case, str] | None:
+    """The case and the viewer's access level to it (``access_level``), or None: no access."""
+    found = session.execute(_level_of(viewer, True), {"case_id": case_id}).first()
+    return (found[0], found[1]) if found is not None and found[1] is not None else None
+
+
 def access_level(session: Session, viewer: Viewer, case_id: int) -> str | None:
     """FULL, STATUS (the reporter: where the case stands, not the investigation) or None."""
-    base = select(Case.id).where(Case.id == case_id, in_circle(viewer))
-    if session.scalar(base.where(_reach_one(_branches(viewer), case_id))) is not None:
-        return FULL
-    if session.scalar(base.where(status_access_clause(viewer))) is not None:
-        return STATUS
-    return None
+    return session.scalar(_level_of(viewer, False), {"case_id": case_id})
 
 
 def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
@@ -561,6 +585,17 @@ def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
     their roles at the case's school or county; never on a case they are accused in."""
     return (select(OpenTask).join(Case, Case.id == OpenTask.case_id)
             .where(id_in(OpenTask.id, _workable_ids(viewer)), in_circle(viewer), Case.status == "open"))
+
+
+def workable_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask | None:
+    """The open task if this viewer may do it now (``workable_tasks``), else None."""
+    return session.scalars(_workable_task(viewer), {"task_id": task_id}).first()
+
+
+@lru_cache(maxsize=512)
+def _workable_task(viewer: Viewer) -> Select[OpenTask]:
+    """Built once per person and grants, as ``_task_to_work_on``."""
+    return workable_tasks(viewer).where(OpenTask.id == bindparam("task_id"))
 
 
 def task_to_work_on(session: Session, viewer: Viewer, task_id: str) -> tuple[OpenTask, bool]:

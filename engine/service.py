@@ -214,12 +214,10 @@ class Kap12:
     def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
         """The case with the viewer's access level; the read itself is recorded."""
         with self.db.reading() as session:
-            level = access.access_level(session, viewer, case_id)
-            if level is None:
-                raise NotFound(Message("Saken finnes ikke."))
-            case = session.get(Case, case_id)
-            if case is None:  # gone between the two reads
-                raise NotFound(Message("Saken finnes ikke."))
+            found = access.case_with_level(session, viewer, case_id)
+        if found is None:
+            raise NotFound(Message("Saken finnes ikke."))
+        case, level = found
         cases.record_read(self, viewer, case_id, view)
         return case, level
 

@@ -63,11 +63,11 @@ def load_viewer() -> None:
         if "username" in session:  # a cookie signed before log-ins were rows: not a log-in
             session.clear()
         return
-    user = live_sessions.user_for(kap12().db, token, now(), idle_timeout())
-    if user is None:  # logged out, timed out, ended by an administrator, or deactivated
+    holder = live_sessions.holder_of(kap12().db, token, now(), idle_timeout())
+    if holder is None:  # logged out, timed out, ended by an administrator, or deactivated
         session.clear()
         return
-    g.viewer = access.Viewer.of(user)
+    g.viewer = access.Viewer.holding(holder)
 
 
 def login_required(view):

@@ -103,15 +103,25 @@ def clamp(limit: int | None) -> int:
     return max(1, min(MAX_LIMIT, limit or DEFAULT_LIMIT))
 
 
+def paged(query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: int) -> Select[Any]:
+    """``query`` cut to the page after ``cursor``: ordered, and one row beyond ``limit`` (to know
+    whether there is a next page)."""
+    condition = after(keys, cursor)
+    if condition is not None:
+        query = query.where(condition)
+    return query.order_by(*order(keys)).limit(limit + 1)
+
+
+def page_of(rows: list[Any], limit: int, key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:
+    """The page of the rows a ``paged`` query returned."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(rows, encode(key_of(rows[-1])) if more and rows else None)
+
+
 def fetch(session: Session, query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: int | None,
           key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:
     """Run ``query`` (already filtered by the access policy) for one page. ``key_of(row)`` gives
     a result row's values of ``keys``, for the next cursor."""
     limit = clamp(limit)
-    condition = after(keys, cursor)
-    if condition is not None:
-        query = query.where(condition)
-    rows = list(session.execute(query.order_by(*order(keys)).limit(limit + 1)).all())
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(rows, encode(key_of(rows[-1])) if more and rows else None)
+    return page_of(list(session.execute(paged(query, keys, cursor, limit)).all()), limit, key_of)

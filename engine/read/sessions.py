@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement, select
 
 from engine.store import stamps
 from engine.store.db import Database
-from engine.store.directory import token_hash
+from engine.store.directory import Holder, credential_holder, token_hash
 from engine.store.models import User, WebSession
 
 # One school day: after it, log in again whatever the idle timeout says.
@@ -26,22 +26,13 @@ def _live(now: datetime, idle: timedelta) -> tuple[ColumnElement[bool], ...]:
             WebSession.created_at > now - LIFETIME)
 
 
-def user_for(db: Database, token: str | None, now: datetime, idle: timedelta) -> User | None:
-    """The active user of a live session, or ``None``. A read; the session's "last seen" is
-    stamped at most once a minute in a separate short transaction (``stamps``)."""
+def holder_of(db: Database, token: str | None, now: datetime, idle: timedelta) -> Holder | None:
+    """Whose live session this is (``directory.credential_holder``): the active person, or
+    ``None``. A read; the session's "last seen" is stamped at most once a minute."""
     if not token or len(token) > _TOKEN_MAX:
         return None
-    with db.reading() as session:
-        row = session.scalars(select(WebSession).where(WebSession.token_hash == token_hash(token),
-                                                       *_live(now, idle))).first()
-        if row is None:
-            return None
-        user = session.get(User, row.user_id)
-        if user is None or not user.active:
-            return None
-    if stamps.is_stale(row.last_seen_at, now):
-        stamps.stamp(db, WebSession.last_seen_at, row.id, now)
-    return user
+    return credential_holder(db, WebSession.last_seen_at, now, WebSession.token_hash == token_hash(token),
+                             *_live(now, idle))
 
 
 @dataclass(frozen=True)

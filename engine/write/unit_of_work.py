@@ -141,8 +141,9 @@ class CaseWriter:
             case.definition = opening.version
             session.add(case)
             session.flush()
+            meta = self.specs.runnable(session, opening.version.id).meta  # and the spec, cached
             workflow = self.new_workflow(opening.version, opening.start_data)
-            step = CaseStep(session, case, workflow, actor, now, opening.version.meta, Snapshot())
+            step = CaseStep(session, case, workflow, actor, now, meta, Snapshot())
             with school_calendar(session, case.school_id), diagram_errors():
                 act(step)
                 self.finish(step)

@@ -6,6 +6,7 @@ school owner who is told of a case can read it, and "told" has one answer in eve
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -185,16 +186,27 @@ def test_b_is_rektors_and_a_grant_is_logged_ended_and_withdrawn(flow, kap12, dem
 
 
 def test_a_statement_built_once_asks_a_grant_as_of_when_it_runs(flow, kap12, demo):
-    """The step's statement for a task is built once per person and kept
-    (``access.task_to_work_on``): a grant's end is compared with when it runs, not when built."""
+    """The statements for a task and for a case's access level are built once per person and
+    kept (``access.task_to_work_on``, ``access.access_level``): a grant's end is compared with
+    when they run, not when built."""
     case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     kap12.grant_access(demo.users["rektor"], case.id, "avdelingsleder", "Tar over oppfølgingen", day(kap12, 3))
-    granted = select(Case.id).where(Case.id == case.id, access.granted_clause(demo.users["avdelingsleder"]))
+    head = demo.users["avdelingsleder"]
+    granted = select(Case.id).where(Case.id == case.id, access.granted_clause(head))
     with kap12.db.reading() as session:
         assert session.scalar(granted) == case.id
+        assert access.access_level(session, head, case.id) == access.FULL
+        assert access.case_with_level(session, head, case.id)[0].id == case.id
     kap12.clock.advance(timedelta(days=4))
     with kap12.db.reading() as session:
         assert session.scalar(granted) is None
+        assert access.access_level(session, head, case.id) is None
+        assert access.case_with_level(session, head, case.id) is None
+    # The same person given a role that reaches the case is another viewer, with its own statement.
+    promoted = replace(head, grants=(*head.grants, ("rektor", head.grants[0][1], None)))
+    with kap12.db.reading() as session:
+        assert access.access_level(session, promoted, case.id) == access.FULL
+        assert access.access_level(session, head, case.id) is None
 
 
 def test_every_refused_grant(flow, kap12, demo):

@@ -84,8 +84,11 @@ def logged_in_as(client) -> str | None:
     with client.session_transaction() as session:
         token = session.get("sid")
     kap12, clock = client.application.extensions["kap12"], client.application.extensions["kap12.session_clock"]
-    user = live_sessions.user_for(kap12.db, token, clock.now(), timedelta(hours=1))
-    return user.username if user is not None else None
+    holder = live_sessions.holder_of(kap12.db, token, clock.now(), timedelta(hours=1))
+    if holder is None:
+        return None
+    with kap12.db.reading() as session:
+        return session.get(User, holder.user_id).username
 
 
 def test_the_login_page_offers_the_provider_beside_passwords(env):

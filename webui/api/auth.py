@@ -34,8 +34,8 @@ def public(view):
 
 def _token_viewer(token: str) -> access.Viewer | None:
     k = kap12()
-    user = directory.user_for_token(k.db, token, k.clock.now())
-    return access.Viewer.of(user) if user is not None else None
+    holder = directory.token_holder(k.db, token, k.clock.now())
+    return access.Viewer.holding(holder) if holder is not None else None
 
 
 @bp.before_request
