@@ -33,9 +33,10 @@ CASE_LINK = "/saker/{case_id}"
 MEASURES_LINK = "/tiltak"
 
 
-def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> list[User]:
-    """Active people holding one of ``roles`` for the case's school (school roles) or county
-    (county roles), never one who is accused in the case."""
+def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> list[int]:
+    """The ids of the active people holding one of ``roles`` for the case's school (school
+    roles) or county (county roles), never one who is accused in the case. (Ids, not rows: a
+    person's row brings their grants, and every step that opened a task read them all.)"""
     roles = [r for r in roles if r]
     if not roles:
         return []
@@ -45,12 +46,12 @@ def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> l
                 and_(RoleGrant.role.in_(county_roles), RoleGrant.county_id == case.county_id))
     accused = exists().where(CaseParty.case_id == case.id, CaseParty.user_id == User.id,
                              CaseParty.relation == "accused")
-    query = (select(User).join(RoleGrant, RoleGrant.user_id == User.id)
+    query = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
              .where(scope, User.active.is_(True), ~accused).distinct().order_by(User.id))
     return list(session.scalars(query))
 
 
-def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[User]:
+def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[int]:
     row = session.get(OpenTask, task_id) if task_id else None
     if row is None:
         return []
@@ -59,11 +60,11 @@ def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[
     return role_holders(session, case, [r.role for r in row.roles])
 
 
-def role_holders_or_assignee(session: Session, case: Case, row: OpenTask) -> list[User]:
+def role_holders_or_assignee(session: Session, case: Case, row: OpenTask) -> list[int]:
     user = session.get(User, row.assignee_id)
     excluded = session.scalar(select(CaseParty.id).where(
         CaseParty.case_id == case.id, CaseParty.user_id == row.assignee_id, CaseParty.relation == "accused"))
-    return [user] if user is not None and user.active and excluded is None else []
+    return [user.id] if user is not None and user.active and excluded is None else []
 
 
 def _due(value: str | None) -> str:
@@ -76,11 +77,11 @@ def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: date
     The person whose act opened a task is not told about it: the page they are on already says."""
     notices: list[Notification] = []
 
-    def tell(users: Iterable[User], kind: str, subject: str, body: str, link: str | None = None) -> None:
-        for user in users:
-            if kind in ("task", "reclassified", "ended", "measure") and user.id == actor_id:
+    def tell(user_ids: Iterable[int], kind: str, subject: str, body: str, link: str | None = None) -> None:
+        for user_id in user_ids:
+            if kind in ("task", "reclassified", "ended", "measure") and user_id == actor_id:
                 continue
-            notices.append(Notification(user_id=user.id, case_id=case.id, kind=kind, subject=subject, body=body,
+            notices.append(Notification(user_id=user_id, case_id=case.id, kind=kind, subject=subject, body=body,
                                         link=link or CASE_LINK.format(case_id=case.id), created_at=now,
                                         mail_attempts=0))
 
@@ -103,7 +104,7 @@ def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: date
             if grantee is not None and grantee.active:
                 until = date.fromisoformat(data["until"]).strftime("%d.%m.%Y")
                 # The reason may name the pupil: it stays in the case, not in the mail.
-                tell([grantee], "access", f"Du har fått tilgang til sak {case.number}",
+                tell([grantee.id], "access", f"Du har fått tilgang til sak {case.number}",
                      f"Du har fått tilgang til å lese sak {case.number} til og med {until}. "
                      "Hvorfor står i saken. Saken er taushetsbelagt.")
         elif kind == MEASURES_ASSIGNED:
@@ -113,7 +114,7 @@ def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: date
             if owner is not None and owner.active and excluded is None:
                 # What the measures are stays in kap12: a mail names the case number only.
                 count = data.get("count", 1)
-                tell([owner], "measure", f"Du er ansvarlig for tiltak i sak {case.number}",
+                tell([owner.id], "measure", f"Du er ansvarlig for tiltak i sak {case.number}",
                      f"Du er satt som ansvarlig for {count} tiltak i sak {case.number}. Se dem under «Mine tiltak», "
                      "og registrer når hvert tiltak er gjennomført. Saken er taushetsbelagt.", MEASURES_LINK)
         elif kind == RECLASSIFIED:
