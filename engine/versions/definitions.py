@@ -60,14 +60,15 @@ def latest_versions(session: Session) -> dict[str, DefinitionVersion]:
     return {row.process_id: row for row in rows}
 
 
-def latest_version(session: Session, process_id: str) -> DefinitionVersion:
-    """The process's newest version, to start a case on. Its diagrams, spec and reading are
-    loaded only if asked for: a new case takes them from ``SpecCache.runnable`` (reading the
-    diagrams' text for every report cost a tenth of it)."""
-    row = session.scalars(select(DefinitionVersion).where(DefinitionVersion.process_id == process_id)
-                          .options(defer(DefinitionVersion.sources), defer(DefinitionVersion.spec),
-                                   defer(DefinitionVersion.meta))
-                          .order_by(DefinitionVersion.version.desc()).limit(1)).first()
+def latest_version(session: Session, process_id: str, *, to_start: bool = False) -> DefinitionVersion:
+    """The process's newest version. ``to_start``: to start a case on, its diagrams, spec and
+    reading loaded only if asked for in the session — a new case takes them from
+    ``SpecCache.runnable`` (reading the diagrams' text for every report cost a tenth of it)."""
+    query = select(DefinitionVersion).where(DefinitionVersion.process_id == process_id)
+    if to_start:
+        query = query.options(defer(DefinitionVersion.sources), defer(DefinitionVersion.spec),
+                              defer(DefinitionVersion.meta))
+    row = session.scalars(query.order_by(DefinitionVersion.version.desc()).limit(1)).first()
     if row is None:
         raise NotFound(Message("Prosessen «%(process)s» er ikke tatt i bruk (ingen versjon er publisert).",
                                process=process_id))

@@ -91,7 +91,7 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
                 raise InvalidInput(Message("Du kan ikke melde en sak der du selv er anklaget."),
                                    {"anklaget_bruker": ["Velg en annen person."]})
             parties.check_accused(accused, school.id, procedure)
-        version = latest_version(session, CASE_PROCESS)
+        version = latest_version(session, CASE_PROCESS, to_start=True)
         case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=procedure, status="open", stage="Meldt",
                     state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)

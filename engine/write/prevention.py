@@ -45,7 +45,7 @@ def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, scho
         if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
             raise Conflict(Message("Årshjulet for %(school)s %(year)s/%(next)s er allerede startet.",
                                    school=school.name, year=school_year, next=school_year + 1))
-        version = latest_version(session, PREVENTION_PROCESS)
+        version = latest_version(session, PREVENTION_PROCESS, to_start=True)
         case = Case(number=number, kind="arshjul", school_id=school.id, county_id=school.county_id,
                     definition_id=version.id, procedure="Å", status="open", stage="Startet", state="{}",
                     reporter_id=None, created_at=now, updated_at=now, escalated=False)
