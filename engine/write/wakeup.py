@@ -1,10 +1,11 @@
 """Waking sweepers when a step writes a timer, so a timer fires on the second.
 
-A sweeper sleeps until the next timer is due, and looks again at least every ``HORIZON``. When
-a step writes a timer due within the horizon, which may be sooner, the sweepers must hear of it
-(a later one they find when they look again, before it is due; waking both sweepers for every
-report and completion, whose timers fall due in hours or days, cost a tenth of the machine under
-load):
+A sweeper sleeps until the next timer is due, and looks again at least every third of the
+``HORIZON``. When a step writes a timer due within the horizon of the step's time, which may be
+sooner, the sweepers must hear of it. A later one they find when they next look, before it is
+due — for a step committed within two thirds of the horizon of its start, as every step but one
+held up that long on a lock is. Waking both sweepers for every report and completion, whose
+timers fall due in hours or days, cost a tenth of the machine under load.
 
 - on PostgreSQL the step sends ``NOTIFY kap12_timers`` in its own transaction (delivered only
   if it commits), and every sweeper, in any process on any machine, ``LISTEN``s;
@@ -34,8 +35,14 @@ HORIZON = timedelta(seconds=15)
 
 
 def worth_waking(due: datetime | None, now: datetime) -> bool:
-    """Whether a timer row written now, due at ``due``, must wake the sweepers (see above)."""
+    """Whether a timer row written by a step at ``now``, due at ``due``, must wake the
+    sweepers (see above)."""
     return due is not None and due - now <= HORIZON
+
+
+def look_again_seconds() -> float:
+    """The longest a sweeper sleeps before it looks at the next due time again (see above)."""
+    return HORIZON.total_seconds() / 3
 
 
 class Wakeup:
@@ -68,9 +75,9 @@ class Listener:
         self._conn: psycopg.Connection | None = None
 
     def wait(self, timeout: float) -> bool:
-        """Sleep until ``timeout`` passes or a step may have written a sooner timer; never beyond
-        the ``HORIZON``, past which steps do not announce their timers."""
-        timeout = min(timeout, HORIZON.total_seconds())
+        """Sleep until ``timeout`` passes or a step may have written a sooner timer; never longer
+        than ``look_again_seconds``: steps do not announce timers beyond the horizon."""
+        timeout = min(timeout, look_again_seconds())
         if self.is_sqlite:
             return self.wakeup.wait(min(timeout, SQLITE_POLL_SECONDS))
         try:
