@@ -252,6 +252,12 @@ class PostgresServer:
         )
         return self.url_for(name)
 
+    def restart(self) -> None:
+        """Stop the server (ending every connection) and start it again on the same port."""
+        self._run([self.bindir / "pg_ctl", "-D", self.datadir, "-m", "fast", "-w", "-t", "60", "stop"],
+                  "pg_ctl stop (restart)")
+        self._pg_ctl_start(self.port)
+
     def stop(self) -> None:
         """Stop the server at once and remove its directory (idempotent)."""
         if self._stopped:

@@ -1,0 +1,55 @@
+"""Pooled PostgreSQL connections are tested before use only after lying unused a while
+(``db.PING_AFTER_IDLE_SECONDS``), and those that went bad meanwhile are replaced, not failed."""
+from __future__ import annotations
+
+import time
+
+import pytest
+from sqlalchemy import text
+from support.postgres import postgres_available, start_postgres
+
+from engine.store import db as database
+
+pytestmark = pytest.mark.skipif(not postgres_available(), reason="PostgreSQL server programs are not installed")
+
+
+@pytest.fixture
+def server():
+    pg = start_postgres()  # its own: the test restarts it
+    yield pg
+    pg.stop()
+
+
+def _pings(monkeypatch, db: database.Database) -> list[bool]:
+    pinged: list[bool] = []
+    real = db.engine.dialect.do_ping
+    monkeypatch.setattr(db.engine.dialect, "do_ping", lambda conn: pinged.append(True) or real(conn))
+    return pinged
+
+
+def test_a_connection_used_a_moment_ago_is_not_tested_again(server, monkeypatch):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.3)
+    db = database.Database(server.url)
+    pinged = _pings(monkeypatch, db)
+    for _ in range(5):
+        with db.reading() as session:
+            assert session.scalar(text("SELECT 1")) == 1
+    assert pinged == []
+    time.sleep(0.4)
+    with db.reading() as session:
+        assert session.scalar(text("SELECT 1")) == 1
+    assert pinged == [True]
+    db.engine.dispose()
+
+
+def test_connections_idle_across_a_server_restart_are_replaced(server, monkeypatch):
+    monkeypatch.setattr(database, "PING_AFTER_IDLE_SECONDS", 0.3)
+    db = database.Database(server.url)
+    with db.reading() as first, db.reading() as second:  # two connections in the pool
+        assert first.scalar(text("SELECT 1")) == second.scalar(text("SELECT 1")) == 1
+    server.restart()
+    time.sleep(0.4)
+    for _ in range(3):
+        with db.writing() as session:
+            assert session.scalar(text("SELECT 1")) == 1
+    db.engine.dispose()
