@@ -14,7 +14,8 @@ as a process owner could, procedure A with that one reminder counted in clock ho
 
 Needs the bench extra (``pip install -e '.[bench]'``; ``make bench`` installs it).
 
-Run: .venv/bin/python benchmarks/load.py [--workers 1,2,4] [--users 8] [--seconds 20] [--mix staff|writes]"""
+Run: .venv/bin/python benchmarks/load.py [--workers 1,2,4] [--threads 4] [--users 8] [--seconds 20]
+[--mix staff|writes]"""
 from __future__ import annotations
 
 import argparse
@@ -193,13 +194,13 @@ def _timers_due_during(url: str, folder: Path, start: datetime, seconds: float, 
         kap12.close()
 
 
-def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: type[Staff]) -> None:
+def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: type[Staff], threads: int) -> None:
     # The servers' environment, with this run's database and folder.
     env = {**os.environ, "KAP12_DATABASE_URL": url, "KAP12_INSTANCE_DIR": str(folder / f"w{workers}")}  # noqa: TID251
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), "--workers",
-                               str(workers), "--no-sweeper"], env=env, cwd=ROOT,
+                               str(workers), "--threads", str(threads), "--no-sweeper"], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     sweeper_ports = [_free_port() for _ in range(2)]  # each shows its own metrics, as on a machine of its own
     sweepers = [subprocess.Popen([sys.executable, "-m", "webui.cli", "timers", "--metrics-port", str(p)], env=env,
@@ -244,6 +245,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--users", type=int, default=8, help="simulated staff at once")
     parser.add_argument("--seconds", type=float, default=20.0, help="per worker count")
+    parser.add_argument("--threads", type=int, default=4, help="threads per web worker (kap12 serve --threads)")
     parser.add_argument("--mix", choices=("staff", "writes"), default="staff",
                         help="staff: mostly reading (the default); writes: only reports and completions")
     args = parser.parse_args()
@@ -257,7 +259,7 @@ def main() -> None:
         print(f"kap12 under load (Locust, {args.mix} mix, {args.users} users, {args.seconds:g} s per run, PostgreSQL, "
               "2 sweepers) [targets: >= 50 reports/s and completions/s, p95 < 300 ms, lateness p99 <= 1 s]")
         for workers in (int(w) for w in args.workers.split(",")):
-            run(url, folder, workers, args.users, args.seconds, Writer if args.mix == "writes" else Staff)
+            run(url, folder, workers, args.users, args.seconds, Writer if args.mix == "writes" else Staff, args.threads)
 
 
 if __name__ == "__main__":
