@@ -113,16 +113,28 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         info = dict(session_info or {})
-        self._read = sessionmaker(self.engine, expire_on_commit=False, info=info)
+        # On PostgreSQL a reading transaction is READ ONLY and ends with COMMIT, not ROLLBACK:
+        # psycopg forgets every prepared statement at a rollback, so none was ever prepared and
+        # the server planned every statement afresh (planning took more of its time than
+        # running them). Read only, the commit cannot write what a read path changed by mistake.
+        reads = self.engine if self.is_sqlite else self.engine.execution_options(postgresql_readonly=True)
+        self._read = sessionmaker(reads, expire_on_commit=False, info=info)
         # SQLite's reading transactions see one snapshot already (WAL, from their first read).
         self._snapshot = self._read if self.is_sqlite else sessionmaker(
-            self.engine.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False, info=info)
+            reads.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False, info=info)
         self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
         with self._read() as session:
             yield session
+            self._end_read(session)
+
+    def _end_read(self, session: Session) -> None:
+        """A read that went well ends with COMMIT on PostgreSQL (see ``__init__``); on SQLite,
+        and after an error, the session rolls back as it closes."""
+        if not self.is_sqlite:
+            session.commit()
 
     @contextmanager
     def snapshot(self) -> Iterator[Session]:
@@ -132,6 +144,7 @@ class Database:
         make it one too few, or one too many — which would tell an accused the case exists."""
         with self._snapshot() as session:
             yield session
+            self._end_read(session)
 
     @contextmanager
     def writing(self) -> Iterator[Session]:

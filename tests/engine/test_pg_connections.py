@@ -1,11 +1,13 @@
-"""Pooled PostgreSQL connections are tested before use only after lying unused a while
-(``db.PING_AFTER_IDLE_SECONDS``), and those that went bad meanwhile are replaced, not failed."""
+"""PostgreSQL connections: pooled ones are tested before use only after lying unused a while
+(``db.PING_AFTER_IDLE_SECONDS``), and those that went bad meanwhile are replaced, not failed;
+reading transactions are read only and end without forgetting the prepared statements."""
 from __future__ import annotations
 
 import time
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from support.postgres import postgres_available, start_postgres
 
 from engine.store import db as database
@@ -52,4 +54,23 @@ def test_connections_idle_across_a_server_restart_are_replaced(server, monkeypat
     for _ in range(3):
         with db.writing() as session:
             assert session.scalar(text("SELECT 1")) == 1
+    db.engine.dispose()
+
+
+def test_reads_keep_their_prepared_statements_and_cannot_write(server):
+    """psycopg prepares a statement run often and forgets all at a ROLLBACK: reading
+    transactions end with COMMIT, so the server plans a frequent statement once, not each time."""
+    db = database.Database(server.url)
+    for _ in range(12):
+        with db.reading() as session:
+            assert session.scalar(text("SELECT count(*) FROM pg_class WHERE relkind = 'r'")) > 0
+    with db.reading() as session:
+        assert session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) >= 1
+    with db.snapshot() as session:
+        assert session.scalar(text("SELECT count(*) FROM pg_prepared_statements")) >= 1
+    for reading in (db.reading, db.snapshot):
+        with pytest.raises(DBAPIError, match="read-only transaction"), reading() as session:
+            session.execute(text("CREATE TABLE written_in_a_read (i int)"))
+    with db.writing() as session:
+        session.execute(text("CREATE TABLE written (i int)"))
     db.engine.dispose()
