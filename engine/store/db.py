@@ -61,11 +61,9 @@ def _ping_when_idle(engine: Engine) -> None:
         if since is None or time.monotonic() - since < PING_AFTER_IDLE_SECONDS:
             return  # new, or used a moment ago
         try:
-            alive = engine.dialect._do_ping_w_event(dbapi_conn)
-        except engine.dialect.loaded_dbapi.Error as err:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:  # the pool replaces it and checks out again
             raise exc.DisconnectionError(str(err)) from err
-        if not alive:  # the pool replaces the connection and checks out again
-            raise exc.DisconnectionError("the connection was lost while it lay unused")
 
 
 def _sqlite_tuning(engine: Engine) -> None:

@@ -145,22 +145,22 @@ class Holder:
 
 def credential_holder(db: Database, stamp: InstrumentedAttribute, now: datetime,
                       *live: ColumnElement[bool]) -> Holder | None:
-    """The holder of the credential row that meets ``live``, read in one statement with the
-    person and their grants (every API call and page asks it: as the row, the user and the
-    grants one by one it was three round trips and a tenth of a short request). The row's
-    ``stamp`` ("last used", "last seen") is then written if stale (``stamps``)."""
+    """The holder of the credential row that meets ``live`` (one row at most: ``live`` names its
+    unique token hash), read in one statement with the person and their grants — a row per
+    grant (every API call and page asks it: as the row, the user and the grants one by one it
+    was three round trips and a tenth of a short request). The row's ``stamp`` ("last used",
+    "last seen") is then written if stale (``stamps``)."""
     credential = stamp.class_
     with db.reading() as session:
         rows = session.execute(
             select(credential.id, stamp, User.id, User.display_name, RoleGrant.role, RoleGrant.school_id,
                    RoleGrant.county_id)
             .join(User, User.id == credential.user_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .where(*live, User.active.is_(True)).order_by(credential.id, RoleGrant.id)).all()
+            .where(*live, User.active.is_(True)).order_by(RoleGrant.id)).all()
     if not rows:
         return None
     row_id, stamped, user_id, name = rows[0][:4]
-    grants = tuple((role, school, county) for rid, _, _, _, role, school, county in rows
-                   if rid == row_id and role is not None)
+    grants = tuple((role, school, county) for *_, role, school, county in rows if role is not None)
     if stamps.is_stale(stamped, now):
         stamps.stamp(db, stamp, row_id, now)
     return Holder(user_id, name, grants)

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import Viewer
@@ -44,11 +44,21 @@ def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> l
     county_roles = [r for r in roles if r in COUNTY_ROLES]
     scope = or_(and_(RoleGrant.role.in_(school_roles), RoleGrant.school_id == case.school_id),
                 and_(RoleGrant.role.in_(county_roles), RoleGrant.county_id == case.county_id))
+    query = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
+             .where(scope, *_may_be_told(case)).distinct().order_by(User.id))
+    return list(session.scalars(query))
+
+
+def _may_be_told(case: Case) -> tuple[ColumnElement[bool], ...]:
+    """A person (``User``) told of the case: active, and never one who is accused in it."""
     accused = exists().where(CaseParty.case_id == case.id, CaseParty.user_id == User.id,
                              CaseParty.relation == "accused")
-    query = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
-             .where(scope, User.active.is_(True), ~accused).distinct().order_by(User.id))
-    return list(session.scalars(query))
+    return User.active.is_(True), ~accused
+
+
+def _if_may_be_told(session: Session, case: Case, user_id: int | None) -> list[int]:
+    """``[user_id]`` if that person may be told of the case (``_may_be_told``), else ``[]``."""
+    return list(session.scalars(select(User.id).where(User.id == user_id, *_may_be_told(case))))
 
 
 def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[int]:
@@ -61,10 +71,7 @@ def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[
 
 
 def role_holders_or_assignee(session: Session, case: Case, row: OpenTask) -> list[int]:
-    user = session.get(User, row.assignee_id)
-    excluded = session.scalar(select(CaseParty.id).where(
-        CaseParty.case_id == case.id, CaseParty.user_id == row.assignee_id, CaseParty.relation == "accused"))
-    return [user.id] if user is not None and user.active and excluded is None else []
+    return _if_may_be_told(session, case, row.assignee_id)
 
 
 def _due(value: str | None) -> str:
@@ -108,13 +115,11 @@ def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: date
                      f"Du har fått tilgang til å lese sak {case.number} til og med {until}. "
                      "Hvorfor står i saken. Saken er taushetsbelagt.")
         elif kind == MEASURES_ASSIGNED:
-            owner = session.get(User, data.get("user_id"))
-            excluded = session.scalar(select(CaseParty.id).where(
-                CaseParty.case_id == case.id, CaseParty.user_id == data.get("user_id"), CaseParty.relation == "accused"))
-            if owner is not None and owner.active and excluded is None:
+            owner = _if_may_be_told(session, case, data.get("user_id"))
+            if owner:
                 # What the measures are stays in kap12: a mail names the case number only.
                 count = data.get("count", 1)
-                tell([owner.id], "measure", f"Du er ansvarlig for tiltak i sak {case.number}",
+                tell(owner, "measure", f"Du er ansvarlig for tiltak i sak {case.number}",
                      f"Du er satt som ansvarlig for {count} tiltak i sak {case.number}. Se dem under «Mine tiltak», "
                      "og registrer når hvert tiltak er gjennomført. Saken er taushetsbelagt.", MEASURES_LINK)
         elif kind == RECLASSIFIED:

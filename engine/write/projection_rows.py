@@ -94,12 +94,13 @@ def _write_timers(connection: Connection, case: Case, views: list[TimerView]) ->
     gone = [timer_id for timer_id in held if timer_id not in wanted]
     if gone:
         connection.execute(delete(TIMERS).where(TIMERS.c.id.in_(gone)))
-    new = [{"id": view.id, "case_id": case.id, "element_id": view.element_id, "name": view.name,
-            "kind": ",".join(view.kinds), "due_at": view.due_at, "claimed_until": None, "attempts": 0,
-            "last_error": None} for view in views if view.id not in held]
-    if new:
-        connection.execute(insert(TIMERS), new)
+    added = [view for view in views if view.id not in held]
+    if added:
+        connection.execute(insert(TIMERS), [
+            {"id": view.id, "case_id": case.id, "element_id": view.element_id, "name": view.name,
+             "kind": ",".join(view.kinds), "due_at": view.due_at, "claimed_until": None, "attempts": 0,
+             "last_error": None} for view in added])
     moved = [view for view in views if view.id in held and held[view.id] != view.due_at]
     for view in moved:  # a lease or back-off on it stays as it was
         connection.execute(update(TIMERS).where(TIMERS.c.id == view.id).values(due_at=view.due_at))
-    return min((view.due_at for view in views if view.id not in held or held[view.id] != view.due_at), default=None)
+    return min((view.due_at for view in (*added, *moved)), default=None)

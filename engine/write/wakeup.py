@@ -3,9 +3,9 @@
 A sweeper sleeps until the next timer is due, and looks again at least every third of the
 ``HORIZON``. When a step writes a timer due within the horizon of the step's time, which may be
 sooner, the sweepers must hear of it. A later one they find when they next look, before it is
-due — for a step committed within two thirds of the horizon of its start, as every step but one
-held up that long on a lock is. Waking both sweepers for every report and completion, whose
-timers fall due in hours or days, cost a tenth of the machine under load.
+due, as long as the step commits within two thirds of the horizon (ten seconds) of its start:
+only a step held up that long on a lock does not. Waking both sweepers for every report and
+completion, whose timers fall due in hours or days, cost a tenth of the machine under load.
 
 - on PostgreSQL the step sends ``NOTIFY kap12_timers`` in its own transaction (delivered only
   if it commits), and every sweeper, in any process on any machine, ``LISTEN``s;
