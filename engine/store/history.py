@@ -17,12 +17,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -138,27 +139,67 @@ def _system_head(session: Session, chain: str) -> tuple[int, str]:
     return (last.seq, last.hash) if last else (0, GENESIS)
 
 
+@dataclass(frozen=True)
+class NewEvent:
+    """One event to append: what happened, when, and who did it."""
+
+    kind: str
+    at: datetime
+    actor_id: int | None = None
+    actor: str = "system"
+    data: dict | None = None
+    definition_id: int | None = None
+
+
+@dataclass(frozen=True)
+class Appended:
+    """Where an appended event landed in its chain."""
+
+    chain: str
+    seq: int
+    hash: str
+
+
+HISTORY = cast(Table, HistoryEvent.__table__)
+_INSERT = insert(HISTORY)  # built once: every step sends it
+
+
 def append(session: Session, chain: str, *, kind: str, at: datetime, actor_id: int | None = None, actor: str = "system",
-           data: dict | None = None, case_id: int | None = None, definition_id: int | None = None) -> HistoryEvent:
-    """Add one event at the end of ``chain``. A case's chain continues from the head on its case
-    row, which is moved on in the same transaction (under the case's write lock); the system
-    chain continues from its last event."""
+           data: dict | None = None, case_id: int | None = None, definition_id: int | None = None) -> Appended:
+    """Add one event at the end of ``chain`` (see ``append_all``)."""
+    return append_all(session, chain, [NewEvent(kind, at, actor_id, actor, data, definition_id)], case_id=case_id)[-1]
+
+
+def append_all(session: Session, chain: str, events: Iterable[NewEvent], *, case_id: int | None = None) -> list[Appended]:
+    """Add events at the end of ``chain``, in order, with one statement. A case's chain continues
+    from the head on its case row, which is moved on in the same transaction (under the case's
+    write lock); the system chain continues from its last event.
+
+    The rows are inserted at once, as a statement on the table rather than ORM objects (which
+    cost a step a unit-of-work flush for each): the case row must be in the database already —
+    it is locked here, or a new case was flushed before its first event."""
     if (case_id is None) != (chain == SYSTEM_CHAIN) or (case_id is not None and chain != case_chain(case_id)):
         raise ValueError(f"event for chain {chain!r} names case {case_id!r}")
     owner = _locked_case(session, case_id) if case_id is not None else None
-    last_seq, prev = (owner.chain_seq, owner.chain_hash) if owner is not None else _system_head(session, chain)
-    seq = last_seq + 1
+    seq, prev = (owner.chain_seq, owner.chain_hash) if owner is not None else _system_head(session, chain)
     keys = keys_of(session)
-    # Round-trip through JSON so the hash covers exactly what is stored.
-    data = json.loads(canonical(data or {}))
-    digest = event_hash(prev, chain, seq, at, actor_id, actor, kind, definition_id, data, keys.current)
-    event = HistoryEvent(chain=chain, seq=seq, case_id=case_id, at=at, actor_id=actor_id, actor=actor,
-                         kind=kind, definition_id=definition_id, data=data, prev_hash=prev, hash=digest,
-                         key_id=keys.current_id)
-    session.add(event)
+    rows: list[dict[str, Any]] = []
+    for event in events:
+        seq += 1
+        # Round-trip through JSON so the hash covers exactly what is stored.
+        data = json.loads(canonical(event.data or {}))
+        digest = event_hash(prev, chain, seq, event.at, event.actor_id, event.actor, event.kind, event.definition_id,
+                            data, keys.current)
+        rows.append({"chain": chain, "seq": seq, "case_id": case_id, "at": event.at, "actor_id": event.actor_id,
+                     "actor": event.actor, "kind": event.kind, "definition_id": event.definition_id, "data": data,
+                     "prev_hash": prev, "hash": digest, "key_id": keys.current_id})
+        prev = digest
+    if not rows:
+        return []
+    session.connection().execute(_INSERT, rows)
     if owner is not None:
-        owner.chain_seq, owner.chain_hash = seq, digest
-    return event
+        owner.chain_seq, owner.chain_hash = seq, prev
+    return [Appended(chain, row["seq"], row["hash"]) for row in rows]
 
 
 def all_chains(session: Session) -> list[str]:

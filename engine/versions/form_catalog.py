@@ -89,6 +89,11 @@ def import_bundled(session: Session, folder: Path | str | None, now: datetime) -
     return results
 
 
+# Asked at every look at the catalog (each form a step validates): built once, as building it
+# cost more than running it.
+_NEWEST = select(func.max(FormVersion.id))
+
+
 class FormCatalog:
     """The published forms, read through a cache that is refreshed only when a version was
     added (one cheap ``max(id)`` query per look-up)."""
@@ -103,7 +108,7 @@ class FormCatalog:
         if session is None:
             with self.db.reading() as s:
                 return self._refresh(s)
-        marker = session.scalar(select(func.max(FormVersion.id)))
+        marker = session.scalar(_NEWEST)
         state = self._state
         if marker == state[0]:
             return state[1], state[2]

@@ -10,7 +10,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -111,12 +111,15 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
     return kap12.writer.open(Actor(viewer.id, viewer.name), prepare, act)
 
 
+_TASK_CASE = select(OpenTask.case_id).where(OpenTask.id == bindparam("of")).scalar_subquery()
+
+
 def _case_of_task(viewer: access.Viewer, task_id: str) -> CaseOf:
     """The task's case, found in the step's own query for it (one transaction per act)."""
     def missing(session: Session) -> None:
         access.open_task(session, viewer, task_id)  # raises why: done already, or not there
 
-    return CaseOf(select(OpenTask.case_id).where(OpenTask.id == task_id).scalar_subquery(), missing)
+    return CaseOf(_TASK_CASE, task_id, missing)
 
 
 def _check_may_work(step: CaseStep, viewer: access.Viewer, task_id: str) -> OpenTask:

@@ -59,9 +59,8 @@ def write(kap12: Kap12, *, only_if_changed: bool = False) -> CheckpointWritten |
         data = checkpoint_data(heads, _current_heads(session), previous)
         if only_if_changed and previous is not None and not data["changed"]:
             return None
-        event = history.append(session, history.SYSTEM_CHAIN, kind=CHECKPOINT_KIND, at=now, actor=ACTOR, data=data)
-        session.flush()
-        return CheckpointWritten(event.seq, now, data["digest"], data["chains"], len(data["changed"]))
+        written = history.append(session, history.SYSTEM_CHAIN, kind=CHECKPOINT_KIND, at=now, actor=ACTOR, data=data)
+        return CheckpointWritten(written.seq, now, data["digest"], data["chains"], len(data["changed"]))
 
 
 def write_if_due(kap12: Kap12) -> CheckpointWritten | None:

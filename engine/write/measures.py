@@ -8,8 +8,8 @@ each was carried out — without seeing the rest of the case. "Gjennomføre tilt
 measure at once. Every act is a step of the one write path, with its event in the history."""
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, lazyload
 
 from engine import access
 from engine.errors import Conflict, InvalidInput, NotFound
@@ -67,16 +67,24 @@ def save_plan(step: CaseStep, task_id: str, rows: list[dict], owners: list[User 
         step.record(MEASURES_ASSIGNED, user_id=owner_id, name=owner.display_name if owner else "", count=count)
 
 
+# The case's current measures in the plan's order, without the person responsible (not needed to
+# record what was done); built once, as each carrying out asks it.
+_CURRENT = (select(Measure).where(Measure.case_id == bindparam("case_id"), Measure.current.is_(True))
+            .order_by(Measure.position).options(lazyload(Measure.responsible)))
+
+
 def save_carried_out(step: CaseStep, rows: list[dict]) -> None:
     """"Gjennomføre tiltak" completed: each current measure takes the status and note of its row
     (rows are offered in the plan's order; a row whose measure text was changed is matched by
     its place)."""
-    current = list(step.session.scalars(select(Measure).where(
-        Measure.case_id == step.case.id, Measure.current.is_(True)).order_by(Measure.position)))
+    current = list(step.session.scalars(_CURRENT, {"case_id": step.case.id}))
     for measure, row in zip(current, rows, strict=False):
         measure.status = row.get(names.STATUS)
         measure.note = row.get(names.NOTE) or ""
         measure.recorded_by_id, measure.recorded_at = step.actor.id, step.now
+
+
+_MEASURE_CASE = select(Measure.case_id).where(Measure.id == bindparam("of")).scalar_subquery()
 
 
 def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, note: str,
@@ -107,5 +115,5 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
                     position=measure.position, what=measure.what, status=status, status_text=statuses[status],
                     note=note)
 
-    case_of = CaseOf(select(Measure.case_id).where(Measure.id == measure_id).scalar_subquery(), missing)
+    case_of = CaseOf(_MEASURE_CASE, measure_id, missing)
     return kap12.writer.step(case_of, Actor(viewer.id, viewer.name), act)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, delete, insert, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
@@ -24,6 +24,20 @@ from engine.write.projection import Snapshot, TaskView, TimerView
 TASKS, ROLES, TIMERS = (cast(Table, model.__table__) for model in (OpenTask, OpenTaskRole, PendingTimer))
 # What the snapshot says of a task; the rest of its row is its case's, or when it opened.
 TASK_VALUES = ("element_id", "title", "form_key", "lane", "due_at")
+
+# Every statement a step sends here, built once with its values as bound parameters: building
+# a statement (and its cache key) cost several times what running it on SQLite does.
+_HELD_TASKS = (select(*(TASKS.c[name] for name in ("id", *TASK_VALUES, "opened_at")),
+                      *(ROLES.c[name].label(f"role_{name}") for name in task_roles.ROLE_VALUES))
+               .select_from(TASKS.outerjoin(ROLES, ROLES.c.task_id == TASKS.c.id))
+               .where(TASKS.c.case_id == bindparam("case_id")))
+_HELD_TIMERS = select(TIMERS.c.id, TIMERS.c.due_at).where(TIMERS.c.case_id == bindparam("case_id"))
+_UPDATE_TASK = update(TASKS).where(TASKS.c.id == bindparam("task_id"))  # the values are the parameters'
+_DELETE_TASKS = delete(TASKS).where(TASKS.c.id.in_(bindparam("ids", expanding=True)))
+_DELETE_ROLES = delete(ROLES).where(ROLES.c.task_id.in_(bindparam("ids", expanding=True)))
+_DELETE_TIMERS = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
+_MOVE_TIMER = update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(due_at=bindparam("due"))
+_INSERT_TASKS, _INSERT_ROLES, _INSERT_TIMERS = insert(TASKS), insert(ROLES), insert(TIMERS)
 
 
 def write(session: Session, case: Case, after: Snapshot) -> datetime | None:
@@ -41,13 +55,9 @@ def write(session: Session, case: Case, after: Snapshot) -> datetime | None:
 
 def _held_tasks(connection: Connection, case_id: int) -> tuple[dict[str, Any], dict[str, set[tuple[Any, ...]]]]:
     """The case's task rows (by id) and each task's role rows, read in one statement."""
-    query = (select(*(TASKS.c[name] for name in ("id", *TASK_VALUES, "opened_at")),
-                    *(ROLES.c[name].label(f"role_{name}") for name in task_roles.ROLE_VALUES))
-             .select_from(TASKS.outerjoin(ROLES, ROLES.c.task_id == TASKS.c.id))
-             .where(TASKS.c.case_id == case_id))
     tasks: dict[str, Any] = {}
     roles: dict[str, set[tuple[Any, ...]]] = defaultdict(set)
-    for row in connection.execute(query):
+    for row in connection.execute(_HELD_TASKS, {"case_id": case_id}):
         tasks[row.id] = row
         if row.role_role is not None:
             roles[row.id].add(tuple(row._mapping[f"role_{name}"] for name in task_roles.ROLE_VALUES))
@@ -70,7 +80,7 @@ def _write_tasks(connection: Connection, case: Case, views: list[TaskView]) -> N
         else:
             opened_at = row.opened_at
             if tuple(row._mapping[name] for name in TASK_VALUES) != tuple(values.values()):
-                connection.execute(update(TASKS).where(TASKS.c.id == view.id).values(values))
+                connection.execute(_UPDATE_TASK, {"task_id": view.id, **values})
         roles = task_roles.role_rows(case, view.id, view.due_at, opened_at, view.roles)
         if row is not None:
             if held_roles.get(view.id, set()) == {tuple(role.values()) for role in roles}:
@@ -79,28 +89,28 @@ def _write_tasks(connection: Connection, case: Case, views: list[TaskView]) -> N
         new_roles.extend(roles)
     gone = [task_id for task_id in held if task_id not in wanted]
     if gone:  # their role rows with them (the foreign key cascades)
-        connection.execute(delete(TASKS).where(TASKS.c.id.in_(gone)))
+        connection.execute(_DELETE_TASKS, {"ids": gone})
     if reroled:
-        connection.execute(delete(ROLES).where(ROLES.c.task_id.in_(reroled)))
+        connection.execute(_DELETE_ROLES, {"ids": reroled})
     if new_tasks:
-        connection.execute(insert(TASKS), new_tasks)
+        connection.execute(_INSERT_TASKS, new_tasks)
     if new_roles:
-        connection.execute(insert(ROLES), new_roles)
+        connection.execute(_INSERT_ROLES, new_roles)
 
 
 def _write_timers(connection: Connection, case: Case, views: list[TimerView]) -> datetime | None:
-    held = dict(connection.execute(select(TIMERS.c.id, TIMERS.c.due_at).where(TIMERS.c.case_id == case.id)).all())
+    held = dict(connection.execute(_HELD_TIMERS, {"case_id": case.id}).all())
     wanted = {view.id for view in views}
     gone = [timer_id for timer_id in held if timer_id not in wanted]
     if gone:
-        connection.execute(delete(TIMERS).where(TIMERS.c.id.in_(gone)))
+        connection.execute(_DELETE_TIMERS, {"ids": gone})
     added = [view for view in views if view.id not in held]
     if added:
-        connection.execute(insert(TIMERS), [
+        connection.execute(_INSERT_TIMERS, [
             {"id": view.id, "case_id": case.id, "element_id": view.element_id, "name": view.name,
              "kind": ",".join(view.kinds), "due_at": view.due_at, "claimed_until": None, "attempts": 0,
              "last_error": None} for view in added])
     moved = [view for view in views if view.id in held and held[view.id] != view.due_at]
-    for view in moved:  # a lease or back-off on it stays as it was
-        connection.execute(update(TIMERS).where(TIMERS.c.id == view.id).values(due_at=view.due_at))
+    if moved:  # a lease or back-off on them stays as it was
+        connection.execute(_MOVE_TIMER, [{"timer_id": view.id, "due": view.due_at} for view in moved])
     return min((view.due_at for view in (*added, *moved)), default=None)

@@ -12,13 +12,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Protocol
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException, WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import ScalarSelect, event, select
+from sqlalchemy import ScalarSelect, Select, bindparam, event, select
 from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -103,10 +104,25 @@ PrepareCase = Callable[[Session, datetime], Opening]
 class CaseOf:
     """A step's case found by a sub-query for its id inside the step's own query for the case
     (one statement fewer in every completion), and ``missing(session)``, which raises why when
-    there is none (the task was done already, or is not the viewer's to see)."""
+    there is none (the task was done already, or is not the viewer's to see).
+
+    ``case_id`` names its row by the bound parameter ``of`` (given as ``of``): it is built
+    once, at import, like the step's query around it (``_case_query``)."""
 
     case_id: ScalarSelect[int]
+    of: object
     missing: Callable[[Session], None]
+
+
+@lru_cache(maxsize=64)
+def _case_query(case_id: ScalarSelect[int] | None, for_update: bool) -> Select[Case]:
+    """The step's query for its case with its state (by the parameter ``case_id``, or a
+    ``CaseOf`` sub-query), built once: building it cost more than running it."""
+    query = (select(Case).where(Case.id == (bindparam("case_id") if case_id is None else case_id))
+             .options(undefer(Case.state)))
+    # Not its version's row: what the step needs of it is cached by id (an act that reads
+    # ``case.definition`` loads it then).
+    return query.with_for_update(of=Case) if for_update else query  # serialize writers of this case
 
 
 class CaseWriter:
@@ -154,13 +170,11 @@ class CaseWriter:
         the case's id, or ``CaseOf`` a row of it (a task, a measure)."""
         try:
             with self.db.writing() as session:
-                case_id = target.case_id if isinstance(target, CaseOf) else target
-                # Not its version's row: what the step needs of it is cached by id (an act
-                # that reads ``case.definition`` loads it then).
-                query = select(Case).where(Case.id == case_id).options(undefer(Case.state))
-                if not self.db.is_sqlite:
-                    query = query.with_for_update(of=Case)  # serialize writers of this case
-                case = session.scalars(query).first()
+                if isinstance(target, CaseOf):
+                    query, params = _case_query(target.case_id, not self.db.is_sqlite), {"of": target.of}
+                else:
+                    query, params = _case_query(None, not self.db.is_sqlite), {"case_id": target}
+                case = session.scalars(query, params).first()
                 if case is None:
                     if isinstance(target, CaseOf):
                         target.missing(session)
@@ -197,10 +211,10 @@ class CaseWriter:
             case.owner_notified_at = step.now
         # The history first: it moves the chain head on the case row, so the case is updated
         # once, by the first flush below, and not a second time at the end.
-        for kind, data in step.events:
-            actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
-            history.append(session, history.case_chain(case.id), kind=kind, at=step.now, actor_id=actor.id,
-                           actor=actor.name, data=data, case_id=case.id, definition_id=case.definition_id)
+        history.append_all(session, history.case_chain(case.id), [
+            history.NewEvent(kind, step.now, actor.id, actor.name, data, case.definition_id)
+            for kind, data in step.events
+            for actor in [Actor.system() if kind in history.TIMER_EVENTS else step.actor]], case_id=case.id)
         step.wrote_timer = wakeup.worth_waking(projection_rows.write(session, case, after), step.now)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)
