@@ -87,7 +87,7 @@ class Viewer:
 
     @classmethod
     def holding(cls, holder: Holder) -> "Viewer":
-        """The person behind a live API token or log-in session (``directory.credential_holder``)."""
+        """The person behind a live API token or log-in session (``directory.CredentialLookup``)."""
         return cls(holder.user_id, holder.name, holder.grants)
 
     def has(self, role: str) -> bool:

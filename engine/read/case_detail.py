@@ -2,7 +2,7 @@
 timers, the history, notices. Access is decided before these are asked (``access``)."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -18,13 +18,17 @@ def tasks_to_do(session: Session, viewer: access.Viewer) -> list[OpenTask]:
     return list(session.scalars(query))
 
 
+# Built once: every case page (and a report's receipt) asks them.
+_OPEN_TASKS = select(OpenTask).where(OpenTask.case_id == bindparam("case_id")).order_by(OpenTask.opened_at)
+_PENDING_TIMERS = select(PendingTimer).where(PendingTimer.case_id == bindparam("case_id")).order_by(PendingTimer.due_at)
+
+
 def open_tasks(session: Session, case_id: int) -> list[OpenTask]:
-    return list(session.scalars(select(OpenTask).where(OpenTask.case_id == case_id).order_by(OpenTask.opened_at)))
+    return list(session.scalars(_OPEN_TASKS, {"case_id": case_id}))
 
 
 def pending_timers(session: Session, case_id: int) -> list[PendingTimer]:
-    return list(session.scalars(select(PendingTimer).where(PendingTimer.case_id == case_id)
-                                .order_by(PendingTimer.due_at)))
+    return list(session.scalars(_PENDING_TIMERS, {"case_id": case_id}))
 
 
 def case_history(session: Session, case_id: int, reads: bool = True) -> list[HistoryEvent]:

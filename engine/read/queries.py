@@ -147,6 +147,12 @@ def _first_tasks_query(viewer: access.Viewer, school_id: int | None, procedure: 
     return _tasks_query(viewer, school_id, procedure, by_case, None, size)
 
 
+# What a page of tasks shows besides the tasks (by the parameter ``ids``), built once.
+_NAMES = select(User.id, User.display_name).where(User.id.in_(bindparam("ids", expanding=True)))
+_TASK_ROLES = (select(OpenTaskRole.task_id, OpenTaskRole.role)
+               .where(OpenTaskRole.task_id.in_(bindparam("ids", expanding=True))).order_by(OpenTaskRole.role))
+
+
 def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = None, procedure: str | None = None,
               case_id: int | None = None, cursor: str | None = None, limit: int | None = None,
               with_roles: bool = False) -> paging.Page[TaskRow]:
@@ -165,12 +171,10 @@ def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = No
         rows = list(session.execute(query, {"case_id": case_id} if by_case else {}).all())
         page = paging.page_of(rows, size, lambda r: (r.due_order, r[0].opened_at, r[0].id))
         assignees = {r[0].assignee_id for r in page.items if r[0].assignee_id}
-        names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignees)))
-                     .all()) if assignees else {}
+        names = dict(session.execute(_NAMES, {"ids": list(assignees)}).all()) if assignees else {}
         roles: defaultdict[str, list[str]] = defaultdict(list)
         if with_roles and page.items:
-            for task_id, role in session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role).where(
-                    OpenTaskRole.task_id.in_([r[0].id for r in page.items])).order_by(OpenTaskRole.role)):
+            for task_id, role in session.execute(_TASK_ROLES, {"ids": [r[0].id for r in page.items]}):
                 roles[task_id].append(role)
         return paging.Page([TaskRow(t, t.case_id, number, proc, school, school_name, names.get(t.assignee_id),
                                     tuple(roles[t.id]))

@@ -7,11 +7,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 
 from engine.store import stamps
 from engine.store.db import Database
-from engine.store.directory import Holder, credential_holder, token_hash
+from engine.store.directory import CredentialLookup, Holder, token_hash
 from engine.store.models import User, WebSession
 
 # One school day: after it, log in again whatever the idle timeout says.
@@ -20,19 +20,28 @@ LIFETIME = timedelta(hours=10)
 _TOKEN_MAX = 100
 
 
-def _live(now: datetime, idle: timedelta) -> tuple[ColumnElement[bool], ...]:
+def _live(seen_after: object, created_after: object) -> tuple[ColumnElement[bool], ...]:
+    """A session is live: not ended, seen after ``seen_after`` and begun after ``created_after``
+    (moments, or bound parameters for them)."""
+    return (WebSession.ended_at.is_(None), WebSession.last_seen_at > seen_after,
+            WebSession.created_at > created_after)
+
+
+def _live_since(now: datetime, idle: timedelta) -> dict[str, datetime]:
     # "Last seen" is stamped at most once a minute, so idleness is counted from the last stamp.
-    return (WebSession.ended_at.is_(None), WebSession.last_seen_at > now - idle - stamps.EVERY,
-            WebSession.created_at > now - LIFETIME)
+    return {"seen_after": now - idle - stamps.EVERY, "created_after": now - LIFETIME}
+
+
+_SESSIONS = CredentialLookup(WebSession.last_seen_at, WebSession.token_hash == bindparam("token_hash"),
+                             *_live(bindparam("seen_after"), bindparam("created_after")))
 
 
 def holder_of(db: Database, token: str | None, now: datetime, idle: timedelta) -> Holder | None:
-    """Whose live session this is (``directory.credential_holder``): the active person, or
+    """Whose live session this is (``directory.CredentialLookup``): the active person, or
     ``None``. A read; the session's "last seen" is stamped at most once a minute."""
     if not token or len(token) > _TOKEN_MAX:
         return None
-    return credential_holder(db, WebSession.last_seen_at, now, WebSession.token_hash == token_hash(token),
-                             *_live(now, idle))
+    return _SESSIONS.holder(db, now, token_hash=token_hash(token), **_live_since(now, idle))
 
 
 @dataclass(frozen=True)
@@ -52,6 +61,6 @@ def live(db: Database, now: datetime, idle: timedelta, limit: int = 500) -> list
     with db.reading() as session:
         rows = session.execute(
             select(WebSession, User.username, User.display_name).join(User, User.id == WebSession.user_id)
-            .where(*_live(now, idle)).order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(limit))
+            .where(*_live(**_live_since(now, idle))).order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(limit))
         return [LiveSession(s.id, s.user_id, username, name, s.created_at, s.last_seen_at, s.address, s.agent)
                 for s, username, name in rows]

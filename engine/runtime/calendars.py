@@ -14,7 +14,7 @@ from contextvars import ContextVar
 from datetime import date, datetime
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
@@ -62,8 +62,12 @@ def counting_in(kind: str) -> AbstractContextManager[None]:
     return _set(_kind, kind)
 
 
+# Built once: a step that counts in the school's days asks it.
+_CLOSURES = select(SchoolClosure).where(SchoolClosure.school_id == bindparam("school_id"))
+
+
 def closures(session: Session, school_id: int) -> list[SchoolClosure]:
-    return list(session.scalars(select(SchoolClosure).where(SchoolClosure.school_id == school_id)))
+    return list(session.scalars(_CLOSURES, {"school_id": school_id}))
 
 
 def calendar_as_of(rows: list[SchoolClosure], when: datetime | None = None) -> Calendar:

@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, bindparam, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.errors import InvalidInput, NotFound
@@ -143,36 +143,47 @@ class Holder:
     grants: tuple[Grant, ...]
 
 
-def credential_holder(db: Database, stamp: InstrumentedAttribute, now: datetime,
-                      *live: ColumnElement[bool]) -> Holder | None:
-    """The holder of the credential row that meets ``live`` (one row at most: ``live`` names its
-    unique token hash), read in one statement with the person and their grants — a row per
-    grant (every API call and page asks it: as the row, the user and the grants one by one it
-    was three round trips and a tenth of a short request). The row's ``stamp`` ("last used",
-    "last seen") is then written if stale (``stamps``)."""
-    credential = stamp.class_
-    with db.reading() as session:
-        rows = session.execute(
-            select(credential.id, stamp, User.id, User.display_name, RoleGrant.role, RoleGrant.school_id,
-                   RoleGrant.county_id)
-            .join(User, User.id == credential.user_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)
-            .where(*live, User.active.is_(True)).order_by(RoleGrant.id)).all()
-    if not rows:
-        return None
-    row_id, stamped, user_id, name = rows[0][:4]
-    grants = tuple((role, school, county) for *_, role, school, county in rows if role is not None)
-    if stamps.is_stale(stamped, now):
-        stamps.stamp(db, stamp, row_id, now)
-    return Holder(user_id, name, grants)
+class CredentialLookup:
+    """Finds the holder of a credential row that meets ``live`` (one row at most: ``live``
+    names its unique token hash), read in one statement with the person and their grants — a
+    row per grant (every API call and page asks it: as the row, the user and the grants one by
+    one it was three round trips and a tenth of a short request). The row's ``stamp`` ("last
+    used", "last seen") is then written if stale (``stamps``).
+
+    Made once for each kind of credential, at import: ``live`` names its values as bound
+    parameters, which ``holder`` is given, so that the statement is built once — building it
+    cost more than running it."""
+
+    def __init__(self, stamp: InstrumentedAttribute, *live: ColumnElement[bool]) -> None:
+        credential = stamp.class_
+        self.stamp = stamp
+        self.query = (select(credential.id, stamp, User.id, User.display_name, RoleGrant.role, RoleGrant.school_id,
+                             RoleGrant.county_id)
+                      .join(User, User.id == credential.user_id).outerjoin(RoleGrant, RoleGrant.user_id == User.id)
+                      .where(*live, User.active.is_(True)).order_by(RoleGrant.id))
+
+    def holder(self, db: Database, now: datetime, **params: object) -> Holder | None:
+        with db.reading() as session:
+            rows = session.execute(self.query, params).all()
+        if not rows:
+            return None
+        row_id, stamped, user_id, name = rows[0][:4]
+        grants = tuple((role, school, county) for *_, role, school, county in rows if role is not None)
+        if stamps.is_stale(stamped, now):
+            stamps.stamp(db, self.stamp, row_id, now)
+        return Holder(user_id, name, grants)
+
+
+_TOKENS = CredentialLookup(ApiToken.last_used_at, ApiToken.token_hash == bindparam("token_hash"),
+                           ApiToken.revoked_at.is_(None))
 
 
 def token_holder(db: Database, token: str, now: datetime) -> Holder | None:
-    """Whose live API token this is (``credential_holder``); the token's last use is stamped at
+    """Whose live API token this is (``CredentialLookup``); the token's last use is stamped at
     most once a minute."""
     if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    return credential_holder(db, ApiToken.last_used_at, now, ApiToken.token_hash == token_hash(token),
-                             ApiToken.revoked_at.is_(None))
+    return _TOKENS.holder(db, now, token_hash=token_hash(token))
 
 
 def revoke_api_token(session: Session, user: User, token_id: int, now: datetime) -> None:

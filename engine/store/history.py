@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text
+from sqlalchemy import Table, bindparam, func, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -109,16 +109,19 @@ def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id: int
 
 
 # -- appending --------------------------------------------------------------------------------
+# Built once: every recorded read asks it (building it cost more than running it).
+_CASE = {lock: select(Case).where(Case.id == bindparam("case_id")).with_for_update(of=Case)
+         if lock else select(Case).where(Case.id == bindparam("case_id")) for lock in (False, True)}
+
+
 def _locked_case(session: Session, case_id: int) -> Case:
     """The case row, which carries the chain head and is the lock on its chain. In the write
     path it is already loaded under the lock; elsewhere (reads recorded, incidents) take it."""
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:
         return loaded
-    query = select(Case).where(Case.id == case_id)
-    if session.get_bind().dialect.name != "sqlite":  # SQLite: BEGIN IMMEDIATE already serializes
-        query = query.with_for_update(of=Case)
-    case = session.scalars(query).first()
+    # SQLite: BEGIN IMMEDIATE already serializes
+    case = session.scalars(_CASE[session.get_bind().dialect.name != "sqlite"], {"case_id": case_id}).first()
     if case is None:
         raise NotFound(Message("Saken finnes ikke."))
     return case

@@ -18,7 +18,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.camunda.parser import CamundaParser
 from SpiffWorkflow.exceptions import SpiffWorkflowException
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session, defer
 
 from engine.errors import Conflict, DeployRefused, NotFound
@@ -60,15 +60,23 @@ def latest_versions(session: Session) -> dict[str, DefinitionVersion]:
     return {row.process_id: row for row in rows}
 
 
+def _latest(to_start: bool) -> Select[DefinitionVersion]:
+    query = select(DefinitionVersion).where(DefinitionVersion.process_id == bindparam("process_id"))
+    if to_start:
+        query = query.options(defer(DefinitionVersion.sources), defer(DefinitionVersion.spec),
+                              defer(DefinitionVersion.meta))
+    return query.order_by(DefinitionVersion.version.desc()).limit(1)
+
+
+# Built once, as every report asks it (building it cost more than running it).
+_LATEST = {to_start: _latest(to_start) for to_start in (False, True)}
+
+
 def latest_version(session: Session, process_id: str, *, to_start: bool = False) -> DefinitionVersion:
     """The process's newest version. ``to_start``: to start a case on, its diagrams, spec and
     reading loaded only if asked for in the session — a new case takes them from
     ``SpecCache.runnable`` (reading the diagrams' text for every report cost a tenth of it)."""
-    query = select(DefinitionVersion).where(DefinitionVersion.process_id == process_id)
-    if to_start:
-        query = query.options(defer(DefinitionVersion.sources), defer(DefinitionVersion.spec),
-                              defer(DefinitionVersion.meta))
-    row = session.scalars(query.order_by(DefinitionVersion.version.desc()).limit(1)).first()
+    row = session.scalars(_LATEST[to_start], {"process_id": process_id}).first()
     if row is None:
         raise NotFound(Message("Prosessen «%(process)s» er ikke tatt i bruk (ingen versjon er publisert).",
                                process=process_id))

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine.access import Viewer
@@ -33,6 +33,25 @@ CASE_LINK = "/saker/{case_id}"
 MEASURES_LINK = "/tiltak"
 
 
+def _may_be_told() -> tuple[ColumnElement[bool], ...]:
+    """A person (``User``) told of the case (the parameter ``case_id``): active, and never one
+    who is accused in it."""
+    accused = exists().where(CaseParty.case_id == bindparam("case_id"), CaseParty.user_id == User.id,
+                             CaseParty.relation == "accused")
+    return User.active.is_(True), ~accused
+
+
+# Built once: every step that opens a task asks them, and building them cost more than running them.
+_ROLE_HOLDERS = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
+                 .where(or_(and_(RoleGrant.role.in_(bindparam("school_roles", expanding=True)),
+                                 RoleGrant.school_id == bindparam("school_id")),
+                            and_(RoleGrant.role.in_(bindparam("county_roles", expanding=True)),
+                                 RoleGrant.county_id == bindparam("county_id"))),
+                        *_may_be_told())
+                 .distinct().order_by(User.id))
+_IF_MAY_BE_TOLD = select(User.id).where(User.id == bindparam("user_id"), *_may_be_told())
+
+
 def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> list[int]:
     """The ids of the active people holding one of ``roles`` for the case's school (school
     roles) or county (county roles), never one who is accused in the case. (Ids, not rows: a
@@ -40,25 +59,14 @@ def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> l
     roles = [r for r in roles if r]
     if not roles:
         return []
-    school_roles = [r for r in roles if r not in COUNTY_ROLES]
-    county_roles = [r for r in roles if r in COUNTY_ROLES]
-    scope = or_(and_(RoleGrant.role.in_(school_roles), RoleGrant.school_id == case.school_id),
-                and_(RoleGrant.role.in_(county_roles), RoleGrant.county_id == case.county_id))
-    query = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
-             .where(scope, *_may_be_told(case)).distinct().order_by(User.id))
-    return list(session.scalars(query))
-
-
-def _may_be_told(case: Case) -> tuple[ColumnElement[bool], ...]:
-    """A person (``User``) told of the case: active, and never one who is accused in it."""
-    accused = exists().where(CaseParty.case_id == case.id, CaseParty.user_id == User.id,
-                             CaseParty.relation == "accused")
-    return User.active.is_(True), ~accused
+    return list(session.scalars(_ROLE_HOLDERS, {
+        "school_roles": [r for r in roles if r not in COUNTY_ROLES], "school_id": case.school_id,
+        "county_roles": [r for r in roles if r in COUNTY_ROLES], "county_id": case.county_id, "case_id": case.id}))
 
 
 def _if_may_be_told(session: Session, case: Case, user_id: int | None) -> list[int]:
     """``[user_id]`` if that person may be told of the case (``_may_be_told``), else ``[]``."""
-    return list(session.scalars(select(User.id).where(User.id == user_id, *_may_be_told(case))))
+    return list(session.scalars(_IF_MAY_BE_TOLD, {"user_id": user_id, "case_id": case.id}))
 
 
 def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[int]:

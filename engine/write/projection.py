@@ -45,6 +45,10 @@ class Snapshot:
     timers: list[TimerView] = field(default_factory=list)  # waiting
     fired: dict[str, TimerView] = field(default_factory=dict)  # timers that have fired, by task id
     completed: bool = False
+    procedure: str | None = None  # the procedure the case follows, as the routing diagram decided
+
+
+LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def element_meta(meta: dict, task: Task) -> dict:
@@ -78,7 +82,12 @@ def snapshot(workflow: BpmnWorkflow, meta: dict) -> Snapshot:
     snap = Snapshot(completed=workflow.completed)
     # One walk of the task tree for both (a walk is most of a snapshot's cost): the user tasks
     # come in the order a walk for ready manual tasks alone gives, which only skips branches.
+    newest: dict[bool, Task] = {}  # the newest live and finished task that carries the procedure
     for task in workflow.get_tasks():
+        if "prosedyre" in task.data and task.has_state(LIVE | TaskState.COMPLETED):
+            live = task.has_state(LIVE)
+            if live not in newest or task.last_state_change > newest[live].last_state_change:
+                newest[live] = task
         if not is_timer(task):
             if task.state == TaskState.READY and task.task_spec.manual:
                 snap.tasks.append(_task_view(task, meta))
@@ -93,6 +102,10 @@ def snapshot(workflow: BpmnWorkflow, meta: dict) -> Snapshot:
             # step can tell which timers fired in it, including one that was set and fired
             # within the same step (a deadline already past when it was set).
             snap.fired[str(task.id)] = _timer_view(task, meta, due)
+    # The variable ``prosedyre`` of the newest live task that carries it, else of the newest
+    # finished one.
+    carrier = newest.get(True) or newest.get(False)
+    snap.procedure = carrier.data["prosedyre"] if carrier is not None else None
     return snap
 
 

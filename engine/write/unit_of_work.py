@@ -206,7 +206,7 @@ class CaseWriter:
         after = run_until_waiting(step)
         case.state = spiff.dump_state(wf)
         case.updated_at = step.now
-        self._summarize(case, wf, after, step.now)
+        self._summarize(case, after, step.now)
         if case.owner_notified_at is None and owner_told(step, after):
             case.owner_notified_at = step.now
         # The history first: it moves the chain head on the case row, so the case is updated
@@ -228,10 +228,9 @@ class CaseWriter:
             self.wakeup.notify()  # a sweeper in this process; others heard NOTIFY at commit
 
     @staticmethod
-    def _summarize(case: Case, wf: BpmnWorkflow, after: Snapshot, now: datetime) -> None:
-        procedure = _current_procedure(wf)
-        if procedure:
-            case.procedure = procedure
+    def _summarize(case: Case, after: Snapshot, now: datetime) -> None:
+        if after.procedure:
+            case.procedure = after.procedure
         deadlines = [t.due_at for t in after.tasks if t.due_at] + [t.due_at for t in after.timers if "frist" in t.kinds]
         case.next_deadline = min(deadlines) if deadlines else None
         if after.completed:
@@ -354,16 +353,3 @@ def run_until_waiting(step: CaseStep,
         before_compaction(wf)
     compact(wf)  # after reading what changed: it only drops finished tasks
     return after
-
-
-def _current_procedure(wf: BpmnWorkflow) -> str | None:
-    """The procedure the case follows now, as the routing diagram decided it (variable
-    ``prosedyre``), read from the newest task that carries it."""
-    live = [t for t in wf.get_tasks(state=TaskState.READY | TaskState.WAITING | TaskState.STARTED)
-            if "prosedyre" in t.data]
-    if live:
-        return max(live, key=lambda t: t.last_state_change).data["prosedyre"]
-    done = [t for t in wf.get_tasks(state=TaskState.COMPLETED) if "prosedyre" in t.data]
-    return max(done, key=lambda t: t.last_state_change).data["prosedyre"] if done else None
-
-

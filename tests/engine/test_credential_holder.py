@@ -1,5 +1,5 @@
 """Who asks: the holder of an API token or a log-in session, read in one statement with the
-person's grants (``directory.credential_holder``) — and nobody for a token or session that no
+person's grants (``directory.CredentialLookup``) — and nobody for a token or session that no
 longer holds."""
 from __future__ import annotations
 
