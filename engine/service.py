@@ -89,8 +89,10 @@ class Kap12:
             return Viewer.of(user)
 
     # -- acts (each one transaction through the write path) --------------------------------
-    def report(self, viewer: Viewer, school_id: int, report: dict) -> Case:
-        return cases.start_case(self, viewer, school_id, report)
+    def report(self, viewer: Viewer, school_id: int, report: dict, *, read_as: str | None = None) -> Case:
+        """Register a report; ``read_as``: the reporter reads the new case's status at once, and
+        the read is recorded in the same step."""
+        return cases.start_case(self, viewer, school_id, report, read_as)
 
     def claim(self, viewer: Viewer, task_id: str) -> Case:
         return cases.claim(self, viewer, task_id)

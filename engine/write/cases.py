@@ -69,9 +69,14 @@ def reclassification_message(offender: str, reason: str, accused_username: str |
     return BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload)
 
 
-def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict) -> Case:
+def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict,
+               read_as: str | None = None) -> Case:
     """Register a report (meldingsskjema) and start the case on the procedure the routing
-    diagram chooses. Anyone employed at the school may report, at once."""
+    diagram chooses. Anyone employed at the school may report, at once.
+
+    ``read_as``: the reporter is shown the case's status at once (the API's answer), and that
+    read is recorded in the same step, as the page ``read_as`` (a transaction of its own
+    cost a report a third of its time)."""
     if access.is_read_only(viewer):
         raise Denied(Message("Revisorer kan ikke registrere meldinger."))
     clean, form_version = validated_form(kap12, REPORT_FORM, report, viewer)
@@ -107,6 +112,8 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
             parties.add_accused(step.session, case.id, accused)
         step.record(REPORTED, report=clean, school=case.school.name,
                     definition=f"{version.process_id} v{version.version}", form_version=form_version)
+        if read_as is not None:  # after what the engine did: the reporter reads where it stands
+            step.afterwards.append(lambda step: step.record(CASE_READ, view=read_as))
 
     return kap12.writer.open(Actor(viewer.id, viewer.name), prepare, act)
 

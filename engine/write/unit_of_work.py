@@ -73,6 +73,9 @@ class CaseStep:
     meta: dict
     before: Snapshot
     events: list[tuple[str, dict]] = field(default_factory=list)
+    # Run once the engine has run, before the step is written: what the step records of its
+    # outcome (the reporter's read of the receipt, ``cases.start_case``).
+    afterwards: list[Callable[[CaseStep], None]] = field(default_factory=list)
     # Run after the step is written and before it is committed; one that raises undoes the step.
     checks: list[Callable[[CaseStep], None]] = field(default_factory=list)
     wrote_timer: bool = False  # a timer row due soon was added or moved: sweepers must look again
@@ -204,6 +207,8 @@ class CaseWriter:
         """Run the engine until it waits, then write state, projections and history."""
         wf, case, session = step.workflow, step.case, step.session
         after = run_until_waiting(step)
+        for then in step.afterwards:
+            then(step)
         case.state = spiff.dump_state(wf)
         case.updated_at = step.now
         self._summarize(case, after, step.now)

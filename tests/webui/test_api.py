@@ -12,6 +12,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
 from sqlalchemy import select
 
+from engine.audit.replay import verify_case
 from engine.config import PROJECT_ROOT
 from engine.store import directory
 from engine.store.models import ApiToken, HistoryEvent, User
@@ -209,6 +210,20 @@ def test_report_creates_a_case_and_answers_with_its_status(env, api, doc):
     assert body["access"] == "status" and body["number"].startswith("2026-") and body["status"] == "open"
     assert response.headers["Location"] == f"/api/v1/cases/{body['id']}"
     assert "hva_skjedde" not in body and "procedure" not in body
+
+
+def test_the_receipt_is_read_in_the_report_step_and_the_history_still_replays(env, api):
+    """The API's answer to a report is a read of the case like any other, recorded in the
+    report's own step after what the engine did there — and re-execution passes over it."""
+    body = api["ansatt"]("POST", "/api/v1/cases", json=report_body(env)).json
+    assert body["handled"] is True  # the routing opened the leaders' first task
+    events = env.kap12.case_history(body["id"])
+    assert events[0].kind == "reported" and "task_opened" in [ev.kind for ev in events]
+    read = events[-1]
+    assert read.kind == "case_read" and read.data == {"view": "api_receipt"}
+    assert read.actor_id == events[0].actor_id and read.at == events[0].at  # the reporter, in the step
+    assert all(result.ok for result in env.kap12.verify([body["id"]]))
+    assert verify_case(env.kap12, body["id"]).verified
 
 
 def test_report_field_errors(env, api):
