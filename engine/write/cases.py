@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import TYPE_CHECKING
-from uuid import UUID
+from uuid import UUID, uuid4
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
@@ -69,6 +69,14 @@ def reclassification_message(offender: str, reason: str, accused_username: str |
     return BpmnEvent(MessageEventDefinition(RECLASSIFY_MESSAGE), payload=payload)
 
 
+def _unnumbered() -> str:
+    """A new case's number until its id is known: the step numbers it before it commits. It is
+    unique, for the number's unique index makes a transaction that inserts a value wait for
+    every open one that inserted the same value — with one placeholder for all, each report in
+    the county waited for the one before it to commit."""
+    return f"ny-{uuid4().hex}"
+
+
 def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict,
                read_as: str | None = None) -> Case:
     """Register a report (meldingsskjema) and start the case on the procedure the routing
@@ -97,7 +105,7 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
                                    {"anklaget_bruker": ["Velg en annen person."]})
             parties.check_accused(accused, school.id, procedure)
         version = latest_version(session, CASE_PROCESS, to_start=True)
-        case = Case(number="", school_id=school.id, county_id=school.county_id, definition_id=version.id,
+        case = Case(number=_unnumbered(), school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=procedure, status="open", stage="Meldt",
                     state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
         case.school = school  # loaded, so the returned case is usable after the session ends

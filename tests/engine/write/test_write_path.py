@@ -59,6 +59,39 @@ def test_racing_completions_exactly_one_wins(flow, kap12, demo):
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
+def test_a_report_does_not_wait_for_another_report_still_in_its_step(flow, kap12, demo, monkeypatch):
+    """Reports in a county are independent: while one report's step is still open (its case
+    row inserted, not yet committed), another report at the same time goes through. On
+    PostgreSQL the two run side by side (SQLite has one writer at a time by design)."""
+    if kap12.db.is_sqlite:
+        pytest.skip("SQLite writes one transaction at a time")
+    inside, release = threading.Event(), threading.Event()
+    finish = kap12.writer.finish
+
+    def held_open(step):
+        if threading.current_thread().name == "first":
+            inside.set()
+            release.wait(30)
+        finish(step)
+
+    monkeypatch.setattr(kap12.writer, "finish", held_open)
+    made: dict[str, int] = {}
+    first = threading.Thread(target=lambda: made.update(first=flow.report().id), name="first")
+    first.start()
+    try:
+        assert inside.wait(30)
+        second = threading.Thread(target=lambda: made.update(second=flow.report().id), name="second")
+        second.start()
+        second.join(10)
+        assert not second.is_alive() and "second" in made, "the second report waited for the first one's commit"
+    finally:
+        release.set()
+        first.join(30)
+    numbers = {case_id: flow.status(case_id).number for case_id in made.values()}
+    assert len(set(numbers.values())) == 2 and all(n.startswith("20") for n in numbers.values()), numbers
+    assert all(r.ok for r in kap12.verify(list(made.values())))
+
+
 def test_second_completion_after_the_first_is_a_plain_conflict(flow, kap12, demo):
     case = flow.report()
     task = kap12.tasks_for(demo.users["avdelingsleder"])[0]
