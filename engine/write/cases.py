@@ -107,14 +107,16 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
         version = latest_version(session, CASE_PROCESS, to_start=True)
         case = Case(number=_unnumbered(), school_id=school.id, county_id=school.county_id, definition_id=version.id,
                     procedure=procedure, status="open", stage="Meldt",
-                    state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False)
+                    state="{}", reporter_id=viewer.id, created_at=now, updated_at=now, escalated=False,
+                    # In the row as it is made: set after, it moved the case's month tallies
+                    # (migration 0024's trigger) from "unkept" answers to its own in every report.
+                    report_answers={name: clean[name] for name in REPORT_COUNTED if name in clean})
         case.school = school  # loaded, so the returned case is usable after the session ends
         return Opening(case, version, clean)
 
     def act(step: CaseStep) -> None:
         case, version = step.case, step.case.definition
         case.number = f"{step.now.year}-{case.id:05d}"
-        case.report_answers = {name: clean[name] for name in REPORT_COUNTED if name in clean}
         step.session.add(CaseParty(case_id=case.id, user_id=viewer.id, relation="reporter"))
         if accused is not None:
             parties.add_accused(step.session, case.id, accused)

@@ -128,6 +128,20 @@ def test_a_deleted_case_takes_its_report_row_with_it(flow, kap12, demo):
     assert _comparable(_tallied(kap12)) == _from_cases(kap12)
 
 
+def test_a_report_adds_its_own_row_and_nothing_to_undo(flow, kap12, demo):
+    """A case is made with its report's answers, so a report writes the one row of its report:
+    answers set after the row was made moved it from "unkept" to its answers, three rows (and
+    the trigger's search of the case's events) for each report."""
+    def rows() -> int:
+        with kap12.db.reading() as session:
+            return session.scalar(select(func.count()).select_from(MonthTally))
+
+    before = rows()
+    flow.report()
+    assert rows() == before + 1
+    assert _comparable(_tallied(kap12)) == _from_cases(kap12)
+
+
 def test_an_upgraded_database_has_the_tallies_of_every_case(flow, kap12, demo):
     _stories(flow, kap12, demo)
     expected = _from_cases(kap12)
