@@ -244,14 +244,15 @@ def rows_shown(response) -> int:
     return len(set(ROW_LINK.findall(response.get_data(as_text=True))))
 
 
-def measure(kap12, token_of: dict[str, str]) -> dict[tuple[str, str], tuple[float, float, float, int]]:
+def measure(kap12, token_of: dict[str, str], pages_of: dict[str, list[str]] = PAGES,
+            ) -> dict[tuple[str, str], tuple[float, float, float, int]]:
     """(median, p95, median of the database's share, rows shown) in ms, per person and page."""
     from webui.app import create_app
 
     app = create_app(kap12)
     sql = SqlClock(kap12.db.engine)
     results = {}
-    for user, pages in PAGES.items():
+    for user, pages in pages_of.items():
         client = logged_in(app, user)
         headers = {"Authorization": f"Bearer {token_of[user]}"}
         for page in pages:
@@ -268,6 +269,23 @@ def measure(kap12, token_of: dict[str, str]) -> dict[tuple[str, str], tuple[floa
                                      samples[min(len(samples) - 1, int(len(samples) * 0.95))] * 1000,
                                      statistics.median(in_sql) * 1000, rows_shown(response))
     return results
+
+
+def same_rows(kap12, tokens: dict[str, str], small: dict, large: dict) -> None:
+    """An API list that shows fewer rows in the small county (its page is not full) measured in
+    the large one cut to as many rows (``limit``): what the history adds, apart from what showing
+    more rows costs."""
+    cut = {user: [f"{page}?limit={small[(user, page)][3]}" for page in pages
+                  if page.startswith("/api/") and 0 < small[(user, page)][3] < large[(user, page)][3]]
+           for user, pages in PAGES.items()}
+    if not any(cut.values()):
+        return
+    equal = measure(kap12, tokens, cut)
+    for (user, page), (median, p95, in_db, shown) in equal.items():
+        base = page.split("?")[0]
+        row(f"{user:<10} {page}", f"{median:6.1f}/{p95:6.1f} ms   x{median / small[(user, base)][0]:4.2f} against the "
+            f"small county's {shown} rows   db {in_db:.1f} ms")
+    print("  the same rows: an API list cut, in the large county, to the rows its page shows in the small one")
 
 
 def main() -> None:
@@ -314,6 +332,7 @@ def main() -> None:
         print(f"  columns: {', '.join(str(s) for s in sizes)} cases, median/p95; x: median at {sizes[-1]} / at "
               f"{sizes[0]} [target <= 1.3; p95 < 300 ms]; db: the median's time in the database at each size; "
               f"rows: the cases or tasks the page lists at each size")
+        same_rows(kap12, tokens, results[sizes[0]], results[sizes[-1]])
         kap12.close()
 
 

@@ -87,11 +87,15 @@ def start_case(kap12: Kap12, viewer: access.Viewer, school_id: int, report: dict
     cost a report a third of its time)."""
     if access.is_read_only(viewer):
         raise Denied(Message("Revisorer kan ikke registrere meldinger."))
-    clean, form_version = validated_form(kap12, REPORT_FORM, report, viewer)
     accused: User | None = None
+    clean: dict = {}
+    form_version: int | None = None
 
     def prepare(session: Session, now: datetime) -> Opening:
-        nonlocal accused
+        nonlocal accused, clean, form_version
+        # In the step's transaction: the form catalog's freshness is asked there, not in one
+        # of its own. (Before anything else is checked, as the page shows the form's errors.)
+        clean, form_version = validated_form(kap12, REPORT_FORM, report, viewer, session)
         school = session.get(School, school_id)
         if school is None:
             raise NotFound(Message("Skolen finnes ikke."))
