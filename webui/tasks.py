@@ -120,7 +120,7 @@ def show(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    form = kap12().forms.get(lookup.task.form_key)
+    form = lookup.form
     return _render(lookup, formview.FormState(form, values=queries.earlier_answers(kap12(), g.viewer, lookup)))
 
 
@@ -131,7 +131,7 @@ def submit(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    form = kap12().forms.get(lookup.task.form_key)
+    form = lookup.form
     state = formview.from_post(form, request.form)
     if formview.wants_row(request.form):
         return _render(lookup, state)

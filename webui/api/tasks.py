@@ -43,8 +43,7 @@ def list_tasks():
                                           "next_cursor": page.next_cursor})
 
 
-def _form(key: str) -> dict:
-    form = kap12().forms.get(key)
+def _form(form: forms.Form) -> dict:
 
     def field(f: forms.Field) -> dict:
         return {**asdict(f), "choices": [asdict(c) for c in f.choices], "row_fields": [field(s) for s in f.fields],
@@ -66,7 +65,7 @@ def show_task(task_id: str):
     row = queries.TaskRow(lookup.task, case.id, case.number, case.procedure, case.school_id, case.school.name,
                           names.get(lookup.task.assignee_id), tuple(sorted(r.role for r in lookup.task.roles)))
     return schemas.TaskDetailSchema().dump({**_row(row), "workable": lookup.workable,
-                                            "form": _form(lookup.task.form_key)})
+                                            "form": _form(lookup.form)})
 
 
 def _acted(task_id: str, case) -> dict:
