@@ -120,8 +120,7 @@ def show(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    form = lookup.form
-    return _render(lookup, formview.FormState(form, values=queries.earlier_answers(kap12(), g.viewer, lookup)))
+    return _render(lookup, formview.FormState(lookup.form, values=queries.earlier_answers(kap12(), g.viewer, lookup)))
 
 
 @bp.post("/<task_id>")
@@ -131,8 +130,7 @@ def submit(task_id: str):
         lookup = queries.task_for(kap12(), g.viewer, task_id)
     except Conflict as err:
         return _conflict(err, task_id)
-    form = lookup.form
-    state = formview.from_post(form, request.form)
+    state = formview.from_post(lookup.form, request.form)
     if formview.wants_row(request.form):
         return _render(lookup, state)
     try:
@@ -156,6 +154,6 @@ def submit(task_id: str):
            url_for("cases.show", case_id=case.id),
            "link_text": _("Gå videre til «%(title)s»", title=following[0].task.title) if following else
            _("Se saken")}, "success")
-    for warning in kap12().form_warnings(form, state.values):
+    for warning in kap12().form_warnings(lookup.form, state.values):
         flash(warning, "warning")
     return redirect(url_for("tasks.index"))

@@ -110,8 +110,8 @@ def event_hash(prev_hash: str, chain: str, seq: int, at: datetime, actor_id: int
 
 # -- appending --------------------------------------------------------------------------------
 # Built once: every recorded read asks it (building it cost more than running it).
-_CASE = {lock: select(Case).where(Case.id == bindparam("case_id")).with_for_update(of=Case)
-         if lock else select(Case).where(Case.id == bindparam("case_id")) for lock in (False, True)}
+_CASE = select(Case).where(Case.id == bindparam("case_id"))
+_LOCKED_CASE = _CASE.with_for_update(of=Case)
 
 
 def _locked_case(session: Session, case_id: int) -> Case:
@@ -120,8 +120,8 @@ def _locked_case(session: Session, case_id: int) -> Case:
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:
         return loaded
-    # SQLite: BEGIN IMMEDIATE already serializes
-    case = session.scalars(_CASE[session.get_bind().dialect.name != "sqlite"], {"case_id": case_id}).first()
+    sqlite = session.get_bind().dialect.name == "sqlite"  # BEGIN IMMEDIATE already serializes
+    case = session.scalars(_CASE if sqlite else _LOCKED_CASE, {"case_id": case_id}).first()
     if case is None:
         raise NotFound(Message("Saken finnes ikke."))
     return case

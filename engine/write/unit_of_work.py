@@ -216,10 +216,11 @@ class CaseWriter:
             case.owner_notified_at = step.now
         # The history first: it moves the chain head on the case row, so the case is updated
         # once, by the first flush below, and not a second time at the end.
-        history.append_all(session, history.case_chain(case.id), [
-            history.NewEvent(kind, step.now, actor.id, actor.name, data, case.definition_id)
-            for kind, data in step.events
-            for actor in [Actor.system() if kind in history.TIMER_EVENTS else step.actor]], case_id=case.id)
+        events = []
+        for kind, data in step.events:
+            actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
+            events.append(history.NewEvent(kind, step.now, actor.id, actor.name, data, case.definition_id))
+        history.append_all(session, history.case_chain(case.id), events, case_id=case.id)
         step.wrote_timer = wakeup.worth_waking(projection_rows.write(session, case, after), step.now)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)

@@ -44,7 +44,6 @@ def list_tasks():
 
 
 def _form(form: forms.Form) -> dict:
-
     def field(f: forms.Field) -> dict:
         return {**asdict(f), "choices": [asdict(c) for c in f.choices], "row_fields": [field(s) for s in f.fields],
                 "required_when": [{"field": name, "values": list(values)} for name, values in f.required_when]}
