@@ -62,6 +62,37 @@ def postgres_database(name: str):
         server.stop()
 
 
+@contextmanager
+def postgres_databases(*names: str):
+    """A database of its own for each name, on one PostgreSQL server: a throwaway one, or the
+    server of ``KAP12_DATABASE_URL`` when set (there as ``<its database>_<name>``, made afresh,
+    which needs the right to create databases)."""
+    given = Settings.from_env().database_url
+    if not given.startswith("postgresql"):
+        from support.postgres import start_postgres  # tests/support, on the path of the scripts using this
+
+        server = start_postgres()
+        try:
+            yield [server.create_database(name) for name in names]
+        finally:
+            server.stop()
+        return
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    url = make_url(given)
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    urls = []
+    with admin.connect() as connection:
+        for name in names:
+            database = f"{url.database}_{name}"
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{database}"'))
+            connection.execute(text(f'CREATE DATABASE "{database}"'))
+            urls.append(url.set(database=database).render_as_string(hide_password=False))
+    admin.dispose()
+    yield urls
+
+
 def api_tokens(kap12, usernames, name: str) -> dict[str, str]:
     """A fresh personal API token for each of these people."""
     from sqlalchemy import select
