@@ -268,10 +268,11 @@ def measure(counties: list[County], pages_of: dict[str, list[str]] = PAGES) -> l
     server still writing it out, and a page that shows as many rows at both sizes was 1.2-1.3x
     slower in it; taking turns, at rest, the same pages came out 1.0-1.2x."""
     from webui.app import create_app
+    from webui.settling import settled
 
     visits = []
     for county in counties:
-        app = create_app(county.kap12)
+        app = settled(create_app(county.kap12))  # as a web worker serves it (webui/serving.py)
         clients = {user: logged_in(app, user) for user in pages_of}
         visits.append((county, clients, SqlClock(county.kap12.db.engine), defaultdict(list)))
     for _ in range(ROUNDS):

@@ -75,8 +75,9 @@ class Kap12Server(BaseApplication):
     def load(self) -> Flask:
         # In each worker after the fork: the app (and prometheus-client with it) loads there.
         from webui.app import create_app  # noqa: PLC0415
+        from webui.settling import settled  # noqa: PLC0415
 
-        return create_app()
+        return settled(create_app())
 
 
 def gunicorn_options(host: str, port: int, workers: int, threads: int, log_config: dict | None) -> dict:
