@@ -80,3 +80,35 @@ def stage_of(tasks: Iterable[tuple[str, str]], timers: Iterable[tuple[str, str]]
 
 def stage_order(code: str) -> int:
     return _ORDER.get(code, len(_ORDER))
+
+
+# Where a case stands, as its row keeps it (``Case.stage``, 300 characters) for its page and the
+# lists, in the diagrams' own words; the web layer shows it in the reader's language
+# (webui/local_names.stage_text): the open tasks' titles, «Venter: » and a timer's name, or
+# «Avsluttet».
+CLOSED_STAGE = "Avsluttet"
+WAITING_PREFIX = "Venter: "
+STAGE_SEPARATOR = "; "
+MORE_PREFIX = "+"  # the last part, when the titles did not all fit: how many more («+3»)
+STAGE_ROOM = 300
+
+
+def open_tasks_stage(titles: Iterable[str], room: int = STAGE_ROOM) -> str:
+    """The open tasks' titles, sorted, as many whole ones as ``room`` holds and then how many
+    more. (Cut at a length, a yearly cycle's many open tasks ended «… temadag om mobbing o».)"""
+    ordered = sorted(set(titles))
+    whole = STAGE_SEPARATOR.join(ordered)
+    if len(whole) <= room:
+        return whole
+    for shown in range(len(ordered) - 1, 0, -1):
+        text = STAGE_SEPARATOR.join([*ordered[:shown], f"{MORE_PREFIX}{len(ordered) - shown}"])
+        if len(text) <= room:
+            return text
+    # Not even the first title fits beside the count: the start of it, cut between words.
+    more = f"{STAGE_SEPARATOR}{MORE_PREFIX}{len(ordered) - 1}"
+    start = ordered[0][:room - len(more) - 1].rsplit(" ", 1)[0]
+    return f"{start}…{more}"
+
+
+def waiting_stage(timer_name: str, room: int = STAGE_ROOM) -> str:
+    return f"{WAITING_PREFIX}{timer_name}"[:room]

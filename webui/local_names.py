@@ -7,14 +7,10 @@ from __future__ import annotations
 from flask import current_app, g, has_request_context
 
 from engine.read.element_names import name_table
+from processes.stages import CLOSED_STAGE, MORE_PREFIX, STAGE_SEPARATOR, WAITING_PREFIX
 
-from .i18n import DEFAULT, current_language
+from .i18n import DEFAULT, current_language, ngettext
 from .i18n import gettext as _
-
-# What the engine writes as a closed case's stage, and before a timer's name when a case waits.
-CLOSED_STAGE = "Avsluttet"
-WAITING_PREFIX = "Venter: "
-STAGE_SEPARATOR = "; "
 
 
 def _table() -> dict[str, str]:
@@ -41,4 +37,12 @@ def stage_text(stage: str | None) -> str:
         return _("Avsluttet")
     if stage.startswith(WAITING_PREFIX):
         return _("Venter: %(name)s", name=local_name(stage[len(WAITING_PREFIX):]))
-    return STAGE_SEPARATOR.join(local_name(part) for part in stage.split(STAGE_SEPARATOR))
+    return STAGE_SEPARATOR.join(_stage_part(part) for part in stage.split(STAGE_SEPARATOR))
+
+
+def _stage_part(part: str) -> str:
+    """An open task's name, or (the last part, when they did not all fit) how many more."""
+    count = part[len(MORE_PREFIX):]
+    if part.startswith(MORE_PREFIX) and count.isdigit():
+        return ngettext("og %(num)d oppgave til", "og %(num)d oppgaver til", int(count))
+    return local_name(part)

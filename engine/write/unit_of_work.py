@@ -48,7 +48,7 @@ from engine.write.projection import Snapshot, snapshot
 from processes.deadlines import seconds_late
 from processes.messages import Message, reason
 from processes.roles import OWNER_NOTICE_FORMS, OWNER_ROLE
-from processes.stages import stage_of
+from processes.stages import CLOSED_STAGE, open_tasks_stage, stage_of, waiting_stage
 
 log = logging.getLogger("kap12.write")
 
@@ -240,14 +240,14 @@ class CaseWriter:
         deadlines = [t.due_at for t in after.tasks if t.due_at] + [t.due_at for t in after.timers if "frist" in t.kinds]
         case.next_deadline = min(deadlines) if deadlines else None
         if after.completed:
-            case.status, case.stage, case.stage_code, case.closed_at = "closed", "Avsluttet", "avsluttet", now
+            case.status, case.stage, case.stage_code, case.closed_at = "closed", CLOSED_STAGE, "avsluttet", now
             return
         case.stage_code = stage_of([(t.element_id, t.title) for t in after.tasks],
                                    [(t.element_id, t.name) for t in after.timers])
         if after.tasks:
-            case.stage = "; ".join(sorted({t.title for t in after.tasks}))[:300]
+            case.stage = open_tasks_stage(t.title for t in after.tasks)
         elif after.timers:
-            case.stage = f"Venter: {min(after.timers, key=lambda t: t.due_at).name}"[:300]
+            case.stage = waiting_stage(min(after.timers, key=lambda t: t.due_at).name)
 
 def record_changes(step: CaseStep, after: Snapshot) -> None:
     """The events a step caused, from the snapshots before and after it: timers fired (with

@@ -115,3 +115,16 @@ def test_the_weekly_overviews_stages_in_nynorsk_and_its_export_in_bokmal(env):
     assert "Meld – ikkje motteken" in page and "Meldt – ikke mottatt" not in page
     export = rektor.get("/oversikt/eksport.csv", headers=NN).get_data(as_text=True)
     assert "Meldt – ikke mottatt" in export and "Meld – ikkje motteken" not in export
+
+
+def test_where_a_case_stands_says_how_many_more_tasks_in_the_readers_language(env):
+    """The row keeps as many whole task titles as fit and then how many more («+3»)."""
+    from webui.local_names import stage_text
+
+    stored = "Kartlegge elevens opplevelse; +3"
+    for headers, more in (({}, "og 3 oppgaver til"), (NN, "og 3 oppgåver til"),
+                          ({"Accept-Language": "en"}, "and 3 more tasks")):
+        with env.app.test_request_context("/", headers=headers):
+            assert stage_text(stored).endswith(f"; {more}")
+    with env.app.test_request_context("/", headers=NN):
+        assert stage_text("Motta melding; +1") == "Ta imot melding; og 1 oppgåve til"  # names translated too
