@@ -74,11 +74,13 @@ def _task_recipients(session: Session, case: Case, task_id: str | None) -> list[
     if row is None:
         return []
     if row.assignee_id is not None:
-        return role_holders_or_assignee(session, case, row)
+        return assignee_who_may_be_told(session, case, row)
     return role_holders(session, case, [r.role for r in row.roles])
 
 
-def role_holders_or_assignee(session: Session, case: Case, row: OpenTask) -> list[int]:
+def assignee_who_may_be_told(session: Session, case: Case, row: OpenTask) -> list[int]:
+    """``[the task's assignee]`` while they may be told of the case (not accused in it, still
+    active), else ``[]``."""
     return _if_may_be_told(session, case, row.assignee_id)
 
 

@@ -80,7 +80,7 @@ def ensure_workable(step: CaseStep) -> None:
     """Refuse a step that would leave an open task nobody may do (the whole of a school's
     leadership accused, and the case moved back to them): a case must always have someone."""
     for row in step.session.scalars(select(OpenTask).where(OpenTask.case_id == step.case.id)):
-        if row.assignee_id is not None and notify.role_holders_or_assignee(step.session, step.case, row):
+        if row.assignee_id is not None and notify.assignee_who_may_be_told(step.session, step.case, row):
             continue
         if not notify.role_holders(step.session, step.case, [r.role for r in row.roles]):
             raise Conflict(Message("Da ville ingen kunne ta oppgaven «%(title)s»: alle som har den rollen ved "
