@@ -150,12 +150,15 @@ class Case(Base):
     __tablename__ = "cases"
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(40), unique=True)
-    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"), index=True)
-    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), index=True)
+    # Neither school, county nor kind has an index of its own: each begins an index below, which
+    # answers whatever one of them alone would, and a step that moves the case's stage writes
+    # every index of the row again (migration 0028).
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id"))
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"))
     definition_id: Mapped[int] = mapped_column(ForeignKey("definition_versions.id"))
     # "sak": a chapter 12 case (procedure A, B or C); "arshjul": a school's yearly prevention
     # cycle (§ 12-3), run through the same write path and history.
-    kind: Mapped[str] = mapped_column(String(20), default="sak", server_default="sak", index=True)
+    kind: Mapped[str] = mapped_column(String(20), default="sak", server_default="sak")
     procedure: Mapped[str] = mapped_column(String(1))
     status: Mapped[str] = mapped_column(String(20), default="open", index=True)
     stage: Mapped[str] = mapped_column(String(300), default="")
