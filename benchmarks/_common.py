@@ -48,18 +48,25 @@ def row(label: str, value: str) -> None:
 
 
 @contextmanager
+def _throwaway_server():
+    """A PostgreSQL server of its own, as the tests start one, stopped afterwards."""
+    from support.postgres import start_postgres  # tests/support, on the path of the scripts using this
+
+    server = start_postgres()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@contextmanager
 def postgres_database(name: str):
     """``KAP12_DATABASE_URL`` when set; otherwise a throwaway PostgreSQL, as the tests start one."""
     if Settings.from_env().database_url.startswith("postgresql"):
         yield Settings.from_env().database_url
         return
-    from support.postgres import start_postgres  # tests/support, on the path of the scripts using this
-
-    server = start_postgres()
-    try:
+    with _throwaway_server() as server:
         yield server.create_database(name)
-    finally:
-        server.stop()
 
 
 @contextmanager
@@ -69,13 +76,8 @@ def postgres_databases(*names: str):
     which needs the right to create databases)."""
     given = Settings.from_env().database_url
     if not given.startswith("postgresql"):
-        from support.postgres import start_postgres  # tests/support, on the path of the scripts using this
-
-        server = start_postgres()
-        try:
+        with _throwaway_server() as server:
             yield [server.create_database(name) for name in names]
-        finally:
-            server.stop()
         return
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url

@@ -12,8 +12,9 @@ sample), 20 % open, over three school years, about one in four in the school own
 (serious A, B and C; see ``_templates``): ``--bulk --cases 1000,100000`` is the issue's run.
 
 Run: .venv/bin/python benchmarks/scale.py [--cases 200,1000] [--schools 40] [--processes 2] [--bulk]
-     (KAP12_DATABASE_URL=postgresql+psycopg://… to use a server of your own; otherwise a
-     throwaway one is started, as the tests do)"""
+     (KAP12_DATABASE_URL=postgresql+psycopg://…/NAME to use a server of your own: each size gets
+     a database NAME_scaleSIZE there, dropped and made afresh, which needs the right to create
+     databases; otherwise a throwaway server is started, as the tests do)"""
 from __future__ import annotations
 
 import argparse
