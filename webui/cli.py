@@ -507,9 +507,9 @@ def arkiv(user: str, first, last, refs, folder: str, as_json: bool) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--workers", type=click.IntRange(min=1),
-              help="Antall webprosesser (standard: KAP12_WEB_WORKERS, ellers 1 med SQLite og 2 per kjerne + 1 "
+              help="Antall webprosesser (standard: KAP12_WEB_WORKERS, ellers 1 med SQLite og 1 per kjerne "
                    "med PostgreSQL).")
-@click.option("--threads", default=4, show_default=True, type=click.IntRange(min=1), help="Tråder per webprosess.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(min=1), help="Tråder per webprosess.")
 @click.option("--no-sweeper", is_flag=True, help="Ikke start tidsurene (kjør «kap12 timers» for seg).")
 def serve(host: str, port: int, workers: int | None, threads: int, no_sweeper: bool) -> None:
     settings = Settings.from_env()
