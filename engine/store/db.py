@@ -36,10 +36,26 @@ def make_engine(url: str) -> Engine:
     # No parallel workers either: starting them cost the year figures more than they shared out
     # (a school owner's Ukeoversikt at 100,000 cases, 122 -> 109 ms without), and the cores they
     # take are the web workers' and the sweepers'.
+    #
+    # Reads run each statement on its own (autocommit, see Database), with no BEGIN that could
+    # say READ ONLY: the session's default keeps them from writing. A transaction says what it
+    # is at its BEGIN, READ WRITE unless asked otherwise (``_begin_read_write``).
     engine = create_engine(url, pool_size=10, max_overflow=20,
-                           connect_args={"options": "-c jit=off -c max_parallel_workers_per_gather=0"})
+                           connect_args={"options": "-c jit=off -c max_parallel_workers_per_gather=0 "
+                                                    "-c default_transaction_read_only=on"})
     _ping_when_idle(engine)
+    _begin_read_write(engine)
     return engine
+
+
+def _begin_read_write(engine: Engine) -> None:
+    """psycopg begins a transaction READ WRITE when its connection's ``read_only`` is False, and
+    plainly (here: read only) when it is None, as when new. SQLAlchemy sets it to False when it
+    hands back a connection that was read only (``postgresql_readonly``): set from the start, a
+    transaction is READ WRITE whatever the connection did before."""
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        dbapi_conn.read_only = False
 
 
 # A pooled connection is tested before use only when it has lain unused this long. Tested at
@@ -111,15 +127,20 @@ class Database:
         self.engine = make_engine(url)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
         info = dict(session_info or {})
-        # On PostgreSQL a reading transaction is READ ONLY and ends with COMMIT, not ROLLBACK:
-        # psycopg forgets every prepared statement at a rollback, so none was ever prepared and
-        # the server planned every statement afresh (planning took more of its time than
-        # running them). Read only, the commit cannot write what a read path changed by mistake.
-        reads = self.engine if self.is_sqlite else self.engine.execution_options(postgresql_readonly=True)
+        # On PostgreSQL a read runs in autocommit: each statement is its own transaction, which
+        # at READ COMMITTED is all a reading transaction gave (each statement saw the database as
+        # it was when that statement began), and it spares two round trips per read, BEGIN and
+        # COMMIT: a request makes several reads (who is asking, the form catalog's version, the
+        # page's own), and under load the round trips were much of PostgreSQL's time and the
+        # workers'. The connection's default (``make_engine``) keeps each statement read only.
+        # psycopg keeps what it prepared, as there is no ROLLBACK (it forgets them all at one).
+        # Where several statements must agree, ``snapshot`` is one transaction.
+        reads = self.engine if self.is_sqlite else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self._read = sessionmaker(reads, expire_on_commit=False, info=info)
         # SQLite's reading transactions see one snapshot already (WAL, from their first read).
         self._snapshot = self._read if self.is_sqlite else sessionmaker(
-            reads.execution_options(isolation_level="REPEATABLE READ"), expire_on_commit=False, info=info)
+            self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
+            expire_on_commit=False, info=info)
         self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
 
     @contextmanager
@@ -129,8 +150,9 @@ class Database:
             self._end_read(session)
 
     def _end_read(self, session: Session) -> None:
-        """A read that went well ends with COMMIT on PostgreSQL (see ``__init__``); on SQLite,
-        and after an error, the session rolls back as it closes."""
+        """A snapshot that went well ends with COMMIT on PostgreSQL, not ROLLBACK, at which
+        psycopg would forget what it prepared (in autocommit, the commit sends nothing); on
+        SQLite, and after an error, the session rolls back as it closes."""
         if not self.is_sqlite:
             session.commit()
 

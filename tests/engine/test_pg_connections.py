@@ -1,6 +1,6 @@
 """PostgreSQL connections: pooled ones are tested before use only after lying unused a while
 (``db.PING_AFTER_IDLE_SECONDS``), and those that went bad meanwhile are replaced, not failed;
-reading transactions are read only and end without forgetting the prepared statements."""
+reads are read only, send no BEGIN or COMMIT, and keep their prepared statements."""
 from __future__ import annotations
 
 import time
@@ -73,4 +73,30 @@ def test_reads_keep_their_prepared_statements_and_cannot_write(server):
             session.execute(text("CREATE TABLE written_in_a_read (i int)"))
     with db.writing() as session:
         session.execute(text("CREATE TABLE written (i int)"))
+    with db.engine.begin() as connection:  # migrations and set-ups: read write, whatever the connection did before
+        connection.execute(text("CREATE TABLE written_by_the_engine (i int)"))
+    db.engine.dispose()
+
+
+def test_a_read_is_its_statements_alone(server):
+    """A read spares the round trips of BEGIN and COMMIT: no transaction stays open between its
+    statements (each is its own, as at READ COMMITTED each saw its own moment anyway). A
+    snapshot is one transaction, for statements that must agree."""
+    from psycopg.pq import TransactionStatus
+
+    db = database.Database(server.url)
+
+    def status(session) -> TransactionStatus:
+        return session.connection().connection.dbapi_connection.info.transaction_status
+
+    with db.reading() as session:
+        assert session.scalar(text("SELECT 1")) == 1
+        assert status(session) == TransactionStatus.IDLE
+        assert session.scalar(text("SHOW transaction_read_only")) == "on"
+    with db.snapshot() as session:
+        assert session.scalar(text("SELECT 1")) == 1
+        assert status(session) == TransactionStatus.INTRANS
+        assert session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
+    with db.writing() as session:
+        assert session.scalar(text("SHOW transaction_read_only")) == "off"
     db.engine.dispose()
