@@ -19,6 +19,15 @@ def _app(tmp_path: Path, url: str, **settings) -> tuple[Kap12, object]:
     return kap12, create_app(kap12)
 
 
+def _initialised(tmp_path: Path) -> str:
+    """An upgraded SQLite database for ``kap12 serve`` to serve; its URL."""
+    url = f"sqlite:///{tmp_path}/k.sqlite3"
+    kap12, _app_unused = _app(tmp_path, url)
+    kap12.init()
+    kap12.close()
+    return url
+
+
 def test_alive_and_ready(env):
     client = env.app.test_client()
     assert client.get("/healthz").json == {"status": "ok"}
@@ -98,10 +107,7 @@ def test_metrics_with_a_token_need_the_token(tmp_path):
 
 
 def test_metrics_under_gunicorn_add_up_every_worker(tmp_path):
-    url = f"sqlite:///{tmp_path}/k.sqlite3"
-    kap12, _app_unused = _app(tmp_path, url)
-    kap12.init()
-    kap12.close()
+    url = _initialised(tmp_path)
     with served(url, tmp_path, "--workers", "2", "--threads", "2", "--no-sweeper") as (base, process):
         def worker_files() -> set[str]:
             # Each process writes its values to files named by its pid; the master has one too.
@@ -130,10 +136,7 @@ def test_the_server_closes_each_connection_after_its_answer(tmp_path):
     connection after its answer sends the next request to whichever worker is free."""
     import http.client
 
-    url = f"sqlite:///{tmp_path}/k.sqlite3"
-    kap12, _app_unused = _app(tmp_path, url)
-    kap12.init()
-    kap12.close()
+    url = _initialised(tmp_path)
     with served(url, tmp_path, "--workers", "2", "--threads", "2", "--no-sweeper") as (base, _process):
         client = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
         try:
