@@ -1,15 +1,18 @@
 """PostgreSQL connections: pooled ones are tested before use only after lying unused a while
 (``db.PING_AFTER_IDLE_SECONDS``), and those that went bad meanwhile are replaced, not failed;
-reads are read only, send no BEGIN or COMMIT, and keep their prepared statements."""
+reads are read only, send no BEGIN or COMMIT, and keep their prepared statements; so does a
+refusal that wrote nothing, and nothing of a refused write is kept."""
 from __future__ import annotations
 
 import time
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from support.postgres import postgres_available, start_postgres
 
+from engine.errors import Conflict
 from engine.store import db as database
 
 pytestmark = pytest.mark.skipif(not postgres_available(), reason="PostgreSQL server programs are not installed")
@@ -99,4 +102,57 @@ def test_a_read_is_its_statements_alone(server):
         assert session.scalar(text("SHOW transaction_isolation")) == "repeatable read"
     with db.writing() as session:
         assert session.scalar(text("SHOW transaction_read_only")) == "off"
+    db.engine.dispose()
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _Row(_Base):
+    __tablename__ = "rows"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+def test_a_refusal_keeps_the_prepared_statements_and_nothing_of_what_it_did(server):
+    """A refusal before the step wrote anything (a task done by another a moment before) ends
+    its transaction with COMMIT, which keeps what ROLLBACK would, nothing, and spares the
+    connection's prepared statements, which psycopg forgets at a ROLLBACK. A refusal after a
+    write, with a change waiting to be written, or after a failed statement, rolls back."""
+    db = database.Database(server.url)
+    with db.engine.begin() as connection:
+        _Base.metadata.create_all(connection)
+
+    def prepared() -> int:
+        with db.reading() as session:  # one connection: the test never holds two
+            return session.scalar(text("SELECT count(*) FROM pg_prepared_statements"))
+
+    def refused(act) -> None:
+        with pytest.raises(Conflict), db.writing() as session:
+            act(session)
+            raise Conflict("refused")
+
+    for _ in range(12):
+        with db.writing() as session:
+            session.execute(text("SELECT count(*) FROM rows"))
+    assert prepared() >= 1
+    refused(lambda session: session.execute(select(_Row).with_for_update()).all())  # read and locked only
+    assert prepared() >= 1
+
+    refused(lambda session: session.execute(text("INSERT INTO rows (id) VALUES (1)")))
+    refused(lambda session: session.add(_Row(id=2)))  # waiting to be written
+    with db.writing() as session:
+        session.add(_Row(id=3))
+
+    def failed(session) -> None:  # a refusal made of a failed statement: the transaction is aborted
+        try:
+            session.execute(text("SELECT 1 / 0"))
+        except DBAPIError as err:
+            raise Conflict("refused") from err
+
+    refused(failed)
+    with db.writing() as session:  # and the connection is good for the next
+        session.add(_Row(id=4))
+    with db.reading() as session:
+        assert session.scalars(select(_Row.id).order_by(_Row.id)).all() == [3, 4]
     db.engine.dispose()
