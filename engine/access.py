@@ -583,8 +583,12 @@ def access_level(session: Session, viewer: Viewer, case_id: int) -> str | None:
 def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
     """``select(OpenTask)`` that this viewer may do now: assigned to them, or open to one of
     their roles at the case's school or county; never on a case they are accused in."""
+    return _workable(viewer, id_in(OpenTask.id, _workable_ids(viewer)))
+
+
+def _workable(viewer: Viewer, among: ColumnElement[bool]) -> Select[OpenTask]:
     return (select(OpenTask).join(Case, Case.id == OpenTask.case_id)
-            .where(id_in(OpenTask.id, _workable_ids(viewer)), in_circle(viewer), Case.status == "open"))
+            .where(among, in_circle(viewer), Case.status == "open"))
 
 
 def workable_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask | None:
@@ -594,8 +598,13 @@ def workable_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask | 
 
 @lru_cache(maxsize=512)
 def _workable_task(viewer: Viewer) -> Select[OpenTask]:
-    """Built once per person and grants, as ``_task_to_work_on``."""
-    return workable_tasks(viewer).where(OpenTask.id == bindparam("task_id"))
+    """Built once per person and grants, as ``_task_to_work_on``. The viewer's workable tasks are
+    cut to this one before anything else (as ``_reach_one`` cuts a case's): once PostgreSQL ran
+    the statement prepared, with its generic plan, it gathered every task open to rektor's role
+    at the school to find one (10 ms a task page under load, against 1 before)."""
+    task_id: BindParameter[str] = bindparam("task_id")
+    ids = _workable_ids(viewer).subquery().c[0]
+    return _workable(viewer, OpenTask.id.in_(select(ids).where(ids == task_id))).where(OpenTask.id == task_id)
 
 
 def task_to_work_on(session: Session, viewer: Viewer, task_id: str) -> tuple[OpenTask, bool]:

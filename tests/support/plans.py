@@ -2,8 +2,10 @@
 for a query is the one the query reads (a change to either alone leaves it unread)."""
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+import psycopg
 from sqlalchemy import event
 
 
@@ -29,3 +31,31 @@ def plan_of(engine, statement: str, parameters: dict, *settings: str) -> str:
         for setting in settings:
             connection.exec_driver_sql(f"SET {setting}")
         return "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+
+
+def generic_plan_of(engine, statement: str, parameters: dict, *settings: str) -> str:
+    """EXPLAIN of the plan PostgreSQL keeps for one statement prepared (psycopg prepares a statement
+    run often on a connection): the generic plan, made once for any parameters. A statement whose
+    generic plan is poor runs poorly once it is prepared, though each run's own plan (``plan_of``)
+    is good. PREPARE names the parameters by number, in order of first use, as psycopg sends them."""
+    names: list[str] = []
+
+    def number(match: re.Match) -> str:
+        if match.group(1) not in names:
+            names.append(match.group(1))
+        return f"${names.index(match.group(1)) + 1}"
+
+    numbered = re.sub(r"%\((\w+)\)s", number, statement).replace("%%", "%")
+    with engine.connect() as connection:
+        for setting in (*settings, "plan_cache_mode = force_generic_plan"):
+            connection.exec_driver_sql(f"SET {setting}")
+        connection.exec_driver_sql("PREPARE generic_plan_of AS " + numbered.replace("%", "%%"))
+        types = connection.exec_driver_sql("SELECT parameter_types::text[] FROM pg_prepared_statements "
+                                           "WHERE name = 'generic_plan_of'").scalar()
+        # The arguments as literals (a utility statement's parameters have no type to be sent with).
+        arguments = ", ".join(f"%s::{kind}" for kind in types)
+        with psycopg.ClientCursor(connection.connection.driver_connection) as cursor:
+            cursor.execute(f"EXPLAIN EXECUTE generic_plan_of({arguments})", [parameters[name] for name in names])
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        connection.exec_driver_sql("DEALLOCATE generic_plan_of")
+        return plan

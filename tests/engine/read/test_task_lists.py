@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 from support.migrations import upgrade_from
-from support.plans import plan_of, statements_of
+from support.plans import generic_plan_of, plan_of, statements_of
 
 from engine import access
 from engine.read import queries
@@ -141,6 +141,30 @@ def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server,
     finally:
         kap12.close()
 
+
+
+@pytest.mark.postgres
+def test_a_task_page_looks_its_task_up_in_each_way_in_even_prepared(flow_on, pg_server, tmp_path, new_kap12):
+    """Opening a task asks whether the viewer may do it: each way in is cut to the task before
+    anything else. As all the viewer's workable tasks, and then a look for the one among them,
+    each run's own plan was good, but the plan PostgreSQL keeps once psycopg prepares the
+    statement (after five runs on a connection) gathered every task open to rektor's role at
+    the school: 10 ms a task page under load, against 1."""
+    kap12 = new_kap12(pg_server.create_database("t_task_lookup"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        flow_on(kap12, demo).report()
+        rektor = demo.users["rektor"]
+        task_id = queries.task_page(kap12, rektor).items[0].task.id
+        statements = statements_of(kap12.db.engine, lambda: queries.task_for(kap12, rektor, task_id))
+        [(statement, parameters)] = [s for s in statements if "FROM open_task_roles" in s[0] and "task_id" in s[1]]
+        plan = generic_plan_of(kap12.db.engine, statement, parameters)
+        role_scans = plan.count(" on open_task_roles")
+        assert role_scans >= 2, plan  # rektor's role and the staff's, at the school
+        assert len(re.findall(r"\(task_id\)::text = \(\$\d+\)::text", plan)) == role_scans, plan
+        assert "InitPlan" not in plan, plan
+    finally:
+        kap12.close()
 
 def test_a_task_someone_has_taken_leaves_the_others_lists_and_reach_and_comes_back(flow, kap12, demo):
     """A role's tasks are the ones nobody has taken: taken by rektor, the department head's list,
