@@ -227,6 +227,16 @@ class Kap12:
         with self.db.reading() as session:
             return case_detail.open_tasks(session, case_id)
 
+    def case_handled(self, case: Case) -> bool:
+        """What the reporter is told of the work on their case: the school is handling it (a
+        task is open, or the measures run until the plan's evaluation date), or it is over.
+        Told only from the open tasks, a case waiting for its evaluation read «Venter på at
+        noen tar den» while its measures were carried out."""
+        if case.status == "closed":
+            return True
+        with self.db.reading() as session:
+            return case_detail.in_hand(session, case.id)
+
     def case_timers(self, case_id: int) -> list[PendingTimer]:
         with self.db.reading() as session:
             return case_detail.pending_timers(session, case_id)

@@ -68,10 +68,10 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
                  naming: dict | None = None, ending: formview.FormState | None = None,
                  evaluating: dict | None = None):
     case, level = kap12().case(g.viewer, case_id)
-    tasks = kap12().case_tasks(case_id)
     if level != access.FULL:
         # The reporter: where the case stands, not what the investigation found.
-        return render_template("case_status.html", case=case, handled=bool(tasks) or case.status == "closed"), code
+        return render_template("case_status.html", case=case, handled=kap12().case_handled(case)), code
+    tasks = kap12().case_tasks(case_id)
     events = kap12().case_history(case_id, reads=False)
     timeline = _latest(events, TIMELINE_SHOWN)
     steps = queries.steps_from(events)  # FULL access was checked by kap12().case above

@@ -180,3 +180,17 @@ def test_missed_investigation_in_a_escalates_to_rektor(flow, kap12, demo):
     escalations = [e.data for e in kap12.case_history(case.id) if e.kind == "escalated"]
     assert [e["recipient_role"] for e in escalations] == ["rektor"]
     assert "Undersøke saken" in flow.open_titles(case.id)  # the duty is still there, now overdue
+
+
+def test_the_reporter_is_told_the_school_handles_the_case_while_its_measures_run(flow, kap12, demo):
+    """The reporter sees only whether the case is being handled: it is from the report (the
+    leaders' first task) to the end, the weeks of measures before the evaluation date included,
+    when no task is open."""
+    case = flow.report()
+    assert kap12.case_handled(flow.status(case.id))
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date())
+    flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
+    assert flow.open_titles(case.id) == []  # waiting for the evaluation date
+    assert kap12.case_handled(flow.status(case.id))

@@ -44,13 +44,13 @@ def report():
     except NotFound as err:
         raise invalid({"school_id": [str(err)]}) from None
     g.committed = True
-    response = schemas.CaseStatusSchema().dump(_status(case, kap12().case_tasks(case.id)))
+    response = schemas.CaseStatusSchema().dump(_status(case))
     return response, 201, {"Location": url_for("api.show_case", case_id=case.id)}
 
 
-def _status(case, tasks) -> dict:
+def _status(case) -> dict:
     return {"access": access.STATUS, "id": case.id, "number": case.number, "school": case.school.name,
-            "status": case.status, "stage": case.stage, "handled": bool(tasks) or case.status == "closed"}
+            "status": case.status, "stage": case.stage, "handled": kap12().case_handled(case)}
 
 
 def _task(task, names) -> dict:
@@ -65,9 +65,9 @@ def _task(task, names) -> dict:
            errors=(404,), description="Hver lesing lagres i sakens historikk.")
 def show_case(case_id: int):
     case, level = kap12().case(viewer(), case_id, view="api")
-    tasks = kap12().case_tasks(case_id)
     if level != access.FULL:
-        return schemas.CaseStatusSchema().dump(_status(case, tasks))
+        return schemas.CaseStatusSchema().dump(_status(case))
+    tasks = kap12().case_tasks(case_id)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
     steps = queries.case_steps(kap12(), viewer(), case_id)
     return schemas.CaseFullSchema().dump({
