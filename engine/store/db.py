@@ -219,9 +219,12 @@ class Database:
         except exc.SQLAlchemyError:
             untouched = False
         if untouched:
-            session.commit()
-        else:
-            session.rollback()
+            try:
+                session.commit()
+                return
+            except exc.SQLAlchemyError:  # the connection failed: the refusal is still what the user hears
+                pass
+        session.rollback()
 
     def upgrade(self) -> None:
         """Create or upgrade the schema with Alembic, all migrations in one transaction (READ
