@@ -65,12 +65,15 @@ def _note_writes(engine: Engine) -> None:
     ``SELECT pg_notify(…)``, which is sent at COMMIT."""
     @event.listens_for(engine, "begin")
     def _began(conn: Connection) -> None:
-        conn.info["kap12_wrote"] = False
+        conn.info[_WROTE] = False
 
     @event.listens_for(engine, "before_cursor_execute")
     def _sent(conn: Connection, _cursor: Any, statement: str, *_args: Any) -> None:
         if not statement.startswith("SELECT") or "pg_notify(" in statement:
-            conn.info["kap12_wrote"] = True
+            conn.info[_WROTE] = True
+
+
+_WROTE = "kap12_wrote"  # in the connection's info, from its transaction's BEGIN
 
 
 # A pooled connection is tested before use only when it has lain unused this long. Tested at
@@ -208,23 +211,26 @@ class Database:
         load, where a lost race is common (two people take the same task), PostgreSQL planned a
         quarter of all it ran. Anything written or waiting to be, or a failed statement, and the
         transaction rolls back as always."""
-        if self.is_sqlite or session.new or session.dirty or session.deleted:
-            session.rollback()
-            return
-        try:
-            conn = session.connection()  # raises if a flush failed: the session must roll back
-            dbapi = conn.connection.dbapi_connection
-            untouched = (not conn.info.get("kap12_wrote", True) and dbapi is not None
-                         and dbapi.info.transaction_status.name in ("IDLE", "INTRANS"))  # not INERROR
-        except exc.SQLAlchemyError:
-            untouched = False
-        if untouched:
+        if self._wrote_nothing(session):
             try:
                 session.commit()
                 return
             except exc.SQLAlchemyError:  # the connection failed: the refusal is still what the user hears
                 pass
         session.rollback()
+
+    def _wrote_nothing(self, session: Session) -> bool:
+        """On PostgreSQL: nothing is waiting to be written, the transaction sent only plain
+        SELECTs (``_note_writes``), and none of them failed."""
+        if self.is_sqlite or session.new or session.dirty or session.deleted:
+            return False
+        try:
+            conn = session.connection()
+        except exc.SQLAlchemyError:  # a flush failed: the session must roll back
+            return False
+        dbapi = conn.connection.dbapi_connection
+        return (not conn.info.get(_WROTE, True) and dbapi is not None
+                and dbapi.info.transaction_status.name in ("IDLE", "INTRANS"))  # not INERROR
 
     def upgrade(self) -> None:
         """Create or upgrade the schema with Alembic, all migrations in one transaction (READ

@@ -37,7 +37,9 @@ def generic_plan_of(engine, statement: str, parameters: dict, *settings: str) ->
     """EXPLAIN of the plan PostgreSQL keeps for one statement prepared (psycopg prepares a statement
     run often on a connection): the generic plan, made once for any parameters. A statement whose
     generic plan is poor runs poorly once it is prepared, though each run's own plan (``plan_of``)
-    is good. PREPARE names the parameters by number, in order of first use, as psycopg sends them."""
+    is good. PREPARE names the parameters by number, in order of first use, as psycopg sends them.
+    The settings are the transaction's own (``SET LOCAL``): a forced generic plan must not stay on
+    a pooled connection for the rest of the test."""
     names: list[str] = []
 
     def number(match: re.Match) -> str:
@@ -45,11 +47,11 @@ def generic_plan_of(engine, statement: str, parameters: dict, *settings: str) ->
             names.append(match.group(1))
         return f"${names.index(match.group(1)) + 1}"
 
-    numbered = re.sub(r"%\((\w+)\)s", number, statement).replace("%%", "%")
+    numbered = re.sub(r"%\((\w+)\)s", number, statement)  # a literal % stays %%, as the driver needs it
     with engine.connect() as connection:
         for setting in (*settings, "plan_cache_mode = force_generic_plan"):
-            connection.exec_driver_sql(f"SET {setting}")
-        connection.exec_driver_sql("PREPARE generic_plan_of AS " + numbered.replace("%", "%%"))
+            connection.exec_driver_sql(f"SET LOCAL {setting}")
+        connection.exec_driver_sql("PREPARE generic_plan_of AS " + numbered)
         types = connection.exec_driver_sql("SELECT parameter_types::text[] FROM pg_prepared_statements "
                                            "WHERE name = 'generic_plan_of'").scalar()
         # The arguments as literals (a utility statement's parameters have no type to be sent with).

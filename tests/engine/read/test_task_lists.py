@@ -142,7 +142,6 @@ def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server,
         kap12.close()
 
 
-
 @pytest.mark.postgres
 def test_a_task_page_looks_its_task_up_in_each_way_in_even_prepared(flow_on, pg_server, tmp_path, new_kap12):
     """Opening a task asks whether the viewer may do it: each way in is cut to the task before
@@ -165,6 +164,7 @@ def test_a_task_page_looks_its_task_up_in_each_way_in_even_prepared(flow_on, pg_
         assert "InitPlan" not in plan, plan
     finally:
         kap12.close()
+
 
 def test_a_task_someone_has_taken_leaves_the_others_lists_and_reach_and_comes_back(flow, kap12, demo):
     """A role's tasks are the ones nobody has taken: taken by rektor, the department head's list,
