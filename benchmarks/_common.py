@@ -107,6 +107,63 @@ def api_tokens(kap12, usernames, name: str) -> dict[str, str]:
             User.username == who)).one(), name, kap12.clock.now())[1] for who in usernames}
 
 
+def county_schools(kap12, count: int) -> list[int]:
+    """The demo schools plus more in the same county, up to ``count`` (the demo's first)."""
+    from sqlalchemy import select
+
+    from engine.store.models import School
+
+    people = ensure_directory(kap12)
+    with kap12.db.writing() as session:
+        have = list(session.scalars(select(School).order_by(School.id)))
+        for n in range(len(have), count):
+            school = School(county_id=people.county_id, name=f"Skole {n + 1:03d}")
+            session.add(school)
+            have.append(school)
+        session.flush()
+        return [s.id for s in have]
+
+
+# Who works at every school: the leaders, a teacher who reports (as teachers do — with one
+# reporter for the whole county, that person's "cases I reported" would be every case), and a
+# teacher accused in the B copies. (The demo's username, and the role it has.)
+STAFF = (("rektor", "rektor"), ("avdelingsleder", "avdelingsleder"), ("ansatt", "ansatt"), ("ansatt2", "ansatt"))
+
+
+def staff_username(demo_name: str, school_id: int) -> str:
+    """The username ``school_staff`` gives the demo person ``demo_name``'s counterpart at a school."""
+    return f"{demo_name}-{school_id}"
+
+
+def school_staff(kap12, schools: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
+    """The demo school's staff (``STAFF``) at every other school, each with an e-mail address as
+    the demo's people have (so what a report sends them is composed as at the demo school):
+    {school id: {demo person's id: (this school's person's id, name)}}, so a copy's people are
+    its own school's."""
+    from sqlalchemy import select
+
+    from engine.store import directory
+    from engine.store.models import School, User
+
+    people = ensure_directory(kap12)
+    staff: dict[int, dict[int, tuple[int, str]]] = {}
+    with kap12.db.writing() as session:
+        for school in session.scalars(select(School).where(School.id.in_(schools[1:]))):
+            mapping = {}
+            for demo_name, role in STAFF:
+                username = staff_username(demo_name, school.id)
+                user = session.scalars(select(User).where(User.username == username)).first()
+                if user is None:
+                    user = directory.create_user(session, username, f"{demo_name.capitalize()} {school.name}",
+                                                 password=None, email=f"{username}@demo.kap12.no",
+                                                 now=kap12.clock.now())
+                    directory.grant(session, user, role, school=school)
+                    directory.grant(session, user, "ansatt", school=school)
+                mapping[people.users[demo_name].id] = (user.id, user.display_name)
+            staff[school.id] = mapping
+    return staff
+
+
 def logged_in(app, username: str):
     """A Flask test client logged in through the log-in form, as a person is (sessions live on
     the server, so a client cannot just be handed one)."""

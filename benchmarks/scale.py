@@ -34,11 +34,19 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "benchmarks"), str(ROOT / "tests")]
 
 import _bulk  # noqa: E402
-from _common import api_tokens, engine_at, logged_in, postgres_databases, row  # noqa: E402
+from _common import (  # noqa: E402
+    api_tokens,
+    county_schools,
+    engine_at,
+    logged_in,
+    postgres_databases,
+    row,
+    school_staff,
+    staff_username,
+)
 from sqlalchemy import event, func, select, text  # noqa: E402
 
-from engine.store import directory  # noqa: E402
-from engine.store.models import Case, School, User  # noqa: E402
+from engine.store.models import Case  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
 from engine.write import tally_folding  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
@@ -52,46 +60,6 @@ PAGES = {
 }
 REQUESTS = 40  # the machine varies by a few ms from one request to the next: the median of many
 ROUNDS = 4  # the sizes take turns this often (``measure``)
-
-
-def _schools(kap12, count: int) -> list[int]:
-    """The demo schools plus more in the same county, up to ``count``."""
-    people = ensure_directory(kap12)
-    with kap12.db.writing() as session:
-        have = list(session.scalars(select(School).order_by(School.id)))
-        for n in range(len(have), count):
-            school = School(county_id=people.county_id, name=f"Skole {n + 1:03d}")
-            session.add(school)
-            have.append(school)
-        session.flush()
-        return [s.id for s in have]
-
-
-# Who works at every school: the leaders, a teacher who reports (as teachers do — with one
-# reporter for the whole county, that person's "cases I reported" would be every case), and a
-# teacher accused in the B copies. (The demo's username, and the role it has.)
-STAFF = (("rektor", "rektor"), ("avdelingsleder", "avdelingsleder"), ("ansatt", "ansatt"), ("ansatt2", "ansatt"))
-
-
-def _staff(kap12, schools: list[int]) -> dict[int, dict[int, tuple[int, str]]]:
-    """The demo school's staff (``STAFF``) at every other school: {school id: {demo person's id:
-    (this school's person's id, name)}}, so a copy's people are its own school's."""
-    people = ensure_directory(kap12)
-    staff: dict[int, dict[int, tuple[int, str]]] = {}
-    with kap12.db.writing() as session:
-        for school in session.scalars(select(School).where(School.id.in_(schools[1:]))):
-            mapping = {}
-            for demo_name, role in STAFF:
-                username = f"{demo_name}-{school.id}"
-                user = session.scalars(select(User).where(User.username == username)).first()
-                if user is None:
-                    user = directory.create_user(session, username, f"{demo_name.capitalize()} {school.name}",
-                                                 password=None, email=None, now=kap12.clock.now())
-                    directory.grant(session, user, role, school=school)
-                    directory.grant(session, user, "ansatt", school=school)
-                mapping[people.users[demo_name].id] = (user.id, user.display_name)
-            staff[school.id] = mapping
-    return staff
 
 
 def _build(args: tuple[str, str, list[int], int, int]) -> int:
@@ -116,8 +84,8 @@ def _build(args: tuple[str, str, list[int], int, int]) -> int:
 
 
 def _reporter(people, schools: list[int], school_id: int):
-    """The teacher who reports at a school: the demo's at the demo school, else ``_staff``'s."""
-    return people.users["ansatt" if school_id == schools[0] else f"ansatt-{school_id}"]
+    """The teacher who reports at a school: the demo's at the demo school, else ``school_staff``'s."""
+    return people.users["ansatt" if school_id == schools[0] else staff_username("ansatt", school_id)]
 
 
 # How often each kind of template is copied: most cases are pupil against pupil (A); the rest
@@ -319,8 +287,8 @@ def build(url: str, folder: Path, size: int, args: argparse.Namespace) -> County
     """A county of ``size`` cases in the database at ``url``, as autovacuum keeps it."""
     started = time.perf_counter()
     kap12 = engine_at(folder, url=url)
-    schools = _schools(kap12, args.schools)
-    staff = _staff(kap12, schools)  # before any case: the reports are made by each school's teacher
+    schools = county_schools(kap12, args.schools)
+    staff = school_staff(kap12, schools)  # before any case: the reports are made by each school's teacher
     tokens = api_tokens(kap12, PAGES, "scale")
     if args.bulk:
         opened, ended = _templates(kap12, schools[0])
