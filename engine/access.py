@@ -34,6 +34,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
+from engine.store.code_values import code, codes
 from engine.store.directory import Holder
 from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
@@ -112,9 +113,9 @@ def _role_scope(viewer: Viewer, role_column: InstrumentedAttribute[str],
     parts: list[ColumnElement[bool]] = []
     for role, school, county in viewer.grants:
         if school is not None:
-            parts.append(and_(role_column == role, case.school_id == school))
+            parts.append(and_(role_column == code(role), case.school_id == school))
         if county is not None:
-            parts.append(and_(role_column == role, case.county_id == county))
+            parts.append(and_(role_column == code(role), case.county_id == county))
     return or_(*parts) if parts else false()
 
 
@@ -142,7 +143,7 @@ _GRANTED, _REACHED = (aliased(Case, name=n) for n in ("granted_case", "reached_c
 
 
 def _ids_where_party(viewer: Viewer, relation: str) -> Select[Any]:
-    return select(CaseParty.case_id).where(CaseParty.user_id == viewer.id, CaseParty.relation == relation)
+    return select(CaseParty.case_id).where(CaseParty.user_id == viewer.id, CaseParty.relation == code(relation))
 
 
 def not_accused(viewer: Viewer) -> ColumnElement[bool]:
@@ -160,10 +161,10 @@ def _granted_ids(viewer: Viewer) -> Select[Any]:
     # Asked of the viewer's few grants only, by the case's index — as a set of every case with
     # a named accused it was a scan of all the county's parties that the planner priced into
     # every list (and chose worse plans to avoid), even when the viewer had no grant at all.
-    named = exists().where(CaseParty.case_id == granted.id, CaseParty.relation == "accused")
+    named = exists().where(CaseParty.case_id == granted.id, CaseParty.relation == code("accused"))
     return (select(AccessGrant.case_id).join(granted, granted.id == AccessGrant.case_id)
             .where(AccessGrant.user_id == viewer.id, AccessGrant.withdrawn_at.is_(None), AccessGrant.ends_at > now,
-                   AccessGrant.procedure == granted.procedure, or_(~granted.procedure.in_(SHARPENED), named)))
+                   AccessGrant.procedure == granted.procedure, or_(~granted.procedure.in_(codes(SHARPENED)), named)))
 
 
 def granted_clause(viewer: Viewer) -> ColumnElement[bool]:
@@ -177,7 +178,7 @@ def _bypassed(viewer: Viewer) -> ColumnElement[bool]:
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if not leader_schools:
         return false()
-    return and_(Case.procedure == "C", Case.school_id.in_(leader_schools))
+    return and_(Case.procedure == code("C"), Case.school_id.in_(leader_schools))
 
 
 _Column = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -226,7 +227,7 @@ def _in_circle_by_id(viewer: Viewer, case_id: _Column) -> ColumnElement[bool]:
         return inside
     # Only open cases: the rows are open tasks, which exist only while their case is open
     # (``_task_arms``). All the bypassed C cases the school ever had were read for every arm.
-    bypassed = select(Case.id).where(Case.status == "open", _bypassed(viewer), ~granted_clause(viewer))
+    bypassed = select(Case.id).where(Case.status == code("open"), _bypassed(viewer), ~granted_clause(viewer))
     return and_(inside, case_id.not_in(bypassed))
 
 
@@ -268,7 +269,7 @@ def _task_arms(viewer: Viewer, skip_role: str | None = None) -> list[TaskArm]:
             continue
         places = ([role_row.school_id == school] if school is not None else []) + \
                  ([role_row.county_id == county] if county is not None else [])
-        arms += [TaskArm(select().select_from(role_row).where(role_row.role == role, place, ~taken),
+        arms += [TaskArm(select().select_from(role_row).where(role_row.role == code(role), place, ~taken),
                          (role_row.due_order, role_row.opened_at, role_row.task_id), role_row.case_id,
                          role_row.school_id, role_row.procedure, role_row.task_id)
                  for place in places]
@@ -337,13 +338,13 @@ def _role_conditions(viewer: Viewer) -> list[DimsCondition]:
     roles: list[DimsCondition] = []
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
     if leader_schools:
-        roles.append(lambda d: and_(d.school_id.in_(leader_schools), ~d.procedure.in_(SHARPENED)))
+        roles.append(lambda d: and_(d.school_id.in_(leader_schools), ~d.procedure.in_(codes(SHARPENED))))
     rektor_schools = viewer.schools({"rektor"})
     if rektor_schools:
-        roles.append(lambda d: and_(d.school_id.in_(rektor_schools), d.procedure == "B"))
+        roles.append(lambda d: and_(d.school_id.in_(rektor_schools), d.procedure == code("B")))
     owner_counties = counties_where(viewer, "skoleeier")
     if owner_counties:
-        roles.append(lambda d: and_(d.county_id.in_(owner_counties), or_(d.procedure.in_(SHARPENED), d.notified)))
+        roles.append(lambda d: and_(d.county_id.in_(owner_counties), or_(d.procedure.in_(codes(SHARPENED)), d.notified)))
     return roles
 
 
@@ -375,7 +376,7 @@ def _branches(viewer: Viewer) -> list[Branch]:
 
     done = select(CaseWork.case_id).where(CaseWork.user_id == viewer.id, *_work_beyond_roles(viewer))
     branches: list[Branch] = [(_task_ids(viewer), beyond_roles(lambda c: true())),
-                              (done, beyond_roles(lambda c: ~c.procedure.in_(SHARPENED))),
+                              (done, beyond_roles(lambda c: ~c.procedure.in_(codes(SHARPENED)))),
                               (_granted_ids(viewer), beyond_roles(lambda c: true()))]
     return branches + [(None, _on_case(condition)) for condition in by_dims(viewer)]
 
@@ -459,7 +460,7 @@ def beyond_dims(viewer: Viewer, reported: bool = False, kind: str = "sak") -> Se
     else:
         branches = _by_person(_branches(viewer)) + ([_reported_branch(viewer)] if reported else [])
         reached = id_in(Case.id, _reached_ids(branches))
-    return select(Case).where(Case.kind == kind, reached, in_circle(viewer), not_(on_dims(viewer, case_dims(Case))))
+    return select(Case).where(Case.kind == code(kind), reached, in_circle(viewer), not_(on_dims(viewer, case_dims(Case))))
 
 
 def _reported_branch(viewer: Viewer) -> Branch:
@@ -535,12 +536,12 @@ def status_access_clause(viewer: Viewer) -> ColumnElement[bool]:
 def visible_cases(viewer: Viewer, kind: str = "sak") -> Select[Case]:
     """``select(Case)`` of one kind (chapter 12 cases unless told), limited to what the viewer
     may see at all (full or status)."""
-    return select(Case).where(Case.kind == kind, in_circle(viewer), _reach_of(viewer, reported=True))
+    return select(Case).where(Case.kind == code(kind), in_circle(viewer), _reach_of(viewer, reported=True))
 
 
 def readable_cases(viewer: Viewer, kind: str = "sak") -> Select[Case]:
     """``select(Case)`` of one kind that the viewer may read in full (overviews, exports)."""
-    return select(Case).where(Case.kind == kind, full_access_clause(viewer))
+    return select(Case).where(Case.kind == code(kind), full_access_clause(viewer))
 
 
 def _reach_one(branches: list[Branch], case_id: int | BindParameter[int]) -> ColumnElement[bool]:
@@ -588,7 +589,7 @@ def workable_tasks(viewer: Viewer) -> Select[OpenTask]:
 
 def _workable(viewer: Viewer, among: ColumnElement[bool]) -> Select[OpenTask]:
     return (select(OpenTask).join(Case, Case.id == OpenTask.case_id)
-            .where(among, in_circle(viewer), Case.status == "open"))
+            .where(among, in_circle(viewer), Case.status == code("open")))
 
 
 def workable_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask | None:
@@ -723,7 +724,7 @@ def owned_measures(viewer: Viewer) -> Select[Measure, Case]:
     in the current plan of an open case, and never where the viewer is outside the case's circle
     (accused, or bypassed leadership in C). The measure only — not the case (that takes a grant)."""
     return (select(Measure, Case).join(Case, Case.id == Measure.case_id)
-            .where(Measure.responsible_id == viewer.id, Measure.current.is_(True), Case.status == "open",
+            .where(Measure.responsible_id == viewer.id, Measure.current.is_(True), Case.status == code("open"),
                    in_circle(viewer)))
 
 

@@ -19,9 +19,9 @@ from sqlalchemy.orm import Session
 
 from engine import access
 from engine.read import case_list
+from engine.read.case_list import STATUSES
+from engine.store.code_values import code
 from engine.store.models import Case, StatusTally
-
-STATUSES = ("open", "closed")
 
 
 def status_counts(session: Session, viewer: access.Viewer, *, procedure: str | None = None,
@@ -29,9 +29,9 @@ def status_counts(session: Session, viewer: access.Viewer, *, procedure: str | N
     """The open and closed cases ``viewer`` may see (``access.visible_cases``), narrowed to
     ``procedure`` and ``school``, exactly."""
     tally = StatusTally
-    on_tallies = [tally.kind == "sak", access.on_dims(viewer, access.tally_dims(tally)),
+    on_tallies = [tally.kind == code("sak"), access.on_dims(viewer, access.tally_dims(tally)),
                   *case_list.narrowing(tally, procedure, school)]
-    on_cases = [Case.kind == "sak", *case_list.narrowing(Case, procedure, school)]
+    on_cases = [Case.kind == code("sak"), *case_list.narrowing(Case, procedure, school)]
     counts: Counter[str] = Counter()
     for status, n in session.execute(select(tally.status, func.sum(tally.n)).where(*on_tallies).group_by(tally.status)):
         counts[status] += n

@@ -9,7 +9,11 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.read import paging
+from engine.store.code_values import chosen, code
 from engine.store.models import Case, OpenTask, School
+from processes.roles import PROCEDURE_LABELS
+
+STATUSES = ("open", "closed")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ def narrowing(row: Any, procedure: str | None, school: str | None) -> list[Colum
     must be narrowed as the cases are): the procedure, and the school by its name."""
     conditions: list[ColumnElement[bool]] = []
     if procedure:
-        conditions.append(row.procedure == procedure)
+        conditions.append(row.procedure == chosen(procedure, PROCEDURE_LABELS))
     if school:
         conditions.append(row.school_id.in_(select(School.id).where(School.name == school)))
     return conditions
@@ -44,10 +48,10 @@ def _query(within: Select | None, status: str | None, procedure: str | None, sch
            search: str | None) -> Select:
     """Cases with their number of open tasks (counted for the rows shown only), filtered."""
     open_tasks = select(func.count()).where(OpenTask.case_id == Case.id).correlate(Case).scalar_subquery()
-    query = (within if within is not None else select(Case).where(Case.kind == "sak")).add_columns(open_tasks)
+    query = (within if within is not None else select(Case).where(Case.kind == code("sak"))).add_columns(open_tasks)
     query = query.where(*narrowing(Case, procedure, school))
     if status:
-        query = query.where(Case.status == status)
+        query = query.where(Case.status == chosen(status, STATUSES))
     if search:
         query = query.where(Case.number.contains(search, autoescape=True))
     return query
@@ -79,7 +83,7 @@ def status_counts(session: Session, *, within: Select | None = None, procedure: 
         rows = session.execute(select(base.c.status, func.count()).group_by(base.c.status))
         return {status: n for status, n in rows}
     counts = {}
-    for status in ("open", "closed"):
+    for status in STATUSES:
         some = _query(within, status, procedure, school, search).with_only_columns(Case.id).limit(cap + 1).subquery()
         counts[status] = session.scalar(select(func.count()).select_from(some)) or 0
     return counts

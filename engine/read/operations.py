@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from engine.store.code_values import code
 from engine.store.db import Database
 from engine.store.models import Case, Notification, PendingTimer
 from engine.write.timers import MAX_ATTEMPTS
@@ -24,6 +25,6 @@ def counts(db: Database) -> OperationsCounts:
                                    .where(PendingTimer.attempts >= MAX_ATTEMPTS)) or 0
         mails = session.scalar(select(func.count()).select_from(Notification).where(Notification.waiting_for_mail())) or 0
         by_stage = session.execute(select(Case.kind, Case.procedure, Case.stage_code, func.count())
-                                   .where(Case.status == "open")
+                                   .where(Case.status == code("open"))
                                    .group_by(Case.kind, Case.procedure, Case.stage_code)).all()
     return OperationsCounts(incidents, mails, [(kind, procedure, stage, n) for kind, procedure, stage, n in by_stage])

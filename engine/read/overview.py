@@ -21,6 +21,7 @@ from engine import access
 from engine.errors import Denied
 from engine.read import case_list, paging, queries, year_figures
 from engine.read.year_figures import ReportCounts
+from engine.store import code_values
 from engine.store.counted_events import plan_made
 from engine.store.events import (
     CASE_READ,
@@ -248,11 +249,11 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
     with kap12.db.snapshot() as session:  # the figures are tallies less and plus cases: one snapshot
         viewer = access.with_reach(session, viewer)  # the page asks the same cases a dozen times
         visible = _full_cases(viewer, school, procedure)
-        open_visible = visible.where(Case.status == "open")
+        open_visible = visible.where(Case.status == code_values.code("open"))
         counts = _open_counts(session, open_visible, now)
         by_stage, figures = counts.by_stage, counts.figures
         open_cases, more = _open_rows_shown(session, open_visible, by_stage, stage, cursor, everything)
-        closed_cases = list(session.scalars(visible.where(Case.status == "closed", Case.closed_at >= now - WEEK)
+        closed_cases = list(session.scalars(visible.where(Case.status == code_values.code("closed"), Case.closed_at >= now - WEEK)
                                             .order_by(Case.closed_at.desc())))
         listed = open_cases + closed_cases
         ids = [c.id for c in listed]
@@ -265,7 +266,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
             for timer in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
                 timers[timer.case_id].append(timer)
             for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
-                                                                 HistoryEvent.kind != CASE_READ)
+                                                                 HistoryEvent.kind != code_values.code(CASE_READ))
                                       .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
                 events[ev.case_id].append(ev)
         assignee_ids = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
@@ -291,7 +292,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         if is_county_wide(viewer):  # every school of the county, whichever the page shows
             county_lines = _county_lines(session, viewer, counts.by_school if not school else
                                          _open_counts(session, _full_cases(viewer, None, procedure)
-                                                      .where(Case.status == "open"), now).by_school)
+                                                      .where(Case.status == code_values.code("open")), now).by_school)
 
     if include_names and ids:
         # Pupils' names leave the system in the export: a read of each case, like opening it.
@@ -314,7 +315,7 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
     shown: list[Case] = []
     more: dict[str, str | None] = {}
     for code in chosen:
-        query = open_visible.where(Case.stage_code == code)
+        query = open_visible.where(Case.stage_code == code_values.code(code))
         if everything:
             shown += session.scalars(query.order_by(*paging.order(STAGE_ORDER)))
             continue

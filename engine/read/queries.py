@@ -21,6 +21,7 @@ from engine.errors import NotFound
 from engine.read import measures, paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import case_tallies, history, identities
+from engine.store.code_values import chosen, code
 from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
 from engine.store.models import (
     ApiToken,
@@ -106,7 +107,7 @@ def _task_keys(arm: access.TaskArm) -> tuple[paging.Key, ...]:
 
 
 def _of_procedure(procedure: str) -> Callable[[access.TaskArm], ColumnElement[bool]]:
-    return lambda arm: arm.procedure == procedure
+    return lambda arm: arm.procedure == code(procedure)
 
 
 def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None, by_case: bool) -> Select[Any]:
@@ -114,7 +115,7 @@ def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None,
     if school_id is not None:
         query = query.where(arm.school == school_id)
     if procedure:
-        query = query.where(_of_procedure(procedure)(arm))
+        query = query.where(arm.procedure == chosen(procedure, PROCEDURE_LABELS))
     if by_case:
         query = query.where(arm.case_id == bindparam("case_id", type_=Integer))
     return query
@@ -479,11 +480,11 @@ def _cases_per_version(session: Session, viewer: access.Viewer) -> Counter[int]:
     visible = access.visible_cases(viewer, kind)
     if counties:
         for version_id, n in session.execute(case_tallies.counted(
-                CaseTally.definition_id, where=(CaseTally.county_id.in_(counties), CaseTally.kind == kind))):
+                CaseTally.definition_id, where=(CaseTally.county_id.in_(counties), CaseTally.kind == code(kind)))):
             counts[version_id] += n
         for version_id, n in session.execute(
                 select(Case.definition_id, func.count()).where(
-                    Case.kind == kind, Case.county_id.in_(counties), access.outside_circle(viewer))
+                    Case.kind == code(kind), Case.county_id.in_(counties), access.outside_circle(viewer))
                 .group_by(Case.definition_id)):
             counts[version_id] -= n
         visible = access.visible_beyond_whole_counties(viewer, kind)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from engine import access
 from engine.read import case_list
+from engine.store.code_values import code
 from engine.store.counted_events import deadline_counted
 from engine.store.events import DEADLINE_MISSED, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent, MonthTally
@@ -82,7 +83,7 @@ def counted_this_year(kap12: Kap12, session: Session, viewer: access.Viewer, sch
     to ``school`` and ``procedure``)."""
     if not months:
         return Counter(), Counter(), ReportCounts(0, (), ())
-    chosen = [Case.kind == "sak", *case_list.narrowing(Case, procedure, school)]
+    chosen = [Case.kind == code("sak"), *case_list.narrowing(Case, procedure, school)]
     starts = _month_starts(months)
     total = _tallied(session, viewer, case_list.narrowing(MonthTally, procedure, school), months)
     # The cases the tallies count that the viewer may not read, and those they read beyond them:
@@ -110,7 +111,7 @@ def _tallied(session: Session, viewer: access.Viewer, narrowed: list[ColumnEleme
     """What the tallies of the cases the viewer's roles reach say (``narrowed`` as the page is),
     since the year's first month."""
     tally = MonthTally
-    where = [tally.kind == "sak", tally.month >= month_key(months[0]),
+    where = [tally.kind == code("sak"), tally.month >= month_key(months[0]),
              access.on_dims(viewer, access.tally_dims(tally)), *narrowed]
     total = func.sum(tally.n)
     counts = _Counts(Counter(), Counter(), Counter())

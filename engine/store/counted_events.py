@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_
 
+from engine.store.code_values import code
 from engine.store.events import DEADLINE_MISSED, TASK_COMPLETED
 from processes.deadlines import LATEST_MET
 from processes.measures import PLAN_FORM
@@ -26,10 +27,10 @@ def deadline_counted(events: Any) -> ColumnElement[bool]:
     with a due time, by that time."""
     due = events.data["due_at"].as_string()
     late = func.coalesce(events.data["late_by_seconds"].as_float(), 0)
-    return or_(events.kind == DEADLINE_MISSED,
-               and_(events.kind == TASK_COMPLETED, due.is_not(None), due != "", late <= LATEST_MET))
+    return or_(events.kind == code(DEADLINE_MISSED),
+               and_(events.kind == code(TASK_COMPLETED), due.is_not(None), due != "", late <= LATEST_MET))
 
 
 def plan_made(events: Any) -> ColumnElement[bool]:
     """An action plan made or revised (the form's task done)."""
-    return and_(events.kind == TASK_COMPLETED, events.data["form"].as_string() == PLAN_FORM)
+    return and_(events.kind == code(TASK_COMPLETED), events.data["form"].as_string() == code(PLAN_FORM))
