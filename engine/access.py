@@ -34,7 +34,7 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
-from engine.store.code_values import code, codes
+from engine.store.code_values import code, codes, number
 from engine.store.directory import Holder
 from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
@@ -493,8 +493,8 @@ def with_reach(session: Session, viewer: Viewer) -> Viewer:
     accused, the bypassed leadership) is never taken from it: every query applies it afresh."""
     if viewer.reach is not None or _reads_county_wide(viewer):
         return viewer
-    full = list(session.scalars(_reached_ids(_by_person(_branches(viewer))).limit(REACH_LISTED + 1)))
-    reported = list(session.scalars(_ids_where_party(viewer, "reporter").limit(REACH_LISTED + 1)))
+    full = list(session.scalars(_reached_ids(_by_person(_branches(viewer))).limit(number(REACH_LISTED + 1))))
+    reported = list(session.scalars(_ids_where_party(viewer, "reporter").limit(number(REACH_LISTED + 1))))
     if len(full) + len(reported) > REACH_LISTED:
         return viewer
     return replace(viewer, reach=Reach(tuple(full), tuple(reported), session.get_bind().dialect.name))

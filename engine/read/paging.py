@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Row, Select, UnaryExpression, and_, litera
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
+from engine.store.code_values import number
 
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
@@ -109,7 +110,7 @@ def paged(query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: in
     condition = after(keys, cursor)
     if condition is not None:
         query = query.where(condition)
-    return query.order_by(*order(keys)).limit(limit + 1)
+    return query.order_by(*order(keys)).limit(number(limit + 1))
 
 
 def page_of(rows: list[Any], limit: int, key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:

@@ -21,7 +21,7 @@ from engine.errors import NotFound
 from engine.read import measures, paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import case_tallies, history, identities
-from engine.store.code_values import chosen, code
+from engine.store.code_values import chosen, code, number
 from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
 from engine.store.models import (
     ApiToken,
@@ -195,7 +195,7 @@ def _in_some_arm(arms: list[access.TaskArm],
                  condition: Callable[[access.TaskArm], ColumnElement[bool]]) -> ColumnElement[bool]:
     """There is a task meeting ``condition`` in one of the arms, each asked for its first: as
     EXISTS, PostgreSQL gathered all of an arm's tasks once to test the schools against them."""
-    return or_(*(arm.query.with_only_columns(literal(1)).where(condition(arm)).limit(1).scalar_subquery().is_not(None)
+    return or_(*(arm.query.with_only_columns(literal(1)).where(condition(arm)).limit(number(1)).scalar_subquery().is_not(None)
                  for arm in arms))
 
 
