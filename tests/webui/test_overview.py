@@ -94,3 +94,15 @@ def test_a_long_stage_shows_its_first_cases_and_pages_the_rest(env, monkeypatch)
     bad = client.get("/oversikt?fase=meldt&etter=ikke-en-peker")
     assert bad.status_code == 422 and "Sidepekeren er ugyldig" in bad.text
     assert client.get("/oversikt?fase=ukjent").status_code == 200  # an unknown stage: the whole overview
+
+
+def test_the_lead_names_the_school_chosen(env):
+    """The school owner's overview of one school says so: «Alle skoler i fylket» above one
+    school's figures read as the county's."""
+    _report(env, krenker_type="ansatt", krenker_navn="Per", anklaget_bruker="ansatt2")
+    owner = login(env.app, "skoleeier")
+    county = owner.get("/oversikt").text
+    assert "Alle skoler i fylket:" in county
+    one = owner.get("/oversikt", query_string={"skole": "Nordli videregående skole"}).text
+    assert "Nordli videregående skole: saker i prosedyre B og C" in one
+    assert "Alle skoler i fylket" not in one
