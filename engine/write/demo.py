@@ -13,7 +13,7 @@ from engine.store import directory
 from engine.store.models import Case, User
 from engine.versions.example_data import example_data
 from processes import forms
-from processes.deadlines import school_year_of
+from processes.deadlines import OSLO, school_year_of
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -116,6 +116,19 @@ def load_demo(kap12: Kap12) -> list[dict]:
              "note": NOTES.get(u, "")} for u, name, role, school in PEOPLE]
 
 
+def _cycle_done_so_far(kap12: Kap12, leader: Viewer, case_id: int) -> None:
+    """Each routine of the yearly cycle whose date has passed, recorded as done a few days
+    before it by ``leader``."""
+    now = kap12.clock.now()
+    for task in kap12.case_tasks(case_id):
+        if task.due_at is None or task.due_at >= now:
+            continue
+        done = (task.due_at - timedelta(days=3)).astimezone(OSLO).date()
+        kap12.complete(leader, task.id, example_data(
+            kap12.forms.get(task.form_key), now.date(), hva_ble_gjort=f"{task.title}: gjennomført som planlagt.",
+            dato=done.isoformat(), hvem_deltok="Skoleledelsen og de det gjaldt", oppfolging=None))
+
+
 def _story(days_ago: int, kap12: Kap12, **report: Any) -> dict:
     """A demo report: the defaults of ``report_data`` replaced by one consistent story, with the
     date it happened counted back from the engine's clock."""
@@ -198,9 +211,12 @@ def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
         krenkelse_art=["annet"], tid_og_sted="Matematikktimen, rom 214", pagaar="ja",
         krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2", meldt_pa_vegne_av="elev",
         elevens_beskrivelse="«Jeg sier ingenting i mattetimene lenger.»"))
-    # The school's yearly prevention cycle, for the school year under way.
+    # The school's yearly prevention cycle, for the school year under way, with what a school
+    # has done of it by now: a cycle started today would show every routine of the autumn as
+    # months overdue, which reads as a school that did nothing (or as kap12 being wrong).
     now = kap12.clock.now()
-    kap12.start_prevention_cycle(None, nordli, school_year_of(now))
+    cycle = kap12.start_prevention_cycle(None, nordli, school_year_of(now))
+    _cycle_done_so_far(kap12, u["rektor"], cycle.id)
     # 5. A: closed after the investigation found the environment safe.
     case = kap12.report(u["ansatt"], nordli, _story(
         20, kap12, berorte_elever="Maja Lie (demo)", klasse="2STB",

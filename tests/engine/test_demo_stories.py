@@ -2,7 +2,10 @@
 written story (no example text), each pupil is marked «(demo)», and the dates fit the stories."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from engine.write.demo import load_demo
+from processes.deadlines import OSLO
 
 
 def test_every_demo_case_is_a_story_without_placeholders(sqlite_kap12):
@@ -19,3 +22,23 @@ def test_every_demo_case_is_a_story_without_placeholders(sqlite_kap12):
     # The printout says where each log-in works.
     schools = {u["username"]: u["school"] for u in logins}
     assert schools["rektor2"] == "Sørbakken videregående skole" and schools["ansatt"] == "Nordli videregående skole"
+
+
+def test_the_demo_cycle_has_done_what_was_due_before_today(sqlite_kap12):
+    """The yearly cycle of the demo school, started for the year under way, shows what a school
+    midway through it has: each routine whose date has passed done and dated before it, the rest
+    still open, and none overdue (a cycle started today read «90 dager på overtid» on the autumn's
+    routines, as if the school had done nothing)."""
+    from engine.store.events import TASK_COMPLETED
+
+    kap12 = sqlite_kap12
+    kap12.clock.set(datetime(2026, 11, 30, 9, 0, tzinfo=OSLO))
+    load_demo(kap12)
+    [cycle] = kap12.prevention_cycles(kap12.viewer("rektor"))
+    now = kap12.clock.now()
+    assert all(t.due_at is None or t.due_at >= now for t in kap12.case_tasks(cycle.id))
+    assert kap12.case_tasks(cycle.id), "the routines still ahead are open"
+    done = [e.data for e in kap12.case_history(cycle.id) if e.kind == TASK_COMPLETED]
+    assert len(done) >= 5
+    for data in done:
+        assert data["data"]["dato"] < now.date().isoformat() and "Eksempeltekst" not in str(data)
