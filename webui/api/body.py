@@ -10,6 +10,7 @@ from flask import request
 from marshmallow import Schema, ValidationError
 from werkzeug.datastructures import MultiDict
 
+from . import schemas
 from .problems import ApiProblem, invalid
 
 JSON_TYPES = ("application/json",)
@@ -90,7 +91,7 @@ def query(schema_class) -> dict:
     data = {}
     for key, values in args.lists():
         data[key] = values[0] if len(values) == 1 else values
-    return load(schema_class(), data)
+    return load(schemas.kept(schema_class), data)
 
 
 def no_body() -> None:
@@ -112,7 +113,7 @@ def multipart(schema_class) -> dict:
         data[key] = values[0] if len(values) == 1 else values
     for key in request.files:
         data[key] = request.files.getlist(key)
-    return load(schema_class(), data)
+    return load(schemas.kept(schema_class), data)
 
 
 def load(schema: Schema, data) -> dict:

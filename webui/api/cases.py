@@ -25,7 +25,7 @@ def list_cases():
     status = None if args["status"] == "all" else args["status"]
     page = kap12().case_page(viewer(), status, procedure=args.get("procedure"), school=args.get("school"),
                              search=args.get("q"), cursor=args.get("cursor"), limit=args["limit"])
-    return schemas.CaseListSchema().dump({"items": page.items, "limit": args["limit"],
+    return schemas.dump(schemas.CaseListSchema, {"items": page.items, "limit": args["limit"],
                                           "next_cursor": page.next_cursor})
 
 
@@ -36,7 +36,7 @@ def list_cases():
            description="Feltene i meldingsskjemaet og skolen. Svaret er det melderen ser: hvor saken står.")
 def report():
     data = body.json_object()
-    body.load(schemas.report_request()(), data)
+    body.load(schemas.kept(schemas.report_request()), data)
     school_id = data.pop("school_id")
     try:
         # The receipt, as the page shows it (and, like the page, a recorded read: in the step).
@@ -44,7 +44,7 @@ def report():
     except NotFound as err:
         raise invalid({"school_id": [str(err)]}) from None
     g.committed = True
-    response = schemas.CaseStatusSchema().dump(_status(case))
+    response = schemas.dump(schemas.CaseStatusSchema, _status(case))
     return response, 201, {"Location": url_for("api.show_case", case_id=case.id)}
 
 
@@ -66,11 +66,11 @@ def _task(task, names) -> dict:
 def show_case(case_id: int):
     case, level = kap12().case(viewer(), case_id, view="api")
     if level != access.FULL:
-        return schemas.CaseStatusSchema().dump(_status(case))
+        return schemas.dump(schemas.CaseStatusSchema, _status(case))
     tasks = kap12().case_tasks(case_id)
     names = queries.display_names(kap12(), [t.assignee_id for t in tasks])
     steps = queries.case_steps(kap12(), viewer(), case_id)
-    return schemas.CaseFullSchema().dump({
+    return schemas.dump(schemas.CaseFullSchema, {
         "access": access.FULL, "id": case.id, "number": case.number, "school_id": case.school_id,
         "school": case.school.name, "procedure": case.procedure, "status": case.status, "stage": case.stage,
         "escalated": case.escalated, "owner_notified_at": case.owner_notified_at, "created_at": case.created_at, "updated_at": case.updated_at,
@@ -92,7 +92,7 @@ def case_history(case_id: int):
     events = kap12().case_history(case_id)
     reads = [ev for ev in events if ev.kind == CASE_READ]
     shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != CASE_READ]
-    return schemas.HistorySchema().dump({
+    return schemas.dump(schemas.HistorySchema, {
         "case_id": case.id, "number": case.number, "reads": len(reads),
         "events": [{"seq": ev.seq, "at": ev.at, "actor": present.actor_text(ev), "kind": ev.kind, "text": present.event_text(ev),
                     "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in shown],
@@ -118,7 +118,7 @@ def list_grants(case_id: int):
     case, level = kap12().case(viewer(), case_id, view="api_grants")
     if level != access.FULL or not (access.leads_case(viewer(), case) or viewer().is_auditor):
         raise Denied("Bare den som leder saken, og revisor, ser hvem som har fått tilgang.")
-    return schemas.AccessGrantListSchema().dump(_grants(case_id))
+    return schemas.dump(schemas.AccessGrantListSchema, _grants(case_id))
 
 
 @bp.post(f"/cases/{CASE_ID}/grants")
@@ -126,23 +126,23 @@ def list_grants(case_id: int):
            body_schema=schemas.AccessGrantRequest, errors=(403, 404, 409),
            description="Rektor (prosedyre A og B) eller skoleeier (C). Lagres i sakens historikk.")
 def grant_access(case_id: int):
-    data = body.load(schemas.AccessGrantRequest(), body.json_object())
+    data = body.load(schemas.kept(schemas.AccessGrantRequest), body.json_object())
     try:
         kap12().grant_access(viewer(), case_id, data["username"], data["reason"], data["until"])
     except InvalidInput as err:
         raise _api_fields(err) from None
     g.committed = True
-    return schemas.AccessGrantListSchema().dump(_grants(case_id)), 201
+    return schemas.dump(schemas.AccessGrantListSchema, _grants(case_id)), 201
 
 
 @bp.post(f"/cases/{CASE_ID}/grants/<id:grant_id>/withdraw")
 @operation("Trekk tilbake en tilgang", tag="cases", response=schemas.AccessGrantListSchema,
            body_schema=schemas.WithdrawRequest, errors=(403, 404, 409))
 def withdraw_access(case_id: int, grant_id: int):
-    data = body.load(schemas.WithdrawRequest(), body.json_object())
+    data = body.load(schemas.kept(schemas.WithdrawRequest), body.json_object())
     kap12().withdraw_access(viewer(), case_id, grant_id, data["reason"])
     g.committed = True
-    return schemas.AccessGrantListSchema().dump(_grants(case_id))
+    return schemas.dump(schemas.AccessGrantListSchema, _grants(case_id))
 
 
 @bp.post(f"/cases/{CASE_ID}/accused")
@@ -150,10 +150,10 @@ def withdraw_access(case_id: int, grant_id: int):
            body_schema=schemas.AccusedRequest, errors=(403, 404, 409),
            description="Rektor (B) eller skoleeier (B, C). Den anklagede mister all tilgang til saken.")
 def identify_accused(case_id: int):
-    data = body.load(schemas.AccusedRequest(), body.json_object())
+    data = body.load(schemas.kept(schemas.AccusedRequest), body.json_object())
     try:
         case = kap12().identify_accused(viewer(), case_id, data["username"], data["reason"])
     except InvalidInput as err:
         raise _api_fields(err) from None
     g.committed = True
-    return schemas.CaseRefSchema().dump(case)
+    return schemas.dump(schemas.CaseRefSchema, case)

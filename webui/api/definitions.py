@@ -19,7 +19,7 @@ from .openapi import operation
 def list_definitions():
     body.query(schemas.EmptyQuery)
     items = queries.definition_versions(kap12())
-    return schemas.DefinitionListSchema().dump({"items": items, "count": len(items)})
+    return schemas.dump(schemas.DefinitionListSchema, {"items": items, "count": len(items)})
 
 
 @bp.post("/definitions")
@@ -36,4 +36,4 @@ def deploy():
     results = kap12().deploy(files, viewer(), data["comment"].strip())
     g.committed = True
     created = any(r.created for r in results)
-    return schemas.DeployResultSchema().dump({"results": results}), 201 if created else 200
+    return schemas.dump(schemas.DeployResultSchema, {"results": results}), 201 if created else 200

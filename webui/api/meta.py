@@ -24,7 +24,7 @@ def me():
             "report_schools": [{"id": i, "name": n} for i, n in queries.report_schools(kap12(), who)]}
     if g.api_auth == "session":
         data["csrf_token"] = security.csrf_token()
-    return schemas.MeSchema().dump(data)
+    return schemas.dump(schemas.MeSchema, data)
 
 
 @bp.get("/openapi.json")

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from engine.errors import Conflict, DamagedHistory, Denied, DeployRefused, InvalidInput, NotFound
 
 from . import bp
-from .schemas import ProblemSchema
+from .schemas import ProblemSchema, dump
 
 log = logging.getLogger("kap12.api")
 
@@ -69,7 +69,7 @@ def problem(status: int, detail: str | None = None, *, type: str = "about:blank"
             "detail": detail or DETAILS.get(status, TITLES.get(status, "")), "instance": request.path}
     if errors is not None:
         body["errors"] = errors
-    response = current_app.response_class(json.dumps(ProblemSchema().dump(body), ensure_ascii=False),
+    response = current_app.response_class(json.dumps(dump(ProblemSchema, body), ensure_ascii=False),
                                           status=status, mimetype=PROBLEM_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value

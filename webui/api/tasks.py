@@ -39,7 +39,7 @@ def _row(row: queries.TaskRow) -> dict:
 def list_tasks():
     args = body.query(schemas.TaskListQuery)
     page = queries.task_page(kap12(), viewer(), cursor=args.get("cursor"), limit=args["limit"], with_roles=True)
-    return schemas.TaskListSchema().dump({"items": [_row(r) for r in page.items], "limit": args["limit"],
+    return schemas.dump(schemas.TaskListSchema, {"items": [_row(r) for r in page.items], "limit": args["limit"],
                                           "next_cursor": page.next_cursor})
 
 
@@ -63,14 +63,14 @@ def show_task(task_id: str):
     names = queries.display_names(kap12(), [lookup.task.assignee_id])
     row = queries.TaskRow(lookup.task, case.id, case.number, case.procedure, case.school_id, case.school.name,
                           names.get(lookup.task.assignee_id), tuple(sorted(r.role for r in lookup.task.roles)))
-    return schemas.TaskDetailSchema().dump({**_row(row), "workable": lookup.workable,
+    return schemas.dump(schemas.TaskDetailSchema, {**_row(row), "workable": lookup.workable,
                                             "form": _form(lookup.form)})
 
 
 def _acted(task_id: str, case) -> dict:
     g.committed = True
     following = [_row(r) for r in queries.task_page(kap12(), viewer(), case_id=case.id, with_roles=True).items]
-    return schemas.TaskActSchema().dump({
+    return schemas.dump(schemas.TaskActSchema, {
         "task_id": task_id, "case": {"id": case.id, "number": case.number, "status": case.status, "stage": case.stage},
         "next_tasks": following})
 
