@@ -289,11 +289,17 @@ def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: t
             process.wait(60)
 
 
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError("a whole number, 1 or more")
+    return int(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", default="1,2,4")
     parser.add_argument("--users", type=int, default=8, help="simulated staff at once")
-    parser.add_argument("--schools", type=int, default=8,
+    parser.add_argument("--schools", type=_at_least_one, default=8,
                         help="schools the users are spread over, in turn (1: all of them at one school, "
                              "reaching for the same tasks)")
     parser.add_argument("--seconds", type=float, default=20.0, help="per worker count")

@@ -314,15 +314,15 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
         chosen = [stage] if stage else [code for code, _, _ in STAGES if by_stage.get(code)]
     shown: list[Case] = []
     more: dict[str, str | None] = {}
-    for code in chosen:
-        query = open_visible.where(Case.stage_code == code_values.code(code))
+    for stage_code in chosen:  # a stage unknown to this release (the exports') stays a parameter
+        query = open_visible.where(Case.stage_code == code_values.chosen(stage_code, STAGE_LABELS))
         if everything:
             shown += session.scalars(query.order_by(*paging.order(STAGE_ORDER)))
             continue
         page = paging.fetch(session, query, STAGE_ORDER, cursor if stage else None,
                             STAGE_PAGE if stage else PER_STAGE, _stage_key)
         shown += [row[0] for row in page.items]
-        more[code] = page.next_cursor
+        more[stage_code] = page.next_cursor
     return shown, more
 
 

@@ -25,6 +25,11 @@ from engine.store.code_values import number
 T = TypeVar("T")
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
+# The page sizes kap12 itself asks for: the pages' (50), the API's when a client names none (100),
+# Ukeoversikt's first rows of every stage (25), the one task that follows a completed one (1).
+# They go into the statement as numbers (``code_values.number``); a size a client chooses is a
+# parameter, so that the 500 a client may choose do not become 500 statements of their own.
+SIZES = frozenset({1, 25, DEFAULT_LIMIT, 100})
 BAD_CURSOR = "Sidepekeren er ugyldig. Gå tilbake til første side."
 
 
@@ -110,7 +115,7 @@ def paged(query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: in
     condition = after(keys, cursor)
     if condition is not None:
         query = query.where(condition)
-    return query.order_by(*order(keys)).limit(number(limit + 1))
+    return query.order_by(*order(keys)).limit(number(limit + 1) if limit in SIZES else limit + 1)
 
 
 def page_of(rows: list[Any], limit: int, key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:

@@ -106,3 +106,6 @@ def test_the_lead_names_the_school_chosen(env):
     one = owner.get("/oversikt", query_string={"skole": "Nordli videregående skole"}).text
     assert "Nordli videregående skole: saker i prosedyre B og C" in one
     assert "Alle skoler i fylket" not in one
+    # A name that is no school of the county is not repeated back as if it were one.
+    made_up = owner.get("/oversikt", query_string={"skole": "Ingen slik skole"}).text
+    assert "Ingen slik skole:" not in made_up and "Alle skoler i fylket:" in made_up

@@ -77,7 +77,7 @@ class Strict(Schema):
         ordered = True
 
 
-@lru_cache(maxsize=64)  # a form's new version is a new schema: the old ones are let go
+@lru_cache(maxsize=64)  # a form's new version is a new schema: the old ones go in time
 def kept(schema: type[Schema]) -> Schema:
     """One instance of each schema, made once and kept: made anew on every request, with the
     schemas nested in it (a task's form, its fields), it cost a tenth of opening a task through

@@ -9,15 +9,19 @@ from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from support.plans import statements_of
 
-from engine.read import queries
+from engine.read import overview, paging, queries
 from engine.read.case_list import STATUSES
+from engine.store import events
 from engine.store.code_values import chosen, code, codes
 from engine.store.models import Case
+from processes.measures import PLAN_FORM
 from processes.roles import PROCEDURE_LABELS, ROLES
+from processes.stages import STAGE_LABELS
 
-# What the code says of a case in its statements: statuses, procedures, roles, the accused's
-# relation, the kind of case.
-CODE = {*STATUSES, *PROCEDURE_LABELS, *ROLES, "accused", "sak"}
+# What the code says of a case in its statements: statuses, procedures, roles, a party's
+# relation, the kind of case, its stages, the kinds of its history's events, the plan's form.
+CODE = {*STATUSES, *PROCEDURE_LABELS, *ROLES, "accused", "reporter", "sak", "arshjul", *STAGE_LABELS, PLAN_FORM,
+        *(value for name, value in vars(events).items() if name.isupper() and isinstance(value, str))}
 
 
 def _sql(statement, dialect) -> str:
@@ -73,6 +77,10 @@ def test_the_lists_send_none_of_the_codes_values_as_parameters(kap12, demo, flow
         "open cases": lambda: kap12.case_page(rektor, "open"),
         "all cases of procedure B": lambda: kap12.case_page(rektor, procedure="B"),
         "case counts": lambda: kap12.case_status_counts(rektor),
+        "weekly overview": lambda: overview.weekly_overview(kap12, rektor),
+        "weekly overview of one stage": lambda: overview.weekly_overview(kap12, rektor, stage="meldt"),
+        "weekly overview's export": lambda: overview.weekly_overview(kap12, rektor, everything=True),
+        "the school owner's overview": lambda: overview.weekly_overview(kap12, demo.users["skoleeier"]),
     }
     for name, call in calls.items():
         sent = statements_of(kap12.db.engine, call)
@@ -83,3 +91,18 @@ def test_the_lists_send_none_of_the_codes_values_as_parameters(kap12, demo, flow
         # Nor a page's size: a LIMIT sent as a parameter is taken by the generic plan as a tenth
         # of the rows, and a school owner's task list then read every open task in the county.
         assert [s for s, _ in sent if re.search(r"LIMIT (%\(|\?)", s)] == [], name
+
+
+def test_the_page_sizes_kap12_asks_for_are_numbers_and_a_clients_own_is_a_parameter(kap12, demo, flow):
+    """A size a client chooses (the API takes 1 to 500) is sent as a parameter: as a number
+    written in, each would be a statement of its own, compiled and prepared apart."""
+    from webui.api import schemas
+
+    assert {1, paging.DEFAULT_LIMIT, overview.PER_STAGE, overview.STAGE_PAGE,
+            schemas.kept(schemas.TaskListQuery).fields["limit"].load_default} <= paging.SIZES
+    flow.report()
+    rektor = demo.users["rektor"]
+    for size, written in ((paging.DEFAULT_LIMIT, True), (1, True), (37, False)):
+        [page] = [s for s, _ in statements_of(kap12.db.engine, lambda size=size: queries.task_page(kap12, rektor, limit=size))
+                  if "FROM open_tasks JOIN" in s]
+        assert (f"LIMIT {size + 1}" in page) is written, (size, page[-200:])
