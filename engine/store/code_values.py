@@ -8,8 +8,8 @@ a county's cases where 'open' picks a few: at 100,000 cases the generic plans of
 its filter choices and the access policy looked five to seven times dearer than they are, and
 PostgreSQL planned every run anew instead — 1.7 ms of planning for 0.3 ms of work in the task
 list's choice of procedures, most of rektor's Mine oppgaver. With the code's values in the
-text, the generic plan knows them, is chosen, and the page costs the same at 1,000 and 100,000
-cases.
+text, the generic plan knows them and is chosen: rektor's Mine oppgaver spent 2.2 ms in the
+database at 1,000 cases and 6.2 at 100,000 before, 1.9 and 2.3 after.
 
 Only what the code itself says goes in this way. What a person sends (a filter, a name) stays a
 parameter: a value of any other shape is refused here, so nothing typed by a user can reach the
@@ -41,9 +41,10 @@ def codes(values: Iterable[str]) -> list[ColumnElement[str]]:
 
 
 def number(value: int) -> ColumnElement[int]:
-    """A count the code chose (a page's size and one more, ``LIMIT 1``), written in as ``code``:
-    a LIMIT sent as a parameter is taken by the generic plan as a tenth of the rows, and at
-    100,000 cases a school owner's task list then looked best as a hash join over every open task."""
+    """A count the code chose (one of its page sizes and one more, ``LIMIT 1``; a size a client
+    chooses stays a parameter, see ``paging.SIZES``), written in as ``code``: a LIMIT sent as a
+    parameter is taken by the generic plan as a tenth of the rows, and at 100,000 cases a school
+    owner's task list then looked best as a hash join over every open task."""
     return literal_column(str(int(value)), Integer)
 
 
