@@ -107,7 +107,9 @@ def _task_keys(arm: access.TaskArm) -> tuple[paging.Key, ...]:
 
 
 def _of_procedure(procedure: str) -> Callable[[access.TaskArm], ColumnElement[bool]]:
-    return lambda arm: arm.procedure == code(procedure)
+    """An arm's tasks of ``procedure``: the filter's choice, or each of the procedures the
+    choices ask about (``code_values.chosen``: a choice that is no procedure stays a parameter)."""
+    return lambda arm: arm.procedure == chosen(procedure, PROCEDURE_LABELS)
 
 
 def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None, by_case: bool) -> Select[Any]:
@@ -115,7 +117,7 @@ def _filtered(arm: access.TaskArm, school_id: int | None, procedure: str | None,
     if school_id is not None:
         query = query.where(arm.school == school_id)
     if procedure:
-        query = query.where(arm.procedure == chosen(procedure, PROCEDURE_LABELS))
+        query = query.where(_of_procedure(procedure)(arm))
     if by_case:
         query = query.where(arm.case_id == bindparam("case_id", type_=Integer))
     return query

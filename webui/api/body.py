@@ -91,7 +91,7 @@ def query(schema_class) -> dict:
     data = {}
     for key, values in args.lists():
         data[key] = values[0] if len(values) == 1 else values
-    return load(schemas.kept(schema_class), data)
+    return load(schema_class, data)
 
 
 def no_body() -> None:
@@ -113,13 +113,14 @@ def multipart(schema_class) -> dict:
         data[key] = values[0] if len(values) == 1 else values
     for key in request.files:
         data[key] = request.files.getlist(key)
-    return load(schemas.kept(schema_class), data)
+    return load(schema_class, data)
 
 
-def load(schema: Schema, data) -> dict:
-    """Load or raise the API's 400 problem with the field errors."""
+def load(schema_class: type[Schema], data) -> dict:
+    """Load through the schema's kept instance (``schemas.kept``) or raise the API's 400 problem
+    with the field errors."""
     try:
-        return schema.load(data)
+        return schemas.kept(schema_class).load(data)
     except ValidationError as err:
         messages = err.messages if isinstance(err.messages, dict) else {"_schema": err.messages}
         raise invalid(messages) from None

@@ -40,7 +40,7 @@ def list_tasks():
     args = body.query(schemas.TaskListQuery)
     page = queries.task_page(kap12(), viewer(), cursor=args.get("cursor"), limit=args["limit"], with_roles=True)
     return schemas.dump(schemas.TaskListSchema, {"items": [_row(r) for r in page.items], "limit": args["limit"],
-                                          "next_cursor": page.next_cursor})
+                                                 "next_cursor": page.next_cursor})
 
 
 def _form(form: forms.Form) -> dict:
@@ -64,7 +64,7 @@ def show_task(task_id: str):
     row = queries.TaskRow(lookup.task, case.id, case.number, case.procedure, case.school_id, case.school.name,
                           names.get(lookup.task.assignee_id), tuple(sorted(r.role for r in lookup.task.roles)))
     return schemas.dump(schemas.TaskDetailSchema, {**_row(row), "workable": lookup.workable,
-                                            "form": _form(lookup.form)})
+                                                   "form": _form(lookup.form)})
 
 
 def _acted(task_id: str, case) -> dict:
