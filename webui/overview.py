@@ -124,7 +124,7 @@ def export_csv():
         line = [row.number, row.school, row.procedure, present.STATUS_WORDS.get(row.status, row.status),
                 STAGE_LABELS_ALL.get(row.stage, row.stage), role_text(row.roles), row.age_days,
                 present.day(row.reported_at), present.short(row.next_deadline) if row.next_deadline else "",
-                len(row.missed), len(row.changes), present.day(row.last_reviewed) if row.last_reviewed else "",
+                len(row.missed), row.change_count, present.day(row.last_reviewed) if row.last_reviewed else "",
                 present.day(row.closed_at) if row.closed_at else "", "Ja" if row.owner_notified else "Nei"]
         if names:
             line.append(row.pupils or "")

@@ -91,7 +91,8 @@ class Row:
     missed: tuple[MissedDeadline, ...]
     last_reviewed: datetime | None
     changes_since: datetime
-    changes: tuple[Change, ...]
+    changes: tuple[Change, ...]  # the newest CHANGES_SHOWN, oldest first
+    change_count: int  # all the changes since ``changes_since``
     owner_notified: bool = False  # the school owner was told (Case.owner_notified_at)
     pupils: str | None = None  # only when asked for
     review_overdue: bool = False  # open, and not reviewed in lederforum for more than 7 days
@@ -259,23 +260,19 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         ids = [c.id for c in listed]
         tasks: defaultdict[int, list[OpenTask]] = defaultdict(list)
         timers: defaultdict[int, list[PendingTimer]] = defaultdict(list)
-        events: defaultdict[int | None, list[HistoryEvent]] = defaultdict(list)
         if ids:
             for t in session.scalars(select(OpenTask).where(OpenTask.case_id.in_(ids)).order_by(OpenTask.opened_at)):
                 tasks[t.case_id].append(t)
             for timer in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
                 timers[timer.case_id].append(timer)
-            for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
-                                                                 HistoryEvent.kind != code_values.code(CASE_READ))
-                                      .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
-                events[ev.case_id].append(ev)
+        told = _told(session, ids, [i for i in ids if not tasks[i]], now, include_names)
         assignee_ids = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
         names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignee_ids)))
                      .all()) if assignee_ids else {}
 
         # In the order of ``_open_rows_shown``: the stages in their order, each in ``STAGE_ORDER``.
-        rows_open = [_row(c, tasks[c.id], timers[c.id], events[c.id], names, now, include_names) for c in open_cases]
-        rows_closed = [_row(c, [], [], events[c.id], names, now, include_names) for c in closed_cases]
+        rows_open = [_row(c, tasks[c.id], timers[c.id], told[c.id], names, now, include_names) for c in open_cases]
+        rows_closed = [_row(c, [], [], told[c.id], names, now, include_names) for c in closed_cases]
 
         # The deadlines and reports are summed from the month tallies (``year_figures``). The
         # first plans are medians, which no tally sums: they are of the cases with a step this
@@ -356,29 +353,86 @@ def _county_lines(session: Session, viewer: access.Viewer, by_school: dict[int, 
             for school in session.scalars(select(School).where(School.county_id.in_(counties)).order_by(School.name))]
 
 
-def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], events: Sequence[HistoryEvent],
+# The changes a row names, the newest; the rest are counted («… og 3 til – se saken»).
+CHANGES_SHOWN = 4
+
+
+@dataclass
+class _Told:
+    """What a row tells of a case's history: read in rows that do not grow with it (a case
+    evaluated every month for years has hundreds of events, and the overview read them all)."""
+    changes: list[HistoryEvent] = field(default_factory=list)  # the newest ``CHANGES_SHOWN``, oldest first
+    change_count: int = 0
+    missed: list[HistoryEvent] = field(default_factory=list)  # every missed deadline: the row lists each
+    last_opened: HistoryEvent | None = None  # who a case waiting on a date is with
+    reported: HistoryEvent | None = None  # the pupils' names, for the export only
+
+
+def _told(session: Session, ids: list[int], without_tasks: list[int], now: datetime,
+          include_names: bool) -> defaultdict[int | None, _Told]:
+    """The events each row shows, in three bounded reads: the changes since the forum last went
+    through the case (or in the last week), the newest ``CHANGES_SHOWN`` of them and their count;
+    every missed deadline (and the report, for the export); and the newest task opened, for a
+    case with none open now."""
+    told: defaultdict[int | None, _Told] = defaultdict(_Told)
+    if not ids:
+        return told
+    news = and_(HistoryEvent.kind.not_in(code_values.codes(QUIET_KINDS)),
+                or_(and_(Case.last_reviewed_at.is_(None), HistoryEvent.at > now - WEEK),
+                    HistoryEvent.at > Case.last_reviewed_at))
+    for ev, count in _newest(session, ids, CHANGES_SHOWN, news):
+        told[ev.case_id].changes.append(ev)
+        told[ev.case_id].change_count = count
+    kinds = [DEADLINE_MISSED, REPORTED] if include_names else [DEADLINE_MISSED]
+    for ev in session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(ids),
+                                                         HistoryEvent.kind.in_(code_values.codes(kinds)))
+                              .order_by(HistoryEvent.case_id, HistoryEvent.seq)):
+        if ev.kind == DEADLINE_MISSED:
+            told[ev.case_id].missed.append(ev)
+        elif told[ev.case_id].reported is None:
+            told[ev.case_id].reported = ev
+    if without_tasks:
+        for ev, _count in _newest(session, without_tasks, 1, HistoryEvent.kind == code_values.code(TASK_OPENED)):
+            told[ev.case_id].last_opened = ev
+    return told
+
+
+def _newest(session: Session, ids: list[int], newest: int, where: Any) -> list[tuple[HistoryEvent, int]]:
+    """The ``newest`` events of each case that match ``where`` (which may name the case's
+    columns), oldest first, each with how many of the case's events match."""
+    ranked = (select(HistoryEvent,
+                     func.row_number().over(partition_by=HistoryEvent.case_id,
+                                            order_by=HistoryEvent.seq.desc()).label("newest"),
+                     func.count().over(partition_by=HistoryEvent.case_id).label("matching"))
+              .join(Case, Case.id == HistoryEvent.case_id).where(HistoryEvent.case_id.in_(ids), where).subquery())
+    event = aliased(HistoryEvent, ranked)
+    return [(ev, count) for ev, count in session.execute(
+        select(event, ranked.c.matching).where(ranked.c.newest <= code_values.number(newest))
+        .order_by(ranked.c.case_id, ranked.c.seq))]
+
+
+def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], told: _Told,
          names: dict[int, str], now: datetime, include_names: bool) -> Row:
     stage = "avsluttet" if case.status == "closed" else stage_of(
         [(t.element_id, t.title) for t in tasks], [(t.element_id, t.name) for t in timers])
     roles = sorted({r.role for t in tasks for r in t.roles})
-    if not roles:
-        opened = [ev for ev in events if ev.kind == TASK_OPENED]
-        roles = sorted(opened[-1].data.get("roles") or []) if opened else []
+    if not roles and told.last_opened is not None:
+        roles = sorted(told.last_opened.data.get("roles") or [])
     last_reviewed = case.last_reviewed_at  # kept on the row, as the open figures count it
     since = last_reviewed or (now - WEEK)
-    changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in events
-                    if ev.at > since and ev.kind not in QUIET_KINDS)
+    changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in told.changes)
     missed = tuple(MissedDeadline(ev.at, (ev.data or {}).get("timer", ""), (ev.data or {}).get("due_at", ""))
-                   for ev in events if ev.kind == DEADLINE_MISSED)
+                   for ev in told.missed)
     pupils = None
     if include_names:
-        reported = next((ev for ev in events if ev.kind == REPORTED), None)
+        reported = told.reported
         pupils = ((reported.data or {}).get("report", {}).get("berorte_elever") or "") if reported else ""
     return Row(case.id, case.number, case.school.name, case.procedure, case.status, stage,
                tuple(t.title for t in tasks), tuple(roles),
                tuple(sorted({names[t.assignee_id] for t in tasks if t.assignee_id in names})),
                case.created_at, max(0, (now - case.created_at).days), case.next_deadline, case.closed_at,
-               case.escalated, missed, last_reviewed, since, changes, case.owner_notified_at is not None, pupils,
+               case.escalated, missed, last_reviewed, since, changes, told.change_count,
+               case.owner_notified_at is not None, pupils,
                case.status == "open" and review_overdue(last_reviewed, case.created_at, now))
 
 

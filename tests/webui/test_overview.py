@@ -109,3 +109,28 @@ def test_the_lead_names_the_school_chosen(env):
     # A name that is no school of the county is not repeated back as if it were one.
     made_up = owner.get("/oversikt", query_string={"skole": "Ingen slik skole"}).text
     assert "Ingen slik skole:" not in made_up and "Alle skoler i fylket:" in made_up
+
+
+def test_a_row_names_the_four_newest_changes_and_counts_the_rest(env):
+    """The row shows what is new since the forum last went through the case: the four newest
+    changes, and how many more there are; the CSV counts them all."""
+    from engine.read.overview import CHANGES_SHOWN, QUIET_KINDS
+    from engine.write import demo
+
+    case = _report(env)
+    leader = env.demo.users["avdelingsleder"]
+    demo.complete_next(env.kap12, leader, case.id)
+    demo.complete_next(env.kap12, leader, case.id, trygt_skolemiljo="nei")
+    demo.complete_next(env.kap12, leader, case.id)  # the plan
+    news = [e.kind for e in env.kap12.case_history(case.id) if e.kind not in QUIET_KINDS]
+    assert len(news) > CHANGES_SHOWN, news
+    client = login(env.app, "rektor")
+    page = client.get("/oversikt").text
+    row = page[page.index(f">{case.number}</a>"):]
+    row = row[:row.index("</tr>")]
+    assert row.count("<li><time>") == CHANGES_SHOWN
+    more = re.search(r"… og (\d+) til – se saken\.", row)
+    assert more, row
+    lines = list(csv.reader(io.StringIO(client.get("/oversikt/eksport.csv").data.decode("utf-8-sig")), delimiter=";"))
+    counted = int(next(r for r in lines if r[0] == case.number)[lines[0].index("Endringer siden gjennomgang")])
+    assert counted == CHANGES_SHOWN + int(more.group(1)) >= len(news)

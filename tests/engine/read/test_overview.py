@@ -177,3 +177,59 @@ def test_a_first_plan_counts_in_the_school_year_it_was_made(flow, kap12, demo, c
     ov = overview.weekly_overview(kap12, demo.users["rektor"])
     days = (now - flow.status(reported_then.id).created_at).total_seconds() / 86400
     assert ov.plans_counted == 1 and ov.median_plan_days == pytest.approx(days)
+
+
+def test_a_row_names_the_newest_changes_and_reads_no_more_of_a_long_history(flow, kap12, demo, clock):
+    """A case followed up for a long time has hundreds of events: the row names the newest four
+    changes since the last review and counts the rest, and the overview reads no more of the
+    history for a long one than for a short one."""
+    from sqlalchemy import event
+
+    from engine.store.models import HistoryEvent
+
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="nei")
+    flow.do("avdelingsleder", case.id, evalueringsdato=flow.plan_date(1))
+    clock.advance(timedelta(days=2))
+    kap12.sweep_timers()
+    flow.do("avdelingsleder", case.id)  # the evaluation
+    rektor = demo.users["rektor"]
+
+    def changes_by_the_whole_history():
+        since = clock.now() - timedelta(days=7)
+        return [(e.at, e.kind) for e in kap12.case_history(case.id)
+                if e.at > since and e.kind not in overview.QUIET_KINDS]
+
+    def read_and_loaded():
+        loaded = []
+        listener = lambda target, _context: loaded.append(target.kind)  # noqa: E731
+        event.listen(HistoryEvent, "load", listener)
+        try:
+            row = overview.weekly_overview(kap12, rektor).open_rows[0]
+        finally:
+            event.remove(HistoryEvent, "load", listener)
+        return row, loaded
+
+    expected = changes_by_the_whole_history()
+    assert len(expected) > overview.CHANGES_SHOWN  # the report, four steps and what they made
+    row, loaded = read_and_loaded()
+    assert row.change_count == len(expected)
+    assert [(c.at, c.kind) for c in row.changes] == expected[-overview.CHANGES_SHOWN:]
+
+    # A long history of what is not news (claims, releases, reviews): the row is the same, and
+    # no more of the history is read for it.
+    task = next(t for t in kap12.tasks_for(demo.users["avdelingsleder"]) if t.case_id == case.id)
+    for _ in range(40):
+        clock.advance(timedelta(minutes=1))
+        kap12.claim(demo.users["avdelingsleder"], task.id)
+        kap12.release(demo.users["avdelingsleder"], task.id)
+    assert len(kap12.case_history(case.id)) > 80
+    longer, loaded_longer = read_and_loaded()
+    assert (longer.change_count, longer.changes) == (row.change_count, row.changes)
+    assert len(loaded_longer) == len(loaded) <= overview.CHANGES_SHOWN + 1
+
+    # A review: only what comes after it is news.
+    kap12.record_review(rektor, [case.id], "")
+    clock.advance(timedelta(minutes=1))
+    assert read_and_loaded()[0].change_count == 0
