@@ -265,6 +265,16 @@ def _figures(taken: list[tuple[float, float, int]]) -> Figures:
             statistics.median(s for _, s, _ in taken) * 1000, taken[-1][2])
 
 
+def _once_full(results: dict[int, dict], sizes: list[int], key: tuple[str, str]) -> str:
+    """The largest size's median against the first size whose page lists as many rows: once a
+    page is full, what a county's further history adds to it, apart from showing more rows."""
+    shown = results[sizes[-1]][key][3]
+    first = next(size for size in sizes if results[size][key][3] == shown)
+    if first in (sizes[0], sizes[-1]):  # full from the start (the ratio says it), or only at the end
+        return ""
+    return f"   full x{results[sizes[-1]][key][0] / results[first][key][0]:4.2f} from {first}"
+
+
 def same_rows(small: dict, large: dict, counties: list[County]) -> None:
     """An API list that shows fewer rows in the small county (its page is not full) measured in
     both cut to as many rows (``limit``; in the small county that is its whole page), taking turns
@@ -325,10 +335,12 @@ def main() -> None:
             sql_cells = "/".join(f"{results[s][(user, page)][2]:.1f}" for s in sizes)
             shown = "/".join(str(results[s][(user, page)][3]) for s in sizes)
             ratio = results[sizes[-1]][(user, page)][0] / median
-            row(f"{user:<10} {page}", f"{cells} ms   x{ratio:4.2f}   db {sql_cells} ms   rows {shown}")
+            row(f"{user:<10} {page}", f"{cells} ms   x{ratio:4.2f}   db {sql_cells} ms   rows {shown}"
+                                      f"{_once_full(results, sizes, (user, page))}")
         print(f"  columns: {', '.join(str(s) for s in sizes)} cases, median/p95; x: median at {sizes[-1]} / at "
               f"{sizes[0]} [target <= 1.3; p95 < 300 ms]; db: the median's time in the database at each size; "
-              f"rows: the cases or tasks the page lists at each size")
+              f"rows: the cases or tasks the page lists at each size; full: median at {sizes[-1]} / at the "
+              f"first size where the page lists as many rows (with three sizes or more)")
         same_rows(results[sizes[0]], results[sizes[-1]], counties)
         for county in counties:
             county.kap12.close()
