@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 
 from engine import access
 from engine.errors import Conflict, InvalidInput
-from engine.read import measures, queries
+from engine.read import case_list, measures, queries
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
@@ -30,20 +30,21 @@ COUNTED_UP_TO = 1000
 @bp.get("")
 @login_required
 def index():
-    status = request.args.get("status", "open")
+    asked = request.args.get("status", "open")
+    status = asked if asked in case_list.STATUSES else None  # anything else: every case («alle»)
     procedure = request.args.get("prosedyre", "")
     school = request.args.get("skole", "")
     search = request.args.get("q", "").strip()
     viewer = kap12().with_reach(g.viewer)  # the list, its counts and its schools ask the same cases
     cap = COUNTED_UP_TO if search else None  # unsearched, the counts are exact (summed from tallies)
-    page = kap12().case_page(viewer, status if status in ("open", "closed") else None,
+    page = kap12().case_page(viewer, status,
                              procedure=procedure or None, school=school or None, search=search or None,
                              cursor=pager.cursor())
     schools = [name for _, name in queries.case_schools(kap12(), viewer)]
     counts = kap12().case_status_counts(viewer, procedure=procedure or None, school=school or None,
                                         search=search or None, cap=cap)
     return render_template("cases.html", rows=page.items, next_cursor=page.next_cursor,
-                           status=status if status in ("open", "closed") else "alle", procedure=procedure,
+                           status=status or "alle", procedure=procedure,
                            school=school, search=search, schools=schools, counts=counts, now=kap12().clock.now(),
                            deadline=present.deadline, cap=cap)
 

@@ -20,6 +20,7 @@ from engine.audit.replay import verify_case
 from engine.config import Settings
 from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound
 from engine.outputs import archive_job
+from engine.read.case_list import STATUSES
 from engine.read.operator import all_cases, case_overview
 from engine.read.queries import all_case_ids
 from engine.service import Kap12
@@ -143,7 +144,7 @@ def _viewer_or_all(kap12, user: str | None):
 
 @main.command(help="List saker (alle, eller de en bruker kan se med --user).")
 @click.option("--user", help="Vis det denne brukeren kan se.")
-@click.option("--status", type=click.Choice(["open", "closed"]))
+@click.option("--status", type=click.Choice(STATUSES))
 @click.option("--json", "as_json", is_flag=True)
 def cases(user: str | None, status: str | None, as_json: bool) -> None:
     kap12 = _engine()

@@ -13,6 +13,7 @@ from flask import current_app, has_app_context
 from marshmallow import INCLUDE, RAISE, Schema, ValidationError, fields, validate
 from werkzeug.datastructures import FileStorage
 
+from engine.read.case_list import STATUSES
 from processes import forms
 
 MAX_ID = 2**31 - 1
@@ -93,7 +94,7 @@ def dump(schema: type[Schema], data: Any) -> Any:
 
 # -- requests ----------------------------------------------------------------------------------
 class CaseListQuery(Query):
-    status = fields.String(validate=validate.OneOf(["open", "closed", "all"]), load_default="all",
+    status = fields.String(validate=validate.OneOf([*STATUSES, "all"]), load_default="all",
                            metadata={"description": "Åpne, avsluttede eller alle saker (standard)."})
     procedure = fields.String(validate=validate.OneOf(["A", "B", "C"]), metadata={"description": "Prosedyre."})
     school = Text(validate=validate.Length(1, 200), metadata={"description": "Skolens navn."})
