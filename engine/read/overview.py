@@ -145,6 +145,7 @@ class Overview:
     school_filter: str = ""
     procedure_filter: str = ""
     report_counts: ReportCounts = field(default_factory=lambda: ReportCounts(0, (), ()))
+    closed_count: int = 0  # closed in the last 7 days: the newest ``PER_STAGE`` are ``closed_rows``
     figures: OpenFigures = field(default_factory=lambda: OpenFigures(0, 0, 0, 0))
     # The next page of each stage shown (None: all of it is shown), and the one stage asked for.
     more: dict[str, str | None] = field(default_factory=dict)
@@ -254,8 +255,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         counts = _open_counts(session, open_visible, now)
         by_stage, figures = counts.by_stage, counts.figures
         open_cases, more = _open_rows_shown(session, open_visible, by_stage, stage, cursor, everything)
-        closed_cases = list(session.scalars(visible.where(Case.status == code_values.code("closed"), Case.closed_at >= now - WEEK)
-                                            .order_by(Case.closed_at.desc())))
+        closed_cases, closed_count = _closed_this_week(session, visible, now, everything)
         listed = open_cases + closed_cases
         ids = [c.id for c in listed]
         tasks: defaultdict[int, list[OpenTask]] = defaultdict(list)
@@ -296,8 +296,8 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         for case_id in ids:
             cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
     return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
-                    counted, schools, county_lines, school or "", procedure or "", report_counts, figures, more,
-                    stage or "")
+                    counted, schools, county_lines, school or "", procedure or "", report_counts, closed_count, figures,
+                    more, stage or "")
 
 
 def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dict[str, dict[str, int]],
@@ -321,6 +321,16 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
         shown += [row[0] for row in page.items]
         more[stage_code] = page.next_cursor
     return shown, more
+
+
+def _closed_this_week(session: Session, visible: Select[Case], now: datetime, everything: bool
+                      ) -> tuple[list[Case], int]:
+    """The cases closed in the last seven days, the newest first, and how many: the page shows the
+    newest ``PER_STAGE`` (a county's schools close a hundred in a busy week), the exports all."""
+    closed = visible.where(Case.status == code_values.code("closed"), Case.closed_at >= now - WEEK)
+    count = session.scalar(closed.with_only_columns(func.count()).order_by(None)) or 0
+    newest = closed.order_by(Case.closed_at.desc(), Case.id.desc())
+    return list(session.scalars(newest if everything else newest.limit(code_values.number(PER_STAGE)))), count
 
 
 def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) -> list[Any]:

@@ -134,3 +134,23 @@ def test_a_row_names_the_four_newest_changes_and_counts_the_rest(env):
     lines = list(csv.reader(io.StringIO(client.get("/oversikt/eksport.csv").data.decode("utf-8-sig")), delimiter=";"))
     counted = int(next(r for r in lines if r[0] == case.number)[lines[0].index("Endringer siden gjennomgang")])
     assert counted == CHANGES_SHOWN + int(more.group(1)) >= len(news)
+
+
+def test_the_closed_list_says_how_many_it_leaves_out_and_where_they_are(env, monkeypatch):
+    from engine.read import overview
+    from engine.write import demo
+
+    monkeypatch.setattr(overview, "PER_STAGE", 2)
+    leader = env.demo.users["avdelingsleder"]
+    for _ in range(3):
+        case = _report(env)
+        demo.complete_next(env.kap12, leader, case.id)
+        demo.complete_next(env.kap12, leader, case.id, trygt_skolemiljo="ja")
+        demo.complete_next(env.kap12, leader, case.id)
+    page = login(env.app, "rektor").get("/oversikt").text
+    assert "<strong>3</strong><span>avsluttet siste 7 dager" in page
+    assert "Viser de 2 sist avsluttede av 3." in page
+    assert 'href="/saker?status=closed">Se alle avsluttede saker under «Saker»</a>' in page
+    english = login(env.app, "rektor")
+    english.set_cookie("lang", "en")
+    assert "Showing the 2 most recently closed of 3." in english.get("/oversikt").text

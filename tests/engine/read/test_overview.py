@@ -233,3 +233,22 @@ def test_a_row_names_the_newest_changes_and_reads_no_more_of_a_long_history(flow
     kap12.record_review(rektor, [case.id], "")
     clock.advance(timedelta(minutes=1))
     assert read_and_loaded()[0].change_count == 0
+
+
+def test_the_week_s_closed_cases_are_counted_and_the_newest_shown(flow, kap12, demo, clock, monkeypatch):
+    """A county closes many cases in a busy week: the page lists the newest ``PER_STAGE`` and
+    counts them all; the exports list them all."""
+    monkeypatch.setattr(overview, "PER_STAGE", 2)
+    closed = []
+    for _ in range(3):
+        case = flow.report()
+        flow.do("avdelingsleder", case.id)
+        flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja")
+        flow.do("avdelingsleder", case.id)
+        closed.append(case.number)
+        clock.advance(timedelta(hours=1))
+    ov = overview.weekly_overview(kap12, demo.users["rektor"])
+    assert ov.closed_count == 3
+    assert [r.number for r in ov.closed_rows] == closed[:0:-1]  # the two newest, newest first
+    every = overview.weekly_overview(kap12, demo.users["rektor"], everything=True)
+    assert [r.number for r in every.closed_rows] == closed[::-1] and every.closed_count == 3
