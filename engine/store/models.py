@@ -199,8 +199,6 @@ class Case(Base):
     # Keyset paging of the case lists (newest first).
     __table_args__ = (Index("ix_cases_list", "kind", "status", "created_at", "id"),
                       Index("ix_cases_kind_created", "kind", "created_at", "id"),
-                      # The weekly overview: a school's open cases by stage.
-                      Index("ix_cases_school_stage", "school_id", "status", "stage_code"),
                       # The school owner's circle (access.py): B and C, and the notified A cases.
                       Index("ix_cases_county_procedure", "county_id", "procedure"),
                       Index("ix_cases_county_notified", "county_id", "owner_notified_at"),
@@ -220,6 +218,13 @@ class Case(Base):
 # of the stage's (5,430 of them in «Undersøkes» at 100,000 cases: 10 ms). Open cases only.
 Index("ix_cases_open_stage_order", Case.stage_code, Case.deadline_missed.desc(), Case.next_deadline.is_(None),
       Case.next_deadline, Case.created_at, Case.id,
+      postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
+# The weekly overview's counts of the open cases (``engine/read/overview._open_counts``): a
+# leader's school by stage, and on PostgreSQL every column the counts and the access policy read,
+# so a school owner's 5,000 open cases at 100,000 are counted from the index alone (migration 0029).
+Index("ix_cases_open_counts", Case.school_id, Case.stage_code, Case.procedure,
+      postgresql_include=["county_id", "id", "kind", "owner_notified_at", "deadline_missed", "created_at",
+                          "last_reviewed_at"],
       postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
 
 
