@@ -5,6 +5,8 @@ import csv
 import io
 import re
 
+from pypdf import PdfReader
+
 from engine.write.demo import report_data
 from tests.support.web import csrf_of, login
 
@@ -134,6 +136,9 @@ def test_a_row_names_the_four_newest_changes_and_counts_the_rest(env):
     lines = list(csv.reader(io.StringIO(client.get("/oversikt/eksport.csv").data.decode("utf-8-sig")), delimiter=";"))
     counted = int(next(r for r in lines if r[0] == case.number)[lines[0].index("Endringer siden gjennomgang")])
     assert counted == CHANGES_SHOWN + int(more.group(1)) >= len(news)
+    pdf = client.get("/oversikt/eksport.pdf").data
+    printed = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert f"og {more.group(1)} til – se saken" in " ".join(printed.split())
 
 
 def test_the_closed_list_says_how_many_it_leaves_out_and_where_they_are(env, monkeypatch):
