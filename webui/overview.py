@@ -33,6 +33,10 @@ def _filters() -> dict:
             "prosedyre": procedure if procedure in ("A", "B", "C") else ""}
 
 
+# The page of the cases closed this week, beside the stages' own (``pager.CURSOR_ARG``).
+CLOSED_CURSOR = "avsluttet_etter"
+
+
 def _load(include_names: bool = False, everything: bool = False) -> ov.Overview:
     """The overview as filtered; the page shows each stage a page at a time (``fase`` and the
     cursor: one stage), the exports every open case."""
@@ -41,7 +45,8 @@ def _load(include_names: bool = False, everything: bool = False) -> ov.Overview:
     f = _filters()
     return ov.weekly_overview(kap12(), g.viewer, school=f["skole"] or None, procedure=f["prosedyre"] or None,
                               include_names=include_names, stage=request.args.get("fase") or None,
-                              cursor=pager.cursor(), everything=everything)
+                              cursor=pager.cursor(), closed_cursor=request.args.get(CLOSED_CURSOR) or None,
+                              everything=everything)
 
 
 def _query(**extra) -> str:
@@ -70,7 +75,7 @@ def index():
     return render_template("overview.html", o=data, f=_filters(), query=_query(), stage_labels=STAGE_LABELS_ALL,
                            stage_help=STAGE_HELP, stages=STAGES, colours=PROCEDURE_COLOURS, role_text=role_text,
                            change_text=change_text, deadline=present.deadline, county_wide=ov.is_county_wide(g.viewer),
-                           charts=charts(data))
+                           charts=charts(data), closed_cursor=CLOSED_CURSOR)
 
 
 @bp.post("/gjennomgatt")

@@ -11,11 +11,12 @@ def cursor() -> str | None:
     return request.args.get(CURSOR_ARG) or None
 
 
-def page_url(next_cursor: str | None) -> str:
-    """This list from its first page (None) or from ``next_cursor``, keeping the filters."""
-    args = {k: v for k, v in request.args.items() if k != CURSOR_ARG}
+def page_url(next_cursor: str | None, arg: str = CURSOR_ARG) -> str:
+    """This list from its first page (None) or from ``next_cursor``, keeping the filters (and the
+    place of any other list on the page, which pages by its own ``arg``)."""
+    args = {k: v for k, v in request.args.items() if k != arg}
     if next_cursor:
-        args[CURSOR_ARG] = next_cursor
+        args[arg] = next_cursor
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 

@@ -145,7 +145,8 @@ class Overview:
     school_filter: str = ""
     procedure_filter: str = ""
     report_counts: ReportCounts = field(default_factory=lambda: ReportCounts(0, (), ()))
-    closed_count: int = 0  # closed in the last 7 days: the newest ``PER_STAGE`` are ``closed_rows``
+    closed_count: int = 0  # closed in the last 7 days: ``closed_rows`` is a page of them, the newest first
+    closed_more: str | None = None  # the next page of them
     figures: OpenFigures = field(default_factory=lambda: OpenFigures(0, 0, 0, 0))
     # The next page of each stage shown (None: all of it is shown), and the one stage asked for.
     more: dict[str, str | None] = field(default_factory=dict)
@@ -199,6 +200,10 @@ STAGE_ORDER = (paging.Key(Case.deadline_missed, descending=True), paging.Key(Cas
                paging.Key(Case.next_deadline), paging.Key(Case.created_at), paging.Key(Case.id))
 
 
+# The cases closed this week: the last closed first.
+CLOSED_ORDER = (paging.Key(Case.closed_at, descending=True), paging.Key(Case.id, descending=True))
+
+
 def _stage_key(row: Any) -> tuple[object, ...]:
     """A case row's values of ``STAGE_ORDER``, for the next page's cursor."""
     shown = row[0]
@@ -238,10 +243,11 @@ def _open_counts(session: Session, open_cases: Select[Case], now: datetime) -> _
 
 def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None = None, procedure: str | None = None,
                     include_names: bool = False, stage: str | None = None, cursor: str | None = None,
-                    everything: bool = False) -> Overview:
+                    closed_cursor: str | None = None, everything: bool = False) -> Overview:
     """The overview, with the open cases of each stage paged (``PER_STAGE`` rows of every stage,
-    or one page of ``stage`` from ``cursor``), or ``everything`` for the exports. The counts and
-    figures are of all the open cases either way."""
+    or one page of ``stage`` from ``cursor``), or ``everything`` for the exports; the cases closed
+    this week a page at a time from ``closed_cursor``. The counts and figures are of all the open
+    cases either way."""
     if not access.may_see_overview(viewer):
         raise Denied(Message("Ukeoversikten er for rektor, avdelingsleder og skoleeier."))
     now = kap12.clock.now()
@@ -255,7 +261,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         counts = _open_counts(session, open_visible, now)
         by_stage, figures = counts.by_stage, counts.figures
         open_cases, more = _open_rows_shown(session, open_visible, by_stage, stage, cursor, everything)
-        closed_cases, closed_count = _closed_this_week(session, visible, now, everything)
+        closed_cases, closed_count, closed_more = _closed_this_week(session, visible, now, closed_cursor, everything)
         listed = open_cases + closed_cases
         ids = [c.id for c in listed]
         tasks: defaultdict[int, list[OpenTask]] = defaultdict(list)
@@ -265,7 +271,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
                 tasks[t.case_id].append(t)
             for timer in session.scalars(select(PendingTimer).where(PendingTimer.case_id.in_(ids))):
                 timers[timer.case_id].append(timer)
-        told = _told(session, ids, [i for i in ids if not tasks[i]], now, include_names)
+        told = _told(session, ids, [i for i in ids if not any(t.roles for t in tasks[i])], now, include_names)
         assignee_ids = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
         names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(assignee_ids)))
                      .all()) if assignee_ids else {}
@@ -296,8 +302,8 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         for case_id in ids:
             cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
     return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
-                    counted, schools, county_lines, school or "", procedure or "", report_counts, closed_count, figures,
-                    more, stage or "")
+                    counted, schools, county_lines, school or "", procedure or "", report_counts, closed_count,
+                    closed_more, figures, more, stage or "")
 
 
 def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dict[str, dict[str, int]],
@@ -323,14 +329,17 @@ def _open_rows_shown(session: Session, open_visible: Select[Case], by_stage: dic
     return shown, more
 
 
-def _closed_this_week(session: Session, visible: Select[Case], now: datetime, everything: bool
-                      ) -> tuple[list[Case], int]:
-    """The cases closed in the last seven days, the newest first, and how many: the page shows the
-    newest ``PER_STAGE`` (a county's schools close a hundred in a busy week), the exports all."""
+def _closed_this_week(session: Session, visible: Select[Case], now: datetime, cursor: str | None,
+                      everything: bool) -> tuple[list[Case], int, str | None]:
+    """The cases closed in the last seven days, the newest first, a page of ``PER_STAGE`` from
+    ``cursor`` (a county's schools close a hundred in a busy week), or all for the exports; how
+    many there are; and the next page's cursor."""
     closed = visible.where(Case.status == code_values.code("closed"), Case.closed_at >= now - WEEK)
     count = session.scalar(closed.with_only_columns(func.count()).order_by(None)) or 0
-    newest = closed.order_by(Case.closed_at.desc(), Case.id.desc())
-    return list(session.scalars(newest if everything else newest.limit(code_values.number(PER_STAGE)))), count
+    if everything:
+        return list(session.scalars(closed.order_by(*paging.order(CLOSED_ORDER)))), count, None
+    page = paging.fetch(session, closed, CLOSED_ORDER, cursor, PER_STAGE, lambda row: (row[0].closed_at, row[0].id))
+    return [row[0] for row in page.items], count, page.next_cursor
 
 
 def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) -> list[Any]:

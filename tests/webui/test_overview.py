@@ -141,21 +141,33 @@ def test_a_row_names_the_four_newest_changes_and_counts_the_rest(env):
     assert f"og {more.group(1)} til – se saken" in " ".join(printed.split())
 
 
-def test_the_closed_list_says_how_many_it_leaves_out_and_where_they_are(env, monkeypatch):
-    from engine.read import overview
+def test_the_closed_list_is_paged_and_says_how_many_there_are(env, monkeypatch):
+    from engine.read import overview, paging
     from engine.write import demo
 
     monkeypatch.setattr(overview, "PER_STAGE", 2)
     leader = env.demo.users["avdelingsleder"]
+    numbers = []
     for _ in range(3):
         case = _report(env)
         demo.complete_next(env.kap12, leader, case.id)
         demo.complete_next(env.kap12, leader, case.id, trygt_skolemiljo="ja")
         demo.complete_next(env.kap12, leader, case.id)
-    page = login(env.app, "rektor").get("/oversikt").text
+        numbers.append(case.number)
+    client = login(env.app, "rektor")
+    page = client.get("/oversikt?prosedyre=A").text
+    closed = page[page.index('id="avsluttet"'):]
     assert "<strong>3</strong><span>avsluttet siste 7 dager" in page
-    assert "Viser de 2 sist avsluttede av 3." in page
-    assert 'href="/saker?status=closed">Se alle avsluttede saker under «Saker»</a>' in page
+    assert "Viser 2 av 3, de sist avsluttede først." in closed
+    assert numbers[2] in closed and numbers[1] in closed and numbers[0] not in closed
+    following = re.search(r'href="([^"]*avsluttet_etter=[^"#]*)#avsluttet" *>Neste side', closed.replace(' rel="next"', ""))
+    assert following and "prosedyre=A" in following.group(1)  # the filters are kept
+    second = client.get(following.group(1).replace("&amp;", "&")).text
+    rest = second[second.index('id="avsluttet"'):]
+    assert numbers[0] in rest and numbers[1] not in rest and "Neste side" not in rest and "Første side" in rest
     english = login(env.app, "rektor")
     english.set_cookie("lang", "en")
-    assert "Showing the 2 most recently closed of 3." in english.get("/oversikt").text
+    assert "Showing 2 of 3, the most recently closed first." in english.get("/oversikt").text
+    # A cursor that was not made by the page is refused in plain words, and nothing else breaks.
+    refused = client.get("/oversikt?avsluttet_etter=tull")
+    assert refused.status_code == 422 and paging.BAD_CURSOR in refused.text

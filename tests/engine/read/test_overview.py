@@ -235,20 +235,43 @@ def test_a_row_names_the_newest_changes_and_reads_no_more_of_a_long_history(flow
     assert read_and_loaded()[0].change_count == 0
 
 
-def test_the_week_s_closed_cases_are_counted_and_the_newest_shown(flow, kap12, demo, clock, monkeypatch):
-    """A county closes many cases in a busy week: the page lists the newest ``PER_STAGE`` and
-    counts them all; the exports list them all."""
+def test_the_week_s_closed_cases_are_counted_and_paged_the_newest_first(flow, kap12, demo, clock, monkeypatch):
+    """A county closes many cases in a busy week: the page lists them ``PER_STAGE`` at a time, the
+    newest first, and counts them all; the exports list them all. A case closed while the forum
+    pages through is not shown twice, and none is skipped."""
     monkeypatch.setattr(overview, "PER_STAGE", 2)
     closed = []
-    for _ in range(3):
+
+    def close_one():
         case = flow.report()
         flow.do("avdelingsleder", case.id)
         flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja")
         flow.do("avdelingsleder", case.id)
         closed.append(case.number)
         clock.advance(timedelta(hours=1))
-    ov = overview.weekly_overview(kap12, demo.users["rektor"])
-    assert ov.closed_count == 3
-    assert [r.number for r in ov.closed_rows] == closed[:0:-1]  # the two newest, newest first
-    every = overview.weekly_overview(kap12, demo.users["rektor"], everything=True)
-    assert [r.number for r in every.closed_rows] == closed[::-1] and every.closed_count == 3
+
+    for _ in range(3):
+        close_one()
+    rektor = demo.users["rektor"]
+    first = overview.weekly_overview(kap12, rektor)
+    assert first.closed_count == 3 and first.closed_more
+    assert [r.number for r in first.closed_rows] == closed[:0:-1]  # the two newest, newest first
+    close_one()  # closed while the forum reads the first page: it is on the first page, not the next
+    rest = overview.weekly_overview(kap12, rektor, closed_cursor=first.closed_more)
+    assert [r.number for r in rest.closed_rows] == [closed[0]] and rest.closed_more is None
+    assert rest.closed_count == 4
+    every = overview.weekly_overview(kap12, rektor, everything=True)
+    assert [r.number for r in every.closed_rows] == closed[::-1] and every.closed_count == 4
+
+
+def test_a_row_without_open_tasks_names_whoever_the_newest_task_went_to(flow, kap12, demo):
+    """A closed case (or one waiting with no task open) names the role of the newest task opened,
+    not an earlier one: the first, «Motta og registrere melding», went to rektor as well."""
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja")
+    flow.do("avdelingsleder", case.id)
+    opened = [e.data["roles"] for e in kap12.case_history(case.id) if e.kind == "task_opened"]
+    assert sorted(opened[0]) != sorted(opened[-1])
+    [row] = overview.weekly_overview(kap12, demo.users["rektor"]).closed_rows
+    assert row.number == case.number and row.roles == tuple(sorted(opened[-1]))
