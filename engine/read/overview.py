@@ -383,16 +383,16 @@ class _Told:
     changes: list[HistoryEvent] = field(default_factory=list)  # the newest ``CHANGES_SHOWN``, oldest first
     change_count: int = 0
     missed: list[HistoryEvent] = field(default_factory=list)  # every missed deadline: the row lists each
-    last_opened: HistoryEvent | None = None  # who a case waiting on a date is with
+    last_opened: HistoryEvent | None = None  # who a case with no open task's role was with
     reported: HistoryEvent | None = None  # the pupils' names, for the export only
 
 
-def _told(session: Session, ids: list[int], without_tasks: list[int], now: datetime,
+def _told(session: Session, ids: list[int], without_roles: list[int], now: datetime,
           include_names: bool) -> defaultdict[int | None, _Told]:
     """The events each row shows, in three bounded reads: the changes since the forum last went
     through the case (or in the last week), the newest ``CHANGES_SHOWN`` of them and their count;
     every missed deadline (and the report, for the export); and the newest task opened, for a
-    case with none open now."""
+    case whose open tasks name no role (a closed case: who it was with)."""
     told: defaultdict[int | None, _Told] = defaultdict(_Told)
     if not ids:
         return told
@@ -410,8 +410,8 @@ def _told(session: Session, ids: list[int], without_tasks: list[int], now: datet
             told[ev.case_id].missed.append(ev)
         elif told[ev.case_id].reported is None:
             told[ev.case_id].reported = ev
-    if without_tasks:
-        for ev, _count in _newest(session, without_tasks, 1, HistoryEvent.kind == code_values.code(TASK_OPENED)):
+    if without_roles:
+        for ev, _count in _newest(session, without_roles, 1, HistoryEvent.kind == code_values.code(TASK_OPENED)):
             told[ev.case_id].last_opened = ev
     return told
 
