@@ -38,7 +38,10 @@ def test_the_leaderships_task_list_finds_the_bypassed_c_cases_by_school_and_proc
                                      and "cases.procedure =" in s[0]]
         # A handful of cases fit the small index of the open cases' stage order, which the
         # planner then reads and filters; a county has thousands. Asked without it (the drop is
-        # rolled back): the plan must find the school's C cases by school, procedure and status.
+        # rolled back): the plan must find the school's C cases by school, procedure and status —
+        # by the index on all three, or by the index of the open cases' counts (migration 0029),
+        # which holds the open cases only and begins with the school (at 100,000 cases the
+        # planner takes it: 46 C cases read from the index alone, 0.03 ms).
         with kap12.db.engine.connect() as connection:
             connection.exec_driver_sql("DROP INDEX ix_cases_open_stage_order")
             connection.exec_driver_sql("SET enable_seqscan = off")
@@ -48,7 +51,9 @@ def test_the_leaderships_task_list_finds_the_bypassed_c_cases_by_school_and_proc
         assert len(bypassed_scans) >= 2, plan  # the assigned tasks' arm, and each role's
         by_all_three = re.findall(r"Index Cond: \(\(school_id = \d+\) AND \(\(procedure\)::text = 'C'::text\) "
                                   r"AND \(\(status\)::text = 'open'::text\)\)", plan)
-        assert len(by_all_three) == len(bypassed_scans), plan
+        by_the_open_counts = re.findall(r"using ix_cases_open_counts on cases cases_\d+ .*\n\s+Index Cond: "
+                                        r"\(\(school_id = \d+\) AND \(procedure = 'C'::text\)\)", plan)
+        assert len(by_all_three) + len(by_the_open_counts) == len(bypassed_scans), plan
         assert "ix_cases_county_procedure" not in plan, plan
     finally:
         kap12.close()
