@@ -45,7 +45,7 @@ def _load(include_names: bool = False, everything: bool = False) -> ov.Overview:
     f = _filters()
     return ov.weekly_overview(kap12(), g.viewer, school=f["skole"] or None, procedure=f["prosedyre"] or None,
                               include_names=include_names, stage=request.args.get("fase") or None,
-                              cursor=pager.cursor(), closed_cursor=request.args.get(CLOSED_CURSOR) or None,
+                              cursor=pager.cursor(), closed_cursor=pager.cursor(CLOSED_CURSOR),
                               everything=everything)
 
 

@@ -7,8 +7,8 @@ from flask import Flask, request, url_for
 CURSOR_ARG = "etter"
 
 
-def cursor() -> str | None:
-    return request.args.get(CURSOR_ARG) or None
+def cursor(arg: str = CURSOR_ARG) -> str | None:
+    return request.args.get(arg) or None
 
 
 def page_url(next_cursor: str | None, arg: str = CURSOR_ARG) -> str:
@@ -21,4 +21,5 @@ def page_url(next_cursor: str | None, arg: str = CURSOR_ARG) -> str:
 
 
 def register(app: Flask) -> None:
-    app.jinja_env.globals.update(page_url=page_url, paged=lambda: bool(cursor()))
+    app.jinja_env.globals.update(page_url=page_url, paged=lambda arg=CURSOR_ARG: bool(cursor(arg)),
+                                 cursor_arg=CURSOR_ARG)

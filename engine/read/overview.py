@@ -90,9 +90,8 @@ class Row:
     escalated: bool
     missed: tuple[MissedDeadline, ...]
     last_reviewed: datetime | None
-    changes_since: datetime
-    changes: tuple[Change, ...]  # the newest CHANGES_SHOWN, oldest first
-    change_count: int  # all the changes since ``changes_since``
+    changes: tuple[Change, ...]  # the newest CHANGES_SHOWN since the last review (or in the last week), oldest first
+    change_count: int  # all of them (``_told``)
     owner_notified: bool = False  # the school owner was told (Case.owner_notified_at)
     pupils: str | None = None  # only when asked for
     review_overdue: bool = False  # open, and not reviewed in lederforum for more than 7 days
@@ -438,7 +437,6 @@ def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], 
     if not roles and told.last_opened is not None:
         roles = sorted(told.last_opened.data.get("roles") or [])
     last_reviewed = case.last_reviewed_at  # kept on the row, as the open figures count it
-    since = last_reviewed or (now - WEEK)
     changes = tuple(Change(ev.at, ev.actor, ev.kind, ev.data or {}) for ev in told.changes)
     missed = tuple(MissedDeadline(ev.at, (ev.data or {}).get("timer", ""), (ev.data or {}).get("due_at", ""))
                    for ev in told.missed)
@@ -450,7 +448,7 @@ def _row(case: Case, tasks: Sequence[OpenTask], timers: Sequence[PendingTimer], 
                tuple(t.title for t in tasks), tuple(roles),
                tuple(sorted({names[t.assignee_id] for t in tasks if t.assignee_id in names})),
                case.created_at, max(0, (now - case.created_at).days), case.next_deadline, case.closed_at,
-               case.escalated, missed, last_reviewed, since, changes, told.change_count,
+               case.escalated, missed, last_reviewed, changes, told.change_count,
                case.owner_notified_at is not None, pupils,
                case.status == "open" and review_overdue(last_reviewed, case.created_at, now))
 
