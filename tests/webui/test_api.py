@@ -10,12 +10,12 @@ import io
 import pytest
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate as validate_openapi
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.audit.replay import verify_case
 from engine.config import PROJECT_ROOT
 from engine.store import directory
-from engine.store.models import ApiToken, HistoryEvent, User
+from engine.store.models import ApiToken, Case, HistoryEvent, User
 from engine.versions.example_data import example_data
 from engine.write import demo
 from processes import forms
@@ -228,6 +228,7 @@ def test_the_receipt_is_read_in_the_report_step_and_the_history_still_replays(en
 
 def test_report_field_errors(env, api):
     call = api["ansatt"]
+    cases_before = _case_count(env)
     missing = call("POST", "/api/v1/cases", json={"school_id": env.nordli})
     body = assert_problem(missing, 400, errors=("berorte_elever", "hva_skjedde", "krenker_type"))
     assert body["type"] == "urn:kap12:problem:validation"
@@ -241,9 +242,20 @@ def test_report_field_errors(env, api):
                    errors=("kjent_dato",))
     assert_problem(call("POST", "/api/v1/cases", json=report_body(env, anklaget_bruker="ingen-slik")), 400,
                    errors=("anklaget_bruker",))
+    # A wrong school and wrong fields are named together, as one form's errors.
+    both = assert_problem(call("POST", "/api/v1/cases", json=report_body(env, school_id="1", ukjent="x",
+                                                                          krenker_type="lærer")), 400,
+                          errors=("school_id", "ukjent", "krenker_type"))
+    assert both["type"] == "urn:kap12:problem:validation"
+    assert _case_count(env) == cases_before  # nothing refused was kept
     # Reporting for a school where one does not work is refused.
     other = env.demo.schools["Sørbakken videregående skole"]
     assert_problem(call("POST", "/api/v1/cases", json=report_body(env, school_id=other)), 403)
+
+
+def _case_count(env) -> int:
+    with env.kap12.db.reading() as session:
+        return session.scalar(select(func.count()).select_from(Case))
 
 
 @pytest.mark.parametrize("procedure", ["A", "B", "C"])
