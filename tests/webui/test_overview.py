@@ -4,10 +4,11 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import timedelta
 
 from pypdf import PdfReader
 
-from engine.write.demo import report_data
+from engine.write.demo import complete_next, report_data
 from tests.support.web import csrf_of, login
 
 
@@ -171,3 +172,19 @@ def test_the_closed_list_is_paged_and_says_how_many_there_are(env, monkeypatch):
     # A cursor that was not made by the page is refused in plain words, and nothing else breaks.
     refused = client.get("/oversikt?avsluttet_etter=tull")
     assert refused.status_code == 422 and paging.BAD_CURSOR in refused.text
+
+
+def test_the_plan_chart_is_drawn_only_when_a_plan_was_made(env):
+    rektor = login(env.app, "rektor")
+    before = rektor.get("/oversikt").text
+    planless = "Ingen tiltaksplaner er laget dette skoleåret ennå." in before
+    assert planless == ('aria-labelledby="chart-plan-title"' not in before)  # the sentence or the chart
+    case = _report(env)
+    leader = env.demo.users["avdelingsleder"]
+    complete_next(env.kap12, leader, case.id)  # received
+    complete_next(env.kap12, leader, case.id, trygt_skolemiljo="nei")  # investigated
+    plan_by = (env.kap12.clock.now() + timedelta(days=14)).date().isoformat()
+    complete_next(env.kap12, leader, case.id, evalueringsdato=plan_by)  # the plan
+    after = rektor.get("/oversikt").text
+    assert 'aria-labelledby="chart-plan-title"' in after
+    assert "Ingen tiltaksplaner er laget dette skoleåret ennå." not in after
