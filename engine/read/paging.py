@@ -13,10 +13,10 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Row, Select, UnaryExpression, and_, literal, or_
+from sqlalchemy import BigInteger, ColumnElement, Row, Select, SmallInteger, UnaryExpression, and_, literal, or_
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
@@ -70,9 +70,23 @@ def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
             if value is not None and (type(value) is not expected or
                                       (isinstance(value, datetime) and value.tzinfo is None)):
                 raise ValueError("wrong type")
+            _check_range(key.column, value)
         return values
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError):
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError, OverflowError):
         raise InvalidInput(BAD_CURSOR, {"cursor": [BAD_CURSOR]}) from None
+
+
+def _check_range(column: Any, value: Any) -> None:
+    """ValueError (or OverflowError) for a value of the right type that its column cannot hold:
+    a number beyond the column's integer, which the database refuses with an error of its own
+    (a 500, not the plain refusal), or a moment that is no moment in UTC."""
+    if type(value) is int:
+        kind = getattr(column.type, "impl", column.type)
+        bits = 63 if isinstance(kind, BigInteger) else 15 if isinstance(kind, SmallInteger) else 31
+        if not -(2 ** bits) <= value < 2 ** bits:
+            raise ValueError("out of range")
+    elif isinstance(value, datetime):
+        value.astimezone(timezone.utc)  # OverflowError at the ends of the calendar
 
 
 def _python_type(column: Any) -> type:

@@ -2,6 +2,8 @@
 refused in words; and paging never shows more than the access policy allows."""
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -79,8 +81,18 @@ def test_filters_apply_before_paging_and_the_policy_still_holds(flow, kap12, dem
     assert all(c.procedure != "B" for c in seen)
 
 
+def _cursor(values: list) -> str:
+    return base64.urlsafe_b64encode(json.dumps(values).encode()).decode().rstrip("=")
+
+
 @pytest.mark.parametrize("cursor", ["ikke-base64!", "bm90IGpzb24", "WzEsMl0", "WyIyMDI2LTExLTMwIiwxXQ",
-                                    "W3siZHQiOiIyMDI2LTExLTMwVDA5OjAwOjAwIn0sMV0"])
+                                    "W3siZHQiOiIyMDI2LTExLTMwVDA5OjAwOjAwIn0sMV0",
+                                    # The right types, values no column holds: the database refused
+                                    # them with an error of its own (a 500).
+                                    _cursor([{"dt": "2026-11-30T09:00:00+00:00"}, 10 ** 30]),
+                                    _cursor([{"dt": "2026-11-30T09:00:00+00:00"}, 2 ** 31]),
+                                    _cursor([{"dt": "2026-11-30T09:00:00+00:00"}, -(2 ** 31) - 1]),
+                                    _cursor([{"dt": "0001-01-01T00:00:00+01:00"}, 1])])
 def test_a_made_up_cursor_is_refused_in_words(kap12, demo, cursor):
     with pytest.raises(InvalidInput) as refused:
         kap12.case_page(demo.users["rektor"], cursor=cursor)
