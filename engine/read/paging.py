@@ -16,7 +16,17 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import BigInteger, ColumnElement, Row, Select, SmallInteger, UnaryExpression, and_, literal, or_
+from sqlalchemy import (
+    BigInteger,
+    ColumnElement,
+    Row,
+    Select,
+    SmallInteger,
+    UnaryExpression,
+    and_,
+    literal,
+    or_,
+)
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput
