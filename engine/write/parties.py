@@ -7,13 +7,13 @@ the very people who must work or audit it. A B or C report may leave the accused
 (B) or the school owner (C) records them later, as an event in the case's history."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import CompoundSelect, Select, delete, select, union
 from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput
 from engine.store.events import ACCUSED_IDENTIFIED
-from engine.store.models import Case, CaseParty, OpenTask, User
+from engine.store.models import AccessGrant, Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from engine.write import notify
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.messages import Message
@@ -71,6 +71,27 @@ def add_accused(session: Session, case_id: int, user: User) -> bool:
     return True
 
 
+def take_back_notices(step: CaseStep) -> None:
+    """After a step that draws the case's circle anew (an accused named, a move to C): its
+    notices to people now outside the circle are taken back, read or not, mailed or still
+    waiting for the mail server — the accused's, and in C those of the school's leadership that
+    no grant lets in. A notice names its case («Ny oppgave i sak 2026-00009»), and they are to
+    learn nothing more of it (DOMAIN.md). The notices are pointers, not the record: the case's
+    history keeps what happened."""
+    session, case = step.session, step.case
+    accused = select(CaseParty.user_id).where(CaseParty.case_id == case.id, CaseParty.relation == "accused")
+    outside: Select[int] | CompoundSelect[int] = accused
+    if case.procedure == "C":
+        granted = select(AccessGrant.user_id).where(
+            AccessGrant.case_id == case.id, AccessGrant.withdrawn_at.is_(None),
+            AccessGrant.ends_at > step.now, AccessGrant.procedure == "C")
+        leaders = select(RoleGrant.user_id).where(RoleGrant.school_id == case.school_id,
+                                                  RoleGrant.role.in_(LEADERSHIP_ROLES),
+                                                  RoleGrant.user_id.not_in(granted))
+        outside = union(accused, leaders)
+    session.execute(delete(Notification).where(Notification.case_id == case.id, Notification.user_id.in_(outside)))
+
+
 def accused_of(session: Session, case_id: int) -> list[User]:
     return list(session.scalars(select(User).join(CaseParty, CaseParty.user_id == User.id).where(
         CaseParty.case_id == case_id, CaseParty.relation == "accused").order_by(User.display_name)))
@@ -104,7 +125,7 @@ def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "",
             raise Conflict(Message("%(name)s er allerede registrert som anklaget. Ingenting ble endret.",
                                    name=user.display_name))
         return
-    step.checks.append(ensure_workable)
+    step.checks += [ensure_workable, take_back_notices]
     step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
                 reason=(reason or "").strip())
 

@@ -134,3 +134,28 @@ def test_reclassification_is_notified(flow, kap12, demo, smtp):
     assert (("skoleeier@demo.kap12.no",), "Sak 2026-00001 er klassifisert om") in subjects
     # C bypasses the school's leadership, and the accused leader hears nothing.
     assert not any("avdelingsleder@" in r[0] or "rektor@" in r[0] for r, _ in subjects)
+
+
+def test_a_person_named_the_accused_is_told_nothing_more_of_the_case(flow, kap12, demo, smtp):
+    """The leader told of an A case that turns out to be about her: its notices are taken back,
+    from her lists and counts and from the mail still waiting (DOMAIN.md: the accused is
+    excluded from every notification)."""
+    port, inbox = smtp
+    case, other = flow.report(), flow.report()
+    leader = demo.users["avdelingsleder"]
+    told = {n.case_id for n in kap12.notice_page(leader).items}
+    assert {case.id, other.id} <= told and kap12.unread_count(leader) == 2
+    kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder avdelingslederen.", "avdelingsleder")
+    for shown in (kap12.notice_page(leader).items, kap12.notices_for(leader), kap12.notices_for(leader, unread_only=True)):
+        assert [n.case_id for n in shown] == [other.id]
+    assert kap12.unread_count(leader) == 1
+    # The mail server was down all along: the waiting mail about the case is not sent to her.
+    assert deliver_pending(kap12, _settings(kap12, port)) >= 3
+    mailed = [(rcpts, msg["Subject"]) for rcpts, msg in inbox.messages]
+    assert not [s for rcpts, s in mailed if "avdelingsleder@demo.kap12.no" in rcpts and case.number in s]
+    assert [s for rcpts, s in mailed if "avdelingsleder@demo.kap12.no" in rcpts and other.number in s]
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0  # set aside for good, not tried again
+    # Rektor, whom the move to C bypasses, no longer sees the case's notices either; the
+    # school owner, now in its circle, does.
+    assert {n.case_id for n in kap12.notice_page(demo.users["rektor"]).items} == {other.id}
+    assert case.id in {n.case_id for n in kap12.notice_page(demo.users["skoleeier"]).items}
