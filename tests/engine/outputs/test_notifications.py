@@ -8,8 +8,10 @@ from email import policy
 
 import pytest
 from aiosmtpd.controller import Controller
+from support.migrations import upgrade_from
 
 from engine.outputs.mailer import MailSettings, deliver_pending
+from engine.store.models import Notification
 
 
 class Inbox:
@@ -159,3 +161,22 @@ def test_a_person_named_the_accused_is_told_nothing_more_of_the_case(flow, kap12
     # school owner, now in its circle, does.
     assert {n.case_id for n in kap12.notice_page(demo.users["rektor"]).items} == {other.id}
     assert case.id in {n.case_id for n in kap12.notice_page(demo.users["skoleeier"]).items}
+
+
+def test_the_upgrade_takes_back_what_earlier_releases_left(flow, kap12, demo):
+    """Migration 0030: the notices an earlier release left with the accused, and with the
+    leadership of a C case, are taken back by the upgrade; everyone else's stay."""
+    case, other = flow.report(), flow.report()
+    kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder avdelingslederen.", "avdelingsleder")
+    leader, rektor = demo.users["avdelingsleder"], demo.users["rektor"]
+    # As an earlier release left them: the notices of the case still with both leaders.
+    with kap12.db.writing() as session:
+        for person in (leader, rektor):
+            session.add(Notification(user_id=person.id, case_id=case.id, kind="task", subject=f"Sak {case.number}",
+                                     body="", created_at=kap12.clock.now()))
+    assert case.id in {n.case_id for n in kap12.notice_page(leader).items}
+    before = {p: {n.id for n in kap12.notice_page(demo.users[p]).items} for p in ("skoleeier", "ansatt")}
+    upgrade_from(kap12, "0029_open_counts_index")
+    for person in (leader, rektor):
+        assert {n.case_id for n in kap12.notice_page(person).items} == {other.id}
+    assert {p: {n.id for n in kap12.notice_page(demo.users[p]).items} for p in ("skoleeier", "ansatt")} == before
