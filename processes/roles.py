@@ -60,13 +60,20 @@ PROCEDURE_LABELS: dict[str, str] = {
 }
 
 
+# Rektor is responsible for every case at the school (DOMAIN.md): where a procedure makes a
+# leader below rektor responsible (avdelingsleder in A), rektor may do those tasks too. Without
+# it a school with no avdelingsleder, or whose avdelingsleder is away or the one accused, had an
+# A case nobody could investigate: rektor was told of the missed deadline and could not act.
+ALSO_RESPONSIBLE: dict[str, tuple[str, ...]] = {"avdelingsleder": ("rektor",)}
+
+
 def lane_roles(lane: str | None, data: dict | None = None) -> tuple[str, ...]:
     """The roles that may do a task in ``lane``; ``data`` is the task's workflow data."""
     if lane is None:
         return ()
     if lane == RESPONSIBLE_LANE:
         role = (data or {}).get(RESPONSIBLE_ROLE_VARIABLE)
-        return (role,) if role in ROLES else ()
+        return (role, *ALSO_RESPONSIBLE.get(role, ())) if role in ROLES else ()
     return LANE_ROLES.get(lane, ())
 
 

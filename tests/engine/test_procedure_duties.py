@@ -13,6 +13,7 @@ from engine.read import queries
 from engine.runtime.calendars import add_closure
 from engine.store.history import SYSTEM_ACTOR
 from engine.versions.example_data import example_data
+from engine.write.demo import complete_next, report_data
 from engine.write.migration import versions_with_cases
 from processes.deadlines import OSLO
 
@@ -239,3 +240,28 @@ def test_process_list_counts_cases_per_procedure(flow, kap12, demo):
     counts = {pid: rows[0].open_cases for pid, rows in versions_with_cases(kap12).items()}
     assert counts["kap12_sak"] == 3
     assert (counts["prosedyre_a"], counts["prosedyre_b"], counts["prosedyre_c"]) == (2, 1, 0)
+
+
+def test_rektor_can_carry_an_a_case_through_at_a_school_without_avdelingsleder(kap12, demo):
+    """Rektor is responsible for every case (DOMAIN.md): at Sørbakken, which has no
+    avdelingsleder, rektor receives, investigates, plans and evaluates an A case. (The follow-up
+    went to avdelingsleder alone, and the case stood still after its receipt.)"""
+    sorbakken = demo.schools["Sørbakken videregående skole"]
+    case = kap12.report(demo.users["ansatt3"], sorbakken, report_data())
+    rektor = demo.users["rektor2"]
+    done = []
+    for data in ({}, {"trygt_skolemiljo": "nei"},
+                 {"evalueringsdato": (kap12.clock.now() + timedelta(days=14)).date().isoformat()}):
+        done += [t.title for t in kap12.tasks_for(rektor) if t.case_id == case.id][:1]
+        complete_next(kap12, rektor, case.id, **data)
+    assert done == ["Motta og registrere melding", "Undersøke saken", "Utarbeide tiltaksplan"], done
+    # The measures are carried out under the plan, also by rektor.
+    assert [t.title for t in kap12.tasks_for(rektor) if t.case_id == case.id] == ["Gjennomføre tiltak"]
+    # At Nordli both leaders see the follow-up's tasks, and each is told of them.
+    nordli = demo.schools["Nordli videregående skole"]
+    other = kap12.report(demo.users["ansatt"], nordli, report_data())
+    complete_next(kap12, demo.users["avdelingsleder"], other.id)
+    for leader in ("avdelingsleder", "rektor"):
+        assert other.id in {t.case_id for t in kap12.tasks_for(demo.users[leader])}
+    # Another school's rektor sees none of it.
+    assert other.id not in {t.case_id for t in kap12.tasks_for(demo.users["rektor2"])}

@@ -4,8 +4,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alembic import command
+from alembic.config import Config
 
 from engine.errors import NotFound
+from engine.store.db import MIGRATIONS
 
 
 def _investigate_and_plan(flow, user, case_id):
@@ -42,9 +45,10 @@ def test_procedure_a_happy_path(flow, kap12, demo):
     assert [t.case_id for t in kap12.tasks_for(demo.users["rektor"])] == [case.id]
     assert kap12.tasks_for(demo.users["ansatt2"]) == []
     flow.do("avdelingsleder", case.id, "Motta og registrere melding")
-    # The shared follow-up goes to the responsible role of procedure A: avdelingsleder.
+    # The shared follow-up goes to the responsible role of procedure A, avdelingsleder, and to
+    # rektor, who is responsible for every case.
     assert flow.open_titles(case.id) == ["Undersøke saken"]
-    assert kap12.tasks_for(demo.users["rektor"]) == []
+    assert [t.title for t in kap12.tasks_for(demo.users["rektor"])] == ["Undersøke saken"]
     _investigate_and_plan(flow, "avdelingsleder", case.id)
     _evaluate_and_close(flow, "avdelingsleder", case.id)
     history = flow.kinds(case.id)
@@ -194,3 +198,23 @@ def test_the_reporter_is_told_the_school_handles_the_case_while_its_measures_run
     flow.do("avdelingsleder", case.id, "Gjennomføre tiltak")
     assert flow.open_titles(case.id) == []  # waiting for the evaluation date
     assert kap12.case_handled(flow.status(case.id))
+
+
+def test_the_upgrade_opens_the_a_follow_up_already_open_to_rektor(flow, kap12, demo):
+    """Migration 0031: a task of A's follow-up opened by an earlier release (to avdelingsleder
+    alone) is open to rektor after the upgrade, as a step of this release would leave it."""
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    rektor = demo.users["rektor"]
+    assert [t.title for t in kap12.tasks_for(rektor)] == ["Undersøke saken"]
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with kap12.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0030_take_back_notices")
+    assert kap12.tasks_for(rektor) == []  # as the release before left it
+    assert [t.title for t in kap12.tasks_for(demo.users["avdelingsleder"])] == ["Undersøke saken"]
+    kap12.db.upgrade()
+    assert [t.title for t in kap12.tasks_for(rektor)] == ["Undersøke saken"]
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    assert flow.open_titles(case.id) == ["Utarbeide tiltaksplan"]
