@@ -9,7 +9,7 @@ from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied, NotFound
 from engine.outputs.mailer import deliver_pending
-from engine.read import case_counts, case_detail, paging
+from engine.read import case_counts, case_detail, paging, queries
 from engine.read import measures as read_measures
 from engine.read.case_list import CaseSummary, case_summaries, case_summary_page, status_counts
 from engine.read.deadline_report import DeadlineRow, deadlines
@@ -222,6 +222,13 @@ class Kap12:
         case, level = found
         cases.record_read(self, viewer, case_id, view)
         return case, level
+
+    def case_diagrams(self, viewer: Viewer, case_id: int) -> list[queries.DiagramProcess]:
+        """The case's diagrams with the steps done and open: a read of the case like its page
+        (it tells how far the case has come), recorded as such."""
+        found = queries.case_diagrams(self, viewer, case_id)
+        cases.record_read(self, viewer, case_id, "diagram")
+        return found
 
     def case_tasks(self, case_id: int) -> list[OpenTask]:
         with self.db.reading() as session:

@@ -112,7 +112,7 @@ def show(case_id: int):
 @login_required
 def diagram(case_id: int):
     """The diagrams of the case's version with the ids to mark done (green) and open (blue)."""
-    processes = queries.case_diagrams(kap12(), g.viewer, case_id)
+    processes = kap12().case_diagrams(g.viewer, case_id)
     return jsonify({"processes": [{"id": p.process_id, "name": p.name, "xml": p.xml, "completed": p.completed,
                                    "active": p.active} for p in processes]})
 

@@ -226,6 +226,8 @@ def test_case_page_for_a_leader(env):
     assert "Hvem har åpnet saken" in text  # leaders see the read log
     assert 'src="/static/vendor/bpmn-js/dist/bpmn-navigated-viewer.production.min.js"' in text
     diagram = client.get(f"/saker/{case.id}/diagram.json").get_json()
+    # How far the case has come is a read of it, recorded like the page's.
+    assert env.kap12.case_history(case.id)[-1].data == {"view": "diagram"}
     ids = [p["id"] for p in diagram["processes"]]
     assert ids == ["prosedyre_a", "oppfolging"]
     a, follow_up = diagram["processes"]
