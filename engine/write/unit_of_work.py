@@ -207,6 +207,12 @@ class CaseWriter:
         """Run the engine until it waits, then write state, projections and history."""
         wf, case, session = step.workflow, step.case, step.session
         after = run_until_waiting(step)
+        if not after.completed and not after.tasks and not after.timers:
+            # A diagram that lets a case run on to nothing (a loop of gateways, a flow that never
+            # matches): an open case with no task and no deadline, which nobody would ever see
+            # again. Refused like any failure of the diagram's own making, so the reporter is
+            # told to go to the leadership in person and the process owner can mend it.
+            raise DiagramFailed(_last_reached(wf), STOOD_STILL)
         for then in step.afterwards:
             then(step)
         case.state = spiff.dump_state(wf)
@@ -343,6 +349,23 @@ def _causes(err: BaseException) -> Iterator[BaseException]:
         if isinstance(wrapped, BaseException):
             yield wrapped
         seen = seen.__cause__ or seen.__context__
+
+
+STOOD_STILL = Message("saken ville blitt stående uten noen åpen oppgave eller frist, og ingen ville fått den")
+
+
+def _last_reached(workflow: BpmnWorkflow) -> str:
+    """The name of the element the case reached last, where a process owner starts looking: the
+    newest one waiting (for a message nothing sends, a join a branch never reaches), else the
+    newest one done."""
+    def newest(state: TaskState) -> list:
+        return sorted((t for t in workflow.get_tasks(state=state) if t.task_spec.bpmn_id),
+                      key=lambda t: t.last_state_change)
+    reached = newest(TaskState.WAITING) or newest(TaskState.COMPLETED)
+    if not reached:
+        return "start"
+    spec = reached[-1].task_spec
+    return spec.bpmn_name or spec.bpmn_id
 
 
 def run_until_waiting(step: CaseStep,
