@@ -828,6 +828,13 @@ def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
 
 
+def operated_counties(viewer: Viewer) -> list[int]:
+    """The counties whose cases a process owner or administrator may move to a new version and
+    whose failed deadlines they see: their own (the case numbers and steps of another county's
+    cases are none of theirs)."""
+    return counties_where(viewer, "prosesseier", "administrator")
+
+
 def may_withdraw_version(viewer: Viewer) -> bool:
     """Withdrawing a deployed version is an administrator's act, not a process owner's."""
     return viewer.has("administrator")

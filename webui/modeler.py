@@ -11,6 +11,7 @@ from lxml import etree
 
 from engine import access
 from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFound
+from engine.read import older_versions
 from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
 from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
@@ -18,7 +19,7 @@ from engine.write import migration
 from processes.deadlines import CALENDARS
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
-from . import bounds
+from . import bounds, pager
 from .auth import kap12, login_required
 
 bp = Blueprint("modeler", __name__, url_prefix="/prosesser")
@@ -121,7 +122,7 @@ def check(filename: str, data: bytes) -> list[dict]:
 def index():
     return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
                            case_process=definitions.CASE_PROCESS,
-                           waiting=migration.count_open_cases_on_older_versions(kap12(), g.viewer))
+                           waiting=older_versions.count_open_cases_on_older_versions(kap12(), g.viewer))
 
 
 @bp.get("/<process_id>/versjon/<id:number>.bpmn")
@@ -274,7 +275,7 @@ def upload():
         return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
                                case_process=definitions.CASE_PROCESS, upload_problems=problems,
                                upload_name=filename, comment=comment,
-                               waiting=migration.count_open_cases_on_older_versions(kap12(), g.viewer)), 422
+                               waiting=older_versions.count_open_cases_on_older_versions(kap12(), g.viewer)), 422
     message, target = _outcome(results)
     flash(message, "success" if any(r.created for r in results) else "info")
     return redirect(target)
@@ -290,11 +291,13 @@ def migrate_page():
     target = bounds.parse_id(request.args.get("til")) or rows[0].version
     if target not in {r.version for r in rows}:
         abort(404)
-    cases = [c for c in migration.open_cases_on_older_versions(kap12(), g.viewer, definitions.CASE_PROCESS)]
+    page = older_versions.open_cases_on_older_versions(kap12(), g.viewer, definitions.CASE_PROCESS,
+                                                     cursor=pager.cursor())
+    cases = page.items
     plans = [(c, migration.plan(kap12(), c.id, target)) for c in cases]
     plans = [(c, p) for c, p in plans if not p.unchanged and p.from_version < target]
     return render_template("modeler_migrate.html", plans=plans, target=target, versions=rows,
-                           process_id=definitions.CASE_PROCESS)
+                           process_id=definitions.CASE_PROCESS, next_cursor=page.next_cursor)
 
 
 @bp.post("/flytt-saker")

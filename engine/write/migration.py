@@ -22,7 +22,7 @@ from SpiffWorkflow.bpmn.util.diff import SpecDiff, WorkflowDiff
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from engine import access
@@ -203,8 +203,10 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
 
     def act(step: CaseStep) -> None:
         case, session = step.case, step.session
-        if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer))) is None:
-            raise NotFound(Message("Saken finnes ikke."))  # an accused process owner never touches their case
+        if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer),
+                                                Case.county_id.in_(access.operated_counties(viewer)))) is None:
+            # An accused process owner never touches their case, nor one of another county.
+            raise NotFound(Message("Saken finnes ikke."))
         target = _target(session, process_id, to_version)
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)
         outcome["plan"] = result
@@ -235,33 +237,6 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
 
 class _Nothing(Exception):
     """Raised inside the act to leave a case that is already on the target version untouched."""
-
-
-def _on_older_versions(session: Session, viewer: access.Viewer, process_id: str) -> Select[Case] | None:
-    """Open cases a newer version could take over; never one the viewer is accused in."""
-    newest = session.scalar(select(func.max(DefinitionVersion.version))
-                            .where(DefinitionVersion.process_id == process_id))
-    if newest is None:
-        return None
-    return (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
-            .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
-                   Case.status == "open", access.not_accused(viewer)))
-
-
-def open_cases_on_older_versions(kap12: Kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> list[Case]:
-    """Open cases a newer version could take over; never one the viewer is accused in."""
-    with kap12.db.reading() as session:
-        query = _on_older_versions(session, viewer, process_id)
-        return [] if query is None else list(session.scalars(query.order_by(Case.id)))
-
-
-def count_open_cases_on_older_versions(kap12: Kap12, viewer: access.Viewer, process_id: str = CASE_PROCESS) -> int:
-    """How many of those there are, counted in SQL (the process list shows only the number)."""
-    with kap12.db.reading() as session:
-        query = _on_older_versions(session, viewer, process_id)
-        if query is None:
-            return 0
-        return session.scalar(select(func.count()).select_from(query.with_only_columns(Case.id).subquery())) or 0
 
 
 def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:

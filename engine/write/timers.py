@@ -220,22 +220,28 @@ class Incident:
     last_error: str | None
 
 
-def incidents(kap12: Kap12) -> list[Incident]:
-    """Timers that failed too often to be retried by themselves: shown until someone resolves them."""
+def incidents(kap12: Kap12, counties: list[int]) -> list[Incident]:
+    """Timers of the cases of ``counties`` that failed too often to be retried by themselves:
+    shown until someone resolves them."""
     with kap12.db.reading() as session:
         rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
-                               .where(PendingTimer.attempts >= MAX_ATTEMPTS).order_by(PendingTimer.due_at)).all()
+                               .where(PendingTimer.attempts >= MAX_ATTEMPTS, Case.county_id.in_(counties))
+                               .order_by(PendingTimer.due_at)).all()
         return [Incident(t.id, t.case_id, number, t.name, t.due_at, t.attempts, t.last_error) for t, number in rows]
 
 
-def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str) -> None:
-    """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it."""
+def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str,
+                     counties: list[int] | None = None) -> None:
+    """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it.
+    ``counties``: those whose incidents ``actor`` may resolve (None: the command line's, any)."""
     if not (note or "").strip():
         raise InvalidInput(Message("Skriv hva som er gjort."), {"note": ["Beskriv hva som ble rettet."]})
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         row = session.get(PendingTimer, timer_id)
-        if row is None or row.attempts < MAX_ATTEMPTS:
+        outside = counties is not None and row is not None and \
+            session.scalar(select(Case.county_id).where(Case.id == row.case_id)) not in counties
+        if row is None or row.attempts < MAX_ATTEMPTS or outside:
             raise NotFound(Message("Fant ingen slik hendelse (feil) å løse."))
         row.attempts, row.claimed_until, error = 0, None, row.last_error
         history.append(session, history.case_chain(row.case_id), kind=INCIDENT_RESOLVED, at=now,

@@ -7,10 +7,12 @@ from datetime import timedelta
 
 import pytest
 
-from engine.errors import Denied, InvalidInput
+from engine.errors import Denied, InvalidInput, NotFound
+from engine.read import older_versions
 from engine.store.models import Case, CaseParty
 from engine.versions.definition_diff import diff_versions
 from engine.write import migration
+from tests.support.counties import person_of_another_county
 from tests.support.diagrams import NEW_TASK
 
 
@@ -42,8 +44,15 @@ def test_a_waiting_case_moves_and_meets_the_new_task(flow, kap12, demo, clock):
     assert version_of(kap12, fresh.id) == to
     assert version_of(kap12, case.id) == to - 1
 
-    [older] = migration.open_cases_on_older_versions(kap12, demo.users["prosesseier"])
+    [older] = older_versions.open_cases_on_older_versions(kap12, demo.users["prosesseier"]).items
     assert older.id == case.id
+    # Another county's process owner neither sees nor moves this county's cases.
+    stranger = person_of_another_county(kap12, "prosesseier")
+    assert older_versions.open_cases_on_older_versions(kap12, stranger).items == []
+    assert older_versions.count_open_cases_on_older_versions(kap12, stranger) == 0
+    with pytest.raises(NotFound):
+        migration.migrate(kap12, stranger, case.id, to, "Ny oppgave i prosedyre A")
+    assert version_of(kap12, case.id) == to - 1
     plan = migration.plan(kap12, case.id, to)
     assert plan.safe, plan.problems
     assert plan.reset_tasks == ["«Motta og registrere melding» (prosedyre_a)"]
@@ -140,6 +149,16 @@ def test_an_accused_process_owner_neither_sees_nor_moves_their_case(flow, kap12,
     with kap12.db.writing() as session:
         session.add(CaseParty(case_id=case.id, user_id=owner.id, relation="accused"))
     to = flow.deploy_a(new_task=True)
-    assert case.id not in [c.id for c in migration.open_cases_on_older_versions(kap12, owner)]
+    assert case.id not in [c.id for c in older_versions.open_cases_on_older_versions(kap12, owner).items]
     with pytest.raises(NotFound):
         migration.migrate(kap12, owner, case.id, to, "Prøver likevel")
+
+
+def test_the_cases_to_move_come_a_page_at_a_time(flow, kap12, demo):
+    cases = [flow.report() for _ in range(3)]
+    flow.deploy_a(new_task=True)
+    owner = demo.users["prosesseier"]
+    first = older_versions.open_cases_on_older_versions(kap12, owner, limit=2)
+    second = older_versions.open_cases_on_older_versions(kap12, owner, cursor=first.next_cursor, limit=2)
+    assert [c.id for c in first.items + second.items] == [c.id for c in cases] and second.next_cursor is None
+    assert older_versions.count_open_cases_on_older_versions(kap12, owner) == 3

@@ -14,8 +14,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
+from engine.errors import NotFound
 from engine.store.models import HistoryEvent, PendingTimer
 from engine.write.timers import LEASE, MAX_ATTEMPTS
+from tests.support.counties import person_of_another_county
 
 HERE = Path(__file__).resolve().parent
 
@@ -71,6 +73,11 @@ def test_failing_timer_becomes_an_incident_and_blocks_no_other(flow, kap12, demo
     admin = demo.users["admin"]
     [incident] = kap12.incidents(admin)
     assert incident.case_id == broken and "uttrykket feilet" in incident.last_error
+    # Another county's administrator sees none of this county's cases, and resolves nothing here.
+    stranger = person_of_another_county(kap12, "administrator")
+    assert kap12.incidents(stranger) == []
+    with pytest.raises(NotFound):
+        kap12.resolve_incident(stranger, incident.id, "Rettet.")
     assert "incident" in flow.kinds(broken)
     kap12.clock.advance(timedelta(hours=1))
     assert kap12.sweep_timers().claimed == 0  # an incident waits for a person
