@@ -20,6 +20,7 @@ from engine.store.models import Case, HistoryEvent
 from engine.write.cases import validated_form
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.messages import Message
+from processes.roles import OWNER_ROLE
 
 FORM = "annen_avslutning"
 MESSAGE = "annen_avslutning"
@@ -40,6 +41,15 @@ def _found_unsafe(session: Session, case_id: int) -> bool:
         if (data or {}).get("form") == "undersokelse" and ((data or {}).get("data") or {}).get("trygt_skolemiljo") == "nei":
             return True
     return False
+
+
+RECEIPT_FORMS = ("motta_melding", "motta_melding_b", "motta_melding_c")
+
+
+def _received(session: Session, case_id: int) -> bool:
+    """Has the leadership (or in C the school owner) received and assessed the report?"""
+    return any((data or {}).get("form") in RECEIPT_FORMS for data in session.scalars(
+        select(HistoryEvent.data).where(HistoryEvent.case_id == case_id, HistoryEvent.kind == TASK_COMPLETED)))
 
 
 def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: str) -> Case:
@@ -73,6 +83,19 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
             raise Denied(Message("Bare rektor (og skoleeier i prosedyre B) kan avslutte en sak av annen grunn."))
         if case.status != "open":
             raise Conflict(Message("Saken er allerede avsluttet. Ingenting ble endret."))
+        if case.procedure == "B" and case.owner_notified_at is None and \
+                case.county_id not in viewer.counties({OWNER_ROLE}):
+            # § 12-5: rektor tells the school owner at once when an employee is suspected, however
+            # the case then ends; ending it first left the school owner never told.
+            raise InvalidInput(Message("I prosedyre B skal skoleeier varsles straks (§ 12-5). Gjør «Varsle skoleeier straks» "
+                                       "før saken avsluttes."),
+                               {"grunn": [Message("Varsle skoleeier først.")]})
+        if clean["grunn"] == OUTSIDE and not _received(session, case.id):
+            # That a report is outside chapter 12 is the leadership's assessment, and it is to be
+            # on the case before the case closes on it: a report is not dismissed unread.
+            raise InvalidInput(Message("En melding kan avsluttes som utenfor kapittel 12 først når den er mottatt og "
+                                       "vurdert («Motta og registrere melding»)."),
+                               {"grunn": [Message("Motta og vurder meldingen først.")]})
         if clean["grunn"] == OUTSIDE and _found_unsafe(session, case.id):
             raise InvalidInput(Message("Undersøkelsen har konkludert med at eleven ikke har et trygt og godt "
                                        "skolemiljø. Da gjelder saken kapittel 12 og kan ikke avsluttes som utenfor "

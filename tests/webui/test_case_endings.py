@@ -2,7 +2,7 @@
 again with plain errors and nothing lost; a good one closes the case and makes the letter."""
 from __future__ import annotations
 
-from engine.write.demo import report_data
+from engine.write.demo import complete_next, report_data
 from tests.support.web import csrf_of, login
 
 FORM = {"grunn": "utenfor_kap12", "begrunnelse": "Gjelder en krangel på fritiden, ikke på skolen.",
@@ -11,6 +11,7 @@ FORM = {"grunn": "utenfor_kap12", "begrunnelse": "Gjelder en krangel på fritide
 
 def test_rektor_ends_a_case_on_the_case_page(env):
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id)  # received: assessed, not unread
     url = f"/saker/{case.id}"
     leader = login(env.app, "avdelingsleder")
     page = leader.get(url)

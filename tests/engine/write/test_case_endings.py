@@ -79,6 +79,13 @@ def test_rektor_ends_a_b_case_and_the_school_owner_is_told(flow_on, world):
     kap12, demo = world
     flow = flow_on(kap12, demo)
     b = b_case(flow)
+    # § 12-5: not before rektor has told the school owner, which ending it would have skipped.
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], b.id, LEFT)
+    assert "grunn" in err.value.errors and "Varsle skoleeier" in str(err.value)
+    assert flow.status(b.id).status == "open" and flow.status(b.id).owner_notified_at is None
+    flow.do("rektor", b.id, "Motta melding")
+    flow.do("rektor", b.id, "Varsle skoleeier straks")
     kap12.end_case(demo.users["rektor"], b.id, LEFT)
     told = [n for n in kap12.notices_for(demo.users["skoleeier"]) if n.case_id == b.id and n.kind == "ended"]
     assert len(told) == 1 and "Bergen" not in told[0].body  # no pupil data in a notice
@@ -139,8 +146,22 @@ def test_outside_chapter_12_is_refused_once_the_investigation_found_the_pupil_un
         kap12.end_case(demo.users["rektor"], case.id, outside)
     assert "grunn" in err.value.errors and flow.status(case.id).status == "open"
     other = flow.report()
+    # Not unread: the report is received and assessed first.
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], other.id, outside)
+    assert "grunn" in err.value.errors and flow.status(other.id).status == "open"
+    flow.do("avdelingsleder", other.id)  # received
     kap12.end_case(demo.users["rektor"], other.id, outside)
     assert flow.status(other.id).status == "closed"
+
+
+def test_the_school_owner_may_end_a_b_case_before_rektor_has_told_them(flow_on, world):
+    """The rule is that the school owner knows: ending it themselves, they do."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    b = b_case(flow)
+    kap12.end_case(demo.users["skoleeier"], b.id, LEFT)
+    assert flow.status(b.id).status == "closed"
 
 
 def test_the_ending_is_in_the_export_the_documents_and_the_archive(flow_on, world):
