@@ -2,12 +2,15 @@
 
 Each attempt is *counted before the password is checked*, in one short transaction that locks
 the account's and the address's counter rows (``BEGIN IMMEDIATE`` on SQLite, ``FOR UPDATE`` on
-PostgreSQL). An account gets ``ACCOUNT.free`` tries; the last of them locks it for a while, and
-each try after a lock locks it twice as long (30 s, 1 min, 2 min … up to 15 min). While it is
-locked nothing reaches the password check, not even the right password. A success clears the
-account's count. An address (a school's NAT) has a far higher bar (``ADDRESS``), and a success
-from it gives back the try it was charged, so one person guessing at one account never locks
-out the colleagues behind the same address."""
+PostgreSQL). An account gets ``ACCOUNT.free`` tries from one address; the last of them locks it
+there for a while, and each try after a lock locks it twice as long (30 s, 1 min, 2 min … up to
+15 min). While it is locked nothing from there reaches the password check, not even the right
+password. From every address together the account has a higher bar (``ACCOUNT_WIDE``), for a
+guesser spread over many addresses: a lock on the account everywhere from a handful of wrong
+passwords let anyone keep a rektor out of a system built for reporting at once. A success
+clears the account's counts. An address (a school's NAT) has a far higher bar (``ADDRESS``),
+and a success from it gives back the try it was charged, so one person guessing at one account
+never locks out the colleagues behind the same address."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,6 +37,8 @@ class Policy:
 
 ACCOUNT = Policy(free=5, first_lock=timedelta(seconds=30), max_lock=timedelta(minutes=15),
                  forget_after=timedelta(hours=24))
+ACCOUNT_WIDE = Policy(free=30, first_lock=timedelta(seconds=30), max_lock=timedelta(minutes=15),
+                      forget_after=timedelta(hours=24))
 ADDRESS = Policy(free=100, first_lock=timedelta(seconds=30), max_lock=timedelta(minutes=5),
                  forget_after=timedelta(hours=1))
 
@@ -42,7 +47,8 @@ _USERNAME_MAX = 100
 
 
 def _keys(username: str, address: str) -> dict[str, Policy]:
-    return {f"u:{username.strip().lower()[:_USERNAME_MAX]}": ACCOUNT, f"ip:{address[:60]}": ADDRESS}
+    account, place = f"u:{username.strip().lower()[:_USERNAME_MAX]}", f"ip:{address[:60]}"
+    return {f"{account}|{place}": ACCOUNT, account: ACCOUNT_WIDE, place: ADDRESS}
 
 
 def _locked_rows(session: Session, keys: list[str], now: datetime) -> list[LoginCounter]:
@@ -90,7 +96,7 @@ def succeeded(db: Database, username: str, address: str, now: datetime) -> None:
     with db.writing() as session:
         for row in _locked_rows(session, list(policies), now):
             policy = policies[row.key]
-            if policy is ACCOUNT:
+            if policy is not ADDRESS:
                 row.attempts, row.locked_until = 0, None
             else:
                 row.attempts = max(row.attempts - 1, 0)

@@ -7,7 +7,7 @@ import threading
 from datetime import timedelta
 
 from engine.write import login_throttle
-from engine.write.login_throttle import ACCOUNT, ADDRESS
+from engine.write.login_throttle import ACCOUNT, ACCOUNT_WIDE, ADDRESS
 
 NAT = "10.1.2.3"
 
@@ -16,9 +16,11 @@ def test_an_account_gets_a_few_tries_then_growing_locks(kap12, clock):
     now = clock.now()
     for _ in range(ACCOUNT.free):
         assert login_throttle.begin_attempt(kap12.db, "ola", NAT, now) == 0
-    # Locked for everyone, from any address, and the refused tries are not counted.
-    assert login_throttle.begin_attempt(kap12.db, "ola", "192.0.2.9", now) == 30
+    # Locked from that address, and the refused tries are not counted; from another address
+    # (Ola herself, at home) the account still answers: a guesser cannot lock her out.
+    assert login_throttle.begin_attempt(kap12.db, "ola", NAT, now) == 30
     assert login_throttle.begin_attempt(kap12.db, " OLA ", NAT, now + timedelta(seconds=29)) == 1
+    assert login_throttle.begin_attempt(kap12.db, "ola", "192.0.2.9", now) == 0
     # After the lock, one more try, and the next lock is twice as long.
     assert login_throttle.begin_attempt(kap12.db, "ola", NAT, now + timedelta(seconds=30)) == 0
     assert login_throttle.begin_attempt(kap12.db, "ola", NAT, now + timedelta(seconds=31)) == 59
@@ -78,3 +80,20 @@ def test_parallel_guesses_cannot_outrun_the_count(kap12, clock):
     for t in threads:
         t.join()
     assert results.count(0) == ACCOUNT.free and len(results) == 30
+
+
+def test_guesses_spread_over_many_addresses_meet_the_accounts_own_bar(kap12, clock):
+    now = clock.now()
+    tries = 0
+    for n in range(ACCOUNT_WIDE.free):  # a handful from each of many addresses
+        assert login_throttle.begin_attempt(kap12.db, "rektor", f"203.0.113.{n // 4}", now) == 0
+        tries += 1
+    assert tries == ACCOUNT_WIDE.free
+    # Now locked from everywhere, the right password included, as before for five tries.
+    assert login_throttle.begin_attempt(kap12.db, "rektor", "198.51.100.200", now) == 30
+    assert login_throttle.begin_attempt(kap12.db, "kari", "198.51.100.200", now) == 0  # others untouched
+    # Her own success, after the lock, clears the account everywhere.
+    later = now + timedelta(seconds=30)
+    assert login_throttle.begin_attempt(kap12.db, "rektor", NAT, later) == 0
+    login_throttle.succeeded(kap12.db, "rektor", NAT, later)
+    assert login_throttle.begin_attempt(kap12.db, "rektor", "203.0.113.0", later) == 0
