@@ -45,7 +45,7 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 _INTEGER = re.compile(r"^[+-]?\d{1,15}$")
 _FIELD_KEYS = frozenset(
-    {"name", "label", "type", "required", "required_when", "help", "choices", "fields", "min_items",
+    {"name", "label", "type", "required", "required_when", "refused_when", "help", "choices", "fields", "min_items",
      "max_length", "min_date", "max_date", "warn_after_days", "value_from"}
 )
 # The one relative date a declaration can name for min_date and max_date: the day the form is
@@ -93,6 +93,10 @@ class Field:
     # Required only when another field of the form has one of these values, e.g. a new
     # evaluation date only when the plan is to continue: ((field, (value, …)), …).
     required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Choices refused when another field has one of some values, e.g. «the pupil's environment is
+    # safe» when the pupil says it is not (§ 12-4: then the school puts in measures):
+    # ((choice, ((field, (value, …)), …)), …).
+    refused_when: tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...] = ()
     # Date fields: "today" refuses dates before (min) or after (max) the day the form is sent;
     # warn_after_days warns (without refusing) about a date further ahead than that.
     min_date: str | None = None
@@ -246,6 +250,8 @@ def _parse_field(dct: object, number: int, problems: list[str], group: str | Non
                 else:
                     required_when.append((str(other), tuple(values)))
 
+    refused_when = _parse_refused_when(dct.get("refused_when"), nested, choices, where, problems)
+
     for bound in ("min_date", "max_date"):
         if bound in dct and not ((type_ == "date" and dct[bound] == TODAY)
                                  or (bound == "max_date" and type_ == "datetime" and dct[bound] == NOW)):
@@ -272,11 +278,40 @@ def _parse_field(dct: object, number: int, problems: list[str], group: str | Non
         min_items=min_items if _is_count(min_items) else 0,
         max_length=max_length if isinstance(max_length, int) else None,
         required_when=tuple(required_when),
+        refused_when=refused_when,
         min_date=dct.get("min_date") if dct.get("min_date") == TODAY else None,
         max_date=dct.get("max_date") if dct.get("max_date") in (TODAY, NOW) else None,
         value_from=FROM_USER if value_from == FROM_USER else None,
         warn_after_days=warn_after if _is_count(warn_after) and warn_after else None,
     )
+
+
+def _parse_refused_when(raw: object, nested: bool, choices: list, where: str, problems: list[str]
+                        ) -> tuple[tuple[str, tuple[tuple[str, tuple[str, ...]], ...]], ...]:
+    """``{choice: {field: value or [values]}}`` on a choice field outside groups."""
+    if raw is None:
+        return ()
+    values = {c.value for c in choices}
+    if nested or not isinstance(raw, Mapping) or not raw:
+        problems.append(Message("%(where)s: refused_when må være et objekt {alternativ: {felt: verdi eller [verdier]}} "
+                                "på et valgfelt utenfor grupper.", where=where))
+        return ()
+    out = []
+    for choice, when in raw.items():
+        if choice not in values:
+            problems.append(Message("%(where)s: refused_when nevner «%(choice)s», som ikke er et alternativ i feltet.",
+                                    where=where, choice=choice))
+            continue
+        pairs = []
+        for other, others in (when.items() if isinstance(when, Mapping) and when else [(None, None)]):
+            others = [others] if isinstance(others, str) else others
+            if other is None or not (isinstance(others, list) and others and all(_is_text(v) for v in others)):
+                problems.append(Message("%(where)s: refused_when for «%(choice)s» må være et objekt {felt: verdi eller "
+                                        "[verdier]}.", where=where, choice=choice))
+                continue
+            pairs.append((str(other), tuple(others)))
+        out.append((str(choice), tuple(pairs)))
+    return tuple(out)
 
 
 def _parse_fields(raw: list, problems: list[str], group: str | None = None) -> tuple[Field, ...]:
@@ -324,6 +359,11 @@ def parse_form(dct: Mapping[str, Any]) -> Form:
             if other not in names:
                 problems.append(Message("%(where)s: required_when viser til «%(other)s», som ikke er i skjemaet.",
                                         where=_field_named(f.name), other=other))
+        for _, pairs in f.refused_when:
+            for other, _ in pairs:
+                if other not in names:
+                    problems.append(Message("%(where)s: refused_when viser til «%(other)s», som ikke er i skjemaet.",
+                                            where=_field_named(f.name), other=other))
     if problems:
         raise FormDeclarationError(problems)
     return Form(key=str(key), title=str(title), fields=parsed, intro=intro,  # both checked above
@@ -742,6 +782,27 @@ def with_sender(form: Form, data: Mapping[str, Any], sender: str) -> dict[str, A
     return {**data, **taken} if taken else dict(data)
 
 
+def _refused(form: Form, clean: Mapping[str, Any]) -> dict[str, list[str]]:
+    """The fields whose choice the declaration refuses beside another field's answer, each with
+    a sentence naming both answers in the form's own words."""
+    by_name = {f.name: f for f in form.fields}
+    errors: dict[str, list[str]] = {}
+    for f in form.fields:
+        for choice, pairs in f.refused_when:
+            if clean.get(f.name) != choice:
+                continue
+            for other, values in pairs:
+                if clean.get(other) in values:
+                    errors[f.name] = [Message("«%(choice)s» kan ikke velges når svaret på «%(other)s» er «%(answer)s».",
+                                              choice=_choice_label(f, choice), other=by_name[other].label,
+                                              answer=_choice_label(by_name[other], clean.get(other)))]
+    return errors
+
+
+def _choice_label(f: Field, value: Any) -> str:
+    return next((c.label for c in f.choices if c.value == value), str(value))
+
+
 def validate(form: Form, data: Mapping[str, Any], today: date | None = None,
              now: datetime | None = None) -> dict[str, Any]:
     """Clean, JSON-serializable data, or FormValidationError with messages per field. With
@@ -760,6 +821,9 @@ def validate(form: Form, data: Mapping[str, Any], today: date | None = None,
                and any(clean.get(other) in values for other, values in f.required_when)}
     if missing:
         raise FormValidationError(missing)
+    refused = _refused(form, clean)
+    if refused:
+        raise FormValidationError(refused)
     if today is not None:
         errors = _date_errors(form, clean, today, now)
         if errors:

@@ -187,7 +187,7 @@ def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
                                     "med Sara og med kontaktlærer denne uken.",
                   strakstiltak="Kontaktlærer spiser i kantina med klassen de neste dagene.",
                   tatt_opp_dato=(today - timedelta(days=9)).isoformat(), alvorlig_sak=False, foresatte_kontaktet=True)
-    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="nei",
+    complete_next(kap12, u["avdelingsleder"], case.id, eleven_sier="nei", trygt_skolemiljo="nei",
                   elevens_stemme="Sara sier hun gruer seg til hver lunsj, og at hun ikke tør å si fra i klassen. "
                                  "Hun vil gjerne sitte med jentene fra innføringsklassen.",
                   samtale_elev_dato=(today - timedelta(days=7)).isoformat(),

@@ -127,6 +127,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.click("text=Gå videre til «Undersøke saken»")
     page.fill("#f-elevens_stemme", "Emma sier hun gruer seg til friminuttene.")
     page.fill("#f-samtale_elev_dato", "2026-11-30")
+    page.check("input[name=eleven_sier][value=nei]")
     page.fill("#f-vurdering", "Eleven har ikke et trygt skolemiljø.")
     page.check("input[name=trygt_skolemiljo][value=nei]")
     shot(page, "undersokelse")
@@ -183,6 +184,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     carried = page.inner_text("table.carried-out")
     assert "Delvis gjennomført" in carried and "neste er flyttet til uke 50" in carried and "Kari Lærer" in carried
     page.fill("#f-elevens_stemme", "Emma sier det er mye bedre nå.")
+    page.check("input[name=eleven_sier][value=ja]")
     page.fill("#f-effekt_tiltak", "Ingen nye hendelser.")
     page.check("input[name=evaluering_resultat][value=trygt]")
     shot(page, "evaluering")

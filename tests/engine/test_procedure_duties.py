@@ -265,3 +265,30 @@ def test_rektor_can_carry_an_a_case_through_at_a_school_without_avdelingsleder(k
         assert other.id in {t.case_id for t in kap12.tasks_for(demo.users[leader])}
     # Another school's rektor sees none of it.
     assert other.id not in {t.case_id for t in kap12.tasks_for(demo.users["rektor2"])}
+
+
+def test_the_pupils_own_word_binds_the_outcome(flow, kap12, demo):
+    """§ 12-4: when the pupil says the environment is not safe and good, the school puts in
+    measures. The investigation cannot conclude «safe», nor an evaluation close the plan, while
+    the pupil says it is not; the school may find it unsafe though the pupil says it is safe."""
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)  # received
+    with pytest.raises(InvalidInput) as err:
+        flow.do("avdelingsleder", case.id, eleven_sier="nei", trygt_skolemiljo="ja")
+    assert list(err.value.errors) == ["trygt_skolemiljo"]
+    assert flow.open_titles(case.id) == ["Undersøke saken"]  # nothing saved
+    flow.do("avdelingsleder", case.id, eleven_sier="nei", trygt_skolemiljo="nei")
+    plan_by = (kap12.clock.now() + timedelta(days=14)).date().isoformat()
+    flow.do("avdelingsleder", case.id, evalueringsdato=plan_by)
+    kap12.clock.set(kap12.clock.now() + timedelta(days=15))
+    kap12.sweep_timers()
+    with pytest.raises(InvalidInput) as err:
+        flow.do("avdelingsleder", case.id, "Evaluere tiltakene", eleven_sier="nei", evaluering_resultat="trygt")
+    assert list(err.value.errors) == ["evaluering_resultat"]
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", eleven_sier="nei", evaluering_resultat="fortsette",
+            evalueringsdato=(kap12.clock.now() + timedelta(days=14)).date().isoformat())
+    # The school may see more than the pupil says: «not safe» beside the pupil's «safe» is taken.
+    other = flow.report()
+    flow.do("avdelingsleder", other.id)
+    flow.do("avdelingsleder", other.id, eleven_sier="ja", trygt_skolemiljo="nei")
+    assert flow.open_titles(other.id) == ["Utarbeide tiltaksplan"]

@@ -464,6 +464,42 @@ def test_required_when_another_field_has_a_value():
     assert forms.validate(form, {"resultat": "fortsette", "ny_dato": "2026-12-01"})["ny_dato"] == "2026-12-01"
 
 
+def test_a_choice_refused_beside_another_answer():
+    """«Safe» is not the school's answer when the pupil says it is not (§ 12-4)."""
+    from processes import forms
+
+    form = forms.parse_form({"key": "t", "title": "T", "fields": [
+        {"name": "eleven_sier", "label": "Sier eleven at det er trygt?", "type": "choice", "required": True,
+         "choices": [{"value": "ja", "label": "Ja"}, {"value": "nei", "label": "Nei, eleven sier det ikke er trygt"}]},
+        {"name": "trygt", "label": "Har eleven det trygt?", "type": "choice", "required": True,
+         "choices": [{"value": "ja", "label": "Ja, trygt"}, {"value": "nei", "label": "Nei"}],
+         "refused_when": {"ja": {"eleven_sier": "nei"}}}]})
+    with pytest.raises(forms.FormValidationError) as err:
+        forms.validate(form, {"eleven_sier": "nei", "trygt": "ja"})
+    assert err.value.errors == {"trygt": ["«Ja, trygt» kan ikke velges når svaret på «Sier eleven at det er trygt?» "
+                                          "er «Nei, eleven sier det ikke er trygt»."]}
+    assert forms.validate(form, {"eleven_sier": "nei", "trygt": "nei"})["trygt"] == "nei"
+    assert forms.validate(form, {"eleven_sier": "ja", "trygt": "ja"})["trygt"] == "ja"
+    assert forms.validate(form, {"eleven_sier": "ja", "trygt": "nei"})["trygt"] == "nei"  # the school may see more
+
+
+@pytest.mark.parametrize("refused, problem", [
+    ({"kanskje": {"a": "x"}}, "kanskje"),  # not one of the field's choices
+    ({"ja": {"finnes_ikke": "x"}}, "finnes_ikke"),  # no such field
+    ({"ja": {"a": []}}, "refused_when for «ja»"),
+    ("ja", "refused_when må være"),
+])
+def test_refused_when_is_checked_when_the_form_is_read(refused, problem):
+    from processes import forms
+
+    with pytest.raises(forms.FormDeclarationError) as err:
+        forms.parse_form({"key": "t", "title": "T", "fields": [
+            {"name": "a", "label": "A", "type": "text"},
+            {"name": "b", "label": "B", "type": "choice", "choices": [{"value": "ja", "label": "Ja"}],
+             "refused_when": refused}]})
+    assert any(problem in p for p in err.value.problems), err.value.problems
+
+
 def test_required_when_must_name_a_field_of_the_form():
     from processes import forms
 
