@@ -115,11 +115,14 @@ def _cell(value) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-@bp.get("/eksport.csv")
+@bp.route("/eksport.csv", methods=["GET", "POST"])
 @login_required
 @in_bokmal
 def export_csv():
-    names = request.args.get("navn") == "1"
+    # With the pupils' names only as a form sent from the page (POST, with its CSRF token): every
+    # case in it is recorded as read by the person, and a link on another site could otherwise
+    # have a leader's browser fetch it, filling the read log in their name.
+    names = request.method == "POST" and request.form.get("navn") == "1"
     data = _load(include_names=names, everything=True)
     out = io.StringIO()
     out.write("\ufeff")  # Excel reads UTF-8 with the mark

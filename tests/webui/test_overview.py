@@ -52,8 +52,18 @@ def test_csv_without_and_with_names_and_pdf(env):
     rows = list(csv.reader(io.StringIO(plain.data.decode("utf-8-sig")), delimiter=";"))
     assert rows[0][0] == "Saksnummer" and "Elev(er)" not in rows[0]
     assert any(r[0] == case.number for r in rows) and "Jonas Berg" not in plain.data.decode()
-    named = client.get("/oversikt/eksport.csv?navn=1").data.decode("utf-8-sig")
+    # Names only from the page's form (POST with its token): a link cannot fetch them in a
+    # leader's name, and record reads of every case that way.
+    reads = len([e for e in env.kap12.case_history(case.id) if e.kind == "case_read"])
+    linked = client.get("/oversikt/eksport.csv?navn=1").data.decode("utf-8-sig")
+    assert "Elev(er)" not in linked and "Jonas Berg" not in linked
+    assert client.post("/oversikt/eksport.csv", data={"navn": "1"}).status_code == 400  # no token
+    assert len([e for e in env.kap12.case_history(case.id) if e.kind == "case_read"]) == reads
+    page = client.get("/oversikt")
+    named = client.post("/oversikt/eksport.csv", data={"_csrf": csrf_of(page.text), "navn": "1"}).data.decode("utf-8-sig")
     assert "Elev(er)" in named and "Jonas Berg" in named
+    exported = [e for e in env.kap12.case_history(case.id) if e.kind == "case_read"][-1]
+    assert exported.data == {"view": "oversikt-eksport"}
     pdf = client.get("/oversikt/eksport.pdf?prosedyre=A")
     assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF-")
 
