@@ -828,11 +828,11 @@ def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
 
 
-def operated_counties(viewer: Viewer) -> list[int]:
-    """The counties whose cases a process owner or administrator may move to a new version and
-    whose failed deadlines they see: their own (the case numbers and steps of another county's
-    cases are none of theirs)."""
-    return counties_where(viewer, "prosesseier", "administrator")
+def operated(viewer: Viewer) -> ColumnElement[bool]:
+    """The cases a process owner or administrator may move to a new version and whose failed
+    deadlines they see: those of their own counties (the case numbers and steps of another
+    county's cases are none of theirs)."""
+    return Case.county_id.in_(counties_where(viewer, "prosesseier", "administrator"))
 
 
 def may_withdraw_version(viewer: Viewer) -> bool:

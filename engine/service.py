@@ -169,12 +169,12 @@ class Kap12:
     def incidents(self, viewer: Viewer) -> list[timers.Incident]:
         if not access.may_handle_incidents(viewer):
             raise Denied(Message("Bare administratorer og prosesseiere ser feil i tidsfrister."))
-        return timers.incidents(self, access.operated_counties(viewer))
+        return timers.incidents(self, access.operated(viewer))
 
     def resolve_incident(self, viewer: Viewer, timer_id: str, note: str) -> None:
         if not access.may_handle_incidents(viewer):
             raise Denied(Message("Bare administratorer og prosesseiere kan løse feil i tidsfrister."))
-        timers.resolve_incident(self, viewer, timer_id, note, access.operated_counties(viewer))
+        timers.resolve_incident(self, viewer, timer_id, note, access.operated(viewer))
 
     # -- reads (each asks the access policy) -------------------------------------------------
     def tasks_for(self, viewer: Viewer) -> list[OpenTask]:

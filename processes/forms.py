@@ -65,6 +65,9 @@ TRANSLATION_LANGUAGES = ("nn", "en")
 # Forms whose later steps revise what an earlier step of the same form recorded (a revised
 # action plan): such a step opens with the earlier answers, so a revision changes what changed.
 REVISED_FROM_EARLIER = frozenset({"tiltaksplan"})
+# The forms that receive a report, one per procedure: the leadership's (in C the school owner's)
+# assessment of it, on record before anything else.
+RECEIPT_FORMS = ("motta_melding", "motta_melding_b", "motta_melding_c")
 
 REQUIRED = Message("Feltet må fylles ut.")
 UNKNOWN = Message("Ukjent felt.")
@@ -235,20 +238,17 @@ def _parse_field(dct: object, number: int, problems: list[str], group: str | Non
     elif max_length is not None:
         problems.append(Message("%(where)s: bare tekstfelt kan ha max_length.", where=where))
 
-    required_when: list[tuple[str, tuple[str, ...]]] = []
+    required_when: tuple[tuple[str, tuple[str, ...]], ...] = ()
     raw_when = dct.get("required_when")
     if raw_when is not None:
         if nested or not isinstance(raw_when, Mapping) or not raw_when:
             problems.append(Message("%(where)s: required_when må være et objekt {felt: verdi eller [verdier]} "
                                     "på et felt utenfor grupper.", where=where))
         else:
-            for other, values in raw_when.items():
-                values = [values] if isinstance(values, str) else values
-                if not (isinstance(values, list) and values and all(_is_text(v) for v in values)):
-                    problems.append(Message("%(where)s: required_when for «%(other)s» må være en verdi eller en liste.",
-                                            where=where, other=other))
-                else:
-                    required_when.append((str(other), tuple(values)))
+            required_when, bad = _answers(raw_when)
+            for other in bad:
+                problems.append(Message("%(where)s: required_when for «%(other)s» må være en verdi eller en liste.",
+                                        where=where, other=other))
 
     refused_when = _parse_refused_when(dct.get("refused_when"), nested, choices, where, problems)
 
@@ -277,7 +277,7 @@ def _parse_field(dct: object, number: int, problems: list[str], group: str | Non
         fields=sub,
         min_items=min_items if _is_count(min_items) else 0,
         max_length=max_length if isinstance(max_length, int) else None,
-        required_when=tuple(required_when),
+        required_when=required_when,
         refused_when=refused_when,
         min_date=dct.get("min_date") if dct.get("min_date") == TODAY else None,
         max_date=dct.get("max_date") if dct.get("max_date") in (TODAY, NOW) else None,
@@ -302,16 +302,25 @@ def _parse_refused_when(raw: object, nested: bool, choices: list, where: str, pr
             problems.append(Message("%(where)s: refused_when nevner «%(choice)s», som ikke er et alternativ i feltet.",
                                     where=where, choice=choice))
             continue
-        pairs = []
-        for other, others in (when.items() if isinstance(when, Mapping) and when else [(None, None)]):
-            others = [others] if isinstance(others, str) else others
-            if other is None or not (isinstance(others, list) and others and all(_is_text(v) for v in others)):
-                problems.append(Message("%(where)s: refused_when for «%(choice)s» må være et objekt {felt: verdi eller "
-                                        "[verdier]}.", where=where, choice=choice))
-                continue
-            pairs.append((str(other), tuple(others)))
-        out.append((str(choice), tuple(pairs)))
+        pairs, bad = _answers(when) if isinstance(when, Mapping) and when else ((), [choice])
+        if bad:
+            problems.append(Message("%(where)s: refused_when for «%(choice)s» må være et objekt {felt: verdi eller "
+                                    "[verdier]}.", where=where, choice=choice))
+        out.append((str(choice), pairs))
     return tuple(out)
+
+
+def _answers(raw: Mapping) -> tuple[tuple[tuple[str, tuple[str, ...]], ...], list[str]]:
+    """``{field: value or [values]}`` (of ``required_when`` and ``refused_when``) as ((field,
+    (value, …)), …), and the fields whose values are neither."""
+    pairs, bad = [], []
+    for other, values in raw.items():
+        values = [values] if isinstance(values, str) else values
+        if isinstance(values, list) and values and all(_is_text(v) for v in values):
+            pairs.append((str(other), tuple(values)))
+        else:
+            bad.append(str(other))
+    return tuple(pairs), bad
 
 
 def _parse_fields(raw: list, problems: list[str], group: str | None = None) -> tuple[Field, ...]:
@@ -794,13 +803,9 @@ def _refused(form: Form, clean: Mapping[str, Any]) -> dict[str, list[str]]:
             for other, values in pairs:
                 if clean.get(other) in values:
                     errors[f.name] = [Message("«%(choice)s» kan ikke velges når svaret på «%(other)s» er «%(answer)s».",
-                                              choice=_choice_label(f, choice), other=by_name[other].label,
-                                              answer=_choice_label(by_name[other], clean.get(other)))]
+                                              choice=value_text(f, choice), other=by_name[other].label,
+                                              answer=value_text(by_name[other], clean.get(other)))]
     return errors
-
-
-def _choice_label(f: Field, value: Any) -> str:
-    return next((c.label for c in f.choices if c.value == value), str(value))
 
 
 def validate(form: Form, data: Mapping[str, Any], today: date | None = None,

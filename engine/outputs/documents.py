@@ -75,7 +75,7 @@ OTHER_ENDING = "annen_avslutning"
 # In the order they appear in a case. A letter is made from the same step as its record.
 KINDS: tuple[Kind, ...] = (
     Kind("meldingsskjema", "Meldingsskjema", ("meldingsskjema",), "meldingsskjema.html"),
-    Kind("mottak", "Kvittering for mottatt melding", ("motta_melding", "motta_melding_b", "motta_melding_c"),
+    Kind("mottak", "Kvittering for mottatt melding", forms.RECEIPT_FORMS,
          "steg.html", who="Mottatt av",
          lead="Meldingen er mottatt og registrert (opplæringslova kapittel 12, delplikt 3: mottak av melding)."),
     Kind("varsel_skoleeier", "Varsel til skoleeier", ("varsle_skoleeier",), "steg.html", who="Varslet av",

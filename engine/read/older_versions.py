@@ -27,8 +27,7 @@ def _on_older_versions(session: Session, viewer: access.Viewer, process_id: str)
         return None
     return (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
             .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
-                   Case.status == "open", access.not_accused(viewer),
-                   Case.county_id.in_(access.operated_counties(viewer))))
+                   Case.status == "open", access.not_accused(viewer), access.operated(viewer)))
 
 
 MIGRATION_ORDER = (paging.Key(Case.id),)

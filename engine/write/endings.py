@@ -10,7 +10,7 @@ from __future__ import annotations
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -19,6 +19,7 @@ from engine.store.events import CASE_ENDED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent
 from engine.write.cases import validated_form
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from processes import forms
 from processes.messages import Message
 from processes.roles import OWNER_ROLE
 
@@ -43,13 +44,11 @@ def _found_unsafe(session: Session, case_id: int) -> bool:
     return False
 
 
-RECEIPT_FORMS = ("motta_melding", "motta_melding_b", "motta_melding_c")
-
-
 def _received(session: Session, case_id: int) -> bool:
     """Has the leadership (or in C the school owner) received and assessed the report?"""
-    return any((data or {}).get("form") in RECEIPT_FORMS for data in session.scalars(
-        select(HistoryEvent.data).where(HistoryEvent.case_id == case_id, HistoryEvent.kind == TASK_COMPLETED)))
+    return bool(session.scalar(select(exists().where(
+        HistoryEvent.case_id == case_id, HistoryEvent.kind == TASK_COMPLETED,
+        HistoryEvent.data["form"].as_string().in_(forms.RECEIPT_FORMS)))))
 
 
 def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: str) -> Case:

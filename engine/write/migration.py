@@ -204,7 +204,7 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
     def act(step: CaseStep) -> None:
         case, session = step.case, step.session
         if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer),
-                                                Case.county_id.in_(access.operated_counties(viewer)))) is None:
+                                                access.operated(viewer))) is None:
             # An accused process owner never touches their case, nor one of another county.
             raise NotFound(Message("Saken finnes ikke."))
         target = _target(session, process_id, to_version)

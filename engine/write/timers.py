@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 
 from engine.access import Viewer
 from engine.errors import InvalidInput, Kap12Error, NotFound
@@ -220,28 +220,27 @@ class Incident:
     last_error: str | None
 
 
-def incidents(kap12: Kap12, counties: list[int]) -> list[Incident]:
-    """Timers of the cases of ``counties`` that failed too often to be retried by themselves:
-    shown until someone resolves them."""
+def incidents(kap12: Kap12, within: ColumnElement[bool]) -> list[Incident]:
+    """Timers of the cases ``within`` (the viewer's, ``access.operated``) that failed too often to
+    be retried by themselves: shown until someone resolves them."""
     with kap12.db.reading() as session:
         rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
-                               .where(PendingTimer.attempts >= MAX_ATTEMPTS, Case.county_id.in_(counties))
+                               .where(PendingTimer.attempts >= MAX_ATTEMPTS, within)
                                .order_by(PendingTimer.due_at)).all()
         return [Incident(t.id, t.case_id, number, t.name, t.due_at, t.attempts, t.last_error) for t, number in rows]
 
 
 def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str,
-                     counties: list[int] | None = None) -> None:
+                     within: ColumnElement[bool]) -> None:
     """Someone fixed the cause (a diagram, a bug): let the sweeper try again, and record it.
-    ``counties``: those whose incidents ``actor`` may resolve (None: the command line's, any)."""
+    Only an incident of a case ``within`` what ``actor`` may resolve."""
     if not (note or "").strip():
         raise InvalidInput(Message("Skriv hva som er gjort."), {"note": ["Beskriv hva som ble rettet."]})
     now = kap12.clock.now()
     with kap12.db.writing() as session:
-        row = session.get(PendingTimer, timer_id)
-        outside = counties is not None and row is not None and \
-            session.scalar(select(Case.county_id).where(Case.id == row.case_id)) not in counties
-        if row is None or row.attempts < MAX_ATTEMPTS or outside:
+        row = session.scalars(select(PendingTimer).join(Case, Case.id == PendingTimer.case_id)
+                              .where(PendingTimer.id == timer_id, within)).first()
+        if row is None or row.attempts < MAX_ATTEMPTS:
             raise NotFound(Message("Fant ingen slik hendelse (feil) å løse."))
         row.attempts, row.claimed_until, error = 0, None, row.last_error
         history.append(session, history.case_chain(row.case_id), kind=INCIDENT_RESOLVED, at=now,
