@@ -5,6 +5,8 @@ moves focus to its summary, announces it (role="alert"), and ties each error to 
 (aria-invalid, aria-describedby)."""
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from engine.write import demo
@@ -64,11 +66,22 @@ def tab_until(page, predicate, what: str, key: str = "Tab") -> dict:
     raise AssertionError(f"Tab never reached {what}")
 
 
+def until(page, expression: str, seconds: float = 5) -> None:
+    """Wait until ``expression`` holds in the page, asked from here. Playwright's own
+    ``wait_for_function`` polls with ``eval`` inside the page once a first look fails, which the
+    page's Content-Security-Policy (no 'unsafe-eval') refuses: failed once in a full run."""
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"never true: {expression}")
+        time.sleep(0.02)
+
+
 def log_in(page, server, username: str) -> None:
     page.goto(f"{server.url}/logg-inn")
     # The log-in page starts in its only form (autofocus lands after the load: wait for it,
     # rather than read the focus in between — failed once in a full run).
-    page.wait_for_function("document.activeElement && document.activeElement.id === 'username'", timeout=5000)
+    until(page, "document.activeElement && document.activeElement.id === 'username'")
     assert active(page)["id"] == "username"
     page.keyboard.type(username)
     tab(page)
@@ -80,7 +93,7 @@ def log_in(page, server, username: str) -> None:
     page.keyboard.press("Enter")
     # The page's own address, awaited: Playwright's ``page.url`` learns of the jump to #main
     # from an event that may come after the key press returns (read too early once in a full run).
-    page.wait_for_function("location.hash === '#main'", timeout=5000)
+    until(page, "location.hash === '#main'")
     assert tab(page)["inMain"], "after the skip link, Tab continues in the main content"
 
 
