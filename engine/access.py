@@ -54,10 +54,7 @@ from engine.store.models import (
 from engine.store.task_order import due_order
 from processes.deadlines import format_local
 from processes.messages import Message
-from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, OWNER_ROLE, SCHOOL_ROLES
-
-# The procedures of § 12-5, where an adult at the school is accused and the circle is smallest.
-SHARPENED = ("B", "C")
+from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, OWNER_ROLE, SCHOOL_ROLES, SHARPENED
 
 FULL, STATUS = "full", "status"
 

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 import holidays
 
 from processes.messages import Message
+from processes.roles import SHARPENED
 
 OSLO = ZoneInfo("Europe/Oslo")
 DAY_START = time(8, 0)
@@ -27,13 +28,23 @@ DAY_END = time(16, 0)
 
 # The calendars a timer may count in (its ``kap12.kalender`` property), with the words the
 # modeler and the README use. "straks" duties under § 12-5 count in the county's working days
-# (or clock hours): a school's own holidays never postpone them.
+# (or clock hours): a school's own holidays never postpone them. The shared follow-up
+# (investigate, plan, evaluate) is "snarest" in A and "straks" in B and C (§ 12-5: investigation
+# and measures start at once), so its timers count in the case's calendar, chosen by procedure.
 CALENDARS = {
     "klokke": "klokketimer (alle døgnets timer, alle dager)",
     "fylke": "fylkets arbeidsdager (hverdager utenom helligdager)",
     "skole": "skolens dager (hverdager utenom helligdager og skolens fridager)",
+    "sak": "sakens kalender (fylkets arbeidsdager i B og C, skolens dager i A)",
 }
+CASE_CALENDAR = "sak"
 DEFAULT_CALENDAR = "skole"  # what timers without the property counted in before it existed
+
+
+def case_calendar(procedure: str | None) -> str:
+    """The calendar ``sak`` stands for in a case of ``procedure``: the county's working days
+    under § 12-5 (B and C), the school's days otherwise."""
+    return "fylke" if procedure in SHARPENED else "skole"
 
 _WEEKDAYS = ("mandag", "tirsdag", "onsdag", "torsdag", "fredag", "lørdag", "søndag")
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")

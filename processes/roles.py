@@ -50,6 +50,9 @@ OWNER_NOTICE_FORMS = frozenset({"varsle_skoleeier"})
 
 # Who the alleged offender is decides the procedure (DOMAIN.md: A, B, C).
 OFFENDER_PROCEDURE: dict[str, str] = {"elev": "A", "ansatt": "B", "ledelse": "C"}
+# The procedures of § 12-5, where an adult at the school is accused: the smallest circle, and
+# "straks" for the investigation and measures too.
+SHARPENED = ("B", "C")
 # The diagram of each procedure (the routing diagram calls one of them per case).
 PROCEDURE_PROCESSES: dict[str, str] = {"A": "prosedyre_a", "B": "prosedyre_b", "C": "prosedyre_c"}
 PROCEDURE_LABELS: dict[str, str] = {

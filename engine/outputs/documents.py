@@ -34,7 +34,7 @@ from engine.write.outputs import NewDocument, store_documents
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
 from processes.messages import Message
-from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
+from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS, SHARPENED
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -277,7 +277,7 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
                    taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up), form_key=form_key,
-                   sharpened=procedure in ("B", "C"),
+                   sharpened=procedure in SHARPENED,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if kind.code == "undersokelse":
         context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))

@@ -2,10 +2,10 @@
 
 Deadline helpers in BPMN expressions count working days. Each timer says which calendar it
 counts in (``kap12.kalender``): the school's days (its own holidays, SchoolClosure rows, are
-closed days too), the county's working days (weekends and public holidays only), or clock
-hours. The write path sets the case's school calendar for the duration of a step; the script
-engine sets the timer's calendar while it evaluates that timer's expression; the helpers read
-both when they are called."""
+closed days too), the county's working days (weekends and public holidays only), clock hours,
+or the case's calendar (the county's in B and C, the school's in A). The write path sets the
+case's school calendar for the duration of a step; the script engine sets the timer's calendar
+while it evaluates that timer's expression; the helpers read both when they are called."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
@@ -20,7 +20,14 @@ from sqlalchemy.orm import Session
 from engine.errors import InvalidInput
 from engine.runtime.clock import active_clock
 from engine.store.models import SchoolClosure
-from processes.deadlines import CALENDARS, CLOCK_HOURS, DEFAULT_CALENDAR, Calendar
+from processes.deadlines import (
+    CALENDARS,
+    CASE_CALENDAR,
+    CLOCK_HOURS,
+    DEFAULT_CALENDAR,
+    Calendar,
+    case_calendar,
+)
 from processes.messages import Message
 
 # The school's calendar, or how to read it: most steps evaluate no timer in the school's days.
@@ -41,10 +48,14 @@ def current() -> Calendar | None:
     return school() if callable(school) else school
 
 
-def timer_calendar(task_spec: object) -> str:
+def timer_calendar(task_spec: object, data: dict | None = None) -> str:
     """The calendar a timer's ``kap12.kalender`` names; timers deployed before the property
-    existed counted in the school's days, and re-execution must count as they did."""
+    existed counted in the school's days, and re-execution must count as they did. ``sak``
+    is the case's calendar, by the procedure in the timer's data (``prosedyre``), which
+    re-execution reads again as it was."""
     kind = (getattr(task_spec, "extensions", None) or {}).get("kap12.kalender") or DEFAULT_CALENDAR
+    if kind == CASE_CALENDAR:
+        return case_calendar((data or {}).get("prosedyre"))
     return kind if kind in CALENDARS else DEFAULT_CALENDAR
 
 

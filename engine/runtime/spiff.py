@@ -96,7 +96,7 @@ class _CalendarAwareScriptEngine(PythonScriptEngine):
 
     def evaluate(self, task: Task, expression: str, external_context: dict | None = None) -> Any:
         if isinstance(getattr(task.task_spec, "event_definition", None), TimerEventDefinition):
-            with counting_in(timer_calendar(task.task_spec)):
+            with counting_in(timer_calendar(task.task_spec, task.data)):
                 return super().evaluate(task, expression, external_context)
         return super().evaluate(task, expression, external_context)
 

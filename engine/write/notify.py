@@ -23,7 +23,7 @@ from engine.store.events import (
 )
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
-from processes.roles import COUNTY_ROLES
+from processes.roles import COUNTY_ROLES, SHARPENED
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -133,7 +133,7 @@ def plan(session: Session, case: Case, events: list[tuple[str, dict]], now: date
                      f"Du er satt som ansvarlig for {count} tiltak i sak {case.number}. Se dem under «Mine tiltak», "
                      "og registrer når hvert tiltak er gjennomført. Saken er taushetsbelagt.", MEASURES_LINK)
         elif kind == RECLASSIFIED:
-            watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in ("B", "C") else [])
+            watchers = ["rektor"] + (["skoleeier"] if data["to_procedure"] in SHARPENED else [])
             if data["to_procedure"] == "C":
                 watchers = ["skoleeier"]  # the school's leadership is bypassed in C
             tell(role_holders(session, case, watchers), "reclassified",

@@ -45,7 +45,7 @@ FLOW_NODE_TAGS = {
 }
 EXPECTED_PROCESSES = {"kap12_sak", "prosedyre_a", "prosedyre_b", "prosedyre_c", "oppfolging", "vent_evaluering", "arshjul"}
 TIMER_TYPES = {"frist", "paminnelse", "eskalering"}
-CALENDARS = {"klokke", "fylke", "skole"}
+CALENDARS = {"klokke", "fylke", "skole", "sak"}
 
 
 def local(el) -> str:
@@ -224,7 +224,8 @@ def test_timers_say_what_they_mean():
 STRAKS = {("prosedyre_b", "Task_motta_melding"), ("prosedyre_c", "Task_motta_melding"),
           ("prosedyre_b", "Task_varsle_skoleeier"), ("prosedyre_a", "Task_varsle_skoleeier"),
           ("prosedyre_b", "Task_bekreft_varsel"), ("prosedyre_b", "Task_identifisere_anklaget"),
-          ("prosedyre_c", "Task_identifisere_anklaget")}
+          ("prosedyre_c", "Task_identifisere_anklaget"), ("prosedyre_b", "Task_kontradiksjon"),
+          ("prosedyre_c", "Task_kontradiksjon")}
 
 
 def test_at_once_deadlines_never_count_school_days():
@@ -237,6 +238,18 @@ def test_at_once_deadlines_never_count_school_days():
                 seen.add(key)
                 assert properties(event)["kap12.kalender"] in ("fylke", "klokke"), f"{key}: {event.get('id')}"
     assert seen == STRAKS
+
+
+def test_the_shared_follow_up_counts_in_the_case_calendar():
+    """Investigating, planning and evaluating are «snarest» in A and «straks» in B and C (§ 12-5):
+    every working-day timer of the shared follow-up counts in ``sak``, which the procedure
+    decides, so no B or C case waits out a school's holidays."""
+    process = load(BPMN_DIR / "oppfolging.bpmn").find("bpmn:process", NS)
+    timers = [e for e in process.iter(f"{{{NS['bpmn']}}}boundaryEvent")
+              if e.find("bpmn:timerEventDefinition", NS) is not None]
+    assert timers
+    for event in timers:
+        assert properties(event)["kap12.kalender"] == "sak", event.get("id")
 
 
 DUTY_STEPS = {

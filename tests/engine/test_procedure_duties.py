@@ -80,8 +80,27 @@ def test_at_once_is_not_postponed_by_school_holidays(flow, kap12, demo):
     flow.do("rektor", case.id, "Motta melding")
     assert _task(kap12, case.id, "Varsle skoleeier straks").due_at.astimezone(OSLO) == \
         datetime(2026, 12, 1, 16, 0, tzinfo=OSLO)
-    # "Snarest" counts the school's days: the investigation skips the closure.
-    assert _task(kap12, case.id, "Undersøke saken").due_at.astimezone(OSLO) == datetime(2026, 12, 11, 16, 0, tzinfo=OSLO)
+    # § 12-5: the investigation and the accused's hearing start at once too, so they count the
+    # county's working days (Wednesday 2 to Tuesday 8), not the school's (which would skip the
+    # closure to Friday 11).
+    for title in ("Undersøke saken", "Informere den anklagede og innhente tilsvar (kontradiksjon)"):
+        assert _task(kap12, case.id, title).due_at.astimezone(OSLO) == datetime(2026, 12, 8, 16, 0, tzinfo=OSLO), title
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    assert _task(kap12, case.id, "Utarbeide tiltaksplan").due_at.astimezone(OSLO) == \
+        datetime(2026, 12, 8, 16, 0, tzinfo=OSLO)
+
+
+def test_a_follow_up_counts_the_school_days_and_a_c_follow_up_the_county_days(flow, kap12, demo):
+    """The shared follow-up counts in the case's calendar: «snarest» in A skips the school's
+    closure; § 12-5's «straks» in C does not."""
+    with kap12.db.writing() as session:
+        add_closure(session, demo.schools[flow.NORDLI], date(2026, 12, 1), date(2026, 12, 4), "Planleggingsdager")
+    a = flow.report()
+    flow.do("avdelingsleder", a.id, "Motta og registrere melding")
+    assert _task(kap12, a.id, "Undersøke saken").due_at.astimezone(OSLO) == datetime(2026, 12, 11, 16, 0, tzinfo=OSLO)
+    c = flow.report(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder", anklaget_bruker="avdelingsleder")
+    flow.do("skoleeier", c.id, "Motta melding")
+    assert _task(kap12, c.id, "Undersøke saken").due_at.astimezone(OSLO) == datetime(2026, 12, 7, 16, 0, tzinfo=OSLO)
 
 
 # -- 7: every duty step has a deadline; walking past all of them ------------------------------
