@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime, time
 from typing import Any
 
+from engine.runtime.clock import active_clock
 from processes.deadlines import OSLO
 from processes.forms import NOW, Field, Form
 
@@ -14,8 +15,10 @@ _EXAMPLE_TEXT = "Eksempeltekst."
 
 def example_data(form: Form, today: date | None = None, **overrides: Any) -> dict[str, Any]:
     """Valid data for ``form``: the first choice, today's date, one row per group. For the demo
-    school, tests and deploy-time checks of expressions that read form values."""
-    today = today or date.today()
+    school, tests and deploy-time checks of expressions that read form values. Today is the
+    engine's (the clock kap12 runs on, which tests set), not the machine's: a date field that may
+    not lie ahead is checked against the engine's day."""
+    today = today or active_clock().now().astimezone(OSLO).date()
 
     def value(f: Field) -> Any:
         if f.type == "group":

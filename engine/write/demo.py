@@ -92,9 +92,7 @@ def report_data(**overrides: Any) -> dict:
         "hva_skjedde": "Emma blir holdt utenfor og får stygge meldinger i klassechatten.",
         "tid_og_sted": "Friminuttene og på kvelden, siste to uker",
         "krenker_type": "elev", "krenker_navn": "To elever i samme klasse", "anklaget_bruker": None,
-        # A date that may not lie ahead: example data counts from the machine's date, not the
-        # engine's clock, so it is left out unless a caller gives one.
-        "hendelse_dato": None,
+        "hendelse_dato": None,  # the form leaves it out when the reporter does not know
         "meldt_pa_vegne_av": "elev", **overrides})
 
 

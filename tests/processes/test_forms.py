@@ -507,3 +507,25 @@ def test_required_when_must_name_a_field_of_the_form():
         forms.parse_form({"key": "t", "title": "T", "fields": [
             {"name": "a", "label": "A", "type": "text", "required_when": {"finnes_ikke": "x"}}]})
     assert "finnes_ikke" in err.value.problems[0]
+
+
+# A day on which something has happened is never ahead of the day the form is sent: a report
+# "known about" tomorrow, a conversation with the pupil next month, or a routine "done" next week
+# would make the record say what did not happen (and hide a report made late).
+HAPPENED = [("meldingsskjema", "kjent_dato"), ("undersokelse", "samtale_elev_dato"),
+            ("kontradiksjon", "informert_dato"), ("arshjul_gjennomfort", "dato"),
+            ("motta_melding", "tatt_opp_dato"), ("motta_melding_b", "tatt_opp_dato"),
+            ("motta_melding_c", "tatt_opp_dato")]
+
+
+@pytest.mark.parametrize("form_key,field", HAPPENED)
+def test_a_day_that_has_happened_is_not_ahead(form_key, field):
+    from engine.versions.example_data import example_data
+
+    today = date(2026, 11, 30)
+    form = get_form(form_key)
+    data = example_data(form, today)
+    assert validate(form, {**data, field: "2026-11-30"}, today=today)[field] == "2026-11-30"
+    with pytest.raises(FormValidationError) as err:
+        validate(form, {**data, field: "2026-12-01"}, today=today)
+    assert list(err.value.errors) == [field]
