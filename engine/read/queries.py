@@ -531,10 +531,10 @@ def version_sources_of(kap12: Kap12, definition_id: int) -> list[dict]:
 
 
 def taken_up_on(events: Iterable[HistoryEvent]) -> str | None:
-    """When the pupil or the parents took the case up with the school (§ 12-6), as the latest
-    step that recorded it says (ISO date), or None."""
-    found = None
-    for ev in events:
-        if ev.kind == TASK_COMPLETED:
-            found = ((ev.data or {}).get("data") or {}).get(TAKEN_UP_FIELD) or found
-    return found
+    """When the pupil or the parents took the case up with rektor (§ 12-6), as an ISO date, or
+    None. The receipt, the investigation and the evaluation may each record it; the first day
+    recorded counts, since the family's week runs from the first time they went to rektor (and a
+    later step that records it again must not move their right to Statsforvaltaren further off)."""
+    days = [day for ev in events if ev.kind == TASK_COMPLETED
+            if (day := ((ev.data or {}).get("data") or {}).get(TAKEN_UP_FIELD))]
+    return min(days) if days else None

@@ -213,6 +213,26 @@ def test_statsforvalter_date_counts_from_when_the_family_took_it_up(flow, kap12,
     assert exported["kan_bringes_inn_for_statsforvalteren_fra"] == "2026-11-27"
 
 
+def test_the_family_going_to_rektor_can_be_recorded_after_the_receipt(flow, kap12, demo):
+    """Families often go to rektor once the investigation has started: the date is not only the
+    receipt's. The first day recorded counts; recording it again does not move the week."""
+    case = flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding", tatt_opp_dato=None)
+    assert queries.taken_up_on(kap12.case_history(case.id)) is None
+    kap12.clock.set(datetime(2026, 12, 3, 9, 0, tzinfo=OSLO))
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei", eleven_sier="nei",
+            tatt_opp_dato="2026-12-02")
+    assert queries.taken_up_on(kap12.case_history(case.id)) == "2026-12-02"
+    flow.do("avdelingsleder", case.id, "Utarbeide tiltaksplan", evalueringsdato="2026-12-14")
+    kap12.clock.set(datetime(2026, 12, 14, 9, 0, tzinfo=OSLO))
+    kap12.sweep_timers()
+    flow.do("avdelingsleder", case.id, "Evaluere tiltakene", evaluering_resultat="trygt", eleven_sier="ja",
+            tatt_opp_dato="2026-12-10")
+    assert queries.taken_up_on(kap12.case_history(case.id)) == "2026-12-02"
+    sak = build_export(kap12, demo.users["revisor"], case.id)["sak"]
+    assert sak["kan_bringes_inn_for_statsforvalteren_fra"] == "2026-12-09"
+
+
 # -- 11: B and C have their own receive forms ---------------------------------------------------
 @pytest.mark.parametrize("offender, accused, form_key", [("ansatt", "ansatt2", "motta_melding_b"),
                                                          ("ledelse", "avdelingsleder", "motta_melding_c")])

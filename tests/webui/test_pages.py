@@ -218,7 +218,7 @@ def test_case_page_for_a_leader(env):
     assert "Prosedyre A – elev krenker elev (§ 12-4)" in text
     # § 12-6: a week from when the family took it up with the school (recorded at receipt).
     assert "Statsforvalteren" in text and "Fra 07.12.2026" in text and "§ 12-6" in text
-    assert "tok saken opp med skolen 30.11.2026" in text
+    assert "tok saken opp med rektor 30.11.2026" in text
     assert "Meldte saken" in text and "Utførte «Motta og registrere melding»" in text
     assert "Ny oppgave: «Undersøke saken» – går til avdelingsleder" in text
     assert "Ida, Vg3" in text  # earlier steps

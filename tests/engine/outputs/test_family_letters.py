@@ -61,3 +61,19 @@ def test_in_b_the_letter_points_to_rektor_and_the_week_does_not_apply(flow_on, w
     assert lang == "nb" and "det trengs ikke en tiltaksplan" in letter
     assert "si fra til rektor" in letter and "kontaktlæreren" not in letter  # the accused may be the teacher
     assert "trenger dere ikke vente en uke" in letter and "Per Faglærer" not in letter
+
+
+def test_the_plan_letter_says_the_familys_right_as_the_other_letters_do(flow_on, world):
+    """The plan letter carries the same paragraph on Statsforvaltaren as the other letters: in B
+    the family need not wait the week, and the date counts from when they went to rektor."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2",
+                       familiens_malform="nb")
+    flow.do("rektor", case.id, "Motta melding", tatt_opp_dato="2026-11-27")
+    flow.do("rektor", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    flow.do("rektor", case.id, "Utarbeide tiltaksplan", evalueringsdato=flow.plan_date())
+    letter, lang = made(kap12, case.id)["tiltaksplan_brev"]
+    assert lang == "nb" and "Statsforvalteren" in letter
+    assert "trenger dere ikke vente en uke" in letter
+    assert "tok saken opp med rektor 27.11.2026" in letter and "04.12.2026" in letter
