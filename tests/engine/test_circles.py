@@ -115,13 +115,17 @@ def test_a_bypassed_leader_cannot_work_a_c_task_even_with_the_role(flow, kap12, 
 
 
 # -- 5. who can be accused ------------------------------------------------------------------------
+# Everyone the school's staff list does not hold gets the same words, the name left out: any
+# employee can post a username, and must not learn from the answer who holds a county role.
+NOT_STAFF = r"^Den anklagede må være ansatt ved skolen saken gjelder, og må velges fra listen over ansatte\.$"
+
 @pytest.mark.parametrize("offender,named,why", [
-    ("ansatt", "skoleeier", "rolle i fylket"), ("ansatt", "revisor", "rolle i fylket"),
-    ("ansatt", "prosesseier", "rolle i fylket"), ("ansatt", "admin", "rolle i fylket"),
-    ("ledelse", "skoleeier", "rolle i fylket"), ("ansatt", "ansatt3", "ikke ansatt ved skolen"),
+    ("ansatt", "skoleeier", NOT_STAFF), ("ansatt", "revisor", NOT_STAFF),
+    ("ansatt", "prosesseier", NOT_STAFF), ("ansatt", "admin", NOT_STAFF),
+    ("ledelse", "skoleeier", NOT_STAFF), ("ansatt", "ansatt3", NOT_STAFF),
     ("ansatt", "rektor", "prosedyre C"), ("ansatt", "avdelingsleder", "prosedyre C"),
-    ("ledelse", "ansatt2", "prosedyre B"), ("ledelse", "rektor2", "ikke ansatt ved skolen"),
-    ("elev", "ansatt2", "prosedyre A"), ("ansatt", "finnes-ikke", "listen over ansatte"),
+    ("ledelse", "ansatt2", "prosedyre B"), ("ledelse", "rektor2", NOT_STAFF),
+    ("elev", "ansatt2", "prosedyre A"), ("ansatt", "finnes-ikke", NOT_STAFF),
 ])
 def test_who_cannot_be_named_as_the_accused(flow, kap12, demo, offender, named, why):
     with pytest.raises(InvalidInput, match=why) as err:
@@ -146,7 +150,7 @@ def test_an_unnamed_accused_is_identified_through_the_write_path(flow, kap12, de
     for who, error in (("avdelingsleder", NotFound), ("revisor", Denied), ("ansatt2", NotFound)):
         with pytest.raises(error):
             kap12.identify_accused(demo.users[who], case.id, "ansatt2")
-    with pytest.raises(InvalidInput, match="rolle i fylket"):
+    with pytest.raises(InvalidInput, match=NOT_STAFF):
         kap12.identify_accused(demo.users["rektor"], case.id, "skoleeier")
     kap12.identify_accused(demo.users["rektor"], case.id, "ansatt2", "Eleven har sagt hvem det er.")
     event = [e for e in kap12.case_history(case.id) if e.kind == "accused_identified"]
