@@ -265,6 +265,23 @@ def statsforvalter_from(taken_up: date | str | None) -> date | None:
     return day + STATSFORVALTER_WAIT
 
 
+# The school's plan: whoever learns that a pupil is not safe reports it at once (umiddelbart).
+# Learning of it one day and reporting the next working day is at once in practice (a Friday
+# evening, a Monday morning); later than that, the case page says the report was not made at
+# once, so the leader can follow it up.
+KNOWN_FIELD = "kjent_dato"
+REPORTED_AT_ONCE_WITHIN = 1  # working days
+
+
+def reporting_delay(known: date | str | None, reported: datetime | None) -> int | None:
+    """The county's working days from the day the reporter learned of it (the report form's
+    «Når fikk du vite om dette?») to the report, or None when either is unknown."""
+    if not known or reported is None:
+        return None
+    day = date.fromisoformat(known) if isinstance(known, str) else known
+    return max(working_days_between(day, reported), 0)
+
+
 def format_local(dt: datetime) -> str:
     """Norwegian display text, e.g. 'fredag 27.11.2026 kl. 16:00'."""
     local = _local(dt)

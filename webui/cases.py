@@ -90,6 +90,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         show_reads=queries.sees_read_log(g.viewer, case), steps=_latest(steps, STEPS_SHOWN, keep_first=True),
         event_total=len(events), step_total=len(steps),
         reported=reported, taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up),
+        reporting=present.reporting(queries.known_on(events), reported),
         may_reclassify=queries.may_reclassify(g.viewer, case) and case.status == "open",
         offender_words=OFFENDER_WORDS, reclass=reclass or {"values": {}, "errors": {}},
         staff=queries.school_staff(kap12(), [case.school_id], exclude_user_id=g.viewer.id),

@@ -38,7 +38,7 @@ from engine.store.events import (
     TIMER_FIRED,
 )
 from processes import forms
-from processes.deadlines import OSLO
+from processes.deadlines import OSLO, REPORTED_AT_ONCE_WITHIN, reporting_delay
 from processes.roles import PROCEDURE_LABELS, ROLES
 
 from .i18n import gettext as _
@@ -151,6 +151,15 @@ def deadline(due: datetime | None, now: datetime) -> dict | None:
     if seconds < 0:
         return {"overdue": True, "text": overdue_text(-seconds)}
     return {"overdue": False, "text": _("Om %(span)s", span=humanize(seconds))}
+
+
+def reporting(known: str | None, reported: datetime | None) -> dict | None:
+    """How soon the report came after the reporter learned of it, for the case page:
+    {"known", "days" (the county's working days), "late"}; None when the report says nothing."""
+    days = reporting_delay(known, reported)
+    if days is None:
+        return None
+    return {"known": known, "days": days, "late": days > REPORTED_AT_ONCE_WITHIN}
 
 
 def deadline_outcome(row) -> str:

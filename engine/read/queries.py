@@ -40,7 +40,7 @@ from engine.write.grants import grants_of
 from engine.write.parties import accused_of
 from processes import forms
 from processes import measures as measure_names
-from processes.deadlines import TAKEN_UP_FIELD
+from processes.deadlines import KNOWN_FIELD, TAKEN_UP_FIELD
 from processes.messages import Message
 from processes.roles import PROCEDURE_LABELS
 
@@ -396,6 +396,12 @@ def steps_from(events: Iterable[HistoryEvent]) -> list[Step]:
 
 def reported_at(events: Iterable[HistoryEvent]) -> datetime | None:
     return next((ev.at for ev in events if ev.kind == REPORTED), None)
+
+
+def known_on(events: Iterable[HistoryEvent]) -> str | None:
+    """The day the reporter says they learned of it (ISO date), from the report, or None."""
+    report = next((ev for ev in events if ev.kind == REPORTED), None)
+    return ((report.data or {}).get("report") or {}).get(KNOWN_FIELD) if report is not None else None
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from processes.deadlines import (
     is_working_day,
     next_working_day,
     public_holidays,
+    reporting_delay,
     school_year_dates,
     school_year_of,
     seconds_late,
@@ -370,3 +371,20 @@ def test_school_year_begins_in_august_oslo_time():
     assert school_year_of(datetime(2026, 7, 31, 23, 30, tzinfo=OSLO)) == 2025
     assert school_year_of(datetime(2026, 7, 31, 22, 30, tzinfo=timezone.utc)) == 2026  # 00:30 on 1 August in Oslo
     assert school_year_dates(2026) == (date(2026, 8, 1), date(2027, 7, 31))
+
+
+@pytest.mark.parametrize("known,reported,days", [
+    ("2026-11-30", datetime(2026, 11, 30, 15, 0, tzinfo=OSLO), 0),   # the same day
+    ("2026-11-27", datetime(2026, 11, 30, 8, 0, tzinfo=OSLO), 1),    # Friday, then Monday morning
+    ("2026-11-28", datetime(2026, 11, 30, 8, 0, tzinfo=OSLO), 1),    # a Saturday, then Monday
+    ("2026-11-25", datetime(2026, 11, 30, 9, 0, tzinfo=OSLO), 3),    # Wednesday, then Monday
+    ("2026-12-23", datetime(2026, 12, 28, 9, 0, tzinfo=OSLO), 2),    # 24th and 28th; the 25th is a public holiday
+    ("2026-12-01", datetime(2026, 11, 30, 9, 0, tzinfo=OSLO), 0),    # a day after the report (older data): never negative
+])
+def test_reporting_delay_counts_the_countys_working_days(known, reported, days):
+    assert reporting_delay(known, reported) == days
+
+
+def test_reporting_delay_is_unknown_without_both_days():
+    assert reporting_delay(None, datetime(2026, 11, 30, 9, 0, tzinfo=OSLO)) is None
+    assert reporting_delay("2026-11-30", None) is None

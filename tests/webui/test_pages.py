@@ -208,6 +208,16 @@ def test_a_much_read_case_lists_only_its_latest_openings(env):
     assert len([e for e in env.kap12.case_history(case.id) if e.kind == "case_read"]) == 56
 
 
+def test_the_case_page_says_when_a_report_was_not_made_at_once(env):
+    """Known on Wednesday 25 November, reported Monday 30th: three of the county's working days
+    (26, 27, 30) later. The leader sees it, to follow it up with the reporter."""
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(kjent_dato="2026-11-25"))
+    text = login(env.app, "rektor").get(f"/saker/{case.id}").text
+    assert "Melderen fikk vite om det 25.11.2026 og meldte 3 arbeidsdager senere." in text
+    assert "Ikke meldt straks" in text
+    assert "Ikke meldt straks" not in login(env.app, "ansatt").get(f"/saker/{case.id}").text  # the reporter's page
+
+
 def test_case_page_for_a_leader(env):
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Ida, Vg3"))
     demo.complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id)
@@ -219,6 +229,7 @@ def test_case_page_for_a_leader(env):
     # § 12-6: a week from when the family took it up with the school (recorded at receipt).
     assert "Statsforvalteren" in text and "Fra 07.12.2026" in text and "§ 12-6" in text
     assert "tok saken opp med rektor 30.11.2026" in text
+    assert "Melderen fikk vite om det 30.11.2026 og meldte samme dag." in text and "Ikke meldt straks" not in text
     assert "Meldte saken" in text and "Utførte «Motta og registrere melding»" in text
     assert "Ny oppgave: «Undersøke saken» – går til avdelingsleder" in text
     assert "Ida, Vg3" in text  # earlier steps
