@@ -402,7 +402,8 @@ UNDERSOKELSE_NEI = {"elevens_stemme": "Jeg gruer meg til friminuttene.",
                     "trygt_skolemiljo": "nei"}
 PLAN = {"problem": "Utestenging i friminutt",
         "tiltak": [{"hva": "Voksen i kantina", "nar": "Hvert friminutt", "ansvarlig": "Kontaktlærer"}],
-        "elevens_stemme": "Eleven har vært med på å foreslå tiltakene."}
+        "elevens_stemme": "Eleven har vært med på å foreslå tiltakene.",
+        "elevens_beste": "Eleven trenger trygge friminutt først."}
 
 
 def run_follow_up(case: Case, lane: str):

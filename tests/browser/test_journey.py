@@ -157,6 +157,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.select_option("#f-tiltak-2-ansvarlig_bruker", "ansatt")  # a colleague from the staff list
     page.fill("#f-evalueringsdato", "2026-12-14")
     page.fill("#f-elevens_stemme", "Emma ønsker en voksen i nærheten.")
+    page.fill("#f-elevens_beste", "Emma må være trygg i friminuttene; tiltakene tar det først.")
     page.check("#f-foresatte_informert")
     shot(page, "tiltaksplan")
     shot(page, "tiltaksplan", phone=True, at="#skjema")

@@ -59,6 +59,7 @@ def test_a_row_is_added_by_sending_the_form_and_an_empty_row_is_not_saved(server
     page.fill("#f-tiltak-2-ansvarlig", "Rektor")
     page.fill("#f-evalueringsdato", "2026-12-14")
     page.fill("#f-elevens_stemme", "Sara vil ha en voksen i nærheten.")
+    page.fill("#f-elevens_beste", "Sara må kunne gå trygt i gangen før noe annet.")
     page.screenshot(path=str(test_output_dir("browser") / "tiltaksplan-uten-javascript.png"), full_page=True)
     page.click("button:has-text('Lagre og fullfør')")
     page.wait_for_url("**/oppgaver")

@@ -26,7 +26,8 @@ def _at_plan(env, reporter="ansatt2"):
 def _plan_post(page_text, **rows):
     day = "2026-12-14"
     data = {"_csrf": csrf_of(page_text), "problem": "Utestengning", "evalueringsdato": day,
-            "elevens_stemme": "Eleven vil ha en voksen i nærheten.", "foresatte_informert": "false"}
+            "elevens_stemme": "Eleven vil ha en voksen i nærheten.",
+            "elevens_beste": "Trygghet i friminuttene veier tyngst.", "foresatte_informert": "false"}
     data.update(rows)
     return data
 

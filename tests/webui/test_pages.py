@@ -149,9 +149,9 @@ def test_task_form_errors_keep_values_and_add_row(env):
     bad = client.post(url, data=data)
     assert bad.status_code == 422
     assert "Samtale hver uke" in bad.text and "Rådgiver" in bad.text and "Voksen i friminutt" in bad.text
-    assert 'id="f-tiltak-1-nar"' in bad.text and bad.text.count("Feltet må fylles ut.") >= 3  # nar, date, voice
+    assert 'id="f-tiltak-1-nar"' in bad.text and bad.text.count("Feltet må fylles ut.") >= 4  # nar, date, voice, best interest
     data.update({"tiltak-1-nar": "Fredager", "evalueringsdato": "2026-12-14", "elevens_stemme": "Eleven vil ha det.",
-                 "foresatte_informert": ["false", "true"]})
+                 "elevens_beste": "Eleven trenger en voksen å gå til.", "foresatte_informert": ["false", "true"]})
     done = client.post(url, data=data)
     assert done.status_code == 302
     steps = env.kap12.case_history(case.id)
