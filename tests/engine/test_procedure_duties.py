@@ -9,6 +9,7 @@ import pytest
 
 from engine.audit.export import build_export
 from engine.errors import InvalidInput
+from engine.outputs import documents
 from engine.read import queries
 from engine.runtime.calendars import add_closure
 from engine.store.history import SYSTEM_ACTOR
@@ -331,3 +332,21 @@ def test_the_pupils_own_word_binds_the_outcome(flow, kap12, demo):
     flow.do("avdelingsleder", other.id)
     flow.do("avdelingsleder", other.id, eleven_sier="ja", trygt_skolemiljo="nei")
     assert flow.open_titles(other.id) == ["Utarbeide tiltaksplan"]
+
+
+def test_measures_kept_though_the_pupil_is_safe_get_a_written_plan(flow, kap12, demo):
+    """§ 12-4: whenever the school puts in measures, it makes a written plan. «Safe, but the
+    school puts in measures all the same» leads to the plan, not to the closing; it is refused
+    beside the pupil's «not safe» as «safe» is; plain «safe» still goes to the closing."""
+    case = flow.report()
+    flow.do("avdelingsleder", case.id)
+    with pytest.raises(InvalidInput) as err:
+        flow.do("avdelingsleder", case.id, eleven_sier="nei", trygt_skolemiljo="ja_tiltak")
+    assert list(err.value.errors) == ["trygt_skolemiljo"]
+    flow.do("avdelingsleder", case.id, eleven_sier="ja", trygt_skolemiljo="ja_tiltak")
+    assert flow.open_titles(case.id) == ["Utarbeide tiltaksplan"]
+    assert "undersokelse_brev" not in {d.kind for d in documents.ensure_documents(kap12, case.id)}  # no "no plan" letter
+    safe = flow.report()
+    flow.do("avdelingsleder", safe.id)
+    flow.do("avdelingsleder", safe.id, eleven_sier="ja", trygt_skolemiljo="ja")
+    assert flow.open_titles(safe.id) == ["Avslutte og dokumentere saken"]
