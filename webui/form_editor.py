@@ -54,7 +54,7 @@ def read_declaration(key: str, text: str):
     except json.JSONDecodeError as err:
         return None, None, [f"Teksten er ikke gyldig JSON: {err.msg} (linje {err.lineno}, tegn {err.colno})."]
     try:
-        form = form_catalog.parse(declaration)
+        form = form_catalog.publishable(declaration)
     except DeployRefused as err:
         return declaration, None, err.problems
     if form.key != key:

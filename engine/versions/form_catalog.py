@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from engine.errors import DeployRefused
 from engine.store.db import Database
 from engine.store.models import FormVersion, User
-from processes import forms
+from processes import form_minimum, forms
 
 
 @dataclass(frozen=True)
@@ -56,6 +56,16 @@ def parse(declaration: Mapping[str, Any]) -> forms.Form:
         return forms.parse_form(declaration)
     except forms.FormDeclarationError as err:
         raise DeployRefused(err.problems) from err
+
+
+def publishable(declaration: Mapping[str, Any]) -> forms.Form:
+    """``parse``, and refuse a version that drops or weakens what the law needs of a bundled
+    form (processes/form_minimum.py). Stored versions are read with ``parse`` alone."""
+    form = parse(declaration)
+    dropped = form_minimum.problems(form)
+    if dropped:
+        raise DeployRefused(dropped)
+    return form
 
 
 def _next_version(session: Session, key: str) -> int:

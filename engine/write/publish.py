@@ -65,7 +65,7 @@ def publish_form(kap12: Kap12, viewer: access.Viewer, declaration: dict, comment
     if not comment:
         raise InvalidInput(Message("Skriv en kommentar om hva som er endret."),
                            {"comment": ["Skriv en kommentar om hva som er endret."]})
-    form = form_catalog.parse(declaration)
+    form = form_catalog.publishable(declaration)
     declaration = json.loads(form_catalog.canonical(declaration))
 
     def store(session: Session, now: datetime) -> list[form_catalog.PublishResult]:

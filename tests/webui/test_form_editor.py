@@ -72,6 +72,24 @@ def test_check_and_publish_need_csrf_valid_json_and_a_comment(env):
     assert _stored(env) == before
 
 
+def test_the_check_names_what_the_law_needs_before_publishing(env):
+    """A form the procedures rely on cannot lose a field the law requires: «Sjekk» says so in the
+    law's words, before «Publiser» would refuse it."""
+    owner = login(env.app, "prosesseier")
+    url = "/prosesser/skjema/tiltaksplan"
+    csrf = csrf_of(owner.get(url).text)
+    plan = json.loads((forms.FORMS_FOLDER / "tiltaksplan.json").read_text(encoding="utf-8"))
+    next(f for f in plan["fields"] if f["name"] == "elevens_stemme")["required"] = False
+    before = _stored(env)
+    for action in ("validate", "publish"):
+        page = owner.post(url, data={"_csrf": csrf, "declaration": json.dumps(plan), "kommentar": "Valgfri stemme",
+                                     "action": action})
+        assert page.status_code == 422
+        assert "«Hvordan eleven har vært med» i «Tiltaksplan» må fylles ut" in html.unescape(page.text)
+        assert "elevens syn skal høres og skrives ned" in page.text
+    assert _stored(env) == before
+
+
 def test_publish_keeps_completed_steps_on_their_version(env):
     lead = env.demo.users["avdelingsleder"]
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())

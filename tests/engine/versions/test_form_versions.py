@@ -122,3 +122,20 @@ def test_a_diagram_may_name_a_form_that_exists_only_in_the_database(kap12, demo)
     assert kap12.publish_form(demo.users["prosesseier"], dct, "Nytt skjema").version == 1
     [result] = kap12.deploy([("test.bpmn", diagram(form="kartlegging"))], actor=None, comment="etter")
     assert result.created
+
+
+def test_a_version_that_drops_what_the_law_needs_is_refused_and_nothing_is_stored(kap12, demo):
+    """A process owner may reword a plan, not publish one without the evaluation date (§ 12-4)."""
+    plan = _bundled("tiltaksplan")
+    plan["fields"] = [f for f in plan["fields"] if f["name"] != "evalueringsdato"]
+    for language in plan["translations"].values():
+        language["fields"].pop("evalueringsdato", None)
+    before = _counts(kap12)
+    with pytest.raises(DeployRefused) as err:
+        kap12.publish_form(demo.users["prosesseier"], plan, "Uten evalueringsdato")
+    assert err.value.problems == ["Skjemaet «Tiltaksplan» må ha feltet evalueringsdato (opplæringslova "
+                                  "§ 12-4: planen sier når tiltakene skal evalueres)."]
+    assert _counts(kap12) == before
+    reworded = _bundled("tiltaksplan")
+    reworded["intro"] = "Ny innledning."
+    assert kap12.publish_form(demo.users["prosesseier"], reworded, "Ny innledning").created
