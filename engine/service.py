@@ -30,6 +30,7 @@ from engine.write import (
     grants,
     lederforum,
     measures,
+    notes,
     notify,
     parties,
     prevention,
@@ -131,6 +132,11 @@ class Kap12:
     def evaluate_now(self, viewer: Viewer, case_id: int, reason: str) -> Case:
         """Open the evaluation before the plan's date, because things changed (recorded with why)."""
         return evaluation.evaluate_now(self, viewer, case_id, reason)
+
+    def add_note(self, viewer: Viewer, case_id: int, text: str, corrects: int | None = None) -> Case:
+        """A note in the case between its steps, or a correction of an earlier step (a new
+        record: nothing is changed or deleted)."""
+        return notes.add_note(self, viewer, case_id, text, corrects)
 
     def case_grants(self, case_id: int) -> list[grants.GrantView]:
         """Every access grant of the case; pages show them to those who lead it and to auditors."""

@@ -67,7 +67,7 @@ def _latest(items: list, shown: int, keep_first: bool = False) -> list:
 
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
                  naming: dict | None = None, ending: formview.FormState | None = None,
-                 evaluating: dict | None = None):
+                 evaluating: dict | None = None, noting: dict | None = None):
     case, level = kap12().case(g.viewer, case_id)
     if level != access.FULL:
         # The reporter: where the case stands, not what the investigation found.
@@ -100,7 +100,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         granting=granting or {"values": {}, "errors": {}}, naming=naming or {"values": {}, "errors": {}},
         may_end=may_end, ending=ending,
         may_evaluate_now=access.may_evaluate_now(g.viewer, case) and measures.waits_for_evaluation(tasks, timers),
-        evaluating=evaluating or {"values": {}, "errors": {}}), code
+        evaluating=evaluating or {"values": {}, "errors": {}},
+        may_note=not access.is_read_only(g.viewer) and case.status == "open",
+        note_targets=queries.note_targets(events), noting=noting or {"values": {}, "errors": {}}), code
 
 
 @bp.get("/<id:case_id>")
@@ -207,6 +209,21 @@ def end(case_id: int):
     return _act(case_id, "", _("Saken er avsluttet. Grunnen står i historikken, og brevet til eleven og "
                                "foresatte ligger under Dokumenter."),
                 lambda: kap12().end_case(g.viewer, case_id, state.values), invalid)
+
+
+@bp.post("/<id:case_id>/notat")
+@login_required
+def note(case_id: int):
+    """Whoever works the case writes down what happened between the steps, or corrects an
+    earlier step with a new record."""
+    values = _form("notat", "retter")
+    corrects = int(values["retter"]) if values["retter"].isdigit() else None
+    if values["retter"] and corrects is None:
+        return _render_case(case_id, noting={"values": values, "errors": {"retter": [_("Velg et steg fra listen.")]}},
+                            code=422)
+    return _act(case_id, "#notat", _("Notatet er lagret i sakens historikk."),
+                lambda: kap12().add_note(g.viewer, case_id, values["notat"], corrects),
+                lambda errors: _render_case(case_id, noting={"values": values, "errors": errors}, code=422))
 
 
 @bp.post("/<id:case_id>/evaluer-na")

@@ -17,6 +17,7 @@ from engine.store.events import (
     ACCUSED_IDENTIFIED,
     CASE_CLOSED,
     CASE_ENDED,
+    CASE_NOTE,
     CASE_READ,
     DEADLINE_MISSED,
     ESCALATED,
@@ -253,6 +254,12 @@ def event_text(ev) -> str:
                  old=d.get("from_version"), new=d.get("to_version"), reason=d.get("reason", ""))
     if kind == INCIDENT_RESOLVED:
         return _("Feilen ved tidsfristen «%(title)s» er rettet: %(note)s", title=title, note=d.get("note", ""))
+    if kind == CASE_NOTE:
+        if d.get("corrects") is not None:
+            return _("Rettelse til «%(title)s» fra %(when)s: %(text)s", title=local_name(d.get("corrects_title") or ""),
+                     when=short(datetime.fromisoformat(d["corrects_at"])) if d.get("corrects_at") else "–",
+                     text=d.get("text", ""))
+        return _("Notat: %(text)s", text=d.get("text", ""))
     if kind == REVIEWED:
         if d.get("comment"):
             return _("Saken ble gjennomgått i lederforum. %(comment)s", comment=d["comment"])

@@ -28,7 +28,14 @@ from engine.errors import NotFound
 from engine.read import measures as read_measures
 from engine.read import queries
 from engine.store import history
-from engine.store.events import CASE_ENDED, MEASURE_RECORDED, RECLASSIFIED, REPORTED, TASK_COMPLETED
+from engine.store.events import (
+    CASE_ENDED,
+    CASE_NOTE,
+    MEASURE_RECORDED,
+    RECLASSIFIED,
+    REPORTED,
+    TASK_COMPLETED,
+)
 from engine.store.models import Case, CaseDocument, HistoryEvent
 from engine.write.outputs import NewDocument, store_documents
 from processes import forms
@@ -60,6 +67,10 @@ class Kind:
     # sentence under the heading, and who the meta table names.
     lead: str = ""
     who: str = "Registrert av"
+    # A document made from an event that fills in no form (a note in the case): its kind.
+    event_kind: str | None = None
+    # Each one new (the notes: nr. 1, 2, …), not a version that replaces the one before.
+    numbered: bool = False
 
     def made_from(self, form: str, data: dict) -> bool:
         return form in self.forms and (self.when is None or self.when(data))
@@ -98,6 +109,9 @@ KINDS: tuple[Kind, ...] = (
     Kind("annen_avslutning", "Avslutning av saken av annen grunn", (OTHER_ENDING,), "annen_avslutning.html"),
     Kind("avslutning_brev", "Saken er avsluttet – brev til eleven og foresatte", ("avslutning", OTHER_ENDING),
          "avslutning_brev.html", letter=True),
+    # What was written down between the steps, or a correction of one: documentation too, so it
+    # is filed with the rest (write/notes.py).
+    Kind("notat", "Notat i saken", (), "notat.html", who="Skrevet av", event_kind=CASE_NOTE, numbered=True),
 )
 KIND_BY_CODE = {k.code: k for k in KINDS}
 
@@ -138,6 +152,11 @@ def _day(value: object) -> str:
         return value.astimezone(OSLO).strftime("%d.%m.%Y")
     if isinstance(value, date):
         return value.strftime("%d.%m.%Y")
+    if isinstance(value, str) and len(value) > 10:  # a moment: its day in Oslo, not in UTC
+        try:
+            return _day(datetime.fromisoformat(value))
+        except ValueError:
+            pass
     if isinstance(value, str) and len(value) >= 10:
         try:
             return date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
@@ -267,18 +286,22 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
     change of labels never changes the document; the bundled declaration when not given.
     ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
     data = _event_data(event)
-    form_key = "meldingsskjema" if event.kind == REPORTED else ((event.data or {}).get("form") or kind.forms[0])
-    form = form or forms.get_form(form_key)
+    form_key = "meldingsskjema" if event.kind == REPORTED else (
+        (event.data or {}).get("form") or (kind.forms[0] if kind.forms else None))
+    form = form or (forms.get_form(form_key) if form_key else None)
     template, lang = template_for(kind, language_form)
     title = NYNORSK_TITLES.get(kind.code, kind.title) if lang == "nn" else kind.title
     procedure = procedure or case.procedure
     context = dict(lang=lang, case=case, school=school, county=county, title=title, version=version, data=data,
+                   numbered=kind.numbered,
                    procedure=procedure, contact=family_contact(procedure, owner_contact, lang),
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
                    taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up), form_key=form_key,
                    sharpened=procedure in SHARPENED,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
+    if form is None:  # a note: its text, no form's fields
+        return environment().get_template(template).render(**context)
     if kind.code == "undersokelse":
         context["conclusion"] = _choice_label(form, "trygt_skolemiljo", data.get("trygt_skolemiljo"))
         context["fields"] = _fields(form, data, kind.voice, skip=("elevens_stemme", "samtale_elev_dato",
@@ -301,6 +324,8 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
 
 def _event_data(event: HistoryEvent) -> dict:
     d = event.data or {}
+    if event.kind == CASE_NOTE:
+        return d  # the note itself: its text and the step it corrects
     return d.get("report", {}) if event.kind == REPORTED else d.get("data", {})
 
 
@@ -317,6 +342,8 @@ def recorded_form(kap12: Kap12, event: HistoryEvent) -> forms.Form | None:
 
 
 def _kinds_of(event: HistoryEvent) -> list[Kind]:
+    if event.kind == CASE_NOTE:
+        return [k for k in KINDS if k.event_kind == CASE_NOTE]
     form = "meldingsskjema" if event.kind == REPORTED else (event.data or {}).get("form")
     return [k for k in KINDS if k.made_from(form or "", _event_data(event))]
 
@@ -347,7 +374,7 @@ def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
                                    .where(CaseDocument.case_id == case_id)).all())
         events = list(session.scalars(select(HistoryEvent).where(
             HistoryEvent.chain == history.case_chain(case_id),
-            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED, CASE_ENDED, MEASURE_RECORDED)))
+            HistoryEvent.kind.in_((REPORTED, TASK_COMPLETED, RECLASSIFIED, CASE_ENDED, MEASURE_RECORDED, CASE_NOTE)))
             .order_by(HistoryEvent.seq)))
         school, county, school_form = case.school.name, case.school.county.name, case.school.malform
         versions = dict(session.execute(select(CaseDocument.kind, func.max(CaseDocument.version))
@@ -371,8 +398,9 @@ def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
                           taken_up=taken_up,
                           carried=read_measures.carried_out(events, read_measures.status_labels(kap12), event.seq)
                           if kind.code == "evaluering" else None)
-            title = kind.title + (f" (versjon {version})" if kind.code.startswith("tiltaksplan") or
-                                  kind.code in ("evaluering", "gjennomforing") else "")
+            title = kind.title + (f" nr. {version}" if kind.numbered else f" (versjon {version})"
+                                  if kind.code.startswith("tiltaksplan") or kind.code in ("evaluering", "gjennomforing")
+                                  else "")
             made.append(NewDocument(kind.code, title, version, event.seq, render_pdf(html)))
     if made:
         store_documents(kap12, case_id, made)

@@ -36,6 +36,7 @@ from engine.store.models import (
     User,
 )
 from engine.versions import definitions
+from engine.write import notes
 from engine.write.grants import grants_of
 from engine.write.parties import accused_of
 from processes import forms
@@ -392,6 +393,12 @@ def steps_from(events: Iterable[HistoryEvent]) -> list[Step]:
             steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
                               ev.data.get("data", {}), ev.data.get("form_version")))
     return steps
+
+
+def note_targets(events: Iterable[HistoryEvent]) -> list[tuple[int, str, datetime]]:
+    """(seq, title, when) of each step a note may correct, newest first: the report, the
+    completed forms, an ending, earlier notes."""
+    return [(ev.seq, notes.step_title(ev), ev.at) for ev in reversed(list(events)) if ev.kind in notes.CORRECTABLE]
 
 
 def reported_at(events: Iterable[HistoryEvent]) -> datetime | None:

@@ -27,6 +27,9 @@ CASE_ENDED: Final = "case_ended"
 MEASURE_RECORDED: Final = "measure_recorded"  # whether one measure of the plan was carried out
 EVALUATION_NOW: Final = "evaluation_now"  # the evaluation opened before the plan's date, with why
 MEASURES_ASSIGNED: Final = "measures_assigned"  # a plan made a colleague responsible for measures
+# A note in the case between its steps (a conversation, a new fact), or a correction of an earlier
+# step: nothing recorded is changed or deleted, the correction is a new record (write/notes.py).
+CASE_NOTE: Final = "case_note"
 
 # -- derived: what the write path records from the workflow in a step -------------------------
 TIMER_FIRED: Final = "timer_fired"
@@ -51,7 +54,7 @@ VERSION_WITHDRAWN: Final = "version_withdrawn"  # an administrator removed an un
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
                  REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, CASE_ENDED, MEASURE_RECORDED,
-                 EVALUATION_NOW, MEASURES_ASSIGNED)
+                 EVALUATION_NOW, MEASURES_ASSIGNED, CASE_NOTE)
 # Recorded by an act beside its input, in the same step (a reclassification ends the grants; a
 # step that names the accused records it; a plan names the measures' owners): re-execution passes
 # over them with their input.

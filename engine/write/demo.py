@@ -185,7 +185,7 @@ def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
                                     "med Sara og med kontaktlærer denne uken.",
                   strakstiltak="Kontaktlærer spiser i kantina med klassen de neste dagene.",
                   tatt_opp_dato=(today - timedelta(days=9)).isoformat(), alvorlig_sak=False, foresatte_kontaktet=True)
-    complete_next(kap12, u["avdelingsleder"], case.id, eleven_sier="nei", trygt_skolemiljo="nei",
+    complete_next(kap12, u["avdelingsleder"], case.id, eleven_sier="nei", trygt_skolemiljo="nei", tatt_opp_dato=None,
                   elevens_stemme="Sara sier hun gruer seg til hver lunsj, og at hun ikke tør å si fra i klassen. "
                                  "Hun vil gjerne sitte med jentene fra innføringsklassen.",
                   samtale_elev_dato=(today - timedelta(days=7)).isoformat(),
@@ -198,6 +198,8 @@ def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
                   problem="Sara blir holdt utenfor i lunsjen og i klassen, og har hørt en rasistisk kommentar.",
                   elevens_stemme="Sara vil ha en voksen i nærheten i lunsjen, og ønsker ikke at klassen får vite "
                                  "at hun har sagt fra.",
+                  elevens_beste="Sara må først og fremst være trygg i lunsjen. Tiltakene skjermer henne for "
+                                "klassen, slik hun ønsker, og hun snakker med en voksen hun kjenner hver uke.",
                   foresatte_informert=True, tiltak=[
                       {"hva": "Voksen til stede i kantina i lunsjen", "nar": "Fra i morgen, hver skoledag",
                        "ansvarlig": "Kontaktlærer"},
@@ -229,7 +231,7 @@ def _demo_cases(kap12: Kap12, demo: DemoDirectory) -> None:
     complete_next(kap12, u["avdelingsleder"], case.id,
                   mottatt_vurdering="Uklart om dette er utestenging; undersøkes med samtale med Maja.",
                   strakstiltak=None, tatt_opp_dato=None, alvorlig_sak=False, foresatte_kontaktet=False)
-    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="ja",
+    complete_next(kap12, u["avdelingsleder"], case.id, trygt_skolemiljo="ja", tatt_opp_dato=None,
                   elevens_stemme="Maja sier at det var en misforståelse om påmeldingen, at hun har det bra i "
                                  "klassen og har venner der.",
                   samtale_elev_dato=(today - timedelta(days=18)).isoformat(),

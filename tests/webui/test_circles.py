@@ -177,3 +177,25 @@ def test_grants_and_the_accused_through_the_api(env):
     done = call("rektor", "POST", f"{base}/grants/{grant_id}/withdraw", json={"reason": "Ferdig"})
     assert done.status_code == 200 and not done.json["items"][0]["active"]
     assert_problem(call("avdelingsleder", "GET", base), 404)
+
+
+def test_notes_through_the_api(env):
+    """The B case's circle writes notes; the accused, the reporter and an auditor cannot; a
+    correction names a step of this case; the note is in the case's history as the API shows it."""
+    case = _report(env, krenker_type="ansatt", anklaget_bruker="ansatt2")
+    client = env.app.test_client()
+
+    def call(user, body):
+        return client.post(f"/api/v1/cases/{case.id}/notes", headers=bearer(make_token(env, user)), json=body)
+
+    assert_problem(call("ansatt2", {"text": "Jeg vil forklare"}), 404)  # the accused: no such case
+    assert_problem(call("ansatt", {"text": "Melderen"}), 404)
+    assert_problem(call("revisor", {"text": "Revisor"}), 403)
+    assert_problem(call("rektor", {"text": ""}), 400, errors=("text",))
+    assert_problem(call("rektor", {"text": "Retting", "corrects": 999999}), 400, errors=("corrects",))
+    assert_problem(call("rektor", {"text": "Ukjent felt", "hvem": "x"}), 400)
+    done = call("rektor", {"text": "Samtale med tillitsvalgt i dag."})
+    assert done.status_code == 201 and done.get_json()["id"] == case.id
+    history = client.get(f"/api/v1/cases/{case.id}/history", headers=bearer(make_token(env, "rektor"))).get_json()
+    [note] = [e for e in history["events"] if e["kind"] == "case_note"]
+    assert note["text"] == "Notat: Samtale med tillitsvalgt i dag." and note["actor"] == "Rune Rektor"

@@ -347,3 +347,23 @@ def test_a_long_case_page_shows_the_latest_events_and_forms_and_all_on_request(e
     whole = client.get(f"/saker/{case.id}?historikk=alle").text
     assert "Vis hele historikken" not in whole and "Vis alle skjemaene" not in whole
     assert "Første vurdering" in whole and whole.count('class="ev ev-') == events
+
+
+def test_a_note_is_written_on_the_case_page_and_shown_in_its_history(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Nora, Vg1"))
+    url = f"/saker/{case.id}"
+    leader = login(env.app, "avdelingsleder")
+    page = leader.get(url).text
+    assert 'id="notat"' in page and "Retter «Melding» fra" in page
+    assert leader.post(f"{url}/notat", data={"notat": "Uten token"}).status_code == 400
+    empty = leader.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "  ", "retter": ""})
+    assert empty.status_code == 422 and "Skriv hva som skal stå i saken." in empty.text
+    done = leader.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "Far ringte <b>i dag</b>.", "retter": ""})
+    assert done.status_code == 302 and done.location.endswith(f"{url}#notat")
+    shown = leader.get(url).text
+    assert "Notat: Far ringte &lt;b&gt;i dag&lt;/b&gt;." in shown and "Notatet er lagret i sakens historikk." in shown
+    auditor = login(env.app, "revisor")
+    assert 'id="notat"' not in auditor.get(url).text
+    assert auditor.post(f"{url}/notat", data={"_csrf": csrf_of(auditor.get(url).text), "notat": "Nei"}).status_code == 403
+    reporter = login(env.app, "ansatt")
+    assert 'id="notat"' not in reporter.get(url).text

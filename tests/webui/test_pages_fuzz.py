@@ -51,6 +51,7 @@ PAGES = [
     ("/saker/<id:case_id>/omklassifiser", "POST"), ("/saker/<id:case_id>/tilgang", "POST"),
     ("/saker/<id:case_id>/tilgang/<id:grant_id>/trekk", "POST"), ("/saker/<id:case_id>/anklaget", "POST"), ("/sprak/<lang>", "GET"), ("/sprak/<lang>", "POST"),
     ("/saker/<id:case_id>/avslutt", "POST"), ("/saker/<id:case_id>/evaluer-na", "POST"),
+    ("/saker/<id:case_id>/notat", "POST"),
     ("/tiltak", "GET"), ("/tiltak/<id:measure_id>", "POST"),
     ("/varsler", "GET"), ("/varsler/lest", "POST"),
 ]
@@ -72,7 +73,8 @@ def _form_fields() -> list[str]:
 PAGE_FIELDS = ["school_id", "case_id", "sak", "til", "fra", "begrunnelse", "kommentar", "krenker_type",
                "anklaget_bruker", "name", "declaration", "action", "note", "skole", "skolear", "username",
                "password", "next", "neste", "_once", "from", "_add_row", "id", "key", "status", "prosedyre", "q",
-               "vis", "skjerm", "innsyn_for", "navn", "logged_out", "xml", "comment", "lang", "bruker", "merknad"]
+               "vis", "skjerm", "innsyn_for", "navn", "logged_out", "xml", "comment", "lang", "bruker", "merknad",
+               "notat", "retter"]
 FIELDS = PAGE_FIELDS + _form_fields()
 
 odd_numbers = st.sampled_from(["0", "-1", "2147483647", "2147483648", "4294967296", "9223372036854775808",

@@ -104,7 +104,8 @@ def case_history(case_id: int):
 
 
 # The engine names fields as the case page's form does; the API's fields are English.
-API_FIELDS = {"bruker": "username", "anklaget_bruker": "username", "begrunnelse": "reason", "til": "until"}
+API_FIELDS = {"bruker": "username", "anklaget_bruker": "username", "begrunnelse": "reason", "til": "until",
+              "notat": "text", "retter": "corrects"}
 
 
 def _api_fields(err: InvalidInput) -> InvalidInput:
@@ -161,3 +162,18 @@ def identify_accused(case_id: int):
         raise _api_fields(err) from None
     g.committed = True
     return schemas.dump(schemas.CaseRefSchema, case)
+
+
+@bp.post(f"/cases/{CASE_ID}/notes")
+@operation("Skriv et notat i saken, eller rett et tidligere steg", tag="cases", ok=201, response=schemas.CaseRefSchema,
+           body_schema=schemas.NoteRequest, errors=(403, 404, 409),
+           description="Den som leser saken i sin helhet og kan endre den (ikke revisor, melderen eller den "
+                       "anklagede). Notatet lagres i sakens historikk; ingenting som er lagret før, endres.")
+def add_note(case_id: int):
+    data = body.load(schemas.NoteRequest, body.json_object())
+    try:
+        case = kap12().add_note(viewer(), case_id, data["text"], data["corrects"])
+    except InvalidInput as err:
+        raise _api_fields(err) from None
+    g.committed = True
+    return schemas.dump(schemas.CaseRefSchema, case), 201

@@ -153,6 +153,14 @@ class AccusedRequest(Strict):
                   metadata={"description": "Hvordan dette ble kjent (valgfritt)."})
 
 
+class NoteRequest(Strict):
+    text = Text(required=True, validate=validate.Length(1, 4000),
+                metadata={"description": "Hva som skal stå i saken: en samtale, en ny hendelse, en rettelse."})
+    corrects = Id(load_default=None, allow_none=True,
+                  metadata={"description": "Nummeret (seq) på steget notatet retter, fra GET …/history (valgfritt). "
+                                           "Det som sto, blir stående; rettelsen er en ny oppføring."})
+
+
 def _school_field() -> Id:
     return Id(required=True, metadata={"description": "Skolen saken gjelder (se GET /api/v1/me)."})
 

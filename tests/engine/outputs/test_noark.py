@@ -57,6 +57,8 @@ def closed_abc(flow, kap12, demo, clock):
     a = flow.report()
     b = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     c = flow.report(krenker_type="ledelse", krenker_navn="Rune Rektor", anklaget_bruker="rektor")
+    # A note in B, so the extract files a note beside the forms' documents.
+    kap12.add_note(demo.users["rektor"], b.id, "Samtale med tillitsvalgt.")
     for case in (a, b, c):
         close(flow, clock, case.id)
     return a, b, c
@@ -93,6 +95,7 @@ def test_a_b_and_c_cases_validate_against_the_noark5_schemas(kap12, demo, closed
             {d.system_id for d in docs}
         assert all(d.exported_at is not None for d in docs)
         assert sum(n.startswith("dokumenter/") for n in names) == len(docs)
+        assert any("-notat-" in n for n in names) == (case.procedure == "B")  # the note is filed
 
 
 def test_re_export_is_idempotent_and_a_batch_by_period(kap12, demo, closed_abc, clock):
