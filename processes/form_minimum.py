@@ -55,7 +55,7 @@ MINIMUM: dict[str, tuple[Kept, ...]] = {
              row_required=("hva", "nar"), row_present=("ansvarlig_bruker", "ansvarlig")),
         Kept("evalueringsdato", Message("opplæringslova § 12-4: planen sier når tiltakene skal evalueres")),
         Kept("elevens_stemme", PUPIL_VOICE),
-        Kept("elevens_beste", Message("barnets beste er et grunnleggende hensyn (Grunnloven § 104)")),
+        Kept("elevens_beste", Message("Grunnloven § 104: barnets beste er et grunnleggende hensyn")),
     ),
     "evaluering": (
         Kept("elevens_stemme", PUPIL_VOICE),

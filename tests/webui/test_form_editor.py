@@ -73,7 +73,7 @@ def test_check_and_publish_need_csrf_valid_json_and_a_comment(env):
 
 
 def test_the_check_names_what_the_law_needs_before_publishing(env):
-    """A form the procedures rely on cannot lose a field the law requires: «Sjekk» says so in the
+    """A form the procedures rely on cannot lose a field the law requires: «Kontroller» says so in the
     law's words, before «Publiser» would refuse it."""
     owner = login(env.app, "prosesseier")
     url = "/prosesser/skjema/tiltaksplan"
