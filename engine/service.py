@@ -32,6 +32,7 @@ from engine.write import (
     measures,
     notes,
     notify,
+    owner_notice,
     parties,
     prevention,
     publish,
@@ -132,6 +133,11 @@ class Kap12:
     def evaluate_now(self, viewer: Viewer, case_id: int, reason: str) -> Case:
         """Open the evaluation before the plan's date, because things changed (recorded with why)."""
         return evaluation.evaluate_now(self, viewer, case_id, reason)
+
+    def ask_owner_notice(self, viewer: Viewer, case_id: int, reason: str) -> Case:
+        """In A, once the receipt has passed: ask rektor to notify the school owner, because the
+        case has turned out serious (recorded with why)."""
+        return owner_notice.ask_owner_notice(self, viewer, case_id, reason)
 
     def add_note(self, viewer: Viewer, case_id: int, text: str, corrects: int | None = None) -> Case:
         """A note in the case between its steps, or a correction of an earlier step (a new

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.read import case_list, measures, queries
+from engine.write import owner_notice
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
@@ -67,7 +68,7 @@ def _latest(items: list, shown: int, keep_first: bool = False) -> list:
 
 def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, granting: dict | None = None,
                  naming: dict | None = None, ending: formview.FormState | None = None,
-                 evaluating: dict | None = None, noting: dict | None = None):
+                 evaluating: dict | None = None, noting: dict | None = None, asking: dict | None = None):
     case, level = kap12().case(g.viewer, case_id)
     if level != access.FULL:
         # The reporter: where the case stands, not what the investigation found.
@@ -102,7 +103,9 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         may_evaluate_now=access.may_evaluate_now(g.viewer, case) and measures.waits_for_evaluation(tasks, timers),
         evaluating=evaluating or {"values": {}, "errors": {}},
         may_note=not access.is_read_only(g.viewer) and case.status == "open",
-        note_targets=queries.note_targets(events), noting=noting or {"values": {}, "errors": {}}), code
+        note_targets=queries.note_targets(events), noting=noting or {"values": {}, "errors": {}},
+        may_ask_owner_notice=owner_notice.offered(g.viewer, case, tasks),
+        asking=asking or {"values": {}, "errors": {}}), code
 
 
 @bp.get("/<id:case_id>")
@@ -224,6 +227,18 @@ def note(case_id: int):
     return _act(case_id, "#notat", _("Notatet er lagret i sakens historikk."),
                 lambda: kap12().add_note(g.viewer, case_id, values["notat"], corrects),
                 lambda errors: _render_case(case_id, noting={"values": values, "errors": errors}, code=422))
+
+
+@bp.post("/<id:case_id>/varsle-skoleeier")
+@login_required
+def ask_owner_notice(case_id: int):
+    """The one who leads an A case asks rektor to notify the school owner: the case has turned
+    out serious after the receipt."""
+    values = _form("begrunnelse")
+    return _act(case_id, "", _("Rektor har fått oppgaven «Varsle skoleeier». Hvem, når og hvorfor står i sakens "
+                               "historikk."),
+                lambda: kap12().ask_owner_notice(g.viewer, case_id, values["begrunnelse"]),
+                lambda errors: _render_case(case_id, asking={"values": values, "errors": errors}, code=422))
 
 
 @bp.post("/<id:case_id>/evaluer-na")

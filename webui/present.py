@@ -27,6 +27,7 @@ from engine.store.events import (
     MEASURE_RECORDED,
     MEASURES_ASSIGNED,
     MIGRATED,
+    OWNER_NOTICE_ASKED,
     RECLASSIFIED,
     REMINDER,
     REPORTED,
@@ -254,6 +255,8 @@ def event_text(ev) -> str:
                  old=d.get("from_version"), new=d.get("to_version"), reason=d.get("reason", ""))
     if kind == INCIDENT_RESOLVED:
         return _("Feilen ved tidsfristen «%(title)s» er rettet: %(note)s", title=title, note=d.get("note", ""))
+    if kind == OWNER_NOTICE_ASKED:
+        return _("Ba rektor varsle skoleeier: saken er alvorlig. Begrunnelse: %(reason)s", reason=d.get("reason", ""))
     if kind == CASE_NOTE:
         if d.get("corrects") is not None:
             return _("Rettelse til «%(title)s» fra %(when)s: %(text)s", title=local_name(d.get("corrects_title") or ""),

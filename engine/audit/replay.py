@@ -42,6 +42,7 @@ from engine.store.events import (
     EVALUATION_NOW,
     INPUTS,
     MIGRATED,
+    OWNER_NOTICE_ASKED,
     PASSIVE,
     RECLASSIFIED,
     REPORTED,
@@ -54,6 +55,7 @@ from engine.write.cases import reclassification_message
 from engine.write.endings import ending_message
 from engine.write.evaluation import evaluate_now_message
 from engine.write.migration import move_workflow
+from engine.write.owner_notice import owner_notice_message
 from engine.write.projection import Snapshot, snapshot
 from engine.write.unit_of_work import Actor, CaseStep, run_until_waiting
 from processes.messages import Message
@@ -225,6 +227,12 @@ class _Replay:
                 wf.send_event(evaluate_now_message(ev.data.get("reason") or ""))
             except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
                 self._diverge(ev.seq, f"«evaluere nå» ble ikke tatt imot i gjenkjøringen ({err})", ev.data, None, rest)
+        elif ev.kind == OWNER_NOTICE_ASKED:
+            try:
+                wf.send_event(owner_notice_message(ev.data.get("reason") or ""))
+            except Exception as err:  # noqa: BLE001 - the engine refusing is itself the finding
+                self._diverge(ev.seq, f"varselet til skoleeier ble ikke tatt imot i gjenkjøringen ({err})", ev.data,
+                              None, rest)
         elif ev.kind == RECLASSIFIED:
             try:
                 wf.send_event(reclassification_message(ev.data.get("krenker_type"), ev.data.get("reason"),

@@ -30,6 +30,8 @@ MEASURES_ASSIGNED: Final = "measures_assigned"  # a plan made a colleague respon
 # A note in the case between its steps (a conversation, a new fact), or a correction of an earlier
 # step: nothing recorded is changed or deleted, the correction is a new record (write/notes.py).
 CASE_NOTE: Final = "case_note"
+# The one who leads an A case asked for the school owner to be told, later than at the receipt.
+OWNER_NOTICE_ASKED: Final = "owner_notice_asked"
 
 # -- derived: what the write path records from the workflow in a step -------------------------
 TIMER_FIRED: Final = "timer_fired"
@@ -54,7 +56,7 @@ VERSION_WITHDRAWN: Final = "version_withdrawn"  # an administrator removed an un
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
                  REVIEWED, ACCESS_GRANTED, ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, CASE_ENDED, MEASURE_RECORDED,
-                 EVALUATION_NOW, MEASURES_ASSIGNED, CASE_NOTE)
+                 EVALUATION_NOW, MEASURES_ASSIGNED, CASE_NOTE, OWNER_NOTICE_ASKED)
 # Recorded by an act beside its input, in the same step (a reclassification ends the grants; a
 # step that names the accused records it; a plan names the measures' owners): re-execution passes
 # over them with their input.

@@ -367,3 +367,21 @@ def test_a_note_is_written_on_the_case_page_and_shown_in_its_history(env):
     assert auditor.post(f"{url}/notat", data={"_csrf": csrf_of(auditor.get(url).text), "notat": "Nei"}).status_code == 403
     reporter = login(env.app, "ansatt")
     assert 'id="notat"' not in reporter.get(url).text
+
+
+def test_a_leader_asks_for_the_owner_notice_on_the_case_page(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Jon, Vg1"))
+    url = f"/saker/{case.id}"
+    leader = login(env.app, "avdelingsleder")
+    assert 'id="varsle-skoleeier"' not in leader.get(url).text  # the receipt decides it first
+    demo.complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id, alvorlig_sak=False)
+    page = leader.get(url).text
+    assert 'id="varsle-skoleeier"' in page
+    empty = leader.post(f"{url}/varsle-skoleeier", data={"_csrf": csrf_of(page), "begrunnelse": " "})
+    assert empty.status_code == 422 and "Skriv hvorfor saken er alvorlig" in empty.text
+    done = leader.post(f"{url}/varsle-skoleeier", data={"_csrf": csrf_of(page), "begrunnelse": "Trusler om vold."})
+    assert done.status_code == 302
+    shown = leader.get(url).text
+    assert "Ba rektor varsle skoleeier: saken er alvorlig. Begrunnelse: Trusler om vold." in shown
+    assert 'id="varsle-skoleeier"' not in shown  # the notice is open now
+    assert 'id="varsle-skoleeier"' not in login(env.app, "revisor").get(url).text

@@ -51,7 +51,7 @@ PAGES = [
     ("/saker/<id:case_id>/omklassifiser", "POST"), ("/saker/<id:case_id>/tilgang", "POST"),
     ("/saker/<id:case_id>/tilgang/<id:grant_id>/trekk", "POST"), ("/saker/<id:case_id>/anklaget", "POST"), ("/sprak/<lang>", "GET"), ("/sprak/<lang>", "POST"),
     ("/saker/<id:case_id>/avslutt", "POST"), ("/saker/<id:case_id>/evaluer-na", "POST"),
-    ("/saker/<id:case_id>/notat", "POST"),
+    ("/saker/<id:case_id>/notat", "POST"), ("/saker/<id:case_id>/varsle-skoleeier", "POST"),
     ("/tiltak", "GET"), ("/tiltak/<id:measure_id>", "POST"),
     ("/varsler", "GET"), ("/varsler/lest", "POST"),
 ]

@@ -1,0 +1,75 @@
+"""The school owner told of a serious A case later than at the receipt.
+
+Whether an A case is serious enough for the school owner to know is first decided when the report
+is received. An investigation can show more (repeated violence, a threat, a pupil who will not
+come to school), so the one who leads the case may ask for the notice at any time while the
+follow-up runs: procedure A catches the message beside the follow-up, and rektor gets «Varsle
+skoleeier» with its deadline, as if the receipt had marked the case serious. Recorded with who,
+when and why; re-execution sends the same message."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
+from SpiffWorkflow.exceptions import WorkflowException
+from sqlalchemy import exists, select
+
+from engine import access
+from engine.errors import Conflict, Denied, InvalidInput
+from engine.store.events import OWNER_NOTICE_ASKED
+from engine.store.models import Case, OpenTask
+from engine.write.unit_of_work import Actor, CaseStep, Host
+from processes.messages import Message
+
+MESSAGE = "varsle_skoleeier_na"
+NOTICE_ELEMENT = "Task_varsle_skoleeier"
+RECEIPT_ELEMENT = "Task_motta_melding"
+REASON_MAX = 2000
+
+
+def owner_notice_message(reason: str) -> BpmnEvent:
+    return BpmnEvent(MessageEventDefinition(MESSAGE), payload={"payload": {"begrunnelse": reason},
+                                                              "result_var": MESSAGE})
+
+
+def may_ask(viewer: access.Viewer, case: Case) -> bool:
+    """Who may ask for the notice: those who lead an A case the school owner has not been told
+    of. (B and C tell the school owner by their own steps.)"""
+    return (case.procedure == "A" and case.kind == "sak" and case.status == "open" and case.owner_notified_at is None
+            and access.may_evaluate_now(viewer, case))
+
+
+def offered(viewer: access.Viewer, case: Case, tasks: Iterable[OpenTask]) -> bool:
+    """Whether the case page offers it: ``may_ask``, once the report is received (until then the
+    receipt decides it) and while no notice is open."""
+    return may_ask(viewer, case) and not any(t.element_id in (RECEIPT_ELEMENT, NOTICE_ELEMENT) for t in tasks)
+
+
+def ask_owner_notice(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) -> Case:
+    reason = (reason or "").strip().replace("\r\n", "\n")
+    if not reason:
+        raise InvalidInput(Message("Begrunnelse mangler."),
+                           {"begrunnelse": [Message("Skriv hvorfor saken er alvorlig, så rektor og skoleeier ser det.")]})
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(Message("Begrunnelsen er for lang."),
+                           {"begrunnelse": [Message("Skriv høyst %(max)s tegn.", max=REASON_MAX)]})
+
+    def act(step: CaseStep) -> None:
+        session, case = step.session, step.case
+        access.check_may_change(session, viewer, case)
+        if not access.may_evaluate_now(viewer, case) or case.procedure != "A":
+            raise Denied(Message("Bare den som leder en sak i prosedyre A, kan be om at skoleeier varsles."))
+        if case.status != "open":
+            raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
+        if case.owner_notified_at is not None:
+            raise Conflict(Message("Skoleeier er allerede varslet om saken. Ingenting ble endret."))
+        if session.scalar(select(exists().where(OpenTask.case_id == case.id, OpenTask.element_id == NOTICE_ELEMENT))):
+            raise Conflict(Message("Varselet til skoleeier er allerede en åpen oppgave for rektor. Ingenting ble endret."))
+        try:
+            step.workflow.send_event(owner_notice_message(reason))
+        except WorkflowException as err:
+            raise Conflict(Message("Saken er ikke i oppfølgingen nå, så varselet kan ikke bes om her. Marker saken "
+                                   "som alvorlig når meldingen mottas. Ingenting ble endret.")) from err
+        step.record(OWNER_NOTICE_ASKED, reason=reason)
+    return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
