@@ -69,7 +69,8 @@ def ask_owner_notice(kap12: Host, viewer: access.Viewer, case_id: int, reason: s
         try:
             step.workflow.send_event(owner_notice_message(reason))
         except WorkflowException as err:
-            raise Conflict(Message("Saken er ikke i oppfølgingen nå, så varselet kan ikke bes om her. Marker saken "
-                                   "som alvorlig når meldingen mottas. Ingenting ble endret.")) from err
+            raise Conflict(Message("Saken er ikke i oppfølgingen nå, eller den følger en eldre versjon av prosedyre A "
+                                   "(prosesseier kan flytte den til den nyeste), så varselet kan ikke bes om her. Før "
+                                   "meldingen er mottatt, merkes saken som alvorlig i mottaket. Ingenting ble endret.")) from err
         step.record(OWNER_NOTICE_ASKED, reason=reason)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
