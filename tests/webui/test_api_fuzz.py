@@ -52,6 +52,7 @@ OPERATIONS = [("/api/v1/cases", "get"), ("/api/v1/cases", "post"), ("/api/v1/cas
               ("/api/v1/cases/{case_id}/grants", "post"),
               ("/api/v1/cases/{case_id}/grants/{grant_id}/withdraw", "post"),
               ("/api/v1/cases/{case_id}/accused", "post"), ("/api/v1/cases/{case_id}/notes", "post"),
+              ("/api/v1/cases/{case_id}/owner-notice", "post"),
               ("/api/v1/definitions", "get"),
               ("/api/v1/definitions", "post"), ("/api/v1/me", "get"), ("/api/v1/openapi.json", "get"),
               ("/api/v1/tasks", "get"), ("/api/v1/tasks/{task_id}", "get"),

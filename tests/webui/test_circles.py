@@ -199,3 +199,19 @@ def test_notes_through_the_api(env):
     history = client.get(f"/api/v1/cases/{case.id}/history", headers=bearer(make_token(env, "rektor"))).get_json()
     [note] = [e for e in history["events"] if e["kind"] == "case_note"]
     assert note["text"] == "Notat: Samtale med tillitsvalgt i dag." and note["actor"] == "Rune Rektor"
+
+
+def test_the_owner_notice_through_the_api(env):
+    case = _report(env)
+    demo.complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id, alvorlig_sak=False)
+    client = env.app.test_client()
+
+    def call(user, body):
+        return client.post(f"/api/v1/cases/{case.id}/owner-notice", headers=bearer(make_token(env, user)), json=body)
+
+    assert_problem(call("revisor", {"reason": "x"}), 403)
+    assert_problem(call("ansatt", {"reason": "x"}), 404)
+    assert_problem(call("avdelingsleder", {"reason": ""}), 400, errors=("reason",))
+    done = call("avdelingsleder", {"reason": "Gjentatt vold."})
+    assert done.status_code == 201 and done.get_json()["id"] == case.id
+    assert_problem(call("rektor", {"reason": "Igjen"}), 409)  # the notice is open now

@@ -177,3 +177,18 @@ def add_note(case_id: int):
         raise _api_fields(err) from None
     g.committed = True
     return schemas.dump(schemas.CaseRefSchema, case), 201
+
+
+@bp.post(f"/cases/{CASE_ID}/owner-notice")
+@operation("Be rektor varsle skoleeier: saken er alvorlig (prosedyre A)", tag="cases", ok=201,
+           response=schemas.CaseRefSchema, body_schema=schemas.OwnerNoticeRequest, errors=(403, 404, 409),
+           description="Den som leder en sak i prosedyre A, etter mottaket: rektor får oppgaven «Varsle "
+                       "skoleeier» ved siden av oppfølgingen. Lagres med hvem, når og hvorfor.")
+def ask_owner_notice(case_id: int):
+    data = body.load(schemas.OwnerNoticeRequest, body.json_object())
+    try:
+        case = kap12().ask_owner_notice(viewer(), case_id, data["reason"])
+    except InvalidInput as err:
+        raise _api_fields(err) from None
+    g.committed = True
+    return schemas.dump(schemas.CaseRefSchema, case), 201

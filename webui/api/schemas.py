@@ -161,6 +161,11 @@ class NoteRequest(Strict):
                                            "Det som sto, blir stående; rettelsen er en ny oppføring."})
 
 
+class OwnerNoticeRequest(Strict):
+    reason = Text(required=True, validate=validate.Length(1, 2000),
+                  metadata={"description": "Hvorfor saken er alvorlig, så rektor og skoleeier ser det."})
+
+
 def _school_field() -> Id:
     return Id(required=True, metadata={"description": "Skolen saken gjelder (se GET /api/v1/me)."})
 
