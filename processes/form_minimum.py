@@ -46,6 +46,7 @@ MINIMUM: dict[str, tuple[Kept, ...]] = {
         Kept("elevens_stemme", PUPIL_VOICE),
         Kept("eleven_sier", PUPIL_SAYS, choices=("ja", "nei")),
         Kept("samtale_elev_dato", PUPIL_VOICE),
+        Kept("samtaler_andre", Message("opplæringslova § 12-4: skolen undersøker saken, også med andre enn eleven")),
         Kept("trygt_skolemiljo", PUPIL_WORD_BINDS, choices=("ja", "nei"), refused=(("ja", "eleven_sier", "nei"),)),
     ),
     "tiltaksplan": (

@@ -127,6 +127,7 @@ def test_a_case_from_report_to_closing(browser, server, shot):
     page.click("text=Gå videre til «Undersøke saken»")
     page.fill("#f-elevens_stemme", "Emma sier hun gruer seg til friminuttene.")
     page.fill("#f-samtale_elev_dato", "2026-11-30")
+    page.fill("#f-samtaler_andre", "Kontaktlæreren har sett Emma alene i friminuttene.")
     page.check("input[name=eleven_sier][value=nei]")
     page.fill("#f-vurdering", "Eleven har ikke et trygt skolemiljø.")
     page.check("input[name=trygt_skolemiljo][value=nei]")
