@@ -760,6 +760,18 @@ def may_evaluate_now(viewer: Viewer, case: Case) -> bool:
     return not is_read_only(viewer) and leads_case(viewer, case)
 
 
+def may_ask_owner_notice(viewer: Viewer, case: Case) -> bool:
+    """Who asks for the school owner to be told of an A case that turned out serious after the
+    receipt: those who lead it. (B and C tell the school owner by their own steps.)"""
+    return case.procedure == "A" and not is_read_only(viewer) and leads_case(viewer, case)
+
+
+def may_write_note(viewer: Viewer) -> bool:
+    """Who writes a note in a case they read in full: anyone but an auditor (the reporter, the
+    accused and those outside the circle never read it in full)."""
+    return not is_read_only(viewer)
+
+
 def may_archive(viewer: Viewer, case: Case) -> bool:
     """Those who lead the case in its procedure file it in the archive; auditors change
     nothing. (Whether the case is closed is the archive's own check.)"""

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.read import case_list, measures, queries
-from engine.write import owner_notice
+from engine.write import notes, owner_notice
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
@@ -102,7 +102,7 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
         may_end=may_end, ending=ending,
         may_evaluate_now=access.may_evaluate_now(g.viewer, case) and measures.waits_for_evaluation(tasks, timers),
         evaluating=evaluating or {"values": {}, "errors": {}},
-        may_note=not access.is_read_only(g.viewer) and case.status == "open",
+        may_note=notes.offered(g.viewer, case),
         note_targets=queries.note_targets(events), noting=noting or {"values": {}, "errors": {}},
         may_ask_owner_notice=owner_notice.offered(g.viewer, case, tasks),
         asking=asking or {"values": {}, "errors": {}}), code

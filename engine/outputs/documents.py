@@ -71,6 +71,13 @@ class Kind:
     event_kind: str | None = None
     # Each one new (the notes: nr. 1, 2, …), not a version that replaces the one before.
     numbered: bool = False
+    # Made again at each revision (a plan, an evaluation round): its title names the version.
+    versioned: bool = False
+
+    def document_title(self, version: int) -> str:
+        if self.numbered:
+            return f"{self.title} nr. {version}"
+        return f"{self.title} (versjon {version})" if self.versioned else self.title
 
     def made_from(self, form: str, data: dict) -> bool:
         return form in self.forms and (self.when is None or self.when(data))
@@ -99,12 +106,12 @@ KINDS: tuple[Kind, ...] = (
     Kind("undersokelse", "Undersøkelse med elevens stemme", ("undersokelse",), "undersokelse.html"),
     Kind("undersokelse_brev", "Resultatet av undersøkelsen – brev til eleven og foresatte", ("undersokelse",),
          "undersokelse_brev.html", letter=True, when=_found_safe),
-    Kind("tiltaksplan", "Tiltaksplan", ("tiltaksplan",), "tiltaksplan.html"),
+    Kind("tiltaksplan", "Tiltaksplan", ("tiltaksplan",), "tiltaksplan.html", versioned=True),
     Kind("tiltaksplan_brev", "Tiltaksplan – brev til eleven og foresatte", ("tiltaksplan",), "tiltaksplan_brev.html",
-         letter=True),
-    Kind("gjennomforing", "Gjennomføring av tiltak", ("gjennomforing",), "steg.html", who="Registrert av",
+         letter=True, versioned=True),
+    Kind("gjennomforing", "Gjennomføring av tiltak", ("gjennomforing",), "steg.html", who="Registrert av", versioned=True,
          lead="Det som er gjort for å gjennomføre tiltakene i tiltaksplanen (opplæringslova § 12-4, delplikt 5)."),
-    Kind("evaluering", "Evaluering av tiltak", ("evaluering",), "evaluering.html"),
+    Kind("evaluering", "Evaluering av tiltak", ("evaluering",), "evaluering.html", versioned=True),
     Kind("avslutning", "Avslutning av saken", ("avslutning",), "avslutning.html"),
     Kind("annen_avslutning", "Avslutning av saken av annen grunn", (OTHER_ENDING,), "annen_avslutning.html"),
     Kind("avslutning_brev", "Saken er avsluttet – brev til eleven og foresatte", ("avslutning", OTHER_ENDING),
@@ -398,10 +405,7 @@ def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
                           taken_up=taken_up,
                           carried=read_measures.carried_out(events, read_measures.status_labels(kap12), event.seq)
                           if kind.code == "evaluering" else None)
-            title = kind.title + (f" nr. {version}" if kind.numbered else f" (versjon {version})"
-                                  if kind.code.startswith("tiltaksplan") or kind.code in ("evaluering", "gjennomforing")
-                                  else "")
-            made.append(NewDocument(kind.code, title, version, event.seq, render_pdf(html)))
+            made.append(NewDocument(kind.code, kind.document_title(version), version, event.seq, render_pdf(html)))
     if made:
         store_documents(kap12, case_id, made)
     with kap12.db.reading() as session:

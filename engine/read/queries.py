@@ -387,10 +387,10 @@ def steps_from(events: Iterable[HistoryEvent]) -> list[Step]:
     steps = []
     for ev in events:
         if ev.kind == REPORTED:
-            steps.append(Step(ev.at, ev.actor, "Melding", "meldingsskjema", ev.data.get("report", {}),
+            steps.append(Step(ev.at, ev.actor, notes.step_title(ev), "meldingsskjema", ev.data.get("report", {}),
                               ev.data.get("form_version")))
         elif ev.kind in STEP_KINDS:
-            steps.append(Step(ev.at, ev.actor, ev.data.get("title", ""), ev.data.get("form", ""),
+            steps.append(Step(ev.at, ev.actor, notes.step_title(ev), ev.data.get("form", ""),
                               ev.data.get("data", {}), ev.data.get("form_version")))
     return steps
 

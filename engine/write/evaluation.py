@@ -10,14 +10,14 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 
 from engine import access
-from engine.errors import Conflict, Denied, InvalidInput
+from engine.errors import Conflict, Denied
 from engine.store.events import EVALUATION_NOW
 from engine.store.models import Case
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from engine.write.written import given_reason
 from processes.messages import Message
 
 MESSAGE = "evaluer_na"
-REASON_MAX = 2000
 # Where a case waits for its evaluation: carrying out the measures, or waiting for the date.
 WAITING_ELEMENTS = ("Task_gjennomforing", "Call_vent_evaluering", "Timer_evalueringsdato")
 
@@ -36,12 +36,7 @@ def _planned_date(step: CaseStep) -> str | None:
 
 
 def evaluate_now(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) -> Case:
-    reason = (reason or "").strip().replace("\r\n", "\n")
-    if not reason:
-        raise InvalidInput(Message("Begrunnelse mangler."),
-                           {"begrunnelse": ["Skriv hva som har endret seg, og hvorfor tiltakene skal evalueres nå."]})
-    if len(reason) > REASON_MAX:
-        raise InvalidInput(Message("Begrunnelsen er for lang."), {"begrunnelse": [f"Skriv høyst {REASON_MAX} tegn."]})
+    reason = given_reason(reason, Message("Skriv hva som har endret seg, og hvorfor tiltakene skal evalueres nå."))
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case

@@ -16,6 +16,7 @@ from engine.errors import Conflict, InvalidInput, NotFound
 from engine.store.events import MEASURE_RECORDED, MEASURES_ASSIGNED
 from engine.store.models import Case, Measure, User
 from engine.write.unit_of_work import Actor, CaseOf, CaseStep, Host
+from engine.write.written import as_written, within
 from processes import measures as names
 from processes.messages import Message
 
@@ -91,7 +92,7 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
            statuses: dict[str, str]) -> Case:
     """The colleague responsible (or one who leads the case) records whether a measure was
     carried out. ``statuses`` are the choices of "Gjennomføre tiltak" (value → label)."""
-    note = (note or "").strip().replace("\r\n", "\n")
+    note = as_written(note)
 
     def missing(session: Session) -> None:
         raise NotFound(Message("Tiltaket finnes ikke."))
@@ -107,8 +108,7 @@ def record(kap12: Host, viewer: access.Viewer, measure_id: int, status: str, not
         if status not in statuses:
             raise InvalidInput(Message("Velg om tiltaket er gjennomført."),
                                {names.STATUS: ["Velg et av alternativene."]})
-        if len(note) > NOTE_MAX:
-            raise InvalidInput(Message("Merknaden er for lang."), {names.NOTE: [f"Skriv høyst {NOTE_MAX} tegn."]})
+        within(note, names.NOTE, NOTE_MAX, Message("Merknaden er for lang."))
         measure.status, measure.note = status, note
         measure.recorded_by_id, measure.recorded_at = viewer.id, step.now
         step.record(MEASURE_RECORDED, measure_id=measure.id, plan_task_id=measure.plan_task_id,

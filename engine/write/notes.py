@@ -14,6 +14,7 @@ from engine import access
 from engine.errors import Conflict, InvalidInput
 from engine.store.events import CASE_ENDED, CASE_NOTE, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent
+from engine.write import written
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.messages import Message
 
@@ -32,19 +33,22 @@ def step_title(event: HistoryEvent) -> str:
     return (event.data or {}).get("title") or ""
 
 
+def offered(viewer: access.Viewer, case: Case) -> bool:
+    """Whether the case page (read in full) offers a note: while the case is open, to whom the
+    policy allows."""
+    return access.may_write_note(viewer) and case.status == "open"
+
+
 def add_note(kap12: Host, viewer: access.Viewer, case_id: int, text: str, corrects: int | None = None) -> Case:
     """Record a note by someone who reads the case in full and may change it (never an auditor,
     the reporter or the accused); ``corrects``: the ``seq`` of the earlier step it corrects."""
-    text = (text or "").strip().replace("\r\n", "\n")
+    text = written.within(written.as_written(text), "notat", TEXT_MAX, Message("Notatet er for langt."))
     if not text:
         raise InvalidInput(Message("Notatet er tomt."), {"notat": [Message("Skriv hva som skal stå i saken.")]})
-    if len(text) > TEXT_MAX:
-        raise InvalidInput(Message("Notatet er for langt."),
-                           {"notat": [Message("Skriv høyst %(max)s tegn.", max=TEXT_MAX)]})
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
-        access.check_may_change(session, viewer, case)
+        access.check_may_change(session, viewer, case)  # auditors: Denied; outside the circle: not found
         if case.status != "open":
             raise Conflict(Message("Saken er avsluttet. Ingenting ble lagret."))
         target = None

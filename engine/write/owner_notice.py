@@ -16,16 +16,16 @@ from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import exists, select
 
 from engine import access
-from engine.errors import Conflict, Denied, InvalidInput
+from engine.errors import Conflict, Denied
 from engine.store.events import OWNER_NOTICE_ASKED
 from engine.store.models import Case, OpenTask
 from engine.write.unit_of_work import Actor, CaseStep, Host
+from engine.write.written import given_reason
 from processes.messages import Message
 
 MESSAGE = "varsle_skoleeier_na"
 NOTICE_ELEMENT = "Task_varsle_skoleeier"
 RECEIPT_ELEMENT = "Task_motta_melding"
-REASON_MAX = 2000
 
 
 def owner_notice_message(reason: str) -> BpmnEvent:
@@ -33,32 +33,21 @@ def owner_notice_message(reason: str) -> BpmnEvent:
                                                               "result_var": MESSAGE})
 
 
-def may_ask(viewer: access.Viewer, case: Case) -> bool:
-    """Who may ask for the notice: those who lead an A case the school owner has not been told
-    of. (B and C tell the school owner by their own steps.)"""
-    return (case.procedure == "A" and case.kind == "sak" and case.status == "open" and case.owner_notified_at is None
-            and access.may_evaluate_now(viewer, case))
-
-
 def offered(viewer: access.Viewer, case: Case, tasks: Iterable[OpenTask]) -> bool:
-    """Whether the case page offers it: ``may_ask``, once the report is received (until then the
-    receipt decides it) and while no notice is open."""
-    return may_ask(viewer, case) and not any(t.element_id in (RECEIPT_ELEMENT, NOTICE_ELEMENT) for t in tasks)
+    """Whether the case page offers it: to whom the policy allows, on an open A case the school
+    owner has not been told of, once the report is received (until then the receipt decides
+    it) and while no notice is open."""
+    return (access.may_ask_owner_notice(viewer, case) and case.status == "open" and case.owner_notified_at is None
+            and not any(t.element_id in (RECEIPT_ELEMENT, NOTICE_ELEMENT) for t in tasks))
 
 
 def ask_owner_notice(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) -> Case:
-    reason = (reason or "").strip().replace("\r\n", "\n")
-    if not reason:
-        raise InvalidInput(Message("Begrunnelse mangler."),
-                           {"begrunnelse": [Message("Skriv hvorfor saken er alvorlig, så rektor og skoleeier ser det.")]})
-    if len(reason) > REASON_MAX:
-        raise InvalidInput(Message("Begrunnelsen er for lang."),
-                           {"begrunnelse": [Message("Skriv høyst %(max)s tegn.", max=REASON_MAX)]})
+    reason = given_reason(reason, Message("Skriv hvorfor saken er alvorlig, så rektor og skoleeier ser det."))
 
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         access.check_may_change(session, viewer, case)
-        if not access.may_evaluate_now(viewer, case) or case.procedure != "A":
+        if not access.may_ask_owner_notice(viewer, case):
             raise Denied(Message("Bare den som leder en sak i prosedyre A, kan be om at skoleeier varsles."))
         if case.status != "open":
             raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
