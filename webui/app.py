@@ -38,6 +38,7 @@ from . import (
     present,
     prevention,
     reports,
+    row_links,
     security,
     tasks,
 )
@@ -81,6 +82,7 @@ def create_app(kap12=None, **config) -> Flask:
     ):
         app.register_blueprint(blueprint)
     present.register(app)
+    row_links.register(app)
     pager.register(app)
 
     app.before_request(health.start_timer)

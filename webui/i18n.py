@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations
 from flask import Blueprint, current_app, g, has_request_context, redirect, request, url_for
+from flask.globals import app_ctx
 from flask_babel import Babel, force_locale, get_locale
 from flask_babel import gettext as _
 from flask_babel.speaklater import LazyString
@@ -65,15 +66,23 @@ def select_locale() -> str:
 _KEPT, _KEPT_LANGUAGE = "_kap12_translations", "_kap12_language"
 
 
+def request_kept() -> dict | None:
+    """What a request keeps for itself (``g``'s own attributes), or None outside a request.
+    Every word on a page asks for the request's translations: through ``g``'s proxy that is
+    0.9 µs a time here, and a list of fifty rows asks some 350 times; this is 0.25 µs."""
+    return app_ctx._get_current_object().g.__dict__ if has_request_context() else None
+
+
 def current_language() -> str:
     """The reader's language, found once per request (kept beside the translations, and let go
     with them by ``forced_locale``): every task and stage name on a list asks it."""
-    if has_request_context() and _KEPT_LANGUAGE in g:
-        return g.get(_KEPT_LANGUAGE)
+    kept = request_kept()
+    if kept is not None and _KEPT_LANGUAGE in kept:
+        return kept[_KEPT_LANGUAGE]
     locale = get_locale()
     language = locale.language if locale is not None and locale.language in LANGUAGES else DEFAULT
-    if has_request_context():
-        setattr(g, _KEPT_LANGUAGE, language)
+    if kept is not None:
+        kept[_KEPT_LANGUAGE] = language
     return language
 
 
@@ -117,12 +126,12 @@ def translations() -> NullTranslations:
     context, domain and locale again on every call (some 35 µs here), and a list of fifty rows says
     «Frist:» and its like hundreds of times: a fifth of rendering Mine oppgaver. A switch of
     language inside a request goes through ``forced_locale``, which lets the kept ones go."""
-    if not has_request_context():
+    kept = request_kept()
+    if kept is None:
         return flask_babel.get_translations()
-    found = g.get(_KEPT)
+    found = kept.get(_KEPT)
     if found is None:
-        found = flask_babel.get_translations()
-        setattr(g, _KEPT, found)
+        found = kept[_KEPT] = flask_babel.get_translations()
     return found
 
 

@@ -4,20 +4,21 @@ what the page shows (engine/read/element_names.py). Bokmål pages, and documents
 show the stored name unchanged."""
 from __future__ import annotations
 
-from flask import current_app, g, has_request_context
+from flask import current_app
 
 from engine.read.element_names import name_table
 from processes.stages import CLOSED_STAGE, MORE_PREFIX, STAGE_SEPARATOR, WAITING_PREFIX
 
-from .i18n import DEFAULT, current_language, ngettext
+from .i18n import DEFAULT, current_language, ngettext, request_kept
 from .i18n import gettext as _
 
 
 def _table() -> dict[str, str]:
-    language = current_language() if has_request_context() else DEFAULT
-    if language == DEFAULT:
+    kept = request_kept()
+    language = current_language() if kept is not None else DEFAULT
+    if kept is None or language == DEFAULT:
         return {}
-    cache = g.setdefault("element_names", {})
+    cache = kept.setdefault("element_names", {})
     if language not in cache:  # once per request and language: the pages name many tasks
         cache[language] = name_table(current_app.extensions["kap12"].db, language)
     return cache[language]

@@ -4,6 +4,8 @@ gettext, so an English page gets the English words (webui/translations)."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from types import SimpleNamespace
+from typing import NamedTuple
 
 from flask import current_app, g
 from jinja2.utils import htmlsafe_json_dumps
@@ -90,29 +92,38 @@ def at_time(day_text: str, time_text: str) -> str:
     return _("%(date)s kl. %(time)s", date=day_text, time=time_text)
 
 
+def _date_text(d: date) -> str:
+    """«27.11.2026»: as ``strftime("%d.%m.%Y")``, at a third of its cost (a list says it on every row)."""
+    return f"{d.day:02}.{d.month:02}.{d.year:04}"
+
+
+def _clock_text(dt: datetime) -> str:
+    return f"{dt.hour:02}:{dt.minute:02}"
+
+
 def when(dt: datetime | None) -> str:
     """«fredag 27.11.2026 kl. 16:00»; in English «Friday 27.11.2026 at 16:00»."""
     if not dt:
         return "–"
     local = dt.astimezone(OSLO)
-    return f"{WEEKDAYS[local.weekday()]} " + at_time(local.strftime("%d.%m.%Y"), local.strftime("%H:%M"))
+    return f"{WEEKDAYS[local.weekday()]} " + at_time(_date_text(local), _clock_text(local))
 
 
 def short(dt: datetime | None) -> str:
     if not dt:
         return "–"
     local = dt.astimezone(OSLO)
-    return at_time(local.strftime("%d.%m.%Y"), local.strftime("%H:%M"))
+    return at_time(_date_text(local), _clock_text(local))
 
 
 def day(value) -> str:
     if isinstance(value, datetime):
-        return value.astimezone(OSLO).strftime("%d.%m.%Y")
+        return _date_text(value.astimezone(OSLO))
     if isinstance(value, date):
-        return value.strftime("%d.%m.%Y")
+        return _date_text(value)
     if isinstance(value, str):
         try:
-            text = date.fromisoformat(value[:10]).strftime("%d.%m.%Y")
+            text = _date_text(date.fromisoformat(value[:10]))
         except ValueError:
             return value
         return at_time(text, value[11:16]) if len(value) > 10 else text
@@ -145,14 +156,20 @@ def overdue_text(seconds: float) -> str:
     return _("%(span)s på overtid", span=humanize(seconds))
 
 
-def deadline(due: datetime | None, now: datetime) -> dict | None:
-    """{"text", "overdue"} for a deadline badge."""
+class Deadline(NamedTuple):
+    """A deadline badge. Attributes, not a dict's keys: a template's ``d.text`` on a dict first
+    fails as an attribute (an exception, some 2.5 µs), and a list asks it on every row."""
+    overdue: bool
+    text: str
+
+
+def deadline(due: datetime | None, now: datetime) -> Deadline | None:
     if due is None:
         return None
     seconds = (due - now).total_seconds()
     if seconds < 0:
-        return {"overdue": True, "text": overdue_text(-seconds)}
-    return {"overdue": False, "text": _("Om %(span)s", span=humanize(seconds))}
+        return Deadline(True, overdue_text(-seconds))
+    return Deadline(False, _("Om %(span)s", span=humanize(seconds)))
 
 
 def reporting(known: str | None, reported: datetime | None) -> dict | None:
@@ -345,3 +362,6 @@ def register(app) -> None:
                                  event_text=event_text, value_text=value_text, status_words=status_words,
                                  role_name=role_name, embed_json=embed_json,
                                  local_name=local_name, stage_text=stage_text, thousands=thousands)
+    # A list's words, said once for the page and read on every row (``word.due``): attributes,
+    # for the reason ``Deadline`` gives.
+    app.jinja_env.globals.update(words=SimpleNamespace)
