@@ -41,7 +41,7 @@ from engine.write.outputs import NewDocument, store_documents
 from processes import forms
 from processes.deadlines import OSLO, format_local, statsforvalter_from
 from processes.messages import Message
-from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS, SHARPENED
+from processes.roles import OFFENDER_PROCEDURE, PROCEDURE_LABELS
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -305,7 +305,6 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
                    taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up), form_key=form_key,
-                   sharpened=procedure in SHARPENED,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if form is None:  # a note: its text, no form's fields
         return environment().get_template(template).render(**context)
