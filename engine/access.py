@@ -36,7 +36,7 @@ from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
 from engine.store.code_values import code, codes, number
 from engine.store.directory import Holder
-from engine.store.events import TASK_COMPLETED
+from engine.store.events import ACCUSED_IDENTIFIED, TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
 from engine.store.models import (
     AccessGrant,
@@ -158,10 +158,19 @@ def _granted_ids(viewer: Viewer) -> Select[Any]:
     # Asked of the viewer's few grants only, by the case's index — as a set of every case with
     # a named accused it was a scan of all the county's parties that the planner priced into
     # every list (and chose worse plans to avoid), even when the viewer had no grant at all.
-    named = exists().where(CaseParty.case_id == granted.id, CaseParty.relation == code("accused"))
     return (select(AccessGrant.case_id).join(granted, granted.id == AccessGrant.case_id)
             .where(AccessGrant.user_id == viewer.id, AccessGrant.withdrawn_at.is_(None), AccessGrant.ends_at > now,
-                   AccessGrant.procedure == granted.procedure, or_(~granted.procedure.in_(codes(SHARPENED)), named)))
+                   AccessGrant.procedure == granted.procedure,
+                   or_(~granted.procedure.in_(codes(SHARPENED)), accused_known(granted.id))))
+
+
+def accused_known(case_id: _Column | int) -> ColumnElement[bool]:
+    """B and C: the case says who the accused is — a person in kap12's directory (a party, named
+    in the report or later), or someone without an account here (an agency substitute, a student
+    teacher), named in words by the identification (its event). Until then nobody can know that
+    a grantee is not the one accused."""
+    return or_(exists().where(CaseParty.case_id == case_id, CaseParty.relation == code("accused")),
+               exists().where(HistoryEvent.case_id == case_id, HistoryEvent.kind == code(ACCUSED_IDENTIFIED)))
 
 
 def granted_clause(viewer: Viewer) -> ColumnElement[bool]:

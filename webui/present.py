@@ -41,6 +41,7 @@ from engine.store.events import (
     TASK_RELEASED,
     TIMER_FIRED,
 )
+from engine.write import parties
 from processes import forms
 from processes.deadlines import OSLO, REPORTED_AT_ONCE_WITHIN, reporting_delay
 from processes.roles import PROCEDURE_LABELS, ROLES
@@ -292,6 +293,9 @@ def event_text(ev) -> str:
             return _("Tilgangen for %(name)s ble trukket tilbake. %(reason)s", name=d.get("name", ""),
                      reason=d["reason"])
         return _("Tilgangen for %(name)s ble trukket tilbake.", name=d.get("name", ""))
+    if kind == ACCUSED_IDENTIFIED and d.get("user_id") is None:  # named in words (engine/write/parties.py)
+        return _("Registrerte %(name)s som anklaget i saken. Personen har ingen brukerkonto i kap12.",
+                 name=parties.in_words(d))
     if kind == ACCUSED_IDENTIFIED:
         return _("Registrerte %(name)s som anklaget i saken.", name=d.get("name", ""))
     if kind == MEASURES_ASSIGNED:

@@ -38,7 +38,7 @@ from engine.store.models import (
 from engine.versions import definitions
 from engine.write import notes
 from engine.write.grants import grants_of
-from engine.write.parties import accused_of
+from engine.write.parties import accused_of, named_outside
 from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import KNOWN_FIELD, TAKEN_UP_FIELD
@@ -419,6 +419,7 @@ class Circle:
 
     grants: list
     accused: list[str]
+    accused_outside: list[str]  # named in words, without an account in kap12 (engine/write/parties.py)
     may_grant: bool
     may_identify: bool
     shown: bool
@@ -431,9 +432,10 @@ def case_circle(kap12: Kap12, viewer: access.Viewer, case: Case) -> Circle:
     open_case = case.status == "open"
     with kap12.db.reading() as session:
         accused = accused_of(session, case.id) if shown else []
+        in_words = named_outside(session, case.id) if shown else []
     names = {u.username for u in accused}
     staff = [(u, n) for u, n in school_staff(kap12, [case.school_id], exclude_user_id=viewer.id) if u not in names]
-    return Circle(grants_of(kap12, case.id) if shown else [], [u.display_name for u in accused],
+    return Circle(grants_of(kap12, case.id) if shown else [], [u.display_name for u in accused], in_words,
                   open_case and access.may_grant(viewer, case),
                   open_case and access.may_identify_accused(viewer, case), shown, staff)
 

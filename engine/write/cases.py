@@ -200,9 +200,8 @@ def complete(kap12: Kap12, viewer: access.Viewer, task_id: str, data: dict) -> C
             measures.save_plan(step, task_id, plan_rows, owners)
         elif row.form_key == measure_names.CARRY_OUT_FORM:
             measures.save_carried_out(step, clean.get(measure_names.CARRIED_ROWS) or [])
-        if clean.get(parties.FIELD):  # a step that names the accused ("identify the accused", B and C)
-            parties.name(step, viewer, clean[parties.FIELD], clean.get("hvordan_identifisert", ""),
-                         again_is_conflict=False)
+        if parties.FIELD in clean:  # a step that names the accused ("identify the accused", B and C)
+            parties.name_from_step(step, viewer, clean)
     return kap12.writer.step(_case_of_task(viewer, task_id), Actor(viewer.id, viewer.name), act)
 
 

@@ -16,7 +16,7 @@ from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import ACCESS_GRANTED, ACCESS_WITHDRAWN
 from engine.store.models import AccessGrant, Case, CaseParty, User
-from engine.write.parties import accused_of
+from engine.write.parties import accused_known
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.deadlines import OSLO
 from processes.messages import Message
@@ -94,7 +94,7 @@ def grant(kap12: Host, viewer: access.Viewer, case_id: int, username: str, reaso
         session, case = step.session, step.case
         if case.status != "open":
             raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
-        if case.procedure in access.SHARPENED and not accused_of(session, case.id):
+        if case.procedure in access.SHARPENED and not accused_known(session, case.id):
             raise Conflict(Message("Registrer først hvem som er anklaget. Til da kan ingen andre få tilgang til saken."))
         today = step.now.astimezone(OSLO).date()
         if last_day < today:

@@ -13,7 +13,16 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput
 from engine.store.events import ACCUSED_IDENTIFIED
-from engine.store.models import AccessGrant, Case, CaseParty, Notification, OpenTask, RoleGrant, User
+from engine.store.models import (
+    AccessGrant,
+    Case,
+    CaseParty,
+    HistoryEvent,
+    Notification,
+    OpenTask,
+    RoleGrant,
+    User,
+)
 from engine.write import notify
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes.messages import Message
@@ -22,7 +31,7 @@ from processes.roles import COUNTY_ROLES, LEADERSHIP_ROLES, SCHOOL_ROLES
 FIELD = "anklaget_bruker"
 
 
-def _refuse(message: str, hint: str) -> InvalidInput:
+def _refuse(message: str | Message, hint: str | Message) -> InvalidInput:
     return InvalidInput(message, {FIELD: [hint]})
 
 
@@ -96,6 +105,23 @@ def take_back_notices(step: CaseStep) -> None:
     session.execute(delete(Notification).where(Notification.case_id == case.id, Notification.user_id.in_(outside)))
 
 
+def accused_known(session: Session, case_id: int) -> bool:
+    """Whether the case says who the accused is (``access.accused_known``)."""
+    return bool(session.scalar(select(access.accused_known(case_id))))
+
+
+def named_outside(session: Session, case_id: int) -> list[str]:
+    """The accused named in words, without an account in kap12: «Ola Vikar (vikar fra byrå)»."""
+    events = session.scalars(select(HistoryEvent).where(
+        HistoryEvent.case_id == case_id, HistoryEvent.kind == ACCUSED_IDENTIFIED).order_by(HistoryEvent.seq))
+    return [in_words(ev.data or {}) for ev in events if (ev.data or {}).get("user_id") is None]
+
+
+def in_words(data: dict) -> str:
+    """An accused named in words, from the identification's event: «Ola Vikar (vikar fra byrå)»."""
+    return f"{data.get('name', '')} ({data['tie']})" if data.get("tie") else data.get("name", "")
+
+
 def accused_of(session: Session, case_id: int) -> list[User]:
     return list(session.scalars(select(User).join(CaseParty, CaseParty.user_id == User.id).where(
         CaseParty.case_id == case_id, CaseParty.relation == "accused").order_by(User.display_name)))
@@ -131,6 +157,29 @@ def name(step: CaseStep, viewer: access.Viewer, username: str, reason: str = "",
         return
     step.checks += [ensure_workable, take_back_notices]
     step.record(ACCUSED_IDENTIFIED, user_id=user.id, name=user.display_name, procedure=case.procedure,
+                reason=(reason or "").strip())
+
+
+# The identification's answer that the accused is not in the school's list of staff: an agency
+# substitute, a student teacher, an apprentice, a former employee. Nothing waits for them to be
+# given an account: the case goes on, with the accused named in words (the form's name and tie
+# to the school), and nobody is kept out, since they cannot log in.
+IN_LIST_FIELD, NOT_IN_LIST = "anklaget_i_listen", "nei"
+
+
+def name_from_step(step: CaseStep, viewer: access.Viewer, data: dict) -> None:
+    """A completed step that names the accused (the identification in B and C): a person picked
+    from the list becomes a party (``name``); one without an account is recorded in words."""
+    username, reason = (data.get(FIELD) or "").strip(), data.get("hvordan_identifisert", "")
+    if data.get(IN_LIST_FIELD) != NOT_IN_LIST:
+        if username:
+            name(step, viewer, username, reason, again_is_conflict=False)
+        return
+    if username:
+        raise _refuse(Message("Du har valgt en person fra listen, men svart at den anklagede ikke er i listen."),
+                      Message("Velg «Ja» over, eller la listen stå uten valg."))
+    step.record(ACCUSED_IDENTIFIED, user_id=None, name=(data.get("krenker_navn") or "").strip(),
+                tie=(data.get("tilknytning") or "").strip(), procedure=step.case.procedure,
                 reason=(reason or "").strip())
 
 

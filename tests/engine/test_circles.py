@@ -19,7 +19,7 @@ from engine.audit.replay import verify_case
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read.overview import weekly_overview
-from engine.store.models import Case, OpenTask, OpenTaskRole
+from engine.store.models import Case, CaseParty, OpenTask, OpenTaskRole
 from engine.write.demo import report_data
 from processes.roles import OWNER_ROLE
 
@@ -160,6 +160,32 @@ def test_an_unnamed_accused_is_identified_through_the_write_path(flow, kap12, de
         kap12.identify_accused(demo.users["rektor"], case.id, "ansatt2")
     with pytest.raises(Denied):  # in A nobody is accused
         kap12.identify_accused(demo.users["rektor"], flow.report().id, "ansatt2")
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+@pytest.mark.parametrize(("offender", "leader"), [("ansatt", "rektor"), ("ledelse", "skoleeier")])
+def test_an_accused_without_an_account_is_named_in_words_and_the_case_goes_on(flow, kap12, demo, offender, leader):
+    """An agency substitute or a student teacher is not in the school's list of staff: the
+    identification says so, names them in words, and the receipt follows at once (before, the
+    case waited on a name from the list that could never be given). Nobody is kept out, since
+    they cannot log in, and grants take effect."""
+    case = flow.report(krenker_type=offender)
+    outside = dict(anklaget_i_listen="nei", krenker_navn="Ola Vikar", tilknytning="vikar fra byrå, 8B uke 48")
+    with pytest.raises(InvalidInput, match="svart at den anklagede ikke er i listen"):  # both answers at once
+        flow.do(leader, case.id, "Identifisere den anklagede", anklaget_bruker="ansatt2", **outside)
+    with pytest.raises(InvalidInput):  # «no» needs the tie to the school
+        flow.do(leader, case.id, "Identifisere den anklagede", **{**outside, "tilknytning": ""})
+    assert "accused_identified" not in flow.kinds(case.id)  # nothing stored by the refusals
+    flow.do(leader, case.id, "Identifisere den anklagede", anklaget_bruker=None, **outside)
+    event = [e for e in kap12.case_history(case.id) if e.kind == "accused_identified"]
+    assert [(e.data["user_id"], e.data["name"], e.data["tie"]) for e in event] == [
+        (None, "Ola Vikar", "vikar fra byrå, 8B uke 48")]
+    assert [t.title for t in kap12.case_tasks(case.id)][:1] == ["Motta melding"]
+    with kap12.db.reading() as session:
+        assert not session.scalars(select(CaseParty).where(CaseParty.case_id == case.id,
+                                                           CaseParty.relation == "accused")).all()
+    kap12.grant_access(demo.users[leader], case.id, "ansatt", "Kontaktlærer, følger opp eleven", day(kap12, 7))
+    assert full(kap12, demo, "ansatt", case.id)
     assert all(r.ok for r in kap12.verify([case.id]))
 
 

@@ -86,6 +86,24 @@ def test_the_accused_is_recorded_on_the_page_and_only_by_rektor_or_the_owner(env
     assert accused.get(url).status_code == 404
 
 
+def test_an_accused_without_an_account_is_identified_on_the_task_page_and_shown_in_words(env):
+    case = _report(env, krenker_type="ansatt", hva_skjedde="En vikar")
+    rektor = login(env.app, "rektor")
+    task = next(t for t in env.kap12.tasks_for(env.demo.users["rektor"]) if t.case_id == case.id)
+    page = rektor.get(f"/oppgaver/{task.id}")
+    assert "Er den anklagede i listen over skolens ansatte?" in page.text and "En vikar fra byrå" in page.text
+    form = {"_csrf": csrf_of(page.text), "anklaget_i_listen": "nei", "anklaget_bruker": "",
+            "krenker_navn": "Ola Vikar", "tilknytning": "Vikar fra byrå", "hvordan_identifisert": "Eleven fortalte"}
+    missing = rektor.post(f"/oppgaver/{task.id}", data={**form, "tilknytning": ""})
+    assert missing.status_code == 422 and "Ola Vikar" in missing.text  # what was typed is kept
+    assert rektor.post(f"/oppgaver/{task.id}", data=form).status_code == 302
+    shown = rektor.get(f"/saker/{case.id}").text
+    assert "Ola Vikar (Vikar fra byrå) <span class=\"muted\">– ingen brukerkonto i kap12</span>" in shown
+    assert "Ingen anklaget er registrert ennå" not in shown
+    assert "Registrerte Ola Vikar (Vikar fra byrå) som anklaget i saken. Personen har ingen brukerkonto i kap12." in shown
+    assert "Motta melding" in shown  # the receipt follows at once
+
+
 def test_rektor_cannot_pull_a_b_case_back_but_the_school_owner_can(env):
     case = _report(env, krenker_type="ansatt", anklaget_bruker="ansatt2")
     url = f"/saker/{case.id}"
