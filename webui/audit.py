@@ -22,7 +22,7 @@ from engine.read import queries
 from engine.store.events import CASE_READ
 from engine.versions import definitions
 
-from . import pager, present
+from . import pager, present, security
 from .auth import kap12, login_required
 from .i18n import in_bokmal
 
@@ -88,6 +88,7 @@ def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:
 
 @bp.get("/saker/<id:case_id>")
 @login_required
+@security.asks_first_from_elsewhere
 def case(case_id: int):
     _auditor()
     case, level = kap12().case(g.viewer, case_id, view="revisjon")
@@ -105,6 +106,7 @@ def case(case_id: int):
 
 @bp.get("/saker/<id:case_id>/gjenkjoring.json")
 @login_required
+@security.asks_first_from_elsewhere
 def case_json(case_id: int):
     _auditor()
     case, level = kap12().case(g.viewer, case_id, view="revisjon (data)")
@@ -150,6 +152,7 @@ def _filename(doc: dict, ext: str) -> str:
 
 @bp.get("/saker/<id:case_id>/eksport.json")
 @login_required
+@security.asks_first_from_elsewhere
 @in_bokmal
 def export_json(case_id: int):
     mask, requester = _export_args()
@@ -161,6 +164,7 @@ def export_json(case_id: int):
 
 @bp.get("/saker/<id:case_id>/eksport.pdf")
 @login_required
+@security.asks_first_from_elsewhere
 @in_bokmal
 def export_pdf(case_id: int):
     mask, requester = _export_args()

@@ -12,7 +12,7 @@ from engine.write import notes, owner_notice
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
-from . import formview, pager, present
+from . import formview, pager, present, security
 from .auth import kap12, login_required
 from .i18n import lazy_gettext as _l
 
@@ -110,12 +110,14 @@ def _render_case(case_id: int, reclass: dict | None = None, code: int = 200, gra
 
 @bp.get("/<id:case_id>")
 @login_required
+@security.asks_first_from_elsewhere
 def show(case_id: int):
     return _render_case(case_id)
 
 
 @bp.get("/<id:case_id>/diagram.json")
 @login_required
+@security.asks_first_from_elsewhere
 def diagram(case_id: int):
     """The diagrams of the case's version with the ids to mark done (green) and open (blue)."""
     processes = kap12().case_diagrams(g.viewer, case_id)

@@ -10,7 +10,7 @@ from engine.errors import InvalidInput
 from engine.outputs import archive_job, documents, noark
 from engine.read import queries
 
-from . import bounds
+from . import bounds, security
 from .auth import kap12, login_required
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumenter")
@@ -29,6 +29,7 @@ def may_archive_case(case) -> bool:
 
 @bp.get("/<id:case_id>/<id:document_id>.pdf")
 @login_required
+@security.asks_first_from_elsewhere
 def download(case_id: int, document_id: int):
     info, content = documents.document_content(kap12(), g.viewer, case_id, document_id)
     inline = request.args.get("vis") == "1"

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from engine.errors import Denied, DiagramFailed, InvalidInput
 from engine.read import queries
 
-from . import bounds, formview
+from . import bounds, formview, security
 from .auth import kap12, login_required
 
 bp = Blueprint("reports", __name__, url_prefix="/melding")
@@ -89,6 +89,7 @@ def submit():
 
 @bp.get("/<id:case_id>/kvittering")
 @login_required
+@security.asks_first_from_elsewhere
 def receipt(case_id: int):
     case, _level = kap12().case(g.viewer, case_id, view="receipt")
     tasks = kap12().case_tasks(case_id)

@@ -7,9 +7,10 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+from functools import wraps
 from pathlib import Path
 
-from flask import abort, request, session
+from flask import abort, render_template, request, session
 
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
@@ -72,3 +73,20 @@ def apply_headers(response):
         # Pages carry confidential case data: keep them out of shared and back-button caches.
         response.headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+# -- a case opened from another site -----------------------------------------------------------
+def asks_first_from_elsewhere(view):
+    """A page that records a read of the case in the viewer's name (who read it is part of the
+    case's record). The session cookie is SameSite=Lax, so a link on another site opens the page
+    with the viewer's session: anyone could make a leader's browser read a case, and the record
+    would say the leader read it. So a page reached from another site (the browser's
+    ``Sec-Fetch-Site: cross-site``) asks first, and the read happens when the person follows the
+    link on our own page. A link in a mail program, a bookmark or a typed address comes from no
+    site (``none``) and opens at once, as does a browser that does not say."""
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if request.method == "GET" and request.headers.get("Sec-Fetch-Site") == "cross-site":
+            return render_template("open_from_elsewhere.html", target=request.full_path.rstrip("?"))
+        return view(*args, **kwargs)
+    return wrapped

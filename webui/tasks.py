@@ -8,7 +8,7 @@ from engine import access
 from engine.errors import Conflict, DiagramFailed, InvalidInput, NotFound
 from engine.read import measures, queries
 
-from . import formview, pager, present
+from . import formview, pager, present, security
 from .auth import kap12, login_required
 from .local_names import local_name, stage_text
 
@@ -115,6 +115,7 @@ def _render(lookup: queries.TaskLookup, state: formview.FormState, code: int = 2
 
 @bp.get("/<task_id>")
 @login_required
+@security.asks_first_from_elsewhere
 def show(task_id: str):
     try:
         lookup = queries.task_for(kap12(), g.viewer, task_id)
