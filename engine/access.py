@@ -36,7 +36,7 @@ from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
 from engine.store.code_values import code, codes, number
 from engine.store.directory import Holder
-from engine.store.events import ACCUSED_IDENTIFIED, TASK_COMPLETED
+from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list
 from engine.store.models import (
     AccessGrant,
@@ -165,12 +165,10 @@ def _granted_ids(viewer: Viewer) -> Select[Any]:
 
 
 def accused_known(case_id: _Column | int) -> ColumnElement[bool]:
-    """B and C: the case says who the accused is — a person in kap12's directory (a party, named
-    in the report or later), or someone without an account here (an agency substitute, a student
-    teacher), named in words by the identification (its event). Until then nobody can know that
-    a grantee is not the one accused."""
-    return or_(exists().where(CaseParty.case_id == case_id, CaseParty.relation == code("accused")),
-               exists().where(HistoryEvent.case_id == case_id, HistoryEvent.kind == code(ACCUSED_IDENTIFIED)))
+    """B and C: the case says who the accused is — a party, in kap12's directory or (an agency
+    substitute, a student teacher) without an account here. Until then nobody can know that a
+    grantee is not the one accused."""
+    return exists().where(CaseParty.case_id == case_id, CaseParty.relation == code("accused"))
 
 
 def granted_clause(viewer: Viewer) -> ColumnElement[bool]:

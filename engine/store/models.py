@@ -295,12 +295,14 @@ class MonthTally(TallyDims, Base):
 
 
 class CaseParty(Base):
-    """A person's relation to a case: reporter, or accused (excluded everywhere)."""
+    """A person's relation to a case: reporter, or accused (excluded everywhere). An accused
+    without an account in kap12 (an agency substitute, a student teacher) is a party without a
+    user: named in words in the identification's event (engine/write/parties.py)."""
 
     __tablename__ = "case_parties"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     relation: Mapped[str] = mapped_column(String(20))
     # Every query asks "the cases this person is accused in" (and "reported"): by person and
     # relation, so a person who reported thousands of cases is not read to find none accused.

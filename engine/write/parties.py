@@ -92,8 +92,9 @@ def take_back_notices(step: CaseStep) -> None:
     learn nothing more of it (DOMAIN.md). The notices are pointers, not the record: the case's
     history keeps what happened."""
     session, case = step.session, step.case
+    # An accused without an account has no notices to take back (user_id empty).
     accused = select(CaseParty.user_id).where(CaseParty.case_id == case.id, CaseParty.relation == "accused")
-    outside: Select[int] | CompoundSelect[int] = accused
+    outside: Select[int | None] | CompoundSelect[int | None] = accused
     if case.procedure == "C":
         granted = select(AccessGrant.user_id).where(
             AccessGrant.case_id == case.id, AccessGrant.withdrawn_at.is_(None),
@@ -178,6 +179,7 @@ def name_from_step(step: CaseStep, viewer: access.Viewer, data: dict) -> None:
     if username:
         raise _refuse(Message("Du har valgt en person fra listen, men svart at den anklagede ikke er i listen."),
                       Message("Velg «Ja» over, eller la listen stå uten valg."))
+    step.session.add(CaseParty(case_id=step.case.id, user_id=None, relation="accused"))
     step.record(ACCUSED_IDENTIFIED, user_id=None, name=(data.get("krenker_navn") or "").strip(),
                 tie=(data.get("tilknytning") or "").strip(), procedure=step.case.procedure,
                 reason=(reason or "").strip())

@@ -181,12 +181,29 @@ def test_an_accused_without_an_account_is_named_in_words_and_the_case_goes_on(fl
     assert [(e.data["user_id"], e.data["name"], e.data["tie"]) for e in event] == [
         (None, "Ola Vikar", "vikar fra byrå, 8B uke 48")]
     assert [t.title for t in kap12.case_tasks(case.id)][:1] == ["Motta melding"]
-    with kap12.db.reading() as session:
-        assert not session.scalars(select(CaseParty).where(CaseParty.case_id == case.id,
-                                                           CaseParty.relation == "accused")).all()
+    with kap12.db.reading() as session:  # a party without a user: nobody to keep out, and grants may follow
+        assert [p.user_id for p in session.scalars(select(CaseParty).where(
+            CaseParty.case_id == case.id, CaseParty.relation == "accused"))] == [None]
     kap12.grant_access(demo.users[leader], case.id, "ansatt", "Kontaktlærer, følger opp eleven", day(kap12, 7))
     assert full(kap12, demo, "ansatt", case.id)
     assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def test_the_downgrade_before_accused_without_accounts_keeps_the_rest(flow, kap12, demo):
+    """Migration 0032 lets a party be without a user; back to 0031, those rows go (the history
+    keeps who was named) and grants in that case wait again for an accused from the list."""
+    case = flow.report(krenker_type="ansatt")
+    flow.do("rektor", case.id, "Identifisere den anklagede", anklaget_bruker=None, anklaget_i_listen="nei",
+            krenker_navn="Ola Vikar", tilknytning="vikar fra byrå")
+    named = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    upgrade_from(kap12, "0031_rektor_also_responsible")
+    with kap12.db.reading() as session:
+        parties = session.execute(select(CaseParty.case_id, CaseParty.user_id).where(
+            CaseParty.relation == "accused", CaseParty.case_id.in_([case.id, named.id]))).all()
+    assert parties == [(named.id, demo.users["ansatt2"].id)]
+    assert "accused_identified" in flow.kinds(case.id)
+    with pytest.raises(Conflict, match="Registrer først hvem som er anklaget"):
+        kap12.grant_access(demo.users["rektor"], case.id, "ansatt", "Kontaktlærer", day(kap12, 7))
 
 
 # -- 6. B is rektor's, and granting access --------------------------------------------------------
