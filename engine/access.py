@@ -773,10 +773,14 @@ def may_ask_owner_notice(viewer: Viewer, case: Case) -> bool:
     return case.procedure == "A" and not is_read_only(viewer) and leads_case(viewer, case)
 
 
-def may_write_note(viewer: Viewer) -> bool:
-    """Who writes a note in a case they read in full: anyone but an auditor (the reporter, the
-    accused and those outside the circle never read it in full)."""
-    return not is_read_only(viewer)
+def may_write_note(viewer: Viewer, case: Case) -> bool:
+    """Who writes a note in a case they read in full: while it is open, anyone but an auditor
+    (the reporter, the accused and those outside the circle never read it in full); once it is
+    closed, those who lead it and file it in the archive — a correction after closing is theirs
+    to make, and the archive needs the case again."""
+    if case.status == "open":
+        return not is_read_only(viewer)
+    return may_archive(viewer, case)
 
 
 def may_archive(viewer: Viewer, case: Case) -> bool:

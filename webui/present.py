@@ -276,11 +276,12 @@ def event_text(ev) -> str:
     if kind == OWNER_NOTICE_ASKED:
         return _("Ba rektor varsle skoleeier: saken er alvorlig. Begrunnelse: %(reason)s", reason=d.get("reason", ""))
     if kind == CASE_NOTE:
+        text = _("Notat: %(text)s", text=d.get("text", ""))
         if d.get("corrects") is not None:
-            return _("Rettelse til «%(title)s» fra %(when)s: %(text)s", title=local_name(d.get("corrects_title") or ""),
+            text = _("Rettelse til «%(title)s» fra %(when)s: %(text)s", title=local_name(d.get("corrects_title") or ""),
                      when=short(datetime.fromisoformat(d["corrects_at"])) if d.get("corrects_at") else "–",
                      text=d.get("text", ""))
-        return _("Notat: %(text)s", text=d.get("text", ""))
+        return _("Etter at saken ble avsluttet: %(note)s", note=text) if d.get("after_closing") else text
     if kind == REVIEWED:
         if d.get("comment"):
             return _("Saken ble gjennomgått i lederforum. %(comment)s", comment=d["comment"])

@@ -5,13 +5,17 @@ The documentation duty (§ 12-4) covers more than the forms. Nothing recorded ma
 deleted (case documents about a pupil's school environment are kept permanently), so a wrong date
 or a misheard name in a completed step is corrected by a new record that names the step it
 corrects. A note is a step of the one write path, with its event in the case's chain; it does
-not touch the workflow, so replay passes over it as over a leadership review."""
+not touch the workflow, so replay passes over it as over a leadership review.
+
+A closed case takes notes too, from those who lead it (a correction Statsforvaltaren asks for, a
+date found wrong when the archive is checked): the note is marked as written after closing, and
+its document is one the archive has not had (the case page says so beside the extract)."""
 from __future__ import annotations
 
 from sqlalchemy import select
 
 from engine import access
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Denied, InvalidInput
 from engine.store.events import CASE_ENDED, CASE_NOTE, REPORTED, TASK_COMPLETED
 from engine.store.models import Case, HistoryEvent
 from engine.write import written
@@ -34,9 +38,9 @@ def step_title(event: HistoryEvent) -> str:
 
 
 def offered(viewer: access.Viewer, case: Case) -> bool:
-    """Whether the case page (read in full) offers a note: while the case is open, to whom the
-    policy allows."""
-    return access.may_write_note(viewer) and case.status == "open"
+    """Whether the case page (read in full) offers a note: to whom the policy allows, open or
+    closed."""
+    return access.may_write_note(viewer, case)
 
 
 def add_note(kap12: Host, viewer: access.Viewer, case_id: int, text: str, corrects: int | None = None) -> Case:
@@ -49,8 +53,9 @@ def add_note(kap12: Host, viewer: access.Viewer, case_id: int, text: str, correc
     def act(step: CaseStep) -> None:
         session, case = step.session, step.case
         access.check_may_change(session, viewer, case)  # auditors: Denied; outside the circle: not found
-        if case.status != "open":
-            raise Conflict(Message("Saken er avsluttet. Ingenting ble lagret."))
+        if not access.may_write_note(viewer, case):
+            raise Denied(Message("Saken er avsluttet. Da kan bare de som leder saken, skrive i den. Ingenting ble "
+                                 "lagret."))
         target = None
         if corrects is not None:
             target = session.scalars(select(HistoryEvent).where(
@@ -59,7 +64,8 @@ def add_note(kap12: Host, viewer: access.Viewer, case_id: int, text: str, correc
             if target is None:
                 raise InvalidInput(Message("Steget som skal rettes, finnes ikke i saken."),
                                    {"retter": [Message("Velg et steg fra listen.")]})
-        step.record(CASE_NOTE, text=text, corrects=target.seq if target is not None else None,
+        step.record(CASE_NOTE, text=text, after_closing=case.status != "open",
+                    corrects=target.seq if target is not None else None,
                     corrects_title=step_title(target) if target is not None else None,
                     corrects_at=target.at.isoformat() if target is not None else None)
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)

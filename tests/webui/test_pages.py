@@ -369,6 +369,26 @@ def test_a_note_is_written_on_the_case_page_and_shown_in_its_history(env):
     assert 'id="notat"' not in reporter.get(url).text
 
 
+def test_a_closed_case_takes_a_leaders_note_and_says_the_archive_needs_it(env):
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Ida, Vg1"))
+    leader = env.demo.users["avdelingsleder"]
+    for answers in ({}, {"trygt_skolemiljo": "ja"}, {}):  # received, found safe, closed
+        demo.complete_next(env.kap12, leader, case.id, **answers)
+    url = f"/saker/{case.id}"
+    rektor = login(env.app, "rektor")
+    page = rektor.get(url).text
+    assert "Avsluttet" in page and 'id="notat"' in page
+    assert rektor.post(f"/dokumenter/{case.id}/arkivuttrekk", data={"_csrf": csrf_of(page)}).status_code == 200
+    assert "levert til arkivet. Last ned et nytt" not in rektor.get(url).text
+    done = rektor.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "Statsforvalteren fikk kopi.", "retter": ""})
+    assert done.status_code == 302
+    shown = rektor.get(url).text
+    assert "Etter at saken ble avsluttet: Notat: Statsforvalteren fikk kopi." in shown
+    assert "1 dokument er laget etter at saken ble levert til arkivet. Last ned et nytt arkivuttrekk" in shown
+    auditor = login(env.app, "revisor")
+    assert 'id="notat"' not in auditor.get(url).text
+
+
 def test_a_leader_asks_for_the_owner_notice_on_the_case_page(env):
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data(berorte_elever="Jon, Vg1"))
     url = f"/saker/{case.id}"

@@ -168,7 +168,8 @@ def identify_accused(case_id: int):
 @operation("Skriv et notat i saken, eller rett et tidligere steg", tag="cases", ok=201, response=schemas.CaseRefSchema,
            body_schema=schemas.NoteRequest, errors=(403, 404, 409),
            description="Den som leser saken i sin helhet og kan endre den (ikke revisor, melderen eller den "
-                       "anklagede). Notatet lagres i sakens historikk; ingenting som er lagret før, endres.")
+                       "anklagede); i en avsluttet sak bare de som leder saken. Notatet lagres i sakens "
+                       "historikk; ingenting som er lagret før, endres.")
 def add_note(case_id: int):
     data = body.load(schemas.NoteRequest, body.json_object())
     try:

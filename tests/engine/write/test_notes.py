@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from engine.audit.replay import verify_case
-from engine.errors import Conflict, Denied, InvalidInput, NotFound
-from engine.outputs import documents
+from engine.errors import Denied, InvalidInput, NotFound
+from engine.outputs import documents, noark
 from engine.read import queries
 from tests.engine.outputs.test_family_letters import made
 
@@ -57,14 +57,28 @@ def test_who_cannot_write_in_a_case_and_nothing_is_stored(flow, kap12, demo):
     assert len(_notes(kap12, case.id)) == 1
 
 
-def test_a_closed_case_takes_no_note(flow, kap12, demo):
+def test_a_closed_case_takes_a_note_from_those_who_lead_it_and_the_archive_is_told(flow, kap12, demo):
+    """After closing, a correction is still a new record (a date found wrong, what
+    Statsforvaltaren asked): those who lead the case write it; its document is one the archive
+    has not had, so a new extract is needed (the case page says so)."""
     case = flow.report()
     flow.do("avdelingsleder", case.id)
     flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
     flow.do("avdelingsleder", case.id, "Avslutte og dokumentere saken")
-    with pytest.raises(Conflict):
-        kap12.add_note(demo.users["rektor"], case.id, "For sent")
-    assert _notes(kap12, case.id) == []
+    noark.ZipExtract(kap12, demo.users["rektor"]).export([case.id])  # delivered to the archive
+    before = len(kap12.case_history(case.id))
+    for who, error in (("revisor", Denied), ("ansatt", NotFound), ("rektor2", NotFound)):
+        with pytest.raises(error):
+            kap12.add_note(demo.users[who], case.id, "For sent")
+    assert len(kap12.case_history(case.id)) == before
+    closing = next(e for e in kap12.case_history(case.id)
+                   if e.kind == "task_completed" and e.data.get("title") == "Avslutte og dokumentere saken")
+    kap12.add_note(demo.users["rektor"], case.id, "Samtalen med eleven var 27.11., ikke 28.11.", corrects=closing.seq)
+    [note] = _notes(kap12, case.id)
+    assert note.data["after_closing"] is True and note.data["corrects"] == closing.seq
+    waiting = [d.title for d in documents.documents_for(kap12, demo.users["rektor"], case.id) if d.exported_at is None]
+    assert waiting == ["Notat i saken nr. 1"]
+    assert verify_case(kap12, case.id).verified
 
 
 def test_each_note_is_filed_as_a_document_of_the_case(flow, kap12, demo):
