@@ -377,7 +377,7 @@ def test_a_closed_case_takes_a_leaders_note_and_says_the_archive_needs_it(env):
     url = f"/saker/{case.id}"
     rektor = login(env.app, "rektor")
     page = rektor.get(url).text
-    assert "Avsluttet" in page and 'id="notat"' in page
+    assert "Avsluttet" in page and 'id="notat"' in page and "Et notat nå blir merket som skrevet etter avslutningen" in page
     assert rektor.post(f"/dokumenter/{case.id}/arkivuttrekk", data={"_csrf": csrf_of(page)}).status_code == 200
     assert "levert til arkivet. Last ned et nytt" not in rektor.get(url).text
     done = rektor.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "Statsforvalteren fikk kopi.", "retter": ""})
