@@ -283,6 +283,7 @@ def test_c_case_without_a_named_accused_goes_to_the_school_owner_first(browser, 
     page.click(f".tasklist li:has-text('{number}') a.task-title:has-text('Identifisere den anklagede')")
     page.wait_for_selector("h1:has-text('Identifisere den anklagede')")
     shot(page, "identifisere-anklaget")
+    page.check("input[name=anklaget_i_listen][value=ja]")  # in the list (an agency substitute is not)
     page.select_option("#f-anklaget_bruker", "avdelingsleder")  # a picker of the school's staff
     page.fill("#f-krenker_navn", "Anne Avdelingsleder")
     page.fill("#f-hvordan_identifisert", "Samtale med eleven.")
