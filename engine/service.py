@@ -3,6 +3,8 @@ the clock, the spec cache and the write path together; the acts themselves live 
 ``cases``, ``definitions`` and ``timers``."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from engine import access
 from engine.access import Viewer
 from engine.audit import integrity
@@ -225,13 +227,19 @@ class Kap12:
             return status_counts(session, within=access.visible_cases(viewer), procedure=procedure,
                                  school=school, search=search, cap=cap)
 
-    def case(self, viewer: Viewer, case_id: int, *, view: str = "case") -> tuple[Case, str]:
-        """The case with the viewer's access level; the read itself is recorded."""
+    def case(self, viewer: Viewer, case_id: int, *, view: str = "case",
+             refuse: Callable[[Case, str], None] | None = None) -> tuple[Case, str]:
+        """The case with the viewer's access level; the read itself is recorded. ``refuse``
+        (case, level) raises for a viewer who may not have this view (a reporter asking for a
+        document or the export): before the read is recorded, so the read log never says
+        someone had what they were refused."""
         with self.db.reading() as session:
             found = access.case_with_level(session, viewer, case_id)
         if found is None:
             raise NotFound(Message("Saken finnes ikke."))
         case, level = found
+        if refuse is not None:
+            refuse(case, level)
         cases.record_read(self, viewer, case_id, view)
         return case, level
 

@@ -135,9 +135,11 @@ def build_export(kap12, viewer: access.Viewer, case_id: int, *, mask: bool = Fal
                  describe: Callable | None = None) -> dict:
     """The case for Statsforvalteren, or (``mask``) a copy for an access request by ``requester``
     (a username; their own name stays). Asks the access policy; the export is recorded as a read."""
-    case, level = kap12.case(viewer, case_id, view="eksport (skjermet)" if mask else "eksport")
-    if level != access.FULL or not access.may_export(viewer, case):
-        raise Denied(Message("Bare skoleledelsen, skoleeier og revisorer kan ta ut hele saken."))
+    def refuse(case, level: str) -> None:
+        if level != access.FULL or not access.may_export(viewer, case):
+            raise Denied(Message("Bare skoleledelsen, skoleeier og revisorer kan ta ut hele saken."))
+
+    case, _level = kap12.case(viewer, case_id, view="eksport (skjermet)" if mask else "eksport", refuse=refuse)
     events = kap12.case_history(case_id)
     replay = verify_case(kap12, case_id)
     with kap12.db.reading() as session:

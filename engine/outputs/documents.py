@@ -422,9 +422,11 @@ def documents_for(kap12: Kap12, viewer: access.Viewer, case_id: int) -> list[Doc
 
 def document_content(kap12: Kap12, viewer: access.Viewer, case_id: int, document_id: int) -> tuple[DocumentInfo, bytes]:
     """One document's bytes; the download is recorded as a read of the case."""
-    _case, level = kap12.case(viewer, case_id, view="document")
-    if level != access.FULL:
-        raise NotFound(Message("Dokumentet finnes ikke."))
+    def refuse(_case: Case, level: str) -> None:
+        if level != access.FULL:
+            raise NotFound(Message("Dokumentet finnes ikke."))
+
+    kap12.case(viewer, case_id, view="document", refuse=refuse)
     with kap12.db.reading() as session:
         doc = session.get(CaseDocument, document_id)
         if doc is None or doc.case_id != case_id:

@@ -1,4 +1,5 @@
-"""A case opened from another site asks first (webui/security.py): the session cookie is
+"""Reads recorded only when the page was had. A case opened from another site asks first
+(webui/security.py): the session cookie is
 SameSite=Lax, so a link elsewhere opens kap12's pages in a leader's session, and a page that
 records a read would record one in their name. Every page that can be reached by a link is
 tried from another site, and none records a read; followed from kap12's own page, the read is
@@ -71,3 +72,17 @@ def test_a_stranger_from_another_site_learns_nothing_either(env):
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
     outsider = env.app.test_client()
     assert outsider.get(f"/saker/{case.id}", headers=ELSEWHERE).status_code == 302  # to the log-in
+
+
+def test_a_refused_export_or_document_records_no_read(env):
+    """The reporter sees where their case stands, not the investigation: asking for the export or
+    a document is refused, and the read log does not say they had it."""
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    document = documents.ensure_documents(env.kap12, case.id)[0]
+    reporter = login(env.app, "ansatt")
+    before = _reads(env, case.id)
+    assert reporter.get(f"/revisjon/saker/{case.id}/eksport.json").status_code == 403
+    assert reporter.get(f"/dokumenter/{case.id}/{document.id}.pdf").status_code == 404
+    assert _reads(env, case.id) == before
+    assert login(env.app, "rektor").get(f"/dokumenter/{case.id}/{document.id}.pdf").status_code == 200
+    assert _reads(env, case.id) == before + 1
