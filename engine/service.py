@@ -34,6 +34,7 @@ from engine.write import (
     measures,
     notes,
     notify,
+    overdue,
     owner_notice,
     parties,
     prevention,
@@ -169,6 +170,12 @@ class Kap12:
         """This week's lederforum notice to every leader with open cases, once a week (the
         sweeper calls it each round); the number written now."""
         return lederforum.send_if_due(self)
+
+    def send_overdue_notices(self) -> int:
+        """Today's notice of the tasks still open past their deadline, to each person they fall
+        or were escalated to, once a working day (the sweeper calls it each round); the number
+        written now."""
+        return overdue.send_if_due(self)
 
     def start_prevention_cycle(self, viewer: Viewer | None, school_id: int, school_year: int) -> Case:
         """``viewer`` None: the system (the command line, the demo), which may start any school's cycle."""

@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, Kap12Error, NotFound
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
-from engine.write import cases, checkpoints, lederforum, tally_folding, task_roles
+from engine.write import cases, checkpoints, lederforum, overdue, tally_folding, task_roles
 from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
 from processes.messages import Message
@@ -168,6 +168,7 @@ class Sweeper(threading.Thread):
                 self.kap12.deliver_mail()
                 checkpoints.write_if_due(self.kap12)
                 lederforum.send_if_due(self.kap12)  # the week's notice, before the mail of the next round
+                overdue.send_if_due(self.kap12)  # the day's tasks past their deadline, likewise
                 for tally, left in self.tally_rows.items():
                     self.tally_rows[tally] = tally_folding.fold_if_grown(self.kap12.db, left, tally)
             if result.claimed:

@@ -1,0 +1,127 @@
+"""Tasks past their deadline, said again every working day.
+
+A missed deadline is recorded once, and escalated once (the timer's own events, with their
+notices). Before this, nothing more was said: a task could stand past its deadline for weeks with
+only the red badge and Ukeoversikt to show it (the law review: escalations fire once). Now, every
+working day of the county at 08:00, each person gets one notice with the tasks still open past
+their deadline that fall to them — the assignee's, or those open to a role they hold — and those
+escalated to them (rektor in A, the school owner in B and C). Nobody outside a case's circle is
+told: not the accused, not the bypassed leadership in C (``notify.role_holders``). A task that
+is done is not named again.
+
+The sweeper calls ``send_if_due`` every round. It writes at most one notice per person and day,
+also with several sweepers (they queue on the system lock and see what the first wrote), and a
+sweeper that was down at 08:00 sends that day's when it is back. Notices only: the case's
+history already has the deadline missed and the escalation."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, time
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.store import history
+from engine.store.events import ESCALATED
+from engine.store.models import Case, HistoryEvent, Notification, OpenTask
+from engine.write import notify
+from engine.write.unit_of_work import Host
+from processes.deadlines import OSLO, is_working_day
+
+KIND = "overdue"
+LINK = "/oppgaver"
+AT = time(8, 0)
+LISTED = 20  # tasks named in one notice; Mine oppgaver has the rest
+
+_done: set[tuple[str, str]] = set()  # (database, day) this process already sent: skip the query
+
+
+@dataclass(frozen=True)
+class Overdue:
+    case_number: str
+    title: str
+    due_at: datetime
+
+    def text(self) -> str:
+        return f"sak {self.case_number} «{self.title}» (frist {self.due_at.astimezone(OSLO):%d.%m.%Y kl. %H:%M})"
+
+
+def day_start(now: datetime) -> datetime | None:
+    """Today's 08:00 in Oslo when today is one of the county's working days, else None."""
+    local = now.astimezone(OSLO)
+    if not is_working_day(local.date()):
+        return None
+    return datetime.combine(local.date(), AT, tzinfo=OSLO)
+
+
+def send_if_due(kap12: Host) -> int:
+    """Write today's notices if it is a working day past 08:00 and they are not written yet; the
+    number written (0 on most rounds, cheaply)."""
+    now = kap12.clock.now()
+    start = day_start(now)
+    if start is None or now < start:
+        return 0
+    key = (str(kap12.db.engine.url), start.date().isoformat())
+    if key in _done:
+        return 0
+    written = 0
+    with kap12.db.writing() as session:
+        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
+        already = session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.kind == KIND, Notification.created_at >= start))
+        if not already:
+            for user_id, (own, escalated) in sorted(_by_person(session, start).items()):
+                session.add(_notice(user_id, own, escalated, now))
+                written += 1
+    _done.add(key)
+    return written
+
+
+def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdue], list[Overdue]]]:
+    """Each person's overdue tasks: those that fall to them, and those escalated to them. A task
+    counts when its deadline passed before this morning's 08:00."""
+    found: defaultdict[int, tuple[list[Overdue], list[Overdue]]] = defaultdict(lambda: ([], []))
+    rows = session.execute(select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
+                           .where(OpenTask.due_at < start, Case.status == "open")
+                           .order_by(OpenTask.due_at, OpenTask.id)).all()
+    escalations = _escalation_roles(session, [case.id for _, case in rows])
+    for task, case in rows:
+        assert task.due_at is not None  # the query's own condition
+        item = Overdue(case.number, task.title, task.due_at)
+        own = set(notify.assignee_who_may_be_told(session, case, task) if task.assignee_id is not None
+                  else notify.role_holders(session, case, [r.role for r in task.roles]))
+        for user_id in own:
+            found[user_id][0].append(item)
+        for user_id in set(notify.role_holders(session, case, escalations.get(task.id, []))) - own:
+            found[user_id][1].append(item)
+    return found
+
+
+def _escalation_roles(session: Session, case_ids: list[int]) -> dict[str, list[str]]:
+    """The roles each task's missed deadline was escalated to (the timers' escalation events)."""
+    roles: defaultdict[str, list[str]] = defaultdict(list)
+    if not case_ids:
+        return roles
+    for data in session.scalars(select(HistoryEvent.data).where(HistoryEvent.case_id.in_(sorted(set(case_ids))),
+                                                                HistoryEvent.kind == ESCALATED)):
+        if data and data.get("task_id") and data.get("recipient_role"):
+            roles[data["task_id"]].append(data["recipient_role"])
+    return roles
+
+
+def _listed(items: list[Overdue]) -> str:
+    return "; ".join(i.text() for i in items[:LISTED]) + (f"; og {len(items) - LISTED} til" if len(items) > LISTED else "")
+
+
+def _notice(user_id: int, own: list[Overdue], escalated: list[Overdue], now: datetime) -> Notification:
+    count = len(own) + len(escalated)
+    parts = []
+    if own:
+        parts.append(f"Oppgaver til deg eller din rolle som ikke er gjort innen fristen: {_listed(own)}.")
+    if escalated:
+        parts.append(f"Eskalert til deg, fortsatt ikke gjort: {_listed(escalated)}.")
+    body = " ".join(parts) + " Sørg for at det blir gjort i dag. Se «Mine oppgaver» og sakene."
+    subject = f"Over fristen: {count} oppgave" + ("r" if count != 1 else "")
+    return Notification(user_id=user_id, case_id=None, kind=KIND, subject=subject, body=body, link=LINK,
+                        created_at=now, mail_attempts=0)
