@@ -11,12 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import access
-from engine.store import history
 from engine.store.models import Case, Notification, RoleGrant, User
+from engine.write import appointed
 from engine.write.unit_of_work import Host
 from processes.deadlines import OSLO, review_overdue
 from processes.roles import LEADERSHIP_ROLES
@@ -26,9 +26,6 @@ LINK = "/oversikt"
 # The forum's notice goes out on Monday morning, before the week's meeting.
 WEEKDAY, AT = 0, time(7, 0)
 LISTED = 30  # case numbers in one notice; the overview has the rest
-
-_done: set[tuple[str, str]] = set()  # (database, week) this process already sent: skip the query
-
 
 @dataclass(frozen=True)
 class ForumCase:
@@ -78,20 +75,8 @@ def send_if_due(kap12: Host) -> int:
     """Write this week's notices if the appointed time has passed and they are not written yet;
     the number written (0 on most rounds, cheaply)."""
     now = kap12.clock.now()
-    start = week_start(now)
-    key = (str(kap12.db.engine.url), start.date().isoformat())
-    if now < start or key in _done:
-        return 0
-    written = 0
-    with kap12.db.writing() as session:
-        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
-        already = session.scalar(select(func.count()).select_from(Notification)
-                                 .where(Notification.kind == KIND, Notification.created_at >= start))
-        if not already:
-            for user in _leaders(session):
-                found = cases_for_forum(session, access.Viewer.of(user), now)
-                if found:
-                    session.add(_notice(user, found, start, now))
-                    written += 1
-    _done.add(key)
-    return written
+
+    def write(session: Session) -> list[Notification]:
+        return [_notice(user, found, week_start(now), now) for user in _leaders(session)
+                if (found := cases_for_forum(session, access.Viewer.of(user), now))]
+    return appointed.send_once(kap12, KIND, week_start(now), write)

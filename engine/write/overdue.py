@@ -9,9 +9,8 @@ escalated to them (rektor in A, the school owner in B and C). Nobody outside a c
 told: not the accused, not the bypassed leadership in C (``notify.role_holders``). A task that
 is done is not named again.
 
-The sweeper calls ``send_if_due`` every round. It writes at most one notice per person and day,
-also with several sweepers (they queue on the system lock and see what the first wrote), and a
-sweeper that was down at 08:00 sends that day's when it is back. Notices only: the case's
+The sweeper calls ``send_if_due`` every round; it writes at most one notice per person and day
+(``appointed.send_once``, as the weekly lederforum notice). Notices only: the case's
 history already has the deadline missed and the escalation."""
 from __future__ import annotations
 
@@ -19,13 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.store import history
 from engine.store.events import ESCALATED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask
-from engine.write import notify
+from engine.write import appointed, notify
 from engine.write.unit_of_work import Host
 from processes.deadlines import OSLO, is_working_day
 
@@ -33,9 +31,6 @@ KIND = "overdue"
 LINK = "/oppgaver"
 AT = time(8, 0)
 LISTED = 20  # tasks named in one notice; Mine oppgaver has the rest
-
-_done: set[tuple[str, str]] = set()  # (database, day) this process already sent: skip the query
-
 
 @dataclass(frozen=True)
 class Overdue:
@@ -60,22 +55,12 @@ def send_if_due(kap12: Host) -> int:
     number written (0 on most rounds, cheaply)."""
     now = kap12.clock.now()
     start = day_start(now)
-    if start is None or now < start:
-        return 0
-    key = (str(kap12.db.engine.url), start.date().isoformat())
-    if key in _done:
-        return 0
-    written = 0
-    with kap12.db.writing() as session:
-        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
-        already = session.scalar(select(func.count()).select_from(Notification)
-                                 .where(Notification.kind == KIND, Notification.created_at >= start))
-        if not already:
-            for user_id, (own, escalated) in sorted(_by_person(session, start).items()):
-                session.add(_notice(user_id, own, escalated, now))
-                written += 1
-    _done.add(key)
-    return written
+
+    def write(session: Session) -> list[Notification]:
+        assert start is not None  # appointed.send_once writes only for a period that began
+        return [_notice(user_id, own, escalated, now)
+                for user_id, (own, escalated) in sorted(_by_person(session, start).items())]
+    return appointed.send_once(kap12, KIND, start, write)
 
 
 def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdue], list[Overdue]]]:

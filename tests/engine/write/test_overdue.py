@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 
-from engine.write import overdue
+from engine.write import appointed, overdue
 from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
 
@@ -38,7 +38,7 @@ def test_overdue_tasks_are_said_again_each_working_day_to_whom_they_fall(flow_on
     clock.set(clock.now().replace(hour=8, minute=0))
     sent = kap12.send_overdue_notices()
     assert sent >= 3 and kap12.send_overdue_notices() == 0  # once a day
-    overdue._done.clear()  # another sweeper, which has not sent today: it finds today's notices
+    appointed._done.clear()  # another sweeper, which has not sent today: it finds today's notices
     assert kap12.send_overdue_notices() == 0
 
     (rektor,) = told(kap12, demo, "rektor")

@@ -1,0 +1,39 @@
+"""Notices written at an appointed time, once: the weekly lederforum notice (Monday 07:00) and the
+daily notice of tasks past their deadline (08:00 on the county's working days).
+
+The sweeper asks every round. Several sweepers queue on the system lock and see what the first
+one wrote; a sweeper that was down at the appointed time writes them when it is back. A process
+remembers the periods it has already seen written, so most rounds ask nothing of the database."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from engine.store import history
+from engine.store.models import Notification
+from engine.write.unit_of_work import Host
+
+# (database, kind, period) this process has seen written: skip the query.
+_done: set[tuple[str, str, str]] = set()
+
+
+def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[Session], list[Notification]]) -> int:
+    """The notices of ``kind`` for the period that began at ``start`` (None: no such period
+    today), made by ``write`` if the time has come and none of them is written yet; how many."""
+    now = kap12.clock.now()
+    if start is None or now < start:
+        return 0
+    key = (str(kap12.db.engine.url), kind, start.isoformat())
+    if key in _done:
+        return 0
+    with kap12.db.writing() as session:
+        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
+        already = session.scalar(select(func.count()).select_from(Notification)
+                                 .where(Notification.kind == kind, Notification.created_at >= start))
+        notices = [] if already else write(session)
+        session.add_all(notices)
+    _done.add(key)
+    return len(notices)
