@@ -15,8 +15,10 @@ from .i18n import gettext as _
 
 def _table() -> dict[str, str]:
     kept = request_kept()
-    language = current_language() if kept is not None else DEFAULT
-    if kept is None or language == DEFAULT:
+    if kept is None:
+        return {}
+    language = current_language()
+    if language == DEFAULT:
         return {}
     cache = kept.setdefault("element_names", {})
     if language not in cache:  # once per request and language: the pages name many tasks

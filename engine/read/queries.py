@@ -43,7 +43,7 @@ from processes import forms
 from processes import measures as measure_names
 from processes.deadlines import KNOWN_FIELD, TAKEN_UP_FIELD
 from processes.messages import Message
-from processes.roles import PROCEDURE_LABELS
+from processes.roles import PROCEDURE_LABELS, SHARPENED
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -432,7 +432,8 @@ def case_circle(kap12: Kap12, viewer: access.Viewer, case: Case) -> Circle:
     open_case = case.status == "open"
     with kap12.db.reading() as session:
         accused = accused_of(session, case.id) if shown else []
-        in_words = named_outside(session, case.id) if shown else []
+        # The accused named in words are shown in B and C only, as the accused are.
+        in_words = named_outside(session, case.id) if shown and case.procedure in SHARPENED else []
     names = {u.username for u in accused}
     staff = [(u, n) for u, n in school_staff(kap12, [case.school_id], exclude_user_id=viewer.id) if u not in names]
     return Circle(grants_of(kap12, case.id) if shown else [], [u.display_name for u in accused], in_words,

@@ -75,8 +75,9 @@ def send_if_due(kap12: Host) -> int:
     """Write this week's notices if the appointed time has passed and they are not written yet;
     the number written (0 on most rounds, cheaply)."""
     now = kap12.clock.now()
+    start = week_start(now)
 
     def write(session: Session) -> list[Notification]:
-        return [_notice(user, found, week_start(now), now) for user in _leaders(session)
+        return [_notice(user, found, start, now) for user in _leaders(session)
                 if (found := cases_for_forum(session, access.Viewer.of(user), now))]
-    return appointed.send_once(kap12, KIND, week_start(now), write)
+    return appointed.send_once(kap12, KIND, start, write)

@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from datetime import datetime, time
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.store.events import ESCALATED
 from engine.store.models import Case, HistoryEvent, Notification, OpenTask
 from engine.write import appointed, notify
 from engine.write.unit_of_work import Host
-from processes.deadlines import OSLO, is_working_day
+from processes.deadlines import OSLO, format_local, is_working_day
 
 KIND = "overdue"
 LINK = "/oppgaver"
@@ -39,7 +39,7 @@ class Overdue:
     due_at: datetime
 
     def text(self) -> str:
-        return f"sak {self.case_number} «{self.title}» (frist {self.due_at.astimezone(OSLO):%d.%m.%Y kl. %H:%M})"
+        return f"sak {self.case_number} «{self.title}» (frist {format_local(self.due_at)})"
 
 
 def day_start(now: datetime) -> datetime | None:
@@ -69,6 +69,7 @@ def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdu
     found: defaultdict[int, tuple[list[Overdue], list[Overdue]]] = defaultdict(lambda: ([], []))
     rows = session.execute(select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
                            .where(OpenTask.due_at < start, Case.status == "open")
+                           .options(selectinload(OpenTask.roles))  # one query for all, not one per task
                            .order_by(OpenTask.due_at, OpenTask.id)).all()
     escalations = _escalation_roles(session, [case.id for _, case in rows])
     for task, case in rows:
