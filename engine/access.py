@@ -20,6 +20,7 @@ from sqlalchemy import (
     bindparam,
     exists,
     false,
+    func,
     literal,
     not_,
     null,
@@ -240,7 +241,9 @@ class TaskArm:
     """One way an open task comes to a viewer: assigned to them, or open to a role they hold at
     a school or in a county. ``query`` has the arm's tables and conditions and no columns yet;
     ``order`` is (deadline, opened, task id) in the task lists' order, as the arm's index holds
-    them; ``case_id``, ``school`` and ``procedure`` are the task's case's; ``task_id`` the task's."""
+    them; ``case_id``, ``school`` and ``procedure`` are the task's case's; ``task_id`` the task's;
+    ``row_dims`` the case's dims as the arm's own rows carry them (a role row's; None for the
+    assignee's arm, whose rows carry only the case's id)."""
 
     query: Select[Any]
     order: tuple[_Column, _Column, _Column]
@@ -248,6 +251,7 @@ class TaskArm:
     school: _Column
     procedure: _Column
     task_id: _Column
+    row_dims: Dims | None = None
 
 
 def _task_arms(viewer: Viewer, skip_role: str | None = None) -> list[TaskArm]:
@@ -275,7 +279,8 @@ def _task_arms(viewer: Viewer, skip_role: str | None = None) -> list[TaskArm]:
                  ([role_row.county_id == county] if county is not None else [])
         arms += [TaskArm(select().select_from(role_row).where(role_row.role == code(role), place, ~taken),
                          (role_row.due_order, role_row.opened_at, role_row.task_id), role_row.case_id,
-                         role_row.school_id, role_row.procedure, role_row.task_id)
+                         role_row.school_id, role_row.procedure, role_row.task_id,
+                         Dims(role_row.school_id, role_row.county_id, role_row.procedure, false()))
                  for place in places]
     return arms
 
@@ -286,10 +291,21 @@ def workable_task_arms(viewer: Viewer) -> list[TaskArm]:
     return [replace(arm, query=arm.query.where(_in_circle_by_id(viewer, arm.case_id))) for arm in _task_arms(viewer)]
 
 
-def _open_to(viewer: Viewer, column: Callable[[TaskArm], _Column], skip_role: str | None = None) -> CompoundSelect:
+def _open_to(viewer: Viewer, column: Callable[[TaskArm], _Column], skip_role: str | None = None,
+             beyond: list[DimsCondition] | None = None) -> CompoundSelect:
     """``column`` of the open tasks of every arm (``_task_arms``), as one union. A check of
-    one case (``_reach_one``) cuts each arm to that case's tasks."""
-    return union(*(arm.query.with_only_columns(column(arm)) for arm in _task_arms(viewer, skip_role)))
+    one case (``_reach_one``) cuts each arm to that case's tasks. With ``beyond``, a role row
+    whose case one of those conditions reaches by the row's own copy of its dims is left out."""
+    arms = _task_arms(viewer, skip_role)
+    if beyond:
+        arms = [replace(arm, query=arm.query.where(_not_reached_by(beyond, arm.row_dims)))
+                if arm.row_dims is not None else arm for arm in arms]
+    return union(*(arm.query.with_only_columns(column(arm)) for arm in arms))
+
+
+def _not_reached_by(conditions: list[DimsCondition], dims: Dims) -> ColumnElement[bool]:
+    """None of ``conditions`` holds for ``dims`` — a row they are unknown for (NULL) is kept."""
+    return ~func.coalesce(or_(*(condition(dims) for condition in conditions)), false())
 
 
 def _workable_ids(viewer: Viewer) -> CompoundSelect:
@@ -302,8 +318,13 @@ def _task_ids(viewer: Viewer) -> CompoundSelect:
     school owner's role: a case with one is a notified case of the owner's county (the write path
     sets ``owner_notified_at`` whenever a task is open in the owner's lane: ``owner_told``), which
     the owner's role reaches anyway — and gathering them cost a county owner 75 ms on every page
-    (5,400 open tasks at 100,000 cases) to add no case."""
-    return _open_to(viewer, lambda arm: arm.case_id, skip_role=OWNER_ROLE)
+    (5,400 open tasks at 100,000 cases) to add no case. Likewise a role row whose case a role of
+    the viewer's reaches anyway, by the place and procedure the row carries (the step that
+    changes a case's procedure writes its role rows again, in the same transaction): rektor's
+    600 open tasks at 100,000 cases were each looked up, on every page, to find they added no
+    case (2 ms of Saker's 7 in the database). The sets' cases are checked against the roles
+    again (``_branches``), so a row left in changes nothing."""
+    return _open_to(viewer, lambda arm: arm.case_id, skip_role=OWNER_ROLE, beyond=_role_conditions(viewer))
 
 
 Branch = tuple[Select[Any] | CompoundSelect | None, Callable[[Any], ColumnElement[bool]]]

@@ -5,7 +5,10 @@ order (``engine/access.py``), so each row carries what that index needs: the cas
 county, the deadline (``NEVER_DUE`` for none) and when the task opened; and the case's procedure,
 for the list's filter. The place never changes for a case; the rest changes only in a step, and
 every step writes its case's rows again. Who may see a task is never read from these copies:
-the circle is asked of the case's id (``access.workable_task_arms``).
+the circle is asked of the case's id (``access.workable_task_arms``). They only spare work: the
+cases a person reaches through their tasks leave out the rows whose case a role of theirs reaches
+anyway by the row's place and procedure (``access._task_ids``), and those cases are checked
+against the roles again.
 
 During an upgrade the release before this one still writes role rows, without those columns, until
 its workers are restarted: such a row is in no index of a place, so its task would be missing from
