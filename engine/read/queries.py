@@ -171,7 +171,7 @@ def task_page(kap12: Kap12, viewer: access.Viewer, *, school_id: int | None = No
     by_case = case_id is not None
     query = (_first_tasks_query(viewer, school_id, procedure, by_case, size) if cursor is None
              else _tasks_query(viewer, school_id, procedure, by_case, cursor, size))
-    with kap12.db.reading() as session:
+    with kap12.db.generic_plans() as session:
         rows = list(session.execute(query, {"case_id": case_id} if by_case else {}).all())
         page = paging.page_of(rows, size, lambda r: (r.due_order, r[0].opened_at, r[0].id))
         assignees = {r[0].assignee_id for r in page.items if r[0].assignee_id}
@@ -221,7 +221,7 @@ def _choices_queries(viewer: access.Viewer) -> tuple[Select[int, str], Select[Un
 
 def task_choices(kap12: Kap12, viewer: access.Viewer) -> TaskChoices:
     schools_query, procedures_query = _choices_queries(viewer)
-    with kap12.db.reading() as session:
+    with kap12.db.generic_plans() as session:
         schools = [(school_id, name) for school_id, name in session.execute(schools_query)]
         if not schools:
             return TaskChoices(False, [], [])

@@ -105,6 +105,29 @@ def test_a_read_is_its_statements_alone(server):
     db.engine.dispose()
 
 
+def test_the_task_lists_reads_run_on_kept_plans_and_leave_the_connection_as_it_was(server):
+    """``generic_plans`` (the task lists): one read-only transaction whose statements run on the
+    plan PostgreSQL keeps once they are prepared; the setting ends with it, and so the next read
+    on the same pooled connection lets PostgreSQL choose again. What was prepared is kept."""
+    db = database.Database(server.url)
+    asked = text("SELECT count(*) FROM pg_class WHERE relkind = :kind")
+    for _ in range(8):  # prepared by psycopg after five
+        with db.generic_plans() as session:
+            assert session.scalar(asked, {"kind": "r"}) > 0
+            assert session.scalar(text("SHOW plan_cache_mode")) == "force_generic_plan"
+            assert session.scalar(text("SHOW transaction_read_only")) == "on"
+            backend = session.scalar(text("SELECT pg_backend_pid()"))
+    with db.reading() as session:
+        assert session.scalar(text("SELECT pg_backend_pid()")) == backend  # the same pooled connection
+        assert session.scalar(text("SHOW plan_cache_mode")) == "auto"
+        generic, custom = session.execute(text("SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                                               "WHERE statement LIKE 'SELECT count(*) FROM pg_class%'")).one()
+    assert generic >= 3 and custom == 0
+    with pytest.raises(DBAPIError, match="read-only transaction"), db.generic_plans() as session:
+        session.execute(text("CREATE TABLE written_in_a_read (i int)"))
+    db.engine.dispose()
+
+
 class _Base(DeclarativeBase):
     pass
 
