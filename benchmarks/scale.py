@@ -300,6 +300,26 @@ def same_rows(small: dict, large: dict, counties: list[County]) -> None:
     print("  the same rows: an API list cut, in both counties, to the rows its page shows in the small one")
 
 
+def planned_every_run(county: County) -> list[str]:
+    """The statements the server planned anew at every run on the web worker's connections (it
+    chose its own plan for each run's values over the plan it keeps once prepared): their planning
+    is in the pages' time in the database, and whether the server chooses so can differ between
+    two counties built alike (README, "Running in a county")."""
+    engine = county.kap12.db.engine
+    held = [engine.raw_connection() for _ in range(engine.pool.checkedin())]  # each pooled one
+    try:
+        found = set()
+        for connection in held:
+            cursor = connection.cursor()
+            cursor.execute("SELECT statement FROM pg_prepared_statements WHERE custom_plans >= 5 "
+                           "AND custom_plans > generic_plans")
+            found |= {" ".join(statement.split())[:80] for (statement,) in cursor.fetchall()}
+        return sorted(found)
+    finally:
+        for connection in held:
+            connection.close()
+
+
 def build(url: str, folder: Path, size: int, args: argparse.Namespace) -> County:
     """A county of ``size`` cases in the database at ``url``, as autovacuum keeps it."""
     started = time.perf_counter()
@@ -348,6 +368,10 @@ def main() -> None:
               f"{sizes[0]} [target <= 1.3; p95 < 300 ms]; db: the median's time in the database at each size; "
               f"rows: the cases or tasks the page lists at each size; full: median at {sizes[-1]} / at the "
               f"first size where the page lists as many rows (with three sizes or more)")
+        for county in counties:
+            anew = planned_every_run(county)
+            print(f"  planned anew at every run at {county.size} cases: {len(anew)} statements"
+                  + "".join(f"\n    {statement}" for statement in anew))
         same_rows(results[sizes[0]], results[sizes[-1]], counties)
         for county in counties:
             county.kap12.close()
