@@ -3,12 +3,16 @@ the county gets the schools where they may see a case — found from their own r
 the same whether or not the page found their reach first."""
 from __future__ import annotations
 
+import re
 from dataclasses import replace
+
+import pytest
+from support.plans import generic_plan_of, statements_of
 
 from engine import access
 from engine.read import queries
 from engine.store import directory
-from engine.write.demo import report_data
+from engine.write.demo import ensure_directory, report_data
 
 
 def _schools(kap12, viewer) -> tuple[set[str], set[str]]:
@@ -40,3 +44,33 @@ def test_the_owners_school_filter_is_the_county_and_where_else_they_see_a_case(f
     # The reporter sees her own report there too, either way.
     plain, found = _schools(kap12, teacher)
     assert plain == found and "Fjellet skole" in found
+
+
+@pytest.mark.postgres
+def test_a_reporters_many_cases_are_planned_as_the_ids_they_are(flow_on, pg_server, tmp_path, new_kap12):
+    """The ids a page found first (``with_reach``) are written into the statement, not sent as one
+    array parameter: in the plan the server keeps for a prepared statement, an array parameter's
+    length is unknown, and a teacher's 2,500 reported cases at 100,000 were planned as a few,
+    each case row compared with them one by one (175 ms for the school filter). Here the kept
+    plan has the ids themselves, as the server had them when it planned."""
+    kap12 = new_kap12(pg_server.create_database("t_reported_ids"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        reporter = demo.users["ansatt"]
+        for _ in range(3):
+            flow_on(kap12, demo).report()
+        with kap12.db.reading() as session:
+            found = access.with_reach(session, reporter)
+        assert found.reach is not None and len(found.reach.reported) == 3
+
+        def ask() -> None:
+            assert [name for _, name in queries.case_schools(kap12, found)] == ["Nordli videregående skole"]
+
+        statements = statements_of(kap12.db.engine, ask)
+        [(statement, parameters)] = [s for s in statements if "FROM schools" in s[0]]
+        plan = generic_plan_of(kap12.db.engine, statement, parameters)
+        ids = ",".join(str(i) for i in sorted(found.reach.reported))
+        assert "{" + ids + "}" in plan, plan  # the ids, not an unknown "$n"
+        assert not re.search(r"= ANY \(\$\d+\)", plan), plan
+    finally:
+        kap12.close()
