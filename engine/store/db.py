@@ -161,6 +161,7 @@ class Database:
             self.engine.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True),
             expire_on_commit=False, info=info)
         self._write = sessionmaker(self.engine.execution_options(kap12_write=True), expire_on_commit=False, info=info)
+        # The task lists: one read-only transaction, told to use kept plans (``generic_plans``).
         self._generic = self._read if self.is_sqlite else sessionmaker(
             self.engine.execution_options(postgresql_readonly=True), expire_on_commit=False, info=info)
 
@@ -202,12 +203,9 @@ class Database:
         plan (forced for the whole database, a school owner's Ukeoversikt took 126 ms, not 48).
         The setting is the transaction's own (``SET LOCAL``), which ends with COMMIT, as a
         snapshot does (``_end_read``); on SQLite, a reading session."""
-        if self.is_sqlite:
-            with self.reading() as session:
-                yield session
-            return
         with self._generic() as session:
-            session.execute(_GENERIC_PLANS)
+            if not self.is_sqlite:
+                session.execute(_GENERIC_PLANS)
             yield session
             self._end_read(session)
 

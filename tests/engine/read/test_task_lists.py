@@ -20,6 +20,7 @@ from engine.read import queries
 from engine.store.models import Case, OpenTask, OpenTaskRole
 from engine.store.task_order import NEVER_DUE
 from engine.write.demo import ensure_directory
+from processes.roles import OWNER_ROLE
 
 
 def _all_pages(kap12, viewer, **filters) -> list:
@@ -178,7 +179,7 @@ def test_the_cases_reached_through_tasks_leave_out_only_those_a_role_reaches_any
     left_out_by_someone = False
     with kap12.db.reading() as session:
         for viewer in demo.users.values():
-            every = set(session.scalars(access._open_to(viewer, lambda arm: arm.case_id, skip_role="skoleeier")))
+            every = set(session.scalars(access._open_to(viewer, lambda arm: arm.case_id, skip_role=OWNER_ROLE)))
             kept = set(session.scalars(access._task_ids(viewer)))
             roles = access._role_conditions(viewer)
             by_role = set(session.scalars(select(Case.id).where(
