@@ -187,6 +187,11 @@ class Kap12:
     def sweep_timers(self) -> timers.SweepResult:
         return timers.sweep(self)
 
+    def sweep_round(self) -> timers.Round:
+        """One whole round of a sweeper (``kap12 timers --once``): the timers, the mail, and the
+        notices and checkpoint that fall due at their time."""
+        return timers.one_round(self)
+
     def incidents(self, viewer: Viewer) -> list[timers.Incident]:
         if not access.may_handle_incidents(viewer):
             raise Denied(Message("Bare administratorer og prosesseiere ser feil i tidsfrister."))

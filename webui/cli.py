@@ -383,10 +383,8 @@ def timers(once: bool, idle: float, as_json: bool, metrics_port: int | None, met
     if metrics_port is not None:
         health.serve_sweeper_metrics(kap12.settings, metrics_host, metrics_port)
     if once:
-        result = kap12.sweep_timers()
-        mailed = kap12.deliver_mail()
-        kap12.write_checkpoint_if_due()
-        kap12.send_lederforum_notices()
+        done = kap12.sweep_round()
+        result, mailed = done.fired, done.mailed
         _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures,
                "mailed": mailed},
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "

@@ -4,12 +4,13 @@ mailer sends them afterwards. An accused person is never a recipient: the recipi
 excludes them like every other query about the case."""
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, and_, bindparam, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, bindparam, exists, literal, or_, select, union_all
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.access import Viewer
 from engine.store.events import (
@@ -21,6 +22,7 @@ from engine.store.events import (
     REMINDER,
     TASK_OPENED,
 )
+from engine.store.id_sets import id_in_list
 from engine.store.models import Case, CaseParty, Notification, OpenTask, RoleGrant, User
 from processes.deadlines import format_local
 from processes.roles import COUNTY_ROLES, SHARPENED
@@ -32,24 +34,31 @@ CASE_LINK = "/saker/{case_id}"
 # A measure's owner sees the measure, not the case: their notice leads to «Mine tiltak».
 MEASURES_LINK = "/tiltak"
 
+_Int = ColumnElement[int] | InstrumentedAttribute[int]  # a parameter, or a column of the case's own
 
-def _may_be_told() -> tuple[ColumnElement[bool], ...]:
-    """A person (``User``) told of the case (the parameter ``case_id``): active, and never one
-    who is accused in it."""
-    accused = exists().where(CaseParty.case_id == bindparam("case_id"), CaseParty.user_id == User.id,
+
+def _may_be_told(case_id: _Int) -> tuple[ColumnElement[bool], ...]:
+    """A person (``User``) told of the case ``case_id``: active, and never one who is accused in it."""
+    accused = exists().where(CaseParty.case_id == case_id, CaseParty.user_id == User.id,
                              CaseParty.relation == "accused")
     return User.active.is_(True), ~accused
+
+
+def _reaches(county_role: bool, school_id: _Int, county_id: _Int) -> ColumnElement[bool]:
+    """A role grant (``RoleGrant``) that reaches a case at ``school_id`` in ``county_id``: a
+    county role's in its county, a school role's at its school."""
+    return RoleGrant.county_id == county_id if county_role else RoleGrant.school_id == school_id
 
 
 # Built once: every step that opens a task asks them, and building them cost more than running them.
 _ROLE_HOLDERS = (select(User.id).join(RoleGrant, RoleGrant.user_id == User.id)
                  .where(or_(and_(RoleGrant.role.in_(bindparam("school_roles", expanding=True)),
-                                 RoleGrant.school_id == bindparam("school_id")),
+                                 _reaches(False, bindparam("school_id"), bindparam("county_id"))),
                             and_(RoleGrant.role.in_(bindparam("county_roles", expanding=True)),
-                                 RoleGrant.county_id == bindparam("county_id"))),
-                        *_may_be_told())
+                                 _reaches(True, bindparam("school_id"), bindparam("county_id")))),
+                        *_may_be_told(bindparam("case_id")))
                  .distinct().order_by(User.id))
-_IF_MAY_BE_TOLD = select(User.id).where(User.id == bindparam("user_id"), *_may_be_told())
+_IF_MAY_BE_TOLD = select(User.id).where(User.id == bindparam("user_id"), *_may_be_told(bindparam("case_id")))
 
 
 def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> list[int]:
@@ -62,6 +71,36 @@ def role_holders(session: Session, case: Case, roles: Iterable[str | None]) -> l
     return list(session.scalars(_ROLE_HOLDERS, {
         "school_roles": [r for r in roles if r not in COUNTY_ROLES], "school_id": case.school_id,
         "county_roles": [r for r in roles if r in COUNTY_ROLES], "county_id": case.county_id, "case_id": case.id}))
+
+
+def role_holders_of_cases(session: Session, wanted: Iterable[tuple[int, str]]) -> dict[tuple[int, str], set[int]]:
+    """``role_holders`` for many cases at once: for each (case id, role) wanted, the people who
+    hold the role for that case and may be told of it. One statement for them all, with one
+    part per role: the daily notice of tasks past their deadline asks this for every such task
+    in the county, thousands of them in a large one, inside the lock the sweepers share."""
+    by_role: defaultdict[str, set[int]] = defaultdict(set)
+    for case_id, role in wanted:
+        by_role[role].add(case_id)
+    if not by_role:
+        return {}
+    dialect = session.get_bind().dialect.name
+    parts = [select(Case.id, literal(role), User.id).select_from(Case)
+             .join(RoleGrant, and_(RoleGrant.role == role, _reaches(role in COUNTY_ROLES, Case.school_id, Case.county_id)))
+             .join(User, User.id == RoleGrant.user_id)
+             .where(id_in_list(Case.id, sorted(case_ids), dialect), *_may_be_told(Case.id))
+             for role, case_ids in sorted(by_role.items())]
+    found: defaultdict[tuple[int, str], set[int]] = defaultdict(set)
+    for case_id, role, user_id in session.execute(union_all(*parts)):
+        found[(case_id, role)].add(user_id)
+    return found
+
+
+def assignees_who_may_be_told(session: Session, tasks: ColumnElement[bool]) -> dict[str, int]:
+    """``assignee_who_may_be_told`` for the open tasks ``tasks`` selects (a condition on
+    ``OpenTask`` and its ``Case``), at once: task id → its assignee, for those who may be told."""
+    query = (select(OpenTask.id, User.id).join(Case, Case.id == OpenTask.case_id)
+             .join(User, User.id == OpenTask.assignee_id).where(tasks, *_may_be_told(OpenTask.case_id)))
+    return {task_id: user_id for task_id, user_id in session.execute(query)}
 
 
 def _if_may_be_told(session: Session, case: Case, user_id: int | None) -> list[int]:

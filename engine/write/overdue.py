@@ -18,11 +18,12 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, time
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
 
 from engine.store.events import ESCALATED
-from engine.store.models import Case, HistoryEvent, Notification, OpenTask
+from engine.store.id_sets import id_in_list
+from engine.store.models import Case, HistoryEvent, Notification, OpenTask, OpenTaskRole
 from engine.write import appointed, notify
 from engine.write.unit_of_work import Host
 from processes.deadlines import OSLO, format_local, is_working_day
@@ -65,32 +66,43 @@ def send_if_due(kap12: Host) -> int:
 
 def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdue], list[Overdue]]]:
     """Each person's overdue tasks: those that fall to them, and those escalated to them. A task
-    counts when its deadline passed before this morning's 08:00."""
+    counts when its deadline passed before this morning's 08:00. A few statements for all the
+    county's overdue tasks, not some per task: this runs inside the lock the sweepers share."""
     found: defaultdict[int, tuple[list[Overdue], list[Overdue]]] = defaultdict(lambda: ([], []))
-    rows = session.execute(select(OpenTask, Case).join(Case, Case.id == OpenTask.case_id)
-                           .where(OpenTask.due_at < start, Case.status == "open")
-                           .options(selectinload(OpenTask.roles))  # one query for all, not one per task
+    past = and_(OpenTask.due_at < start, Case.status == "open")
+    rows = session.execute(select(OpenTask.id, OpenTask.case_id, OpenTask.title, OpenTask.due_at, OpenTask.assignee_id,
+                                  Case.number)
+                           .join(Case, Case.id == OpenTask.case_id).where(past)
                            .order_by(OpenTask.due_at, OpenTask.id)).all()
-    escalations = _escalation_roles(session, [case.id for _, case in rows])
-    for task, case in rows:
-        assert task.due_at is not None  # the query's own condition
-        item = Overdue(case.number, task.title, task.due_at)
-        own = set(notify.assignee_who_may_be_told(session, case, task) if task.assignee_id is not None
-                  else notify.role_holders(session, case, [r.role for r in task.roles]))
+    roles: defaultdict[str, list[str]] = defaultdict(list)
+    for task_id, role in session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role)
+                                         .join(OpenTask, OpenTask.id == OpenTaskRole.task_id)
+                                         .join(Case, Case.id == OpenTask.case_id)
+                                         .where(past, OpenTask.assignee_id.is_(None))):
+        roles[task_id].append(role)
+    escalations = _escalation_roles(session, [row.case_id for row in rows])
+    assignees = notify.assignees_who_may_be_told(session, and_(past, OpenTask.assignee_id.is_not(None)))
+    holders = notify.role_holders_of_cases(session, {(row.case_id, role) for row in rows
+                                                     for role in roles[row.id] + escalations[row.id]})
+    for row in rows:
+        item = Overdue(row.number, row.title, row.due_at)
+        own = ({assignees[row.id]} if row.id in assignees else set()) if row.assignee_id is not None \
+            else set().union(*(holders.get((row.case_id, role), set()) for role in roles[row.id]))
         for user_id in own:
             found[user_id][0].append(item)
-        for user_id in set(notify.role_holders(session, case, escalations.get(task.id, []))) - own:
+        for user_id in set().union(*(holders.get((row.case_id, role), set()) for role in escalations[row.id])) - own:
             found[user_id][1].append(item)
     return found
 
 
-def _escalation_roles(session: Session, case_ids: list[int]) -> dict[str, list[str]]:
+def _escalation_roles(session: Session, case_ids: list[int]) -> defaultdict[str, list[str]]:
     """The roles each task's missed deadline was escalated to (the timers' escalation events)."""
     roles: defaultdict[str, list[str]] = defaultdict(list)
     if not case_ids:
         return roles
-    for data in session.scalars(select(HistoryEvent.data).where(HistoryEvent.case_id.in_(sorted(set(case_ids))),
-                                                                HistoryEvent.kind == ESCALATED)):
+    for data in session.scalars(select(HistoryEvent.data).where(
+            id_in_list(HistoryEvent.case_id, sorted(set(case_ids)), session.get_bind().dialect.name),
+            HistoryEvent.kind == ESCALATED)):
         if data and data.get("task_id") and data.get("recipient_role"):
             roles[data["task_id"]].append(data["recipient_role"])
     return roles

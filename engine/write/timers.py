@@ -130,6 +130,32 @@ def sweep(kap12: Kap12, batch: int = 200, stop: threading.Event | None = None) -
             return result
 
 
+@dataclass
+class Round:
+    fired: SweepResult
+    mailed: int = 0
+
+
+def one_round(kap12: Kap12, tally_rows: dict[tally_folding.Tally, int] | None = None,
+              stop: threading.Event | None = None) -> Round:
+    """One round of a sweeper: fire what is due, send the mail waiting, write what falls due at
+    its time (a checkpoint, the week's lederforum notice, the day's notice of tasks past their
+    deadline) and fold the tallies that grew (``tally_rows``: what each one's last fold left,
+    updated; None for a round on its own). A sweeper runs rounds until stopped; ``kap12 timers --once`` runs one, so a county
+    that sweeps from a scheduler instead gets the same notices."""
+    fired = sweep(kap12, stop=stop)
+    if stop is not None and stop.is_set():
+        return Round(fired)
+    mailed = kap12.deliver_mail()
+    checkpoints.write_if_due(kap12)
+    lederforum.send_if_due(kap12)  # the week's notice, before the mail of the next round
+    overdue.send_if_due(kap12)  # the day's tasks past their deadline, likewise
+    left = dict.fromkeys(tally_folding.TALLIES, 0) if tally_rows is None else tally_rows
+    for tally, rows in left.items():
+        left[tally] = tally_folding.fold_if_grown(kap12.db, rows, tally)
+    return Round(fired, mailed)
+
+
 class Sweeper(threading.Thread):
     """Sweeps, then sleeps until the next timer is due or a step writes a sooner one (inside
     ``kap12 serve`` for the embedded default, or in ``kap12 timers``). ``stop()`` lets the case
@@ -163,14 +189,7 @@ class Sweeper(threading.Thread):
 
     def sweep_once(self) -> None:
         try:
-            result = sweep(self.kap12, stop=self._stop_event)
-            if not self._stop_event.is_set():
-                self.kap12.deliver_mail()
-                checkpoints.write_if_due(self.kap12)
-                lederforum.send_if_due(self.kap12)  # the week's notice, before the mail of the next round
-                overdue.send_if_due(self.kap12)  # the day's tasks past their deadline, likewise
-                for tally, left in self.tally_rows.items():
-                    self.tally_rows[tally] = tally_folding.fold_if_grown(self.kap12.db, left, tally)
+            result = one_round(self.kap12, self.tally_rows, self._stop_event).fired
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
         except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time

@@ -7,8 +7,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
+from support.plans import statements_of
 
-from engine.write import appointed, overdue
+from engine.store.models import Case, RoleGrant
+from engine.write import appointed, notify, overdue
 from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
 
@@ -62,3 +65,65 @@ def test_overdue_tasks_are_said_again_each_working_day_to_whom_they_fall(flow_on
     saturday = (monday + timedelta(days=5)).replace(hour=9)
     clock.set(saturday)
     assert kap12.send_overdue_notices() == 0  # not on the county's days off
+
+
+def test_one_round_of_a_sweeper_writes_the_day_s_notice(flow_on, world):
+    """``kap12 timers --once`` runs the round a sweeper runs, so a county that sweeps from a
+    scheduler gets the day's notice of tasks past their deadline too."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    monday = kap12.clock.now().astimezone(OSLO)
+    case = flow.report()
+    kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
+    done = kap12.sweep_round()
+    assert done.fired.claimed and done.fired.failures == []  # Monday's receipt deadline, missed
+    (notice,) = told(kap12, demo, "rektor")
+    assert case.number in notice.body
+
+
+def test_the_notice_costs_the_same_statements_for_one_overdue_task_as_for_many(flow_on, world):
+    """Who is told of each overdue task is asked for all of them at once: thousands of overdue
+    tasks in a county must not be thousands of queries inside the lock the sweepers share."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    monday = kap12.clock.now().astimezone(OSLO)
+    tuesday = (monday + timedelta(days=1)).replace(hour=8, minute=0)
+
+    def statements(start) -> tuple[int, int]:
+        with kap12.db.reading() as session:
+            sent = statements_of(kap12.db.engine, lambda: overdue._by_person(session, start))
+            return len(sent), sum(len(own) + len(escalated) for own, escalated in overdue._by_person(session, start).values())
+
+    flow.report()
+    flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")  # escalated
+    kap12.clock.set(tuesday - timedelta(minutes=1))
+    kap12.sweep_timers()
+    few, told_few = statements(tuesday)
+    for _ in range(3):
+        flow.report()
+        flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    kap12.clock.set(tuesday + timedelta(days=1) - timedelta(minutes=1))
+    kap12.sweep_timers()
+    many, told_many = statements(tuesday + timedelta(days=1))
+    assert told_many > told_few > 0 and many == few
+
+
+def test_role_holders_of_many_cases_are_each_case_s_own(flow_on, world):
+    """The set-based ``role_holders_of_cases`` answers as ``role_holders`` does, case by case:
+    the accused (B, C) and those without the role at the case's school or county left out."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    flow.report()
+    flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.report(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder", anklaget_bruker="avdelingsleder")
+    with kap12.db.reading() as session:
+        cases = session.scalars(select(Case)).all()
+        roles = sorted(set(session.scalars(select(RoleGrant.role))))
+        wanted = {(case.id, role) for case in cases for role in roles}
+        many = notify.role_holders_of_cases(session, wanted)
+        each = {(case.id, role): set(notify.role_holders(session, case, [role])) for case in cases for role in roles}
+    assert {k: v for k, v in many.items() if v} == {k: v for k, v in each.items() if v}
+    assert any(demo.users["avdelingsleder"].id in v for v in each.values())  # she holds a role
+    accused = [case for case in cases if case.procedure == "C"]
+    assert accused and all(demo.users["avdelingsleder"].id not in many.get((case.id, role), set())
+                           for case in accused for role in roles)
