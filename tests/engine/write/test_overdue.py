@@ -81,11 +81,9 @@ def test_one_round_of_a_sweeper_writes_the_day_s_notice(flow_on, world):
     assert case.number in notice.body
 
 
-def test_the_notice_costs_the_same_statements_for_one_overdue_task_as_for_many(flow_on, world):
+def test_the_notice_costs_the_same_statements_for_one_overdue_task_as_for_many(flow, kap12):
     """Who is told of each overdue task is asked for all of them at once: thousands of overdue
     tasks in a county must not be thousands of queries inside the lock the sweepers share."""
-    kap12, demo = world
-    flow = flow_on(kap12, demo)
     monday = kap12.clock.now().astimezone(OSLO)
     tuesday = (monday + timedelta(days=1)).replace(hour=8, minute=0)
 
@@ -108,11 +106,9 @@ def test_the_notice_costs_the_same_statements_for_one_overdue_task_as_for_many(f
     assert told_many > told_few > 0 and many == few
 
 
-def test_role_holders_of_many_cases_are_each_case_s_own(flow_on, world):
+def test_role_holders_of_many_cases_are_each_case_s_own(flow, kap12, demo):
     """The set-based ``role_holders_of_cases`` answers as ``role_holders`` does, case by case:
     the accused (B, C) and those without the role at the case's school or county left out."""
-    kap12, demo = world
-    flow = flow_on(kap12, demo)
     flow.report()
     flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
     flow.report(krenker_type="ledelse", krenker_navn="Anne Avdelingsleder", anklaget_bruker="avdelingsleder")
