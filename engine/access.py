@@ -532,13 +532,20 @@ def schools_of_own_cases(viewer: Viewer, cases: Select[Case]) -> CompoundSelect:
     the schools of the cases their own sets reach or they reported. Together with the counties
     they read whole (as the school owner), every school of ``cases``, found without reading the
     cases themselves (a rektor's filter read the school's 2,500 to find the one school, a school
-    owner's the county's every case)."""
+    owner's the county's every case).
+
+    ``cases`` is ``visible_cases`` or ``readable_cases`` of this viewer: for a person whose ways
+    in are all their own sets (a teacher), it is then limited to these ids already
+    (``_reach_of``), and is not limited by them again. Written twice, PostgreSQL counted the
+    condition twice, planned a teacher's 2,500 reported cases as 32 and read the whole case
+    table for their schools (20 ms at 100,000 cases; by the ids, 4)."""
     assert viewer.reach is not None, "with_reach first"
     reach = viewer.reach
+    own = cases.where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect)) \
+        if _by_role(_branches(viewer)) else cases
     return union(select(School.id).where(School.id.in_(sorted(viewer.schools())),
                                          cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()),
-                 cases.where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect))
-                 .with_only_columns(Case.school_id))
+                 own.with_only_columns(Case.school_id))
 
 
 def _reads_county_wide(viewer: Viewer) -> bool:

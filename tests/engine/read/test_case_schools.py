@@ -72,5 +72,8 @@ def test_a_reporters_many_cases_are_planned_as_the_ids_they_are(flow_on, pg_serv
         ids = ",".join(str(i) for i in sorted(found.reach.reported))
         assert "{" + ids + "}" in plan, plan  # the ids, not an unknown "$n"
         assert not re.search(r"= ANY \(\$\d+\)", plan), plan
+        # Once in each part of the filter (the schools of her roles, those of her own cases), not
+        # twice in the second: counted twice, 2,500 ids were planned as 32 and the table read.
+        assert statement.count("{" + ids + "}") == 2, statement
     finally:
         kap12.close()
