@@ -84,13 +84,19 @@ def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdu
     assignees = notify.assignees_who_may_be_told(session, and_(past, OpenTask.assignee_id.is_not(None)))
     holders = notify.role_holders_of_cases(session, {(row.case_id, role) for row in rows
                                                      for role in roles[row.id] + escalations[row.id]})
+
+    def held(case_id: int, of_roles: list[str]) -> set[int]:
+        return set().union(*(holders.get((case_id, role), set()) for role in of_roles))
+
     for row in rows:
         item = Overdue(row.number, row.title, row.due_at)
-        own = ({assignees[row.id]} if row.id in assignees else set()) if row.assignee_id is not None \
-            else set().union(*(holders.get((row.case_id, role), set()) for role in roles[row.id]))
+        if row.assignee_id is not None:
+            own = {assignees[row.id]} if row.id in assignees else set()
+        else:
+            own = held(row.case_id, roles[row.id])
         for user_id in own:
             found[user_id][0].append(item)
-        for user_id in set().union(*(holders.get((row.case_id, role), set()) for role in escalations[row.id])) - own:
+        for user_id in held(row.case_id, escalations[row.id]) - own:
             found[user_id][1].append(item)
     return found
 

@@ -141,8 +141,8 @@ def one_round(kap12: Kap12, tally_rows: dict[tally_folding.Tally, int] | None = 
     """One round of a sweeper: fire what is due, send the mail waiting, write what falls due at
     its time (a checkpoint, the week's lederforum notice, the day's notice of tasks past their
     deadline) and fold the tallies that grew (``tally_rows``: what each one's last fold left,
-    updated; None for a round on its own). A sweeper runs rounds until stopped; ``kap12 timers --once`` runs one, so a county
-    that sweeps from a scheduler instead gets the same notices."""
+    updated; None for a round on its own). A sweeper runs rounds until stopped; ``kap12 timers
+    --once`` runs one, so a county that sweeps from a scheduler gets the same notices."""
     fired = sweep(kap12, stop=stop)
     if stop is not None and stop.is_set():
         return Round(fired)
