@@ -386,9 +386,10 @@ def timers(once: bool, idle: float, as_json: bool, metrics_port: int | None, met
         done = kap12.sweep_round()
         result, mailed = done.fired, done.mailed
         _emit({"claimed": result.claimed, "cases_advanced": result.cases_advanced, "failures": result.failures,
-               "mailed": mailed},
+               "mailed": mailed, "notices": done.notices},
               as_json, f"{result.claimed} tidsfrist(er) utløst i {result.cases_advanced} sak(er); "
-                       f"{len(result.failures)} feil; {mailed} e-post(er) sendt.")
+                       f"{len(result.failures)} feil; {mailed} e-post(er) sendt; "
+                       f"{done.notices} varsel/varsler skrevet (lederforum, oppgaver over fristen).")
         return
     click.echo("Sjekker tidsfrister (Ctrl+C eller SIGTERM stopper).")
     run_forever(kap12, stop_on_signals())

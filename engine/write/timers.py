@@ -134,6 +134,7 @@ def sweep(kap12: Kap12, batch: int = 200, stop: threading.Event | None = None) -
 class Round:
     fired: SweepResult
     mailed: int = 0
+    notices: int = 0  # written at their appointed time this round (lederforum, tasks past their deadline)
 
 
 def one_round(kap12: Kap12, tally_rows: dict[tally_folding.Tally, int] | None = None,
@@ -148,12 +149,12 @@ def one_round(kap12: Kap12, tally_rows: dict[tally_folding.Tally, int] | None = 
         return Round(fired)
     mailed = kap12.deliver_mail()
     checkpoints.write_if_due(kap12)
-    lederforum.send_if_due(kap12)  # the week's notice, before the mail of the next round
-    overdue.send_if_due(kap12)  # the day's tasks past their deadline, likewise
+    notices = lederforum.send_if_due(kap12)  # the week's notice, before the mail of the next round
+    notices += overdue.send_if_due(kap12)  # the day's tasks past their deadline, likewise
     left = dict.fromkeys(tally_folding.TALLIES, 0) if tally_rows is None else tally_rows
     for tally, rows in left.items():
         left[tally] = tally_folding.fold_if_grown(kap12.db, rows, tally)
-    return Round(fired, mailed)
+    return Round(fired, mailed, notices)
 
 
 class Sweeper(threading.Thread):

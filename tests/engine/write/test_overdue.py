@@ -77,6 +77,7 @@ def test_one_round_of_a_sweeper_writes_the_day_s_notice(flow_on, world):
     kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
     done = kap12.sweep_round()
     assert done.fired.claimed and done.fired.failures == []  # Monday's receipt deadline, missed
+    assert done.notices >= 2 and kap12.sweep_round().notices == 0  # rektor and avdelingsleder; once
     (notice,) = told(kap12, demo, "rektor")
     assert case.number in notice.body
 
