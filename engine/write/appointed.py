@@ -1,9 +1,11 @@
 """Notices written at an appointed time, once: the weekly lederforum notice (Monday 07:00) and the
 daily notice of tasks past their deadline (08:00 on the county's working days).
 
-The sweeper asks every round. Several sweepers queue on the system lock and see what the first
-one wrote; a sweeper that was down at the appointed time writes them when it is back. A process
-remembers the periods it has already seen written, so most rounds ask nothing of the database."""
+The sweeper asks every round. One sweeper writes them under the system lock; another that finds
+the lock taken goes on firing timers and looks again next round, when it sees what the first one
+wrote (queued behind it, it fired none while the notices of a county were gathered). A sweeper
+that was down at the appointed time writes them when it is back. A process remembers the periods
+it has already seen written, so most rounds ask nothing of the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -30,7 +32,8 @@ def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[S
     if key in _done:
         return 0
     with kap12.db.writing() as session:
-        history.lock_system_chain(session)  # sweepers queue here, then see the first one's notices
+        if not history.try_lock_system_chain(session):
+            return 0  # another sweeper is writing (these, or a checkpoint): the next round looks again
         already = session.scalar(select(func.count()).select_from(Notification)
                                  .where(Notification.kind == kind, Notification.created_at >= start))
         notices = [] if already else write(session)

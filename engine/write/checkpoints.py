@@ -47,11 +47,16 @@ def _current_heads(session: Session) -> Heads:
     return {history.case_chain(cid): (seq, digest) for cid, seq, digest in rows}
 
 
-def write(kap12: Kap12, *, only_if_changed: bool = False) -> CheckpointWritten | None:
-    """Write a checkpoint now (None when ``only_if_changed`` and no chain has grown)."""
+def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> CheckpointWritten | None:
+    """Write a checkpoint now (None when ``only_if_changed`` and no chain has grown, or when not
+    ``wait`` and another process holds the system lock: a sweeper's, whose holder is writing one)."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
-        history.lock_system_chain(session)  # two writers must not fold the same previous state
+        # Two writers must not fold the same previous state.
+        if wait:
+            history.lock_system_chain(session)
+        elif not history.try_lock_system_chain(session):
+            return None
         heads: Heads = {}
         previous = None
         for event in session.scalars(_checkpoints()):
@@ -80,7 +85,7 @@ def write_if_due(kap12: Kap12) -> CheckpointWritten | None:
                 return None
         elif session.scalar(select(func.count()).select_from(Case)) == 0:
             return None
-    written = write(kap12, only_if_changed=True)
+    written = write(kap12, only_if_changed=True, wait=False)  # at 100,000 cases a checkpoint takes 1-2 s
     if written:
         log.info("checkpoint %s: %s chains, digest %s", written.seq, written.chains, written.digest)
     return written
