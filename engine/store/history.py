@@ -137,9 +137,10 @@ def lock_system_chain(session: Session) -> None:
 
 def try_lock_system_chain(session: Session) -> bool:
     """``lock_system_chain`` unless another transaction holds it: False then, at once. For a
-    sweeper's work at an appointed time (a checkpoint, the notices): the holder is doing that
-    work, and a sweeper that queued behind it fired no timers meanwhile. On SQLite the single
-    writer has the lock already (True)."""
+    sweeper's work at an appointed time (a checkpoint, the notices), which it can leave to its
+    next round: the holder (another sweeper doing that work, a deploy) may take seconds, and a
+    sweeper queued behind it fired no timers meanwhile. On SQLite the single writer has the
+    lock already (True)."""
     if session.get_bind().dialect.name == "sqlite":
         return True
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN}))

@@ -22,9 +22,12 @@ from engine.write.unit_of_work import Host
 _done: set[tuple[str, str, str]] = set()
 
 
-def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[Session], list[Notification]]) -> int:
+def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[Session], list[Notification]],
+              wait: bool = False) -> int:
     """The notices of ``kind`` for the period that began at ``start`` (None: no such period
-    today), made by ``write`` if the time has come and none of them is written yet; how many."""
+    today), made by ``write`` if the time has come and none of them is written yet; how many.
+    Unless ``wait`` (one round on its own, ``kap12 timers --once``, which has nothing else to
+    do and may not run again that day), none while another holds the system lock."""
     now = kap12.clock.now()
     if start is None or now < start:
         return 0
@@ -32,8 +35,10 @@ def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[S
     if key in _done:
         return 0
     with kap12.db.writing() as session:
-        if not history.try_lock_system_chain(session):
-            return 0  # another sweeper is writing (these, or a checkpoint): the next round looks again
+        if wait:
+            history.lock_system_chain(session)
+        elif not history.try_lock_system_chain(session):
+            return 0  # another sweeper writing these or a checkpoint, or a deploy: the next round looks again
         already = session.scalar(select(func.count()).select_from(Notification)
                                  .where(Notification.kind == kind, Notification.created_at >= start))
         notices = [] if already else write(session)

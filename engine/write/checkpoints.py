@@ -49,7 +49,8 @@ def _current_heads(session: Session) -> Heads:
 
 def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> CheckpointWritten | None:
     """Write a checkpoint now (None when ``only_if_changed`` and no chain has grown, or when not
-    ``wait`` and another process holds the system lock: a sweeper's, whose holder is writing one)."""
+    ``wait`` and another transaction holds the system lock: a sweeper writing one or the
+    appointed notices, a deploy; the sweeper that did not wait looks again next round)."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         # Two writers must not fold the same previous state.
@@ -68,7 +69,7 @@ def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> 
         return CheckpointWritten(written.seq, now, data["digest"], data["chains"], len(data["changed"]))
 
 
-def write_if_due(kap12: Kap12) -> CheckpointWritten | None:
+def write_if_due(kap12: Kap12, wait: bool = False) -> CheckpointWritten | None:
     """What the sweeper calls on every round: cheap unless an hour has passed since the last
     checkpoint and the total length of all chains has changed."""
     now = kap12.clock.now()
@@ -85,7 +86,7 @@ def write_if_due(kap12: Kap12) -> CheckpointWritten | None:
                 return None
         elif session.scalar(select(func.count()).select_from(Case)) == 0:
             return None
-    written = write(kap12, only_if_changed=True, wait=False)  # at 100,000 cases a checkpoint takes 1-2 s
+    written = write(kap12, only_if_changed=True, wait=wait)  # at 100,000 cases a checkpoint takes 1-2 s
     if written:
         log.info("checkpoint %s: %s chains, digest %s", written.seq, written.chains, written.digest)
     return written

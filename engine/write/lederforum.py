@@ -71,13 +71,13 @@ def _notice(user: User, found: list[ForumCase], start: datetime, now: datetime) 
                         body=body, link=LINK, created_at=now, mail_attempts=0)
 
 
-def send_if_due(kap12: Host) -> int:
+def send_if_due(kap12: Host, wait: bool = False) -> int:
     """Write this week's notices if the appointed time has passed and they are not written yet;
-    the number written (0 on most rounds, cheaply)."""
+    the number written (0 on most rounds, cheaply; ``wait``: see ``appointed.send_once``)."""
     now = kap12.clock.now()
     start = week_start(now)
 
     def write(session: Session) -> list[Notification]:
         return [_notice(user, found, start, now) for user in _leaders(session)
                 if (found := cases_for_forum(session, access.Viewer.of(user), now))]
-    return appointed.send_once(kap12, KIND, start, write)
+    return appointed.send_once(kap12, KIND, start, write, wait)

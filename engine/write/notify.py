@@ -95,12 +95,11 @@ def role_holders_of_cases(session: Session, wanted: Iterable[tuple[int, str]]) -
     return found
 
 
-def assignees_who_may_be_told(session: Session, tasks: ColumnElement[bool]) -> dict[str, int]:
-    """``assignee_who_may_be_told`` for the open tasks ``tasks`` selects (a condition on
-    ``OpenTask`` and its ``Case``), at once: task id → its assignee, for those who may be told."""
-    query = (select(OpenTask.id, User.id).join(Case, Case.id == OpenTask.case_id)
-             .join(User, User.id == OpenTask.assignee_id).where(tasks, *_may_be_told(OpenTask.case_id)))
-    return {task_id: user_id for task_id, user_id in session.execute(query)}
+def assignee_may_be_told() -> ColumnElement[bool]:
+    """Whether an open task's (``OpenTask``) assignee may be told of its case, as
+    ``assignee_who_may_be_told`` asks it: a column of a query of many tasks, read in the same
+    statement as the assignee (a task taken or let go meanwhile is asked as it was read)."""
+    return exists().where(User.id == OpenTask.assignee_id, *_may_be_told(OpenTask.case_id))
 
 
 def _if_may_be_told(session: Session, case: Case, user_id: int | None) -> list[int]:

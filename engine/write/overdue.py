@@ -51,9 +51,9 @@ def day_start(now: datetime) -> datetime | None:
     return datetime.combine(local.date(), AT, tzinfo=OSLO)
 
 
-def send_if_due(kap12: Host) -> int:
+def send_if_due(kap12: Host, wait: bool = False) -> int:
     """Write today's notices if it is a working day past 08:00 and they are not written yet; the
-    number written (0 on most rounds, cheaply)."""
+    number written (0 on most rounds, cheaply; ``wait``: see ``appointed.send_once``)."""
     now = kap12.clock.now()
     start = day_start(now)
 
@@ -61,7 +61,7 @@ def send_if_due(kap12: Host) -> int:
         assert start is not None  # appointed.send_once writes only for a period that began
         return [_notice(user_id, own, escalated, now)
                 for user_id, (own, escalated) in sorted(_by_person(session, start).items())]
-    return appointed.send_once(kap12, KIND, start, write)
+    return appointed.send_once(kap12, KIND, start, write, wait)
 
 
 def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdue], list[Overdue]]]:
@@ -71,19 +71,18 @@ def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdu
     found: defaultdict[int, tuple[list[Overdue], list[Overdue]]] = defaultdict(lambda: ([], []))
     past = and_(OpenTask.due_at < start, Case.status == "open")
     rows = session.execute(select(OpenTask.id, OpenTask.case_id, OpenTask.title, OpenTask.due_at, OpenTask.assignee_id,
-                                  Case.number)
+                                  notify.assignee_may_be_told().label("tell_assignee"), Case.number)
                            .join(Case, Case.id == OpenTask.case_id).where(past)
                            .order_by(OpenTask.due_at, OpenTask.id)).all()
-    roles: defaultdict[str, list[str]] = defaultdict(list)
+    roles: defaultdict[str, list[str]] = defaultdict(list)  # of every overdue task: whoever has it, as read above
     for task_id, role in session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role)
                                          .join(OpenTask, OpenTask.id == OpenTaskRole.task_id)
-                                         .join(Case, Case.id == OpenTask.case_id)
-                                         .where(past, OpenTask.assignee_id.is_(None))):
+                                         .join(Case, Case.id == OpenTask.case_id).where(past)):
         roles[task_id].append(role)
     escalations = _escalation_roles(session, [row.case_id for row in rows])
-    assignees = notify.assignees_who_may_be_told(session, and_(past, OpenTask.assignee_id.is_not(None)))
     holders = notify.role_holders_of_cases(session, {(row.case_id, role) for row in rows
-                                                     for role in roles[row.id] + escalations[row.id]})
+                                                     for role in (roles[row.id] if row.assignee_id is None else [])
+                                                     + escalations[row.id]})
 
     def held(case_id: int, of_roles: list[str]) -> set[int]:
         return set().union(*(holders.get((case_id, role), set()) for role in of_roles))
@@ -91,7 +90,7 @@ def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdu
     for row in rows:
         item = Overdue(row.number, row.title, row.due_at)
         if row.assignee_id is not None:
-            own = {assignees[row.id]} if row.id in assignees else set()
+            own = {row.assignee_id} if row.tell_assignee else set()
         else:
             own = held(row.case_id, roles[row.id])
         for user_id in own:

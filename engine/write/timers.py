@@ -143,14 +143,19 @@ def one_round(kap12: Kap12, tally_rows: dict[tally_folding.Tally, int] | None = 
     its time (a checkpoint, the week's lederforum notice, the day's notice of tasks past their
     deadline) and fold the tallies that grew (``tally_rows``: what each one's last fold left,
     updated; None for a round on its own). A sweeper runs rounds until stopped; ``kap12 timers
-    --once`` runs one, so a county that sweeps from a scheduler gets the same notices."""
+    --once`` runs one, so a county that sweeps from a scheduler gets the same notices.
+
+    A sweeper leaves what falls due at its time to its next round while another holds the
+    system lock, and goes on firing timers. A round on its own waits for the lock: it has
+    nothing else to do, and it may not run again that day."""
     fired = sweep(kap12, stop=stop)
     if stop is not None and stop.is_set():
         return Round(fired)
+    alone = tally_rows is None
     mailed = kap12.deliver_mail()
-    checkpoints.write_if_due(kap12)
-    notices = lederforum.send_if_due(kap12)  # the week's notice, before the mail of the next round
-    notices += overdue.send_if_due(kap12)  # the day's tasks past their deadline, likewise
+    checkpoints.write_if_due(kap12, wait=alone)
+    notices = lederforum.send_if_due(kap12, wait=alone)  # the week's notice, before the mail of the next round
+    notices += overdue.send_if_due(kap12, wait=alone)  # the day's tasks past their deadline, likewise
     left = dict.fromkeys(tally_folding.TALLIES, 0) if tally_rows is None else tally_rows
     for tally, rows in left.items():
         left[tally] = tally_folding.fold_if_grown(kap12.db, rows, tally)

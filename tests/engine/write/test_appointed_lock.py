@@ -40,3 +40,29 @@ def test_a_sweeper_does_not_queue_behind_another_writing_at_the_appointed_time(f
         assert kap12.send_overdue_notices() >= 2 and checkpoints.write_if_due(kap12) is not None  # the next round
     finally:
         kap12.close()
+
+
+@pytest.mark.postgres
+def test_a_round_on_its_own_waits_for_the_lock_and_writes(flow_on, pg_server, tmp_path, new_kap12):
+    """``kap12 timers --once`` has nothing else to do and may not run again that day: it waits
+    for the lock, and writes the day's notice once it has it."""
+    kap12 = new_kap12(pg_server.create_database("t_round_waits"), tmp_path)
+    try:
+        demo = ensure_directory(kap12)
+        flow_on(kap12, demo).report()
+        monday = kap12.clock.now().astimezone(OSLO)
+        kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
+        done: list = []
+        with kap12.db.engine.connect() as other:
+            other.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": history.SYSTEM_CHAIN})
+            alone = threading.Thread(target=lambda: done.append(kap12.sweep_round()))
+            alone.start()
+            with kap12.db.engine.connect() as look:  # until the round waits for the lock
+                waited = any(look.execute(text("SELECT pg_sleep(0.05), count(*) FROM pg_locks "
+                                               "WHERE locktype = 'advisory' AND NOT granted")).one()[1]
+                             for _ in range(600))
+            other.rollback()
+        alone.join()
+        assert waited and done[0].fired.claimed and done[0].notices >= 2
+    finally:
+        kap12.close()

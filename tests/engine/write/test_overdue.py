@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 from support.plans import statements_of
 
-from engine.store.models import Case, RoleGrant
+from engine.store.models import Case, RoleGrant, User
 from engine.write import appointed, notify, overdue
 from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
@@ -124,3 +124,27 @@ def test_role_holders_of_many_cases_are_each_case_s_own(flow, kap12, demo):
     accused = [case for case in cases if case.procedure == "C"]
     assert accused and all(demo.users["avdelingsleder"].id not in many.get((case.id, role), set())
                            for case in accused for role in roles)
+
+
+def test_a_task_someone_has_taken_falls_to_them_while_they_may_be_told(flow, kap12, demo):
+    """A taken task is the assignee's (not the role's) in the day's notice, asked in the same
+    statement that reads who has it; an assignee who is no longer active is told nothing, and
+    the escalation still reaches rektor."""
+    monday = kap12.clock.now().astimezone(OSLO)
+    case = flow.report()
+    leader = demo.users["avdelingsleder"]
+    [task] = [t for t in kap12.tasks_for(leader) if t.case_id == case.id]
+    kap12.claim(leader, task.id)
+    tuesday = (monday + timedelta(days=1)).replace(hour=8, minute=0)
+    kap12.clock.set(tuesday - timedelta(minutes=1))
+    kap12.sweep_timers()  # the receipt deadline is missed and escalated to rektor
+
+    def notices() -> dict[int, tuple[list[str], list[str]]]:
+        with kap12.db.reading() as session:
+            return {user: ([o.case_number for o in own], [o.case_number for o in escalated])
+                    for user, (own, escalated) in overdue._by_person(session, tuesday).items()}
+
+    assert notices() == {leader.id: ([case.number], []), demo.users["rektor"].id: ([], [case.number])}
+    with kap12.db.writing() as session:
+        session.get(User, leader.id).active = False
+    assert notices() == {demo.users["rektor"].id: ([], [case.number])}
