@@ -6,6 +6,7 @@ asked set-based) or folded a checkpoint (1-2 s)."""
 from __future__ import annotations
 
 import threading
+import uuid
 from datetime import timedelta
 
 import pytest
@@ -17,52 +18,54 @@ from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
 
 
-@pytest.mark.postgres
-def test_a_sweeper_does_not_queue_behind_another_writing_at_the_appointed_time(flow_on, pg_server, tmp_path, new_kap12):
-    kap12 = new_kap12(pg_server.create_database("t_appointed_lock"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow_on(kap12, demo).report()
-        monday = kap12.clock.now().astimezone(OSLO)
-        kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
-        kap12.sweep_timers()  # the receipt deadline is missed: a task past its deadline
-        done: list[tuple[int, object]] = []
-        with kap12.db.engine.connect() as other:  # another sweeper, in the middle of writing them
-            other.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": history.SYSTEM_CHAIN})
-            sweeper = threading.Thread(target=lambda: done.append((kap12.send_overdue_notices(),
-                                                                   checkpoints.write_if_due(kap12))))
-            sweeper.start()
-            sweeper.join(30)  # queued behind the lock, it would still be waiting
-            queued = sweeper.is_alive()
-            other.rollback()
-        sweeper.join()
-        assert not queued and done == [(0, None)]  # nothing written, nothing waited for
-        assert kap12.send_overdue_notices() >= 2 and checkpoints.write_if_due(kap12) is not None  # the next round
-    finally:
-        kap12.close()
+@pytest.fixture
+def past_deadline(flow_on, pg_server, tmp_path, new_kap12):
+    """A county on PostgreSQL at 08:00 on Tuesday, with Monday's report past its receipt deadline."""
+    kap12 = new_kap12(pg_server.create_database(f"t_{uuid.uuid4().hex[:16]}"), tmp_path)
+    flow_on(kap12, ensure_directory(kap12)).report()
+    monday = kap12.clock.now().astimezone(OSLO)
+    kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
+    yield kap12
+    kap12.close()
+
+
+def _hold_the_lock(connection) -> None:
+    """What another sweeper writing at the appointed time holds, for the rest of its transaction."""
+    connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": history.SYSTEM_CHAIN})
 
 
 @pytest.mark.postgres
-def test_a_round_on_its_own_waits_for_the_lock_and_writes(flow_on, pg_server, tmp_path, new_kap12):
+def test_a_sweeper_does_not_queue_behind_another_writing_at_the_appointed_time(past_deadline):
+    kap12 = past_deadline
+    kap12.sweep_timers()  # the receipt deadline is missed: a task past its deadline
+    done: list[tuple[int, object]] = []
+    with kap12.db.engine.connect() as other:  # another sweeper, in the middle of writing them
+        _hold_the_lock(other)
+        sweeper = threading.Thread(target=lambda: done.append((kap12.send_overdue_notices(),
+                                                               checkpoints.write_if_due(kap12))))
+        sweeper.start()
+        sweeper.join(30)  # queued behind the lock, it would still be waiting
+        queued = sweeper.is_alive()
+        other.rollback()
+    sweeper.join()
+    assert not queued and done == [(0, None)]  # nothing written, nothing waited for
+    assert kap12.send_overdue_notices() >= 2 and checkpoints.write_if_due(kap12) is not None  # the next round
+
+
+@pytest.mark.postgres
+def test_a_round_on_its_own_waits_for_the_lock_and_writes(past_deadline):
     """``kap12 timers --once`` has nothing else to do and may not run again that day: it waits
     for the lock, and writes the day's notice once it has it."""
-    kap12 = new_kap12(pg_server.create_database("t_round_waits"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow_on(kap12, demo).report()
-        monday = kap12.clock.now().astimezone(OSLO)
-        kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
-        done: list = []
-        with kap12.db.engine.connect() as other:
-            other.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": history.SYSTEM_CHAIN})
-            alone = threading.Thread(target=lambda: done.append(kap12.sweep_round()))
-            alone.start()
-            with kap12.db.engine.connect() as look:  # until the round waits for the lock
-                waited = any(look.execute(text("SELECT pg_sleep(0.05), count(*) FROM pg_locks "
-                                               "WHERE locktype = 'advisory' AND NOT granted")).one()[1]
-                             for _ in range(600))
-            other.rollback()
-        alone.join()
-        assert waited and done[0].fired.claimed and done[0].notices >= 2
-    finally:
-        kap12.close()
+    kap12 = past_deadline
+    done: list = []
+    with kap12.db.engine.connect() as other:
+        _hold_the_lock(other)
+        alone = threading.Thread(target=lambda: done.append(kap12.sweep_round()))
+        alone.start()
+        with kap12.db.engine.connect() as look:  # until the round waits for the lock
+            waited = any(look.execute(text("SELECT pg_sleep(0.05), count(*) FROM pg_locks "
+                                           "WHERE locktype = 'advisory' AND NOT granted")).one()[1]
+                         for _ in range(600))
+        other.rollback()
+    alone.join()
+    assert waited and done[0].fired.claimed and done[0].notices >= 2
