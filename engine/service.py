@@ -327,9 +327,6 @@ class Kap12:
     def write_checkpoint(self) -> checkpoints.CheckpointWritten | None:
         return checkpoints.write(self)
 
-    def write_checkpoint_if_due(self) -> checkpoints.CheckpointWritten | None:
-        return checkpoints.write_if_due(self)
-
     def readiness(self) -> str:
         """READY, or why not (the database does not answer, or its schema is behind this code)."""
         return readiness(self.db)

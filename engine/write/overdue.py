@@ -74,7 +74,9 @@ def _by_person(session: Session, start: datetime) -> dict[int, tuple[list[Overdu
                                   notify.assignee_may_be_told().label("tell_assignee"), Case.number)
                            .join(Case, Case.id == OpenTask.case_id).where(past)
                            .order_by(OpenTask.due_at, OpenTask.id)).all()
-    roles: defaultdict[str, list[str]] = defaultdict(list)  # of every overdue task: whoever has it, as read above
+    # Every overdue task's roles, taken or not: which tasks fall to their roles is decided by the
+    # assignee as the statement above read it, not as it may be now.
+    roles: defaultdict[str, list[str]] = defaultdict(list)
     for task_id, role in session.execute(select(OpenTaskRole.task_id, OpenTaskRole.role)
                                          .join(OpenTask, OpenTask.id == OpenTaskRole.task_id)
                                          .join(Case, Case.id == OpenTask.case_id).where(past)):
