@@ -28,6 +28,7 @@ from sqlalchemy import (
     select,
     true,
     union,
+    union_all,
 )
 from sqlalchemy import case as sql_case
 from sqlalchemy.orm import InstrumentedAttribute, Session, aliased, lazyload
@@ -38,7 +39,7 @@ from engine.runtime.clock import active_clock
 from engine.store.code_values import code, codes, number
 from engine.store.directory import Holder
 from engine.store.events import TASK_COMPLETED
-from engine.store.id_sets import id_in, id_in_list
+from engine.store.id_sets import id_in, id_in_list, ranges_outside
 from engine.store.models import (
     AccessGrant,
     Case,
@@ -399,28 +400,40 @@ def _branches(viewer: Viewer) -> list[Branch]:
         # carrying those ids through every query cost more than the lists themselves.
         return (lambda c: and_(condition(c), ~or_(*(role(case_dims(c)) for role in roles)))) if roles else condition
 
-    done = select(CaseWork.case_id).where(CaseWork.user_id == viewer.id, *_work_beyond_roles(viewer))
     branches: list[Branch] = [(_task_ids(viewer), beyond_roles(lambda c: true())),
-                              (done, beyond_roles(lambda c: ~c.procedure.in_(codes(SHARPENED)))),
+                              (_work_done(viewer), beyond_roles(lambda c: ~c.procedure.in_(codes(SHARPENED)))),
                               (_granted_ids(viewer), beyond_roles(lambda c: true()))]
     return branches + [(None, _on_case(condition)) for condition in by_dims(viewer)]
 
 
-def _work_beyond_roles(viewer: Viewer) -> list[ColumnElement[bool]]:
-    """The person's work rows that a role of theirs may not reach anyway, by the row alone: the
-    "work done" branch reaches only cases outside B and C, and of those the leadership's branch
-    reaches every case of its schools, and the school owner's every notified case of the county
-    (a notice is never withdrawn). Leaving those rows out changes no case reached: it only spares
-    looking up each of them (a school owner had worked in 16,000 of the county's cases, a rektor
-    in most of the school's — every page looked them all up to find they added none)."""
-    beyond: list[ColumnElement[bool]] = []
+def _work_done(viewer: Viewer) -> Select[Any] | CompoundSelect:
+    """The cases the person completed a task in that a role of theirs may not reach anyway, by
+    the row alone: the "work done" branch reaches only cases outside B and C, and of those the
+    leadership's branch reaches every case of its schools, and the school owner's every notified
+    case of the county (a notice is never withdrawn). Leaving those rows out changes no case
+    reached: it only spares looking up each of them (a school owner had worked in 16,000 of the
+    county's cases, a rektor in most of the school's — every page looked them all up to find
+    they added none).
+
+    The rows left in are asked as the ranges of an index around the places the roles reach
+    (``id_sets.ranges_outside``), one part of a union each: as a NOT IN, the rows left out were still
+    read, every one of them, on every page (the school owner's 16,000: 2 ms at 100,000 cases,
+    and more with every year of cases; by the ranges, 0.1 ms)."""
+    done = select(CaseWork.case_id).where(CaseWork.user_id == viewer.id)
+    beyond: list[list[ColumnElement[bool]]] = []
     leader_schools = viewer.schools(LEADERSHIP_ROLES)
-    if leader_schools:
-        beyond.append(CaseWork.school_id.not_in(sorted(leader_schools)))
+    if leader_schools:  # index (user, school)
+        beyond.append(ranges_outside(CaseWork.school_id, leader_schools))
     owner_counties = counties_where(viewer, OWNER_ROLE)
-    if owner_counties:
-        beyond.append(or_(CaseWork.notified.is_(False), CaseWork.county_id.not_in(owner_counties)))
-    return beyond
+    if owner_counties:  # index (user, notified, county)
+        beyond.append([CaseWork.notified == false()] +
+                      [and_(CaseWork.notified == true(), part) for part in ranges_outside(CaseWork.county_id, owner_counties)])
+    if not beyond:
+        return done
+    # The parts of one role's ranges are disjoint, so no row comes twice; the other roles' are
+    # conditions on each (a person holding both must be beyond both).
+    first, *others = beyond
+    return union_all(*(done.where(part, *(or_(*parts) for parts in others)) for part in first))
 
 
 def counties_where(viewer: Viewer, *roles: str) -> list[int]:

@@ -8,7 +8,8 @@ sub-query an init plan run once, and the condition an index condition on ``colum
 are fetched by their ids, so the cost follows the ids found, not the table's size."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import (
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     Select,
     String,
+    and_,
     any_,
     bindparam,
     cast,
@@ -76,3 +78,16 @@ def id_in_list(column: _Column, ids: Sequence[int], dialect: str) -> ColumnEleme
         written = "{" + ",".join(str(int(i)) for i in ids) + "}"
         return column == any_(cast(bindparam(None, written, type_=String(), literal_execute=True), ARRAY(Integer)))
     return column.in_(bindparam(None, [int(i) for i in ids], expanding=True, literal_execute=True))
+
+
+def ranges_outside(column: _Column, values: Collection[int]) -> list[ColumnElement[bool]]:
+    """``column NOT IN values`` as the ranges between and around the values, each a range of an
+    index on (…, ``column``) that the database walks; asked as the parts of a union, no entry of
+    the values is read. As a NOT IN, each entry of the index is read and dropped: a person's rows
+    of the places their roles reach, most of their rows, more with every year. NULL is in no
+    range, as NOT IN does not hold for it either."""
+    ordered = sorted(set(values))
+    ranges = [column < ordered[0]]
+    # Whole numbers: nothing lies between two neighbours (schools 4 and 5), so no range is asked.
+    ranges += [and_(column > low, column < high) for low, high in pairwise(ordered) if high - low > 1]
+    return ranges + [column > ordered[-1]]

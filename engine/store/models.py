@@ -324,8 +324,11 @@ class CaseWork(Base):
     school_id: Mapped[int]
     county_id: Mapped[int]
     notified: Mapped[bool] = mapped_column(Boolean)
-    # A person's rows, with what the policy filters them by, read from the index alone.
-    __table_args__ = (Index("ix_case_work_person", "user_id", "notified", "county_id", "school_id", "case_id"),)
+    # A person's rows, with what the policy filters them by, read from the index alone: the
+    # ranges outside the school owner's counties from the first, outside a leader's schools
+    # from the second (``access._work_done``).
+    __table_args__ = (Index("ix_case_work_person", "user_id", "notified", "county_id", "school_id", "case_id"),
+                      Index("ix_case_work_school", "user_id", "school_id", "case_id"))
 
 
 class AccessGrant(Base):

@@ -75,8 +75,17 @@ def test_leaving_out_work_a_role_reaches_changes_no_case_reached(flow, kap12, de
     head = demo.users["avdelingsleder"]
     viewers += [replace(head, grants=(("skoleeier", None, demo.county_id),)),
                 replace(head, grants=()), replace(head, grants=(("avdelingsleder", 999_999, None),))]
+    # Her work is asked as the ranges around the places her roles reach (``id_sets.ranges_outside``):
+    # her school below them all (above), between two, above one; and as leader and owner at once.
+    [school] = {s for _, s, _ in head.grants if s is not None}
+    viewers += [replace(head, grants=(("avdelingsleder", school - 3, None), ("avdelingsleder", school + 3, None))),
+                replace(head, grants=(("avdelingsleder", school - 3, None),)),
+                replace(head, grants=(*head.grants, ("skoleeier", None, demo.county_id)))]
     with_rows_left_out = [_reached(kap12, v) for v in viewers]
-    monkeypatch.setattr(access, "_work_beyond_roles", lambda viewer: [])
+    # Every row of the person's work, none left out; the statements built with the rows left out
+    # (kept per person) built again.
+    monkeypatch.setattr(access, "_work_done", lambda viewer: select(CaseWork.case_id).where(CaseWork.user_id == viewer.id))
+    access._level_of.cache_clear()
     assert with_rows_left_out == [_reached(kap12, v) for v in viewers]
     # And the branch matters: the former department head still reads the A case she worked in.
     for former in with_rows_left_out[-3:]:
@@ -99,6 +108,5 @@ def test_a_role_holders_own_work_is_not_looked_up_case_by_case(flow, kap12, demo
     viewer = demo.users[user]
     with kap12.db.reading() as session:
         rows = session.scalars(select(CaseWork.case_id).where(CaseWork.user_id == viewer.id)).all()
-        left = session.scalars(select(CaseWork.case_id).where(CaseWork.user_id == viewer.id,
-                                                             *access._work_beyond_roles(viewer))).all()
+        left = session.scalars(access._work_done(viewer)).all()
     assert rows and left == []  # all of it is reached through the role
