@@ -219,6 +219,12 @@ class Case(Base):
 Index("ix_cases_open_stage_order", Case.stage_code, Case.deadline_missed.desc(), Case.next_deadline.is_(None),
       Case.next_deadline, Case.created_at, Case.id,
       postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
+# A school leader's case list (Saker, «Under behandling»), newest first: its first page of fifty
+# read in order, not the school's 500 open cases at 100,000 gathered and sorted (migration 0034).
+# Open cases only: the cases of the school closed this week are found by ``ix_cases_closed``,
+# not among all it ever closed.
+Index("ix_cases_school_open", Case.school_id, Case.created_at, Case.id,
+      postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
 # The weekly overview's counts of the open cases (``engine/read/overview._open_counts``): a
 # leader's school by stage, and on PostgreSQL every column the counts and the access policy read,
 # so a school owner's 5,000 open cases at 100,000 are counted from the index alone (migration 0029).
