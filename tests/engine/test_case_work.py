@@ -71,25 +71,53 @@ def test_leaving_out_work_a_role_reaches_changes_no_case_reached(flow, kap12, de
     # Everyone, and the department head as she would be after leaving the school's leadership
     # (her work then counts for itself), moving to another school, or becoming the school owner
     # (who reaches a notified case of the county, not the plain A case she worked in).
-    viewers = [demo.users[p] for p in PEOPLE]
     head = demo.users["avdelingsleder"]
-    viewers += [replace(head, grants=(("skoleeier", None, demo.county_id),)),
-                replace(head, grants=()), replace(head, grants=(("avdelingsleder", 999_999, None),))]
+    formers = [replace(head, grants=(("skoleeier", None, demo.county_id),)),
+               replace(head, grants=()), replace(head, grants=(("avdelingsleder", 999_999, None),))]
     # Her work is asked as the ranges around the places her roles reach (``id_sets.ranges_outside``):
     # her school below them all (above), between two, above one; and as leader and owner at once.
     [school] = {s for _, s, _ in head.grants if s is not None}
-    viewers += [replace(head, grants=(("avdelingsleder", school - 3, None), ("avdelingsleder", school + 3, None))),
-                replace(head, grants=(("avdelingsleder", school - 3, None),)),
-                replace(head, grants=(*head.grants, ("skoleeier", None, demo.county_id)))]
+    ranged = [replace(head, grants=(("avdelingsleder", school - 3, None), ("avdelingsleder", school + 3, None))),
+              replace(head, grants=(("avdelingsleder", school - 3, None),)),
+              replace(head, grants=(*head.grants, ("skoleeier", None, demo.county_id)))]
+    viewers = [demo.users[p] for p in PEOPLE] + formers + ranged
     with_rows_left_out = [_reached(kap12, v) for v in viewers]
     # Every row of the person's work, none left out; the statements built with the rows left out
     # (kept per person) built again.
     monkeypatch.setattr(access, "_work_done", lambda viewer: select(CaseWork.case_id).where(CaseWork.user_id == viewer.id))
     access._level_of.cache_clear()
     assert with_rows_left_out == [_reached(kap12, v) for v in viewers]
-    # And the branch matters: the former department head still reads the A case she worked in.
-    for former in with_rows_left_out[-3:]:
-        assert access.FULL in former[1].values()
+    # And the branch matters: where her roles no longer reach it, she still reads the A case she
+    # worked in, through her work alone.
+    by_work = formers + ranged[:2]
+    for reached in with_rows_left_out[len(PEOPLE):len(PEOPLE) + len(by_work)]:
+        assert access.FULL in reached[1].values()
+
+
+def test_the_work_left_in_is_the_work_outside_the_places_of_the_roles(flow, kap12, demo):
+    """``access._work_done`` asks ranges of an index; what it gives is, row for row, the person's
+    work less that in their leadership's schools and, for a school owner, less the notified
+    cases of their counties (said as NOT IN) — for roles below, between, at and above the places
+    of the work, as leader, as owner, and as both."""
+    _stories(flow)
+    work = _work(kap12)
+    schools = sorted({school for school, _, _ in work.values()})
+    counties = sorted({county for _, county, _ in work.values()})
+    assert {notified for _, _, notified in work.values()} == {False, True}  # both kinds of row
+    near_schools = sorted({s + d for s in schools for d in (-3, -1, 0, 1, 3)})
+    near_counties = sorted({c + d for c in counties for d in (-3, -1, 0, 1, 3)})
+    places = [[], *([p] for p in near_schools), near_schools[::2], [near_schools[0], near_schools[-1]]]
+    owned = [[], *([c] for c in near_counties), near_counties[1::2], [near_counties[0], near_counties[-1]]]
+    with kap12.db.reading() as session:
+        for person in {user_id for user_id, _ in work}:
+            viewer = next(v for v in demo.users.values() if v.id == person)
+            for led in places:
+                for owns in owned:
+                    grants = tuple(("avdelingsleder", s, None) for s in led) + tuple(("skoleeier", None, c) for c in owns)
+                    asked = replace(viewer, grants=grants)
+                    expected = {case_id for (user_id, case_id), (school, county, notified) in work.items()
+                                if user_id == person and school not in led and (not notified or county not in owns)}
+                    assert set(session.scalars(access._work_done(asked))) == expected, (led, owns)
 
 
 def test_an_upgraded_database_has_the_work_of_every_completion(flow, kap12, demo):
