@@ -554,8 +554,7 @@ def schools_of_own_cases(viewer: Viewer, cases: Select[Case]) -> CompoundSelect:
     table for their schools (20 ms at 100,000 cases; by the ids, 4)."""
     assert viewer.reach is not None, "with_reach first"
     reach = viewer.reach
-    own = cases.where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect)) \
-        if _by_role(_branches(viewer)) else cases
+    own = cases.where(id_in_list(Case.id, reach.full + reach.reported, reach.dialect)) if by_dims(viewer) else cases
     return union(select(School.id).where(School.id.in_(sorted(viewer.schools())),
                                          cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()),
                  own.with_only_columns(Case.school_id))

@@ -135,12 +135,15 @@ def lock_system_chain(session: Session) -> None:
         session.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN})
 
 
-def try_lock_system_chain(session: Session) -> bool:
-    """``lock_system_chain`` unless another transaction holds it: False then, at once. For a
-    sweeper's work at an appointed time (a checkpoint, the notices), which it can leave to its
-    next round: the holder (another sweeper doing that work, a deploy) may take seconds, and a
-    sweeper queued behind it fired no timers meanwhile. On SQLite the single writer has the
-    lock already (True)."""
+def take_system_chain(session: Session, wait: bool) -> bool:
+    """``lock_system_chain``, waiting for it; or, not ``wait``, only if no other transaction holds
+    it (False then, at once). Whether this transaction has it. Not waiting is for a sweeper's
+    work at an appointed time (a checkpoint, the notices), which it can leave to its next round:
+    the holder (another sweeper doing that work, a deploy) may take seconds, and a sweeper queued
+    behind it fired no timers meanwhile. On SQLite the single writer has the lock already."""
+    if wait:
+        lock_system_chain(session)
+        return True
     if session.get_bind().dialect.name == "sqlite":
         return True
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN}))

@@ -35,9 +35,7 @@ def send_once(kap12: Host, kind: str, start: datetime | None, write: Callable[[S
     if key in _done:
         return 0
     with kap12.db.writing() as session:
-        if wait:
-            history.lock_system_chain(session)
-        elif not history.try_lock_system_chain(session):
+        if not history.take_system_chain(session, wait):
             return 0  # another sweeper writing these or a checkpoint, or a deploy: the next round looks again
         already = session.scalar(select(func.count()).select_from(Notification)
                                  .where(Notification.kind == kind, Notification.created_at >= start))

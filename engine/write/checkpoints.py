@@ -53,10 +53,7 @@ def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> 
     appointed notices, a deploy; the sweeper that did not wait looks again next round)."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
-        # Two writers must not fold the same previous state.
-        if wait:
-            history.lock_system_chain(session)
-        elif not history.try_lock_system_chain(session):
+        if not history.take_system_chain(session, wait):  # two writers must not fold the same previous state
             return None
         heads: Heads = {}
         previous = None
