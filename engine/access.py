@@ -463,6 +463,12 @@ def _by_role(branches: list[Branch]) -> list[ColumnElement[bool]]:
     return [on_case(Case) for ids, on_case in branches if ids is None]
 
 
+def _role_reach(viewer: Viewer) -> list[ColumnElement[bool]]:
+    """``_by_role(_branches(viewer))``, without building the person's own sets' statements to
+    drop them (0.9 ms a call against 0.1; a page asks it for each of its lists and counts)."""
+    return [_on_case(condition)(Case) for condition in by_dims(viewer)]
+
+
 def _by_person(branches: list[Branch]) -> list[Branch]:
     """The branches that start from the person's own sets of cases (tasks, work, grants)."""
     return [branch for branch in branches if branch[0] is not None]
@@ -510,7 +516,7 @@ def _reach_of(viewer: Viewer, reported: bool) -> ColumnElement[bool]:
     ``viewer.reach`` when the page found it already, else asked in the query."""
     if viewer.reach is not None:
         reach = viewer.reach
-        return or_(*_by_role(_branches(viewer)),
+        return or_(*_role_reach(viewer),
                    id_in_list(Case.id, reach.full + (reach.reported if reported else ()), reach.dialect))
     branches = _branches(viewer) + ([_reported_branch(viewer)] if reported else [])
     return _reach(branches, _reads_county_wide(viewer))
