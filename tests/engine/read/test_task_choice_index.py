@@ -36,7 +36,9 @@ def test_a_school_owners_procedure_filter_reads_the_procedure_index(flow_on, pg_
         statements = statements_of(kap12.db.engine, ask)
         assert choices is not None and "B" in choices.procedures and "A" not in choices.procedures
         [(statement, parameters)] = [s for s in statements if "open_task_roles.procedure =" in s[0]]
-        plan = _plan_among_many_tasks(kap12.db.engine, statement, parameters, owner_task=_owner_task(kap12, case.id))
+        owner_task = _owner_task(kap12, case.id)
+        assert owner_task is not None
+        plan = _plan_among_many_tasks(kap12.db.engine, statement, parameters, owner_task=owner_task)
         # Every probe of the owner's role rows, the procedures they have no task in among them.
         probes = plan.count(" on open_task_roles")
         assert probes >= len(queries.PROCEDURE_LABELS), plan
@@ -50,7 +52,7 @@ def test_a_school_owners_procedure_filter_reads_the_procedure_index(flow_on, pg_
         kap12.close()
 
 
-def _owner_task(kap12, case_id: int) -> str:
+def _owner_task(kap12, case_id: int) -> str | None:
     with kap12.db.reading() as session:
         return session.scalar(select(OpenTaskRole.task_id).where(OpenTaskRole.case_id == case_id,
                                                                  OpenTaskRole.role == "skoleeier"))
