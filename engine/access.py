@@ -400,9 +400,9 @@ def _branches(viewer: Viewer) -> list[Branch]:
         # carrying those ids through every query cost more than the lists themselves.
         return (lambda c: and_(condition(c), ~or_(*(role(case_dims(c)) for role in roles)))) if roles else condition
 
-    branches: list[Branch] = [(_task_ids(viewer), beyond_roles(lambda c: true())),
+    branches: list[Branch] = [(_task_ids(viewer), beyond_roles(_any_case)),
                               (_work_done(viewer), beyond_roles(lambda c: ~c.procedure.in_(codes(SHARPENED)))),
-                              (_granted_ids(viewer), beyond_roles(lambda c: true()))]
+                              (_granted_ids(viewer), beyond_roles(_any_case))]
     return branches + [(None, _on_case(condition)) for condition in by_dims(viewer)]
 
 
@@ -442,11 +442,32 @@ def counties_where(viewer: Viewer, *roles: str) -> list[int]:
     return sorted(viewer.counties(roles))
 
 
+def _any_case(case: Any) -> ColumnElement[bool]:
+    """The condition of a set's branch that asks nothing of the case (``_reached_ids``)."""
+    return true()
+
+
 def _reached_ids(branches: list[Branch]) -> CompoundSelect:
-    """The ids of the cases the branches reach, as one union of index scans."""
+    """The ids of the cases the branches reach, as one union of index scans. A set whose branch
+    asks nothing of the case (``_any_case``: the cases a person reported; their tasks and grants
+    when no role of theirs reaches anything) is its own ids: each id looked up in the cases only
+    found it again (a teacher's 2,500 reported cases at 100,000: the ids took 4 ms, and 1.1 read
+    from her reports alone; the statement of her API list, which asks them, a median of 8–11 ms
+    before and 8.5 after). Each set's ids are of existing cases (foreign keys), so the union is
+    the same."""
     reached = _REACHED
-    return union(*(select(reached.id).where(id_in(reached.id, ids), on_case(reached)) if ids is not None
-                   else select(reached.id).where(on_case(reached)) for ids, on_case in branches))
+
+    def part(ids: Select[Any] | CompoundSelect | None, on_case: Callable[[Any], ColumnElement[bool]]) -> Select[Any]:
+        if ids is None:
+            return select(reached.id).where(on_case(reached))
+        if on_case is _any_case:
+            own = ids.subquery().c[0]
+            # No set gives a NULL id (a role row not yet placed has no school or county, so no
+            # arm finds it); kept out all the same, as looking it up in the cases did.
+            return select(own).where(own.is_not(None))
+        return select(reached.id).where(id_in(reached.id, ids), on_case(reached))
+
+    return union(*(part(ids, on_case) for ids, on_case in branches))
 
 
 def _reach(branches: list[Branch], county_wide: bool) -> ColumnElement[bool]:
@@ -508,7 +529,7 @@ def beyond_dims(viewer: Viewer, reported: bool = False, kind: str = "sak") -> Se
 
 
 def _reported_branch(viewer: Viewer) -> Branch:
-    return (_ids_where_party(viewer, "reporter"), lambda c: true())
+    return (_ids_where_party(viewer, "reporter"), _any_case)
 
 
 def _reach_of(viewer: Viewer, reported: bool) -> ColumnElement[bool]:
