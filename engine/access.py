@@ -450,11 +450,11 @@ def _any_case(case: Any) -> ColumnElement[bool]:
 def _reached_ids(branches: list[Branch]) -> CompoundSelect:
     """The ids of the cases the branches reach, as one union of index scans. A set whose branch
     asks nothing of the case (``_any_case``: the cases a person reported; their tasks and grants
-    when no role of theirs reaches anything) is its own ids: each id looked up in the cases only
+    when they hold no role of ``_role_conditions``) is its own ids: each id looked up in the cases only
     found it again (a teacher's 2,500 reported cases at 100,000: the ids took 4 ms, and 1.1 read
     from her reports alone; the statement of her API list, which asks them, a median of 8–11 ms
-    before and 8.5 after). Each set's ids are of existing cases (foreign keys), so the union is
-    the same."""
+    before and 8.5 after). Each set's ids are of existing cases (foreign keys; a role row copies
+    its task's case and goes with the task), so the union is the same."""
     reached = _REACHED
 
     def part(ids: Select[Any] | CompoundSelect | None, on_case: Callable[[Any], ColumnElement[bool]]) -> Select[Any]:
