@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 
 import psycopg
-from sqlalchemy import event
+from sqlalchemy import Connection, event
 
 
 def statements_of(engine, call: Callable[[], object]) -> list[tuple[str, dict]]:
@@ -24,13 +24,21 @@ def statements_of(engine, call: Callable[[], object]) -> list[tuple[str, dict]]:
     return seen
 
 
-def plan_of(engine, statement: str, parameters: dict, *settings: str) -> str:
+def plan_of(engine, statement: str, parameters: dict, *settings: str,
+            before: Callable[[Connection], object] | None = None) -> str:
     """EXPLAIN of one statement, with ``settings`` (e.g. ``enable_seqscan = off``) for a test
-    database of a handful of rows, where the planner would rightly read the table instead."""
+    database of a handful of rows, where the planner would rightly read the table instead.
+    ``before(connection)`` runs first in the same transaction — an index dropped that ties with
+    the one asked about on a handful of rows, rows copied for the planner to count — and is
+    rolled back with the settings."""
     with engine.connect() as connection:
+        if before is not None:
+            before(connection)
         for setting in settings:
             connection.exec_driver_sql(f"SET {setting}")
-        return "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
+        connection.rollback()
+        return plan
 
 
 def generic_plan_of(engine, statement: str, parameters: dict, *settings: str) -> str:

@@ -61,11 +61,8 @@ def test_the_cases_closed_this_week_are_found_by_their_index(flow_on, pg_server,
                 # status, which the planner then reads and filters, as it may; a school has
                 # thousands, and at 100,000 cases the planner takes ``ix_cases_closed`` (3 rows
                 # read for rektor's week). Asked without it (the drop is rolled back).
-                with kap12.db.engine.connect() as connection:
-                    connection.exec_driver_sql("DROP INDEX ix_cases_school_procedure")
-                    connection.exec_driver_sql("SET enable_seqscan = off")
-                    plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-                    connection.rollback()
+                plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off",
+                               before=lambda c: c.exec_driver_sql("DROP INDEX ix_cases_school_procedure"))
                 assert "ix_cases_closed" in plan, plan
     finally:
         kap12.close()

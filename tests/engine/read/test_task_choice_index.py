@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from support.plans import statements_of
+from support.plans import plan_of, statements_of
 
 from engine.read import queries
 from engine.store.models import OpenTaskRole
@@ -63,7 +63,7 @@ def _plan_among_many_tasks(engine, statement: str, parameters: dict, owner_task:
     back). With a handful of rows every index of the owner's role rows looks as cheap as another,
     and which one the planner takes says nothing; with a county's, reading the county's rows of
     the role for a procedure they have none of costs what it would in production."""
-    with engine.connect() as connection:
+    def copy_task(connection) -> None:
         for table, key in (("open_tasks", "id"), ("open_task_roles", "task_id")):
             # Each row as it is, under a new task id.
             connection.exec_driver_sql(
@@ -71,7 +71,5 @@ def _plan_among_many_tasks(engine, statement: str, parameters: dict, owner_task:
                 f"jsonb_build_object('{key}', 'copy-' || g))).* FROM {table} t, generate_series(1, {COPIES}) g "
                 f"WHERE t.{key} = %(task)s", {"task": owner_task})
         connection.exec_driver_sql("ANALYZE open_tasks, open_task_roles")
-        connection.exec_driver_sql("SET enable_seqscan = off")
-        plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-        connection.rollback()
-    return plan
+
+    return plan_of(engine, statement, parameters, "enable_seqscan = off", before=copy_task)

@@ -153,12 +153,8 @@ def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server,
         with kap12.db.reading() as session:
             reach = statements_of(kap12.db.engine, lambda: access.with_reach(session, demo.users["rektor"]))
         statement, parameters = next(s for s in reach if "open_task_roles.procedure" in s[0])
-        with kap12.db.engine.connect() as connection:
-            connection.exec_driver_sql("DROP INDEX ix_open_task_roles_county")
-            connection.exec_driver_sql("SET enable_seqscan = off")
-            connection.exec_driver_sql("SET enable_bitmapscan = off")
-            plan = "\n".join(row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters))
-            connection.rollback()
+        plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_bitmapscan = off",
+                       before=lambda c: c.exec_driver_sql("DROP INDEX ix_open_task_roles_county"))
         role_scans = [line for line in plan.splitlines() if " on open_task_roles" in line]
         assert len(role_scans) >= 2, plan  # rektor's role and the staff's, at the school
         assert all("Index Only Scan using ix_open_task_roles_school on" in scan for scan in role_scans), plan
