@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TypeVar
 
 import psycopg
 from sqlalchemy import Connection, event
 
+T = TypeVar("T")
+
 
 def statements_of(engine, call: Callable[[], object]) -> list[tuple[str, dict]]:
     """The SQL statements (with their parameters) that ``call()`` sends through ``engine``."""
+    return answered(engine, call)[1]
+
+
+def answered(engine, call: Callable[[], T]) -> tuple[T, list[tuple[str, dict]]]:
+    """What ``call()`` returns, and the statements it sent through ``engine`` to find it: a plan
+    test first checks that the call found what it should (the plan of a wrong answer proves
+    nothing)."""
     seen: list[tuple[str, dict]] = []
 
     def record(_conn, _cursor, statement, parameters, _context, _many):
@@ -18,10 +28,10 @@ def statements_of(engine, call: Callable[[], object]) -> list[tuple[str, dict]]:
 
     event.listen(engine, "before_cursor_execute", record)
     try:
-        call()
+        answer = call()
     finally:
         event.remove(engine, "before_cursor_execute", record)
-    return seen
+    return answer, seen
 
 
 def plan_of(engine, statement: str, parameters: dict, *settings: str,

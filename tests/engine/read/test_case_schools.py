@@ -6,13 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-import pytest
+from support.backends import only_postgresql
 from support.plans import generic_plan_of, statements_of
 
 from engine import access
 from engine.read import queries
 from engine.store import directory
-from engine.write.demo import ensure_directory, report_data
+from engine.write.demo import report_data
 
 
 def _schools(kap12, viewer) -> tuple[set[str], set[str]]:
@@ -46,34 +46,29 @@ def test_the_owners_school_filter_is_the_county_and_where_else_they_see_a_case(f
     assert plain == found and "Fjellet skole" in found
 
 
-@pytest.mark.postgres
-def test_a_reporters_many_cases_are_planned_as_the_ids_they_are(flow_on, pg_server, tmp_path, new_kap12):
+@only_postgresql
+def test_a_reporters_many_cases_are_planned_as_the_ids_they_are(flow, kap12, demo):
     """The ids a page found first (``with_reach``) are written into the statement, not sent as one
     array parameter: in the plan the server keeps for a prepared statement, an array parameter's
     length is unknown, and a teacher's 2,500 reported cases at 100,000 were planned as a few,
     each case row compared with them one by one (175 ms for the school filter). Here the kept
     plan has the ids themselves, as the server had them when it planned."""
-    kap12 = new_kap12(pg_server.create_database("t_reported_ids"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        reporter = demo.users["ansatt"]
-        for _ in range(3):
-            flow_on(kap12, demo).report()
-        with kap12.db.reading() as session:
-            found = access.with_reach(session, reporter)
-        assert found.reach is not None and len(found.reach.reported) == 3
+    reporter = demo.users["ansatt"]
+    for _ in range(3):
+        flow.report()
+    with kap12.db.reading() as session:
+        found = access.with_reach(session, reporter)
+    assert found.reach is not None and len(found.reach.reported) == 3
 
-        def ask() -> None:
-            assert [name for _, name in queries.case_schools(kap12, found)] == ["Nordli videregående skole"]
+    def ask() -> None:
+        assert [name for _, name in queries.case_schools(kap12, found)] == ["Nordli videregående skole"]
 
-        statements = statements_of(kap12.db.engine, ask)
-        [(statement, parameters)] = [s for s in statements if "FROM schools" in s[0]]
-        plan = generic_plan_of(kap12.db.engine, statement, parameters)
-        ids = ",".join(str(i) for i in sorted(found.reach.reported))
-        assert "{" + ids + "}" in plan, plan  # the ids, not an unknown "$n"
-        assert not re.search(r"= ANY \(\$\d+\)", plan), plan
-        # Once in each part of the filter (the schools of her roles, those of her own cases), not
-        # twice in the second: counted twice, 2,500 ids were planned as 32 and the table read.
-        assert statement.count("{" + ids + "}") == 2, statement
-    finally:
-        kap12.close()
+    statements = statements_of(kap12.db.engine, ask)
+    [(statement, parameters)] = [s for s in statements if "FROM schools" in s[0]]
+    plan = generic_plan_of(kap12.db.engine, statement, parameters)
+    ids = ",".join(str(i) for i in sorted(found.reach.reported))
+    assert "{" + ids + "}" in plan, plan  # the ids, not an unknown "$n"
+    assert not re.search(r"= ANY \(\$\d+\)", plan), plan
+    # Once in each part of the filter (the schools of her roles, those of her own cases), not
+    # twice in the second: counted twice, 2,500 ids were planned as 32 and the table read.
+    assert statement.count("{" + ids + "}") == 2, statement

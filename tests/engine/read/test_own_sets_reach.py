@@ -5,32 +5,19 @@ reported 2,500 cases, had every one of them looked up on every list of hers the 
 ids alone 4 ms at 100,000 cases, against 1.1 from her reports)."""
 from __future__ import annotations
 
-import pytest
-from support.plans import plan_of, statements_of
-
-from engine.write.demo import ensure_directory
+from support.backends import only_postgresql
+from support.plans import answered, plan_of
 
 
-@pytest.mark.postgres
-def test_a_reporters_own_sets_are_not_looked_up_in_the_cases(flow_on, pg_server, tmp_path, new_kap12):
-    kap12 = new_kap12(pg_server.create_database("t_own_sets_reach"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        reported = flow_on(kap12, demo).report()
-        teacher = demo.users["ansatt"]
-        page = None
-
-        def ask() -> None:
-            nonlocal page
-            page = kap12.case_page(teacher)
-
-        statements = statements_of(kap12.db.engine, ask)
-        assert page is not None and [c.id for c in page.items] == [reported.id]
-        [(statement, parameters)] = [s for s in statements if "FROM case_parties" in s[0]
-                                     and "'reporter'" in s[0] and "ORDER BY" in s[0]]
-        plan = plan_of(kap12.db.engine, statement, parameters)
-        # Of the teacher's sets only the work done asks something of the case (that it is not in
-        # B or C): the one look-up among them. Her tasks, grants and reports were each one more.
-        assert plan.count("on cases reached_case") == 1, plan
-    finally:
-        kap12.close()
+@only_postgresql
+def test_a_reporters_own_sets_are_not_looked_up_in_the_cases(flow, kap12, demo):
+    reported = flow.report()
+    teacher = demo.users["ansatt"]
+    page, statements = answered(kap12.db.engine, lambda: kap12.case_page(teacher))
+    assert page is not None and [c.id for c in page.items] == [reported.id]
+    [(statement, parameters)] = [s for s in statements if "FROM case_parties" in s[0]
+                                 and "'reporter'" in s[0] and "ORDER BY" in s[0]]
+    plan = plan_of(kap12.db.engine, statement, parameters)
+    # Of the teacher's sets only the work done asks something of the case (that it is not in
+    # B or C): the one look-up among them. Her tasks, grants and reports were each one more.
+    assert plan.count("on cases reached_case") == 1, plan

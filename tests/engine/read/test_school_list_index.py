@@ -6,32 +6,18 @@ empty ``= ANY('{}')`` arm of the OR kept the planner from the index). Asked of t
 itself, as ``test_bypassed_index`` does: on a handful of rows it would read the table."""
 from __future__ import annotations
 
-import pytest
-from support.plans import plan_of, statements_of
-
-from engine.write.demo import ensure_directory
+from support.backends import only_postgresql
+from support.plans import answered, plan_of
 
 
-@pytest.mark.postgres
-def test_rektors_open_cases_are_read_newest_first_from_the_schools_index(flow_on, pg_server, tmp_path, new_kap12):
-    kap12 = new_kap12(pg_server.create_database("t_school_list_index"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow = flow_on(kap12, demo)
-        reported = [flow.report().id for _ in range(3)]
-        rektor = demo.users["rektor"]
-        page = None
-
-        def ask() -> None:
-            nonlocal page
-            page = kap12.case_page(kap12.with_reach(rektor), "open")
-
-        statements = statements_of(kap12.db.engine, ask)
-        assert page is not None and [c.id for c in page.items] == reported[::-1]
-        [(statement, parameters)] = [s for s in statements if "ORDER BY cases.created_at DESC" in s[0]]
-        plan = plan_of(kap12.db.engine, statement, parameters,
-                       "enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off")
-        assert "Index Scan Backward using ix_cases_school_open on cases" in plan, plan
-        assert "Sort" not in plan, plan
-    finally:
-        kap12.close()
+@only_postgresql
+def test_rektors_open_cases_are_read_newest_first_from_the_schools_index(flow, kap12, demo):
+    reported = [flow.report().id for _ in range(3)]
+    rektor = demo.users["rektor"]
+    page, statements = answered(kap12.db.engine, lambda: kap12.case_page(kap12.with_reach(rektor), "open"))
+    assert page is not None and [c.id for c in page.items] == reported[::-1]
+    [(statement, parameters)] = [s for s in statements if "ORDER BY cases.created_at DESC" in s[0]]
+    plan = plan_of(kap12.db.engine, statement, parameters,
+                   "enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off")
+    assert "Index Scan Backward using ix_cases_school_open on cases" in plan, plan
+    assert "Sort" not in plan, plan

@@ -5,51 +5,38 @@ index on (role, county, procedure) and the statistics of the three together (mig
 Asked of the planner itself, as ``test_figure_indexes`` does."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
-from support.plans import plan_of, statements_of
+from support.backends import only_postgresql
+from support.plans import answered, plan_of
 
 from engine.read import queries
 from engine.store.models import OpenTaskRole
-from engine.write.demo import ensure_directory
 
 COPIES = 2000
 
 
-@pytest.mark.postgres
-def test_a_school_owners_procedure_filter_reads_the_procedure_index(flow_on, pg_server, tmp_path, new_kap12):
-    kap12 = new_kap12(pg_server.create_database("t_task_choice_index"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        # A case in procedure B gives the school owner a task once rektor tells them (none in A).
-        flow = flow_on(kap12, demo)
-        case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
-        flow.do("rektor", case.id, "Motta melding")
-        flow.do("rektor", case.id, "Varsle skoleeier straks")
-        owner = demo.users["skoleeier"]
-        choices = None
-
-        def ask() -> None:
-            nonlocal choices
-            choices = queries.task_choices(kap12, owner)
-
-        statements = statements_of(kap12.db.engine, ask)
-        assert choices is not None and "B" in choices.procedures and "A" not in choices.procedures
-        [(statement, parameters)] = [s for s in statements if "open_task_roles.procedure =" in s[0]]
-        owner_task = _owner_task(kap12, case.id)
-        assert owner_task is not None
-        plan = _plan_among_many_tasks(kap12.db.engine, statement, parameters, owner_task=owner_task)
-        # Every probe of the owner's role rows, the procedures they have no task in among them.
-        probes = plan.count(" on open_task_roles")
-        assert probes >= len(queries.PROCEDURE_LABELS), plan
-        assert plan.count("using ix_open_task_roles_procedure on open_task_roles") == probes, plan
-        # Without the statistics the planner guesses a role's rows spread evenly over the
-        # procedures, and reads the table for the first of a procedure that has none.
-        with kap12.db.engine.connect() as connection:
-            assert connection.exec_driver_sql("SELECT stxkind FROM pg_statistic_ext WHERE stxname = "
-                                              "'open_task_roles_role_procedure'").scalar() == ["m"]
-    finally:
-        kap12.close()
+@only_postgresql
+def test_a_school_owners_procedure_filter_reads_the_procedure_index(flow, kap12, demo):
+    # A case in procedure B gives the school owner a task once rektor tells them (none in A).
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per Faglærer", anklaget_bruker="ansatt2")
+    flow.do("rektor", case.id, "Motta melding")
+    flow.do("rektor", case.id, "Varsle skoleeier straks")
+    owner = demo.users["skoleeier"]
+    choices, statements = answered(kap12.db.engine, lambda: queries.task_choices(kap12, owner))
+    assert choices is not None and "B" in choices.procedures and "A" not in choices.procedures
+    [(statement, parameters)] = [s for s in statements if "open_task_roles.procedure =" in s[0]]
+    owner_task = _owner_task(kap12, case.id)
+    assert owner_task is not None
+    plan = _plan_among_many_tasks(kap12.db.engine, statement, parameters, owner_task=owner_task)
+    # Every probe of the owner's role rows, the procedures they have no task in among them.
+    probes = plan.count(" on open_task_roles")
+    assert probes >= len(queries.PROCEDURE_LABELS), plan
+    assert plan.count("using ix_open_task_roles_procedure on open_task_roles") == probes, plan
+    # Without the statistics the planner guesses a role's rows spread evenly over the
+    # procedures, and reads the table for the first of a procedure that has none.
+    with kap12.db.engine.connect() as connection:
+        assert connection.exec_driver_sql("SELECT stxkind FROM pg_statistic_ext WHERE stxname = "
+                                          "'open_task_roles_role_procedure'").scalar() == ["m"]
 
 
 def _owner_task(kap12, case_id: int) -> str | None:

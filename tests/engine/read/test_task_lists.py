@@ -10,8 +10,8 @@ import re
 from dataclasses import replace
 from datetime import timedelta
 
-import pytest
 from sqlalchemy import or_, select, update
+from support.backends import only_postgresql
 from support.migrations import upgrade_from
 from support.plans import generic_plan_of, plan_of, statements_of
 
@@ -19,7 +19,6 @@ from engine import access
 from engine.read import queries
 from engine.store.models import Case, OpenTask, OpenTaskRole
 from engine.store.task_order import NEVER_DUE
-from engine.write.demo import ensure_directory
 from processes.roles import OWNER_ROLE
 
 
@@ -126,64 +125,54 @@ def test_a_step_moves_a_tasks_role_rows_with_its_case(flow, kap12, demo):
     assert all(p == "B" and order == (due or NEVER_DUE) for p, due, order in rows)
 
 
-@pytest.mark.postgres
-def test_each_way_in_reads_its_role_index_in_the_lists_order(flow_on, pg_server, tmp_path, new_kap12):
-    kap12 = new_kap12(pg_server.create_database("t_task_lists"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow_on(kap12, demo).report()
-        statements = statements_of(kap12.db.engine, lambda: queries.task_page(kap12, demo.users["rektor"]))
-        statement, parameters = next(s for s in statements if "open_task_roles.due_order" in s[0])
-        # Asked not to read the table or sort, the planner can give the arms' order only from
-        # the role index; and with each row's case in it (migration 0035), it asks whether the
-        # person may work in that case from the index alone. Without, at 100,000 cases it
-        # gathered all 629 rows of rektor's role from the table and sorted them for a page.
-        plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_sort = off",
-                       "enable_bitmapscan = off")
-        assert re.search(r"Index Only Scan using ix_open_task_roles_school on open_task_roles", plan), plan
-        assert "Sort Key: open_task_roles.due_order" not in plan, plan  # read in order, not sorted
-        # The reach of rektor's tasks asks the same rows whether her roles reach their procedure
-        # anyway (the case's procedure is in the index too). Vacuumed, as autovacuum keeps a
-        # county's tables (before, no page is known to be all visible, and reading the index
-        # alone is not cheaper); and asked without the county's index (the drop is rolled back),
-        # which on a handful of rows costs the planner the same (at 100,000 cases it reads the
-        # school's, from the index alone).
-        with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE open_task_roles")
-        with kap12.db.reading() as session:
-            reach = statements_of(kap12.db.engine, lambda: access.with_reach(session, demo.users["rektor"]))
-        statement, parameters = next(s for s in reach if "open_task_roles.procedure" in s[0])
-        plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_bitmapscan = off",
-                       before=lambda c: c.exec_driver_sql("DROP INDEX ix_open_task_roles_county"))
-        role_scans = [line for line in plan.splitlines() if " on open_task_roles" in line]
-        assert len(role_scans) >= 2, plan  # rektor's role and the staff's, at the school
-        assert all("Index Only Scan using ix_open_task_roles_school on" in scan for scan in role_scans), plan
-    finally:
-        kap12.close()
+@only_postgresql
+def test_each_way_in_reads_its_role_index_in_the_lists_order(flow, kap12, demo):
+    flow.report()
+    statements = statements_of(kap12.db.engine, lambda: queries.task_page(kap12, demo.users["rektor"]))
+    statement, parameters = next(s for s in statements if "open_task_roles.due_order" in s[0])
+    # Asked not to read the table or sort, the planner can give the arms' order only from
+    # the role index; and with each row's case in it (migration 0035), it asks whether the
+    # person may work in that case from the index alone. Without, at 100,000 cases it
+    # gathered all 629 rows of rektor's role from the table and sorted them for a page.
+    plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_sort = off",
+                   "enable_bitmapscan = off")
+    assert re.search(r"Index Only Scan using ix_open_task_roles_school on open_task_roles", plan), plan
+    assert "Sort Key: open_task_roles.due_order" not in plan, plan  # read in order, not sorted
+    # The reach of rektor's tasks asks the same rows whether her roles reach their procedure
+    # anyway (the case's procedure is in the index too). Vacuumed, as autovacuum keeps a
+    # county's tables (before, no page is known to be all visible, and reading the index
+    # alone is not cheaper); and asked without the county's index (the drop is rolled back),
+    # which on a handful of rows costs the planner the same (at 100,000 cases it reads the
+    # school's, from the index alone).
+    with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE open_task_roles")
+    with kap12.db.reading() as session:
+        reach = statements_of(kap12.db.engine, lambda: access.with_reach(session, demo.users["rektor"]))
+    statement, parameters = next(s for s in reach if "open_task_roles.procedure" in s[0])
+    plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_bitmapscan = off",
+                   before=lambda c: c.exec_driver_sql("DROP INDEX ix_open_task_roles_county"))
+    role_scans = [line for line in plan.splitlines() if " on open_task_roles" in line]
+    assert len(role_scans) >= 2, plan  # rektor's role and the staff's, at the school
+    assert all("Index Only Scan using ix_open_task_roles_school on" in scan for scan in role_scans), plan
 
 
-@pytest.mark.postgres
-def test_a_task_page_looks_its_task_up_in_each_way_in_even_prepared(flow_on, pg_server, tmp_path, new_kap12):
+@only_postgresql
+def test_a_task_page_looks_its_task_up_in_each_way_in_even_prepared(flow, kap12, demo):
     """Opening a task asks whether the viewer may do it: each way in is cut to the task before
     anything else. As all the viewer's workable tasks, and then a look for the one among them,
     each run's own plan was good, but the plan PostgreSQL keeps once psycopg prepares the
     statement (after five runs on a connection) gathered every task open to rektor's role at
     the school: 10 ms a task page under load, against 1."""
-    kap12 = new_kap12(pg_server.create_database("t_task_lookup"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow_on(kap12, demo).report()
-        rektor = demo.users["rektor"]
-        task_id = queries.task_page(kap12, rektor).items[0].task.id
-        statements = statements_of(kap12.db.engine, lambda: queries.task_for(kap12, rektor, task_id))
-        [(statement, parameters)] = [s for s in statements if "FROM open_task_roles" in s[0] and "task_id" in s[1]]
-        plan = generic_plan_of(kap12.db.engine, statement, parameters)
-        role_scans = plan.count(" on open_task_roles")
-        assert role_scans >= 2, plan  # rektor's role and the staff's, at the school
-        assert len(re.findall(r"\(task_id\)::text = \(\$\d+\)::text", plan)) == role_scans, plan
-        assert "InitPlan" not in plan, plan
-    finally:
-        kap12.close()
+    flow.report()
+    rektor = demo.users["rektor"]
+    task_id = queries.task_page(kap12, rektor).items[0].task.id
+    statements = statements_of(kap12.db.engine, lambda: queries.task_for(kap12, rektor, task_id))
+    [(statement, parameters)] = [s for s in statements if "FROM open_task_roles" in s[0] and "task_id" in s[1]]
+    plan = generic_plan_of(kap12.db.engine, statement, parameters)
+    role_scans = plan.count(" on open_task_roles")
+    assert role_scans >= 2, plan  # rektor's role and the staff's, at the school
+    assert len(re.findall(r"\(task_id\)::text = \(\$\d+\)::text", plan)) == role_scans, plan
+    assert "InitPlan" not in plan, plan
 
 
 def test_the_cases_reached_through_tasks_leave_out_only_those_a_role_reaches_anyway(flow, kap12, demo):

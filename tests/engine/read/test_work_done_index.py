@@ -6,35 +6,28 @@ read. As a NOT IN, every row of theirs was read and dropped on every page — th
 from __future__ import annotations
 
 import pytest
+from support.backends import only_postgresql
 from support.plans import plan_of, statements_of
 
 from engine import access
-from engine.write.demo import ensure_directory
 
 
-@pytest.mark.postgres
+@only_postgresql
 @pytest.mark.parametrize("person", ["rektor", "skoleeier"])
-def test_a_leaders_work_outside_their_roles_is_found_by_index_ranges(flow_on, pg_server, tmp_path, new_kap12,
-                                                                    person):
-    kap12 = new_kap12(pg_server.create_database(f"t_work_done_{person}"), tmp_path)
-    try:
-        demo = ensure_directory(kap12)
-        flow = flow_on(kap12, demo)
-        b_case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
-        flow.do("rektor", b_case.id, "Motta melding")
-        flow.do("rektor", b_case.id, "Varsle skoleeier straks")
-        flow.do("skoleeier", b_case.id)
-        viewer = demo.users[person]
+def test_a_leaders_work_outside_their_roles_is_found_by_index_ranges(flow, kap12, demo, person):
+    b_case = flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
+    flow.do("rektor", b_case.id, "Motta melding")
+    flow.do("rektor", b_case.id, "Varsle skoleeier straks")
+    flow.do("skoleeier", b_case.id)
+    viewer = demo.users[person]
 
-        def ask() -> None:
-            with kap12.db.reading() as session:
-                assert session.scalars(access._work_done(viewer)).all() == []  # their role reaches the case
+    def ask() -> None:
+        with kap12.db.reading() as session:
+            assert session.scalars(access._work_done(viewer)).all() == []  # their role reaches the case
 
-        [(statement, parameters)] = statements_of(kap12.db.engine, ask)
-        plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_bitmapscan = off")
-        scans = [line for line in plan.splitlines() if "Scan" in line]
-        assert scans and all("Index Only Scan using ix_case_work_" in line for line in scans), plan
-        assert "Filter" not in plan, plan  # nothing read to be dropped: the conditions are the index's
-        assert ("school_id <" if person == "rektor" else "county_id <") in plan, plan
-    finally:
-        kap12.close()
+    [(statement, parameters)] = statements_of(kap12.db.engine, ask)
+    plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off", "enable_bitmapscan = off")
+    scans = [line for line in plan.splitlines() if "Scan" in line]
+    assert scans and all("Index Only Scan using ix_case_work_" in line for line in scans), plan
+    assert "Filter" not in plan, plan  # nothing read to be dropped: the conditions are the index's
+    assert ("school_id <" if person == "rektor" else "county_id <") in plan, plan

@@ -6,27 +6,26 @@ asked set-based) or folded a checkpoint (1-2 s)."""
 from __future__ import annotations
 
 import threading
-import uuid
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
+from support.backends import only_postgresql
 
 from engine.store import history
 from engine.write import checkpoints
-from engine.write.demo import ensure_directory
 from processes.deadlines import OSLO
+
+pytestmark = only_postgresql  # the lock held here is PostgreSQL's (on SQLite the single writer is the lock)
 
 
 @pytest.fixture
-def past_deadline(flow_on, pg_server, tmp_path, new_kap12):
+def past_deadline(flow, kap12):
     """A county on PostgreSQL at 08:00 on Tuesday, with Monday's report past its receipt deadline."""
-    kap12 = new_kap12(pg_server.create_database(f"t_{uuid.uuid4().hex[:16]}"), tmp_path)
-    flow_on(kap12, ensure_directory(kap12)).report()
+    flow.report()
     monday = kap12.clock.now().astimezone(OSLO)
     kap12.clock.set((monday + timedelta(days=1)).replace(hour=8, minute=0))
-    yield kap12
-    kap12.close()
+    return kap12
 
 
 def _hold_the_lock(connection) -> None:
@@ -34,7 +33,6 @@ def _hold_the_lock(connection) -> None:
     connection.execute(text("SELECT pg_advisory_xact_lock(hashtext(:c))"), {"c": history.SYSTEM_CHAIN})
 
 
-@pytest.mark.postgres
 def test_a_sweeper_does_not_queue_behind_another_writing_at_the_appointed_time(past_deadline):
     kap12 = past_deadline
     kap12.sweep_timers()  # the receipt deadline is missed: a task past its deadline
@@ -52,7 +50,6 @@ def test_a_sweeper_does_not_queue_behind_another_writing_at_the_appointed_time(p
     assert kap12.send_overdue_notices() >= 2 and checkpoints.write_if_due(kap12) is not None  # the next round
 
 
-@pytest.mark.postgres
 def test_a_round_on_its_own_waits_for_the_lock_and_writes(past_deadline):
     """``kap12 timers --once`` has nothing else to do and may not run again that day: it waits
     for the lock, and writes the day's notice once it has it."""
