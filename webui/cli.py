@@ -97,9 +97,20 @@ def init(as_json: bool) -> None:
     kap12 = _engine()
     results = kap12.init()
     rows = [{"process_id": r.process_id, "version": r.version, "new": r.created} for r in results]
-    text = f"Database klar: {kap12.settings.database_url}\n" + "\n".join(
+    text = f"Database klar: {kap12.db.shown_url}\n" + "\n".join(
         f"  {r.process_id} v{r.version}{' (ny)' if r.created else ''}" for r in results)
     _emit(rows, as_json, text)
+
+
+@main.command(help="Oppgrader databaseskjemaet (Alembic) og ingenting annet: den kjørende versjonen av kap12 "
+                    "virker videre. Publiser diagrammene med «kap12 init» når alle kjører den nye.")
+def migrate() -> None:
+    kap12 = _engine()
+    before = kap12.db.schema_revision()
+    kap12.db.upgrade()
+    after = kap12.db.schema_revision()
+    click.echo(f"Databaseskjemaet er {'oppgradert til' if after != before else 'allerede på'} {after} "
+               f"({kap12.db.shown_url}).")
 
 
 @main.command(help="Publiser BPMN-filer som nye versjoner (samme innhold to ganger gir ingen ny versjon).")

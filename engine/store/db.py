@@ -12,12 +12,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, event, exc, inspect, text
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from engine.store import schema_upgrade
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -257,14 +258,19 @@ class Database:
 
     def upgrade(self) -> None:
         """Create or upgrade the schema with Alembic, all migrations in one transaction (READ
-        WRITE). A migration that must run outside a transaction (CREATE INDEX CONCURRENTLY) would
-        need a connection of its own: the pool's are read only outside a transaction."""
+        WRITE), beside a running release (``schema_upgrade``). A migration that must run outside a
+        transaction (CREATE INDEX CONCURRENTLY) would need a connection of its own: the pool's are
+        read only outside a transaction."""
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         cfg.set_main_option("sqlalchemy.url", self.url.replace("%", "%%"))
-        with self.engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        schema_upgrade.upgrade(self, cfg, *known_revisions())
+
+    @property
+    def shown_url(self) -> str:
+        """The database's URL as a person may read it: without its password (``kap12 init``
+        printed it into the terminal and the deploy log)."""
+        return make_url(self.url).render_as_string(hide_password=True)
 
     def schema_revision(self) -> str | None:
         """The Alembic revision the database is at (None before the first upgrade). Raises

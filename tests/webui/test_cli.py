@@ -9,7 +9,7 @@ import pytest
 from tests.webui.cli_support import invoker
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
-            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout", "avslutt"]
+            "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout", "avslutt", "migrate"]
 
 
 @pytest.fixture
@@ -67,6 +67,30 @@ def test_bad_input_is_one_line(run, tmp_path):
         code, out, err = run(*args)
         assert code == expected, (args, code, out, err)
         assert words in err and "Traceback" not in err and err.count("\n") == 1, (args, err)
+
+
+def test_migrate_upgrades_the_schema_and_publishes_nothing(run):
+    code, out, err = run("migrate")
+    assert code == 0 and "oppgradert til" in out, err
+    code, out, _ = run("migrate")
+    assert code == 0 and "allerede på" in out
+    code, out, _ = run("cases", "--json")
+    assert code == 0 and json.loads(out) == []
+    code, out, err = run("case", "1")
+    assert code == 4, (out, err)
+    code, out, _ = run("init", "--json")  # the bundled diagrams are new only now
+    assert code == 0 and all(row["new"] for row in json.loads(out))
+
+
+@pytest.mark.postgres
+def test_init_does_not_print_the_databases_password(run, pg_server, monkeypatch):
+    url = pg_server.create_database("t_cli_password").replace("postgres@", "postgres:hemmelig-passord@", 1)
+    assert "hemmelig-passord@" in url  # the test's server trusts local users, so any password is let in
+    monkeypatch.setenv("KAP12_DATABASE_URL", url)
+    code, out, err = run("init")
+    assert code == 0 and "Database klar: postgresql+psycopg://postgres:***@" in out, err
+    code, out, _ = run("migrate")
+    assert code == 0 and "hemmelig" not in out + err
 
 
 def test_deploy_same_files_twice_is_unchanged(run):
