@@ -4,7 +4,8 @@ database answers and its schema is the one this code expects, or newer) and ``/m
 None of them needs a log-in and none says anything about a case: the probes answer a status
 word, the metrics are counts and durations. Who may read ``/metrics``: with
 ``KAP12_METRICS_TOKEN`` set, whoever sends ``Authorization: Bearer <token>``; without it, only
-a client on this machine (loopback) that did not come through a proxy."""
+a client on this machine (loopback) that did not come through a proxy, and no one when kap12 is
+configured to stand behind one (``KAP12_PROXY_HOPS``)."""
 from __future__ import annotations
 
 import hmac
@@ -52,13 +53,22 @@ def readyz():
     return {"status": status}, 200 if status == READY else 503
 
 
+# Any of these says a proxy passed the request on, from wherever its client was: nginx's common
+# snippets send X-Real-IP alone, others Via or X-Forwarded-Proto/Host (reviewed: X-Real-IP alone
+# was let in as this machine).
+PROXY_HEADERS = ("X-Forwarded-For", "Forwarded", "X-Real-IP", "Via", "X-Forwarded-Proto", "X-Forwarded-Host",
+                 "X-Forwarded-Port", "X-Client-IP", "True-Client-IP", "CF-Connecting-IP")
+
+
 def _may_read_metrics() -> bool:
-    token = kap12().settings.metrics_token
-    if token:
+    settings = kap12().settings
+    if settings.metrics_token:
         sent = request.headers.get("Authorization", "")
-        return hmac.compare_digest(sent.encode("utf-8", "replace"), f"Bearer {token}".encode())
-    if request.headers.get("X-Forwarded-For") or request.headers.get("Forwarded"):
-        return False  # through a proxy: from anywhere
+        return hmac.compare_digest(sent.encode("utf-8", "replace"), f"Bearer {settings.metrics_token}".encode())
+    if settings.proxy_hops or any(request.headers.get(name) for name in PROXY_HEADERS):
+        # Behind a proxy every request comes through this machine's loopback, whoever sent it
+        # (one that adds no header, a tunnel or a TCP proxy, is told apart by nothing else).
+        return False
     try:
         return ipaddress.ip_address(request.remote_addr or "").is_loopback
     except ValueError:

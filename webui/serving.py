@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -42,14 +41,31 @@ def default_workers(settings: Settings) -> int:
 
 
 def prepare_metrics_dir(settings: Settings) -> Path:
-    """A clean directory where every process of this server writes its metric values. It must be
-    in the environment before prometheus-client is imported (it decides its storage then)."""
+    """The directory where every process of this server writes its metric values, without the
+    values of processes that no longer run (a previous run's would be added to this one's). A
+    sweeper started apart on this machine (``kap12 timers``) with the same directory keeps its
+    own: removing the whole folder, as a restart of the web server did, lost its counts. It must
+    be in the environment before prometheus-client is imported (it decides its storage then)."""
     path = settings.metrics_dir or settings.instance_dir / "metrics"
-    if path.exists():
-        shutil.rmtree(path)  # values of a previous run would be added to this one's
-    path.mkdir(parents=True)
+    path.mkdir(parents=True, exist_ok=True)
+    for values in path.glob("*.db"):
+        if not _running(values.stem.rpartition("_")[2]):
+            values.unlink(missing_ok=True)
     os.environ[MULTIPROC_ENV] = str(path)  # noqa: TID251 - prometheus-client and the workers read it
     return path
+
+
+def _running(pid: str) -> bool:
+    """Whether the process that wrote a values file (``counter_<pid>.db``) still runs here."""
+    if not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: it runs
+        return True
+    return True
 
 
 def _child_exit(_server: Arbiter, worker: Worker) -> None:

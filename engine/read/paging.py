@@ -66,10 +66,16 @@ def encode(values: Sequence[object]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+# Longer than any cursor kap12 makes (four keys, two of them moments: some 150 characters).
+MAX_CURSOR = 512
+
+
 def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
     """The key values in ``cursor``, each of its column's type (a made-up cursor is refused in
     words, never passed to the database as something else)."""
     try:
+        if len(cursor) > MAX_CURSOR:
+            raise ValueError("too long")
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         values = json.loads(raw)
         if not isinstance(values, list) or len(values) != len(keys):
@@ -82,15 +88,23 @@ def decode(cursor: str, keys: Sequence[Key]) -> list[Any]:
                 raise ValueError("wrong type")
             _check_range(key.column, value)
         return values
-    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError, OverflowError):
+    except (binascii.Error, ValueError, TypeError, KeyError, UnicodeDecodeError, AttributeError, OverflowError,
+            RecursionError):  # a list nested a thousand deep
         raise InvalidInput(BAD_CURSOR, {"cursor": [BAD_CURSOR]}) from None
 
 
 def _check_range(column: Any, value: Any) -> None:
     """ValueError (or OverflowError) for a value of the right type that its column cannot hold:
     a number beyond the column's integer, which the database refuses with an error of its own
-    (a 500, not the plain refusal), or a moment that is no moment in UTC."""
-    if type(value) is int:
+    (a 500, not the plain refusal); a moment that is no moment in UTC; a text with a NUL, a
+    lone surrogate (neither can be sent: PostgreSQL refused the one, the driver the other) or
+    longer than its column."""
+    if isinstance(value, str):
+        length = getattr(getattr(column.type, "impl", column.type), "length", None)
+        if "\x00" in value or (length is not None and len(value) > length):
+            raise ValueError("not a value of the column")
+        value.encode("utf-8")  # UnicodeEncodeError, a ValueError, for a lone surrogate
+    elif type(value) is int:
         kind = getattr(column.type, "impl", column.type)
         bits = 63 if isinstance(kind, BigInteger) else 15 if isinstance(kind, SmallInteger) else 31
         if not -(2 ** bits) <= value < 2 ** bits:

@@ -93,7 +93,19 @@ def test_metrics_only_from_this_machine_without_a_token(env):
     assert client.get("/metrics").status_code == 200  # the test client is 127.0.0.1
     assert client.get("/metrics", environ_base={"REMOTE_ADDR": "10.1.2.3"}).status_code == 403
     # Through a reverse proxy on this machine the request comes from anywhere.
-    assert client.get("/metrics", headers={"X-Forwarded-For": "203.0.113.9"}).status_code == 403
+    for header in ("X-Forwarded-For", "X-Real-IP", "Via", "Forwarded", "X-Forwarded-Proto"):
+        assert client.get("/metrics", headers={header: "203.0.113.9"}).status_code == 403, header
+
+
+def test_metrics_need_the_token_behind_a_configured_proxy(tmp_path):
+    """With ``KAP12_PROXY_HOPS`` set, every request comes through the proxy on loopback: one
+    that adds no header (a tunnel, a TCP proxy) must not pass for this machine."""
+    kap12, app = _app(tmp_path, f"sqlite:///{tmp_path}/k.sqlite3", proxy_hops=1)
+    kap12.init()
+    try:
+        assert app.test_client().get("/metrics").status_code == 403
+    finally:
+        kap12.close()
 
 
 def test_metrics_with_a_token_need_the_token(tmp_path):

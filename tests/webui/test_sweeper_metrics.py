@@ -13,6 +13,7 @@ from engine.runtime.clock import Clock
 from engine.service import Kap12
 from engine.write.demo import ensure_directory, report_data
 from processes.deadlines import add_working_hours
+from webui import serving
 
 from .serve_support import free_port, get
 from .test_health import _value
@@ -62,3 +63,27 @@ def test_a_sweeper_shows_the_timers_it_fired_on_its_own_port(tmp_path):
         finally:
             sweeper.terminate()
             sweeper.wait(60)
+
+
+def test_a_web_servers_start_keeps_the_values_of_a_sweeper_still_running(tmp_path, monkeypatch):
+    """``kap12 serve`` clears the values of processes that no longer run, not those of a sweeper
+    started apart on this machine with the same folder (a restart of the web server removed
+    the whole folder, and the sweeper's counts with it)."""
+    monkeypatch.delenv(serving.MULTIPROC_ENV, raising=False)  # put back after the test
+    folder = tmp_path / "metrics"
+    folder.mkdir()
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True,
+                           check=True).stdout.strip()
+    sweeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        for name in (f"counter_{sweeper.pid}.db", f"gauge_livesum_{sweeper.pid}.db", f"counter_{ended}.db",
+                     f"histogram_{ended}.db"):
+            (folder / name).write_bytes(b"values")
+        serving.prepare_metrics_dir(Settings(database_url="sqlite://", instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                                             base_url="http://127.0.0.1:5000", metrics_dir=folder))
+        assert sorted(p.name for p in folder.iterdir()) == [f"counter_{sweeper.pid}.db",
+                                                            f"gauge_livesum_{sweeper.pid}.db"]
+        assert os.environ[serving.MULTIPROC_ENV] == str(folder)
+    finally:
+        sweeper.kill()
+        sweeper.wait()

@@ -99,6 +99,28 @@ def test_a_made_up_cursor_is_refused_in_words(kap12, demo, cursor):
     assert str(refused.value) == paging.BAD_CURSOR
 
 
+_MOMENT = {"dt": "2026-11-30T09:00:00+00:00"}
+
+
+@pytest.mark.parametrize("cursor", [_cursor([_MOMENT, _MOMENT, "a\u0000b"]),  # PostgreSQL refuses a NUL
+                                    _cursor([_MOMENT, _MOMENT, "\ud800"]),  # the driver, a lone surrogate
+                                    _cursor([_MOMENT, _MOMENT, "x" * 37]),  # no task id is that long
+                                    # a good cursor, with room in its JSON: longer than any kap12 makes
+                                    base64.urlsafe_b64encode(b"[" + b" " * 600 + json.dumps(
+                                        [_MOMENT, _MOMENT, "x"]).encode()[1:]).decode()])
+def test_a_made_up_task_cursor_is_refused_in_words(kap12, demo, cursor):
+    """Texts in a cursor are what their column can hold: each of these was a 500 (reviewed)."""
+    with pytest.raises(InvalidInput) as refused:
+        queries.task_page(kap12, demo.users["rektor"], cursor=cursor)
+    assert str(refused.value) == paging.BAD_CURSOR
+
+
+def test_a_cursor_nested_past_pythons_depth_is_refused_in_words(kap12, demo, monkeypatch):
+    monkeypatch.setattr(paging, "MAX_CURSOR", 100_000)  # past the length, the depth is still refused
+    with pytest.raises(InvalidInput):
+        kap12.case_page(demo.users["rektor"], cursor=base64.urlsafe_b64encode(b"[" * 50_000).decode())
+
+
 def test_notice_pages(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
     for _ in range(4):
