@@ -60,6 +60,12 @@ def create_app(kap12=None, **config) -> Flask:
         MAX_CONTENT_LENGTH=2 * 1024 * 1024,
     )
     app.config.update(config)
+    if not kap12.settings.secret_key and not kap12.db.is_sqlite:
+        # A county's web machines each made a key of their own: a log-in on one was unknown to
+        # the next the proxy chose (reviewed). One machine on PostgreSQL is fine; say it anyway.
+        log.warning("KAP12_SECRET_KEY is not set: this machine signs log-ins with its own key from %s; "
+                    "with several web machines, set the same KAP12_SECRET_KEY on each",
+                    kap12.settings.instance_dir / "secret_key")
     i18n.init_app(app, kap12.settings.instance_dir)  # nb by default, en on request (Flask-Babel)
     hops = kap12.settings.proxy_hops
     if hops > 0:

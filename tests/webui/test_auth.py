@@ -56,6 +56,32 @@ def test_secret_key_is_persisted_in_instance(env, monkeypatch):
     assert oct(key_file.stat().st_mode & 0o777) == "0o600"
 
 
+def _key_when_told(folder, start, keys) -> None:
+    from webui import security
+
+    start.wait()
+    keys.put(security.secret_key(folder))
+
+
+def test_workers_starting_at_once_agree_on_one_whole_key(tmp_path):
+    """Four workers making the instance's key at the same moment: each reads the one key that was
+    written whole, never a file another has only created (an empty key, 60 times in 200)."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    for attempt in range(15):
+        folder = tmp_path / str(attempt)
+        start, keys = context.Barrier(4), context.Queue()
+        workers = [context.Process(target=_key_when_told, args=(folder, start, keys)) for _ in range(4)]
+        for worker in workers:
+            worker.start()
+        found = {keys.get(timeout=30) for _ in workers}
+        for worker in workers:
+            worker.join(30)
+        assert found == {(folder / "secret_key").read_text()} and "" not in found
+        assert [p.name for p in folder.iterdir()] == ["secret_key"]  # no half-made key left behind
+
+
 def test_wrong_password_and_unknown_user_look_the_same(env):
     client = env.app.test_client()
     page = client.get("/logg-inn")
