@@ -7,20 +7,18 @@ the very people who must work or audit it. A B or C report may leave the accused
 (B) or the school owner (C) records them later, as an event in the case's history."""
 from __future__ import annotations
 
-from sqlalchemy import CompoundSelect, Select, delete, select, union
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput
 from engine.store.events import ACCUSED_IDENTIFIED
 from engine.store.models import (
-    AccessGrant,
     Case,
     CaseParty,
     HistoryEvent,
     Notification,
     OpenTask,
-    RoleGrant,
     User,
 )
 from engine.write import notify
@@ -85,25 +83,23 @@ def add_accused(session: Session, case_id: int, user: User) -> bool:
 
 
 def take_back_notices(step: CaseStep) -> None:
-    """After a step that draws the case's circle anew (an accused named, a move to C): its
-    notices to people now outside the circle are taken back, read or not, mailed or still
-    waiting for the mail server — the accused's, and in C those of the school's leadership that
-    no grant lets in. A notice names its case («Ny oppgave i sak 2026-00009»), and they are to
-    learn nothing more of it (DOMAIN.md). The notices are pointers, not the record: the case's
-    history keeps what happened."""
+    """After a step that draws the case's circle anew (an accused named, a move to B or C): its
+    notices to people who may no longer open the case are taken back, read or not, mailed or
+    still waiting for the mail server — the accused's; in C those of the school's leadership that
+    no grant lets in; after a move from A, those of the leaders whose work in the case let them
+    in (it does not in B or C). A notice names its case («Ny oppgave i sak 2026-00009»), and they
+    are to learn nothing more of it (DOMAIN.md). Asked of the access policy itself, person by
+    person (a case's notices go to a handful), so no way out of the circle is left out: the
+    department head's notice outlived a move from A to B (reviewed). The notices are pointers,
+    not the record: the case's history keeps what happened."""
     session, case = step.session, step.case
-    # An accused without an account has no notices to take back (user_id empty).
-    accused = select(CaseParty.user_id).where(CaseParty.case_id == case.id, CaseParty.relation == "accused")
-    outside: Select[int | None] | CompoundSelect[int | None] = accused
-    if case.procedure == "C":
-        granted = select(AccessGrant.user_id).where(
-            AccessGrant.case_id == case.id, AccessGrant.withdrawn_at.is_(None),
-            AccessGrant.ends_at > step.now, AccessGrant.procedure == "C")
-        leaders = select(RoleGrant.user_id).where(RoleGrant.school_id == case.school_id,
-                                                  RoleGrant.role.in_(LEADERSHIP_ROLES),
-                                                  RoleGrant.user_id.not_in(granted))
-        outside = union(accused, leaders)
-    session.execute(delete(Notification).where(Notification.case_id == case.id, Notification.user_id.in_(outside)))
+    session.flush()  # the policy reads the case as the step leaves it
+    holders = session.scalars(select(User).where(User.id.in_(
+        select(Notification.user_id).where(Notification.case_id == case.id)))).all()
+    outside = [user.id for user in holders if access.access_level(session, access.Viewer.of(user), case.id) is None]
+    if outside:
+        session.execute(delete(Notification).where(Notification.case_id == case.id,
+                                                   Notification.user_id.in_(outside)))
 
 
 def accused_known(session: Session, case_id: int) -> bool:

@@ -10,6 +10,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from support.migrations import upgrade_from
 
+from engine.errors import NotFound
 from engine.outputs.mailer import MailSettings, deliver_pending
 from engine.store.models import Notification
 
@@ -161,6 +162,22 @@ def test_a_person_named_the_accused_is_told_nothing_more_of_the_case(flow, kap12
     # school owner, now in its circle, does.
     assert {n.case_id for n in kap12.notice_page(demo.users["rektor"]).items} == {other.id}
     assert case.id in {n.case_id for n in kap12.notice_page(demo.users["skoleeier"]).items}
+
+
+def test_a_move_from_a_to_b_takes_back_the_notices_of_those_it_leaves_outside(flow, kap12, demo):
+    """In A the department head receives the report; in B rektor leads, and her work in the case
+    no longer lets her in (reviewed: the notice outlived the move, naming a case she could not
+    open). Rektor's notices stay, and so does every notice of another case."""
+    case, other = flow.report(), flow.report()
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    leader, rektor = demo.users["avdelingsleder"], demo.users["rektor"]
+    assert case.id in {n.case_id for n in kap12.notice_page(leader).items}
+    rektors = {n.id for n in kap12.notice_page(rektor).items if n.case_id == case.id}
+    kap12.reclassify(rektor, case.id, "ansatt", "Det gjelder en lærer.", "ansatt2")
+    with pytest.raises(NotFound):
+        kap12.case(leader, case.id)  # she may not open it now
+    assert {n.case_id for n in kap12.notice_page(leader).items} == {other.id}
+    assert rektors <= {n.id for n in kap12.notice_page(rektor).items}
 
 
 def test_the_upgrade_takes_back_what_earlier_releases_left(flow, kap12, demo):
