@@ -531,11 +531,10 @@ def serve(host: str, port: int, workers: int | None, threads: int, no_sweeper: b
     kap12.close()  # the workers open their own connections
     workers = workers or serving.default_workers(settings)
     level = logging.getLogger().level
-    sweeper = None if no_sweeper else serving.start_sweeper_process()
     click.echo(f"kap12 kjører på http://{host}:{port} med {workers} webprosess(er)"
                f"{'' if no_sweeper else ' og tidsurene'} (Ctrl+C stopper)", err=True)
     options = serving.gunicorn_options(host, port, workers, threads, logs.gunicorn_config(level, settings.log_format))
-    serving.become_server(options, sweeper.pid if sweeper is not None else None)
+    serving.become_server(options, with_sweeper=not no_sweeper)
 
 
 if __name__ == "__main__":

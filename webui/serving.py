@@ -8,11 +8,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import NoReturn
 
@@ -22,6 +19,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 from engine.config import Settings
+from webui.sweeper_keeper import SweeperKeeper
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 GRACEFUL_SECONDS = 30  # a request still running this long after SIGTERM is cut off
@@ -123,46 +121,29 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, log_confi
     return options
 
 
-def become_server(options: dict, sweeper_pid: int | None) -> NoReturn:
+def become_server(options: dict, with_sweeper: bool) -> NoReturn:
     """Replace this process (same pid, so signals reach gunicorn) by a fresh interpreter that runs
     gunicorn: this one has imported prometheus-client already, before the metrics folder was in
     the environment, and the workers it forked would not share their values."""
     options = {k: v for k, v in options.items() if k != "child_exit"}  # set again by the server
-    os.execv(sys.executable, [sys.executable, "-m", "webui.serving", json.dumps(options), str(sweeper_pid or "")])
+    os.execv(sys.executable, [sys.executable, "-m", "webui.serving", json.dumps(options), "1" if with_sweeper else ""])
 
 
 def main() -> None:
-    """``python -m webui.serving OPTIONS_JSON SWEEPER_PID``: gunicorn, and on the way out the
-    embedded sweeper (a child of this process from before the exec) is stopped too."""
-    options, sweeper_pid = json.loads(sys.argv[1]), sys.argv[2]
+    """``python -m webui.serving OPTIONS_JSON WITH_SWEEPER``: gunicorn, with the embedded sweeper
+    beside it, kept running (``sweeper_keeper``) and stopped on the way out."""
+    options, with_sweeper = json.loads(sys.argv[1]), sys.argv[2] == "1"
     options["child_exit"] = _child_exit
     master = os.getpid()
+    keeper = SweeperKeeper(GRACEFUL_SECONDS) if with_sweeper else None
+    if keeper is not None:
+        keeper.start()
     try:
         Kap12Server(options).run()
     finally:
         # A worker leaves gunicorn through these frames too (it was forked inside run()).
-        if sweeper_pid and os.getpid() == master:
-            stop_pid(int(sweeper_pid))
-
-
-def stop_pid(pid: int, grace: float = GRACEFUL_SECONDS) -> None:
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + grace
-    while time.monotonic() < deadline:
-        if os.waitpid(pid, os.WNOHANG)[0]:
-            return
-        time.sleep(0.1)
-    os.kill(pid, signal.SIGKILL)
-    os.waitpid(pid, 0)
-
-
-def start_sweeper_process() -> subprocess.Popen:
-    """The embedded default's sweeper: ``kap12 timers`` as a child process (a thread in the
-    gunicorn master would be copied into every forked worker)."""
-    return subprocess.Popen([sys.executable, "-m", "webui.cli", "timers"], stdout=subprocess.DEVNULL)
+        if keeper is not None and os.getpid() == master:
+            keeper.stop()
 
 
 if __name__ == "__main__":

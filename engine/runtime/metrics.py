@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 # Step and request times: a few milliseconds to a few seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -23,6 +23,15 @@ TIMERS_FIRED = Counter("kap12_timers_fired", "Timer events fired, by kind (frist
                        ["kind"])
 TIMER_LATENESS = Histogram("kap12_timer_lateness_seconds", "How long after its due time a timer fired.",
                            buckets=LATENESS_BUCKETS)
+
+# The newest of the machine's sweepers ("max" over their processes, the stopped ones too): a
+# monitor alerts when it is minutes old — no sweeper is finishing rounds, and no deadline fires.
+SWEEP_FINISHED = Gauge("kap12_sweeper_last_round_timestamp_seconds",
+                       "When a sweeper last finished a round without an error (Unix time).", multiprocess_mode="max")
+
+
+def sweep_finished() -> None:
+    SWEEP_FINISHED.set_to_current_time()
 
 
 def step_done(seconds: float, events: list[tuple[str, dict]]) -> None:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, func, or_, select, update
 
 from engine.access import Viewer
 from engine.errors import InvalidInput, Kap12Error, NotFound
+from engine.runtime import metrics
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
 from engine.store.models import Case, PendingTimer
@@ -196,6 +197,7 @@ class Sweeper(threading.Thread):
     def sweep_once(self) -> None:
         try:
             result = one_round(self.kap12, self.tally_rows, self._stop_event).fired
+            metrics.sweep_finished()
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
         except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time

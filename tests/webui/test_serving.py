@@ -3,6 +3,7 @@ completions loses nothing that was acknowledged, and half-writes nothing."""
 from __future__ import annotations
 
 import json
+import os
 import queue
 import signal
 import threading
@@ -10,6 +11,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +24,7 @@ from engine.store.models import HistoryEvent, OpenTask, User
 from engine.versions.example_data import example_data
 from engine.write.demo import ensure_directory, report_data
 
-from .serve_support import served
+from .serve_support import get, served
 
 pytestmark = pytest.mark.postgres
 NORDLI = "Nordli videregående skole"
@@ -92,3 +94,53 @@ def test_sigterm_during_a_burst_of_completions_loses_nothing_acknowledged(pg_ser
                               .where(HistoryEvent.kind == "task_completed"))
     assert done + sum(1 for t in kap12.tasks_for(rektor) if t.title == title) == 40
     kap12.close()
+
+
+def _sweepers_of(master: int) -> list[int]:
+    """The ``kap12 timers`` processes the server started (children of its master)."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            parent = int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            command = (proc / "cmdline").read_bytes().split(b"\0")
+        except (OSError, IndexError, ValueError):
+            continue  # gone meanwhile
+        if parent == master and b"webui.cli" in command and b"timers" in command:
+            found.append(int(proc.name))
+    return found
+
+
+def _until(found, seconds: float = 30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = found()
+        if value:
+            return value
+        time.sleep(0.2)
+    return found()
+
+
+def test_a_sweeper_that_dies_is_said_and_started_again(tmp_path):
+    """kill -9 of the embedded sweeper: it was gone for good and nothing said so (reviewed)."""
+    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
+    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000"))
+    kap12.init()
+    kap12.close()
+    with served(url, tmp_path) as (base, process):
+        [first] = _until(lambda: _sweepers_of(process.pid))
+        assert _until(lambda: "kap12_sweeper_last_round_timestamp_seconds " in get(base + "/metrics")[1])
+        os.kill(first, signal.SIGKILL)
+        [second] = _until(lambda: [pid for pid in _sweepers_of(process.pid) if pid != first])
+        log = (tmp_path / "serve.log").read_text()
+        assert f"the sweeper (pid {first}) stopped" in log and "deadlines do not fire" in log
+    assert _until(lambda: _gone(second))  # stopped with the server, not left behind
+
+
+def _gone(pid: int) -> bool:
+    try:
+        return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) == "Z"  # not yet reaped
+    except OSError:
+        return True
