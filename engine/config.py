@@ -51,12 +51,35 @@ class OidcSettings:
                    name=(env.get("KAP12_OIDC_NAME") or "Feide").strip())
 
 
+class SettingError(ValueError):
+    """A setting in the environment that kap12 cannot use; the message names it and says what it takes."""
+
+
 def _minutes(raw: str | None, default: int) -> int:
     if raw is None or not raw.strip():
         return default
     if not raw.strip().isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
-        raise ValueError(f"KAP12_SESSION_IDLE_MINUTES må være et helt antall minutter (1–10080), ikke «{raw}».")
+        raise SettingError(f"KAP12_SESSION_IDLE_MINUTES må være et helt antall minutter (1–10080), ikke «{raw}».")
     return int(raw)
+
+
+def _whole(env: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:
+    """A whole number from ``low`` to ``high``; unset or empty, ``default``. (``int()`` said only
+    "invalid literal for int() with base 10: 'abc'", not which of the settings it was.)"""
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or not low <= int(raw) <= high:
+        raise SettingError(f"{name} må være et helt tall fra {low} til {high}, ikke «{raw}».")
+    return int(raw)
+
+
+def _one_of(env: Mapping[str, str], name: str, choices: tuple[str, ...]) -> str:
+    """One of ``choices`` (the first when unset): a misspelt value fell back to the first unsaid."""
+    raw = (env.get(name) or choices[0]).strip().lower()
+    if raw not in choices:
+        raise SettingError(f"{name} må være {' eller '.join(f'«{c}»' for c in choices)}, ikke «{raw}».")
+    return raw
 
 
 @dataclass(frozen=True)
@@ -75,7 +98,7 @@ class MailSettings:
     @classmethod
     def from_env(cls, instance_dir: Path, env: Mapping[str, str] | None = None) -> MailSettings:
         env = os.environ if env is None else env
-        return cls(host=env.get("KAP12_SMTP_HOST") or None, port=int(env.get("KAP12_SMTP_PORT", "25")),
+        return cls(host=env.get("KAP12_SMTP_HOST") or None, port=_whole(env, "KAP12_SMTP_PORT", 25, 1, 65535) or 25,
                    user=env.get("KAP12_SMTP_USER") or None, password=env.get("KAP12_SMTP_PASSWORD") or None,
                    starttls=env.get("KAP12_SMTP_STARTTLS", "") in ("1", "true", "yes"),
                    sender=env.get("KAP12_SMTP_FROM", "kap12@localhost"), folder=instance_dir / "mail")
@@ -135,13 +158,13 @@ class Settings:
             history_old_keys=tuple(k.strip() for k in env.get("KAP12_HISTORY_OLD_KEYS", "").split(",") if k.strip()),
             mail=MailSettings.from_env(instance, env),
             secret_key=env.get("KAP12_SECRET_KEY") or None,
-            proxy_hops=int(env.get("KAP12_PROXY_HOPS", "0") or 0),
+            proxy_hops=_whole(env, "KAP12_PROXY_HOPS", 0, 0, 10) or 0,
             owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
             archive_name=(env.get("KAP12_ARKIV_NAVN") or "").strip() or cls.archive_name,
             session_idle_minutes=_minutes(env.get("KAP12_SESSION_IDLE_MINUTES"), 60),
             metrics_token=env.get("KAP12_METRICS_TOKEN", "").strip(),
-            web_workers=int(env["KAP12_WEB_WORKERS"]) if env.get("KAP12_WEB_WORKERS", "").strip() else None,
-            log_format=(env.get("KAP12_LOG_FORMAT") or "text").strip().lower(),
+            web_workers=_whole(env, "KAP12_WEB_WORKERS", None, 1, 256),
+            log_format=_one_of(env, "KAP12_LOG_FORMAT", ("text", "json")),
             metrics_dir=Path(env["PROMETHEUS_MULTIPROC_DIR"]) if env.get("PROMETHEUS_MULTIPROC_DIR") else None,
         )
 

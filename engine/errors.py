@@ -56,3 +56,18 @@ class DiagramFailed(Conflict):
         super().__init__(Message("Prosessen stoppet ved «%(element)s»: %(why)s. Ingenting ble lagret. Gi beskjed til "
                                  "prosesseier, som kan rette diagrammet.", element=element, why=why))
         self.element, self.reason = element, reason
+
+
+def database_trouble(err: BaseException) -> str | None:
+    """A plain sentence for a database that kap12 cannot use — not made yet, not answering, a URL
+    it cannot read — or None for any other failure. For the command line and the sweeper's log,
+    where the driver's own words came as a page of SQL and a traceback (reviewed)."""
+    cause = getattr(err, "orig", None) or err  # SQLAlchemy's error wraps the driver's
+    text = str(cause).strip()
+    if getattr(cause, "sqlstate", None) == "42P01" or text.startswith("no such table"):
+        return "Databasen har ikke tabellene til kap12 ennå: kjør «kap12 init» først."
+    if "Can't load plugin: sqlalchemy.dialects:postgres" in str(err):
+        return "KAP12_DATABASE_URL må begynne med «postgresql+psycopg://», ikke «postgres://»."
+    if type(err).__name__ == "OperationalError":
+        return f"Får ikke brukt databasen: {text.splitlines()[0] if text else type(cause).__name__}"
+    return None

@@ -17,12 +17,13 @@ from pathlib import Path
 import click
 
 from engine.audit.replay import verify_case
-from engine.config import Settings
-from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound
+from engine.config import SettingError, Settings
+from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound, database_trouble
 from engine.outputs import archive_job
 from engine.read.case_list import STATUSES
 from engine.read.operator import all_cases, case_overview
 from engine.read.queries import all_case_ids
+from engine.read.readiness import SCHEMA_BEHIND
 from engine.service import Kap12
 from engine.store import directory, identities
 from engine.store.directory import school_by_name
@@ -80,9 +81,12 @@ class _Group(click.Group):
             _fail(f"{err}{detail}")
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
             raise
+        except SettingError as err:
+            _fail(str(err))
         except Exception as err:  # noqa: BLE001 - a bug still ends in one line; -v shows the log
             logging.getLogger("kap12").debug("unexpected error", exc_info=True)
-            _fail(f"uventet feil: {type(err).__name__}: {err}", 1)
+            trouble = database_trouble(err)
+            _fail(trouble or f"uventet feil: {type(err).__name__}: {err}", 1)
 
 
 @click.group(cls=_Group, help="kap12 – kapittel 12-saker i skolen som BPMN-prosesser.")
@@ -391,6 +395,8 @@ def logout(usernames: tuple[str, ...], everyone: bool, as_json: bool) -> None:
               help="Adressen målingene vises på (loopback, eller et nett bare overvåkingen når).")
 def timers(once: bool, idle: float, as_json: bool, metrics_port: int | None, metrics_host: str) -> None:
     kap12 = _engine()
+    if kap12.readiness() == SCHEMA_BEHIND:  # not made or older than this release: no round can run
+        _fail("Databasen er ikke oppgradert til denne versjonen av kap12: kjør «kap12 migrate» (eller «kap12 init»).", 1)
     if metrics_port is not None:
         health.serve_sweeper_metrics(kap12.settings, metrics_host, metrics_port)
     if once:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import ColumnElement, func, or_, select, update
 
 from engine.access import Viewer
-from engine.errors import InvalidInput, Kap12Error, NotFound
+from engine.errors import InvalidInput, Kap12Error, NotFound, database_trouble
 from engine.runtime import metrics
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
@@ -200,8 +200,12 @@ class Sweeper(threading.Thread):
             metrics.sweep_finished()
             if result.claimed:
                 log.info("fired timers on %d case(s), %d failure(s)", result.cases_advanced, len(result.failures))
-        except Exception:  # noqa: BLE001 - keep sweeping; the database may be back next time
-            log.exception("timer sweep failed")
+        except Exception as err:  # noqa: BLE001 - keep sweeping; the database may be back next time
+            trouble = database_trouble(err)
+            if trouble:  # one line a round while the database is away, not a traceback
+                log.warning("timer sweep failed: %s", trouble)
+            else:
+                log.exception("timer sweep failed")
         self.rounds += 1
 
     def seconds_to_sleep(self) -> float:
@@ -209,8 +213,9 @@ class Sweeper(threading.Thread):
             return 0.0
         try:
             due = next_due(self.kap12)
-        except Exception:  # noqa: BLE001 - the database is away: try again after the idle time
-            log.warning("could not read the next due timer", exc_info=True)
+        except Exception as err:  # noqa: BLE001 - the database is away: try again after the idle time
+            trouble = database_trouble(err)
+            log.warning("could not read the next due timer: %s", trouble, exc_info=trouble is None)
             return self.idle
         if due is None:
             return self.idle

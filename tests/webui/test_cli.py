@@ -7,6 +7,7 @@ import json
 import pytest
 
 from tests.webui.cli_support import invoker
+from tests.webui.serve_support import free_port
 
 COMMANDS = ["init", "deploy", "demo", "arshjul", "skoleferie", "cases", "case", "tasks", "claim", "complete", "reclassify", "timers",
             "verify", "checkpoint", "serve", "arkiv", "identitet", "malform", "withdraw", "logout", "avslutt", "migrate"]
@@ -91,6 +92,30 @@ def test_init_does_not_print_the_databases_password(run, pg_server, monkeypatch)
     assert code == 0 and "Database klar: postgresql+psycopg://postgres:***@" in out, err
     code, out, _ = run("migrate")
     assert code == 0 and "hemmelig" not in out + err
+
+
+def test_a_database_kap12_cannot_use_is_said_in_one_line(run, monkeypatch):
+    """Not made yet, a URL of the wrong kind, a server that does not answer: one line saying
+    what to do, not the driver's page of SQL (reviewed)."""
+    code, _, err = run("cases")
+    assert (code, err) == (1, "kap12: Databasen har ikke tabellene til kap12 ennå: kjør «kap12 init» først.\n")
+    code, _, err = run("timers", "--once")  # a sweeper fails at once, not a traceback every round
+    assert code == 1 and "kap12 migrate" in err and err.count("\n") == 1
+    monkeypatch.setenv("KAP12_DATABASE_URL", "postgres://kap12@127.0.0.1/kap12")
+    code, _, err = run("cases")
+    assert code == 1 and "«postgresql+psycopg://»" in err and err.count("\n") == 1
+    monkeypatch.setenv("KAP12_DATABASE_URL", f"postgresql+psycopg://kap12:hemmelig@127.0.0.1:{free_port()}/kap12")
+    code, _, err = run("cases")
+    assert code == 1 and err.startswith("kap12: Får ikke brukt databasen: ") and err.count("\n") == 1, err
+    assert "hemmelig" not in err
+
+
+@pytest.mark.parametrize(("name", "value"), [("KAP12_WEB_WORKERS", "abc"), ("KAP12_PROXY_HOPS", "one"),
+                                             ("KAP12_SMTP_PORT", "99999"), ("KAP12_LOG_FORMAT", "jsn")])
+def test_a_setting_kap12_cannot_use_is_named(run, monkeypatch, name, value):
+    monkeypatch.setenv(name, value)
+    code, _, err = run("cases")
+    assert code == 2 and name in err and f"«{value}»" in err and err.count("\n") == 1, err
 
 
 def test_deploy_same_files_twice_is_unchanged(run):
