@@ -11,10 +11,11 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.access import may_audit
-from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound
+from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound, database_trouble
 from engine.read.case_detail import UNREAD_SHOWN
 from engine.runtime.clock import Clock
 from engine.service import Kap12
+from webui.api.problems import RETRY_AFTER
 
 from . import (
     api,
@@ -182,6 +183,14 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _crash(err):
+        if database_trouble(err) is not None and not g.get("committed"):
+            # The database away (a restart, a failover) or a lock it gave up on: 503 and
+            # Retry-After, which a load balancer and a browser understand, not "a bug of ours".
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, database_trouble(err))
+            html, code = page(503, _("Databasen svarer ikke akkurat nå"),
+                              _("Ingenting ble lagret, så ingenting er tapt i saken. Prøv igjen om litt – det du "
+                                "skrev står trolig fortsatt der når du går tilbake med nettleserens tilbake-knapp."))
+            return html, code, {"Retry-After": RETRY_AFTER}
         log.exception("unexpected error on %s %s", request.method, request.path)
         if g.get("committed"):
             message = _("Det du gjorde ble lagret, men siden etterpå kunne ikke vises. "

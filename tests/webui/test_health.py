@@ -7,7 +7,7 @@ from pathlib import Path
 
 from engine.config import PROJECT_ROOT, Settings
 from engine.service import Kap12
-from tests.support.web import login
+from tests.support.web import csrf_of, login
 from webui.app import create_app
 
 from .serve_support import free_port, get, served
@@ -44,6 +44,24 @@ def test_a_database_that_is_down_is_not_ready(tmp_path):
         response = client.get("/readyz")
         assert response.status_code == 503
         assert response.json == {"status": "database unavailable"}  # no address, no error text
+    finally:
+        kap12.close()
+
+
+def test_a_request_while_the_database_is_down_is_a_503_to_try_again(tmp_path):
+    """Not "something went wrong with us" (500): a load balancer and a client know what 503 and
+    Retry-After ask of them (reviewed: the API answered 500 to reads during a restart)."""
+    kap12, app = _app(tmp_path, f"postgresql+psycopg://kap12@127.0.0.1:{free_port()}/kap12")
+    try:
+        client = app.test_client()
+        form = client.get("/logg-inn")  # the form needs no database; the log-in does
+        page = client.post("/logg-inn", data={"_csrf": csrf_of(form.text), "username": "rektor",
+                                             "password": "demo1234"})
+        assert page.status_code == 503 and page.headers["Retry-After"] == "5"
+        assert "Databasen svarer ikke akkurat nå" in page.text and "Ingenting ble lagret" in page.text
+        api = client.get("/api/v1/cases", headers={"Authorization": "Bearer k12_" + "x" * 40})
+        assert api.status_code == 503 and api.headers["Retry-After"] == "5"
+        assert api.json["title"] == "Midlertidig utilgjengelig" and "Prøv igjen" in api.json["detail"]
     finally:
         kap12.close()
 

@@ -8,10 +8,20 @@ import logging
 from flask import current_app, g, request
 from werkzeug.exceptions import HTTPException
 
-from engine.errors import Conflict, DamagedHistory, Denied, DeployRefused, InvalidInput, NotFound
+from engine.errors import (
+    Conflict,
+    DamagedHistory,
+    Denied,
+    DeployRefused,
+    InvalidInput,
+    NotFound,
+    database_trouble,
+)
 
 from . import bp
 from .schemas import ProblemSchema, dump
+
+RETRY_AFTER = "5"  # seconds, with a 503: a database restart or failover is usually over by then
 
 log = logging.getLogger("kap12.api")
 
@@ -36,6 +46,7 @@ TITLES = {
     413: "For stor forespørsel",
     415: "Feil innholdstype",
     500: "Feil hos oss",
+    503: "Midlertidig utilgjengelig",
 }
 DETAILS = {
     400: "Forespørselen kunne ikke leses.",
@@ -127,6 +138,10 @@ def _http(err):
 
 @bp.errorhandler(Exception)
 def _crash(err):
+    if database_trouble(err) is not None and not g.get("committed"):  # as the pages (webui/app.py)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, database_trouble(err))
+        return problem(503, "Databasen svarer ikke akkurat nå. Ingenting ble lagret. Prøv igjen om litt.",
+                       headers={"Retry-After": RETRY_AFTER})
     log.exception("unexpected error on %s %s", request.method, request.path)
     detail = ("Det du gjorde ble lagret, men svaret kunne ikke lages." if g.get("committed")
               else "Ingenting ble lagret. Prøv igjen om litt.")
