@@ -21,7 +21,7 @@ from engine.store import directory
 from engine.write import login_throttle
 from engine.write import sessions as web_sessions
 
-from . import bounds
+from . import bounds, known_devices
 
 bp = Blueprint("auth", __name__)
 
@@ -101,8 +101,9 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     ip = request.remote_addr or "?"
+    device = known_devices.device_for(username)
     # Counted before the password is looked at, so parallel guesses cannot outrun the count.
-    wait = login_throttle.begin_attempt(kap12().db, username, ip, now())
+    wait = login_throttle.begin_attempt(kap12().db, username, ip, now(), device)
     if wait:
         minutes = (wait + 59) // 60
         message = (_("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait) if wait < 120
@@ -119,9 +120,11 @@ def login():
     if not ok:
         return render_template("login.html", next=next_url, username=username,
                                error=_("Feil brukernavn eller passord.")), 401
-    login_throttle.succeeded(kap12().db, username, ip, now())
+    login_throttle.succeeded(kap12().db, username, ip, now(), device)
     log_in(user)
-    return redirect(_safe_next(next_url))
+    response = redirect(_safe_next(next_url))
+    known_devices.remember(response, username)
+    return response
 
 
 def log_in(user) -> None:

@@ -10,7 +10,14 @@ guesser spread over many addresses: a lock on the account everywhere from a hand
 passwords let anyone keep a rektor out of a system built for reporting at once. A success
 clears the account's counts. An address (a school's NAT) has a far higher bar (``ADDRESS``),
 and a success from it gives back the try it was charged, so one person guessing at one account
-never locks out the colleagues behind the same address."""
+never locks out the colleagues behind the same address.
+
+A browser where the person logged in before (``device``: a signed cookie the web layer set at
+that log-in) is counted on its own, as one address is: neither the locks of the account
+everywhere nor those of the address reach it. Otherwise anyone could keep a rektor out — thirty
+wrong passwords from a few addresses, then one every quarter of an hour (reviewed) — or a pupil
+on the school's network everyone at the school. Guessing needs no such cookie, and one stolen
+with it is held to ``ACCOUNT``'s few tries."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -46,8 +53,10 @@ ADDRESS = Policy(free=100, first_lock=timedelta(seconds=30), max_lock=timedelta(
 _USERNAME_MAX = 100
 
 
-def _keys(username: str, address: str) -> dict[str, Policy]:
+def _keys(username: str, address: str, device: str | None) -> dict[str, Policy]:
     account, place = f"u:{username.strip().lower()[:_USERNAME_MAX]}", f"ip:{address[:60]}"
+    if device:
+        return {f"{account}|dev:{device[:40]}": ACCOUNT}
     return {f"{account}|{place}": ACCOUNT, account: ACCOUNT_WIDE, place: ADDRESS}
 
 
@@ -68,10 +77,11 @@ def _locked_rows(session: Session, keys: list[str], now: datetime) -> list[Login
     return list(session.scalars(query.execution_options(populate_existing=True)))
 
 
-def begin_attempt(db: Database, username: str, address: str, now: datetime) -> int:
-    """Count one log-in attempt. 0: go on and check the password; otherwise the number of
-    seconds to wait, and the attempt is not counted."""
-    policies = _keys(username, address)
+def begin_attempt(db: Database, username: str, address: str, now: datetime, device: str | None = None) -> int:
+    """Count one log-in attempt (from a browser known for this account: ``device``). 0: go on
+    and check the password; otherwise the number of seconds to wait, and the attempt is not
+    counted."""
+    policies = _keys(username, address, device)
     with db.writing() as session:
         rows = _locked_rows(session, list(policies), now)
         waits = [(row.locked_until - now).total_seconds() for row in rows
@@ -89,10 +99,10 @@ def begin_attempt(db: Database, username: str, address: str, now: datetime) -> i
         return 0
 
 
-def succeeded(db: Database, username: str, address: str, now: datetime) -> None:
+def succeeded(db: Database, username: str, address: str, now: datetime, device: str | None = None) -> None:
     """The password was right: the account starts again from zero, and the address gets back
     the try this log-in was charged (its failures stay counted)."""
-    policies = _keys(username, address)
+    policies = _keys(username, address, device)
     with db.writing() as session:
         for row in _locked_rows(session, list(policies), now):
             policy = policies[row.key]

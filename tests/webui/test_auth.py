@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from engine.write import login_throttle
 from tests.support.web import csrf_of, login
+from webui import known_devices
 
 
 def test_pages_need_login(env):
@@ -104,6 +105,34 @@ def test_slow_down_after_repeated_failures(env):
     assert "For mange mislykkede forsøk" in response.text
 
 
+def test_others_guesses_do_not_lock_a_person_out_of_a_browser_they_logged_in_on(env):
+    """Thirty wrong passwords from six addresses locked rektor out everywhere (reviewed); the
+    browser she logged in on before still lets her in, and only for her."""
+    own = env.app.test_client()
+    token = csrf_of(own.get("/logg-inn").text)
+    assert own.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"}).status_code == 302
+    own.post("/logg-ut", data={"_csrf": csrf_of(own.get("/oppgaver").text)})
+    for n in range(login_throttle.ACCOUNT_WIDE.free):
+        guesser = env.app.test_client()
+        address = {"REMOTE_ADDR": f"203.0.113.{n // 5}"}
+        guess = guesser.post("/logg-inn", data={"_csrf": csrf_of(guesser.get("/logg-inn", environ_base=address).text),
+                                                "username": "rektor", "password": f"gjett{n}"}, environ_base=address)
+        assert guess.status_code == 401
+    elsewhere = env.app.test_client()
+    token = csrf_of(elsewhere.get("/logg-inn").text)
+    assert elsewhere.post("/logg-inn", data={"_csrf": token, "username": "rektor",
+                                             "password": "demo1234"}).status_code == 429
+    token = csrf_of(own.get("/logg-inn").text)
+    back = own.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"})
+    assert back.status_code == 302 and own.get("/oppgaver").status_code == 200
+    # A cookie not signed by this server is no cookie.
+    forged = env.app.test_client()
+    forged.set_cookie(known_devices.COOKIE, "eyJkIjoieCIsInUiOlsicmVrdG9yIl19.forfalsket.signatur", path="/logg-inn")
+    token = csrf_of(forged.get("/logg-inn").text)
+    assert forged.post("/logg-inn", data={"_csrf": token, "username": "rektor",
+                                          "password": "demo1234"}).status_code == 429
+
+
 def test_post_without_csrf_is_refused(env):
     client = login(env.app, "ansatt")
     response = client.post("/logg-ut")
@@ -159,3 +188,14 @@ def test_head_request_is_not_a_failed_login(env):
         assert client.head("/logg-inn").status_code == 200
     page = client.get("/logg-inn")
     assert page.status_code == 200 and "For mange" not in page.get_data(as_text=True)
+
+
+def test_a_known_browser_is_known_for_the_accounts_that_logged_in_on_it_only(env):
+    client = env.app.test_client()
+    token = csrf_of(client.get("/logg-inn").text)
+    client.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"})
+    [kept] = [c for c in client._cookies.values() if c.key == known_devices.COOKIE]
+    with env.app.test_request_context("/logg-inn", headers={"Cookie": f"{kept.key}={kept.value}"}):
+        device = known_devices.device_for("rektor")
+        assert device and known_devices.device_for(" REKTOR ") == device
+        assert known_devices.device_for("skoleeier") is None

@@ -97,3 +97,23 @@ def test_guesses_spread_over_many_addresses_meet_the_accounts_own_bar(kap12, clo
     assert login_throttle.begin_attempt(kap12.db, "rektor", NAT, later) == 0
     login_throttle.succeeded(kap12.db, "rektor", NAT, later)
     assert login_throttle.begin_attempt(kap12.db, "rektor", "203.0.113.0", later) == 0
+
+
+def test_a_browser_known_for_the_account_is_counted_on_its_own(kap12, clock):
+    """Locked everywhere and at her school's address by others' guesses, rektor still logs in
+    from her own browser; a try from it is held to the account's few tries there alone."""
+    now = clock.now()
+    for n in range(ACCOUNT_WIDE.free):
+        login_throttle.begin_attempt(kap12.db, "rektor", f"203.0.113.{n // 4}", now)
+    for _ in range(ADDRESS.free):
+        login_throttle.begin_attempt(kap12.db, f"elev{_}", NAT, now)  # a pupil on the school's network
+    assert login_throttle.begin_attempt(kap12.db, "rektor", NAT, now) > 0
+    assert login_throttle.begin_attempt(kap12.db, "rektor", NAT, now, device="hennes-nettleser") == 0
+    login_throttle.succeeded(kap12.db, "rektor", NAT, now, device="hennes-nettleser")
+    # A stolen cookie is no way round the count: five wrong tries, and that browser waits.
+    for _ in range(ACCOUNT.free):
+        assert login_throttle.begin_attempt(kap12.db, "rektor", "198.51.100.7", now, device="stjålet") == 0
+    assert login_throttle.begin_attempt(kap12.db, "rektor", "198.51.100.8", now, device="stjålet") == 30
+    assert login_throttle.begin_attempt(kap12.db, "rektor", NAT, now, device="hennes-nettleser") == 0
+    # Others' guesses still count against the account everywhere else.
+    assert login_throttle.begin_attempt(kap12.db, "rektor", "192.0.2.50", now) > 0
