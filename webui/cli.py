@@ -537,8 +537,8 @@ def serve(host: str, port: int, workers: int | None, threads: int, no_sweeper: b
     kap12.close()  # the workers open their own connections
     workers = workers or serving.default_workers(settings)
     level = logging.getLogger().level
-    click.echo(f"kap12 kjører på http://{host}:{port} med {workers} webprosess(er)"
-               f"{'' if no_sweeper else ' og tidsurene'} (Ctrl+C stopper)", err=True)
+    logs.say(f"kap12 kjører på http://{host}:{port} med {workers} webprosess(er)"
+             f"{'' if no_sweeper else ' og tidsurene'} (Ctrl+C stopper)", settings.log_format)
     options = serving.gunicorn_options(host, port, workers, threads, logs.gunicorn_config(level, settings.log_format))
     serving.become_server(options, with_sweeper=not no_sweeper)
 

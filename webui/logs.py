@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from datetime import datetime, timezone
 
 TEXT_FORMAT = "%(levelname)s %(name)s: %(message)s"
@@ -40,3 +41,14 @@ def gunicorn_config(level: int, log_format: str) -> dict | None:
         "loggers": {"gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
                     "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False}},
     }
+
+
+def say(text: str, log_format: str) -> None:
+    """A line to the operator on stderr (``kap12 serve``'s "running on …"): as it is at a
+    terminal, as one JSON object among the log's when they are JSON (a collector read the plain
+    first line of every start as a broken record)."""
+    if log_format != "json":
+        print(text, file=sys.stderr, flush=True)
+        return
+    record = logging.LogRecord("kap12.web", logging.INFO, __file__, 0, text, None, None)
+    print(JsonFormatter().format(record), file=sys.stderr, flush=True)

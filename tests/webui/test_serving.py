@@ -144,3 +144,20 @@ def _gone(pid: int) -> bool:
         return (Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]) == "Z"  # not yet reaped
     except OSError:
         return True
+
+
+def test_with_json_logs_every_line_the_server_writes_is_a_json_object(tmp_path, monkeypatch):
+    """KAP12_LOG_FORMAT=json: the start, gunicorn's lines, the access log and the sweeper's, each
+    one JSON object a log collector can read (the first line was plain text)."""
+    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
+    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000"))
+    kap12.init()
+    kap12.close()
+    monkeypatch.setenv("KAP12_LOG_FORMAT", "json")
+    with served(url, tmp_path) as (base, _process):
+        assert get(base + "/healthz")[0] == 200
+    lines = [line for line in (tmp_path / "serve.log").read_text().splitlines() if line.strip()]
+    records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
+    assert any(r["message"].startswith("kap12 kjører på") for r in records)
+    assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
