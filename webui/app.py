@@ -137,6 +137,12 @@ def _form_or_none(key: str, version: int | None = None):
     return shown[(key, version)]
 
 
+def _nothing_saved() -> str:
+    """Said the same on two error pages."""
+    return _("Ingenting ble lagret, så ingenting er tapt i saken. Gå tilbake med nettleserens "
+             "tilbake-knapp – det du skrev står der trolig fortsatt – og prøv igjen om litt.")
+
+
 def _register_errors(app: Flask) -> None:
     def page(code: int, title: str, message: str):
         return render_template("error.html", code=code, title=title, message=message), code
@@ -187,15 +193,12 @@ def _register_errors(app: Flask) -> None:
             # The database away (a restart, a failover) or a lock it gave up on: 503 and
             # Retry-After, which a load balancer and a browser understand, not "a bug of ours".
             log.warning("database unavailable on %s %s: %s", request.method, request.path, database_trouble(err))
-            html, code = page(503, _("Databasen svarer ikke akkurat nå"),
-                              _("Ingenting ble lagret, så ingenting er tapt i saken. Prøv igjen om litt – det du "
-                                "skrev står trolig fortsatt der når du går tilbake med nettleserens tilbake-knapp."))
+            html, code = page(503, _("Databasen svarer ikke akkurat nå"), _nothing_saved())
             return html, code, {"Retry-After": RETRY_AFTER}
         log.exception("unexpected error on %s %s", request.method, request.path)
         if g.get("committed"):
             message = _("Det du gjorde ble lagret, men siden etterpå kunne ikke vises. "
                         "Gå til «Mine oppgaver» og sjekk saken der.")
         else:
-            message = _("Ingenting ble lagret, så ingenting er tapt i saken. Gå tilbake med nettleserens "
-                        "tilbake-knapp – det du skrev står der trolig fortsatt – og prøv igjen om litt.")
+            message = _nothing_saved()
         return page(500, _("Noe gikk galt hos oss"), message)
