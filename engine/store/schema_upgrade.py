@@ -74,12 +74,8 @@ def upgrade(db: Database, config: Config, head: str, known: set[str]) -> None:
                     _take_the_tables(conn)
                     _run(conn, config)
             return
-        except _TablesBusy as busy:
+        except _TablesBusy as busy:  # only the taking is tried again: a migration that fails fails
             code = busy.code
-        except exc.OperationalError as err:
-            code = getattr(err.orig, "sqlstate", None) or ""
-            if code not in LOCK_CONFLICTS:
-                raise
         if attempt == TRIES:
             break
         pause = min(FIRST_PAUSE * 2 ** (attempt - 1), LONGEST_PAUSE)
