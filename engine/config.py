@@ -58,7 +58,7 @@ class SettingError(ValueError):
 def _minutes(raw: str | None, default: int) -> int:
     if raw is None or not raw.strip():
         return default
-    if not raw.strip().isdigit() or not 1 <= int(raw) <= 7 * 24 * 60:
+    if not (raw.strip().isascii() and raw.strip().isdigit()) or not 1 <= int(raw) <= 7 * 24 * 60:
         raise SettingError(f"KAP12_SESSION_IDLE_MINUTES må være et helt antall minutter (1–10080), ikke «{raw}».")
     return int(raw)
 
@@ -69,7 +69,7 @@ def _whole(env: Mapping[str, str], name: str, default: int | None, low: int, hig
     raw = (env.get(name) or "").strip()
     if not raw:
         return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
+    if not (raw.isascii() and raw.isdigit()) or not low <= int(raw) <= high:  # "²" is a digit too
         raise SettingError(f"{name} må være et helt tall fra {low} til {high}, ikke «{raw}».")
     return int(raw)
 

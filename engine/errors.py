@@ -46,6 +46,12 @@ class DamagedHistory(Kap12Error):
     ``kap12 verify`` names the case and the event."""
 
 
+class OutcomeUnknown(Kap12Error):
+    """The connection to the database went while it was committing: what was sent may or may not
+    be kept, and only a look at the case tells. Never "nothing was saved", never "try again",
+    which could make the same report twice."""
+
+
 class DiagramFailed(Conflict):
     """The diagram's own code failed while the case ran — a process owner's mistake, not the
     user's: nothing was written. A ``Conflict`` wherever no page says more (the API's 409, the
@@ -58,16 +64,58 @@ class DiagramFailed(Conflict):
         self.element, self.reason = element, reason
 
 
+# What says "the database is away or busy now, try again" rather than "kap12 asked it wrongly":
+# PostgreSQL's connection errors (08), shutdowns (57P01-57P03), want of resources (53), and a
+# lock or a time it gave up on; SQLite's locked or unopenable file. A syntax error or an unknown
+# column is an OperationalError too in SQLite's driver: a bug, and a 500 with its traceback.
+_AWAY_STATES = ("08", "57P0", "53")
+_GAVE_UP_STATES = {"40P01", "55P03", "57014", "40001"}
+_SQLITE_AWAY = ("database is locked", "unable to open database file", "disk I/O error", "database or disk is full")
+
+
+def _driver_error(err: BaseException) -> BaseException | None:
+    """The driver's OperationalError behind ``err`` (SQLAlchemy's wraps it), or None."""
+    cause = getattr(err, "orig", None) or err
+    # By name, not class: engine.errors imports no driver. psycopg raises subclasses
+    # (QueryCanceled, DeadlockDetected, AdminShutdown …).
+    return cause if any(kind.__name__ == "OperationalError" for kind in type(cause).__mro__) else None
+
+
+def connection_lost(err: BaseException) -> bool:
+    """PostgreSQL's connection went (or never came): no server said what became of the statement."""
+    if getattr(err, "connection_invalidated", False):  # SQLAlchemy saw the connection go
+        return True
+    cause = _driver_error(err)
+    if cause is None or not type(cause).__module__.startswith("psycopg"):
+        return False
+    state = getattr(cause, "sqlstate", None)
+    return state is None or state.startswith(("08", "57P0"))  # no answer; connection errors, shutdowns
+
+
+def database_away(err: BaseException) -> bool:
+    """The database did not answer, or gave up on a lock or a time: nothing was done, and the
+    same request may well succeed in a moment."""
+    if connection_lost(err):
+        return True
+    cause = _driver_error(err)
+    if cause is None:
+        return False
+    if type(cause).__module__.startswith("sqlite3"):
+        return str(cause).startswith(_SQLITE_AWAY)
+    state = getattr(cause, "sqlstate", None) or ""
+    return state.startswith(_AWAY_STATES) or state in _GAVE_UP_STATES
+
+
 def database_trouble(err: BaseException) -> str | None:
-    """A plain sentence for a database that kap12 cannot use — not made yet, not answering, a URL
-    it cannot read — or None for any other failure. For the command line and the sweeper's log,
-    where the driver's own words came as a page of SQL and a traceback (reviewed)."""
-    cause = getattr(err, "orig", None) or err  # SQLAlchemy's error wraps the driver's
+    """A plain sentence for a database that kap12 cannot use — not made yet, away, a URL it cannot
+    read — or None for any other failure. For the command line and the sweeper's log, where the
+    driver's own words came as a page of SQL and a traceback (reviewed)."""
+    cause = getattr(err, "orig", None) or err
     text = str(cause).strip()
     if getattr(cause, "sqlstate", None) == "42P01" or text.startswith("no such table"):
         return "Databasen har ikke tabellene til kap12 ennå: kjør «kap12 init» først."
     if "Can't load plugin: sqlalchemy.dialects:postgres" in str(err):
         return "KAP12_DATABASE_URL må begynne med «postgresql+psycopg://», ikke «postgres://»."
-    if type(err).__name__ == "OperationalError":
+    if database_away(err):
         return f"Får ikke brukt databasen: {text.splitlines()[0] if text else type(cause).__name__}"
     return None

@@ -11,7 +11,16 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from engine.access import may_audit
-from engine.errors import Conflict, DamagedHistory, Denied, InvalidInput, NotFound, database_trouble
+from engine.errors import (
+    Conflict,
+    DamagedHistory,
+    Denied,
+    InvalidInput,
+    NotFound,
+    OutcomeUnknown,
+    database_away,
+    database_trouble,
+)
 from engine.read.case_detail import UNREAD_SHOWN
 from engine.runtime.clock import Clock
 from engine.service import Kap12
@@ -187,12 +196,19 @@ def _register_errors(app: Flask) -> None:
             return page(413, _("For mye tekst"), _("Det du sendte var for stort. Ingenting ble lagret."))
         return page(err.code or 500, err.name, err.description or "")
 
+    @app.errorhandler(OutcomeUnknown)
+    def _unknown(err):
+        log.error("connection lost while committing on %s %s", request.method, request.path, exc_info=err)
+        g.viewer = None  # the page's frame asks the database nothing more (its unread count)
+        return page(500, _("Vi vet ikke om det ble lagret"), str(err))
+
     @app.errorhandler(Exception)
     def _crash(err):
-        if database_trouble(err) is not None and not g.get("committed"):
+        if database_away(err) and not g.get("committed"):
             # The database away (a restart, a failover) or a lock it gave up on: 503 and
             # Retry-After, which a load balancer and a browser understand, not "a bug of ours".
             log.warning("database unavailable on %s %s: %s", request.method, request.path, database_trouble(err))
+            g.viewer = None  # the page's frame would ask the away database for the unread count
             html, code = page(503, _("Databasen svarer ikke akkurat nå"), _nothing_saved())
             return html, code, {"Retry-After": RETRY_AFTER}
         log.exception("unexpected error on %s %s", request.method, request.path)

@@ -18,7 +18,9 @@ from sqlalchemy import create_engine, event, exc, inspect, text
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.errors import OutcomeUnknown, connection_lost
 from engine.store import schema_upgrade
+from processes.messages import Message
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -224,7 +226,19 @@ class Database:
             except BaseException:
                 session.rollback()
                 raise
-            session.commit()
+            try:
+                session.flush()  # what fails here was not written: as any failed write
+            except Exception:
+                self._end_failed_write(session)
+                raise
+            try:
+                session.commit()
+            except exc.DBAPIError as err:
+                if connection_lost(err):  # during COMMIT: kept or not, no one knows (a refusal is a refusal)
+                    raise OutcomeUnknown(Message(
+                        "Forbindelsen til databasen brøt mens det ble lagret, så vi vet ikke om det ble lagret. "
+                        "Se etter i saken før du gjør det igjen.")) from err
+                raise
 
     def _end_failed_write(self, session: Session) -> None:
         """A refusal (the task was done by another a moment before, a double click, a stale

@@ -2,11 +2,17 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 import threading
 from pathlib import Path
 
+from sqlalchemy import exc
+
 from engine.config import PROJECT_ROOT, Settings
+from engine.errors import OutcomeUnknown
 from engine.service import Kap12
+from engine.write.demo import report_data
+from processes.messages import Message
 from tests.support.web import csrf_of, login
 from webui.app import create_app
 
@@ -64,6 +70,44 @@ def test_a_request_while_the_database_is_down_is_a_503_to_try_again(tmp_path):
         assert api.json["title"] == "Midlertidig utilgjengelig" and "Prøv igjen" in api.json["detail"]
     finally:
         kap12.close()
+
+
+def _raising(error: Exception):
+    def fail(*_args, **_kwargs):
+        raise error
+    return fail
+
+
+def test_a_logged_in_page_whose_database_goes_away_says_so_and_a_bug_stays_a_500(env, monkeypatch):
+    """The page's frame asked the away database for the unread count while the 503 was drawn,
+    and the error page itself failed (reviewed); and SQLite says OperationalError of a mistyped
+    column too, which is kap12's bug, not the database away."""
+    from webui import tasks
+
+    client = login(env.app, "rektor")
+    locked = exc.OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked"))
+    monkeypatch.setattr(tasks.queries, "task_page", _raising(locked))
+    monkeypatch.setattr(type(env.kap12), "unread_count", _raising(locked))
+    page = client.get("/oppgaver")
+    assert page.status_code == 503 and "Databasen svarer ikke akkurat nå" in page.text
+    monkeypatch.undo()
+    mistyped = exc.OperationalError("SELECT numbr", {}, sqlite3.OperationalError("no such column: numbr"))
+    monkeypatch.setattr(tasks.queries, "task_page", _raising(mistyped))
+    page = client.get("/oppgaver")
+    assert page.status_code == 500 and "Noe gikk galt hos oss" in page.text
+
+
+def test_a_connection_lost_while_committing_is_not_called_nothing_saved(env, monkeypatch):
+    """No 503 and Retry-After there: an API client that sent the report again might make two."""
+    from tests.webui.test_api import bearer, make_token
+
+    unknown = OutcomeUnknown(Message("Forbindelsen til databasen brøt mens det ble lagret, så vi vet ikke om det "
+                                     "ble lagret. Se etter i saken før du gjør det igjen."))
+    monkeypatch.setattr(type(env.kap12), "report", _raising(unknown))
+    sent = env.app.test_client().post("/api/v1/cases", json={"school_id": env.nordli, "report": report_data()},
+                                      headers=bearer(make_token(env, "ansatt")))
+    assert sent.status_code == 500 and "Retry-After" not in sent.headers
+    assert "vet ikke om det ble lagret" in sent.json["detail"]
 
 
 def test_a_database_behind_the_code_is_not_ready(tmp_path):

@@ -15,6 +15,8 @@ from engine.errors import (
     DeployRefused,
     InvalidInput,
     NotFound,
+    OutcomeUnknown,
+    database_away,
     database_trouble,
 )
 
@@ -136,9 +138,15 @@ def _http(err):
     return problem(err.code or 500, None, headers=headers)
 
 
+@bp.errorhandler(OutcomeUnknown)
+def _unknown(err):
+    log.error("connection lost while committing on %s %s", request.method, request.path, exc_info=err)
+    return problem(500, str(err))  # no Retry-After: a client that sent it again could report twice
+
+
 @bp.errorhandler(Exception)
 def _crash(err):
-    if database_trouble(err) is not None and not g.get("committed"):  # as the pages (webui/app.py)
+    if database_away(err) and not g.get("committed"):  # as the pages (webui/app.py)
         log.warning("database unavailable on %s %s: %s", request.method, request.path, database_trouble(err))
         return problem(503, "Databasen svarer ikke akkurat nå. Ingenting ble lagret. Prøv igjen om litt.",
                        headers={"Retry-After": RETRY_AFTER})
