@@ -7,7 +7,9 @@ sweeper finishes the case it is firing, so a restart loses nothing that was ackn
 from __future__ import annotations
 
 import json
+import logging
 import os
+import signal
 import sys
 import tempfile
 from pathlib import Path
@@ -19,6 +21,7 @@ from gunicorn.arbiter import Arbiter
 from gunicorn.workers.base import Worker
 
 from engine.config import Settings
+from webui import logs
 from webui.sweeper_keeper import SweeperKeeper
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -74,12 +77,37 @@ def _child_exit(_server: Arbiter, worker: Worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
+class _Arbiter(Arbiter):
+    """gunicorn's master, which tells the sweeper's keeper first when it is told to stop."""
+
+    keeper: SweeperKeeper | None = None
+
+    def signal(self, sig: int, frame: object) -> None:
+        if self.keeper is not None and sig in STOP_SIGNALS:
+            self.keeper.winding_down()
+        super().signal(sig, frame)
+
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT)
+
+
 class Kap12Server(BaseApplication):
     """gunicorn, configured from ``kap12 serve``'s options instead of a config file."""
 
-    def __init__(self, options: dict):
+    def __init__(self, options: dict, keeper: SweeperKeeper | None = None):
         self.options = options
+        self.keeper = keeper
         super().__init__()
+
+    def run(self) -> None:
+        """``BaseApplication.run``, with the master that tells the keeper (``_Arbiter``)."""
+        arbiter = _Arbiter(self)
+        arbiter.keeper = self.keeper
+        try:
+            arbiter.run()
+        except RuntimeError as err:  # gunicorn's configuration errors, as BaseApplication.run says them
+            print(f"\nError: {err}\n", file=sys.stderr, flush=True)
+            sys.exit(1)
 
     def load_config(self) -> None:
         for key, value in self.options.items():
@@ -135,11 +163,14 @@ def main() -> None:
     options, with_sweeper = json.loads(sys.argv[1]), sys.argv[2] == "1"
     options["child_exit"] = _child_exit
     master = os.getpid()
-    keeper = SweeperKeeper(GRACEFUL_SECONDS) if with_sweeper else None
-    if keeper is not None:
-        keeper.start()
+    # The master's own lines (the keeper's) as the server's: with a level, or as JSON.
+    logs.configure(logging.WARNING, Settings.from_env().log_format)
+    keeper = None
     try:
-        Kap12Server(options).run()
+        if with_sweeper:
+            keeper = SweeperKeeper(GRACEFUL_SECONDS)
+            keeper.start()
+        Kap12Server(options, keeper).run()
     finally:
         # A worker leaves gunicorn through these frames too (it was forked inside run()).
         if keeper is not None and os.getpid() == master:

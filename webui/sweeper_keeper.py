@@ -10,7 +10,8 @@ run a while. ``kap12_sweeper_last_round_timestamp_seconds`` in ``/metrics`` tell
 when a sweeper on the machine last finished a round, whatever the reason it stopped.
 
 gunicorn's master reaps every child that exits, the sweeper too; ``Popen.poll`` then says it
-exited (with 0: the real code is gone with the reaping)."""
+exited (with 0: the real code is gone with the reaping). When the master is told to stop, it
+tells the keeper first (``serving``), so a sweeper stopped by the same signal stays stopped."""
 from __future__ import annotations
 
 import logging
@@ -48,9 +49,9 @@ class SweeperKeeper(threading.Thread):
                     continue
                 ran = time.monotonic() - self._since
                 pause = FIRST_PAUSE if ran >= RAN_A_WHILE else pause
-                log.error("the sweeper (pid %d) stopped after %.0f s with exit code %s: deadlines do not fire "
-                          "until it runs; starting it again in %.0f s", self.process.pid, ran,
-                          self.process.returncode, pause)
+                # No exit code: gunicorn's master reaped the process first, and Popen says 0.
+                log.error("the sweeper (pid %d) stopped after %.0f s: deadlines do not fire until it runs; "
+                          "starting it again in %.0f s", self.process.pid, ran, pause)
             if self._stopping.wait(pause):
                 return
             with self._lock:
@@ -60,6 +61,12 @@ class SweeperKeeper(threading.Thread):
                 self._since = time.monotonic()
                 self.restarts += 1
             pause = min(pause * 2, LONGEST_PAUSE)
+
+    def winding_down(self) -> None:
+        """The server is stopping: a sweeper that stops now is not started again. (A stop signal
+        sent to every process of the server — systemd's default, Ctrl+C — reaches the sweeper
+        too, while the web workers still answer their last requests.) Safe in a signal handler."""
+        self._stopping.set()
 
     def stop(self) -> None:
         """Stop the sweeper gracefully (it finishes the case it is firing), and keep it stopped."""

@@ -31,15 +31,17 @@ def get(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int
 
 
 @contextmanager
-def served(database_url: str, instance: Path, *args: str):
-    """Start ``kap12 serve`` with ``args``; yields (base URL, process) once it is ready."""
+def served(database_url: str, instance: Path, *args: str, own_group: bool = False):
+    """Start ``kap12 serve`` with ``args``; yields (base URL, process) once it is ready.
+    ``own_group``: in a process group of its own, for a test that signals the whole group."""
     port = free_port()
     env = {**os.environ, "KAP12_DATABASE_URL": database_url, "KAP12_INSTANCE_DIR": str(instance),
            "PYTHONPATH": str(PROJECT_ROOT)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     log = open(instance / "serve.log", "w")
     process = subprocess.Popen([sys.executable, "-m", "webui.cli", "serve", "--port", str(port), *args],
-                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT)
+                               env=env, stdout=log, stderr=subprocess.STDOUT, cwd=PROJECT_ROOT,
+                               start_new_session=own_group)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

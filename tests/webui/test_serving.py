@@ -6,6 +6,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import threading
 import time
 import urllib.error
@@ -135,7 +136,7 @@ def test_a_sweeper_that_dies_is_said_and_started_again(tmp_path):
         os.kill(first, signal.SIGKILL)
         [second] = _until(lambda: [pid for pid in _sweepers_of(process.pid) if pid != first])
         log = (tmp_path / "serve.log").read_text()
-        assert f"the sweeper (pid {first}) stopped" in log and "deadlines do not fire" in log
+        assert f"ERROR kap12.web: the sweeper (pid {first}) stopped" in log and "deadlines do not fire" in log
     assert _until(lambda: _gone(second))  # stopped with the server, not left behind
 
 
@@ -161,3 +162,27 @@ def test_with_json_logs_every_line_the_server_writes_is_a_json_object(tmp_path, 
     records = [json.loads(line) for line in lines]  # fails on any line that is not JSON
     assert any(r["message"].startswith("kap12 kjører på") for r in records)
     assert all({"time", "level", "logger", "message"} <= set(r) for r in records)
+
+
+def test_a_stop_sent_to_the_whole_server_does_not_start_the_sweeper_again(tmp_path):
+    """systemd's default stop and Ctrl+C signal every process of the server: the sweeper stopped
+    at once while gunicorn still waited for a request, and the keeper took that for a death,
+    said so as an error and started another (reviewed)."""
+    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
+    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000"))
+    kap12.init()
+    kap12.close()
+    with served(url, tmp_path, own_group=True) as (base, process):
+        [sweeper] = _until(lambda: _sweepers_of(process.pid))
+        host, port = base.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port))) as slow:  # a request not yet all sent
+            slow.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            time.sleep(0.5)
+            os.killpg(process.pid, signal.SIGTERM)
+            assert _until(lambda: _gone(sweeper))
+            time.sleep(2.5)  # the keeper looks every second
+            slow.sendall(b"\r\n")
+        process.wait(60)
+    log = (tmp_path / "serve.log").read_text()
+    assert "stopped after" not in log and not _sweepers_of(process.pid), log
