@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import exc, text
+from sqlalchemy import exc, inspect, text
 from sqlalchemy.engine import Connection
 
 from engine.errors import Conflict
@@ -64,7 +64,8 @@ def upgrade(db: Database, config: Config, head: str, known: set[str]) -> None:
     """Alembic's upgrade to ``head`` in one transaction; on PostgreSQL as the module says."""
     if db.is_sqlite:
         with db.engine.begin() as conn:
-            _run(conn, config)
+            if _behind(conn, head, known):
+                _run(conn, config)
         return
     for attempt in range(1, TRIES + 1):
         try:
@@ -94,7 +95,7 @@ def _run(conn: Connection, config: Config) -> None:
 def _behind(conn: Connection, head: str, known: set[str]) -> bool:
     """Migrations to run here: the schema is empty or at an older revision this code knows (a
     newer release's revision is left alone: its migrations only added to this code's)."""
-    if conn.execute(text("SELECT to_regclass('alembic_version')")).scalar() is None:
+    if not inspect(conn).has_table("alembic_version"):
         return True
     revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     return revision is None or (revision != head and revision in known)
