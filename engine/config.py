@@ -55,14 +55,6 @@ class SettingError(ValueError):
     """A setting in the environment that kap12 cannot use; the message names it and says what it takes."""
 
 
-def _minutes(raw: str | None, default: int) -> int:
-    if raw is None or not raw.strip():
-        return default
-    if not (raw.strip().isascii() and raw.strip().isdigit()) or not 1 <= int(raw) <= 7 * 24 * 60:
-        raise SettingError(f"KAP12_SESSION_IDLE_MINUTES må være et helt antall minutter (1–10080), ikke «{raw}».")
-    return int(raw)
-
-
 def _whole(env: Mapping[str, str], name: str, default: int | None, low: int, high: int) -> int | None:
     """A whole number from ``low`` to ``high``; unset or empty, ``default``. (``int()`` said only
     "invalid literal for int() with base 10: 'abc'", not which of the settings it was.)"""
@@ -161,7 +153,7 @@ class Settings:
             proxy_hops=_whole(env, "KAP12_PROXY_HOPS", 0, 0, 10) or 0,
             owner_contact=env.get("KAP12_SKOLEEIER_KONTAKT") or cls.owner_contact,
             archive_name=(env.get("KAP12_ARKIV_NAVN") or "").strip() or cls.archive_name,
-            session_idle_minutes=_minutes(env.get("KAP12_SESSION_IDLE_MINUTES"), 60),
+            session_idle_minutes=_whole(env, "KAP12_SESSION_IDLE_MINUTES", 60, 1, 7 * 24 * 60) or 60,
             metrics_token=env.get("KAP12_METRICS_TOKEN", "").strip(),
             web_workers=_whole(env, "KAP12_WEB_WORKERS", None, 1, 256),
             log_format=_one_of(env, "KAP12_LOG_FORMAT", ("text", "json")),

@@ -35,7 +35,6 @@ class SweeperKeeper(threading.Thread):
     def __init__(self, grace: float) -> None:
         super().__init__(name="kap12-sweeper-keeper", daemon=True)
         self.grace = grace
-        self.restarts = 0
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self.process = start_sweeper()
@@ -59,7 +58,6 @@ class SweeperKeeper(threading.Thread):
                     return
                 self.process = start_sweeper()
                 self._since = time.monotonic()
-                self.restarts += 1
             pause = min(pause * 2, LONGEST_PAUSE)
 
     def winding_down(self) -> None:

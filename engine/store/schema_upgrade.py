@@ -15,8 +15,8 @@ was saved" a teacher reads. So an upgrade with migrations to run here
   with it: every request that comes meanwhile waits until the migrations commit (seconds: the
   indexes of migration 0035 took 0.45 s at 100,000 cases, migration 0024's tallies 4 s), and
   none fails. While it takes them, others may wait for it: for less than PostgreSQL's
-  ``deadlock_timeout`` (1 s), so no one's deadlock check runs meanwhile. Not got in time (a long transaction holds one), it lets go
-  of them all and tries again, ``TRIES`` times;
+  ``deadlock_timeout`` (1 s), so no one's deadlock check runs meanwhile. Not got in time (a long
+  transaction holds one), it lets go of them all and tries again, ``TRIES`` times;
 - leaves alembic_version untaken, so ``/readyz`` answers throughout: a load balancer that asked
   it and waited would take every worker out at once.
 

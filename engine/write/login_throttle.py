@@ -53,8 +53,13 @@ ADDRESS = Policy(free=100, first_lock=timedelta(seconds=30), max_lock=timedelta(
 _USERNAME_MAX = 100
 
 
+def account_name(username: str) -> str:
+    """The account a log-in names, as the throttle counts it: "Ola " and "ola" are one account."""
+    return username.strip().lower()[:_USERNAME_MAX]
+
+
 def _keys(username: str, address: str, device: str | None) -> dict[str, Policy]:
-    account, place = f"u:{username.strip().lower()[:_USERNAME_MAX]}", f"ip:{address[:60]}"
+    account, place = f"u:{account_name(username)}", f"ip:{address[:60]}"
     if device:
         return {f"{account}|dev:{device[:40]}": ACCOUNT}
     return {f"{account}|{place}": ACCOUNT, account: ACCOUNT_WIDE, place: ADDRESS}

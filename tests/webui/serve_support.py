@@ -12,7 +12,8 @@ import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
-from engine.config import PROJECT_ROOT
+from engine.config import PROJECT_ROOT, Settings
+from engine.service import Kap12
 
 
 def free_port() -> int:
@@ -28,6 +29,16 @@ def get(url: str, headers: dict | None = None, timeout: float = 10) -> tuple[int
             return response.status, response.read().decode()
     except urllib.error.HTTPError as err:
         return err.code, err.read().decode()
+
+
+def initialised_sqlite(instance: Path) -> str:
+    """An upgraded SQLite database in ``instance`` for ``kap12 serve`` to serve; its URL."""
+    url = f"sqlite:///{instance}/kap12.sqlite3"
+    kap12 = Kap12(Settings(database_url=url, instance_dir=instance, bpmn_dir=PROJECT_ROOT / "bpmn",
+                           base_url="http://127.0.0.1:5000"))
+    kap12.init()
+    kap12.close()
+    return url
 
 
 @contextmanager

@@ -16,22 +16,13 @@ from processes.messages import Message
 from tests.support.web import csrf_of, login
 from webui.app import create_app
 
-from .serve_support import free_port, get, served
+from .serve_support import free_port, get, initialised_sqlite, served
 
 
 def _app(tmp_path: Path, url: str, **settings) -> tuple[Kap12, object]:
     kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
                            base_url="http://127.0.0.1:5000", **settings))
     return kap12, create_app(kap12)
-
-
-def _initialised(tmp_path: Path) -> str:
-    """An upgraded SQLite database for ``kap12 serve`` to serve; its URL."""
-    url = f"sqlite:///{tmp_path}/k.sqlite3"
-    kap12, _app_unused = _app(tmp_path, url)
-    kap12.init()
-    kap12.close()
-    return url
 
 
 def test_alive_and_ready(env):
@@ -185,7 +176,7 @@ def test_metrics_with_a_token_need_the_token(tmp_path):
 
 
 def test_metrics_under_gunicorn_add_up_every_worker(tmp_path):
-    url = _initialised(tmp_path)
+    url = initialised_sqlite(tmp_path)
     with served(url, tmp_path, "--workers", "2", "--threads", "2", "--no-sweeper") as (base, process):
         def worker_files() -> set[str]:
             # Each process writes its values to files named by its pid; the master has one too.
@@ -214,7 +205,7 @@ def test_the_server_closes_each_connection_after_its_answer(tmp_path):
     connection after its answer sends the next request to whichever worker is free."""
     import http.client
 
-    url = _initialised(tmp_path)
+    url = initialised_sqlite(tmp_path)
     with served(url, tmp_path, "--workers", "2", "--threads", "2", "--no-sweeper") as (base, _process):
         client = http.client.HTTPConnection(base.removeprefix("http://"), timeout=10)
         try:

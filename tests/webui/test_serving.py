@@ -25,7 +25,7 @@ from engine.store.models import HistoryEvent, OpenTask, User
 from engine.versions.example_data import example_data
 from engine.write.demo import ensure_directory, report_data
 
-from .serve_support import get, served
+from .serve_support import get, initialised_sqlite, served
 
 pytestmark = pytest.mark.postgres
 NORDLI = "Nordli videregående skole"
@@ -125,11 +125,7 @@ def _until(found, seconds: float = 30):
 
 def test_a_sweeper_that_dies_is_said_and_started_again(tmp_path):
     """kill -9 of the embedded sweeper: it was gone for good and nothing said so (reviewed)."""
-    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
-    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
-                           base_url="http://127.0.0.1:5000"))
-    kap12.init()
-    kap12.close()
+    url = initialised_sqlite(tmp_path)
     with served(url, tmp_path) as (base, process):
         [first] = _until(lambda: _sweepers_of(process.pid))
         assert _until(lambda: "kap12_sweeper_last_round_timestamp_seconds " in get(base + "/metrics")[1])
@@ -150,11 +146,7 @@ def _gone(pid: int) -> bool:
 def test_with_json_logs_every_line_the_server_writes_is_a_json_object(tmp_path, monkeypatch):
     """KAP12_LOG_FORMAT=json: the start, gunicorn's lines, the access log and the sweeper's, each
     one JSON object a log collector can read (the first line was plain text)."""
-    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
-    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
-                           base_url="http://127.0.0.1:5000"))
-    kap12.init()
-    kap12.close()
+    url = initialised_sqlite(tmp_path)
     monkeypatch.setenv("KAP12_LOG_FORMAT", "json")
     with served(url, tmp_path) as (base, _process):
         assert get(base + "/healthz")[0] == 200
@@ -168,11 +160,7 @@ def test_a_stop_sent_to_the_whole_server_does_not_start_the_sweeper_again(tmp_pa
     """systemd's default stop and Ctrl+C signal every process of the server: the sweeper stopped
     at once while gunicorn still waited for a request, and the keeper took that for a death,
     said so as an error and started another (reviewed)."""
-    url = f"sqlite:///{tmp_path}/kap12.sqlite3"
-    kap12 = Kap12(Settings(database_url=url, instance_dir=tmp_path, bpmn_dir=PROJECT_ROOT / "bpmn",
-                           base_url="http://127.0.0.1:5000"))
-    kap12.init()
-    kap12.close()
+    url = initialised_sqlite(tmp_path)
     with served(url, tmp_path, own_group=True) as (base, process):
         [sweeper] = _until(lambda: _sweepers_of(process.pid))
         host, port = base.removeprefix("http://").split(":")
