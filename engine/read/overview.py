@@ -359,7 +359,7 @@ def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
     # The school owner chooses among every school in the county (``with_cases`` says so).
-    chosen = queries.with_cases(access.readable_cases(viewer), viewer)
+    chosen = queries.with_cases(access.readable_cases(viewer), viewer, reported=False)
     return list(session.scalars(select(School.name).where(chosen).group_by(School.name).order_by(School.name)))
 
 

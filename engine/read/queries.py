@@ -288,15 +288,16 @@ def case_of_task(kap12: Kap12, viewer: access.Viewer, task_id: str) -> int | Non
 
 
 # -- cases -------------------------------------------------------------------------------------
-def with_cases(cases: Select[Case], viewer: access.Viewer) -> ColumnElement[bool]:
-    """A school with at least one of these cases (the viewer's), or — for a school owner or an
+def with_cases(cases: Select[Case], viewer: access.Viewer, *, reported: bool) -> ColumnElement[bool]:
+    """A school with at least one of these cases (the viewer's: ``access.visible_cases``, with
+    ``reported``; or ``access.readable_cases``), or — for a school owner or an
     auditor — any school of their counties, whose every school they choose among. Once the page
     found the viewer's reach (``access.with_reach``), from their roles and own cases
     (``access.schools_of_own_cases``); else asked school by school (EXISTS on the index by
     school), not by reading every case ever made, as a join would."""
     counties = access.counties_where(viewer, "skoleeier", "revisor")
     if viewer.reach is not None:
-        found: ColumnElement[bool] = School.id.in_(access.schools_of_own_cases(viewer, cases))
+        found: ColumnElement[bool] = School.id.in_(access.schools_of_own_cases(viewer, cases, reported))
     else:
         found = cases.where(Case.school_id == School.id).with_only_columns(Case.id).exists()
     return or_(School.county_id.in_(counties), found) if counties else found
@@ -305,7 +306,7 @@ def with_cases(cases: Select[Case], viewer: access.Viewer) -> ColumnElement[bool
 def case_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """The schools of the cases the viewer can see (for the case list's filter)."""
     with kap12.db.reading() as session:
-        query = select(School.id, School.name).where(with_cases(access.visible_cases(viewer), viewer)).order_by(School.name)
+        query = select(School.id, School.name).where(with_cases(access.visible_cases(viewer), viewer, reported=True)).order_by(School.name)
         return [(r.id, r.name) for r in session.execute(query)]
 
 

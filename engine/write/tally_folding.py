@@ -1,8 +1,8 @@
-"""Folding the tallies (``CaseTally``, ``StatusTally``, ``MonthTally``): their signed rows (one for each case made,
-closed or moved, each event counted, added by the database's triggers) replaced by one row per
-group with its sum, so that counting stays a read of a few rows however many cases a county
-makes. The sweepers do it when the rows have grown (``fold_if_grown``); the sums are right at
-every moment, folded or not."""
+"""Folding the tallies (``CaseTally``, ``StatusTally``, ``ReportedTally``, ``MonthTally``): their
+signed rows (one for each case made, closed or moved, each event counted, added by the
+database's triggers) replaced by one row per group with its sum, so that counting stays a read
+of a few rows however many cases a county makes. The sweepers do it when the rows have grown
+(``fold_if_grown``); the sums are right at every moment, folded or not."""
 from __future__ import annotations
 
 from collections import Counter
@@ -11,12 +11,12 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, insert, select
 
 from engine.store.db import Database
-from engine.store.models import CaseTally, MonthTally, StatusTally
+from engine.store.models import CaseTally, MonthTally, ReportedTally, StatusTally
 
 # Fold once the rows are this many, or twice as many as the last fold left.
 FOLD_ABOVE = 1000
-Tally = type[CaseTally] | type[StatusTally] | type[MonthTally]
-TALLIES: tuple[Tally, ...] = (CaseTally, StatusTally, MonthTally)
+Tally = type[CaseTally] | type[StatusTally] | type[ReportedTally] | type[MonthTally]
+TALLIES: tuple[Tally, ...] = (CaseTally, StatusTally, ReportedTally, MonthTally)
 
 
 def fold(db: Database, tally: Tally = CaseTally) -> int:

@@ -13,7 +13,7 @@ from support.migrations import upgrade_from
 
 from engine import access
 from engine.read import case_counts, case_list
-from engine.store.models import Case, StatusTally
+from engine.store.models import Case, CaseParty, ReportedTally, StatusTally
 from engine.write import tally_folding
 
 
@@ -139,3 +139,72 @@ def test_the_tabs_are_counted_in_one_snapshot(flow, kap12, demo):
         flow.report()  # committed by another session meanwhile
         assert case_counts.status_counts(session, rektor) == before
     assert _summed(kap12, rektor, False)["open"] == before["open"] + 1
+
+
+def _outside_their_own_reports(flow, kap12, demo) -> tuple[Case, Case]:
+    """A report whose reporter is then named the accused, and a leader's report that became a
+    C case of her school (the leadership bypassed): both counted in their reporters' tallies,
+    neither seen by them."""
+    accused_later = flow.report(user="ansatt2")
+    kap12.reclassify(demo.users["rektor"], accused_later.id, "ansatt", "Det gjaldt læreren selv.", accused="ansatt2")
+    bypassed = flow.report(user="avdelingsleder")
+    kap12.reclassify(demo.users["avdelingsleder"], bypassed.id, "ledelse", "Det gjelder rektor.", "rektor")
+    return accused_later, bypassed
+
+
+def test_a_reporter_is_not_counted_the_reports_outside_their_circle(flow, kap12, demo):
+    _stories(flow, kap12, demo)
+    before = {name: _counted(kap12, viewer) for name, viewer in _viewers(demo).items()}
+    _outside_their_own_reports(flow, kap12, demo)
+    for name, viewer in _viewers(demo).items():
+        counted = _counted(kap12, viewer)
+        for reach in (True, False):
+            assert _summed(kap12, viewer, reach) == counted, (name, reach)
+        for procedure in ("A", "B", "C"):
+            assert _summed(kap12, viewer, True, procedure=procedure) == _counted(kap12, viewer, procedure=procedure)
+    # The two reporters count neither; rektor sees the B case, and the school owner both.
+    assert _counted(kap12, demo.users["ansatt2"]) == before["ansatt2"]
+    assert _counted(kap12, demo.users["avdelingsleder"]) == before["avdelingsleder"]
+    assert _counted(kap12, demo.users["rektor"])["open"] == before["rektor"]["open"] + 1
+    assert _counted(kap12, demo.users["skoleeier"])["open"] == before["skoleeier"]["open"] + 2
+
+
+def _reports(kap12) -> Counter[tuple]:
+    columns = (CaseParty.user_id, Case.county_id, Case.school_id, Case.kind, Case.procedure,
+               Case.owner_notified_at.is_not(None), Case.status)
+    with kap12.db.reading() as session:
+        return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
+            select(*columns, func.count()).join(Case, Case.id == CaseParty.case_id)
+            .where(CaseParty.relation == "reporter").group_by(*columns))})
+
+
+def _reports_tallied(kap12) -> Counter[tuple]:
+    columns = (ReportedTally.user_id, ReportedTally.county_id, ReportedTally.school_id, ReportedTally.kind,
+               ReportedTally.procedure, ReportedTally.notified, ReportedTally.status)
+    total = func.sum(ReportedTally.n)
+    with kap12.db.reading() as session:
+        return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
+            select(*columns, total).group_by(*columns).having(total != 0))})
+
+
+def test_the_reported_tallies_are_the_reports_made_moved_closed_upgraded_or_deleted(flow, kap12, demo):
+    _stories(flow, kap12, demo)
+    _outside_their_own_reports(flow, kap12, demo)
+    reports = _reports(kap12)
+    # Reported by several people, in A, B and C, open and closed, told the owner and not.
+    assert len({key[0] for key in reports}) == 3 and {key[4] for key in reports} == {"A", "B", "C"}
+    assert {key[5] for key in reports} == {True, False} and {key[6] for key in reports} == {"open", "closed"}
+    assert _reports_tallied(kap12) == reports
+    assert tally_folding.fold(kap12.db, ReportedTally) == len(reports) and _reports_tallied(kap12) == reports
+    case = flow.report()  # on top of the folded rows, then closed
+    flow.do("avdelingsleder", case.id, "Motta og registrere melding")
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="ja")
+    flow.do("avdelingsleder", case.id, "Avslutte og dokumentere saken")
+    assert _reports_tallied(kap12) == _reports(kap12) != reports
+    with kap12.db.writing() as session:  # a party taken away (as no path of kap12 does) is counted away
+        session.execute(delete(CaseParty).where(CaseParty.case_id == case.id))
+    assert _reports_tallied(kap12) == reports
+    upgrade_from(kap12, "0035_task_role_index_cases")
+    assert _reports_tallied(kap12) == reports
+    with kap12.db.reading() as session:  # the copy is one row per group
+        assert session.scalar(select(func.count()).select_from(ReportedTally)) == len(reports)

@@ -8,12 +8,20 @@ from __future__ import annotations
 from support.backends import only_postgresql
 from support.plans import answered, plan_of
 
+from engine import access
+from engine.read.case_list import case_summary_page
+
 
 @only_postgresql
 def test_a_reporters_own_sets_are_not_looked_up_in_the_cases(flow, kap12, demo):
     reported = flow.report()
     teacher = demo.users["ansatt"]
-    page, statements = answered(kap12.db.engine, lambda: kap12.case_page(teacher))
+
+    def listed():  # the policy asked within the list (a page finds the reach first: ``with_reach``)
+        with kap12.db.reading() as session:
+            return case_summary_page(session, within=access.visible_cases(teacher))
+
+    page, statements = answered(kap12.db.engine, listed)
     assert page is not None and [c.id for c in page.items] == [reported.id]
     [(statement, parameters)] = [s for s in statements if "FROM case_parties" in s[0]
                                  and "'reporter'" in s[0] and "ORDER BY" in s[0]]
