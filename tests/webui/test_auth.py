@@ -1,6 +1,8 @@
 """Log-in, log-out, throttling, CSRF, cookies and security headers."""
 from __future__ import annotations
 
+from engine.read import queries
+from engine.store import directory
 from engine.write import login_throttle
 from tests.support.web import csrf_of, login
 from webui import known_devices
@@ -195,7 +197,46 @@ def test_a_known_browser_is_known_for_the_accounts_that_logged_in_on_it_only(env
     token = csrf_of(client.get("/logg-inn").text)
     client.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"})
     [kept] = [c for c in client._cookies.values() if c.key == known_devices.COOKIE]
+    rektor, owner = (queries.user_for_login(env.kap12, name) for name in ("rektor", "skoleeier"))
     with env.app.test_request_context("/logg-inn", headers={"Cookie": f"{kept.key}={kept.value}"}):
-        device = known_devices.device_for("rektor")
-        assert device and known_devices.device_for(" REKTOR ") == device
-        assert known_devices.device_for("skoleeier") is None
+        device = known_devices.device_for("rektor", rektor)
+        assert device and known_devices.device_for(" REKTOR ", rektor) == device
+        assert known_devices.device_for("skoleeier", owner) is None
+        assert known_devices.device_for("rektor", None) is None  # no such account: no bucket of its own
+
+
+def _guessed_out(env, username: str) -> None:
+    """Wrong passwords for ``username`` from elsewhere until the account is locked everywhere."""
+    for n in range(login_throttle.ACCOUNT_WIDE.free):
+        guesser = env.app.test_client()
+        address = {"REMOTE_ADDR": f"203.0.113.{n // 5}"}
+        token = csrf_of(guesser.get("/logg-inn", environ_base=address).text)
+        assert guesser.post("/logg-inn", data={"_csrf": token, "username": username, "password": f"gjett{n}"},
+                            environ_base=address).status_code == 401
+
+
+def test_a_browser_known_with_an_old_password_is_not_known_after_it_changed(env):
+    """Someone who once logged in with a person's password keeps no bucket of tries of their own
+    once she has changed it: their browser is locked out with everyone else's."""
+    with env.kap12.db.writing() as session:  # her own account: the module's others keep theirs
+        directory.create_user(session, "byttet", "Byttet Passord", password="gammelt-passord", email=None,
+                              now=env.kap12.clock.now())
+
+    def logs_in(client, password: str) -> int:
+        token = csrf_of(client.get("/logg-inn").text)
+        return client.post("/logg-inn", data={"_csrf": token, "username": "byttet", "password": password}).status_code
+
+    earlier = env.app.test_client()  # logged in once with the old password, as another person could
+    assert logs_in(earlier, "gammelt-passord") == 302
+    own = login(env.app, "byttet", "gammelt-passord")
+    changed = own.post("/profil/passord", data={"_csrf": csrf_of(own.get("/profil").text), "current": "gammelt-passord",
+                                                "new": "nytt-passord-1", "repeat": "nytt-passord-1"})
+    assert changed.status_code == 302
+    own.post("/logg-ut", data={"_csrf": csrf_of(own.get("/oppgaver").text)})
+    assert logs_in(own, "nytt-passord-1") == 302  # known anew, with the new password
+    own.post("/logg-ut", data={"_csrf": csrf_of(own.get("/oppgaver").text)})
+    _guessed_out(env, "byttet")
+    # The browser that knew only the old password is as anyone's: locked with the account.
+    assert logs_in(earlier, "nytt-passord-1") == 429
+    # Hers, known with the new one, still lets her in.
+    assert logs_in(own, "nytt-passord-1") == 302
