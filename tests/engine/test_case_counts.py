@@ -99,10 +99,10 @@ def _cases(kap12) -> Counter[tuple]:
             select(*columns, func.count()).group_by(*columns))})
 
 
-def _tallied(kap12) -> Counter[tuple]:
-    columns = (StatusTally.county_id, StatusTally.school_id, StatusTally.kind, StatusTally.procedure,
-               StatusTally.notified, StatusTally.status)
-    total = func.sum(StatusTally.n)
+def _tallied(kap12, tally=StatusTally, *first) -> Counter[tuple]:
+    """The tally's sums by its group (``first``: columns before the dims, as the reporter's)."""
+    columns = (*first, tally.county_id, tally.school_id, tally.kind, tally.procedure, tally.notified, tally.status)
+    total = func.sum(tally.n)
     with kap12.db.reading() as session:
         return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
             select(*columns, total).group_by(*columns).having(total != 0))})
@@ -179,12 +179,7 @@ def _reports(kap12) -> Counter[tuple]:
 
 
 def _reports_tallied(kap12) -> Counter[tuple]:
-    columns = (ReportedTally.user_id, ReportedTally.county_id, ReportedTally.school_id, ReportedTally.kind,
-               ReportedTally.procedure, ReportedTally.notified, ReportedTally.status)
-    total = func.sum(ReportedTally.n)
-    with kap12.db.reading() as session:
-        return Counter({tuple(row[:-1]): row[-1] for row in session.execute(
-            select(*columns, total).group_by(*columns).having(total != 0))})
+    return _tallied(kap12, ReportedTally, ReportedTally.user_id)
 
 
 def test_the_reported_tallies_are_the_reports_made_moved_closed_upgraded_or_deleted(flow, kap12, demo):
