@@ -101,8 +101,7 @@ def login():
     username = request.form.get("username", "").strip()
     password = request.form.get("password", "")
     ip = request.remote_addr or "?"
-    user = queries.user_for_login(kap12(), username) if username else None
-    device = known_devices.device_for(username, user)
+    device = known_devices.device_for(username, lambda: queries.password_hash_for_login(kap12(), username))
     # Counted before the password is looked at, so parallel guesses cannot outrun the count.
     wait = login_throttle.begin_attempt(kap12().db, username, ip, now(), device)
     if wait:
@@ -110,6 +109,7 @@ def login():
         message = (_("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait) if wait < 120
                    else _("For mange mislykkede forsøk. Vent %(n)s minutter og prøv igjen.", n=minutes))
         return render_template("login.html", next=next_url, username=username, error=message), 429
+    user = queries.user_for_login(kap12(), username) if username else None
     if len(password) > directory.PASSWORD_MAX:  # never a password here; argon2 need not read it
         user, password = None, ""
     if user is None:
@@ -123,7 +123,7 @@ def login():
     login_throttle.succeeded(kap12().db, username, ip, now(), device)
     log_in(user)
     response = redirect(_safe_next(next_url))
-    known_devices.remember(response, username, user)
+    known_devices.remember(response, username, user.password_hash)
     return response
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from typing import Protocol
+from collections.abc import Callable
 
 from flask import Response, current_app, request
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -26,22 +26,16 @@ ACCOUNTS_KEPT = 5
 _SALT = "kap12 known device"
 
 
-class User(Protocol):
-    """What is read of the account (the engine's user row)."""
-
-    password_hash: str | None
-
-
 def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.secret_key, salt=_SALT)
 
 
-def _stamp(user: User) -> str:
-    """A mark of the user's password as it is now, which changes with it: keyed with the app's
-    key, so the cookie (signed, not secret) tells nothing of the password's hash."""
+def _stamp(password_hash: str | None) -> str:
+    """A mark of the account's password as it is now, which changes with it: keyed with the
+    app's key, so the cookie (signed, not secret) tells nothing of the password's hash."""
     key = current_app.secret_key
     key = key if isinstance(key, bytes) else str(key).encode()
-    return hmac.new(key, (_SALT + (user.password_hash or "")).encode(), hashlib.sha256).hexdigest()[:16]
+    return hmac.new(key, (_SALT + (password_hash or "")).encode(), hashlib.sha256).hexdigest()[:16]
 
 
 def _read() -> dict | None:
@@ -61,20 +55,25 @@ def _read() -> dict | None:
     return found
 
 
-def device_for(username: str, user: User | None) -> str | None:
-    """This browser's id, if ``username`` (``user``, the account of that name, if any) has
-    logged in on it before with the password it has now."""
+def device_for(username: str, password_hash: Callable[[], str | None]) -> str | None:
+    """This browser's id, if ``username`` has logged in on it before with the password it has
+    now. ``password_hash`` reads the account's (None: no such account, or none set); it is asked
+    only when the cookie names the account, so that a try the throttle refuses does the same
+    work for a name that exists as for one that does not (else the refusals, which are not
+    counted, would tell which accounts exist)."""
     found = _read()
-    if found is None or user is None:
+    name = account_name(username)
+    if found is None or not any(entry[0] == name for entry in found["u"]):
         return None
-    return found["d"] if [account_name(username), _stamp(user)] in found["u"] else None
+    hashed = password_hash()
+    return found["d"] if hashed is not None and [name, _stamp(hashed)] in found["u"] else None
 
 
-def remember(response: Response, username: str, user: User) -> None:
+def remember(response: Response, username: str, password_hash: str | None) -> None:
     """After a log-in with the right password: this browser is known for ``username`` too."""
     found = _read() or {"d": secrets.token_urlsafe(12), "u": []}
     name = account_name(username)
-    accounts = [entry for entry in found["u"] if entry[0] != name][-(ACCOUNTS_KEPT - 1):] + [[name, _stamp(user)]]
+    accounts = [entry for entry in found["u"] if entry[0] != name][-(ACCOUNTS_KEPT - 1):] + [[name, _stamp(password_hash)]]
     response.set_cookie(COOKIE, _serializer().dumps({"d": found["d"], "u": accounts}), max_age=MAX_AGE,
                         httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
                         path="/logg-inn")

@@ -57,6 +57,12 @@ def user_for_login(kap12: Kap12, username: str) -> User | None:
         return session.scalars(select(User).where(User.username == username)).first()
 
 
+def password_hash_for_login(kap12: Kap12, username: str) -> str | None:
+    """The account's password hash alone (None: no such account, or none set)."""
+    with kap12.db.reading() as session:
+        return session.scalar(select(User.password_hash).where(User.username == username))
+
+
 def user_for_identity(kap12: Kap12, issuer: str, subject: str) -> User | None:
     """The active user an identity provider's person is bound to (external identities)."""
     with kap12.db.reading() as session:

@@ -197,12 +197,13 @@ def test_a_known_browser_is_known_for_the_accounts_that_logged_in_on_it_only(env
     token = csrf_of(client.get("/logg-inn").text)
     client.post("/logg-inn", data={"_csrf": token, "username": "rektor", "password": "demo1234"})
     [kept] = [c for c in client._cookies.values() if c.key == known_devices.COOKIE]
-    rektor, owner = (queries.user_for_login(env.kap12, name) for name in ("rektor", "skoleeier"))
+    rektor, owner = (lambda name=name: queries.password_hash_for_login(env.kap12, name)
+                     for name in ("rektor", "skoleeier"))
     with env.app.test_request_context("/logg-inn", headers={"Cookie": f"{kept.key}={kept.value}"}):
         device = known_devices.device_for("rektor", rektor)
         assert device and known_devices.device_for(" REKTOR ", rektor) == device
         assert known_devices.device_for("skoleeier", owner) is None
-        assert known_devices.device_for("rektor", None) is None  # no such account: no bucket of its own
+        assert known_devices.device_for("rektor", lambda: None) is None  # no such account: no bucket of its own
 
 
 def _guessed_out(env, username: str) -> None:
