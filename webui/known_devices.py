@@ -73,7 +73,8 @@ def remember(response: Response, username: str, password_hash: str | None) -> No
     """After a log-in with the right password: this browser is known for ``username`` too."""
     found = _read() or {"d": secrets.token_urlsafe(12), "u": []}
     name = account_name(username)
-    accounts = [entry for entry in found["u"] if entry[0] != name][-(ACCOUNTS_KEPT - 1):] + [[name, _stamp(password_hash)]]
+    others = [entry for entry in found["u"] if entry[0] != name][-(ACCOUNTS_KEPT - 1):]
+    accounts = [*others, [name, _stamp(password_hash)]]
     response.set_cookie(COOKIE, _serializer().dumps({"d": found["d"], "u": accounts}), max_age=MAX_AGE,
                         httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"],
                         path="/logg-inn")

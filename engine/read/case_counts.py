@@ -6,12 +6,12 @@ thousand each to keep the page from growing with them.
 The tallies are by the dims the access policy's roles ask of a case (``access.by_dims``), so the
 count is: the tallies their roles reach, less the cases among those outside the person's circle
 (the accused's, the bypassed leadership's: a few, found by index), plus the cases their own sets
-reach beyond their roles (tasks, work, grants), plus the cases they reported beyond those — summed
-from their own tally of reports (``ReportedTally``), less the few of them outside their circle: a
-teacher who had reported 2,500 cases counted all 2,500 on each look at the list. The accused's case is
-never counted for them — a count one too high would tell them it exists. The parts are asked in
-one snapshot of the database (the caller's ``Database.snapshot()``), so a case made meanwhile is
-in all of them or in none."""
+reach beyond their roles (tasks, work, grants), plus the cases they reported beyond those —
+summed from their own tally of reports (``ReportedTally``), less the few of them outside their
+circle: a teacher who had reported 2,500 cases counted all 2,500 on each look at the list. The
+accused's case is never counted for them — a count one too high would tell them it exists. The
+parts are asked in one snapshot of the database (the caller's ``Database.snapshot()``), so a
+case made meanwhile is in all of them or in none."""
 from __future__ import annotations
 
 from collections import Counter

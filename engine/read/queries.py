@@ -312,7 +312,8 @@ def with_cases(cases: Select[Case], viewer: access.Viewer, *, reported: bool) ->
 def case_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]:
     """The schools of the cases the viewer can see (for the case list's filter)."""
     with kap12.db.reading() as session:
-        query = select(School.id, School.name).where(with_cases(access.visible_cases(viewer), viewer, reported=True)).order_by(School.name)
+        query = (select(School.id, School.name).where(with_cases(access.visible_cases(viewer), viewer, reported=True))
+                 .order_by(School.name))
         return [(r.id, r.name) for r in session.execute(query)]
 
 
