@@ -21,3 +21,18 @@ def test_rektors_open_cases_are_read_newest_first_from_the_schools_index(flow, k
                    "enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off")
     assert "Index Scan Backward using ix_cases_school_open on cases" in plan, plan
     assert "Sort" not in plan, plan
+
+
+@only_postgresql
+def test_rektors_cases_of_every_status_are_read_newest_first_from_the_schools_index(flow, kap12, demo):
+    """«Alle» and the API's list: from the school's own cases (``ix_cases_school_created``,
+    migration 0037), not from the county's, past every other school's."""
+    reported = [flow.report().id for _ in range(3)]
+    rektor = demo.users["rektor"]
+    page, statements = answered(kap12.db.engine, lambda: kap12.case_page(rektor))
+    assert page is not None and [c.id for c in page.items] == reported[::-1]
+    [(statement, parameters)] = [s for s in statements if "ORDER BY cases.created_at DESC" in s[0]]
+    plan = plan_of(kap12.db.engine, statement, parameters,
+                   "enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off")
+    assert "Index Scan Backward using ix_cases_school_created on cases" in plan, plan
+    assert "Sort" not in plan, plan
