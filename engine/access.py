@@ -528,8 +528,9 @@ def beyond_dims(viewer: Viewer, kind: str = "sak") -> Select[Case]:
 
 
 def reported_by(viewer: Viewer) -> ColumnElement[bool]:
-    """The case is one the viewer reported: asked of each case by the parties' key, for a few
-    cases found otherwise (not the set of every case they ever reported)."""
+    """The case is one the viewer reported (their way to STATUS access): asked of each case by
+    the parties' key, for one case or a few found otherwise — not the set of every case they
+    ever reported, which opening one case of a teacher's 2,500 reports gathered and hashed."""
     return exists().where(CaseParty.case_id == Case.id, CaseParty.user_id == viewer.id,
                           CaseParty.relation == code("reporter"))
 
@@ -645,10 +646,6 @@ def full_access_clause(viewer: Viewer) -> ColumnElement[bool]:
     return and_(_reach_of(viewer, reported=False), in_circle(viewer))
 
 
-def status_access_clause(viewer: Viewer) -> ColumnElement[bool]:
-    return Case.id.in_(_ids_where_party(viewer, "reporter"))
-
-
 def visible_cases(viewer: Viewer, kind: str = "sak") -> Select[Case]:
     """``select(Case)`` of one kind (chapter 12 cases unless told), limited to what the viewer
     may see at all (full or status)."""
@@ -682,7 +679,7 @@ def _level_of(viewer: Viewer, with_case: bool) -> Select[Any]:
     statements. "Now" is taken when it runs (``_granted_ids``)."""
     case_id = bindparam("case_id", type_=Integer)
     level = sql_case((_reach_one(_branches(viewer), case_id), literal(FULL)),
-                     (status_access_clause(viewer), literal(STATUS)), else_=null())
+                     (reported_by(viewer), literal(STATUS)), else_=null())
     return (select(Case, level) if with_case else select(level)).where(Case.id == case_id, in_circle(viewer))
 
 
