@@ -40,9 +40,10 @@ from engine.store.task_order import NEVER_DUE
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[+-]\d{2}:\d{2}|Z)?")
 # Tables copied with each case: every table with a case_id, but the case's own chain (hashed
-# again), the stored documents (see above), and who worked in it, which the database makes from
-# the chain's task completions as they are inserted (migration 0019).
-SKIPPED = {"history_events", "case_documents", "case_work"}
+# again), the stored documents (see above), who worked in it, which the database makes from
+# the chain's task completions as they are inserted (migration 0019), and who reported it, which
+# it makes as the reporter's party row is inserted (migration 0038).
+SKIPPED = {"history_events", "case_documents", "case_work", "reported_cases"}
 
 
 @dataclass

@@ -42,9 +42,10 @@ def status_counts(session: Session, viewer: access.Viewer, *, procedure: str | N
         outside = select(Case.status, func.count()).where(*on_cases, access.outside_circle_by_dims(viewer))
         for status, n in session.execute(outside.group_by(Case.status)):
             counts[status] -= n
-    beyond = access.beyond_dims(viewer).where(*on_cases[1:], ~access.reported_by(viewer))
-    for status, n in session.execute(beyond.with_only_columns(Case.status, func.count()).group_by(Case.status)):
-        counts[status] += n
+    if access.has_own_sets(viewer):
+        beyond = access.beyond_dims(viewer).where(*on_cases[1:], ~access.reported_by(viewer))
+        for status, n in session.execute(beyond.with_only_columns(Case.status, func.count()).group_by(Case.status)):
+            counts[status] += n
     if access.has_reported(viewer):
         reported = access.reported_beyond_dims(viewer)
         for status, n in session.execute(select(reported.c.status, func.sum(reported.c.n))

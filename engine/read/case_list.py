@@ -1,19 +1,21 @@
 """The case list: one query for the pages, the API and the operator's command line."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select, union
 from sqlalchemy.orm import Session
 
+from engine.access import Part
 from engine.read import paging
 from engine.store.code_values import chosen, code
-from engine.store.models import Case, OpenTask, School
+from engine.store.models import CASE_STATUSES, Case, OpenTask, School
 from processes.roles import PROCEDURE_LABELS
 
-STATUSES = ("open", "closed")
+STATUSES = CASE_STATUSES
 
 
 @dataclass(frozen=True)
@@ -44,17 +46,22 @@ def narrowing(row: Any, procedure: str | None, school: str | None) -> list[Colum
     return conditions
 
 
+def _open_tasks() -> Any:
+    return select(func.count()).where(OpenTask.case_id == Case.id).correlate(Case).scalar_subquery()
+
+
+def _narrowed(query: Select, procedure: str | None, school: str | None, search: str | None) -> Select:
+    query = query.where(*narrowing(Case, procedure, school))
+    return query.where(Case.number.contains(search, autoescape=True)) if search else query
+
+
 def _query(within: Select | None, status: str | None, procedure: str | None, school: str | None,
            search: str | None) -> Select:
     """Cases with their number of open tasks (counted for the rows shown only), filtered."""
-    open_tasks = select(func.count()).where(OpenTask.case_id == Case.id).correlate(Case).scalar_subquery()
-    query = (within if within is not None else select(Case).where(Case.kind == code("sak"))).add_columns(open_tasks)
-    query = query.where(*narrowing(Case, procedure, school))
+    query = (within if within is not None else select(Case).where(Case.kind == code("sak"))).add_columns(_open_tasks())
     if status:
         query = query.where(Case.status == chosen(status, STATUSES))
-    if search:
-        query = query.where(Case.number.contains(search, autoescape=True))
-    return query
+    return _narrowed(query, procedure, school, search)
 
 
 def _summary(case: Case, open_tasks: int) -> CaseSummary:
@@ -89,10 +96,29 @@ def status_counts(session: Session, *, within: Select | None = None, procedure: 
     return counts
 
 
-def case_summary_page(session: Session, *, within: Select | None = None, status: str | None = None,
-                      procedure: str | None = None, school: str | None = None, search: str | None = None,
-                      cursor: str | None = None, limit: int | None = None) -> paging.Page[CaseSummary]:
-    """One page of ``case_summaries``, paged in SQL (keyset)."""
-    page = paging.fetch(session, _query(within, status, procedure, school, search), CASE_ORDER, cursor, limit,
-                        lambda row: (row[0].created_at, row[0].id))
+def _order(part: Part) -> tuple[paging.Key, ...]:
+    """``CASE_ORDER`` in the part's columns (a reporter's part: the columns of their key)."""
+    return paging.Key(part.created_at, descending=True), paging.Key(part.id, descending=True)
+
+
+def case_summary_page(session: Session, parts: Sequence[Part], *, procedure: str | None = None,
+                      school: str | None = None, search: str | None = None, cursor: str | None = None,
+                      limit: int | None = None) -> paging.Page[CaseSummary]:
+    """One page of the cases of ``parts`` (``access.visible_parts``, of the status chosen), newest
+    first, with their number of open tasks, filtered and paged in SQL (keyset). Several parts
+    are each paged in the order of their own index, and the page is the first rows of the
+    pages found: a part's rows are not gathered whole to be sorted with the others'."""
+    limit = paging.clamp(limit)
+    if len(parts) == 1:  # ordered by the part's own columns, which its index holds in that order
+        [part] = parts
+        query = paging.paged(_narrowed(part.cases.add_columns(_open_tasks()), procedure, school, search),
+                             _order(part), cursor, limit)
+    else:
+        found = union(*(select(page.c.created_at, page.c.id).select_from(page) for page in (
+            paging.paged(_narrowed(part.cases, procedure, school, search)
+                         .with_only_columns(part.created_at.label("created_at"), part.id.label("id")),
+                         _order(part), cursor, limit).subquery()
+            for part in parts))).subquery()
+        query = paging.paged(select(Case, _open_tasks()).join(found, found.c.id == Case.id), CASE_ORDER, None, limit)
+    page = paging.page_of(list(session.execute(query).all()), limit, lambda row: (row[0].created_at, row[0].id))
     return paging.Page([_summary(c, n) for c, n in page.items], page.next_cursor)

@@ -5,42 +5,15 @@ owner, and leaders who also audit the county — with every filter."""
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import replace
-from datetime import timedelta
 
 from sqlalchemy import delete, func, select
+from support.case_stories import outside_their_own_reports, stories, viewers
 from support.migrations import upgrade_from
 
 from engine import access
 from engine.read import case_counts, case_list
 from engine.store.models import Case, CaseParty, ReportedTally, StatusTally
 from engine.write import tally_folding
-
-
-def _stories(flow, kap12, demo) -> None:
-    closed = flow.report()
-    flow.do("avdelingsleder", closed.id, "Motta og registrere melding")
-    flow.do("avdelingsleder", closed.id, "Undersøke saken", trygt_skolemiljo="ja")
-    flow.do("avdelingsleder", closed.id, "Avslutte og dokumentere saken")
-    serious = flow.report()
-    flow.do("avdelingsleder", serious.id, "Motta og registrere melding", alvorlig_sak=True)
-    flow.do("rektor", serious.id, "Varsle skoleeier")
-    flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
-    flow.report(krenker_type="ledelse", anklaget_bruker="rektor")
-    moved = flow.report()
-    kap12.reclassify(demo.users["rektor"], moved.id, "ansatt", "Det var en lærer.", accused="ansatt2")
-    granted = flow.report(user="ansatt2")
-    kap12.grant_access(demo.users["rektor"], granted.id, "ansatt", "Kontaktlærer",
-                       (kap12.clock.now() + timedelta(days=30)).date().isoformat())
-
-
-def _viewers(demo) -> dict[str, access.Viewer]:
-    viewers = {name: demo.users[name] for name in ("rektor", "avdelingsleder", "skoleeier", "ansatt", "ansatt2",
-                                                   "rektor2", "revisor")}
-    audits = ("revisor", None, demo.county_id)
-    for name in ("skoleeier", "rektor", "avdelingsleder"):
-        viewers[f"{name}+revisor"] = replace(demo.users[name], grants=(*demo.users[name].grants, audits))
-    return viewers
 
 
 def _counted(kap12, viewer, **filters) -> dict[str, int]:
@@ -56,9 +29,9 @@ def _summed(kap12, viewer, reach: bool, **filters) -> dict[str, int]:
 
 
 def test_the_tabs_count_what_each_viewer_sees(flow, kap12, demo):
-    _stories(flow, kap12, demo)
+    stories(flow, kap12, demo)
     seen = {}
-    for name, viewer in _viewers(demo).items():
+    for name, viewer in viewers(demo).items():
         counted = _counted(kap12, viewer)
         for reach in (True, False):  # the person's sets found once for the page, or in the query
             assert _summed(kap12, viewer, reach) == counted, (name, reach)
@@ -75,8 +48,8 @@ def test_the_tabs_count_what_each_viewer_sees(flow, kap12, demo):
 
 
 def test_the_filters_narrow_the_tabs_as_the_counts(flow, kap12, demo):
-    _stories(flow, kap12, demo)
-    for name, viewer in _viewers(demo).items():
+    stories(flow, kap12, demo)
+    for name, viewer in viewers(demo).items():
         for procedure in ("A", "B", "C"):
             assert _summed(kap12, viewer, True, procedure=procedure) == _counted(kap12, viewer, procedure=procedure)
         for school in (flow.NORDLI, "Sørbakken videregående skole"):
@@ -84,10 +57,10 @@ def test_the_filters_narrow_the_tabs_as_the_counts(flow, kap12, demo):
 
 
 def test_folded_tallies_count_the_same(flow, kap12, demo):
-    _stories(flow, kap12, demo)
+    stories(flow, kap12, demo)
     tally_folding.fold(kap12.db)
     flow.report()  # on top of the folded rows
-    for name, viewer in _viewers(demo).items():
+    for name, viewer in viewers(demo).items():
         assert _summed(kap12, viewer, True) == _counted(kap12, viewer), name
 
 
@@ -109,7 +82,7 @@ def _tallied(kap12, tally=StatusTally, *first) -> Counter[tuple]:
 
 
 def test_the_status_tallies_are_the_cases_made_new_upgraded_or_deleted(flow, kap12, demo):
-    _stories(flow, kap12, demo)
+    stories(flow, kap12, demo)
     cases = _cases(kap12)
     assert {key[4] for key in cases} == {True, False} and {key[5] for key in cases} == {"open", "closed"}
     assert _tallied(kap12) == cases
@@ -132,7 +105,7 @@ def test_the_status_tallies_are_the_cases_made_new_upgraded_or_deleted(flow, kap
 def test_the_tabs_are_counted_in_one_snapshot(flow, kap12, demo):
     """The tallies, the cases outside the circle and those beyond it are read in one snapshot:
     a case made between two of the queries is in all of them or in none."""
-    _stories(flow, kap12, demo)
+    stories(flow, kap12, demo)
     rektor = demo.users["rektor"]
     with kap12.db.snapshot() as session:
         before = case_counts.status_counts(session, rektor)
@@ -141,22 +114,11 @@ def test_the_tabs_are_counted_in_one_snapshot(flow, kap12, demo):
     assert _summed(kap12, rektor, False)["open"] == before["open"] + 1
 
 
-def _outside_their_own_reports(flow, kap12, demo) -> tuple[Case, Case]:
-    """A report whose reporter is then named the accused, and a leader's report that became a
-    C case of her school (the leadership bypassed): both counted in their reporters' tallies,
-    neither seen by them."""
-    accused_later = flow.report(user="ansatt2")
-    kap12.reclassify(demo.users["rektor"], accused_later.id, "ansatt", "Det gjaldt læreren selv.", accused="ansatt2")
-    bypassed = flow.report(user="avdelingsleder")
-    kap12.reclassify(demo.users["avdelingsleder"], bypassed.id, "ledelse", "Det gjelder rektor.", "rektor")
-    return accused_later, bypassed
-
-
 def test_a_reporter_is_not_counted_the_reports_outside_their_circle(flow, kap12, demo):
-    _stories(flow, kap12, demo)
-    before = {name: _counted(kap12, viewer) for name, viewer in _viewers(demo).items()}
-    _outside_their_own_reports(flow, kap12, demo)
-    for name, viewer in _viewers(demo).items():
+    stories(flow, kap12, demo)
+    before = {name: _counted(kap12, viewer) for name, viewer in viewers(demo).items()}
+    outside_their_own_reports(flow, kap12, demo)
+    for name, viewer in viewers(demo).items():
         counted = _counted(kap12, viewer)
         for reach in (True, False):
             assert _summed(kap12, viewer, reach) == counted, (name, reach)
@@ -183,8 +145,8 @@ def _reports_tallied(kap12) -> Counter[tuple]:
 
 
 def test_the_reported_tallies_are_the_reports_made_moved_closed_upgraded_or_deleted(flow, kap12, demo):
-    _stories(flow, kap12, demo)
-    _outside_their_own_reports(flow, kap12, demo)
+    stories(flow, kap12, demo)
+    outside_their_own_reports(flow, kap12, demo)
     reports = _reports(kap12)
     # Reported by several people, in A, B and C, open and closed, told the owner and not.
     assert len({key[0] for key in reports}) == 3 and {key[4] for key in reports} == {"A", "B", "C"}

@@ -19,7 +19,7 @@ def test_a_reporters_own_sets_are_not_looked_up_in_the_cases(flow, kap12, demo):
 
     def listed():  # the policy asked within the list (a page finds the reach first: ``with_reach``)
         with kap12.db.reading() as session:
-            return case_summary_page(session, within=access.visible_cases(teacher))
+            return case_summary_page(session, access.visible_parts(teacher, None))
 
     page, statements = answered(kap12.db.engine, listed)
     assert page is not None and [c.id for c in page.items] == [reported.id]

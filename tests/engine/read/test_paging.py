@@ -7,30 +7,16 @@ import json
 from datetime import timedelta
 
 import pytest
+from support.pages import all_pages, reports_over_time
 
 from engine.errors import InvalidInput
 from engine.read import paging, queries
 from engine.write.demo import complete_next
 
 
-def _all_pages(fetch, between=lambda page_no: None) -> list:
-    seen, cursor, page_no = [], None, 0
-    while True:
-        page = fetch(cursor)
-        seen.extend(page.items)
-        page_no += 1
-        if page.next_cursor is None:
-            return seen
-        between(page_no)
-        cursor = page.next_cursor
-
-
 def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
-    first = [flow.report().id for _ in range(6)]  # these share one creation time: the id orders them
-    for _ in range(8):
-        clock.advance(timedelta(minutes=3))
-        first.append(flow.report().id)
+    first = reports_over_time(flow, clock, 6, 8)
     added = []
 
     def change_underneath(page_no):
@@ -38,7 +24,7 @@ def test_case_pages_have_no_duplicates_or_gaps_while_cases_change(flow, kap12, d
         added.append(flow.report().id)  # newer than every page already shown
         complete_next(kap12, rektor, first[page_no])  # an older case moves on
 
-    rows = _all_pages(lambda cursor: kap12.case_page(rektor, cursor=cursor, limit=4), change_underneath)
+    rows = all_pages(lambda cursor: kap12.case_page(rektor, cursor=cursor, limit=4), change_underneath)
     ids = [r.id for r in rows]
     assert len(ids) == len(set(ids))  # no duplicates
     assert set(first) <= set(ids)  # no gaps: every case there from the start and still there
@@ -60,7 +46,7 @@ def test_task_pages_have_no_duplicates_or_gaps_while_tasks_change(flow, kap12, d
         complete_next(kap12, rektor, cases[-page_no])  # one on a later page goes away
         done.add(task.id)
 
-    rows = _all_pages(lambda cursor: queries.task_page(kap12, rektor, cursor=cursor, limit=3), change_underneath)
+    rows = all_pages(lambda cursor: queries.task_page(kap12, rektor, cursor=cursor, limit=3), change_underneath)
     ids = [r.task.id for r in rows]
     assert len(ids) == len(set(ids))
     assert before - done <= set(ids)
@@ -73,11 +59,11 @@ def test_filters_apply_before_paging_and_the_policy_still_holds(flow, kap12, dem
         flow.report()
     flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")  # procedure B
     rektor = demo.users["rektor"]
-    pages = _all_pages(lambda cursor: kap12.case_page(rektor, procedure="A", cursor=cursor, limit=2))
+    pages = all_pages(lambda cursor: kap12.case_page(rektor, procedure="A", cursor=cursor, limit=2))
     assert pages and all(c.procedure == "A" for c in pages)
     assert len(pages) == 5
     # The accused never sees the case, not on any page.
-    seen = _all_pages(lambda cursor: kap12.case_page(demo.users["ansatt2"], cursor=cursor, limit=2))
+    seen = all_pages(lambda cursor: kap12.case_page(demo.users["ansatt2"], cursor=cursor, limit=2))
     assert all(c.procedure != "B" for c in seen)
 
 
@@ -125,6 +111,6 @@ def test_notice_pages(flow, kap12, demo, clock):
     rektor = demo.users["rektor"]
     for _ in range(4):
         flow.report()
-    notices = _all_pages(lambda cursor: kap12.notice_page(rektor, cursor=cursor, limit=3))
+    notices = all_pages(lambda cursor: kap12.notice_page(rektor, cursor=cursor, limit=3))
     ids = [n.id for n in notices]
     assert ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) >= 4
