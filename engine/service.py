@@ -223,6 +223,7 @@ class Kap12:
         teacher's 2,500 reported cases were each looked up and sorted for a page of a hundred."""
         with self.db.reading() as session:
             viewer = access.with_reach(session, viewer)
+            status = status or None  # "": every status, as ``cases_for`` takes it
             if status is not None and status not in STATUSES:
                 return paging.Page([], None)  # no case has it (the pages and the API offer only these)
             return case_summary_page(session, access.visible_parts(viewer, status), procedure=procedure,

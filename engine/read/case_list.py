@@ -114,9 +114,10 @@ def case_summary_page(session: Session, parts: Sequence[Part], *, procedure: str
         query = paging.paged(_narrowed(part.cases.add_columns(_open_tasks()), procedure, school, search),
                              _order(part), cursor, limit)
     else:
-        found = union(*(select(page.c.created_at, page.c.id).select_from(page) for page in (
+        # The ids alone: a case is one row of the page whatever moment each part gave it.
+        found = union(*(select(page.c.id).select_from(page) for page in (
             paging.paged(_narrowed(part.cases, procedure, school, search)
-                         .with_only_columns(part.created_at.label("created_at"), part.id.label("id")),
+                         .with_only_columns(part.id.label("id")),
                          _order(part), cursor, limit).subquery()
             for part in parts))).subquery()
         query = paging.paged(select(Case, _open_tasks()).join(found, found.c.id == Case.id), CASE_ORDER, None, limit)

@@ -340,6 +340,32 @@ def test_case_list_filters_and_query_errors(env, cases, api, doc):
         conforms(doc, "/api/v1/cases", "get", response)
 
 
+def test_a_reporters_case_list_followed_page_by_page_is_what_she_sees(env, cases, api, doc):
+    """The teacher reported the cases: her list is read in parts (what she reported, in the order
+    the database keeps it), and a client that follows ``next_cursor`` one case at a time gets
+    every case she sees once, newest first — and the accused none of the case she is accused in."""
+    for user in ("ansatt", "ansatt2", "rektor"):
+        for status in ("all", "open"):
+            shown, cursor = [], None
+            while True:
+                response = api[user]("GET", f"/api/v1/cases?status={status}&limit=1"
+                                            + (f"&cursor={cursor}" if cursor else ""))
+                assert response.status_code == 200, response.text
+                conforms(doc, "/api/v1/cases", "get", response)
+                shown += [c["id"] for c in response.json["items"]]
+                cursor = response.json["next_cursor"]
+                if cursor is None:
+                    break
+            seen = env.kap12.cases_for(env.demo.users[user], None if status == "all" else status)
+            assert shown == [c.id for c in seen], (user, status)
+    assert {cases[p][0]["id"] for p in "ABC"} <= set(_shown_by(api, "ansatt"))
+    assert cases["B"][0]["id"] not in _shown_by(api, "ansatt2")
+
+
+def _shown_by(api, user: str) -> list[int]:
+    return [c["id"] for c in api[user]("GET", "/api/v1/cases?status=all&limit=500").json["items"]]
+
+
 # -- tasks -------------------------------------------------------------------------------------------
 def test_claim_release_complete_and_409_when_done(env, api, doc):
     created = api["ansatt"]("POST", "/api/v1/cases", json=report_body(env, hva_skjedde="Oppgaveflyt")).json

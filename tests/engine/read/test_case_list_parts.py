@@ -140,3 +140,28 @@ def test_a_page_of_a_teachers_reports_is_read_from_her_rows(flow, kap12, demo, s
                    "enable_sort = off")
     assert f"Scan Backward using {index} on reported_cases" in plan, plan
     assert "Sort" not in plan, plan
+
+
+def test_rows_left_wrong_by_hand_show_nothing_the_policy_refuses(flow, kap12, demo):
+    """The rows only order a reporter's part: whether she reported the case, and its status, are
+    asked of the case. A row that the parties do not back (left by a TRUNCATE of the parties,
+    which fires no trigger, or written by hand) shows no case, and a row of the wrong status
+    shows none under that tab."""
+    theirs = flow.report(user="ansatt2")
+    mine = flow.report()
+    _close(flow, mine.id)
+    teacher = demo.users["ansatt"]
+    with kap12.db.writing() as session:
+        session.add(ReportedCase(user_id=teacher.id, status="open", created_at=theirs.created_at, case_id=theirs.id))
+        session.add(ReportedCase(user_id=teacher.id, status="open", created_at=mine.created_at, case_id=mine.id))
+    for status in (None, "open", "closed"):
+        assert _paged(kap12, teacher, status=status) == _listed(kap12, teacher, status=status), status
+    assert _paged(kap12, teacher, status="closed") == [mine.id] and _paged(kap12, teacher, status="open") == []
+
+
+def test_an_empty_status_is_every_status(flow, kap12, demo):
+    flow.report()
+    _close(flow, flow.report().id)
+    teacher = demo.users["ansatt"]
+    assert [c.id for c in kap12.case_page(teacher, "").items] == [c.id for c in kap12.cases_for(teacher, "")] \
+        == _listed(kap12, teacher)
