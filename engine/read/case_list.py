@@ -31,8 +31,13 @@ class CaseSummary:
     open_tasks: int
 
 
-# Newest first; the id makes the order total for paging.
-CASE_ORDER = (paging.Key(Case.created_at, descending=True), paging.Key(Case.id, descending=True))
+def newest_first(created_at: Any, case_id: Any) -> tuple[paging.Key, paging.Key]:
+    """The case list's order in these columns (the cases', or a part's own: ``access.Part``):
+    newest first; the id makes the order total for paging."""
+    return paging.Key(created_at, descending=True), paging.Key(case_id, descending=True)
+
+
+CASE_ORDER = newest_first(Case.created_at, Case.id)
 
 
 def narrowing(row: Any, procedure: str | None, school: str | None) -> list[ColumnElement[bool]]:
@@ -96,11 +101,6 @@ def status_counts(session: Session, *, within: Select | None = None, procedure: 
     return counts
 
 
-def _order(part: Part) -> tuple[paging.Key, ...]:
-    """``CASE_ORDER`` in the part's columns (a reporter's part: the columns of their key)."""
-    return paging.Key(part.created_at, descending=True), paging.Key(part.id, descending=True)
-
-
 def case_summary_page(session: Session, parts: Sequence[Part], *, procedure: str | None = None,
                       school: str | None = None, search: str | None = None, cursor: str | None = None,
                       limit: int | None = None) -> paging.Page[CaseSummary]:
@@ -112,13 +112,13 @@ def case_summary_page(session: Session, parts: Sequence[Part], *, procedure: str
     if len(parts) == 1:  # ordered by the part's own columns, which its index holds in that order
         [part] = parts
         query = paging.paged(_narrowed(part.cases.add_columns(_open_tasks()), procedure, school, search),
-                             _order(part), cursor, limit)
+                             newest_first(part.created_at, part.id), cursor, limit)
     else:
         # The ids alone: a case is one row of the page whatever moment each part gave it.
         found = union(*(select(page.c.id).select_from(page) for page in (
             paging.paged(_narrowed(part.cases, procedure, school, search)
                          .with_only_columns(part.id.label("id")),
-                         _order(part), cursor, limit).subquery()
+                         newest_first(part.created_at, part.id), cursor, limit).subquery()
             for part in parts))).subquery()
         query = paging.paged(select(Case, _open_tasks()).join(found, found.c.id == Case.id), CASE_ORDER, None, limit)
     page = paging.page_of(list(session.execute(query).all()), limit, lambda row: (row[0].created_at, row[0].id))

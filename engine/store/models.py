@@ -305,10 +305,10 @@ class ReportedTally(TallyDims, Base):
 class ReportedCase(Base):
     """Projection: each case a person reported (``CaseParty`` "reporter"), with the case's status
     and moment of creation, keyed in the case list's order — kept by the database (triggers
-    ``*_reported_case*``, migration 0038: as a report names its reporter, as the case closes or
-    opens again). A reporter's page of their reports of one status is a range of the key read
-    backward (``access.visible_parts``), of every status a range of the index below: found among
-    every case they reported, a teacher's 2,500 were each read on every look at Saker."""
+    ``*_reported_case*``, migration 0038: as a report names its reporter, as the case closes).
+    A reporter's page of their reports of one status is a range of the key read backward
+    (``access.visible_parts``), of every status a range of the index below: found among every
+    case they reported, a teacher's 2,500 were each read on every look at Saker."""
 
     __tablename__ = "reported_cases"
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)

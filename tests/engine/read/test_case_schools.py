@@ -49,7 +49,6 @@ def test_the_owners_school_filter_is_the_county_and_where_else_they_see_a_case(f
     assert plain == found and "Fjellet skole" in found
 
 
-
 def test_a_reporter_is_offered_the_schools_of_the_reports_they_see(flow, kap12, demo):
     """A school where the teacher has no role is in her filter because she reported a case there
     (summed from her tally of reports), until she is named the accused in it."""
