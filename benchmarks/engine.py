@@ -24,54 +24,22 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import engine_at, fresh, median_ms, row, timed  # noqa: E402
+from _steps import (  # noqa: E402
+    LEADER,
+    NORDLI,
+    carry_out_payload,
+    case_at_carry_out,
+    lean_step_fn,
+    open_task,
+)
 from SpiffWorkflow.bpmn.serializer import BpmnWorkflowSerializer  # noqa: E402
 from SpiffWorkflow.camunda.serializer.config import CAMUNDA_CONFIG  # noqa: E402
 from sqlalchemy import event, insert  # noqa: E402
 from sqlalchemy.orm import undefer  # noqa: E402
 
-from engine.runtime import spiff  # noqa: E402
 from engine.runtime.clock import Clock  # noqa: E402
 from engine.store.models import Case, PendingTimer  # noqa: E402
-from engine.versions.example_data import example_data  # noqa: E402
-from engine.write.demo import complete_next, report_data  # noqa: E402
-from processes import forms  # noqa: E402
-
-NORDLI = "Nordli videregående skole"
-LEADER = "avdelingsleder"
-
-
-def complete_form(kap12, viewer, case_id: int, form_key: str, **overrides) -> None:
-    """Complete the case's open task with this form: carrying out and the evaluation are open
-    side by side once the plan is made, so "the next task" would be either."""
-    task = open_task(kap12, viewer, case_id, form_key)
-    kap12.complete(viewer, task.id, example_data(kap12.forms.get(form_key), kap12.clock.now().date(), **overrides))
-
-
-def open_task(kap12, viewer, case_id: int, form_key: str = "gjennomforing"):
-    return next(t for t in kap12.tasks_for(viewer) if t.case_id == case_id and t.form_key == form_key)
-
-
-def case_at_carry_out(kap12, demo, rounds: int = 0) -> int:
-    """A procedure A case waiting at "Gjennomføre tiltak", after ``rounds`` extra evaluation
-    rounds (each: the evaluation date comes at once, which ends the carrying out by its deadline
-    and opens the evaluation, evaluated 'fortsette' = a task and two timers). The last plan's
-    evaluation date is two weeks ahead, so the carrying out stays open for the measured step."""
-    u = demo.users
-    today = kap12.clock.now().date()
-    ahead = (today + timedelta(days=14)).isoformat()
-    case = kap12.report(u["ansatt"], demo.schools[NORDLI], report_data())
-    complete_next(kap12, u[LEADER], case.id)
-    complete_next(kap12, u[LEADER], case.id, trygt_skolemiljo="nei")
-    complete_next(kap12, u[LEADER], case.id, evalueringsdato=today.isoformat() if rounds else ahead)
-    for done in range(1, rounds + 1):
-        kap12.sweep_timers()
-        complete_form(kap12, u[LEADER], case.id, "evaluering", evaluering_resultat="fortsette",
-                      evalueringsdato=ahead if done == rounds else today.isoformat())
-    return case.id
-
-
-def carry_out_payload():
-    return example_data(forms.get_form("gjennomforing"))
+from engine.write.demo import report_data  # noqa: E402
 
 
 def bare_step_fn(kap12, case_id: int, task_id: str):
@@ -95,28 +63,6 @@ def bare_step_fn(kap12, case_id: int, task_id: str):
         workflow.refresh_timers()
         workflow.do_engine_steps()
         json.dumps(serializer.to_dict(workflow))
-
-    once()
-    return once
-
-
-def lean_step_fn(kap12, case_id: int, task_id: str):
-    """The lean bare step: SpiffWorkflow on the stored state alone, the spec taken from the
-    same cache kap12 uses (deserialized once per version), complete, run, serialize the state."""
-    with kap12.db.reading() as session:
-        case = session.get(Case, case_id, options=[undefer(Case.state)])
-        state, version = case.state, case.definition
-        spec, subs = kap12.specs.get(version)
-    data = carry_out_payload()
-
-    def once():
-        workflow = spiff.load_state(state, spec, subs, kap12.script_engine)
-        task = workflow.get_task_from_id(UUID(task_id))
-        task.set_data(**data)
-        task.run()
-        workflow.refresh_timers()
-        workflow.do_engine_steps()
-        spiff.dump_state(workflow)
 
     once()
     return once

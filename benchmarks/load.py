@@ -10,6 +10,11 @@ about a quarter of the completions tried were refused because another had just d
 (measured: 217 completions and 207 task openings refused in 30 s, against 64 and 44 at 8
 schools): that measures the refusals more than the writes.
 
+This machine's speed varies from day to day, so the figures come with a yardstick measured in
+the same run: the lean bare SpiffWorkflow step (``engine.py``'s (a'), before and after the runs),
+and for each run the CPU the whole machine spent per report and completion, in milliseconds and
+in lean steps (Linux's /proc/stat: every process on the machine, Locust's own included).
+
 Timer lateness under load is read from the sweepers' own metrics (``kap12 timers --metrics-port``,
 ``kap12_timer_lateness_seconds``).
 Before each run the benchmark makes reports as if two hours earlier (its clock set back, through
@@ -58,6 +63,7 @@ from _common import (  # noqa: E402
     school_staff,
     staff_username,
 )
+from _steps import lean_step_ms  # noqa: E402
 
 from engine.runtime.clock import Clock  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
@@ -172,6 +178,14 @@ def _wait_ready(base: str, process) -> None:
 
 
 TIMERS_PER_RUN = 20
+
+
+def _busy_cpu_seconds() -> float:
+    """The CPU time the whole machine has spent busy so far, over all its cores and processes
+    (Linux's /proc/stat: user, nice, system and interrupts; not idle, waiting on the disk, or
+    stolen by the host)."""
+    user, nice, system, _idle, _iowait, irq, softirq = (int(n) for n in Path("/proc/stat").read_text().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 OTHER_SCHOOL = "Sørbakken videregående skole"
 
 
@@ -243,7 +257,8 @@ def _timers_due_during(url: str, folder: Path, start: datetime, seconds: float, 
         kap12.close()
 
 
-def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: type[_Client], threads: int) -> None:
+def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: type[_Client], threads: int,
+        lean_ms: float) -> None:
     # The servers' environment, with this run's database and folder.
     env = {**os.environ, "KAP12_DATABASE_URL": url, "KAP12_INSTANCE_DIR": str(folder / f"w{workers}")}  # noqa: TID251
     port = _free_port()
@@ -263,9 +278,11 @@ def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: t
         LOST.clear()
         environment = Environment(user_classes=[mix])
         runner = environment.create_local_runner()
+        busy_from = _busy_cpu_seconds()
         runner.start(users, spawn_rate=users)
         gevent.sleep(max(0.0, (due_from - datetime.now(timezone.utc)).total_seconds()) + seconds + 2)
         runner.quit()
+        busy = _busy_cpu_seconds() - busy_from
         stats = environment.stats
         total = stats.total
         per = {name: stats.get(name, method) for name, method in
@@ -276,6 +293,13 @@ def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: t
         row("  latency p50 / p95 / p99 (all requests)",
             f"{total.get_response_time_percentile(0.5):.0f} / {total.get_response_time_percentile(0.95):.0f} / "
             f"{total.get_response_time_percentile(0.99):.0f} ms")
+        # What a report with a completion cost the machine, in its own time and in lean bare
+        # steps measured the same day: a figure that says more than the rates across days.
+        pairs = (per["report"].num_requests + per["complete"].num_requests) / 2
+        if pairs:
+            cost = busy * 1000 / pairs
+            row("  the machine's CPU per report and completion (all its processes)",
+                f"{cost:6.1f} ms = {cost / lean_ms:.1f} lean bare steps")
         row("  failures", f"{total.num_failures} of {total.num_requests}")
         for error in sorted(environment.stats.errors.values(), key=lambda e: -e.occurrences):
             row(f"    {error.method} {error.name}", f"{error.occurrences} x {str(error.error)[:70]}")
@@ -316,8 +340,14 @@ def main() -> None:
         print(f"kap12 under load (Locust, {args.mix} mix, {args.users} users at {args.schools} school(s), "
               f"{args.seconds:g} s per run, PostgreSQL, 2 sweepers) [targets: >= 50 reports/s and completions/s, "
               "p95 < 300 ms, lateness p99 <= 1 s]")
+        # This machine's speed varies from day to day: the lean bare SpiffWorkflow step
+        # (engine.py's (a')) measured now, before and after the runs, is the yardstick.
+        lean_ms = lean_step_ms()
+        row("the lean bare SpiffWorkflow step on this machine now (engine.py's (a'))", f"{lean_ms:6.2f} ms")
         for workers in (int(w) for w in args.workers.split(",")):
-            run(url, folder, workers, args.users, args.seconds, Writer if args.mix == "writes" else Staff, args.threads)
+            run(url, folder, workers, args.users, args.seconds, Writer if args.mix == "writes" else Staff, args.threads,
+                lean_ms)
+        row("the lean bare step again, after the runs", f"{lean_step_ms():6.2f} ms")
 
 
 if __name__ == "__main__":
