@@ -77,8 +77,6 @@ def lean_step_fn(kap12, case_id: int, task_id: str):
     return once
 
 
-
-
 def lean_step_ms(cases: int = 5) -> float:
     """The median lean bare step on this machine now, on a throwaway SQLite county."""
     folder, kap12, demo = fresh()

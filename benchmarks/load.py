@@ -295,7 +295,8 @@ def run(url: str, folder: Path, workers: int, users: int, seconds: float, mix: t
             f"{total.get_response_time_percentile(0.99):.0f} ms")
         # What a report with a completion cost the machine, in its own time and in lean bare
         # steps measured the same day: a figure that says more than the rates across days.
-        pairs = (per["report"].num_requests + per["complete"].num_requests) / 2
+        # (A completion refused because another user had just done the task is no completion.)
+        pairs = (per["report"].num_requests + per["complete"].num_requests - LOST["complete"]) / 2
         if pairs:
             cost = busy * 1000 / pairs
             row("  the machine's CPU per report and completion (all its processes)",
