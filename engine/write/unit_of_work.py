@@ -79,6 +79,8 @@ class CaseStep:
     # Run after the step is written and before it is committed; one that raises undoes the step.
     checks: list[Callable[[CaseStep], None]] = field(default_factory=list)
     wrote_timer: bool = False  # a timer row due soon was added or moved: sweepers must look again
+    # The case was made in this step (``open``): it has no task or timer rows yet to read.
+    new: bool = False
     started: float = field(default_factory=time.perf_counter)
 
     def record(self, kind: str, **data: object) -> None:
@@ -162,7 +164,7 @@ class CaseWriter:
             session.flush()
             meta = self.specs.runnable(session, opening.version.id).meta  # and the spec, cached
             workflow = self.new_workflow(opening.version, opening.start_data)
-            step = CaseStep(session, case, workflow, actor, now, meta, Snapshot())
+            step = CaseStep(session, case, workflow, actor, now, meta, Snapshot(), new=True)
             with school_calendar(session, case.school_id), diagram_errors():
                 act(step)
                 self.finish(step)
@@ -227,7 +229,7 @@ class CaseWriter:
             actor = Actor.system() if kind in history.TIMER_EVENTS else step.actor
             events.append(history.NewEvent(kind, step.now, actor.id, actor.name, data, case.definition_id))
         history.append_all(session, history.case_chain(case.id), events, case_id=case.id)
-        step.wrote_timer = wakeup.worth_waking(projection_rows.write(session, case, after), step.now)
+        step.wrote_timer = wakeup.worth_waking(projection_rows.write(session, case, after, step.new), step.now)
         if step.wrote_timer:
             wakeup.announce(session, self.db.is_sqlite)
         notify.plan(session, case, step.events, step.now, step.actor.id)

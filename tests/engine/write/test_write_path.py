@@ -8,10 +8,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
-from support.plans import statements_of
+from support.plans import answered, statements_of
 
 from engine.errors import Conflict, InvalidInput
-from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
+from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, OpenTaskRole
 from engine.versions.example_data import example_data
 from engine.write.demo import ensure_directory
 from processes import forms
@@ -214,6 +214,26 @@ def test_timers_are_rebuilt_identically_from_the_workflow(flow, kap12, demo):
         row = s.get(Case, case.id, options=[undefer(Case.state)])
         snap = snapshot(kap12.writer.load_workflow(row), row.definition.meta)
     assert sorted(t.id for t in snap.tasks) == sorted(t.id for t in kap12.case_tasks(case.id))
+    assert sorted((t.id, t.due_at) for t in snap.timers) == sorted((t.id, t.due_at) for t in kap12.case_timers(case.id))
+
+
+def test_a_new_case_writes_its_rows_without_looking_for_rows_it_cannot_have(flow, kap12, demo):
+    """A report makes its case in the same step: the step writes the case's task, role and timer
+    rows without first reading which it has (two statements a report), and writes all of them."""
+    from engine.write.projection import snapshot
+
+    case, sent = answered(kap12.db.engine, flow.report)
+    looked = [sql for sql, _ in sent if sql.startswith("SELECT") and any(
+        f"FROM {table}" in sql for table in ("open_tasks", "open_task_roles", "pending_timers"))]
+    assert looked == []
+    with kap12.db.reading() as s:
+        row = s.get(Case, case.id, options=[undefer(Case.state)])
+        snap = snapshot(kap12.writer.load_workflow(row), row.definition.meta)
+        roles = {(r.task_id, r.role) for r in s.scalars(select(OpenTaskRole).where(OpenTaskRole.case_id == case.id))}
+    assert snap.tasks and snap.timers
+    assert sorted((t.id, t.element_id) for t in snap.tasks) == sorted(
+        (t.id, t.element_id) for t in kap12.case_tasks(case.id))
+    assert roles == {(t.id, role) for t in snap.tasks for role in t.roles}
     assert sorted((t.id, t.due_at) for t in snap.timers) == sorted((t.id, t.due_at) for t in kap12.case_timers(case.id))
 
 
