@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
 from engine.config import MailSettings
@@ -19,21 +21,48 @@ from engine.write.outputs import mail_waiting
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
 
+    Mail = Message[str, str | Header]  # a header is given as text, or as a Header to encode
+
 log = logging.getLogger("kap12.mail")
 MAX_ATTEMPTS = MAIL_ATTEMPTS
 
 
-def compose(settings: MailSettings, notice: Notification, to: str, base_url: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["From"], msg["To"], msg["Subject"] = settings.sender, to, notice.subject
+# The body in UTF-8, quoted-printable: plain text stays readable as it is sent (and in the .eml files).
+UTF8_QP = Charset("utf-8")
+UTF8_QP.body_encoding = QP
+
+
+def compose(settings: MailSettings, notice: Notification, to: str, base_url: str) -> Mail:
+    """The notice as a plain-text mail. Built with the email package's classic ``Message``, not
+    ``EmailMessage``: that one parses every header it is given through its header registry, and
+    a mail took 0.6 ms to compose and turn into bytes against 0.2 ms here — most of the CPU the
+    sweepers spent under load. What is not ASCII in a header (the subject, the sender's name) is
+    encoded here (RFC 2047), as ``Message`` leaves that to its caller."""
+    msg: Mail = Message()
+    msg["MIME-Version"] = "1.0"
+    msg.set_payload(f"{notice.body}\n\nÅpne saken i kap12: {base_url.rstrip('/')}{notice.link}\n\n"
+                    "Denne e-posten inneholder ingen personopplysninger om eleven. Logg inn for å se saken.\n",
+                    UTF8_QP)
+    msg["From"], msg["To"] = _address("From", settings.sender), to
+    msg["Subject"] = notice.subject if notice.subject.isascii() else Header(notice.subject, "utf-8",
+                                                                            header_name="Subject")
     msg["Date"] = format_datetime(notice.created_at)
     msg["Message-ID"] = make_msgid(domain="kap12")
-    msg.set_content(f"{notice.body}\n\nÅpne saken i kap12: {base_url.rstrip('/')}{notice.link}\n\n"
-                    "Denne e-posten inneholder ingen personopplysninger om eleven. Logg inn for å se saken.\n")
     return msg
 
 
-def _send(settings: MailSettings, messages: list[EmailMessage]) -> None:
+def _address(header: str, value: str) -> str | Header:
+    """An address with a name (``Nordli skole <kap12@nordli.no>``): a name that is not ASCII
+    encoded, the address as it is."""
+    name, address = parseaddr(value)
+    if name.isascii():
+        return formataddr((name, address))
+    encoded = Header(name, "utf-8", header_name=header)
+    encoded.append(f"<{address}>", "us-ascii")
+    return encoded
+
+
+def _send(settings: MailSettings, messages: list[Mail]) -> None:
     if settings.host is None:
         settings.folder.mkdir(parents=True, exist_ok=True)
         for msg in messages:

@@ -5,6 +5,7 @@ import email
 import socket
 from datetime import timedelta
 from email import policy
+from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,8 +19,10 @@ from engine.store.models import Notification
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.raw = []
 
     async def handle_DATA(self, server, session, envelope):
+        self.raw.append(envelope.content)
         self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
         return "250 OK"
 
@@ -60,6 +63,32 @@ def test_new_task_is_mailed_to_the_role_without_pupil_data(flow, kap12, demo, sm
     # Sent once: a second delivery sends nothing.
     assert deliver_pending(kap12, _settings(kap12, port)) == 0
     assert kap12.unread_count(demo.users["rektor"]) == 1
+
+
+def test_a_name_and_letters_beyond_ascii_arrive_as_written(flow, kap12, demo, smtp):
+    """The sender's name, the subject and the body in Norwegian, through a real SMTP server: each
+    encoded as mail wants (RFC 2047 headers, a quoted-printable body, no line over 78 characters)
+    and read back as written."""
+    port, inbox = smtp
+    sender = "Sørbakken videregående skole – elevenes skolemiljø <kap12@skole.test>"
+    settings = MailSettings.from_env(kap12.settings.instance_dir, {
+        "KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": str(port), "KAP12_SMTP_FROM": sender})
+    case = flow.report()
+    deliver_pending(kap12, settings)
+    inbox.messages.clear()
+    kap12.clock.advance(timedelta(hours=2, minutes=1))
+    kap12.sweep_timers()
+    assert deliver_pending(kap12, settings) == 2
+    for raw in inbox.raw:
+        assert max(len(line) for line in raw.splitlines()) <= 78
+        # The name takes two encoded words; the standard says the space between them is not
+        # part of it (RFC 2047, 6.2), but the email package's address parser keeps it.
+        written = email.message_from_bytes(raw, policy=policy.compat32)["From"]
+        assert str(make_header(decode_header(written))) == sender
+    for _, msg in inbox.messages:
+        assert msg["Subject"] == "Påminnelse i sak 2026-00001"
+        assert msg["Content-Transfer-Encoding"] == "quoted-printable"
+        assert f"Åpne saken i kap12: http://127.0.0.1:5000/saker/{case.id}" in msg.get_content()
 
 
 def test_accused_is_never_notified(flow, kap12, demo, smtp):
