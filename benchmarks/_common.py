@@ -176,3 +176,26 @@ def logged_in(app, username: str):
     done = client.post("/logg-inn", data={"_csrf": csrf, "username": username, "password": PASSWORD})
     assert done.status_code == 302, (username, "log-in refused")
     return client
+
+
+def settle_tables(kap12) -> None:
+    """The tables as autovacuum and the sweepers keep them on a county's server: statistics for
+    the planner (rows written a moment ago, in bulk or by the write path, are not yet in them, and
+    plans made without them are not the county's), the visibility map that lets an index answer
+    alone (without it, every index-only scan of the rows just written also reads the table), the
+    tallies folded (a sweeper folds them as they grow; each case and counted event added a row),
+    and what was written put out to disk (a checkpoint): a county's server is not in the middle of
+    writing out gigabytes it was just given, and the requests measured meanwhile would wait on it."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from engine.write import tally_folding
+
+    for tally in tally_folding.TALLIES:
+        tally_folding.fold(kap12.db, tally)
+    with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.execute(text("VACUUM ANALYZE"))
+        try:
+            connection.execute(text("CHECKPOINT"))
+        except DBAPIError as err:  # a server of one's own may not allow it (superuser or pg_checkpoint)
+            print(f"  (no CHECKPOINT: {err.orig}; the first minutes measure the server writing the copies out)")

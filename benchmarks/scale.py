@@ -42,14 +42,13 @@ from _common import (  # noqa: E402
     postgres_databases,
     row,
     school_staff,
+    settle_tables,
     staff_username,
 )
-from sqlalchemy import event, func, select, text  # noqa: E402
-from sqlalchemy.exc import DBAPIError  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from engine.store.models import Case  # noqa: E402
 from engine.versions.example_data import example_data  # noqa: E402
-from engine.write import tally_folding  # noqa: E402
 from engine.write.demo import complete_next, ensure_directory, report_data  # noqa: E402
 
 PAGES = {
@@ -176,24 +175,6 @@ def grow(url: str, folder: Path, schools: list[int], have: int, want: int, proce
             for k in range(processes) if missing - k * share > 0]
     with ProcessPoolExecutor(processes) as pool:
         list(pool.map(_build, jobs))
-
-
-def _analyze(kap12) -> None:
-    """The tables as autovacuum and the sweepers keep them on a county's server: statistics for
-    the planner (rows copied in bulk a moment ago are not yet in them, and plans made without them
-    are not the county's), the visibility map that lets an index answer alone (without it, every
-    index-only scan of the rows just copied also reads the table), the tallies folded (a
-    sweeper folds them as they grow; the copies added a row for each case and counted event), and
-    the copies written out to disk (a checkpoint): a county's server is not in the middle of
-    writing out gigabytes it was just given, and the pages measured meanwhile would wait on it."""
-    for tally in tally_folding.TALLIES:
-        tally_folding.fold(kap12.db, tally)
-    with kap12.db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.execute(text("VACUUM ANALYZE"))
-        try:
-            connection.execute(text("CHECKPOINT"))
-        except DBAPIError as err:  # a server of one's own may not allow it (superuser or pg_checkpoint)
-            print(f"  (no CHECKPOINT: {err.orig}; the first minutes measure the server writing the copies out)")
 
 
 class SqlClock:
@@ -341,7 +322,7 @@ def build(url: str, folder: Path, size: int, args: argparse.Namespace) -> County
     else:
         grow(url, folder, schools, 0, size, args.processes)
         print(f"  built {size} cases ({time.perf_counter() - started:.0f} s)")
-    _analyze(kap12)
+    settle_tables(kap12)
     return County(size, kap12, tokens)
 
 
