@@ -10,6 +10,10 @@ about a quarter of the completions tried were refused because another had just d
 (measured: 217 completions and 207 task openings refused in 30 s, against 64 and 44 at 8
 schools): that measures the refusals more than the writes.
 
+The runs start from a county in use (``--backlog``, see ``_backlog``): open cases at each school,
+the tables settled as autovacuum keeps them; not from an empty database whose statistics say so
+while the runs fill it.
+
 This machine's speed varies from day to day, so the figures come with a yardstick measured in
 the same run: the lean bare SpiffWorkflow step (``engine.py``'s (a'), before and after the runs),
 and for each run the CPU the whole machine spent per report and completion, in milliseconds and
