@@ -11,6 +11,7 @@ import smtplib
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
@@ -43,12 +44,19 @@ def compose(settings: MailSettings, notice: Notification, to: str, base_url: str
     msg.set_payload(f"{notice.body}\n\nÅpne saken i kap12: {base_url.rstrip('/')}{notice.link}\n\n"
                     "Denne e-posten inneholder ingen personopplysninger om eleven. Logg inn for å se saken.\n",
                     UTF8_QP)
-    msg["From"], msg["To"] = _address("From", settings.sender), to
-    msg["Subject"] = notice.subject if notice.subject.isascii() else Header(notice.subject, "utf-8",
-                                                                            header_name="Subject")
+    subject = _one_line(notice.subject)
+    msg["From"], msg["To"] = _address("From", settings.sender), _one_line(to)
+    msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
     msg["Date"] = format_datetime(notice.created_at)
     msg["Message-ID"] = make_msgid(domain="kap12")
     return msg
+
+
+def _one_line(text: str) -> str:
+    """Header text on one line. A line break in it (a task's name written on two lines in the
+    modeler goes into the subject) would end the header there, or with an empty line end the
+    headers and begin the body; ``Message`` does not refuse it as ``EmailMessage`` did."""
+    return " ".join(text.split())
 
 
 def _address(header: str, value: str) -> str | Header:
@@ -62,21 +70,30 @@ def _address(header: str, value: str) -> str | Header:
     return encoded
 
 
-def _send(settings: MailSettings, messages: list[Mail]) -> None:
+SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
+
+
+def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> None:
+    """Send each (address, mail). Every mail is turned into bytes before the first is sent: one
+    that could not be must not leave those before it sent but not marked, to go again at the next
+    round. The envelope is given: its sender is the address of ``KAP12_SMTP_FROM``, not read back
+    from the header (where a name with a comma in it came out as the address)."""
     if settings.host is None:
+        ready = [(msg["Message-ID"].strip("<>").replace("@", "_"), msg, bytes(msg)) for _to, msg in mails]
         settings.folder.mkdir(parents=True, exist_ok=True)
-        for msg in messages:
-            name = msg["Message-ID"].strip("<>").replace("@", "_")
-            (settings.folder / f"{name}.eml").write_bytes(bytes(msg))
+        for name, msg, data in ready:
+            (settings.folder / f"{name}.eml").write_bytes(data)
             log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
         return
+    sender = parseaddr(settings.sender)[1]
+    outgoing = [(_one_line(to), msg.as_bytes(policy=SMTP_LINES)) for to, msg in mails]
     with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
         if settings.starttls:
             smtp.starttls()
         if settings.user:
             smtp.login(settings.user, settings.password or "")
-        for msg in messages:
-            smtp.send_message(msg)
+        for to, data in outgoing:
+            smtp.sendmail(sender, [to], data)
 
 
 def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: int = 100) -> int:
@@ -87,7 +104,7 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
 
     def send(to_send: list[tuple[Notification, str]]) -> str | None:
         try:
-            _send(settings, [compose(settings, n, email, base_url) for n, email in to_send])
+            _send(settings, [(email, compose(settings, n, email, base_url)) for n, email in to_send])
         except (OSError, smtplib.SMTPException) as err:
             log.warning("mail delivery failed: %s", err)
             return str(err)

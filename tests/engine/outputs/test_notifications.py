@@ -12,7 +12,8 @@ from aiosmtpd.controller import Controller
 from support.migrations import upgrade_from
 
 from engine.errors import NotFound
-from engine.outputs.mailer import MailSettings, deliver_pending
+from engine.outputs import mailer
+from engine.outputs.mailer import MailSettings, compose, deliver_pending
 from engine.store.models import Notification
 
 
@@ -20,9 +21,11 @@ class Inbox:
     def __init__(self):
         self.messages = []
         self.raw = []
+        self.senders = []
 
     async def handle_DATA(self, server, session, envelope):
         self.raw.append(envelope.content)
+        self.senders.append(envelope.mail_from)
         self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
         return "250 OK"
 
@@ -70,25 +73,51 @@ def test_a_name_and_letters_beyond_ascii_arrive_as_written(flow, kap12, demo, sm
     encoded as mail wants (RFC 2047 headers, a quoted-printable body, no line over 78 characters)
     and read back as written."""
     port, inbox = smtp
-    sender = "Sørbakken videregående skole – elevenes skolemiljø <kap12@skole.test>"
+    name = "Sørbakken videregående skole, elevenes skolemiljø"  # a comma: quoted in the setting
+    sender = f'"{name}" <kap12@skole.test>'
     settings = MailSettings.from_env(kap12.settings.instance_dir, {
         "KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": str(port), "KAP12_SMTP_FROM": sender})
     case = flow.report()
     deliver_pending(kap12, settings)
-    inbox.messages.clear()
+    for kept in (inbox.messages, inbox.raw, inbox.senders):
+        kept.clear()
     kap12.clock.advance(timedelta(hours=2, minutes=1))
     kap12.sweep_timers()
     assert deliver_pending(kap12, settings) == 2
+    assert inbox.senders == ["kap12@skole.test"] * 2  # the envelope's sender: the address alone
     for raw in inbox.raw:
         assert max(len(line) for line in raw.splitlines()) <= 78
         # The name takes two encoded words; the standard says the space between them is not
         # part of it (RFC 2047, 6.2), but the email package's address parser keeps it.
         written = email.message_from_bytes(raw, policy=policy.compat32)["From"]
-        assert str(make_header(decode_header(written))) == sender
+        assert str(make_header(decode_header(written))) == f"{name} <kap12@skole.test>"
     for _, msg in inbox.messages:
         assert msg["Subject"] == "Påminnelse i sak 2026-00001"
         assert msg["Content-Transfer-Encoding"] == "quoted-printable"
         assert f"Åpne saken i kap12: http://127.0.0.1:5000/saker/{case.id}" in msg.get_content()
+
+
+@pytest.mark.parametrize("title", ["Samtale\nmed eleven", "Samtale\r\nBcc: noen@andre.test",
+                                   "Samtale\n\nKlikk her: http://falsk.test/logg-inn", "Møte\nReply-To: x@y"])
+def test_a_line_break_in_a_subject_stays_in_the_subject(kap12, smtp, title):
+    """A task's name drawn on two lines in the modeler goes into the subject of its notices: it
+    arrives on one line, and adds no header and no body."""
+    port, inbox = smtp
+    notice = Notification(user_id=1, case_id=1, kind="task", subject=f"Ny oppgave i sak 2026-00001: {title}",
+                          body="Sak 2026-00001 har en ny oppgave.", link="/saker/1",
+                          created_at=kap12.clock.now())
+    settings = _settings(kap12, port)
+    for raw in (bytes(compose(settings, notice, "rektor@demo.kap12.no", "http://127.0.0.1:5000")),):
+        headers, _, body = raw.partition(b"\n\n")
+        assert not [line for line in headers.splitlines() if line.startswith((b"Bcc", b"Reply-To"))]
+        assert b"falsk" not in body
+    mailer._send(settings, [("rektor@demo.kap12.no", compose(settings, notice, "rektor@demo.kap12.no",
+                                                             "http://127.0.0.1:5000"))])
+    (rcpts, msg), = inbox.messages
+    assert rcpts == ["rektor@demo.kap12.no"]
+    assert msg["Subject"] == "Ny oppgave i sak 2026-00001: " + " ".join(title.split())
+    assert msg["Date"] and msg["Message-ID"] and msg["Bcc"] is None and msg["Reply-To"] is None
+    assert msg.get_content().startswith("Sak 2026-00001 har en ny oppgave.")
 
 
 def test_accused_is_never_notified(flow, kap12, demo, smtp):
