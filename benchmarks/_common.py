@@ -198,4 +198,4 @@ def settle_tables(kap12) -> None:
         try:
             connection.execute(text("CHECKPOINT"))
         except DBAPIError as err:  # a server of one's own may not allow it (superuser or pg_checkpoint)
-            print(f"  (no CHECKPOINT: {err.orig}; the first minutes measure the server writing the copies out)")
+            print(f"  (no CHECKPOINT: {err.orig}; the first minutes measure the server writing out what it was just given)")
