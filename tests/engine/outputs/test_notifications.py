@@ -107,12 +107,11 @@ def test_a_line_break_in_a_subject_stays_in_the_subject(kap12, smtp, title):
                           body="Sak 2026-00001 har en ny oppgave.", link="/saker/1",
                           created_at=kap12.clock.now())
     settings = _settings(kap12, port)
-    for raw in (bytes(compose(settings, notice, "rektor@demo.kap12.no", "http://127.0.0.1:5000")),):
-        headers, _, body = raw.partition(b"\n\n")
-        assert not [line for line in headers.splitlines() if line.startswith((b"Bcc", b"Reply-To"))]
-        assert b"falsk" not in body
-    mailer._send(settings, [("rektor@demo.kap12.no", compose(settings, notice, "rektor@demo.kap12.no",
-                                                             "http://127.0.0.1:5000"))])
+    mail = compose(settings, notice, "rektor@demo.kap12.no", "http://127.0.0.1:5000")
+    headers, _, body = bytes(mail).partition(b"\n\n")
+    assert not [line for line in headers.splitlines() if line.startswith((b"Bcc", b"Reply-To"))]
+    assert b"falsk" not in body
+    mailer._send(settings, [("rektor@demo.kap12.no", mail)])
     (rcpts, msg), = inbox.messages
     assert rcpts == ["rektor@demo.kap12.no"]
     assert msg["Subject"] == "Ny oppgave i sak 2026-00001: " + " ".join(title.split())
