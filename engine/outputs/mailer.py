@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import logging
 import smtplib
+from collections.abc import Callable, Sequence
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.config import MailSettings
 from engine.store.models import MAIL_ATTEMPTS, Notification
@@ -73,27 +74,70 @@ def _address(header: str, value: str) -> str | Header:
 SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
 
 
-def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> None:
-    """Send each (address, mail). Every mail is turned into bytes before the first is sent: one
-    that could not be must not leave those before it sent but not marked, to go again at the next
-    round. The envelope is given: its sender is the address of ``KAP12_SMTP_FROM``, not read back
-    from the header (where a name with a comma in it came out as the address)."""
+def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[str | None]:
+    """Send each (address, mail); for each, None when sent, else why not, in words. A refused
+    address or mail fails that mail alone: the mails before it stay sent, and those after it
+    are still tried (a whole batch counted as failed was sent again, every notice in it using
+    up one of its tries). A lost connection fails the mail it broke and every one after it.
+
+    Every mail is turned into bytes before the first is sent: one that could not be must not
+    leave those before it sent but not marked. The envelope is given: its sender is the address
+    of ``KAP12_SMTP_FROM``, not read back from the header (where a name with a comma in it came
+    out as the address). A failure to connect or log in is raised: nothing was sent."""
     if settings.host is None:
         ready = [(msg["Message-ID"].strip("<>").replace("@", "_"), msg, bytes(msg)) for _to, msg in mails]
         settings.folder.mkdir(parents=True, exist_ok=True)
-        for name, msg, data in ready:
-            (settings.folder / f"{name}.eml").write_bytes(data)
-            log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
-        return
+        return _each(ready, lambda name, msg, data: _write(settings, name, msg, data), OSError)
     sender = parseaddr(settings.sender)[1]
     outgoing = [(_one_line(to), msg.as_bytes(policy=SMTP_LINES)) for to, msg in mails]
-    with smtplib.SMTP(settings.host, settings.port, timeout=30) as smtp:
+    smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
+    try:
         if settings.starttls:
             smtp.starttls()
         if settings.user:
             smtp.login(settings.user, settings.password or "")
-        for to, data in outgoing:
-            smtp.sendmail(sender, [to], data)
+        return _each(outgoing, lambda to, data: smtp.sendmail(sender, [to], data), REFUSED)
+    finally:
+        _close(smtp)
+
+
+# What the server says of one mail (its address, its sender or its content refused): the
+# connection stays open for the next. Any other error has lost the connection.
+REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
+
+
+def _each(items: Sequence[tuple[Any, ...]], send: Callable[..., object],
+          refused: type[Exception] | tuple[type[Exception], ...]) -> list[str | None]:
+    """``send(*item)`` for each item, in order: None for those sent, the error's words for
+    those not. An error of the kinds ``refused`` fails its item alone; any other ``OSError`` or
+    SMTP error fails its item and every one after it, unsent."""
+    outcomes: list[str | None] = []
+    for item in items:
+        try:
+            send(*item)
+        except refused as err:
+            log.warning("mail refused: %s", err)
+            outcomes.append(str(err))
+        except (OSError, smtplib.SMTPException) as err:
+            log.warning("mail delivery broke off after %d of %d: %s", len(outcomes), len(items), err)
+            return outcomes + [str(err)] * (len(items) - len(outcomes))
+        else:
+            outcomes.append(None)
+    return outcomes
+
+
+def _write(settings: MailSettings, name: str, msg: Mail, data: bytes) -> None:
+    (settings.folder / f"{name}.eml").write_bytes(data)
+    log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
+
+
+def _close(smtp: smtplib.SMTP) -> None:
+    """Say goodbye if the server still listens. The mails are sent by now: a failed goodbye must
+    not count them as failed."""
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
 
 
 def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: int = 100) -> int:
@@ -102,12 +146,12 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
     settings = settings or kap12.settings.mail_settings()
     base_url = kap12.settings.base_url
 
-    def send(to_send: list[tuple[Notification, str]]) -> str | None:
+    def send(to_send: list[tuple[Notification, str]]) -> list[str | None]:
+        mails = [(email, compose(settings, n, email, base_url)) for n, email in to_send]
         try:
-            _send(settings, [(email, compose(settings, n, email, base_url)) for n, email in to_send])
+            return _send(settings, mails)
         except (OSError, smtplib.SMTPException) as err:
             log.warning("mail delivery failed: %s", err)
-            return str(err)
-        return None
+            return [str(err)] * len(mails)
 
     return mail_waiting(kap12, send, batch)

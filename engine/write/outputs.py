@@ -64,15 +64,17 @@ def mark_exported(kap12: Kap12, document_ids: Sequence[int]) -> None:
             doc.exported_at = now
 
 
-# Sends the (notice, address) pairs; returns None when sent, else why not, in words.
-Send = Callable[[list[tuple[Notification, str]]], "str | None"]
+# Sends the (notice, address) pairs; returns, for each in order, None when sent, else why not,
+# in words.
+Send = Callable[[list[tuple[Notification, str]]], "list[str | None]"]
 
 
 def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
     """Claim up to ``batch`` notices waiting for mail (SKIP LOCKED on PostgreSQL) and mark them
     in the same transaction as ``send``, so two senders never mail the same notice; a crash
-    after sending and before commit can repeat a mail, never lose one. Returns how many were
-    sent."""
+    after sending and before commit can repeat a mail, never lose one. Each notice is marked by
+    its own outcome: a mail that failed is tried again (up to MAIL_ATTEMPTS times), the others of
+    its batch are not. Returns how many were sent."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
@@ -84,12 +86,11 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
         for notice, email in rows:
             if not email:
                 notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
-        error = send(to_send)
-        if error is not None:
-            for notice, _ in to_send:
+        outcomes = send(to_send) if to_send else []  # no call to the mail server for nothing
+        for (notice, _), error in zip(to_send, outcomes, strict=True):
+            if error is None:
+                notice.mailed_at, notice.mail_error = now, None
+            else:
                 notice.mail_attempts += 1
                 notice.mail_error = error[:1000]
-            return 0
-        for notice, _ in to_send:
-            notice.mailed_at, notice.mail_error = now, None
-    return len(to_send)
+    return outcomes.count(None)

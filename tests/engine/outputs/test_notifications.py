@@ -9,25 +9,52 @@ from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy import select
 from support.migrations import upgrade_from
 
 from engine.errors import NotFound
 from engine.outputs import mailer
 from engine.outputs.mailer import MailSettings, compose, deliver_pending
-from engine.store.models import Notification
+from engine.store.models import Notification, User
 
 
 class Inbox:
+    """A mail server's handler that keeps what arrives. It can refuse addresses (``refused``),
+    hang up on the nth mail of a connection (``hang_up_at``), and counts the connections made
+    to it (``Server``)."""
+
     def __init__(self):
         self.messages = []
         self.raw = []
         self.senders = []
+        self.refused: set[str] = set()
+        self.hang_up_at: int | None = None
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name, session.mails = hostname, 0  # the hook must name the client itself
+        return responses
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refused:
+            return "550 5.1.1 Mottakeren finnes ikke"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        session.mails += 1
+        if session.mails == self.hang_up_at:
+            return "421 4.3.2 Tjenesten stenger"
         self.raw.append(envelope.content)
         self.senders.append(envelope.mail_from)
         self.messages.append((envelope.rcpt_tos, email.message_from_bytes(envelope.content, policy=policy.default)))
         return "250 OK"
+
+
+class Server(Controller):
+    def factory(self):  # called for each connection made
+        self.handler.connections += 1
+        return super().factory()
 
 
 @pytest.fixture
@@ -36,7 +63,7 @@ def smtp():
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller = Server(inbox, hostname="127.0.0.1", port=port)
     controller.start()
     yield port, inbox
     controller.stop()
@@ -172,6 +199,63 @@ def test_smtp_down_loses_nothing(flow, kap12, demo, smtp):
     dead = MailSettings.from_env(kap12.settings.instance_dir, {"KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": "1"})
     assert deliver_pending(kap12, dead) == 0
     assert deliver_pending(kap12, _settings(kap12, port)) == 2
+
+
+def _mail_states(kap12):
+    """Each notice's (recipient, mailed, tries), in the outbox's order."""
+    with kap12.db.reading() as session:
+        rows = session.execute(select(User.username, Notification.mailed_at, Notification.mail_attempts,
+                                      Notification.mail_error)
+                               .join(User, User.id == Notification.user_id).order_by(Notification.id)).all()
+    return [(name, mailed is not None, tries, error) for name, mailed, tries, error in rows]
+
+
+def test_a_refused_address_fails_its_own_mail_and_no_other(flow, kap12, demo, smtp):
+    """The server refuses one person's address: her mails wait and count a try; the others of
+    the batch, before and after hers, are sent once and never again."""
+    port, inbox = smtp
+    flow.report(), flow.report()
+    inbox.refused = {"avdelingsleder@demo.kap12.no"}
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
+    assert _to(inbox) == ["rektor@demo.kap12.no"] * 2
+    states = _mail_states(kap12)
+    assert sorted(name for name, *_ in states) == ["avdelingsleder"] * 2 + ["rektor"] * 2
+    names = [name for name, *_ in states]  # the batch's order: a mail after a refused one is still tried
+    assert names.index("avdelingsleder") < max(i for i, name in enumerate(names) if name == "rektor")
+    for name, mailed, tries, error in states:
+        if name == "rektor":
+            assert (mailed, tries, error) == (True, 0, None)
+        else:
+            assert (mailed, tries) == (False, 1) and "Mottakeren finnes ikke" in error
+    inbox.refused = set()
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2  # hers alone, tried again
+    assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2
+    assert all(mailed for _, mailed, *_ in _mail_states(kap12))
+
+
+def test_a_server_that_hangs_up_keeps_what_it_took(flow, kap12, demo, smtp):
+    """The server hangs up at the second mail: the first stays sent; the second and those after
+    it wait for the next round, and nobody gets a mail twice."""
+    port, inbox = smtp
+    flow.report(), flow.report()
+    inbox.hang_up_at = 2
+    assert deliver_pending(kap12, _settings(kap12, port)) == 1
+    assert [(mailed, tries) for _, mailed, tries, _ in _mail_states(kap12)] == [(True, 0)] + [(False, 1)] * 3
+    inbox.hang_up_at = None
+    assert deliver_pending(kap12, _settings(kap12, port)) == 3
+    assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2
+
+
+def test_nothing_waiting_opens_no_connection(flow, kap12, demo, smtp):
+    """A sweeper's round with no mail waiting does not call the mail server (it did, every
+    round, and logged in)."""
+    port, inbox = smtp
+    flow.report()
+    before = inbox.connections
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
+    assert inbox.connections == before + 1
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0
+    assert inbox.connections == before + 1
 
 
 def test_without_smtp_mails_go_to_a_folder(flow, kap12, demo):
