@@ -742,7 +742,7 @@ def _reach_one(branches: list[Branch], case_id: int | BindParameter[int]) -> Col
 
 
 @lru_cache(maxsize=1024)
-def _level_of(viewer: Viewer, with_case: bool) -> Select[Any]:
+def _level_of(viewer: Viewer, with_case: bool, lock: bool = False) -> Select[Any]:
     """The case (``:case_id``) in the viewer's circle and their access level to it — FULL,
     STATUS or NULL — in one statement, built once per person and grants: building the policy's
     clauses for every case opened cost more than running them, and the two levels were two
@@ -750,12 +750,16 @@ def _level_of(viewer: Viewer, with_case: bool) -> Select[Any]:
     case_id = bindparam("case_id", type_=Integer)
     level = sql_case((_reach_one(_branches(viewer), case_id), literal(FULL)),
                      (reported_by(viewer), literal(STATUS)), else_=null())
-    return (select(Case, level) if with_case else select(level)).where(Case.id == case_id, in_circle(viewer))
+    query = (select(Case, level) if with_case else select(level)).where(Case.id == case_id, in_circle(viewer))
+    return query.with_for_update(of=Case) if lock else query
 
 
-def case_with_level(session: Session, viewer: Viewer, case_id: int) -> tuple[Case, str] | None:
-    """The case and the viewer's access level to it (``access_level``), or None: no access."""
-    found = session.execute(_level_of(viewer, True), {"case_id": case_id}).first()
+def case_with_level(session: Session, viewer: Viewer, case_id: int, lock: bool = False) -> tuple[Case, str] | None:
+    """The case and the viewer's access level to it (``access_level``), or None: no access.
+    ``lock``: the case row locked for the rest of the transaction (``SELECT … FOR UPDATE``; on
+    SQLite the writing transaction holds the database already), as appending to its history
+    needs: a case outside the viewer's circle is not locked."""
+    found = session.execute(_level_of(viewer, True, lock), {"case_id": case_id}).first()
     return (found[0], found[1]) if found is not None and found[1] is not None else None
 
 

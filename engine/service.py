@@ -9,7 +9,7 @@ from engine import access
 from engine.access import Viewer
 from engine.audit import integrity
 from engine.config import Settings
-from engine.errors import Denied, NotFound
+from engine.errors import Denied
 from engine.outputs.mailer import deliver_pending
 from engine.read import case_counts, case_detail, paging, queries
 from engine.read import measures as read_measures
@@ -252,15 +252,7 @@ class Kap12:
         (case, level) raises for a viewer who may not have this view (a reporter asking for a
         document or the export): before the read is recorded, so the read log never says
         someone had what they were refused."""
-        with self.db.reading() as session:
-            found = access.case_with_level(session, viewer, case_id)
-        if found is None:
-            raise NotFound(Message("Saken finnes ikke."))
-        case, level = found
-        if refuse is not None:
-            refuse(case, level)
-        cases.record_read(self, viewer, case_id, view)
-        return case, level
+        return cases.read_case(self, viewer, case_id, view, refuse)
 
     def case_diagrams(self, viewer: Viewer, case_id: int) -> list[queries.DiagramProcess]:
         """The case's diagrams with the steps done and open: a read of the case like its page

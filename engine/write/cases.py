@@ -2,6 +2,7 @@
 timers. Each act is one ``CaseWriter`` step: one transaction, or nothing."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 from uuid import UUID, uuid4
@@ -256,5 +257,27 @@ def record_read(kap12: Kap12, reader: access.Viewer | Actor, case_id: int, what:
     ``Actor`` with no user id)."""
     with kap12.db.writing() as session:
         # append locks the case row, which carries the chain head, for the rest of the transaction
-        history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
-                       actor_id=reader.id, actor=reader.name, data={"view": what}, case_id=case_id)
+        _append_read(session, kap12, reader, case_id, what)
+
+
+def read_case(kap12: Kap12, viewer: access.Viewer, case_id: int, what: str,
+              refuse: Callable[[Case, str], None] | None = None) -> tuple[Case, str]:
+    """The case with the viewer's access level (``access.case_with_level``), the read recorded:
+    one transaction, whose access check takes the case row's lock that the read's event needs.
+    Asked first and recorded after, the row was read twice, the second time to lock it: a
+    statement more on every case page and API read. ``refuse`` (case, level) raises for a viewer
+    who may not have this view, before anything is recorded. NotFound: no case, or no access."""
+    with kap12.db.writing() as session:
+        found = access.case_with_level(session, viewer, case_id, lock=True)
+        if found is None:
+            raise NotFound(Message("Saken finnes ikke."))
+        case, level = found
+        if refuse is not None:
+            refuse(case, level)
+        _append_read(session, kap12, viewer, case_id, what)  # the row locked above, as append needs
+    return case, level
+
+
+def _append_read(session: Session, kap12: Kap12, reader: access.Viewer | Actor, case_id: int, what: str) -> None:
+    history.append(session, history.case_chain(case_id), kind=CASE_READ, at=kap12.clock.now(),
+                   actor_id=reader.id, actor=reader.name, data={"view": what}, case_id=case_id)

@@ -19,10 +19,13 @@ class _Node:
 
 @pytest.fixture
 def thawed():
-    """This test process's objects are back in the collector's sight afterwards."""
+    """This test process's objects are back in the collector's sight afterwards, collected as
+    often as before."""
+    threshold = gc.get_threshold()
     gc.unfreeze()
     yield
     gc.unfreeze()
+    gc.set_threshold(*threshold)
 
 
 def test_a_worker_freezes_what_it_holds_once_loaded_and_again_after_its_first_requests(thawed, monkeypatch):
@@ -42,6 +45,7 @@ def test_a_worker_freezes_what_it_holds_once_loaded_and_again_after_its_first_re
 
     settling.settled(app)
     assert freezes == [0] and gc.get_freeze_count() > 0
+    assert gc.get_threshold()[0] == settling.YOUNG_OBJECTS
     client = app.test_client()
     for request_number in range(1, 9):
         served[0] = request_number

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import undefer
 from support.plans import answered, statements_of
 
-from engine.errors import Conflict, InvalidInput
+from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, OpenTaskRole
 from engine.versions.example_data import example_data
 from engine.write.demo import ensure_directory
 from processes import forms
+from processes.messages import Message
 
 
 def test_case_survives_a_restart(flow, flow_on, make_kap12, kap12, demo, db_url, tmp_path, clock):
@@ -275,3 +276,57 @@ def test_reclassified_twice_and_back(flow, kap12, demo):
     flow.do("avdelingsleder", case.id, "Avslutte og dokumentere saken")
     assert flow.status(case.id).status == "closed"
     assert flow.kinds(case.id).count("reclassified") == 2
+
+
+def test_a_case_read_checks_access_and_takes_the_lock_in_one_statement(flow, kap12, demo):
+    """Opening a case asks the access policy and locks the row whose chain head its read event
+    moves on, in one statement; then the event. A person outside the case's circle, or one
+    refused this view, leaves no event and locks nothing they may not see."""
+    case = flow.report()
+    before = len(kap12.case_history(case.id))
+    (found, level), sent = answered(kap12.db.engine, lambda: kap12.case(demo.users["rektor"], case.id, view="case"))
+    assert (found.id, found.school.name, level) == (case.id, case.school.name, "full")
+    reads = [sql for sql, _ in sent if sql.lstrip().startswith("SELECT")]
+    assert len(reads) == 1 and "FROM cases" in reads[0]
+    if not kap12.db.is_sqlite:
+        assert reads[0].rstrip().endswith("FOR UPDATE OF cases")
+    written = [sql for sql, _ in sent if not sql.lstrip().startswith(("SELECT", "BEGIN"))]
+    assert [sql.split(" SET ")[0].split(" (")[0] for sql in written] == ["INSERT INTO history_events", "UPDATE cases"]
+
+    def refused(_case, _level):
+        raise Denied(Message("Ikke for deg."))
+
+    with pytest.raises(NotFound):
+        kap12.case(demo.users["rektor2"], case.id)  # another school's rektor
+    with pytest.raises(Denied):
+        kap12.case(demo.users["rektor"], case.id, view="document", refuse=refused)
+    events = kap12.case_history(case.id)
+    assert len(events) == before + 1 and events[-1].kind == "case_read" and events[-1].data == {"view": "case"}
+
+
+def test_reads_of_one_case_at_once_keep_its_chain(flow, kap12, demo):
+    """Many people open a case at the same moment: each read is an event of its own, one after
+    another in the case's chain, as the lock the access check takes lets them."""
+    case = flow.report()
+    before = len(kap12.case_history(case.id))
+    readers = ["rektor", "avdelingsleder", "revisor", "ansatt"] * 3
+    barrier = threading.Barrier(len(readers))
+    failed: list[BaseException] = []
+
+    def read(user):
+        barrier.wait()
+        try:
+            kap12.case(demo.users[user], case.id)
+        except BaseException as err:  # noqa: BLE001 - the test reports any failure below
+            failed.append(err)
+
+    threads = [threading.Thread(target=read, args=(u,)) for u in readers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert failed == []
+    events = kap12.case_history(case.id)
+    assert len(events) == before + len(readers)
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert all(r.ok for r in kap12.verify([case.id]))
