@@ -751,14 +751,18 @@ def _level_of(viewer: Viewer, with_case: bool, lock: bool = False) -> Select[Any
     level = sql_case((_reach_one(_branches(viewer), case_id), literal(FULL)),
                      (reported_by(viewer), literal(STATUS)), else_=null())
     query = (select(Case, level) if with_case else select(level)).where(Case.id == case_id, in_circle(viewer))
-    return query.with_for_update(of=Case) if lock else query
+    # Locked, only a case the viewer may read: PostgreSQL locks each row the statement returns,
+    # and a refused viewer's row (its level NULL) would be locked too, by anyone who asks for it.
+    return query.where(level.is_not(None)).with_for_update(of=Case) if lock else query
 
 
 def case_with_level(session: Session, viewer: Viewer, case_id: int, lock: bool = False) -> tuple[Case, str] | None:
     """The case and the viewer's access level to it (``access_level``), or None: no access.
     ``lock``: the case row locked for the rest of the transaction (``SELECT … FOR UPDATE``; on
     SQLite the writing transaction holds the database already), as appending to its history
-    needs: a case outside the viewer's circle is not locked."""
+    needs; a case the viewer may not read is not locked. The policy's other tables are read as
+    they were when the statement began: a read that waited for the lock while a step named the
+    viewer accused is let through, as it would have been a moment earlier."""
     found = session.execute(_level_of(viewer, True, lock), {"case_id": case_id}).first()
     return (found[0], found[1]) if found is not None and found[1] is not None else None
 

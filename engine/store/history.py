@@ -115,8 +115,10 @@ _LOCKED_CASE = _CASE.with_for_update(of=Case)
 
 
 def _locked_case(session: Session, case_id: int) -> Case:
-    """The case row, which carries the chain head and is the lock on its chain. In the write
-    path it is already loaded under the lock; elsewhere (reads recorded, incidents) take it."""
+    """The case row, which carries the chain head and is the lock on its chain. A case already in
+    the session is taken as locked: the write path loads it under the lock, and so does a read
+    recorded (``access.case_with_level(..., lock=True)``); loaded there without the lock, the
+    chain would fork. Elsewhere (incidents, reads of the command line) take it here."""
     loaded = session.identity_map.get(identity_key(Case, case_id))
     if loaded is not None:
         return loaded

@@ -6,10 +6,12 @@ import threading
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import undefer
 from support.plans import answered, statements_of
 
+from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask, OpenTaskRole
 from engine.versions.example_data import example_data
@@ -330,3 +332,28 @@ def test_reads_of_one_case_at_once_keep_its_chain(flow, kap12, demo):
     assert len(events) == before + len(readers)
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def test_a_refused_read_locks_nothing(flow, kap12, demo):
+    """The access check that locks the case row locks it only for a viewer who may read the case:
+    another school's rektor asking for it neither locks it nor waits for a step that holds it."""
+    if kap12.db.is_sqlite:
+        pytest.skip("SQLite has no row locks: its writing transaction holds the database")
+    case = flow.report()
+
+    def locked_elsewhere() -> bool:
+        with kap12.db.engine.connect() as other:
+            other.exec_driver_sql("BEGIN READ WRITE")
+            try:
+                other.execute(text("SELECT id FROM cases WHERE id = :id FOR UPDATE NOWAIT"), {"id": case.id})
+            except OperationalError:
+                return True
+            finally:
+                other.rollback()
+            return False
+
+    for who, may in (("rektor2", False), ("rektor", True)):
+        with kap12.db.writing() as session:
+            found = access.case_with_level(session, demo.users[who], case.id, lock=True)
+            assert (found is not None) == may
+            assert locked_elsewhere() == may, who
