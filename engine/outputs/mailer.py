@@ -8,17 +8,16 @@ from __future__ import annotations
 
 import logging
 import smtplib
-from collections.abc import Callable, Sequence
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
 from email.policy import compat32
 from email.utils import format_datetime, formataddr, make_msgid, parseaddr
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from engine.config import MailSettings
 from engine.store.models import MAIL_ATTEMPTS, Notification
-from engine.write.outputs import mail_waiting
+from engine.write.outputs import NotSent, mail_waiting
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -62,8 +61,9 @@ def _one_line(text: str) -> str:
 
 def _address(header: str, value: str) -> str | Header:
     """An address with a name (``Nordli skole <kap12@nordli.no>``): a name that is not ASCII
-    encoded, the address as it is."""
+    encoded, the address as SMTP carries it (``envelope``)."""
     name, address = parseaddr(value)
+    address = envelope(address)
     if name.isascii():
         return formataddr((name, address))
     encoded = Header(name, "utf-8", header_name=header)
@@ -71,69 +71,114 @@ def _address(header: str, value: str) -> str | Header:
     return encoded
 
 
+def envelope(address: str) -> str:
+    """The address as SMTP carries it, in ASCII: a domain in other letters in its IDNA form
+    (``tromsø.kommune.no`` → ``xn--troms-zua.kommune.no``). A name part in other letters needs
+    the server's SMTPUTF8, which kap12 does not ask for: ValueError, in words, as for an address
+    that is none. (Given to smtplib as it was, such an address raised in the middle of a batch,
+    and the mails sent before it were sent again at every round.)"""
+    address = _one_line(address)
+    local, at, domain = address.rpartition("@")
+    if not at or not local or not domain:
+        raise ValueError(f"«{address}» er ikke en e-postadresse.")
+    if not local.isascii():
+        raise ValueError(f"E-postadressen «{address}» har bokstaver utenfor ASCII før @; kap12 kan ikke sende til den.")
+    try:
+        return f"{local}@{domain.encode('idna').decode('ascii')}"
+    except UnicodeError:
+        raise ValueError(f"Domenet i e-postadressen «{address}» er ugyldig.") from None
+
+
 SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
 
 
-def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[str | None]:
-    """Send each (address, mail); for each, None when sent, else why not, in words. A refused
-    address or mail fails that mail alone: the mails before it stay sent, and those after it
-    are still tried (a whole batch counted as failed was sent again, every notice in it using
-    up one of its tries). A lost connection fails the mail it broke and every one after it.
-
-    Every mail is turned into bytes before the first is sent: one that could not be must not
-    leave those before it sent but not marked. The envelope is given: its sender is the address
-    of ``KAP12_SMTP_FROM``, not read back from the header (where a name with a comma in it came
-    out as the address). A failure to connect or log in is raised: nothing was sent."""
+def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
+    """Send each (address, mail), the address as ``envelope`` gives it; for each, None when sent,
+    else why not (``NotSent``). Every mail is turned into bytes before the first is sent. The
+    envelope's sender is the address of ``KAP12_SMTP_FROM``, not read back from the header (where
+    a name with a comma in it came out as the address). Raised, before any mail is sent: the
+    server could not be reached or would not let kap12 in, or the sender is no address."""
     if settings.host is None:
-        ready = [(msg["Message-ID"].strip("<>").replace("@", "_"), msg, bytes(msg)) for _to, msg in mails]
-        settings.folder.mkdir(parents=True, exist_ok=True)
-        return _each(ready, lambda name, msg, data: _write(settings, name, msg, data), OSError)
-    sender = parseaddr(settings.sender)[1]
-    outgoing = [(_one_line(to), msg.as_bytes(policy=SMTP_LINES)) for to, msg in mails]
+        return _write_all(settings, mails)
+    sender = envelope(parseaddr(settings.sender)[1])
+    outgoing = [(to, msg.as_bytes(policy=SMTP_LINES)) for to, msg in mails]
     smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
     try:
         if settings.starttls:
             smtp.starttls()
         if settings.user:
             smtp.login(settings.user, settings.password or "")
-        return _each(outgoing, lambda to, data: smtp.sendmail(sender, [to], data), REFUSED)
+        return _deliver(smtp, sender, outgoing)
     finally:
         _close(smtp)
 
 
-# What the server says of one mail (its address, its sender or its content refused): the
-# connection stays open for the next. Any other error has lost the connection.
-REFUSED = (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError)
-
-
-def _each(items: Sequence[tuple[Any, ...]], send: Callable[..., object],
-          refused: type[Exception] | tuple[type[Exception], ...]) -> list[str | None]:
-    """``send(*item)`` for each item, in order: None for those sent, the error's words for
-    those not. An error of the kinds ``refused`` fails its item alone; any other ``OSError`` or
-    SMTP error fails its item and every one after it, unsent."""
-    outcomes: list[str | None] = []
-    for item in items:
+def _deliver(smtp: smtplib.SMTP, sender: str, outgoing: list[tuple[str, bytes]]) -> list[NotSent | None]:
+    """Each mail over the open connection. A mail that fails, whatever the error, fails alone
+    while the connection stands: the mails before it stay sent (a whole batch counted as failed
+    was sent again, every notice in it using up a try), and those after it are still tried. If
+    the server hung up, or refuses kap12's sender (it would refuse every mail), the mails after
+    it wait for the next round, untried."""
+    outcomes: list[NotSent | None] = []
+    for to, data in outgoing:
         try:
-            send(*item)
-        except refused as err:
-            log.warning("mail refused: %s", err)
-            outcomes.append(str(err))
-        except (OSError, smtplib.SMTPException) as err:
-            log.warning("mail delivery broke off after %d of %d: %s", len(outcomes), len(items), err)
-            return outcomes + [str(err)] * (len(items) - len(outcomes))
+            smtp.sendmail(sender, [to], data)
+        except Exception as err:  # noqa: BLE001 - any error: marked with this mail, never raised past the ones sent
+            reason = _words(err)
+            log.warning("mail to %s not sent: %s", to, reason)
+            refused_sender = isinstance(err, smtplib.SMTPSenderRefused)
+            outcomes.append(NotSent(reason, tried=not refused_sender))
+            if refused_sender or smtp.sock is None:  # smtplib closes the connection when the server hangs up
+                untried = NotSent(f"Ikke forsøkt ennå: {reason}", tried=False)
+                return outcomes + [untried] * (len(outgoing) - len(outcomes))
+            _reset(smtp)
         else:
             outcomes.append(None)
     return outcomes
 
 
-def _write(settings: MailSettings, name: str, msg: Mail, data: bytes) -> None:
-    (settings.folder / f"{name}.eml").write_bytes(data)
-    log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
+def _words(err: BaseException) -> str:
+    """What went wrong, as the server said it: ``550 5.1.1 …``, not smtplib's tuples."""
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{code} {_text(said)}" for code, said in err.recipients.values()) or str(err)
+    if isinstance(err, smtplib.SMTPResponseException):
+        return f"{err.smtp_code} {_text(err.smtp_error)}"
+    return str(err) or type(err).__name__
+
+
+def _text(said: bytes | str) -> str:
+    return said.decode("utf-8", "replace") if isinstance(said, bytes) else said
+
+
+def _reset(smtp: smtplib.SMTP) -> None:
+    """Leave the server ready for the next mail: smtplib does not reset after a refused DATA, and
+    the next MAIL FROM would be refused as nested."""
+    try:
+        smtp.rset()
+    except (OSError, smtplib.SMTPException):
+        pass  # the next mail finds out, with the connection closed
+
+
+def _write_all(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
+    """The embedded default: each mail as an .eml file, for a developer to read."""
+    settings.folder.mkdir(parents=True, exist_ok=True)
+    outcomes: list[NotSent | None] = []
+    for _to, msg in mails:
+        try:
+            (settings.folder / f"{msg['Message-ID'].strip('<>').replace('@', '_')}.eml").write_bytes(bytes(msg))
+        except OSError as err:
+            outcomes.append(NotSent(str(err)))
+        else:
+            outcomes.append(None)
+            log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
+    return outcomes
 
 
 def _close(smtp: smtplib.SMTP) -> None:
     """Say goodbye if the server still listens. The mails are sent by now: a failed goodbye must
     not count them as failed."""
+    if smtp.sock is None:
+        return
     try:
         smtp.quit()
     except (OSError, smtplib.SMTPException):
@@ -146,12 +191,30 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
     settings = settings or kap12.settings.mail_settings()
     base_url = kap12.settings.base_url
 
-    def send(to_send: list[tuple[Notification, str]]) -> list[str | None]:
-        mails = [(email, compose(settings, n, email, base_url)) for n, email in to_send]
+    def send(to_send: list[tuple[Notification, str]]) -> list[NotSent | None]:
         try:
-            return _send(settings, mails)
-        except (OSError, smtplib.SMTPException) as err:
-            log.warning("mail delivery failed: %s", err)
-            return [str(err)] * len(mails)
+            envelope(parseaddr(settings.sender)[1])
+        except ValueError as err:  # kap12's own address: no mail is tried until it is set right
+            log.warning("mail not sent: KAP12_SMTP_FROM: %s", err)
+            return [NotSent(f"KAP12_SMTP_FROM: {err}", tried=False)] * len(to_send)
+        outcomes: list[NotSent | None] = [None] * len(to_send)
+        mails: list[tuple[int, str, Mail]] = []
+        for i, (notice, email) in enumerate(to_send):
+            try:
+                to = envelope(email)
+            except ValueError as err:
+                outcomes[i] = NotSent(str(err))
+                continue
+            mails.append((i, to, compose(settings, notice, to, base_url)))
+        if not mails:
+            return outcomes
+        try:
+            sent = _send(settings, [(to, mail) for _i, to, mail in mails])
+        except (OSError, smtplib.SMTPException, ValueError) as err:  # before any mail was sent
+            log.warning("mail delivery failed: %s", _words(err))
+            sent = [NotSent(_words(err), tried=False)] * len(mails)
+        for (i, _to, _mail), outcome in zip(mails, sent, strict=True):
+            outcomes[i] = outcome
+        return outcomes
 
     return mail_waiting(kap12, send, batch)

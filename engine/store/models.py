@@ -547,7 +547,8 @@ class Notification(Base):
     read_at: Mapped[datetime | None]
     mailed_at: Mapped[datetime | None] = mapped_column(index=True)
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    mail_error: Mapped[str | None] = mapped_column(Text)
+    mail_error: Mapped[str | None] = mapped_column(Text)  # why the last try failed (kept until it is sent)
+    mail_retry_at: Mapped[datetime | None]  # after a refused try: not before this (``outputs.RETRY_AFTER``)
     __table_args__ = (Index("ix_notifications_user_list", "user_id", "id"),  # Varsler, newest first
                       # The unread count on every page: a rektor's years of read notices are not read.
                       Index("ix_notifications_unread", "user_id", "id", postgresql_where=text("read_at IS NULL"),
@@ -555,8 +556,13 @@ class Notification(Base):
 
     @classmethod
     def waiting_for_mail(cls) -> ColumnElement[bool]:
-        """A notice still to be mailed (or tried again, up to MAIL_ATTEMPTS times)."""
+        """A notice still to be mailed (or tried again, up to MAIL_ATTEMPTS times), now or later."""
         return cls.mailed_at.is_(None) & (cls.mail_attempts < MAIL_ATTEMPTS)
+
+    @classmethod
+    def due_for_mail(cls, now: datetime) -> ColumnElement[bool]:
+        """A notice to mail now: waiting, and not told to wait after a refused try."""
+        return cls.waiting_for_mail() & (cls.mail_retry_at.is_(None) | (cls.mail_retry_at <= now))
 
 
 class SchoolClosure(Base):

@@ -8,6 +8,7 @@ import logging
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -64,21 +65,37 @@ def mark_exported(kap12: Kap12, document_ids: Sequence[int]) -> None:
             doc.exported_at = now
 
 
-# Sends the (notice, address) pairs; returns, for each in order, None when sent, else why not,
-# in words.
-Send = Callable[[list[tuple[Notification, str]]], "list[str | None]"]
+@dataclass(frozen=True)
+class NotSent:
+    """Why a mail was not sent, in words. ``tried``: the server had the mail and refused it, or
+    the mail could not be sent at all (an address kap12 cannot send to): a try is counted, and the
+    next waits (``RETRY_AFTER``). Not tried: it never got that far — the server could not be
+    reached, would not let kap12 in, or hung up before it — and it goes again at the next round,
+    its tries untouched: a mail server that is down delays mail, and loses none."""
+
+    reason: str
+    tried: bool = True
+
+
+# Sends the (notice, address) pairs; returns, for each in order, None when sent, else NotSent.
+Send = Callable[[list[tuple[Notification, str]]], "list[NotSent | None]"]
+
+# How long a refused mail waits before its next try, after its first, second, third and fourth:
+# a server that says "try later" (a relay's rate limit, greylisting) is tried later, not five
+# times in a minute and then given up; the fifth try comes some 80 minutes after the first.
+RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 
 
 def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
-    """Claim up to ``batch`` notices waiting for mail (SKIP LOCKED on PostgreSQL) and mark them
-    in the same transaction as ``send``, so two senders never mail the same notice; a crash
-    after sending and before commit can repeat a mail, never lose one. Each notice is marked by
-    its own outcome: a mail that failed is tried again (up to MAIL_ATTEMPTS times), the others of
-    its batch are not. Returns how many were sent."""
+    """Claim up to ``batch`` notices due for mail (SKIP LOCKED on PostgreSQL) and mark them in
+    the same transaction as ``send``, so two senders never mail the same notice; a crash after
+    sending and before commit can repeat a mail, never lose one. Each notice is marked by its own
+    outcome (``NotSent``): a refused mail does not make the others of its batch count as failed
+    and go again. Returns how many were sent."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
-                 .where(Notification.waiting_for_mail()).order_by(Notification.id).limit(batch))
+                 .where(Notification.due_for_mail(now)).order_by(Notification.id).limit(batch))
         if not kap12.db.is_sqlite:
             query = query.with_for_update(of=Notification, skip_locked=True)
         rows = session.execute(query).all()
@@ -87,10 +104,12 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
             if not email:
                 notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
         outcomes = send(to_send) if to_send else []  # no call to the mail server for nothing
-        for (notice, _), error in zip(to_send, outcomes, strict=True):
-            if error is None:
-                notice.mailed_at, notice.mail_error = now, None
-            else:
+        for (notice, _), outcome in zip(to_send, outcomes, strict=True):
+            if outcome is None:
+                notice.mailed_at, notice.mail_error, notice.mail_retry_at = now, None, None
+                continue
+            notice.mail_error = outcome.reason[:1000]
+            if outcome.tried:
                 notice.mail_attempts += 1
-                notice.mail_error = error[:1000]
+                notice.mail_retry_at = now + RETRY_AFTER[min(notice.mail_attempts, len(RETRY_AFTER)) - 1]
     return outcomes.count(None)

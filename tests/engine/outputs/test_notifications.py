@@ -9,7 +9,7 @@ from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import select
+from sqlalchemy import select, update
 from support.migrations import upgrade_from
 
 from engine.errors import NotFound
@@ -29,11 +29,21 @@ class Inbox:
         self.senders = []
         self.refused: set[str] = set()
         self.hang_up_at: int | None = None
+        self.refuse_sender = False
         self.connections = 0
+        self.mail_commands = 0
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name, session.mails = hostname, 0  # the hook must name the client itself
         return responses
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+        self.mail_commands += 1
+        if self.refuse_sender:
+            return "550 5.7.1 Avsenderen er ikke godkjent"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         if address in self.refused:
@@ -194,10 +204,15 @@ def test_claimed_task_reminds_only_the_assignee(flow, kap12, demo, smtp):
 
 
 def test_smtp_down_loses_nothing(flow, kap12, demo, smtp):
+    """A server that cannot be reached, round after round, delays the mail and uses none of its
+    tries: when it is back, every mail goes."""
     port, inbox = smtp
     flow.report()
     dead = MailSettings.from_env(kap12.settings.instance_dir, {"KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": "1"})
-    assert deliver_pending(kap12, dead) == 0
+    for _ in range(mailer.MAX_ATTEMPTS + 2):
+        assert deliver_pending(kap12, dead) == 0
+    assert {(mailed, tries) for _, mailed, tries, _ in _mail_states(kap12)} == {(False, 0)}
+    assert "Ikke forsøkt" not in _mail_states(kap12)[0][3]  # the reason is the server's absence, in its words
     assert deliver_pending(kap12, _settings(kap12, port)) == 2
 
 
@@ -228,22 +243,102 @@ def test_a_refused_address_fails_its_own_mail_and_no_other(flow, kap12, demo, sm
         else:
             assert (mailed, tries) == (False, 1) and "Mottakeren finnes ikke" in error
     inbox.refused = set()
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0  # hers wait a minute before the next try
+    kap12.clock.advance(timedelta(minutes=1))
     assert deliver_pending(kap12, _settings(kap12, port)) == 2  # hers alone, tried again
     assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2
     assert all(mailed for _, mailed, *_ in _mail_states(kap12))
 
 
 def test_a_server_that_hangs_up_keeps_what_it_took(flow, kap12, demo, smtp):
-    """The server hangs up at the second mail: the first stays sent; the second and those after
-    it wait for the next round, and nobody gets a mail twice."""
+    """The server hangs up at the second mail: the first stays sent; the second counts a try and
+    waits; those after it were never tried, and go at the next round. Nobody gets a mail twice."""
     port, inbox = smtp
     flow.report(), flow.report()
     inbox.hang_up_at = 2
     assert deliver_pending(kap12, _settings(kap12, port)) == 1
-    assert [(mailed, tries) for _, mailed, tries, _ in _mail_states(kap12)] == [(True, 0)] + [(False, 1)] * 3
+    states = _mail_states(kap12)
+    assert [(mailed, tries) for _, mailed, tries, _ in states] == [(True, 0), (False, 1), (False, 0), (False, 0)]
+    assert states[1][3].startswith("421") and states[2][3] == states[3][3] == f"Ikke forsøkt ennå: {states[1][3]}"
     inbox.hang_up_at = None
-    assert deliver_pending(kap12, _settings(kap12, port)) == 3
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
+    kap12.clock.advance(timedelta(minutes=1))
+    assert deliver_pending(kap12, _settings(kap12, port)) == 1
     assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2
+
+
+def test_a_refused_mail_is_tried_again_later_and_then_given_up(flow, kap12, demo, smtp):
+    """A server that keeps refusing an address: the tries come 1, 5, 15 and 60 minutes apart
+    (a server that says "later" is asked later), none in between, and after the fifth the mail
+    is given up; the notice stays in the app."""
+    port, inbox = smtp
+    flow.report()
+    inbox.refused = {"avdelingsleder@demo.kap12.no"}
+    assert deliver_pending(kap12, _settings(kap12, port)) == 1  # rektor's
+    for wait in (1, 5, 15, 60):
+        kap12.clock.advance(timedelta(minutes=wait) - timedelta(seconds=1))
+        before = inbox.connections
+        assert deliver_pending(kap12, _settings(kap12, port)) == 0
+        assert inbox.connections == before  # not yet: nothing is tried
+        kap12.clock.advance(timedelta(seconds=1))
+        assert deliver_pending(kap12, _settings(kap12, port)) == 0
+        assert inbox.connections == before + 1
+    tries = {name: tries for name, _, tries, _ in _mail_states(kap12)}
+    assert tries == {"avdelingsleder": mailer.MAX_ATTEMPTS, "rektor": 0}
+    inbox.refused = set()
+    kap12.clock.advance(timedelta(days=1))
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0  # given up
+    assert _to(inbox) == ["rektor@demo.kap12.no"]
+    assert kap12.unread_count(demo.users["avdelingsleder"]) == 1
+
+
+def test_a_refused_sender_stops_the_round_and_uses_no_tries(flow, kap12, demo, smtp):
+    """The server refuses kap12's own address: every mail would be refused, so the round stops at
+    the first, and no notice uses a try on what is the server's setting, not its mail."""
+    port, inbox = smtp
+    flow.report(), flow.report()
+    inbox.refuse_sender = True
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0
+    assert inbox.mail_commands == 1
+    states = _mail_states(kap12)
+    assert {(mailed, tries) for _, mailed, tries, _ in states} == {(False, 0)}
+    assert "550 5.7.1 Avsenderen er ikke godkjent" in states[0][3]
+    inbox.refuse_sender = False
+    assert deliver_pending(kap12, _settings(kap12, port)) == 4
+
+
+def _set_email(kap12, username, email):
+    with kap12.db.writing() as session:
+        session.execute(update(User).where(User.username == username).values(email=email))
+
+
+def test_addresses_in_other_letters(flow, kap12, demo, smtp):
+    """A domain in Norwegian letters is sent to in its IDNA form; a name part in them (which
+    needs SMTPUTF8) fails alone, in words, and the mails before and after it are sent once (it
+    raised in the middle of the batch, and the others were sent again at every round)."""
+    port, inbox = smtp
+    _set_email(kap12, "rektor", "rektor@tromsø.kommune.no")
+    _set_email(kap12, "avdelingsleder", "avdelingsløder@demo.kap12.no")
+    flow.report(), flow.report()
+    for _ in range(3):
+        deliver_pending(kap12, _settings(kap12, port))
+        kap12.clock.advance(timedelta(hours=2))
+    assert _to(inbox) == ["rektor@xn--troms-zua.kommune.no"] * 2
+    assert {msg["To"] for _, msg in inbox.messages} == {"rektor@xn--troms-zua.kommune.no"}
+    refused = [(tries, error) for name, mailed, tries, error in _mail_states(kap12) if name == "avdelingsleder"]
+    assert refused == [(3, "E-postadressen «avdelingsløder@demo.kap12.no» har bokstaver utenfor ASCII før @; "
+                           "kap12 kan ikke sende til den.")] * 2
+
+
+def test_a_sender_that_is_no_address_tries_nothing(flow, kap12, demo, smtp):
+    port, inbox = smtp
+    flow.report()
+    settings = MailSettings.from_env(kap12.settings.instance_dir, {
+        "KAP12_SMTP_HOST": "127.0.0.1", "KAP12_SMTP_PORT": str(port), "KAP12_SMTP_FROM": "kåp12@skole.test"})
+    assert deliver_pending(kap12, settings) == 0
+    assert inbox.connections == 1  # the fixture's own look at the server: kap12 did not call it
+    assert {(mailed, tries) for _, mailed, tries, _ in _mail_states(kap12)} == {(False, 0)}
+    assert _mail_states(kap12)[0][3].startswith("KAP12_SMTP_FROM: E-postadressen «kåp12@skole.test»")
 
 
 def test_nothing_waiting_opens_no_connection(flow, kap12, demo, smtp):
