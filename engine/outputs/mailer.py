@@ -94,47 +94,76 @@ SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
 
 def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
     """Send each (address, mail), the address as ``envelope`` gives it; for each, None when sent,
-    else why not (``NotSent``). Every mail is turned into bytes before the first is sent. The
-    envelope's sender is the address of ``KAP12_SMTP_FROM``, not read back from the header (where
-    a name with a comma in it came out as the address). Raised, before any mail is sent: the
-    server could not be reached or would not let kap12 in, or the sender is no address."""
+    else why not (``NotSent``). The envelope's sender is the address of ``KAP12_SMTP_FROM``, not
+    read back from the header (where a name with a comma in it came out as the address). Raised,
+    before any mail is sent: the server could not be reached or would not let kap12 in, or the
+    sender is no address."""
     if settings.host is None:
         return _write_all(settings, mails)
     sender = envelope(parseaddr(settings.sender)[1])
-    outgoing = [(to, msg.as_bytes(policy=SMTP_LINES)) for to, msg in mails]
     smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
     try:
         if settings.starttls:
             smtp.starttls()
         if settings.user:
             smtp.login(settings.user, settings.password or "")
-        return _deliver(smtp, sender, outgoing)
+        smtp.ehlo_or_helo_if_needed()
+        return _deliver(smtp, sender, mails)
     finally:
         _close(smtp)
 
 
-def _deliver(smtp: smtplib.SMTP, sender: str, outgoing: list[tuple[str, bytes]]) -> list[NotSent | None]:
-    """Each mail over the open connection. A mail that fails, whatever the error, fails alone
-    while the connection stands: the mails before it stay sent (a whole batch counted as failed
-    was sent again, every notice in it using up a try), and those after it are still tried. If
-    the server hung up, or refuses kap12's sender (it would refuse every mail), the mails after
-    it wait for the next round, untried."""
+# A refusal of MAIL FROM that is about the mail, not its sender: too large (RFC 1870).
+MAIL_TOO_LARGE = 552
+
+
+def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
+    """Each mail over the open connection, in SMTP's steps (MAIL, RCPT, DATA), so that a failure
+    says how far the mail got. A mail that fails once the server took its MAIL FROM, whatever
+    the error, fails alone and counts a try while the connection stands: the mails before it stay
+    sent (a whole batch counted as failed was sent again, every notice in it using up a try), and
+    those after it are still tried. One that fails before — the server hung up, or refuses kap12's
+    sender, as it would for every mail — is not its fault: it and the mails after it wait for the
+    next round, untried. A mail that makes the connection break in its DATA counts its try, so
+    that one the server cannot take is given up in time instead of stopping every round."""
     outcomes: list[NotSent | None] = []
-    for to, data in outgoing:
+    for to, msg in mails:
+        taken = False  # whether the server took this mail's MAIL FROM
         try:
-            smtp.sendmail(sender, [to], data)
+            data = msg.as_bytes(policy=SMTP_LINES)
+            code, said = smtp.mail(sender)
+            if code != 250:
+                raise smtplib.SMTPSenderRefused(code, said, sender)
+            taken = True
+            code, said = smtp.rcpt(to)
+            if code not in (250, 251):
+                raise smtplib.SMTPRecipientsRefused({to: (code, said)})
+            code, said = smtp.data(data)  # raises SMTPDataError itself if the DATA command is refused
+            if code != 250:
+                raise smtplib.SMTPDataError(code, said)
         except Exception as err:  # noqa: BLE001 - any error: marked with this mail, never raised past the ones sent
             reason = _words(err)
             log.warning("mail to %s not sent: %s", to, reason)
-            refused_sender = isinstance(err, smtplib.SMTPSenderRefused)
-            outcomes.append(NotSent(reason, tried=not refused_sender))
-            if refused_sender or smtp.sock is None:  # smtplib closes the connection when the server hangs up
-                untried = NotSent(f"Ikke forsøkt ennå: {reason}", tried=False)
-                return outcomes + [untried] * (len(outgoing) - len(outcomes))
-            _reset(smtp)
+            refusal = _code(err)
+            if refusal == 421:  # the server is closing the connection (smtplib closes it only at times)
+                smtp.close()
+            own = not isinstance(err, OSError | smtplib.SMTPException)  # the mail could not be made ready
+            tried = taken or own or refusal == MAIL_TOO_LARGE
+            outcomes.append(NotSent(reason, tried))
+            if tried:
+                _reset(smtp)
+            if not tried or smtp.sock is None:
+                untried = NotSent(f"Ikke forsøkt denne runden: {reason}", tried=False)
+                return outcomes + [untried] * (len(mails) - len(outcomes))
         else:
             outcomes.append(None)
     return outcomes
+
+
+def _code(err: BaseException) -> int | None:
+    if isinstance(err, smtplib.SMTPRecipientsRefused):
+        return next(iter(err.recipients.values()))[0] if err.recipients else None
+    return err.smtp_code if isinstance(err, smtplib.SMTPResponseException) else None
 
 
 def _words(err: BaseException) -> str:
@@ -151,23 +180,27 @@ def _text(said: bytes | str) -> str:
 
 
 def _reset(smtp: smtplib.SMTP) -> None:
-    """Leave the server ready for the next mail: smtplib does not reset after a refused DATA, and
-    the next MAIL FROM would be refused as nested."""
+    """The server ready for the next mail after a failed one (RSET); closed if it is not."""
+    if smtp.sock is None:
+        return
     try:
-        smtp.rset()
+        code, _said = smtp.rset()
     except (OSError, smtplib.SMTPException):
-        pass  # the next mail finds out, with the connection closed
+        code = 421
+    if code != 250:
+        smtp.close()
 
 
 def _write_all(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
-    """The embedded default: each mail as an .eml file, for a developer to read."""
+    """The embedded default: each mail as an .eml file, for a developer to read; one that cannot
+    be written fails alone."""
     settings.folder.mkdir(parents=True, exist_ok=True)
     outcomes: list[NotSent | None] = []
     for _to, msg in mails:
         try:
             (settings.folder / f"{msg['Message-ID'].strip('<>').replace('@', '_')}.eml").write_bytes(bytes(msg))
-        except OSError as err:
-            outcomes.append(NotSent(str(err)))
+        except Exception as err:  # noqa: BLE001 - any error: marked with this mail
+            outcomes.append(NotSent(str(err) or type(err).__name__))
         else:
             outcomes.append(None)
             log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
@@ -202,10 +235,9 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
         for i, (notice, email) in enumerate(to_send):
             try:
                 to = envelope(email)
-            except ValueError as err:
-                outcomes[i] = NotSent(str(err))
-                continue
-            mails.append((i, to, compose(settings, notice, to, base_url)))
+                mails.append((i, to, compose(settings, notice, to, base_url)))
+            except Exception as err:  # noqa: BLE001 - this notice's mail cannot be made (its address): it alone fails
+                outcomes[i] = NotSent(str(err) or type(err).__name__)
         if not mails:
             return outcomes
         try:

@@ -104,6 +104,7 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
             if not email:
                 notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
         outcomes = send(to_send) if to_send else []  # no call to the mail server for nothing
+        now = kap12.clock.now()  # the next try counts from the end of this one
         for (notice, _), outcome in zip(to_send, outcomes, strict=True):
             if outcome is None:
                 notice.mailed_at, notice.mail_error, notice.mail_retry_at = now, None, None

@@ -9,6 +9,7 @@ from email.header import decode_header, make_header
 
 import pytest
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP
 from sqlalchemy import select, update
 from support.migrations import upgrade_from
 
@@ -32,6 +33,11 @@ class Inbox:
         self.refuse_sender = False
         self.connections = 0
         self.mail_commands = 0
+        self.data_commands = 0
+        # The reply to the nth MAIL and DATA command (counted from the server's start); "hang up"
+        # closes the connection without a word.
+        self.mail_replies: dict[int, str] = {}
+        self.data_replies: dict[int, str] = {}
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name, session.mails = hostname, 0  # the hook must name the client itself
@@ -39,6 +45,12 @@ class Inbox:
 
     async def handle_MAIL(self, server, session, envelope, address, mail_options):
         self.mail_commands += 1
+        reply = self.mail_replies.get(self.mail_commands)
+        if reply == "hang up":
+            server.transport.close()
+            return "250 OK"  # never heard
+        if reply is not None:
+            return reply
         if self.refuse_sender:
             return "550 5.7.1 Avsenderen er ikke godkjent"
         envelope.mail_from = address
@@ -61,10 +73,26 @@ class Inbox:
         return "250 OK"
 
 
+class _Session(SMTP):
+    """The server's side of one connection, answering a DATA command as ``Inbox.data_replies``
+    says (aiosmtpd's handler is asked only after the mail's content)."""
+
+    async def smtp_DATA(self, arg):
+        inbox = self.event_handler
+        inbox.data_commands += 1
+        reply = inbox.data_replies.get(inbox.data_commands)
+        if reply is None:
+            return await super().smtp_DATA(arg)
+        await self.push(reply)
+        if reply.startswith("421"):
+            self.transport.close()
+        return None
+
+
 class Server(Controller):
     def factory(self):  # called for each connection made
         self.handler.connections += 1
-        return super().factory()
+        return _Session(self.handler, **self.SMTP_kwargs)
 
 
 @pytest.fixture
@@ -259,12 +287,32 @@ def test_a_server_that_hangs_up_keeps_what_it_took(flow, kap12, demo, smtp):
     assert deliver_pending(kap12, _settings(kap12, port)) == 1
     states = _mail_states(kap12)
     assert [(mailed, tries) for _, mailed, tries, _ in states] == [(True, 0), (False, 1), (False, 0), (False, 0)]
-    assert states[1][3].startswith("421") and states[2][3] == states[3][3] == f"Ikke forsøkt ennå: {states[1][3]}"
+    assert states[1][3].startswith("421") and states[2][3] == states[3][3] == f"Ikke forsøkt denne runden: {states[1][3]}"
     inbox.hang_up_at = None
     assert deliver_pending(kap12, _settings(kap12, port)) == 2
     kap12.clock.advance(timedelta(minutes=1))
     assert deliver_pending(kap12, _settings(kap12, port)) == 1
     assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2
+
+
+@pytest.mark.parametrize(("where", "reply", "sent", "tries"), [
+    # The second of four mails: how far it got decides whether it counts a try, and whether the
+    # mails after it go on this round or wait, untried.
+    ("mail", "552 5.3.4 Meldingen er for stor", 3, [0, 1, 0, 0]),  # about the mail: its own try
+    ("mail", "hang up", 1, [0, 0, 0, 0]),  # before the server took it: not its fault
+    ("mail", "421 4.7.0 For mange meldinger på en forbindelse", 1, [0, 0, 0, 0]),
+    ("data", "421 4.3.2 Tjenesten stenger", 1, [0, 1, 0, 0]),  # smtplib leaves this one open
+    ("data", "554 5.6.0 Ikke nå", 3, [0, 1, 0, 0]),  # the DATA command refused: reset, and on
+])
+def test_how_far_a_refused_mail_got(flow, kap12, demo, smtp, where, reply, sent, tries):
+    port, inbox = smtp
+    flow.report(), flow.report()
+    (inbox.mail_replies if where == "mail" else inbox.data_replies)[2] = reply
+    assert deliver_pending(kap12, _settings(kap12, port)) == sent
+    assert [tries for _, _, tries, _ in _mail_states(kap12)] == tries
+    kap12.clock.advance(timedelta(minutes=1))
+    assert deliver_pending(kap12, _settings(kap12, port)) == 4 - sent
+    assert _to(inbox) == ["avdelingsleder@demo.kap12.no"] * 2 + ["rektor@demo.kap12.no"] * 2  # each once
 
 
 def test_a_refused_mail_is_tried_again_later_and_then_given_up(flow, kap12, demo, smtp):
