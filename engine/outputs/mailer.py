@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import time
 from email.charset import QP, Charset
 from email.header import Header
 from email.message import Message
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from engine.config import MailSettings
 from engine.store.models import MAIL_ATTEMPTS, Notification
-from engine.write.outputs import NotSent, mail_waiting
+from engine.write.outputs import CLAIM, NotSent, mail_waiting
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -108,16 +109,19 @@ def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent
         if settings.user:
             smtp.login(settings.user, settings.password or "")
         smtp.ehlo_or_helo_if_needed()
-        return _deliver(smtp, sender, mails)
+        return _deliver(smtp, sender, mails, time.monotonic() + ROUND_SECONDS)
     finally:
         _close(smtp)
 
 
 # A refusal of MAIL FROM that is about the mail, not its sender: too large (RFC 1870).
 MAIL_TOO_LARGE = 552
+# A round sends no new mail after this long: a slow server must not keep it past the claim on
+# its notices (``CLAIM``), when another sender would take them and send them again.
+ROUND_SECONDS = CLAIM.total_seconds() / 3
 
 
-def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
+def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]], until: float) -> list[NotSent | None]:
     """Each mail over the open connection, in SMTP's steps (MAIL, RCPT, DATA), so that a failure
     says how far the mail got. A mail that fails once the server took its MAIL FROM, whatever
     the error, fails alone and counts a try while the connection stands: the mails before it stay
@@ -125,9 +129,14 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]]) -> 
     those after it are still tried. One that fails before — the server hung up, or refuses kap12's
     sender, as it would for every mail — is not its fault: it and the mails after it wait for the
     next round, untried. A mail that makes the connection break in its DATA counts its try, so
-    that one the server cannot take is given up in time instead of stopping every round."""
+    that one the server cannot take is given up in time instead of stopping every round. After
+    ``until`` (``time.monotonic``) the mails not begun wait for the next round, untried."""
     outcomes: list[NotSent | None] = []
     for to, msg in mails:
+        if time.monotonic() > until:
+            log.warning("mail round stopped after %d of %d mails: the server is slow", len(outcomes), len(mails))
+            late = NotSent("Ikke forsøkt denne runden: e-posttjeneren svarte for sakte.", tried=False)
+            return outcomes + [late] * (len(mails) - len(outcomes))
         taken = False  # whether the server took this mail's MAIL FROM
         try:
             data = msg.as_bytes(policy=SMTP_LINES)
@@ -219,7 +228,7 @@ def _close(smtp: smtplib.SMTP) -> None:
 
 
 def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: int = 100) -> int:
-    """Mail what is waiting, marked as sent in the same transaction as the send
+    """Mail what is waiting: claimed, sent with no transaction open, then marked
     (``engine.write.outputs.mail_waiting``). Returns how many were mailed."""
     settings = settings or kap12.settings.mail_settings()
     base_url = kap12.settings.base_url

@@ -86,12 +86,26 @@ Send = Callable[[list[tuple[Notification, str]]], "list[NotSent | None]"]
 RETRY_AFTER = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=15), timedelta(hours=1))
 
 
+# How long the notices a sender has claimed are its own while it talks to the mail server
+# (``mail_waiting``): longer than a round may send (the mailer stops a round after a third of
+# it). A sender that dies meanwhile leaves them to be sent again when the claim runs out.
+CLAIM = timedelta(minutes=15)
+
+
 def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
-    """Claim up to ``batch`` notices due for mail (SKIP LOCKED on PostgreSQL) and mark them in
-    the same transaction as ``send``, so two senders never mail the same notice; a crash after
-    sending and before commit can repeat a mail, never lose one. Each notice is marked by its own
-    outcome (``NotSent``): a refused mail does not make the others of its batch count as failed
-    and go again. Returns how many were sent."""
+    """Mail up to ``batch`` notices due for mail, in three parts:
+
+    1. a transaction claims them (SKIP LOCKED on PostgreSQL; ``mail_retry_at`` set ``CLAIM``
+       ahead, so no other sender takes them) and commits;
+    2. ``send`` talks to the mail server, with no transaction open: on SQLite the whole
+       database's write lock was held while the server answered (up to 30 s a command), and
+       every report and completion waited; on PostgreSQL a transaction stood open as long;
+    3. a transaction marks each notice by its own outcome (``NotSent``): a refused mail does not
+       make the others of its batch count as failed and go again. A notice taken back meanwhile
+       (``parties.take_back_notices``) is gone and stays gone.
+
+    A sender that dies after sending and before marking leaves its mails to be sent again when
+    the claim runs out: a mail can be repeated, never lost. Returns how many were sent."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
         query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
@@ -103,14 +117,24 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
         for notice, email in rows:
             if not email:
                 notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
-        outcomes = send(to_send) if to_send else []  # no call to the mail server for nothing
-        now = kap12.clock.now()  # the next try counts from the end of this one
-        for (notice, _), outcome in zip(to_send, outcomes, strict=True):
+        for notice, _ in to_send:
+            notice.mail_retry_at = now + CLAIM
+    if not to_send:
+        return 0  # no call to the mail server for nothing
+    outcomes = send(to_send)
+    done = kap12.clock.now()  # the next try counts from the end of this one
+    with kap12.db.writing() as session:
+        ids = [notice.id for notice, _ in to_send]
+        still = {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+        for (claimed, _), outcome in zip(to_send, outcomes, strict=True):
+            if claimed.id not in still:
+                continue  # taken back while it was being sent
+            notice = still[claimed.id]
             if outcome is None:
-                notice.mailed_at, notice.mail_error, notice.mail_retry_at = now, None, None
+                notice.mailed_at, notice.mail_error, notice.mail_retry_at = done, None, None
                 continue
-            notice.mail_error = outcome.reason[:1000]
+            notice.mail_error, notice.mail_retry_at = outcome.reason[:1000], None  # untried: the next round
             if outcome.tried:
                 notice.mail_attempts += 1
-                notice.mail_retry_at = now + RETRY_AFTER[min(notice.mail_attempts, len(RETRY_AFTER)) - 1]
+                notice.mail_retry_at = done + RETRY_AFTER[min(notice.mail_attempts, len(RETRY_AFTER)) - 1]
     return outcomes.count(None)

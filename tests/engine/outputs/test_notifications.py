@@ -1,8 +1,10 @@
 """Notices and e-mail: who is told, what the mail says (no pupil data), a real SMTP server."""
 from __future__ import annotations
 
+import asyncio
 import email
 import socket
+import threading
 from datetime import timedelta
 from email import policy
 from email.header import decode_header, make_header
@@ -17,6 +19,7 @@ from engine.errors import NotFound
 from engine.outputs import mailer
 from engine.outputs.mailer import MailSettings, compose, deliver_pending
 from engine.store.models import Notification, User
+from engine.write import outputs
 
 
 class Inbox:
@@ -38,6 +41,10 @@ class Inbox:
         # closes the connection without a word.
         self.mail_replies: dict[int, str] = {}
         self.data_replies: dict[int, str] = {}
+        # Set, the next mail's content is held until it is set again (``holding`` tells it is).
+        self.hold: threading.Event | None = None
+        self.holding = threading.Event()
+        self.held_too_long = False
 
     async def handle_EHLO(self, server, session, envelope, hostname, responses):
         session.host_name, session.mails = hostname, 0  # the hook must name the client itself
@@ -64,6 +71,10 @@ class Inbox:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.hold is not None:
+            hold, self.hold = self.hold, None
+            self.holding.set()
+            self.held_too_long = not await asyncio.get_running_loop().run_in_executor(None, hold.wait, 10)
         session.mails += 1
         if session.mails == self.hang_up_at:
             return "421 4.3.2 Tjenesten stenger"
@@ -353,6 +364,56 @@ def test_a_refused_sender_stops_the_round_and_uses_no_tries(flow, kap12, demo, s
     assert "550 5.7.1 Avsenderen er ikke godkjent" in states[0][3]
     inbox.refuse_sender = False
     assert deliver_pending(kap12, _settings(kap12, port)) == 4
+
+
+def test_the_database_is_free_while_the_mail_server_talks(flow, kap12, demo, smtp):
+    """While the mail server takes its time over a mail, a report is written and a case moved to
+    C, which takes back the avdelingsleder's notices — some of them in the round being sent —
+    and another sender mails what is new, not what the first has claimed. (The round held the
+    database's write lock on SQLite, and the notices' row locks on PostgreSQL, all along.)"""
+    port, inbox = smtp
+    case = flow.report()
+    inbox.hold = release = threading.Event()
+    first = threading.Thread(target=deliver_pending, args=(kap12, _settings(kap12, port)))
+    first.start()
+    try:
+        assert inbox.holding.wait(10)
+        flow.report()
+        kap12.reclassify(demo.users["rektor"], case.id, "ledelse", "Det gjelder avdelingslederen.", "avdelingsleder")
+        second = deliver_pending(kap12, _settings(kap12, port))
+    finally:
+        release.set()
+        first.join(30)
+    assert not inbox.held_too_long  # all of it done while the first mail was held
+    assert second >= 3  # the new report's two, and the school owner's of the move to C
+    deliver_pending(kap12, _settings(kap12, port))
+    mailed = [(rcpt, msg["Subject"]) for rcpts, msg in inbox.messages for rcpt in rcpts]
+    assert len(mailed) == len(set(mailed))  # nobody got a mail twice
+    with kap12.db.reading() as session:
+        left = session.scalars(select(Notification).where(Notification.case_id == case.id,
+                                                          Notification.user_id == demo.users["avdelingsleder"].id)).all()
+    assert left == []  # taken back, and not written back by the round that was sending it
+    assert all(mailed for _, mailed, *_ in _mail_states(kap12))
+
+
+def test_a_sender_that_dies_in_its_round_leaves_the_mail_for_later(flow, kap12, demo, smtp, monkeypatch):
+    """A sender that dies while it talks to the server has marked nothing: its claimed mails wait
+    out the claim, untried, and are then sent. (Sent twice, perhaps; lost, never.)"""
+    port, inbox = smtp
+    flow.report()
+
+    def dies(*_args):
+        raise RuntimeError("the process died")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(mailer, "_send", dies)
+        with pytest.raises(RuntimeError):
+            deliver_pending(kap12, _settings(kap12, port))
+    assert {(mailed, tries) for _, mailed, tries, _ in _mail_states(kap12)} == {(False, 0)}
+    kap12.clock.advance(outputs.CLAIM - timedelta(seconds=1))
+    assert deliver_pending(kap12, _settings(kap12, port)) == 0  # still claimed
+    kap12.clock.advance(timedelta(seconds=1))
+    assert deliver_pending(kap12, _settings(kap12, port)) == 2
 
 
 def _set_email(kap12, username, email):
