@@ -125,7 +125,13 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
     done = kap12.clock.now()  # the next try counts from the end of this one
     with kap12.db.writing() as session:
         ids = [notice.id for notice, _ in to_send]
-        still = {n.id: n for n in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+        marking = select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+        if not kap12.db.is_sqlite:
+            # A notice taken back between this read and the marks' UPDATE would make the UPDATE
+            # match no row, and the ORM undo every mark (StaleDataError): the mails would go
+            # again. Locked, the taking back waits for the marks, or comes first and is not found.
+            marking = marking.with_for_update(of=Notification)
+        still = {n.id: n for n in session.scalars(marking)}
         for (claimed, _), outcome in zip(to_send, outcomes, strict=True):
             if claimed.id not in still:
                 continue  # taken back while it was being sent
