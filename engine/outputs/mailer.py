@@ -93,15 +93,14 @@ def envelope(address: str) -> str:
 SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
 
 
-def _send(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
+def _send(settings: MailSettings, sender: str, mails: list[tuple[str, Mail]]) -> list[NotSent | None]:
     """Send each (address, mail), the address as ``envelope`` gives it; for each, None when sent,
-    else why not (``NotSent``). The envelope's sender is the address of ``KAP12_SMTP_FROM``, not
-    read back from the header (where a name with a comma in it came out as the address). Raised,
-    before any mail is sent: the server could not be reached or would not let kap12 in, or the
-    sender is no address."""
+    else why not (``NotSent``). The envelope's sender is ``sender``, the address of
+    ``KAP12_SMTP_FROM`` (``envelope``), not read back from the header (where a name with a comma
+    in it came out as the address). Raised, before any mail is sent: the server could not be
+    reached or would not let kap12 in."""
     if settings.host is None:
         return _write_all(settings, mails)
-    sender = envelope(parseaddr(settings.sender)[1])
     smtp = smtplib.SMTP(settings.host, settings.port, timeout=30)
     try:
         if settings.starttls:
@@ -135,8 +134,7 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]], unt
     for to, msg in mails:
         if time.monotonic() > until:
             log.warning("mail round stopped after %d of %d mails: the server is slow", len(outcomes), len(mails))
-            late = NotSent("Ikke forsøkt denne runden: e-posttjeneren svarte for sakte.", tried=False)
-            return outcomes + [late] * (len(mails) - len(outcomes))
+            return _rest_untried(outcomes, len(mails), "e-posttjeneren svarte for sakte.")
         taken = False  # whether the server took this mail's MAIL FROM
         try:
             data = msg.as_bytes(policy=SMTP_LINES)
@@ -162,11 +160,15 @@ def _deliver(smtp: smtplib.SMTP, sender: str, mails: list[tuple[str, Mail]], unt
             if tried:
                 _reset(smtp)
             if not tried or smtp.sock is None:
-                untried = NotSent(f"Ikke forsøkt denne runden: {reason}", tried=False)
-                return outcomes + [untried] * (len(mails) - len(outcomes))
+                return _rest_untried(outcomes, len(mails), reason)
         else:
             outcomes.append(None)
     return outcomes
+
+
+def _rest_untried(outcomes: list[NotSent | None], total: int, reason: str) -> list[NotSent | None]:
+    """``outcomes`` so far, and the mails after them left for the next round, untried."""
+    return outcomes + [NotSent(f"Ikke forsøkt denne runden: {reason}", tried=False)] * (total - len(outcomes))
 
 
 def _code(err: BaseException) -> int | None:
@@ -209,7 +211,7 @@ def _write_all(settings: MailSettings, mails: list[tuple[str, Mail]]) -> list[No
         try:
             (settings.folder / f"{msg['Message-ID'].strip('<>').replace('@', '_')}.eml").write_bytes(bytes(msg))
         except Exception as err:  # noqa: BLE001 - any error: marked with this mail
-            outcomes.append(NotSent(str(err) or type(err).__name__))
+            outcomes.append(NotSent(_words(err)))
         else:
             outcomes.append(None)
             log.info("mail to %s written to %s: %s", msg["To"], settings.folder, msg["Subject"])
@@ -235,7 +237,7 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
 
     def send(to_send: list[tuple[Notification, str]]) -> list[NotSent | None]:
         try:
-            envelope(parseaddr(settings.sender)[1])
+            sender = envelope(parseaddr(settings.sender)[1])
         except ValueError as err:  # kap12's own address: no mail is tried until it is set right
             log.warning("mail not sent: KAP12_SMTP_FROM: %s", err)
             return [NotSent(f"KAP12_SMTP_FROM: {err}", tried=False)] * len(to_send)
@@ -246,11 +248,11 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
                 to = envelope(email)
                 mails.append((i, to, compose(settings, notice, to, base_url)))
             except Exception as err:  # noqa: BLE001 - this notice's mail cannot be made (its address): it alone fails
-                outcomes[i] = NotSent(str(err) or type(err).__name__)
+                outcomes[i] = NotSent(_words(err))
         if not mails:
             return outcomes
         try:
-            sent = _send(settings, [(to, mail) for _i, to, mail in mails])
+            sent = _send(settings, sender, [(to, mail) for _i, to, mail in mails])
         except (OSError, smtplib.SMTPException, ValueError) as err:  # before any mail was sent
             log.warning("mail delivery failed: %s", _words(err))
             sent = [NotSent(_words(err), tried=False)] * len(mails)

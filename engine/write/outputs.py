@@ -106,36 +106,46 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
 
     A sender that dies after sending and before marking leaves its mails to be sent again when
     the claim runs out: a mail can be repeated, never lost. Returns how many were sent."""
-    now = kap12.clock.now()
-    with kap12.db.writing() as session:
-        query = (select(Notification, User.email).join(User, User.id == Notification.user_id)
-                 .where(Notification.due_for_mail(now)).order_by(Notification.id).limit(batch))
-        if not kap12.db.is_sqlite:
-            query = query.with_for_update(of=Notification, skip_locked=True)
-        rows = session.execute(query).all()
-        to_send = [(n, email) for n, email in rows if email]
-        for notice, email in rows:
-            if not email:
-                notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
-        for notice, _ in to_send:
-            notice.mail_retry_at = now + CLAIM
+    to_send = _claim(kap12, batch)
     if not to_send:
         return 0  # no call to the mail server for nothing
     outcomes = send(to_send)
-    done = kap12.clock.now()  # the next try counts from the end of this one
+    _mark(kap12, to_send, outcomes)
+    return outcomes.count(None)
+
+
+# SQLite's dialect writes no FOR UPDATE: its writing transaction holds the whole database.
+def _claim(kap12: Kap12, batch: int) -> list[tuple[Notification, str]]:
+    """Up to ``batch`` notices due for mail, with their addresses, claimed for ``CLAIM``; those
+    whose person has no address are marked done here."""
+    now = kap12.clock.now()
     with kap12.db.writing() as session:
-        ids = [notice.id for notice, _ in to_send]
-        marking = select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
-        if not kap12.db.is_sqlite:
-            # A notice taken back between this read and the marks' UPDATE would make the UPDATE
-            # match no row, and the ORM undo every mark (StaleDataError): the mails would go
-            # again. Locked, the taking back waits for the marks, or comes first and is not found.
-            marking = marking.with_for_update(of=Notification)
-        still = {n.id: n for n in session.scalars(marking)}
-        for (claimed, _), outcome in zip(to_send, outcomes, strict=True):
-            if claimed.id not in still:
-                continue  # taken back while it was being sent
-            notice = still[claimed.id]
+        rows = session.execute(select(Notification, User.email).join(User, User.id == Notification.user_id)
+                               .where(Notification.due_for_mail(now)).order_by(Notification.id).limit(batch)
+                               .with_for_update(of=Notification, skip_locked=True)).all()
+        for notice, email in rows:
+            if email:
+                notice.mail_retry_at = now + CLAIM
+            else:
+                notice.mailed_at, notice.mail_error = now, "ingen e-postadresse"
+    return [(notice, email) for notice, email in rows if email]
+
+
+def _mark(kap12: Kap12, sent: list[tuple[Notification, str]], outcomes: list[NotSent | None]) -> None:
+    """Each claimed notice marked by its outcome; the next try counts from now, the round's end.
+    The notices are locked: one taken back (deleted) between this read and the marks' UPDATE
+    would make the UPDATE match no row, and the ORM undo every mark (StaleDataError), so the
+    mails would go again. Locked, the taking back waits for the marks, or comes first and the
+    notice is not found here: taken back while it was being sent, it stays gone."""
+    done = kap12.clock.now()
+    with kap12.db.writing() as session:
+        still = {n.id: n for n in session.scalars(
+            select(Notification).where(Notification.id.in_([n.id for n, _ in sent]))
+            .order_by(Notification.id).with_for_update(of=Notification))}
+        for (claimed, _), outcome in zip(sent, outcomes, strict=True):
+            notice = still.get(claimed.id)
+            if notice is None:
+                continue
             if outcome is None:
                 notice.mailed_at, notice.mail_error, notice.mail_retry_at = done, None, None
                 continue
@@ -143,4 +153,3 @@ def mail_waiting(kap12: Kap12, send: Send, batch: int = 100) -> int:
             if outcome.tried:
                 notice.mail_attempts += 1
                 notice.mail_retry_at = done + RETRY_AFTER[min(notice.mail_attempts, len(RETRY_AFTER)) - 1]
-    return outcomes.count(None)
