@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from engine.mail_address import sender_envelope
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 # Feide's stable, human-readable identifier for a person ("ola@skole.no"); what a county's
@@ -93,7 +95,20 @@ class MailSettings:
         return cls(host=env.get("KAP12_SMTP_HOST") or None, port=_whole(env, "KAP12_SMTP_PORT", 25, 1, 65535) or 25,
                    user=env.get("KAP12_SMTP_USER") or None, password=env.get("KAP12_SMTP_PASSWORD") or None,
                    starttls=env.get("KAP12_SMTP_STARTTLS", "") in ("1", "true", "yes"),
-                   sender=env.get("KAP12_SMTP_FROM", "kap12@localhost"), folder=instance_dir / "mail")
+                   sender=_sender(env), folder=instance_dir / "mail")
+
+
+def _sender(env: Mapping[str, str]) -> str:
+    """``KAP12_SMTP_FROM``, refused when it is read if kap12 could send no mail from it: a
+    setting found wrong only by the sweeper's first round left every mail waiting, and said so
+    only in its log."""
+    raw = (env.get("KAP12_SMTP_FROM") or "").strip() or "kap12@localhost"  # empty: unset, as the others
+    try:
+        sender_envelope(raw)
+    except ValueError:
+        raise SettingError(f"KAP12_SMTP_FROM må være en e-postadresse med bare ASCII-tegn før @, gjerne med et navn "
+                           f"foran («Nordli skole <kap12@nordli.kommune.no>»), ikke «{raw}».") from None
+    return raw
 
 
 @dataclass(frozen=True)

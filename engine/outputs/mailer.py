@@ -17,6 +17,7 @@ from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from typing import TYPE_CHECKING
 
 from engine.config import MailSettings
+from engine.mail_address import envelope, one_line, sender_envelope
 from engine.store.models import MAIL_ATTEMPTS, Notification
 from engine.write.outputs import CLAIM, NotSent, mail_waiting
 
@@ -45,19 +46,12 @@ def compose(settings: MailSettings, notice: Notification, to: str, base_url: str
     msg.set_payload(f"{notice.body}\n\nÅpne saken i kap12: {base_url.rstrip('/')}{notice.link}\n\n"
                     "Denne e-posten inneholder ingen personopplysninger om eleven. Logg inn for å se saken.\n",
                     UTF8_QP)
-    subject = _one_line(notice.subject)
-    msg["From"], msg["To"] = _address("From", settings.sender), _one_line(to)
+    subject = one_line(notice.subject)
+    msg["From"], msg["To"] = _address("From", settings.sender), one_line(to)
     msg["Subject"] = subject if subject.isascii() else Header(subject, "utf-8", header_name="Subject")
     msg["Date"] = format_datetime(notice.created_at)
     msg["Message-ID"] = make_msgid(domain="kap12")
     return msg
-
-
-def _one_line(text: str) -> str:
-    """Header text on one line. A line break in it (a task's name written on two lines in the
-    modeler goes into the subject) would end the header there, or with an empty line end the
-    headers and begin the body; ``Message`` does not refuse it as ``EmailMessage`` did."""
-    return " ".join(text.split())
 
 
 def _address(header: str, value: str) -> str | Header:
@@ -70,24 +64,6 @@ def _address(header: str, value: str) -> str | Header:
     encoded = Header(name, "utf-8", header_name=header)
     encoded.append(f"<{address}>", "us-ascii")
     return encoded
-
-
-def envelope(address: str) -> str:
-    """The address as SMTP carries it, in ASCII: a domain in other letters in its IDNA form
-    (``tromsø.kommune.no`` → ``xn--troms-zua.kommune.no``). A name part in other letters needs
-    the server's SMTPUTF8, which kap12 does not ask for: ValueError, in words, as for an address
-    that is none. (Given to smtplib as it was, such an address raised in the middle of a batch,
-    and the mails sent before it were sent again at every round.)"""
-    address = _one_line(address)
-    local, at, domain = address.rpartition("@")
-    if not at or not local or not domain:
-        raise ValueError(f"«{address}» er ikke en e-postadresse.")
-    if not local.isascii():
-        raise ValueError(f"E-postadressen «{address}» har bokstaver utenfor ASCII før @; kap12 kan ikke sende til den.")
-    try:
-        return f"{local}@{domain.encode('idna').decode('ascii')}"
-    except UnicodeError:
-        raise ValueError(f"Domenet i e-postadressen «{address}» er ugyldig.") from None
 
 
 SMTP_LINES = compat32.clone(linesep="\r\n")  # as SMTP wants its lines
@@ -237,8 +213,8 @@ def deliver_pending(kap12: Kap12, settings: MailSettings | None = None, batch: i
 
     def send(to_send: list[tuple[Notification, str]]) -> list[NotSent | None]:
         try:
-            sender = envelope(parseaddr(settings.sender)[1])
-        except ValueError as err:  # kap12's own address: no mail is tried until it is set right
+            sender = sender_envelope(settings.sender)
+        except ValueError as err:  # settings made by hand; from the environment they refuse it at start
             log.warning("mail not sent: KAP12_SMTP_FROM: %s", err)
             return [NotSent(f"KAP12_SMTP_FROM: {err}", tried=False)] * len(to_send)
         outcomes: list[NotSent | None] = [None] * len(to_send)

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from engine.config import PROJECT_ROOT, Settings
+import pytest
+
+from engine.config import PROJECT_ROOT, SettingError, Settings
 
 
 def test_embedded_default_without_any_variable():
@@ -36,3 +38,21 @@ def test_the_archive_is_named_from_the_configuration():
     assert Settings.from_env({}).archive_name == "Elements"
     assert Settings.from_env({"KAP12_ARKIV_NAVN": " Public 360 "}).archive_name == "Public 360"
     assert Settings.from_env({"KAP12_ARKIV_NAVN": "  "}).archive_name == "Elements"
+
+
+@pytest.mark.parametrize("sender", ["kap12@nordli.kommune.no", "Nordli skole <kap12@tromsø.kommune.no>",
+                                    '"Nordli skole, skolemiljø" <kap12@nordli.kommune.no>'])
+def test_a_sender_kap12_can_send_from_is_kept_as_written(sender):
+    assert Settings.from_env({"KAP12_SMTP_FROM": sender}).mail_settings().sender == sender
+
+
+def test_an_empty_sender_is_the_default():
+    assert Settings.from_env({"KAP12_SMTP_FROM": " "}).mail_settings().sender == "kap12@localhost"
+
+
+@pytest.mark.parametrize("sender", ["kåp12@nordli.kommune.no", "Nordli skole", "kap12@", "kap12@nordli..no"])
+def test_a_sender_kap12_cannot_send_from_is_refused_when_read(sender):
+    """Found only at the sweeper's first round, it left every mail waiting and said so in a log."""
+    with pytest.raises(SettingError) as refused:
+        Settings.from_env({"KAP12_SMTP_FROM": sender})
+    assert str(refused.value).startswith("KAP12_SMTP_FROM må være en e-postadresse") and f"«{sender}»" in str(refused.value)

@@ -111,7 +111,8 @@ def test_a_database_kap12_cannot_use_is_said_in_one_line(run, monkeypatch):
 
 
 @pytest.mark.parametrize(("name", "value"), [("KAP12_WEB_WORKERS", "abc"), ("KAP12_PROXY_HOPS", "one"),
-                                             ("KAP12_SMTP_PORT", "99999"), ("KAP12_LOG_FORMAT", "jsn")])
+                                             ("KAP12_SMTP_PORT", "99999"), ("KAP12_LOG_FORMAT", "jsn"),
+                                             ("KAP12_SMTP_FROM", "kåp12@skole.test")])
 def test_a_setting_kap12_cannot_use_is_named(run, monkeypatch, name, value):
     monkeypatch.setenv(name, value)
     code, _, err = run("cases")
