@@ -31,7 +31,12 @@ def _fired(kap12, case_id: int, within: float) -> list:
     return fired
 
 
-def test_a_sleeping_sweeper_wakes_for_a_sooner_timer_and_fires_it_once(make_kap12, db_url, tmp_path):
+def test_a_sleeping_sweeper_wakes_for_a_sooner_timer_and_fires_it_once(make_kap12, db_url, tmp_path, monkeypatch):
+    """Only the step's wake-up can make the sweeper fire in time here: it would otherwise look
+    again after ten minutes (the horizon's third), and on SQLite poll no sooner (the test gave
+    the wake-up a minute while a sweeper looked again every five seconds, and passed without it)."""
+    monkeypatch.setattr(wakeup, "HORIZON", timedelta(minutes=30))
+    monkeypatch.setattr(wakeup, "SQLITE_POLL_SECONDS", 600)
     clock = Clock()
     kap12 = make_kap12(db_url, tmp_path, clock)
     kap12.init()
@@ -44,8 +49,10 @@ def test_a_sleeping_sweeper_wakes_for_a_sooner_timer_and_fires_it_once(make_kap1
         _asleep(sweeper)
         case = kap12.report(people.users["ansatt"], people.schools[NORDLI], report_data())
         assert next_due(kap12) is not None
-        fired = _fired(kap12, case.id, 60)  # far less than the ten minutes it would otherwise sleep
+        fired = _fired(kap12, case.id, 20)  # due in three seconds; without the wake-up, ten minutes
         assert fired, "the sweeper slept through a timer that fell due"
+        late = [e.at - datetime.fromisoformat(e.data["due_at"]) for e in fired]
+        assert all(timedelta(0) <= d < timedelta(seconds=10) for d in late), late
         assert {e.data["timer"] for e in fired} and len({e.data["due_at"] for e in fired}) == 1
         assert len(fired) == len({(e.data["element"], e.data["process_id"]) for e in fired})  # each once
     finally:
