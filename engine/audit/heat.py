@@ -1,26 +1,23 @@
-"""The heat view: over all cases of one version that the viewer may see, where they passed and
-where deadlines were missed, read from their histories (no workflow is loaded)."""
+"""The heat view: over all cases of one version that the viewer may read in full, where they
+passed and where deadlines were missed, counted from their histories by the database (no
+workflow is loaded, no event is brought into Python: the page read every event of every case of
+the version, and looked up each case's access level one by one, so it grew with all history)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import aliased
 
 from engine import access
 from engine.audit.bpmn_reading import elements
 from engine.errors import NotFound
-from engine.store import history
-from engine.store.events import (
-    DEADLINE_MISSED,
-    RECLASSIFIED,
-    REPORTED,
-    TASK_COMPLETED,
-    TASK_OPENED,
-    TIMER_FIRED,
-)
+from engine.store.code_values import code, codes
+from engine.store.events import DEADLINE_MISSED, TASK_COMPLETED, TASK_OPENED, TIMER_FIRED
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
 from processes.messages import Message
-from processes.roles import OFFENDER_PROCEDURE
 
 
 @dataclass
@@ -31,72 +28,89 @@ class HeatElement:
     open_now: int = 0  # cases with this user task open now
 
 
+def _named(event: Any) -> tuple[Any, Any]:
+    """The process and element an event names (an event of a release before 2026-11-27 names
+    no process: None, found from the diagram by ``_Owners``)."""
+    return event.data["process_id"].as_string(), event.data["element"].as_string()
+
+
+class _Owners:
+    """Which process of the version an element belongs to, for what names no process: the only
+    one with the element, else the procedure's own (``prosedyre_b`` for a case in B; element ids
+    repeat across a version's diagrams)."""
+
+    def __init__(self, version: DefinitionVersion) -> None:
+        self.candidates: dict[str, list[str]] = {}
+        for process_id, flows in elements(version).items():
+            for element in flows:
+                self.candidates.setdefault(element, []).append(process_id)
+
+    def process(self, named: str | None, element: str | None, procedure: str) -> str | None:
+        if named:
+            return named
+        candidates = self.candidates.get(element or "", [])
+        if len(candidates) == 1:
+            return candidates[0]
+        wanted = f"prosedyre_{procedure.lower()}"
+        return wanted if wanted in candidates else (candidates[0] if candidates else None)
+
+
 def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, int, dict[str, dict[str, HeatElement]]]:
-    """Counts per diagram element over the cases of ``definition_id`` that ``viewer`` may see,
-    read from their histories (no workflow is loaded). Returns (version, cases, {process: {element: counts}})."""
+    """Counts per diagram element over the cases of ``definition_id`` that ``viewer`` may read
+    in full. Returns (version, cases, {process: {element: counts}}).
+
+    Each count is one aggregate, grouped by the process and element the events name and the
+    case's procedure (for events that name no process). A case's passing an element counts once
+    (``passed``) however often it passed it (``times``); only a case whose events at one element
+    were written partly before and partly after its events began naming their process is
+    counted once on each side."""
     with kap12.db.reading() as session:
         version = session.get(DefinitionVersion, definition_id)
         if version is None:
             raise NotFound(Message("Prosessversjonen finnes ikke."))
-        visible = access.visible_cases(viewer).where(Case.definition_id == definition_id).subquery()
-        full = [cid for cid in session.scalars(select(visible.c.id))
-                if access.access_level(session, viewer, cid) == access.FULL]
-        with history.readable():
-            events = list(session.scalars(select(HistoryEvent).where(HistoryEvent.case_id.in_(full))
-                                          .where(HistoryEvent.kind.in_((REPORTED, RECLASSIFIED, TASK_OPENED,
-                                                                        TASK_COMPLETED, TIMER_FIRED,
-                                                                        DEADLINE_MISSED)))
-                                          .order_by(HistoryEvent.case_id, HistoryEvent.seq)))
-        open_rows = list(session.execute(select(OpenTask.case_id, OpenTask.element_id).where(OpenTask.case_id.in_(full))))
-    owners: dict[str, list[str]] = {}
-    for process_id, flows in elements(version).items():
-        for element in flows:
-            owners.setdefault(element, []).append(process_id)
+        full = access.readable_cases(viewer).where(Case.definition_id == definition_id).subquery()
+        count = session.scalar(select(func.count()).select_from(full)) or 0
+        event = HistoryEvent
+        in_full = event.case_id == full.c.id
+        process, element = _named(event)
+        done = session.execute(
+            select(process, element, full.c.procedure, func.count(), func.count(event.case_id.distinct()))
+            .join(full, in_full).where(event.kind.in_(codes((TASK_COMPLETED, TIMER_FIRED))))
+            .group_by(process, element, full.c.procedure)).all()
+        missed = session.execute(
+            select(process, element, full.c.procedure, func.count())
+            .join(full, in_full).where(event.kind == code(DEADLINE_MISSED))
+            .group_by(process, element, full.c.procedure)).all()
+        # A missed deadline counts at its task too: the task it was attached to, as the task's
+        # opening named it.
+        opened = aliased(HistoryEvent)
+        task_process, task_element = _named(opened)
+        missed_at_task = session.execute(
+            select(task_process, task_element, full.c.procedure, func.count())
+            .select_from(event).join(full, in_full)
+            .join(opened, and_(opened.case_id == event.case_id, opened.kind == code(TASK_OPENED),
+                               opened.data["task_id"].as_string() == event.data["task_id"].as_string()))
+            .where(event.kind == code(DEADLINE_MISSED))
+            .group_by(task_process, task_element, full.c.procedure)).all()
+        open_now = session.execute(
+            select(OpenTask.element_id, full.c.procedure, func.count())
+            .join(full, OpenTask.case_id == full.c.id)
+            .group_by(OpenTask.element_id, full.c.procedure)).all()
+    owners = _Owners(version)
     heat: dict[str, dict[str, HeatElement]] = {}
-    seen: set[tuple[int, str, str]] = set()
-    procedure: dict[int, str] = {}
-    task_element: dict[str, tuple[str, str]] = {}
 
-    def process_of(case_id: int, element: str) -> str | None:
-        candidates = owners.get(element, [])
-        if len(candidates) == 1:
-            return candidates[0]
-        wanted = f"prosedyre_{procedure.get(case_id, 'a').lower()}"
-        return wanted if wanted in candidates else (candidates[0] if candidates else None)
+    def cells(rows: Iterable[Any], with_process: bool = True) -> Iterable[tuple[HeatElement, tuple]]:
+        for row in rows:
+            named, element, procedure, *counts = row if with_process else (None, *row)
+            process_id = owners.process(named, element, procedure)
+            if process_id is not None and element is not None:
+                yield heat.setdefault(process_id, {}).setdefault(element, HeatElement()), counts
 
-    def bump(case_id, process, element, *, passed=False, missed=False):
-        if process is None:
-            return
-        cell = heat.setdefault(process, {}).setdefault(element, HeatElement())
-        if passed:
-            cell.times += 1
-            if (case_id, process, element) not in seen:
-                seen.add((case_id, process, element))
-                cell.passed += 1
-        if missed:
-            cell.missed += 1
-
-    for ev in events:
-        d = ev.data or {}
-        if ev.kind == REPORTED:
-            procedure[ev.case_id] = OFFENDER_PROCEDURE.get((d.get("report") or {}).get("krenker_type"), "A")
-        elif ev.kind == RECLASSIFIED:
-            procedure[ev.case_id] = d.get("to_procedure") or procedure.get(ev.case_id, "A")
-        elif ev.kind == TASK_OPENED:
-            process = process_of(ev.case_id, d.get("element"))
-            task_element[d.get("task_id")] = (process, d.get("element"))
-        elif ev.kind == TASK_COMPLETED:
-            process, element = task_element.get(d.get("task_id")) or (process_of(ev.case_id, d.get("element")), d.get("element"))
-            bump(ev.case_id, process, element, passed=True)
-        elif ev.kind == TIMER_FIRED:
-            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), passed=True)
-        elif ev.kind == DEADLINE_MISSED:
-            bump(ev.case_id, process_of(ev.case_id, d.get("element")), d.get("element"), missed=True)
-            if d.get("task_id") in task_element:
-                process, element = task_element[d["task_id"]]
-                bump(ev.case_id, process, element, missed=True)
-    for case_id, element in open_rows:
-        process = process_of(case_id, element)
-        if process is not None:
-            heat.setdefault(process, {}).setdefault(element, HeatElement()).open_now += 1
-    return version, len(full), heat
+    for cell, (times, passed) in cells(done):
+        cell.times += times
+        cell.passed += passed
+    for cell, (n,) in (*cells(missed), *cells(missed_at_task)):
+        cell.missed += n
+    for cell, (n,) in cells(open_now, with_process=False):
+        cell.open_now += n
+    return version, count, heat
