@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from engine import access
 from engine.audit.bpmn_reading import elements
 from engine.errors import NotFound
+from engine.store import history
 from engine.store.code_values import code, codes
 from engine.store.events import DEADLINE_MISSED, TASK_COMPLETED, TASK_OPENED, TIMER_FIRED
 from engine.store.models import Case, DefinitionVersion, HistoryEvent, OpenTask
@@ -64,7 +65,7 @@ def process_heat(kap12, viewer, definition_id: int) -> tuple[DefinitionVersion, 
     (``passed``) however often it passed it (``times``); only a case whose events at one element
     were written partly before and partly after its events began naming their process is
     counted once on each side."""
-    with kap12.db.reading() as session:
+    with kap12.db.reading() as session, history.readable():
         version = session.get(DefinitionVersion, definition_id)
         if version is None:
             raise NotFound(Message("Prosessversjonen finnes ikke."))

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, text
+from sqlalchemy import Table, bindparam, exc, func, insert, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -225,12 +225,28 @@ def all_chains(session: Session) -> list[str]:
     return list(session.scalars(select(HistoryEvent.chain).group_by(HistoryEvent.chain).order_by(func.min(HistoryEvent.id))))
 
 
+DAMAGED = ("Historikken kan ikke leses: noe i den er ødelagt. Ingenting er endret. En revisor kan se hva på "
+           "revisjonssiden til saken, eller med «kap12 verify».")
+
+
 @contextmanager
 def readable() -> Iterator[None]:
-    """Loading events as objects: a garbled time or data field (altered behind kap12's back)
-    becomes a plain ``DamagedHistory`` instead of a decoding error; verification names it."""
+    """Loading events as objects, or reading their data in SQL (the heat view's counts): a
+    garbled time or data field (altered behind kap12's back) becomes a plain ``DamagedHistory``
+    instead of a decoding error, or the database's refusal of the JSON it was asked to read;
+    verification names it."""
     try:
         yield
     except (ValueError, TypeError) as err:
-        raise DamagedHistory("Historikken kan ikke leses: noe i den er ødelagt. Ingenting er endret. En revisor "
-                             "kan se hva på revisjonssiden til saken, eller med «kap12 verify».") from err
+        raise DamagedHistory(DAMAGED) from err
+    except exc.DBAPIError as err:
+        if not _unreadable_json(err):
+            raise
+        raise DamagedHistory(DAMAGED) from err
+
+
+def _unreadable_json(err: exc.DBAPIError) -> bool:
+    """SQLite's words for data that is no JSON; PostgreSQL checks JSON as it is stored, and says
+    so by its code (invalid text representation) if it ever met such data."""
+    said = str(err.orig)
+    return "malformed JSON" in said or (getattr(err.orig, "sqlstate", None) == "22P02" and "json" in said)
