@@ -283,6 +283,15 @@ class Kap12:
         with self.db.reading() as session, history.readable():
             return case_detail.case_history(session, case_id, reads)
 
+    def case_history_page(self, case: Case, reads: bool = True, cursor: str | None = None,
+                          limit: int | None = None) -> tuple[paging.Page[HistoryEvent], int]:
+        """One page of the case's events, oldest first, up to its chain's head as ``case`` holds
+        it (``case_detail.history_page``), and how often it was opened: for a caller that has
+        checked the viewer's access and recorded the read (``case``)."""
+        with self.db.reading() as session, history.readable():
+            return (case_detail.history_page(session, case.id, reads, cursor, limit, case.chain_seq),
+                    case_detail.read_count(session, case.id))
+
     def case_reads(self, case_id: int, limit: int) -> tuple[int, list[HistoryEvent]]:
         """How often the case was opened, and the latest openings (newest first)."""
         with self.db.reading() as session, history.readable():

@@ -2,7 +2,7 @@
 timers, the history, notices. Access is decided before these are asked (``access``)."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, exists, func, select
+from sqlalchemy import ColumnElement, bindparam, exists, func, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -52,12 +52,44 @@ def case_history(session: Session, case_id: int, reads: bool = True) -> list[His
     return list(session.scalars(query.order_by(HistoryEvent.seq)))
 
 
+HISTORY_ORDER = (paging.Key(HistoryEvent.seq),)
+# A history page's cursor: the last event shown, and the chain's head when the first page was read.
+HISTORY_CURSOR = (paging.Key(HistoryEvent.seq), paging.Key(HistoryEvent.seq))
+
+
+def history_page(session: Session, case_id: int, reads: bool, cursor: str | None, limit: int | None,
+                 head: int) -> paging.Page[HistoryEvent]:
+    """One page of the case's events, oldest first (``case_history``), read along the chain's
+    own order: a case followed up for years, and read thousands of times, is read a page at a
+    time. The pages end at ``head``, the chain's last event when the first page was read (the
+    reader's own read of it), carried on in the cursor: each page read is itself a read of the
+    case, an event more, and a reader of the read log following pages of one event would never
+    reach the end."""
+    shown_to, head = paging.decode(cursor, HISTORY_CURSOR) if cursor else (0, head)
+    query = select(HistoryEvent).where(HistoryEvent.chain == history.case_chain(case_id),
+                                       HistoryEvent.seq > shown_to, HistoryEvent.seq <= head)
+    if not reads:
+        query = query.where(HistoryEvent.kind != CASE_READ)
+    size = paging.clamp(limit)
+    rows = list(session.scalars(paging.paged(query, HISTORY_ORDER, None, size)))
+    shown = rows[:size]
+    return paging.Page(shown, paging.encode([shown[-1].seq, head]) if len(rows) > size else None)
+
+
+def _reads_of(case_id: int) -> tuple[ColumnElement[bool], ...]:
+    return HistoryEvent.chain == history.case_chain(case_id), HistoryEvent.kind == CASE_READ
+
+
+def read_count(session: Session, case_id: int) -> int:
+    """How often the case was opened."""
+    return session.scalar(select(func.count()).select_from(HistoryEvent).where(*_reads_of(case_id))) or 0
+
+
 def case_reads(session: Session, case_id: int, limit: int) -> tuple[int, list[HistoryEvent]]:
     """How often the case was opened, and the ``limit`` latest openings, newest first."""
-    where = (HistoryEvent.chain == history.case_chain(case_id), HistoryEvent.kind == CASE_READ)
-    count = session.scalar(select(func.count()).select_from(HistoryEvent).where(*where)) or 0
-    latest = session.scalars(select(HistoryEvent).where(*where).order_by(HistoryEvent.seq.desc()).limit(limit))
-    return count, list(latest)
+    latest = session.scalars(select(HistoryEvent).where(*_reads_of(case_id)).order_by(HistoryEvent.seq.desc())
+                             .limit(limit))
+    return read_count(session, case_id), list(latest)
 
 
 def notices(session: Session, viewer: access.Viewer, unread_only: bool = False, limit: int = 50) -> list[Notification]:

@@ -324,6 +324,65 @@ def test_every_read_is_recorded(env, cases, api):
     assert history["reads"] >= 2 and any(ev["kind"] == "case_read" for ev in history["events"])
 
 
+def _history_pages(api, user: str, case_id: int, limit: int, doc) -> tuple[list[dict], list[int]]:
+    """Every page of a case's history followed by ``next_cursor``: the events, and each page's
+    count of reads."""
+    events, reads, cursor = [], [], None
+    for _ in range(200):
+        response = api[user]("GET", f"/api/v1/cases/{case_id}/history?limit={limit}"
+                                    + (f"&cursor={cursor}" if cursor else ""))
+        assert response.status_code == 200, response.text
+        conforms(doc, "/api/v1/cases/{case_id}/history", "get", response)
+        assert len(response.json["events"]) <= limit and response.json["limit"] == limit
+        events += response.json["events"]
+        reads.append(response.json["reads"])
+        cursor = response.json["next_cursor"]
+        if cursor is None:
+            return events, reads
+    raise AssertionError("the pages never ended")
+
+
+def test_a_case_history_followed_page_by_page_is_the_history_once(env, cases, api, doc):
+    """Each page is a read, an event more: the pages end at the event of the first page's own
+    read (a reader of the read log taking one event a page never reached the end), with every
+    event before it once, in order, and the reads counted as they grow."""
+    created, _task = cases["A"]
+    case_id = created["id"]
+    for user in ("rektor", "revisor"):
+        before = env.kap12.case_history(case_id)
+        events, reads = _history_pages(api, user, case_id, 1, doc)
+        stored = env.kap12.case_history(case_id)
+        head = len(before) + 1  # the first page's own read
+        assert [e["seq"] for e in events] == [e.seq for e in stored[:head]] == list(range(1, head + 1))
+        assert [e["hash"] for e in events] == [e.hash for e in stored[:head]]
+        assert events[-1]["kind"] == "case_read" and events[-1]["data"] == {"view": "api_history"}
+        assert len(stored) == head + len(reads) - 1  # every page recorded its read
+        assert reads == list(range(reads[0], reads[0] + len(reads)))  # each page counts the reads so far
+    whole, _ = _history_pages(api, "rektor", case_id, 500, doc)
+    paged, _ = _history_pages(api, "rektor", case_id, 3, doc)
+    assert [e["seq"] for e in paged] == [e["seq"] for e in whole] + [whole[-1]["seq"] + 1]
+    response = api["rektor"]("GET", f"/api/v1/cases/{case_id}/history?cursor=WzFd")  # [1]: one key of two
+    assert_problem(response, 400, errors=("cursor",))
+    response = api["rektor"]("GET", f"/api/v1/cases/{case_id}/history?limit=0")
+    assert_problem(response, 400, errors=("limit",))
+
+
+def test_a_history_without_the_read_log_is_paged_past_the_reads(env, cases):
+    """One who sees a count of reads, not who read (``sees_read_log``), pages through the rest."""
+    created, _task = cases["A"]
+    case = env.kap12.case(env.demo.users["rektor"], created["id"])[0]
+    shown, cursor = [], None
+    while True:
+        page, reads = env.kap12.case_history_page(case, reads=False, cursor=cursor, limit=2)
+        assert len(page.items) <= 2
+        shown += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert [e.seq for e in shown] == [e.seq for e in env.kap12.case_history(case.id, reads=False)]
+    assert reads == len([e for e in env.kap12.case_history(case.id) if e.kind == "case_read"]) > 0
+
+
 def test_case_list_filters_and_query_errors(env, cases, api, doc):
     call = api["rektor"]
     open_a = call("GET", "/api/v1/cases?status=open&procedure=A&limit=1")

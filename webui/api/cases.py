@@ -6,7 +6,6 @@ from flask import g, url_for
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.read import queries
-from engine.store.events import CASE_READ
 
 from .. import present
 from . import body, bp, schemas
@@ -87,19 +86,22 @@ def show_case(case_id: int):
 
 
 @bp.get(f"/cases/{CASE_ID}/history")
-@operation("Sakens historikk, eldst først", tag="cases", response=schemas.HistorySchema, errors=(403, 404),
-           description="Bare med full tilgang. Hvem som har lest saken, ser ledelsen og revisor; andre ser antallet.")
+@operation("Sakens historikk, eldst først, side for side", tag="cases", response=schemas.HistorySchema,
+           query=schemas.HistoryQuery, errors=(403, 404),
+           description="Bare med full tilgang. Hvem som har lest saken, ser ledelsen og revisor; andre ser antallet. "
+                       "«next_cursor» gir neste side; hele historikken med hashkjeden er i revisjonens eksport.")
 def case_history(case_id: int):
+    args = body.query(schemas.HistoryQuery)
     case, level = kap12().case(viewer(), case_id, view="api_history")
     if level != access.FULL:
         raise Denied("Du ser hvor saken står, men ikke historikken.")
-    events = kap12().case_history(case_id)
-    reads = [ev for ev in events if ev.kind == CASE_READ]
-    shown = events if access.sees_read_log(viewer(), case) else [ev for ev in events if ev.kind != CASE_READ]
+    page, reads = kap12().case_history_page(case, reads=access.sees_read_log(viewer(), case),
+                                            cursor=args.get("cursor"), limit=args["limit"])
     return schemas.dump(schemas.HistorySchema, {
-        "case_id": case.id, "number": case.number, "reads": len(reads),
+        "case_id": case.id, "number": case.number, "reads": reads, "limit": args["limit"],
+        "next_cursor": page.next_cursor,
         "events": [{"seq": ev.seq, "at": ev.at, "actor": present.actor_text(ev), "kind": ev.kind, "text": present.event_text(ev),
-                    "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in shown],
+                    "data": ev.data or {}, "hash": ev.hash, "prev_hash": ev.prev_hash} for ev in page.items],
     })
 
 

@@ -93,21 +93,27 @@ def dump(schema: type[Schema], data: Any) -> Any:
 
 
 # -- requests ----------------------------------------------------------------------------------
-class CaseListQuery(Query):
+class PageQuery(Query):
+    """A collection's page: how many, and where the previous page ended (keyset paging)."""
+    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
+    cursor = Text(validate=validate.Length(1, 500),
+                  metadata={"description": "«next_cursor» fra forrige side; uten den: første side."})
+
+
+class CaseListQuery(PageQuery):
     status = fields.String(validate=validate.OneOf([*STATUSES, "all"]), load_default="all",
                            metadata={"description": "Åpne, avsluttede eller alle saker (standard)."})
     procedure = fields.String(validate=validate.OneOf(["A", "B", "C"]), metadata={"description": "Prosedyre."})
     school = Text(validate=validate.Length(1, 200), metadata={"description": "Skolens navn."})
     q = Text(validate=validate.Length(1, 100), metadata={"description": "Søk i saksnummeret."})
-    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
-    cursor = Text(validate=validate.Length(1, 500),
-                  metadata={"description": "«next_cursor» fra forrige side; uten den: første side."})
 
 
-class TaskListQuery(Query):
-    limit = fields.Integer(validate=validate.Range(1, 500), load_default=100)
-    cursor = Text(validate=validate.Length(1, 500),
-                  metadata={"description": "«next_cursor» fra forrige side; uten den: første side."})
+class HistoryQuery(PageQuery):
+    pass
+
+
+class TaskListQuery(PageQuery):
+    pass
 
 
 class EmptyQuery(Query):
@@ -238,11 +244,15 @@ class CaseSummarySchema(Schema):
     open_tasks = fields.Integer(required=True)
 
 
-class CaseListSchema(Schema):
-    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
+class Paged(Schema):
+    """A page of a collection (``PageQuery``): its size, and where the next begins."""
     limit = fields.Integer(required=True)
     next_cursor = fields.String(required=True, allow_none=True, metadata={
         "description": "Send som «cursor» for neste side; null på siste side."})
+
+
+class CaseListSchema(Paged):
+    items = fields.List(fields.Nested(CaseSummarySchema), required=True)
 
 
 class CaseStatusSchema(Schema):
@@ -332,7 +342,7 @@ class AccessGrantListSchema(Schema):
     items = fields.List(fields.Nested(AccessGrantSchema), required=True)
 
 
-class HistorySchema(Schema):
+class HistorySchema(Paged):
     case_id = fields.Integer(required=True)
     number = fields.String(required=True)
     events = fields.List(fields.Nested(EventSchema), required=True,
@@ -356,11 +366,8 @@ class TaskSchema(Schema):
     due_at = fields.DateTime(required=True, allow_none=True)
 
 
-class TaskListSchema(Schema):
+class TaskListSchema(Paged):
     items = fields.List(fields.Nested(TaskSchema), required=True)
-    limit = fields.Integer(required=True)
-    next_cursor = fields.String(required=True, allow_none=True, metadata={
-        "description": "Send som «cursor» for neste side; null på siste side."})
 
 
 class ChoiceSchema(Schema):
