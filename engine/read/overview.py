@@ -7,22 +7,20 @@ never in a row, a count or a chart, and a reporter's status access never brings 
 year's counts are summed from tallies by the same policy (``engine/read/year_figures.py``)."""
 from __future__ import annotations
 
-import statistics
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import access
 from engine.errors import Denied
-from engine.read import case_list, paging, queries, year_figures
+from engine.read import case_list, paging, plan_medians, queries, year_figures
 from engine.read.year_figures import ReportCounts
 from engine.store import code_values
-from engine.store.counted_events import plan_made
 from engine.store.events import (
     CASE_READ,
     DEADLINE_MISSED,
@@ -286,9 +284,10 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
         months = _months(year_start, now)
         met, missed, report_counts = year_figures.counted_this_year(kap12, session, viewer, school, procedure, months)
         year_ids = visible.where(Case.updated_at >= year_start_at).with_only_columns(Case.id, Case.created_at).subquery()
-        first_plans = _first_plans(session, year_ids, year_start_at)
+        plans = plan_medians.plan_figures(session, year_ids, year_start_at, months)
         deadlines = [MonthCount(_label(ym), met[ym], missed[ym]) for ym in months]
-        plan_months, median, counted = _plan_figures(first_plans, months)
+        plan_months = [MonthMedian(_label(ym), *plans.months[ym]) for ym in months]
+        median, counted = plans.median_days, plans.plans
         schools = _school_names(session, viewer)
         county_lines = []
         if is_county_wide(viewer):  # every school of the county, whichever the page shows
@@ -339,22 +338,6 @@ def _closed_this_week(session: Session, visible: Select[Case], now: datetime, cu
         return list(session.scalars(closed.order_by(*paging.order(CLOSED_ORDER)))), count, None
     page = paging.fetch(session, closed, CLOSED_ORDER, cursor, PER_STAGE, lambda row: (row[0].closed_at, row[0].id))
     return [row[0] for row in page.items], count, page.next_cursor
-
-
-def _first_plans(session: Session, year_ids: Subquery, year_start_at: datetime) -> list[Any]:
-    """(when, reported) of the first plan of each case, for the plans first made this school
-    year (a revised plan is not a first plan, however recent): the plans made this year whose
-    case had none before — so earlier years' events are not read."""
-    plan = plan_made(HistoryEvent)
-    earlier = aliased(HistoryEvent)
-    planned_before = exists().where(earlier.case_id == HistoryEvent.case_id, earlier.at < year_start_at,
-                                    plan_made(earlier))
-    # The report's time from the year's cases themselves: joining the case table again had the
-    # planner read every case's (kind, created_at) to match them (40 ms at 100,000 cases).
-    return list(session.execute(
-        select(func.min(HistoryEvent.at), year_ids.c.created_at).join(year_ids, year_ids.c.id == HistoryEvent.case_id)
-        .where(HistoryEvent.at >= year_start_at, plan, ~planned_before)
-        .group_by(HistoryEvent.case_id, year_ids.c.created_at)))
 
 
 def _school_names(session: Session, viewer: access.Viewer) -> list[str]:
@@ -468,16 +451,3 @@ def _label(ym: tuple[int, int]) -> str:
     return f"{MONTHS[ym[1] - 1]} {str(ym[0])[2:]}"
 
 
-def _plan_figures(first_plans: Iterable[Any], months: Sequence[tuple[int, int]]
-                  ) -> tuple[list[MonthMedian], float | None, int]:
-    """Days from report to the first plan: the median in each month and over the year."""
-    days_by_month: dict[tuple[int, int], list[float]] = defaultdict(list)
-    all_days: list[float] = []
-    for at, created_at in first_plans:
-        d = max(0.0, (at - created_at).total_seconds() / 86400)
-        days_by_month[(at.astimezone(OSLO).year, at.astimezone(OSLO).month)].append(d)
-        all_days.append(d)
-    plan_months = [MonthMedian(_label(ym), statistics.median(days_by_month[ym]) if days_by_month[ym] else None,
-                               len(days_by_month[ym])) for ym in months]
-    median = statistics.median(all_days) if all_days else None
-    return plan_months, median, len(all_days)
