@@ -97,7 +97,7 @@ def case(case_id: int):
     report = replay.verify_case(kap12(), case_id, frames=True)
     payload = _replay_payload(case, report)
     reads = [e for e in report.events if e.kind == CASE_READ]
-    staff = queries.everyone(kap12())
+    staff = queries.named_in_case(kap12(), case)
     # Embedded, not fetched: one request, one recorded read; the script only renders it. The
     # template embeds it with ``embed_json``, which escapes it for HTML.
     return render_template("audit_case.html", case=case, report=report, payload=payload, reads=reads,

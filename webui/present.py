@@ -324,10 +324,12 @@ def ending_reason(data: dict) -> str:
 
 
 def _user_name(username: str) -> str:
-    """A picked colleague by name, not by user name (looked up once per request)."""
-    if "_user_names" not in g:
-        g._user_names = dict(queries.everyone(current_app.extensions["kap12"]))
-    return g._user_names.get(username, username)
+    """A picked colleague by name, not by user name (each looked up once per request)."""
+    known = g.setdefault("_user_names", {})
+    if username not in known:
+        known.update(queries.names_by_username(current_app.extensions["kap12"], [username]))
+        known.setdefault(username, username)  # no such user (any more): the user name, as written
+    return known[username]
 
 
 def value_text(field, value) -> str:

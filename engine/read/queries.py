@@ -22,10 +22,11 @@ from engine.read import measures, paging
 from engine.runtime.progress import active_elements, completed_elements
 from engine.store import case_tallies, history, identities
 from engine.store.code_values import chosen, code, number
-from engine.store.events import CASE_ENDED, REPORTED, TASK_COMPLETED
+from engine.store.events import CASE_ENDED, CASE_READ, REPORTED, TASK_COMPLETED
 from engine.store.models import (
     ApiToken,
     Case,
+    CaseParty,
     CaseTally,
     DefinitionVersion,
     HistoryEvent,
@@ -520,10 +521,30 @@ def _cases_per_version(session: Session, viewer: access.Viewer) -> Counter[int]:
     return +counts  # the versions with cases
 
 
-def everyone(kap12: Kap12) -> list[tuple[str, str]]:
-    """(username, display name) of every user, by name: the auditors' access-report picker."""
+def names_by_username(kap12: Kap12, usernames: Iterable[str]) -> dict[str, str]:
+    """{username: display name} of these users (a form's picked colleagues), looked up by name:
+    the pages read the whole directory for them, which grows with a county's staff."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
     with kap12.db.reading() as session:
-        return [(u.username, u.display_name) for u in session.scalars(select(User).order_by(User.display_name))]
+        return dict(session.execute(select(User.username, User.display_name).where(User.username.in_(wanted))).all())
+
+
+def named_in_case(kap12: Kap12, case: Case) -> list[tuple[str, str]]:
+    """(username, display name), by name, of those an access request about the case may come
+    from, whose own name a masked copy keeps: whoever works at its school, its parties, and
+    whoever acted in it (a leader at the county). Not the whole directory, which at a county's
+    or the country's scale is no list to pick from."""
+    event = HistoryEvent
+    people = union(select(RoleGrant.user_id).where(RoleGrant.school_id == case.school_id),
+                   select(CaseParty.user_id).where(CaseParty.case_id == case.id, CaseParty.user_id.is_not(None)),
+                   select(event.actor_id).where(event.case_id == case.id, event.kind != code(CASE_READ),
+                                                event.actor_id.is_not(None))).subquery()
+    with kap12.db.reading() as session:
+        return [(r.username, r.display_name) for r in session.execute(
+            select(User.username, User.display_name).where(User.id.in_(select(people.c[0])))
+            .order_by(User.display_name, User.username))]
 
 
 def case_number(kap12: Kap12, case_id: int) -> str:

@@ -188,6 +188,20 @@ def test_masked_copy_for_an_access_request(env, closed_a):
     assert "Jeg gruer meg til friminuttene." in text  # the pupil's voice is the point of the copy
 
 
+def test_the_access_request_picker_names_the_cases_people_not_the_directory(env, closed_a):
+    """Whoever works at the case's school, and whoever acted in it, may ask for a copy; another
+    school's staff are not offered (the picker was the whole directory, which grows with the
+    county)."""
+    page = login(env.app, "revisor").get(f"/revisjon/saker/{closed_a}")
+    picker = re.search(r'<select name="innsyn_for">(.*?)</select>', page.text, re.S)[1]
+    offered = re.findall(r'<option value="([^"]*)">', picker)
+    assert {"ansatt", "ansatt2", "avdelingsleder", "rektor"} <= set(offered)
+    assert "rektor2" not in offered and "ansatt3" not in offered  # Sørbakken's
+    assert offered[0] == ""  # «no one» first, then by name
+    names = re.findall(r'<option value="[^"]+">([^<]*)</option>', picker)
+    assert names == sorted(names)
+
+
 def test_export_is_refused_to_those_without_the_whole_case(env, closed_a):
     assert login(env.app, "ansatt").get(f"/revisjon/saker/{closed_a}/eksport.json").status_code in (403, 404)
     assert login(env.app, "ansatt2").get(f"/revisjon/saker/{closed_a}/eksport.json").status_code in (403, 404)
