@@ -6,12 +6,15 @@ import sqlite3
 import threading
 from pathlib import Path
 
+import pytest
 from sqlalchemy import exc
 
 from engine.config import PROJECT_ROOT, Settings
-from engine.errors import OutcomeUnknown
+from engine.errors import Conflict, OutcomeUnknown
 from engine.service import Kap12
+from engine.versions.example_data import example_data
 from engine.write.demo import report_data
+from processes import forms
 from processes.messages import Message
 from tests.support.web import csrf_of, login
 from webui.app import create_app
@@ -139,6 +142,23 @@ def test_metrics_count_requests_steps_and_cases_without_case_data(env):
     assert "kap12_mails_waiting" in text and "kap12_open_incidents" in text
     # letters only: a number could turn up by chance inside a timestamp
     assert "Kvitfjellbekken" not in text and "Emma" not in text  # counts only, nothing from a case
+
+
+def test_a_step_that_loses_a_race_is_counted_as_a_conflict(env):
+    """Two leaders completing the same task: the second is refused, counted as a conflict, and
+    not as an error (an operator watches the errors)."""
+    def counted(outcome: str) -> float:
+        return _value(env.app.test_client().get("/metrics").text, "kap12_steps_total", outcome=outcome)
+
+    today = env.kap12.clock.now().date().isoformat()
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data(kjent_dato=today))
+    task = next(t for t in env.kap12.tasks_for(env.demo.users["rektor"]) if t.case_id == case.id)
+    data = example_data(forms.get_form(task.form_key), env.kap12.clock.now().date())
+    env.kap12.complete(env.demo.users["avdelingsleder"], task.id, data)
+    conflicts, errors = counted("conflict"), counted("error")
+    with pytest.raises(Conflict):
+        env.kap12.complete(env.demo.users["rektor"], task.id, data)
+    assert (counted("conflict"), counted("error")) == (conflicts + 1, errors)
 
 
 def test_metrics_only_from_this_machine_without_a_token(env):
