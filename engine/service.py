@@ -11,7 +11,7 @@ from engine.audit import integrity
 from engine.config import Settings
 from engine.errors import Denied
 from engine.outputs.mailer import deliver_pending
-from engine.read import case_counts, case_detail, paging, queries
+from engine.read import case_counts, case_detail, incidents, paging, queries
 from engine.read import measures as read_measures
 from engine.read.case_list import STATUSES, CaseSummary, case_summaries, case_summary_page, status_counts
 from engine.read.deadline_report import DeadlineRow, deadlines
@@ -192,10 +192,13 @@ class Kap12:
         notices and checkpoint that fall due at their time."""
         return timers.one_round(self)
 
-    def incidents(self, viewer: Viewer) -> list[timers.Incident]:
+    def incidents(self, viewer: Viewer, cursor: str | None = None,
+                  limit: int | None = None) -> paging.Page[incidents.Incident]:
+        """One page of the incidents of the cases the viewer operates, those due first first."""
         if not access.may_handle_incidents(viewer):
             raise Denied(Message("Bare administratorer og prosesseiere ser feil i tidsfrister."))
-        return timers.incidents(self, access.operated(viewer))
+        with self.db.reading() as session:
+            return incidents.incident_page(session, access.operated(viewer), cursor, limit)
 
     def resolve_incident(self, viewer: Viewer, timer_id: str, note: str) -> None:
         if not access.may_handle_incidents(viewer):

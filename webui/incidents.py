@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from engine.errors import InvalidInput, NotFound
 
+from . import pager
 from .auth import kap12, login_required
 
 bp = Blueprint("incidents", __name__, url_prefix="/drift")
@@ -15,7 +16,8 @@ bp = Blueprint("incidents", __name__, url_prefix="/drift")
 @bp.get("")
 @login_required
 def index():
-    return render_template("incidents.html", incidents=kap12().incidents(g.viewer))
+    page = kap12().incidents(g.viewer, cursor=pager.cursor())
+    return render_template("incidents.html", incidents=page.items, next_cursor=page.next_cursor)
 
 
 @bp.post("/<timer_id>/prov-igjen")

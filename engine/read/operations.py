@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from engine.store.code_values import code
 from engine.store.db import Database
 from engine.store.models import Case, Notification, PendingTimer
-from engine.write.timers import MAX_ATTEMPTS
 
 
 @dataclass(frozen=True)
@@ -22,7 +21,7 @@ class OperationsCounts:
 def counts(db: Database) -> OperationsCounts:
     with db.reading() as session:
         incidents = session.scalar(select(func.count()).select_from(PendingTimer)
-                                   .where(PendingTimer.attempts >= MAX_ATTEMPTS)) or 0
+                                   .where(PendingTimer.failed())) or 0
         mails = session.scalar(select(func.count()).select_from(Notification).where(Notification.waiting_for_mail())) or 0
         by_stage = session.execute(select(Case.kind, Case.procedure, Case.stage_code, func.count())
                                    .where(Case.status == code("open"))

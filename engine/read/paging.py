@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, Unpack
 
 from sqlalchemy import (
     BigInteger,
@@ -33,6 +33,7 @@ from engine.errors import InvalidInput
 from engine.store.code_values import number
 
 T = TypeVar("T")
+AnySelect = Select[Unpack[tuple[Any, ...]]]  # a query of any columns
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 # The page sizes kap12 itself asks for: the pages' (50), the API's when a client names none (100),
@@ -147,7 +148,7 @@ def clamp(limit: int | None) -> int:
     return max(1, min(MAX_LIMIT, limit or DEFAULT_LIMIT))
 
 
-def paged(query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: int) -> Select[Any]:
+def paged(query: AnySelect, keys: Sequence[Key], cursor: str | None, limit: int) -> AnySelect:
     """``query`` cut to the page after ``cursor``: ordered, and one row beyond ``limit`` (to know
     whether there is a next page)."""
     condition = after(keys, cursor)
@@ -163,7 +164,7 @@ def page_of(rows: list[Any], limit: int, key_of: Callable[[Row[Any]], Sequence[o
     return Page(rows, encode(key_of(rows[-1])) if more and rows else None)
 
 
-def fetch(session: Session, query: Select[Any], keys: Sequence[Key], cursor: str | None, limit: int | None,
+def fetch(session: Session, query: AnySelect, keys: Sequence[Key], cursor: str | None, limit: int | None,
           key_of: Callable[[Row[Any]], Sequence[object]]) -> Page[Any]:
     """Run ``query`` (already filtered by the access policy) for one page. ``key_of(row)`` gives
     a result row's values of ``keys``, for the next cursor."""

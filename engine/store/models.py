@@ -23,6 +23,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     false,
+    literal_column,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -472,10 +473,18 @@ class OpenTaskRole(Base):
                             sqlite_where=text("county_id IS NULL")))
 
 
+TIMER_ATTEMPTS = 5  # after this many failures a timer is an incident, shown until resolved
+
+
 class PendingTimer(Base):
     """Projection: a timer event waiting in a case, with the time it falls due (rule 4)."""
 
     __tablename__ = "pending_timers"
+    # The incidents, in the order of their page (``engine.read.incidents``): a county's thousands
+    # of waiting timers are not read to find the few that failed, there or in /metrics' count.
+    __table_args__ = (Index("ix_pending_timers_incidents", "due_at", "id",
+                            postgresql_where=text(f"attempts >= {TIMER_ATTEMPTS}"),
+                            sqlite_where=text(f"attempts >= {TIMER_ATTEMPTS}")),)
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
@@ -486,6 +495,13 @@ class PendingTimer(Base):
     claimed_until: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+
+    @classmethod
+    def failed(cls) -> ColumnElement[bool]:
+        """An incident (``TIMER_ATTEMPTS`` failures), said as the index ``ix_pending_timers_incidents``
+        says it: with the number in the statement's text, so that the plan PostgreSQL keeps for the
+        statement prepared (any parameters) knows the index holds its rows."""
+        return cls.attempts >= literal_column(str(TIMER_ATTEMPTS), Integer)
 
 
 class HistoryEvent(Base):

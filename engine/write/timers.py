@@ -22,7 +22,7 @@ from engine.errors import InvalidInput, Kap12Error, NotFound, database_trouble
 from engine.runtime import metrics
 from engine.store import history
 from engine.store.events import INCIDENT, INCIDENT_RESOLVED
-from engine.store.models import Case, PendingTimer
+from engine.store.models import TIMER_ATTEMPTS, Case, PendingTimer
 from engine.write import cases, checkpoints, lederforum, overdue, tally_folding, task_roles
 from engine.write.unit_of_work import Actor
 from engine.write.wakeup import Listener, announce
@@ -34,7 +34,7 @@ if TYPE_CHECKING:  # the facade wires this module; named here for the types only
 log = logging.getLogger("kap12.timers")
 
 LEASE = timedelta(minutes=2)
-MAX_ATTEMPTS = 5  # after this many failures a timer is an incident, shown until resolved
+MAX_ATTEMPTS = TIMER_ATTEMPTS  # then an incident, shown until resolved (engine.read.incidents)
 # A sweeper sleeps until the next due timer, but never longer than this: the outbox (mail) is
 # sent on each round too, and a wake-up lost while the database restarted is caught up.
 IDLE_SECONDS = 15.0
@@ -240,27 +240,6 @@ def run_forever(kap12: Kap12, stop: threading.Event, idle: float = IDLE_SECONDS)
     stop.wait()
     sweeper.stop()
     sweeper.join()
-
-
-@dataclass(frozen=True)
-class Incident:
-    id: str
-    case_id: int
-    case_number: str
-    name: str
-    due_at: object
-    attempts: int
-    last_error: str | None
-
-
-def incidents(kap12: Kap12, within: ColumnElement[bool]) -> list[Incident]:
-    """Timers of the cases ``within`` (the viewer's, ``access.operated``) that failed too often to
-    be retried by themselves: shown until someone resolves them."""
-    with kap12.db.reading() as session:
-        rows = session.execute(select(PendingTimer, Case.number).join(Case, Case.id == PendingTimer.case_id)
-                               .where(PendingTimer.attempts >= MAX_ATTEMPTS, within)
-                               .order_by(PendingTimer.due_at)).all()
-        return [Incident(t.id, t.case_id, number, t.name, t.due_at, t.attempts, t.last_error) for t, number in rows]
 
 
 def resolve_incident(kap12: Kap12, actor: Viewer | Actor, timer_id: str, note: str,

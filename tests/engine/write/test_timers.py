@@ -71,11 +71,11 @@ def test_failing_timer_becomes_an_incident_and_blocks_no_other(flow, kap12, demo
         kap12.clock.advance(timedelta(minutes=2 ** (attempt - 1), seconds=1))
         assert kap12.sweep_timers().failures, attempt
     admin = demo.users["admin"]
-    [incident] = kap12.incidents(admin)
+    [incident] = kap12.incidents(admin).items
     assert incident.case_id == broken and "uttrykket feilet" in incident.last_error
     # Another county's administrator sees none of this county's cases, and resolves nothing here.
     stranger = person_of_another_county(kap12, "administrator")
-    assert kap12.incidents(stranger) == []
+    assert kap12.incidents(stranger).items == []
     with pytest.raises(NotFound):
         kap12.resolve_incident(stranger, incident.id, "Rettet.")
     assert "incident" in flow.kinds(broken)
@@ -84,7 +84,7 @@ def test_failing_timer_becomes_an_incident_and_blocks_no_other(flow, kap12, demo
     monkeypatch.setattr(cases, "fire_due_timers", original)
     kap12.resolve_incident(admin, incident.id, "Rettet feilen i diagrammet.")
     kap12.sweep_timers()
-    assert kap12.incidents(admin) == []
+    assert kap12.incidents(admin).items == []
     assert flow.kinds(broken).count("reminder") == 1 and "incident_resolved" in flow.kinds(broken)
     assert all(r.ok for r in kap12.verify([broken, healthy]))
 
