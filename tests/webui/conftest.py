@@ -27,6 +27,18 @@ def any_env(request, tmp_path_factory):
     made.kap12.close()
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def fresh_env(request, tmp_path):
+    """A web app of its own for each test, on SQLite and on PostgreSQL: what a test meets is only
+    what it made (a list traversed while it changes)."""
+    url = None
+    if request.param == "postgres":
+        url = request.getfixturevalue("pg_server").create_database(f"w_{uuid.uuid4().hex[:16]}")
+    made = web_env(tmp_path, url)
+    yield made
+    made.kap12.close()
+
+
 @pytest.fixture(autouse=True)
 def _fresh_throttle(request):
     # Every test client comes from 127.0.0.1: one test's failed log-ins must not slow the next.
