@@ -52,6 +52,7 @@ from engine.store.models import (
     OpenTaskRole,
     ReportedCase,
     ReportedTally,
+    RoleGrant,
     School,
     User,
     UTCDateTime,
@@ -1050,6 +1051,17 @@ def may_withdraw_version(viewer: Viewer) -> bool:
 def may_end_sessions(viewer: Viewer) -> bool:
     """Who may see who is logged in and log people out everywhere: administrators only."""
     return viewer.has("administrator")
+
+
+def administered_people(viewer: Viewer) -> CompoundSelect:
+    """The people an administrator sees logged in and may log out: those with a role in a county
+    where the viewer is administrator, at the county or at one of its schools. (Every session
+    of the installation was theirs: a county's administrator saw another county's staff, where
+    they logged in from, and could log them all out.)"""
+    counties = counties_where(viewer, "administrator")
+    return union(select(RoleGrant.user_id).where(RoleGrant.county_id.in_(counties)),
+                 select(RoleGrant.user_id).join(School, School.id == RoleGrant.school_id)
+                 .where(School.county_id.in_(counties)))
 
 
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",

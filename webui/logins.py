@@ -11,7 +11,7 @@ from engine.errors import Denied
 from engine.read import sessions as live_sessions
 from engine.write import sessions as web_sessions
 
-from . import bounds
+from . import bounds, pager
 from .auth import idle_timeout, kap12, login_required, now, session_token
 
 bp = Blueprint("logins", __name__, url_prefix="/drift/innlogginger")
@@ -26,8 +26,9 @@ def _administrator_only() -> None:
 @login_required
 def index():
     _administrator_only()
-    sessions = live_sessions.live(kap12().db, now(), idle_timeout())
-    return render_template("logins.html", sessions=sessions, own=g.viewer.id,
+    page = live_sessions.live(kap12().db, now(), idle_timeout(), access.administered_people(g.viewer),
+                              cursor=pager.cursor())
+    return render_template("logins.html", sessions=page.items, next_cursor=page.next_cursor, own=g.viewer.id,
                            idle_minutes=kap12().settings.session_idle_minutes)
 
 
@@ -41,7 +42,7 @@ def end():
         flash(_("Velg hvem som skal logges ut."), "warning")
         return redirect(url_for("logins.index"))
     ended = web_sessions.end_everywhere(kap12().db, None if everyone else [user_id], now(),
-                                        keep=session_token())
+                                        keep=session_token(), among=access.administered_people(g.viewer))
     g.committed = True
     flash(ngettext("%(num)d innlogging er avsluttet.", "%(num)d innlogginger er avsluttet.", ended), "success")
     return redirect(url_for("logins.index"))

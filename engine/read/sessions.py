@@ -7,8 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import ColumnElement, CompoundSelect, bindparam, select
 
+from engine.read import paging
 from engine.store import stamps
 from engine.store.db import Database
 from engine.store.directory import CredentialLookup, Holder, token_hash
@@ -56,11 +57,17 @@ class LiveSession:
     agent: str
 
 
-def live(db: Database, now: datetime, idle: timedelta, limit: int = 500) -> list[LiveSession]:
-    """The sessions that would let someone in now, most recently seen first."""
+SESSION_ORDER = (paging.Key(WebSession.last_seen_at, descending=True), paging.Key(WebSession.id, descending=True))
+
+
+def live(db: Database, now: datetime, idle: timedelta, among: CompoundSelect, cursor: str | None = None,
+         limit: int | None = None) -> paging.Page[LiveSession]:
+    """A page of the sessions that would let someone ``among`` (ids of people,
+    ``access.administered_people``) in now, most recently seen first."""
+    query = (select(WebSession, User.username, User.display_name).join(User, User.id == WebSession.user_id)
+             .where(*_live(**_live_since(now, idle)), WebSession.user_id.in_(among)))
     with db.reading() as session:
-        rows = session.execute(
-            select(WebSession, User.username, User.display_name).join(User, User.id == WebSession.user_id)
-            .where(*_live(**_live_since(now, idle))).order_by(WebSession.last_seen_at.desc(), WebSession.id.desc()).limit(limit))
-        return [LiveSession(s.id, s.user_id, username, name, s.created_at, s.last_seen_at, s.address, s.agent)
-                for s, username, name in rows]
+        page = paging.fetch(session, query, SESSION_ORDER, cursor, limit,
+                            lambda row: (row[0].last_seen_at, row[0].id))
+    return paging.Page([LiveSession(s.id, s.user_id, username, name, s.created_at, s.last_seen_at, s.address, s.agent)
+                        for s, username, name in page.items], page.next_cursor)

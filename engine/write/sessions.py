@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import CursorResult, Result, Update, delete, or_, update
+from sqlalchemy import CompoundSelect, CursorResult, Result, Update, delete, or_, update
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
@@ -56,12 +56,16 @@ def end(db: Database, token: str | None, now: datetime, reason: str = LOGGED_OUT
 
 
 def end_everywhere(db: Database, user_ids: list[int] | None, now: datetime, reason: str = ADMINISTRATOR, *,
-                   keep: str | None = None) -> int:
+                   keep: str | None = None, among: CompoundSelect | None = None) -> int:
     """Log the given people (or, with ``None``, everyone) out of every browser, but for the
-    session whose token is ``keep`` (the administrator's own). Returns how many ended."""
+    session whose token is ``keep`` (the administrator's own); only people ``among`` these
+    (an administrator's, ``access.administered_people``; None: the installation's, from the
+    command line). Returns how many ended."""
     query = update(WebSession)
     if user_ids is not None:
         query = query.where(WebSession.user_id.in_(user_ids))
+    if among is not None:
+        query = query.where(WebSession.user_id.in_(among))
     with db.writing() as session:
         return _end(session, query, now, reason, keep)
 

@@ -195,3 +195,44 @@ def test_log_out_everywhere_from_the_command_line(any_env, monkeypatch):
     code, out, _ = run("logout", "--all")
     assert code == 0 and "avsluttet for alle" in out
     assert principal.get("/oppgaver").status_code == 302
+
+
+def test_an_administrator_sees_and_ends_only_their_own_countys_sessions(any_env):
+    """Another county's administrator (one installation for several counties) sees none of
+    Nordli's log-ins, and neither one person's «Logg ut overalt» nor «Logg ut alle andre i
+    fylket» ends them; Nordli's administrator still sees them all."""
+    from tests.support.counties import person_of_another_county
+
+    stranger = person_of_another_county(any_env.kap12, "administrator", "admin_annet_fylke")
+    with any_env.kap12.db.writing() as session:
+        session.get(User, stranger.id).password_hash = directory.hash_password("annet-fylke-1")
+    teacher = login(any_env.app, "ansatt")
+    other = login(any_env.app, "admin_annet_fylke", "annet-fylke-1")
+    page = other.get("/drift/innlogginger")
+    assert page.status_code == 200 and "Kari Lærer" not in page.text and "Annen Fylkesperson" in page.text
+    token = csrf_of(page.text)
+    one = other.post("/drift/innlogginger/logg-ut", data={"_csrf": token, "user_id": any_env.demo.users["ansatt"].id})
+    assert "0 innlogginger er avsluttet" in other.get(one.location).text
+    everyone = other.post("/drift/innlogginger/logg-ut", data={"_csrf": token, "alle": "1"})
+    assert everyone.status_code == 302
+    assert teacher.get("/oppgaver").status_code == 200  # still logged in
+    assert "Kari Lærer (ansatt)" in login(any_env.app, "admin").get("/drift/innlogginger").text
+
+
+def test_the_sessions_come_a_page_at_a_time(any_env):
+    """Newest seen first, each once, however many are logged in."""
+    from engine import access
+
+    clients = [login(any_env.app, "ansatt") for _ in range(3)]
+    among = access.administered_people(any_env.kap12.viewer("admin"))
+    shown, cursor = [], None
+    while True:
+        page = live_sessions.live(any_env.kap12.db, any_env.kap12.clock.now(), timedelta(minutes=60), among,
+                                  cursor=cursor, limit=2)
+        assert len(page.items) <= 2
+        shown += page.items
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    assert len(shown) == len({s.id for s in shown}) >= len(clients)
+    assert [(s.last_seen_at, s.id) for s in shown] == sorted(((s.last_seen_at, s.id) for s in shown), reverse=True)
