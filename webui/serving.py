@@ -129,7 +129,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, log_confi
     options = {
         "bind": f"{host}:{port}",
         "workers": workers,
-        "worker_class": "gthread",
+        "worker_class": "webui.stopping_worker.StoppingThreadWorker",  # gthread, which lets go when it stops
         "threads": threads,
         "graceful_timeout": GRACEFUL_SECONDS,
         "timeout": 120,  # a PDF or an export may take a while; a hung worker is replaced after this
