@@ -46,6 +46,7 @@ from engine.store.models import (
     Case,
     CaseParty,
     CaseWork,
+    County,
     HistoryEvent,
     Measure,
     OpenTask,
@@ -1001,8 +1002,9 @@ def cycle_schools(viewer: Viewer) -> set[int]:
     return viewer.schools({"rektor"})
 
 
-def may_start_cycle(viewer: Viewer, school_id: int) -> bool:
-    return school_id in cycle_schools(viewer) or viewer.has("administrator")
+def may_start_cycle(viewer: Viewer, school: School) -> bool:
+    """The school's rektor, or an administrator of its county."""
+    return school.id in cycle_schools(viewer) or school.county_id in viewer.counties({"administrator"})
 
 
 def may_handle_incidents(viewer: Viewer) -> bool:
@@ -1015,10 +1017,16 @@ def may_see_overview(viewer: Viewer) -> bool:
     return any(role in LEADERSHIP_ROLES or role == "skoleeier" for role, _, _ in viewer.grants)
 
 
+def audits(viewer: Viewer, case: Case) -> bool:
+    """The viewer is an auditor of the case's county. (An auditor of another county who reads a
+    case for another reason, work done there before, reads it as that work allows.)"""
+    return case.county_id in viewer.counties({"revisor"})
+
+
 def sees_read_log(viewer: Viewer, case: Case) -> bool:
-    """Who read a case is itself sensitive; those who lead it and auditors see the list,
-    others a count."""
-    return viewer.is_auditor or leads_case(viewer, case)
+    """Who read a case is itself sensitive; those who lead it and its county's auditors see the
+    list, others a count."""
+    return audits(viewer, case) or leads_case(viewer, case)
 
 
 def may_audit(viewer: Viewer) -> bool:
@@ -1034,6 +1042,14 @@ def may_export(viewer: Viewer, case: Case) -> bool:
 
 def may_deploy(viewer: Viewer) -> bool:
     return viewer.has("prosesseier") or viewer.has("administrator")
+
+
+def governs_versions(session: Session, viewer: Viewer, *roles: str) -> bool:
+    """Diagrams and forms are the installation's, for every county it serves: a process owner or
+    administrator publishes or withdraws them only holding one of ``roles`` in each of those
+    counties (with one county, as before). One county's process owner changed every county's
+    procedures and undid another county's deploys."""
+    return set(session.scalars(select(County.id))) <= viewer.counties(roles)
 
 
 def operated(viewer: Viewer) -> ColumnElement[bool]:
@@ -1065,5 +1081,5 @@ def administered_people(viewer: Viewer) -> CompoundSelect:
 
 
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
-           "is_read_only", "may_deploy", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
+           "is_read_only", "may_deploy", "governs_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
            "COUNTY_ROLES"]

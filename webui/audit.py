@@ -37,6 +37,13 @@ def _auditor() -> None:
         raise Denied(_("Revisjonssidene er for revisorer."))
 
 
+def _not_audited(case, level: str) -> None:
+    """A case's replay is for its county's auditors: an auditor elsewhere who reads the case for
+    another reason (work done there before) is told it is not found, and nothing is recorded."""
+    if level != access.FULL or not access.audits(g.viewer, case):
+        raise NotFound(_("Saken finnes ikke."))
+
+
 # Case data is one namespace over all forms: a field that several forms ask with different
 # words gets one neutral label here, so a step is never shown under another step's question.
 SHARED_LABELS = {"elevens_stemme": "Elevens stemme (elevens egen opplevelse)",
@@ -91,9 +98,7 @@ def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:
 @security.asks_first_from_elsewhere
 def case(case_id: int):
     _auditor()
-    case, level = kap12().case(g.viewer, case_id, view="revisjon")
-    if level != access.FULL:
-        raise NotFound(_("Saken finnes ikke."))
+    case, _level = kap12().case(g.viewer, case_id, view="revisjon", refuse=_not_audited)
     report = replay.verify_case(kap12(), case_id, frames=True)
     payload = _replay_payload(case, report)
     reads = [e for e in report.events if e.kind == CASE_READ]
@@ -109,9 +114,7 @@ def case(case_id: int):
 @security.asks_first_from_elsewhere
 def case_json(case_id: int):
     _auditor()
-    case, level = kap12().case(g.viewer, case_id, view="revisjon (data)")
-    if level != access.FULL:
-        raise NotFound(_("Saken finnes ikke."))
+    case, _level = kap12().case(g.viewer, case_id, view="revisjon (data)", refuse=_not_audited)
     return _replay_payload(case, replay.verify_case(kap12(), case_id, frames=True))
 
 

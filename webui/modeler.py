@@ -120,7 +120,7 @@ def check(filename: str, data: bytes) -> list[dict]:
 @bp.get("")
 @login_required
 def index():
-    return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
+    return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12(), g.viewer),
                            case_process=definitions.CASE_PROCESS,
                            waiting=older_versions.count_open_cases_on_older_versions(kap12(), g.viewer))
 
@@ -178,7 +178,7 @@ def edit(process_id: str):
 
 
 def _newest(process_id: str) -> int:
-    rows = migration.versions_with_cases(kap12()).get(process_id)
+    rows = migration.versions_with_cases(kap12(), g.viewer).get(process_id)
     if not rows:
         raise NotFound(f"Prosessen «{process_id}» er ikke publisert.")
     return rows[0].version
@@ -272,7 +272,7 @@ def upload():
     filename = re.sub(r"[^A-Za-z0-9_.-]", "_", upload.filename.rsplit("/", 1)[-1])[:100] or "diagram.bpmn"
     results, problems = _deploy(filename, upload.read(), comment)
     if problems:
-        return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12()),
+        return render_template("modeler_list.html", processes=migration.versions_with_cases(kap12(), g.viewer),
                                case_process=definitions.CASE_PROCESS, upload_problems=problems,
                                upload_name=filename, comment=comment,
                                waiting=older_versions.count_open_cases_on_older_versions(kap12(), g.viewer)), 422
@@ -285,7 +285,7 @@ def upload():
 @bp.get("/flytt-saker")
 @login_required
 def migrate_page():
-    rows = migration.versions_with_cases(kap12()).get(definitions.CASE_PROCESS, [])
+    rows = migration.versions_with_cases(kap12(), g.viewer).get(definitions.CASE_PROCESS, [])
     if not rows:
         raise NotFound("Ingen versjon av saksprosessen er publisert.")
     target = bounds.parse_id(request.args.get("til")) or rows[0].version

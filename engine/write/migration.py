@@ -239,8 +239,10 @@ class _Nothing(Exception):
     """Raised inside the act to leave a case that is already on the target version untouched."""
 
 
-def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:
-    """Every process with its versions, newest first, and the open and closed cases on each.
+def versions_with_cases(kap12: Kap12, viewer: access.Viewer) -> dict[str, list[VersionRow]]:
+    """Every process with its versions, newest first, and the open and closed cases on each in
+    the viewer's counties (another county's counts, by procedure, would say how many of its cases
+    are against staff or leaders).
 
     A case runs on a version of ``kap12_sak``; it counts on a version of a called process when
     its version froze exactly that content of the process (and of what it calls)."""
@@ -251,8 +253,9 @@ def versions_with_cases(kap12: Kap12) -> dict[str, list[VersionRow]]:
         users = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(deployers))).all()) \
             if deployers else {}
         # From the tallies the database keeps (a few rows per group), not from every case made.
-        counts = session.execute(case_tallies.counted(CaseTally.definition_id, CaseTally.procedure,
-                                                      CaseTally.status)).all()
+        counts = session.execute(case_tallies.counted(
+            CaseTally.definition_id, CaseTally.procedure, CaseTally.status,
+            where=(CaseTally.county_id.in_(sorted(viewer.counties())),))).all()
     # A procedure's diagram counts only the cases that follow that procedure now; the routing
     # diagram and the shared follow-up count every case that runs on them.
     procedure_of = {pid: code for code, pid in PROCEDURE_PROCESSES.items()}

@@ -32,8 +32,6 @@ def cycle_number(school_id: int, school_year: int) -> str:
 def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, school_year: int) -> Case:
     """Start the school's cycle for the school year beginning in August of ``school_year``.
     The school's rektor or an administrator starts it (``viewer`` None: the system, e.g. init)."""
-    if viewer is not None and not access.may_start_cycle(viewer, school_id):
-        raise Denied(Message("Bare rektor eller en administrator kan starte skolens årshjul."))
     actor = Actor(viewer.id, viewer.name) if viewer else Actor.system("kap12")
     start_data: dict = {}
 
@@ -41,6 +39,8 @@ def start_cycle(kap12: Kap12, viewer: access.Viewer | None, school_id: int, scho
         school = session.get(School, school_id)
         if school is None:
             raise NotFound(Message("Skolen finnes ikke."))
+        if viewer is not None and not access.may_start_cycle(viewer, school):
+            raise Denied(Message("Bare rektor eller en administrator kan starte skolens årshjul."))
         number = cycle_number(school_id, school_year)
         if session.scalars(select(Case.id).where(Case.number == number)).first() is not None:
             raise Conflict(Message("Årshjulet for %(school)s %(year)s/%(next)s er allerede startet.",

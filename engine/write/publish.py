@@ -27,11 +27,19 @@ R = TypeVar("R")
 
 
 def _publish(kap12: Kap12, actor: Actor, kind: str, store: Callable[[Session, datetime], Sequence[R]],
-             event: Callable[[R], dict | None]) -> list[R]:
+             event: Callable[[R], dict | None], viewer: access.Viewer | None = None,
+             roles: tuple[str, ...] = ("prosesseier", "administrator")) -> list[R]:
     """Store versions and record each new one (``event`` gives its data, None when the content
-    was already a version) on the system chain, in one transaction."""
+    was already a version) on the system chain, in one transaction; by ``viewer`` only if they
+    hold one of ``roles`` in every county (``access.governs_versions``)."""
     now = kap12.clock.now()
     with kap12.db.writing() as session:
+        if viewer is not None and not access.governs_versions(session, viewer, *roles):
+            raise Denied(Message("Prosessene og skjemaene gjelder alle fylkene i installasjonen. Bare den som er "
+                                 "administrator i alle fylkene, kan trekke tilbake en versjon.")
+                         if roles == ("administrator",) else
+                         Message("Prosessene og skjemaene gjelder alle fylkene i installasjonen. Bare den som er "
+                                 "prosesseier eller administrator i alle fylkene, kan endre dem."))
         results = list(store(session, now))
         for result in results:
             data = event(result)
@@ -54,7 +62,7 @@ def deploy(kap12: Kap12, files: list[tuple[str, bytes]], viewer: access.Viewer |
 
     return _publish(kap12, actor, DEPLOYED, store, lambda r: {
         "process_id": r.process_id, "version": r.version, "content_hash": r.content_hash,
-        "comment": comment} if r.created else None)
+        "comment": comment} if r.created else None, viewer)
 
 
 def publish_form(kap12: Kap12, viewer: access.Viewer, declaration: dict, comment: str) -> form_catalog.PublishResult:
@@ -73,7 +81,7 @@ def publish_form(kap12: Kap12, viewer: access.Viewer, declaration: dict, comment
 
     [result] = _publish(kap12, Actor(viewer.id, viewer.name), FORM_PUBLISHED, store, lambda r: {
         "key": form.key, "version": r.version, "content_hash": form_catalog.content_hash(declaration),
-        "comment": comment} if r.created else None)
+        "comment": comment} if r.created else None, viewer)
     return result
 
 
@@ -96,4 +104,5 @@ def withdraw_version(kap12: Kap12, viewer: access.Viewer, process_id: str, numbe
         return [definitions.withdraw(session, process_id, number)]
 
     _publish(kap12, Actor(viewer.id, viewer.name), VERSION_WITHDRAWN, store, lambda row: {
-        "process_id": process_id, "version": number, "content_hash": row.content_hash, "reason": reason})
+        "process_id": process_id, "version": number, "content_hash": row.content_hash, "reason": reason},
+        viewer, ("administrator",))

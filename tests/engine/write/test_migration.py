@@ -131,7 +131,7 @@ def test_the_version_list_counts_cases(flow, kap12, demo, clock):
     flow.report()
     flow.deploy_a(new_task=True)
     flow.report()
-    rows = migration.versions_with_cases(kap12)
+    rows = migration.versions_with_cases(kap12, demo.users["prosesseier"])
     assert [(r.version, r.open_cases) for r in rows["kap12_sak"]] == [(2, 1), (1, 1)]
     assert [(r.version, r.open_cases) for r in rows["prosedyre_a"]] == [(2, 1), (1, 1)]
     assert [(r.version, r.open_cases) for r in rows["oppfolging"]] == [(1, 2)]
