@@ -123,6 +123,8 @@ def submit(key: str):
         return _render(key, text, None, err.problems, comment, code=422)
     except InvalidInput as err:
         return _render(key, text, form, [str(err)], comment, code=422)
+    except Denied as err:  # not a process owner in every county: the text stays on the page
+        return _render(key, text, form, [str(err)], comment, code=403)
     g.committed = True
     if result.created:
         flash(_("Skjemaet «%(key)s» er publisert som versjon %(n)s. Steg som allerede er utført, beholder "

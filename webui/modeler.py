@@ -149,7 +149,7 @@ def version(process_id: str, number: int):
 def withdraw(process_id: str, number: int):
     try:
         kap12().withdraw_version(g.viewer, _pid(process_id), number, request.form.get("begrunnelse", ""))
-    except (Conflict, InvalidInput) as err:
+    except (Conflict, InvalidInput, Denied) as err:
         flash(str(err), "error")
         return redirect(url_for("modeler.version", process_id=process_id, number=number))
     flash(_("Versjon %(n)s av «%(process)s» er trukket tilbake.", n=number, process=process_id), "success")
@@ -224,6 +224,8 @@ def _deploy(filename: str, data: bytes, comment: str):
         return None, [{"message": _("Skriv en kommentar om hva som er endret og hvorfor."), "element": None}]
     try:
         return kap12().deploy([(filename, data)], actor=g.viewer, comment=comment), []
+    except Denied as err:  # not a process owner in every county: said where the problems are
+        return None, [{"message": str(err), "element": None}]
     except DeployRefused as err:
         try:
             text = data.decode("utf-8")
