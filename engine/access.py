@@ -37,9 +37,9 @@ from sqlalchemy.orm.util import AliasedClass
 
 from engine.errors import Conflict, Denied, NotFound
 from engine.runtime.clock import active_clock
+from engine.store import history
 from engine.store.code_values import code, codes, number
 from engine.store.directory import Holder
-from engine.store.events import TASK_COMPLETED
 from engine.store.id_sets import id_in, id_in_list, ranges_outside
 from engine.store.models import (
     AccessGrant,
@@ -47,7 +47,6 @@ from engine.store.models import (
     CaseParty,
     CaseWork,
     County,
-    HistoryEvent,
     Measure,
     OpenTask,
     OpenTaskRole,
@@ -832,8 +831,7 @@ def open_task(session: Session, viewer: Viewer, task_id: str) -> OpenTask:
     row = session.get(OpenTask, task_id)
     if row is not None:
         return row
-    done = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
-                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+    done = history.completed_task_event(session, task_id)
     if done is not None and done.case_id is not None and access_level(session, viewer, done.case_id) == FULL:
         title = (done.data or {}).get("title", "")
         raise Conflict(Message("Oppgaven «%(title)s» er allerede utført av %(actor)s (%(at)s). Ingenting ble endret.",

@@ -279,9 +279,7 @@ def earlier_answers(kap12: Kap12, viewer: access.Viewer, lookup: TaskLookup) -> 
     return forms.carried_over(kap12.forms.get(key), (done.data or {}).get("data") or {})
 
 
-def completed_task_event(session: Session, task_id: str) -> HistoryEvent | None:
-    return session.scalars(select(HistoryEvent).where(HistoryEvent.kind == TASK_COMPLETED)
-                           .where(HistoryEvent.data["task_id"].as_string() == task_id)).first()
+completed_task_event = history.completed_task_event
 
 
 def case_of_task(kap12: Kap12, viewer: access.Viewer, task_id: str) -> int | None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy import ColumnElement, String, and_, func, literal, or_
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.store.code_values import code
 from engine.store.events import DEADLINE_MISSED, TASK_COMPLETED
@@ -34,3 +36,35 @@ def deadline_counted(events: Any) -> ColumnElement[bool]:
 def plan_made(events: Any) -> ColumnElement[bool]:
     """An action plan made or revised (the form's task done)."""
     return and_(events.kind == code(TASK_COMPLETED), events.data["form"].as_string() == code(PLAN_FORM))
+
+
+class _JsonText(FunctionElement[str]):
+    """A text value of an event's data with its key written into the statement, the same in the
+    index and in the query: SQLite matches an expression index only to the same expression, and
+    SQLAlchemy sends a JSON path as a parameter."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(_JsonText, "postgresql")
+def _json_text_postgresql(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    column, key = element.clauses
+    return f"({compiler.process(column, **kw)} ->> '{key.value}')"
+
+
+@compiles(_JsonText)
+def _json_text(element: _JsonText, compiler: Any, **kw: Any) -> str:
+    column, key = element.clauses
+    return f"json_extract({compiler.process(column, **kw)}, '$.{key.value}')"
+
+
+def completed_task_id(events: Any) -> ColumnElement[str]:
+    """The task a completed step did, as ``ix_history_events_completed_task`` indexes it: how a
+    task that is no longer open is found (a stale link, a double click, a task done by another)."""
+    return _JsonText(events.data, literal("task_id", literal_execute=True))
+
+
+def task_completed(events: Any) -> ColumnElement[bool]:
+    """The index's condition: only the steps done are indexed by their task."""
+    return events.kind == code(TASK_COMPLETED)

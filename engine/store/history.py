@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from engine.errors import DamagedHistory, NotFound
+from engine.store.counted_events import completed_task_id, task_completed
 from engine.store.events import DEADLINE_MISSED, ESCALATED, REMINDER, TIMER_FIRED
 from engine.store.models import Case, HistoryEvent
 from processes.messages import Message
@@ -46,6 +47,13 @@ def shown_actor(kind: str, actor: str) -> str:
     """Who did it, as pages and exports say it (also for events written before timers were
     always credited to the system)."""
     return SYSTEM_ACTOR if kind in TIMER_EVENTS else actor
+
+
+def completed_task_event(session: Session, task_id: str) -> HistoryEvent | None:
+    """The step that did ``task_id`` (None: no such step), from the index of the steps done by
+    their task: it read every step of the installation (0.5 s at 400,000)."""
+    return session.scalars(select(HistoryEvent).where(task_completed(HistoryEvent),
+                                                      completed_task_id(HistoryEvent) == task_id)).first()
 
 
 def case_chain(case_id: int) -> str:

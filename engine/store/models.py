@@ -30,7 +30,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
-from engine.store.counted_events import deadline_counted, plan_made
+from engine.store.counted_events import completed_task_id, deadline_counted, plan_made, task_completed
 
 
 class UTCDateTime(TypeDecorator):
@@ -542,6 +542,9 @@ Index("ix_history_events_deadlines", HistoryEvent.case_id, HistoryEvent.at, Hist
       postgresql_where=deadline_counted(HistoryEvent), sqlite_where=deadline_counted(HistoryEvent))
 Index("ix_history_events_plans", HistoryEvent.case_id, HistoryEvent.at,
       postgresql_where=plan_made(HistoryEvent), sqlite_where=plan_made(HistoryEvent))
+# A step done, by its task (migration 0041): the task is found without reading every step ever done.
+Index("ix_history_events_completed_task", completed_task_id(HistoryEvent),
+      postgresql_where=task_completed(HistoryEvent), sqlite_where=task_completed(HistoryEvent))
 
 
 class Notification(Base):
@@ -671,7 +674,7 @@ class WebSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime]
-    last_seen_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime] = mapped_column(index=True)  # live sessions, and old ones pruned
     address: Mapped[str] = mapped_column(String(64), default="")
     agent: Mapped[str] = mapped_column(String(200), default="")
     ended_at: Mapped[datetime | None] = mapped_column(index=True)

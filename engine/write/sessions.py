@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import CompoundSelect, CursorResult, Result, Update, delete, or_, update
+from sqlalchemy import CompoundSelect, CursorResult, Result, Update, delete, update
 from sqlalchemy.orm import Session
 
 from engine.errors import InvalidInput, NotFound
@@ -41,8 +41,10 @@ def start(db: Database, user_id: int, now: datetime, *, address: str = "", agent
     """A new session for ``user_id``; returns the token for the cookie (never stored)."""
     token = secrets.token_urlsafe(32)
     with db.writing() as session:
-        session.execute(delete(WebSession).where(or_(WebSession.ended_at < now - KEEP_ENDED,
-                                                     WebSession.last_seen_at < now - KEEP_ENDED)))
+        # Last seen long ago: ended then too (a session is not seen after it ends), or expired.
+        # One column, read from its index (``ix_web_sessions_last_seen_at``): asked of either, the
+        # database read every row, 0.2 s a log-in with a county's month of sessions.
+        session.execute(delete(WebSession).where(WebSession.last_seen_at < now - KEEP_ENDED))
         session.add(WebSession(token_hash=token_hash(token), user_id=user_id, created_at=now, last_seen_at=now,
                                address=address[:64], agent=agent[:200]))
     return token
