@@ -14,10 +14,11 @@ def test_a_garbled_event_is_shown_as_a_finding_not_a_500(env):
     complete_next(env.kap12, env.demo.users["avdelingsleder"], case.id)
     with env.kap12.db.writing() as session:  # a throwaway database: lift the guards, then garble
         session.execute(text("DROP TRIGGER history_events_no_update"))
-        # SQLite reads a task's data to keep the year figures' partial indexes, and refuses JSON
-        # it cannot parse: a second guard against this very edit.
+        # SQLite reads a task's data to keep the partial indexes on it (the year figures', the
+        # steps done by task), and refuses JSON it cannot parse: a second guard against this edit.
         session.execute(text("DROP INDEX ix_history_events_deadlines"))
         session.execute(text("DROP INDEX ix_history_events_plans"))
+        session.execute(text("DROP INDEX ix_history_events_completed_task"))
         seq = session.execute(text("SELECT MIN(seq) FROM history_events WHERE case_id = :c AND kind = "
                                    "'task_completed'"), {"c": case.id}).scalar()
         session.execute(text("UPDATE history_events SET data = '{\"data\": ' WHERE case_id = :c AND seq = :s"),

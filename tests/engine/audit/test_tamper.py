@@ -397,3 +397,39 @@ def test_a_process_without_the_key_is_caught_once_the_key_is_in_use(flow_on, flo
         assert all(r.ok for r in keyed.verify_history().chains if r.case_id != unkeyed.id)
     finally:
         keyed.close()
+
+
+def _case_check_as_every_check(kap12, *case_ids) -> list[list[str]]:
+    """``integrity.check_case`` (the audit page's, without the whole system chain) finds what
+    ``check`` of the same case finds (which folds every checkpoint of the system chain)."""
+    from engine.audit import integrity
+
+    found = []
+    with kap12.db.reading() as session:
+        for case_id in case_ids:
+            alone = integrity.check_case(session, kap12.history_keys, case_id).lines()
+            assert alone == integrity.check(session, kap12.history_keys, [case_id]).chains[0].lines()
+            found.append(alone)
+    return found
+
+
+def test_one_cases_check_finds_what_the_check_of_everything_finds(flow_on, kap12, demo):
+    keyed = _keyed(kap12)
+    try:
+        flow = flow_on(keyed, demo)
+        case_id, other = _case(flow)
+        keyed.write_checkpoint()
+        unrecorded = flow.report().id  # made after the first checkpoint
+        keyed.case(demo.users["avdelingsleder"], case_id)
+        keyed.clock.advance(timedelta(hours=2))
+        keyed.write_checkpoint()
+        keyed.case(demo.users["avdelingsleder"], other)  # after the last checkpoint: not yet in one
+        assert _case_check_as_every_check(keyed, case_id, other, unrecorded) == [[], [], []]
+        _unguard(keyed)
+        with keyed.db.writing() as session:
+            seq = _rewrite_last(session, case_id, move_head=True)  # caught by the latest checkpoint
+            _rewrite_last(session, other, key=b"gjettet", key_id=history.key_id(KEY.encode()), move_head=True)
+        found = _case_check_as_every_check(keyed, case_id, other, unrecorded)
+        assert any(f"hendelse nr. {seq}" in line for line in found[0]) and found[1] and not found[2]
+    finally:
+        keyed.close()
