@@ -16,7 +16,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Text, select, type_coerce
 
 from engine.store import history
-from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, fold, heads_digest
+from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, fold, fold_into, heads_digest
 from engine.store.models import Case, HistoryEvent
 
 
@@ -226,9 +226,12 @@ def _check_head(report: ChainReport, head_seq, head_hash) -> None:
 
 
 # -- everything ----------------------------------------------------------------------------------
-def _system(session, keys: history.HistoryKeys) -> tuple[ChainReport, list[Checkpoint], datetime | None]:
-    """The system chain, and from it every checkpoint (heads folded so far) and when a key
-    kap12 holds first signed one."""
+def _system(session, keys: history.HistoryKeys, kept_digest: str | None = None
+            ) -> tuple[ChainReport, Checkpoint | None, Checkpoint | None, datetime | None]:
+    """The system chain, each checkpoint's digest checked against the heads folded so far; the
+    latest checkpoint, the newest whose digest is ``kept_digest`` (None: none is), and when a key
+    kap12 holds first signed one. The heads are folded in place and copied for those two alone:
+    a copy for each checkpoint was 3.8 MB at 100,000 cases."""
     report = ChainReport(history.SYSTEM_CHAIN, "systemkjeden")
     found: list[tuple[int, datetime | None, dict, object]] = []
 
@@ -238,19 +241,25 @@ def _system(session, keys: history.HistoryKeys) -> tuple[ChainReport, list[Check
 
     _check_events(session, report, _Context(keys, [], None), collect)
     keyed_since = next((at for _, at, _, kid in found if kid and kid in keys.known), None)
-    checkpoints: list[Checkpoint] = []
+    kept = None
+    last_read: tuple[int, datetime | None, str] | None = None
     heads: Heads = {}
     for seq, at, data, _ in found:
         try:
-            heads = fold(heads, data)
+            fold_into(heads, data)  # unchanged when it cannot be read
         except (ValueError, TypeError, KeyError, AttributeError):
             report.findings.append(Finding(seq, "kontrollpunktet kan ikke leses"))
             continue
         digest = str(data.get("digest", ""))
         if heads_digest(heads) != digest:
             report.findings.append(Finding(seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister"))
-        checkpoints.append(Checkpoint(seq, at, digest, len(heads), dict(heads)))
-    return report, checkpoints, keyed_since
+        last_read = (seq, at, digest)
+        if kept_digest and digest == kept_digest:
+            kept = Checkpoint(seq, at, digest, len(heads), dict(heads))
+    if last_read is None:
+        return report, None, kept, keyed_since
+    latest = kept if kept is not None and kept.seq == last_read[0] else Checkpoint(*last_read, len(heads), dict(heads))
+    return report, latest, kept, keyed_since
 
 
 def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,
@@ -259,11 +268,9 @@ def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,
     heads and the latest checkpoint — and, given a checkpoint digest kept outside the database,
     that this checkpoint is still there and every chain still holds what it recorded. Never
     raises on bad data: every problem is a finding."""
-    system, checkpoints, keyed_since = _system(session, keys)
-    latest = checkpoints[-1] if checkpoints else None
+    system, latest, kept, keyed_since = _system(session, keys, kept_digest.strip().lower() if kept_digest else None)
     hold = [latest] if latest else []
     if kept_digest:
-        kept = next((cp for cp in reversed(checkpoints) if cp.digest == kept_digest.strip().lower()), None)
         if kept is None:
             system.findings.append(Finding(None, f"det finnes ikke lenger noe kontrollpunkt med sammendraget "
                                                  f"{kept_digest.strip()}: systemkjeden er skrevet om"))

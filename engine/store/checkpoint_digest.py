@@ -22,13 +22,21 @@ def heads_digest(heads: Heads) -> str:
 
 def fold(heads: Heads, data: dict) -> Heads:
     """The heads after one more checkpoint event's data. Raises on data of the wrong shape."""
-    out = dict(heads)
+    return fold_into(dict(heads), data)
+
+
+def fold_into(heads: Heads, data: dict) -> Heads:
+    """``fold``, changing ``heads`` itself: folding a year of hourly checkpoints by copying the
+    heads at each (100,000 chains) took the sweeper 25 s an hour with the system lock held. On
+    data of the wrong shape it raises with ``heads`` unchanged."""
+    changed = {}
     for chain, head in data["changed"].items():
         seq, digest = head
         if not isinstance(seq, int) or not isinstance(digest, str):
             raise ValueError(f"bad head for {chain}")
-        out[str(chain)] = (seq, digest)
-    return out
+        changed[str(chain)] = (seq, digest)
+    heads.update(changed)
+    return heads
 
 
 def checkpoint_data(before: Heads, now: Heads, previous_seq: int | None) -> dict:

@@ -16,7 +16,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
 from engine.store import history
-from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, checkpoint_data, fold
+from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, checkpoint_data, fold_into
 from engine.store.models import Case, HistoryEvent
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
@@ -58,7 +58,7 @@ def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> 
         heads: Heads = {}
         previous = None
         for event in session.scalars(_checkpoints()):
-            heads, previous = fold(heads, event.data), event.seq
+            heads, previous = fold_into(heads, event.data), event.seq
         data = checkpoint_data(heads, _current_heads(session), previous)
         if only_if_changed and previous is not None and not data["changed"]:
             return None
