@@ -934,11 +934,18 @@ def measure_owner_problem(session: Session, case: Case, user: User) -> str | Non
     """Why ``user`` cannot be responsible for a measure in ``case`` (None when they can). Owning a
     measure shows its text to the owner, so the owner must be an active employee of the case's
     school, never the accused, and in C not the bypassed leadership."""
-    if not user.active:
-        return f"{user.display_name} er ikke lenger aktiv bruker. Velg en annen."
     accused = session.scalar(select(CaseParty.id).where(CaseParty.case_id == case.id, CaseParty.user_id == user.id,
                                                         CaseParty.relation == "accused"))
-    if accused is not None:
+    return owner_problem(case, user, accused is not None)
+
+
+def owner_problem(case: Case, user: User, accused: bool) -> str | None:
+    """``measure_owner_problem`` for a user whose grants are loaded, told whether they are
+    accused in the case: for a picker of a whole school's staff, asked of each (a statement or two
+    a person made the plan's page send a thousand at a large school)."""
+    if not user.active:
+        return f"{user.display_name} er ikke lenger aktiv bruker. Velg en annen."
+    if accused:
         return f"{user.display_name} er anklaget i saken og kan aldri være ansvarlig for et tiltak i den."
     held = {(g.role, g.school_id) for g in user.grants}
     if not any(role in SCHOOL_ROLES and school == case.school_id for role, school in held):

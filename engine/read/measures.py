@@ -11,13 +11,22 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine import access
 from engine.read import paging
 from engine.store import history
 from engine.store.events import MEASURE_RECORDED, TASK_COMPLETED
-from engine.store.models import Case, HistoryEvent, Measure, OpenTask, PendingTimer, RoleGrant, User
+from engine.store.models import (
+    Case,
+    CaseParty,
+    HistoryEvent,
+    Measure,
+    OpenTask,
+    PendingTimer,
+    RoleGrant,
+    User,
+)
 from engine.write import evaluation
 
 if TYPE_CHECKING:  # the facade passes itself in; named here for the types only
@@ -155,8 +164,11 @@ def owner_choices(kap12: Kap12, case_id: int) -> list[tuple[str, str]]:
         if case is None:
             return []
         staff = session.scalars(select(User).join(RoleGrant, RoleGrant.user_id == User.id).where(
-            RoleGrant.school_id == case.school_id, User.active.is_(True)).distinct().order_by(User.display_name))
-        return [(u.username, u.display_name) for u in staff if access.measure_owner_problem(session, case, u) is None]
+            RoleGrant.school_id == case.school_id, User.active.is_(True)).distinct().order_by(User.display_name)
+            .options(selectinload(User.grants)))
+        accused = set(session.scalars(select(CaseParty.user_id).where(CaseParty.case_id == case.id,
+                                                                      CaseParty.relation == "accused")))
+        return [(u.username, u.display_name) for u in staff if access.owner_problem(case, u, u.id in accused) is None]
 
 
 def waits_for_evaluation(tasks: Iterable[OpenTask], timers: Iterable[PendingTimer]) -> bool:

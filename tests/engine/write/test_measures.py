@@ -179,3 +179,29 @@ def test_mine_tiltak_is_paged_by_case_and_place_in_the_plan(flow, kap12, demo):
                     (second.id, "Tiltak 0"), (second.id, "Tiltak 1")]  # every one once, in order
     assert len(seen) == len(set(seen)) == measures.owned_count(kap12, kari)
     assert measures.owned_count(kap12, demo.users["ansatt3"]) == 0
+
+
+def test_the_owner_picker_asks_as_much_for_a_large_staff_as_for_a_small_one(flow, kap12, demo):
+    """The plan page's list of colleagues who may own a measure: the same few statements for any
+    number of staff (it asked one or two for each person), the same people as asked one by one."""
+    from support.plans import answered
+
+    from engine.store import directory
+    from engine.store.models import Case, School, User
+
+    case, _leader = _to_plan(flow, "avdelingsleder", krenker_type="ansatt", anklaget_bruker="ansatt2",
+                             krenker_navn="Per")
+    few, sent = answered(kap12.db.engine, lambda: measures.owner_choices(kap12, case.id))
+    with kap12.db.writing() as session:
+        school = session.get(School, case.school_id)
+        for n in range(12):
+            user = directory.create_user(session, f"larer{n}", f"Lærer {n:02d}", password=None, email=None,
+                                         now=kap12.clock.now())
+            directory.grant(session, user, "ansatt", school=school)
+    many, more = answered(kap12.db.engine, lambda: measures.owner_choices(kap12, case.id))
+    assert len(many) == len(few) + 12 and len(more) == len(sent)
+    with kap12.db.reading() as session:
+        row = session.get(Case, case.id)
+        one_by_one = [u.username for u in session.query(User).order_by(User.display_name)
+                      if access.measure_owner_problem(session, row, u) is None]
+    assert sorted(u for u, _ in many) == sorted(one_by_one) and "ansatt2" not in one_by_one
