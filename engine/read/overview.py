@@ -220,8 +220,7 @@ def _open_counts(session: Session, open_cases: Select[Case], now: datetime) -> _
     one aggregate of their rows (three, each reading the school owner's 5,000 open cases, took
     18 ms at 100,000 cases): a missed deadline and the last review are kept on the case
     (migration 0023), where two probes of each case's history found them."""
-    overdue = and_(Case.created_at < now - REVIEW_EVERY,
-                   or_(Case.last_reviewed_at.is_(None), Case.last_reviewed_at < now - REVIEW_EVERY))
+    overdue = Case.review_overdue(now, REVIEW_EVERY)
     counted = open_cases.with_only_columns(
         Case.school_id, Case.stage_code, Case.procedure, func.count(), func.count(Case.owner_notified_at),
         func.sum(case((Case.deadline_missed, 1), else_=0)), func.sum(case((overdue, 1), else_=0)),

@@ -6,7 +6,7 @@ Longer than ~400 lines: one declarative mapping of every table on one metadata, 
 compares against and the relationships resolve in; the models hold columns, no rules."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import (
     JSON,
@@ -22,8 +22,10 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     false,
     literal_column,
+    or_,
     text,
 )
 from sqlalchemy.engine import Dialect
@@ -218,6 +220,12 @@ class Case(Base):
                       # «Alle», the API's list), read from the school's own (migration 0037).
                       Index("ix_cases_school_created", "school_id", "kind", "created_at", "id"))
     __mapper_args__ = {"version_id_col": lock_version}
+
+    @classmethod
+    def review_overdue(cls, now: datetime, every: timedelta) -> ColumnElement[bool]:
+        """Not reviewed in lederforum within ``every`` of ``now`` (``processes.deadlines.
+        review_overdue`` of one case): reported before it, and never reviewed or not since."""
+        return and_(cls.created_at < now - every, or_(cls.last_reviewed_at.is_(None), cls.last_reviewed_at < now - every))
 
 
 # The weekly overview's stage pages: a stage's open cases in the page's order

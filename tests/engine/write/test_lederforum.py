@@ -71,3 +71,32 @@ def test_the_overview_marks_cases_not_reviewed_for_more_than_a_week(flow_on, wor
     assert flags[first.number] and not flags[second.number] and view.review_overdue_count == 1
     reviewed = [e for e in kap12.case_history(second.id) if e.kind == "reviewed"]
     assert reviewed and reviewed[0].actor_id == demo.users["avdelingsleder"].id  # a recorded act, in the history
+
+
+def test_a_leaders_cases_are_counted_and_the_first_listed_by_the_database(flow_on, world):
+    """Thirty-two open cases: the notice counts all, lists thirty, those not reviewed for a week
+    first and oldest first among them, in two statements however many cases there are."""
+    from sqlalchemy import select
+    from support.plans import answered
+
+    from engine import access
+    from engine.store.models import User
+    from engine.write import lederforum
+
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    clock = kap12.clock
+    start = clock.now()
+    made = []
+    for n in range(32):
+        clock.set(start + timedelta(hours=n))
+        made.append(flow.report())
+    clock.set(start + timedelta(days=8))  # the first 24 reported over a week ago
+    kap12.record_review(demo.users["rektor"], [made[0].id])  # reviewed now: not overdue
+    with kap12.db.reading() as session:
+        rektor = access.Viewer.of(session.scalars(select(User).where(User.username == "rektor")).one())
+        found, sent = answered(kap12.db.engine, lambda: lederforum.cases_for_forum(session, rektor, clock.now()))
+    overdue = [c.number for c in made[1:24]]
+    assert found.count == 32 and found.overdue == overdue
+    assert found.listed == overdue + [c.number for c in (made[0], *made[24:])][:30 - len(overdue)]
+    assert len([s for s, _ in sent if s.lstrip().startswith("SELECT")]) == 2
