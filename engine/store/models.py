@@ -492,7 +492,13 @@ class PendingTimer(Base):
     # of waiting timers are not read to find the few that failed, there or in /metrics' count.
     __table_args__ = (Index("ix_pending_timers_incidents", "due_at", "id",
                             postgresql_where=text(f"attempts >= {TIMER_ATTEMPTS}"),
-                            sqlite_where=text(f"attempts >= {TIMER_ATTEMPTS}")),)
+                            sqlite_where=text(f"attempts >= {TIMER_ATTEMPTS}")),
+                      # The leases a sweeper holds, for when the next timer may be fired
+                      # (``timers.next_due``, every half second on SQLite): the few leased, not
+                      # every timer waiting (migration 0043).
+                      Index("ix_pending_timers_leased", "claimed_until",
+                            postgresql_where=text("claimed_until IS NOT NULL"),
+                            sqlite_where=text("claimed_until IS NOT NULL")))
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # SpiffWorkflow task id
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     element_id: Mapped[str] = mapped_column(String(200))
