@@ -94,13 +94,14 @@ def test_roles_without_a_case(world, user):
         schools = {session.get(School, i).name for i in
                    session.scalars(select(School.id).where(access.report_schools_clause(viewer)))}
         one_by_one = {s.name for s in session.scalars(select(School)) if access.may_report_at(viewer, s)}
+        cycle_schools = {s.name for s in session.scalars(select(School)) if access.may_start_cycle(viewer, s)}
     both = {NORDLI, SORBAKKEN}
     reports_at = {"ansatt": {NORDLI}, "ansatt2": {NORDLI}, "avdelingsleder": {NORDLI}, "rektor": {NORDLI},
                   "rektor2": {SORBAKKEN}, "ansatt3": {SORBAKKEN}, "skoleeier": both, "prosesseier": set(),
                   "revisor": set(), "admin": both}
     assert schools == one_by_one == reports_at[user]
     cycle_at = {"rektor": {NORDLI}, "rektor2": {SORBAKKEN}, "admin": both}.get(user, set())
-    assert {n for n, i in demo.schools.items() if access.may_start_cycle(viewer, i)} == cycle_at
+    assert cycle_schools == cycle_at
     assert access.is_read_only(viewer) == (user == "revisor")
     assert access.may_audit(viewer) == (user == "revisor")
     assert access.may_deploy(viewer) == (user in {"prosesseier", "admin"})
