@@ -149,7 +149,7 @@ def version(process_id: str, number: int):
 def withdraw(process_id: str, number: int):
     try:
         kap12().withdraw_version(g.viewer, _pid(process_id), number, request.form.get("begrunnelse", ""))
-    except (Conflict, InvalidInput, Denied) as err:
+    except (Conflict, InvalidInput) as err:  # a refusal (Denied) is the 403 page, in its words
         flash(str(err), "error")
         return redirect(url_for("modeler.version", process_id=process_id, number=number))
     flash(_("Versjon %(n)s av «%(process)s» er trukket tilbake.", n=number, process=process_id), "success")
