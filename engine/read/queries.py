@@ -434,8 +434,7 @@ class Circle:
 
 
 def case_circle(kap12: Kap12, viewer: access.Viewer, case: Case) -> Circle:
-    leads = access.leads_case(viewer, case)
-    shown = leads or access.audits(viewer, case)
+    shown = access.sees_read_log(viewer, case)  # who leads it, or audits it
     open_case = case.status == "open"
     with kap12.db.reading() as session:
         accused = accused_of(session, case.id) if shown else []
