@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import secrets
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 
 from engine.errors import Denied, DiagramFailed, InvalidInput
@@ -18,6 +18,7 @@ REPORT_FORM = "meldingsskjema"
 ACCUSED_FIELD = "anklaget_bruker"
 OFFENDER_FIELD = "krenker_type"
 ONCE_FIELD = "_once"
+SCHOOL_CHANGED = "_school"  # «Vis ansatte ved skolen»: the form back, with that school's staff
 _MAX_REMEMBERED = 20
 
 
@@ -30,27 +31,43 @@ def _state(values=None, errors=None, post=None) -> formview.FormState:
 
 
 def _render(state: formview.FormState, school_id: int | None, once: str, message: str | None = None, code=200):
-    viewer = g.viewer
-    schools = queries.report_schools(kap12(), viewer)
+    schools = queries.report_schools(kap12(), g.viewer)
     if school_id is None and len(schools) == 1:
         school_id = schools[0][0]
-    staff = queries.school_staff(kap12(), [s for s, _ in schools], exclude_user_id=viewer.id)
+    if school_id not in {s for s, _ in schools}:
+        school_id = None
+    staff = queries.report_school_staff(kap12(), g.viewer, school_id) if school_id is not None else None
+    # The picker lists the chosen school's staff alone; until a school is chosen it waits.
+    empty = {"chosen": _("– Ingen valgt / vet ikke –"), "waiting": _("– Velg skolen først –")}
     state.widgets[ACCUSED_FIELD] = {
-        "options": staff,
-        "empty": _("– Ingen valgt / vet ikke –"),
+        "options": staff or [],
+        "disabled": staff is None,
+        "empty": empty["chosen"] if staff is not None else empty["waiting"],
         "hint": _("Velg bare hvis en ansatt eller noen i ledelsen er den som krenker. "
                   "Den du velger får aldri se saken."),
         "show_when": (OFFENDER_FIELD, ("ansatt", "ledelse")),
     }
     return render_template("report_new.html", state=state, schools=schools, school_id=school_id,
-                           once=once, message=message), code
+                           once=once, message=message, empty=empty), code
 
 
 @bp.get("/ny")
 @login_required
 def new():
     today = kap12().clock.now().date().isoformat()
-    return _render(_state({"kjent_dato": today}), None, secrets.token_urlsafe(16))
+    return _render(_state({"kjent_dato": today}), bounds.parse_id(request.args.get("skole")), secrets.token_urlsafe(16))
+
+
+@bp.get("/ansatte")
+@login_required
+def staff():
+    """The accused picker's options for another school, fetched by forms.js when the school is
+    changed (without JavaScript, «Vis ansatte ved skolen» sends the form back instead)."""
+    school_id = bounds.parse_id(request.args.get("skole"))
+    found = queries.report_school_staff(kap12(), g.viewer, school_id) if school_id is not None else None
+    if found is None:
+        return jsonify({"error": _("Du kan ikke melde saker ved denne skolen.")}), 404
+    return jsonify({"options": found})
 
 
 @bp.post("/ny")
@@ -59,7 +76,7 @@ def submit():
     once = request.form.get(ONCE_FIELD) or secrets.token_urlsafe(16)
     school_id = bounds.parse_id(request.form.get("school_id"))
     state = _state(post=request.form)
-    if formview.wants_row(request.form):
+    if formview.wants_row(request.form) or request.form.get(SCHOOL_CHANGED):
         return _render(state, school_id, once)
     done = session.get("reported", {})
     if once in done:  # the same form sent twice (double click, reload): one case, one receipt

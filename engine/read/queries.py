@@ -77,14 +77,29 @@ def report_schools(kap12: Kap12, viewer: access.Viewer) -> list[tuple[int, str]]
         return [(r.id, r.name) for r in session.execute(query)]
 
 
+def _staff_of(school_ids: Iterable[int], exclude_user_id: int | None) -> Select[str, str]:
+    return (select(User.username, User.display_name).join(RoleGrant, RoleGrant.user_id == User.id)
+            .where(RoleGrant.school_id.in_(list(school_ids)), RoleGrant.role.in_(STAFF_ROLES),
+                   User.active.is_(True), User.id != (exclude_user_id or -1))
+            .group_by(User.username, User.display_name).order_by(User.display_name))
+
+
 def school_staff(kap12: Kap12, school_ids: Iterable[int], exclude_user_id: int | None = None) -> list[tuple[str, str]]:
-    """(username, display name) of everyone working at these schools: the accused picker."""
+    """(username, display name) of everyone working at these schools: the pickers of a case."""
     with kap12.db.reading() as session:
-        query = (select(User.username, User.display_name).join(RoleGrant, RoleGrant.user_id == User.id)
-                 .where(RoleGrant.school_id.in_(list(school_ids)), RoleGrant.role.in_(STAFF_ROLES),
-                        User.active.is_(True), User.id != (exclude_user_id or -1))
-                 .group_by(User.username, User.display_name).order_by(User.display_name))
-        return [(r.username, r.display_name) for r in session.execute(query)]
+        return [(r.username, r.display_name) for r in session.execute(_staff_of(school_ids, exclude_user_id))]
+
+
+def report_school_staff(kap12: Kap12, viewer: access.Viewer, school_id: int) -> list[tuple[str, str]] | None:
+    """``school_staff`` of one school the viewer may report for, less the viewer: the report
+    form's accused picker. ``None``: not a school they report for.
+
+    One school, never all of the viewer's: a school owner's county has tens of thousands of
+    staff, and the accused is always someone at the case's own school (§ 12-5)."""
+    with kap12.db.reading() as session:
+        if session.scalar(select(School.id).where(School.id == school_id, access.report_schools_clause(viewer))) is None:
+            return None
+        return [(r.username, r.display_name) for r in session.execute(_staff_of([school_id], viewer.id))]
 
 
 def display_names(kap12: Kap12, user_ids: Iterable[int | None]) -> dict[int, str]:

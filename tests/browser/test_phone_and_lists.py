@@ -93,13 +93,7 @@ def test_the_menu_folds_on_a_phone_and_opens_by_mouse_and_keyboard(server, brows
     page.close()
 
     # Without JavaScript nothing is folded away: the whole menu is there.
-    context = browser.new_context(viewport=PHONE, locale="nb-NO", java_script_enabled=False)
-    plain = context.new_page()
-    plain.goto(f"{server.url}/logg-inn")
-    plain.fill("#username", "ansatt")
-    plain.fill("#password", "demo1234")
-    plain.click("button:has-text('Logg inn')")
-    plain.wait_for_url("**/oppgaver")
+    plain = logged_in_page(browser, server.url, "ansatt", PHONE, javascript=False)
     assert plain.locator("nav >> text=Saker").is_visible()
     assert not plain.locator("header .menu-toggle").is_visible()
-    context.close()
+    plain.context.close()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine.write.demo import complete_next, ensure_directory, report_data
-from tests.support.browser import serving
+from tests.support.browser import logged_in_page, serving
 from tests.support.chromium import chromium_available, test_output_dir
 from tests.support.web import make_kap12
 from webui.app import create_app
@@ -32,14 +32,7 @@ def server(tmp_path_factory):
 
 
 def test_a_row_is_added_by_sending_the_form_and_an_empty_row_is_not_saved(server, browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="nb-NO",
-                                  java_script_enabled=False)
-    page = context.new_page()
-    page.goto(f"{server.url}/logg-inn")
-    page.fill("#username", "avdelingsleder")
-    page.fill("#password", "demo1234")
-    page.click("button:has-text('Logg inn')")
-    page.wait_for_url("**/oppgaver")
+    page = logged_in_page(browser, server.url, "avdelingsleder", {"width": 1280, "height": 900}, javascript=False)
     page.goto(f"{server.url}/oppgaver/{server.task_id}")
 
     page.fill("#f-problem", "Sara blir kalt stygge ting i gangen.")
@@ -68,4 +61,4 @@ def test_a_row_is_added_by_sending_the_form_and_an_empty_row_is_not_saved(server
               if e.kind == "task_completed" and e.data.get("form") == "tiltaksplan"]
     assert [row["hva"] for row in done.data["data"]["tiltak"]] == ["Voksen i gangen mellom timene",
                                                                   "Samtale med klassen"]
-    context.close()
+    page.context.close()

@@ -20,10 +20,12 @@ def serving(app):
         httpd.shutdown()
 
 
-def logged_in_page(browser, url: str, username: str, viewport: dict):
-    """A Norwegian page logged in as ``username``; script errors are collected in ``page.errors``."""
+def logged_in_page(browser, url: str, username: str, viewport: dict, javascript: bool = True):
+    """A Norwegian page logged in as ``username``; script errors are collected in ``page.errors``.
+    ``javascript=False``: a browser with scripts switched off (close it with ``page.context.close()``)."""
     from engine.write import demo
-    page = browser.new_page(viewport=viewport, locale="nb-NO")
+    page = (browser.new_page(viewport=viewport, locale="nb-NO") if javascript else
+            browser.new_context(viewport=viewport, locale="nb-NO", java_script_enabled=False).new_page())
     page.errors = []
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)

@@ -32,6 +32,7 @@ PAGES = [
     ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/logg-inn", "GET"), ("/logg-inn", "POST"), ("/logg-inn/ekstern", "GET"),
     ("/logg-inn/ekstern/tilbake", "GET"), ("/logg-ut", "POST"),
     ("/melding/<id:case_id>/kvittering", "GET"), ("/melding/ny", "GET"), ("/melding/ny", "POST"),
+    ("/melding/ansatte", "GET"),
     ("/oppgaver", "GET"), ("/oppgaver/<task_id>", "GET"), ("/oppgaver/<task_id>", "POST"),
     ("/oppgaver/<task_id>/legg-tilbake", "POST"), ("/oppgaver/<task_id>/ta", "POST"),
     ("/oversikt", "GET"), ("/oversikt/eksport.csv", "GET"), ("/oversikt/eksport.csv", "POST"),

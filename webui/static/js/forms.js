@@ -119,3 +119,43 @@
     });
   });
 })();
+
+// The report form's accused picker lists the staff of the school chosen above it, fetched when
+// the school changes. Without JavaScript, «Vis ansatte ved skolen» sends the form back instead
+// (everything written is kept); it stays as the way out if the fetch fails.
+(function () {
+  "use strict";
+  var school = document.querySelector("select[data-staff-url]");
+  if (!school) { return; }
+  var picker = document.getElementById(school.getAttribute("data-staff-for"));
+  var refresh = school.form.querySelector("[data-staff-refresh]");
+  if (!picker) { return; }
+  if (refresh) { refresh.hidden = true; }
+  var asked = 0;
+
+  function fill(options, emptyText) {
+    while (picker.options.length) { picker.remove(0); }
+    picker.add(new Option(emptyText, ""));
+    options.forEach(function (pair) { picker.add(new Option(pair[1] + " (" + pair[0] + ")", pair[0])); });
+  }
+  school.addEventListener("change", function () {
+    var ask = ++asked;  // a later choice wins over an answer still on its way
+    fill([], school.getAttribute("data-staff-waiting"));
+    picker.disabled = true;
+    if (!school.value) { return; }
+    var url = school.getAttribute("data-staff-url") + "?skole=" + encodeURIComponent(school.value);
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(response.status); }
+        return response.json();
+      })
+      .then(function (data) {
+        if (ask !== asked) { return; }
+        fill(data.options, school.getAttribute("data-staff-empty"));
+        picker.disabled = false;
+      })
+      .catch(function () {
+        if (ask === asked && refresh) { refresh.hidden = false; }
+      });
+  });
+})();
