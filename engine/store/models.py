@@ -244,6 +244,11 @@ Index("ix_cases_school_open", Case.school_id, Case.created_at, Case.id,
 # The weekly overview's counts of the open cases (``engine/read/overview._open_counts``): a
 # leader's school by stage, and on PostgreSQL every column the counts and the access policy read,
 # so a school owner's 5,000 open cases at 100,000 are counted from the index alone (migration 0029).
+# /metrics' open cases by kind, procedure and stage, on every scrape: from the index alone
+# (migration 0044), not by looking up each open case's row (120 ms at 20,000 open on SQLite).
+# Status first: SQLite's planner takes a covering index it can search by the status asked for.
+Index("ix_cases_open_by_stage", Case.status, Case.kind, Case.procedure, Case.stage_code,
+      postgresql_where=Case.status == "open", sqlite_where=Case.status == "open")
 Index("ix_cases_open_counts", Case.school_id, Case.stage_code, Case.procedure,
       postgresql_include=["county_id", "id", "kind", "owner_notified_at", "deadline_missed", "created_at",
                           "last_reviewed_at"],
@@ -578,19 +583,26 @@ class Notification(Base):
     link: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[datetime]
     read_at: Mapped[datetime | None]
-    mailed_at: Mapped[datetime | None] = mapped_column(index=True)
+    mailed_at: Mapped[datetime | None]
     mail_attempts: Mapped[int] = mapped_column(Integer, default=0)
     mail_error: Mapped[str | None] = mapped_column(Text)  # why the last try failed (kept until it is sent)
     mail_retry_at: Mapped[datetime | None]  # after a refused try: not before this (``outputs.RETRY_AFTER``)
     __table_args__ = (Index("ix_notifications_user_list", "user_id", "id"),  # Varsler, newest first
                       # The unread count on every page: a rektor's years of read notices are not read.
                       Index("ix_notifications_unread", "user_id", "id", postgresql_where=text("read_at IS NULL"),
-                            sqlite_where=text("read_at IS NULL")))
+                            sqlite_where=text("read_at IS NULL")),
+                      # The outbox (migration 0044): the notices still to be mailed, in the order
+                      # a round takes them, without those given up after MAIL_ATTEMPTS tries.
+                      Index("ix_notifications_outbox", "id", "mail_retry_at",
+                            postgresql_where=text(f"mailed_at IS NULL AND mail_attempts < {MAIL_ATTEMPTS}"),
+                            sqlite_where=text(f"mailed_at IS NULL AND mail_attempts < {MAIL_ATTEMPTS}")))
 
     @classmethod
     def waiting_for_mail(cls) -> ColumnElement[bool]:
-        """A notice still to be mailed (or tried again, up to MAIL_ATTEMPTS times), now or later."""
-        return cls.mailed_at.is_(None) & (cls.mail_attempts < MAIL_ATTEMPTS)
+        """A notice still to be mailed (or tried again, up to MAIL_ATTEMPTS times), now or later.
+        Said as the index ``ix_notifications_outbox`` says it, the number in the statement's
+        text: the notices given up are not read again by every round and every scrape."""
+        return cls.mailed_at.is_(None) & (cls.mail_attempts < literal_column(str(MAIL_ATTEMPTS), Integer))
 
     @classmethod
     def due_for_mail(cls, now: datetime) -> ColumnElement[bool]:

@@ -75,7 +75,17 @@ def generic_plan_of(engine, statement: str, parameters: dict, *settings: str) ->
         # The arguments as literals (a utility statement's parameters have no type to be sent with).
         arguments = ", ".join(f"%s::{kind}" for kind in types)
         with psycopg.ClientCursor(connection.connection.driver_connection) as cursor:
-            cursor.execute(f"EXPLAIN EXECUTE generic_plan_of({arguments})", [parameters[name] for name in names])
+            called = f"generic_plan_of({arguments})" if arguments else "generic_plan_of"  # () is not SQL
+            cursor.execute(f"EXPLAIN EXECUTE {called}", [parameters[name] for name in names])
             plan = "\n".join(row[0] for row in cursor.fetchall())
         connection.exec_driver_sql("DEALLOCATE generic_plan_of")
         return plan
+
+
+def plan_on_either(engine, statement: str, parameters, *settings: str) -> str:
+    """The plan of one statement sent: SQLite's ``EXPLAIN QUERY PLAN``, or the plan PostgreSQL
+    keeps for it prepared (``generic_plan_of``, with ``settings``)."""
+    if engine.dialect.name == "sqlite":
+        with engine.connect() as connection:
+            return " ".join(str(row) for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
+    return generic_plan_of(engine, statement, parameters, *settings)

@@ -24,14 +24,15 @@ def test_the_leaderships_task_list_finds_the_bypassed_c_cases_by_school_and_proc
     assert page is not None and page.items and bypassed.id not in {row.case_id for row in page.items}
     [(statement, parameters)] = [s for s in statements if "FROM open_task_roles" in s[0]
                                  and "cases.procedure =" in s[0]]
-    # A handful of cases fit the small index of the open cases' stage order, which the
-    # planner then reads and filters; a county has thousands. Asked without it (the drop is
-    # rolled back): the plan must find the school's C cases by school, procedure and status —
+    # A handful of cases fit the small indexes of the open cases' stage order and of their
+    # counts by stage (/metrics), which the planner then reads and filters; a county has
+    # thousands. Asked without them (the drops are rolled back): the plan must find the school's C cases by school, procedure and status —
     # by the index on all three, or by the index of the open cases' counts (migration 0029),
     # which holds the open cases only and begins with the school (at 100,000 cases the
     # planner takes it: 46 C cases read from the index alone, 0.03 ms).
     plan = plan_of(kap12.db.engine, statement, parameters, "enable_seqscan = off",
-                   before=lambda connection: connection.exec_driver_sql("DROP INDEX ix_cases_open_stage_order"))
+                   before=lambda connection: connection.exec_driver_sql(
+                       "DROP INDEX ix_cases_open_stage_order; DROP INDEX ix_cases_open_by_stage"))
     bypassed_scans = [line for line in plan.splitlines() if " on cases cases_" in line]
     assert len(bypassed_scans) >= 2, plan  # the assigned tasks' arm, and each role's
     by_all_three = re.findall(r"Index Cond: \(\(school_id = \d+\) AND \(\(procedure\)::text = 'C'::text\) "
