@@ -145,8 +145,7 @@ class ZipExtract:
                 zf.writestr(info, data)
         content = buffer.getvalue()
         mark_exported(self.kap12, [d.info.id for c in loaded for d in docs[c.id]])
-        for c in loaded:
-            case_acts.record_read(self.kap12, self.viewer, c.id, "arkivuttrekk")
+        case_acts.record_reads(self.kap12, self.viewer, [c.id for c in loaded], "arkivuttrekk")
         numbers = tuple(c.number for c in loaded)
         stem = numbers[0] if len(numbers) == 1 else f"{len(numbers)}-saker"
         return ArchiveResult(self.name, numbers, sum(len(v) for v in docs.values()), f"noark5-uttrekk-{stem}.zip",

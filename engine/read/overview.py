@@ -296,8 +296,7 @@ def weekly_overview(kap12: Kap12, viewer: access.Viewer, *, school: str | None =
 
     if include_names and ids:
         # Pupils' names leave the system in the export: a read of each case, like opening it.
-        for case_id in ids:
-            cases.record_read(kap12, viewer, case_id, "oversikt-eksport")
+        cases.record_reads(kap12, viewer, ids, "oversikt-eksport")
     return Overview(now, (year_start, year_end), rows_open, rows_closed, by_stage, deadlines, plan_months, median,
                     counted, schools, county_lines, school or "", procedure or "", report_counts, closed_count,
                     closed_more, figures, more, stage or "")
