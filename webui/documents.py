@@ -15,6 +15,11 @@ from .auth import kap12, login_required
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumenter")
 
+# A period's extract is made in the request and held in the worker's memory (the PDFs, then the
+# zip: about 0.2 MB a case). A county's year (5,000 cases) would be a gigabyte in one web worker;
+# 500 cases are about 100 MB and a few seconds. Larger periods are for `kap12 arkiv`.
+PERIOD_EXTRACT_MAX = 500
+
 
 @bp.app_template_global()
 def case_documents(case_id: int) -> list[documents.DocumentInfo]:
@@ -63,6 +68,11 @@ def archive_period():
         return redirect(back)
     if not ids:
         flash(_("Ingen avsluttede saker du kan arkivere i perioden."), "warning")
+        return redirect(back)
+    if len(ids) > PERIOD_EXTRACT_MAX:
+        flash(_("Perioden har %(count)s avsluttede saker. Et arkivuttrekk herfra kan ha høyst %(max)s: velg en "
+                "kortere periode, for eksempel én måned om gangen. Driften kan lage større uttrekk med «kap12 arkiv».",
+                count=len(ids), max=PERIOD_EXTRACT_MAX), "warning")
         return redirect(back)
     return _extract(ids, back)
 

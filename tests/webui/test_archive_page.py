@@ -42,3 +42,31 @@ def test_those_who_may_not_file_are_refused(app):
     for user in ("ansatt", "revisor"):
         response = _post(login(app, user), "2020-01-01", "2099-12-31")
         assert response.status_code == 403 and response.mimetype == "text/html"
+
+
+def test_a_period_too_large_for_a_web_worker_is_a_message_and_nothing_is_read(app, monkeypatch):
+    """The extract is made in the request and held in memory: a county's year from one click
+    would be a gigabyte in a web worker. Above the limit the page says so, and how to go on."""
+    from sqlalchemy import func, select
+
+    from engine.store.events import CASE_READ
+    from engine.store.models import HistoryEvent
+    from webui import documents
+
+    kap12 = app.extensions["kap12"]
+
+    def reads() -> int:
+        with kap12.db.reading() as session:
+            return session.scalar(select(func.count()).select_from(HistoryEvent).where(HistoryEvent.kind == CASE_READ))
+
+    client = login(app, "rektor")
+    before = reads()
+    monkeypatch.setattr(documents, "PERIOD_EXTRACT_MAX", 0)  # the demo has one closed case
+    response = _post(client, "2020-01-01", "2099-12-31")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "Perioden har 1 avsluttede saker" in page and "høyst 0" in page and "kap12 arkiv" in page
+    assert reads() == before  # nothing was exported, so nothing was read
+    monkeypatch.setattr(documents, "PERIOD_EXTRACT_MAX", 1)
+    assert _post(client, "2020-01-01", "2099-12-31").mimetype == "application/zip"
+    assert reads() == before + 1
