@@ -566,6 +566,30 @@ Index("ix_history_events_completed_task", completed_task_id(HistoryEvent),
       postgresql_where=task_completed(HistoryEvent), sqlite_where=task_completed(HistoryEvent))
 
 
+class CheckpointHead(Base):
+    """Derived: every chain's head as the latest checkpoint recorded it, that is all checkpoints
+    folded together (``engine/store/checkpoint_digest.py``), written with each checkpoint. The
+    hourly checkpoint reads this instead of every checkpoint ever written (a year of them is a
+    few million heads to read and fold, with the system chain's lock held). Never evidence: the
+    audit folds the checkpoints themselves, and a head wrong here makes a checkpoint whose
+    digest the audit finds does not match."""
+
+    __tablename__ = "checkpoint_heads"
+    chain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class CheckpointFold(Base):
+    """One row: the checkpoint (its seq in the system chain) that ``checkpoint_heads`` is folded
+    through. A checkpoint written by an older release, which knows no such table, is folded in
+    by the next one written."""
+
+    __tablename__ = "checkpoint_folds"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    through_seq: Mapped[int] = mapped_column(Integer)
+
+
 class Notification(Base):
     """A notice to one person: shown in the app, and mailed when they have an address.
 

@@ -12,12 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from engine.store import history
 from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, checkpoint_data, fold_into
-from engine.store.models import Case, HistoryEvent
+from engine.store.models import Case, CheckpointFold, CheckpointHead, HistoryEvent
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -26,6 +26,7 @@ log = logging.getLogger("kap12.checkpoints")
 
 CHECKPOINT_EVERY = timedelta(hours=1)
 ACTOR = "kap12 (kontrollpunkt)"
+HEADS_PER_STATEMENT = 500  # chains named in one DELETE (SQLite's limit on parameters is far above)
 
 
 @dataclass(frozen=True)
@@ -55,15 +56,44 @@ def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> 
     with kap12.db.writing() as session:
         if not history.take_system_chain(session, wait):  # two writers must not fold the same previous state
             return None
-        heads: Heads = {}
-        previous = None
-        for event in session.scalars(_checkpoints()):
-            heads, previous = fold_into(heads, event.data), event.seq
+        heads, previous, late = _folded_heads(session)
         data = checkpoint_data(heads, _current_heads(session), previous)
         if only_if_changed and previous is not None and not data["changed"]:
+            if late:
+                _keep_folded(session, late, previous)
             return None
         written = history.append(session, history.SYSTEM_CHAIN, kind=CHECKPOINT_KIND, at=now, actor=ACTOR, data=data)
+        _keep_folded(session, late | {chain: (seq, digest) for chain, (seq, digest) in data["changed"].items()},
+                     written.seq)
         return CheckpointWritten(written.seq, now, data["digest"], data["chains"], len(data["changed"]))
+
+
+def _folded_heads(session: Session) -> tuple[Heads, int | None, Heads]:
+    """Every chain's head as the latest checkpoint recorded it, that checkpoint's seq (None: no
+    checkpoint yet), and the heads of checkpoints ``checkpoint_heads`` was not yet folded
+    through (written by an older release, or all of them the first time), folded in here."""
+    through = session.scalar(select(CheckpointFold.through_seq).where(CheckpointFold.id == 1))
+    heads: Heads = {}
+    if through is not None:
+        heads = {chain: (seq, digest) for chain, seq, digest in
+                 session.execute(select(CheckpointHead.chain, CheckpointHead.seq, CheckpointHead.hash))}
+    late: Heads = {}
+    previous = through
+    for event in session.scalars(_checkpoints().where(HistoryEvent.seq > (through or 0))):
+        fold_into(late, event.data)
+        previous = event.seq
+    heads.update(late)  # folding each late checkpoint in turn: later heads replace earlier ones
+    return heads, previous, late
+
+
+def _keep_folded(session: Session, changed: Heads, through: int) -> None:
+    """``checkpoint_heads`` moved on to checkpoint ``through``: the changed heads replaced."""
+    chains = sorted(changed)
+    for start in range(0, len(chains), HEADS_PER_STATEMENT):
+        session.execute(delete(CheckpointHead).where(CheckpointHead.chain.in_(chains[start:start + HEADS_PER_STATEMENT])))
+    if chains:
+        session.execute(insert(CheckpointHead), [{"chain": c, "seq": changed[c][0], "hash": changed[c][1]} for c in chains])
+    session.merge(CheckpointFold(id=1, through_seq=through))
 
 
 def write_if_due(kap12: Kap12, wait: bool = False) -> CheckpointWritten | None:
