@@ -4,9 +4,11 @@ already there. The package itself comes from ``noark.ZipExtract``, which is byte
 so a job that runs twice over the same period leaves one file with one SHA-256."""
 from __future__ import annotations
 
+import hashlib
 import os
+import tempfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -61,16 +63,36 @@ def write_extract(kap12: Kap12, viewer: access.Viewer, ids: Sequence[int], folde
     """Export ``ids`` as one package into ``folder`` (``name``, or the extract's own file name),
     with a ``.sha256`` file beside it in ``sha256sum`` format. The package is replaced only when
     its content differs, and always atomically: an archive system that picks files up from the
-    folder never sees half a file."""
-    result = noark.ZipExtract(kap12, viewer, progress=progress).export(ids)
-    assert result.content is not None
+    folder never sees half a file. Written to the folder as it is made, a document at a time:
+    a county's year of PDFs is never in memory at once."""
     folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=folder, prefix=".", suffix=".partial", delete=False) as out:
+        partial = Path(out.name)
+        try:
+            result = noark.ZipExtract(kap12, viewer, progress=progress).write(ids, out)
+            out.flush()
+            os.fsync(out.fileno())
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    digest = _sha256_of(partial)
+    result = replace(result, sha256=digest)
     path = folder / (name or result.reference)
-    written = not (path.is_file() and path.read_bytes() == result.content)
+    written = not (path.is_file() and _sha256_of(path) == digest)
     if written:
-        _atomic_write(path, result.content)
-    _atomic_write(path.with_name(path.name + ".sha256"), f"{result.sha256}  {path.name}\n".encode("ascii"))
+        partial.replace(path)
+    else:
+        partial.unlink()
+    _atomic_write(path.with_name(path.name + ".sha256"), f"{digest}  {path.name}\n".encode("ascii"))
     return FolderResult(result, path, written)
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def _atomic_write(path: Path, content: bytes) -> None:

@@ -19,12 +19,13 @@ import io
 import uuid
 import zipfile
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import IO, TYPE_CHECKING, Protocol, runtime_checkable
 
 from lxml import etree
+from sqlalchemy import select
 
 from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
@@ -106,8 +107,7 @@ def closed_in_period(kap12: Kap12, viewer: access.Viewer, first: date, last: dat
 # -- the zip extract -----------------------------------------------------------------------------
 @dataclass(frozen=True)
 class _Doc:
-    info: DocumentInfo
-    content: bytes
+    info: DocumentInfo  # its size and checksum, as stored when it was made: all the XML needs
     path: str
     journal_no: int
 
@@ -124,6 +124,16 @@ class ZipExtract:
         self.progress = progress
 
     def export(self, cases: Sequence[int]) -> ArchiveResult:
+        """The package as bytes in ``content`` (``write`` puts it in a file instead)."""
+        buffer = io.BytesIO()
+        result = self.write(cases, buffer)
+        content = buffer.getvalue()
+        return replace(result, content=content, sha256=hashlib.sha256(content).hexdigest())
+
+    def write(self, cases: Sequence[int], out: IO[bytes]) -> ArchiveResult:
+        """The package written into ``out`` (a file open for writing), each document read from the
+        database as it goes in: one PDF in memory at a time, not a county's year of them. The
+        result carries no content; its ``sha256`` is the caller's to take of what was written."""
         ids = list(dict.fromkeys(cases))
         if not ids:
             raise InvalidInput(Message("Velg minst én avsluttet sak."))
@@ -135,22 +145,20 @@ class ZipExtract:
                 self.progress(n, len(loaded), c.number)
         struktur = arkivstruktur_xml(loaded, docs, self.title)
         uttrekk = arkivuttrekk_xml(loaded, docs, struktur, self.title)
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
-            for name, data in [("arkivuttrekk.xml", uttrekk), ("arkivstruktur.xml", struktur)] + \
-                    [(d.path, d.content) for c in loaded for d in docs[c.id]]:
-                info = zipfile.ZipInfo(name, ZIP_TIME)
-                info.compress_type = zipfile.ZIP_DEFLATED
-                info.external_attr = 0o644 << 16
-                zf.writestr(info, data)
-        content = buffer.getvalue()
+        with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zf:
+            _add(zf, "arkivuttrekk.xml", uttrekk)
+            _add(zf, "arkivstruktur.xml", struktur)
+            for c in loaded:
+                with self.kap12.db.reading() as session:  # a case's documents, then let go
+                    for d in docs[c.id]:
+                        _add(zf, d.path, session.execute(select(CaseDocument.content)
+                                                         .where(CaseDocument.id == d.info.id)).scalar_one())
         mark_exported(self.kap12, [d.info.id for c in loaded for d in docs[c.id]])
         case_acts.record_reads(self.kap12, self.viewer, [c.id for c in loaded], "arkivuttrekk")
         numbers = tuple(c.number for c in loaded)
         stem = numbers[0] if len(numbers) == 1 else f"{len(numbers)}-saker"
         return ArchiveResult(self.name, numbers, sum(len(v) for v in docs.values()), f"noark5-uttrekk-{stem}.zip",
-                             content, hashlib.sha256(content).hexdigest(),
-                             {c.number: system_id("saksmappe", c.number) for c in loaded})
+                             system_ids={c.number: system_id("saksmappe", c.number) for c in loaded})
 
     def _load(self, ids: list[int]) -> list[Case]:
         with self.kap12.db.reading() as session:
@@ -171,13 +179,16 @@ class ZipExtract:
             return loaded
 
     def _documents(self, case: Case) -> list[_Doc]:
-        infos = ensure_documents(self.kap12, case.id)
-        out = []
-        with self.kap12.db.reading() as session:
-            for n, info in enumerate(infos, start=1):
-                content = session.get_one(CaseDocument, info.id).content
-                out.append(_Doc(info, content, f"dokumenter/{case.number}/{n:02d}-{info.kind}-v{info.version}.pdf", n))
-        return out
+        return [_Doc(info, f"dokumenter/{case.number}/{n:02d}-{info.kind}-v{info.version}.pdf", n)
+                for n, info in enumerate(ensure_documents(self.kap12, case.id), start=1)]
+
+
+def _add(zf: zipfile.ZipFile, name: str, data: bytes) -> None:
+    """One file in the package, with fixed times and modes: the same cases, the same bytes."""
+    info = zipfile.ZipInfo(name, ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    zf.writestr(info, data)
 
 
 # -- arkivstruktur.xml ---------------------------------------------------------------------------
@@ -327,7 +338,7 @@ def _journalpost(parent: etree._Element, case: Case, doc: _Doc) -> None:
     _el(obj, "referanseDokumentfil", doc.path)
     _el(obj, "sjekksum", info.sha256)
     _el(obj, "sjekksumAlgoritme", "SHA256")
-    _el(obj, "filstoerrelse", len(doc.content))
+    _el(obj, "filstoerrelse", info.size)
     year, _ = _case_year_seq(case)
     _el(post, "registreringsID", f"{case.number}-{doc.journal_no}")
     _el(post, "tittel", (kind.title if kind else info.title) + (f" (versjon {info.version})" if info.version > 1 else ""))

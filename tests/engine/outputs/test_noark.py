@@ -130,3 +130,22 @@ def test_only_closed_cases_and_only_those_who_may(flow, kap12, demo, closed_abc)
     with pytest.raises(NotFound):  # the accused leader, bypassed in C
         noark.ZipExtract(kap12, demo.users["rektor"]).export([c.id])
     assert isinstance(noark.ZipExtract(kap12, demo.users["rektor"]), noark.ArchiveTarget)
+
+
+def test_the_package_written_to_a_file_is_the_one_made_in_memory(kap12, demo, closed_abc, tmp_path):
+    """``kap12 arkiv`` writes the package to its file as each document is read (a county's year
+    of PDFs is never in memory at once): the same bytes as the page's download, each document's
+    size in the metadata the size of its file in the package."""
+    a, b, _c = closed_abc
+    in_memory = noark.ZipExtract(kap12, demo.users["rektor"]).export([a.id, b.id])
+    package = tmp_path / "uttrekk.zip"
+    with package.open("wb") as out:
+        written = noark.ZipExtract(kap12, demo.users["rektor"]).write([a.id, b.id], out)
+    assert package.read_bytes() == in_memory.content and written.content is None
+    assert (written.case_numbers, written.documents, written.reference) == (
+        in_memory.case_numbers, in_memory.documents, in_memory.reference)
+    root, _names = _struktur(in_memory.content)
+    with zipfile.ZipFile(package) as zf:
+        sizes = {o.findtext("n:referanseDokumentfil", namespaces=N): int(o.findtext("n:filstoerrelse", namespaces=N))
+                 for o in root.findall(".//n:dokumentobjekt", N)}
+        assert sizes == {name: zf.getinfo(name).file_size for name in sizes} and len(sizes) == in_memory.documents
