@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -69,14 +69,12 @@ def write_extract(kap12: Kap12, viewer: access.Viewer, ids: Sequence[int], folde
     with tempfile.NamedTemporaryFile(dir=folder, prefix=".", suffix=".partial", delete=False) as out:
         partial = Path(out.name)
         try:
-            result = noark.ZipExtract(kap12, viewer, progress=progress).write(ids, out)
-            out.flush()
+            result = write_package(kap12, viewer, ids, out, progress=progress)
             os.fsync(out.fileno())
         except BaseException:
             partial.unlink(missing_ok=True)
             raise
-    digest = _sha256_of(partial)
-    result = replace(result, sha256=digest)
+    digest = result.sha256
     path = folder / (name or result.reference)
     written = not (path.is_file() and _sha256_of(path) == digest)
     if written:
@@ -87,11 +85,27 @@ def write_extract(kap12: Kap12, viewer: access.Viewer, ids: Sequence[int], folde
     return FolderResult(result, path, written)
 
 
+def write_package(kap12: Kap12, viewer: access.Viewer, ids: Sequence[int], out: IO[bytes], *,
+                  progress: Callable[[int, int, str], None] | None = None) -> noark.ArchiveResult:
+    """The package written into ``out`` (a file open for reading and writing), a document at a
+    time, with the SHA-256 of what was written; ``out`` is left at its start, to be read."""
+    result = noark.ZipExtract(kap12, viewer, progress=progress).write(ids, out)
+    out.flush()
+    out.seek(0)
+    digest = _sha256_of_file(out)
+    out.seek(0)
+    return replace(result, sha256=digest)
+
+
 def _sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
     with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
+        return _sha256_of_file(f)
+
+
+def _sha256_of_file(f: IO[bytes]) -> str:
+    digest = hashlib.sha256()
+    for block in iter(lambda: f.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
