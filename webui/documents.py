@@ -17,9 +17,10 @@ from .auth import kap12, login_required
 
 bp = Blueprint("documents", __name__, url_prefix="/dokumenter")
 
-# A period's extract is made while the request waits, about 10 ms a case when its documents are
-# made (more for those that are not): a county's year (5,000 cases) would outlast the worker's
-# timeout. 500 cases take a few seconds. Larger periods are for `kap12 arkiv`.
+# A period's extract is made while the request waits: about 10 ms a case whose documents are
+# already made, far more for those that must be rendered first. A county's year (5,000 cases) is
+# most of a minute at best, and past the worker's 120 s timeout at worst; 500 cases take a few
+# seconds. Larger periods are for `kap12 arkiv`.
 PERIOD_EXTRACT_MAX = 500
 
 
