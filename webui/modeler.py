@@ -11,7 +11,7 @@ from lxml import etree
 
 from engine import access
 from engine.errors import Conflict, Denied, DeployRefused, InvalidInput, NotFound
-from engine.read import older_versions
+from engine.read import older_versions, queries
 from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
 from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
@@ -49,6 +49,16 @@ def _owners_only():
     viewer = g.get("viewer")
     if viewer is not None and not access.may_deploy(viewer):
         raise Denied("Bare prosesseiere og administratorer arbeider med prosessdiagrammene.")
+
+
+@bp.app_template_global()
+def may_publish() -> bool:
+    """Whether the modeler and the form editor show their publish controls: only to someone who
+    holds the role in every county the installation serves (the rule the publishing itself
+    applies). Asked once a request."""
+    if "may_publish" not in g:
+        g.may_publish = queries.governs_versions(kap12(), g.viewer, "prosesseier", "administrator")
+    return g.may_publish
 
 
 def _pid(process_id: str) -> str:
@@ -141,7 +151,8 @@ def version(process_id: str, number: int):
     diff = diff_versions(before, row)
     return render_template("modeler_version.html", row=row, before=before, diff=diff,
                            markers=diff.markers(process_id), case_process=definitions.CASE_PROCESS,
-                           may_withdraw=access.may_withdraw_version(g.viewer))
+                           may_withdraw=access.may_withdraw_version(g.viewer)
+                           and queries.governs_versions(kap12(), g.viewer, "administrator"))
 
 
 @bp.post("/<process_id>/versjon/<id:number>/trekk-tilbake")

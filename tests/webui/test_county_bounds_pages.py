@@ -30,3 +30,25 @@ def test_a_process_owner_of_one_of_two_counties_is_told_why_nothing_is_published
                          data={"_csrf": token(owner, "/prosesser/skjema/motta_melding"), "declaration": text,
                                "kommentar": "Endret", "action": "publish"})
     assert refused.status_code == 403 and "alle fylkene" in refused.text and "Endret" in refused.text
+
+
+def test_an_owner_of_one_of_two_counties_sees_no_controls_to_publish_or_withdraw(fresh_env):
+    """The pages say it before anything is written: no «Publiser», no upload, no withdrawal for
+    someone who holds the role in one county of two, and a line that says why."""
+    env = fresh_env
+    owner, admin = login(env.app, "prosesseier"), login(env.app, "admin")
+    pages = {"edit": "/prosesser/prosedyre_a/rediger", "list": "/prosesser",
+             "form": "/prosesser/skjema/motta_melding", "version": "/prosesser/prosedyre_a/versjon/1"}
+    one = {name: (admin if name == "version" else owner).get(path).text for name, path in pages.items()}
+    assert 'id="deploy"' in one["edit"] and "Kontroller og publiser" in one["list"]
+    assert 'value="publish"' in one["form"] and "Trekk tilbake versjon 1" in one["version"]
+    assert not any('id="not-publishing"' in text for text in one.values())
+
+    person_of_another_county(env.kap12, "prosesseier")  # now the installation serves two counties
+    two = {name: (admin if name == "version" else owner).get(path).text for name, path in pages.items()}
+    assert 'id="deploy"' not in two["edit"] and 'id="save-file"' in two["edit"]  # a copy can still be saved
+    assert "Kontroller og publiser" not in two["list"] and 'name="fil"' not in two["list"]
+    assert 'value="publish"' not in two["form"] and 'value="validate"' in two["form"]
+    for name in ("edit", "list", "form"):
+        assert 'id="not-publishing"' in two[name] and "alle fylkene" in two[name], name
+    assert "Trekk tilbake versjon 1" not in two["version"]

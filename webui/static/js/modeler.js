@@ -288,7 +288,8 @@
 
   // -- publishing and saving a copy ----------------------------------------------------------
   function wirePublish() {
-    byId("deploy").addEventListener("click", function () {
+    // No «Publiser» for someone who may not publish for every county (the page says why).
+    if (byId("deploy")) byId("deploy").addEventListener("click", function () {
       var comment = byId("comment").value.trim();
       var error = byId("publish-error");
       error.hidden = true;
