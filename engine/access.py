@@ -1045,8 +1045,22 @@ def may_export(viewer: Viewer, case: Case) -> bool:
     return sees_read_log(viewer, case)
 
 
+PUBLISHERS = ("prosesseier", "administrator")  # who publish diagrams and forms
+WITHDRAWERS = ("administrator",)  # who withdraw a deployed version
+
+
 def may_deploy(viewer: Viewer) -> bool:
-    return viewer.has("prosesseier") or viewer.has("administrator")
+    return any(viewer.has(role) for role in PUBLISHERS)
+
+
+def publishes_versions(session: Session, viewer: Viewer) -> bool:
+    """Publishes diagrams and forms: a process owner or administrator in every county."""
+    return may_deploy(viewer) and governs_versions(session, viewer, *PUBLISHERS)
+
+
+def withdraws_versions(session: Session, viewer: Viewer) -> bool:
+    """Withdraws a deployed version: an administrator in every county."""
+    return may_withdraw_version(viewer) and governs_versions(session, viewer, *WITHDRAWERS)
 
 
 def governs_versions(session: Session, viewer: Viewer, *roles: str) -> bool:
@@ -1066,7 +1080,7 @@ def operated(viewer: Viewer) -> ColumnElement[bool]:
 
 def may_withdraw_version(viewer: Viewer) -> bool:
     """Withdrawing a deployed version is an administrator's act, not a process owner's."""
-    return viewer.has("administrator")
+    return any(viewer.has(role) for role in WITHDRAWERS)
 
 
 def may_end_sessions(viewer: Viewer) -> bool:
@@ -1086,5 +1100,5 @@ def administered_people(viewer: Viewer) -> CompoundSelect:
 
 
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
-           "is_read_only", "may_deploy", "governs_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
+           "is_read_only", "may_deploy", "governs_versions", "publishes_versions", "withdraws_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
            "COUNTY_ROLES"]

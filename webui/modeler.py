@@ -57,7 +57,7 @@ def may_publish() -> bool:
     holds the role in every county the installation serves (the rule the publishing itself
     applies). Asked once a request."""
     if "may_publish" not in g:
-        g.may_publish = queries.governs_versions(kap12(), g.viewer, "prosesseier", "administrator")
+        g.may_publish = queries.publishes_versions(kap12(), g.viewer)
     return g.may_publish
 
 
@@ -151,8 +151,7 @@ def version(process_id: str, number: int):
     diff = diff_versions(before, row)
     return render_template("modeler_version.html", row=row, before=before, diff=diff,
                            markers=diff.markers(process_id), case_process=definitions.CASE_PROCESS,
-                           may_withdraw=access.may_withdraw_version(g.viewer)
-                           and queries.governs_versions(kap12(), g.viewer, "administrator"))
+                           may_withdraw=queries.withdraws_versions(kap12(), g.viewer))
 
 
 @bp.post("/<process_id>/versjon/<id:number>/trekk-tilbake")

@@ -36,7 +36,8 @@ def _render(state: formview.FormState, school_id: int | None, once: str, message
         school_id = schools[0][0]
     if school_id not in {s for s, _ in schools}:
         school_id = None
-    staff = queries.report_school_staff(kap12(), g.viewer, school_id) if school_id is not None else None
+    # Checked against the viewer's schools above: the staff query needs no second check.
+    staff = queries.school_staff(kap12(), [school_id], exclude_user_id=g.viewer.id) if school_id is not None else None
     # The picker lists the chosen school's staff alone; until a school is chosen it waits.
     empty = {"chosen": _("– Ingen valgt / vet ikke –"), "waiting": _("– Velg skolen først –")}
     state.widgets[ACCUSED_FIELD] = {

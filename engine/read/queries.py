@@ -102,11 +102,16 @@ def report_school_staff(kap12: Kap12, viewer: access.Viewer, school_id: int) -> 
         return [(r.username, r.display_name) for r in session.execute(_staff_of([school_id], viewer.id))]
 
 
-def governs_versions(kap12: Kap12, viewer: access.Viewer, *roles: str) -> bool:
-    """``access.governs_versions``, for a page: whether it shows the controls to publish or
-    withdraw (diagrams and forms are the installation's, for every county it serves)."""
+def publishes_versions(kap12: Kap12, viewer: access.Viewer) -> bool:
+    """``access.publishes_versions``, for a page: whether it shows the controls to publish."""
     with kap12.db.reading() as session:
-        return access.governs_versions(session, viewer, *roles)
+        return access.publishes_versions(session, viewer)
+
+
+def withdraws_versions(kap12: Kap12, viewer: access.Viewer) -> bool:
+    """``access.withdraws_versions``, for a page: whether it shows the control to withdraw."""
+    with kap12.db.reading() as session:
+        return access.withdraws_versions(session, viewer)
 
 
 def display_names(kap12: Kap12, user_ids: Iterable[int | None]) -> dict[int, str]:
