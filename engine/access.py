@@ -815,10 +815,27 @@ def task_to_work_on(session: Session, viewer: Viewer, task_id: str) -> tuple[Ope
 def _task_to_work_on(viewer: Viewer) -> Select[OpenTask, bool]:
     """Built once per person and grants (the task is a parameter, "now" is taken when it runs):
     building the clauses cost more than running them."""
-    by_role = exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
-    may = and_(in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, by_role))
+    may = and_(in_circle(viewer), or_(OpenTask.assignee_id == viewer.id, _holds_task_role(viewer)))
     return (select(OpenTask, may).join(Case, Case.id == OpenTask.case_id)
             .where(OpenTask.id == bindparam("task_id")).options(lazyload(OpenTask.roles)))
+
+
+def _holds_task_role(viewer: Viewer) -> ColumnElement[bool]:
+    """The viewer holds one of the open task's (``OpenTask``) roles for its case's school or county."""
+    return exists().where(OpenTaskRole.task_id == OpenTask.id, _role_scope(viewer, OpenTaskRole.role))
+
+
+def keeps_task(session: Session, viewer: Viewer, task_id: str) -> bool:
+    """Whether the one who took a task may still do it, as if nobody had: one of its roles, and
+    the case within their circle. (Taking a task is not itself a right to it: someone who lost
+    the role, or was named as accused since, must let it go.)"""
+    return bool(session.scalar(_keeps_task(viewer), {"task_id": task_id}))
+
+
+@lru_cache(maxsize=512)
+def _keeps_task(viewer: Viewer) -> Select[bool]:
+    return (select(and_(in_circle(viewer), _holds_task_role(viewer))).select_from(OpenTask)
+            .join(Case, Case.id == OpenTask.case_id).where(OpenTask.id == bindparam("task_id")))
 
 
 GONE = Message("Oppgaven finnes ikke, eller den er ikke lenger åpen.")

@@ -1,6 +1,8 @@
 """The errors the engine raises. Each carries a plain sentence meant for the user who caused it,
 in bokmål; a ``processes.messages.Message`` where the pages show it in the reader's language."""
 
+from collections.abc import Sequence
+
 from processes.messages import Clause, Message, bokmal
 
 
@@ -33,12 +35,17 @@ class InvalidInput(Kap12Error):
         self.errors = errors or {}
 
 
-class DeployRefused(Kap12Error):
-    """A diagram could not be deployed; ``problems`` holds one plain sentence per problem."""
+class Refused(Kap12Error):
+    """Input refused for several reasons at once; ``problems`` holds one plain sentence per
+    problem, each shown on its own line."""
 
-    def __init__(self, problems: list[str]):
+    def __init__(self, problems: Sequence[str]):
         super().__init__("; ".join(problems))
-        self.problems = problems
+        self.problems = list(problems)
+
+
+class DeployRefused(Refused):
+    """A diagram could not be deployed."""
 
 
 class DamagedHistory(Kap12Error):

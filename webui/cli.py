@@ -6,6 +6,7 @@ Longer than ~400 lines: one click group of short commands, each a thin translati
 command it would only scatter the shared exit codes and output helpers."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import signal
@@ -18,16 +19,17 @@ import click
 
 from engine.audit.replay import verify_case
 from engine.config import SettingError, Settings
-from engine.errors import Conflict, Denied, DeployRefused, Kap12Error, NotFound, database_trouble
+from engine.errors import Conflict, Denied, Kap12Error, NotFound, Refused, database_trouble
 from engine.outputs import archive_job
 from engine.read.case_list import STATUSES
 from engine.read.operator import all_cases, case_overview
 from engine.read.queries import all_case_ids
 from engine.read.readiness import SCHEMA_BEHIND
+from engine.read.staff_list import staff_lines
 from engine.service import Kap12
-from engine.store import directory, identities
+from engine.store import directory, identities, staff_file
 from engine.store.directory import school_by_name
-from engine.write import accounts, schools
+from engine.write import accounts, schools, staff_directory
 from engine.write import sessions as web_sessions
 from engine.write.demo import load_demo
 from engine.write.timers import run_forever
@@ -65,7 +67,7 @@ class _Group(click.Group):
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
-        except DeployRefused as err:
+        except Refused as err:
             for problem in err.problems:
                 click.echo(f"kap12: {problem}", err=True)
             sys.exit(EXIT_INPUT)
@@ -351,6 +353,89 @@ def identitet_liste(as_json: bool) -> None:
         rows = identities.all_identities(session)
     _emit([r.__dict__ for r in rows], as_json,
           "\n".join(f"{r.username:<16} {r.subject}  ({r.issuer})" for r in rows) or "Ingen koblinger.")
+
+
+@main.group(help="Personkatalogen: hvem som arbeider i fylket, og med hvilke roller. Rollene avgjør hvilke saker "
+                 "og oppgaver hver person ser, og hver endring står i systemhistorikken.")
+def katalog() -> None:
+    pass
+
+
+@katalog.command("importer", help="Les personlisten FIL (CSV: brukernavn;navn;epost;skole;roller;identitet, én linje "
+                                  "per person og skole) og gjør katalogen lik den: nye personer, nye navn og adresser, "
+                                  "nye roller. Med --fullstendig er listen alle: roller i fylket som listen ikke "
+                                  "nevner, tas bort, og den som da ikke har noen rolle, deaktiveres. Alt eller "
+                                  "ingenting: en feil i filen endrer ingenting.")
+@click.argument("path", metavar="FIL", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--fylke", "county", help="Fylket listen gjelder (kan sløyfes når det bare er ett).")
+@click.option("--fullstendig", "complete", is_flag=True,
+              help="Listen er alle i fylket: ta bort roller den ikke nevner, deaktiver den som står uten rolle.")
+@click.option("--prov", "--prøv", "dry_run", is_flag=True, help="Vis hva som ville blitt endret, og endre ingenting.")
+@click.option("--nye-skoler", "create_schools", is_flag=True, help="Opprett skoler listen nevner som ikke finnes.")
+@click.option("--tillat-store-endringer", "allow_large", is_flag=True,
+              help="Med --fullstendig: godta at mer enn halvparten mister alle roller i fylket.")
+@click.option("--utsteder", "issuer", help=_ISSUER_HELP + " Brukes for kolonnen identitet.")
+@click.option("--json", "as_json", is_flag=True)
+def katalog_importer(path: Path, county: str | None, complete: bool, dry_run: bool, create_schools: bool,
+                     allow_large: bool, issuer: str | None, as_json: bool) -> None:
+    kap12 = _engine()
+    data = path.read_bytes()
+    lines = staff_file.read(data)
+    if issuer is None and kap12.settings.oidc is not None:
+        issuer = kap12.settings.oidc.issuer
+    result = staff_directory.import_staff(kap12, lines, source=path.name, digest=staff_directory.file_digest(data),
+                                          county=county, complete=complete, dry_run=dry_run,
+                                          create_schools=create_schools, allow_large=allow_large, issuer=issuer)
+    _directory_result(result, f"Personkatalogen for {result.county} etter {path.name}", as_json)
+
+
+@katalog.command("eksporter", help="Skriv fylkets personliste (de aktive og rollene deres) i formatet «katalog "
+                                   "importer» leser, til FIL eller til skjermen.")
+@click.argument("path", metavar="[FIL]", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--fylke", "county", help="Fylket (kan sløyfes når det bare er ett).")
+@click.option("--utsteder", "issuer", help=_ISSUER_HELP + " Gir kolonnen identitet.")
+def katalog_eksporter(path: Path | None, county: str | None, issuer: str | None) -> None:
+    kap12 = _engine()
+    if issuer is None and kap12.settings.oidc is not None:
+        issuer = kap12.settings.oidc.issuer
+    text = staff_file.write(staff_lines(kap12, county, issuer))
+    if path is None:
+        click.echo(text, nl=False)
+        return
+    path.write_text(text, encoding="utf-8")
+    click.echo(f"Personlisten er skrevet til {path}.")
+
+
+@katalog.command("deaktiver", help="Ta en person ut av tjeneste nå: ingen innlogging eller API-nøkkel virker, "
+                                   "nettleserne logges ut, og oppgaver personen har tatt, går tilbake til rollen.")
+@click.argument("username", metavar="BRUKER")
+@click.option("--grunn", "reason", required=True, help="Hvorfor (står i systemhistorikken), f.eks. «sluttet 31.12.».")
+@click.option("--json", "as_json", is_flag=True)
+def katalog_deaktiver(username: str, reason: str, as_json: bool) -> None:
+    result = staff_directory.deactivate(_engine(), username, reason)
+    _directory_result(result, f"{username} er deaktivert", as_json)
+
+
+def _directory_result(result: staff_directory.DirectoryResult, title: str, as_json: bool) -> None:
+    if as_json:
+        _emit(dataclasses.asdict(result), True, "")
+        return
+    made = sum(c.created for c in result.changes)
+    gone = sum(c.deactivated for c in result.changes)
+    lines = [f"{title}: {made} nye, {len(result.changes) - made - gone} endret, {gone} deaktivert, "
+             f"{result.unchanged} uendret."]
+    lines += [f"  ny skole: {name}" for name in result.schools_created]
+    lines += [f"  {change.describe()}" for change in result.changes]
+    if result.let_go:
+        lines.append("Oppgaver gitt tilbake til rollen (den som hadde tatt dem, kan ikke lenger gjøre dem):"
+                     if result.applied else "Oppgaver som vil bli gitt tilbake til rollen:")
+        lines += [f"  sak {t.case_number}: «{t.title}» (var tatt av {t.username})" for t in result.let_go]
+    if result.unstaffed:
+        lines.append("OBS: åpne oppgaver som ingen kan ta nå. Gi rollen til noen i dag, fristene løper:")
+        lines += [f"  {u.school}: {u.tasks} oppgave(r) for {' / '.join(u.roles)}" for u in result.unstaffed]
+    if not result.applied:
+        lines.append("Prøvekjøring: ingenting er endret.")
+    click.echo("\n".join(lines))
 
 
 @main.command(help="Sett skolens målform (nb bokmål, nn nynorsk) for brev til elever og foresatte som ikke "

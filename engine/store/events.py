@@ -52,6 +52,9 @@ DEPLOYED: Final = "deployed"
 FORM_PUBLISHED: Final = "form_published"
 CHECKPOINT: Final = "checkpoint"  # the heads of every chain, folded (write/checkpoints.py)
 VERSION_WITHDRAWN: Final = "version_withdrawn"  # an administrator removed an unused version
+# People added, given or deprived of roles, deactivated (write/staff_directory.py): who could
+# read which cases when.
+DIRECTORY_CHANGED: Final = "directory_changed"
 
 # Kinds that start a step of the write path; a step may also start with a timer that fired.
 INPUTS: Final = (REPORTED, CYCLE_STARTED, TASK_COMPLETED, RECLASSIFIED, TASK_CLAIMED, TASK_RELEASED, MIGRATED,
@@ -65,7 +68,7 @@ ALONGSIDE: Final = (ACCESS_WITHDRAWN, ACCUSED_IDENTIFIED, MEASURES_ASSIGNED)
 DERIVED: Final = (TIMER_FIRED, DEADLINE_MISSED, REMINDER, ESCALATED, TASK_CANCELLED, TASK_OPENED, CASE_CLOSED)
 # Recorded besides the write path; they do not touch the workflow.
 PASSIVE: Final = (CASE_READ, INCIDENT, INCIDENT_RESOLVED)
-SYSTEM: Final = (DEPLOYED, FORM_PUBLISHED, CHECKPOINT, VERSION_WITHDRAWN)
+SYSTEM: Final = (DEPLOYED, FORM_PUBLISHED, CHECKPOINT, VERSION_WITHDRAWN, DIRECTORY_CHANGED)
 # Kinds that begin a case's chain.
 STARTS: Final = (REPORTED, CYCLE_STARTED)
 

@@ -48,6 +48,14 @@ def link(session: Session, user: User, issuer: str, subject: str) -> ExternalIde
     return row
 
 
+def is_linked(session: Session, user: User, issuer: str, subject: str) -> bool:
+    """Whether ``subject`` at ``issuer`` is bound to ``user`` already."""
+    issuer, subject = _clean(issuer, subject)
+    return session.scalar(select(ExternalIdentity.id).where(
+        ExternalIdentity.issuer == issuer, ExternalIdentity.subject == subject,
+        ExternalIdentity.user_id == user.id)) is not None
+
+
 def unlink(session: Session, user: User, issuer: str, subject: str) -> None:
     issuer, subject = _clean(issuer, subject)
     row = session.scalars(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
