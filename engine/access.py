@@ -1105,6 +1105,11 @@ def may_end_sessions(viewer: Viewer) -> bool:
     return viewer.has("administrator")
 
 
+def may_manage_people(viewer: Viewer) -> bool:
+    """Who may change the people and roles of their county (DOMAIN.md: the administrator)."""
+    return viewer.has("administrator")
+
+
 def administered_people(viewer: Viewer) -> CompoundSelect:
     """The people an administrator sees logged in and may log out: those with a role in a county
     where the viewer is administrator, at the county or at one of its schools. (Every session

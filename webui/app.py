@@ -45,6 +45,7 @@ from . import (
     oidc,
     overview,
     pager,
+    people,
     present,
     prevention,
     reports,
@@ -91,7 +92,7 @@ def create_app(kap12=None, **config) -> Flask:
     for blueprint in (
         auth.bp, oidc.bp, reports.bp, tasks.bp, cases.bp, notices.bp, measures.bp,  # staff
         overview.bp, documents.bp, prevention.bp,  # leadership: lederforum, documents, årshjul
-        modeler.bp, form_editor.bp, incidents.bp, logins.bp,  # process owners and operations
+        modeler.bp, form_editor.bp, incidents.bp, logins.bp, people.bp,  # process owners and operations
         audit.bp,  # auditors
         api.bp,  # the JSON API (it registers the profile page with the API keys too)
         health.bp,  # load balancers and monitoring

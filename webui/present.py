@@ -241,7 +241,7 @@ def event_text(ev) -> str:
     if kind == TASK_CLAIMED:
         return _("Tok oppgaven «%(title)s».", title=title)
     if kind == TASK_RELEASED:
-        if d.get("released_from"):  # let go for someone who lost the role (engine/write/staff_directory.py)
+        if d.get("released_from"):  # let go for someone who lost the role (engine/write/orphaned_tasks.py)
             return _("Oppgaven «%(title)s» gikk tilbake til rollen: %(name)s kan ikke lenger gjøre den "
                      "(endret i personkatalogen).", title=title, name=d["released_from"])
         return _("La tilbake oppgaven «%(title)s».", title=title)

@@ -1,13 +1,17 @@
-"""A county's directory as the staff list file (``kap12 katalog eksporter``): the active people
-with a role in the county, one line per person and school, in the form ``kap12 katalog importer``
-reads. Exported, edited and imported again, a list changes only what was edited."""
+"""A county's people as the administrator and the operator see them: the staff list file
+(``kap12 katalog eksporter``, the page's download) — the active people with a role in the county,
+one line per person and school, in the form ``kap12 katalog importer`` reads, so that a list
+exported, edited and imported again changes only what was edited — and the people page, paged."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
+from engine import access
 from engine.errors import NotFound
+from engine.read import paging
 from engine.store.models import County, ExternalIdentity, RoleGrant, School, User
 from engine.store.staff_file import StaffLine
 from processes.messages import Message
@@ -50,3 +54,52 @@ def staff_lines(kap12: Kap12, county_name: str | None = None, issuer: str | None
     return [StaffLine(0, username, people[username][0], people[username][1], school,
                       tuple(sorted(roles, key=order.index)), bound.get(username))
             for (username, school), roles in places.items()]
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person on the administrator's people page: their roles in the administrator's counties,
+    and whether they hold roles elsewhere too (then only the operator may deactivate them)."""
+
+    id: int
+    username: str
+    name: str
+    email: str | None
+    active: bool
+    roles: tuple[str, ...]  # «Rektor / ass. rektor ved Nordli skole»
+    elsewhere: bool
+
+
+PEOPLE_ORDER = (paging.Key(User.username), paging.Key(User.id))
+
+
+def people_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
+                limit: int | None = None) -> paging.Page[Person]:
+    """A page of the people with a role in a county the viewer administers (active or not), by
+    user name; their roles read for the page's people only."""
+    within = set(access.counties_where(viewer, "administrator"))
+    query = select(User).where(User.id.in_(access.administered_people(viewer)))
+    with kap12.db.reading() as session:
+        page = paging.fetch(session, query, PEOPLE_ORDER, cursor, limit, lambda row: (row[0].username, row[0].id))
+        users = [row[0] for row in page.items]
+        grants = session.execute(
+            select(RoleGrant.user_id, RoleGrant.role, School.name, func.coalesce(RoleGrant.county_id, School.county_id))
+            .outerjoin(School, School.id == RoleGrant.school_id)
+            .where(RoleGrant.user_id.in_([u.id for u in users])).order_by(RoleGrant.id)).all()
+    roles: dict[int, list[str]] = {}
+    elsewhere: set[int] = set()
+    for user_id, role, school, county_id in grants:
+        if county_id not in within:
+            elsewhere.add(user_id)
+            continue
+        words = f"{ROLES.get(role, role)} ved {school}" if school else ROLES.get(role, role)
+        roles.setdefault(user_id, []).append(words)
+    return paging.Page([Person(u.id, u.username, u.display_name, u.email, u.active, tuple(roles.get(u.id, ())),
+                               u.id in elsewhere) for u in users], page.next_cursor)
+
+
+def administered_counties(kap12: Kap12, viewer: access.Viewer) -> list[str]:
+    """The names of the counties where the viewer is administrator."""
+    with kap12.db.reading() as session:
+        return list(session.scalars(select(County.name).where(
+            County.id.in_(access.counties_where(viewer, "administrator"))).order_by(County.name)))
