@@ -149,6 +149,11 @@ class Settings:
     # Where the server's processes keep their metric values (prometheus-client's own setting).
     metrics_dir: Path | None = None
 
+    @property
+    def oidc_issuer(self) -> str | None:
+        """The log-in service's issuer, when one is set up (None: local accounts only)."""
+        return self.oidc.issuer if self.oidc is not None else None
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env

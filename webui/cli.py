@@ -312,9 +312,9 @@ def identitet() -> None:
 def _issuer(kap12, given: str | None) -> str:
     if given:
         return given
-    if kap12.settings.oidc is None:
+    if kap12.settings.oidc_issuer is None:
         _fail("Ingen innloggingstjeneste er satt opp (KAP12_OIDC_ISSUER); oppgi --utsteder.")
-    return kap12.settings.oidc.issuer
+    return kap12.settings.oidc_issuer
 
 
 _ISSUER_HELP = "Innloggingstjenestens utsteder (standard: KAP12_OIDC_ISSUER)."
@@ -381,8 +381,7 @@ def katalog_importer(path: Path, county: str | None, complete: bool, dry_run: bo
     kap12 = _engine()
     data = path.read_bytes()
     lines = staff_file.read(data)
-    if issuer is None and kap12.settings.oidc is not None:
-        issuer = kap12.settings.oidc.issuer
+    issuer = issuer or kap12.settings.oidc_issuer
     result = staff_directory.import_staff(kap12, lines, source=path.name, digest=staff_directory.file_digest(data),
                                           county=county, complete=complete, dry_run=dry_run,
                                           create_schools=create_schools, allow_large=allow_large, issuer=issuer)
@@ -396,8 +395,7 @@ def katalog_importer(path: Path, county: str | None, complete: bool, dry_run: bo
 @click.option("--utsteder", "issuer", help=_ISSUER_HELP + " Gir kolonnen identitet.")
 def katalog_eksporter(path: Path | None, county: str | None, issuer: str | None) -> None:
     kap12 = _engine()
-    if issuer is None and kap12.settings.oidc is not None:
-        issuer = kap12.settings.oidc.issuer
+    issuer = issuer or kap12.settings.oidc_issuer
     text = staff_file.write(staff_lines(kap12, county, issuer))
     if path is None:
         click.echo(text, nl=False)
@@ -430,6 +428,9 @@ def _directory_result(result: staff_directory.DirectoryResult, title: str, as_js
         lines.append("Oppgaver gitt tilbake til rollen (den som hadde tatt dem, kan ikke lenger gjøre dem):"
                      if result.applied else "Oppgaver som vil bli gitt tilbake til rollen:")
         lines += [f"  sak {t.case_number}: «{t.title}» (var tatt av {t.username})" for t in result.let_go]
+    if result.not_let_go:
+        lines.append("Kunne ikke gis tilbake nå (saken var opptatt); neste import prøver igjen:")
+        lines += [f"  sak {t.case_number}: «{t.title}» (tatt av {t.username})" for t in result.not_let_go]
     if result.unstaffed:
         lines.append("OBS: åpne oppgaver som ingen kan ta nå. Gi rollen til noen i dag, fristene løper:")
         lines += [f"  {u.school}: {u.tasks} oppgave(r) for {' / '.join(u.roles)}" for u in result.unstaffed]

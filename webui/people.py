@@ -57,8 +57,7 @@ def export():
     if county is None:
         flash(_("Velg fylket du vil laste ned personlisten for."), "error")
         return redirect(url_for("people.index"))
-    issuer = kap12().settings.oidc.issuer if kap12().settings.oidc is not None else None
-    text = staff_file.write(staff_lines(kap12(), county, issuer))
+    text = staff_file.write(staff_lines(kap12(), county, kap12().settings.oidc_issuer))
     return Response("\ufeff" + text, mimetype="text/csv; charset=utf-8",  # a spreadsheet reads UTF-8 by its mark
                     headers={"Content-Disposition": 'attachment; filename="personliste.csv"'})
 
@@ -87,10 +86,9 @@ def import_list():
         return redirect(url_for("people.index"))
     try:
         lines = staff_file.read(data)
-        issuer = kap12().settings.oidc.issuer if kap12().settings.oidc is not None else None
         result = staff_directory.import_staff(kap12(), lines, source=name, digest=staff_directory.file_digest(data),
-                                              county=_county(), complete=complete, dry_run=trial, issuer=issuer,
-                                              by=g.viewer)
+                                              county=_county(), complete=complete, dry_run=trial,
+                                              issuer=kap12().settings.oidc_issuer, by=g.viewer)
     except Refused as err:
         return _page(problems=[str(p) for p in err.problems], file_name=name, complete=complete), 422
     if result.applied:
@@ -102,11 +100,16 @@ def import_list():
 def _file() -> tuple[bytes | None, str]:
     upload = request.files.get("fil")
     if upload is not None and upload.filename:
-        return upload.read(), re.sub(r"[^\w.-]", "_", upload.filename.rsplit("/", 1)[-1])[:100] or "personliste.csv"
+        return upload.read(), _file_name(upload.filename)
     carried = request.form.get("fil_data")
     if carried:
-        return _uncarry(carried), (request.form.get("fil_navn") or "personliste.csv")[:100]
+        return _uncarry(carried), _file_name(request.form.get("fil_navn", ""))
     return None, ""
+
+
+def _file_name(given: str) -> str:
+    """The file's name as the history records it: its last part, in letters, digits and ._-."""
+    return re.sub(r"[^\w.-]", "_", given.rsplit("/", 1)[-1])[:100] or "personliste.csv"
 
 
 def _carry(data: bytes) -> str:

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, exists, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from engine import access
+from engine.errors import Conflict
 from engine.store.events import TASK_RELEASED
 from engine.store.models import Case, County, OpenTask, OpenTaskRole, RoleGrant, School, User
 from engine.write.unit_of_work import Actor, CaseStep
@@ -59,7 +60,10 @@ def let_go(kap12: Kap12, task_id: str, case_id: int, user_id: int, actor: str) -
                     released_from=user.display_name, reason=RELEASED_BY_DIRECTORY)
         done.append(LetGo(step.case.number, row.title, user.username))
 
-    kap12.writer.step(case_id, Actor.system(actor), act)
+    try:
+        kap12.writer.step(case_id, Actor.system(actor), act)
+    except Conflict:  # someone acted on the case meanwhile: once more, as it is now
+        kap12.writer.step(case_id, Actor.system(actor), act)
     return done[0] if done else None
 
 

@@ -13,6 +13,7 @@ operator gives the role to someone the same day.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,7 +23,7 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
-from engine.errors import InvalidInput, NotFound, Refused
+from engine.errors import InvalidInput, Kap12Error, NotFound, Refused
 from engine.store import directory, history, identities
 from engine.store.events import DIRECTORY_CHANGED
 from engine.store.models import County, RoleGrant, School, User
@@ -34,6 +35,8 @@ from processes.roles import COUNTY_ROLES
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
+
+log = logging.getLogger(__name__)
 
 ACTOR = "kap12 (personkatalogen)"
 # A complete list that would take every role in the county from more than this share of the
@@ -78,6 +81,7 @@ class DirectoryResult:
     applied: bool
     schools_created: list[str] = field(default_factory=list)
     let_go: list[orphaned_tasks.LetGo] = field(default_factory=list)
+    not_let_go: list[orphaned_tasks.LetGo] = field(default_factory=list)  # its case was busy: next time
     unstaffed: list[orphaned_tasks.Unstaffed] = field(default_factory=list)
 
 
@@ -192,9 +196,15 @@ def _after(kap12: Kap12, result: DirectoryResult, taken: list[int], county: str 
             ids = list(session.scalars(select(User.id).where(User.username.in_(gone))))
         sessions.end_everywhere(kap12.db, ids, kap12.clock.now())
     with kap12.db.reading() as session:
-        tasks = [(task.id, case.id, user.id) for task, case, user in orphaned_tasks.tasks_to_let_go(session, taken, county)]
-    result.let_go = [let_go for task_id, case_id, user_id in tasks
-                     if (let_go := orphaned_tasks.let_go(kap12, task_id, case_id, user_id, ACTOR)) is not None]
+        tasks = [(orphaned_tasks.LetGo(case.number, task.title, user.username), task.id, case.id, user.id)
+                 for task, case, user in orphaned_tasks.tasks_to_let_go(session, taken, county)]
+    for words, task_id, case_id, user_id in tasks:
+        try:
+            if orphaned_tasks.let_go(kap12, task_id, case_id, user_id, ACTOR):
+                result.let_go.append(words)
+        except Kap12Error as err:  # the directory is committed: say so, and the next import tries again
+            log.warning("task %s of case %s not let go: %s", task_id, case_id, err.bokmal)
+            result.not_let_go.append(words)
 
 
 def _county_name(session: Session, grant: RoleGrant) -> str:

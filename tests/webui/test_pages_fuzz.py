@@ -29,6 +29,8 @@ PAGES = [
     ("/dokumenter/<id:case_id>/<id:document_id>.pdf", "GET"), ("/dokumenter/<id:case_id>/arkivuttrekk", "POST"),
     ("/dokumenter/arkivuttrekk", "POST"), ("/drift", "GET"), ("/drift/<timer_id>/prov-igjen", "POST"),
     ("/drift/innlogginger", "GET"), ("/drift/innlogginger/logg-ut", "POST"), ("/profil/passord", "POST"),
+    ("/drift/personer", "GET"), ("/drift/personer/personliste.csv", "GET"), ("/drift/personer/importer", "POST"),
+    ("/drift/personer/deaktiver", "POST"),
     ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/logg-inn", "GET"), ("/logg-inn", "POST"), ("/logg-inn/ekstern", "GET"),
     ("/logg-inn/ekstern/tilbake", "GET"), ("/logg-ut", "POST"),
     ("/melding/<id:case_id>/kvittering", "GET"), ("/melding/ny", "GET"), ("/melding/ny", "POST"),
@@ -75,7 +77,7 @@ PAGE_FIELDS = ["school_id", "case_id", "sak", "til", "fra", "begrunnelse", "komm
                "anklaget_bruker", "name", "declaration", "action", "note", "skole", "skolear", "username",
                "password", "next", "neste", "_once", "from", "_add_row", "id", "key", "status", "prosedyre", "q",
                "vis", "skjerm", "innsyn_for", "navn", "logged_out", "xml", "comment", "lang", "bruker", "merknad",
-               "notat", "retter"]
+               "notat", "retter", "fil_data", "fil_navn", "fullstendig", "handling", "fylke", "grunn"]
 FIELDS = PAGE_FIELDS + _form_fields()
 
 odd_numbers = st.sampled_from(["0", "-1", "2147483647", "2147483648", "4294967296", "9223372036854775808",
@@ -144,7 +146,7 @@ def page_requests(draw, world, rule: str, method: str):
                 for key in draw(st.lists(st.sampled_from(FIELDS), max_size=8, unique=True))}
         if draw(st.integers(0, 5)):  # mostly past the CSRF check, to reach the page itself
             data["_csrf"] = world["tokens"][who]
-        if draw(st.booleans()) and rule in ("/prosesser/last-opp",):
+        if draw(st.booleans()) and rule in ("/prosesser/last-opp", "/drift/personer/importer"):
             data["fil"] = [(io.BytesIO(draw(st.binary(max_size=200))), draw(path_text))]
         kwargs.update(data=data)
     return who, verb, url, kwargs

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from engine.errors import NotFound, Refused
+from engine.errors import Conflict, NotFound, Refused
 from engine.read import sessions as live_sessions
 from engine.read.staff_list import staff_lines
 from engine.store import directory, events, history, identities, staff_file
@@ -315,3 +315,24 @@ def test_a_task_an_earlier_run_did_not_let_go_is_let_go_by_the_next_import(kap12
     assert result.changes == []
     assert [(t.case_number, t.username) for t in result.let_go] == [(case.number, "rektor")]
     assert [t.assignee_id for t in kap12.case_tasks(case.id)] == [None]
+
+
+def test_a_task_whose_case_is_busy_is_named_and_the_import_still_stands(kap12, demo, flow, monkeypatch):
+    """The directory is committed first; a case changed by someone else twice over while its task
+    is let go (injected here: a race cannot be timed) is named, and the next import lets it go."""
+    case = flow.report()
+    [task] = [t for t in kap12.tasks_for(demo.users["rektor"]) if t.case_id == case.id]
+    kap12.claim(demo.users["rektor"], task.id)
+    step = kap12.writer.step
+
+    def busy(target, actor, act):
+        if actor.name == ACTOR:
+            raise Conflict("Saken ble endret av noen andre samtidig.")
+        return step(target, actor, act)
+
+    monkeypatch.setattr(kap12.writer, "step", busy)
+    result = _import(kap12, _file(kap12, drop={"rektor"}), complete=True)
+    assert result.applied and not _active(kap12, "rektor")
+    assert (result.let_go, [t.case_number for t in result.not_let_go]) == ([], [case.number])
+    monkeypatch.setattr(kap12.writer, "step", step)
+    assert [t.case_number for t in _import(kap12, _file(kap12)).let_go] == [case.number]
