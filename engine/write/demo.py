@@ -49,7 +49,7 @@ NOTES = {
     "skoleeier": "fylkets skoleledelse: B- og C-saker og Ukeoversikt for alle skolene",
     "prosesseier": "prosessene og skjemaene",
     "revisor": "leser og spiller av alle saker i fylket",
-    "admin": "drift og innlogginger",
+    "admin": "drift, personer og roller, innlogginger",
 }
 
 

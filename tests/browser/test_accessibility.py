@@ -32,7 +32,7 @@ PAGES = {
     "skoleeier": ["/oppgaver", "/saker", "case", "/oversikt"],
     "prosesseier": ["/prosesser", "modeler", "version", "/prosesser/skjema", "form", "/drift"],
     "revisor": ["/saker", "case", "/revisjon", "audit-case"],
-    "admin": ["/prosesser", "/drift", "/profil"],
+    "admin": ["/prosesser", "/drift", "/drift/personer", "/drift/innlogginger", "/profil"],
 }
 
 
