@@ -154,7 +154,8 @@ def deactivate(kap12: Kap12, username: str, reason: str, by: access.Viewer | Non
                        actor=actor.name, data={"reason": reason, "people": [change.as_data()]})
         session.flush()
         taken = [user.id]
-        counties = sorted({_county_name(session, grant) for grant in user.grants})
+        counties = list(session.scalars(select(County.name).where(
+            County.id.in_(_counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
         result = DirectoryResult(", ".join(counties), [change], 0, True)
         result.unstaffed = [u for county in counties for u in orphaned_tasks.unstaffed(session, county)]
     _after(kap12, result, taken)
@@ -206,14 +207,6 @@ def _after(kap12: Kap12, result: DirectoryResult, taken: list[int], county: str 
             log.warning("task %s of case %s not let go: %s", task_id, case_id, err.bokmal)
             result.not_let_go.append(words)
 
-
-def _county_name(session: Session, grant: RoleGrant) -> str:
-    county_id = grant.county_id if grant.county_id is not None else \
-        session.scalar(select(School.county_id).where(School.id == grant.school_id))
-    return session.scalar(select(County.name).where(County.id == county_id)) or ""
-
-
-# -- the import itself --------------------------------------------------------------------------
 
 def _import(session: Session, lines: list[StaffLine], county_name: str | None, complete: bool, create_schools: bool,
             allow_large: bool, issuer: str | None, now: datetime,
