@@ -1121,6 +1121,22 @@ def administered_people(viewer: Viewer) -> CompoundSelect:
                  .where(School.county_id.in_(counties)))
 
 
+def may_change_person(viewer: Viewer, counties: Collection[int]) -> bool:
+    """Whether who a person is (name, address, log-in, active or not) is the administrator's to
+    change: only when every county the person holds a role in is one they administer. Else
+    county X's administrator could bind their own log-in to county Y's rektor and be them. The
+    person's roles in X are X's to give and take away either way; the operator changes anyone."""
+    within = set(counties_where(viewer, "administrator"))
+    return bool(counties) and set(counties) <= within
+
+
+def may_deactivate(viewer: Viewer, person_id: int, counties: Collection[int]) -> bool:
+    """Whether the administrator may take the person out of service: someone whose person is
+    theirs to change (``may_change_person``), and not themselves (no one locks their county out
+    of its own administration by a slip)."""
+    return person_id != viewer.id and may_change_person(viewer, counties)
+
+
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
            "is_read_only", "may_deploy", "governs_versions", "publishes_versions", "withdraws_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
-           "COUNTY_ROLES"]
+           "may_manage_people", "administered_people", "may_change_person", "may_deactivate", "COUNTY_ROLES"]

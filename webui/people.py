@@ -38,7 +38,7 @@ def _administrator_only() -> None:
 
 def _page(**extra):
     people = people_page(kap12(), g.viewer, cursor=pager.cursor())
-    return render_template("people.html", people=people.items, next_cursor=people.next_cursor, own=g.viewer.id,
+    return render_template("people.html", people=people.items, next_cursor=people.next_cursor,
                            counties=administered_counties(kap12(), g.viewer), **extra)
 
 

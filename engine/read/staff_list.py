@@ -12,6 +12,7 @@ from sqlalchemy import func, or_, select
 from engine import access
 from engine.errors import NotFound
 from engine.read import paging
+from engine.store import directory
 from engine.store.models import County, ExternalIdentity, RoleGrant, School, User
 from engine.store.staff_file import StaffLine
 from processes.messages import Message
@@ -25,9 +26,8 @@ def staff_lines(kap12: Kap12, county_name: str | None = None, issuer: str | None
     """Everyone active with a role in the county (the only one when not named), by user name;
     ``issuer``: their identifier at that log-in service, when bound."""
     with kap12.db.reading() as session:
-        counties = list(session.scalars(select(County).order_by(County.name)))
-        county = next((c for c in counties if c.name == county_name), None) if county_name else \
-            (counties[0] if len(counties) == 1 else None)
+        counties = directory.counties(session)
+        county = directory.county_named(counties, county_name)
         if county is None:
             raise NotFound(Message("Oppgi et fylke som finnes (fylkene er: %(names)s).",
                                    names=", ".join(c.name for c in counties) or "ingen ennå"))
@@ -59,7 +59,8 @@ def staff_lines(kap12: Kap12, county_name: str | None = None, issuer: str | None
 @dataclass(frozen=True)
 class Person:
     """A person on the administrator's people page: their roles in the administrator's counties,
-    and whether they hold roles elsewhere too (then only the operator may deactivate them)."""
+    whether they hold roles elsewhere too, and whether the administrator may deactivate them
+    (``access.may_deactivate``: not themselves, nor someone with roles elsewhere)."""
 
     id: int
     username: str
@@ -68,6 +69,7 @@ class Person:
     active: bool
     roles: tuple[str, ...]  # «Rektor / ass. rektor ved Nordli skole»
     elsewhere: bool
+    may_deactivate: bool
 
 
 PEOPLE_ORDER = (paging.Key(User.username), paging.Key(User.id))
@@ -87,15 +89,16 @@ def people_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
             .outerjoin(School, School.id == RoleGrant.school_id)
             .where(RoleGrant.user_id.in_([u.id for u in users])).order_by(RoleGrant.id)).all()
     roles: dict[int, list[str]] = {}
-    elsewhere: set[int] = set()
+    counties: dict[int, set[int]] = {}
     for user_id, role, school, county_id in grants:
-        if county_id not in within:
-            elsewhere.add(user_id)
-            continue
-        words = f"{ROLES.get(role, role)} ved {school}" if school else ROLES.get(role, role)
-        roles.setdefault(user_id, []).append(words)
+        counties.setdefault(user_id, set()).add(county_id)
+        if county_id in within:
+            words = f"{ROLES.get(role, role)} ved {school}" if school else ROLES.get(role, role)
+            roles.setdefault(user_id, []).append(words)
     return paging.Page([Person(u.id, u.username, u.display_name, u.email, u.active, tuple(roles.get(u.id, ())),
-                               u.id in elsewhere) for u in users], page.next_cursor)
+                               bool(counties.get(u.id, set()) - within),
+                               access.may_deactivate(viewer, u.id, counties.get(u.id, set())))
+                        for u in users], page.next_cursor)
 
 
 def administered_counties(kap12: Kap12, viewer: access.Viewer) -> list[str]:

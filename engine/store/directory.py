@@ -3,13 +3,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, bindparam, select
+from sqlalchemy import ColumnElement, bindparam, func, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.errors import InvalidInput, NotFound
@@ -52,6 +53,31 @@ def get_or_create_county(session: Session, name: str) -> County:
 
 def get_or_create_school(session: Session, county: County, name: str) -> School:
     return _get_or_create(session, School, county_id=county.id, name=name)
+
+
+def counties(session: Session, within: Collection[int] | None = None) -> list[County]:
+    """The installation's counties by name; ``within``: only those."""
+    return [county for county in session.scalars(select(County).order_by(County.name))
+            if within is None or county.id in within]
+
+
+def county_named(counties: list[County], name: str | None) -> County | None:
+    """The county named, or the only one when none is named (a county's list, its import: an
+    installation for one county need not name it). None: not among them, or several and no name."""
+    if name:
+        return next((county for county in counties if county.name == name), None)
+    return counties[0] if len(counties) == 1 else None
+
+
+def counties_of(session: Session, user_ids: Collection[int]) -> dict[int, set[int]]:
+    """The counties each person holds a role in (at the county, or at one of its schools)."""
+    found: dict[int, set[int]] = {}
+    rows = session.execute(select(RoleGrant.user_id, func.coalesce(RoleGrant.county_id, School.county_id))
+                           .outerjoin(School, School.id == RoleGrant.school_id)
+                           .where(RoleGrant.user_id.in_(list(user_ids))))
+    for user_id, county_id in rows:
+        found.setdefault(user_id, set()).add(county_id)
+    return found
 
 
 def get_or_create_department(session: Session, school: School, name: str) -> Department:

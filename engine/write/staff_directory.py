@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
@@ -109,9 +109,7 @@ def import_staff(kap12: Kap12, lines: list[StaffLine], *, source: str, digest: s
     try:
         with kap12.db.writing() as session:
             history.lock_system_chain(session)  # one import at a time: two would add the same people
-            within = access.counties_where(by, "administrator") if by is not None else None
-            result, taken = _import(session, lines, county, complete, create_schools, allow_large, issuer, now,
-                                    within)
+            result, taken = _import(session, lines, county, complete, create_schools, allow_large, issuer, now, by)
             if result.changes or result.schools_created:
                 actor = _actor(by)
                 history.append(session, history.SYSTEM_CHAIN, kind=DIRECTORY_CHANGED, at=now, actor_id=actor.id,
@@ -155,7 +153,7 @@ def deactivate(kap12: Kap12, username: str, reason: str, by: access.Viewer | Non
         session.flush()
         taken = [user.id]
         counties = list(session.scalars(select(County.name).where(
-            County.id.in_(_counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
+            County.id.in_(directory.counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
         result = DirectoryResult(", ".join(counties), [change], 0, True)
         result.unstaffed = [u for county in counties for u in orphaned_tasks.unstaffed(session, county)]
     _after(kap12, result, taken)
@@ -167,26 +165,16 @@ def _actor(by: access.Viewer | None) -> Actor:
 
 
 def _may_deactivate(session: Session, by: access.Viewer, user: User) -> None:
-    within = set(access.counties_where(by, "administrator"))
-    counties = _counties_of(session, [user.id]).get(user.id, set())
-    if not counties & within:
+    """Refuse, in words, what ``access.may_deactivate`` does not allow."""
+    counties = directory.counties_of(session, [user.id]).get(user.id, set())
+    if access.may_deactivate(by, user.id, counties):
+        return
+    if not counties & set(access.counties_where(by, "administrator")):
         raise directory.no_such_user(user.username)  # not theirs to know of
     if user.id == by.id:
         raise Refused([Message("Du kan ikke deaktivere deg selv.")])
-    if counties - within:
-        raise Refused([Message("%(username)s har roller i et annet fylke også. Ta bort rollene i ditt fylke med "
-                               "personlisten; bare driften kan deaktivere personen.", username=user.username)])
-
-
-def _counties_of(session: Session, user_ids: list[int]) -> dict[int, set[int]]:
-    """The counties each person holds a role in (at the county, or at one of its schools)."""
-    found: dict[int, set[int]] = {}
-    rows = session.execute(select(RoleGrant.user_id, func.coalesce(RoleGrant.county_id, School.county_id))
-                           .outerjoin(School, School.id == RoleGrant.school_id)
-                           .where(RoleGrant.user_id.in_(user_ids)))
-    for user_id, county_id in rows:
-        found.setdefault(user_id, set()).add(county_id)
-    return found
+    raise Refused([Message("%(username)s har roller i et annet fylke også. Ta bort rollene i ditt fylke med "
+                           "personlisten; bare driften kan deaktivere personen.", username=user.username)])
 
 
 def _after(kap12: Kap12, result: DirectoryResult, taken: list[int], county: str | None = None) -> None:
@@ -210,8 +198,8 @@ def _after(kap12: Kap12, result: DirectoryResult, taken: list[int], county: str 
 
 def _import(session: Session, lines: list[StaffLine], county_name: str | None, complete: bool, create_schools: bool,
             allow_large: bool, issuer: str | None, now: datetime,
-            within: list[int] | None) -> tuple[DirectoryResult, list[int]]:
-    county = _county(session, county_name, within)
+            by: access.Viewer | None) -> tuple[DirectoryResult, list[int]]:
+    county = _county(session, county_name, access.counties_where(by, "administrator") if by is not None else None)
     schools = {school.name: school for school in session.scalars(select(School).where(School.county_id == county.id))}
     created = _schools(session, county, schools, lines, create_schools)
     wanted: dict[str, list[StaffLine]] = {}
@@ -223,9 +211,9 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
     taken: list[int] = []  # people who lost a role or were deactivated: their tasks are looked at
     # Someone with a role in a county the importer does not administer: who they are is not the
     # importer's to change (only their roles here).
-    foreign = set() if within is None else {
-        user_id for user_id, counties in _counties_of(session, [u.id for u in users.values()]).items()
-        if counties - set(within)}
+    foreign = set() if by is None else {
+        user_id for user_id, counties in directory.counties_of(session, [u.id for u in users.values()]).items()
+        if not access.may_change_person(by, counties)}
     problems: list[str] = []
     links: list[tuple[User, StaffLine]] = []
     for username, own in wanted.items():
@@ -263,20 +251,17 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
 
 
 def _county(session: Session, name: str | None, within: list[int] | None) -> County:
-    counties = [county for county in session.scalars(select(County).order_by(County.name))
-                if within is None or county.id in within]
+    counties = directory.counties(session, within)
+    found = directory.county_named(counties, name)
+    if found is not None:
+        return found
     if name is None:
-        if len(counties) != 1:
-            raise Refused([Message("Velg fylket (--fylke); fylkene er: %(names)s.",
-                                   names=", ".join(c.name for c in counties) or "ingen ennå")])
-        return counties[0]
-    found = next((c for c in counties if c.name == name), None)
-    if found is None:
-        if counties or within is not None:
-            raise NotFound(Message("Fylket «%(name)s» finnes ikke (fylkene er: %(names)s).", name=name,
-                                   names=", ".join(c.name for c in counties)))
-        found = directory.get_or_create_county(session, name)  # the installation's first county
-    return found
+        raise Refused([Message("Velg fylket (--fylke); fylkene er: %(names)s.",
+                               names=", ".join(c.name for c in counties) or "ingen ennå")])
+    if counties or within is not None:
+        raise NotFound(Message("Fylket «%(name)s» finnes ikke (fylkene er: %(names)s).", name=name,
+                               names=", ".join(c.name for c in counties)))
+    return directory.get_or_create_county(session, name)  # the installation's first county
 
 
 def _linked(session: Session, user: User, line: StaffLine, issuer: str | None) -> bool:

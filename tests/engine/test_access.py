@@ -109,3 +109,19 @@ def test_roles_without_a_case(world, user):
     assert access.may_see_overview(viewer) == (user in {"avdelingsleder", "rektor", "rektor2", "skoleeier"})
     assert bool(access.counties_where(viewer, "skoleeier")) == (user == "skoleeier")
     assert access.may_archive_any(viewer) == (user in {"avdelingsleder", "rektor", "rektor2", "skoleeier"})
+
+
+ADMIN_OF_1 = access.Viewer(7, "Admin", (("administrator", None, 1),))
+
+
+@pytest.mark.parametrize("viewer, person, counties, changes, deactivates", [
+    (ADMIN_OF_1, 20, {1}, True, True),            # someone only of their county
+    (ADMIN_OF_1, 20, {1, 2}, False, False),       # roles in another county too: only the operator
+    (ADMIN_OF_1, 20, {2}, False, False),          # another county's person
+    (ADMIN_OF_1, 20, set(), False, False),        # no role anywhere: not theirs either
+    (ADMIN_OF_1, 7, {1}, True, False),            # themselves: changes yes, out of service no
+    (access.Viewer(9, "Rektor", (("rektor", 3, None),)), 20, {1}, False, False),  # no administrator
+])
+def test_who_an_administrator_may_change_and_deactivate(viewer, person, counties, changes, deactivates):
+    assert access.may_change_person(viewer, counties) is changes
+    assert access.may_deactivate(viewer, person, counties) is deactivates
