@@ -48,6 +48,26 @@ def link(session: Session, user: User, issuer: str, subject: str) -> ExternalIde
     return row
 
 
+def unlink_others(session: Session, issuer: str, wanted: dict[int, str]) -> dict[int, list[str]]:
+    """For each user id in ``wanted``, unbind their identities at ``issuer`` other than the one
+    wanted, and return them by user id. A staff list names *the* identifier a person logs in
+    with: one changed (a new Feide name) must not leave the old one working, for the old name
+    may be given to someone else. All are unbound before any is bound, so that an identifier
+    passed from one person to another in the same list is free when it is bound."""
+    issuer = (issuer or "").strip().rstrip("/")
+    gone: dict[int, list[str]] = {}
+    if not wanted:
+        return gone
+    for row in session.scalars(select(ExternalIdentity).where(ExternalIdentity.issuer == issuer,
+                                                              ExternalIdentity.user_id.in_(list(wanted)))
+                               .order_by(ExternalIdentity.id)):
+        if row.subject != wanted[row.user_id]:
+            gone.setdefault(row.user_id, []).append(row.subject)
+            session.delete(row)
+    session.flush()
+    return gone
+
+
 def is_linked(session: Session, user: User, issuer: str, subject: str) -> bool:
     """Whether ``subject`` at ``issuer`` is bound to ``user`` already."""
     issuer, subject = _clean(issuer, subject)

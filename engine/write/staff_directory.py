@@ -60,6 +60,7 @@ class PersonChange:
     added: list[str] = field(default_factory=list)  # «rektor ved Nordli skole»
     removed: list[str] = field(default_factory=list)
     linked: str | None = None
+    unlinked: list[str] = field(default_factory=list)  # the identifiers it replaces at the same service
 
     def as_data(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if value}
@@ -69,6 +70,7 @@ class PersonChange:
                 [f"ny {what}" for what in self.updated] + [f"får {what}" for what in self.added] + \
                 [f"mister {what}" for what in self.removed] + \
                 ([f"logger inn som «{self.linked}»"] if self.linked else []) + \
+                [f"logger ikke lenger inn som «{old}»" for old in self.unlinked] + \
                 (["deaktivert"] if self.deactivated else [])
         return f"{self.username} ({self.name}): {', '.join(parts)}"
 
@@ -215,7 +217,7 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
         user_id for user_id, counties in directory.counties_of(session, [u.id for u in users.values()]).items()
         if not access.may_change_person(by, counties)}
     problems: list[str] = []
-    links: list[tuple[User, StaffLine]] = []
+    links: list[tuple[User, StaffLine, PersonChange]] = []
     for username, own in wanted.items():
         user = users.get(username)
         if user is not None and user.id in foreign:
@@ -228,7 +230,9 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
     if problems:
         raise Refused([*problems, Message("Ingenting er endret.")])
     session.flush()
-    for user, line in links:
+    replaced = identities.unlink_others(session, issuer or "", {user.id: line.identity or "" for user, line, _ in links})
+    for user, line, change in links:
+        change.unlinked = replaced.get(user.id, [])
         try:
             identities.link(session, user, issuer or "", line.identity or "")
         except InvalidInput as err:  # someone else's already
@@ -332,10 +336,11 @@ def _words(grant: RoleGrant, county: County, schools: dict[str, School]) -> str:
 
 def _person(session: Session, county: County, schools: dict[str, School], user: User | None,
             own: list[StaffLine], in_county: dict[int, list[RoleGrant]], complete: bool, issuer: str | None,
-            now: datetime, links: list[tuple[User, StaffLine]]) -> PersonChange | None:
+            now: datetime, links: list[tuple[User, StaffLine, PersonChange]]) -> PersonChange | None:
     """One person's changes, added to the session (flushed with everyone's: a flush per person
     made a county's first import of 15,000 people several times slower); identities to bind once
-    the new people have ids are added to ``links``."""
+    the new people have ids are added to ``links`` (each replacing the person's other identifier
+    at the same log-in service)."""
     first = own[0]
     change = PersonChange(first.username, first.name)
     if user is None:  # not among the list's people read at the start: new (flushed with the others)
@@ -371,7 +376,7 @@ def _person(session: Session, county: County, schools: dict[str, School], user: 
                 change.removed.append(_words(grant, county, schools))
     if first.identity is not None and issuer is not None and (
             user.id is None or not identities.is_linked(session, user, issuer, first.identity)):
-        links.append((user, first))
+        links.append((user, first, change))
         change.linked = first.identity
     return change if (change.created or change.updated or change.reactivated or change.added or change.removed
                       or change.linked) else None

@@ -250,6 +250,27 @@ def test_identities_are_bound_for_the_log_in_service(kap12, demo):
     assert "per" not in {line.username for line in staff_lines(kap12, COUNTY)}
 
 
+def test_a_changed_identifier_replaces_the_old_one_and_may_pass_to_someone_else(kap12, demo):
+    def with_ids(ids):
+        return _file(kap12, change=lambda line: line + ids.get(line.split(";")[0], "") if ";" in line else line)
+
+    _import(kap12, with_ids({"ansatt": "kari@nordli.no", "ansatt2": "per@nordli.no"}), issuer=ISSUER)
+    with kap12.db.writing() as session:  # a binding at another service is not the list's to change
+        identities.link(session, directory.user_by_username(session, "ansatt"), "https://annen.example.no", "kari")
+    # Kari's Feide name changes, and her old one is given to Per (whose own goes) in the same list.
+    changes = {c.username: c for c in _import(kap12, with_ids({"ansatt": "kari.n@nordli.no",
+                                                                "ansatt2": "kari@nordli.no"}), issuer=ISSUER).changes}
+    assert (changes["ansatt"].linked, changes["ansatt"].unlinked) == ("kari.n@nordli.no", ["kari@nordli.no"])
+    assert (changes["ansatt2"].linked, changes["ansatt2"].unlinked) == ("kari@nordli.no", ["per@nordli.no"])
+    assert "logger ikke lenger inn som «kari@nordli.no»" in changes["ansatt"].describe()
+    with kap12.db.reading() as session:
+        assert identities.user_for(session, ISSUER, "kari@nordli.no").username == "ansatt2"
+        assert identities.user_for(session, ISSUER, "kari.n@nordli.no").username == "ansatt"
+        assert identities.user_for(session, ISSUER, "per@nordli.no") is None
+        assert identities.user_for(session, "https://annen.example.no", "kari").username == "ansatt"
+    assert _directory_events(kap12)[-1]["people"][0]["unlinked"] == ["kari@nordli.no"]
+
+
 # -- what follows for the cases -----------------------------------------------------------------
 
 def test_a_task_taken_by_someone_who_left_goes_back_to_the_role(kap12, demo, flow):
