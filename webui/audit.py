@@ -18,8 +18,8 @@ from engine import access
 from engine.audit import export, replay
 from engine.audit.heat import process_heat
 from engine.errors import Denied, NotFound
-from engine.read import queries
-from engine.store.events import CASE_READ
+from engine.read import queries, system_history
+from engine.store.events import CASE_READ, DIRECTORY_CHANGED
 from engine.versions import definitions
 
 from . import pager, present, security
@@ -73,6 +73,25 @@ def index():
     page = kap12().case_page(g.viewer, cursor=pager.cursor())
     versions = queries.versions_in_use(kap12(), g.viewer)
     return render_template("audit_index.html", rows=page.items, next_cursor=page.next_cursor, versions=versions)
+
+
+# The list's filter: the words a person reads, and the kinds each stands for.
+SYSTEM_FILTERS = {"": system_history.KINDS, "personer": (DIRECTORY_CHANGED,),
+                  "prosesser": system_history.EVERY_COUNTY}
+
+
+@bp.get("/system")
+@login_required
+def system():
+    """What was done to the installation rather than to a case: versions published and
+    withdrawn, and the county's people and roles changed."""
+    _auditor()
+    shown = request.args.get("vis", "")
+    if shown not in SYSTEM_FILTERS:
+        shown = ""
+    page = system_history.system_page(kap12(), g.viewer, SYSTEM_FILTERS[shown], cursor=pager.cursor())
+    return render_template("audit_system.html", events=page.items, next_cursor=page.next_cursor, shown=shown,
+                           checkpoint=system_history.latest_checkpoint(kap12()))
 
 
 def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:

@@ -590,6 +590,17 @@ class CheckpointFold(Base):
     through_seq: Mapped[int] = mapped_column(Integer)
 
 
+class SystemEventCounty(Base):
+    """Derived: a county an event of the system chain is about (its staff list read, one of its
+    people taken out of service), so that its auditors read its events from an index, paged, and
+    no other county's. The event's own data names the county too, under its hash; this row is
+    never evidence. Events about every county (a process or form published) have none."""
+
+    __tablename__ = "system_event_counties"
+    county_id: Mapped[int] = mapped_column(ForeignKey("counties.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)  # the event's number in the system chain
+
+
 class Notification(Base):
     """A notice to one person: shown in the app, and mailed when they have an address.
 

@@ -26,7 +26,8 @@ from engine import access
 from engine.errors import InvalidInput, Kap12Error, NotFound, Refused
 from engine.store import directory, history, identities
 from engine.store.events import DIRECTORY_CHANGED
-from engine.store.models import County, RoleGrant, School, User
+from engine.store.models import County, RoleGrant, School, SystemEventCounty, User
+from engine.store.person_change import PersonChange
 from engine.store.staff_file import StaffLine
 from engine.write import orphaned_tasks, sessions
 from engine.write.unit_of_work import Actor
@@ -45,34 +46,6 @@ ACTOR = "kap12 (personkatalogen)"
 LARGEST_SHARE_REMOVED = 0.5
 
 Place = tuple[str, int | None, int | None]  # (role, school_id, county_id), as a grant holds it
-
-
-@dataclass
-class PersonChange:
-    """What changes for one person, in words an operator and an auditor read."""
-
-    username: str
-    name: str
-    created: bool = False
-    updated: list[str] = field(default_factory=list)  # «navn», «epost»
-    reactivated: bool = False
-    deactivated: bool = False
-    added: list[str] = field(default_factory=list)  # «rektor ved Nordli skole»
-    removed: list[str] = field(default_factory=list)
-    linked: str | None = None
-    unlinked: list[str] = field(default_factory=list)  # the identifiers it replaces at the same service
-
-    def as_data(self) -> dict:
-        return {key: value for key, value in self.__dict__.items() if value}
-
-    def describe(self) -> str:
-        parts = (["ny"] if self.created else []) + (["aktiv igjen"] if self.reactivated else []) + \
-                [f"ny {what}" for what in self.updated] + [f"får {what}" for what in self.added] + \
-                [f"mister {what}" for what in self.removed] + \
-                ([f"logger inn som «{self.linked}»"] if self.linked else []) + \
-                [f"logger ikke lenger inn som «{old}»" for old in self.unlinked] + \
-                (["deaktivert"] if self.deactivated else [])
-        return f"{self.username} ({self.name}): {', '.join(parts)}"
 
 
 @dataclass
@@ -113,9 +86,7 @@ def import_staff(kap12: Kap12, lines: list[StaffLine], *, source: str, digest: s
             history.lock_system_chain(session)  # one import at a time: two would add the same people
             result, taken = _import(session, lines, county, complete, create_schools, allow_large, issuer, now, by)
             if result.changes or result.schools_created:
-                actor = _actor(by)
-                history.append(session, history.SYSTEM_CHAIN, kind=DIRECTORY_CHANGED, at=now, actor_id=actor.id,
-                               actor=actor.name, data={
+                _record(session, by, now, [result.county], {
                     "county": result.county, "source": source, "sha256": digest, "complete": complete,
                     "schools_created": result.schools_created, "people": [c.as_data() for c in result.changes]})
             session.flush()
@@ -149,21 +120,25 @@ def deactivate(kap12: Kap12, username: str, reason: str, by: access.Viewer | Non
             raise Refused([Message("%(username)s er allerede deaktivert.", username=username)])
         user.active = False
         change = PersonChange(user.username, user.display_name, deactivated=True)
-        actor = _actor(by)
-        history.append(session, history.SYSTEM_CHAIN, kind=DIRECTORY_CHANGED, at=now, actor_id=actor.id,
-                       actor=actor.name, data={"reason": reason, "people": [change.as_data()]})
-        session.flush()
-        taken = [user.id]
         counties = list(session.scalars(select(County.name).where(
             County.id.in_(directory.counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
+        _record(session, by, now, counties, {"counties": counties, "reason": reason, "people": [change.as_data()]})
+        session.flush()
+        taken = [user.id]
         result = DirectoryResult(", ".join(counties), [change], 0, True)
         result.unstaffed = [u for county in counties for u in orphaned_tasks.unstaffed(session, county)]
     _after(kap12, result, taken)
     return result
 
 
-def _actor(by: access.Viewer | None) -> Actor:
-    return Actor(by.id, by.name) if by is not None else Actor.system(ACTOR)
+def _record(session: Session, by: access.Viewer | None, now: datetime, counties: list[str], data: dict) -> None:
+    """The change as an event of the system chain (its data names the counties), and the
+    counties it is about beside it, for their auditors' list (``SystemEventCounty``)."""
+    actor = Actor(by.id, by.name) if by is not None else Actor.system(ACTOR)
+    written = history.append(session, history.SYSTEM_CHAIN, kind=DIRECTORY_CHANGED, at=now, actor_id=actor.id,
+                             actor=actor.name, data=data)
+    session.add_all(SystemEventCounty(county_id=county_id, seq=written.seq)
+                    for county_id in session.scalars(select(County.id).where(County.name.in_(counties))))
 
 
 def _may_deactivate(session: Session, by: access.Viewer, user: User) -> None:

@@ -31,7 +31,7 @@ PAGES = {
     "rektor": ["/oppgaver", "/saker", "case", "/oversikt"],
     "skoleeier": ["/oppgaver", "/saker", "case", "/oversikt"],
     "prosesseier": ["/prosesser", "modeler", "version", "/prosesser/skjema", "form", "/drift"],
-    "revisor": ["/saker", "case", "/revisjon", "audit-case"],
+    "revisor": ["/saker", "case", "/revisjon", "audit-case", "/revisjon/system"],
     "admin": ["/prosesser", "/drift", "/drift/personer", "/drift/innlogginger", "/profil"],
 }
 

@@ -161,3 +161,29 @@ def test_a_forged_carried_file_is_refused_and_changes_nothing(fresh_env):
                                                                 "fil_data": carried})
         assert response.status_code == status
     assert _directory_events(fresh_env) == []
+
+
+def test_the_countys_auditor_reads_what_the_administrator_changed_and_no_other_county_does(fresh_env):
+    env = fresh_env
+    admin = login(env.app, "admin")
+    _confirm(admin, _upload(admin, _listing(admin) + f"nina;Nina Ny;nina@x.no;{NORDLI};ansatt;\n"))
+    token = csrf_of(admin.get("/drift/personer").text)
+    admin.post("/drift/personer/deaktiver", data={"_csrf": token, "brukernavn": "ansatt2", "grunn": "sluttet 30.11."})
+
+    auditor = login(env.app, "revisor")
+    assert "/revisjon/system" in auditor.get("/revisjon").text
+    page = auditor.get("/revisjon/system").text
+    assert "Personlisten for Innlandet fylkeskommune (demo) lest inn" in page and "Fil: ansatte.csv, SHA-256 " in page
+    assert f"nina (Nina Ny): ny, får ansatt ved {NORDLI}" in page
+    assert page.index("Deaktivert (Innlandet fylkeskommune (demo))") < page.index("Personlisten for")  # newest first
+    assert "Begrunnelse: sluttet 30.11." in page and "Arne Administrator" in page
+    assert "Prosessen «" in page  # the versions every county runs
+    only_versions = auditor.get("/revisjon/system?vis=prosesser").text
+    assert "Prosessen «" in only_versions and "Personlisten for" not in only_versions
+    assert auditor.get("/revisjon/system?vis=noe-annet").status_code == 200  # an unknown filter shows all
+
+    person_of_another_county(env.kap12, "revisor", "revisor_annet", "annet-fylke-1")
+    elsewhere = login(env.app, "revisor_annet", "annet-fylke-1").get("/revisjon/system").text
+    assert "Prosessen «" in elsewhere and "Nina Ny" not in elsewhere and "ansatte.csv" not in elsewhere
+    for username in ("admin", "rektor", "skoleeier", "ansatt"):
+        assert login(env.app, username).get("/revisjon/system").status_code == 403

@@ -317,7 +317,7 @@ def test_deactivating_ends_access_at_once_lets_go_of_tasks_and_is_recorded(kap12
     assert [t.username for t in result.let_go] == ["rektor"] and not _active(kap12, "rektor")
     assert live_sessions.holder_of(kap12.db, browser, kap12.clock.now(), timedelta(hours=8)) is None
     assert [t.assignee_id for t in kap12.case_tasks(case.id)] == [None]
-    assert _directory_events(kap12)[-1] == {"reason": "sluttet 30.11.", "people": [
+    assert _directory_events(kap12)[-1] == {"counties": [COUNTY], "reason": "sluttet 30.11.", "people": [
         {"username": "rektor", "name": "Rune Rektor", "deactivated": True}]}
     assert _grants(kap12, "rektor")  # kept: listing them again gives them back
     with pytest.raises(Refused):
