@@ -1137,6 +1137,14 @@ def may_deactivate(viewer: Viewer, person_id: int, counties: Collection[int]) ->
     return person_id != viewer.id and may_change_person(viewer, counties)
 
 
+def may_give_first_password(viewer: Viewer, person_id: int, counties: Collection[int]) -> bool:
+    """Whether the administrator may give the person a first password: as ``may_deactivate``.
+    A password the administrator knows lets them log in as the person until it is changed, so
+    it is for someone wholly theirs, never themselves (their own is changed under Profil)."""
+    return may_deactivate(viewer, person_id, counties)
+
+
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
            "is_read_only", "may_deploy", "governs_versions", "publishes_versions", "withdraws_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
-           "may_manage_people", "administered_people", "may_change_person", "may_deactivate", "COUNTY_ROLES"]
+           "may_manage_people", "administered_people", "may_change_person", "may_deactivate", "may_give_first_password",
+           "COUNTY_ROLES"]

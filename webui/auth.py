@@ -15,10 +15,11 @@ from flask import Blueprint, current_app, g, redirect, render_template, request,
 from flask_babel import gettext as _
 
 from engine import access
+from engine.errors import InvalidInput
 from engine.read import queries
 from engine.read import sessions as live_sessions
 from engine.store import directory
-from engine.write import login_throttle
+from engine.write import first_password, login_throttle
 from engine.write import sessions as web_sessions
 
 from . import bounds, known_devices
@@ -120,11 +121,41 @@ def login():
     if not ok:
         return render_template("login.html", next=next_url, username=username,
                                error=_("Feil brukernavn eller passord.")), 401
+    if user.password_temporary_until is not None:
+        chosen = _first_password(user, password, next_url)
+        if chosen is not None:  # not yet: the page to choose one's own, or why not
+            return chosen
+        user = queries.user_for_login(kap12(), username)  # with the password just chosen
     login_throttle.succeeded(kap12().db, username, ip, now(), device)
     log_in(user)
     response = redirect(_safe_next(next_url))
     known_devices.remember(response, username, user.password_hash)
     return response
+
+
+def _first_password(user, first: str, next_url: str):
+    """A first password (``engine/write/first_password.py``) logs in only by choosing one's own
+    in the same request; until then no session exists. None: chosen, log in. The first password
+    travels back with the page that asks for the new one (never stored anywhere but the page,
+    which is not cached), and is checked again as a log-in when it comes back."""
+    if first_password.is_expired(user, now()):
+        return render_template("login.html", next=next_url, username=user.username,
+                               error=_("Førstegangspassordet er utløpt. Be administratoren om et nytt.")), 401
+    new = request.form.get("new")
+    if new is None:
+        return render_template("first_password.html", next=next_url, username=user.username, first=first,
+                               errors={})
+    if new != request.form.get("repeat", ""):
+        errors = {"repeat": [_("Du skrev to forskjellige nye passord.")]}
+    else:
+        try:
+            web_sessions.change_password(kap12().db, user.id, first, new, now())
+            g.committed = True
+            return None
+        except InvalidInput as err:
+            errors = err.errors or {"new": [str(err)]}
+    return render_template("first_password.html", next=next_url, username=user.username, first=first,
+                           errors=errors), 422
 
 
 def log_in(user) -> None:

@@ -29,7 +29,7 @@ from engine.read.staff_list import staff_lines
 from engine.service import Kap12
 from engine.store import directory, identities, staff_file
 from engine.store.directory import school_by_name
-from engine.write import accounts, schools, staff_directory
+from engine.write import accounts, first_password, schools, staff_directory
 from engine.write import sessions as web_sessions
 from engine.write.demo import load_demo
 from engine.write.timers import run_forever
@@ -412,6 +412,20 @@ def katalog_eksporter(path: Path | None, county: str | None, issuer: str | None)
 def katalog_deaktiver(username: str, reason: str, as_json: bool) -> None:
     result = staff_directory.deactivate(_engine(), username, reason)
     _directory_result(result, f"{username} er deaktivert", as_json)
+
+
+@katalog.command("passord", help="Gi personen et førstegangspassord (for innlogging med brukernavn og passord). "
+                                 "Det vises én gang, virker i 7 dager og bare til å velge sitt eget ved første "
+                                 "innlogging. Personen logges ut overalt; et glemt passord erstattes på samme måte.")
+@click.argument("username", metavar="BRUKER")
+@click.option("--json", "as_json", is_flag=True)
+def katalog_passord(username: str, as_json: bool) -> None:
+    given = first_password.give(_engine(), username)
+    until = format_local(given.valid_until)
+    _emit({"username": given.username, "password": given.password, "valid_until": given.valid_until.isoformat()},
+          as_json, f"Førstegangspassord for {given.name} ({given.username}): {given.password}\n"
+                   f"Det virker til {until}, og bare til å velge et eget passord ved første innlogging. "
+                   "Gi det til personen selv, ikke i samme e-post som brukernavnet.")
 
 
 def _directory_result(result: staff_directory.DirectoryResult, title: str, as_json: bool) -> None:

@@ -17,10 +17,10 @@ from engine import access
 from engine.errors import Denied, NotFound, Refused
 from engine.read.staff_list import administered_counties, people_page, staff_lines
 from engine.store import staff_file
-from engine.write import staff_directory
+from engine.write import first_password, staff_directory
 
 from . import pager
-from .auth import kap12, login_required
+from .auth import kap12, login_required, now
 
 bp = Blueprint("people", __name__, url_prefix="/drift/personer")
 
@@ -39,7 +39,8 @@ def _administrator_only() -> None:
 def _page(**extra):
     people = people_page(kap12(), g.viewer, cursor=pager.cursor())
     return render_template("people.html", people=people.items, next_cursor=people.next_cursor,
-                           counties=administered_counties(kap12(), g.viewer), **extra)
+                           counties=administered_counties(kap12(), g.viewer),
+                           local_login=kap12().settings.local_login, **extra)
 
 
 @bp.get("")
@@ -147,3 +148,19 @@ def deactivate():
         flash(_("%(school)s har nå %(n)s åpne oppgaver som ingen kan ta (%(roles)s). Gi rollen til noen i dag.",
                 school=school.school, n=school.tasks, roles=" / ".join(school.roles)), "warning")
     return redirect(url_for("people.index"))
+
+
+@bp.post("/passord")
+@login_required
+def give_password():
+    """A first password, shown on this page once (never in a redirect's message, which travels
+    in the cookie); the person is logged out everywhere and chooses their own at log-in."""
+    _administrator_only()
+    try:
+        given = first_password.give(kap12(), request.form.get("brukernavn", ""), by=g.viewer, now=now())
+    except Refused as err:
+        for problem in err.problems:
+            flash(str(problem), "error")
+        return redirect(url_for("people.index"))
+    g.committed = True
+    return _page(given=given)

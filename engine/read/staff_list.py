@@ -70,6 +70,7 @@ class Person:
     roles: tuple[str, ...]  # «Rektor / ass. rektor ved Nordli skole»
     elsewhere: bool
     may_deactivate: bool
+    may_give_password: bool  # a first password (``access.may_give_first_password``)
 
 
 PEOPLE_ORDER = (paging.Key(User.username), paging.Key(User.id))
@@ -97,7 +98,8 @@ def people_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
             roles.setdefault(user_id, []).append(words)
     return paging.Page([Person(u.id, u.username, u.display_name, u.email, u.active, tuple(roles.get(u.id, ())),
                                bool(counties.get(u.id, set()) - within),
-                               access.may_deactivate(viewer, u.id, counties.get(u.id, set())))
+                               access.may_deactivate(viewer, u.id, counties.get(u.id, set())),
+                               access.may_give_first_password(viewer, u.id, counties.get(u.id, set())))
                         for u in users], page.next_cursor)
 
 

@@ -93,6 +93,9 @@ class User(Base):
     email: Mapped[str | None] = mapped_column(String(320))
     # Null for people who log in only through an external identity (Feide / OpenID Connect).
     password_hash: Mapped[str | None] = mapped_column(String(300))
+    # Set: the password is a first password an administrator gave, valid until then and only to
+    # choose one's own (``engine/write/first_password.py``); None: the person's own, or none.
+    password_temporary_until: Mapped[datetime | None]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
     grants: Mapped[list["RoleGrant"]] = relationship(back_populates="user", lazy="selectin")

@@ -20,6 +20,7 @@ class PersonChange:
     removed: list[str] = field(default_factory=list)
     linked: str | None = None
     unlinked: list[str] = field(default_factory=list)  # the identifiers it replaces at the same service
+    first_password: bool = False  # given a first password (never the password itself)
 
     def as_data(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if value}
@@ -37,5 +38,6 @@ class PersonChange:
                 [f"mister {what}" for what in self.removed] + \
                 ([f"logger inn som «{self.linked}»"] if self.linked else []) + \
                 [f"logger ikke lenger inn som «{old}»" for old in self.unlinked] + \
+                (["fikk et førstegangspassord"] if self.first_password else []) + \
                 (["deaktivert"] if self.deactivated else [])
         return f"{self.username} ({self.name}): {', '.join(parts)}"

@@ -91,5 +91,6 @@ def change_password(db: Database, user_id: int, current: str, new: str, now: dat
         if errors:
             raise InvalidInput(Message("Passordet ble ikke endret."), errors)
         user.password_hash = directory.hash_password(new)
+        user.password_temporary_until = None  # one's own now (a first password is chosen away here)
         return _end(session, update(WebSession).where(WebSession.user_id == user.id), now, PASSWORD_CHANGED,
                     keep_session)

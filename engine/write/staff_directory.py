@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -86,7 +86,7 @@ def import_staff(kap12: Kap12, lines: list[StaffLine], *, source: str, digest: s
             history.lock_system_chain(session)  # one import at a time: two would add the same people
             result, taken = _import(session, lines, county, complete, create_schools, allow_large, issuer, now, by)
             if result.changes or result.schools_created:
-                _record(session, by, now, [result.county], {
+                record_change(session, by, now, [result.county], {
                     "county": result.county, "source": source, "sha256": digest, "complete": complete,
                     "schools_created": result.schools_created, "people": [c.as_data() for c in result.changes]})
             session.flush()
@@ -115,14 +115,16 @@ def deactivate(kap12: Kap12, username: str, reason: str, by: access.Viewer | Non
     with kap12.db.writing() as session:
         user = directory.user_by_username(session, username)
         if by is not None:
-            _may_deactivate(session, by, user)
+            refuse_unless_theirs(session, by, user, access.may_deactivate, Message("Du kan ikke deaktivere deg selv."),
+                                 Message("%(username)s har roller i et annet fylke også. Ta bort rollene i ditt fylke "
+                                         "med personlisten; bare driften kan deaktivere personen.",
+                                         username=user.username))
         if not user.active:
             raise Refused([Message("%(username)s er allerede deaktivert.", username=username)])
         user.active = False
         change = PersonChange(user.username, user.display_name, deactivated=True)
-        counties = list(session.scalars(select(County.name).where(
-            County.id.in_(directory.counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
-        _record(session, by, now, counties, {"counties": counties, "reason": reason, "people": [change.as_data()]})
+        counties = county_names(session, user)
+        record_change(session, by, now, counties, {"counties": counties, "reason": reason, "people": [change.as_data()]})
         session.flush()
         taken = [user.id]
         result = DirectoryResult(", ".join(counties), [change], 0, True)
@@ -131,7 +133,7 @@ def deactivate(kap12: Kap12, username: str, reason: str, by: access.Viewer | Non
     return result
 
 
-def _record(session: Session, by: access.Viewer | None, now: datetime, counties: list[str], data: dict) -> None:
+def record_change(session: Session, by: access.Viewer | None, now: datetime, counties: list[str], data: dict) -> None:
     """The change as an event of the system chain (its data names the counties), and the
     counties it is about beside it, for their auditors' list (``SystemEventCounty``)."""
     actor = Actor(by.id, by.name) if by is not None else Actor.system(ACTOR)
@@ -141,17 +143,25 @@ def _record(session: Session, by: access.Viewer | None, now: datetime, counties:
                     for county_id in session.scalars(select(County.id).where(County.name.in_(counties))))
 
 
-def _may_deactivate(session: Session, by: access.Viewer, user: User) -> None:
-    """Refuse, in words, what ``access.may_deactivate`` does not allow."""
+def county_names(session: Session, user: User) -> list[str]:
+    """The names of the counties the person holds a role in, by name."""
+    return list(session.scalars(select(County.name).where(
+        County.id.in_(directory.counties_of(session, [user.id]).get(user.id, set()))).order_by(County.name)))
+
+
+def refuse_unless_theirs(session: Session, by: access.Viewer, user: User,
+                         allowed: Callable[[access.Viewer, int, set[int]], bool], oneself: Message,
+                         elsewhere: Message) -> None:
+    """Refuse, in words, what the access policy's ``allowed`` (``access.may_deactivate`` and the
+    like) does not let the administrator do to the person: someone of none of their counties is
+    not found (not theirs to know of); ``oneself`` and ``elsewhere`` (roles in another county
+    too) say why not."""
     counties = directory.counties_of(session, [user.id]).get(user.id, set())
-    if access.may_deactivate(by, user.id, counties):
+    if allowed(by, user.id, counties):
         return
     if not counties & set(access.counties_where(by, "administrator")):
-        raise directory.no_such_user(user.username)  # not theirs to know of
-    if user.id == by.id:
-        raise Refused([Message("Du kan ikke deaktivere deg selv.")])
-    raise Refused([Message("%(username)s har roller i et annet fylke også. Ta bort rollene i ditt fylke med "
-                           "personlisten; bare driften kan deaktivere personen.", username=user.username)])
+        raise directory.no_such_user(user.username)
+    raise Refused([oneself if user.id == by.id else elsewhere])
 
 
 def _after(kap12: Kap12, result: DirectoryResult, taken: list[int], county: str | None = None) -> None:

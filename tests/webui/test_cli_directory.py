@@ -69,3 +69,15 @@ def test_deactivate_needs_a_reason_and_says_what_followed(run):
     assert code == 2 and err.strip() == "kap12: ansatt2 er allerede deaktivert."
     code, _, err = run("katalog", "deaktiver", "finnesikke", "--grunn", "x")
     assert code == 4 and "finnes ikke" in err
+
+
+def test_a_first_password_is_printed_once_and_recorded_without_it(run):
+    code, out, _ = run("katalog", "passord", "ansatt")
+    assert code == 0 and out.startswith("Førstegangspassord for Kari Lærer (ansatt): ")
+    first = out.split(": ", 1)[1].splitlines()[0]
+    assert "bare til å velge et eget passord ved første innlogging" in out
+    code, out, _ = run("katalog", "passord", "ansatt", "--json")
+    again = json.loads(out)
+    assert code == 0 and again["username"] == "ansatt" and again["password"] != first  # a new one each time
+    code, _, err = run("katalog", "passord", "finnesikke")
+    assert code != 0 and "Brukeren «finnesikke» finnes ikke." in err

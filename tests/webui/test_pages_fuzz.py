@@ -30,7 +30,7 @@ PAGES = [
     ("/dokumenter/arkivuttrekk", "POST"), ("/drift", "GET"), ("/drift/<timer_id>/prov-igjen", "POST"),
     ("/drift/innlogginger", "GET"), ("/drift/innlogginger/logg-ut", "POST"), ("/profil/passord", "POST"),
     ("/drift/personer", "GET"), ("/drift/personer/personliste.csv", "GET"), ("/drift/personer/importer", "POST"),
-    ("/drift/personer/deaktiver", "POST"),
+    ("/drift/personer/deaktiver", "POST"), ("/drift/personer/passord", "POST"),
     ("/healthz", "GET"), ("/readyz", "GET"), ("/metrics", "GET"), ("/logg-inn", "GET"), ("/logg-inn", "POST"), ("/logg-inn/ekstern", "GET"),
     ("/logg-inn/ekstern/tilbake", "GET"), ("/logg-ut", "POST"),
     ("/melding/<id:case_id>/kvittering", "GET"), ("/melding/ny", "GET"), ("/melding/ny", "POST"),

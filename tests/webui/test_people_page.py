@@ -175,7 +175,7 @@ def test_the_countys_auditor_reads_what_the_administrator_changed_and_no_other_c
     page = auditor.get("/revisjon/system").text
     assert "Personlisten for Innlandet fylkeskommune (demo) lest inn" in page and "Fil: ansatte.csv, SHA-256 " in page
     assert f"nina (Nina Ny): ny, får ansatt ved {NORDLI}" in page
-    assert page.index("Deaktivert (Innlandet fylkeskommune (demo))") < page.index("Personlisten for")  # newest first
+    assert page.index("Deaktivert i Innlandet fylkeskommune (demo)") < page.index("Personlisten for")  # newest first
     assert "Begrunnelse: sluttet 30.11." in page and "Arne Administrator" in page
     assert "Prosessen «" in page  # the versions every county runs
     only_versions = auditor.get("/revisjon/system?vis=prosesser").text

@@ -1,0 +1,79 @@
+"""A first password, for an installation where people log in with a user name and password: an
+administrator (on «Personer og roller») or the operator (``kap12 katalog passord``) gives one,
+made here at random and shown once. It is temporary: it works for ``VALID_FOR`` and only to
+choose one's own password at the first log-in (``sessions.change_password``, with the first
+password as the current one), so that the administrator, who
+has seen it, cannot go on using it, and a note with it that is lost soon opens nothing.
+
+Giving one is a change to the person's account, recorded on the system chain like the staff
+list's changes (who gave it to whom, never the password), and it logs the person out
+everywhere: it is also how a forgotten password is replaced."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from engine import access
+from engine.errors import Refused
+from engine.store import directory
+from engine.store.models import User
+from engine.store.person_change import PersonChange
+from engine.write import sessions, staff_directory
+from processes.messages import Message
+
+if TYPE_CHECKING:  # the facade wires this module; named here for the types only
+    from engine.service import Kap12
+
+VALID_FOR = timedelta(days=7)
+# Letters and digits that cannot be mistaken for each other when read aloud or copied by hand
+# (no 0/o, 1/l/i); three groups of four: 31**12, some 59 bits.
+ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+
+
+@dataclass(frozen=True)
+class FirstPassword:
+    username: str
+    name: str
+    password: str
+    valid_until: datetime
+
+
+def _made() -> str:
+    return "-".join("".join(secrets.choice(ALPHABET) for _ in range(4)) for _ in range(3))
+
+
+def give(kap12: Kap12, username: str, by: access.Viewer | None = None, now: datetime | None = None) -> FirstPassword:
+    """Give the person a new first password (replacing any password they had), and log them
+    out everywhere. ``by``: an administrator on the web, for someone wholly of their counties;
+    ``now``: the clock log-ins are measured by (the web's), when it is not kap12's."""
+    if not kap12.settings.local_login:
+        raise Refused([Message("Innlogging med brukernavn og passord er slått av her (KAP12_LOCAL_LOGIN=0): "
+                               "personen logger inn gjennom innloggingstjenesten.")])
+    now = now or kap12.clock.now()
+    password = _made()
+    with kap12.db.writing() as session:
+        user = directory.user_by_username(session, username)
+        if by is not None:
+            staff_directory.refuse_unless_theirs(
+                session, by, user, access.may_give_first_password, Message("Ditt eget passord bytter du under Profil."),
+                Message("%(username)s har roller i et annet fylke også; bare driften kan gi personen et passord.",
+                        username=user.username))
+        if not user.active:
+            raise Refused([Message("%(username)s er deaktivert. Les personen inn igjen med personlisten først.",
+                                   username=username)])
+        user.password_hash = directory.hash_password(password)
+        user.password_temporary_until = now + VALID_FOR
+        counties = staff_directory.county_names(session, user)
+        change = PersonChange(user.username, user.display_name, first_password=True)
+        staff_directory.record_change(session, by, now, counties, {"counties": counties, "people": [change.as_data()]})
+        given = FirstPassword(user.username, user.display_name, password, now + VALID_FOR)
+        user_id = user.id
+    sessions.end_everywhere(kap12.db, [user_id], now)
+    return given
+
+
+def is_expired(user: User, now: datetime) -> bool:
+    """Whether the person's password is a first password no longer valid."""
+    return user.password_temporary_until is not None and now >= user.password_temporary_until
