@@ -2,8 +2,8 @@
 administrator (on «Personer og roller») or the operator (``kap12 katalog passord``) gives one,
 made here at random and shown once. It is temporary: it works for ``VALID_FOR`` and only to
 choose one's own password at the first log-in (``sessions.change_password``, with the first
-password as the current one), so that the administrator, who
-has seen it, cannot go on using it, and a note with it that is lost soon opens nothing.
+password as the current one), so that the administrator, who has seen it, cannot go on using
+it, and a note with it that is lost soon opens nothing.
 
 Giving one is a change to the person's account, recorded on the system chain like the staff
 list's changes (who gave it to whom, never the password), and it logs the person out
@@ -18,15 +18,18 @@ from typing import TYPE_CHECKING
 from engine import access
 from engine.errors import Refused
 from engine.store import directory
-from engine.store.models import User
+from engine.store.models import Notification, User
 from engine.store.person_change import PersonChange
 from engine.write import sessions, staff_directory
+from processes.deadlines import format_local
 from processes.messages import Message
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
 
 VALID_FOR = timedelta(days=7)
+KIND = "first_password"  # the notice to the person
+LINK = "/profil"
 # Letters and digits that cannot be mistaken for each other when read aloud or copied by hand
 # (no 0/o, 1/l/i); three groups of four: 31**12, some 59 bits.
 ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
@@ -68,10 +71,22 @@ def give(kap12: Kap12, username: str, by: access.Viewer | None = None, now: date
         counties = staff_directory.county_names(session, user)
         change = PersonChange(user.username, user.display_name, first_password=True)
         staff_directory.record_change(session, by, now, counties, {"counties": counties, "people": [change.as_data()]})
+        session.add(_notice(user, by, now))
         given = FirstPassword(user.username, user.display_name, password, now + VALID_FOR)
         user_id = user.id
     sessions.end_everywhere(kap12.db, [user_id], now)
     return given
+
+
+def _notice(user: User, by: access.Viewer | None, now: datetime) -> Notification:
+    """The person is told, in kap12 and by mail: one they did not ask for is how they learn that
+    someone may be about to log in as them. Never the password."""
+    who = by.name if by is not None else "Driften"
+    return Notification(user_id=user.id, case_id=None, kind=KIND, subject="Nytt førstegangspassord i kap12",
+                        body=f"{who} har gitt deg et førstegangspassord i kap12 {format_local(now)}. Passordet får "
+                             "du av den som ga det, ikke på e-post. Har du ikke bedt om et nytt passord, si fra "
+                             "til skolens ledelse med en gang.",
+                        link=LINK, created_at=now, mail_attempts=0)
 
 
 def is_expired(user: User, now: datetime) -> bool:
