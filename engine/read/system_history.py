@@ -38,7 +38,7 @@ class SystemEvent:
     kind: str
     subject: str  # the process's or form's name, or the county's
     data: dict  # as the chain keeps it: version, comment or reason, the file read
-    people: tuple[str, ...]  # a directory change: each person's change in words
+    people: tuple[PersonChange, ...]  # a directory change: each person's
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def _event(kap12: Kap12, row: HistoryEvent, names: dict) -> SystemEvent:
     data = row.data if isinstance(row.data, dict) else {}
     if row.kind == DIRECTORY_CHANGED:
         subject = data.get("county") or ", ".join(data.get("counties") or ())
-        people = tuple(PersonChange.from_data(p).describe() for p in data.get("people") or () if isinstance(p, dict))
+        people = tuple(PersonChange.from_data(p) for p in data.get("people") or () if isinstance(p, dict))
         return SystemEvent(row.seq, row.at, row.actor, row.kind, subject, data, people)
     if row.kind == FORM_PUBLISHED:
         try:

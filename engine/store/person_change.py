@@ -32,12 +32,27 @@ class PersonChange:
         known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
         return cls(**{"username": "?", "name": "?", **known})
 
+    def parts(self) -> list[tuple[str, str | None]]:
+        """What changed, in order, as (what, about): the pages put each in the reader's language
+        (``webui/present.py``), the command line and the history's own words in bokmål."""
+        found: list[tuple[str, str | None]] = []
+        found += [("created", None)] if self.created else []
+        found += [("reactivated", None)] if self.reactivated else []
+        found += [("updated", what) for what in self.updated] + [("added", what) for what in self.added]
+        found += [("removed", what) for what in self.removed] + ([("linked", self.linked)] if self.linked else [])
+        found += [("unlinked", old) for old in self.unlinked]
+        found += [("first_password", None)] if self.first_password else []
+        found += [("deactivated", None)] if self.deactivated else []
+        return found
+
     def describe(self) -> str:
-        parts = (["ny"] if self.created else []) + (["aktiv igjen"] if self.reactivated else []) + \
-                [f"ny {what}" for what in self.updated] + [f"får {what}" for what in self.added] + \
-                [f"mister {what}" for what in self.removed] + \
-                ([f"logger inn som «{self.linked}»"] if self.linked else []) + \
-                [f"logger ikke lenger inn som «{old}»" for old in self.unlinked] + \
-                (["fikk et førstegangspassord"] if self.first_password else []) + \
-                (["deaktivert"] if self.deactivated else [])
-        return f"{self.username} ({self.name}): {', '.join(parts)}"
+        return f"{self.username} ({self.name}): {', '.join(BOKMAL[what](about) for what, about in self.parts())}"
+
+
+# The words of each part, in bokmål (``updated`` names a field: «navn», «epost»).
+FIELDS = {"navn": "nytt navn", "epost": "ny e-postadresse"}
+BOKMAL = {"created": lambda _: "ny", "reactivated": lambda _: "aktiv igjen",
+          "updated": lambda what: FIELDS.get(what or "", f"ny {what}"),
+          "added": lambda what: f"får {what}", "removed": lambda what: f"mister {what}",
+          "linked": lambda who: f"logger inn som «{who}»", "unlinked": lambda who: f"logger ikke lenger inn som «{who}»",
+          "first_password": lambda _: "fikk et førstegangspassord", "deactivated": lambda _: "deaktivert"}

@@ -187,3 +187,14 @@ def test_the_countys_auditor_reads_what_the_administrator_changed_and_no_other_c
     assert "Prosessen «" in elsewhere and "Nina Ny" not in elsewhere and "ansatte.csv" not in elsewhere
     for username in ("admin", "rektor", "skoleeier", "ansatt"):
         assert login(env.app, username).get("/revisjon/system").status_code == 403
+
+
+def test_each_change_is_said_in_the_readers_language(fresh_env):
+    admin = login(fresh_env.app, "admin")
+    text = _listing(admin).replace("Per Faglærer", "Per Faglærer Hansen") + f"nina;Nina Ny;nina@x.no;{NORDLI};ansatt;\n"
+    page = admin.get("/drift/personer")
+    data = {"_csrf": csrf_of(page.text), "handling": "prov", "fil": (BytesIO(text.encode("utf-8")), "ansatte.csv")}
+    english = admin.post("/drift/personer/importer", data=data, content_type="multipart/form-data",
+                         headers={"Accept-Language": "en"}).text
+    assert "ansatt2 (Per Faglærer Hansen): new name" in english
+    assert f"nina (Nina Ny): new, gets ansatt ved {NORDLI}" in english  # the role and school as named

@@ -53,8 +53,8 @@ def test_an_auditor_reads_every_counts_versions_and_their_own_countys_people(kap
     people = [e for e in mine if e.kind == DIRECTORY_CHANGED]
     assert [(e.subject, e.data.get("reason")) for e in people] == [(OTHER + ", " + DEMO, "sluttet 31.12."),
                                                                    (DEMO, None)]
-    assert people[0].people == ("nina (Nina Ny): deaktivert",)
-    assert people[1].people == (f"nina (Nina Ny): ny, får ansatt ved {NORDLI}",)
+    assert [p.describe() for p in people[0].people] == ["nina (Nina Ny): deaktivert"]
+    assert [p.describe() for p in people[1].people] == [f"nina (Nina Ny): ny, får ansatt ved {NORDLI}"]
     assert people[1].data["source"] == "ansatte.csv" and len(people[1].data["sha256"]) == 64
     versions = [e for e in mine if e.kind in EVERY_COUNTY]
     assert versions and {e.kind for e in versions} == {DEPLOYED}

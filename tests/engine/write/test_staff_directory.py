@@ -128,7 +128,7 @@ def test_new_people_and_roles_are_added_and_recorded_on_the_system_chain(kap12, 
                  change=lambda line: line.replace("Per Faglærer", "Per Faglærer Hansen"))
     result = _import(kap12, data)
     assert [c.describe() for c in result.changes] == [
-        "ansatt2 (Per Faglærer Hansen): ny navn",
+        "ansatt2 (Per Faglærer Hansen): nytt navn",
         f"nina (Nina Ny): ny, får ansatt ved {NORDLI}, får avdelingsleder ved {NORDLI}",
         "sara (Sara Eier): ny, får skoleeier i Innlandet fylkeskommune (demo)"]
     nina = kap12.viewer("nina")
