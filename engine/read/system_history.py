@@ -62,8 +62,8 @@ def system_page(kap12: Kap12, viewer: access.Viewer, kinds: tuple[str, ...] = KI
     with kap12.db.reading() as session:
         page = paging.fetch(session, query, ORDER, cursor, limit, lambda row: (row[0].seq,))
         rows = [row[0] for row in page.items]
-        versions = [(r.data.get("process_id"), r.data.get("version")) for r in rows if r.kind != FORM_PUBLISHED
-                    and r.kind != DIRECTORY_CHANGED]
+        versions = [(r.data.get("process_id"), r.data.get("version")) for r in rows
+                    if r.kind in (DEPLOYED, VERSION_WITHDRAWN) and isinstance(r.data, dict)]
         names = {(p, v): name for p, v, name in session.execute(
             select(DefinitionVersion.process_id, DefinitionVersion.version, DefinitionVersion.name)
             .where(tuple_(DefinitionVersion.process_id, DefinitionVersion.version).in_(versions)))} if versions else {}
@@ -83,7 +83,7 @@ def _event(kap12: Kap12, row: HistoryEvent, names: dict) -> SystemEvent:
             subject = str(data.get("key", ""))
         return SystemEvent(row.seq, row.at, row.actor, row.kind, subject, data, ())
     process = (data.get("process_id"), data.get("version"))
-    return SystemEvent(row.seq, row.at, row.actor, row.kind, names.get(process) or str(process[0]), data, ())
+    return SystemEvent(row.seq, row.at, row.actor, row.kind, names.get(process) or str(process[0] or "?"), data, ())
 
 
 def latest_checkpoint(kap12: Kap12) -> LatestCheckpoint | None:

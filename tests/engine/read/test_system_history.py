@@ -8,7 +8,7 @@ from support.migrations import upgrade_from
 
 from engine.read.paging import Page
 from engine.read.system_history import EVERY_COUNTY, latest_checkpoint, system_page
-from engine.store import staff_file
+from engine.store import history, staff_file
 from engine.store.events import DEPLOYED, DIRECTORY_CHANGED
 from engine.store.models import SystemEventCounty
 from engine.write import staff_directory
@@ -92,3 +92,15 @@ def test_the_upgrade_fills_in_the_counties_of_earlier_directory_changes(kap12, d
     upgrade_from(kap12, "0045_checkpoint_heads")
     assert [e.seq for e in _all(kap12, other_auditor)] == before
     assert DEMO in {e.subject for e in _all(kap12, demo_auditor)}
+
+
+def test_an_event_whose_data_says_little_is_still_listed(kap12, demo):
+    with kap12.db.writing() as session:  # as a release before this one could have written it
+        history.append(session, history.SYSTEM_CHAIN, kind=DEPLOYED, at=kap12.clock.now(), actor="kap12", data={})
+        written = history.append(session, history.SYSTEM_CHAIN, kind=DIRECTORY_CHANGED, at=kap12.clock.now(),
+                                 actor="kap12", data={"people": ["not a change", {"username": "kari", "later": 1}]})
+        session.add(SystemEventCounty(county_id=demo.county_id, seq=written.seq))
+    [bare] = system_page(kap12, kap12.viewer("revisor"), kinds=(DEPLOYED,), limit=1).items
+    assert (bare.subject, bare.data) == ("?", {})
+    [odd] = system_page(kap12, kap12.viewer("revisor"), kinds=(DIRECTORY_CHANGED,)).items
+    assert [p.describe() for p in odd.people] == ["kari (?): "]
