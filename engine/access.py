@@ -1137,6 +1137,20 @@ def may_deactivate(viewer: Viewer, person_id: int, counties: Collection[int]) ->
     return person_id != viewer.id and may_change_person(viewer, counties)
 
 
+SYSTEM_HISTORY_ROLES = ("revisor", "administrator")
+
+
+def may_read_system_history(viewer: Viewer) -> bool:
+    """Systemhistorikk: the county's auditors, and its administrators, who see there what their
+    own imports and the nightly job changed (``system_history_counties``)."""
+    return bool(counties_where(viewer, *SYSTEM_HISTORY_ROLES))
+
+
+def system_history_counties(viewer: Viewer) -> list[int]:
+    """The counties whose directory changes the viewer reads on Systemhistorikk."""
+    return counties_where(viewer, *SYSTEM_HISTORY_ROLES)
+
+
 def may_give_first_password(viewer: Viewer, person_id: int, counties: Collection[int]) -> bool:
     """Whether the administrator may give the person a first password: as ``may_deactivate``.
     A password the administrator knows lets them log in as the person until it is changed, so
@@ -1147,4 +1161,5 @@ def may_give_first_password(viewer: Viewer, person_id: int, counties: Collection
 __all__ = ["Viewer", "FULL", "STATUS", "visible_cases", "access_level", "workable_tasks", "task_to_work_on",
            "is_read_only", "may_deploy", "governs_versions", "publishes_versions", "withdraws_versions", "audits", "may_grant", "may_end_otherwise", "may_identify_accused", "in_circle", "may_end_sessions",
            "may_manage_people", "administered_people", "may_change_person", "may_deactivate", "may_give_first_password",
+           "may_read_system_history", "system_history_counties",
            "COUNTY_ROLES"]

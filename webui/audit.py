@@ -84,8 +84,9 @@ SYSTEM_FILTERS = {"": system_history.KINDS, "personer": (DIRECTORY_CHANGED,),
 @login_required
 def system():
     """What was done to the installation rather than to a case: versions published and
-    withdrawn, and the county's people and roles changed."""
-    _auditor()
+    withdrawn, and the county's people and roles changed. Its administrators read it too."""
+    if not access.may_read_system_history(g.viewer):
+        raise Denied(_("Systemhistorikken er for revisorer og administratorer."))
     shown = request.args.get("vis", "")
     if shown not in SYSTEM_FILTERS:
         shown = ""

@@ -1,8 +1,9 @@
-"""The system chain as an auditor reads it: what was done to the installation rather than to a
+"""The system chain as an auditor (or an administrator) reads it: what was done to the installation rather than to a
 case — a process or form version published or withdrawn, a county's staff list read, a person
 taken out of service — newest first, paged. Processes and forms are the same for every county,
 so every auditor sees those; a county's people are its own, so a directory change is shown to
-the auditors of the counties it is about (``SystemEventCounty``) and to no one else.
+the auditors and administrators of the counties it is about (``SystemEventCounty``) and to no
+one else.
 
 The hourly checkpoints are the chain's machinery, not acts: they are left out of the list, and
 the latest is named above it, with the digest a county keeps outside the database."""
@@ -50,11 +51,11 @@ class LatestCheckpoint:
 
 def system_page(kap12: Kap12, viewer: access.Viewer, kinds: tuple[str, ...] = KINDS, cursor: str | None = None,
                 limit: int | None = None) -> paging.Page[SystemEvent]:
-    """A page of the system chain's acts the auditor may read, newest first (``kinds``: of those
-    kinds only). Not an auditor: nothing."""
-    if not access.may_audit(viewer):
+    """A page of the system chain's acts the viewer may read, newest first (``kinds``: of those
+    kinds only). Neither auditor nor administrator: nothing."""
+    if not access.may_read_system_history(viewer):
         return paging.Page([], None)
-    counties = access.counties_where(viewer, "revisor")
+    counties = access.system_history_counties(viewer)
     theirs = select(SystemEventCounty.seq).where(SystemEventCounty.county_id.in_(counties))
     query = select(HistoryEvent).where(
         HistoryEvent.chain == history.SYSTEM_CHAIN, HistoryEvent.kind.in_([k for k in kinds if k in KINDS]),

@@ -185,8 +185,11 @@ def test_the_countys_auditor_reads_what_the_administrator_changed_and_no_other_c
     person_of_another_county(env.kap12, "revisor", "revisor_annet", "annet-fylke-1")
     elsewhere = login(env.app, "revisor_annet", "annet-fylke-1").get("/revisjon/system").text
     assert "Prosessen «" in elsewhere and "Nina Ny" not in elsewhere and "ansatte.csv" not in elsewhere
-    for username in ("admin", "rektor", "skoleeier", "ansatt"):
+    for username in ("rektor", "skoleeier", "ansatt", "prosesseier"):
         assert login(env.app, username).get("/revisjon/system").status_code == 403
+    assert "/revisjon/system?vis=personer" in admin.get("/drift/personer").text  # the administrator's own imports
+    own = admin.get("/revisjon/system?vis=personer").text
+    assert "Personlisten for Innlandet fylkeskommune (demo) lest inn" in own and "← Personer og roller" in own
 
 
 def test_each_change_is_said_in_the_readers_language(fresh_env):
