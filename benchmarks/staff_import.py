@@ -19,24 +19,26 @@ from engine.store import directory, staff_file  # noqa: E402
 from engine.write import staff_directory  # noqa: E402
 
 SCHOOLS = 40
+ISSUER = "https://auth.dataporten.no"  # everyone has a Feide identifier, as in a county that uses it
 
 
 def _listing(people: int, leavers: int = 0) -> bytes:
-    """``people`` at 40 schools: a teacher at one school, every fiftieth one at two; a rektor and
-    an avdelingsleder per school. ``leavers``: the first ones gone, as many new at the end."""
+    """``people`` at 40 schools, each with a Feide identifier: a teacher at one school, every
+    fiftieth one at two; a rektor and an avdelingsleder per school. ``leavers``: the first ones
+    gone, as many new at the end."""
     lines = ["brukernavn;navn;epost;skole;roller;identitet"]
     for n in range(leavers, people + leavers):
         school = f"Skole {n % SCHOOLS:02d}"
         roles = "ansatt rektor" if n < SCHOOLS else "ansatt avdelingsleder" if n < 2 * SCHOOLS else "ansatt"
-        lines.append(f"p{n:06d};Person {n};p{n}@skole.no;{school};{roles};")
+        lines.append(f"p{n:06d};Person {n};p{n}@skole.no;{school};{roles};p{n}@feide.no")
         if n % 50 == 49:
-            lines.append(f"p{n:06d};Person {n};p{n}@skole.no;Skole {(n + 1) % SCHOOLS:02d};ansatt;")
+            lines.append(f"p{n:06d};Person {n};p{n}@skole.no;Skole {(n + 1) % SCHOOLS:02d};ansatt;p{n}@feide.no")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
 def _import(kap12, data: bytes, **options) -> staff_directory.DirectoryResult:
     return staff_directory.import_staff(kap12, staff_file.read(data), source="bench.csv",
-                                        digest=staff_directory.file_digest(data), **options)
+                                        digest=staff_directory.file_digest(data), issuer=ISSUER, **options)
 
 
 def measure(label: str, url: str | None, people: int) -> None:

@@ -96,11 +96,13 @@ def people_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
         if county_id in within:
             words = f"{ROLES.get(role, role)} ved {school}" if school else ROLES.get(role, role)
             roles.setdefault(user_id, []).append(words)
-    return paging.Page([Person(u.id, u.username, u.display_name, u.email, u.active, tuple(roles.get(u.id, ())),
-                               bool(counties.get(u.id, set()) - within),
-                               access.may_deactivate(viewer, u.id, counties.get(u.id, set())),
-                               access.may_give_first_password(viewer, u.id, counties.get(u.id, set())))
-                        for u in users], page.next_cursor)
+
+    def person(user: User, held: set[int]) -> Person:
+        return Person(user.id, user.username, user.display_name, user.email, user.active,
+                      tuple(roles.get(user.id, ())), bool(held - within), access.may_deactivate(viewer, user.id, held),
+                      access.may_give_first_password(viewer, user.id, held))
+
+    return paging.Page([person(u, counties.get(u.id, set())) for u in users], page.next_cursor)
 
 
 def administered_counties(kap12: Kap12, viewer: access.Viewer) -> list[str]:

@@ -29,6 +29,7 @@ if TYPE_CHECKING:  # the facade wires this module; named here for the types only
 EVERY_COUNTY = (DEPLOYED, FORM_PUBLISHED, VERSION_WITHDRAWN)
 KINDS = (*EVERY_COUNTY, DIRECTORY_CHANGED)
 ORDER = (paging.Key(HistoryEvent.seq, descending=True),)
+DIRECTORY_ACTS = ("staff_list", "deactivated", "first_password", "changed")
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,9 @@ class SystemEvent:
     at: datetime
     actor: str
     kind: str
+    # What was done, for the heading: the event's kind, or for a directory change one of
+    # ``DIRECTORY_ACTS`` (the same kind of event records a list read and a single person's change).
+    act: str
     subject: str  # the process's or form's name, or the county's
     data: dict  # as the chain keeps it: version, comment or reason, the file read
     people: tuple[PersonChange, ...]  # a directory change: each person's
@@ -76,15 +80,18 @@ def _event(kap12: Kap12, row: HistoryEvent, names: dict) -> SystemEvent:
     if row.kind == DIRECTORY_CHANGED:
         subject = data.get("county") or ", ".join(data.get("counties") or ())
         people = tuple(PersonChange.from_data(p) for p in data.get("people") or () if isinstance(p, dict))
-        return SystemEvent(row.seq, row.at, row.actor, row.kind, subject, data, people)
+        act = "staff_list" if data.get("source") else "deactivated" if any(p.deactivated for p in people) else \
+            "first_password" if any(p.first_password for p in people) else "changed"
+        return SystemEvent(row.seq, row.at, row.actor, row.kind, act, subject, data, people)
     if row.kind == FORM_PUBLISHED:
         try:
             subject = kap12.forms.get_version(data.get("key", ""), data.get("version")).title
         except KeyError:
             subject = str(data.get("key", ""))
-        return SystemEvent(row.seq, row.at, row.actor, row.kind, subject, data, ())
+        return SystemEvent(row.seq, row.at, row.actor, row.kind, row.kind, subject, data, ())
     process = (data.get("process_id"), data.get("version"))
-    return SystemEvent(row.seq, row.at, row.actor, row.kind, names.get(process) or str(process[0] or "?"), data, ())
+    return SystemEvent(row.seq, row.at, row.actor, row.kind, row.kind, names.get(process) or str(process[0] or "?"),
+                       data, ())
 
 
 def latest_checkpoint(kap12: Kap12) -> LatestCheckpoint | None:

@@ -72,10 +72,8 @@ def give(kap12: Kap12, username: str, by: access.Viewer | None = None, now: date
         change = PersonChange(user.username, user.display_name, first_password=True)
         staff_directory.record_change(session, by, now, counties, {"counties": counties, "people": [change.as_data()]})
         session.add(_notice(user, by, now))
-        given = FirstPassword(user.username, user.display_name, password, now + VALID_FOR)
-        user_id = user.id
-    sessions.end_everywhere(kap12.db, [user_id], now)
-    return given
+        sessions.end_within(session, [user.id], now, sessions.PASSWORD_CHANGED)
+        return FirstPassword(user.username, user.display_name, password, now + VALID_FOR)
 
 
 def _notice(user: User, by: access.Viewer | None, now: datetime) -> Notification:

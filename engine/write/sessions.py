@@ -72,6 +72,12 @@ def end_everywhere(db: Database, user_ids: list[int] | None, now: datetime, reas
         return _end(session, query, now, reason, keep)
 
 
+def end_within(session: Session, user_ids: list[int], now: datetime, reason: str) -> int:
+    """``end_everywhere`` for these people in the caller's transaction: with the change that makes
+    it needed (a password given them), so that no crash between the two leaves them logged in."""
+    return _end(session, update(WebSession).where(WebSession.user_id.in_(user_ids)), now, reason, None)
+
+
 def change_password(db: Database, user_id: int, current: str, new: str, now: datetime, *,
                     keep_session: str | None = None) -> int:
     """Change a person's own password, and end their other log-in sessions in the same

@@ -23,7 +23,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from engine import access
-from engine.errors import InvalidInput, Kap12Error, NotFound, Refused
+from engine.errors import Kap12Error, NotFound, Refused
 from engine.store import directory, history, identities
 from engine.store.events import DIRECTORY_CHANGED
 from engine.store.models import County, RoleGrant, School, SystemEventCounty, User
@@ -201,13 +201,14 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
     foreign = set() if by is None else {
         user_id for user_id, counties in directory.counties_of(session, [u.id for u in users.values()]).items()
         if not access.may_change_person(by, counties)}
+    bound = identities.bound_at(session, issuer, [u.id for u in users.values()]) if issuer else {}
     problems: list[str] = []
     links: list[tuple[User, StaffLine, PersonChange]] = []
     for username, own in wanted.items():
         user = users.get(username)
         if user is not None and user.id in foreign:
-            problems += _foreign_changes(user, own[0], bool(issuer) and not _linked(session, user, own[0], issuer))
-        change = _person(session, county, schools, user, own, in_county, complete, issuer, now, links)
+            problems += _foreign_changes(user, own[0], _links_anew(user, own[0], issuer, bound))
+        change = _person(session, county, schools, user, own, in_county, complete, issuer, bound, now, links)
         if change is not None:
             changes.append(change)
             if change.removed:
@@ -216,13 +217,12 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
         raise Refused([*problems, Message("Ingenting er endret.")])
     session.flush()
     replaced = identities.unlink_others(session, issuer or "", {user.id: line.identity or "" for user, line, _ in links})
-    for user, line, change in links:
+    for user, _line, change in links:
         change.unlinked = replaced.get(user.id, [])
-        try:
-            identities.link(session, user, issuer or "", line.identity or "")
-        except InvalidInput as err:  # someone else's already
-            raise Refused([Message("Linje %(line)s: %(why)s", line=line.line, why=str(err)),
-                           Message("Ingenting er endret.")]) from None
+    refused = identities.link_all(session, issuer or "", [(user, line.identity or "") for user, line, _ in links])
+    if refused:  # someone else's already
+        raise Refused([Message("Linje %(line)s: %(why)s", line=links[n][1].line, why=str(why))
+                       for n, why in sorted(refused.items())] + [Message("Ingenting er endret.")])
     if complete:
         holders = set(in_county)
         leaving = [user for user in session.scalars(select(User).where(User.id.in_(holders)))
@@ -253,8 +253,11 @@ def _county(session: Session, name: str | None, within: list[int] | None) -> Cou
     return directory.get_or_create_county(session, name)  # the installation's first county
 
 
-def _linked(session: Session, user: User, line: StaffLine, issuer: str | None) -> bool:
-    return line.identity is None or issuer is None or identities.is_linked(session, user, issuer, line.identity)
+def _links_anew(user: User, line: StaffLine, issuer: str | None, bound: dict[int, set[str]]) -> bool:
+    """Whether the line binds the person to an identifier they do not have at the log-in service
+    (``bound``: their identifiers there, read once for the file; a new person has none)."""
+    return issuer is not None and line.identity is not None and \
+        (user.id is None or line.identity not in bound.get(user.id, set()))
 
 
 def _foreign_changes(user: User, line: StaffLine, links: bool) -> list[str]:
@@ -321,7 +324,8 @@ def _words(grant: RoleGrant, county: County, schools: dict[str, School]) -> str:
 
 def _person(session: Session, county: County, schools: dict[str, School], user: User | None,
             own: list[StaffLine], in_county: dict[int, list[RoleGrant]], complete: bool, issuer: str | None,
-            now: datetime, links: list[tuple[User, StaffLine, PersonChange]]) -> PersonChange | None:
+            bound: dict[int, set[str]], now: datetime,
+            links: list[tuple[User, StaffLine, PersonChange]]) -> PersonChange | None:
     """One person's changes, added to the session (flushed with everyone's: a flush per person
     made a county's first import of 15,000 people several times slower); identities to bind once
     the new people have ids are added to ``links`` (each replacing the person's other identifier
@@ -359,8 +363,7 @@ def _person(session: Session, county: County, schools: dict[str, School], user: 
             if place not in wanted:
                 session.delete(grant)
                 change.removed.append(_words(grant, county, schools))
-    if first.identity is not None and issuer is not None and (
-            user.id is None or not identities.is_linked(session, user, issuer, first.identity)):
+    if _links_anew(user, first, issuer, bound):
         links.append((user, first, change))
         change.linked = first.identity
     return change if (change.created or change.updated or change.reactivated or change.added or change.removed

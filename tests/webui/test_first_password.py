@@ -63,7 +63,10 @@ def test_the_person_chooses_their_own_at_the_first_log_in_and_the_first_no_longe
                                                              HistoryEvent.kind == events.DIRECTORY_CHANGED))
     assert event.data["people"] == [{"username": "ansatt", "name": "Kari Lærer", "first_password": True}]
     assert event.actor == "Arne Administrator" and first not in str(event.data)
-    assert "ansatt (Kari Lærer): fikk et førstegangspassord" in login(env.app, "revisor").get("/revisjon/system").text
+    history_page = login(env.app, "revisor").get("/revisjon/system").text
+    assert "ansatt (Kari Lærer): fikk et førstegangspassord" in history_page
+    assert "Førstegangspassord gitt i Innlandet fylkeskommune (demo)" in history_page
+    assert "Deaktivert i" not in history_page  # the same kind of event as a deactivation, not one
     notices = browser.get("/varsler").text  # she is told, in kap12 and by mail (never the password)
     assert "Nytt førstegangspassord i kap12" in notices and "Arne Administrator har gitt deg et førstegangspassord" in notices
     assert first not in notices

@@ -54,6 +54,7 @@ def test_an_auditor_reads_every_counts_versions_and_their_own_countys_people(kap
     assert [(e.subject, e.data.get("reason")) for e in people] == [(OTHER + ", " + DEMO, "sluttet 31.12."),
                                                                    (DEMO, None)]
     assert [p.describe() for p in people[0].people] == ["nina (Nina Ny): deaktivert"]
+    assert [e.act for e in people] == ["deactivated", "staff_list"]
     assert [p.describe() for p in people[1].people] == [f"nina (Nina Ny): ny, får ansatt ved {NORDLI}"]
     assert people[1].data["source"] == "ansatte.csv" and len(people[1].data["sha256"]) == 64
     versions = [e for e in mine if e.kind in EVERY_COUNTY]
