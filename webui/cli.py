@@ -416,15 +416,19 @@ def katalog_deaktiver(username: str, reason: str, as_json: bool) -> None:
 
 @katalog.command("passord", help="Gi personen et førstegangspassord (for innlogging med brukernavn og passord). "
                                  "Det vises én gang, virker i 7 dager og bare til å velge sitt eget ved første "
-                                 "innlogging. Personen logges ut overalt; et glemt passord erstattes på samme måte.")
+                                 "innlogging. Personen logges ut overalt og mister API-nøklene sine; et glemt passord "
+                                 "erstattes på samme måte.")
 @click.argument("username", metavar="BRUKER")
 @click.option("--json", "as_json", is_flag=True)
 def katalog_passord(username: str, as_json: bool) -> None:
     given = first_password.give(_engine(), username)
     until = format_local(given.valid_until)
-    _emit({"username": given.username, "password": given.password, "valid_until": given.valid_until.isoformat()},
+    keys = (f" Personens {given.keys_revoked} API-nøkler er trukket tilbake." if given.keys_revoked > 1 else
+            " Personens API-nøkkel er trukket tilbake." if given.keys_revoked else "")
+    _emit({"username": given.username, "password": given.password, "valid_until": given.valid_until.isoformat(),
+           "keys_revoked": given.keys_revoked},
           as_json, f"Førstegangspassord for {given.name} ({given.username}): {given.password}\n"
-                   f"Det virker til {until}, og bare til å velge et eget passord ved første innlogging. "
+                   f"Det virker til {until}, og bare til å velge et eget passord ved første innlogging.{keys} "
                    "Gi det til personen selv, ikke i samme e-post som brukernavnet.")
 
 

@@ -373,7 +373,9 @@ _CHANGE_PARTS = {
     "added": lambda what: _("får %(what)s", what=what), "removed": lambda what: _("mister %(what)s", what=what),
     "linked": lambda who: _("logger inn som «%(who)s»", who=who),
     "unlinked": lambda who: _("logger ikke lenger inn som «%(who)s»", who=who),
-    "first_password": lambda _x: _("fikk et førstegangspassord"), "deactivated": lambda _x: _("deaktivert"),
+    "first_password": lambda _x: _("fikk et førstegangspassord"),
+    "keys_revoked": lambda n: ngettext("%(num)d API-nøkkel trukket tilbake", "%(num)d API-nøkler trukket tilbake",
+                                       int(n) if str(n).isdigit() else 0), "deactivated": lambda _x: _("deaktivert"),
 }
 
 

@@ -10,7 +10,7 @@ from typing import TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import ColumnElement, bindparam, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select, update
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from engine.errors import InvalidInput, NotFound
@@ -217,6 +217,13 @@ def revoke_api_token(session: Session, user: User, token_id: int, now: datetime)
     if row is None or row.user_id != user.id:
         raise NotFound(Message("Nøkkelen finnes ikke."))
     row.revoked_at = now
+
+
+def revoke_all_api_tokens(session: Session, user_id: int, now: datetime) -> int:
+    """Revoke every live API token the person has; how many there were."""
+    result = session.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+                             .values(revoked_at=now))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def api_tokens(session: Session, user: User) -> list[ApiToken]:

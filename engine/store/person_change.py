@@ -21,6 +21,7 @@ class PersonChange:
     linked: str | None = None
     unlinked: list[str] = field(default_factory=list)  # the identifiers it replaces at the same service
     first_password: bool = False  # given a first password (never the password itself)
+    keys_revoked: int = 0  # the person's API keys revoked with it
 
     def as_data(self) -> dict:
         return {key: value for key, value in self.__dict__.items() if value}
@@ -42,6 +43,7 @@ class PersonChange:
         found += [("removed", what) for what in self.removed] + ([("linked", self.linked)] if self.linked else [])
         found += [("unlinked", old) for old in self.unlinked]
         found += [("first_password", None)] if self.first_password else []
+        found += [("keys_revoked", str(self.keys_revoked))] if self.keys_revoked else []
         found += [("deactivated", None)] if self.deactivated else []
         return found
 
@@ -55,4 +57,6 @@ BOKMAL = {"created": lambda _: "ny", "reactivated": lambda _: "aktiv igjen",
           "updated": lambda what: FIELDS.get(what or "", f"ny {what}"),
           "added": lambda what: f"får {what}", "removed": lambda what: f"mister {what}",
           "linked": lambda who: f"logger inn som «{who}»", "unlinked": lambda who: f"logger ikke lenger inn som «{who}»",
-          "first_password": lambda _: "fikk et førstegangspassord", "deactivated": lambda _: "deaktivert"}
+          "first_password": lambda _: "fikk et førstegangspassord",
+          "keys_revoked": lambda n: f"{n} API-nøkkel trukket tilbake" if n == "1" else f"{n} API-nøkler trukket tilbake",
+          "deactivated": lambda _: "deaktivert"}

@@ -7,7 +7,9 @@ it, and a note with it that is lost soon opens nothing.
 
 Giving one is a change to the person's account, recorded on the system chain like the staff
 list's changes (who gave it to whom, never the password), and it logs the person out
-everywhere: it is also how a forgotten password is replaced."""
+everywhere and revokes their API keys: it is also how a forgotten password is replaced, and how
+an account someone else has taken over is given back (a key the taker made would outlive the
+password otherwise)."""
 from __future__ import annotations
 
 import secrets
@@ -41,6 +43,7 @@ class FirstPassword:
     name: str
     password: str
     valid_until: datetime
+    keys_revoked: int = 0
 
 
 def _made() -> str:
@@ -48,8 +51,8 @@ def _made() -> str:
 
 
 def give(kap12: Kap12, username: str, by: access.Viewer | None = None, now: datetime | None = None) -> FirstPassword:
-    """Give the person a new first password (replacing any password they had), and log them
-    out everywhere. ``by``: an administrator on the web, for someone wholly of their counties;
+    """Give the person a new first password (replacing any password they had), log them out
+    everywhere and revoke their API keys. ``by``: an administrator on the web, for someone wholly of their counties;
     ``now``: the clock log-ins are measured by (the web's), when it is not kap12's."""
     if not kap12.settings.local_login:
         raise Refused([Message("Innlogging med brukernavn og passord er slått av her (KAP12_LOCAL_LOGIN=0): "
@@ -68,22 +71,25 @@ def give(kap12: Kap12, username: str, by: access.Viewer | None = None, now: date
                                    username=username)])
         user.password_hash = directory.hash_password(password)
         user.password_temporary_until = now + VALID_FOR
+        keys = directory.revoke_all_api_tokens(session, user.id, now)
         counties = staff_directory.county_names(session, user)
-        change = PersonChange(user.username, user.display_name, first_password=True)
+        change = PersonChange(user.username, user.display_name, first_password=True, keys_revoked=keys)
         staff_directory.record_change(session, by, now, counties, {"counties": counties, "people": [change.as_data()]})
-        session.add(_notice(user, by, now))
+        session.add(_notice(user, by, now, keys))
         sessions.end_within(session, [user.id], now, sessions.PASSWORD_CHANGED)
-        return FirstPassword(user.username, user.display_name, password, now + VALID_FOR)
+        return FirstPassword(user.username, user.display_name, password, now + VALID_FOR, keys)
 
 
-def _notice(user: User, by: access.Viewer | None, now: datetime) -> Notification:
+def _notice(user: User, by: access.Viewer | None, now: datetime, keys: int) -> Notification:
     """The person is told, in kap12 and by mail: one they did not ask for is how they learn that
     someone may be about to log in as them. Never the password."""
     who = by.name if by is not None else "Driften"
+    revoked = (" API-nøklene dine er trukket tilbake; lag nye under Profil om du trenger dem." if keys > 1 else
+               " API-nøkkelen din er trukket tilbake; lag en ny under Profil om du trenger den." if keys else "")
     return Notification(user_id=user.id, case_id=None, kind=KIND, subject="Nytt førstegangspassord i kap12",
                         body=f"{who} har gitt deg et førstegangspassord i kap12 {format_local(now)}. Passordet får "
-                             "du av den som ga det, ikke på e-post. Har du ikke bedt om et nytt passord, si fra "
-                             "til skolens ledelse med en gang.",
+                             f"du av den som ga det, ikke på e-post.{revoked} Har du ikke bedt om et nytt passord, "
+                             "si fra til skolens ledelse med en gang.",
                         link=LINK, created_at=now, mail_attempts=0)
 
 

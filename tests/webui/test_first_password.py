@@ -12,7 +12,7 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from engine.store import directory, events, history
-from engine.store.models import County, HistoryEvent
+from engine.store.models import County, HistoryEvent, Notification
 from engine.write import first_password
 from tests.support.counties import person_of_another_county
 from tests.support.web import csrf_of, login
@@ -115,3 +115,33 @@ def test_none_where_log_in_is_through_the_log_in_service_only(fresh_env):
     assert "Gi førstegangspassord" not in admin.get("/drift/personer").text
     refused = _give(admin, "ansatt")
     assert "Innlogging med brukernavn og passord er slått av her" in admin.get(refused.location).text
+
+
+def _key(env, username: str) -> str:
+    with env.kap12.db.writing() as session:
+        user = directory.user_by_username(session, username)
+        return directory.create_api_token(session, user, "integrasjon", env.kap12.clock.now())[1]
+
+
+def test_a_first_password_revokes_the_persons_api_keys(fresh_env):
+    """A key made by someone who took the account over would outlive the password it replaces."""
+    env = fresh_env
+    api = env.app.test_client()
+    keys = [_key(env, "ansatt"), _key(env, "ansatt")]
+    others = _key(env, "ansatt2")
+    for key in (*keys, others):
+        assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {key}"}).status_code == 200
+    page = _give(login(env.app, "admin"), "ansatt")
+    assert "De 2 API-nøklene personen hadde, er trukket tilbake." in page.text
+    for key in keys:
+        assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {key}"}).status_code == 401
+    assert api.get("/api/v1/tasks", headers={"Authorization": f"Bearer {others}"}).status_code == 200
+    with env.kap12.db.reading() as session:
+        [event] = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == events.DIRECTORY_CHANGED))
+        [notice] = session.scalars(select(Notification).where(Notification.kind == first_password.KIND))
+    assert event.data["people"][0]["keys_revoked"] == 2
+    assert "API-nøklene dine er trukket tilbake" in notice.body
+    assert "ansatt (Kari Lærer): fikk et førstegangspassord, 2 API-nøkler trukket tilbake" in \
+        login(env.app, "revisor").get("/revisjon/system").text
+    again = first_password.give(env.kap12, "ansatt")  # none left: nothing said of keys
+    assert again.keys_revoked == 0
