@@ -335,6 +335,16 @@ class Kap12:
         with self.db.reading() as session:
             return integrity.check(session, self.history_keys, case_ids or None, kept_digest)
 
+    def verify_system_chain(self, viewer: access.Viewer, kept_digest: str | None = None
+                            ) -> integrity.SystemCheck | None:
+        """The system chain checked, and the checkpoint with a digest kept outside the database
+        looked for (Systemhistorikk: its readers; None for anyone else). It reads the whole
+        chain: about 2 s for 22,000 events, two and a half years of hourly checkpoints."""
+        if not access.may_read_system_history(viewer):
+            return None
+        with self.db.reading() as session:
+            return integrity.check_system(session, self.history_keys, kept_digest)
+
     def write_checkpoint(self) -> checkpoints.CheckpointWritten | None:
         return checkpoints.write(self)
 

@@ -95,6 +95,29 @@ def system():
                            checkpoint=system_history.latest_checkpoint(kap12()))
 
 
+# A checkpoint's digest as kap12 prints it: SHA-256 in hex. Spaces and line breaks a copy picked
+# up on the way are not part of it.
+DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+@bp.get("/system/kontroll")
+@login_required
+def system_check():
+    """The system chain checked on request (it reads the whole chain), and, given the digest the
+    county kept outside the database, that the checkpoint with it still stands."""
+    if not access.may_read_system_history(g.viewer):
+        raise Denied(_("Systemhistorikken er for revisorer og administratorer."))
+    typed = request.args.get("sammendrag", "")
+    kept = re.sub(r"\s+", "", typed).lower()
+    if kept and not DIGEST.fullmatch(kept):
+        return render_template("audit_system_check.html", check=None, typed=typed[:200],
+                               error=_("Et sammendrag er 64 tegn, bare tallene 0–9 og bokstavene a–f. Kopier det "
+                                       "slik kap12 skrev det.")), 422
+    check = kap12().verify_system_chain(g.viewer, kept or None)
+    return render_template("audit_system_check.html", check=check, typed=kept, error=None,
+                           checked_at=kap12().clock.now())
+
+
 def _replay_payload(case: "Case", report: replay.ReplayReport) -> dict:
     divergent = {d.seq for d in report.divergences}
     touched = set()

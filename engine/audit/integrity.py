@@ -12,11 +12,12 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import cast
 
 from sqlalchemy import Text, select, type_coerce
 
 from engine.store import history
-from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, fold, fold_into, heads_digest
+from engine.store.checkpoint_digest import CHECKPOINT_KIND, Heads, digest_of, fold, fold_into, system_head
 from engine.store.models import Case, HistoryEvent
 
 
@@ -71,6 +72,7 @@ class Checkpoint:
     digest: str
     chains: int
     heads: Heads  # every chain head the checkpoint covers (folded from all checkpoints so far)
+    covers_system: bool = False  # records the system chain's head too (checkpoints of this release on)
 
     def as_dict(self) -> dict:
         return {"seq": self.seq, "at": self.at.isoformat() if self.at else None, "digest": self.digest,
@@ -226,40 +228,72 @@ def _check_head(report: ChainReport, head_seq, head_hash) -> None:
 
 
 # -- everything ----------------------------------------------------------------------------------
-def _system(session, keys: history.HistoryKeys, kept_digest: str | None = None
-            ) -> tuple[ChainReport, Checkpoint | None, Checkpoint | None, datetime | None]:
-    """The system chain, each checkpoint's digest checked against the heads folded so far; the
-    latest checkpoint, the newest whose digest is ``kept_digest`` (None: none is), and when a key
-    kap12 holds first signed one. The heads are folded in place and copied for those two alone:
-    a copy for each checkpoint was 3.8 MB at 100,000 cases."""
+@dataclass
+class SystemCheck:
+    """The system chain checked: its events, and each checkpoint's digest against the chain heads
+    folded so far."""
+
+    chain: ChainReport
+    checkpoints: int  # how many were read
+    latest: Checkpoint | None
+    kept: Checkpoint | None  # the newest whose digest was kept outside the database (when given and found)
+    keyed_since: datetime | None  # when a key kap12 holds first signed a checkpoint
+
+
+def check_system(session, keys: history.HistoryKeys, kept_digest: str | None = None) -> SystemCheck:
+    """The system chain alone (the auditors' Systemhistorikk; ``check`` does it first): never
+    raises on bad data. Given a digest kept outside the database, that a checkpoint with it is
+    still there: a chain cut short at its end, or rewritten since, is only seen that way."""
+    wanted = kept_digest.strip().lower() if kept_digest else None
     report = ChainReport(history.SYSTEM_CHAIN, "systemkjeden")
-    found: list[tuple[int, datetime | None, dict, object]] = []
+    found: list[_Row] = []
 
     def collect(row: _Row) -> None:
         if row.fields[2] == CHECKPOINT_KIND and isinstance(row.data, dict):
-            found.append((row.seq, row.at, row.data, row.key_id))
+            found.append(row)
 
     _check_events(session, report, _Context(keys, [], None), collect)
-    keyed_since = next((at for _, at, _, kid in found if kid and kid in keys.known), None)
+    keyed_since = next((row.at for row in found if row.key_id and row.key_id in keys.known), None)
+    latest, kept = _checkpoints(report, found, wanted)
+    if wanted and kept is None:
+        report.findings.append(Finding(None, f"det finnes ikke lenger noe kontrollpunkt med sammendraget "
+                                             f"{kept_digest.strip() if kept_digest else ''}: systemkjeden er "
+                                             "skrevet om"))
+    return SystemCheck(report, len(found), latest, kept, keyed_since)
+
+
+def _checkpoints(report: ChainReport, found: list[_Row], kept_digest: str | None
+                 ) -> tuple[Checkpoint | None, Checkpoint | None]:
+    """Each checkpoint's digest checked against the heads folded so far, and the system chain's
+    head it records against the event before it; the latest checkpoint, and the newest whose
+    digest is ``kept_digest`` (None: none is). The heads are folded in place and copied for those
+    two alone: a copy for each checkpoint was 3.8 MB at 100,000 cases."""
     kept = None
-    last_read: tuple[int, datetime | None, str] | None = None
+    last_read: tuple[int, datetime | None, str, bool] | None = None
     heads: Heads = {}
-    for seq, at, data, _ in found:
+    for row in found:
+        seq, at, data = cast(int, row.seq), row.at, cast(dict, row.data)
         try:
+            system = system_head(data)
             fold_into(heads, data)  # unchanged when it cannot be read
         except (ValueError, TypeError, KeyError, AttributeError):
             report.findings.append(Finding(seq, "kontrollpunktet kan ikke leses"))
             continue
         digest = str(data.get("digest", ""))
-        if heads_digest(heads) != digest:
+        if digest_of(heads, data) != digest:
             report.findings.append(Finding(seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister"))
-        last_read = (seq, at, digest)
+        if system is not None and system != (seq - 1, row.prev_hash):
+            report.findings.append(Finding(seq, "kontrollpunktet viser til en annen hendelse i systemkjeden enn den "
+                                                "før det (systemkjeden fram til kontrollpunktet er skrevet om)"))
+        last_read = (seq, at, digest, system is not None)
         if kept_digest and digest == kept_digest:
-            kept = Checkpoint(seq, at, digest, len(heads), dict(heads))
+            kept = Checkpoint(seq, at, digest, len(heads), dict(heads), system is not None)
     if last_read is None:
-        return report, None, kept, keyed_since
-    latest = kept if kept is not None and kept.seq == last_read[0] else Checkpoint(*last_read, len(heads), dict(heads))
-    return report, latest, kept, keyed_since
+        return None, kept
+    seq, at, digest, covers_system = last_read
+    latest = kept if kept is not None and kept.seq == seq else \
+        Checkpoint(seq, at, digest, len(heads), dict(heads), covers_system)
+    return latest, kept
 
 
 def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,
@@ -268,15 +302,12 @@ def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,
     heads and the latest checkpoint — and, given a checkpoint digest kept outside the database,
     that this checkpoint is still there and every chain still holds what it recorded. Never
     raises on bad data: every problem is a finding."""
-    system, latest, kept, keyed_since = _system(session, keys, kept_digest.strip().lower() if kept_digest else None)
+    system = check_system(session, keys, kept_digest)
+    latest, kept = system.latest, system.kept
     hold = [latest] if latest else []
-    if kept_digest:
-        if kept is None:
-            system.findings.append(Finding(None, f"det finnes ikke lenger noe kontrollpunkt med sammendraget "
-                                                 f"{kept_digest.strip()}: systemkjeden er skrevet om"))
-        elif kept is not latest:
-            hold.insert(0, kept)
-    ctx = _Context(keys, hold, keyed_since)
+    if kept is not None and kept is not latest:
+        hold.insert(0, kept)
+    ctx = _Context(keys, hold, system.keyed_since)
     query = select(Case.id, Case.number, Case.chain_seq, Case.chain_hash).order_by(Case.id)
     if case_ids is not None:
         query = query.where(Case.id.in_(case_ids))
@@ -288,7 +319,7 @@ def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,
         wanted += sorted({cid for cid in map(history.case_id_of, known) if cid is not None and cid not in cases})
     reports = [_check_case(session, ctx, cid, cases.get(cid)) for cid in wanted]
     if case_ids is None or kept_digest:
-        reports.insert(0, system)
+        reports.insert(0, system.chain)
     return IntegrityReport(reports, latest)
 
 
@@ -356,7 +387,7 @@ def _latest_record_of(session, chain: str, batch: int = 20) -> Checkpoint | None
 
 
 def _keyed_since(session, keys: history.HistoryKeys) -> datetime | None:
-    """When a key kap12 holds first signed a checkpoint (``_system``)."""
+    """When a key kap12 holds first signed a checkpoint (``check_system``)."""
     if not keys.known:
         return None
     raw = session.scalar(select(type_coerce(HistoryEvent.at, Text))

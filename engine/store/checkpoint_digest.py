@@ -3,13 +3,19 @@ every case's history chain, as a digest a county can keep outside the database.
 
 A checkpoint event stores only the heads that changed since the checkpoint before it, so the
 heads at any checkpoint are all checkpoints so far folded together; its ``digest`` is taken
-over all of them, so one line of text stands for every chain at that moment."""
+over all of them, so one line of text stands for every chain at that moment.
+
+It also records the system chain's own head just before it (``system``): the people, roles and
+process versions recorded there are then covered by the digest kept outside too. Without it, a
+forger with the database (and the history key) could rewrite who was given a role and recompute
+the system chain, and every kept digest would still be found. Checkpoints of earlier releases
+have no ``system``; their digest is over the case chains alone (``digest_of``)."""
 from __future__ import annotations
 
 import hashlib
 
 from engine.store.events import CHECKPOINT
-from engine.store.history import canonical
+from engine.store.history import SYSTEM_CHAIN, canonical
 
 CHECKPOINT_KIND = CHECKPOINT
 
@@ -18,6 +24,24 @@ Heads = dict[str, tuple[int, str]]  # chain → (seq, hash) of its last event
 
 def heads_digest(heads: Heads) -> str:
     return hashlib.sha256(canonical(sorted([chain, seq, digest] for chain, (seq, digest) in heads.items()))).hexdigest()
+
+
+def system_head(data: dict) -> tuple[int, str] | None:
+    """The system chain's head a checkpoint's data records (None: a checkpoint of an earlier
+    release). Raises on data of the wrong shape."""
+    if "system" not in data:
+        return None
+    seq, digest = data["system"]
+    if not isinstance(seq, int) or not isinstance(digest, str):
+        raise ValueError("bad head for the system chain")
+    return seq, digest
+
+
+def digest_of(heads: Heads, data: dict) -> str:
+    """The digest a checkpoint with this data must carry, ``heads`` being every case chain's head
+    folded through it: over those, and the system chain's head when the checkpoint records it."""
+    system = system_head(data)
+    return heads_digest(heads if system is None else {**heads, SYSTEM_CHAIN: system})
 
 
 def fold(heads: Heads, data: dict) -> Heads:
@@ -39,9 +63,11 @@ def fold_into(heads: Heads, data: dict) -> Heads:
     return heads
 
 
-def checkpoint_data(before: Heads, now: Heads, previous_seq: int | None) -> dict:
-    """The data of a new checkpoint event, given the heads folded so far and the heads now."""
+def checkpoint_data(before: Heads, now: Heads, previous_seq: int | None, system: tuple[int, str]) -> dict:
+    """The data of a new checkpoint event, given the case chains' heads folded so far and the
+    heads now, and the system chain's head (its last event, which the checkpoint follows)."""
     changed = {chain: [seq, digest] for chain, (seq, digest) in sorted(now.items()) if before.get(chain) != (seq, digest)}
     merged = {**before, **now}
-    return {"digest": heads_digest(merged), "chains": len(merged),
-            "events": sum(seq for seq, _ in merged.values()), "changed": changed, "previous": previous_seq}
+    data = {"chains": len(merged), "events": sum(seq for seq, _ in merged.values()), "changed": changed,
+            "previous": previous_seq, "system": list(system)}
+    return {"digest": digest_of(merged, data), **data}

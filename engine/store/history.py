@@ -159,6 +159,11 @@ def take_system_chain(session: Session, wait: bool) -> bool:
     return bool(session.scalar(text("SELECT pg_try_advisory_xact_lock(hashtext(:c))"), {"c": SYSTEM_CHAIN}))
 
 
+def system_head(session: Session) -> tuple[int, str]:
+    """The system chain's last event (number and hash), for a writer holding its lock."""
+    return _system_head(session, SYSTEM_CHAIN)
+
+
 def _system_head(session: Session, chain: str) -> tuple[int, str]:
     lock_system_chain(session)
     last = session.execute(select(HistoryEvent.seq, HistoryEvent.hash).where(HistoryEvent.chain == chain)

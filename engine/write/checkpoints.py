@@ -1,10 +1,10 @@
 """Checkpoints: now and then an event in the system chain records the head of every case's
-chain (``engine.store.checkpoint_digest``). Rewriting the end of a chain then means rewriting
+chain, and of the system chain itself (``engine.store.checkpoint_digest``). Rewriting the end of a chain then means rewriting
 the checkpoint too — and the checkpoint's digest, kept outside the database by the county, no
 longer matches.
 
 The sweeper writes one at most once an hour, and only when some chain has grown since the
-last; ``kap12 checkpoint`` writes one on demand."""
+last (a case's, or the system chain by an act: a role given, a version published); ``kap12 checkpoint`` writes one on demand."""
 from __future__ import annotations
 
 import logging
@@ -57,8 +57,10 @@ def write(kap12: Kap12, *, only_if_changed: bool = False, wait: bool = True) -> 
         if not history.take_system_chain(session, wait):  # two writers must not fold the same previous state
             return None
         heads, previous, late = _folded_heads(session)
-        data = checkpoint_data(heads, _current_heads(session), previous)
-        if only_if_changed and previous is not None and not data["changed"]:
+        system = history.system_head(session)
+        data = checkpoint_data(heads, _current_heads(session), previous, system)
+        # Unchanged: no case chain has grown, and the system chain ends with the last checkpoint.
+        if only_if_changed and previous is not None and not data["changed"] and system[0] == previous:
             if late:
                 _keep_folded(session, late, previous)
             return None
@@ -98,10 +100,10 @@ def _keep_folded(session: Session, changed: Heads, through: int) -> None:
 
 def write_if_due(kap12: Kap12, wait: bool = False) -> CheckpointWritten | None:
     """What the sweeper calls on every round: cheap unless an hour has passed since the last
-    checkpoint and the total length of all chains has changed."""
+    checkpoint and the total length of the case chains has changed, or the system chain has grown."""
     now = kap12.clock.now()
     with kap12.db.reading() as session:
-        last = session.execute(select(HistoryEvent.at, HistoryEvent.data)
+        last = session.execute(select(HistoryEvent.seq, HistoryEvent.at, HistoryEvent.data)
                                .where(HistoryEvent.chain == history.SYSTEM_CHAIN, HistoryEvent.kind == CHECKPOINT_KIND)
                                .order_by(HistoryEvent.seq.desc()).limit(1)).first()
         if last is not None:
@@ -109,7 +111,9 @@ def write_if_due(kap12: Kap12, wait: bool = False) -> CheckpointWritten | None:
                 return None
             chains, events = session.execute(select(func.count(), func.coalesce(func.sum(Case.chain_seq), 0))
                                              .where(Case.chain_seq > 0)).one()
-            if (chains, events) == (last.data.get("chains"), last.data.get("events")):
+            system_grown = session.scalar(select(func.max(HistoryEvent.seq))
+                                          .where(HistoryEvent.chain == history.SYSTEM_CHAIN)) != last.seq
+            if (chains, events) == (last.data.get("chains"), last.data.get("events")) and not system_grown:
                 return None
         elif session.scalar(select(func.count()).select_from(Case)) == 0:
             return None

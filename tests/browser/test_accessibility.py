@@ -31,7 +31,8 @@ PAGES = {
     "rektor": ["/oppgaver", "/saker", "case", "/oversikt"],
     "skoleeier": ["/oppgaver", "/saker", "case", "/oversikt"],
     "prosesseier": ["/prosesser", "modeler", "version", "/prosesser/skjema", "form", "/drift"],
-    "revisor": ["/saker", "case", "/revisjon", "audit-case", "/revisjon/system"],
+    "revisor": ["/saker", "case", "/revisjon", "audit-case", "/revisjon/system",
+                "/revisjon/system/kontroll"],
     "admin": ["/prosesser", "/drift", "/drift/personer", "/drift/innlogginger", "/profil"],
 }
 

@@ -47,7 +47,7 @@ PAGES = [
     ("/prosesser/flytt-saker", "GET"), ("/prosesser/flytt-saker", "POST"), ("/prosesser/last-opp", "POST"),
     ("/prosesser/ny", "GET"), ("/prosesser/publiser", "POST"), ("/prosesser/skjema", "GET"),
     ("/prosesser/skjema/<key>", "GET"), ("/prosesser/skjema/<key>", "POST"), ("/prosesser/skjema/ny", "GET"),
-    ("/prosesser/valider", "POST"), ("/revisjon", "GET"), ("/revisjon/system", "GET"), ("/revisjon/prosesser/<id:definition_id>", "GET"),
+    ("/prosesser/valider", "POST"), ("/revisjon", "GET"), ("/revisjon/system", "GET"), ("/revisjon/system/kontroll", "GET"), ("/revisjon/prosesser/<id:definition_id>", "GET"),
     ("/revisjon/saker/<id:case_id>", "GET"), ("/revisjon/saker/<id:case_id>/eksport.json", "GET"),
     ("/revisjon/saker/<id:case_id>/eksport.pdf", "GET"), ("/revisjon/saker/<id:case_id>/gjenkjoring.json", "GET"),
     ("/saker", "GET"), ("/saker/<id:case_id>", "GET"), ("/saker/<id:case_id>/diagram.json", "GET"),

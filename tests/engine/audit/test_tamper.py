@@ -17,9 +17,10 @@ from support.migrations import upgrade_from
 from engine.audit.replay import verify_case
 from engine.service import Kap12
 from engine.store import history
-from engine.store.checkpoint_digest import fold, heads_digest
+from engine.store.checkpoint_digest import digest_of, fold
 from engine.store.models import Case, HistoryEvent
-from engine.write import checkpoints
+from engine.write import checkpoints, first_password
+from tests.support.tampering import reword_a_deployment, unguard_history
 from webui.cli import main
 
 
@@ -31,12 +32,7 @@ def _case(flow):
     return case.id, other.id
 
 
-def _unguard(kap12):
-    """Only ever on a throwaway test database."""
-    with kap12.db.writing() as session:
-        for trigger in ("history_events_no_update", "history_events_no_delete"):
-            on = "" if kap12.db.is_sqlite else " ON history_events"
-            session.execute(text(f"DROP TRIGGER {trigger}{on}"))
+_unguard = unguard_history
 
 
 def _event(session, case_id, kind, element=None) -> HistoryEvent:
@@ -348,13 +344,55 @@ def test_tampering_with_the_checkpoint_is_reported(flow, kap12, demo, monkeypatc
     with kap12.db.writing() as session:
         checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.kind == "checkpoint")).one()
         data = copy.deepcopy(checkpoint.data)
-        data["digest"] = heads_digest(fold({}, data))
+        data["digest"] = digest_of(fold({}, data), data)
         checkpoint.data = data
         checkpoint.hash = history.event_hash(checkpoint.prev_hash, checkpoint.chain, checkpoint.seq, checkpoint.at,
                                              None, checkpoint.actor, checkpoint.kind, None, data)
     assert kap12.verify_history().ok  # inside the database everything agrees now …
     code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # … but not with the copy
+
+
+def _rehash_system_chain(session, start: int) -> None:
+    """What a forger with the database (and no key, or the key) does after changing the system
+    chain's event ``start``: every hash from it on computed again, so the chain links up."""
+    events = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN)
+                             .order_by(HistoryEvent.seq)).all()
+    prev = history.GENESIS
+    for ev in events:
+        if ev.seq >= start:
+            ev.prev_hash = prev
+            ev.hash = history.event_hash(prev, ev.chain, ev.seq, ev.at, ev.actor_id, ev.actor, ev.kind,
+                                         ev.definition_id, ev.data)
+        prev = ev.hash
+    session.flush()
+
+
+def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kept_outside(flow, kap12, demo,
+                                                                                          monkeypatch):
+    """The system chain records who was given a role and which process version ran: a checkpoint
+    records its head too, so the digest kept outside covers it like the cases' chains."""
+    _case(flow)
+    kept = kap12.write_checkpoint()
+    assert kap12.verify_history(kept_digest=kept.digest).ok
+    _unguard(kap12)
+    with kap12.db.writing() as session:  # a published version's comment rewritten, the chain rehashed
+        _rehash_system_chain(session, reword_a_deployment(session))
+    [system] = [r for r in kap12.verify_history().chains if r.chain == history.SYSTEM_CHAIN]
+    assert [f.seq for f in system.findings] == [kept.seq]
+    assert "viser til en annen hendelse i systemkjeden" in system.reason
+    # A forger who also rewrites the checkpoint's record of it, and its digest …
+    with kap12.db.writing() as session:
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
+                                                                HistoryEvent.seq == kept.seq)).one()
+        data = copy.deepcopy(checkpoint.data)
+        data["system"] = [kept.seq - 1, checkpoint.prev_hash]
+        data["digest"] = digest_of(fold({}, data), data)
+        checkpoint.data = data
+        _rehash_system_chain(session, kept.seq)
+    assert kap12.verify_history().ok  # … makes everything inside the database agree,
+    code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
+    assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # but not with the copy
 
 
 def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(flow, kap12, demo):
@@ -370,6 +408,10 @@ def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(f
     assert second is not None and second.changed == 1 and second.digest != first.digest
     report = kap12.verify_history()
     assert report.ok and report.checkpoint.digest == second.digest
+    kap12.clock.advance(timedelta(hours=2))
+    assert checkpoints.write_if_due(kap12) is None  # nothing changed, not even the checkpoint's own chain
+    first_password.give(kap12, "ansatt")  # an act on the system chain alone: the next checkpoint covers it
+    assert checkpoints.write_if_due(kap12) is not None
 
 
 def test_the_migration_fills_in_the_heads_of_existing_chains(flow, kap12, demo):

@@ -8,20 +8,29 @@ from sqlalchemy import select, update
 
 from engine.audit import integrity
 from engine.store import history
-from engine.store.checkpoint_digest import CHECKPOINT_KIND, checkpoint_data, fold_into
+from engine.store.checkpoint_digest import CHECKPOINT_KIND, checkpoint_data, fold_into, heads_digest
 from engine.store.models import CheckpointHead, HistoryEvent
 from engine.write import checkpoints
 
 
-def _as_every_checkpoint_folded(kap12) -> dict:
-    """The next checkpoint's data as it was made before the table: every checkpoint folded."""
+def _as_every_checkpoint_folded(kap12, older_release: bool = False) -> dict:
+    """The next checkpoint's data as it was made before the table: every checkpoint folded (by
+    an ``older_release``: without the system chain's own head, the digest over the cases')."""
     with kap12.db.reading() as session:
         heads, previous = {}, None
         for event in session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
                                                                 HistoryEvent.kind == CHECKPOINT_KIND)
                                      .order_by(HistoryEvent.seq)):
             heads, previous = fold_into(heads, event.data), event.seq
-        return checkpoint_data(heads, checkpoints._current_heads(session), previous)
+        last = session.execute(select(HistoryEvent.seq, HistoryEvent.hash)
+                               .where(HistoryEvent.chain == history.SYSTEM_CHAIN)
+                               .order_by(HistoryEvent.seq.desc()).limit(1)).one()
+        current = checkpoints._current_heads(session)
+    data = checkpoint_data(heads, current, previous, (last.seq, last.hash))
+    if older_release:
+        del data["system"]
+        data["digest"] = heads_digest({**heads, **current})
+    return data
 
 
 def _written(kap12, seq: int) -> dict:
@@ -73,7 +82,7 @@ def test_a_checkpoint_an_older_release_wrote_is_folded_in_once(flow, kap12, monk
     with kap12.db.writing() as session:  # an older release's checkpoint: the table not moved on
         history.take_system_chain(session, True)
         history.append(session, history.SYSTEM_CHAIN, kind=CHECKPOINT_KIND, at=kap12.clock.now(),
-                       actor=checkpoints.ACTOR, data=_as_every_checkpoint_folded(kap12))
+                       actor=checkpoints.ACTOR, data=_as_every_checkpoint_folded(kap12, older_release=True))
     flow.report()
     folds = _folds(monkeypatch)
     _write_checked(kap12)

@@ -1,0 +1,48 @@
+"""Kontroll av systemkjeden (``/revisjon/system/kontroll``): the auditors and administrators who
+read Systemhistorikk check the system chain on request, and the digest the county kept outside
+the database; a changed event, a digest no longer found and a mistyped digest are said in plain
+words; everyone else is refused."""
+from __future__ import annotations
+
+from tests.support.tampering import reword_a_deployment, unguard_history
+from tests.support.web import login
+
+CHECK = "/revisjon/system/kontroll"
+
+
+def test_the_auditor_checks_the_system_chain_and_the_digest_kept_outside(fresh_env):
+    env = fresh_env
+    kept = env.kap12.write_checkpoint()
+    auditor = login(env.app, "revisor")
+    assert CHECK in auditor.get("/revisjon/system").text
+    page = auditor.get(CHECK).text
+    assert "Systemkjeden er hel" in page and "ingen endret, fjernet eller satt inn" in page
+    assert "1 kontrollpunkt stemmer med kjedehodene det viser til." in page
+    assert 'id="not-kept"' in page  # what a check without a kept digest cannot see is said
+    # Pasted as a copy may come: in capitals, broken over two lines.
+    typed = kept.digest[:32].upper() + "\n " + kept.digest[32:]
+    found = auditor.get(CHECK, query_string={"sammendrag": typed}).text
+    assert "Systemkjeden er hel" in found
+    assert f"Kontrollpunkt nr. {kept.seq} fra" in found and "systemkjeden fram til det er ikke skrevet om" in found
+    mistyped = auditor.get(CHECK, query_string={"sammendrag": kept.digest[:20]})
+    assert mistyped.status_code == 422 and "Et sammendrag er 64 tegn" in mistyped.text
+    assert 'aria-invalid="true"' in mistyped.text and "Systemkjeden er" not in mistyped.text
+    gone = auditor.get(CHECK, query_string={"sammendrag": "0" * 64}).text
+    assert "Systemkjeden er brutt" in gone and f"noe kontrollpunkt med sammendraget {'0' * 64}" in gone
+    english = auditor.get(CHECK, headers={"Accept-Language": "en"}).text
+    assert "The system chain is intact" in english
+
+    unguard_history(env.kap12)
+    with env.kap12.db.writing() as session:  # a published version's comment changed behind kap12's back
+        seq = reword_a_deployment(session)
+    broken = auditor.get(CHECK).text
+    assert "Systemkjeden er brutt" in broken
+    assert f"systemkjeden, hendelse nr. {seq}: er endret etter at den ble skrevet" in broken
+
+
+def test_who_may_check_it(fresh_env):
+    env = fresh_env
+    assert login(env.app, "admin").get(CHECK).status_code == 200  # they read Systemhistorikk too
+    for username in ("rektor", "skoleeier", "ansatt", "prosesseier"):
+        assert login(env.app, username).get(CHECK).status_code == 403
+    assert env.app.test_client().get(CHECK).status_code == 302  # to the log-in
