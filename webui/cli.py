@@ -34,6 +34,7 @@ from engine.write import sessions as web_sessions
 from engine.write.demo import load_demo
 from engine.write.timers import run_forever
 from processes.deadlines import format_local, school_year_of
+from processes.roles import ROLES
 from webui import health, logs, serving
 
 from .progress import Progress
@@ -451,7 +452,8 @@ def _directory_result(result: staff_directory.DirectoryResult, title: str, as_js
         lines += [f"  sak {t.case_number}: «{t.title}» (tatt av {t.username})" for t in result.not_let_go]
     if result.unstaffed:
         lines.append("OBS: åpne oppgaver som ingen kan ta nå. Gi rollen til noen i dag, fristene løper:")
-        lines += [f"  {u.school}: {u.tasks} oppgave(r) for {' / '.join(u.roles)}" for u in result.unstaffed]
+        lines += [f"  {u.school}: {u.tasks} oppgave(r) for {' / '.join(ROLES.get(r, r) for r in u.roles)}"
+                  for u in result.unstaffed]
     if not result.applied:
         lines.append("Prøvekjøring: ingenting er endret.")
     click.echo("\n".join(lines))

@@ -19,7 +19,7 @@ from engine.read.staff_list import administered_counties, people_page, staff_lin
 from engine.store import staff_file
 from engine.write import first_password, staff_directory
 
-from . import pager
+from . import pager, present
 from .auth import kap12, login_required, now
 
 bp = Blueprint("people", __name__, url_prefix="/drift/personer")
@@ -91,7 +91,10 @@ def import_list():
                                               county=_county(), complete=complete, dry_run=trial,
                                               issuer=kap12().settings.oidc_issuer, by=g.viewer)
     except Refused as err:
-        return _page(problems=[str(p) for p in err.problems], file_name=name, complete=complete), 422
+        # The box's heading says that nothing has changed: the list's last line, for the command
+        # line, would say it twice.
+        return _page(problems=[str(p) for p in err.problems if p != staff_file.NOTHING_CHANGED], file_name=name,
+                     complete=complete), 422
     if result.applied:
         g.committed = True
     return _page(result=result, file_name=name, complete=complete,
@@ -146,7 +149,8 @@ def deactivate():
               "info")
     for school in result.unstaffed:
         flash(_("%(school)s har nå %(n)s åpne oppgaver som ingen kan ta (%(roles)s). Gi rollen til noen i dag.",
-                school=school.school, n=school.tasks, roles=" / ".join(school.roles)), "warning")
+                school=school.school, n=school.tasks, roles=" / ".join(map(present.role_name, school.roles))),
+              "warning")
     return redirect(url_for("people.index"))
 
 

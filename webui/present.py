@@ -41,6 +41,7 @@ from engine.store.events import (
     TASK_RELEASED,
     TIMER_FIRED,
 )
+from engine.store.person_change import role_place
 from engine.write import parties
 from processes import forms
 from processes.deadlines import OSLO, REPORTED_AT_ONCE_WITHIN, reporting_delay
@@ -197,6 +198,12 @@ def deadline_outcome(row) -> str:
 
 def role_name(code: str) -> str:
     return str(ROLE_NAMES.get(code, ROLES.get(code, code)))
+
+
+def held_role(held: tuple[str, str | None]) -> str:
+    """A role someone holds, (role, its school; None: a county role), as the people page lists it."""
+    role, school = held
+    return _("%(role)s ved %(school)s", role=role_name(role), school=school) if school else role_name(role)
 
 
 # A role that is held by people with two titles: in a list each title is one more alternative,
@@ -366,11 +373,31 @@ def thousands(n: int) -> str:
     return f"{n:,}".replace(",", "\u202f")
 
 
+def _role_given(what: str | None) -> str:
+    found = role_place(what or "")
+    if found is None:  # words of another shape: as they stand
+        return _("får %(what)s", what=what)
+    role, at_a_school, place = found
+    if at_a_school:
+        return _("får rollen «%(role)s» ved %(place)s", role=role_name(role), place=place)
+    return _("får rollen «%(role)s» i %(place)s", role=role_name(role), place=place)
+
+
+def _role_taken(what: str | None) -> str:
+    found = role_place(what or "")
+    if found is None:
+        return _("mister %(what)s", what=what)
+    role, at_a_school, place = found
+    if at_a_school:
+        return _("mister rollen «%(role)s» ved %(place)s", role=role_name(role), place=place)
+    return _("mister rollen «%(role)s» i %(place)s", role=role_name(role), place=place)
+
+
 # A person's change in the staff directory (``PersonChange.parts``), in the reader's language.
 _CHANGE_PARTS = {
     "created": lambda _x: _("ny"), "reactivated": lambda _x: _("aktiv igjen"),
     "updated": lambda what: _("nytt navn") if what == "navn" else _("ny e-postadresse"),
-    "added": lambda what: _("får %(what)s", what=what), "removed": lambda what: _("mister %(what)s", what=what),
+    "added": _role_given, "removed": _role_taken,
     "linked": lambda who: _("logger inn som «%(who)s»", who=who),
     "unlinked": lambda who: _("logger ikke lenger inn som «%(who)s»", who=who),
     "first_password": lambda _x: _("fikk et førstegangspassord"),
@@ -380,7 +407,7 @@ _CHANGE_PARTS = {
 
 
 def person_change(change) -> str:
-    """«kari (Kari Lærer): ny, får ansatt ved Nordli skole» on the people page and
+    """«kari (Kari Lærer): ny, får rollen «Ansatt» ved Nordli skole» on the people page and
     Systemhistorikk; a part a later release adds is shown by its code, not dropped."""
     parts = [_CHANGE_PARTS[what](about) if what in _CHANGE_PARTS else what for what, about in change.parts()]
     return f"{change.username} ({change.name}): {', '.join(parts)}"
@@ -390,7 +417,7 @@ def register(app) -> None:
     app.jinja_env.filters.update(when=when, short=short, day=day, role_words=role_words, actor=actor_text,
                                  procedure_label=procedure_label, procedure_short=procedure_short,
                                  event_text=event_text, value_text=value_text, status_words=status_words,
-                                 role_name=role_name, embed_json=embed_json,
+                                 role_name=role_name, held_role=held_role, embed_json=embed_json,
                                  local_name=local_name, stage_text=stage_text, thousands=thousands,
                                  person_change=person_change)
     # A list's words, said once for the page and read on every row (``word.due``): attributes,

@@ -67,7 +67,7 @@ class Person:
     name: str
     email: str | None
     active: bool
-    roles: tuple[str, ...]  # «Rektor / ass. rektor ved Nordli skole»
+    roles: tuple[tuple[str, str | None], ...]  # (role, its school; None: a county role), for the page to name
     elsewhere: bool
     may_deactivate: bool
     may_give_password: bool  # a first password (``access.may_give_first_password``)
@@ -89,13 +89,12 @@ def people_page(kap12: Kap12, viewer: access.Viewer, cursor: str | None = None,
             select(RoleGrant.user_id, RoleGrant.role, School.name, func.coalesce(RoleGrant.county_id, School.county_id))
             .outerjoin(School, School.id == RoleGrant.school_id)
             .where(RoleGrant.user_id.in_([u.id for u in users])).order_by(RoleGrant.id)).all()
-    roles: dict[int, list[str]] = {}
+    roles: dict[int, list[tuple[str, str | None]]] = {}
     counties: dict[int, set[int]] = {}
     for user_id, role, school, county_id in grants:
         counties.setdefault(user_id, set()).add(county_id)
         if county_id in within:
-            words = f"{ROLES.get(role, role)} ved {school}" if school else ROLES.get(role, role)
-            roles.setdefault(user_id, []).append(words)
+            roles.setdefault(user_id, []).append((role, school))
 
     def person(user: User, held: set[int]) -> Person:
         return Person(user.id, user.username, user.display_name, user.email, user.active,

@@ -51,6 +51,30 @@ class PersonChange:
         return f"{self.username} ({self.name}): {', '.join(BOKMAL[what](about) for what, about in self.parts())}"
 
 
+# A role given or taken, as ``added`` and ``removed`` keep it: the role's code (as the staff list
+# writes it) and where it holds, «rektor ved Nordli skole» or «skoleeier i Vestland». The pages
+# read it back (``role_place``) to say it in the reader's language.
+_AT_SCHOOL, _IN_COUNTY = " ved ", " i "
+
+
+def at_school(role: str, school: str) -> str:
+    return f"{role}{_AT_SCHOOL}{school}"
+
+
+def in_county(role: str, county: str) -> str:
+    return f"{role}{_IN_COUNTY}{county}"
+
+
+def role_place(words: str) -> tuple[str, bool, str] | None:
+    """(role, at a school, the school's or county's name) of ``at_school`` or ``in_county``'s
+    words; None for words of another shape (an earlier release's, or damaged)."""
+    role, _, rest = words.partition(" ")
+    for joint, at_a_school in ((_AT_SCHOOL.lstrip(), True), (_IN_COUNTY.lstrip(), False)):
+        if rest.startswith(joint) and len(rest) > len(joint):
+            return role, at_a_school, rest[len(joint):]
+    return None
+
+
 # The words of each part, in bokmål (``updated`` names a field: «navn», «epost»).
 FIELDS = {"navn": "nytt navn", "epost": "ny e-postadresse"}
 BOKMAL = {"created": lambda _: "ny", "reactivated": lambda _: "aktiv igjen",

@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import Refused
+from processes.messages import Message
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
 
 COLUMNS = ("brukernavn", "navn", "epost", "skole", "roller", "identitet")
@@ -30,6 +31,8 @@ _ALIASES = {"e-post": "epost", "e-postadresse": "epost", "rolle": "roller", "fei
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{1,100}$")
 _ROLE_SPLIT = re.compile(r"[\s,|+]+")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# The last of a refused file's problems, for the command line (the page's heading says it).
+NOTHING_CHANGED = Message("Ingenting er endret.")
 # Reported at most, so that a file in the wrong format gives a screen, not thousands of lines.
 MAX_PROBLEMS = 30
 
@@ -52,14 +55,15 @@ def read(data: bytes) -> list[StaffLine]:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise Refused(["Filen er ikke lagret som UTF-8. Lagre den som «CSV UTF-8» og prøv igjen."]) from None
+        raise Refused([Message("Filen er ikke lagret som UTF-8. Lagre den som «CSV UTF-8» og prøv igjen.")]) from None
     rows = list(csv.reader(io.StringIO(text), _dialect(text)))
     while rows and not any(cell.strip() for cell in rows[-1]):
         rows.pop()
     if not rows:
-        raise Refused(["Filen er tom. Den første linjen skal være kolonnenavnene: " + ";".join(COLUMNS) + "."])
+        raise Refused([Message("Filen er tom. Den første linjen skal være kolonnenavnene: %(columns)s.",
+                               columns=";".join(COLUMNS))])
     columns = _columns(rows[0])
-    problems: list[str] = []
+    problems: list[Message] = []
     lines = []
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
@@ -70,12 +74,12 @@ def read(data: bytes) -> list[StaffLine]:
         if line is not None:
             lines.append(line)
     if not lines and not problems:
-        problems.append("Filen har ingen personer, bare kolonnenavnene.")
+        problems.append(Message("Filen har ingen personer, bare kolonnenavnene."))
     problems += _disagreements(lines)
     if problems:
         more = len(problems) - MAX_PROBLEMS
-        raise Refused(problems[:MAX_PROBLEMS] + ([f"… og {more} problem(er) til."] if more > 0 else [])
-                      + ["Ingenting er endret."])
+        raise Refused(problems[:MAX_PROBLEMS] + ([Message("… og %(more)s problem(er) til.", more=more)] if more > 0 else [])
+                      + [NOTHING_CHANGED])
     return lines
 
 
@@ -99,39 +103,41 @@ def _columns(header: list[str]) -> dict[str, int]:
             found[name] = i
     missing = [name for name in REQUIRED if name not in found]
     if missing:
-        raise Refused([f"Den første linjen mangler kolonnen(e) {', '.join(missing)}. Den skal være kolonnenavnene: "
-                       + ";".join(COLUMNS) + " (epost og identitet kan stå tomme)."])
+        raise Refused([Message("Den første linjen mangler kolonnen(e) %(missing)s. Den skal være kolonnenavnene: "
+                               "%(columns)s (epost og identitet kan stå tomme).", missing=", ".join(missing),
+                               columns=";".join(COLUMNS))])
     return found
 
 
-def _line(number: int, values: dict[str, str]) -> tuple[StaffLine | None, list[str]]:
-    where = f"Linje {number}"
+def _line(number: int, values: dict[str, str]) -> tuple[StaffLine | None, list[Message]]:
     problems = []
     username, name = values.get("brukernavn", ""), values.get("navn", "")
     if not _USERNAME.match(username):
-        problems.append(f"{where}: brukernavnet «{username}» kan ikke brukes (bokstaver a–z, tall og . _ @ -, "
-                        "høyst 100 tegn)." if username else f"{where}: brukernavn mangler.")
+        problems.append(Message("Linje %(line)s: brukernavnet «%(username)s» kan ikke brukes (bokstaver a–z, tall og "
+                                ". _ @ -, høyst 100 tegn).", line=number, username=username) if username else
+                        Message("Linje %(line)s: brukernavn mangler.", line=number))
     if not name:
-        problems.append(f"{where}: navn mangler.")
+        problems.append(Message("Linje %(line)s: navn mangler.", line=number))
     elif len(name) > 200:
-        problems.append(f"{where}: navnet er lengre enn 200 tegn.")
+        problems.append(Message("Linje %(line)s: navnet er lengre enn 200 tegn.", line=number))
     email = values.get("epost") or None
     if email is not None and (len(email) > 320 or not _EMAIL.match(email)):
-        problems.append(f"{where}: «{email}» er ikke en e-postadresse.")
+        problems.append(Message("Linje %(line)s: «%(email)s» er ikke en e-postadresse.", line=number, email=email))
     identity = values.get("identitet") or None
     if identity is not None and len(identity) > 500:
-        problems.append(f"{where}: identiteten er lengre enn 500 tegn.")
+        problems.append(Message("Linje %(line)s: identiteten er lengre enn 500 tegn.", line=number))
     roles = tuple(dict.fromkeys(r.lower() for r in _ROLE_SPLIT.split(values.get("roller", "")) if r))
     unknown = [r for r in roles if r not in ROLES]
     if unknown:
-        problems.append(f"{where}: ukjent rolle {', '.join('«' + r + '»' for r in unknown)} "
-                        f"(rollene er {', '.join(ROLES)}).")
+        problems.append(Message("Linje %(line)s: ukjent rolle %(unknown)s (rollene er %(roles)s).", line=number,
+                                unknown=", ".join("«" + r + "»" for r in unknown), roles=", ".join(ROLES)))
     elif not roles:
-        problems.append(f"{where}: ingen roller. En person uten roller skal ikke stå i filen.")
+        problems.append(Message("Linje %(line)s: ingen roller. En person uten roller skal ikke stå i filen.",
+                                line=number))
     school = values.get("skole") or None
     if school is None and any(r in SCHOOL_ROLES for r in roles):
-        problems.append(f"{where}: rollen {', '.join(r for r in roles if r in SCHOOL_ROLES)} gjelder en skole; "
-                        "skriv skolens navn i kolonnen skole.")
+        problems.append(Message("Linje %(line)s: rollen %(roles)s gjelder en skole; skriv skolens navn i kolonnen "
+                                "skole.", line=number, roles=", ".join(r for r in roles if r in SCHOOL_ROLES)))
     if school is not None and roles and all(r in COUNTY_ROLES for r in roles):
         school = None  # a county role holds for the county: the school column says nothing more
     if problems:
@@ -139,7 +145,7 @@ def _line(number: int, values: dict[str, str]) -> tuple[StaffLine | None, list[s
     return StaffLine(number, username, name, email, school, roles, identity), []
 
 
-def _disagreements(lines: list[StaffLine]) -> list[str]:
+def _disagreements(lines: list[StaffLine]) -> list[Message]:
     """A person's lines must agree on who they are; an identifier is one person's."""
     problems = []
     first: dict[str, StaffLine] = {}
@@ -148,13 +154,15 @@ def _disagreements(lines: list[StaffLine]) -> list[str]:
         earlier = first.setdefault(line.username, line)
         for label, attribute in (("navn", "name"), ("epost", "email"), ("identitet", "identity")):
             if getattr(line, attribute) != getattr(earlier, attribute):
-                problems.append(f"Linje {line.line}: {label} for {line.username} er ikke den samme som på "
-                                f"linje {earlier.line}.")
+                problems.append(Message("Linje %(line)s: %(column)s for %(username)s er ikke den samme som på linje "
+                                        "%(earlier)s.", line=line.line, column=label, username=line.username,
+                                        earlier=earlier.line))
         if line.identity is not None:
             holder = owner.setdefault(line.identity, line)
             if holder.username != line.username:
-                problems.append(f"Linje {line.line}: identiteten «{line.identity}» står også for {holder.username} "
-                                f"(linje {holder.line}). Én identitet er én person.")
+                problems.append(Message("Linje %(line)s: identiteten «%(identity)s» står også for %(holder)s (linje "
+                                        "%(other)s). Én identitet er én person.", line=line.line,
+                                        identity=line.identity, holder=holder.username, other=holder.line))
     return problems
 
 

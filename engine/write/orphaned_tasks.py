@@ -19,7 +19,6 @@ from engine.errors import Conflict
 from engine.store.events import TASK_RELEASED
 from engine.store.models import Case, County, OpenTask, OpenTaskRole, RoleGrant, School, User
 from engine.write.unit_of_work import Actor, CaseStep
-from processes.roles import ROLES
 
 if TYPE_CHECKING:  # the facade wires this module; named here for the types only
     from engine.service import Kap12
@@ -42,7 +41,7 @@ class Unstaffed:
     """Open tasks at a school for a role that nobody active holds there any more."""
 
     school: str
-    roles: tuple[str, ...]  # the tasks' roles, in words
+    roles: tuple[str, ...]  # the tasks' roles (codes: the pages name them in the reader's language)
     tasks: int
 
 
@@ -103,5 +102,5 @@ def unstaffed(session: Session, county_name: str) -> list[Unstaffed]:
     for school, task_id, role_code in rows:
         tasks.setdefault(school, set()).add(task_id)
         roles.setdefault(school, set()).add(role_code)
-    return [Unstaffed(school, tuple(ROLES.get(r, r) for r in sorted(roles[school])), len(ids))
+    return [Unstaffed(school, tuple(sorted(roles[school])), len(ids))
             for school, ids in sorted(tasks.items())]

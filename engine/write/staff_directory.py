@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Kap12Error, NotFound, Refused
-from engine.store import directory, history, identities
+from engine.store import directory, history, identities, person_change, staff_file
 from engine.store.events import DIRECTORY_CHANGED
 from engine.store.models import County, RoleGrant, School, SystemEventCounty, User
 from engine.store.person_change import PersonChange
@@ -214,15 +214,15 @@ def _import(session: Session, lines: list[StaffLine], county_name: str | None, c
             if change.removed:
                 taken.append(users[username].id)
     if problems:
-        raise Refused([*problems, Message("Ingenting er endret.")])
+        raise Refused([*problems, staff_file.NOTHING_CHANGED])
     session.flush()
     replaced = identities.unlink_others(session, issuer or "", {user.id: line.identity or "" for user, line, _ in links})
     for user, _line, change in links:
         change.unlinked = replaced.get(user.id, [])
     refused = identities.link_all(session, issuer or "", [(user, line.identity or "") for user, line, _ in links])
     if refused:  # someone else's already
-        raise Refused([Message("Linje %(line)s: %(why)s", line=links[n][1].line, why=str(why))
-                       for n, why in sorted(refused.items())] + [Message("Ingenting er endret.")])
+        raise Refused([Message("Linje %(line)s: %(why)s", line=links[n][1].line, why=why)
+                       for n, why in sorted(refused.items())] + [staff_file.NOTHING_CHANGED])
     if complete:
         holders = set(in_county)
         leaving = [user for user in session.scalars(select(User).where(User.id.in_(holders)))
@@ -282,7 +282,7 @@ def _schools(session: Session, county: County, schools: dict[str, School], lines
                       + [Message("Skolene i %(county)s er: %(names)s. En ny skole legges inn av driften "
                                  "(kap12 katalog importer --nye-skoler).",
                                  county=county.name, names=", ".join(sorted(schools)) or "ingen ennå"),
-                         Message("Ingenting er endret.")])
+                         staff_file.NOTHING_CHANGED])
     for name in unknown:
         schools[name] = directory.get_or_create_school(session, county, name)
     return unknown
@@ -309,17 +309,17 @@ def _places(county: County, schools: dict[str, School], lines: Iterable[StaffLin
     for line in lines:
         for role in line.roles:
             if role in COUNTY_ROLES:
-                places[(role, None, county.id)] = f"{role} i {county.name}"
+                places[(role, None, county.id)] = person_change.in_county(role, county.name)
             else:
                 assert line.school is not None  # the file's reading requires it
-                places[(role, schools[line.school].id, None)] = f"{role} ved {line.school}"
+                places[(role, schools[line.school].id, None)] = person_change.at_school(role, line.school)
     return places
 
 
 def _words(grant: RoleGrant, county: County, schools: dict[str, School]) -> str:
     if grant.county_id is not None:
-        return f"{grant.role} i {county.name}"
-    return f"{grant.role} ved {next(name for name, s in schools.items() if s.id == grant.school_id)}"
+        return person_change.in_county(grant.role, county.name)
+    return person_change.at_school(grant.role, next(name for name, s in schools.items() if s.id == grant.school_id))
 
 
 def _person(session: Session, county: County, schools: dict[str, School], user: User | None,

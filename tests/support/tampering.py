@@ -29,3 +29,18 @@ def reword_a_deployment(session) -> int:
     deployed.data = data
     session.flush()
     return deployed.seq
+
+
+def rehash_system_chain(session, start: int) -> None:
+    """What a forger with the database (and no key, or the key) does after changing the system
+    chain's event ``start``: every hash from it on computed again, so the chain links up."""
+    events = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN)
+                             .order_by(HistoryEvent.seq)).all()
+    prev = history.GENESIS
+    for ev in events:
+        if ev.seq >= start:
+            ev.prev_hash = prev
+            ev.hash = history.event_hash(prev, ev.chain, ev.seq, ev.at, ev.actor_id, ev.actor, ev.kind,
+                                         ev.definition_id, ev.data)
+        prev = ev.hash
+    session.flush()

@@ -60,7 +60,7 @@ def test_the_administrator_tries_the_list_then_imports_the_very_file_tried(fresh
     assert tried.status_code == 200
     assert "Prøvekjøring av ansatte.csv: ingenting er endret ennå" in tried.text
     assert "1 nye, 0 endret, 1 deaktivert, 9 uendret." in tried.text
-    assert f"ansatt2 (Per Faglærer): mister ansatt ved {NORDLI}, deaktivert" in tried.text
+    assert f"ansatt2 (Per Faglærer): mister rollen «Ansatt» ved {NORDLI}, deaktivert" in tried.text
     assert "nina" not in _listing(admin) and _directory_events(env) == []
 
     done = _confirm(admin, tried)
@@ -110,7 +110,7 @@ def test_an_administrator_cannot_change_who_someone_of_another_county_is(fresh_e
     assert "Linje 12: to_fylker har roller i et annet fylke også; bare driften kan endre navnet." in refused.text
     # Their roles here are the county's to give: with the name as it is, the role is given.
     tried = _upload(admin, _listing(admin) + "to_fylker;Annen Fylkesperson;;;skoleeier;\n")
-    assert "to_fylker (Annen Fylkesperson): får skoleeier i Innlandet fylkeskommune (demo)" in tried.text
+    assert "to_fylker (Annen Fylkesperson): får rollen «Skoleeier (sentral skoleledelse i fylket)» i Innlandet fylkeskommune (demo)" in tried.text
     _confirm(admin, tried)
     page = admin.get("/drift/personer").text
     assert "og roller i et annet fylke" in page and "Driften deaktiverer" in page
@@ -174,7 +174,7 @@ def test_the_countys_auditor_reads_what_the_administrator_changed_and_no_other_c
     assert "/revisjon/system" in auditor.get("/revisjon").text
     page = auditor.get("/revisjon/system").text
     assert "Personlisten for Innlandet fylkeskommune (demo) lest inn" in page and "Fil: ansatte.csv, SHA-256 " in page
-    assert f"nina (Nina Ny): ny, får ansatt ved {NORDLI}" in page
+    assert f"nina (Nina Ny): ny, får rollen «Ansatt» ved {NORDLI}" in page
     assert page.index("Deaktivert i Innlandet fylkeskommune (demo)") < page.index("Personlisten for")  # newest first
     assert "Begrunnelse: sluttet 30.11." in page and "Arne Administrator" in page
     assert "Prosessen «" in page  # the versions every county runs
@@ -200,4 +200,25 @@ def test_each_change_is_said_in_the_readers_language(fresh_env):
     english = admin.post("/drift/personer/importer", data=data, content_type="multipart/form-data",
                          headers={"Accept-Language": "en"}).text
     assert "ansatt2 (Per Faglærer Hansen): new name" in english
-    assert f"nina (Nina Ny): new, gets ansatt ved {NORDLI}" in english  # the role and school as named
+    assert f"nina (Nina Ny): new, gets the role “Member of staff” at {NORDLI}" in english  # the school as named
+    listed = admin.get("/drift/personer", headers={"Accept-Language": "en"}).text
+    assert f"Head teacher / deputy head at {NORDLI}" in listed and f" ved {NORDLI}" not in listed
+
+
+def test_a_files_problems_are_said_in_the_readers_language(fresh_env):
+    """The file's format is Norwegian (its column names and role codes stay as they are), but
+    what is wrong with it is said in the page's language, line by line."""
+    admin = login(fresh_env.app, "admin")
+    text = ("brukernavn;navn;epost;skole;roller\n"
+            "ola nordmann;Ola;ola@x;;lærer\n")
+    for language, expected in (
+            ("en", ["Line 2: the user name “ola nordmann” cannot be used", "Line 2: “ola@x” is not an e-mail address.",
+                    "Line 2: unknown role «lærer» (the roles are ansatt, ", "Nothing has changed."]),
+            ("nn", ["Linje 2: brukarnamnet «ola nordmann» kan ikkje brukast", "Linje 2: ukjend rolle «lærer»"])):
+        page = admin.get("/drift/personer")
+        data = {"_csrf": csrf_of(page.text), "handling": "prov", "fil": (BytesIO(text.encode("utf-8")), "ansatte.csv")}
+        refused = admin.post("/drift/personer/importer", data=data, content_type="multipart/form-data",
+                             headers={"Accept-Language": language})
+        assert refused.status_code == 422
+        for words in expected:
+            assert words in refused.text, (language, words)

@@ -4,7 +4,11 @@ the database; a changed event, a digest no longer found and a mistyped digest ar
 words; everyone else is refused."""
 from __future__ import annotations
 
-from tests.support.tampering import reword_a_deployment, unguard_history
+from sqlalchemy import select
+
+from engine.store import history
+from engine.store.models import HistoryEvent
+from tests.support.tampering import rehash_system_chain, reword_a_deployment, unguard_history
 from tests.support.web import login
 
 CHECK = "/revisjon/system/kontroll"
@@ -17,7 +21,7 @@ def test_the_auditor_checks_the_system_chain_and_the_digest_kept_outside(fresh_e
     assert CHECK in auditor.get("/revisjon/system").text
     page = auditor.get(CHECK).text
     assert "Systemkjeden er hel" in page and "ingen endret, fjernet eller satt inn" in page
-    assert "1 kontrollpunkt stemmer med kjedehodene det viser til." in page
+    assert "Sammendraget i siste kontrollpunkt stemmer med kjedehodene kontrollpunktene viser til." in page
     assert 'id="not-kept"' in page  # what a check without a kept digest cannot see is said
     # Pasted as a copy may come: in capitals, broken over two lines.
     typed = kept.digest[:32].upper() + "\n " + kept.digest[32:]
@@ -38,6 +42,22 @@ def test_the_auditor_checks_the_system_chain_and_the_digest_kept_outside(fresh_e
     broken = auditor.get(CHECK).text
     assert "Systemkjeden er brutt" in broken
     assert f"systemkjeden, hendelse nr. {seq}: er endret etter at den ble skrevet" in broken
+
+
+def test_a_latest_checkpoint_whose_digest_was_rewritten_is_found(fresh_env):
+    """The page takes again the digest of the latest checkpoint (and the kept one's) only: a
+    forged one there is still a finding."""
+    env = fresh_env
+    kept = env.kap12.write_checkpoint()
+    unguard_history(env.kap12)
+    with env.kap12.db.writing() as session:
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
+                                                                HistoryEvent.seq == kept.seq)).one()
+        checkpoint.data = {**checkpoint.data, "digest": "f" * 64}
+        rehash_system_chain(session, kept.seq)
+    page = login(env.app, "revisor").get(CHECK).text
+    assert "Systemkjeden er brutt" in page
+    assert f"hendelse nr. {kept.seq}: kontrollpunktets sammendrag stemmer ikke med kjedehodene" in page
 
 
 def test_who_may_check_it(fresh_env):

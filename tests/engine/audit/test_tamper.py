@@ -20,7 +20,7 @@ from engine.store import history
 from engine.store.checkpoint_digest import digest_of, fold
 from engine.store.models import Case, HistoryEvent
 from engine.write import checkpoints, first_password
-from tests.support.tampering import reword_a_deployment, unguard_history
+from tests.support.tampering import rehash_system_chain, reword_a_deployment, unguard_history
 from webui.cli import main
 
 
@@ -353,21 +353,6 @@ def test_tampering_with_the_checkpoint_is_reported(flow, kap12, demo, monkeypatc
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # … but not with the copy
 
 
-def _rehash_system_chain(session, start: int) -> None:
-    """What a forger with the database (and no key, or the key) does after changing the system
-    chain's event ``start``: every hash from it on computed again, so the chain links up."""
-    events = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN)
-                             .order_by(HistoryEvent.seq)).all()
-    prev = history.GENESIS
-    for ev in events:
-        if ev.seq >= start:
-            ev.prev_hash = prev
-            ev.hash = history.event_hash(prev, ev.chain, ev.seq, ev.at, ev.actor_id, ev.actor, ev.kind,
-                                         ev.definition_id, ev.data)
-        prev = ev.hash
-    session.flush()
-
-
 def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kept_outside(flow, kap12, demo,
                                                                                           monkeypatch):
     """The system chain records who was given a role and which process version ran: a checkpoint
@@ -377,7 +362,7 @@ def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kep
     assert kap12.verify_history(kept_digest=kept.digest).ok
     _unguard(kap12)
     with kap12.db.writing() as session:  # a published version's comment rewritten, the chain rehashed
-        _rehash_system_chain(session, reword_a_deployment(session))
+        rehash_system_chain(session, reword_a_deployment(session))
     [system] = [r for r in kap12.verify_history().chains if r.chain == history.SYSTEM_CHAIN]
     assert [f.seq for f in system.findings] == [kept.seq]
     assert "viser til en annen hendelse i systemkjeden" in system.reason
@@ -389,7 +374,7 @@ def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kep
         data["system"] = [kept.seq - 1, checkpoint.prev_hash]
         data["digest"] = digest_of(fold({}, data), data)
         checkpoint.data = data
-        _rehash_system_chain(session, kept.seq)
+        rehash_system_chain(session, kept.seq)
     assert kap12.verify_history().ok  # … makes everything inside the database agree,
     code, out = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # but not with the copy
