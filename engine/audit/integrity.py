@@ -240,17 +240,17 @@ class SystemCheck:
     keyed_since: datetime | None  # when a key kap12 holds first signed a checkpoint
 
 
-def check_system(session, keys: history.HistoryKeys, kept_digest: str | None = None,
-                 every_digest: bool = True) -> SystemCheck:
+def check_system(session, keys: history.HistoryKeys, kept_digest: str | None = None) -> SystemCheck:
     """The system chain alone (the auditors' Systemhistorikk; ``check`` does it first): never
     raises on bad data. Given a digest kept outside the database, that a checkpoint with it is
     still there: a chain cut short at its end, or rewritten since, is only seen that way.
 
-    Not ``every_digest``: the digest of the latest checkpoint and of the kept one alone are taken
-    again (every event, link and recorded head is still checked). A digest is over every chain's
-    head, so taking each checkpoint's costs checkpoints × cases: 4 s for 2,000 checkpoints at
-    2,000 cases, hours for years of them at a county's scale. The cases are checked against the
-    latest and the kept checkpoint only, so an earlier digest nobody kept vouches for nothing."""
+    Every event, link and recorded system head is checked, and every checkpoint's heads folded;
+    the digest is taken again for the latest checkpoint and the kept one only. A digest is over
+    every chain's head, so taking each checkpoint's cost checkpoints x cases: 4 s for 2,000
+    checkpoints at 2,000 cases, hours for two years of them at 100,000. The cases are checked
+    against the latest and the kept checkpoint alone, so an earlier digest nobody kept vouches
+    for nothing; a forger who changes one must still rewrite every checkpoint after it."""
     wanted = kept_digest.strip().lower() if kept_digest else None
     report = ChainReport(history.SYSTEM_CHAIN, "systemkjeden")
     found: list[_Row] = []
@@ -261,7 +261,7 @@ def check_system(session, keys: history.HistoryKeys, kept_digest: str | None = N
 
     _check_events(session, report, _Context(keys, [], None), collect)
     keyed_since = next((row.at for row in found if row.key_id and row.key_id in keys.known), None)
-    latest, kept = _checkpoints(report, found, wanted, every_digest)
+    latest, kept = _checkpoints(report, found, wanted)
     if wanted and kept is None:
         report.findings.append(Finding(None, f"det finnes ikke lenger noe kontrollpunkt med sammendraget "
                                              f"{kept_digest.strip() if kept_digest else ''}: systemkjeden er "
@@ -269,15 +269,23 @@ def check_system(session, keys: history.HistoryKeys, kept_digest: str | None = N
     return SystemCheck(report, len(found), latest, kept, keyed_since)
 
 
-def _checkpoints(report: ChainReport, found: list[_Row], kept_digest: str | None, every_digest: bool = True
+def _checkpoints(report: ChainReport, found: list[_Row], kept_digest: str | None
                  ) -> tuple[Checkpoint | None, Checkpoint | None]:
-    """Each checkpoint's digest checked against the heads folded so far, and the system chain's
-    head it records against the event before it; the latest checkpoint, and the newest whose
-    digest is ``kept_digest`` (None: none is). The heads are folded in place and copied for those
-    two alone: a copy for each checkpoint was 3.8 MB at 100,000 cases."""
+    """Every checkpoint's heads folded and the system chain's head it records checked against
+    the event before it; the digest of the latest checkpoint and of the newest whose digest is
+    ``kept_digest`` taken again (``check_system``). The latest and the kept one (None: none is).
+    The heads are folded in place and copied for those two alone: a copy for each checkpoint
+    was 3.8 MB at 100,000 cases."""
     kept = None
-    last_read: tuple[int, datetime | None, str, bool] | None = None
+    last: tuple[int, datetime | None, dict, bool] | None = None
     heads: Heads = {}
+
+    def check_digest(seq: int, data: dict) -> str:
+        digest = str(data.get("digest", ""))
+        if digest_of(heads, data) != digest:
+            report.findings.append(Finding(seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister"))
+        return digest
+
     for row in found:
         seq, at, data = cast(int, row.seq), row.at, cast(dict, row.data)
         try:
@@ -286,22 +294,18 @@ def _checkpoints(report: ChainReport, found: list[_Row], kept_digest: str | None
         except (ValueError, TypeError, KeyError, AttributeError):
             report.findings.append(Finding(seq, "kontrollpunktet kan ikke leses"))
             continue
-        digest = str(data.get("digest", ""))
-        wanted = every_digest or row is found[-1] or (kept_digest is not None and digest == kept_digest)
-        if wanted and digest_of(heads, data) != digest:
-            report.findings.append(Finding(seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister"))
         if system is not None and system != (seq - 1, row.prev_hash):
             report.findings.append(Finding(seq, "kontrollpunktet viser til en annen hendelse i systemkjeden enn den "
                                                 "før det (systemkjeden fram til kontrollpunktet er skrevet om)"))
-        last_read = (seq, at, digest, system is not None)
-        if kept_digest and digest == kept_digest:
-            kept = Checkpoint(seq, at, digest, len(heads), dict(heads), system is not None)
-    if last_read is None:
+        if kept_digest and str(data.get("digest", "")) == kept_digest:
+            kept = Checkpoint(seq, at, check_digest(seq, data), len(heads), dict(heads), system is not None)
+        last = (seq, at, data, system is not None)
+    if last is None:
         return None, kept
-    seq, at, digest, covers_system = last_read
-    latest = kept if kept is not None and kept.seq == seq else \
-        Checkpoint(seq, at, digest, len(heads), dict(heads), covers_system)
-    return latest, kept
+    seq, at, data, covers_system = last
+    if kept is not None and kept.seq == seq:
+        return kept, kept
+    return Checkpoint(seq, at, check_digest(seq, data), len(heads), dict(heads), covers_system), kept
 
 
 def check(session, keys: history.HistoryKeys, case_ids: list[int] | None = None,

@@ -380,6 +380,25 @@ def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kep
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # but not with the copy
 
 
+def test_a_kept_checkpoint_whose_heads_were_rewritten_is_found_though_not_the_latest(flow, kap12, demo):
+    """Only the latest and the kept checkpoint have their digest taken again: the kept one is."""
+    case_id, _ = _case(flow)
+    kept = kap12.write_checkpoint()
+    latest = kap12.write_checkpoint()
+    _unguard(kap12)
+    with kap12.db.writing() as session:  # the kept checkpoint made to record another head, its digest left
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
+                                                                HistoryEvent.seq == kept.seq)).one()
+        data = copy.deepcopy(checkpoint.data)
+        data["changed"][history.case_chain(case_id)] = [1, "0" * 64]
+        checkpoint.data = data
+        rehash_system_chain(session, kept.seq)
+    [system] = [r for r in kap12.verify_history(kept_digest=kept.digest).chains if r.chain == history.SYSTEM_CHAIN]
+    found = {(f.seq, f.what) for f in system.findings}
+    assert (kept.seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister") in found
+    assert (latest.seq, "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister") in found
+
+
 def test_the_sweeper_writes_a_checkpoint_at_most_hourly_and_only_after_changes(flow, kap12, demo):
     case_id, _ = _case(flow)
     first = checkpoints.write_if_due(kap12)
