@@ -230,8 +230,8 @@ def _check_head(report: ChainReport, head_seq, head_hash) -> None:
 # -- everything ----------------------------------------------------------------------------------
 @dataclass
 class SystemCheck:
-    """The system chain checked: its events, and each checkpoint's digest against the chain heads
-    folded so far."""
+    """The system chain checked: its events, the system head each checkpoint records, and the
+    digest of the latest and the kept checkpoint against the chain heads folded through them."""
 
     chain: ChainReport
     checkpoints: int  # how many were read
@@ -294,6 +294,9 @@ def _checkpoints(report: ChainReport, found: list[_Row], kept_digest: str | None
         except (ValueError, TypeError, KeyError, AttributeError):
             report.findings.append(Finding(seq, "kontrollpunktet kan ikke leses"))
             continue
+        strangers = sorted(str(chain) for chain in data["changed"] if history.case_id_of(str(chain)) is None)
+        if strangers:  # only cases' chains are ever recorded there: the system chain's head has its own place
+            report.findings.append(Finding(seq, f"kontrollpunktet lister kjeder som ikke er saker ({', '.join(strangers)})"))
         if system is not None and system != (seq - 1, row.prev_hash):
             report.findings.append(Finding(seq, "kontrollpunktet viser til en annen hendelse i systemkjeden enn den "
                                                 "før det (systemkjeden fram til kontrollpunktet er skrevet om)"))

@@ -15,15 +15,28 @@ from __future__ import annotations
 import hashlib
 
 from engine.store.events import CHECKPOINT
-from engine.store.history import SYSTEM_CHAIN, canonical
+from engine.store.history import canonical
 
 CHECKPOINT_KIND = CHECKPOINT
 
 Heads = dict[str, tuple[int, str]]  # chain → (seq, hash) of its last event
 
 
+def _sorted_heads(heads: Heads) -> list[list[object]]:
+    return sorted([chain, seq, digest] for chain, (seq, digest) in heads.items())
+
+
 def heads_digest(heads: Heads) -> str:
-    return hashlib.sha256(canonical(sorted([chain, seq, digest] for chain, (seq, digest) in heads.items()))).hexdigest()
+    """The digest of an earlier release's checkpoint: the case chains' heads, as a JSON list."""
+    return hashlib.sha256(canonical(_sorted_heads(heads))).hexdigest()
+
+
+def cases_and_system_digest(heads: Heads, system: tuple[int, str]) -> str:
+    """The digest of this release's checkpoint: a JSON object of the case chains' heads and the
+    system chain's. An object's text never equals a list's, so no checkpoint of this release can
+    be passed off as an earlier release's with the same digest (whose system head nobody checks)
+    by moving the system head in among the case chains'."""
+    return hashlib.sha256(canonical({"cases": _sorted_heads(heads), "system": list(system)})).hexdigest()
 
 
 def system_head(data: dict) -> tuple[int, str] | None:
@@ -41,7 +54,7 @@ def digest_of(heads: Heads, data: dict) -> str:
     """The digest a checkpoint with this data must carry, ``heads`` being every case chain's head
     folded through it: over those, and the system chain's head when the checkpoint records it."""
     system = system_head(data)
-    return heads_digest(heads if system is None else {**heads, SYSTEM_CHAIN: system})
+    return heads_digest(heads) if system is None else cases_and_system_digest(heads, system)
 
 
 def fold(heads: Heads, data: dict) -> Heads:

@@ -65,9 +65,11 @@ def in_county(role: str, county: str) -> str:
     return f"{role}{_IN_COUNTY}{county}"
 
 
-def role_place(words: str) -> tuple[str, bool, str] | None:
+def role_place(words: object) -> tuple[str, bool, str] | None:
     """(role, at a school, the school's or county's name) of ``at_school`` or ``in_county``'s
-    words; None for words of another shape (an earlier release's, or damaged)."""
+    words; None for words of another shape (an earlier release's, or damaged, even no text)."""
+    if not isinstance(words, str):
+        return None
     role, _, rest = words.partition(" ")
     for joint, at_a_school in ((_AT_SCHOOL.lstrip(), True), (_IN_COUNTY.lstrip(), False)):
         if rest.startswith(joint) and len(rest) > len(joint):

@@ -8,7 +8,13 @@ from sqlalchemy import select
 
 from engine.store import history
 from engine.store.models import HistoryEvent
-from tests.support.tampering import rehash_system_chain, reword_a_deployment, unguard_history
+from engine.write.demo import report_data
+from tests.support.tampering import (
+    append_earlier_release_checkpoint,
+    rehash_system_chain,
+    reword_a_deployment,
+    unguard_history,
+)
 from tests.support.web import login
 
 CHECK = "/revisjon/system/kontroll"
@@ -60,6 +66,21 @@ def test_a_latest_checkpoint_whose_digest_was_rewritten_is_found(fresh_env):
     page = login(env.app, "revisor").get(CHECK).text
     assert "Systemkjeden er brutt" in page
     assert f"hendelse nr. {kept.seq}: kontrollpunktets sammendrag stemmer ikke med kjedehodene" in page
+
+
+def test_a_checkpoint_of_an_earlier_release_is_checked_and_said_to_cover_the_cases_only(fresh_env):
+    """Upgraded installations have checkpoints without the system chain's head: the latest may
+    be one, and a county may have kept its digest."""
+    env = fresh_env
+    env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    old = append_earlier_release_checkpoint(env.kap12)
+    auditor = login(env.app, "revisor")
+    page = auditor.get(CHECK, query_string={"sammendrag": old}).text
+    assert "Systemkjeden er hel" in page
+    assert "skrevet av en eldre versjon av kap12 og dekker bare sakenes kjeder" in page
+    new = env.kap12.write_checkpoint()  # the first of this release after it
+    assert "systemkjeden fram til det er ikke skrevet om" in auditor.get(CHECK, query_string={"sammendrag": new.digest}).text
+    assert env.kap12.verify_history(kept_digest=old).ok
 
 
 def test_who_may_check_it(fresh_env):

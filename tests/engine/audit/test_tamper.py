@@ -380,6 +380,31 @@ def test_a_rewritten_system_chain_is_caught_by_the_checkpoint_and_the_digest_kep
     assert code == 1 and f"noe kontrollpunkt med sammendraget {kept.digest}" in out  # but not with the copy
 
 
+def test_a_checkpoint_cannot_be_passed_off_as_an_earlier_releases_to_hide_a_rewritten_system_chain(
+        flow, kap12, demo, monkeypatch):
+    """An earlier release's checkpoint records no system head, so none is checked: a forger who
+    moves the kept checkpoint's system head in among the case chains' (where the old digest would
+    cover it) and rewrites the system chain must not keep the kept digest."""
+    _case(flow)
+    kept = kap12.write_checkpoint()
+    _unguard(kap12)
+    with kap12.db.writing() as session:
+        checkpoint = session.scalars(select(HistoryEvent).where(HistoryEvent.chain == history.SYSTEM_CHAIN,
+                                                                HistoryEvent.seq == kept.seq)).one()
+        data = copy.deepcopy(checkpoint.data)
+        data["changed"][history.SYSTEM_CHAIN] = data.pop("system")
+        checkpoint.data = data
+        rehash_system_chain(session, reword_a_deployment(session))
+    report = kap12.verify_history(kept_digest=kept.digest)
+    [system] = [r for r in report.chains if r.chain == history.SYSTEM_CHAIN]
+    assert not report.ok and {f.seq for f in system.findings} == {kept.seq}
+    found = {f.what for f in system.findings}
+    assert "kontrollpunktets sammendrag stemmer ikke med kjedehodene det lister" in found  # the digests differ in kind
+    assert "kontrollpunktet lister kjeder som ikke er saker (system)" in found
+    code, _ = _cli(kap12, monkeypatch, "--checkpoint", kept.digest)
+    assert code == 1
+
+
 def test_a_kept_checkpoint_whose_heads_were_rewritten_is_found_though_not_the_latest(flow, kap12, demo):
     """Only the latest and the kept checkpoint have their digest taken again: the kept one is."""
     case_id, _ = _case(flow)
