@@ -15,6 +15,7 @@ def test_a_role_and_its_place_are_read_back_as_written(role, place):
     assert role_place(in_county(role, place)) == (role, False, place)
 
 
-@pytest.mark.parametrize("words", ["", "rektor", "rektor ved", "rektor ved ", "rektor på Nordli", "ny"])
+@pytest.mark.parametrize("words", ["", "rektor", "rektor ved", "rektor ved ", "rektor på Nordli", "ny", 5, None,
+                                   ["rektor", "ved", "Nordli"]])
 def test_words_of_another_shape_are_not_read_as_a_role(words):
     assert role_place(words) is None
