@@ -12,7 +12,7 @@ from sqlalchemy import func, or_, select
 from engine import access
 from engine.errors import NotFound
 from engine.read import paging
-from engine.store import directory
+from engine.store import directory, identities
 from engine.store.models import County, ExternalIdentity, RoleGrant, School, User
 from engine.store.staff_file import StaffLine
 from processes.messages import Message
@@ -40,7 +40,7 @@ def staff_lines(kap12: Kap12, county_name: str | None = None, issuer: str | None
             .order_by(User.username, RoleGrant.id)).all()
         bound = dict(session.execute(select(User.username, ExternalIdentity.subject)
                                      .join(ExternalIdentity, ExternalIdentity.user_id == User.id)
-                                     .where(ExternalIdentity.issuer == (issuer or "").rstrip("/"))
+                                     .where(ExternalIdentity.issuer == identities.stored_issuer(issuer))
                                      .order_by(ExternalIdentity.id)).all()) if issuer else {}
     places: dict[tuple[str, str | None], list[str]] = {}
     people: dict[str, tuple[str, str | None]] = {}

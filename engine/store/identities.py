@@ -20,8 +20,14 @@ class IdentityRow:
     subject: str
 
 
+def stored_issuer(issuer: str | None) -> str:
+    """A log-in service's issuer as the bindings keep it: without spaces or a trailing slash, so
+    that ``https://auth.dataporten.no/`` in a setting finds what ``…no`` bound."""
+    return (issuer or "").strip().rstrip("/")
+
+
 def _clean(issuer: str, subject: str) -> tuple[str, str]:
-    issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
+    issuer, subject = stored_issuer(issuer), (subject or "").strip()
     if not issuer:
         raise InvalidInput(Message("Oppgi innloggingstjenesten (utstederen), f.eks. https://auth.dataporten.no."))
     if not subject or len(subject) > 500:
@@ -67,7 +73,7 @@ def unlink_others(session: Session, issuer: str, wanted: dict[int, str]) -> dict
     with: one changed (a new Feide name) must not leave the old one working, for the old name
     may be given to someone else. All are unbound before any is bound, so that an identifier
     passed from one person to another in the same list is free when it is bound."""
-    issuer = (issuer or "").strip().rstrip("/")
+    issuer = stored_issuer(issuer)
     gone: dict[int, list[str]] = {}
     if not wanted:
         return gone
@@ -84,7 +90,7 @@ def unlink_others(session: Session, issuer: str, wanted: dict[int, str]) -> dict
 def bound_at(session: Session, issuer: str, user_ids: list[int]) -> dict[int, set[str]]:
     """The identifiers each of these people has at ``issuer``, read at once (a staff list asks it
     for everyone in the file: asked person by person it was a statement each)."""
-    issuer = (issuer or "").strip().rstrip("/")
+    issuer = stored_issuer(issuer)
     found: dict[int, set[str]] = {}
     for user_id, subject in session.execute(select(ExternalIdentity.user_id, ExternalIdentity.subject).where(
             ExternalIdentity.issuer == issuer, ExternalIdentity.user_id.in_(user_ids))):
@@ -105,7 +111,7 @@ def unlink(session: Session, user: User, issuer: str, subject: str) -> None:
 
 def user_for(session: Session, issuer: str, subject: str) -> User | None:
     """The active user bound to this identity, or None (unknown, or deactivated)."""
-    issuer, subject = (issuer or "").strip().rstrip("/"), (subject or "").strip()
+    issuer, subject = stored_issuer(issuer), (subject or "").strip()
     if not issuer or not subject:
         return None
     user = session.scalars(select(User).join(ExternalIdentity, ExternalIdentity.user_id == User.id)
