@@ -418,8 +418,9 @@ class Measure(Base):
     """One measure of a case's action plan (tiltaksplan), as the latest plan states it, with the
     colleague responsible for it (when picked from the staff) and what was recorded about
     carrying it out. Written by the step that completes a plan; a revised plan marks the
-    earlier plan's measures as no longer current (nothing is deleted). The history holds every
-    plan and every record, so these rows can be rebuilt from it."""
+    earlier plan's measures as no longer current, and so does the step that closes the case
+    (nothing is deleted). The history holds every plan and every record, so these rows can be
+    rebuilt from it."""
 
     __tablename__ = "measures"
     __table_args__ = (Index("ix_measures_responsible", "responsible_id", "current", "case_id"),)
@@ -431,7 +432,7 @@ class Measure(Base):
     when_text: Mapped[str] = mapped_column(Text, default="")
     responsible_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     responsible_text: Mapped[str] = mapped_column(Text, default="")
-    current: Mapped[bool] = mapped_column(Boolean, default=True)
+    current: Mapped[bool] = mapped_column(Boolean, default=True)  # in the latest plan of an open case
     status: Mapped[str | None] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     recorded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

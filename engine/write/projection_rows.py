@@ -1,5 +1,6 @@
 """The open-task, role and timer rows of a case, written at the end of every step (DESIGN.md
-rule 3) from the snapshot of its workflow.
+rule 3) from the snapshot of its workflow; and, when the step closes the case, its measures
+retired from the plan they belong to (below, ``_RETIRE_MEASURES``).
 
 The step compares what its case's rows hold with the snapshot and writes only the difference, as
 statements on the tables rather than ORM objects: the rows belong to the projection alone (the one
@@ -17,11 +18,12 @@ from typing import Any, cast
 from sqlalchemy import Connection, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.store.models import Case, OpenTask, OpenTaskRole, PendingTimer
+from engine.store.models import Case, Measure, OpenTask, OpenTaskRole, PendingTimer
 from engine.write import task_roles
 from engine.write.projection import Snapshot, TaskView, TimerView
 
-TASKS, ROLES, TIMERS = (cast(Table, model.__table__) for model in (OpenTask, OpenTaskRole, PendingTimer))
+TASKS, ROLES, TIMERS, MEASURES = (cast(Table, model.__table__)
+                                  for model in (OpenTask, OpenTaskRole, PendingTimer, Measure))
 # What the snapshot says of a task; the rest of its row is its case's, or when it opened.
 TASK_VALUES = ("element_id", "title", "form_key", "lane", "due_at")
 
@@ -38,6 +40,12 @@ _DELETE_ROLES = delete(ROLES).where(ROLES.c.task_id.in_(bindparam("ids", expandi
 _DELETE_TIMERS = delete(TIMERS).where(TIMERS.c.id.in_(bindparam("ids", expanding=True)))
 _MOVE_TIMER = update(TIMERS).where(TIMERS.c.id == bindparam("timer_id")).values(due_at=bindparam("due"))
 _INSERT_TASKS, _INSERT_ROLES, _INSERT_TIMERS = insert(TASKS), insert(ROLES), insert(TIMERS)
+# A closed case has no current plan: nobody carries out its measures any more. Retired when it
+# closes, a person's «Mine tiltak» (and its count on Mine oppgaver) finds their measures by the
+# index on (responsible, current) alone, instead of reading every measure they ever had and
+# dropping those of closed cases (12.5 ms for 1,200 of them, read on every Mine oppgaver).
+_RETIRE_MEASURES = (update(MEASURES).where(MEASURES.c.case_id == bindparam("closed"), MEASURES.c.current.is_(True))
+                    .values(current=False))
 
 
 def write(session: Session, case: Case, after: Snapshot, new: bool = False) -> datetime | None:
@@ -48,6 +56,8 @@ def write(session: Session, case: Case, after: Snapshot, new: bool = False) -> d
     connection = session.connection()
     _write_tasks(connection, case, after.tasks, new)
     soonest = _write_timers(connection, case, after.timers, new)
+    if after.completed:
+        connection.execute(_RETIRE_MEASURES, {"closed": case.id})
     for row in [row for row in session.identity_map.values()
                 if isinstance(row, (OpenTask, PendingTimer)) and row.case_id == case.id]:
         session.expunge(row)  # an OpenTask's roles go with it

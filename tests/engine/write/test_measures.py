@@ -8,14 +8,16 @@ import io
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import select, update
 
 from engine import access
 from engine.audit.replay import verify_case
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.outputs import documents
 from engine.read import measures
-from engine.store.models import Notification
+from engine.store.models import Measure, Notification
 from engine.write import demo as demo_module
+from tests.support.migrations import upgrade_from
 
 PLAN = [{"hva": "Voksen til stede i friminuttene", "nar": "Fra i morgen", "ansvarlig_bruker": "ansatt"},
         {"hva": "Samtale med klassen", "nar": "Uke 50", "ansvarlig": "Helsesykepleier"}]
@@ -138,6 +140,36 @@ def test_a_revised_plan_retires_the_old_measures(flow, kap12, demo):
     # Re-execution from the history gives the same case: the records are inputs, evaluate-now too.
     result = verify_case(kap12, case.id)
     assert result.verified, result.summary()
+
+
+def test_a_closed_case_retires_its_measures_and_an_upgrade_those_closed_before(flow, kap12, demo):
+    """Nobody carries out the measures of a closed case: they leave «Mine tiltak» and its count,
+    retired in the step that closes the case (so the list reads no closed case's measures), and
+    an upgrade retires those of the cases closed before this release."""
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
+    kari = demo.users["ansatt"]
+    [mine] = measures.owned_page(kap12, kari).items
+    flow.do(leader, case.id, "Gjennomføre tiltak")
+    kap12.evaluate_now(demo.users[leader], case.id, "Eleven sier det er bra nå.")
+    flow.do(leader, case.id, "Evaluere tiltakene", evaluering_resultat="trygt")
+    flow.do(leader, case.id, "Avslutte og dokumentere saken")
+    assert flow.status(case.id).status == "closed"
+    assert _current(kap12, case.id) == []
+    assert measures.owned_page(kap12, kari).items == [] and measures.owned_count(kap12, kari) == 0
+    with pytest.raises(Conflict):
+        kap12.record_measure(demo.users[leader], mine.id, "gjennomfort", "")
+    # As an earlier release left them: current in a closed case. The upgrade retires them.
+    with kap12.db.engine.begin() as conn:
+        conn.execute(update(Measure).where(Measure.case_id == case.id).values(current=True))
+    upgrade_from(kap12, "0047_first_passwords")
+    assert _current(kap12, case.id) == []
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def _current(kap12, case_id: int) -> list[int]:
+    with kap12.db.reading() as session:
+        return list(session.scalars(select(Measure.id).where(Measure.case_id == case_id, Measure.current.is_(True))))
 
 
 def test_the_evaluation_and_its_document_show_what_was_carried_out(flow_on, sqlite_kap12):
