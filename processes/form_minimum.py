@@ -1,7 +1,8 @@
 """What the law needs the bundled forms to keep, whatever a process owner publishes.
 
 A process owner may reword a form, add fields, or make more of them required. What the
-procedures must document stays: the five points of an action plan and the pupil's voice (§ 12-4),
+procedures must document stays: the five points of an action plan and the pupil's voice (§ 12-4)
+— at every ending too, or why the pupil could not be heard —
 when the reporter learned of it (reporting at once), when the school owner was told (§ 12-5),
 and the answers the diagrams route by, with the refusals that bind the outcome to what the pupil
 says. A version that drops one of them is refused when it is published, with the reason in the
@@ -28,10 +29,14 @@ class Kept:
     row_present: tuple[str, ...] = ()
     # Refusals the field must keep: (choice, other field, value), e.g. «safe» beside the pupil's «no».
     refused: tuple[tuple[str, str, str], ...] = ()
+    # Required at least when another field has one of these answers: (other field, value), e.g.
+    # the pupil's voice when «was the pupil heard?» is «yes». Empty: required always.
+    when: tuple[tuple[str, str], ...] = ()
 
 
 PUPIL_VOICE = Message("opplæringslova § 12-4: elevens syn skal høres og skrives ned")
 PUPIL_SAYS = Message("opplæringslova § 12-2: elevens egen opplevelse avgjør")
+DOCUMENTED = Message("opplæringslova § 12-4: skolen dokumenterer hva den har gjort")
 PUPIL_WORD_BINDS = Message("opplæringslova § 12-4: sier eleven at det ikke er trygt og godt, setter skolen inn tiltak")
 
 MINIMUM: dict[str, tuple[Kept, ...]] = {
@@ -45,7 +50,7 @@ MINIMUM: dict[str, tuple[Kept, ...]] = {
     "undersokelse": (
         Kept("elevens_stemme", PUPIL_VOICE),
         Kept("eleven_sier", PUPIL_SAYS, choices=("ja", "nei")),
-        Kept("samtale_elev_dato", PUPIL_VOICE),
+        Kept("samtale_elev_dato", PUPIL_VOICE, when=(("eleven_sier", "ja"), ("eleven_sier", "nei"))),
         Kept("samtaler_andre", Message("opplæringslova § 12-4: skolen undersøker saken, også med andre enn eleven")),
         Kept("trygt_skolemiljo", PUPIL_WORD_BINDS, choices=("ja", "nei"), refused=(("ja", "eleven_sier", "nei"),)),
     ),
@@ -63,6 +68,19 @@ MINIMUM: dict[str, tuple[Kept, ...]] = {
         Kept("eleven_sier", PUPIL_SAYS, choices=("ja", "nei")),
         Kept("evaluering_resultat", PUPIL_WORD_BINDS, choices=("trygt", "fortsette", "revidere"),
              refused=(("trygt", "eleven_sier", "nei"),)),
+    ),
+    "avslutning": (
+        Kept("oppsummering", DOCUMENTED),
+        Kept("elevens_stemme", PUPIL_VOICE),
+    ),
+    "annen_avslutning": (
+        Kept("grunn", Message("hvorfor saken avsluttes, skal stå i saken; kap12 avgjør etter svaret hvem som kan "
+                              "avslutte, og når"), choices=("sluttet", "sammenslatt", "utenfor_kap12")),
+        Kept("begrunnelse", DOCUMENTED),
+        Kept("sammenslatt_med", Message("hvilken sak den følges opp i"), when=(("grunn", "sammenslatt"),)),
+        Kept("eleven_hort", PUPIL_VOICE, choices=("ja", "nei")),
+        Kept("elevens_stemme", PUPIL_VOICE, when=(("eleven_hort", "ja"),)),
+        Kept("hvorfor_ikke_hort", PUPIL_VOICE, when=(("eleven_hort", "nei"),)),
     ),
     "varsle_skoleeier": (
         Kept("varslet_tidspunkt", Message("opplæringslova § 12-5: rektor varsler skoleeier straks")),
@@ -92,8 +110,15 @@ def problems(form: Form) -> list[str]:
 def _weakened(form: Form, field: Field, kept: Kept) -> list[str]:
     found: list[str] = []
     if not field.required:
-        found.append(Message("Feltet «%(label)s» i «%(form)s» må fylles ut (%(why)s).",
-                             label=field.label, form=form.title, why=kept.why))
+        given = {(other, value) for other, values in field.required_when for value in values}
+        if not kept.when:
+            found.append(Message("Feltet «%(label)s» i «%(form)s» må fylles ut (%(why)s).",
+                                 label=field.label, form=form.title, why=kept.why))
+        for other, value in kept.when:
+            if (other, value) not in given:
+                found.append(Message("Feltet «%(label)s» i «%(form)s» må fylles ut når %(other)s er «%(value)s» "
+                                     "(%(why)s).", label=field.label, form=form.title, other=other, value=value,
+                                     why=kept.why))
     offered = {c.value for c in field.choices}
     for value in kept.choices:
         if value not in offered:

@@ -285,13 +285,28 @@ def procedure_at(events: list[HistoryEvent], seq: int) -> str:
     return procedure
 
 
+def pupil_said(events: list[HistoryEvent], upto_seq: int) -> str | None:
+    """What the pupil last said of their school environment before ``upto_seq``: «ja», «nei» or
+    «uklart» (not said clearly, or could not be heard), from the latest investigation or
+    evaluation; None when neither asked. A letter says "you told us you are safe" only on «ja»."""
+    said = None
+    for ev in events:
+        if ev.seq >= upto_seq:
+            break
+        d = ev.data or {}
+        if ev.kind == TASK_COMPLETED and d.get("form") in ("undersokelse", "evaluering"):
+            said = (d.get("data") or {}).get("eleven_sier") or said
+    return said
+
+
 def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEvent, version: int,
            pupils: str, logo: str | None, form: forms.Form | None = None, language_form: str = "nb",
            procedure: str | None = None, owner_contact: str = "skoleeier",
-           taken_up: str | None = None, carried: list | None = None) -> str:
+           taken_up: str | None = None, carried: list | None = None, said: str | None = None) -> str:
     """The document's HTML. ``form`` is the form version the step was filled in with, so a later
     change of labels never changes the document; the bundled declaration when not given.
-    ``procedure`` is the one the case followed at that step (the case's current one if not given)."""
+    ``procedure`` is the one the case followed at that step (the case's current one if not given).
+    ``said``: what the pupil last said before the step (``pupil_said``), for the closing letter."""
     data = _event_data(event)
     form_key = "meldingsskjema" if event.kind == REPORTED else (
         (event.data or {}).get("form") or (kind.forms[0] if kind.forms else None))
@@ -305,6 +320,7 @@ def render(kind: Kind, *, case: Case, school: str, county: str, event: HistoryEv
                    actor=event.actor, event_at=event.at, logo=logo, font_dir=font_dir(), confidential=True,
                    procedure_label=PROCEDURE_LABELS.get(procedure, procedure), pupils=pupils,
                    taken_up=taken_up, statsforvalter_from=statsforvalter_from(taken_up), form_key=form_key,
+                   pupil_said=said,
                    css=(TEMPLATES / "document.css").read_text(encoding="utf-8"))
     if form is None:  # a note: its text, no form's fields
         return environment().get_template(template).render(**context)
@@ -403,7 +419,8 @@ def ensure_documents(kap12: Kap12, case_id: int) -> list[DocumentInfo]:
                           procedure=procedure_at(events, event.seq), owner_contact=kap12.settings.owner_contact,
                           taken_up=taken_up,
                           carried=read_measures.carried_out(events, read_measures.status_labels(kap12), event.seq)
-                          if kind.code == "evaluering" else None)
+                          if kind.code == "evaluering" else None,
+                          said=pupil_said(events, event.seq) if kind.code == "avslutning_brev" else None)
             made.append(NewDocument(kind.code, kind.document_title(version), version, event.seq, render_pdf(html)))
     if made:
         store_documents(kap12, case_id, made)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import CASE_ENDED, TASK_COMPLETED
-from engine.store.models import Case, HistoryEvent
+from engine.store.models import Case, HistoryEvent, OpenTask
+from engine.write import owner_notice
 from engine.write.cases import validated_form
 from engine.write.unit_of_work import Actor, CaseStep, Host
 from processes import forms
@@ -51,6 +52,12 @@ def _received(session: Session, case_id: int) -> bool:
         HistoryEvent.data["form"].as_string().in_(forms.RECEIPT_FORMS)))))
 
 
+def _owner_notice_open(session: Session, case_id: int) -> bool:
+    """Is rektor's «Varsle skoleeier» open: the case marked serious at the receipt, or asked for later?"""
+    return bool(session.scalar(select(exists().where(OpenTask.case_id == case_id,
+                                                     OpenTask.element_id == owner_notice.NOTICE_ELEMENT))))
+
+
 def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: str) -> Case:
     """The case this one is joined with: another open chapter 12 case at the same school that
     the viewer may read in full. Anything else reads as "not found", so nothing is revealed."""
@@ -82,13 +89,20 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
             raise Denied(Message("Bare rektor (og skoleeier i prosedyre B) kan avslutte en sak av annen grunn."))
         if case.status != "open":
             raise Conflict(Message("Saken er allerede avsluttet. Ingenting ble endret."))
-        if case.procedure == "B" and case.owner_notified_at is None and \
-                case.county_id not in viewer.counties({OWNER_ROLE}):
-            # § 12-5: rektor tells the school owner at once when an employee is suspected, however
-            # the case then ends; ending it first left the school owner never told.
-            raise InvalidInput(Message("I prosedyre B skal skoleeier varsles straks (§ 12-5). Gjør «Varsle skoleeier straks» "
-                                       "før saken avsluttes."),
-                               {"grunn": [Message("Varsle skoleeier først.")]})
+        if case.owner_notified_at is None and case.county_id not in viewer.counties({OWNER_ROLE}):
+            if case.procedure == "B":
+                # § 12-5: rektor tells the school owner at once when an employee is suspected,
+                # however the case then ends; ending it first left the school owner never told.
+                raise InvalidInput(Message("I prosedyre B skal skoleeier varsles straks (§ 12-5). Gjør «Varsle skoleeier "
+                                           "straks» før saken avsluttes."),
+                                   {"grunn": [Message("Varsle skoleeier først.")]})
+            if _owner_notice_open(session, case.id):
+                # § 12-4: in a serious case rektor tells the school owner. The duty comes from what
+                # happened, not from the case going on: ending the case cancelled rektor's task,
+                # and the school owner was never told.
+                raise InvalidInput(Message("Saken er merket som alvorlig, og rektor skal varsle skoleeier (§ 12-4). Gjør "
+                                           "«Varsle skoleeier» før saken avsluttes."),
+                                   {"grunn": [Message("Varsle skoleeier først.")]})
         if clean["grunn"] == OUTSIDE and not _received(session, case.id):
             # That a report is outside chapter 12 is the leadership's assessment, and it is to be
             # on the case before the case closes on it: a report is not dismissed unread.

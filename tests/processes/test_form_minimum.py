@@ -42,10 +42,30 @@ def test_dropping_a_kept_field_is_named(key, name):
 
 @pytest.mark.parametrize("key,name", KEPT)
 def test_making_a_kept_field_optional_is_named(key, name):
+    """Required always, or (a field kept only when another has an answer, such as the pupil's
+    voice when the pupil was heard) required when it has that answer: each answer named."""
     dct = _bundled(key)
-    _field(dct, name)["required"] = False
+    field = _field(dct, name)
+    field["required"] = False
+    field.pop("required_when", None)
     problems = form_minimum.problems(parse_form(dct))
-    assert len(problems) == 1 and "må fylles ut" in problems[0]
+    when = next(k for k in form_minimum.MINIMUM[key] if k.name == name).when
+    assert len(problems) == max(1, len(when)) and all("må fylles ut" in p for p in problems)
+    for (other, value), problem in zip(when, problems, strict=False):
+        assert f"må fylles ut når {other} er «{value}»" in problem
+
+
+def test_a_field_kept_when_the_pupil_was_heard_may_be_required_always():
+    dct = _bundled("annen_avslutning")
+    field = _field(dct, "elevens_stemme")
+    field["required"] = True
+    field.pop("required_when")
+    assert form_minimum.problems(parse_form(dct)) == []
+    field["required"], field["required_when"] = False, {"eleven_hort": ["ja", "nei"]}
+    assert form_minimum.problems(parse_form(dct)) == []
+    field["required_when"] = {"eleven_hort": "nei"}
+    [problem] = form_minimum.problems(parse_form(dct))
+    assert "må fylles ut når eleven_hort er «ja»" in problem
 
 
 def test_a_dropped_answer_a_dropped_refusal_and_a_weakened_row_are_named():

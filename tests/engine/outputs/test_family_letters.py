@@ -9,6 +9,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
+from engine.errors import InvalidInput
 from engine.outputs import documents
 from engine.write.demo import ensure_directory
 
@@ -80,3 +81,37 @@ def test_the_plan_letter_says_the_familys_right_as_the_other_letters_do(flow_on,
     assert lang == "nb" and "Statsforvalteren" in letter
     assert "ikke vente" not in letter and "særlige grunner" in letter
     assert "tok saken opp med rektor 27.11.2026" in letter and "04.12.2026" in letter
+
+
+def test_a_pupil_who_said_nothing_clearly_is_not_told_they_said_they_are_safe(flow_on, world):
+    """The investigation may find the pupil safe when the pupil could not be heard or said
+    nothing clearly («uklart»): the letters then say so, and never "you told us you are safe"
+    or "we talked with you" without a conversation recorded."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    case = flow.report(familiens_malform="nb")
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja", eleven_sier="uklart", samtale_elev_dato=None,
+            elevens_stemme="Eleven ville ikke snakke med oss.")
+    letter, _ = made(kap12, case.id)["undersokelse_brev"]
+    assert "Du har ikke sagt klart til oss hvordan du har det" in letter
+    assert "Etter det du selv har fortalt oss" not in letter and "Vi har snakket med deg" not in letter
+    flow.do("avdelingsleder", case.id, oppsummering="Undersøkt.")
+    closing, _ = made(kap12, case.id)["avslutning_brev"]
+    assert "Vi har ikke fått høre klart fra deg" in closing and "du har fortalt oss" not in closing
+
+
+def test_a_pupil_who_said_they_are_safe_is_told_so_with_the_day_of_the_conversation(flow_on, world):
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    case = flow.report(familiens_malform="nb")
+    flow.do("avdelingsleder", case.id)
+    with pytest.raises(InvalidInput) as err:  # heard: the day of the conversation is recorded
+        flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja", eleven_sier="ja", samtale_elev_dato=None)
+    assert "samtale_elev_dato" in err.value.errors
+    flow.do("avdelingsleder", case.id, trygt_skolemiljo="ja", eleven_sier="ja", samtale_elev_dato="2026-11-27")
+    letter, _ = made(kap12, case.id)["undersokelse_brev"]
+    assert "Vi har snakket med deg (27.11.2026)" in letter and "Etter det du selv har fortalt oss" in letter
+    flow.do("avdelingsleder", case.id, oppsummering="Undersøkt.")
+    closing, _ = made(kap12, case.id)["avslutning_brev"]
+    assert "du har fortalt oss at du nå har det trygt og godt" in closing

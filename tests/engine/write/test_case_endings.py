@@ -95,6 +95,37 @@ def test_rektor_ends_a_b_case_and_the_school_owner_is_told(flow_on, world):
         kap12.end_case(demo.users["rektor"], b.id, LEFT)
 
 
+@pytest.mark.parametrize("serious", ["at the receipt", "asked for later"])
+def test_rektor_ends_a_serious_a_case_only_once_the_school_owner_is_told(flow_on, world, serious):
+    """§ 12-4: in a serious case rektor tells the school owner. Ending the case cancelled
+    rektor's «Varsle skoleeier», and the school owner was never told."""
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    a = flow.report()
+    if serious == "at the receipt":
+        flow.do("avdelingsleder", a.id, "Motta og registrere melding", alvorlig_sak=True)
+    else:
+        flow.do("avdelingsleder", a.id, "Motta og registrere melding", alvorlig_sak=False)
+        kap12.ask_owner_notice(demo.users["avdelingsleder"], a.id, "Trusler om vold.")
+    with pytest.raises(InvalidInput) as err:
+        kap12.end_case(demo.users["rektor"], a.id, LEFT)
+    assert "grunn" in err.value.errors and "Varsle skoleeier" in str(err.value) and "§ 12-4" in str(err.value)
+    assert flow.status(a.id).status == "open" and flow.status(a.id).owner_notified_at is None
+    assert "Varsle skoleeier" in [t.title for t in kap12.case_tasks(a.id)]
+    flow.do("rektor", a.id, "Varsle skoleeier")
+    kap12.end_case(demo.users["rektor"], a.id, LEFT)
+    assert flow.status(a.id).status == "closed" and flow.status(a.id).owner_notified_at is not None
+
+
+def test_an_a_case_nobody_found_serious_ends_without_the_school_owner(flow_on, world):
+    kap12, demo = world
+    flow = flow_on(kap12, demo)
+    a = flow.report()
+    flow.do("avdelingsleder", a.id, "Motta og registrere melding", alvorlig_sak=False)
+    kap12.end_case(demo.users["rektor"], a.id, LEFT)
+    assert flow.status(a.id).status == "closed" and flow.status(a.id).owner_notified_at is None
+
+
 def test_the_form_asks_for_the_pupils_voice_or_why_not(flow_on, world):
     kap12, demo = world
     flow = flow_on(kap12, demo)
