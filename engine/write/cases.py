@@ -243,6 +243,7 @@ def reclassify(kap12: Kap12, viewer: access.Viewer, case_id: int, offender: str,
                     accused_username=accused.username if accused else None)
         if OFFENDER_PROCEDURE[offender] != before:
             grants.end_all(step)
+            measures.retire_all(step)
         step.checks += [parties.ensure_workable, parties.take_back_notices]
     return kap12.writer.step(case_id, Actor(viewer.id, viewer.name), act)
 

@@ -15,6 +15,7 @@ from engine import access
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.store.events import MEASURE_RECORDED, MEASURES_ASSIGNED
 from engine.store.models import Case, Measure, User
+from engine.write import projection_rows
 from engine.write.unit_of_work import Actor, CaseOf, CaseStep, Host
 from engine.write.written import as_written, within
 from processes import measures as names
@@ -66,6 +67,18 @@ def save_plan(step: CaseStep, task_id: str, rows: list[dict], owners: list[User 
     for owner_id, count in counts.items():
         owner = session.get(User, owner_id)
         step.record(MEASURES_ASSIGNED, user_id=owner_id, name=owner.display_name if owner else "", count=count)
+
+
+def retire_all(step: CaseStep) -> None:
+    """A reclassification starts the new procedure from its receipt, with a new circle: the
+    earlier plan is no longer the case's plan, and its owners (a teacher in A, perhaps outside
+    the B or C circle, perhaps the one now accused) no longer see or record its measures. The
+    new procedure's plan names its own. The history keeps the old plan and every record."""
+    step.session.flush()
+    step.session.execute(projection_rows.RETIRE_MEASURES, {"retired_case": step.case.id})
+    for measure in [row for row in step.session.identity_map.values()
+                    if isinstance(row, Measure) and row.case_id == step.case.id]:
+        step.session.expire(measure)
 
 
 # The case's current measures in the plan's order, without the person responsible (not needed to

@@ -1,6 +1,6 @@
 """The open-task, role and timer rows of a case, written at the end of every step (DESIGN.md
 rule 3) from the snapshot of its workflow; and, when the step closes the case, its measures
-retired from the plan they belong to (below, ``_RETIRE_MEASURES``).
+retired from the plan they belong to (below, ``RETIRE_MEASURES``).
 
 The step compares what its case's rows hold with the snapshot and writes only the difference, as
 statements on the tables rather than ORM objects: the rows belong to the projection alone (the one
@@ -43,9 +43,9 @@ _INSERT_TASKS, _INSERT_ROLES, _INSERT_TIMERS = insert(TASKS), insert(ROLES), ins
 # A closed case has no current plan: nobody carries out its measures any more. Retired when it
 # closes, a person's «Mine tiltak» (and its count on Mine oppgaver) finds their measures by the
 # index on (responsible, current) alone, instead of reading every measure they ever had and
-# dropping those of closed cases (12.5 ms for 1,200 of them, read on every Mine oppgaver).
-_RETIRE_MEASURES = (update(MEASURES).where(MEASURES.c.case_id == bindparam("closed"), MEASURES.c.current.is_(True))
-                    .values(current=False))
+# dropping those of closed cases. (A reclassification retires them too: ``measures.retire_all``.)
+RETIRE_MEASURES = (update(MEASURES).where(MEASURES.c.case_id == bindparam("retired_case"), MEASURES.c.current.is_(True))
+                   .values(current=False))
 
 
 def write(session: Session, case: Case, after: Snapshot, new: bool = False) -> datetime | None:
@@ -57,7 +57,7 @@ def write(session: Session, case: Case, after: Snapshot, new: bool = False) -> d
     _write_tasks(connection, case, after.tasks, new)
     soonest = _write_timers(connection, case, after.timers, new)
     if after.completed:
-        connection.execute(_RETIRE_MEASURES, {"closed": case.id})
+        connection.execute(RETIRE_MEASURES, {"retired_case": case.id})
     for row in [row for row in session.identity_map.values()
                 if isinstance(row, (OpenTask, PendingTimer)) and row.case_id == case.id]:
         session.expunge(row)  # an OpenTask's roles go with it

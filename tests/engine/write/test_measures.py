@@ -167,6 +167,43 @@ def test_a_closed_case_retires_its_measures_and_an_upgrade_those_closed_before(f
     assert all(r.ok for r in kap12.verify([case.id]))
 
 
+@pytest.mark.parametrize("offender,accused", [("ledelse", "rektor"), ("ansatt", "ansatt2")])
+def test_a_move_to_another_procedure_retires_the_plan_and_its_owners_see_it_no_more(flow, kap12, demo, offender,
+                                                                                    accused):
+    """The new procedure starts from its receipt with a new circle (in C the school owner alone):
+    the earlier plan's owner no longer sees its measures, the case number, nor records into the
+    case. An upgrade retires the measures an earlier release left current after such a move."""
+    case, leader = _to_plan(flow)
+    _plan(flow, leader, case.id)
+    kari = demo.users["ansatt"]
+    [mine] = measures.owned_page(kap12, kari).items
+    kap12.reclassify(demo.users["avdelingsleder"], case.id, offender, "Det gjelder en voksen.", accused)
+    assert _current(kap12, case.id) == []
+    assert measures.owned_page(kap12, kari).items == [] and measures.owned_count(kap12, kari) == 0
+    with pytest.raises((Conflict, NotFound)):
+        kap12.record_measure(kari, mine.id, "gjennomfort", "")
+    assert all(e.kind != "measure_recorded" for e in kap12.case_history(case.id))
+    with kap12.db.engine.begin() as conn:
+        conn.execute(update(Measure).where(Measure.case_id == case.id).values(current=True))
+    upgrade_from(kap12, "0047_first_passwords")
+    assert _current(kap12, case.id) == []
+    assert all(r.ok for r in kap12.verify([case.id]))
+
+
+def test_an_upgrade_keeps_the_plan_made_after_a_move(flow, kap12, demo):
+    case = flow.report(krenker_type="ansatt", krenker_navn="Per", anklaget_bruker="ansatt2")
+    for title in ("Motta melding", "Varsle skoleeier straks"):
+        flow.do("rektor", case.id, title)
+    kap12.reclassify(demo.users["skoleeier"], case.id, "elev", "Det var en elev.")
+    flow.do("avdelingsleder", case.id)
+    flow.do("avdelingsleder", case.id, "Undersøke saken", trygt_skolemiljo="nei")
+    _plan(flow, "avdelingsleder", case.id)
+    kept = _current(kap12, case.id)
+    assert len(kept) == 2
+    upgrade_from(kap12, "0047_first_passwords")
+    assert _current(kap12, case.id) == kept
+
+
 def _current(kap12, case_id: int) -> list[int]:
     with kap12.db.reading() as session:
         return list(session.scalars(select(Measure.id).where(Measure.case_id == case_id, Measure.current.is_(True))))
