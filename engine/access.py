@@ -1091,8 +1091,10 @@ def governs_versions(session: Session, viewer: Viewer, *roles: str) -> bool:
 def operated(viewer: Viewer) -> ColumnElement[bool]:
     """The cases a process owner or administrator may move to a new version and whose failed
     deadlines they see: those of their own counties (the case numbers and steps of another
-    county's cases are none of theirs)."""
-    return Case.county_id.in_(counties_where(viewer, "prosesseier", "administrator"))
+    county's cases are none of theirs), within their circle: a rektor who is also the county's
+    process owner saw a C case of their own school (its number, its stage) on «Flytt saker»
+    though the case page refused it, and an accused administrator their own case's incidents."""
+    return and_(Case.county_id.in_(counties_where(viewer, "prosesseier", "administrator")), in_circle(viewer))
 
 
 def may_withdraw_version(viewer: Viewer) -> bool:

@@ -26,11 +26,6 @@ from . import bounds, known_devices
 
 bp = Blueprint("auth", __name__)
 
-# Verifying against a real hash for unknown usernames takes as long as for known ones, so
-# the answer time does not tell which usernames exist.
-_DUMMY_HASH = directory.hash_password("kap12-not-a-password")
-
-
 def kap12():
     return current_app.extensions["kap12"]
 
@@ -106,19 +101,13 @@ def login():
     # Counted before the password is looked at, so parallel guesses cannot outrun the count.
     wait = login_throttle.begin_attempt(kap12().db, username, ip, now(), device)
     if wait:
-        minutes = (wait + 59) // 60
-        message = (_("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait) if wait < 120
-                   else _("For mange mislykkede forsøk. Vent %(n)s minutter og prøv igjen.", n=minutes))
-        return render_template("login.html", next=next_url, username=username, error=message), 429
+        return render_template("login.html", next=next_url, username=username, error=wait_message(wait)), 429
     user = queries.user_for_login(kap12(), username) if username else None
     if len(password) > directory.PASSWORD_MAX:  # never a password here; argon2 need not read it
         user, password = None, ""
-    if user is None:
-        directory.check_password(_PhantomUser(), password)
-        ok = False
-    else:
-        ok = directory.check_password(user, password)
-    if not ok:
+    # As long for every name: the answer time tells no name that exists, nor which cannot log in.
+    ok = directory.check_password(user, password)
+    if not ok or user is None:
         return render_template("login.html", next=next_url, username=username,
                                error=_("Feil brukernavn eller passord.")), 401
     if user.password_temporary_until is not None:
@@ -173,13 +162,15 @@ def session_token() -> str | None:
     return session.get(SESSION_TOKEN)
 
 
+def wait_message(wait: int) -> str:
+    """What a person refused by the throttle is told: how long to wait."""
+    if wait < 120:
+        return _("For mange mislykkede forsøk. Vent %(n)s sekunder og prøv igjen.", n=wait)
+    return _("For mange mislykkede forsøk. Vent %(n)s minutter og prøv igjen.", n=(wait + 59) // 60)
+
+
 @bp.post("/logg-ut")
 def logout():
     web_sessions.end(kap12().db, session.get(SESSION_TOKEN), now())
     session.clear()
     return redirect(url_for("auth.login", logged_out=1))
-
-
-class _PhantomUser:
-    password_hash = _DUMMY_HASH
-    active = True

@@ -12,7 +12,7 @@ from engine.write import notes, owner_notice
 from processes.deadlines import statsforvalter_from
 from processes.roles import OFFENDER_PROCEDURE
 
-from . import formview, pager, present, security
+from . import bounds, formview, pager, present, security
 from .auth import kap12, login_required
 from .i18n import lazy_gettext as _l
 
@@ -222,7 +222,7 @@ def note(case_id: int):
     """Whoever works the case writes down what happened between the steps, or corrects an
     earlier step with a new record."""
     values = _form("notat", "retter")
-    corrects = int(values["retter"]) if values["retter"].isdigit() else None
+    corrects = bounds.parse_id(values["retter"])
     if values["retter"] and corrects is None:
         return _render_case(case_id, noting={"values": values, "errors": {"retter": [_("Velg et steg fra listen.")]}},
                             code=422)

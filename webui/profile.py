@@ -7,11 +7,11 @@ from flask_babel import ngettext
 
 from engine.errors import InvalidInput, NotFound
 from engine.read import queries
-from engine.write import accounts
+from engine.write import accounts, login_throttle
 from engine.write import sessions as web_sessions
 
 from . import present
-from .auth import kap12, login_required, now, session_token
+from .auth import kap12, login_required, now, session_token, wait_message
 
 bp = Blueprint("profile", __name__, url_prefix="/profil")
 
@@ -33,6 +33,11 @@ def index():
     return _render()
 
 
+# The throttle's account for the password page: the person by id (a user name may change), apart
+# from their log-ins, counted as one known browser is (``login_throttle``): the account's few tries.
+_THROTTLE_NAME, _THROTTLE_PLACE = "#%d", "profil"
+
+
 @bp.post("/passord")
 @login_required
 def change_password():
@@ -40,11 +45,20 @@ def change_password():
     current, new = request.form.get("current", ""), request.form.get("new", "")
     if new != request.form.get("repeat", ""):
         return _render(password_errors={"repeat": [_("Du skrev to forskjellige nye passord.")]}, code=422)
+    # The current password is guessed here as at the log-in (someone at a browser left logged
+    # in, to learn a password that outlives the session): counted first, the same few tries.
+    ip = request.remote_addr or "?"
+    wait = login_throttle.begin_attempt(kap12().db, _THROTTLE_NAME % g.viewer.id, ip, now(), _THROTTLE_PLACE)
+    if wait:
+        return _render(password_errors={"current": [wait_message(wait)]}, code=429)
     try:
         ended = web_sessions.change_password(kap12().db, g.viewer.id, current, new, now(),
                                           keep_session=session_token())
     except InvalidInput as err:
+        if err.errors and "current" not in err.errors:  # the current password was right
+            login_throttle.succeeded(kap12().db, _THROTTLE_NAME % g.viewer.id, ip, now(), _THROTTLE_PLACE)
         return _render(password_errors=err.errors or {"current": [str(err)]}, code=422)
+    login_throttle.succeeded(kap12().db, _THROTTLE_NAME % g.viewer.id, ip, now(), _THROTTLE_PLACE)
     g.committed = True
     flash(ngettext("Passordet er endret. %(num)d annen innlogging ble avsluttet.",
                    "Passordet er endret. %(num)d andre innlogginger ble avsluttet.", ended)

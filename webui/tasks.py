@@ -8,7 +8,7 @@ from engine import access
 from engine.errors import Conflict, DiagramFailed, InvalidInput, NotFound
 from engine.read import measures, queries
 
-from . import formview, pager, present, security
+from . import bounds, formview, pager, present, security
 from .auth import kap12, login_required
 from .local_names import local_name, stage_text
 
@@ -23,7 +23,7 @@ def index():
     school = request.args.get("skole", "")
     procedure = request.args.get("prosedyre", "")
     choices = queries.task_choices(kap12(), g.viewer)
-    page = queries.task_page(kap12(), g.viewer, school_id=int(school) if school.isdigit() else None,
+    page = queries.task_page(kap12(), g.viewer, school_id=bounds.parse_id(school),
                              procedure=procedure or None, cursor=pager.cursor())
     now = kap12().clock.now()
     return render_template("tasks.html", rows=page.items, next_cursor=page.next_cursor, has_tasks=choices.has_tasks,

@@ -19,15 +19,15 @@ if TYPE_CHECKING:
 
 
 def _on_older_versions(session: Session, viewer: access.Viewer, process_id: str) -> Select[Case] | None:
-    """Open cases of the viewer's counties a newer version could take over; never one the viewer
-    is accused in."""
+    """Open cases of the viewer's counties a newer version could take over; never one outside
+    the viewer's circle (``access.operated``)."""
     newest = session.scalar(select(func.max(DefinitionVersion.version))
                             .where(DefinitionVersion.process_id == process_id))
     if newest is None:
         return None
     return (select(Case).join(DefinitionVersion, DefinitionVersion.id == Case.definition_id)
             .where(DefinitionVersion.process_id == process_id, DefinitionVersion.version < newest,
-                   Case.status == "open", access.not_accused(viewer), access.operated(viewer)))
+                   Case.status == "open", access.operated(viewer)))
 
 
 MIGRATION_ORDER = (paging.Key(Case.id),)

@@ -203,9 +203,9 @@ def migrate(kap12: Kap12, viewer: access.Viewer, case_id: int, to_version: int, 
 
     def act(step: CaseStep) -> None:
         case, session = step.case, step.session
-        if session.scalar(select(Case.id).where(Case.id == case.id, access.not_accused(viewer),
-                                                access.operated(viewer))) is None:
-            # An accused process owner never touches their case, nor one of another county.
+        if session.scalar(select(Case.id).where(Case.id == case.id, access.operated(viewer))) is None:
+            # A process owner never touches a case outside their circle (accused, or the bypassed
+            # leadership in C), nor one of another county.
             raise NotFound(Message("Saken finnes ikke."))
         target = _target(session, process_id, to_version)
         result = MigrationPlan(case.id, case.number, case.definition.version, target.version, False)

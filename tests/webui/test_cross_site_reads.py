@@ -86,3 +86,37 @@ def test_a_refused_export_or_document_records_no_read(env):
     assert _reads(env, case.id) == before
     assert login(env.app, "rektor").get(f"/dokumenter/{case.id}/{document.id}.pdf").status_code == 200
     assert _reads(env, case.id) == before + 1
+
+
+def test_the_api_with_the_session_refuses_another_sites_reads_and_records_none(env):
+    """The API has no page to ask on: a read with the session that another site sent (a link,
+    an image, a sibling subdomain) is refused, and nothing is recorded in the leader's name. With
+    an API key, or from kap12's own pages, or typed in, it reads as always."""
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    task = next(t for t in env.kap12.tasks_for(env.demo.users["rektor"]) if t.case_id == case.id)
+    rektor = login(env.app, "rektor")
+    urls = [f"/api/v1/cases/{case.id}", f"/api/v1/cases/{case.id}/history", f"/api/v1/cases/{case.id}/grants",
+            f"/api/v1/tasks/{task.id}", "/api/v1/cases", "/api/v1/tasks"]
+    before = _reads(env, case.id)
+    for site in ("cross-site", "same-site"):
+        for url in urls:
+            refused = rektor.get(url, headers={"Sec-Fetch-Site": site})
+            assert refused.status_code == 403, (url, site)
+            assert refused.json["type"] == "urn:kap12:problem:from-another-site"
+    assert _reads(env, case.id) == before
+    for site in ({"Sec-Fetch-Site": "same-origin"}, {"Sec-Fetch-Site": "none"}, {}):
+        assert rektor.get(f"/api/v1/cases/{case.id}", headers=site).status_code == 200
+    assert _reads(env, case.id) == before + 3
+
+
+def test_a_refused_api_history_or_grants_records_no_read(env):
+    """The reporter sees where their case stands: asking the API for its history or its grants
+    is refused, and the read log does not say they had them."""
+    case = env.kap12.report(env.demo.users["ansatt"], env.nordli, report_data())
+    reporter = login(env.app, "ansatt")
+    before = _reads(env, case.id)
+    for url in (f"/api/v1/cases/{case.id}/history", f"/api/v1/cases/{case.id}/grants"):
+        assert reporter.get(url).status_code == 403
+    assert _reads(env, case.id) == before
+    assert login(env.app, "rektor").get(f"/api/v1/cases/{case.id}/history").status_code == 200
+    assert _reads(env, case.id) == before + 1

@@ -52,3 +52,37 @@ def test_odd_cookies_count_as_none(env):
             token = csrf_of(client.get("/logg-inn").text)
             response = client.post("/logg-inn", data={"_csrf": token, "username": "ansatt", "password": password})
             assert response.status_code == status, (payload, response.status_code)
+
+
+def test_every_name_costs_one_password_check(env, monkeypatch):
+    """A deactivated account and one that logs in only through the county's log-in service
+    were refused before any hash was checked: 5 ms against 270 for a wrong password, which told
+    a prober every such name. Now each try, whoever it names, checks one argon2 hash (the same
+    work), and is refused alike."""
+    from engine.store import directory
+
+    checked: list[str] = []
+    hasher = directory._hasher
+
+    class Counted:  # argon2's hasher has slots: wrapped, not patched
+        def verify(self, hash_: str, password: str) -> bool:
+            checked.append(hash_)
+            return hasher.verify(hash_, password)
+
+        def hash(self, password: str) -> str:
+            return hasher.hash(password)
+
+    monkeypatch.setattr(directory, "_hasher", Counted())
+    with env.kap12.db.writing() as session:
+        from engine.store.models import User
+
+        session.get(User, env.demo.users["ansatt3"].id).active = False
+        session.get(User, env.demo.users["ansatt2"].id).password_hash = None  # the log-in service only
+    client = env.app.test_client()
+    token = csrf_of(client.get("/logg-inn").text)
+    for username, password in (("finnes-ikke", "demo1234"), ("ansatt3", "demo1234"), ("ansatt2", "demo1234"),
+                               ("rektor", "feil-passord")):
+        checked.clear()
+        response = client.post("/logg-inn", data={"_csrf": token, "username": username, "password": password})
+        assert response.status_code == 401 and "Feil brukernavn eller passord" in response.text, username
+        assert len(checked) == 1 and checked[0].startswith("$argon2"), username

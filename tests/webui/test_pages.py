@@ -358,6 +358,8 @@ def test_a_note_is_written_on_the_case_page_and_shown_in_its_history(env):
     assert leader.post(f"{url}/notat", data={"notat": "Uten token"}).status_code == 400
     empty = leader.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "  ", "retter": ""})
     assert empty.status_code == 422 and "Skriv hva som skal stå i saken." in empty.text
+    huge = leader.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "x", "retter": "9" * 20})
+    assert huge.status_code == 422 and "Velg et steg fra listen." in huge.text  # not an overflow's 500
     done = leader.post(f"{url}/notat", data={"_csrf": csrf_of(page), "notat": "Far ringte <b>i dag</b>.", "retter": ""})
     assert done.status_code == 302 and done.location.endswith(f"{url}#notat")
     shown = leader.get(url).text
@@ -405,3 +407,10 @@ def test_a_leader_asks_for_the_owner_notice_on_the_case_page(env):
     assert "Ba rektor varsle skoleeier: saken er alvorlig. Begrunnelse: Trusler om vold." in shown
     assert 'id="varsle-skoleeier"' not in shown  # the notice is open now
     assert 'id="varsle-skoleeier"' not in login(env.app, "revisor").get(url).text
+
+
+def test_a_school_filter_no_school_could_have_is_no_filter(env):
+    """«?skole=» beyond any id the database can hold was an overflow, a 500."""
+    leader = login(env.app, "rektor")
+    for odd in ("9" * 20, "0", "-1", "١٢"):
+        assert leader.get(f"/oppgaver?skole={odd}").status_code == 200, odd

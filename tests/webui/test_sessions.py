@@ -13,7 +13,7 @@ from sqlalchemy import select
 from engine.read import sessions as live_sessions
 from engine.store import directory
 from engine.store.models import User, WebSession
-from engine.write import demo
+from engine.write import demo, login_throttle
 from tests.support.web import csrf_of, login
 from tests.webui.cli_support import invoker
 
@@ -148,6 +148,33 @@ def test_a_changed_password_ends_the_other_sessions(any_env):
     old = fresh.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": name, "password": "gammelt-passord"})
     assert old.status_code == 401
     login(any_env.app, name, "nytt-passord-1")
+
+
+def test_the_current_password_is_guessed_no_faster_than_at_the_log_in(any_env):
+    """Someone at a browser left logged in could try current passwords on the profile page
+    without end (each an argon2 check) and learn one that outlives the session. Now the page
+    counts them as the log-in does: the account's few tries, then a wait; a right one, or a new
+    password refused for its own sake, starts the count again."""
+    name = _person(any_env, "gjetteren")
+    browser = login(any_env.app, name, "gammelt-passord")
+    token = csrf_of(browser.get("/profil").text)
+
+    def change(current: str, new: str = "nytt-passord-1"):
+        return browser.post("/profil/passord", data={"_csrf": token, "current": current, "new": new, "repeat": new})
+
+    assert change("gammelt-passord", "kort").status_code == 422  # right, the new one refused: not counted
+    for n in range(login_throttle.ACCOUNT.free - 1):
+        assert change(f"feil-{n}").status_code == 422
+    assert change("gammelt-passord", "kort").status_code == 422  # right again: the count starts anew
+    for n in range(login_throttle.ACCOUNT.free):
+        assert change(f"feil-{n}").status_code == 422
+    refused = change("gammelt-passord")
+    assert refused.status_code == 429 and "For mange mislykkede forsøk" in refused.text
+    assert browser.get("/oppgaver").status_code == 200  # still logged in; nothing changed
+    fresh = any_env.app.test_client()
+    page = fresh.get("/logg-inn")
+    still = fresh.post("/logg-inn", data={"_csrf": csrf_of(page.text), "username": name, "password": "gammelt-passord"})
+    assert still.status_code == 302  # the log-in's own count is another
 
 
 def test_an_administrator_logs_a_person_out_everywhere(any_env):

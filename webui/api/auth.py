@@ -4,7 +4,13 @@ A token is never mixed with the session: a request that sends one is judged by t
 and a wrong token is 401 even with a valid session cookie. A browser cannot add that header to
 a cross-site request, so token writes need no CSRF token; session writes send the session's
 token in ``X-CSRF-Token``. Auditors read and every write they try is refused here, before
-anything else is looked at."""
+anything else is looked at.
+
+A read with the session is refused when the browser says another site sent it
+(``Sec-Fetch-Site: cross-site`` or ``same-site``): the SameSite=Lax cookie goes with a link or an
+image from anywhere, and each case read is recorded in the reader's name, so any site could
+fill a leader's read log. The pages ask first (``security.asks_first_from_elsewhere``); the API
+has no page to ask on, and kap12's own pages call it from its own origin."""
 from __future__ import annotations
 
 import hmac
@@ -16,10 +22,11 @@ from engine.store import directory
 
 from .. import security
 from . import bp
-from .problems import CSRF, READ_ONLY, TOKEN, ApiProblem
+from .problems import CSRF, ELSEWHERE, READ_ONLY, TOKEN, ApiProblem
 
 BEARER = "bearer "
 CHALLENGE = 'Bearer realm="kap12"'
+OTHER_SITES = ("cross-site", "same-site")  # what a browser says of a request another site made
 
 
 def kap12():
@@ -55,6 +62,9 @@ def authenticate():
                              headers={"WWW-Authenticate": CHALLENGE + ', error="invalid_token"'})
         g.api_viewer, g.api_auth = viewer, "token"
     elif g.get("viewer") is not None:  # loaded from the session cookie by the app
+        if request.headers.get("Sec-Fetch-Site") in OTHER_SITES:
+            raise ApiProblem(403, "Et kall med innloggingsøkten fra en annen nettside avvises. Bruk en API-nøkkel, "
+                                  "eller åpne adressen direkte.", type=ELSEWHERE, title="Fra en annen nettside")
         g.api_viewer, g.api_auth = g.viewer, "session"
 
     if g.api_viewer is None:

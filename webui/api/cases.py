@@ -92,9 +92,12 @@ def show_case(case_id: int):
                        "«next_cursor» gir neste side; hele historikken med hashkjeden er i revisjonens eksport.")
 def case_history(case_id: int):
     args = body.query(schemas.HistoryQuery)
-    case, level = kap12().case(viewer(), case_id, view="api_history")
-    if level != access.FULL:
-        raise Denied("Du ser hvor saken står, men ikke historikken.")
+
+    def refuse(case, level: str) -> None:  # before the read is recorded: a refused read is none
+        if level != access.FULL:
+            raise Denied("Du ser hvor saken står, men ikke historikken.")
+
+    case, _level = kap12().case(viewer(), case_id, view="api_history", refuse=refuse)
     page, reads = kap12().case_history_page(case, reads=access.sees_read_log(viewer(), case),
                                             cursor=args.get("cursor"), limit=args["limit"])
     return schemas.dump(schemas.HistorySchema, {
@@ -122,9 +125,11 @@ def _grants(case_id: int) -> dict:
 @operation("Hvem som har fått tilgang til saken", tag="cases", response=schemas.AccessGrantListSchema,
            errors=(403, 404), description="For dem som leder saken i prosedyren, og revisor.")
 def list_grants(case_id: int):
-    case, level = kap12().case(viewer(), case_id, view="api_grants")
-    if level != access.FULL or not access.sees_read_log(viewer(), case):  # those who lead it, its auditors
-        raise Denied("Bare den som leder saken, og revisor, ser hvem som har fått tilgang.")
+    def refuse(case, level: str) -> None:  # those who lead it, its auditors; refused before it is recorded
+        if level != access.FULL or not access.sees_read_log(viewer(), case):
+            raise Denied("Bare den som leder saken, og revisor, ser hvem som har fått tilgang.")
+
+    kap12().case(viewer(), case_id, view="api_grants", refuse=refuse)
     return schemas.dump(schemas.AccessGrantListSchema, _grants(case_id))
 
 

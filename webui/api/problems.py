@@ -35,6 +35,7 @@ CONFLICT = "urn:kap12:problem:conflict"
 CSRF = "urn:kap12:problem:csrf"
 READ_ONLY = "urn:kap12:problem:read-only"
 TOKEN = "urn:kap12:problem:invalid-token"
+ELSEWHERE = "urn:kap12:problem:from-another-site"
 
 TITLES = {
     400: "Ugyldig forespørsel",

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 import pytest
 
+from engine import access
 from engine.errors import Denied, InvalidInput, NotFound
 from engine.read import older_versions
-from engine.store.models import Case, CaseParty
+from engine.store import directory
+from engine.store.models import Case, CaseParty, County, User
 from engine.versions.definition_diff import diff_versions
 from engine.write import migration
 from tests.support.counties import person_of_another_county
@@ -152,6 +154,26 @@ def test_an_accused_process_owner_neither_sees_nor_moves_their_case(flow, kap12,
     assert case.id not in [c.id for c in older_versions.open_cases_on_older_versions(kap12, owner).items]
     with pytest.raises(NotFound):
         migration.migrate(kap12, owner, case.id, to, "Prøver likevel")
+
+
+def test_a_rektor_who_is_also_process_owner_neither_sees_nor_moves_a_c_case_of_their_school(flow, kap12, demo):
+    """The bypassed leadership sees nothing of a C case, whatever else they hold: «Flytt saker»
+    showed its number and stage to a rektor who was also the county's process owner, though the
+    case page refused it (an independent review)."""
+    with kap12.db.writing() as session:
+        user = session.get(User, demo.users["rektor"].id)
+        directory.grant(session, user, "prosesseier", county=session.get(County, demo.county_id))
+        rektor = access.Viewer.of(user)
+    c = flow.report(krenker_type="ledelse", krenker_navn="Avdelingsleder", anklaget_bruker="avdelingsleder")
+    a = flow.report()
+    to = flow.deploy_a(new_task=True)
+    seen = [case.id for case in older_versions.open_cases_on_older_versions(kap12, rektor).items]
+    assert a.id in seen and c.id not in seen
+    assert older_versions.count_open_cases_on_older_versions(kap12, rektor) == len(seen)
+    with pytest.raises(NotFound):
+        migration.migrate(kap12, rektor, c.id, to, "Prøver likevel")
+    assert version_of(kap12, c.id) == to - 1
+    assert c.id in [case.id for case in older_versions.open_cases_on_older_versions(kap12, demo.users["prosesseier"]).items]
 
 
 def test_the_cases_to_move_come_a_page_at_a_time(flow, kap12, demo):
