@@ -16,6 +16,15 @@ runs in a small, checked subset of Python (RestrictedPython plus kap12's own rul
 - **How much it may do**: each evaluation has a budget of loop steps and of values it may
   create; ``**``, ``*``, ``<<`` and ``+`` are checked before they run, so one operation cannot
   build a huge number or text. Without ``def`` and ``lambda`` nothing can recurse.
+- **Shared parts count each time**: a list may hold the same value many times for the cost of a
+  reference (``s = "a" * 10000; x = [s] * 10000``), and it is written out whole — by ``str``,
+  an f-string, and the case's stored data — with every part each time it appears. So ``*`` on
+  a sequence, ``str``, an f-string's values and what a script leaves in the case's data are
+  measured that way first (``_deep_size``, a walk that stops at the limit and is counted as
+  work), and a value too big to write is refused before it is written: a 100 MB text or case
+  state from a few characters of code. Left: comparing or hashing two such structures built
+  level by level from literals still walks every shared part (CPU, not memory); the worker's
+  time limit and the timer's lease bound it.
 
 Validation (``problems``) and execution (``SandboxEnvironment``, wired into SpiffWorkflow's
 script engine) share the same rules, so what passes validation is what runs, at deploy, on the
@@ -48,6 +57,9 @@ MAX_CREATED = 1_000_000  # characters and items created by all operations of one
 MAX_INT_BITS = 10_000  # about 3,000 decimal digits
 MAX_SOURCE = 20_000  # characters of code in one expression or script
 MAX_DEPTH = 50  # nesting of lists and dicts a script may leave in the case's data
+# Characters and items of what a script leaves in the case's data, shared parts counted each
+# time (as it is stored): a case's own answers are a few tens of thousands.
+MAX_STORED = 2_000_000
 
 # The methods an expression may call, per exact type; every other attribute is refused.
 METHODS: dict[type, frozenset[str]] = {
@@ -61,6 +73,7 @@ METHODS: dict[type, frozenset[str]] = {
 ALL_METHODS = frozenset().union(*METHODS.values())
 
 _SIZED = (str, bytes, list, tuple, dict, set, frozenset)
+_CONTAINERS = (list, tuple, dict, set, frozenset)
 _DATA_SCALARS = (type(None), bool, int, float, str)
 
 
@@ -168,6 +181,13 @@ class _Kap12Transformer(RestrictingNodeTransformer):
         copy_locations(call, node)
         return call
 
+    def visit_FormattedValue(self, node: ast.FormattedValue) -> ast.AST:
+        node = self.node_contents_visit(node)
+        call = ast.Call(func=ast.Name("_fmt_", ast.Load()), args=[node.value], keywords=[])
+        copy_locations(call, node.value)
+        node.value = call
+        return node
+
     def visit_While(self, node: ast.While) -> ast.AST:
         node = self.node_contents_visit(node)
         step = ast.Expr(ast.Call(func=ast.Name("_step_", ast.Load()), args=[], keywords=[]))
@@ -236,6 +256,20 @@ class _Budget:
             raise SandboxError(Message("Koden gjør for mye arbeid (mer enn %(limit)s steg i løkker).",
                                        limit=f"{MAX_STEPS:,}".replace(",", " ")))
 
+    def written(self, value: Any, limit: int = MAX_LENGTH) -> int:
+        """Refuse a container too big to write out whole (shared parts counted each time), before
+        it is written; the walk is counted as work."""
+        if not isinstance(value, _CONTAINERS):
+            return 0
+        size = _deep_size(value, limit)
+        self.created += min(size, limit)
+        if size > limit:
+            raise SandboxError(Message("Koden lager en verdi som er for stor til å skrives ut (mer enn %(limit)s tegn "
+                                       "eller elementer når hver del telles der den står).", limit=limit))
+        if self.created > MAX_CREATED:
+            raise SandboxError(Message("Koden lager for mye data (mer enn en million tegn eller elementer)."))
+        return size
+
     def account(self, value: Any) -> Any:
         if isinstance(value, _SIZED):
             size = len(value)
@@ -250,11 +284,31 @@ class _Budget:
         return value
 
 
+def _deep_size(value: Any, limit: int) -> int:
+    """The characters and items of ``value`` with every shared part counted each time it
+    appears, as ``str`` and the stored data write it; walked only until ``limit`` is passed, so
+    the walk itself costs at most about ``limit`` steps (a list holding itself is over any limit)."""
+    total, stack = 0, [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (str, bytes)):
+            total += len(item) + 1
+        elif isinstance(item, _CONTAINERS):
+            total += len(item) + 1
+            if total <= limit:
+                stack.extend(item.items() if isinstance(item, dict) else item)
+        else:
+            total += 1
+        if total > limit:
+            break
+    return total
+
+
 def _length_of(value: Any) -> int | None:
     return len(value) if isinstance(value, _SIZED) else None
 
 
-def _check_binop(op: str, a: Any, b: Any) -> None:
+def _check_binop(op: str, a: Any, b: Any, budget: "_Budget | None" = None) -> None:
     """Refuse, before it runs, an operation whose result would be huge."""
     ints = isinstance(a, int) and isinstance(b, int)
     if op == "Pow" and ints and b > 0 and abs(a) > 1 and a.bit_length() * b > MAX_INT_BITS:
@@ -269,6 +323,11 @@ def _check_binop(op: str, a: Any, b: Any) -> None:
             if size is not None and isinstance(n, int) and size * n > MAX_LENGTH:
                 raise SandboxError(Message("Koden lager en verdi som er for stor (%(size)s × %(n)s; grensen er %(limit)s).",
                                                    size=size, n=n, limit=MAX_LENGTH))
+            if isinstance(seq, (list, tuple)) and isinstance(n, int) and n > 1 and budget is not None:
+                # [s] * n holds s n times: as big, written out, as n copies of it.
+                whole = budget.written(seq, MAX_CREATED // n)
+                if whole * n > MAX_CREATED:
+                    raise SandboxError(Message("Koden lager for mye data (mer enn en million tegn eller elementer)."))
     if op == "Add":
         sa, sb = _length_of(a), _length_of(b)
         if sa is not None and sb is not None and sa + sb > MAX_LENGTH:
@@ -373,7 +432,7 @@ class _Guards:
             yield item
 
     def binop(self, op: str, a: Any, b: Any) -> Any:
-        _check_binop(op, a, b)
+        _check_binop(op, a, b, self.budget)
         return self.budget.account(_BINOPS[op](a, b))
 
     def inplacevar(self, op: str, a: Any, b: Any) -> Any:
@@ -382,15 +441,26 @@ class _Guards:
     def text(self, value: str) -> str:
         return self.budget.account(value)
 
+    def formatted(self, value: Any) -> Any:
+        """A value of an f-string, measured before it is written into the text."""
+        self.budget.written(value)
+        return value
+
+    def to_text(self, value: Any = "") -> str:
+        """``str(value)``, measured before it is written."""
+        self.budget.written(value)
+        return str(value)
+
     def globals(self, helpers: Mapping[str, Any]) -> dict[str, Any]:
         builtins: dict[str, Any] = {name: self.counted(fn) for name, fn in _PLAIN_BUILTINS.items()}
+        builtins["str"] = self.counted(self.to_text)
         builtins.update({"True": True, "False": False, "None": None})
         return {
             "__builtins__": builtins,
             "_getattr_": self.getattr, "_getitem_": self.getitem, "_write_": self.write,
             "_getiter_": self.getiter, "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
             "_unpack_sequence_": guarded_unpack_sequence, "_inplacevar_": self.inplacevar,
-            "_binop_": self.binop, "_text_": self.text, "_step_": self.budget.step,
+            "_binop_": self.binop, "_text_": self.text, "_fmt_": self.formatted, "_step_": self.budget.step,
             **{name: self.counted(fn) for name, fn in helpers.items()},
         }
 
@@ -404,6 +474,15 @@ _OTHER_TYPE = Message("funksjon eller objekt")
 
 def _type_word(obj: Any) -> str:
     return _TYPE_WORDS.get(type(obj), _OTHER_TYPE)
+
+
+def _check_stored(name: str, value: Any) -> None:
+    """What a script leaves in the case's data is stored as JSON at every step, each shared part
+    written where it stands: measured so first (which also bounds the walk below)."""
+    if _deep_size(value, MAX_STORED) > MAX_STORED:
+        raise SandboxError(Message("Skriptet lagrer for mye data i «%(name)s» (mer enn %(limit)s tegn eller elementer "
+                                   "når hver del telles der den står).", name=name, limit=f"{MAX_STORED:,}".replace(",", " ")))
+    _check_data(name, value)
 
 
 def _check_data(name: str, value: Any, depth: int = 0) -> None:
@@ -443,7 +522,7 @@ def execute(source: str, data: dict[str, Any], helpers: Mapping[str, Callable[..
     for name, value in result.items():
         if name.startswith("_"):
             continue
-        _check_data(name, value)
+        _check_stored(name, value)
     data.clear()
     data.update(result)
 

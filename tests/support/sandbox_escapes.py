@@ -49,6 +49,9 @@ EXPRESSIONS: dict[str, str] = {
     "round_huge": "round(1, -10 ** 9)",
     "helper_work": "arbeidsdager(10 ** 9)",
     "walrus": "(x := 1)",
+    "shared_text": "len(str([['a' * 1000] * 1000] * 100))",
+    "shared_fstring": "len(f\"{[['a' * 1000] * 1000] * 100}\")",
+    "shared_literal_text": "len(str([[['a' * 5000, 'a' * 5000]] * 5000, [['a' * 5000]] * 5000]))",
 }
 
 # Statements: only a script can hold them.
@@ -68,6 +71,12 @@ STATEMENTS: dict[str, str] = {
     "deep_nesting": "a = []\nfor i in range(5000):\n    a = [a]",
     "not_data": "r = range(3)",
     "starred": "a = [*[1], *[2]]",
+    "shared_stored": "s = 'a' * 10000\nx = [s] * 10000",
+    "shared_loops_text": ("s = 'a' * 10000\nl = []\nfor i in range(100):\n    l.append(s)\nm = []\n"
+                          "for i in range(100):\n    m.append(l)\nt = len(str(m))"),
+    "shared_loops_stored": ("s = 'a' * 10000\nl = []\nfor i in range(100):\n    l.append(s)\nm = []\n"
+                            "for i in range(100):\n    m.append(l)"),
+    "self_holding_stored": "l = [1]\nl.append(l)",
 }
 
 

@@ -4,6 +4,7 @@ re-execution, or stopped by its limits; none of them ever runs a command (the ma
 appears), and the bundled diagrams' own code still runs."""
 from __future__ import annotations
 
+import tracemalloc
 from xml.sax.saxutils import escape
 
 import pytest
@@ -54,6 +55,33 @@ def test_every_escape_is_refused_or_stopped(kind, name, marker, clock):
             sandbox.evaluate(code, data, _helpers(clock))
         else:
             sandbox.execute(code, data, _helpers(clock))
+
+
+@pytest.mark.parametrize("kind, name", [(kind, name) for kind, name in CASES if name.startswith("shared_")])
+def test_a_value_too_big_to_write_is_refused_before_it_is_written(kind, name, tmp_path, clock):
+    """A list holding one text many times costs a reference each, and was measured only once
+    written out: ``str`` of it built 100 MB before it was refused, and a script left 100 MB of
+    case data to be stored at every step. Now it is measured, shared parts counted each time,
+    before it is written: the sandbox never holds more than a few megabytes for it."""
+    code, mode = source(kind, name, tmp_path / "unused")
+    tracemalloc.start()
+    try:
+        with pytest.raises(sandbox.SandboxError):
+            if mode == "eval":
+                sandbox.evaluate(code, {}, _helpers(clock))
+            else:
+                sandbox.execute(code, {}, _helpers(clock))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 5_000_000, f"{peak:,} bytes"
+
+
+def test_shared_parts_are_still_fine_when_small(clock):
+    data: dict = {}
+    sandbox.execute("rad = ['ja', 'nei']\ntabell = [rad] * 3\ntekst = f'{tabell}'\nn = len(str(tabell))", data,
+                    _helpers(clock))
+    assert data["tabell"] == [["ja", "nei"]] * 3 and data["n"] == len(str(data["tabell"])) == 45
 
 
 def test_enough_escapes_are_tried():
