@@ -13,6 +13,7 @@ from flask_babel import ngettext
 from engine import access
 from engine.outputs.documents import font_dir, render_pdf
 from engine.read import overview as ov
+from engine.store import cells
 from processes.deadlines import OSLO
 from processes.stages import STAGE_HELP, STAGE_LABELS, STAGES
 
@@ -109,10 +110,7 @@ CSV_HEAD = ["Saksnummer", "Skole", "Prosedyre", "Status", "Står på", "Ansvarli
             "Avsluttet", "Meldt videre til skoleeier"]
 
 
-def _cell(value) -> str:
-    text = "" if value is None else str(value)
-    # A spreadsheet must never read a cell as a formula.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+_cell = cells.safe  # a spreadsheet must never read a cell as a formula
 
 
 @bp.route("/eksport.csv", methods=["GET", "POST"])

