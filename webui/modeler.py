@@ -15,7 +15,7 @@ from engine.read import older_versions, queries
 from engine.versions import definitions
 from engine.versions.definition_diff import diff_versions
 from engine.versions.diagram_check import BPMN_NS, TIMER_KINDS, safe_parse
-from engine.write import migration
+from engine.write import law_walk, migration
 from processes.deadlines import CALENDARS
 from processes.roles import ESCALATION_ROLE_VARIABLE, LANE_ROLES, RESPONSIBLE_ROLE_VARIABLE, ROLES
 
@@ -116,7 +116,7 @@ def located(problems: list[str], xml: str) -> list[dict]:
 def check(filename: str, data: bytes) -> list[dict]:
     """kap12's full validation of one file: [{message, element}], empty when it may be deployed."""
     try:
-        definitions.analyse([(filename, data)], _stored_sources(), kap12().forms.all())
+        definitions.analyse([(filename, data)], _stored_sources(), kap12().forms.all(), law_walk.problems)
     except DeployRefused as err:
         try:
             text = data.decode("utf-8")

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -32,6 +33,8 @@ from processes.messages import Clause, Joined, Message, bokmal
 
 log = logging.getLogger(__name__)
 
+# What the deployed processes must still do: (parser, metas, closures, sources, forms) → problems.
+LawCheck = Callable[[CamundaParser, dict, dict[str, list[str]], dict, "dict[str, Form] | None"], list[str]]
 CASE_PROCESS = "kap12_sak"  # the process a report starts: the routing to procedure A, B or C
 
 
@@ -112,10 +115,12 @@ def _parses(src: dict) -> bool:
 
 
 def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = None,
-            forms: dict[str, Form] | None = None) -> Analysis:
+            forms: dict[str, Form] | None = None, law: LawCheck | None = None) -> Analysis:
     """Read and validate ``files`` together with ``stored`` sources ({process_id: source}) of
     processes they may call. ``forms`` ({key: Form}) are the forms a user task may name; the
-    bundled files when not given. Returns (readings, parser, closures) or raises DeployRefused."""
+    bundled files when not given. ``law``: what the processes must still do, asked last (the
+    write room's walk of cases through them, ``engine.write.law_walk``). Returns (readings,
+    parser, closures) or raises DeployRefused."""
     readings = [read_file(name, data, forms) for name, data in files]
     problems = [p for r in readings for p in r.problems]
     if problems:
@@ -186,6 +191,8 @@ def analyse(files: list[tuple[str, bytes]], stored: dict[str, dict] | None = Non
             problems.append(Message("Prosessen «%(process)s» kaller %(missing)s, som ikke er publisert.",
                                     process=pid, missing=", ".join(missing)))
         del spec
+    if not problems and law is not None:
+        problems = law(parser, metas, closures, sources, forms)
     if problems:
         raise DeployRefused(problems)
     return sources, metas, closures, parser, new_ids
@@ -215,10 +222,10 @@ def _spiff_problem(err: Exception, where: str) -> str:
 
 
 def deploy(session: Session, files: list[tuple[str, bytes]], *, actor_id: int | None, comment: str, now: datetime,
-           forms: dict[str, Form] | None = None) -> list[DeployResult]:
+           forms: dict[str, Form] | None = None, law: LawCheck | None = None) -> list[DeployResult]:
     """Validate and store new versions; the same content deployed again changes nothing."""
     current = latest_versions(session)
-    sources, metas, closures, parser, new_ids = analyse(files, stored_sources(current), forms)
+    sources, metas, closures, parser, new_ids = analyse(files, stored_sources(current), forms, law)
 
     results: list[DeployResult] = []
     touched = set(new_ids)

@@ -17,6 +17,7 @@ from engine.store import history
 from engine.store.events import DEPLOYED, FORM_PUBLISHED, VERSION_WITHDRAWN
 from engine.store.models import DefinitionVersion
 from engine.versions import definitions, form_catalog
+from engine.write import law_walk
 from engine.write.unit_of_work import Actor
 from processes.messages import Message
 
@@ -59,7 +60,7 @@ def deploy(kap12: Kap12, files: list[tuple[str, bytes]], viewer: access.Viewer |
 
     def store(session: Session, now: datetime) -> list[definitions.DeployResult]:
         return definitions.deploy(session, files, actor_id=actor.id, comment=comment, now=now,
-                                  forms=kap12.forms.all(session))
+                                  forms=kap12.forms.all(session), law=law_walk.problems)
 
     return _publish(kap12, actor, DEPLOYED, store, lambda r: {
         "process_id": r.process_id, "version": r.version, "content_hash": r.content_hash,

@@ -10,6 +10,7 @@ from engine.config import PROJECT_ROOT
 from engine.errors import DiagramFailed
 from engine.store.events import TASK_COMPLETED
 from engine.write import demo
+from tests.support.diagrams import deploy_unwalked
 from tests.support.web import csrf_of, login
 
 BPMN = PROJECT_ROOT / "bpmn"
@@ -19,8 +20,7 @@ RUNAWAY = "n = 0\nwhile n >= 0:\n    n = n + 1\n"  # passes the static checks; t
 def _deploy_changed(env, filename: str, old: str, new: str) -> None:
     xml = (BPMN / filename).read_text(encoding="utf-8")
     assert old in xml
-    results = env.kap12.deploy([(filename, xml.replace(old, new, 1).encode("utf-8"))], actor=None,
-                               comment="feil i diagrammet")
+    results = deploy_unwalked(env.kap12, [(filename, xml.replace(old, new, 1).encode("utf-8"))], "feil i diagrammet")
     assert any(r.created for r in results), results
 
 

@@ -10,6 +10,7 @@ from engine.config import PROJECT_ROOT
 from engine.errors import DiagramFailed
 from engine.write import demo
 from engine.write.unit_of_work import STOOD_STILL
+from tests.support.diagrams import deploy_unwalked
 from tests.support.web import csrf_of, login
 
 SCRIPT = '''<bpmn:scriptTask id="Script_saksansvarlig" name="Sett saksansvarlig" scriptFormat="python">
@@ -31,7 +32,7 @@ def waits_for_nothing(env):
     assert SCRIPT in xml
     xml = xml.replace(SCRIPT, NEVER).replace("</bpmn:definitions>",
                                              '<bpmn:message id="Message_aldri" name="aldri"/></bpmn:definitions>')
-    results = env.kap12.deploy([("prosedyre_a.bpmn", xml.encode("utf-8"))], actor=None, comment="venter på ingenting")
+    results = deploy_unwalked(env.kap12, [("prosedyre_a.bpmn", xml.encode("utf-8"))], "venter på ingenting")
     assert any(r.created for r in results), results
     case = env.kap12.report(env.demo.users["ansatt"], env.nordli, demo.report_data())
     [task] = env.kap12.case_tasks(case.id)

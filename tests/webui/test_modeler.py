@@ -145,3 +145,18 @@ def test_migrating_open_cases(env, owner):
     assert f"Flyttet til versjon {target}: {case.number}" in moved.text
     events = [e for e in kap12.case_history(case.id) if e.kind == "migrated"]
     assert events and events[0].data["to_version"] == target and events[0].actor == "Paul Prosesseier"
+
+
+def test_validation_says_when_a_case_would_skip_a_duty_of_the_law(env, owner):
+    """A pupil who says it is not safe must get a plan: a diagram whose flow to the plan can
+    never be taken is named as such before anything is deployed (engine/write/law_walk.py); one
+    whose gateway then has no way on is named at the gateway."""
+    text = (BPMN / "oppfolging.bpmn").read_text().replace("trygt_skolemiljo in ('nei', 'ja_tiltak')", "§§").replace(
+        "trygt_skolemiljo == 'ja'", "trygt_skolemiljo in ('ja', 'nei', 'ja_tiltak')").replace("§§", "False")
+    result = _json(owner, "/prosesser/valider", {"xml": text, "filename": "oppfolging.bpmn"}).json
+    assert result["ok"] is False
+    assert any("hopper over noe loven krever" in p["message"] and "§ 12-4" in p["message"]
+               for p in result["problems"]), result
+    dead_end = (BPMN / "oppfolging.bpmn").read_text().replace("trygt_skolemiljo in ('nei', 'ja_tiltak')", "False")
+    result = _json(owner, "/prosesser/valider", {"xml": dead_end, "filename": "oppfolging.bpmn"}).json
+    assert any(p["element"] == "Gw_trygt" and "kommer ikke til en slutt" in p["message"] for p in result["problems"])
