@@ -28,6 +28,7 @@ _ORDER = {code: i for i, (code, _, _) in enumerate(STAGES)}
 # Element ids of user tasks and timer events in bpmn/*.bpmn.
 ELEMENT_STAGE: dict[str, str] = {
     "Task_motta_melding": "meldt",
+    "Task_identifisere_anklaget": "meldt",
     "Task_forsinket_mottak": "meldt",
     "Task_varsle_skoleeier": "mottatt",
     "Task_forsinket_varsel": "mottatt",
@@ -53,6 +54,10 @@ TITLE_WORDS: tuple[tuple[str, str], ...] = (
     ("motta", "meldt"),
 )
 
+# While one of these is open the report is not yet received, whatever runs beside it (in B the
+# notice to the school owner opens with the report, «straks»): the case is «meldt».
+NOT_YET_RECEIVED = frozenset({"Task_motta_melding", "Task_identifisere_anklaget"})
+
 # Reminder and deadline timers on a task say nothing about the stage by themselves.
 _BOUNDARY_PREFIXES = ("Timer_paminnelse", "Timer_frist")
 
@@ -69,7 +74,11 @@ def stage_of_element(element_id: str, title: str = "") -> str | None:
 def stage_of(tasks: Iterable[tuple[str, str]], timers: Iterable[tuple[str, str]] = ()) -> str:
     """The stage of an open case from its open tasks and waiting timers, each as
     (element id, title or name). With several, the one furthest along is the work front: a
-    skoleeier's confirmation left open must not hide that the plan is running."""
+    skoleeier's confirmation left open must not hide that the plan is running. But a report not
+    yet received is «meldt», whatever is open beside it (``NOT_YET_RECEIVED``)."""
+    tasks = list(tasks)
+    if any(element in NOT_YET_RECEIVED for element, _ in tasks):
+        return "meldt"
     found = [s for s in (stage_of_element(e, t) for e, t in tasks) if s]
     if not found:
         found = [s for s in (stage_of_element(e, t) for e, t in timers) if s]

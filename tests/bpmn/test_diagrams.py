@@ -505,11 +505,12 @@ def test_procedure_b(monkeypatch):
 
 def test_procedure_b_without_a_named_accused_starts_by_identifying_them(monkeypatch):
     case = Case(monkeypatch, dict(MELDING, krenker_type="ansatt", krenker_navn="En lærer"))
-    assert set(case.ready()) == {"Identifisere den anklagede"}
+    # The school owner is told at once, beside identifying the accused: nothing holds it up.
+    assert set(case.ready()) == {"Identifisere den anklagede", "Varsle skoleeier straks"}
     assert case.lane("Identifisere den anklagede") == "Rektor"
     case.complete("Identifisere den anklagede", anklaget_bruker="ola", krenker_navn="Ola Lærer",
                   hvordan_identifisert="Samtale med eleven.")
-    assert set(case.ready()) == {"Motta melding"}
+    assert set(case.ready()) == {"Motta melding", "Varsle skoleeier straks"}
 
 
 def test_procedure_c(monkeypatch):
@@ -535,7 +536,7 @@ def test_reclassification_moves_a_case_from_a_to_b(monkeypatch):
     assert "Undersøke saken" in case.ready()
     case.send_reclassification("ansatt", anklaget_bruker="ola")   # names the accused employee
     ready = case.ready()
-    assert set(ready) == {"Motta melding"} and ready["Motta melding"].task_spec.lane == "Rektor"
+    assert set(ready) == {"Motta melding", "Varsle skoleeier straks"} and ready["Motta melding"].task_spec.lane == "Rektor"
     assert case.data["prosedyre"] == "B"
     assert case.data["krenker_type"] == "ansatt" and case.data["anklaget_bruker"] == "ola"
 

@@ -183,7 +183,7 @@ def test_an_accused_without_an_account_is_named_in_words_and_the_case_goes_on(fl
     event = [e for e in kap12.case_history(case.id) if e.kind == "accused_identified"]
     assert [(e.data["user_id"], e.data["name"], e.data["tie"]) for e in event] == [
         (None, "Ola Vikar", "vikar fra byrå, 8B uke 48")]
-    assert [t.title for t in kap12.case_tasks(case.id)][:1] == ["Motta melding"]
+    assert "Motta melding" in [t.title for t in kap12.case_tasks(case.id)]
     with kap12.db.reading() as session:  # a party without a user: nobody to keep out, and grants may follow
         assert [p.user_id for p in session.scalars(select(CaseParty).where(
             CaseParty.case_id == case.id, CaseParty.relation == "accused"))] == [None]

@@ -26,6 +26,10 @@ def test_stage_vocabulary_takes_the_work_front():
     assert stage_of([], [("Timer_evalueringsdato", "Evalueringsdato")]) == "tiltak"
     assert stage_of([("Task_ny_ting", "Evaluere noe nytt")]) == "evaluering"  # by title
     assert stage_of([("Task_ukjent", "Noe helt annet")]) == "annet"
+    # B: the notice to the school owner opens with the report; not received is still «meldt».
+    assert stage_of([("Task_motta_melding", "Motta melding"), ("Task_varsle_skoleeier", "")]) == "meldt"
+    assert stage_of([("Task_identifisere_anklaget", ""), ("Task_bekreft_varsel", "")]) == "meldt"
+    assert stage_of([("Task_forsinket_mottak", ""), ("Task_undersokelse", "")]) == "undersokes"
 
 
 def test_open_cases_by_stage_and_a_b_case_is_only_rektors(flow, kap12, demo):

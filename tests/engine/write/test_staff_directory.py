@@ -297,10 +297,11 @@ def test_someone_who_keeps_a_role_of_the_task_keeps_the_task(kap12, demo, flow):
 
 
 def test_a_school_left_with_tasks_nobody_may_take_is_named(kap12, demo, flow):
-    flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")  # B: rektor receives it, nobody else at the school
+    # B: rektor receives it and tells the school owner, nobody else at the school.
+    flow.report(krenker_type="ansatt", anklaget_bruker="ansatt2")
     everyone = _file(kap12)
     result = _import(kap12, _file(kap12, drop={"rektor"}), complete=True)
-    assert [(u.school, u.roles, u.tasks) for u in result.unstaffed] == [(NORDLI, ("rektor",), 1)]
+    assert [(u.school, u.roles, u.tasks) for u in result.unstaffed] == [(NORDLI, ("rektor",), 2)]
     mended = _import(kap12, everyone, complete=True)  # rektor is back the same day
     assert [c.describe() for c in mended.changes][0].startswith("rektor (Rune Rektor): aktiv igjen, får ansatt")
     assert mended.unstaffed == []
