@@ -110,7 +110,6 @@ CSV_HEAD = ["Saksnummer", "Skole", "Prosedyre", "Status", "Står på", "Ansvarli
             "Avsluttet", "Meldt videre til skoleeier"]
 
 
-_cell = cells.safe  # a spreadsheet must never read a cell as a formula
 
 
 @bp.route("/eksport.csv", methods=["GET", "POST"])
@@ -134,7 +133,7 @@ def export_csv():
                 present.day(row.closed_at) if row.closed_at else "", "Ja" if row.owner_notified else "Nei"]
         if names:
             line.append(row.pupils or "")
-        writer.writerow([_cell(v) for v in line])
+        writer.writerow([cells.safe(v) for v in line])  # a spreadsheet never reads a cell as a formula
     stamp = data.now.astimezone(OSLO).strftime("%Y-%m-%d")
     return Response(out.getvalue(), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="ukeoversikt-{stamp}.csv"'})

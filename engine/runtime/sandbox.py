@@ -308,7 +308,7 @@ def _length_of(value: Any) -> int | None:
     return len(value) if isinstance(value, _SIZED) else None
 
 
-def _check_binop(op: str, a: Any, b: Any, budget: "_Budget | None" = None) -> None:
+def _check_binop(op: str, a: Any, b: Any, budget: _Budget) -> None:
     """Refuse, before it runs, an operation whose result would be huge."""
     ints = isinstance(a, int) and isinstance(b, int)
     if op == "Pow" and ints and b > 0 and abs(a) > 1 and a.bit_length() * b > MAX_INT_BITS:
@@ -323,7 +323,7 @@ def _check_binop(op: str, a: Any, b: Any, budget: "_Budget | None" = None) -> No
             if size is not None and isinstance(n, int) and size * n > MAX_LENGTH:
                 raise SandboxError(Message("Koden lager en verdi som er for stor (%(size)s × %(n)s; grensen er %(limit)s).",
                                                    size=size, n=n, limit=MAX_LENGTH))
-            if isinstance(seq, (list, tuple)) and isinstance(n, int) and n > 1 and budget is not None:
+            if isinstance(seq, (list, tuple)) and isinstance(n, int) and n > 1:
                 # [s] * n holds s n times: as big, written out, as n copies of it.
                 whole = budget.written(seq, MAX_CREATED // n)
                 if whole * n > MAX_CREATED:

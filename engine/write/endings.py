@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from engine import access
 from engine.errors import Conflict, Denied, InvalidInput, NotFound
 from engine.store.events import CASE_ENDED, TASK_COMPLETED
-from engine.store.models import Case, HistoryEvent, OpenTask
+from engine.store.models import Case, HistoryEvent
 from engine.write import owner_notice
 from engine.write.cases import validated_form
 from engine.write.unit_of_work import Actor, CaseStep, Host
@@ -50,12 +50,6 @@ def _received(session: Session, case_id: int) -> bool:
     return bool(session.scalar(select(exists().where(
         HistoryEvent.case_id == case_id, HistoryEvent.kind == TASK_COMPLETED,
         HistoryEvent.data["form"].as_string().in_(forms.RECEIPT_FORMS)))))
-
-
-def _owner_notice_open(session: Session, case_id: int) -> bool:
-    """Is rektor's «Varsle skoleeier» open: the case marked serious at the receipt, or asked for later?"""
-    return bool(session.scalar(select(exists().where(OpenTask.case_id == case_id,
-                                                     OpenTask.element_id == owner_notice.NOTICE_ELEMENT))))
 
 
 def _merge_target(session: Session, viewer: access.Viewer, case: Case, number: str) -> Case:
@@ -95,14 +89,16 @@ def end_otherwise(kap12: Host, viewer: access.Viewer, case_id: int, data: dict) 
                 # however the case then ends; ending it first left the school owner never told.
                 raise InvalidInput(Message("I prosedyre B skal skoleeier varsles straks (§ 12-5). Gjør «Varsle skoleeier "
                                            "straks» før saken avsluttes."),
-                                   {"grunn": [Message("Varsle skoleeier først.")]})
-            if _owner_notice_open(session, case.id):
+                                   {"grunn": [Message("Varsle skoleeier først: i prosedyre B skal skoleeier varsles "
+                                                      "straks (§ 12-5).")]})
+            if owner_notice.notice_open(session, case.id):
                 # § 12-4: in a serious case rektor tells the school owner. The duty comes from what
                 # happened, not from the case going on: ending the case cancelled rektor's task,
                 # and the school owner was never told.
                 raise InvalidInput(Message("Saken er merket som alvorlig, og rektor skal varsle skoleeier (§ 12-4). Gjør "
                                            "«Varsle skoleeier» før saken avsluttes."),
-                                   {"grunn": [Message("Varsle skoleeier først.")]})
+                                   {"grunn": [Message("Varsle skoleeier først: saken er merket som alvorlig "
+                                                      "(§ 12-4).")]})
         if clean["grunn"] == OUTSIDE and not _received(session, case.id):
             # That a report is outside chapter 12 is the leadership's assessment, and it is to be
             # on the case before the case closes on it: a report is not dismissed unread.

@@ -14,6 +14,7 @@ from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.camunda.specs.event_definitions import MessageEventDefinition
 from SpiffWorkflow.exceptions import WorkflowException
 from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from engine import access
 from engine.errors import Conflict, Denied
@@ -41,6 +42,11 @@ def offered(viewer: access.Viewer, case: Case, tasks: Iterable[OpenTask]) -> boo
             and not any(t.element_id in (RECEIPT_ELEMENT, NOTICE_ELEMENT) for t in tasks))
 
 
+def notice_open(session: Session, case_id: int) -> bool:
+    """Is rektor's «Varsle skoleeier» open: the case marked serious at the receipt, or asked for later?"""
+    return bool(session.scalar(select(exists().where(OpenTask.case_id == case_id, OpenTask.element_id == NOTICE_ELEMENT))))
+
+
 def ask_owner_notice(kap12: Host, viewer: access.Viewer, case_id: int, reason: str) -> Case:
     reason = given_reason(reason, Message("Skriv hvorfor saken er alvorlig, så rektor og skoleeier ser det."))
 
@@ -53,7 +59,7 @@ def ask_owner_notice(kap12: Host, viewer: access.Viewer, case_id: int, reason: s
             raise Conflict(Message("Saken er avsluttet. Ingenting ble endret."))
         if case.owner_notified_at is not None:
             raise Conflict(Message("Skoleeier er allerede varslet om saken. Ingenting ble endret."))
-        if session.scalar(select(exists().where(OpenTask.case_id == case.id, OpenTask.element_id == NOTICE_ELEMENT))):
+        if notice_open(session, case.id):
             raise Conflict(Message("Varselet til skoleeier er allerede en åpen oppgave for rektor. Ingenting ble endret."))
         try:
             step.workflow.send_event(owner_notice_message(reason))
